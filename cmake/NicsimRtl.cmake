@@ -1,0 +1,40 @@
+# Helpers shared by the RTL model build and block-level tests.
+
+set(NICSIM_RTL_DIR ${CMAKE_SOURCE_DIR}/rtl)
+# Verilator flags used for every model: assertions on, FST tracing compiled in
+# (switched on per time window at run time), fast X handling.
+set(NICSIM_VERILATOR_ARGS --assert -O3 --x-assign fast --x-initial fast -Wall
+    ${NICSIM_RTL_DIR}/lint/waivers.vlt)
+
+# nicsim_verilate(TARGET <lib> TOP <module> SOURCES <sv...> [TRACE])
+# Verilates <module> into the static library <lib> (prefix V<module>).
+function(nicsim_verilate)
+  cmake_parse_arguments(A "TRACE" "TARGET;TOP" "SOURCES" ${ARGN})
+  add_library(${A_TARGET} STATIC)
+  set(trace_args)
+  if(A_TRACE)
+    set(trace_args TRACE_FST)
+  endif()
+  verilate(${A_TARGET} ${trace_args}
+    TOP_MODULE ${A_TOP} PREFIX V${A_TOP}
+    SOURCES ${NICSIM_GEN_DIR}/nic_reg_pkg.sv ${A_SOURCES}
+    INCLUDE_DIRS ${NICSIM_RTL_DIR}
+    VERILATOR_ARGS ${NICSIM_VERILATOR_ARGS}
+    OPT_FAST -O2 OPT_SLOW -O1 OPT_GLOBAL -O2)
+  target_compile_options(${A_TARGET} PRIVATE -w)
+  add_dependencies(${A_TARGET} nic_regs_gen)
+endfunction()
+
+# nicsim_block_test(NAME <test> TOP <module> RTL <sv...> SOURCES <cpp...> [LABELS ...])
+# A GoogleTest binary driving one RTL block in a plain C++ loop; each TEST() becomes a ctest entry.
+function(nicsim_block_test)
+  cmake_parse_arguments(A "" "NAME;TOP" "RTL;SOURCES;LABELS" ${ARGN})
+  nicsim_verilate(TARGET ${A_NAME}_model TOP ${A_TOP} SOURCES ${A_RTL})
+  add_executable(${A_NAME} ${A_SOURCES})
+  target_link_libraries(${A_NAME} PRIVATE ${A_NAME}_model nic_regs GTest::gtest GTest::gtest_main ZLIB::ZLIB)
+  target_include_directories(${A_NAME} PRIVATE ${CMAKE_SOURCE_DIR}/tests/common)
+  if(NOT A_LABELS)
+    set(A_LABELS rtl)
+  endif()
+  gtest_discover_tests(${A_NAME} PROPERTIES LABELS "${A_LABELS}" DISCOVERY_TIMEOUT 60)
+endfunction()
