@@ -1,0 +1,289 @@
+// NIC top level: registers, interrupts, TX/RX DMA with frame FIFOs, 10G MAC (one 156.25 MHz clock domain).
+module nic_top #(
+  parameter int unsigned AxiDataWidth = 128,
+  parameter int unsigned AxiIdWidth   = 4,
+  parameter int unsigned AxiAddrWidth = 64
+) (
+  input  logic        clk_i,
+  input  logic        rst_ni,
+  input  logic [47:0] mac_addr_i,
+  input  logic        link_up_i,
+  // AXI4-Lite slave: BAR0
+  input  logic [nic_reg_pkg::CsrAddrWidth-1:0] s_axil_awaddr,
+  input  logic        s_axil_awvalid,
+  output logic        s_axil_awready,
+  input  logic [31:0] s_axil_wdata,
+  input  logic [3:0]  s_axil_wstrb,
+  input  logic        s_axil_wvalid,
+  output logic        s_axil_wready,
+  output logic [1:0]  s_axil_bresp,
+  output logic        s_axil_bvalid,
+  input  logic        s_axil_bready,
+  input  logic [nic_reg_pkg::CsrAddrWidth-1:0] s_axil_araddr,
+  input  logic        s_axil_arvalid,
+  output logic        s_axil_arready,
+  output logic [31:0] s_axil_rdata,
+  output logic [1:0]  s_axil_rresp,
+  output logic        s_axil_rvalid,
+  input  logic        s_axil_rready,
+  // AXI4 master: DMA
+  output logic [AxiIdWidth-1:0]     m_axi_awid,
+  output logic [AxiAddrWidth-1:0]   m_axi_awaddr,
+  output logic [7:0]                m_axi_awlen,
+  output logic [2:0]                m_axi_awsize,
+  output logic [1:0]                m_axi_awburst,
+  output logic                      m_axi_awvalid,
+  input  logic                      m_axi_awready,
+  output logic [AxiDataWidth-1:0]   m_axi_wdata,
+  output logic [AxiDataWidth/8-1:0] m_axi_wstrb,
+  output logic                      m_axi_wlast,
+  output logic                      m_axi_wvalid,
+  input  logic                      m_axi_wready,
+  input  logic [AxiIdWidth-1:0]     m_axi_bid,
+  input  logic [1:0]                m_axi_bresp,
+  input  logic                      m_axi_bvalid,
+  output logic                      m_axi_bready,
+  output logic [AxiIdWidth-1:0]     m_axi_arid,
+  output logic [AxiAddrWidth-1:0]   m_axi_araddr,
+  output logic [7:0]                m_axi_arlen,
+  output logic [2:0]                m_axi_arsize,
+  output logic [1:0]                m_axi_arburst,
+  output logic                      m_axi_arvalid,
+  input  logic                      m_axi_arready,
+  input  logic [AxiIdWidth-1:0]     m_axi_rid,
+  input  logic [AxiDataWidth-1:0]   m_axi_rdata,
+  input  logic [1:0]                m_axi_rresp,
+  input  logic                      m_axi_rlast,
+  input  logic                      m_axi_rvalid,
+  output logic                      m_axi_rready,
+  // MSI request/acknowledge
+  output logic        msi_req_o,
+  output logic [4:0]  msi_vector_o,
+  input  logic        msi_ack_i,
+  // XGMII
+  output logic [63:0] xgmii_txd_o,
+  output logic [7:0]  xgmii_txc_o,
+  input  logic [63:0] xgmii_rxd_i,
+  input  logic [7:0]  xgmii_rxc_i
+);
+  localparam int unsigned Sw = AxiDataWidth / 8;
+
+  // ---------------------------------------------------------------- reset
+  logic soft_rst;
+  logic core_rst_n;  // every block but the CSR bus handshake and the AXI arbiter
+  assign core_rst_n = rst_ni && !soft_rst;
+
+  // ---------------------------------------------------------------- configuration
+  logic rxen, sbp, upe, mpe, bam, secrc, txen, tpde;
+  logic [1:0] rdmts, mo, bsize;
+  logic [15:0] mfs, rdt, rdh, rdtr, tdt, tdh, tidv, itr, wdata16;
+  logic [63:0] rdba, tdba;
+  logic [19:0] rdlen, tdlen;
+  logic rdh_we, tdh_we;
+  logic [16*48-1:0] ra_addr;
+  logic [15:0] ra_valid;
+  logic [6:0] mta_idx;
+  logic [31:0] mta_word;
+  logic icr_rd, ics_we, ims_we, imc_we;
+  logic [31:0] icr, ims, csr_wdata;
+  logic [5:0] tx_err;
+  logic [3:0] rx_err;
+  logic tx_stopped, rx_stopped;
+
+  // ---------------------------------------------------------------- events and statistics
+  logic st_rx, st_rx_good, st_rx_bcast, st_rx_mcast, st_rx_crcerr, st_rx_runt, st_rx_oversize;
+  logic [15:0] st_rx_bytes, st_tx_bytes;
+  logic st_tx, st_tx_bcast, st_tx_mcast, st_tx_underrun;
+  logic rx_overflow, evt_rnbc, evt_rxt0, evt_rxdmt0, evt_txwb, evt_txwb_ide, evt_txqe;
+
+  // LSC on every change of the link
+  logic link_q, link_seen_q;
+  always_ff @(posedge clk_i) begin
+    if (!core_rst_n) begin
+      link_q      <= link_up_i;
+      link_seen_q <= 1'b0;
+    end else begin
+      link_q      <= link_up_i;
+      link_seen_q <= 1'b1;
+    end
+  end
+
+  nic_csr u_csr (
+    .clk_i, .rst_ni, .mac_addr_i, .link_up_i,
+    .s_axil_awaddr, .s_axil_awvalid, .s_axil_awready, .s_axil_wdata, .s_axil_wstrb, .s_axil_wvalid,
+    .s_axil_wready, .s_axil_bresp, .s_axil_bvalid, .s_axil_bready, .s_axil_araddr, .s_axil_arvalid,
+    .s_axil_arready, .s_axil_rdata, .s_axil_rresp, .s_axil_rvalid, .s_axil_rready,
+    .soft_rst_o (soft_rst),
+    .rxen_o (rxen), .sbp_o (sbp), .upe_o (upe), .mpe_o (mpe), .bam_o (bam), .secrc_o (secrc),
+    .rdmts_o (rdmts), .mo_o (mo), .bsize_o (bsize), .mfs_o (mfs),
+    .rdba_o (rdba), .rdlen_o (rdlen), .rdt_o (rdt), .rdh_we_o (rdh_we), .rdh_i (rdh), .rdtr_o (rdtr),
+    .ra_addr_o (ra_addr), .ra_valid_o (ra_valid), .mta_idx_i (mta_idx), .mta_word_o (mta_word),
+    .txen_o (txen), .tpde_o (tpde), .tdba_o (tdba), .tdlen_o (tdlen), .tdt_o (tdt),
+    .tdh_we_o (tdh_we), .tdh_i (tdh), .tidv_o (tidv), .wdata16_o (wdata16),
+    .itr_o (itr), .icr_rd_o (icr_rd), .icr_i (icr), .ims_i (ims),
+    .ics_we_o (ics_we), .ims_we_o (ims_we), .imc_we_o (imc_we), .wdata_o (csr_wdata),
+    .tx_err_i (tx_err), .rx_err_i (rx_err),
+    .st_rx_i (st_rx), .st_rx_bytes_i (st_rx_bytes), .st_rx_good_i (st_rx_good),
+    .st_rx_bcast_i (st_rx_bcast), .st_rx_mcast_i (st_rx_mcast), .st_rx_crcerr_i (st_rx_crcerr),
+    .st_rx_runt_i (st_rx_runt), .st_rx_oversize_i (st_rx_oversize), .st_rx_missed_i (rx_overflow),
+    .st_rx_nobuf_i (evt_rnbc),
+    .st_tx_i (st_tx), .st_tx_bytes_i (st_tx_bytes), .st_tx_bcast_i (st_tx_bcast),
+    .st_tx_mcast_i (st_tx_mcast), .st_tx_good_i (!st_tx_underrun)
+  );
+
+  // TXDE/RXDE when a queue stops (the stop bits of the error vectors)
+  logic tx_stopped_q, rx_stopped_q;
+  always_ff @(posedge clk_i) begin
+    if (!core_rst_n) begin
+      tx_stopped_q <= 1'b0;
+      rx_stopped_q <= 1'b0;
+    end else begin
+      tx_stopped_q <= tx_stopped;
+      rx_stopped_q <= rx_stopped;
+    end
+  end
+
+  nic_intr u_intr (
+    .clk_i, .rst_ni (core_rst_n),
+    .icr_rd_i (icr_rd), .icr_o (icr), .ims_o (ims),
+    .ics_we_i (ics_we), .ims_we_i (ims_we), .imc_we_i (imc_we), .wdata_i (csr_wdata),
+    .itr_i (itr), .tidv_i (tidv), .rdtr_i (rdtr),
+    .evt_txwb_i (evt_txwb), .evt_txwb_ide_i (evt_txwb_ide), .evt_txqe_i (evt_txqe),
+    .evt_rxt0_i (evt_rxt0), .evt_rxdmt0_i (evt_rxdmt0), .evt_rxo_i (rx_overflow),
+    .evt_lsc_i (link_seen_q && (link_q != link_up_i)),
+    .evt_txde_i (tx_stopped && !tx_stopped_q), .evt_rxde_i (rx_stopped && !rx_stopped_q),
+    .msi_req_o, .msi_vector_o, .msi_ack_i
+  );
+
+  // ---------------------------------------------------------------- DMA and bus
+  logic [AxiIdWidth-1:0]   s0_awid, s0_bid, s0_arid, s0_rid, s1_awid, s1_bid, s1_arid, s1_rid;
+  logic [AxiAddrWidth-1:0] s0_awaddr, s0_araddr, s1_awaddr, s1_araddr;
+  logic [7:0]              s0_awlen, s0_arlen, s1_awlen, s1_arlen;
+  logic [2:0]              s0_awsize, s0_arsize, s1_awsize, s1_arsize;
+  logic [1:0]              s0_awburst, s0_arburst, s1_awburst, s1_arburst;
+  logic [1:0]              s0_bresp, s0_rresp, s1_bresp, s1_rresp;
+  logic [AxiDataWidth-1:0] s0_wdata, s0_rdata, s1_wdata, s1_rdata;
+  logic [Sw-1:0]           s0_wstrb, s1_wstrb;
+  logic s0_awvalid, s0_awready, s0_wlast, s0_wvalid, s0_wready, s0_bvalid, s0_bready;
+  logic s0_arvalid, s0_arready, s0_rlast, s0_rvalid, s0_rready;
+  logic s1_awvalid, s1_awready, s1_wlast, s1_wvalid, s1_wready, s1_bvalid, s1_bready;
+  logic s1_arvalid, s1_arready, s1_rlast, s1_rvalid, s1_rready;
+
+  // TX: DMA -> FIFO -> MAC
+  logic [63:0] txd_tdata, txf_tdata;
+  logic [7:0]  txd_tkeep, txf_tkeep;
+  logic txd_tvalid, txd_tready, txd_tlast, txd_tuser, txf_tvalid, txf_tready, txf_tlast;
+  logic txf_tflag, txf_overflow;
+  logic [12:0] txf_count;
+
+  nic_tx_dma #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth), .AxiId(0))
+  u_tx_dma (
+    .clk_i, .rst_ni (core_rst_n),
+    .txen_i (txen), .tdba_i (tdba), .tdlen_i (tdlen), .tdt_i (tdt),
+    .tdh_we_i (tdh_we), .tdh_wdata_i (wdata16), .tdh_o (tdh),
+    .m_axi_awid (s0_awid), .m_axi_awaddr (s0_awaddr), .m_axi_awlen (s0_awlen), .m_axi_awsize (s0_awsize),
+    .m_axi_awburst (s0_awburst), .m_axi_awvalid (s0_awvalid), .m_axi_awready (s0_awready),
+    .m_axi_wdata (s0_wdata), .m_axi_wstrb (s0_wstrb), .m_axi_wlast (s0_wlast), .m_axi_wvalid (s0_wvalid),
+    .m_axi_wready (s0_wready), .m_axi_bid (s0_bid), .m_axi_bresp (s0_bresp), .m_axi_bvalid (s0_bvalid),
+    .m_axi_bready (s0_bready), .m_axi_arid (s0_arid), .m_axi_araddr (s0_araddr), .m_axi_arlen (s0_arlen),
+    .m_axi_arsize (s0_arsize), .m_axi_arburst (s0_arburst), .m_axi_arvalid (s0_arvalid),
+    .m_axi_arready (s0_arready), .m_axi_rid (s0_rid), .m_axi_rdata (s0_rdata), .m_axi_rresp (s0_rresp),
+    .m_axi_rlast (s0_rlast), .m_axi_rvalid (s0_rvalid), .m_axi_rready (s0_rready),
+    .m_axis_tdata (txd_tdata), .m_axis_tkeep (txd_tkeep), .m_axis_tvalid (txd_tvalid),
+    .m_axis_tready (txd_tready), .m_axis_tlast (txd_tlast), .m_axis_tuser (txd_tuser),
+    .evt_wb_o (evt_txwb), .evt_wb_ide_o (evt_txwb_ide), .evt_txqe_o (evt_txqe),
+    .err_o (tx_err), .stopped_o (tx_stopped)
+  );
+
+  nic_frame_fifo #(.Depth(2048), .DropWhenFull(1'b0)) u_tx_fifo (
+    .clk_i, .rst_ni (core_rst_n),
+    .s_axis_tdata (txd_tdata), .s_axis_tkeep (txd_tkeep), .s_axis_tvalid (txd_tvalid),
+    .s_axis_tready (txd_tready), .s_axis_tlast (txd_tlast), .s_axis_tuser (txd_tuser), .s_axis_tflag (1'b0),
+    .m_axis_tdata (txf_tdata), .m_axis_tkeep (txf_tkeep), .m_axis_tvalid (txf_tvalid),
+    .m_axis_tready (txf_tready), .m_axis_tlast (txf_tlast), .m_axis_tflag (txf_tflag),
+    .overflow_o (txf_overflow), .frame_count_o (txf_count)
+  );
+
+  nic_mac_tx u_mac_tx (
+    .clk_i, .rst_ni (core_rst_n), .pad_en_i (tpde),
+    .s_axis_tdata (txf_tdata), .s_axis_tkeep (txf_tkeep), .s_axis_tvalid (txf_tvalid),
+    .s_axis_tready (txf_tready), .s_axis_tlast (txf_tlast),
+    .xgmii_txd_o, .xgmii_txc_o,
+    .stat_tx_o (st_tx), .stat_tx_bytes_o (st_tx_bytes), .stat_tx_bcast_o (st_tx_bcast),
+    .stat_tx_mcast_o (st_tx_mcast), .stat_underrun_o (st_tx_underrun)
+  );
+
+  // RX: MAC -> FIFO -> DMA
+  logic [63:0] rxm_tdata, rxf_tdata;
+  logic [7:0]  rxm_tkeep, rxf_tkeep;
+  logic rxm_tvalid, rxm_tlast, rxm_tuser, rxm_tflag, rxm_tready;
+  logic rxf_tvalid, rxf_tready, rxf_tlast, rxf_tflag;
+  logic [13:0] rxf_count;
+
+  nic_mac_rx u_mac_rx (
+    .clk_i, .rst_ni (core_rst_n), .xgmii_rxd_i, .xgmii_rxc_i,
+    .sbp_i (sbp), .upe_i (upe), .mpe_i (mpe), .bam_i (bam), .mo_i (mo), .secrc_i (secrc), .mfs_i (mfs),
+    .ra_addr_i (ra_addr), .ra_valid_i (ra_valid), .mta_idx_o (mta_idx), .mta_word_i (mta_word),
+    .m_axis_tdata (rxm_tdata), .m_axis_tkeep (rxm_tkeep), .m_axis_tvalid (rxm_tvalid),
+    .m_axis_tlast (rxm_tlast), .m_axis_tuser (rxm_tuser), .m_axis_tflag (rxm_tflag),
+    .stat_rx_o (st_rx), .stat_rx_bytes_o (st_rx_bytes), .stat_good_o (st_rx_good),
+    .stat_bcast_o (st_rx_bcast), .stat_mcast_o (st_rx_mcast), .stat_crcerr_o (st_rx_crcerr),
+    .stat_runt_o (st_rx_runt), .stat_oversize_o (st_rx_oversize)
+  );
+
+  nic_frame_fifo #(.Depth(4096), .DropWhenFull(1'b1)) u_rx_fifo (
+    .clk_i, .rst_ni (core_rst_n),
+    .s_axis_tdata (rxm_tdata), .s_axis_tkeep (rxm_tkeep), .s_axis_tvalid (rxm_tvalid),
+    .s_axis_tready (rxm_tready), .s_axis_tlast (rxm_tlast), .s_axis_tuser (rxm_tuser), .s_axis_tflag (rxm_tflag),
+    .m_axis_tdata (rxf_tdata), .m_axis_tkeep (rxf_tkeep), .m_axis_tvalid (rxf_tvalid),
+    .m_axis_tready (rxf_tready), .m_axis_tlast (rxf_tlast), .m_axis_tflag (rxf_tflag),
+    .overflow_o (rx_overflow), .frame_count_o (rxf_count)
+  );
+
+  nic_rx_dma #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth), .AxiId(1))
+  u_rx_dma (
+    .clk_i, .rst_ni (core_rst_n),
+    .rxen_i (rxen), .rdba_i (rdba), .rdlen_i (rdlen), .rdt_i (rdt),
+    .rdh_we_i (rdh_we), .rdh_wdata_i (wdata16), .rdh_o (rdh), .bsize_i (bsize), .rdmts_i (rdmts),
+    .s_axis_tdata (rxf_tdata), .s_axis_tkeep (rxf_tkeep), .s_axis_tvalid (rxf_tvalid),
+    .s_axis_tready (rxf_tready), .s_axis_tlast (rxf_tlast), .s_axis_tflag (rxf_tflag),
+    .m_axi_awid (s1_awid), .m_axi_awaddr (s1_awaddr), .m_axi_awlen (s1_awlen), .m_axi_awsize (s1_awsize),
+    .m_axi_awburst (s1_awburst), .m_axi_awvalid (s1_awvalid), .m_axi_awready (s1_awready),
+    .m_axi_wdata (s1_wdata), .m_axi_wstrb (s1_wstrb), .m_axi_wlast (s1_wlast), .m_axi_wvalid (s1_wvalid),
+    .m_axi_wready (s1_wready), .m_axi_bid (s1_bid), .m_axi_bresp (s1_bresp), .m_axi_bvalid (s1_bvalid),
+    .m_axi_bready (s1_bready), .m_axi_arid (s1_arid), .m_axi_araddr (s1_araddr), .m_axi_arlen (s1_arlen),
+    .m_axi_arsize (s1_arsize), .m_axi_arburst (s1_arburst), .m_axi_arvalid (s1_arvalid),
+    .m_axi_arready (s1_arready), .m_axi_rid (s1_rid), .m_axi_rdata (s1_rdata), .m_axi_rresp (s1_rresp),
+    .m_axi_rlast (s1_rlast), .m_axi_rvalid (s1_rvalid), .m_axi_rready (s1_rready),
+    .evt_rxt0_o (evt_rxt0), .evt_rxdmt0_o (evt_rxdmt0), .evt_rnbc_o (evt_rnbc),
+    .err_o (rx_err), .stopped_o (rx_stopped)
+  );
+
+  nic_axi_arb #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth)) u_arb (
+    .clk_i, .rst_ni, .flush_i (soft_rst),
+    .s0_axi_awid (s0_awid), .s0_axi_awaddr (s0_awaddr), .s0_axi_awlen (s0_awlen), .s0_axi_awsize (s0_awsize),
+    .s0_axi_awburst (s0_awburst), .s0_axi_awvalid (s0_awvalid), .s0_axi_awready (s0_awready),
+    .s0_axi_wdata (s0_wdata), .s0_axi_wstrb (s0_wstrb), .s0_axi_wlast (s0_wlast), .s0_axi_wvalid (s0_wvalid),
+    .s0_axi_wready (s0_wready), .s0_axi_bid (s0_bid), .s0_axi_bresp (s0_bresp), .s0_axi_bvalid (s0_bvalid),
+    .s0_axi_bready (s0_bready), .s0_axi_arid (s0_arid), .s0_axi_araddr (s0_araddr), .s0_axi_arlen (s0_arlen),
+    .s0_axi_arsize (s0_arsize), .s0_axi_arburst (s0_arburst), .s0_axi_arvalid (s0_arvalid),
+    .s0_axi_arready (s0_arready), .s0_axi_rid (s0_rid), .s0_axi_rdata (s0_rdata), .s0_axi_rresp (s0_rresp),
+    .s0_axi_rlast (s0_rlast), .s0_axi_rvalid (s0_rvalid), .s0_axi_rready (s0_rready),
+    .s1_axi_awid (s1_awid), .s1_axi_awaddr (s1_awaddr), .s1_axi_awlen (s1_awlen), .s1_axi_awsize (s1_awsize),
+    .s1_axi_awburst (s1_awburst), .s1_axi_awvalid (s1_awvalid), .s1_axi_awready (s1_awready),
+    .s1_axi_wdata (s1_wdata), .s1_axi_wstrb (s1_wstrb), .s1_axi_wlast (s1_wlast), .s1_axi_wvalid (s1_wvalid),
+    .s1_axi_wready (s1_wready), .s1_axi_bid (s1_bid), .s1_axi_bresp (s1_bresp), .s1_axi_bvalid (s1_bvalid),
+    .s1_axi_bready (s1_bready), .s1_axi_arid (s1_arid), .s1_axi_araddr (s1_araddr), .s1_axi_arlen (s1_arlen),
+    .s1_axi_arsize (s1_arsize), .s1_axi_arburst (s1_arburst), .s1_axi_arvalid (s1_arvalid),
+    .s1_axi_arready (s1_arready), .s1_axi_rid (s1_rid), .s1_axi_rdata (s1_rdata), .s1_axi_rresp (s1_rresp),
+    .s1_axi_rlast (s1_rlast), .s1_axi_rvalid (s1_rvalid), .s1_axi_rready (s1_rready),
+    .m_axi_awid, .m_axi_awaddr, .m_axi_awlen, .m_axi_awsize, .m_axi_awburst, .m_axi_awvalid, .m_axi_awready,
+    .m_axi_wdata, .m_axi_wstrb, .m_axi_wlast, .m_axi_wvalid, .m_axi_wready,
+    .m_axi_bid, .m_axi_bresp, .m_axi_bvalid, .m_axi_bready,
+    .m_axi_arid, .m_axi_araddr, .m_axi_arlen, .m_axi_arsize, .m_axi_arburst, .m_axi_arvalid, .m_axi_arready,
+    .m_axi_rid, .m_axi_rdata, .m_axi_rresp, .m_axi_rlast, .m_axi_rvalid, .m_axi_rready
+  );
+
+  logic unused;
+  assign unused = ^{txf_tflag, txf_overflow, txf_count, rxf_count, rxm_tready};
+endmodule

@@ -1,0 +1,10 @@
+nic_crc32.sv
+nic_frame_fifo.sv
+nic_mac_tx.sv
+nic_mac_rx.sv
+nic_tx_dma.sv
+nic_rx_dma.sv
+nic_axi_arb.sv
+nic_intr.sv
+nic_csr.sv
+nic_top.sv
