@@ -1,0 +1,146 @@
+// Store-and-forward frame FIFO: a frame leaves only once its last beat is in; discard rewinds the write pointer.
+//
+// Pointers carry one wrap bit. wr_ptr_q is the next word written, commit_ptr_q the start of the frame
+// being written (= end of the committed frames), rd_ptr_q the next word read from memory into the
+// output register. The output register is filled from committed words only, so a partial frame is
+// never presented. DropWhenFull=1 (RX): s_axis_tready is always 1; a frame that does not fit is
+// discarded as a whole and overflow_o pulses at its last beat (unless it was tuser-discarded anyway).
+// DropWhenFull=0 (TX): s_axis_tready = not full; the producer guarantees every frame fits.
+module nic_frame_fifo #(
+  parameter int unsigned Depth        = 2048,  // 64-bit words, power of 2
+  parameter bit          DropWhenFull = 1'b0
+) (
+  input  logic                       clk_i,
+  input  logic                       rst_ni,
+  input  logic [63:0]                s_axis_tdata,
+  input  logic [7:0]                 s_axis_tkeep,
+  input  logic                       s_axis_tvalid,
+  output logic                       s_axis_tready,
+  input  logic                       s_axis_tlast,
+  input  logic                       s_axis_tuser,   // at tlast: 1 = discard this frame
+  input  logic                       s_axis_tflag,   // per-beat sideband, stored
+  output logic [63:0]                m_axis_tdata,
+  output logic [7:0]                 m_axis_tkeep,
+  output logic                       m_axis_tvalid,
+  input  logic                       m_axis_tready,
+  output logic                       m_axis_tlast,
+  output logic                       m_axis_tflag,
+  output logic                       overflow_o,     // pulse: a tuser=0 frame was dropped for lack of space
+  output logic [$clog2(Depth):0]     frame_count_o   // complete frames stored (incl. the one being output)
+);
+  localparam int unsigned AddrW = $clog2(Depth);
+  localparam int unsigned SideW = 10;  // {flag, last, keep}
+
+  logic [AddrW:0] wr_ptr_q, wr_ptr_d, commit_ptr_q, commit_ptr_d, rd_ptr_q, rd_ptr_d;
+  logic           drop_q, drop_d;       // the frame being written overflowed: discard the rest
+  logic [AddrW:0] frames_q, frames_d;
+  logic           overflow_q, overflow_d;
+
+  logic [63:0]      mem_data [Depth];
+  logic [SideW-1:0] mem_side [Depth];
+
+  logic [63:0]      out_data_q;
+  logic [SideW-1:0] out_side_q;
+  logic             out_valid_q, out_valid_d;
+
+  logic [AddrW:0] used;
+  logic           full, committed_avail;
+  logic           wr_beat, mem_we, mem_re, commit, rewind;
+
+  assign used            = wr_ptr_q - rd_ptr_q;
+  assign full            = used[AddrW];  // used == Depth (never more)
+  assign committed_avail = rd_ptr_q != commit_ptr_q;
+
+  assign s_axis_tready = DropWhenFull ? 1'b1 : !full;
+  assign wr_beat       = s_axis_tvalid && s_axis_tready;
+  assign mem_we        = wr_beat && !full && !drop_q;
+  // at tlast: discard when asked to, or when any beat of the frame did not fit
+  assign rewind        = wr_beat && s_axis_tlast && (s_axis_tuser || drop_q || full);
+  assign commit        = wr_beat && s_axis_tlast && !rewind;
+
+  // Output register: refilled from memory whenever it is empty or being consumed.
+  assign mem_re = committed_avail && (!out_valid_q || m_axis_tready);
+
+  always_comb begin
+    wr_ptr_d     = wr_ptr_q;
+    commit_ptr_d = commit_ptr_q;
+    drop_d       = drop_q;
+    overflow_d   = 1'b0;
+    if (mem_we) wr_ptr_d = wr_ptr_q + 1'b1;
+    if (wr_beat && full) drop_d = 1'b1;
+    if (commit) begin
+      commit_ptr_d = wr_ptr_q + 1'b1;
+      wr_ptr_d     = wr_ptr_q + 1'b1;
+    end
+    if (rewind) begin
+      wr_ptr_d   = commit_ptr_q;
+      drop_d     = 1'b0;
+      overflow_d = !s_axis_tuser && (drop_q || full);
+    end
+
+    rd_ptr_d    = rd_ptr_q + {{AddrW{1'b0}}, mem_re};
+    out_valid_d = mem_re ? 1'b1 : (m_axis_tready ? 1'b0 : out_valid_q);
+
+    frames_d = frames_q;
+    if (commit) frames_d = frames_d + 1'b1;
+    if (m_axis_tvalid && m_axis_tready && m_axis_tlast) frames_d = frames_d - 1'b1;
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      wr_ptr_q     <= '0;
+      commit_ptr_q <= '0;
+      rd_ptr_q     <= '0;
+      drop_q       <= 1'b0;
+      frames_q     <= '0;
+      overflow_q   <= 1'b0;
+      out_valid_q  <= 1'b0;
+    end else begin
+      wr_ptr_q     <= wr_ptr_d;
+      commit_ptr_q <= commit_ptr_d;
+      rd_ptr_q     <= rd_ptr_d;
+      drop_q       <= drop_d;
+      frames_q     <= frames_d;
+      overflow_q   <= overflow_d;
+      out_valid_q  <= out_valid_d;
+    end
+  end
+
+  // Memory: no reset (block RAM), registered read.
+  always_ff @(posedge clk_i) begin
+    if (mem_we) begin
+      mem_data[wr_ptr_q[AddrW-1:0]] <= s_axis_tdata;
+      mem_side[wr_ptr_q[AddrW-1:0]] <= {s_axis_tflag, s_axis_tlast, s_axis_tkeep};
+    end
+    if (mem_re) begin
+      out_data_q <= mem_data[rd_ptr_q[AddrW-1:0]];
+      out_side_q <= mem_side[rd_ptr_q[AddrW-1:0]];
+    end
+  end
+
+  assign m_axis_tvalid = out_valid_q;
+  assign m_axis_tdata  = out_data_q;
+  assign m_axis_tkeep  = out_side_q[7:0];
+  assign m_axis_tlast  = out_side_q[8];
+  assign m_axis_tflag  = out_side_q[9];
+  assign overflow_o    = overflow_q;
+  assign frame_count_o = frames_q;
+
+`ifndef SYNTHESIS
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      if (!DropWhenFull) begin
+        assert (!(s_axis_tvalid && s_axis_tready && full))
+          else $error("nic_frame_fifo: write when full");
+      end
+      assert (!mem_we || !full) else $error("nic_frame_fifo: memory write when full");
+      assert (!mem_re || committed_avail) else $error("nic_frame_fifo: read when empty");
+      assert ((commit_ptr_q - rd_ptr_q) <= (AddrW + 1)'(Depth) &&
+              (wr_ptr_q - commit_ptr_q) <= (wr_ptr_q - rd_ptr_q) &&
+              (wr_ptr_q - rd_ptr_q) <= (AddrW + 1)'(Depth))
+        else $error("nic_frame_fifo: pointers inconsistent rd=%0d commit=%0d wr=%0d",
+                    rd_ptr_q, commit_ptr_q, wr_ptr_q);
+    end
+  end
+`endif
+endmodule

@@ -1,0 +1,335 @@
+// 10G MAC receiver: 64-bit XGMII to frame stream with FCS check, length checks, address filter and FCS strip.
+//
+// A frame starts with /S/ in lane 0 (the word's other lanes are data: preamble and SFD), so frame
+// byte k arrives in lane k%8 and needs no realignment. Each data word is held for one cycle: only the
+// next word tells whether it is the last beat (/T/ in lane 0 of the next word) or, with SECRC, how
+// many of its bytes are FCS. When the word with /T/ (or an error character) arrives, the verdict is
+// known (the CRC of its bytes is computed in that cycle, the filter result from the DA captured at
+// the first data word) and goes out with the last beat; the stats pulse in the same cycle. Bytes
+// of that word still to deliver go out one cycle later as the last beat.
+// Latency: the first beat is on m_axis two cycles after the start word is sampled; then one beat
+// per data word, one cycle behind it. There is no tready: the consumer must always accept.
+module nic_mac_rx (
+  input  logic              clk_i,
+  input  logic              rst_ni,
+  input  logic [63:0]       xgmii_rxd_i,
+  input  logic [7:0]        xgmii_rxc_i,
+  // configuration (RCTL, MFS, RAL/RAH)
+  input  logic              sbp_i,
+  input  logic              upe_i,
+  input  logic              mpe_i,
+  input  logic              bam_i,
+  input  logic [1:0]        mo_i,
+  input  logic              secrc_i,
+  input  logic [15:0]       mfs_i,
+  input  logic [16*48-1:0]  ra_addr_i,      // entry n in [48n+47:48n], MAC byte 0 in bits 7:0
+  input  logic [15:0]       ra_valid_i,
+  // MTA lookup (combinational)
+  output logic [6:0]        mta_idx_o,
+  input  logic [31:0]       mta_word_i,
+  // frame stream: DA..FCS, or DA..payload with secrc_i
+  output logic [63:0]       m_axis_tdata,
+  output logic [7:0]        m_axis_tkeep,
+  output logic              m_axis_tvalid,
+  output logic              m_axis_tlast,
+  output logic              m_axis_tuser,   // at tlast: drop
+  output logic              m_axis_tflag,   // at tlast: FCS bad (delivered because of SBP)
+  // stats, one-cycle pulses at frame end
+  output logic              stat_rx_o,
+  output logic [15:0]       stat_rx_bytes_o,
+  output logic              stat_good_o,
+  output logic              stat_bcast_o,
+  output logic              stat_mcast_o,
+  output logic              stat_crcerr_o,
+  output logic              stat_runt_o,
+  output logic              stat_oversize_o
+);
+  localparam logic [7:0]  CharStart = 8'hFB;
+  localparam logic [7:0]  CharTerm  = 8'hFD;
+  localparam logic [31:0] CrcResidue = 32'hDEBB_20E3;  // running state after a frame with a good FCS
+  localparam logic [15:0] MinFrame  = 16'd64;
+
+  // ---------------------------------------------------------------------------------------------
+  // Decode the input word
+  logic       is_start;    // /S/ in lane 0, data in lanes 1-7
+  logic [3:0] ctrl_lane;   // first lane with a control character, 8 if none
+  logic [7:0] ctrl_char;
+  logic       is_data, is_end, is_err;
+
+  assign is_start = xgmii_rxc_i == 8'h01 && xgmii_rxd_i[7:0] == CharStart;
+
+  always_comb begin
+    ctrl_lane = 4'd8;
+    for (int i = 7; i >= 0; i--) begin
+      if (xgmii_rxc_i[i]) ctrl_lane = 4'(i);
+    end
+  end
+  assign ctrl_char = xgmii_rxd_i[8*ctrl_lane[2:0] +: 8];
+  assign is_data   = ctrl_lane == 4'd8;
+  assign is_end    = !is_data;                      // /T/ or an error character ends the frame
+  assign is_err    = !is_data && ctrl_char != CharTerm;
+
+  // ---------------------------------------------------------------------------------------------
+  // State
+  logic        in_frame_q, in_frame_d;
+  logic [31:0] crc_q, crc_d;
+  logic [15:0] cnt_q, cnt_d;             // frame bytes so far (saturating)
+  logic [47:0] da_q, da_d;
+  logic [63:0] hold_q, hold_d;           // last data word, not yet sent
+  logic        hold_v_q, hold_v_d;
+  logic [63:0] tail_data_q, tail_data_d; // bytes of the end word, sent the cycle after it
+  logic [7:0]  tail_keep_q, tail_keep_d;
+  logic        tail_v_q, tail_v_d, tail_user_q, tail_user_d, tail_flag_q, tail_flag_d;
+
+  logic [63:0] out_data_q, out_data_d;
+  logic [7:0]  out_keep_q, out_keep_d;
+  logic        out_valid_q, out_valid_d, out_last_q, out_last_d, out_user_q, out_user_d;
+  logic        out_flag_q, out_flag_d;
+
+  logic        st_rx_q, st_rx_d, st_good_q, st_good_d, st_bc_q, st_bc_d, st_mc_q, st_mc_d;
+  logic        st_crc_q, st_crc_d, st_runt_q, st_runt_d, st_over_q, st_over_d;
+  logic [15:0] st_bytes_q, st_bytes_d;
+
+  // ---------------------------------------------------------------------------------------------
+  // CRC over the data bytes of this word
+  logic [7:0]  crc_keep;
+  logic [31:0] crc_next;
+  assign crc_keep = is_data ? 8'hFF : (8'hFF >> (4'd8 - ctrl_lane));
+
+  nic_crc32 u_crc (
+    .crc_i  (crc_q),
+    .data_i (xgmii_rxd_i),
+    .keep_i (crc_keep),
+    .crc_o  (crc_next)
+  );
+
+  // ---------------------------------------------------------------------------------------------
+  // Address filter on the DA captured from the first data word
+  logic [11:0] mta_hash;
+  logic        da_bcast, da_mcast, ra_hit, mta_hit, filter_pass;
+
+  always_comb begin
+    unique case (mo_i)
+      2'd0:    mta_hash = {da_q[47:40], da_q[39:36]};
+      2'd1:    mta_hash = {da_q[46:40], da_q[39:35]};
+      2'd2:    mta_hash = {da_q[45:40], da_q[39:34]};
+      2'd3:    mta_hash = {da_q[43:40], da_q[39:32]};
+      default: mta_hash = 12'd0;
+    endcase
+  end
+  assign mta_idx_o = mta_hash[11:5];
+  assign mta_hit   = mta_word_i[mta_hash[4:0]];
+
+  always_comb begin
+    ra_hit = 1'b0;
+    for (int unsigned n = 0; n < 16; n++) begin
+      if (ra_valid_i[n] && ra_addr_i[48*n +: 48] == da_q) ra_hit = 1'b1;
+    end
+  end
+
+  assign da_bcast    = da_q == 48'hFFFF_FFFF_FFFF;
+  assign da_mcast    = da_q[0] && !da_bcast;
+  assign filter_pass = ra_hit || (da_bcast && bam_i) || (da_mcast && (mpe_i || mta_hit)) ||
+                       (!da_bcast && !da_mcast && upe_i);
+
+  // ---------------------------------------------------------------------------------------------
+  // Verdict for a frame ending in this word
+  logic [15:0] len;
+  logic [16:0] len_sum;
+  logic        crc_bad, runt, oversize, drop;
+  assign len_sum  = {1'b0, cnt_q} + {13'd0, ctrl_lane[2:0]};
+  assign len      = len_sum[16] ? 16'hFFFF : len_sum[15:0];
+  assign crc_bad  = is_err || crc_next != CrcResidue;
+  assign runt     = len < MinFrame;
+  assign oversize = len > mfs_i;
+  assign drop     = (crc_bad && !sbp_i) || is_err || runt || oversize || !filter_pass;
+
+  // Bytes of the end word still to deliver: ctrl_lane, less the FCS with SECRC (<= 0: the held word
+  // is the last beat, with that many of its bytes stripped).
+  logic signed [4:0] end_bytes;
+  logic [7:0]        hold_last_keep, tail_keep;
+  assign end_bytes      = $signed({1'b0, ctrl_lane}) - (secrc_i ? 5'sd4 : 5'sd0);
+  assign hold_last_keep = 8'hFF >> (-end_bytes);
+  assign tail_keep      = 8'hFF >> (5'sd8 - end_bytes);
+
+  function automatic logic [63:0] mask_bytes(input logic [63:0] d, input logic [7:0] keep);
+    for (int unsigned i = 0; i < 8; i++) begin
+      mask_bytes[8*i +: 8] = keep[i] ? d[8*i +: 8] : 8'h00;
+    end
+  endfunction
+
+  always_comb begin
+    in_frame_d  = in_frame_q;
+    crc_d       = crc_q;
+    cnt_d       = cnt_q;
+    da_d        = da_q;
+    hold_d      = hold_q;
+    hold_v_d    = hold_v_q;
+    tail_v_d    = 1'b0;
+    tail_data_d = tail_data_q;
+    tail_keep_d = tail_keep_q;
+    tail_user_d = tail_user_q;
+    tail_flag_d = tail_flag_q;
+
+    out_valid_d = 1'b0;
+    out_data_d  = out_data_q;
+    out_keep_d  = out_keep_q;
+    out_last_d  = 1'b0;
+    out_user_d  = 1'b0;
+    out_flag_d  = 1'b0;
+
+    st_rx_d    = 1'b0;
+    st_good_d  = 1'b0;
+    st_bc_d    = 1'b0;
+    st_mc_d    = 1'b0;
+    st_crc_d   = 1'b0;
+    st_runt_d  = 1'b0;
+    st_over_d  = 1'b0;
+    st_bytes_d = st_bytes_q;
+
+    // the end word's bytes left over from the previous cycle
+    if (tail_v_q) begin
+      out_valid_d = 1'b1;
+      out_data_d  = tail_data_q;
+      out_keep_d  = tail_keep_q;
+      out_last_d  = 1'b1;
+      out_user_d  = tail_user_q;
+      out_flag_d  = tail_flag_q;
+    end
+
+    if (in_frame_q && is_data) begin
+      if (hold_v_q) begin
+        out_valid_d = 1'b1;
+        out_data_d  = hold_q;
+        out_keep_d  = 8'hFF;
+      end else begin
+        da_d = xgmii_rxd_i[47:0];
+      end
+      hold_d   = xgmii_rxd_i;
+      hold_v_d = 1'b1;
+      crc_d    = crc_next;
+      cnt_d    = (cnt_q > 16'hFFF7) ? 16'hFFFF : cnt_q + 16'd8;
+    end else if (in_frame_q && is_end) begin
+      if (end_bytes <= 5'sd0) begin
+        if (hold_v_q) begin
+          out_valid_d = 1'b1;
+          out_data_d  = mask_bytes(hold_q, hold_last_keep);
+          out_keep_d  = hold_last_keep;
+          out_last_d  = 1'b1;
+          out_user_d  = drop;
+          out_flag_d  = crc_bad;
+        end
+      end else begin
+        if (hold_v_q) begin
+          out_valid_d = 1'b1;
+          out_data_d  = hold_q;
+          out_keep_d  = 8'hFF;
+        end
+        tail_v_d    = 1'b1;
+        tail_data_d = mask_bytes(xgmii_rxd_i, tail_keep);
+        tail_keep_d = tail_keep;
+        tail_user_d = drop;
+        tail_flag_d = crc_bad;
+      end
+      hold_v_d   = 1'b0;
+      in_frame_d = 1'b0;
+
+      st_rx_d    = 1'b1;
+      st_bytes_d = len;
+      st_crc_d   = crc_bad;
+      st_runt_d  = !crc_bad && runt;
+      st_over_d  = !crc_bad && oversize;
+      st_good_d  = !crc_bad && !runt && !oversize && filter_pass;
+      st_bc_d    = !crc_bad && !runt && !oversize && filter_pass && da_bcast;
+      st_mc_d    = !crc_bad && !runt && !oversize && filter_pass && da_mcast;
+    end
+
+    // a start word begins a frame (also right where an error character ended one)
+    if (is_start && (!in_frame_q || is_err)) begin
+      in_frame_d = 1'b1;
+      crc_d      = 32'hFFFF_FFFF;
+      cnt_d      = 16'd0;
+      hold_v_d   = 1'b0;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      in_frame_q  <= 1'b0;
+      crc_q       <= 32'hFFFF_FFFF;
+      cnt_q       <= 16'd0;
+      da_q        <= 48'd0;
+      hold_q      <= 64'd0;
+      hold_v_q    <= 1'b0;
+      tail_v_q    <= 1'b0;
+      tail_data_q <= 64'd0;
+      tail_keep_q <= 8'd0;
+      tail_user_q <= 1'b0;
+      tail_flag_q <= 1'b0;
+      out_valid_q <= 1'b0;
+      out_data_q  <= 64'd0;
+      out_keep_q  <= 8'd0;
+      out_last_q  <= 1'b0;
+      out_user_q  <= 1'b0;
+      out_flag_q  <= 1'b0;
+      st_rx_q     <= 1'b0;
+      st_good_q   <= 1'b0;
+      st_bc_q     <= 1'b0;
+      st_mc_q     <= 1'b0;
+      st_crc_q    <= 1'b0;
+      st_runt_q   <= 1'b0;
+      st_over_q   <= 1'b0;
+      st_bytes_q  <= 16'd0;
+    end else begin
+      in_frame_q  <= in_frame_d;
+      crc_q       <= crc_d;
+      cnt_q       <= cnt_d;
+      da_q        <= da_d;
+      hold_q      <= hold_d;
+      hold_v_q    <= hold_v_d;
+      tail_v_q    <= tail_v_d;
+      tail_data_q <= tail_data_d;
+      tail_keep_q <= tail_keep_d;
+      tail_user_q <= tail_user_d;
+      tail_flag_q <= tail_flag_d;
+      out_valid_q <= out_valid_d;
+      out_data_q  <= out_data_d;
+      out_keep_q  <= out_keep_d;
+      out_last_q  <= out_last_d;
+      out_user_q  <= out_user_d;
+      out_flag_q  <= out_flag_d;
+      st_rx_q     <= st_rx_d;
+      st_good_q   <= st_good_d;
+      st_bc_q     <= st_bc_d;
+      st_mc_q     <= st_mc_d;
+      st_crc_q    <= st_crc_d;
+      st_runt_q   <= st_runt_d;
+      st_over_q   <= st_over_d;
+      st_bytes_q  <= st_bytes_d;
+    end
+  end
+
+  assign m_axis_tvalid   = out_valid_q;
+  assign m_axis_tdata    = out_data_q;
+  assign m_axis_tkeep    = out_keep_q;
+  assign m_axis_tlast    = out_last_q;
+  assign m_axis_tuser    = out_user_q;
+  assign m_axis_tflag    = out_flag_q;
+  assign stat_rx_o       = st_rx_q;
+  assign stat_rx_bytes_o = st_bytes_q;
+  assign stat_good_o     = st_good_q;
+  assign stat_bcast_o    = st_bc_q;
+  assign stat_mcast_o    = st_mc_q;
+  assign stat_crcerr_o   = st_crc_q;
+  assign stat_runt_o     = st_runt_q;
+  assign stat_oversize_o = st_over_q;
+
+`ifndef SYNTHESIS
+  // The tail beat goes out in the cycle after an end word, when no held word can be pending.
+  always_ff @(posedge clk_i) begin
+    if (rst_ni && tail_v_q) begin
+      assert (!(in_frame_q && hold_v_q)) else $error("nic_mac_rx: tail beat collides with a held word");
+    end
+  end
+`endif
+endmodule

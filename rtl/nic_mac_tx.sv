@@ -1,0 +1,278 @@
+// 10G MAC transmitter: frame stream to 64-bit XGMII with preamble, optional padding, FCS and minimum IPG.
+//
+// Every output word is registered. A frame starts in lane 0 with the start word (/S/, six 0x55, SFD),
+// so frame byte k sits in lane k%8 and the stream needs no realignment. The CRC of the last word is
+// computed in the cycle it is accepted, so its FCS goes out in the same word; FCS bytes that do not
+// fit spill into one more word that also carries /T/. After the word holding /T/ in lane k, one idle
+// word follows when k <= 4 and two when k >= 5, which is the least that makes IPG >= 12 bytes.
+// Latency: the start word is on xgmii_txd_o one cycle after s_axis_tvalid is seen in idle; each
+// accepted beat is on xgmii_txd_o one cycle after it is accepted.
+module nic_mac_tx (
+  input  logic        clk_i,
+  input  logic        rst_ni,
+  input  logic        pad_en_i,          // TCTL.TPDE: pad frames shorter than 60 bytes to 60
+  input  logic [63:0] s_axis_tdata,
+  input  logic [7:0]  s_axis_tkeep,
+  input  logic        s_axis_tvalid,
+  output logic        s_axis_tready,
+  input  logic        s_axis_tlast,
+  output logic [63:0] xgmii_txd_o,
+  output logic [7:0]  xgmii_txc_o,
+  output logic        stat_tx_o,         // pulse per frame sent
+  output logic [15:0] stat_tx_bytes_o,   // DA through FCS incl. padding, valid with stat_tx_o
+  output logic        stat_tx_bcast_o,
+  output logic        stat_tx_mcast_o,
+  output logic        stat_underrun_o    // pulse: tvalid dropped mid-frame, frame ended with /E/
+);
+  localparam logic [63:0] IdleWord  = {8{8'h07}};
+  localparam logic [63:0] StartWord = 64'hD555_5555_5555_55FB;
+  localparam logic [7:0]  CharTerm  = 8'hFD;
+  localparam logic [7:0]  CharErr   = 8'hFE;
+  localparam logic [7:0]  CharIdle  = 8'h07;
+  localparam int unsigned MinLen    = 60;  // padded length without FCS
+
+  typedef enum logic [2:0] {
+    StIdle,   // waiting for a frame; sends the start word
+    StData,   // accepting beats
+    StPad,    // zero padding words after a short frame
+    StSpill,  // the FCS bytes that did not fit, then /T/
+    StIpg,    // idle words until the gap is long enough
+    StFlush   // after an underrun: drop the rest of the frame
+  } state_e;
+
+  state_e      state_q, state_d;
+  logic [31:0] crc_q, crc_d;
+  logic [15:0] pos_q, pos_d;          // frame bytes sent so far (a multiple of 8 before the last word)
+  logic [1:0]  ipg_q, ipg_d;          // idle words still owed
+  logic        first_q, first_d;      // next beat is the first of the frame
+  logic        bcast_q, bcast_d, mcast_q, mcast_d;
+  logic [63:0] spill_txd_q, spill_txd_d;
+  logic [7:0]  spill_txc_q, spill_txc_d;
+  logic [63:0] txd_q, txd_d;
+  logic [7:0]  txc_q, txc_d;
+  logic        stat_tx_q, stat_tx_d, stat_bc_q, stat_bc_d, stat_mc_q, stat_mc_d, underrun_q, underrun_d;
+  logic [15:0] stat_bytes_q, stat_bytes_d;
+
+  // CRC of the word going out this cycle
+  logic [63:0] crc_data;
+  logic [7:0]  crc_keep;
+  logic [31:0] crc_next;
+
+  nic_crc32 u_crc (
+    .crc_i  (crc_q),
+    .data_i (crc_data),
+    .keep_i (crc_keep),
+    .crc_o  (crc_next)
+  );
+
+  // Input beat with the bytes past tkeep zeroed, and its byte count.
+  logic [63:0] beat_data;
+  logic [3:0]  beat_bytes;
+  always_comb begin
+    beat_bytes = 4'd0;
+    for (int unsigned i = 0; i < 8; i++) begin
+      beat_data[8*i +: 8] = s_axis_tkeep[i] ? s_axis_tdata[8*i +: 8] : 8'h00;
+      beat_bytes          = beat_bytes + {3'd0, s_axis_tkeep[i]};
+    end
+  end
+
+  // Destination address class of the frame; the first beat decides.
+  logic beat_bcast, beat_mcast, frame_bcast, frame_mcast;
+  assign beat_bcast  = beat_data[47:0] == 48'hFFFF_FFFF_FFFF;
+  assign beat_mcast  = beat_data[0] && !beat_bcast;
+  assign frame_bcast = first_q ? beat_bcast : bcast_q;
+  assign frame_mcast = first_q ? beat_mcast : mcast_q;
+
+  // Last word of a frame: last_bytes (1..8) data bytes, then the FCS, /T/ and idles over two words.
+  logic [63:0]  last_data;
+  logic [3:0]   last_bytes;
+  logic [127:0] end_d;
+  logic [15:0]  end_c;
+  logic [31:0]  fcs;
+  assign fcs = ~crc_next;
+  always_comb begin
+    end_d = {{15{CharIdle}}, CharTerm} << (8 * (last_bytes + 4'd4));
+    end_d = end_d | ({96'd0, fcs} << (8 * last_bytes)) | {64'd0, last_data};
+    end_c = 16'hFFFF << (last_bytes + 4'd4);
+  end
+
+  logic [15:0] len_now;  // frame length without FCS if this beat is the last
+  logic        pad_now;  // this last beat leaves the frame short: pad it
+  assign len_now = pos_q + {12'd0, beat_bytes};
+  assign pad_now = pad_en_i && (len_now < 16'(MinLen));
+
+  always_comb begin
+    state_d      = state_q;
+    crc_d        = crc_q;
+    pos_d        = pos_q;
+    ipg_d        = ipg_q;
+    first_d      = first_q;
+    bcast_d      = bcast_q;
+    mcast_d      = mcast_q;
+    spill_txd_d  = spill_txd_q;
+    spill_txc_d  = spill_txc_q;
+    txd_d        = IdleWord;
+    txc_d        = 8'hFF;
+    stat_tx_d    = 1'b0;
+    stat_bc_d    = 1'b0;
+    stat_mc_d    = 1'b0;
+    stat_bytes_d = stat_bytes_q;
+    underrun_d   = 1'b0;
+    s_axis_tready = 1'b0;
+    crc_data     = beat_data;
+    crc_keep     = 8'hFF;
+    last_data    = beat_data;
+    last_bytes   = 4'd8;
+
+    unique case (state_q)
+      StIdle: begin
+        if (s_axis_tvalid) begin
+          txd_d   = StartWord;
+          txc_d   = 8'h01;
+          crc_d   = 32'hFFFF_FFFF;
+          pos_d   = 16'd0;
+          first_d = 1'b1;
+          state_d = StData;
+        end
+      end
+
+      StData: begin
+        s_axis_tready = 1'b1;
+        if (!s_axis_tvalid) begin
+          // underrun: /E/ then /T/; the rest of the frame is dropped
+          txd_d      = {{6{CharIdle}}, CharTerm, CharErr};
+          underrun_d = 1'b1;
+          state_d    = StFlush;  // its idle words are the gap
+        end else begin
+          first_d = 1'b0;
+          if (first_q) begin
+            bcast_d = beat_bcast;
+            mcast_d = beat_mcast;
+          end
+          if (!s_axis_tlast || (pad_now && pos_q < 16'(MinLen - 4))) begin
+            // a full word: data, or data followed by zero padding
+            txd_d = beat_data;
+            txc_d = 8'h00;
+            crc_d = crc_next;
+            pos_d = pos_q + 16'd8;
+            if (s_axis_tlast) state_d = StPad;
+          end else begin
+            // the last word (padded to 60 bytes when pos_q = 56)
+            last_bytes = pad_now ? 4'(MinLen % 8) : beat_bytes;
+            crc_keep   = 8'hFF >> (4'd8 - last_bytes);
+          end
+        end
+      end
+
+      StPad: begin
+        crc_data  = 64'd0;
+        last_data = 64'd0;
+        if (pos_q < 16'(MinLen - 4)) begin
+          txd_d = 64'd0;
+          txc_d = 8'h00;
+          crc_d = crc_next;
+          pos_d = pos_q + 16'd8;
+        end else begin
+          last_bytes = 4'(MinLen % 8);
+          crc_keep   = 8'h0F;
+        end
+      end
+
+      StSpill: begin
+        txd_d   = spill_txd_q;
+        txc_d   = spill_txc_q;
+        ipg_d   = 2'd1;
+        state_d = StIpg;
+      end
+
+      StIpg: begin
+        ipg_d = ipg_q - 2'd1;
+        if (ipg_q == 2'd1) state_d = StIdle;
+      end
+
+      StFlush: begin
+        s_axis_tready = 1'b1;
+        if (s_axis_tvalid && s_axis_tlast) state_d = StIdle;
+      end
+
+      default: state_d = StIdle;
+    endcase
+
+    // End of frame: StData with the last beat, or StPad at the 60-byte mark.
+    if ((state_q == StData && s_axis_tvalid && s_axis_tlast && !(pad_now && pos_q < 16'(MinLen - 4))) ||
+        (state_q == StPad && pos_q >= 16'(MinLen - 4))) begin
+      txd_d        = end_d[63:0];
+      txc_d        = end_c[7:0];
+      spill_txd_d  = end_d[127:64];
+      spill_txc_d  = end_c[15:8];
+      stat_tx_d    = 1'b1;
+      stat_bc_d    = (state_q == StData) ? frame_bcast : bcast_q;
+      stat_mc_d    = (state_q == StData) ? frame_mcast : mcast_q;
+      stat_bytes_d = pos_q + {12'd0, last_bytes} + 16'd4;
+      if (last_bytes >= 4'd4) begin
+        state_d = StSpill;           // /T/ in lane last_bytes-4 <= 4 of the next word
+      end else begin
+        ipg_d   = 2'd2;              // /T/ in lane >= 5 of this word
+        state_d = StIpg;
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      state_q      <= StIdle;
+      crc_q        <= 32'hFFFF_FFFF;
+      pos_q        <= 16'd0;
+      ipg_q        <= 2'd0;
+      first_q      <= 1'b0;
+      bcast_q      <= 1'b0;
+      mcast_q      <= 1'b0;
+      spill_txd_q  <= IdleWord;
+      spill_txc_q  <= 8'hFF;
+      txd_q        <= IdleWord;
+      txc_q        <= 8'hFF;
+      stat_tx_q    <= 1'b0;
+      stat_bc_q    <= 1'b0;
+      stat_mc_q    <= 1'b0;
+      stat_bytes_q <= 16'd0;
+      underrun_q   <= 1'b0;
+    end else begin
+      state_q      <= state_d;
+      crc_q        <= crc_d;
+      pos_q        <= pos_d;
+      ipg_q        <= ipg_d;
+      first_q      <= first_d;
+      bcast_q      <= bcast_d;
+      mcast_q      <= mcast_d;
+      spill_txd_q  <= spill_txd_d;
+      spill_txc_q  <= spill_txc_d;
+      txd_q        <= txd_d;
+      txc_q        <= txc_d;
+      stat_tx_q    <= stat_tx_d;
+      stat_bc_q    <= stat_bc_d;
+      stat_mc_q    <= stat_mc_d;
+      stat_bytes_q <= stat_bytes_d;
+      underrun_q   <= underrun_d;
+    end
+  end
+
+  assign xgmii_txd_o     = txd_q;
+  assign xgmii_txc_o     = txc_q;
+  assign stat_tx_o       = stat_tx_q;
+  assign stat_tx_bytes_o = stat_bytes_q;
+  assign stat_tx_bcast_o = stat_bc_q;
+  assign stat_tx_mcast_o = stat_mc_q;
+  assign stat_underrun_o = underrun_q;
+
+`ifndef SYNTHESIS
+  always_ff @(posedge clk_i) begin
+    if (rst_ni && state_q == StData && s_axis_tvalid && s_axis_tlast) begin
+      assert (s_axis_tkeep != 8'h00 && ((s_axis_tkeep & (s_axis_tkeep + 8'd1)) == 8'h00))
+        else $error("nic_mac_tx: last tkeep %02x not contiguous from bit 0", s_axis_tkeep);
+    end
+    if (rst_ni && state_q == StData && s_axis_tvalid && !s_axis_tlast) begin
+      assert (s_axis_tkeep == 8'hFF) else $error("nic_mac_tx: partial tkeep before tlast");
+    end
+  end
+`endif
+endmodule
