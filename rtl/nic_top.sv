@@ -174,7 +174,7 @@ module nic_top #(
   logic [7:0]  txd_tkeep, txf_tkeep;
   logic txd_tvalid, txd_tready, txd_tlast, txd_tuser, txf_tvalid, txf_tready, txf_tlast;
   logic txf_tflag, txf_overflow;
-  logic [12:0] txf_count;
+  logic [11:0] txf_count;
 
   nic_tx_dma #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth), .AxiId(0))
   u_tx_dma (
@@ -218,7 +218,7 @@ module nic_top #(
   logic [7:0]  rxm_tkeep, rxf_tkeep;
   logic rxm_tvalid, rxm_tlast, rxm_tuser, rxm_tflag, rxm_tready;
   logic rxf_tvalid, rxf_tready, rxf_tlast, rxf_tflag;
-  logic [13:0] rxf_count;
+  logic [12:0] rxf_count;
 
   nic_mac_rx u_mac_rx (
     .clk_i, .rst_ni (core_rst_n), .xgmii_rxd_i, .xgmii_rxc_i,
