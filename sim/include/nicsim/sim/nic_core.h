@@ -1,0 +1,117 @@
+// NicCore: the Verilated nic_top (--cc model) and its four interface adapters, stepped
+// one clock cycle at a time in plain C++ (no SystemC): the same object runs under
+// NicDevice (SystemC, Q cycles per activation) and in PlainHarness / benchmarks.
+//
+// One step() = one rising edge of clk_i at time cycle * 6.4 ns:
+//   1. every adapter drives the NIC inputs for this edge (from its queues and state);
+//   2. eval with clk low: combinational outputs settle (ready may depend on valid);
+//   3. every adapter samples the outputs: the handshakes that happen at this edge;
+//   4. eval with clk high: the edge.
+// rst_ni is held low for the first reset_cycles cycles. mac_addr_i is fixed at
+// construction; link_up_i follows the attached EthLink (0 without a cable).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "nicsim/sim/axi_dma_port.h"
+#include "nicsim/sim/axil_target.h"
+#include "nicsim/sim/eth_link.h"
+#include "nicsim/sim/msi_port.h"
+#include "nicsim/sim/param.h"
+#include "nicsim/sim/pins.h"
+#include "nicsim/sim/time.h"
+
+class Vnic_top;
+class VerilatedContext;
+
+namespace nicsim::waves {
+template <class Model>
+class FstTracer;
+}
+
+namespace nicsim::sim {
+
+// A MAC address, byte 0 first on the wire (mac_addr_i[7:0], RAL0[7:0]).
+struct MacAddr {
+  std::array<uint8_t, 6> b{};
+  static MacAddr parse(const std::string& s);  // "02:00:00:00:00:0a"; throws
+  static MacAddr local(uint32_t n);           // 02:00:00:00:xx:xx, locally administered
+  uint64_t to_u48() const;                    // b[0] in bits 7:0
+  std::string str() const;
+  friend bool operator==(const MacAddr& a, const MacAddr& b) { return a.b == b.b; }
+};
+
+struct NicParams {
+  Param<uint64_t> quantum{64, "quantum",
+                          "cycles: most NIC cycles simulated per SystemC activation; lowered "
+                          "to the smallest latency through which the host, the PCI model or "
+                          "a link can reach the NIC"};
+  Param<uint64_t> reset_cycles{16, "reset_cycles", "cycles: rst_ni held low at time 0"};
+  Param<uint64_t> dma_max_reads{32, "dma_max_reads",
+                                "outstanding DMA read bursts before ARREADY drops (PCIe tags)"};
+  Param<uint64_t> dma_max_writes{32, "dma_max_writes",
+                                 "outstanding DMA write bursts before AWREADY drops"};
+  template <class V>
+  void visit(V&& v) {
+    v(quantum);
+    v(reset_cycles);
+    v(dma_max_reads);
+    v(dma_max_writes);
+  }
+};
+
+class NicCore {
+ public:
+  NicCore(std::string name, MacAddr mac, const NicParams& p = {});
+  ~NicCore();
+  NicCore(const NicCore&) = delete;
+  NicCore& operator=(const NicCore&) = delete;
+
+  void step();
+  void run(uint64_t cycles) {
+    for (uint64_t i = 0; i < cycles; ++i) step();
+  }
+  // Cycles simulated so far: the next step() is the edge at cycle() * kCyclePs.
+  uint64_t cycle() const { return cycle_; }
+  uint64_t time_ps() const { return cycle_to_ps(cycle_); }
+
+  const std::string& name() const { return name_; }
+  const MacAddr& mac() const { return mac_; }
+  const NicParams& params() const { return params_; }
+  Vnic_top& model() { return *model_; }
+  AxiLiteTarget& axil() { return axil_; }
+  AxiDmaPort& dma() { return dma_; }
+  MsiPort& msi() { return msi_; }
+  XgmiiPort& xgmii() { return xgmii_; }
+  const XgmiiPort& xgmii() const { return xgmii_; }
+
+  // FST dump of this NIC while start_ps <= t < stop_ps (windows must not overlap).
+  void trace_window(uint64_t start_ps, uint64_t stop_ps, const std::string& path);
+  void close_trace();
+  // An RTL assertion or $stop fired (the message went to stdout); the model keeps running.
+  bool rtl_error() const;
+
+ private:
+  std::string name_;
+  MacAddr mac_;
+  NicParams params_;
+  std::unique_ptr<VerilatedContext> ctx_;
+  std::unique_ptr<Vnic_top> model_;
+  std::unique_ptr<waves::FstTracer<Vnic_top>> tracer_;
+  uint64_t trace_check_ps_ = UINT64_MAX;  // next time the tracer must look at its windows
+  bool tracing_ = false;
+  AxiLiteTarget axil_;
+  AxiDmaPort dma_;
+  MsiPort msi_;
+  XgmiiPort xgmii_;
+  AxiLitePins lp_;
+  AxiPins ap_;
+  MsiPins mp_;
+  XgmiiPins xp_;
+  uint64_t cycle_ = 0;
+};
+
+}  // namespace nicsim::sim

@@ -1,0 +1,48 @@
+// NicDevice: the NIC as a SystemC module. Owns a NicCore and runs it in quanta: one
+// SC_THREAD that, at simulated time q * Q * 6.4 ns, steps the model through the Q cycles
+// [q Q, (q + 1) Q) in plain C++ and waits Q cycles. No per-pin signals, no clock.
+//
+// Why that is exact: everything that can reach the NIC from outside (an MMIO request, a
+// DMA completion, a word on the cable) arrives at least L after the SystemC time at which
+// it is created, with L the smallest such latency. The NIC runs at most Q cycles ahead
+// of SystemC time, so with Q * 6.4 ns <= L every input for a quantum is known when the
+// quantum starts, and is applied at its exact cycle. The quantum is
+//   Q = min(NicParams::quantum, floor(L / 6.4 ns)),
+//   L = min(MMIO write latency, MMIO read latency / 2, DMA read latency,
+//           DMA write latency, delay of the attached link),
+// fixed at the start of simulation (start_of_simulation). Outputs the NIC produces are
+// timestamped with their own cycle, never with the quantum's start.
+#pragma once
+
+#include <cstdint>
+#include <systemc>
+
+#include "nicsim/sim/nic_core.h"
+#include "nicsim/sim/pci_function.h"
+
+namespace nicsim::sim {
+
+class NicDevice : public sc_core::sc_module {
+ public:
+  NicDevice(sc_core::sc_module_name name, MacAddr mac, PciFunction& pci,
+            const NicParams& p = {});
+
+  NicCore& core() { return core_; }
+  PciFunction& pci() { return pci_; }
+  // Cycles per activation (valid from the start of simulation).
+  uint64_t quantum() const { return quantum_; }
+  // The largest quantum the current latencies allow (what start_of_simulation will use).
+  uint64_t max_quantum() const;
+  uint64_t activations() const { return activations_; }
+
+ private:
+  void start_of_simulation() override;
+  void run();
+
+  NicCore core_;
+  PciFunction& pci_;
+  uint64_t quantum_ = 1;
+  uint64_t activations_ = 0;
+};
+
+}  // namespace nicsim::sim

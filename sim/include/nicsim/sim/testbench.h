@@ -1,0 +1,123 @@
+// Testbench: builds a topology of hosts (each one host with one NIC: host memory, PCI
+// function, SimPlatform, NicDevice) and links, and runs it.
+//
+//   Testbench tb({"MySuite.MyTest"});                      // output under out/MySuite.MyTest/
+//   Host& a = tb.add_host({"a", MacAddr::local(1)});
+//   Host& b = tb.add_host({"b", MacAddr::local(2)});
+//   tb.connect(a, b, {}, "a-b.pcap");                    // 500 ns cable, pcap of both ways
+//   a.enable_pci();                                       // memory space + bus master
+//   uint32_t status = a.platform().mmio_read32(regs::STATUS);  // advances the simulation
+//   tb.run_until([&] { return ...; }, 100'000);           // false on timeout
+//
+// SystemC elaborates once per process: one Testbench per process (gtest_discover_tests
+// runs each TEST in its own process). Build the whole topology before the first run; the
+// NICs then run ahead of SystemC time by up to one quantum (see NicDevice), while host
+// memory, IRQs and timers are exact at SystemC time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nicsim/sim/eth_link.h"
+#include "nicsim/sim/event_queue.h"
+#include "nicsim/sim/host_memory.h"
+#include "nicsim/sim/nic_core.h"
+#include "nicsim/sim/nic_device.h"
+#include "nicsim/sim/pcap.h"
+#include "nicsim/sim/pci_function.h"
+#include "nicsim/sim/sc_event_queue.h"
+#include "nicsim/sim/sim_platform.h"
+#include "nicsim/waves/run_dir.h"
+
+namespace nicsim::sim {
+
+struct TestbenchConfig {
+  std::string run_name = "nicsim";  // output directory out/<run_name>/ (root: $NICSIM_OUT)
+  std::string out_root;             // overrides the root
+};
+
+struct HostConfig {
+  std::string name;
+  MacAddr mac;
+  PciParams pci;
+  HostMemoryParams memory;
+  NicParams nic;
+};
+
+// One host with one NIC.
+class Host {
+ public:
+  Host(const HostConfig& cfg, EventQueue& eq);
+  const std::string& name() const { return name_; }
+  SimPlatform& platform() { return *platform_; }
+  PciFunction& pci() { return *pci_; }
+  HostMemory& memory() { return *memory_; }
+  NicDevice& nic() { return *nic_; }
+  NicCore& core() { return nic_->core(); }
+
+  // What the PCI core would do at probe: BAR0 at bar0, memory space on, bus master on.
+  void enable_pci(bool bus_master = true, uint64_t bar0 = 0xF0000000ull);
+  // MSI to the interrupt window with the given data (= the IRQ vector for request_irq).
+  void enable_msi(uint16_t data);
+
+ private:
+  std::string name_;
+  std::unique_ptr<HostMemory> memory_;
+  std::unique_ptr<PciFunction> pci_;
+  std::unique_ptr<NicDevice> nic_;
+  std::unique_ptr<SimPlatform> platform_;
+};
+
+class Testbench {
+ public:
+  explicit Testbench(const TestbenchConfig& cfg = {});
+  ~Testbench();
+  Testbench(const Testbench&) = delete;
+  Testbench& operator=(const Testbench&) = delete;
+
+  Host& add_host(const HostConfig& cfg);
+  // A cable between a's and b's NICs (a is side 0). pcap: a file (relative to the run
+  // directory) recording both directions as sent; empty for none.
+  EthLink& connect(Host& a, Host& b, const LinkParams& p = {}, const std::string& pcap = "");
+  // Another capture on a link, e.g. after faults: point EthLink::kDelivered.
+  PcapWriter& capture(EthLink& link, const std::string& path,
+                      EthLink::TapPoint point = EthLink::kSent, unsigned dir_mask = 3);
+  // FST of a host's NIC for [start_ns, stop_ns) to path (relative to the run directory).
+  void trace_window(Host& h, uint64_t start_ns, uint64_t stop_ns, const std::string& path);
+
+  void run_ns(uint64_t ns);
+  // Runs until cond() holds (checked every poll_ns, default one quantum) or timeout_ns
+  // has passed; returns false on timeout.
+  bool run_until(const std::function<bool()>& cond, uint64_t timeout_ns, uint64_t poll_ns = 0);
+  uint64_t now_ns() const;
+  uint64_t now_ps() const;
+
+  Host& host(size_t i) { return *hosts_.at(i); }
+  Host& host(const std::string& name);
+  size_t host_count() const { return hosts_.size(); }
+  EthLink& link(size_t i) { return *links_.at(i); }
+  EventQueue& events() { return eq_; }
+  const waves::RunDir& out() const { return out_; }
+  std::string out_path(const std::string& file) const { return out_.file(file).string(); }
+
+  // Flushes pcaps and closes waveforms (also done by the destructor).
+  void finish();
+
+ private:
+  void check_topology_open(const char* what) const;
+  void check_rtl();
+  void start(uint64_t ps);
+
+  waves::RunDir out_;
+  EventQueue eq_;
+  std::unique_ptr<ScEventQueue> sc_eq_;
+  std::vector<std::unique_ptr<Host>> hosts_;
+  std::vector<std::unique_ptr<EthLink>> links_;
+  std::vector<std::unique_ptr<PcapWriter>> pcaps_;
+  bool started_ = false;
+};
+
+}  // namespace nicsim::sim

@@ -1,0 +1,50 @@
+// The NIC as a SystemC module, run in quanta.
+#include "nicsim/sim/nic_device.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "nicsim/sim/debug.h"
+#include "nicsim/sim/sc_event_queue.h"
+
+namespace nicsim::sim {
+
+using namespace sc_core;
+
+NicDevice::NicDevice(sc_module_name name, MacAddr mac, PciFunction& pci, const NicParams& p)
+    : sc_module(name), core_(basename(), mac, p), pci_(pci) {
+  pci_.attach_mmio(&core_.axil());
+  core_.dma().set_bus(&pci_);
+  core_.msi().set_sink(&pci_);
+  SC_HAS_PROCESS(NicDevice);
+  SC_THREAD(run);
+  set_stack_size(16 << 20);  // Verilated eval of a large design can use a deep stack
+}
+
+uint64_t NicDevice::max_quantum() const {
+  uint64_t limit = pci_.min_device_latency_ps();
+  if (EthLink* l = core_.xgmii().link()) limit = std::min(limit, l->delay_ps());
+  if (limit < kCyclePs)
+    throw std::invalid_argument(std::string(name()) +
+                                ": a latency to the NIC is shorter than one 6.4 ns cycle");
+  return std::max<uint64_t>(1, std::min<uint64_t>(core_.params().quantum, limit / kCyclePs));
+}
+
+void NicDevice::start_of_simulation() {
+  quantum_ = max_quantum();
+  NICSIM_DPRINTF(kNic, name(), "quantum %llu cycles", (unsigned long long)quantum_);
+}
+
+void NicDevice::run() {
+  const sc_time step = sc_time::from_value(quantum_ * kCyclePs);
+  for (;;) {
+    core_.run(quantum_);
+    activations_++;
+    wait(step);
+  }
+}
+
+}  // namespace nicsim::sim
+
+int sc_main(int, char**) __attribute__((weak));
+int sc_main(int, char**) { return 1; }

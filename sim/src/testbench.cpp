@@ -1,0 +1,148 @@
+// Topology and run control on the SystemC kernel.
+#include "nicsim/sim/testbench.h"
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include "nicsim/sim/debug.h"
+
+namespace nicsim::sim {
+
+using namespace sc_core;
+
+namespace {
+bool g_testbench_made = false;
+uint64_t sc_time_ps() { return sc_get_status() == SC_ELABORATION ? 0 : sc_now_ps(); }
+}  // namespace
+
+Host::Host(const HostConfig& cfg, EventQueue& eq) : name_(cfg.name) {
+  memory_ = std::make_unique<HostMemory>(cfg.memory);
+  pci_ = std::make_unique<PciFunction>(name_ + ".pci", cfg.pci, *memory_, eq);
+  nic_ = std::make_unique<NicDevice>((name_ + "_nic").c_str(), cfg.mac, *pci_, cfg.nic);
+  platform_ = std::make_unique<SimPlatform>((name_ + "_host").c_str(), *pci_, *memory_, eq);
+}
+
+void Host::enable_pci(bool bus_master, uint64_t bar0) {
+  SimPlatform& p = *platform_;
+  p.cfg_write(PciConfigSpace::kBar0, 4, static_cast<uint32_t>(bar0));
+  p.cfg_write(PciConfigSpace::kBar1, 4, static_cast<uint32_t>(bar0 >> 32));
+  uint16_t cmd = PciConfigSpace::kCmdMemory | (bus_master ? PciConfigSpace::kCmdBusMaster : 0);
+  p.cfg_write(PciConfigSpace::kCommand, 2, cmd);
+}
+
+void Host::enable_msi(uint16_t data) {
+  SimPlatform& p = *platform_;
+  p.cfg_write(PciConfigSpace::kMsiAddrLo, 4, static_cast<uint32_t>(PciFunction::kMsiWindowBase));
+  p.cfg_write(PciConfigSpace::kMsiAddrHi, 4, 0);
+  p.cfg_write(PciConfigSpace::kMsiData, 2, data);
+  uint32_t ctl = p.cfg_read(PciConfigSpace::kMsiControl, 2);
+  p.cfg_write(PciConfigSpace::kMsiControl, 2, ctl | PciConfigSpace::kMsiEnable);
+}
+
+Testbench::Testbench(const TestbenchConfig& cfg)
+    : out_(cfg.run_name, std::filesystem::path(cfg.out_root)) {
+  if (g_testbench_made)
+    throw std::logic_error("one Testbench per process: SystemC cannot elaborate twice");
+  g_testbench_made = true;
+  if (!debug::on(debug::kTb)) setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  sc_set_time_resolution(1, SC_PS);
+  // Debug lines carry SystemC time.
+  debug::set_time_source(&sc_time_ps);
+  sc_eq_ = std::make_unique<ScEventQueue>("events", eq_);
+  NICSIM_DPRINTF(kTb, "tb", "run %s, output in %s", cfg.run_name.c_str(), out_.path().c_str());
+}
+
+Testbench::~Testbench() {
+  finish();
+  debug::set_time_source(nullptr);
+}
+
+void Testbench::finish() {
+  for (auto& p : pcaps_) p->close();
+  for (auto& h : hosts_) h->core().close_trace();
+}
+
+void Testbench::check_topology_open(const char* what) const {
+  if (started_)
+    throw std::logic_error(std::string(what) + ": the topology is fixed once the simulation ran");
+}
+
+Host& Testbench::add_host(const HostConfig& cfg) {
+  check_topology_open("add_host");
+  HostConfig c = cfg;
+  if (c.name.empty()) c.name = "host" + std::to_string(hosts_.size());
+  for (auto& h : hosts_)
+    if (h->name() == c.name) throw std::invalid_argument("duplicate host name " + c.name);
+  hosts_.push_back(std::make_unique<Host>(c, eq_));
+  return *hosts_.back();
+}
+
+Host& Testbench::host(const std::string& name) {
+  for (auto& h : hosts_)
+    if (h->name() == name) return *h;
+  throw std::out_of_range("no host " + name);
+}
+
+EthLink& Testbench::connect(Host& a, Host& b, const LinkParams& p, const std::string& pcap) {
+  check_topology_open("connect");
+  if (a.core().xgmii().link() || b.core().xgmii().link())
+    throw std::logic_error("a NIC has one port: it is already connected");
+  links_.push_back(std::make_unique<EthLink>(a.name() + "-" + b.name(), p));
+  EthLink& l = *links_.back();
+  a.core().xgmii().attach(&l, 0);
+  b.core().xgmii().attach(&l, 1);
+  if (!pcap.empty()) capture(l, pcap);
+  return l;
+}
+
+PcapWriter& Testbench::capture(EthLink& link, const std::string& path, EthLink::TapPoint point,
+                               unsigned dir_mask) {
+  pcaps_.push_back(std::make_unique<PcapWriter>(out_path(path), dir_mask));
+  link.add_tap(pcaps_.back().get(), point);
+  return *pcaps_.back();
+}
+
+void Testbench::trace_window(Host& h, uint64_t start_ns, uint64_t stop_ns,
+                             const std::string& path) {
+  h.core().trace_window(ns_to_ps(start_ns), ns_to_ps(stop_ns), out_path(path));
+}
+
+uint64_t Testbench::now_ps() const { return sc_time_ps(); }
+uint64_t Testbench::now_ns() const { return ps_to_ns(now_ps()); }
+
+void Testbench::check_rtl() {
+  for (auto& h : hosts_)
+    if (h->core().rtl_error())
+      throw std::runtime_error("RTL error (assertion or $stop) in " + h->name() + " at cycle " +
+                               std::to_string(h->core().cycle()));
+}
+
+void Testbench::start(uint64_t ps) {
+  started_ = true;
+  sc_start(sc_time::from_value(ps));
+  check_rtl();
+}
+
+void Testbench::run_ns(uint64_t ns) {
+  start(ns_to_ps(ns));
+  sc_start(SC_ZERO_TIME);  // what is due exactly at the end time runs too
+}
+
+bool Testbench::run_until(const std::function<bool()>& cond, uint64_t timeout_ns,
+                          uint64_t poll_ns) {
+  uint64_t poll_ps = ns_to_ps(poll_ns);
+  if (!poll_ps) {
+    poll_ps = 64 * kCyclePs;
+    if (!hosts_.empty()) poll_ps = hosts_[0]->nic().max_quantum() * kCyclePs;
+  }
+  const uint64_t deadline = now_ps() + ns_to_ps(timeout_ns);
+  for (;;) {
+    if (cond()) return true;
+    uint64_t now = now_ps();
+    if (now >= deadline) return false;
+    start(std::min(poll_ps, deadline - now));
+    sc_start(SC_ZERO_TIME);
+  }
+}
+
+}  // namespace nicsim::sim
