@@ -1,6 +1,7 @@
 // NICs, PCI models and links in a plain C++ cycle loop.
 #include "nicsim/sim/plain_harness.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace nicsim::sim {
@@ -15,6 +16,7 @@ PlainHarness::Node& PlainHarness::add_nic(const std::string& name, MacAddr mac,
   n->pci->attach_mmio(&n->core->axil());
   n->core->dma().set_bus(n->pci.get());
   n->core->msi().set_sink(n->pci.get());
+  n->platform = std::make_unique<PlainPlatform>(*this, *n->memory, *n->pci);
   nodes_.push_back(std::move(n));
   return *nodes_.back();
 }
@@ -33,18 +35,99 @@ void PlainHarness::run_cycles(uint64_t n) {
   }
 }
 
-uint32_t PlainHarness::mmio_read(Node& n, uint64_t off) {
-  bool done = false;
-  uint32_t v = 0;
-  n.pci->mmio_read(now_ps(), off, [&](uint32_t x) {
-    v = x;
-    done = true;
-  });
-  for (uint64_t i = 0; !done; ++i) {
-    if (i > 10'000'000) throw std::runtime_error("PlainHarness::mmio_read: no completion");
+void PlainHarness::advance_to(uint64_t t_ps) {
+  while (cycle_to_ps(cycle_) <= t_ps) run_cycles(1);
+  eq_.run_until(t_ps);
+}
+
+uint32_t PlainHarness::mmio_read(Node& n, uint64_t off) { return n.platform->mmio_read32(off); }
+
+bool PlainHarness::run_until(const std::function<bool()>& cond, uint64_t max_cycles) {
+  for (uint64_t i = 0; i < max_cycles; ++i) {
+    if (cond()) return true;
     run_cycles(1);
   }
+  return cond();
+}
+
+PlainPlatform::PlainPlatform(PlainHarness& h, HostMemory& mem, PciFunction& pci)
+    : h_(h), mem_(mem), pci_(pci) {
+  pci_.set_irq_handler([this](uint32_t v) {
+    auto it = handlers_.find(static_cast<int>(v));
+    if (it == handlers_.end()) return;
+    in_callback_ = true;
+    it->second();
+    in_callback_ = false;
+  });
+}
+
+uint64_t PlainPlatform::now_ns() { return ps_to_ns(h_.events().now()); }
+
+uint32_t PlainPlatform::mmio_read32(uint64_t off) {
+  if (in_callback_) throw std::logic_error("PlainPlatform: blocking call from a callback");
+  bool done = false, known = false;
+  uint32_t v = 0;
+  uint64_t at = 0;
+  pci_.mmio_read(
+      h_.events().now(), off,
+      [&](uint32_t x) {
+        v = x;
+        done = true;
+      },
+      [&](uint64_t t) {
+        at = t;
+        known = true;
+      });
+  for (uint64_t i = 0; !known; ++i) {
+    if (i > 10'000'000) throw std::runtime_error("PlainPlatform::mmio_read32: no completion");
+    h_.run_cycles(1);
+  }
+  h_.advance_to(at);
   return v;
+}
+
+void PlainPlatform::mmio_write32(uint64_t off, uint32_t v) {
+  pci_.mmio_write(h_.events().now(), off, v);
+}
+
+kern::DmaBuffer PlainPlatform::mem_alloc(size_t size, size_t align) {
+  uint64_t pa = mem_.alloc(size, align);
+  return kern::DmaBuffer{mem_.phys_to_virt(pa), pa, size};
+}
+
+kern::DmaBuffer PlainPlatform::dma_alloc_coherent(size_t size, size_t align) {
+  kern::DmaBuffer b = mem_alloc(size, align);
+  pci_.protection().map(b.bus, size, kern::kDmaBidirectional);
+  return b;
+}
+
+void PlainPlatform::dma_free(const kern::DmaBuffer& b) {
+  pci_.protection().unmap(b.bus, b.size, kern::kDmaBidirectional);
+  mem_.free(b.bus);
+}
+
+void PlainPlatform::request_irq(int vector, std::function<void()> fn) {
+  handlers_[vector] = std::move(fn);
+}
+
+uint64_t PlainPlatform::add_timer(uint64_t at_ns, std::function<void()> fn) {
+  uint64_t id = next_timer_++;
+  live_timers_[id] = true;
+  uint64_t at = std::max(ns_to_ps(at_ns), h_.events().now());
+  h_.events().post(at, [this, id, fn = std::move(fn)] {
+    if (!live_timers_.erase(id)) return;
+    in_callback_ = true;
+    fn();
+    in_callback_ = false;
+  });
+  return id;
+}
+
+bool PlainPlatform::cancel_timer(uint64_t id) { return live_timers_.erase(id) > 0; }
+
+void PlainPlatform::delay_ns(uint64_t ns) {
+  if (in_callback_) throw std::logic_error("PlainPlatform: blocking call from a callback");
+  h_.advance_to(h_.events().now() + ns_to_ps(ns));
 }
 
 }  // namespace nicsim::sim

@@ -7,10 +7,13 @@
 #include <filesystem>
 
 #include "nic_regs.h"
+#include "frame_scenario.h"
+#include "nicsim/sim/plain_harness.h"
 #include "nicsim/sim/testbench.h"
 #include "nicsim/sim/xgmii.h"
 
 using namespace nicsim::sim;
+using nicsim::test::FrameScenario;
 namespace regs = nicsim::regs;
 namespace kern = nicsim::kern;
 
@@ -112,19 +115,6 @@ TEST(NicSystem, TraceWindowWritesFstOnlyInsideTheWindow) {
   EXPECT_GT(std::filesystem::file_size(path), 100u);
 }
 
-namespace {
-
-// Register-level bring-up of one queue, as a driver would do it.
-struct Rings {
-  static constexpr uint32_t kDesc = 8;  // 128 bytes of descriptors
-  kern::DmaBuffer ring;
-  std::vector<kern::DmaBuffer> bufs;
-};
-
-void write_reg(kern::Platform& p, uint32_t off, uint32_t v) { p.mmio_write32(off, v); }
-
-}  // namespace
-
 TEST(NicSystem, FrameSentByAArrivesInBsHostMemory) {
   Testbench tb(config());
   Host& a = tb.add_host({"a", kMacA});
@@ -137,72 +127,77 @@ TEST(NicSystem, FrameSentByAArrivesInBsHostMemory) {
   b.platform().request_irq(0x40, [&] { b_irqs++; });
   tb.run_ns(1000);
 
-  // B: RX ring of 8 descriptors with 2 KiB buffers, 7 of them given to the NIC.
-  kern::Platform& pb = b.platform();
-  Rings rx;
-  rx.ring = pb.dma_alloc_coherent(Rings::kDesc * 16, 128);
-  for (uint32_t i = 0; i < Rings::kDesc; ++i) {
-    rx.bufs.push_back(pb.mem_alloc(2048, 64));
-    pb.dma_map(rx.bufs[i].bus, 2048, kern::kDmaFromDevice);
-    auto* d = static_cast<uint8_t*>(rx.ring.cpu) + 16 * i;
-    std::memcpy(d, &rx.bufs[i].bus, 8);
-  }
-  write_reg(pb, regs::RDBAL, static_cast<uint32_t>(rx.ring.bus));
-  write_reg(pb, regs::RDBAH, static_cast<uint32_t>(rx.ring.bus >> 32));
-  write_reg(pb, regs::RDLEN, Rings::kDesc * 16);
-  write_reg(pb, regs::RDH, 0);
-  write_reg(pb, regs::RDT, Rings::kDesc - 1);
-  write_reg(pb, regs::IMS, regs::IMS_RXT0);
-  write_reg(pb, regs::RCTL, regs::RCTL_RXEN | regs::RCTL_BAM | regs::RCTL_SECRC);
-
-  // A: one frame for B in a TX ring of 8.
-  kern::Platform& pa = a.platform();
-  std::vector<uint8_t> frame(kMacB.b.begin(), kMacB.b.end());
-  frame.insert(frame.end(), kMacA.b.begin(), kMacA.b.end());
-  frame.push_back(0x88);
-  frame.push_back(0xB5);  // local experimental ethertype
-  for (int i = 0; i < 100; ++i) frame.push_back(static_cast<uint8_t>(i * 3 + 1));
-  Rings tx;
-  tx.ring = pa.dma_alloc_coherent(Rings::kDesc * 16, 128);
-  kern::DmaBuffer buf = pa.mem_alloc(frame.size(), 64);
-  std::memcpy(buf.cpu, frame.data(), frame.size());
-  pa.dma_map(buf.bus, frame.size(), kern::kDmaToDevice);
-  auto* d = static_cast<uint8_t*>(tx.ring.cpu);
-  std::memcpy(d, &buf.bus, 8);
-  uint32_t cmd = static_cast<uint32_t>(frame.size()) | regs::TXDESC_CMD_EOP | regs::TXDESC_CMD_RS;
-  std::memcpy(d + 8, &cmd, 4);
-  write_reg(pa, regs::TDBAL, static_cast<uint32_t>(tx.ring.bus));
-  write_reg(pa, regs::TDBAH, static_cast<uint32_t>(tx.ring.bus >> 32));
-  write_reg(pa, regs::TDLEN, Rings::kDesc * 16);
-  write_reg(pa, regs::TDH, 0);
-  write_reg(pa, regs::TDT, 0);
-  write_reg(pa, regs::TCTL, regs::TCTL_TXEN | regs::TCTL_TPDE);
-  write_reg(pa, regs::TDT, 1);
-
-  auto* rxd = static_cast<volatile uint8_t*>(rx.ring.cpu);
-  ASSERT_TRUE(tb.run_until([&] { return rxd[12] & regs::RXDESC_STATUS_DD; }, 50'000))
+  FrameScenario s;
+  s.setup_rx(b.platform());
+  s.send(a.platform(), kMacA, kMacB);
+  ASSERT_TRUE(tb.run_until([&] { return s.rx_done(); }, 50'000))
       << "B never wrote back an RX descriptor";
-  uint16_t len;
-  std::memcpy(&len, const_cast<uint8_t*>(rxd) + 8, 2);
-  EXPECT_EQ(len, frame.size()) << "SECRC: the FCS is stripped";
-  EXPECT_TRUE(rxd[12] & regs::RXDESC_STATUS_EOP);
-  EXPECT_EQ(rxd[13], 0) << "no receive errors";
-  std::vector<uint8_t> got(frame.size());
-  std::memcpy(got.data(), rx.bufs[0].cpu, frame.size());
-  EXPECT_EQ(got, frame);
-  // A wrote back DD for its descriptor (RS).
-  EXPECT_TRUE(tb.run_until([&] { return d[12] & regs::TXDESC_STATUS_DD; }, 10'000));
-  // B interrupted its host for RXT0.
-  EXPECT_TRUE(tb.run_until([&] { return b_irqs > 0; }, 10'000));
-  // Nothing was refused, nothing was late.
-  EXPECT_EQ(a.pci().counters().dma_read_faults + a.pci().counters().dma_write_faults, 0u);
-  EXPECT_EQ(b.pci().counters().dma_read_faults + b.pci().counters().dma_write_faults, 0u);
-  EXPECT_EQ(a.core().dma().counters().late + b.core().dma().counters().late, 0u);
-  EXPECT_EQ(a.core().dma().counters().protocol_errors, 0u);
-  EXPECT_EQ(b.core().dma().counters().protocol_errors, 0u);
+  EXPECT_EQ(s.received(), s.frame) << "SECRC: the FCS is stripped";
+  EXPECT_TRUE(s.rx_desc()[12] & regs::RXDESC_STATUS_EOP);
+  EXPECT_EQ(s.rx_desc()[13], 0) << "no receive errors";
+  EXPECT_TRUE(tb.run_until([&] { return s.tx_done(); }, 10'000)) << "A wrote back DD (RS)";
+  EXPECT_TRUE(tb.run_until([&] { return b_irqs > 0; }, 10'000)) << "B interrupts for RXT0";
+  // Nothing was refused, nothing was late, the AXI contract held.
+  for (Host* h : {&a, &b}) {
+    EXPECT_EQ(h->pci().counters().dma_read_faults + h->pci().counters().dma_write_faults, 0u);
+    EXPECT_EQ(h->pci().counters().dma_no_bus_master, 0u);
+    EXPECT_EQ(h->core().dma().counters().late, 0u);
+    EXPECT_EQ(h->core().dma().counters().protocol_errors, 0u);
+    EXPECT_EQ(h->core().axil().counters().late, 0u);
+  }
   EXPECT_EQ(tb.link(0).counters(0).frames, 1u);
+  EXPECT_EQ(tb.link(0).counters(0).late + tb.link(0).counters(1).late, 0u);
   tb.finish();
   PcapReader cap(tb.out_path("a-b.pcap"));
   ASSERT_EQ(cap.records.size(), 1u);
-  EXPECT_EQ(cap.records[0].data, frame);
+  EXPECT_EQ(cap.records[0].data, s.frame);
+}
+
+// The quantum is a speed knob only: the SystemC harness (62 cycles per activation) and
+// the plain loop (one cycle at a time) give the same times for everything the host sees.
+TEST(NicSystem, QuantumDoesNotChangeWhatTheHostSees) {
+  struct Trace {
+    uint64_t status_ns = 0, irq_ps = 0;
+    uint32_t status = 0;
+    bool rx = false;
+  };
+  auto scenario = [](kern::Platform& pa, kern::Platform& pb, auto&& run_until, Trace& t) {
+    FrameScenario::pci_up(pa);
+    FrameScenario::pci_up(pb);
+    FrameScenario::msi_up(pb, 0x40);
+    pb.request_irq(0x40, [&t, &pb] {
+      if (!t.irq_ps) t.irq_ps = pb.now_ns() * 1000;
+    });
+    pa.delay_ns(1000);
+    t.status = pa.mmio_read32(regs::STATUS);
+    t.status_ns = pa.now_ns();
+    auto* s = new FrameScenario;  // buffers live as long as the harness
+    s->setup_rx(pb);
+    s->send(pa, kMacA, kMacB);
+    t.rx = run_until([&] { return t.irq_ps != 0; });
+  };
+  Trace plain, systemc;
+  {
+    PlainHarness h;
+    auto& a = h.add_nic("a", kMacA);
+    auto& b = h.add_nic("b", kMacB);
+    h.connect(a, b);
+    scenario(*a.platform, *b.platform,
+             [&](const std::function<bool()>& c) { return h.run_until(c, 20'000); }, plain);
+  }
+  {
+    Testbench tb(config());
+    Host& a = tb.add_host({"a", kMacA});
+    Host& b = tb.add_host({"b", kMacB});
+    tb.connect(a, b);
+    scenario(a.platform(), b.platform(),
+             [&](const std::function<bool()>& c) { return tb.run_until(c, 128'000, 10); },
+             systemc);
+    EXPECT_EQ(a.nic().quantum(), 62u);
+  }
+  EXPECT_EQ(plain.status, systemc.status);
+  EXPECT_EQ(plain.status_ns, systemc.status_ns);
+  EXPECT_TRUE(plain.rx);
+  EXPECT_TRUE(systemc.rx);
+  EXPECT_EQ(plain.irq_ps, systemc.irq_ps);
 }

@@ -5,10 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "nicsim/kern/platform.h"
 #include "nicsim/sim/eth_link.h"
 #include "nicsim/sim/event_queue.h"
 #include "nicsim/sim/host_memory.h"
@@ -17,6 +20,45 @@
 
 namespace nicsim::sim {
 
+class PlainHarness;
+
+// kern::Platform over a PlainHarness node: blocking calls run the whole harness forward.
+// IRQ handlers and timers run from the loop (between cycles), not on a CPU thread, so a
+// handler must not block (mmio_read32 from a handler throws std::logic_error).
+class PlainPlatform : public kern::Platform {
+ public:
+  PlainPlatform(PlainHarness& h, HostMemory& mem, PciFunction& pci);
+  uint64_t now_ns() override;
+  uint32_t mmio_read32(uint64_t off) override;
+  void mmio_write32(uint64_t off, uint32_t v) override;
+  uint32_t cfg_read(uint32_t off, int size) override { return pci_.cfg_read(off, size); }
+  void cfg_write(uint32_t off, int size, uint32_t v) override { pci_.cfg_write(off, size, v); }
+  kern::DmaBuffer dma_alloc_coherent(size_t size, size_t align = 64) override;
+  void dma_free(const kern::DmaBuffer& b) override;
+  kern::DmaBuffer mem_alloc(size_t size, size_t align = 64) override;
+  void mem_free(const kern::DmaBuffer& b) override { mem_.free(b.bus); }
+  void dma_map(uint64_t bus, size_t len, int dir) override { pci_.protection().map(bus, len, dir); }
+  void dma_unmap(uint64_t bus, size_t len, int dir) override {
+    pci_.protection().unmap(bus, len, dir);
+  }
+  void* phys_to_virt(uint64_t bus) override { return mem_.phys_to_virt(bus); }
+  uint64_t virt_to_phys(const void* p) override { return mem_.virt_to_phys(p); }
+  void request_irq(int vector, std::function<void()> fn) override;
+  void free_irq(int vector) override { handlers_.erase(vector); }
+  uint64_t add_timer(uint64_t at_ns, std::function<void()> fn) override;
+  bool cancel_timer(uint64_t id) override;
+  void delay_ns(uint64_t ns) override;
+
+ private:
+  PlainHarness& h_;
+  HostMemory& mem_;
+  PciFunction& pci_;
+  std::map<int, std::function<void()>> handlers_;
+  std::map<uint64_t, bool> live_timers_;
+  uint64_t next_timer_ = 1;
+  bool in_callback_ = false;
+};
+
 class PlainHarness {
  public:
   struct Node {
@@ -24,18 +66,24 @@ class PlainHarness {
     std::unique_ptr<HostMemory> memory;
     std::unique_ptr<PciFunction> pci;
     std::unique_ptr<NicCore> core;
+    std::unique_ptr<PlainPlatform> platform;
   };
 
   Node& add_nic(const std::string& name, MacAddr mac, const PciParams& pci = {},
                 const NicParams& nic = {});
   EthLink& connect(Node& a, Node& b, const LinkParams& p = {});
   void run_cycles(uint64_t n);
+  // Steps every cycle whose edge is at or before t_ps, then runs the events up to t_ps:
+  // afterwards events().now() == t_ps (the host's time; the NICs are < 1 cycle ahead).
+  void advance_to(uint64_t t_ps);
   uint64_t cycle() const { return cycle_; }
   uint64_t now_ps() const { return cycle_to_ps(cycle_); }
   EventQueue& events() { return eq_; }
   // Host-side MMIO at the current time; read() runs the loop until the value is back.
-  void mmio_write(Node& n, uint64_t off, uint32_t v) { n.pci->mmio_write(now_ps(), off, v); }
+  void mmio_write(Node& n, uint64_t off, uint32_t v) { n.platform->mmio_write32(off, v); }
   uint32_t mmio_read(Node& n, uint64_t off);
+  // Runs until cond() holds (checked every cycle) or max_cycles passed; false on timeout.
+  bool run_until(const std::function<bool()>& cond, uint64_t max_cycles);
 
  private:
   EventQueue eq_;

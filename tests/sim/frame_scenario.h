@@ -1,0 +1,88 @@
+// Register-level scenario used by the system tests on both harnesses (SystemC Testbench
+// and PlainHarness): B gets an RX ring, A sends one frame to B.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "nic_regs.h"
+#include "nicsim/kern/platform.h"
+#include "nicsim/sim/nic_core.h"
+
+namespace nicsim::test {
+
+namespace regs = nicsim::regs;
+namespace kern = nicsim::kern;
+
+struct FrameScenario {
+  static constexpr uint32_t kDesc = 8;  // 128 bytes of descriptors per ring
+  kern::DmaBuffer rx_ring, tx_ring, tx_buf;
+  std::vector<kern::DmaBuffer> rx_bufs;
+  std::vector<uint8_t> frame;
+
+  static void pci_up(kern::Platform& p) { p.cfg_write(0x04, 2, 0x6); }
+  static void msi_up(kern::Platform& p, uint16_t data) {
+    p.cfg_write(0x54, 4, 0xFEE00000);
+    p.cfg_write(0x58, 4, 0);
+    p.cfg_write(0x5C, 2, data);
+    p.cfg_write(0x52, 2, p.cfg_read(0x52, 2) | 1);
+  }
+
+  // B: 8 descriptors with 2 KiB buffers, 7 given to the NIC; RXT0 interrupts.
+  void setup_rx(kern::Platform& pb) {
+    rx_ring = pb.dma_alloc_coherent(kDesc * 16, 128);
+    for (uint32_t i = 0; i < kDesc; ++i) {
+      rx_bufs.push_back(pb.mem_alloc(2048, 64));
+      pb.dma_map(rx_bufs[i].bus, 2048, kern::kDmaFromDevice);
+      std::memcpy(static_cast<uint8_t*>(rx_ring.cpu) + 16 * i, &rx_bufs[i].bus, 8);
+    }
+    pb.mmio_write32(regs::RDBAL, static_cast<uint32_t>(rx_ring.bus));
+    pb.mmio_write32(regs::RDBAH, static_cast<uint32_t>(rx_ring.bus >> 32));
+    pb.mmio_write32(regs::RDLEN, kDesc * 16);
+    pb.mmio_write32(regs::RDH, 0);
+    pb.mmio_write32(regs::RDT, kDesc - 1);
+    pb.mmio_write32(regs::IMS, regs::IMS_RXT0);
+    pb.mmio_write32(regs::RCTL, regs::RCTL_RXEN | regs::RCTL_BAM | regs::RCTL_SECRC);
+  }
+
+  // A: one frame from src to dst with a 100-byte payload, TX ring of 8.
+  void send(kern::Platform& pa, const sim::MacAddr& src, const sim::MacAddr& dst) {
+    frame.assign(dst.b.begin(), dst.b.end());
+    frame.insert(frame.end(), src.b.begin(), src.b.end());
+    frame.push_back(0x88);
+    frame.push_back(0xB5);  // local experimental ethertype
+    for (int i = 0; i < 100; ++i) frame.push_back(static_cast<uint8_t>(i * 3 + 1));
+    tx_ring = pa.dma_alloc_coherent(kDesc * 16, 128);
+    tx_buf = pa.mem_alloc(frame.size(), 64);
+    std::memcpy(tx_buf.cpu, frame.data(), frame.size());
+    pa.dma_map(tx_buf.bus, frame.size(), kern::kDmaToDevice);
+    auto* d = static_cast<uint8_t*>(tx_ring.cpu);
+    std::memcpy(d, &tx_buf.bus, 8);
+    uint32_t cmd = static_cast<uint32_t>(frame.size()) | regs::TXDESC_CMD_EOP | regs::TXDESC_CMD_RS;
+    std::memcpy(d + 8, &cmd, 4);
+    pa.mmio_write32(regs::TDBAL, static_cast<uint32_t>(tx_ring.bus));
+    pa.mmio_write32(regs::TDBAH, static_cast<uint32_t>(tx_ring.bus >> 32));
+    pa.mmio_write32(regs::TDLEN, kDesc * 16);
+    pa.mmio_write32(regs::TDH, 0);
+    pa.mmio_write32(regs::TDT, 0);
+    pa.mmio_write32(regs::TCTL, regs::TCTL_TXEN | regs::TCTL_TPDE);
+    pa.mmio_write32(regs::TDT, 1);
+  }
+
+  bool rx_done() const {
+    return static_cast<volatile uint8_t*>(rx_ring.cpu)[12] & regs::RXDESC_STATUS_DD;
+  }
+  bool tx_done() const {
+    return static_cast<volatile uint8_t*>(tx_ring.cpu)[12] & regs::TXDESC_STATUS_DD;
+  }
+  const uint8_t* rx_desc() const { return static_cast<const uint8_t*>(rx_ring.cpu); }
+  std::vector<uint8_t> received() const {
+    uint16_t len;
+    std::memcpy(&len, rx_desc() + 8, 2);
+    auto* p = static_cast<const uint8_t*>(rx_bufs[0].cpu);
+    return std::vector<uint8_t>(p, p + len);
+  }
+};
+
+}  // namespace nicsim::test
