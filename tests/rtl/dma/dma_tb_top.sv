@@ -1,0 +1,169 @@
+// Test top: TX DMA + RX DMA + AXI arbiter as in nic_top, with the FIFO sides and register inputs as ports.
+module dma_tb_top #(
+  parameter int unsigned AxiDataWidth = 128,
+  parameter int unsigned AxiIdWidth   = 4,
+  parameter int unsigned AxiAddrWidth = 64
+) (
+  input  logic                      clk_i,
+  input  logic                      rst_ni,
+  input  logic                      flush_i,   // soft reset: engines reset, arbiter flushed
+  // TX queue registers and stream
+  input  logic                      txen_i,
+  input  logic [63:0]               tdba_i,
+  input  logic [19:0]               tdlen_i,
+  input  logic [15:0]               tdt_i,
+  input  logic                      tdh_we_i,
+  input  logic [15:0]               tdh_wdata_i,
+  output logic [15:0]               tdh_o,
+  output logic [63:0]               tx_axis_tdata,
+  output logic [7:0]                tx_axis_tkeep,
+  output logic                      tx_axis_tvalid,
+  input  logic                      tx_axis_tready,
+  output logic                      tx_axis_tlast,
+  output logic                      tx_axis_tuser,
+  output logic                      tx_evt_wb_o,
+  output logic                      tx_evt_wb_ide_o,
+  output logic                      tx_evt_txqe_o,
+  output logic [5:0]                tx_err_o,
+  output logic                      tx_stopped_o,
+  // RX queue registers and stream
+  input  logic                      rxen_i,
+  input  logic [63:0]               rdba_i,
+  input  logic [19:0]               rdlen_i,
+  input  logic [15:0]               rdt_i,
+  input  logic                      rdh_we_i,
+  input  logic [15:0]               rdh_wdata_i,
+  output logic [15:0]               rdh_o,
+  input  logic [1:0]                bsize_i,
+  input  logic [1:0]                rdmts_i,
+  input  logic [63:0]               rx_axis_tdata,
+  input  logic [7:0]                rx_axis_tkeep,
+  input  logic                      rx_axis_tvalid,
+  output logic                      rx_axis_tready,
+  input  logic                      rx_axis_tlast,
+  input  logic                      rx_axis_tflag,
+  output logic                      rx_evt_rxt0_o,
+  output logic                      rx_evt_rxdmt0_o,
+  output logic                      rx_evt_rnbc_o,
+  output logic [3:0]                rx_err_o,
+  output logic                      rx_stopped_o,
+  // arbiter slave-port response valids, to check that flushed responses never reach an engine
+  output logic                      dbg_s0_rvalid_o,
+  output logic                      dbg_s1_rvalid_o,
+  output logic                      dbg_s0_bvalid_o,
+  output logic                      dbg_s1_bvalid_o,
+  // AXI4 master towards the memory model
+  output logic [AxiIdWidth-1:0]     m_axi_awid,
+  output logic [AxiAddrWidth-1:0]   m_axi_awaddr,
+  output logic [7:0]                m_axi_awlen,
+  output logic [2:0]                m_axi_awsize,
+  output logic [1:0]                m_axi_awburst,
+  output logic                      m_axi_awvalid,
+  input  logic                      m_axi_awready,
+  output logic [AxiDataWidth-1:0]   m_axi_wdata,
+  output logic [AxiDataWidth/8-1:0] m_axi_wstrb,
+  output logic                      m_axi_wlast,
+  output logic                      m_axi_wvalid,
+  input  logic                      m_axi_wready,
+  input  logic [AxiIdWidth-1:0]     m_axi_bid,
+  input  logic [1:0]                m_axi_bresp,
+  input  logic                      m_axi_bvalid,
+  output logic                      m_axi_bready,
+  output logic [AxiIdWidth-1:0]     m_axi_arid,
+  output logic [AxiAddrWidth-1:0]   m_axi_araddr,
+  output logic [7:0]                m_axi_arlen,
+  output logic [2:0]                m_axi_arsize,
+  output logic [1:0]                m_axi_arburst,
+  output logic                      m_axi_arvalid,
+  input  logic                      m_axi_arready,
+  input  logic [AxiIdWidth-1:0]     m_axi_rid,
+  input  logic [AxiDataWidth-1:0]   m_axi_rdata,
+  input  logic [1:0]                m_axi_rresp,
+  input  logic                      m_axi_rlast,
+  input  logic                      m_axi_rvalid,
+  output logic                      m_axi_rready
+);
+  localparam int unsigned Sw = AxiDataWidth / 8;
+
+  logic core_rst_n;
+  assign core_rst_n = rst_ni && !flush_i;
+
+  logic [AxiIdWidth-1:0]   s0_awid, s0_bid, s0_arid, s0_rid, s1_awid, s1_bid, s1_arid, s1_rid;
+  logic [AxiAddrWidth-1:0] s0_awaddr, s0_araddr, s1_awaddr, s1_araddr;
+  logic [7:0]              s0_awlen, s0_arlen, s1_awlen, s1_arlen;
+  logic [2:0]              s0_awsize, s0_arsize, s1_awsize, s1_arsize;
+  logic [1:0]              s0_awburst, s0_arburst, s1_awburst, s1_arburst;
+  logic [1:0]              s0_bresp, s0_rresp, s1_bresp, s1_rresp;
+  logic [AxiDataWidth-1:0] s0_wdata, s0_rdata, s1_wdata, s1_rdata;
+  logic [Sw-1:0]           s0_wstrb, s1_wstrb;
+  logic s0_awvalid, s0_awready, s0_wlast, s0_wvalid, s0_wready, s0_bvalid, s0_bready;
+  logic s0_arvalid, s0_arready, s0_rlast, s0_rvalid, s0_rready;
+  logic s1_awvalid, s1_awready, s1_wlast, s1_wvalid, s1_wready, s1_bvalid, s1_bready;
+  logic s1_arvalid, s1_arready, s1_rlast, s1_rvalid, s1_rready;
+
+  nic_tx_dma #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth), .AxiId(0))
+  u_tx_dma (
+    .clk_i, .rst_ni (core_rst_n),
+    .txen_i, .tdba_i, .tdlen_i, .tdt_i, .tdh_we_i, .tdh_wdata_i, .tdh_o,
+    .m_axi_awid (s0_awid), .m_axi_awaddr (s0_awaddr), .m_axi_awlen (s0_awlen), .m_axi_awsize (s0_awsize),
+    .m_axi_awburst (s0_awburst), .m_axi_awvalid (s0_awvalid), .m_axi_awready (s0_awready),
+    .m_axi_wdata (s0_wdata), .m_axi_wstrb (s0_wstrb), .m_axi_wlast (s0_wlast), .m_axi_wvalid (s0_wvalid),
+    .m_axi_wready (s0_wready), .m_axi_bid (s0_bid), .m_axi_bresp (s0_bresp), .m_axi_bvalid (s0_bvalid),
+    .m_axi_bready (s0_bready), .m_axi_arid (s0_arid), .m_axi_araddr (s0_araddr), .m_axi_arlen (s0_arlen),
+    .m_axi_arsize (s0_arsize), .m_axi_arburst (s0_arburst), .m_axi_arvalid (s0_arvalid),
+    .m_axi_arready (s0_arready), .m_axi_rid (s0_rid), .m_axi_rdata (s0_rdata), .m_axi_rresp (s0_rresp),
+    .m_axi_rlast (s0_rlast), .m_axi_rvalid (s0_rvalid), .m_axi_rready (s0_rready),
+    .m_axis_tdata (tx_axis_tdata), .m_axis_tkeep (tx_axis_tkeep), .m_axis_tvalid (tx_axis_tvalid),
+    .m_axis_tready (tx_axis_tready), .m_axis_tlast (tx_axis_tlast), .m_axis_tuser (tx_axis_tuser),
+    .evt_wb_o (tx_evt_wb_o), .evt_wb_ide_o (tx_evt_wb_ide_o), .evt_txqe_o (tx_evt_txqe_o),
+    .err_o (tx_err_o), .stopped_o (tx_stopped_o)
+  );
+
+  nic_rx_dma #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth), .AxiId(1))
+  u_rx_dma (
+    .clk_i, .rst_ni (core_rst_n),
+    .rxen_i, .rdba_i, .rdlen_i, .rdt_i, .rdh_we_i, .rdh_wdata_i, .rdh_o, .bsize_i, .rdmts_i,
+    .s_axis_tdata (rx_axis_tdata), .s_axis_tkeep (rx_axis_tkeep), .s_axis_tvalid (rx_axis_tvalid),
+    .s_axis_tready (rx_axis_tready), .s_axis_tlast (rx_axis_tlast), .s_axis_tflag (rx_axis_tflag),
+    .m_axi_awid (s1_awid), .m_axi_awaddr (s1_awaddr), .m_axi_awlen (s1_awlen), .m_axi_awsize (s1_awsize),
+    .m_axi_awburst (s1_awburst), .m_axi_awvalid (s1_awvalid), .m_axi_awready (s1_awready),
+    .m_axi_wdata (s1_wdata), .m_axi_wstrb (s1_wstrb), .m_axi_wlast (s1_wlast), .m_axi_wvalid (s1_wvalid),
+    .m_axi_wready (s1_wready), .m_axi_bid (s1_bid), .m_axi_bresp (s1_bresp), .m_axi_bvalid (s1_bvalid),
+    .m_axi_bready (s1_bready), .m_axi_arid (s1_arid), .m_axi_araddr (s1_araddr), .m_axi_arlen (s1_arlen),
+    .m_axi_arsize (s1_arsize), .m_axi_arburst (s1_arburst), .m_axi_arvalid (s1_arvalid),
+    .m_axi_arready (s1_arready), .m_axi_rid (s1_rid), .m_axi_rdata (s1_rdata), .m_axi_rresp (s1_rresp),
+    .m_axi_rlast (s1_rlast), .m_axi_rvalid (s1_rvalid), .m_axi_rready (s1_rready),
+    .evt_rxt0_o (rx_evt_rxt0_o), .evt_rxdmt0_o (rx_evt_rxdmt0_o), .evt_rnbc_o (rx_evt_rnbc_o),
+    .err_o (rx_err_o), .stopped_o (rx_stopped_o)
+  );
+
+  nic_axi_arb #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth)) u_arb (
+    .clk_i, .rst_ni, .flush_i,
+    .s0_axi_awid (s0_awid), .s0_axi_awaddr (s0_awaddr), .s0_axi_awlen (s0_awlen), .s0_axi_awsize (s0_awsize),
+    .s0_axi_awburst (s0_awburst), .s0_axi_awvalid (s0_awvalid), .s0_axi_awready (s0_awready),
+    .s0_axi_wdata (s0_wdata), .s0_axi_wstrb (s0_wstrb), .s0_axi_wlast (s0_wlast), .s0_axi_wvalid (s0_wvalid),
+    .s0_axi_wready (s0_wready), .s0_axi_bid (s0_bid), .s0_axi_bresp (s0_bresp), .s0_axi_bvalid (s0_bvalid),
+    .s0_axi_bready (s0_bready), .s0_axi_arid (s0_arid), .s0_axi_araddr (s0_araddr), .s0_axi_arlen (s0_arlen),
+    .s0_axi_arsize (s0_arsize), .s0_axi_arburst (s0_arburst), .s0_axi_arvalid (s0_arvalid),
+    .s0_axi_arready (s0_arready), .s0_axi_rid (s0_rid), .s0_axi_rdata (s0_rdata), .s0_axi_rresp (s0_rresp),
+    .s0_axi_rlast (s0_rlast), .s0_axi_rvalid (s0_rvalid), .s0_axi_rready (s0_rready),
+    .s1_axi_awid (s1_awid), .s1_axi_awaddr (s1_awaddr), .s1_axi_awlen (s1_awlen), .s1_axi_awsize (s1_awsize),
+    .s1_axi_awburst (s1_awburst), .s1_axi_awvalid (s1_awvalid), .s1_axi_awready (s1_awready),
+    .s1_axi_wdata (s1_wdata), .s1_axi_wstrb (s1_wstrb), .s1_axi_wlast (s1_wlast), .s1_axi_wvalid (s1_wvalid),
+    .s1_axi_wready (s1_wready), .s1_axi_bid (s1_bid), .s1_axi_bresp (s1_bresp), .s1_axi_bvalid (s1_bvalid),
+    .s1_axi_bready (s1_bready), .s1_axi_arid (s1_arid), .s1_axi_araddr (s1_araddr), .s1_axi_arlen (s1_arlen),
+    .s1_axi_arsize (s1_arsize), .s1_axi_arburst (s1_arburst), .s1_axi_arvalid (s1_arvalid),
+    .s1_axi_arready (s1_arready), .s1_axi_rid (s1_rid), .s1_axi_rdata (s1_rdata), .s1_axi_rresp (s1_rresp),
+    .s1_axi_rlast (s1_rlast), .s1_axi_rvalid (s1_rvalid), .s1_axi_rready (s1_rready),
+    .m_axi_awid, .m_axi_awaddr, .m_axi_awlen, .m_axi_awsize, .m_axi_awburst, .m_axi_awvalid, .m_axi_awready,
+    .m_axi_wdata, .m_axi_wstrb, .m_axi_wlast, .m_axi_wvalid, .m_axi_wready,
+    .m_axi_bid, .m_axi_bresp, .m_axi_bvalid, .m_axi_bready,
+    .m_axi_arid, .m_axi_araddr, .m_axi_arlen, .m_axi_arsize, .m_axi_arburst, .m_axi_arvalid, .m_axi_arready,
+    .m_axi_rid, .m_axi_rdata, .m_axi_rresp, .m_axi_rlast, .m_axi_rvalid, .m_axi_rready
+  );
+
+  assign dbg_s0_rvalid_o = s0_rvalid;
+  assign dbg_s1_rvalid_o = s1_rvalid;
+  assign dbg_s0_bvalid_o = s0_bvalid;
+  assign dbg_s1_bvalid_o = s1_bvalid;
+endmodule
