@@ -45,6 +45,19 @@ std::string MacAddr::str() const {
   return buf;
 }
 
+// One Verilated context for every NIC of the process, never destroyed: Verilator keeps
+// process-wide pointers to the current and the last context (used by model destructors
+// and $stop), which must never dangle. RTL errors are attributed to the NIC whose step
+// raised them.
+static VerilatedContext* shared_context() {
+  static VerilatedContext* ctx = [] {
+    auto* c = new VerilatedContext;
+    c->fatalOnError(false);  // an RTL assertion is reported, not an abort of the test
+    return c;
+  }();
+  return ctx;
+}
+
 NicCore::NicCore(std::string name, MacAddr mac, const NicParams& p)
     : name_(std::move(name)),
       mac_(mac),
@@ -53,9 +66,9 @@ NicCore::NicCore(std::string name, MacAddr mac, const NicParams& p)
       dma_(name_ + ".dma", static_cast<uint32_t>(p.dma_max_reads),
            static_cast<uint32_t>(p.dma_max_writes)),
       msi_(name_ + ".msi") {
-  ctx_ = std::make_unique<VerilatedContext>();
-  ctx_->fatalOnError(false);  // an RTL assertion is reported, not an abort of the test
-  model_ = std::make_unique<Vnic_top>(ctx_.get(), name_.c_str());
+  ctx_ = shared_context();
+  Verilated::threadContextp(ctx_);
+  model_ = std::make_unique<Vnic_top>(ctx_, name_.c_str());
   tracer_ = std::make_unique<waves::FstTracer<Vnic_top>>(*model_);
   Vnic_top& m = *model_;
   m.clk_i = 0;
@@ -80,14 +93,12 @@ void NicCore::close_trace() {
   tracing_ = false;
 }
 
-bool NicCore::rtl_error() const { return ctx_->gotError(); }
+bool NicCore::rtl_error() const { return rtl_error_; }
 
 void NicCore::step() {
   const uint64_t c = cycle_;
   const uint64_t t = cycle_to_ps(c);
   Vnic_top& m = *model_;
-  // $stop/$error and assertions report to the thread's current context: this NIC's.
-  Verilated::threadContextp(ctx_.get());
 
   if (__builtin_expect(t >= trace_check_ps_, 0)) {
     tracer_->update(t);
@@ -171,6 +182,12 @@ void NicCore::step() {
   m.clk_i = 1;
   m.eval();
   if (__builtin_expect(tracing_, 0)) tracer_->dump(t);
+  if (__builtin_expect(ctx_->gotError(), 0)) {
+    rtl_error_ = true;
+    ctx_->gotError(false);
+    ctx_->gotFinish(false);
+    NICSIM_DPRINTF(kNic, name_.c_str(), "RTL error at cycle %llu", (unsigned long long)c);
+  }
   cycle_ = c + 1;
 }
 

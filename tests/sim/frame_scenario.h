@@ -30,11 +30,11 @@ struct FrameScenario {
   }
 
   // B: 8 descriptors with 2 KiB buffers, 7 given to the NIC; RXT0 interrupts.
-  void setup_rx(kern::Platform& pb) {
+  void setup_rx(kern::Platform& pb, bool map_buffers = true) {
     rx_ring = pb.dma_alloc_coherent(kDesc * 16, 128);
     for (uint32_t i = 0; i < kDesc; ++i) {
       rx_bufs.push_back(pb.mem_alloc(2048, 64));
-      pb.dma_map(rx_bufs[i].bus, 2048, kern::kDmaFromDevice);
+      if (map_buffers) pb.dma_map(rx_bufs[i].bus, 2048, kern::kDmaFromDevice);
       std::memcpy(static_cast<uint8_t*>(rx_ring.cpu) + 16 * i, &rx_bufs[i].bus, 8);
     }
     pb.mmio_write32(regs::RDBAL, static_cast<uint32_t>(rx_ring.bus));

@@ -153,6 +153,49 @@ TEST(NicSystem, FrameSentByAArrivesInBsHostMemory) {
   EXPECT_EQ(cap.records[0].data, s.frame);
 }
 
+// B's driver forgot to dma_map its RX buffers: the NIC's writes are refused (SLVERR),
+// counted and never reach host memory, and the NIC reports a bus error.
+TEST(NicSystem, RxDmaIntoUnmappedBuffersIsRefused) {
+  Testbench tb(config());
+  Host& a = tb.add_host({"a", kMacA});
+  HostConfig bc{"b", kMacB};
+  // Exact windows: the buffers share a page with B's (mapped) ring.
+  bc.pci.dma_protect_granule = 1;
+  Host& b = tb.add_host(bc);
+  tb.connect(a, b);
+  a.enable_pci();
+  b.enable_pci();
+  tb.run_ns(1000);
+  FrameScenario s;
+  s.setup_rx(b.platform(), /*map_buffers=*/false);
+  std::memset(s.rx_bufs[0].cpu, 0xA5, 2048);
+  s.send(a.platform(), kMacA, kMacB);
+  ASSERT_TRUE(tb.run_until([&] { return b.pci().counters().dma_write_faults > 0; }, 50'000));
+  tb.run_ns(5000);
+  EXPECT_FALSE(s.rx_done()) << "no descriptor may be completed for a refused buffer write";
+  auto* p = static_cast<const uint8_t*>(s.rx_bufs[0].cpu);
+  for (int i = 0; i < 2048; ++i) ASSERT_EQ(p[i], 0xA5) << "refused DMA touched host memory at " << i;
+  ASSERT_FALSE(b.pci().faults().empty());
+  EXPECT_TRUE(b.pci().faults()[0].write);
+  EXPECT_EQ(b.pci().faults()[0].addr & ~uint64_t(2047), s.rx_bufs[0].bus & ~uint64_t(2047));
+  EXPECT_GT(b.core().dma().counters().write_errors, 0u);
+  EXPECT_TRUE(b.platform().mmio_read32(regs::DMAERR) & regs::DMAERR_RX_BUSERR);
+}
+
+TEST(NicSystem, UnpluggingTheCableDropsLinkUp) {
+  Testbench tb(config());
+  Host& a = tb.add_host({"a", kMacA});
+  Host& b = tb.add_host({"b", kMacB});
+  EthLink& l = tb.connect(a, b);
+  a.enable_pci();
+  tb.run_ns(1000);
+  EXPECT_TRUE(a.platform().mmio_read32(regs::STATUS) & regs::STATUS_LU);
+  l.set_up(false, tb.now_ps());
+  tb.run_ns(1000);
+  EXPECT_FALSE(a.platform().mmio_read32(regs::STATUS) & regs::STATUS_LU);
+  EXPECT_TRUE(a.platform().mmio_read32(regs::ICR) & regs::ICR_LSC);
+}
+
 // The quantum is a speed knob only: the SystemC harness (62 cycles per activation) and
 // the plain loop (one cycle at a time) give the same times for everything the host sees.
 TEST(NicSystem, QuantumDoesNotChangeWhatTheHostSees) {

@@ -98,7 +98,8 @@ class NicCore {
   std::string name_;
   MacAddr mac_;
   NicParams params_;
-  std::unique_ptr<VerilatedContext> ctx_;
+  VerilatedContext* ctx_ = nullptr;  // shared by all NICs, never destroyed
+  bool rtl_error_ = false;
   std::unique_ptr<Vnic_top> model_;
   std::unique_ptr<waves::FstTracer<Vnic_top>> tracer_;
   uint64_t trace_check_ps_ = UINT64_MAX;  // next time the tracer must look at its windows
