@@ -38,6 +38,9 @@ void NicDevice::start_of_simulation() {
 void NicDevice::run() {
   const sc_time step = sc_time::from_value(quantum_ * kCyclePs);
   for (;;) {
+    // Invariant: each activation starts exactly at the NIC's next edge.
+    if (core_.time_ps() != sc_now_ps())
+      SC_REPORT_FATAL("nicsim/NicDevice", "NIC cycle counter out of step with SystemC time");
     core_.run(quantum_);
     activations_++;
     wait(step);
