@@ -117,45 +117,8 @@ TEST(NicRx, LargeFramesSpanDescriptors) {
 TEST(NicPair, TenThousandFramesBothWays) {
   const uint64_t seed = test_seed(2024);
   SCOPED_TRACE("seed " + std::to_string(seed));
-  std::mt19937_64 rng(seed);
   TwoNics t;
-  t.na().setup();
-  t.nb().setup();
-  const size_t kPerDir = 5000;
-  std::vector<Bytes> sent[2];
-  std::vector<RegNic::RxFrame> got[2];
-  RegNic* nic[2] = {&t.na(), &t.nb()};
-  Bytes mac[2] = {t.mac_a(), t.mac_b()};
-  size_t next[2] = {0, 0};
-  for (size_t d = 0; d < 2; ++d)
-    for (uint32_t i = 0; i < kPerDir; ++i)
-      sent[d].push_back(make_frame(mac[1 - d], mac[d], 60 + rng() % 1455, i, rng));
-  std::mt19937_64 seg_rng(seed + 1);
-  bool ok = t.tb().run_until(
-      [&] {
-        for (size_t d = 0; d < 2; ++d) {
-          while (next[d] < kPerDir && nic[d]->tx_free() > 4) {
-            const Bytes& f = sent[d][next[d]];
-            nic[d]->send(f, random_segments(f.size(), seg_rng, 3), uint32_t(seg_rng() % 16), true);
-            ++next[d];
-          }
-          nic[d]->flush_tx();
-          for (auto& f : nic[1 - d]->poll_rx()) got[d].push_back(std::move(f));
-        }
-        return got[0].size() >= kPerDir && got[1].size() >= kPerDir;
-      },
-      60'000'000, 2000);
-  ASSERT_TRUE(ok) << "received " << got[0].size() << " and " << got[1].size();
-  for (size_t d = 0; d < 2; ++d) {
-    ASSERT_EQ(got[d].size(), kPerDir);
-    for (size_t i = 0; i < kPerDir; ++i) ASSERT_EQ(got[d][i].data, sent[d][i]) << "dir " << d << " frame " << i;
-  }
-  EXPECT_EQ(t.na().rd(regs::GPRCL), kPerDir);
-  EXPECT_EQ(t.nb().rd(regs::GPRCL), kPerDir);
-  EXPECT_EQ(t.na().rd(regs::MPC), 0u);
-  EXPECT_EQ(t.nb().rd(regs::MPC), 0u);
-  t.expect_clean_hardware();
-  std::printf("10,000 frames in %.3f ms simulated\n", t.tb().now_ns() / 1e6);
+  exchange_frames(t, 5000, seed);
 }
 
 }  // namespace
