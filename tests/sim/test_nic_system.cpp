@@ -1,6 +1,7 @@
 // The Verilated nic_top in the SystemC testbench: MMIO through BAR0, quantum rule,
 // waveform windows, and one frame from NIC A (programmed at register level) into NIC B's
 // host memory. Each TEST runs in its own process.
+#include <deque>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -204,7 +205,8 @@ TEST(NicSystem, QuantumDoesNotChangeWhatTheHostSees) {
     uint32_t status = 0;
     bool rx = false;
   };
-  auto scenario = [](kern::Platform& pa, kern::Platform& pb, auto&& run_until, Trace& t) {
+  std::deque<FrameScenario> keep;  // buffers live as long as both harnesses
+  auto scenario = [&keep](kern::Platform& pa, kern::Platform& pb, auto&& run_until, Trace& t) {
     FrameScenario::pci_up(pa);
     FrameScenario::pci_up(pb);
     FrameScenario::msi_up(pb, 0x40);
@@ -214,7 +216,7 @@ TEST(NicSystem, QuantumDoesNotChangeWhatTheHostSees) {
     pa.delay_ns(1000);
     t.status = pa.mmio_read32(regs::STATUS);
     t.status_ns = pa.now_ns();
-    auto* s = new FrameScenario;  // buffers live as long as the harness
+    FrameScenario* s = &keep.emplace_back();
     s->setup_rx(pb);
     s->send(pa, kMacA, kMacB);
     t.rx = run_until([&] { return t.irq_ps != 0; });
