@@ -3,7 +3,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -14,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "mac_ref.h"  // reference FCS, padding and MTA hash shared with the MAC block tests
 #include "nic_regs.h"
 #include "nicsim/sim/reg_nic.h"
 #include "nicsim/sim/testbench.h"
@@ -25,11 +25,10 @@ using sim::Host;
 using sim::MacAddr;
 using sim::RegNic;
 using sim::Testbench;
-using Bytes = std::vector<uint8_t>;
 namespace regs = nicsim::regs;
 
 // Seed: NICSIM_SEED or a fixed default; printed in every failure message via SCOPED_TRACE.
-inline uint64_t test_seed(uint64_t dflt = 1) {
+inline uint64_t test_seed(uint64_t dflt) {
   const char* s = std::getenv("NICSIM_SEED");
   return s ? std::strtoull(s, nullptr, 0) : dflt;
 }
@@ -55,14 +54,8 @@ inline Bytes make_frame(const Bytes& dst, const Bytes& src, size_t len, uint32_t
   return f;
 }
 
-// What the MAC puts on the wire for frame f: padding to 60 bytes (if pad) and the FCS.
-inline Bytes wire_bytes(Bytes f, bool pad = true) {
-  if (pad && f.size() < 60) f.resize(60, 0);
-  uLong crc = crc32(0L, Z_NULL, 0);
-  crc = crc32(crc, f.data(), static_cast<uInt>(f.size()));
-  for (int i = 0; i < 4; ++i) f.push_back(uint8_t(crc >> (8 * i)));
-  return f;
-}
+// What the MAC puts on the wire for frame f: padding to 60 bytes and the FCS.
+inline Bytes wire_bytes(const Bytes& f) { return wire_frame(f, true); }
 
 // Random split of len bytes into 1..max_segs segments (some may be 0 when allow_zero).
 inline std::vector<size_t> random_segments(size_t len, std::mt19937_64& rng, int max_segs = 4) {

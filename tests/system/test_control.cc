@@ -8,17 +8,7 @@
 namespace nicsim::test {
 namespace {
 
-// Linux ixgb_hash_mc_addr: 12 hash bits of the destination address chosen by MO.
-uint32_t mta_hash(const Bytes& a, uint32_t mo) {
-  uint32_t h = 0;
-  switch (mo) {
-    case 0: h = (a[4] >> 4) | (uint32_t(a[5]) << 4); break;
-    case 1: h = (a[4] >> 3) | (uint32_t(a[5]) << 5); break;
-    case 2: h = (a[4] >> 2) | (uint32_t(a[5]) << 6); break;
-    default: h = a[4] | (uint32_t(a[5]) << 8); break;
-  }
-  return h & 0xFFF;
-}
+uint32_t mta_hash(const Bytes& a, uint32_t mo) { return ixgb_hash_mc_addr(a.data(), mo); }
 
 struct FilterRow {
   const char* name;
