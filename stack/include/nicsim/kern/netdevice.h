@@ -1,0 +1,133 @@
+// net_device, net_device_ops, NAPI and the queueing discipline (Linux's
+// <linux/netdevice.h>, net/core/dev.c, net/sched/sch_generic.c).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nicsim/kern/etherdevice.h"
+#include "nicsim/kern/skbuff.h"
+
+namespace nicsim::kern {
+
+class Kernel;
+class NetDevice;
+
+// dev->flags (values of Linux's IFF_*).
+enum : uint32_t {
+  IFF_UP = 0x1,
+  IFF_BROADCAST = 0x2,
+  IFF_LOOPBACK = 0x8,
+  IFF_PROMISC = 0x100,
+  IFF_ALLMULTI = 0x200,
+  IFF_MULTICAST = 0x1000,
+};
+
+enum NetdevTx { NETDEV_TX_OK = 0, NETDEV_TX_BUSY = 0x10 };
+
+// rtnl_link_stats64, the fields this model fills.
+struct NetDeviceStats {
+  uint64_t rx_packets = 0, tx_packets = 0, rx_bytes = 0, tx_bytes = 0;
+  uint64_t rx_errors = 0, tx_errors = 0, rx_dropped = 0, tx_dropped = 0;
+  uint64_t multicast = 0, rx_length_errors = 0, rx_over_errors = 0, rx_crc_errors = 0;
+  uint64_t rx_frame_errors = 0, rx_missed_errors = 0, tx_aborted_errors = 0;
+  uint64_t rx_nohandler = 0;
+};
+
+// The driver boundary (struct net_device_ops).
+class NetDeviceOps {
+ public:
+  virtual ~NetDeviceOps() = default;
+  virtual int ndo_open(NetDevice& dev) = 0;  // 0 or -errno
+  virtual int ndo_stop(NetDevice& dev) = 0;
+  // Takes the skb on NETDEV_TX_OK; on NETDEV_TX_BUSY skb is left untouched with the caller
+  // (who requeues it).
+  virtual NetdevTx ndo_start_xmit(SkbPtr& skb, NetDevice& dev) = 0;
+  virtual void ndo_set_rx_mode(NetDevice&) {}
+  // Device counters merged with the driver's (dev.stats by default).
+  virtual NetDeviceStats ndo_get_stats64(NetDevice& dev);
+};
+
+// Linux's TC_PRIO_* values and the two tables pfifo_fast uses.
+enum : uint32_t {
+  TC_PRIO_BESTEFFORT = 0,
+  TC_PRIO_FILLER = 1,
+  TC_PRIO_BULK = 2,
+  TC_PRIO_INTERACTIVE_BULK = 4,
+  TC_PRIO_INTERACTIVE = 6,
+  TC_PRIO_CONTROL = 7,
+};
+// ip_tos2prio[IPTOS_TOS(tos) >> 1] (net/ipv4/route.c).
+uint32_t rt_tos2priority(uint8_t tos);
+// prio2band of pfifo_fast (net/sched/sch_generic.c), priority & TC_PRIO_MAX.
+uint32_t pfifo_fast_band(uint32_t priority);
+
+// pfifo_fast: three FIFO bands, band 0 first, one shared limit of dev->tx_queue_len packets.
+class PfifoFast {
+ public:
+  static constexpr int kBands = 3;
+  struct Stats {
+    uint64_t enqueued = 0, dequeued = 0, drops = 0, requeues = 0;
+  };
+  // Drops (returning false, skb freed) when limit packets are queued.
+  bool enqueue(SkbPtr skb, uint32_t limit);
+  SkbPtr dequeue();
+  // Puts an skb the driver refused back at the head of its band (dev_requeue_skb).
+  void requeue(SkbPtr skb);
+  void reset();  // frees everything queued
+  size_t qlen() const { return bands_[0].size() + bands_[1].size() + bands_[2].size(); }
+  size_t band_len(int band) const { return bands_.at(band).size(); }
+  const Stats& stats() const { return stats_; }
+
+ private:
+  std::array<std::deque<SkbPtr>, kBands> bands_;
+  Stats stats_;
+};
+
+// struct napi_struct.
+struct Napi {
+  NetDevice* dev = nullptr;
+  std::function<int(Napi&, int budget)> poll;  // returns work done (<= budget)
+  int weight = 64;
+  bool enabled = false;
+  bool scheduled = false;  // NAPI_STATE_SCHED
+  // counters
+  uint64_t polls = 0, complete = 0, budget_exhausted = 0, work = 0;
+};
+
+class NetDevice {
+ public:
+  NetDevice(std::string name, NetDeviceOps* ops) : name(std::move(name)), ops(ops) {}
+  NetDevice(const NetDevice&) = delete;
+  NetDevice& operator=(const NetDevice&) = delete;
+
+  std::string name;
+  NetDeviceOps* ops;
+  Kernel* kernel = nullptr;  // set by register_netdev
+  int ifindex = 0;
+  MacAddr dev_addr, perm_addr;
+  uint32_t mtu = ETH_DATA_LEN;
+  uint32_t flags = IFF_BROADCAST | IFF_MULTICAST;
+  uint32_t tx_queue_len = 1000;
+  std::vector<MacAddr> mc_list;  // sorted, unique (dev->mc)
+  int promiscuity = 0, allmulti = 0;
+  NetDeviceStats stats;  // software counters the driver and core keep
+  PfifoFast qdisc;
+  bool registered = false;
+
+  bool is_up() const { return flags & IFF_UP; }
+  bool queue_stopped() const { return queue_stopped_; }
+  bool carrier_ok() const { return carrier_; }
+
+ private:
+  friend class Kernel;
+  bool queue_stopped_ = false;
+  bool carrier_ = false;
+  bool tx_scheduled_ = false;  // on the NET_TX list
+};
+
+}  // namespace nicsim::kern
