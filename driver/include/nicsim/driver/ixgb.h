@@ -1,0 +1,230 @@
+// ixgb: the driver of the nicsim NIC, in the style of Linux's drivers/net/ethernet/intel/ixgb
+// (82597EX legacy descriptors, one TX and one RX ring, MSI, NAPI, a watchdog timer).
+//
+// Uses only the stack's kernel API (nicsim/kern) and the generated register header.
+//
+//   driver::IxgbParams p;            // ring sizes, copybreak, ITR, RDTR, TIDV, ...
+//   driver::IxgbDriver drv(p);
+//   k.pci_register_driver(drv);      // probe: reset, MAC from RAL0/RAH0, "eth%d", NAPI
+//   driver::IxgbAdapter* ad = drv.adapter();
+//   k.dev_open(ad->netdev());        // rings, buffers, MSI handler, watchdog
+//   ... ad->counters(), ad->hw_stats(), k.dev_get_stats(ad->netdev())
+//   k.pci_unregister_driver(drv);    // close (if up) and remove
+//
+// Where the model differs from ixgb: skbs are linear, so a frame is split into descriptors
+// of at most kMaxDataPerTxd bytes instead of one per fragment; RX buffers are not IP-aligned
+// (the NIC ignores the low 4 address bits, so buffers must be 16-byte aligned); multicast
+// addresses go to the spare exact filters (RAR[1..15]) before the MTA hash.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nicsim/kern/kernel.h"
+#include "nicsim/kern/netdevice.h"
+#include "nicsim/kern/pci.h"
+#include "nicsim/kern/platform.h"
+#include "nicsim/kern/skbuff.h"
+
+namespace nicsim::driver {
+
+// Module parameters, set by the scenario before probe (read at probe and at each open).
+struct IxgbParams {
+  uint32_t tx_ring = 256;          // TX descriptors (rounded to a multiple of 8, 64..4096)
+  uint32_t rx_ring = 512;          // RX descriptors (rounded to a multiple of 8, 64..4096)
+  uint32_t rx_buffer_len = 2048;   // bytes per RX buffer: 2048, 4096, 8192 or 16384 (RCTL.BSIZE)
+  uint32_t copybreak = 256;        // frames shorter than this are copied into a small skb
+  uint32_t itr = 0;                // ITR: minimum gap between MSIs, 256 ns units; 0 = none
+  uint32_t rdtr = 0;               // RDTR: RXT0 delay, 1.024 us units; 0 = immediate
+  uint32_t tidv = 0;               // TIDV: TXDW delay, 1.024 us units; 0 = no IDE on descriptors
+  uint32_t rdmts = 0;              // RCTL.RDMTS: RXDMT0 at 1/2 (0), 1/4 (1), 1/8 (2) free
+  int napi_weight = 64;            // NAPI poll budget per call
+  uint32_t rx_refill_batch = 16;   // RX buffers given back per RDT write inside a poll
+  uint64_t watchdog_ns = 2'000'000;    // watchdog period: link, statistics, TX hang
+  uint64_t tx_timeout_ns = 10'000'000; // TX without progress this long while TDH != TDT: reset
+  bool rx_csum = true;             // RXCSUM.IPOFL|TUOFL (stored by the NIC; no offload yet)
+};
+
+// Driver-side counters, for tests and the demo. Frames unless named otherwise.
+struct IxgbCounters {
+  uint64_t interrupts = 0;       // handler calls that found a cause (ICR != 0)
+  uint64_t not_ours = 0;         // handler calls with ICR == 0 (or all ones: device gone)
+  uint64_t napi_polls = 0;
+  uint64_t napi_complete = 0;    // polls under budget that re-enabled the interrupt
+  uint64_t lsc = 0, rxo = 0, rxdmt0 = 0, dma_errors = 0;  // ICR causes seen
+  // TX
+  uint64_t tx_packets = 0, tx_bytes = 0;  // frames handed to the NIC
+  uint64_t tx_cleaned = 0;       // frames reclaimed after DD
+  uint64_t tx_desc_cleaned = 0;  // descriptors reclaimed
+  uint64_t tx_busy = 0;          // NETDEV_TX_BUSY returned
+  uint64_t tx_dropped = 0;       // frames refused: zero or too long, or adapter down
+  uint64_t tx_queue_stops = 0, tx_queue_wakes = 0;
+  uint64_t tx_timeouts = 0;      // TX hang detected by the watchdog
+  // RX
+  uint64_t rx_packets = 0, rx_bytes = 0;  // frames handed to the stack
+  uint64_t rx_desc_cleaned = 0;
+  uint64_t rx_copybreak = 0;     // frames copied into a small skb (big buffer reused)
+  uint64_t rx_large = 0;         // frames handed up in their own buffer
+  uint64_t rx_drop_errors = 0;   // descriptor errors (CE, RXE)
+  uint64_t rx_drop_no_eop = 0;   // frames spanning buffers (not supported: dropped whole)
+  uint64_t rx_drop_length = 0;   // bogus length: 0, above the buffer, below ETH_HLEN
+  uint64_t rx_alloc_failed = 0;  // refill could not get or map a buffer
+  uint64_t rx_rdt_writes = 0;
+  // adapter
+  uint64_t restarts = 0;         // resets by the driver itself (TX hang, DMA error, link loss)
+  uint64_t watchdog_runs = 0;
+};
+
+// The NIC's read-to-clear statistics, accumulated by the watchdog (ixgb_update_stats).
+struct IxgbHwStats {
+  uint64_t tpr = 0, gprc = 0, bprc = 0, mprc = 0, gorc = 0, tor = 0;
+  uint64_t rnbc = 0, ruc = 0, roc = 0, rlec = 0, crcerrs = 0, mpc = 0;
+  uint64_t tpt = 0, gptc = 0, bptc = 0, mptc = 0, gotc = 0, tot = 0;
+};
+
+// One bound NIC (struct ixgb_adapter), its net_device and its rings.
+class IxgbAdapter : public kern::NetDeviceOps {
+ public:
+  // Largest data per TX descriptor (the split of a linear skb), largest frame the NIC sends.
+  static constexpr uint32_t kMaxDataPerTxd = 4096;
+  static constexpr uint32_t kMaxTxFrame = 0x3F00;
+  static constexpr uint32_t kMaxTxdPerFrame = (kMaxTxFrame + kMaxDataPerTxd - 1) / kMaxDataPerTxd;
+  // Free descriptors the queue needs to stay awake (ixgb's DESC_NEEDED).
+  static constexpr uint32_t kDescNeeded = kMaxTxdPerFrame + 2;
+  static constexpr uint32_t kExactFilters = 16;  // RAR entries; 0 is the station address
+  static constexpr size_t kMaxMtaAddrs = 128;    // more than this (beyond RAR): MPE
+
+  IxgbAdapter(kern::Kernel& k, kern::PciDev& pdev, const IxgbParams& params);
+  ~IxgbAdapter() override;
+  IxgbAdapter(const IxgbAdapter&) = delete;
+  IxgbAdapter& operator=(const IxgbAdapter&) = delete;
+
+  // probe after the PCI setup: reset, MAC address, net_device, NAPI, register_netdev.
+  int probe();
+  // remove: closes the device if up, unregisters, resets the NIC.
+  void remove();
+
+  kern::NetDevice& netdev() { return netdev_; }
+  kern::Napi& napi() { return napi_; }
+  const IxgbParams& params() const { return params_; }
+  const IxgbCounters& counters() const { return counters_; }
+  const IxgbHwStats& hw_stats() const { return hw_stats_; }
+  bool is_up() const { return up_; }
+  // Reads and accumulates the NIC's statistics registers (runs on the CPU: MMIO reads).
+  void update_stats();
+
+  // Ring state, for tests.
+  struct RingInfo {
+    uint64_t bus = 0;  // descriptor ring base
+    uint32_t count = 0, next_to_use = 0, next_to_clean = 0;
+  };
+  RingInfo tx_ring_info() const { return {tx_.mem.bus, tx_.count, tx_.next_to_use, tx_.next_to_clean}; }
+  RingInfo rx_ring_info() const { return {rx_.mem.bus, rx_.count, rx_.next_to_use, rx_.next_to_clean}; }
+  uint32_t tx_unused() const { return desc_unused(tx_); }
+  uint32_t rx_buffer_len() const { return rx_buffer_len_; }
+
+  // --- net_device_ops ---
+  int ndo_open(kern::NetDevice& dev) override;
+  int ndo_stop(kern::NetDevice& dev) override;
+  kern::NetdevTx ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice& dev) override;
+  void ndo_set_rx_mode(kern::NetDevice& dev) override;
+  kern::NetDeviceStats ndo_get_stats64(kern::NetDevice& dev) override;
+
+ private:
+  struct TxBuffer {
+    kern::SkbPtr skb;       // on the frame's last descriptor
+    uint64_t dma = 0;       // mapping of this descriptor's chunk
+    uint32_t len = 0;
+    int32_t next_to_watch = -1;  // on the frame's first descriptor: index of its EOP
+  };
+  struct RxBuffer {
+    kern::SkbPtr skb;
+    uint64_t dma = 0;       // 0 when not mapped
+  };
+  struct Ring {
+    kern::DmaBuffer mem;
+    uint32_t count = 0, next_to_use = 0, next_to_clean = 0;
+    uint8_t* desc(uint32_t i) const { return static_cast<uint8_t*>(mem.cpu) + 16 * size_t(i); }
+  };
+
+  uint32_t rd(uint32_t off) const { return hw_.readl(off); }
+  void wr(uint32_t off, uint32_t v) const { hw_.writel(v, off); }
+  static uint32_t desc_unused(const Ring& r) {
+    return (r.next_to_clean > r.next_to_use ? 0 : r.count) + r.next_to_clean - r.next_to_use - 1;
+  }
+
+  // ixgb_main.cpp
+  void hw_reset();
+  int up();
+  void down();
+  void reinit(const char* why);
+  void irq_enable();
+  void irq_disable();
+  void intr();
+  int poll(int budget);
+  void watchdog();
+  void check_link();
+  void set_rx_mode();
+  uint32_t ims_mask() const;
+  // ixgb_ring.cpp
+  int setup_tx_resources();
+  int setup_rx_resources();
+  void free_tx_resources();
+  void free_rx_resources();
+  void configure_tx();
+  void configure_rx();
+  void clean_tx_ring();
+  void clean_rx_ring();
+  void alloc_rx_buffers();
+  bool clean_tx_irq();
+  int clean_rx_irq(int budget);
+  void unmap_tx_buffer(TxBuffer& b);
+  void maybe_stop_tx(uint32_t needed);
+
+  kern::Kernel& k_;
+  kern::PciDev& pdev_;
+  IxgbParams params_;
+  kern::Iomem hw_;
+  kern::NetDevice netdev_;
+  kern::Napi napi_;
+  kern::Timer watchdog_timer_;
+  kern::Timer reset_timer_;  // runs reinit outside the IRQ handler / NAPI poll
+  const char* reset_reason_ = nullptr;
+  bool registered_ = false;
+  bool up_ = false;
+  bool irq_requested_ = false;
+
+  Ring tx_, rx_;
+  std::vector<TxBuffer> tx_buf_;
+  std::vector<RxBuffer> rx_buf_;
+  uint32_t rx_buffer_len_ = 2048;
+  uint32_t tdt_ = 0;             // last value written to TDT
+  bool rx_discard_ = false;      // inside a frame that spans buffers: drop up to its EOP
+  uint64_t tx_progress_ns_ = 0;  // last time TX made progress (or started from idle)
+
+  IxgbCounters counters_;
+  IxgbHwStats hw_stats_;
+};
+
+// The PCI driver (struct pci_driver ixgb_driver): binds to kPciVendorId/kPciDeviceId.
+class IxgbDriver : public kern::PciDriver {
+ public:
+  explicit IxgbDriver(IxgbParams params = {});
+  ~IxgbDriver() override;
+  int probe(kern::PciDev& pdev, const kern::PciDeviceId& id) override;
+  void remove(kern::PciDev& pdev) override;
+
+  IxgbParams& params() { return params_; }
+  // The adapter bound to pdev (nullptr if none), or the first bound adapter.
+  IxgbAdapter* adapter(kern::PciDev& pdev);
+  IxgbAdapter* adapter();
+  size_t bound() const { return adapters_.size(); }
+
+ private:
+  IxgbParams params_;
+  std::vector<std::unique_ptr<IxgbAdapter>> adapters_;
+};
+
+}  // namespace nicsim::driver

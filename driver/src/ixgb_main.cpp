@@ -1,0 +1,393 @@
+// ixgb: probe/remove, open/close (up/down), the interrupt handler, NAPI poll, the watchdog,
+// receive filters and statistics (ixgb_main.c). The ring work is in ixgb_ring.cpp.
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+
+#include "nic_regs.h"
+#include "nicsim/driver/ixgb.h"
+
+namespace nicsim::driver {
+
+using kern::MacAddr;
+
+namespace {
+
+// After CTRL0.RST the NIC discards the answers of DMA bursts it had in flight; give them
+// this long to drain before buffers are unmapped or rings reprogrammed (ixgb sleeps too).
+constexpr uint64_t kResetSettleNs = 2000;
+
+// Every cause the driver handles (ixgb enables RXT0, RXDMT0, TXDW and LSC; RXO and the
+// nicsim queue-error causes are counted and acted on too).
+constexpr uint32_t kImsMask = regs::IMS_RXT0 | regs::IMS_RXDMT0 | regs::IMS_RXO | regs::IMS_TXDW |
+                              regs::IMS_LSC | regs::IMS_TXDE | regs::IMS_RXDE;
+
+// The 12-bit MTA index of a multicast address for RCTL.MO = 0 (ixgb_hash_mc_addr, filter
+// type 0: destination bits 47:36).
+uint32_t hash_mc_addr(const MacAddr& a) { return ((a.b[4] >> 4) | (uint32_t(a.b[5]) << 4)) & 0xFFF; }
+
+}  // namespace
+
+// --------------------------------------------------------------------------- adapter
+
+IxgbAdapter::IxgbAdapter(kern::Kernel& k, kern::PciDev& pdev, const IxgbParams& params)
+    : k_(k), pdev_(pdev), params_(params), netdev_("eth%d", this) {
+  watchdog_timer_.fn = [this] { watchdog(); };
+  reset_timer_.fn = [this] {
+    if (up_) reinit(reset_reason_ ? reset_reason_ : "reset");
+  };
+}
+
+IxgbAdapter::~IxgbAdapter() = default;
+
+void IxgbAdapter::hw_reset() {
+  wr(regs::CTRL0, regs::CTRL0_RST);
+  k_.charge_ns(kResetSettleNs);
+  (void)rd(regs::STATUS);  // flush the posted write
+}
+
+int IxgbAdapter::probe() {
+  hw_ = k_.pci_iomap(pdev_, 0);
+  if (!hw_.mapped()) return -EIO;
+  hw_reset();
+
+  // The EEPROM address, reloaded into RAR[0] by the reset (byte 0 in RAL bits 7:0).
+  const uint32_t ral = rd(regs::RAL(0)), rah = rd(regs::RAH(0));
+  MacAddr mac;
+  for (int i = 0; i < 4; ++i) mac.b[i] = uint8_t(ral >> (8 * i));
+  mac.b[4] = uint8_t(rah);
+  mac.b[5] = uint8_t(rah >> 8);
+  if (!mac.is_valid()) {
+    std::fprintf(stderr, "ixgb %s: invalid MAC address %s\n", pdev_.name.c_str(), mac.str().c_str());
+    return -EIO;
+  }
+  netdev_.dev_addr = netdev_.perm_addr = mac;
+
+  // The NIC signals only through MSI (there is no INTx pin in this model).
+  int err = k_.pci_enable_msi(pdev_);
+  if (err) return err;
+
+  k_.netif_napi_add(netdev_, napi_, [this](kern::Napi&, int budget) { return poll(budget); },
+                    params_.napi_weight);
+  k_.netif_carrier_off(netdev_);
+  err = k_.register_netdev(netdev_);
+  if (err) {
+    k_.netif_napi_del(napi_);
+    k_.pci_disable_msi(pdev_);
+    return err;
+  }
+  registered_ = true;
+  return 0;
+}
+
+void IxgbAdapter::remove() {
+  if (registered_) {
+    k_.unregister_netdev(netdev_);  // closes it first if it is up
+    registered_ = false;
+  }
+  down();
+  k_.netif_napi_del(napi_);
+  k_.del_timer(watchdog_timer_);
+  k_.del_timer(reset_timer_);
+  hw_reset();
+  k_.pci_disable_msi(pdev_);
+}
+
+// --------------------------------------------------------------------------- up / down
+
+int IxgbAdapter::ndo_open(kern::NetDevice&) { return up(); }
+
+int IxgbAdapter::ndo_stop(kern::NetDevice&) {
+  down();
+  return 0;
+}
+
+int IxgbAdapter::up() {
+  if (up_) return 0;
+  int err = setup_tx_resources();
+  if (err) return err;
+  err = setup_rx_resources();
+  if (err) {
+    free_tx_resources();
+    return err;
+  }
+  err = k_.request_irq(pdev_.irq, [this] { intr(); }, netdev_.name);
+  if (err) {
+    free_rx_resources();
+    free_tx_resources();
+    return err;
+  }
+  irq_requested_ = true;
+
+  configure_tx();
+  configure_rx();
+  wr(regs::ITR, params_.itr & regs::ITR_INTERVAL_MASK);
+  up_ = true;
+  set_rx_mode();
+
+  k_.napi_enable(napi_);
+  irq_enable();
+  k_.netif_stop_queue(netdev_);
+  check_link();  // carrier and queue on if the link is up
+  tx_progress_ns_ = k_.now_ns();
+  k_.mod_timer(watchdog_timer_, k_.now_ns() + params_.watchdog_ns);
+  return 0;
+}
+
+void IxgbAdapter::down() {
+  if (!up_) return;
+  up_ = false;
+  irq_disable();
+  if (irq_requested_) {
+    k_.free_irq(pdev_.irq);
+    irq_requested_ = false;
+  }
+  k_.napi_disable(napi_);
+  k_.del_timer(watchdog_timer_);
+  k_.del_timer(reset_timer_);
+  k_.netif_carrier_off(netdev_);
+  k_.netif_stop_queue(netdev_);
+
+  wr(regs::RCTL, 0);
+  wr(regs::TCTL, 0);
+  update_stats();  // the reset clears the counters
+  hw_reset();      // drops prefetched descriptors and in-flight DMA
+
+  free_tx_resources();
+  free_rx_resources();
+}
+
+void IxgbAdapter::reinit(const char* why) {
+  counters_.restarts++;
+  std::fprintf(stderr, "ixgb %s: %s: resetting adapter\n", netdev_.name.c_str(), why);
+  down();
+  const int err = up();
+  if (err) std::fprintf(stderr, "ixgb %s: reset failed (%d)\n", netdev_.name.c_str(), err);
+}
+
+uint32_t IxgbAdapter::ims_mask() const { return kImsMask; }
+
+void IxgbAdapter::irq_enable() { wr(regs::IMS, ims_mask()); }
+
+void IxgbAdapter::irq_disable() {
+  wr(regs::IMC, 0xFFFFFFFFu);
+  (void)rd(regs::STATUS);  // flush: no new message after this returns
+}
+
+// --------------------------------------------------------------------------- interrupt, NAPI
+
+void IxgbAdapter::intr() {
+  const uint32_t icr = rd(regs::ICR);
+  if (icr == 0 || icr == 0xFFFFFFFFu) {  // not ours, or the device is gone
+    counters_.not_ours++;
+    return;
+  }
+  counters_.interrupts++;
+  if (icr & regs::ICR_LSC) {
+    counters_.lsc++;
+    if (up_) k_.mod_timer(watchdog_timer_, k_.now_ns());  // check the link now
+  }
+  if (icr & regs::ICR_RXO) counters_.rxo++;
+  if (icr & regs::ICR_RXDMT0) counters_.rxdmt0++;
+  if (icr & (regs::ICR_TXDE | regs::ICR_RXDE)) {
+    counters_.dma_errors++;
+    reset_reason_ = (icr & regs::ICR_TXDE) ? "TX queue error" : "RX queue error";
+    if (up_) k_.mod_timer(reset_timer_, k_.now_ns());
+  }
+  if (!up_) return;
+  // Mask everything until the poll is done; the causes stay in ICR for later.
+  wr(regs::IMC, 0xFFFFFFFFu);
+  k_.napi_schedule(napi_);
+}
+
+int IxgbAdapter::poll(int budget) {
+  counters_.napi_polls++;
+  clean_tx_irq();
+  const int work = clean_rx_irq(budget);
+  if (work < budget) {
+    if (k_.napi_complete_done(napi_, work) && up_) {
+      counters_.napi_complete++;
+      irq_enable();
+    }
+  }
+  return work;
+}
+
+// --------------------------------------------------------------------------- watchdog
+
+void IxgbAdapter::check_link() {
+  const bool link = rd(regs::STATUS) & regs::STATUS_LU;
+  if (link) {
+    if (!netdev_.carrier_ok()) {
+      k_.netif_carrier_on(netdev_);
+      if (desc_unused(tx_) >= kDescNeeded) k_.netif_wake_queue(netdev_);
+    }
+  } else if (netdev_.carrier_ok()) {
+    k_.netif_carrier_off(netdev_);
+    k_.netif_stop_queue(netdev_);
+  }
+}
+
+void IxgbAdapter::watchdog() {
+  if (!up_) return;
+  counters_.watchdog_runs++;
+  check_link();
+  update_stats();
+
+  const uint64_t now = k_.now_ns();
+  if (tx_.next_to_use != tx_.next_to_clean) {
+    if (!netdev_.carrier_ok() && now - tx_progress_ns_ > params_.watchdog_ns) {
+      // No link: the queued frames would wait forever; reset to flush them (as ixgb).
+      reinit("link down with TX pending");
+      return;
+    }
+    if (now - tx_progress_ns_ > params_.tx_timeout_ns) {
+      const uint32_t tdh = rd(regs::TDH) & regs::TDH_MASK;
+      if (tdh != tdt_) {
+        counters_.tx_timeouts++;
+        reinit("TX hang");
+        return;
+      }
+      // The NIC is done but nothing reclaimed the ring (a lost interrupt): poll.
+      k_.napi_schedule(napi_);
+    }
+  }
+  alloc_rx_buffers();  // retries buffers a poll could not allocate
+  k_.mod_timer(watchdog_timer_, now + params_.watchdog_ns);
+}
+
+void IxgbAdapter::update_stats() {
+  auto rd64 = [this](uint32_t lo, uint32_t hi) {
+    const uint64_t l = rd(lo);  // reading the low half latches the high half
+    return l | (uint64_t(rd(hi)) << 32);
+  };
+  IxgbHwStats& s = hw_stats_;
+  s.tpr += rd64(regs::TPRL, regs::TPRH);
+  s.gprc += rd64(regs::GPRCL, regs::GPRCH);
+  s.bprc += rd64(regs::BPRCL, regs::BPRCH);
+  s.mprc += rd64(regs::MPRCL, regs::MPRCH);
+  s.gorc += rd64(regs::GORCL, regs::GORCH);
+  s.tor += rd64(regs::TORL, regs::TORH);
+  s.rnbc += rd(regs::RNBC);
+  s.ruc += rd(regs::RUC);
+  s.roc += rd(regs::ROC);
+  s.rlec += rd(regs::RLEC);
+  s.crcerrs += rd(regs::CRCERRS);
+  s.mpc += rd(regs::MPC);
+  s.tpt += rd64(regs::TPTL, regs::TPTH);
+  s.gptc += rd64(regs::GPTCL, regs::GPTCH);
+  s.bptc += rd64(regs::BPTCL, regs::BPTCH);
+  s.mptc += rd64(regs::MPTCL, regs::MPTCH);
+  s.gotc += rd64(regs::GOTCL, regs::GOTCH);
+  s.tot += rd64(regs::TOTL, regs::TOTH);
+}
+
+kern::NetDeviceStats IxgbAdapter::ndo_get_stats64(kern::NetDevice& dev) {
+  kern::NetDeviceStats s = dev.stats;  // what the core counted (qdisc drops, no handler)
+  const IxgbCounters& c = counters_;
+  const IxgbHwStats& h = hw_stats_;
+  s.rx_packets += c.rx_packets;
+  s.rx_bytes += c.rx_bytes;
+  s.tx_packets += c.tx_packets;
+  s.tx_bytes += c.tx_bytes;
+  s.tx_dropped += c.tx_dropped;
+  s.multicast += h.mprc;
+  s.rx_crc_errors += h.crcerrs;
+  s.rx_length_errors += h.rlec + c.rx_drop_length + c.rx_drop_no_eop;
+  s.rx_frame_errors += c.rx_drop_errors;
+  s.rx_missed_errors += h.mpc;
+  s.rx_over_errors += h.mpc;
+  s.rx_errors += h.crcerrs + h.rlec + c.rx_drop_errors + c.rx_drop_length + c.rx_drop_no_eop;
+  s.tx_errors += c.tx_timeouts;
+  return s;
+}
+
+// --------------------------------------------------------------------------- RX filters
+
+void IxgbAdapter::ndo_set_rx_mode(kern::NetDevice&) { set_rx_mode(); }
+
+void IxgbAdapter::set_rx_mode() {
+  if (!up_) return;  // programmed at open
+  auto write_rar = [this](uint32_t n, const MacAddr* a) {
+    if (!a) {
+      wr(regs::RAH(n), 0);  // invalid first, then the address
+      wr(regs::RAL(n), 0);
+      return;
+    }
+    const uint32_t lo = uint32_t(a->b[0]) | uint32_t(a->b[1]) << 8 | uint32_t(a->b[2]) << 16 | uint32_t(a->b[3]) << 24;
+    const uint32_t hi = uint32_t(a->b[4]) | uint32_t(a->b[5]) << 8;
+    wr(regs::RAL(n), lo);
+    wr(regs::RAH(n), hi | regs::RAH_AV);
+  };
+
+  uint32_t rctl = rd(regs::RCTL) & ~(regs::RCTL_UPE | regs::RCTL_MPE | regs::RCTL_MO_MASK);
+  if (netdev_.flags & kern::IFF_PROMISC)
+    rctl |= regs::RCTL_UPE | regs::RCTL_MPE;
+  else if (netdev_.flags & kern::IFF_ALLMULTI)
+    rctl |= regs::RCTL_MPE;
+
+  write_rar(0, &netdev_.dev_addr);
+  // Exact filters first (no false positives), the hash table for the rest.
+  const std::vector<MacAddr>& mc = netdev_.mc_list;
+  const size_t exact = std::min<size_t>(mc.size(), kExactFilters - 1);
+  for (uint32_t n = 1; n < kExactFilters; ++n) write_rar(n, n - 1 < exact ? &mc[n - 1] : nullptr);
+  uint32_t mta[regs::MTA_COUNT] = {};
+  if (mc.size() - exact > kMaxMtaAddrs) {
+    rctl |= regs::RCTL_MPE;
+  } else {
+    for (size_t i = exact; i < mc.size(); ++i) {
+      const uint32_t h = hash_mc_addr(mc[i]);
+      mta[h >> 5] |= 1u << (h & 31);
+    }
+  }
+  for (uint32_t i = 0; i < regs::MTA_COUNT; ++i) wr(regs::MTA(i), mta[i]);
+  wr(regs::RCTL, rctl);
+}
+
+// --------------------------------------------------------------------------- PCI driver
+
+IxgbDriver::IxgbDriver(IxgbParams params)
+    : kern::PciDriver("ixgb", {{regs::kPciVendorId, regs::kPciDeviceId}}), params_(params) {}
+
+// Adapters still bound here were never removed (pci_unregister_driver not called): their
+// memory goes with them; the kernel's leak report shows what the device still held.
+IxgbDriver::~IxgbDriver() = default;
+
+int IxgbDriver::probe(kern::PciDev& pdev, const kern::PciDeviceId&) {
+  kern::Kernel& k = pdev.kernel;
+  int err = k.pci_enable_device(pdev);
+  if (err) return err;
+  k.pci_set_master(pdev);
+  auto ad = std::make_unique<IxgbAdapter>(k, pdev, params_);
+  err = ad->probe();
+  if (err) {
+    k.pci_clear_master(pdev);
+    k.pci_disable_device(pdev);
+    return err;
+  }
+  pdev.drvdata = ad.get();
+  adapters_.push_back(std::move(ad));
+  return 0;
+}
+
+void IxgbDriver::remove(kern::PciDev& pdev) {
+  auto it = std::find_if(adapters_.begin(), adapters_.end(),
+                         [&](const std::unique_ptr<IxgbAdapter>& a) { return a.get() == pdev.drvdata; });
+  if (it == adapters_.end()) return;
+  (*it)->remove();
+  kern::Kernel& k = pdev.kernel;
+  k.pci_clear_master(pdev);
+  k.pci_disable_device(pdev);
+  pdev.drvdata = nullptr;
+  adapters_.erase(it);
+}
+
+IxgbAdapter* IxgbDriver::adapter(kern::PciDev& pdev) {
+  for (auto& a : adapters_)
+    if (a.get() == pdev.drvdata) return a.get();
+  return nullptr;
+}
+
+IxgbAdapter* IxgbDriver::adapter() { return adapters_.empty() ? nullptr : adapters_.front().get(); }
+
+}  // namespace nicsim::driver

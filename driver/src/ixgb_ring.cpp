@@ -1,0 +1,340 @@
+// ixgb: descriptor rings — allocation and programming, transmit, TX completion, RX refill
+// and receive (ixgb_setup_*_resources, ixgb_configure_*, ixgb_xmit_frame, ixgb_clean_tx_irq,
+// ixgb_alloc_rx_buffers, ixgb_clean_rx_irq).
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "nic_regs.h"
+#include "nicsim/driver/ixgb.h"
+#include "nicsim/kern/etherdevice.h"
+
+namespace nicsim::driver {
+
+namespace {
+
+// Smallest and largest ring the driver accepts (ixgb: 64..4096; smaller here so tests can
+// fill a ring quickly). The NIC needs ring lengths in multiples of 128 bytes = 8 descriptors.
+constexpr uint32_t kMinRing = 16, kMaxRing = 4096;
+
+uint32_t ring_size(uint32_t n) {
+  n = std::clamp(n, kMinRing, kMaxRing);
+  return (n + 7) & ~7u;
+}
+
+void put64(uint8_t* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = uint8_t(v >> (8 * i));
+}
+void put32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = uint8_t(v >> (8 * i));
+}
+
+// Legacy TX data descriptor type (DTYP = 1), as ixgb sets it; the NIC ignores DTYP.
+constexpr uint32_t kTxDescTypeData = 1u << 20;
+
+}  // namespace
+
+// --------------------------------------------------------------------------- resources
+
+int IxgbAdapter::setup_tx_resources() {
+  tx_ = Ring{};
+  tx_.count = ring_size(params_.tx_ring);
+  tx_.mem = k_.dma_alloc_coherent(size_t(tx_.count) * regs::TXDESC_SIZE, 128);
+  if (!tx_.mem.cpu) {
+    tx_ = Ring{};
+    return -ENOMEM;
+  }
+  tx_buf_.clear();
+  tx_buf_.resize(tx_.count);
+  return 0;
+}
+
+int IxgbAdapter::setup_rx_resources() {
+  // The buffer must hold the largest frame the NIC accepts (FCS stripped): BSIZE steps.
+  const uint32_t need = std::max(params_.rx_buffer_len, netdev_.mtu + kern::ETH_HLEN);
+  rx_buffer_len_ = 2048;
+  while (rx_buffer_len_ < need && rx_buffer_len_ < 16384) rx_buffer_len_ <<= 1;
+
+  rx_ = Ring{};
+  rx_.count = ring_size(params_.rx_ring);
+  rx_.mem = k_.dma_alloc_coherent(size_t(rx_.count) * regs::RXDESC_SIZE, 128);
+  if (!rx_.mem.cpu) {
+    rx_ = Ring{};
+    return -ENOMEM;
+  }
+  rx_buf_.clear();
+  rx_buf_.resize(rx_.count);
+  return 0;
+}
+
+void IxgbAdapter::free_tx_resources() {
+  clean_tx_ring();
+  if (tx_.mem.cpu) k_.dma_free_coherent(tx_.mem);
+  tx_ = Ring{};
+  tx_buf_.clear();
+}
+
+void IxgbAdapter::free_rx_resources() {
+  clean_rx_ring();
+  if (rx_.mem.cpu) k_.dma_free_coherent(rx_.mem);
+  rx_ = Ring{};
+  rx_buf_.clear();
+}
+
+void IxgbAdapter::unmap_tx_buffer(TxBuffer& b) {
+  if (b.dma) k_.dma_unmap_single(b.dma, b.len, kern::kDmaToDevice);
+  b.dma = 0;
+  b.len = 0;
+  b.skb.reset();
+  b.next_to_watch = -1;
+}
+
+void IxgbAdapter::clean_tx_ring() {
+  for (TxBuffer& b : tx_buf_) unmap_tx_buffer(b);
+  if (tx_.mem.cpu) std::memset(tx_.mem.cpu, 0, tx_.mem.size);
+  tx_.next_to_use = tx_.next_to_clean = 0;
+}
+
+void IxgbAdapter::clean_rx_ring() {
+  for (RxBuffer& b : rx_buf_) {
+    if (b.dma) k_.dma_unmap_single(b.dma, rx_buffer_len_, kern::kDmaFromDevice);
+    b.dma = 0;
+    b.skb.reset();
+  }
+  if (rx_.mem.cpu) std::memset(rx_.mem.cpu, 0, rx_.mem.size);
+  rx_.next_to_use = rx_.next_to_clean = 0;
+}
+
+// --------------------------------------------------------------------------- programming
+
+void IxgbAdapter::configure_tx() {
+  const uint64_t base = tx_.mem.bus;
+  wr(regs::TDBAL, uint32_t(base));
+  wr(regs::TDBAH, uint32_t(base >> 32));
+  wr(regs::TDLEN, tx_.count * regs::TXDESC_SIZE);
+  wr(regs::TDH, 0);
+  wr(regs::TDT, 0);
+  tdt_ = 0;
+  wr(regs::TIDV, params_.tidv & regs::TIDV_DELAY_MASK);
+  wr(regs::TCTL, regs::TCTL_TCE | regs::TCTL_TXEN | regs::TCTL_TPDE);
+}
+
+void IxgbAdapter::configure_rx() {
+  wr(regs::RCTL, 0);  // off while the ring is programmed
+  wr(regs::RDTR, params_.rdtr & regs::RDTR_DELAY_MASK);
+  const uint64_t base = rx_.mem.bus;
+  wr(regs::RDBAL, uint32_t(base));
+  wr(regs::RDBAH, uint32_t(base >> 32));
+  wr(regs::RDLEN, rx_.count * regs::RXDESC_SIZE);
+  wr(regs::RDH, 0);
+  wr(regs::RDT, 0);
+  // Largest frame accepted, destination MAC through FCS.
+  wr(regs::MFS, ((netdev_.mtu + kern::ETH_HLEN + kern::ETH_FCS_LEN) << regs::MFS_SHIFT) & regs::MFS_MASK);
+  wr(regs::RXCSUM, params_.rx_csum ? (regs::RXCSUM_IPOFL | regs::RXCSUM_TUOFL) : 0);
+  rx_discard_ = false;
+  alloc_rx_buffers();  // count-1 buffers, RDT = count-1
+
+  uint32_t bsize = 0;
+  while ((2048u << bsize) < rx_buffer_len_) ++bsize;
+  const uint32_t rctl = regs::RCTL_RXEN | regs::RCTL_BAM | regs::RCTL_SECRC |
+                        ((bsize << regs::RCTL_BSIZE_SHIFT) & regs::RCTL_BSIZE_MASK) |
+                        ((std::min(params_.rdmts, 2u) << regs::RCTL_RDMTS_SHIFT) & regs::RCTL_RDMTS_MASK);
+  wr(regs::RCTL, rctl);  // MO = 0: the hash set_rx_mode uses
+}
+
+// --------------------------------------------------------------------------- transmit
+
+void IxgbAdapter::maybe_stop_tx(uint32_t needed) {
+  if (desc_unused(tx_) >= needed) return;
+  k_.netif_stop_queue(netdev_);
+  counters_.tx_queue_stops++;
+}
+
+kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) {
+  if (!up_) {
+    counters_.tx_dropped++;
+    skb.reset();
+    return kern::NETDEV_TX_OK;
+  }
+  const uint32_t len = skb->len();
+  if (len == 0 || len > kMaxTxFrame) {  // the NIC would send nothing: drop here
+    counters_.tx_dropped++;
+    skb.reset();
+    return kern::NETDEV_TX_OK;
+  }
+  const uint32_t ndesc = (len + kMaxDataPerTxd - 1) / kMaxDataPerTxd;
+  if (desc_unused(tx_) < ndesc + 2) {
+    // The queue should have been stopped before the ring got this full (ixgb's BUG path).
+    k_.netif_stop_queue(netdev_);
+    counters_.tx_queue_stops++;
+    counters_.tx_busy++;
+    return kern::NETDEV_TX_BUSY;
+  }
+  if (tx_.next_to_use == tx_.next_to_clean) tx_progress_ns_ = k_.now_ns();  // from idle
+
+  const uint32_t cmd = kTxDescTypeData | regs::TXDESC_CMD_IFCS | (params_.tidv ? regs::TXDESC_CMD_IDE : 0);
+  const uint32_t first = tx_.next_to_use;
+  uint32_t i = first, last = first;
+  for (uint32_t off = 0; off < len;) {
+    const uint32_t chunk = std::min(kMaxDataPerTxd, len - off);
+    TxBuffer& b = tx_buf_[i];
+    b.dma = k_.dma_map_single(skb->data() + off, chunk, kern::kDmaToDevice);
+    b.len = chunk;
+    off += chunk;
+    uint8_t* d = tx_.desc(i);
+    put64(d, b.dma);
+    put32(d + 8, chunk | cmd | (off == len ? regs::TXDESC_CMD_EOP | regs::TXDESC_CMD_RS : 0));
+    put32(d + 12, 0);
+    last = i;
+    i = i + 1 == tx_.count ? 0 : i + 1;
+  }
+  tx_buf_[last].skb = std::move(skb);
+  tx_buf_[first].next_to_watch = int32_t(last);
+  tx_.next_to_use = i;
+  counters_.tx_packets++;
+  counters_.tx_bytes += len;
+  k_.charge_packet();
+  // wmb(): the descriptors are in memory before the tail write reaches the NIC.
+  wr(regs::TDT, i);
+  tdt_ = i;
+  maybe_stop_tx(kDescNeeded);
+  return kern::NETDEV_TX_OK;
+}
+
+bool IxgbAdapter::clean_tx_irq() {
+  uint32_t i = tx_.next_to_clean;
+  bool cleaned = false;
+  while (i != tx_.next_to_use) {
+    const int32_t eop = tx_buf_[i].next_to_watch;
+    if (eop < 0) break;  // cannot happen: every frame's first buffer watches its EOP
+    if (!(tx_.desc(uint32_t(eop))[regs::TXDESC_STATUS_BYTE] & regs::TXDESC_STATUS_DD)) break;
+    for (;;) {
+      const bool last = i == uint32_t(eop);
+      unmap_tx_buffer(tx_buf_[i]);
+      std::memset(tx_.desc(i), 0, regs::TXDESC_SIZE);
+      counters_.tx_desc_cleaned++;
+      i = i + 1 == tx_.count ? 0 : i + 1;
+      if (last) break;
+    }
+    counters_.tx_cleaned++;
+    cleaned = true;
+  }
+  tx_.next_to_clean = i;
+  if (cleaned) {
+    tx_progress_ns_ = k_.now_ns();
+    if (netdev_.queue_stopped() && netdev_.carrier_ok() && desc_unused(tx_) >= kDescNeeded) {
+      k_.netif_wake_queue(netdev_);
+      counters_.tx_queue_wakes++;
+    }
+  }
+  return cleaned;
+}
+
+// --------------------------------------------------------------------------- receive
+
+void IxgbAdapter::alloc_rx_buffers() {
+  if (!rx_.mem.cpu) return;
+  uint32_t n = desc_unused(rx_);
+  uint32_t i = rx_.next_to_use;
+  while (n--) {
+    RxBuffer& b = rx_buf_[i];
+    if (!b.skb) {
+      b.skb = k_.netdev_alloc_skb(netdev_, rx_buffer_len_);
+      if (!b.skb) {
+        counters_.rx_alloc_failed++;
+        break;
+      }
+    } else {
+      b.skb->trim(0);  // a buffer kept for reuse (copybreak or a dropped frame)
+    }
+    b.dma = k_.dma_map_single(b.skb->data(), rx_buffer_len_, kern::kDmaFromDevice);
+    if (b.dma & 15) {  // the NIC ignores the low 4 address bits
+      k_.dma_unmap_single(b.dma, rx_buffer_len_, kern::kDmaFromDevice);
+      b.dma = 0;
+      b.skb.reset();
+      counters_.rx_alloc_failed++;
+      break;
+    }
+    uint8_t* d = rx_.desc(i);
+    put64(d, b.dma);
+    std::memset(d + 8, 0, 8);
+    i = i + 1 == rx_.count ? 0 : i + 1;
+  }
+  if (i != rx_.next_to_use) {
+    rx_.next_to_use = i;
+    // wmb(): descriptors first. RDT is one past the last buffer the NIC may fill.
+    wr(regs::RDT, i);
+    counters_.rx_rdt_writes++;
+  }
+}
+
+int IxgbAdapter::clean_rx_irq(int budget) {
+  int work = 0;
+  uint32_t cleaned = 0;
+  uint32_t i = rx_.next_to_clean;
+  while (work < budget && i != rx_.next_to_use) {
+    uint8_t* d = rx_.desc(i);
+    const uint8_t status = d[regs::RXDESC_STATUS_BYTE];
+    if (!(status & regs::RXDESC_STATUS_DD)) break;
+    // rmb(): read the rest of the descriptor only after DD.
+    const uint32_t length = uint32_t(d[8]) | uint32_t(d[9]) << 8;
+    const uint8_t errors = d[regs::RXDESC_ERRORS_BYTE];
+    std::memset(d + 8, 0, 8);
+    RxBuffer& b = rx_buf_[i];
+    kern::SkbPtr skb = std::move(b.skb);
+    if (b.dma) k_.dma_unmap_single(b.dma, rx_buffer_len_, kern::kDmaFromDevice);
+    b.dma = 0;
+    i = i + 1 == rx_.count ? 0 : i + 1;
+    ++work;
+    ++cleaned;
+    counters_.rx_desc_cleaned++;
+
+    const bool eop = status & regs::RXDESC_STATUS_EOP;
+    bool drop = true;
+    if (!skb) {
+      counters_.rx_drop_errors++;  // DD on a slot the driver never gave: ignore it
+    } else if (rx_discard_ || !eop) {
+      // Frames spanning buffers are not supported (as in ixgb): drop all of it.
+      if (!rx_discard_) counters_.rx_drop_no_eop++;
+      rx_discard_ = !eop;
+    } else if (errors & (regs::RXDESC_ERRORS_CE | regs::RXDESC_ERRORS_RXE)) {
+      counters_.rx_drop_errors++;
+    } else if (length < kern::ETH_HLEN || length > rx_buffer_len_) {
+      counters_.rx_drop_length++;
+    } else {
+      drop = false;
+    }
+    if (drop) {
+      b.skb = std::move(skb);  // the buffer goes back to the ring
+    } else {
+      kern::SkbPtr small;
+      if (length < params_.copybreak) small = k_.netdev_alloc_skb(netdev_, length);
+      if (small) {
+        // copybreak: a small skb for the stack, the big buffer stays in the ring
+        small->put_data(skb->data(), length);
+        k_.charge_copy(length);
+        b.skb = std::move(skb);
+        skb = std::move(small);
+        counters_.rx_copybreak++;
+      } else {
+        skb->put(length);
+        counters_.rx_large++;
+      }
+      kern::eth_type_trans(*skb, netdev_);
+      counters_.rx_packets++;
+      counters_.rx_bytes += length;
+      k_.charge_packet();
+      k_.netif_receive_skb(std::move(skb));
+    }
+    if (cleaned >= params_.rx_refill_batch) {
+      rx_.next_to_clean = i;
+      alloc_rx_buffers();
+      cleaned = 0;
+    }
+  }
+  rx_.next_to_clean = i;
+  alloc_rx_buffers();
+  return work;
+}
+
+}  // namespace nicsim::driver
