@@ -1,0 +1,541 @@
+// Unit tests of the ixgb driver against FakePlatform + FakeNic: the test plays the NIC
+// (registers, descriptor write-back, received frames in host memory, MSI).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "fake_nic.h"
+#include "fake_platform.h"
+#include "mac_ref.h"  // ixgb_hash_mc_addr: the MTA hash the RTL implements, written separately
+#include "nic_regs.h"
+#include "nicsim/driver/ixgb.h"
+#include "nicsim/kern/kernel.h"
+
+namespace nicsim::test {
+namespace {
+
+using driver::IxgbAdapter;
+using driver::IxgbDriver;
+using driver::IxgbParams;
+using kern::MacAddr;
+
+constexpr uint16_t kEtherType = 0x88B5;
+const uint8_t kMac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x0a};
+const uint8_t kPeer[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x0b};
+
+Bytes make_frame(const uint8_t* dst, size_t len, uint8_t seed) {
+  Bytes f(len);
+  for (size_t i = 0; i < 6; ++i) f[i] = dst[i];
+  for (size_t i = 0; i < 6; ++i) f[6 + i] = kPeer[i];
+  f[12] = uint8_t(kEtherType >> 8);
+  f[13] = uint8_t(kEtherType);
+  for (size_t i = 14; i < len; ++i) f[i] = uint8_t(seed + i * 7);
+  return f;
+}
+
+class IxgbTest : public ::testing::Test {
+ protected:
+  struct Rx {
+    Bytes frame;  // MAC header through payload
+    uint32_t truesize;
+  };
+
+  void SetUp() override {
+    base_allocs_ = p.live_allocations();
+    base_windows_ = p.open_windows();
+  }
+
+  void probe() {
+    drv = std::make_unique<IxgbDriver>(params);
+    ASSERT_EQ(k->pci_register_driver(*drv), 1);
+    ad = drv->adapter();
+    ASSERT_NE(ad, nullptr);
+  }
+  void open() {
+    probe();
+    ASSERT_EQ(k->dev_open(ad->netdev()), 0);
+    k->dev_add_pack(kEtherType, [this](kern::SkbPtr skb) {
+      Bytes f(skb->mac_header(), skb->data() + skb->len());
+      rx.push_back({f, skb->truesize()});
+    });
+  }
+  // Queues frames through dev_queue_xmit from a task on the host CPU.
+  void send(const std::vector<Bytes>& frames) {
+    k->run_task([this, frames] {
+      for (const Bytes& f : frames) {
+        kern::SkbPtr skb = k->alloc_skb(uint32_t(f.size()));
+        skb->put_data(f.data(), uint32_t(f.size()));
+        skb->dev = &ad->netdev();
+        k->dev_queue_xmit(std::move(skb));
+      }
+    });
+    p.run_for(1000);
+  }
+  // The NIC receives frames and signals RXT0.
+  void deliver(const std::vector<Bytes>& frames) {
+    for (const Bytes& f : frames) ASSERT_TRUE(nic.receive(f));
+    nic.cause(regs::ICR_RXT0);
+    p.run_for(10'000);
+  }
+  void teardown_and_check_leaks() {
+    if (drv) k->pci_unregister_driver(*drv);
+    drv.reset();
+    ad = nullptr;
+    EXPECT_EQ(k->leak_report(), "");
+    EXPECT_EQ(k->outstanding().skbs, 0u);
+    EXPECT_EQ(p.live_allocations(), base_allocs_) << "host memory blocks still allocated";
+    EXPECT_EQ(p.open_windows(), base_windows_) << "DMA windows still open";
+    EXPECT_EQ(p.pending_timers(), 0u);
+    EXPECT_EQ(p.bad_unmaps, 0u);
+    EXPECT_EQ(k->counters().bad_dma_unmaps, 0u);
+  }
+
+  FakePlatform p;
+  FakeNic nic{p, kMac};
+  std::unique_ptr<kern::Kernel> k = std::make_unique<kern::Kernel>(p, "host");
+  IxgbParams params;
+  std::unique_ptr<IxgbDriver> drv;
+  IxgbAdapter* ad = nullptr;
+  std::vector<Rx> rx;
+  size_t base_allocs_ = 0, base_windows_ = 0;
+};
+
+TEST_F(IxgbTest, ProbeResetsReadsMacRegistersNetdevAndProgramsMsi) {
+  probe();
+  EXPECT_GE(nic.resets, 1u) << "CTRL0.RST before anything else";
+  EXPECT_EQ(ad->netdev().dev_addr, MacAddr::from(kMac));
+  EXPECT_EQ(ad->netdev().perm_addr, MacAddr::from(kMac));
+  EXPECT_EQ(ad->netdev().name, "eth0");
+  EXPECT_TRUE(ad->netdev().registered);
+  EXPECT_EQ(k->dev_get_by_name("eth0"), &ad->netdev());
+  EXPECT_TRUE(p.msi_enabled());
+  EXPECT_EQ(p.msi_address(), kern::kMsiAddress);
+  EXPECT_EQ(p.msi_data(), k->pci_dev().irq);
+  EXPECT_EQ(p.command() & (kern::PCI_COMMAND_MEMORY | kern::PCI_COMMAND_MASTER),
+            kern::PCI_COMMAND_MEMORY | kern::PCI_COMMAND_MASTER);
+  EXPECT_EQ(ad->napi().weight, 64);
+  EXPECT_FALSE(ad->is_up());
+  teardown_and_check_leaks();
+  EXPECT_FALSE(p.msi_enabled());
+  EXPECT_EQ(p.command() & (kern::PCI_COMMAND_MEMORY | kern::PCI_COMMAND_MASTER), 0u);
+  EXPECT_EQ(k->dev_get_by_name("eth0"), nullptr);
+}
+
+TEST_F(IxgbTest, ProbeRefusesAnInvalidMacAddress) {
+  const uint8_t zero[6] = {};
+  FakeNic bad{p, zero};  // replaces the hooks
+  drv = std::make_unique<IxgbDriver>(params);
+  EXPECT_EQ(k->pci_register_driver(*drv), 0);
+  EXPECT_EQ(drv->bound(), 0u);
+  EXPECT_TRUE(k->netdevs().empty());
+  EXPECT_FALSE(p.msi_enabled());
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, OpenProgramsRingsFiltersAndInterrupts) {
+  params.itr = 100;
+  params.rdtr = 8;
+  params.tidv = 16;
+  open();
+  const auto tx = ad->tx_ring_info(), rxr = ad->rx_ring_info();
+  EXPECT_EQ(nic.tx_base(), tx.bus);
+  EXPECT_EQ(nic.reg(regs::TDLEN), 256u * 16);
+  EXPECT_EQ(nic.reg(regs::TDH), 0u);
+  EXPECT_EQ(nic.reg(regs::TDT), 0u);
+  EXPECT_EQ(nic.reg(regs::TIDV), 16u);
+  EXPECT_EQ(nic.reg(regs::TCTL) & (regs::TCTL_TXEN | regs::TCTL_TPDE), regs::TCTL_TXEN | regs::TCTL_TPDE);
+  EXPECT_EQ(nic.rx_base(), rxr.bus);
+  EXPECT_EQ(tx.bus % 16, 0u);
+  EXPECT_EQ(rxr.bus % 16, 0u);
+  EXPECT_EQ(nic.reg(regs::RDLEN), 512u * 16);
+  EXPECT_EQ(nic.reg(regs::RDH), 0u);
+  EXPECT_EQ(nic.reg(regs::RDT), 511u) << "ring-1 buffers handed to the NIC";
+  EXPECT_EQ(nic.reg(regs::RDTR), 8u);
+  EXPECT_EQ(nic.reg(regs::ITR), 100u);
+  EXPECT_EQ(nic.reg(regs::RXCSUM), regs::RXCSUM_IPOFL | regs::RXCSUM_TUOFL);
+  EXPECT_EQ(nic.reg(regs::MFS) >> regs::MFS_SHIFT, 1518u);
+  const uint32_t rctl = nic.reg(regs::RCTL);
+  EXPECT_TRUE(rctl & regs::RCTL_RXEN);
+  EXPECT_TRUE(rctl & regs::RCTL_BAM);
+  EXPECT_TRUE(rctl & regs::RCTL_SECRC);
+  EXPECT_EQ(rctl & (regs::RCTL_BSIZE_MASK | regs::RCTL_MO_MASK | regs::RCTL_UPE | regs::RCTL_MPE | regs::RCTL_SBP), 0u)
+      << std::hex << rctl;
+  EXPECT_EQ(nic.reg(regs::RAL(0)), 0x0000'0002u);
+  EXPECT_EQ(nic.reg(regs::RAH(0)), 0x0a00u | regs::RAH_AV);
+  for (uint32_t n = 1; n < 16; ++n) EXPECT_EQ(nic.reg(regs::RAH(n)) & regs::RAH_AV, 0u) << n;
+  // every posted descriptor has a 16-byte aligned buffer and no status
+  for (uint32_t i = 0; i < 511; ++i) {
+    const uint8_t* d = nic.rx_desc(i);
+    ASSERT_NE(FakeNic::get64(d), 0u) << i;
+    ASSERT_EQ(FakeNic::get64(d) % 16, 0u) << i;
+    ASSERT_EQ(d[12], 0u) << i;
+  }
+  EXPECT_EQ(p.open_windows() - base_windows_, 2u + 511u) << "two rings + one mapping per RX buffer";
+  const uint32_t want_ims = regs::IMS_RXT0 | regs::IMS_RXDMT0 | regs::IMS_RXO | regs::IMS_TXDW | regs::IMS_LSC |
+                            regs::IMS_TXDE | regs::IMS_RXDE;
+  EXPECT_EQ(nic.ims(), want_ims);
+  EXPECT_TRUE(ad->netdev().carrier_ok());
+  EXPECT_FALSE(ad->netdev().queue_stopped());
+  EXPECT_EQ(k->outstanding().irqs, 1u);
+  EXPECT_TRUE(ad->napi().enabled);
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, XmitFillsDescriptorAndWritesTail) {
+  open();
+  nic.tdt_writes.clear();
+  const Bytes f = make_frame(kPeer, 100, 1);
+  send({f});
+  ASSERT_EQ(nic.tdt_writes.size(), 1u);
+  EXPECT_EQ(nic.reg(regs::TDT), 1u);
+  const uint8_t* d = nic.tx_desc(0);
+  const uint32_t cmd = FakeNic::get32(d + 8);
+  EXPECT_EQ(cmd & regs::TXDESC_LENGTH, 100u);
+  EXPECT_TRUE(cmd & regs::TXDESC_CMD_EOP);
+  EXPECT_TRUE(cmd & regs::TXDESC_CMD_RS);
+  EXPECT_FALSE(cmd & regs::TXDESC_CMD_IDE) << "no IDE when TIDV is 0";
+  const auto* buf = static_cast<const uint8_t*>(p.phys_to_virt(FakeNic::get64(d)));
+  EXPECT_EQ(Bytes(buf, buf + 100), f);
+  EXPECT_EQ(ad->counters().tx_packets, 1u);
+  EXPECT_EQ(ad->tx_unused(), 256u - 2);
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, XmitSetsIdeWithTidvAndSplitsLargeFrames) {
+  params.tidv = 4;
+  open();
+  const Bytes f = make_frame(kPeer, 9000, 2);
+  send({f});
+  EXPECT_EQ(nic.reg(regs::TDT), 3u) << "9000 bytes in 4096-byte descriptors";
+  uint32_t total = 0;
+  for (uint32_t i = 0; i < 3; ++i) {
+    const uint32_t cmd = FakeNic::get32(nic.tx_desc(i) + 8);
+    total += cmd & regs::TXDESC_LENGTH;
+    EXPECT_TRUE(cmd & regs::TXDESC_CMD_IDE) << i;
+    EXPECT_EQ(bool(cmd & regs::TXDESC_CMD_EOP), i == 2) << i;
+    EXPECT_EQ(bool(cmd & regs::TXDESC_CMD_RS), i == 2) << i;
+  }
+  EXPECT_EQ(total, 9000u);
+  auto frames = nic.complete_tx();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0], f);
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, XmitDropsEmptyAndOverlongFrames) {
+  open();
+  nic.tdt_writes.clear();
+  send({Bytes{}, make_frame(kPeer, IxgbAdapter::kMaxTxFrame + 1, 3)});
+  EXPECT_EQ(ad->counters().tx_dropped, 2u);
+  EXPECT_EQ(ad->counters().tx_packets, 0u);
+  EXPECT_TRUE(nic.tdt_writes.empty());
+  EXPECT_EQ(k->dev_get_stats(ad->netdev()).tx_dropped, 2u);
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, TxCleanReclaimsOnDescriptorDone) {
+  open();
+  const uint64_t skbs_idle = k->skb_pool().live();
+  send({make_frame(kPeer, 200, 4), make_frame(kPeer, 300, 5)});
+  EXPECT_EQ(k->skb_pool().live(), skbs_idle + 2);
+  // the NIC sends the first frame only: one reclaimed
+  ASSERT_EQ(nic.complete_tx(1).size(), 1u);
+  nic.cause(regs::ICR_TXDW);
+  p.run_for(10'000);
+  EXPECT_EQ(ad->counters().tx_cleaned, 1u);
+  EXPECT_EQ(k->skb_pool().live(), skbs_idle + 1);
+  EXPECT_EQ(ad->tx_ring_info().next_to_clean, 1u);
+  ASSERT_EQ(nic.complete_tx().size(), 1u);
+  nic.cause(regs::ICR_TXDW);
+  p.run_for(10'000);
+  EXPECT_EQ(ad->counters().tx_cleaned, 2u);
+  EXPECT_EQ(k->skb_pool().live(), skbs_idle);
+  EXPECT_EQ(ad->tx_unused(), 255u);
+  EXPECT_EQ(nic.tx_desc(0)[12], 0u) << "status cleared for the next use";
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, QueueStopsWhenRingIsNearlyFullAndWakesAfterClean) {
+  params.tx_ring = 16;
+  open();
+  std::vector<Bytes> frames;
+  for (int i = 0; i < 25; ++i) frames.push_back(make_frame(kPeer, 100 + i, uint8_t(i)));
+  send(frames);
+  // 15 usable descriptors; the queue stops while fewer than kDescNeeded are free
+  const uint32_t fit = 15 - IxgbAdapter::kDescNeeded + 1;
+  EXPECT_TRUE(ad->netdev().queue_stopped());
+  EXPECT_EQ(ad->counters().tx_packets, fit);
+  EXPECT_EQ(ad->counters().tx_queue_stops, 1u);
+  EXPECT_EQ(ad->counters().tx_busy, 0u) << "stopped before it had to refuse";
+  EXPECT_EQ(ad->netdev().qdisc.qlen(), frames.size() - fit);
+  std::vector<Bytes> out;
+  for (int round = 0; round < 5 && out.size() < frames.size(); ++round) {
+    for (auto& f : nic.complete_tx()) out.push_back(f);
+    nic.cause(regs::ICR_TXDW);
+    p.run_for(20'000);
+  }
+  ASSERT_EQ(out.size(), frames.size());
+  EXPECT_EQ(out, frames) << "every frame, in order";
+  EXPECT_GE(ad->counters().tx_queue_wakes, 2u);
+  EXPECT_FALSE(ad->netdev().queue_stopped());
+  EXPECT_EQ(ad->counters().tx_cleaned, frames.size());
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, InterruptNotOursVersusOurs) {
+  open();
+  nic.spurious_msi();
+  p.run_for(10'000);
+  EXPECT_EQ(ad->counters().not_ours, 1u);
+  EXPECT_EQ(ad->counters().interrupts, 0u);
+  EXPECT_EQ(ad->counters().napi_polls, 0u);
+  EXPECT_TRUE(nic.imc_writes.empty()) << "a foreign interrupt leaves the mask alone";
+
+  nic.cause(regs::ICR_RXT0);
+  p.run_for(10'000);
+  EXPECT_EQ(ad->counters().interrupts, 1u);
+  ASSERT_FALSE(nic.imc_writes.empty());
+  EXPECT_EQ(nic.imc_writes.back(), 0xFFFFFFFFu) << "masked until the poll is done";
+  EXPECT_EQ(ad->counters().napi_polls, 1u);
+  EXPECT_EQ(ad->counters().napi_complete, 1u);
+  EXPECT_NE(nic.ims(), 0u) << "re-enabled after the poll";
+  EXPECT_EQ(k->counters().irqs, 2u);
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, SmallFrameIsCopiedAndItsBufferReusedInPlace) {
+  open();
+  const uint64_t addr0 = FakeNic::get64(nic.rx_desc(0));
+  const Bytes f = make_frame(kMac, 100, 9);
+  deliver({f});
+  ASSERT_EQ(rx.size(), 1u);
+  EXPECT_EQ(rx[0].frame, f);
+  EXPECT_LT(rx[0].truesize, 2048u) << "a small skb went up";
+  EXPECT_EQ(ad->counters().rx_copybreak, 1u);
+  EXPECT_EQ(ad->counters().rx_large, 0u);
+  // the next frame lets the refill reach slot 0 again: the same buffer goes back, and the
+  // only skb allocated is the small copy
+  const uint64_t allocs = k->skb_pool().stats().allocs;
+  deliver({make_frame(kMac, 120, 10)});
+  EXPECT_EQ(k->skb_pool().stats().allocs, allocs + 1);
+  EXPECT_EQ(FakeNic::get64(nic.rx_desc(0)), addr0);
+  EXPECT_EQ(nic.reg(regs::RDT), 1u);
+  EXPECT_EQ(ad->counters().rx_copybreak, 2u);
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, LargeFrameGoesUpInItsBufferAndANewOneIsPosted) {
+  open();
+  const uint64_t addr0 = FakeNic::get64(nic.rx_desc(0));
+  const Bytes f = make_frame(kMac, 1000, 11);
+  deliver({f});
+  ASSERT_EQ(rx.size(), 1u);
+  EXPECT_EQ(rx[0].frame, f);
+  EXPECT_GE(rx[0].truesize, 2048u) << "the receive buffer itself went up";
+  EXPECT_EQ(ad->counters().rx_large, 1u);
+  EXPECT_EQ(ad->counters().rx_copybreak, 0u);
+  deliver({make_frame(kMac, 1000, 12)});
+  EXPECT_NE(FakeNic::get64(nic.rx_desc(0)), addr0) << "slot 0 got a fresh buffer";
+  EXPECT_EQ(FakeNic::get64(nic.rx_desc(0)) % 16, 0u);
+  EXPECT_EQ(ad->counters().rx_packets, 2u);
+  EXPECT_EQ(ad->counters().rx_bytes, 2000u);
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, CopybreakThresholdIsAParameter) {
+  params.copybreak = 0;
+  open();
+  deliver({make_frame(kMac, 64, 13)});
+  ASSERT_EQ(rx.size(), 1u);
+  EXPECT_EQ(ad->counters().rx_copybreak, 0u);
+  EXPECT_EQ(ad->counters().rx_large, 1u);
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, BadDescriptorsAreCountedDropsAndTheRingKeepsGoing) {
+  open();
+  const Bytes good = make_frame(kMac, 300, 14);
+  const uint8_t dd = regs::RXDESC_STATUS_DD, eop = regs::RXDESC_STATUS_EOP;
+  ASSERT_TRUE(nic.receive(good, dd | eop, regs::RXDESC_ERRORS_CE));
+  ASSERT_TRUE(nic.receive(good, dd | eop, regs::RXDESC_ERRORS_RXE));
+  ASSERT_TRUE(nic.receive(good, dd));        // a frame spanning two buffers ...
+  ASSERT_TRUE(nic.receive(good, dd | eop));  // ... dropped whole
+  ASSERT_TRUE(nic.receive(good, dd | eop, 0, 0));
+  ASSERT_TRUE(nic.receive(good, dd | eop, 0, 5000));
+  ASSERT_TRUE(nic.receive(good, dd | eop, 0, 10));
+  ASSERT_TRUE(nic.receive(good));
+  nic.cause(regs::ICR_RXT0);
+  p.run_for(20'000);
+  ASSERT_EQ(rx.size(), 1u) << "only the last frame is good";
+  EXPECT_EQ(rx[0].frame, good);
+  const auto& c = ad->counters();
+  EXPECT_EQ(c.rx_drop_errors, 2u);
+  EXPECT_EQ(c.rx_drop_no_eop, 1u);
+  EXPECT_EQ(c.rx_drop_length, 3u);
+  EXPECT_EQ(c.rx_desc_cleaned, 8u);
+  EXPECT_EQ(c.rx_alloc_failed, 0u);
+  const auto s = k->dev_get_stats(ad->netdev());
+  EXPECT_EQ(s.rx_errors, 6u);
+  EXPECT_EQ(s.rx_packets, 1u);
+  EXPECT_EQ(nic.reg(regs::RDT), 7u) << "every buffer went back to the ring";
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, NapiBudgetBoundsAPollAndRefillsInBatches) {
+  params.napi_weight = 16;
+  params.rx_refill_batch = 4;
+  open();
+  std::vector<Bytes> frames;
+  for (int i = 0; i < 40; ++i) frames.push_back(make_frame(kMac, 400, uint8_t(i)));
+  nic.rdt_writes.clear();
+  deliver(frames);
+  ASSERT_EQ(rx.size(), 40u);
+  for (size_t i = 0; i < 40; ++i) EXPECT_EQ(rx[i].frame, frames[i]) << i;
+  EXPECT_EQ(ad->counters().napi_polls, 3u) << "16 + 16 + 8";
+  EXPECT_EQ(ad->counters().napi_complete, 1u);
+  EXPECT_EQ(nic.rdt_writes.size(), 10u) << "one RDT write per 4 buffers";
+  EXPECT_EQ(nic.reg(regs::RDT), 40u - 1);
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, MulticastListUsesExactFiltersThenTheHash) {
+  open();
+  std::vector<MacAddr> groups;
+  for (int i = 0; i < 20; ++i) groups.push_back(MacAddr{{0x01, 0x00, 0x5e, 0x00, uint8_t(0x10 * i), uint8_t(i + 1)}});
+  for (int i = 0; i < 3; ++i) k->dev_mc_add(ad->netdev(), groups[i]);
+  const auto& mc = ad->netdev().mc_list;  // sorted by the core
+  for (uint32_t n = 1; n <= 3; ++n) {
+    const MacAddr& a = mc[n - 1];
+    EXPECT_EQ(nic.reg(regs::RAL(n)), uint32_t(a.b[0] | a.b[1] << 8 | a.b[2] << 16 | a.b[3] << 24)) << n;
+    EXPECT_EQ(nic.reg(regs::RAH(n)), uint32_t(a.b[4] | a.b[5] << 8) | regs::RAH_AV) << n;
+  }
+  EXPECT_EQ(nic.reg(regs::RAH(4)) & regs::RAH_AV, 0u);
+  for (uint32_t i = 0; i < regs::MTA_COUNT; ++i) EXPECT_EQ(nic.reg(regs::MTA(i)), 0u);
+
+  for (int i = 3; i < 20; ++i) k->dev_mc_add(ad->netdev(), groups[i]);
+  for (uint32_t n = 1; n < 16; ++n) EXPECT_TRUE(nic.reg(regs::RAH(n)) & regs::RAH_AV) << n;
+  uint32_t want[regs::MTA_COUNT] = {};
+  for (size_t i = 15; i < mc.size(); ++i) {
+    const uint32_t h = ixgb_hash_mc_addr(mc[i].b.data(), 0);
+    want[h >> 5] |= 1u << (h & 31);
+  }
+  int bits = 0;
+  for (uint32_t i = 0; i < regs::MTA_COUNT; ++i) {
+    EXPECT_EQ(nic.reg(regs::MTA(i)), want[i]) << i;
+    bits += __builtin_popcount(nic.reg(regs::MTA(i)));
+  }
+  EXPECT_EQ(bits, 5);
+  EXPECT_EQ(nic.reg(regs::RCTL) & (regs::RCTL_UPE | regs::RCTL_MPE), 0u);
+
+  k->dev_set_allmulti(ad->netdev(), 1);
+  EXPECT_EQ(nic.reg(regs::RCTL) & (regs::RCTL_UPE | regs::RCTL_MPE), regs::RCTL_MPE);
+  k->dev_set_promiscuity(ad->netdev(), 1);
+  EXPECT_EQ(nic.reg(regs::RCTL) & (regs::RCTL_UPE | regs::RCTL_MPE), regs::RCTL_UPE | regs::RCTL_MPE);
+  k->dev_set_promiscuity(ad->netdev(), -1);
+  k->dev_set_allmulti(ad->netdev(), -1);
+  EXPECT_EQ(nic.reg(regs::RCTL) & (regs::RCTL_UPE | regs::RCTL_MPE), 0u);
+  EXPECT_TRUE(nic.reg(regs::RCTL) & regs::RCTL_RXEN) << "the receiver stays on";
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, LinkChangeTogglesCarrier) {
+  open();
+  ASSERT_TRUE(ad->netdev().carrier_ok());
+  nic.link = false;
+  nic.cause(regs::ICR_LSC);
+  p.run_for(10'000);
+  EXPECT_EQ(ad->counters().lsc, 1u);
+  EXPECT_FALSE(ad->netdev().carrier_ok());
+  EXPECT_TRUE(ad->netdev().queue_stopped());
+  nic.link = true;
+  nic.cause(regs::ICR_LSC);
+  p.run_for(10'000);
+  EXPECT_TRUE(ad->netdev().carrier_ok());
+  EXPECT_FALSE(ad->netdev().queue_stopped());
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, WatchdogAccumulatesReadToClearStatistics) {
+  params.watchdog_ns = 100'000;
+  open();
+  nic.stat_values[regs::MPC] = 7;
+  nic.stat_values[regs::GPRCL] = 5;
+  nic.stat_values[regs::RNBC] = 2;
+  nic.stat_values[regs::CRCERRS] = 1;
+  p.run_for(150'000);
+  EXPECT_EQ(ad->hw_stats().mpc, 7u);
+  EXPECT_EQ(ad->hw_stats().gprc, 5u);
+  EXPECT_EQ(ad->hw_stats().rnbc, 2u);
+  nic.stat_values[regs::MPC] = 3;
+  p.run_for(100'000);
+  EXPECT_EQ(ad->hw_stats().mpc, 10u) << "accumulated across reads";
+  const auto s = k->dev_get_stats(ad->netdev());
+  EXPECT_EQ(s.rx_missed_errors, 10u);
+  EXPECT_EQ(s.rx_crc_errors, 1u);
+  EXPECT_GE(ad->counters().watchdog_runs, 2u);
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, TxHangResetsTheAdapter) {
+  params.watchdog_ns = 200'000;
+  params.tx_timeout_ns = 500'000;
+  open();
+  const uint32_t resets = nic.resets;
+  send({make_frame(kPeer, 500, 15)});  // the NIC never sends it
+  p.run_for(2'000'000);
+  EXPECT_EQ(ad->counters().tx_timeouts, 1u);
+  EXPECT_EQ(ad->counters().restarts, 1u);
+  EXPECT_GT(nic.resets, resets);
+  EXPECT_TRUE(ad->is_up());
+  EXPECT_EQ(ad->tx_ring_info().next_to_use, 0u) << "the hung frame was dropped";
+  EXPECT_EQ(nic.reg(regs::RDT), 511u) << "the rings were set up again";
+  EXPECT_TRUE(ad->netdev().carrier_ok());
+  // and it works afterwards
+  const Bytes f = make_frame(kPeer, 90, 16);
+  send({f});
+  auto out = nic.complete_tx();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], f);
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, DmaErrorCauseResetsTheAdapter) {
+  open();
+  nic.cause(regs::ICR_RXDE);
+  p.run_for(20'000);
+  EXPECT_EQ(ad->counters().dma_errors, 1u);
+  EXPECT_EQ(ad->counters().restarts, 1u);
+  EXPECT_TRUE(ad->is_up());
+  deliver({make_frame(kMac, 300, 17)});
+  EXPECT_EQ(rx.size(), 1u);
+  teardown_and_check_leaks();
+}
+
+// The whole life cycle with work in flight: frames queued but never sent, frames received,
+// copybreak buffers kept — close and remove must give back every byte and mapping.
+TEST_F(IxgbTest, ProbeOpenTrafficCloseRemoveLeavesNothingBehind) {
+  for (int cycle = 0; cycle < 2; ++cycle) {
+    open();
+    send({make_frame(kPeer, 100, 1), make_frame(kPeer, 3000, 2), make_frame(kPeer, 9000, 3)});
+    nic.complete_tx(1);  // one sent, two still in the ring at close
+    deliver({make_frame(kMac, 80, 4), make_frame(kMac, 1400, 5)});
+    EXPECT_EQ(rx.size(), 2u);
+    EXPECT_EQ(k->dev_close(ad->netdev()), 0);
+    EXPECT_FALSE(ad->is_up());
+    EXPECT_EQ(k->outstanding().coherent_allocs, 0u);
+    EXPECT_EQ(k->outstanding().dma_mappings, 0u);
+    EXPECT_EQ(k->outstanding().irqs, 0u);
+    EXPECT_EQ(k->outstanding().skbs, 0u);
+    EXPECT_EQ(nic.ims(), 0u) << "interrupts masked";
+    EXPECT_EQ(nic.reg(regs::RCTL) & regs::RCTL_RXEN, 0u);
+    // reopen once, then remove while up
+    ASSERT_EQ(k->dev_open(ad->netdev()), 0);
+    teardown_and_check_leaks();
+    rx.clear();
+  }
+}
+
+}  // namespace
+}  // namespace nicsim::test
