@@ -207,20 +207,22 @@ void Kernel::dma_free_coherent(const DmaBuffer& b) {
 uint64_t Kernel::dma_map_single(const void* cpu, size_t len, DmaDirection dir) {
   const uint64_t bus = p_.virt_to_phys(cpu);
   p_.dma_map(bus, len, dir);
-  mappings_[bus] = {len, int(dir)};
+  mappings_.emplace(bus, std::make_pair(len, int(dir)));
   return bus;
 }
 
 void Kernel::dma_unmap_single(uint64_t bus, size_t len, DmaDirection dir) {
-  auto it = mappings_.find(bus);
-  if (it == mappings_.end() || it->second.first != len || it->second.second != int(dir)) {
-    counters_.bad_dma_unmaps++;
-    std::fprintf(stderr, "nicsim: %s: dma_unmap_single of 0x%llx+%zu dir %d that is not mapped\n",
-                 hostname_.c_str(), (unsigned long long)bus, len, int(dir));
-    if (it == mappings_.end()) return;
+  auto [lo, hi] = mappings_.equal_range(bus);
+  for (auto it = lo; it != hi; ++it) {
+    if (it->second.first == len && it->second.second == int(dir)) {
+      mappings_.erase(it);
+      p_.dma_unmap(bus, len, dir);
+      return;
+    }
   }
-  mappings_.erase(it);
-  p_.dma_unmap(bus, len, dir);
+  counters_.bad_dma_unmaps++;
+  std::fprintf(stderr, "nicsim: %s: dma_unmap_single of 0x%llx+%zu dir %d that is not mapped\n",
+               hostname_.c_str(), (unsigned long long)bus, len, int(dir));
 }
 
 uint32_t Kernel::mmio_read32(uint64_t off) {

@@ -272,7 +272,9 @@ class Kernel {
   std::set<Timer*> timers_;
   std::set<uint64_t> task_ids_;
   std::map<uint64_t, std::pair<size_t, int>> coherent_;  // bus -> (size, 0)
-  std::map<uint64_t, std::pair<size_t, int>> mappings_;  // bus -> (len, dir)
+  // bus -> (len, dir); one address may be mapped more than once (clones of one skb queued
+  // twice), each map balanced by its own unmap.
+  std::multimap<uint64_t, std::pair<size_t, int>> mappings_;
 
   std::vector<NetDevice*> netdevs_;
   int next_ifindex_ = 1;
