@@ -1,0 +1,27 @@
+// The part of struct sock that the layers below a socket use.
+#pragma once
+
+#include <cstdint>
+
+namespace nicsim::kern {
+class SkBuff;
+}
+
+namespace nicsim::net {
+
+// poll() bits (Linux values).
+enum : uint32_t { kPollIn = 0x001, kPollOut = 0x004, kPollErr = 0x008 };
+
+// Base of every socket that sends packets (skb->sk points to it while the packet is inside
+// the stack, e.g. waiting in a neighbour's queue).
+class Sock {
+ public:
+  virtual ~Sock() = default;
+  // One of this socket's packets was dropped below it with err (EHOSTUNREACH when address
+  // resolution failed). skb data is at the IP header.
+  // Differs from Linux: there arp_error_report sends an ICMP host unreachable that loops back
+  // to the socket's err handler; here the neighbour layer calls the socket directly.
+  virtual void sk_error_report_skb(int err, const kern::SkBuff& skb) = 0;
+};
+
+}  // namespace nicsim::net

@@ -1,0 +1,347 @@
+// IPv4 receive, local delivery, forwarding and output (ip_input.c, ip_output.c,
+// ip_forward.c), interface addresses (devinet.c).
+#include "nicsim/net/ipv4.h"
+
+#include <cerrno>
+#include <memory>
+
+#include "nicsim/net/arp.h"
+#include "nicsim/net/icmp.h"
+#include "nicsim/net/stack.h"
+#include "nicsim/net/wire/icmp.h"
+#include "nicsim/net/wire/ipv4.h"
+
+namespace nicsim::net {
+
+using kern::NetDevice;
+using kern::SkbPtr;
+
+namespace {
+constexpr Ipv4Addr kAllHosts(224, 0, 0, 1);
+}
+
+std::vector<std::pair<std::string, uint64_t>> IpMib::items() const {
+  return {{"InReceives", InReceives},           {"InHdrErrors", InHdrErrors},
+          {"InAddrErrors", InAddrErrors},       {"ForwDatagrams", ForwDatagrams},
+          {"InUnknownProtos", InUnknownProtos}, {"InDiscards", InDiscards},
+          {"InDelivers", InDelivers},           {"OutRequests", OutRequests},
+          {"OutDiscards", OutDiscards},         {"OutNoRoutes", OutNoRoutes},
+          {"ReasmReqds", ReasmReqds},           {"ReasmFails", ReasmFails},
+          {"FragFails", FragFails},             {"InTruncatedPkts", InTruncatedPkts},
+          {"InCsumErrors", InCsumErrors},       {"InNoRoutes", InNoRoutes}};
+}
+
+Ipv4::Ipv4(Stack& st, const Config& cfg) : st_(st), cfg_(cfg) {}
+
+void Ipv4::add_protocol(uint8_t proto, RcvHandler rcv, ErrHandler err) {
+  protos_[proto] = Proto{std::move(rcv), std::move(err)};
+}
+
+void Ipv4::deliver_error(const IcmpErrInfo& info) {
+  auto it = protos_.find(info.protocol);
+  if (it != protos_.end() && it->second.err) it->second.err(info);
+}
+
+// ---------------------------------------------------------------------------- addresses
+
+int Ipv4::add_address(NetDevice& dev, Ipv4Addr addr, int prefix_len) {
+  if (prefix_len < 0 || prefix_len > 32 || addr.is_unspecified() || addr.is_multicast() || addr.is_broadcast())
+    return -EINVAL;
+  auto& e = in_devs_[dev.ifindex];
+  e.first = &dev;
+  for (const InIfAddr& a : e.second)
+    if (a.local == addr) return -EEXIST;
+  InIfAddr ifa{addr, prefix_len};
+  e.second.push_back(ifa);
+  // The connected route (proto kernel scope link); a second address in the same subnet
+  // shares it (-EEXIST ignored, like a secondary address).
+  fib_.add(FibRoute{ifa.network(), prefix_len, Ipv4Addr::any(), &dev, 0, addr, true});
+  if (dev.is_up()) st_.arp().send_gratuitous(dev, addr);
+  return 0;
+}
+
+int Ipv4::del_address(NetDevice& dev, Ipv4Addr addr) {
+  auto it = in_devs_.find(dev.ifindex);
+  if (it == in_devs_.end()) return -EADDRNOTAVAIL;
+  auto& v = it->second.second;
+  for (auto a = v.begin(); a != v.end(); ++a) {
+    if (a->local != addr) continue;
+    const InIfAddr gone = *a;
+    v.erase(a);
+    bool shared = false;
+    for (const InIfAddr& o : v) shared |= o.prefix_len == gone.prefix_len && o.network() == gone.network();
+    if (!shared) fib_.del(gone.network(), gone.prefix_len, Ipv4Addr::any(), &dev);
+    return 0;
+  }
+  return -EADDRNOTAVAIL;
+}
+
+const std::vector<InIfAddr>& Ipv4::addresses(const NetDevice& dev) const {
+  static const std::vector<InIfAddr> kNone;
+  auto it = in_devs_.find(dev.ifindex);
+  return it == in_devs_.end() ? kNone : it->second.second;
+}
+
+bool Ipv4::is_local(Ipv4Addr a) const { return dev_of_local(a) != nullptr; }
+
+NetDevice* Ipv4::dev_of_local(Ipv4Addr a) const {
+  for (const auto& [idx, e] : in_devs_)
+    for (const InIfAddr& i : e.second)
+      if (i.local == a) return e.first;
+  return nullptr;
+}
+
+bool Ipv4::is_broadcast_on(const NetDevice& dev, Ipv4Addr a) const {
+  if (a.is_broadcast()) return true;
+  for (const InIfAddr& i : addresses(dev))
+    if (i.prefix_len < 31 && i.broadcast() == a) return true;
+  return false;
+}
+
+Ipv4Addr Ipv4::select_source(const NetDevice& dev, Ipv4Addr dst) const {
+  const auto& v = addresses(dev);
+  for (const InIfAddr& i : v)
+    if (i.contains(dst)) return i.local;
+  if (!v.empty()) return v.front().local;
+  for (const auto& [idx, e] : in_devs_)
+    if (!e.second.empty()) return e.second.front().local;
+  return Ipv4Addr::any();
+}
+
+void Ipv4::dev_gone(NetDevice& dev) {
+  in_devs_.erase(dev.ifindex);
+  fib_.del_dev(&dev);
+}
+
+// ---------------------------------------------------------------------------- routing
+
+int Ipv4::add_route(Ipv4Addr prefix, int prefix_len, Ipv4Addr gateway, NetDevice* dev, uint32_t metric) {
+  if (prefix_len < 0 || prefix_len > 32) return -EINVAL;
+  if (!gateway.is_unspecified()) {
+    // fib_check_nh: the gateway must be on a connected subnet (of dev, when given).
+    NetDevice* via = nullptr;
+    for (const auto& [idx, e] : in_devs_) {
+      if (dev && e.first != dev) continue;
+      for (const InIfAddr& i : e.second)
+        if (i.contains(gateway) && !via) via = e.first;
+    }
+    if (!via) return -ENETUNREACH;
+    dev = via;
+  } else if (!dev) {
+    return -EINVAL;
+  }
+  return fib_.add(FibRoute{prefix, prefix_len, gateway, dev, metric, Ipv4Addr::any(), false});
+}
+
+std::optional<Rtable> Ipv4::route_output(Ipv4Addr daddr, Ipv4Addr saddr, int* err) const {
+  auto fail = [err](int e) -> std::optional<Rtable> {
+    if (err) *err = e;
+    return std::nullopt;
+  };
+  if (!saddr.is_unspecified() && !is_local(saddr)) return fail(-EINVAL);
+  Rtable rt;
+  if (NetDevice* d = dev_of_local(daddr)) {  // to ourselves: loopback
+    rt.dev = d;
+    rt.type = RtnType::kLocal;
+    rt.src = saddr.is_unspecified() ? daddr : saddr;
+    rt.mtu = 65535;
+    return rt;
+  }
+  if (daddr.is_unspecified()) return fail(-EINVAL);
+  const FibRoute* r = nullptr;
+  if ((daddr.is_broadcast() || daddr.is_multicast()) && !saddr.is_unspecified()) {
+    rt.dev = dev_of_local(saddr);
+  } else {
+    r = fib_.lookup(daddr);
+    if (!r) return fail(-ENETUNREACH);
+    rt.dev = r->dev;
+  }
+  if (daddr.is_multicast()) {
+    rt.type = RtnType::kMulticast;
+  } else if (is_broadcast_on(*rt.dev, daddr)) {
+    rt.type = RtnType::kBroadcast;
+  } else {
+    rt.type = RtnType::kUnicast;
+    rt.gateway = r ? r->gateway : Ipv4Addr::any();
+  }
+  if (!saddr.is_unspecified())
+    rt.src = saddr;
+  else if (r && !r->prefsrc.is_unspecified())
+    rt.src = r->prefsrc;
+  else
+    rt.src = select_source(*rt.dev, rt.nexthop(daddr));
+  if (rt.src.is_unspecified()) return fail(-EADDRNOTAVAIL);
+  rt.mtu = rt.dev->mtu;
+  if (err) *err = 0;
+  return rt;
+}
+
+// ---------------------------------------------------------------------------- output
+
+int Ipv4::ip_local_out(SkbPtr skb, const Rtable& rt, Ipv4Addr saddr, Ipv4Addr daddr, const TxParams& tp) {
+  kern::Kernel& k = st_.kernel();
+  if (!skb || !rt.dev) return -EINVAL;
+  const size_t total = size_t(skb->len()) + wire::Ipv4Repr::buffer_len();
+  if (total > 0xFFFF) return -EMSGSIZE;
+  if (rt.type != RtnType::kLocal && total > rt.mtu) {
+    mib_.FragFails++;  // would need fragmentation, which this model does not do
+    return -EMSGSIZE;
+  }
+  if (skb->headroom() < wire::Ipv4Repr::buffer_len() + kern::ETH_HLEN) {
+    mib_.OutDiscards++;
+    return -ENOMEM;
+  }
+  wire::Ipv4Repr repr;
+  repr.src = saddr;
+  repr.dst = daddr;
+  repr.protocol = tp.protocol;
+  repr.payload_len = skb->len();
+  repr.ttl = tp.ttl ? tp.ttl : cfg_.default_ttl;
+  repr.tos = tp.tos;
+  repr.ident = ip_id_++;
+  repr.dont_frag = tp.dont_frag;
+  skb->set_transport_header(0);
+  wire::Ipv4PacketMut p(skb->push(uint32_t(repr.buffer_len())), repr.buffer_len());
+  repr.emit(p);
+  skb->reset_network_header();
+  skb->protocol = kern::ETH_P_IP;
+  skb->priority = kern::rt_tos2priority(tp.tos);
+  k.charge_packet();
+  mib_.OutRequests++;
+  return ip_finish_output(std::move(skb), rt, daddr);
+}
+
+int Ipv4::ip_finish_output(SkbPtr skb, const Rtable& rt, Ipv4Addr daddr) {
+  if (rt.type == RtnType::kLocal) {
+    loopback_xmit(std::move(skb), rt.dev);
+    return 0;
+  }
+  if (!rt.dev->is_up()) {
+    mib_.OutDiscards++;
+    return -ENETDOWN;
+  }
+  return st_.arp().output(std::move(skb), *rt.dev, rt.type == RtnType::kUnicast ? rt.nexthop(daddr) : daddr);
+}
+
+// Packets to our own addresses go back up through ip_rcv in a later CPU slot, as Linux's
+// loopback_xmit does with netif_rx (here attributed to the device holding the address).
+void Ipv4::loopback_xmit(SkbPtr skb, NetDevice* dev) {
+  skb->sk = nullptr;
+  skb->dev = dev;
+  skb->pkt_type = kern::PacketType::kHost;
+  auto holder = std::make_shared<SkbPtr>(std::move(skb));
+  std::weak_ptr<Stack*> alive = st_.alive();
+  st_.kernel().run_task([this, holder, alive] {
+    if (!alive.expired()) ip_rcv(std::move(*holder));
+  });
+}
+
+// ---------------------------------------------------------------------------- input
+
+void Ipv4::ip_rcv(SkbPtr skb) {
+  if (!skb) return;
+  if (skb->pkt_type == kern::PacketType::kOtherHost) return;  // promiscuous leftovers, not counted
+  st_.kernel().charge_packet();
+  mib_.InReceives++;
+  wire::Ipv4Packet ip(skb->data(), skb->len());
+  if (ip.check_header() != wire::WireError::kOk) {  // short, version, IHL
+    mib_.InHdrErrors++;
+    return;
+  }
+  if (!ip.verify_checksum()) {
+    mib_.InCsumErrors++;
+    mib_.InHdrErrors++;
+    return;
+  }
+  if (ip.total_len() > skb->len()) {
+    mib_.InTruncatedPkts++;
+    return;
+  }
+  if (ip.total_len() < ip.header_len()) {
+    mib_.InHdrErrors++;
+    return;
+  }
+  skb->trim(ip.total_len());  // Ethernet padding
+  skb->reset_network_header();
+  skb->set_transport_header(int32_t(ip.header_len()));
+  ip_rcv_finish(std::move(skb));
+}
+
+// ip_rcv_finish + ip_route_input: local, forward or drop.
+void Ipv4::ip_rcv_finish(SkbPtr skb) {
+  wire::Ipv4Packet ip(skb->data(), skb->len());
+  const Ipv4Addr src = ip.src(), dst = ip.dst();
+  if (dst.is_broadcast()) {  // limited broadcast: any source, even 0.0.0.0 (DHCP)
+    ip_local_deliver(std::move(skb));
+    return;
+  }
+  if (src.is_martian_source() || src.is_loopback()) {
+    mib_.InDiscards++;  // martian source (Linux counts none of the Ip MIB here)
+    return;
+  }
+  const bool local = is_local(dst) || dst == kAllHosts || (skb->dev && is_broadcast_on(*skb->dev, dst));
+  if (local) {
+    ip_local_deliver(std::move(skb));
+  } else if (dst.is_multicast() || !cfg_.forwarding) {
+    mib_.InAddrErrors++;  // not for us (forwarding off) or a group we did not join
+  } else {
+    ip_forward(std::move(skb));
+  }
+}
+
+void Ipv4::ip_local_deliver(SkbPtr skb) {
+  wire::Ipv4Packet ip(skb->data(), skb->len());
+  if (ip.is_fragment()) {  // no reassembly in this model
+    mib_.ReasmReqds++;
+    mib_.ReasmFails++;
+    return;
+  }
+  const uint8_t proto = ip.protocol();
+  skb->pull(uint32_t(ip.header_len()));
+  auto it = protos_.find(proto);
+  if (it == protos_.end() || !it->second.rcv) {
+    mib_.InUnknownProtos++;
+    st_.icmp().icmp_send(*skb, wire::icmp::DEST_UNREACH, wire::icmp::PROT_UNREACH);
+    return;
+  }
+  mib_.InDelivers++;
+  it->second.rcv(std::move(skb));
+}
+
+void Ipv4::ip_forward(SkbPtr skb) {
+  if (skb->pkt_type != kern::PacketType::kHost) return;  // L2 broadcast of a unicast datagram
+  wire::Ipv4Packet ip(skb->data(), skb->len());
+  const FibRoute* r = fib_.lookup(ip.dst());
+  if (!r) {
+    mib_.InNoRoutes++;
+    st_.icmp().icmp_send(*skb, wire::icmp::DEST_UNREACH, wire::icmp::NET_UNREACH);
+    return;
+  }
+  if (ip.ttl() <= 1) {
+    st_.icmp().icmp_send(*skb, wire::icmp::TIME_EXCEEDED, wire::icmp::EXC_TTL);
+    mib_.InHdrErrors++;
+    return;
+  }
+  NetDevice& out = *r->dev;
+  if (ip.total_len() > out.mtu) {
+    if (ip.dont_frag())
+      st_.icmp().icmp_send(*skb, wire::icmp::DEST_UNREACH, wire::icmp::FRAG_NEEDED, out.mtu);
+    mib_.FragFails++;
+    return;
+  }
+  if (skb->cloned()) {  // skb_cow: we are about to write the header
+    SkbPtr c = st_.kernel().skb_pool().copy(*skb);
+    skb = std::move(c);
+  }
+  wire::Ipv4PacketMut w(skb->data(), skb->len());
+  w.set_ttl(uint8_t(w.ttl() - 1));
+  w.fill_checksum();
+  const Ipv4Addr nexthop = r->gateway.is_unspecified() ? w.dst() : r->gateway;
+  skb->priority = kern::rt_tos2priority(w.tos());
+  skb->sk = nullptr;
+  st_.kernel().charge_packet();
+  mib_.ForwDatagrams++;
+  st_.arp().output(std::move(skb), out, nexthop);
+}
+
+}  // namespace nicsim::net

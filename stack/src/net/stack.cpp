@@ -1,0 +1,80 @@
+// net::Stack: wiring of the protocol layers to one kern::Kernel.
+#include "nicsim/net/stack.h"
+
+#include <cerrno>
+
+namespace nicsim::net {
+
+using kern::NetDevice;
+using kern::SkbPtr;
+
+Stack::Stack(kern::Kernel& k, const StackConfig& cfg)
+    : k_(k),
+      rng_(cfg.seed),
+      self_(std::make_shared<Stack*>(this)),
+      arp_(*this, cfg.neigh, cfg.seed),
+      ip_(*this, cfg.ip),
+      icmp_(*this, cfg.icmp),
+      udp_(*this, cfg.udp, cfg.seed) {
+  k_.dev_add_pack(kern::ETH_P_IP, [this](SkbPtr skb) { ip_.ip_rcv(std::move(skb)); });
+  k_.dev_add_pack(kern::ETH_P_ARP, [this](SkbPtr skb) { arp_.arp_rcv(std::move(skb)); });
+  // The kernel has no unregister_netdevice_notifier: the callback checks that we still exist.
+  std::weak_ptr<Stack*> alive = self_;
+  k_.register_netdevice_notifier([alive](NetDevice& dev, kern::NetdevEvent ev) {
+    if (auto p = alive.lock()) (*p)->netdev_event(dev, ev);
+  });
+}
+
+Stack::~Stack() {
+  k_.dev_remove_pack(kern::ETH_P_IP);
+  k_.dev_remove_pack(kern::ETH_P_ARP);
+}
+
+void Stack::netdev_event(NetDevice& dev, kern::NetdevEvent ev) {
+  switch (ev) {
+    case kern::NETDEV_UP:  // inetdev_send_gratuitous_arp
+      for (const InIfAddr& a : ip_.addresses(dev)) arp_.send_gratuitous(dev, a.local);
+      break;
+    case kern::NETDEV_DOWN:
+      arp_.flush_dev(dev);
+      break;
+    case kern::NETDEV_UNREGISTER:
+      arp_.flush_dev(dev);
+      ip_.dev_gone(dev);
+      break;
+    default:
+      break;
+  }
+}
+
+int Stack::add_address(NetDevice& dev, Ipv4Addr addr, int prefix_len) {
+  if (!dev.registered || dev.kernel != &k_) return -ENODEV;
+  return ip_.add_address(dev, addr, prefix_len);
+}
+
+int Stack::add_route(Ipv4Addr prefix, int prefix_len, Ipv4Addr gateway, NetDevice* dev, uint32_t metric) {
+  if (dev && (!dev->registered || dev->kernel != &k_)) return -ENODEV;
+  return ip_.add_route(prefix, prefix_len, gateway, dev, metric);
+}
+
+int Stack::del_route(Ipv4Addr prefix, int prefix_len, Ipv4Addr gateway) {
+  return ip_.fib().del(prefix, prefix_len, gateway);
+}
+
+std::string Stack::snmp() const {
+  std::string s;
+  auto line = [&s](const char* name, const std::vector<std::pair<std::string, uint64_t>>& items) {
+    std::string h = std::string(name) + ":", v = std::string(name) + ":";
+    for (const auto& [k, n] : items) {
+      h += " " + k;
+      v += " " + std::to_string(n);
+    }
+    s += h + "\n" + v + "\n";
+  };
+  line("Ip", ip_.mib().items());
+  line("Icmp", icmp_.mib().items());
+  line("Udp", udp_.mib().items());
+  return s;
+}
+
+}  // namespace nicsim::net
