@@ -1,0 +1,128 @@
+// Hosts for protocol tests: each a FakePlatform + kern::Kernel + fake Ethernet device +
+// net::Stack; a cable hands frames from one host's ndo_start_xmit to the other's
+// netif_receive_skb after a latency, in the receiver's time. Hosts run in lockstep.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fake_platform.h"
+#include "nicsim/kern/kernel.h"
+#include "nicsim/net/stack.h"
+
+namespace nicsim::test {
+
+using kern::MacAddr;
+using net::Ipv4Addr;
+
+inline Ipv4Addr ip(const char* s) { return Ipv4Addr::parse(s); }
+
+// A net_device whose transmitted frames are recorded and handed to `wire`.
+class FakeEth : public kern::NetDeviceOps {
+ public:
+  FakeEth(kern::Kernel& k, MacAddr mac) : k_(k), dev("eth%d", this) { dev.dev_addr = dev.perm_addr = mac; }
+  int ndo_open(kern::NetDevice&) override { return 0; }
+  int ndo_stop(kern::NetDevice&) override { return 0; }
+  kern::NetdevTx ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice& d) override {
+    std::vector<uint8_t> f = skb->bytes();
+    d.stats.tx_packets++;
+    d.stats.tx_bytes += f.size();
+    skb.reset();
+    sent.push_back(f);
+    if (wire) wire(std::move(f), k_.now_ns());
+    return kern::NETDEV_TX_OK;
+  }
+  // A frame arrives from the cable at time at_ns (receive path of a driver: a fresh skb,
+  // eth_type_trans, netif_receive_skb).
+  void receive_at(uint64_t at_ns, std::vector<uint8_t> frame) {
+    k_.run_task_at(at_ns, [this, frame = std::move(frame)] {
+      kern::SkbPtr skb = k_.netdev_alloc_skb(dev, uint32_t(frame.size()));
+      skb->put_data(frame.data(), uint32_t(frame.size()));
+      dev.stats.rx_packets++;
+      if (kern::eth_type_trans(*skb, dev) == 0) return;
+      k_.netif_receive_skb(std::move(skb));
+    });
+  }
+  void receive(std::vector<uint8_t> frame) { receive_at(k_.now_ns(), std::move(frame)); }
+
+  // Frames sent so far with this ethertype, and clears nothing.
+  std::vector<std::vector<uint8_t>> sent_of(uint16_t type) const {
+    std::vector<std::vector<uint8_t>> v;
+    for (const auto& f : sent)
+      if (f.size() >= 14 && uint16_t(f[12] << 8 | f[13]) == type) v.push_back(f);
+    return v;
+  }
+
+  kern::Kernel& k_;
+  kern::NetDevice dev;
+  std::vector<std::vector<uint8_t>> sent;
+  std::function<void(std::vector<uint8_t>, uint64_t now_ns)> wire;
+};
+
+struct Host {
+  Host(const std::string& name, MacAddr mac, const char* addr, int prefix, net::StackConfig cfg = {},
+       bool up = true)
+      : k(p, name), eth(k, mac) {
+    EXPECT_EQ(k.register_netdev(eth.dev), 0);
+    st = std::make_unique<net::Stack>(k, cfg);
+    if (addr) {
+      EXPECT_EQ(st->add_address(eth.dev, ip(addr), prefix), 0);
+    }
+    if (up) {
+      EXPECT_EQ(k.dev_open(eth.dev), 0);
+    }
+  }
+  ~Host() { st.reset(); }
+
+  // Destroys the stack (cancelling its timers) and checks nothing is left.
+  void expect_clean() {
+    EXPECT_EQ(k.skb_pool().live(), 0u) << k.skb_pool().leak_report();
+    st.reset();
+    EXPECT_EQ(k.leak_report(), "") << k.leak_report();
+  }
+
+  FakePlatform p;
+  kern::Kernel k;
+  FakeEth eth;
+  std::unique_ptr<net::Stack> st;
+};
+
+// Joins a.eth and b.eth with a cable of the given latency.
+inline void cable(Host& a, Host& b, uint64_t latency_ns = 1000) {
+  a.eth.wire = [&b, latency_ns](std::vector<uint8_t> f, uint64_t t) { b.eth.receive_at(t + latency_ns, std::move(f)); };
+  b.eth.wire = [&a, latency_ns](std::vector<uint8_t> f, uint64_t t) { a.eth.receive_at(t + latency_ns, std::move(f)); };
+}
+
+// Runs every host for ns of simulated time in lockstep steps (step <= cable latency keeps
+// deliveries in the receiver's future).
+inline void run_all(std::vector<Host*> hosts, uint64_t ns, uint64_t step = 1000) {
+  const uint64_t start = hosts.front()->p.now_ns();
+  for (uint64_t t = start + step;; t += step) {
+    const uint64_t until = std::min(t, start + ns);
+    for (Host* h : hosts) h->p.run_until_time(until);
+    if (until == start + ns) break;
+  }
+}
+
+// Builds an Ethernet frame (dst, src, type, payload).
+inline std::vector<uint8_t> eth_frame(MacAddr dst, MacAddr src, uint16_t type, const std::vector<uint8_t>& payload) {
+  std::vector<uint8_t> f(14 + payload.size());
+  dst.copy_to(f.data());
+  src.copy_to(f.data() + 6);
+  f[12] = uint8_t(type >> 8);
+  f[13] = uint8_t(type);
+  std::copy(payload.begin(), payload.end(), f.begin() + 14);
+  return f;
+}
+
+inline const MacAddr kMacA{{0x02, 0, 0, 0, 0, 0x0A}};
+inline const MacAddr kMacB{{0x02, 0, 0, 0, 0, 0x0B}};
+inline const MacAddr kMacC{{0x02, 0, 0, 0, 0, 0x0C}};
+
+}  // namespace nicsim::test
