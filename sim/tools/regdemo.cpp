@@ -1,8 +1,8 @@
-// nicsim demo: two hosts, each with one RTL NIC on a PCI model, joined by a 10G cable. Both NICs
+// nicsim regdemo: two hosts, each with one RTL NIC on a PCI model, joined by a 10G cable. Both NICs
 // are programmed at register level (RegNic) and exchange frames both ways; every frame is
 // checked at the receiver. Prints frames, NIC counters, simulated and wall time, and the paths
 // of the pcap and the FST waveform window it wrote.
-//   nicsim_demo [--out DIR] [--frames N]
+//   nicsim_regdemo [--out DIR] [--frames N]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>

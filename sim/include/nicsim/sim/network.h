@@ -1,0 +1,192 @@
+// Network: the scenario API. Hosts that run the whole software side (kernel services, the
+// ixgb driver bound to the host's RTL NIC, the network stack), cables between them, and
+// blocking helpers that run application work on a host's CPU in simulated time.
+//
+//   Network net({"Suite.Test"});                 // output under out/Suite.Test/
+//   NetHost& a = net.add_host("a", "10.0.0.1/24");
+//   NetHost& b = net.add_host("b", "10.0.0.2/24");
+//   net.connect(a, b, {}, "a-b.pcap");          // cable (500 ns), pcap of both directions
+//   net.up();                                    // probe, open, addresses: every host ready
+//   auto echoes = a.ping("10.0.0.2", 3);          // per-echo RTT in simulated ns
+//   UdpSocket s = b.udp_socket(); s.bind(7000);
+//   a.udp_socket().sendto(bytes, "10.0.0.2", 7000);
+//   auto d = s.recvfrom(1'000'000);               // blocking, timeout in simulated ns
+//
+// Every call into a host's software runs as a task on that host's simulated CPU (after its
+// pending interrupts), and the test body waits in simulated time until the task returned;
+// the test body never touches the stack directly, so the single-CPU model holds.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "nicsim/driver/ixgb.h"
+#include "nicsim/kern/kernel.h"
+#include "nicsim/net/stack.h"
+#include "nicsim/sim/testbench.h"
+
+namespace nicsim::sim {
+
+class Network;
+
+struct NetHostConfig {
+  kern::CpuCosts cpu;              // per-operation CPU costs of this host
+  driver::IxgbParams driver;       // ring sizes, copybreak, ITR, RDTR, TIDV ...
+  net::StackConfig stack;          // ARP timers, IP/ICMP/UDP settings, seed
+  PciParams pci;
+  HostMemoryParams memory;
+  NicParams nic;
+  std::optional<MacAddr> mac;      // default 02:00:00:00:00:<host number>
+};
+
+struct PingEcho {
+  uint16_t seq = 0;
+  bool replied = false;
+  uint64_t sent_ns = 0, rtt_ns = 0;
+  int error = 0;  // -errno when the echo could not be sent / no route
+};
+
+struct Datagram {
+  std::vector<uint8_t> data;
+  std::string src;
+  uint16_t src_port = 0;
+};
+
+class NetHost;
+
+// A UDP socket on a host; every call runs on the host CPU (see the file comment).
+class UdpSocket {
+ public:
+  int bind(uint16_t port, const std::string& addr = "0.0.0.0");
+  // Bytes sent or -errno (EHOSTUNREACH / ECONNREFUSED reported by an earlier datagram).
+  int sendto(const std::vector<uint8_t>& data, const std::string& dst, uint16_t port);
+  // Non-blocking: std::nullopt when nothing is queued (EAGAIN).
+  std::optional<Datagram> try_recvfrom();
+  // Blocking: waits up to timeout_ns of simulated time; std::nullopt on timeout.
+  std::optional<Datagram> recvfrom(uint64_t timeout_ns);
+  // The pending socket error (SO_ERROR), cleared by reading it: 0 or -errno.
+  int error();
+  void close();
+  uint16_t local_port() const;
+  // The stack's socket, for counters and options (touch it only inside NetHost::call).
+  net::UdpSocket& sock() const { return *sk_; }
+
+ private:
+  friend class NetHost;
+  UdpSocket(NetHost& h, std::shared_ptr<net::UdpSocket> sk) : h_(&h), sk_(std::move(sk)) {}
+  NetHost* h_;
+  std::shared_ptr<net::UdpSocket> sk_;
+};
+
+class NetHost {
+ public:
+  NetHost(Network& net, Host& hw, const std::string& cidr, const NetHostConfig& cfg);
+  ~NetHost();
+  NetHost(const NetHost&) = delete;
+  NetHost& operator=(const NetHost&) = delete;
+
+  const std::string& name() const { return hw_.name(); }
+  Host& hw() { return hw_; }
+  kern::Kernel& kernel() { return kernel_; }
+  net::Stack& stack() { return *stack_; }
+  driver::IxgbDriver& driver() { return driver_; }
+  driver::IxgbAdapter& adapter();
+  kern::NetDevice& dev() { return adapter().netdev(); }
+  const std::string& address() const { return addr_; }
+
+  // Runs fn on this host's CPU as an application task and waits (in simulated time) until
+  // it returned; returns its result. Throws std::runtime_error if the CPU does not get to it
+  // within timeout_ns.
+  template <class F>
+  auto call(F&& fn, uint64_t timeout_ns = 100'000'000) -> decltype(fn());
+
+  // Runs the simulation until cond() (evaluated by the test body) holds; false on timeout.
+  bool wait_until(const std::function<bool()>& cond, uint64_t timeout_ns);
+
+  // ping: count echo requests of payload bytes, interval_ns apart; waits for each reply up
+  // to timeout_ns. RTT is measured in simulated time on this host's CPU.
+  std::vector<PingEcho> ping(const std::string& dst, int count, size_t payload = 56,
+                             uint64_t interval_ns = 100'000, uint64_t timeout_ns = 5'000'000'000ull);
+
+  UdpSocket udp_socket();
+  // Routes: "10.1.0.0/16" via "10.0.0.254" (empty gateway: directly connected).
+  void add_route(const std::string& prefix, const std::string& gateway);
+
+  // The driver bound (probe ran) and the device is up with its address.
+  bool is_up() const { return up_; }
+
+ private:
+  friend class Network;
+  friend class UdpSocket;
+  void boot();      // on the CPU: register the driver, open, address
+  void shutdown();  // on the CPU: close and remove
+
+  Network& net_;
+  Host& hw_;
+  std::string cidr_, addr_;
+  kern::Kernel kernel_;
+  driver::IxgbDriver driver_;
+  std::unique_ptr<net::Stack> stack_;
+  bool up_ = false;
+};
+
+class Network {
+ public:
+  explicit Network(const TestbenchConfig& cfg = {});
+  ~Network();
+
+  // A host with one NIC, address/prefix like "10.0.0.1/24".
+  NetHost& add_host(const std::string& name, const std::string& cidr, const NetHostConfig& cfg = {});
+  EthLink& connect(NetHost& a, NetHost& b, const LinkParams& p = {}, const std::string& pcap = "");
+  // Boots every host (driver probe, open, addresses) and runs until all are ready.
+  void up(uint64_t timeout_ns = 50'000'000);
+  // Closes and removes every driver (leaving no DMA memory or skb behind).
+  void down(uint64_t timeout_ns = 50'000'000);
+
+  void run_ns(uint64_t ns) { tb_.run_ns(ns); }
+  bool run_until(const std::function<bool()>& cond, uint64_t timeout_ns) {
+    return tb_.run_until(cond, timeout_ns);
+  }
+  uint64_t now_ns() const { return tb_.now_ns(); }
+  Testbench& tb() { return tb_; }
+  NetHost& host(size_t i) { return *hosts_.at(i); }
+  NetHost& host(const std::string& name);
+  size_t host_count() const { return hosts_.size(); }
+
+ private:
+  Testbench tb_;
+  std::vector<std::unique_ptr<NetHost>> hosts_;
+};
+
+template <class F>
+auto NetHost::call(F&& fn, uint64_t timeout_ns) -> decltype(fn()) {
+  using R = decltype(fn());
+  auto done = std::make_shared<bool>(false);
+  if constexpr (std::is_void_v<R>) {
+    kernel_.run_task([&fn, done, this] {
+      kernel_.charge_syscall();
+      fn();
+      *done = true;
+    });
+    if (!wait_until([done] { return *done; }, timeout_ns))
+      throw std::runtime_error(name() + ": the CPU did not run the call in time");
+  } else {
+    auto result = std::make_shared<std::optional<R>>();
+    kernel_.run_task([&fn, done, result, this] {
+      kernel_.charge_syscall();
+      result->emplace(fn());
+      *done = true;
+    });
+    if (!wait_until([done] { return *done; }, timeout_ns))
+      throw std::runtime_error(name() + ": the CPU did not run the call in time");
+    return std::move(**result);
+  }
+}
+
+}  // namespace nicsim::sim
