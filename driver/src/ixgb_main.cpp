@@ -97,6 +97,14 @@ void IxgbAdapter::remove() {
 
 int IxgbAdapter::ndo_open(kern::NetDevice&) { return up(); }
 
+void IxgbAdapter::set_coalesce(uint32_t itr, uint32_t rdtr) {
+  params_.itr = itr;
+  params_.rdtr = rdtr;
+  if (!up_) return;
+  wr(regs::ITR, params_.itr & regs::ITR_INTERVAL_MASK);
+  wr(regs::RDTR, params_.rdtr & regs::RDTR_DELAY_MASK);
+}
+
 int IxgbAdapter::ndo_stop(kern::NetDevice&) {
   down();
   return 0;

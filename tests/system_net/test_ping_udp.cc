@@ -252,3 +252,66 @@ TEST(TwoHosts, RoutesThroughAGatewayAddressAndDefaultRoute) {
   expect_clean(a);
   expect_clean(b);
 }
+
+// Interrupt moderation's trade-off, measured in one run: a stream of small datagrams at
+// 1 per 2 us, then pings, with no moderation, with ITR (interrupt throttling) and with RDTR
+// (RX interrupt delay). Moderation must cut interrupts per packet; the delay must cost
+// round-trip time.
+TEST(TwoHosts, InterruptModerationTradesLatencyForInterrupts) {
+  Network net({test_name()});
+  NetHost& a = net.add_host("a", "10.0.0.1/24");
+  NetHost& b = net.add_host("b", "10.0.0.2/24");
+  net.connect(a, b);
+  net.up();
+  auto rx = b.call([&] { return b.stack().udp_socket(); });
+  auto tx = a.call([&] { return a.stack().udp_socket(); });
+  uint64_t got = 0;
+  b.call([&] {
+    rx->bind(net::Ipv4Addr::any(), 9000);
+    rx->on_readable([&] {
+      uint8_t buf[256];
+      while (rx->recvfrom(buf, sizeof buf) >= 0) got++;
+    });
+  });
+  const net::Ipv4Addr dst = net::Ipv4Addr::parse(b.address());
+  struct Phase {
+    const char* name;
+    uint32_t itr, rdtr;
+    double irq_per_pkt = 0, rtt_us = 0;
+  };
+  Phase phases[] = {{"none", 0, 0}, {"ITR 25.6 us", 100, 0}, {"RDTR 16.4 us", 0, 16}};
+  a.ping(b.address(), 1);  // ARP out of the way
+  for (Phase& ph : phases) {
+    for (NetHost* h : {&a, &b}) h->call([&] { h->adapter().set_coalesce(ph.itr, ph.rdtr); });
+    // 1000 datagrams of 100 bytes, one every 2 us, sent by a task on a's CPU.
+    const uint64_t irq0 = b.adapter().counters().interrupts, got0 = got;
+    auto left = std::make_shared<int>(1000);
+    std::function<void()> send = [&, left] {
+      std::vector<uint8_t> p(100, 0x5A);
+      tx->sendto(p.data(), p.size(), dst, 9000);
+      if (--*left > 0) a.kernel().run_task_at(a.kernel().now_ns() + 2000, send);
+    };
+    a.kernel().run_task(send);
+    ASSERT_TRUE(net.run_until([&] { return got - got0 >= 1000; }, 50'000'000)) << ph.name;
+    ph.irq_per_pkt = double(b.adapter().counters().interrupts - irq0) / double(got - got0);
+    double sum = 0;
+    auto echoes = a.ping(b.address(), 5, 56, 200'000);
+    for (const auto& e : echoes) {
+      ASSERT_TRUE(e.replied) << ph.name;
+      sum += e.rtt_ns / 1e3;
+    }
+    ph.rtt_us = sum / double(echoes.size());
+    std::printf("%-14s %.3f interrupts per received packet, ping RTT %.2f us\n", ph.name, ph.irq_per_pkt,
+                ph.rtt_us);
+  }
+  EXPECT_LT(phases[1].irq_per_pkt, 0.5 * phases[0].irq_per_pkt) << "ITR must at least halve interrupts";
+  EXPECT_LT(phases[2].irq_per_pkt, 0.5 * phases[0].irq_per_pkt) << "RDTR batches RX interrupts too";
+  EXPECT_GT(phases[2].rtt_us, phases[0].rtt_us + 10.0) << "RDTR delays every RX interrupt";
+  // A ping's reply interrupt comes within the ITR interval of its own TX-completion one.
+  EXPECT_GT(phases[1].rtt_us, phases[0].rtt_us) << "ITR holds back the reply's interrupt";
+  b.call([&] { rx.reset(); });
+  a.call([&] { tx.reset(); });
+  net.down();
+  expect_clean(a);
+  expect_clean(b);
+}

@@ -114,6 +114,10 @@ class IxgbAdapter : public kern::NetDeviceOps {
   bool is_up() const { return up_; }
   // Reads and accumulates the NIC's statistics registers (runs on the CPU: MMIO reads).
   void update_stats();
+  // Interrupt coalescing (ethtool -C): ITR (minimum MSI interval, 256 ns units) and RDTR
+  // (RX interrupt delay, 1.024 us units), 0 = none. Written to the NIC at once when up, and
+  // kept for the next open.
+  void set_coalesce(uint32_t itr, uint32_t rdtr);
 
   // Ring state, for tests.
   struct RingInfo {
