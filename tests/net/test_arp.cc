@@ -158,6 +158,16 @@ TEST(Arp, GratuitousArpOnNetdevUpAndOnNewAddress) {
   h.expect_clean();
 }
 
+TEST(Arp, NoGratuitousArpWithoutArpNotify) {
+  net::StackConfig cfg;
+  cfg.neigh.arp_notify = false;  // Linux's default
+  Host h("h", kMacA, "10.0.0.1", 24, cfg, /*up=*/false);
+  ASSERT_EQ(h.k.dev_open(h.eth.dev), 0);
+  ASSERT_EQ(h.st->add_address(h.eth.dev, ip("10.0.1.1"), 24), 0);
+  EXPECT_TRUE(arp_frames(h.eth).empty());
+  h.expect_clean();
+}
+
 TEST(Arp, GratuitousArpUpdatesAKnownEntry) {
   Host a("a", kMacA, "10.0.0.1", 24), b("b", kMacB, "10.0.0.2", 24);
   cable(a, b);

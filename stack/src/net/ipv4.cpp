@@ -56,7 +56,7 @@ int Ipv4::add_address(NetDevice& dev, Ipv4Addr addr, int prefix_len) {
   // The connected route (proto kernel scope link); a second address in the same subnet
   // shares it (-EEXIST ignored, like a secondary address).
   fib_.add(FibRoute{ifa.network(), prefix_len, Ipv4Addr::any(), &dev, 0, addr, true});
-  if (dev.is_up()) st_.arp().send_gratuitous(dev, addr);
+  if (dev.is_up() && st_.arp().parms().arp_notify) st_.arp().send_gratuitous(dev, addr);
   return 0;
 }
 

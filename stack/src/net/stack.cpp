@@ -33,7 +33,8 @@ Stack::~Stack() {
 void Stack::netdev_event(NetDevice& dev, kern::NetdevEvent ev) {
   switch (ev) {
     case kern::NETDEV_UP:  // inetdev_send_gratuitous_arp
-      for (const InIfAddr& a : ip_.addresses(dev)) arp_.send_gratuitous(dev, a.local);
+      if (arp_.parms().arp_notify)
+        for (const InIfAddr& a : ip_.addresses(dev)) arp_.send_gratuitous(dev, a.local);
       break;
     case kern::NETDEV_DOWN:
       arp_.flush_dev(dev);

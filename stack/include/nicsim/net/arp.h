@@ -46,6 +46,9 @@ struct NeighParms {
   // (unres_discards). Linux limits bytes (unres_qlen_bytes); 101 is its packet equivalent.
   size_t unres_qlen = 101;
   size_t gc_thresh3 = 1024;  // table size limit
+  // Announce addresses with a gratuitous ARP on NETDEV_UP and when an address is added to an
+  // up device (Linux: net.ipv4.conf.*.arp_notify, whose default there is 0).
+  bool arp_notify = true;
 };
 
 // neigh_statistics and ARP message counters.

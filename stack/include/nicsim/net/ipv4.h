@@ -96,7 +96,8 @@ class Ipv4 {
 
   // --- addresses (devinet) ---
   // Adds addr/prefix_len to dev and the connected route; announces it with a gratuitous ARP
-  // if dev is up. -EINVAL: bad prefix length or address; -EEXIST: already on dev.
+  // if dev is up and arp_notify is set. -EINVAL: bad prefix length or address; -EEXIST:
+  // already on dev.
   int add_address(kern::NetDevice& dev, Ipv4Addr addr, int prefix_len);
   int del_address(kern::NetDevice& dev, Ipv4Addr addr);
   const std::vector<InIfAddr>& addresses(const kern::NetDevice& dev) const;
