@@ -10,34 +10,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <functional>
-#include <random>
 
+#include "nicsim/sim/apps.h"
 #include "nicsim/sim/network.h"
 
 using namespace nicsim;
-
-namespace {
-
-std::vector<uint8_t> payload(uint64_t seed, uint32_t seq, size_t len) {
-  std::mt19937_64 g(seed * 1000003u + seq);
-  std::vector<uint8_t> p(len);
-  for (auto& b : p) b = uint8_t(g());
-  return p;
-}
-
-// One direction of the UDP exchange: a sender task keeps a window of datagrams in flight, a
-// receive callback checks each one against what was sent.
-struct Stream {
-  sim::NetHost* from = nullptr;
-  sim::NetHost* to = nullptr;
-  std::shared_ptr<net::UdpSocket> tx, rx;
-  std::vector<size_t> sizes;
-  uint64_t seed = 0;
-  uint32_t sent = 0, received = 0, bad = 0;
-};
-
-}  // namespace
 
 int main(int argc, char** argv) {
   std::string out = "out/demo";
@@ -79,54 +56,29 @@ int main(int argc, char** argv) {
       std::printf("  icmp_seq=%u: %s\n", e.seq, std::strerror(-e.error));
   }
 
-  // 5. UDP both ways, random sizes 1..1472, at most 48 datagrams in flight per direction.
-  Stream s[2];
-  s[0].from = &a, s[0].to = &b;
-  s[1].from = &b, s[1].to = &a;
-  std::mt19937_64 rng(seed);
-  for (Stream& st : s) {
-    st.seed = rng();
-    for (uint32_t k = 0; k < datagrams; ++k) st.sizes.push_back(1 + rng() % 1472);
-    st.rx = st.to->call([&] { return st.to->stack().udp_socket(); });
-    st.tx = st.from->call([&] { return st.from->stack().udp_socket(); });
-    st.to->call([&] {
-      st.rx->bind(net::Ipv4Addr::any(), 9000);
-      st.rx->on_readable([&st] {
-        std::vector<uint8_t> buf(2048);
-        for (int n; (n = st.rx->recvfrom(buf.data(), buf.size())) >= 0;) {
-          const uint32_t k = st.received++;
-          const auto want = payload(st.seed, k, k < st.sizes.size() ? st.sizes[k] : 0);
-          if (size_t(n) != want.size() || !std::equal(want.begin(), want.end(), buf.begin())) st.bad++;
-        }
-      });
-    });
-  }
-  std::function<void(int)> pump = [&](int i) {
-    Stream& st = s[i];
-    const auto dst = net::Ipv4Addr::parse(st.to->address());
-    while (st.sent < datagrams && st.sent - st.received < 48) {
-      const auto p = payload(st.seed, st.sent, st.sizes[st.sent]);
-      if (st.tx->sendto(p.data(), p.size(), dst, 9000) != int(p.size())) break;
-      st.sent++;
-    }
-    if (st.sent < datagrams) st.from->kernel().run_task_at(st.from->kernel().now_ns() + 2000, [&pump, i] { pump(i); });
-  };
+  // 5. UDP both ways, random sizes 1..1472, at most 48 datagrams in flight per direction;
+  //    sender and receiver are programs on the hosts' CPUs (sim/include/nicsim/sim/apps.h).
+  sim::UdpStreamConfig ucfg;
+  ucfg.count = datagrams;
+  ucfg.seed = seed;
+  sim::UdpStream ab(a, b, ucfg);
+  ucfg.seed = seed + 1;
+  sim::UdpStream ba(b, a, ucfg);
   const uint64_t t0 = net.now_ns();
-  for (int i = 0; i < 2; ++i) s[i].from->kernel().run_task([&pump, i] { pump(i); });
-  const bool ok = net.run_until([&] { return s[0].received >= datagrams && s[1].received >= datagrams; },
-                                2'000'000'000ull);
+  ab.start();
+  ba.start();
+  const bool ok = net.run_until([&] { return ab.finished() && ba.finished(); }, 2'000'000'000ull);
   const double udp_ns = double(net.now_ns() - t0);
-  for (Stream& st : s) {
-    st.to->call([&] { st.rx.reset(); });
-    st.from->call([&] { st.tx.reset(); });
-  }
-  net.run_ns(10'000);  // let the last TX completions and the watchdog's counters settle
+  ab.stop();
+  ba.stop();
+  net.run_ns(10'000);  // let the last TX completions settle
 
   // 6. Summary.
   std::printf("\nUDP %-6s %10s %10s %10s   (%.2f ms simulated)\n", "", "sent", "received", "corrupt", udp_ns / 1e6);
-  for (Stream& st : s)
-    std::printf("    %s -> %s %10u %10u %10u\n", st.from->name().c_str(), st.to->name().c_str(), st.sent,
-                st.received, st.bad);
+  for (sim::UdpStream* st : {&ab, &ba})
+    std::printf("    %s %10u %10u %10u\n", st == &ab ? "a -> b" : "b -> a", st->sent(), st->received(),
+                st->corrupt());
+  std::printf("    %.2f Gb/s of payload per direction\n", ab.payload_bytes() * 8 / udp_ns);
 
   std::printf("\n%-28s %12s %12s\n", "per host", "a", "b");
   auto row = [](const char* what, uint64_t x, uint64_t y) {
@@ -175,7 +127,8 @@ int main(int argc, char** argv) {
               (wave_start + 40'000) / 1e3);
   const bool clean = a.kernel().leak_report().empty() && b.kernel().leak_report().empty();
   if (!clean) std::printf("leaks: %s %s\n", a.kernel().leak_report().c_str(), b.kernel().leak_report().c_str());
-  const bool good = ok && s[0].bad == 0 && s[1].bad == 0 && clean;
+  if (!ab.error().empty() || !ba.error().empty()) std::printf("UDP: %s %s\n", ab.error().c_str(), ba.error().c_str());
+  const bool good = ok && ab.error().empty() && ba.error().empty() && clean;
   std::printf("%s\n", good ? "demo: OK" : "demo: FAILED");
   return good ? 0 : 1;
 }

@@ -5,6 +5,7 @@
 set -euo pipefail
 demo="$1"
 out="$2"
+mkdir -p "$(dirname "$out")"
 command -v tshark >/dev/null || { echo "tshark not installed (./nicsim setup installs it)"; exit 77; }
 "$demo" --out "$out" --datagrams 300 >"$out.log" 2>&1 || { cat "$out.log"; exit 1; }
 pcap="$out/a-b.pcap"

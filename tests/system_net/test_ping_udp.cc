@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "nicsim/sim/apps.h"
 #include "nicsim/sim/network.h"
 
 using namespace nicsim;
@@ -25,14 +26,6 @@ uint64_t test_seed(uint64_t dflt) {
 std::string test_name() {
   const auto* i = ::testing::UnitTest::GetInstance()->current_test_info();
   return std::string(i->test_suite_name()) + "." + i->name();
-}
-
-// Payload of datagram `seq` of a stream: deterministic bytes from (seed, seq).
-std::vector<uint8_t> payload(uint64_t seed, uint32_t seq, size_t len) {
-  std::mt19937_64 g(seed * 1000003u + seq);
-  std::vector<uint8_t> p(len);
-  for (auto& b : p) b = uint8_t(g());
-  return p;
 }
 
 // Checks the no-leak state of a host after Network::down().
@@ -73,90 +66,37 @@ TEST(TwoHosts, ArpResolvesAndPingGetsReplies) {
 TEST(TwoHosts, UdpTenThousandRandomDatagramsEachWayByteForByte) {
   const uint64_t seed = test_seed(7);
   SCOPED_TRACE("seed " + std::to_string(seed) + " (NICSIM_SEED reproduces)");
-  constexpr uint32_t kCount = 10000, kWindow = 48;
   Network net({test_name()});
   NetHost& a = net.add_host("a", "10.0.0.1/24");
   NetHost& b = net.add_host("b", "10.0.0.2/24");
   net.connect(a, b);
   net.up();
-
-  struct Stream {
-    NetHost* from;
-    NetHost* to;
-    std::shared_ptr<net::UdpSocket> tx, rx;
-    std::vector<size_t> sizes;
-    uint32_t sent = 0, received = 0, bad = 0;
-    uint64_t stream_seed = 0;
-    std::string first_error;
-  };
-  Stream s[2];
-  s[0].from = &a, s[0].to = &b;
-  s[1].from = &b, s[1].to = &a;
-  std::mt19937_64 rng(seed);
-  for (int i = 0; i < 2; ++i) {
-    s[i].stream_seed = rng();
-    for (uint32_t k = 0; k < kCount; ++k) s[i].sizes.push_back(1 + rng() % 1472);
-  }
-  // Sockets, and a receive callback on each host's CPU that checks every datagram in order.
-  for (int i = 0; i < 2; ++i) {
-    Stream& st = s[i];
-    st.rx = st.to->call([&] { return st.to->stack().udp_socket(); });
-    st.tx = st.from->call([&] { return st.from->stack().udp_socket(); });
-    ASSERT_EQ(st.to->call([&] { return st.rx->bind(net::Ipv4Addr::any(), 9000); }), 0);
-    st.to->call([&] {
-      st.rx->on_readable([&st] {
-        std::vector<uint8_t> buf(2048);
-        for (;;) {
-          const int n = st.rx->recvfrom(buf.data(), buf.size());
-          if (n < 0) break;
-          const uint32_t k = st.received++;
-          const auto want = k < kCount ? payload(st.stream_seed, k, st.sizes[k]) : std::vector<uint8_t>();
-          if (size_t(n) != want.size() || !std::equal(want.begin(), want.end(), buf.begin())) {
-            if (!st.bad++) st.first_error = "datagram " + std::to_string(k) + ": " + std::to_string(n) +
-                                            " bytes, want " + std::to_string(want.size());
-          }
-        }
-      });
-    });
-  }
-  // Senders: tasks on each host's CPU that keep up to kWindow datagrams in flight.
-  const net::Ipv4Addr dst[2] = {net::Ipv4Addr::parse(b.address()), net::Ipv4Addr::parse(a.address())};
-  std::function<void(int)> pump = [&](int i) {
-    Stream& st = s[i];
-    while (st.sent < kCount && st.sent - st.received < kWindow) {
-      const auto p = payload(st.stream_seed, st.sent, st.sizes[st.sent]);
-      const int r = st.tx->sendto(p.data(), p.size(), dst[i], 9000);
-      if (r == -ENOBUFS) break;  // qdisc full: try again on the next run
-      if (r != int(p.size())) {
-        if (st.first_error.empty()) st.first_error = "sendto returned " + std::to_string(r);
-        return;
-      }
-      st.sent++;
-    }
-    if (st.sent < kCount) st.from->kernel().run_task_at(st.from->kernel().now_ns() + 2000, [&pump, i] { pump(i); });
-  };
-  for (int i = 0; i < 2; ++i) s[i].from->kernel().run_task([&pump, i] { pump(i); });
-
+  // Both directions at once: random sizes 1..1472, up to 48 datagrams in flight each.
+  sim::UdpStreamConfig cfg;
+  cfg.count = 10000;
+  cfg.seed = seed;
+  sim::UdpStream ab(a, b, cfg);
+  cfg.seed = seed + 1;
+  sim::UdpStream ba(b, a, cfg);
+  ab.start();
+  ba.start();
   const uint64_t t0 = net.now_ns();
-  const bool done = net.run_until([&] {
-    return (s[0].received >= kCount && s[1].received >= kCount) || !s[0].first_error.empty() ||
-           !s[1].first_error.empty();
-  }, 2'000'000'000ull);
+  const bool done = net.run_until([&] { return ab.finished() && ba.finished(); }, 2'000'000'000ull);
   const double sim_ms = (net.now_ns() - t0) / 1e6;
-  for (int i = 0; i < 2; ++i) {
-    SCOPED_TRACE(std::string("stream ") + s[i].from->name() + " -> " + s[i].to->name());
-    EXPECT_TRUE(s[i].first_error.empty()) << s[i].first_error;
-    EXPECT_EQ(s[i].received, kCount);
-    EXPECT_EQ(s[i].bad, 0u);
-    EXPECT_EQ(s[i].to->stack().udp_mib().InCsumErrors, 0u);
-    EXPECT_EQ(s[i].to->stack().udp_mib().RcvbufErrors, 0u);
-  }
   EXPECT_TRUE(done);
-  uint64_t bytes = 0;
-  for (auto& st : s)
-    for (size_t z : st.sizes) bytes += z;
+  for (sim::UdpStream* st : {&ab, &ba}) {
+    EXPECT_TRUE(st->error().empty()) << st->error();
+    EXPECT_EQ(st->received(), cfg.count);
+    EXPECT_EQ(st->corrupt(), 0u);
+  }
+  for (NetHost* h : {&a, &b}) {
+    EXPECT_EQ(h->stack().udp_mib().InCsumErrors, 0u);
+    EXPECT_EQ(h->stack().udp_mib().RcvbufErrors, 0u);
+    EXPECT_EQ(h->stack().udp_mib().InDatagrams, cfg.count);
+  }
   std::printf("UDP: %u datagrams each way (%.1f MB payload in total) in %.2f ms simulated: %.2f Gb/s per direction\n",
-              kCount, bytes / 1e6, sim_ms, bytes * 8 / 2 / (sim_ms * 1e6));
+              cfg.count, (ab.payload_bytes() + ba.payload_bytes()) / 1e6, sim_ms,
+              ab.payload_bytes() * 8 / (sim_ms * 1e6));
   for (NetHost* h : {&a, &b}) {
     const auto& c = h->adapter().counters();
     std::printf("%s: %llu interrupts, %llu NAPI polls, rx %llu (copybreak %llu, large %llu), tx %llu\n",
@@ -166,8 +106,8 @@ TEST(TwoHosts, UdpTenThousandRandomDatagramsEachWayByteForByte) {
     EXPECT_GT(c.rx_copybreak, 0u) << "small datagrams take the copybreak path";
     EXPECT_GT(c.rx_large, 0u) << "large datagrams are handed up in their buffer";
   }
-  for (int i = 0; i < 2; ++i)
-    s[i].to->call([&] { s[i].rx.reset(); }), s[i].from->call([&] { s[i].tx.reset(); });
+  ab.stop();
+  ba.stop();
   net.down();
   expect_clean(a);
   expect_clean(b);
