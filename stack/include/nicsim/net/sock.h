@@ -10,7 +10,15 @@ class SkBuff;
 namespace nicsim::net {
 
 // poll() bits (Linux values).
-enum : uint32_t { kPollIn = 0x001, kPollOut = 0x004, kPollErr = 0x008 };
+enum : uint32_t {
+  kPollIn = 0x001,
+  kPollPri = 0x002,
+  kPollOut = 0x004,
+  kPollErr = 0x008,
+  kPollHup = 0x010,
+  kPollNval = 0x020,
+  kPollRdHup = 0x2000,
+};
 
 // Base of every socket that sends packets (skb->sk points to it while the packet is inside
 // the stack, e.g. waiting in a neighbour's queue).

@@ -19,6 +19,7 @@
 #include "nicsim/net/fib.h"
 #include "nicsim/net/icmp.h"
 #include "nicsim/net/ipv4.h"
+#include "nicsim/net/tcp.h"
 #include "nicsim/net/udp.h"
 #include "nicsim/net/wire/ipv4.h"
 
@@ -30,6 +31,7 @@ struct StackConfig {
   Ipv4::Config ip;
   Icmp::Config icmp;
   Udp::Config udp;
+  TcpConfig tcp;
 };
 
 // splitmix64: a small seeded generator whose sequence is the same on every platform.
@@ -69,18 +71,24 @@ class Stack {
   // (calls then return -EBADF).
   std::shared_ptr<UdpSocket> udp_socket() { return udp_.socket(); }
   std::shared_ptr<PingSocket> ping_socket(uint16_t ident = 0) { return icmp_.ping_socket(ident); }
+  std::shared_ptr<TcpSocket> tcp_socket();
 
   Arp& arp() { return arp_; }
   Ipv4& ip() { return ip_; }
   Icmp& icmp() { return icmp_; }
   Udp& udp() { return udp_; }
+  Tcp& tcp();
   Fib& fib() { return ip_.fib(); }
   const IpMib& ip_mib() const { return ip_.mib(); }
   const IcmpMib& icmp_mib() const { return icmp_.mib(); }
   const UdpMib& udp_mib() const { return udp_.mib(); }
+  const TcpMib& tcp_mib() const;
+  const TcpExtMib& tcp_ext_mib() const;
   const ArpStats& arp_stats() const { return arp_.stats(); }
-  // /proc/net/snmp layout: "Ip: InReceives ...\nIp: 12 ...\n" for Ip, Icmp, Udp.
+  // /proc/net/snmp layout: "Ip: InReceives ...\nIp: 12 ...\n" for Ip, Icmp, Tcp, Udp.
   std::string snmp() const;
+  // /proc/net/netstat layout for TcpExt.
+  std::string netstat() const;
 
   Rng& rng() { return rng_; }
   // A token that dies with the stack, for deferred work (tasks, notifier) to check.

@@ -1,0 +1,333 @@
+// TCP (RFC 9293) and its sockets, modelled on Linux's net/ipv4/tcp*.c: the full state
+// machine, MSS / window scaling / timestamps (RTT, PAWS) / SACK options, RFC 6298 RTO, RFC 5961
+// challenge ACKs, RFC 6528 ISNs, slow start + congestion avoidance + fast retransmit + NewReno
+// or SACK-based loss recovery behind a CongestionControl interface, delayed ACKs, Nagle,
+// zero-window probes, keepalive, SO_LINGER, listen backlog with SYN and accept queues, and the
+// Tcp / TcpExt MIB counters.
+//
+// Differs from Linux: no TSO/GSO (segments are at most one MSS), no ECN, no TFO, no urgent
+// data, no SYN cookies, no receive buffer autotuning (rcvbuf defaults to tcp_rmem[2] so the
+// window never caps a 10G path), no RACK/TLP (loss is detected by duplicate ACKs / SACK
+// scoreboard / RTO), buffer accounting is in payload bytes rather than truesize. One CPU, so
+// no socket backlog: a socket call runs as a task and never overlaps softirq processing,
+// hence segments are always processed directly (Linux's backlog queue is never needed).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "nicsim/kern/skbuff.h"
+#include "nicsim/net/sock.h"
+#include "nicsim/net/wire/ipv4.h"
+
+namespace nicsim::net {
+
+class Stack;
+class Tcp;
+class TcpSock;
+struct IcmpErrInfo;
+
+// Linux's socket option constants (values as in <asm-generic/socket.h>, <linux/tcp.h>); named
+// with a k prefix so they do not clash with the host's <sys/socket.h> macros.
+constexpr int kSolSocket = 1;
+constexpr int kSoReuseAddr = 2, kSoError = 4, kSoSndBuf = 7, kSoRcvBuf = 8, kSoKeepAlive = 9, kSoLinger = 13;
+constexpr int kSolTcp = 6;  // IPPROTO_TCP
+constexpr int kTcpNoDelay = 1, kTcpMaxSeg = 2, kTcpKeepIdle = 4, kTcpKeepIntvl = 5, kTcpKeepCnt = 6,
+              kTcpInfo = 11, kTcpQuickAck = 12;
+constexpr int kShutRd = 0, kShutWr = 1, kShutRdWr = 2;
+
+// struct linger (SO_LINGER).
+struct Linger {
+  int l_onoff = 0;
+  int l_linger = 0;  // seconds
+};
+
+// Socket states with Linux's numbering (TCP_ESTABLISHED = 1 ...).
+enum class TcpState : uint8_t {
+  kEstablished = 1,
+  kSynSent = 2,
+  kSynRecv = 3,
+  kFinWait1 = 4,
+  kFinWait2 = 5,
+  kTimeWait = 6,
+  kClose = 7,
+  kCloseWait = 8,
+  kLastAck = 9,
+  kListen = 10,
+  kClosing = 11,
+};
+const char* tcp_state_name(TcpState s);  // "ESTABLISHED", "SYN_SENT" ...
+
+// Congestion control algorithm (Linux's tcp_congestion_ops): the socket calls these and uses
+// cwnd()/ssthresh(). Units are segments. Add an algorithm by deriving and setting
+// TcpConfig::make_cc.
+class CongestionControl {
+ public:
+  struct State {
+    uint32_t cwnd = 10;       // snd_cwnd
+    uint32_t ssthresh = 0x7FFFFFFF;
+    uint32_t cwnd_cnt = 0;    // snd_cwnd_cnt: ACKed segments toward the next +1 in CA
+    uint32_t in_flight = 0;   // packets_in_flight at the time of the call
+    bool cwnd_limited = true; // the sender was using the whole window
+  };
+  virtual ~CongestionControl() = default;
+  virtual const char* name() const = 0;
+  // cong_avoid: acked segments newly cumulatively or selectively ACKed, outside recovery.
+  virtual void on_ack(State& s, uint32_t acked) = 0;
+  // ssthresh when loss is detected (fast retransmit or RTO); the socket sets cwnd afterwards.
+  virtual uint32_t ssthresh_on_loss(const State& s) = 0;
+  // Called after an RTO (cwnd already 1) and at the end of recovery (cwnd = ssthresh).
+  virtual void on_loss_timeout(State&) {}
+  virtual void on_recovery_end(State&) {}
+  // An RTT sample in ns (for delay-based algorithms).
+  virtual void on_rtt(State&, uint64_t) {}
+};
+
+// RFC 5681 slow start / congestion avoidance with Linux's Reno ssthresh (max(cwnd/2, 2)).
+// Recovery itself (NewReno partial ACKs, SACK) is the socket's, as in Linux.
+class RenoCongestionControl : public CongestionControl {
+ public:
+  const char* name() const override { return "reno"; }
+  void on_ack(State& s, uint32_t acked) override;
+  uint32_t ssthresh_on_loss(const State& s) override;
+};
+
+// Tunables (net.ipv4.tcp_* sysctls and a few per-socket defaults).
+struct TcpConfig {
+  // Buffers: SO_RCVBUF / SO_SNDBUF defaults (payload bytes; Linux's tcp_rmem[2] / tcp_wmem[2]
+  // since there is no autotuning) and the limits setsockopt clamps doubled values to.
+  size_t rcvbuf_default = 6291456;
+  size_t sndbuf_default = 4194304;
+  size_t rmem_max = 6291456 * 2, wmem_max = 4194304 * 2;
+  int adv_win_scale = 1;  // window = (rcvbuf - queued) - (rcvbuf >> adv_win_scale) headroom, as Linux
+  uint16_t mss_default = 536;  // peer MSS when its SYN has no MSS option (RFC 9293)
+  bool sack = true, timestamps = true, window_scaling = true;  // tcp_sack, tcp_timestamps, tcp_window_scaling
+  uint32_t initial_cwnd = 10;  // TCP_INIT_CWND
+  uint32_t reordering = 3;     // tcp_reordering: duplicate ACKs that trigger fast retransmit
+  uint64_t rto_initial_ns = 1'000'000'000;  // TCP_TIMEOUT_INIT
+  uint64_t rto_min_ns = 200'000'000;        // TCP_RTO_MIN
+  uint64_t rto_max_ns = 120'000'000'000;    // TCP_RTO_MAX
+  uint64_t delack_min_ns = 40'000'000;      // TCP_DELACK_MIN
+  uint64_t delack_max_ns = 200'000'000;     // TCP_DELACK_MAX
+  uint64_t msl_ns = 30'000'000'000;         // TIME_WAIT lasts 2*MSL (Linux: 60 s)
+  uint64_t fin_timeout_ns = 60'000'000'000; // tcp_fin_timeout: orphaned FIN_WAIT2 lifetime
+  int syn_retries = 6, synack_retries = 5;  // tcp_syn_retries, tcp_synack_retries
+  int retries2 = 15;                        // tcp_retries2: RTOs before ETIMEDOUT
+  int orphan_retries = 8;                   // tcp_orphan_retries (0 in Linux means 8)
+  uint64_t keepalive_time_ns = 7200'000'000'000ull;  // tcp_keepalive_time
+  uint64_t keepalive_intvl_ns = 75'000'000'000ull;   // tcp_keepalive_intvl
+  int keepalive_probes = 9;                          // tcp_keepalive_probes
+  int somaxconn = 4096;        // net.core.somaxconn: listen() backlog clamp
+  int max_syn_backlog = 4096;  // tcp_max_syn_backlog: SYN queue bound per listener
+  uint16_t port_low = 32768, port_high = 60999;  // ip_local_port_range
+  bool challenge_ack = true;   // RFC 5961
+  uint32_t challenge_ack_limit = 1000;  // tcp_challenge_ack_limit per second
+  // Factory of the congestion control of new sockets; null = Reno (NewReno recovery).
+  std::function<std::unique_ptr<CongestionControl>()> make_cc;
+};
+
+// The Tcp line of /proc/net/snmp.
+struct TcpMib {
+  uint64_t RtoAlgorithm = 1, RtoMin = 200, RtoMax = 120000;
+  int64_t MaxConn = -1;
+  uint64_t ActiveOpens = 0, PassiveOpens = 0, AttemptFails = 0, EstabResets = 0;
+  uint64_t CurrEstab = 0;  // gauge: ESTABLISHED + CLOSE_WAIT
+  uint64_t InSegs = 0, OutSegs = 0, RetransSegs = 0, InErrs = 0, OutRsts = 0, InCsumErrors = 0;
+  std::vector<std::pair<std::string, uint64_t>> items() const;
+};
+
+// The TcpExt counters of /proc/net/netstat that this model keeps (Linux names).
+struct TcpExtMib {
+  uint64_t SyncookiesSent = 0;
+  uint64_t EmbryonicRsts = 0, PruneCalled = 0, OutOfWindowIcmps = 0, LockDroppedIcmps = 0;
+  uint64_t TW = 0, TWRecycled = 0, PAWSActive = 0, PAWSEstab = 0;
+  uint64_t DelayedACKs = 0, DelayedACKLost = 0, ListenOverflows = 0, ListenDrops = 0;
+  uint64_t TCPHPHits = 0, TCPPureAcks = 0, TCPHPAcks = 0;
+  uint64_t TCPRenoRecovery = 0, TCPSackRecovery = 0, TCPSACKReneging = 0;
+  uint64_t TCPSACKReorder = 0, TCPRenoReorder = 0, TCPTSReorder = 0;
+  uint64_t TCPFullUndo = 0, TCPPartialUndo = 0, TCPLossUndo = 0;
+  uint64_t TCPLostRetransmit = 0, TCPRenoFailures = 0, TCPSackFailures = 0, TCPLossFailures = 0;
+  uint64_t TCPFastRetrans = 0, TCPSlowStartRetrans = 0, TCPTimeouts = 0;
+  uint64_t TCPLossProbes = 0, TCPRenoRecoveryFail = 0, TCPSackRecoveryFail = 0;
+  uint64_t TCPBacklogCoalesce = 0, TCPOFOQueue = 0, TCPOFODrop = 0, TCPOFOMerge = 0;
+  uint64_t TCPDSACKOldSent = 0, TCPDSACKOfoSent = 0, TCPDSACKRecv = 0;
+  uint64_t TCPAbortOnData = 0, TCPAbortOnClose = 0, TCPAbortOnMemory = 0, TCPAbortOnTimeout = 0;
+  uint64_t TCPAbortOnLinger = 0, TCPAbortFailed = 0;
+  uint64_t TCPSACKDiscard = 0, TCPDSACKIgnoredOld = 0, TCPDSACKIgnoredNoUndo = 0;
+  uint64_t TCPSpuriousRTOs = 0, TCPSackShifted = 0, TCPSackMerged = 0;
+  uint64_t TCPRcvCoalesce = 0, TCPChallengeACK = 0, TCPSYNChallenge = 0;
+  uint64_t TCPKeepAlive = 0, TCPWinProbe = 0, TCPZeroWindowDrop = 0, TCPRcvQDrop = 0;
+  uint64_t TCPWantZeroWindowAdv = 0, TCPToZeroWindowAdv = 0, TCPFromZeroWindowAdv = 0;
+  uint64_t TCPOrigDataSent = 0, TCPDelivered = 0, TCPAckCompressed = 0;
+  uint64_t TCPRcvQFull = 0, TCPTimeWaitOverflow = 0, TCPReqQFullDrop = 0;
+  uint64_t TCPACKSkippedPAWS = 0, TCPACKSkippedSeq = 0, TCPACKSkippedChallenge = 0;
+  uint64_t TCPDuplicateDataRehash = 0, InErrsBadSeq = 0;  // nicsim: segments failing tcp_sequence
+  std::vector<std::pair<std::string, uint64_t>> items() const;
+};
+
+// struct tcp_info, the fields this model keeps (times in microseconds as Linux's).
+struct TcpInfo {
+  TcpState state = TcpState::kClose;
+  uint8_t ca_state = 0;     // 0 Open, 1 Disorder, 3 Recovery, 4 Loss (TCP_CA_*)
+  uint8_t retransmits = 0;  // consecutive RTOs of the current backoff
+  uint8_t backoff = 0;
+  bool ts_on = false, sack_on = false, wscale_on = false;
+  uint8_t snd_wscale = 0, rcv_wscale = 0;
+  uint32_t rto_us = 0, ato_us = 0;
+  uint32_t snd_mss = 0, rcv_mss = 0, advmss = 0;
+  uint32_t unacked = 0, sacked = 0, lost = 0, retrans = 0;  // segments
+  uint32_t rtt_us = 0, rttvar_us = 0;                       // srtt, rttvar
+  uint32_t snd_ssthresh = 0, snd_cwnd = 0;
+  uint32_t reordering = 0;
+  uint32_t snd_una = 0, snd_nxt = 0, rcv_nxt = 0, snd_wnd = 0, rcv_wnd = 0;
+  uint32_t total_retrans = 0;
+  uint64_t bytes_acked = 0, bytes_received = 0;
+  uint32_t segs_out = 0, segs_in = 0;
+  uint32_t dsack_dups = 0;
+  uint32_t probes = 0;  // zero-window / keepalive probes sent without answer
+  std::string cc;       // congestion control name
+};
+
+// A TCP socket (non-blocking). Owned by the user through the shared_ptr that
+// Stack::tcp_socket() or accept() returns; destroying the last reference closes it (as
+// close(2)); the connection then finishes on its own (FIN_WAIT, TIME_WAIT) inside the stack.
+// Calls are system calls of a task on the host CPU: each charges syscall time. Results are
+// >= 0 or -errno. Sockets outlive their stack safely (calls then return -EBADF).
+class TcpSocket {
+ public:
+  ~TcpSocket();
+  TcpSocket(const TcpSocket&) = delete;
+  TcpSocket& operator=(const TcpSocket&) = delete;
+
+  // bind(2): addr any() = every local address; port 0 = ephemeral. -EINVAL already bound,
+  // -EADDRNOTAVAIL addr not local, -EADDRINUSE port taken (SO_REUSEADDR lets a port in
+  // TIME_WAIT or bound by another SO_REUSEADDR non-listener be reused, as Linux).
+  int bind(Ipv4Addr addr, uint16_t port);
+  // listen(2): backlog clamped to [0, somaxconn]; binds an ephemeral port if unbound.
+  // -EINVAL if connected/connecting.
+  int listen(int backlog);
+  // accept(2): the next established connection, or nullptr with *err = -EAGAIN (nothing
+  // queued), -EINVAL (not listening), -EBADF. peer address via remote_addr().
+  std::shared_ptr<TcpSocket> accept(int* err = nullptr);
+  // connect(2), non-blocking: sends the SYN and returns -EINPROGRESS; completion shows as
+  // kPollOut (success) or kPollErr with SO_ERROR = ECONNREFUSED / ETIMEDOUT / EHOSTUNREACH.
+  // Again while connecting: -EALREADY; connected: -EISCONN; -ENETUNREACH without a route.
+  int connect(Ipv4Addr addr, uint16_t port);
+  // send(2): bytes queued (may be fewer than len: sndbuf limit), -EAGAIN (no room), -EPIPE
+  // (after shutdown(SHUT_WR)/close or reset after the error was reported), -ENOTCONN, or a
+  // pending error (-ECONNRESET, -ETIMEDOUT ...).
+  int send(const void* buf, size_t len);
+  // recv(2): bytes copied, 0 at end of stream (FIN received or SHUT_RD), -EAGAIN (nothing
+  // yet), -ENOTCONN, or a pending error. peek = MSG_PEEK.
+  int recv(void* buf, size_t len, bool peek = false);
+  // shutdown(2) with kShutRd / kShutWr / kShutRdWr. -ENOTCONN when not connected.
+  int shutdown(int how);
+  // close(2): sends FIN after queued data (or RST if unread data is pending, or SO_LINGER
+  // with l_linger 0); the handle is then dead (-EBADF). Idempotent.
+  int close();
+  // Linux levels/names above. Integer options take an int; SO_LINGER a Linger; TCP_INFO
+  // (get only) a TcpInfo. -ENOPROTOOPT unknown, -EINVAL bad length/value.
+  int setsockopt(int level, int optname, const void* optval, size_t optlen);
+  int getsockopt(int level, int optname, void* optval, size_t* optlen);
+  int setsockopt(int level, int optname, int value) { return setsockopt(level, optname, &value, sizeof value); }
+  // Integer getsockopt; returns the value or -errno.
+  int getsockopt(int level, int optname);
+
+  // --- readiness ---
+  // kPollIn: data, EOF or a connection to accept; kPollOut: room in the send buffer (and
+  // connected); kPollErr: error pending; kPollHup: both directions shut / reset;
+  // kPollRdHup: peer sent FIN.
+  uint32_t poll() const;
+  // Called (softirq, timer or task context) on any readiness change: data, ACK freeing send
+  // space, state change, error, new connection to accept. Build blocking calls on it.
+  void on_event(std::function<void()> fn);
+  // SO_ERROR: pending error (positive errno, 0 none); take_error() also clears it.
+  int pending_error() const;
+  int take_error();
+
+  TcpState state() const;
+  TcpInfo info() const;  // TCP_INFO
+  Ipv4Addr local_addr() const;
+  uint16_t local_port() const;
+  Ipv4Addr remote_addr() const;
+  uint16_t remote_port() const;
+  size_t rx_queued() const;   // FIONREAD / SIOCINQ: bytes readable
+  size_t tx_queued() const;   // SIOCOUTQ: bytes not yet ACKed (queued + in flight)
+  size_t accept_queue_len() const;
+  // The protocol state behind the handle (tests, tools); nullptr after close().
+  TcpSock* sock() const { return sk_.get(); }
+
+ private:
+  friend class Tcp;
+  friend class TcpSock;
+  explicit TcpSocket(std::shared_ptr<TcpSock> sk);
+  std::shared_ptr<TcpSock> sk_;
+};
+
+class Tcp {
+ public:
+  Tcp(Stack& st, const TcpConfig& cfg, uint64_t seed);
+  ~Tcp();
+  Tcp(const Tcp&) = delete;
+  Tcp& operator=(const Tcp&) = delete;
+
+  std::shared_ptr<TcpSocket> socket();
+  // IPPROTO_TCP handler (tcp_v4_rcv); skb data at the TCP header.
+  void tcp_v4_rcv(kern::SkbPtr skb);
+  // err handler (tcp_v4_err).
+  void tcp_v4_err(const IcmpErrInfo& info);
+
+  TcpMib& mib() { return mib_; }
+  const TcpMib& mib() const { return mib_; }
+  TcpExtMib& ext() { return ext_; }
+  const TcpExtMib& ext() const { return ext_; }
+  TcpConfig& config() { return cfg_; }
+  Stack& stack() { return st_; }
+  // Connections the stack holds (including orphans in FIN_WAIT/TIME_WAIT), listeners too.
+  size_t sock_count() const { return socks_.size(); }
+  // Sockets in each state (tests: e.g. wait until TIME_WAIT is gone).
+  size_t count_state(TcpState s) const;
+  // RFC 6528 initial sequence number for a 4-tuple at the current time.
+  uint32_t secure_seq(Ipv4Addr saddr, Ipv4Addr daddr, uint16_t sport, uint16_t dport);
+
+ private:
+  friend class TcpSock;
+  friend class TcpSocket;
+  using Key = std::tuple<uint32_t, uint16_t, uint32_t, uint16_t>;  // laddr, lport, raddr, rport
+  TcpSock* lookup_established(Ipv4Addr saddr, uint16_t sport, Ipv4Addr daddr, uint16_t dport) const;
+  TcpSock* lookup_listener(Ipv4Addr daddr, uint16_t dport) const;
+  int get_port(TcpSock& sk, Ipv4Addr addr, uint16_t port);
+  void hash(TcpSock& sk);
+  void unhash(TcpSock& sk);
+  void put_port(TcpSock& sk);
+  std::shared_ptr<TcpSock> new_sock();
+  void destroy_later(TcpSock* sk);
+  void reap();
+  // tcp_v4_send_reset for a segment with no socket.
+  void send_reset_for(const kern::SkBuff& skb, Ipv4Addr saddr, Ipv4Addr daddr, const void* repr);
+
+  Stack& st_;
+  TcpConfig cfg_;
+  TcpMib mib_;
+  TcpExtMib ext_;
+  uint64_t secret_[2];
+  uint64_t next_id_ = 1;
+  std::map<uint64_t, std::shared_ptr<TcpSock>> socks_;  // by creation id (deterministic order)
+  std::map<Key, TcpSock*> ehash_;
+  std::map<uint16_t, std::vector<TcpSock*>> bhash_;  // bound ports
+  std::vector<std::shared_ptr<TcpSock>> graveyard_;
+  bool reap_scheduled_ = false;
+  uint32_t port_rover_;
+  uint64_t challenge_stamp_s_ = 0;
+  uint32_t challenge_count_ = 0;
+};
+
+}  // namespace nicsim::net
