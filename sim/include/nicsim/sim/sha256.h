@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <string>
 
-namespace nicsim::test {
+namespace nicsim::sim {
 
 class Sha256 {
  public:
@@ -100,4 +100,4 @@ class Sha256 {
   uint64_t len_ = 0;
 };
 
-}  // namespace nicsim::test
+}  // namespace nicsim::sim

@@ -1,0 +1,271 @@
+// TCP applications on the host CPUs: bulk transfer with SHA-256, request/response latency.
+#include "nicsim/sim/tcp_apps.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+
+#include "nicsim/sim/network.h"
+
+namespace nicsim::sim {
+
+namespace {
+uint64_t mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+std::string err_text(const char* what, int err) {
+  return std::string(what) + ": " + std::strerror(err < 0 ? -err : err) + " (" + std::to_string(err) + ")";
+}
+}  // namespace
+
+void fill_stream(uint64_t seed, uint64_t offset, uint8_t* dst, size_t n) {
+  const uint64_t key = mix(seed + 0x9E3779B97F4A7C15ull);
+  size_t i = 0;
+  while (i < n) {
+    const uint64_t pos = offset + i;
+    const uint64_t word = mix(key ^ (pos >> 3) * 0x9E3779B97F4A7C15ull);
+    const unsigned first = unsigned(pos & 7);
+    for (unsigned b = first; b < 8 && i < n; ++b, ++i) dst[i] = uint8_t(word >> (8 * b));
+  }
+}
+
+// ------------------------------------------------------------------------------ TcpBulk
+
+TcpBulk::TcpBulk(NetHost& from, NetHost& to, const TcpBulkConfig& cfg)
+    : from_(from), to_(to), cfg_(cfg), alive_(std::make_shared<bool>(true)) {
+  buf_tx_.resize(cfg_.write_size);
+  buf_rx_.resize(cfg_.read_size);
+}
+
+TcpBulk::~TcpBulk() { *alive_ = false; }
+
+double TcpBulk::goodput_gbps() const {
+  return eof_ns_ > connect_ns_ ? double(received_) * 8.0 / double(eof_ns_ - connect_ns_) : 0.0;
+}
+
+void TcpBulk::start() {
+  int r = to_.call([&] {
+    listener_ = to_.stack().tcp_socket();
+    listener_->on_event([this, alive = alive_] {
+      if (*alive) on_listener_event();
+    });
+    int e = listener_->bind(net::Ipv4Addr::any(), cfg_.port);
+    return e ? e : listener_->listen(16);
+  });
+  if (r) {
+    error_ = err_text("listen", r);
+    return;
+  }
+  const net::Ipv4Addr dst = net::Ipv4Addr::parse(to_.address());
+  r = from_.call([&] {
+    tx_ = from_.stack().tcp_socket();
+    if (cfg_.nodelay) tx_->setsockopt(net::kSolTcp, net::kTcpNoDelay, 1);
+    tx_->on_event([this, alive = alive_] {
+      if (*alive) on_tx_event();
+    });
+    connect_ns_ = from_.kernel().now_ns();
+    return tx_->connect(dst, cfg_.port);
+  });
+  if (r != -EINPROGRESS && r != 0) error_ = err_text("connect", r);
+}
+
+void TcpBulk::on_listener_event() {
+  int err = 0;
+  while (auto s = listener_->accept(&err)) {
+    if (rx_) continue;  // one connection per bulk transfer; others are closed at once
+    rx_ = s;
+    rx_->on_event([this, alive = alive_] {
+      if (*alive) on_rx_event();
+    });
+    on_rx_event();
+  }
+}
+
+void TcpBulk::on_rx_event() {
+  if (!rx_ || eof_) return;
+  for (;;) {
+    const int n = rx_->recv(buf_rx_.data(), buf_rx_.size());
+    if (n > 0) {
+      if (!received_) first_ns_ = to_.kernel().now_ns();
+      hash_rx_.update(buf_rx_.data(), size_t(n));
+      received_ += uint64_t(n);
+      continue;
+    }
+    if (n == 0) {
+      eof_ = true;
+      eof_ns_ = to_.kernel().now_ns();
+      sha_rx_ = hash_rx_.hex();
+      rx_->close();
+      return;
+    }
+    if (n != -EAGAIN && error_.empty()) error_ = err_text("recv", n);
+    return;
+  }
+}
+
+void TcpBulk::on_tx_event() {
+  if (!tx_ || tx_closed_) return;
+  if (tx_->poll() & net::kPollErr) {
+    if (error_.empty()) error_ = err_text("sender", -tx_->take_error());
+    return;
+  }
+  if (tx_->state() != net::TcpState::kEstablished && tx_->state() != net::TcpState::kCloseWait) return;
+  while (sent_ < cfg_.bytes) {
+    const size_t len = size_t(std::min<uint64_t>(cfg_.write_size, cfg_.bytes - sent_));
+    fill_stream(cfg_.seed, sent_, buf_tx_.data(), len);
+    const int n = tx_->send(buf_tx_.data(), len);
+    if (n > 0) {
+      hash_tx_.update(buf_tx_.data(), size_t(n));
+      sent_ += uint64_t(n);
+      continue;
+    }
+    if (n != -EAGAIN && error_.empty()) error_ = err_text("send", n);
+    return;
+  }
+  // Everything is queued: end of stream after it.
+  sha_tx_ = hash_tx_.hex();
+  tx_closed_ = true;
+  tx_->shutdown(net::kShutWr);
+}
+
+void TcpBulk::stop() {
+  if (tx_) from_.call([&] {
+    tx_info_ = tx_->info();
+    tx_->close();
+    tx_.reset();
+  });
+  if (rx_ || listener_) to_.call([&] {
+    if (rx_) rx_->close();
+    if (listener_) listener_->close();
+    rx_.reset();
+    listener_.reset();
+  });
+}
+
+// ------------------------------------------------------------------------------ TcpRpc
+
+TcpRpc::TcpRpc(NetHost& client, NetHost& server, const TcpRpcConfig& cfg)
+    : client_(client), server_(server), cfg_(cfg), alive_(std::make_shared<bool>(true)) {}
+
+TcpRpc::~TcpRpc() { *alive_ = false; }
+
+uint64_t TcpRpc::percentile_ns(double p) const {
+  if (lat_.empty()) return 0;
+  std::vector<uint64_t> v = lat_;
+  std::sort(v.begin(), v.end());
+  size_t rank = size_t(std::ceil(p / 100.0 * double(v.size())));
+  rank = std::clamp<size_t>(rank, 1, v.size());
+  return v[rank - 1];
+}
+
+void TcpRpc::start() {
+  int r = server_.call([&] {
+    listener_ = server_.stack().tcp_socket();
+    listener_->on_event([this, alive = alive_] {
+      if (*alive) on_listener_event();
+    });
+    int e = listener_->bind(net::Ipv4Addr::any(), cfg_.port);
+    return e ? e : listener_->listen(16);
+  });
+  if (r) {
+    error_ = err_text("listen", r);
+    return;
+  }
+  const net::Ipv4Addr dst = net::Ipv4Addr::parse(server_.address());
+  r = client_.call([&] {
+    cli_ = client_.stack().tcp_socket();
+    if (cfg_.nodelay) cli_->setsockopt(net::kSolTcp, net::kTcpNoDelay, 1);
+    cli_->on_event([this, alive = alive_] {
+      if (*alive) on_client_event();
+    });
+    return cli_->connect(dst, cfg_.port);
+  });
+  if (r != -EINPROGRESS && r != 0) error_ = err_text("connect", r);
+}
+
+void TcpRpc::on_listener_event() {
+  int err = 0;
+  while (auto s = listener_->accept(&err)) {
+    if (srv_) continue;
+    srv_ = s;
+    if (cfg_.nodelay) srv_->setsockopt(net::kSolTcp, net::kTcpNoDelay, 1);
+    srv_->on_event([this, alive = alive_] {
+      if (*alive) on_server_event();
+    });
+    on_server_event();
+  }
+}
+
+void TcpRpc::on_server_event() {
+  if (!srv_) return;
+  std::vector<uint8_t> buf(4096);
+  for (;;) {
+    const int n = srv_->recv(buf.data(), buf.size());
+    if (n <= 0) {
+      if (n < 0 && n != -EAGAIN && error_.empty()) error_ = err_text("server recv", n);
+      return;
+    }
+    srv_have_ += size_t(n);
+    while (srv_have_ >= cfg_.request) {
+      srv_have_ -= cfg_.request;
+      std::vector<uint8_t> resp(cfg_.response, 0xA5);
+      const int w = srv_->send(resp.data(), resp.size());
+      if (w != int(resp.size()) && error_.empty()) error_ = err_text("server send", w < 0 ? w : -EAGAIN);
+    }
+  }
+}
+
+void TcpRpc::send_request() {
+  std::vector<uint8_t> req(cfg_.request, 0x5A);
+  sent_at_ = client_.kernel().now_ns();
+  in_flight_ = true;
+  const int w = cli_->send(req.data(), req.size());
+  if (w != int(req.size()) && error_.empty()) error_ = err_text("client send", w < 0 ? w : -EAGAIN);
+}
+
+void TcpRpc::on_client_event() {
+  if (!cli_ || !error_.empty()) return;
+  if (cli_->poll() & net::kPollErr) {
+    error_ = err_text("client", -cli_->take_error());
+    return;
+  }
+  if (!connected_) {
+    if (cli_->state() != net::TcpState::kEstablished) return;
+    connected_ = true;
+    send_request();
+  }
+  std::vector<uint8_t> buf(4096);
+  for (;;) {
+    const int n = cli_->recv(buf.data(), buf.size());
+    if (n <= 0) {
+      if (n < 0 && n != -EAGAIN && error_.empty()) error_ = err_text("client recv", n);
+      return;
+    }
+    cli_have_ += size_t(n);
+    while (in_flight_ && cli_have_ >= cfg_.response) {
+      cli_have_ -= cfg_.response;
+      lat_.push_back(client_.kernel().now_ns() - sent_at_);
+      in_flight_ = false;
+      if (++done_ < cfg_.transactions) send_request();
+    }
+  }
+}
+
+void TcpRpc::stop() {
+  if (cli_) client_.call([&] {
+    cli_->close();
+    cli_.reset();
+  });
+  if (srv_ || listener_) server_.call([&] {
+    if (srv_) srv_->close();
+    if (listener_) listener_->close();
+    srv_.reset();
+    listener_.reset();
+  });
+}
+
+}  // namespace nicsim::sim
