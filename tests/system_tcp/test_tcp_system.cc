@@ -178,3 +178,52 @@ TEST(TcpDeterminism, SameSeedSamePcapBytes) {
   EXPECT_GT(b0.size(), 2'000'000u) << pcaps[0];
   EXPECT_TRUE(b0 == b1) << pcaps[0] << " and " << pcaps[1] << " differ";
 }
+
+// The blocking socket API from the test body: connect/accept/send/recv/close, poll over
+// several sockets, connection refused.
+TEST(Tcp, BlockingSocketCallsFromTheScenario) {
+  Network net({test_name()});
+  NetHost& a = net.add_host("a", "10.0.0.1/24");
+  NetHost& b = net.add_host("b", "10.0.0.2/24");
+  net.connect(a, b);
+  net.up();
+  auto lst = b.tcp_socket();
+  ASSERT_EQ(lst.bind(7000), 0);
+  ASSERT_EQ(lst.listen(8), 0);
+  // nothing listens on 7001: RST, ECONNREFUSED
+  auto refused = a.tcp_socket();
+  EXPECT_EQ(refused.connect(b.address(), 7001, 10'000'000), -ECONNREFUSED);
+  auto cli = a.tcp_socket();
+  ASSERT_EQ(cli.connect(b.address(), 7000, 10'000'000), 0);
+  auto srv = lst.accept(10'000'000);
+  ASSERT_TRUE(srv.has_value());
+  EXPECT_EQ(srv->sock().remote_addr().str(), a.address());
+  // poll: nothing readable yet, then the server becomes readable
+  std::vector<sim::TcpSocket*> both = {&cli, &*srv};
+  auto ev = NetHost::poll(net, both, net::kPollIn, 100'000);
+  EXPECT_EQ(ev[0] | ev[1], 0u);
+  std::vector<uint8_t> data(100000);
+  sim::fill_stream(9, 0, data.data(), data.size());
+  EXPECT_EQ(cli.send_all(data, 100'000'000), int64_t(data.size()));
+  ev = NetHost::poll(net, both, net::kPollIn, 10'000'000);
+  EXPECT_TRUE(ev[1] & net::kPollIn);
+  EXPECT_EQ(cli.shutdown(net::kShutWr), 0);
+  std::vector<uint8_t> got;
+  for (int err = 0;;) {
+    auto chunk = srv->recv(65536, 10'000'000, &err);
+    if (chunk.empty()) {
+      EXPECT_EQ(err, 0) << "end of stream, not a timeout or error";
+      break;
+    }
+    got.insert(got.end(), chunk.begin(), chunk.end());
+  }
+  EXPECT_TRUE(got == data);
+  EXPECT_EQ(srv->info().state, net::TcpState::kCloseWait);
+  EXPECT_EQ(srv->close(), 0);
+  EXPECT_EQ(cli.close(), 0);
+  EXPECT_EQ(lst.close(), 0);
+  net.run_ns(1'000'000);
+  EXPECT_GE(b.stack().tcp_mib().PassiveOpens, 1u);
+  EXPECT_GE(a.stack().tcp_mib().ActiveOpens, 2u);
+  EXPECT_GE(a.stack().tcp_mib().AttemptFails, 1u);
+}

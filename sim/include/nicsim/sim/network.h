@@ -84,6 +84,8 @@ class UdpSocket {
   std::shared_ptr<net::UdpSocket> sk_;
 };
 
+class TcpSocket;
+
 class NetHost {
  public:
   NetHost(Network& net, Host& hw, const std::string& cidr, const NetHostConfig& cfg);
@@ -115,6 +117,12 @@ class NetHost {
                              uint64_t interval_ns = 100'000, uint64_t timeout_ns = 5'000'000'000ull);
 
   UdpSocket udp_socket();
+  // A TCP socket with blocking calls from the test body (see tcp_apps.h; needs the stack's TCP).
+  TcpSocket tcp_socket();
+  // poll(2) over TCP sockets of any hosts: waits until one has an event in its mask (or
+  // timeout_ns) and returns each socket's current poll() bits masked by events.
+  static std::vector<uint32_t> poll(Network& net, const std::vector<TcpSocket*>& socks, uint32_t events,
+                                    uint64_t timeout_ns);
   // Routes: "10.1.0.0/16" via "10.0.0.254" (empty gateway: directly connected).
   void add_route(const std::string& prefix, const std::string& gateway);
 
@@ -124,6 +132,7 @@ class NetHost {
  private:
   friend class Network;
   friend class UdpSocket;
+  friend class TcpSocket;
   void boot();      // on the CPU: register the driver, open, address
   void shutdown();  // on the CPU: close and remove
 
