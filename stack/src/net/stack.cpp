@@ -15,7 +15,8 @@ Stack::Stack(kern::Kernel& k, const StackConfig& cfg)
       arp_(*this, cfg.neigh, cfg.seed),
       ip_(*this, cfg.ip),
       icmp_(*this, cfg.icmp),
-      udp_(*this, cfg.udp, cfg.seed) {
+      udp_(*this, cfg.udp, cfg.seed),
+      tcp_(*this, cfg.tcp, cfg.seed) {
   k_.dev_add_pack(kern::ETH_P_IP, [this](SkbPtr skb) { ip_.ip_rcv(std::move(skb)); });
   k_.dev_add_pack(kern::ETH_P_ARP, [this](SkbPtr skb) { arp_.arp_rcv(std::move(skb)); });
   // The kernel has no unregister_netdevice_notifier: the callback checks that we still exist.
@@ -74,8 +75,23 @@ std::string Stack::snmp() const {
   };
   line("Ip", ip_.mib().items());
   line("Icmp", icmp_.mib().items());
+  line("Tcp", tcp_.mib().items());
   line("Udp", udp_.mib().items());
   return s;
 }
+
+std::string Stack::netstat() const {
+  std::string h = "TcpExt:", v = "TcpExt:";
+  for (const auto& [k, n] : tcp_.ext().items()) {
+    h += " " + k;
+    v += " " + std::to_string(n);
+  }
+  return h + "\n" + v + "\n";
+}
+
+std::shared_ptr<TcpSocket> Stack::tcp_socket() { return tcp_.socket(); }
+Tcp& Stack::tcp() { return tcp_; }
+const TcpMib& Stack::tcp_mib() const { return tcp_.mib(); }
+const TcpExtMib& Stack::tcp_ext_mib() const { return tcp_.ext(); }
 
 }  // namespace nicsim::net

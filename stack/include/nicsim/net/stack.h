@@ -104,6 +104,7 @@ class Stack {
   Ipv4 ip_;
   Icmp icmp_;
   Udp udp_;
+  Tcp tcp_;
 };
 
 }  // namespace nicsim::net

@@ -27,6 +27,7 @@
 #include "nicsim/kern/skbuff.h"
 #include "nicsim/net/sock.h"
 #include "nicsim/net/wire/ipv4.h"
+#include "nicsim/net/wire/tcp.h"
 
 namespace nicsim::net {
 
@@ -34,6 +35,7 @@ class Stack;
 class Tcp;
 class TcpSock;
 struct IcmpErrInfo;
+struct Rtable;
 
 // Linux's socket option constants (values as in <asm-generic/socket.h>, <linux/tcp.h>); named
 // with a k prefix so they do not clash with the host's <sys/socket.h> macros.
@@ -311,8 +313,12 @@ class Tcp {
   std::shared_ptr<TcpSock> new_sock();
   void destroy_later(TcpSock* sk);
   void reap();
-  // tcp_v4_send_reset for a segment with no socket.
-  void send_reset_for(const kern::SkBuff& skb, Ipv4Addr saddr, Ipv4Addr daddr, const void* repr);
+  // tcp_v4_send_reset for a segment (from saddr to daddr) that no socket takes.
+  void send_reset_for(const wire::TcpRepr& th, uint32_t payload_len, Ipv4Addr saddr, Ipv4Addr daddr);
+  // Pushes the header r (options filled) in front of skb's payload and hands it to IP.
+  int output(kern::SkbPtr skb, wire::TcpRepr& r, Ipv4Addr saddr, Ipv4Addr daddr, const Rtable& rt,
+             uint8_t tos, Sock* sk);
+  bool challenge_allowed();
 
   Stack& st_;
   TcpConfig cfg_;

@@ -1,0 +1,236 @@
+// TCP data transfer: multi-megabyte integrity under seeded loss/reorder/duplication with SACK
+// on and off, fast retransmit with NewReno and SACK recovery seen in the MIB, zero window
+// with persist probes, delayed ACKs and Nagle.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <set>
+#include <string>
+
+#include "tcp_testbed.h"
+
+using namespace nicsim;
+using namespace nicsim::test;
+using net::TcpState;
+
+namespace {
+net::StackConfig cfg(uint64_t seed, bool sack) {
+  net::StackConfig c = TcpPair::fast_cfg(seed);
+  c.tcp.sack = sack;
+  return c;
+}
+}  // namespace
+
+struct LossyParam {
+  uint64_t seed;
+  bool sack;
+};
+
+class TcpLossy : public ::testing::TestWithParam<LossyParam> {};
+
+TEST_P(TcpLossy, MultiMegabyteTransferSurvivesLossReorderDuplication) {
+  const LossyParam p = GetParam();
+  SCOPED_TRACE("seed " + std::to_string(p.seed) + (p.sack ? " sack" : " nosack"));
+  TcpPair t(cfg(p.seed, p.sack), cfg(p.seed + 100, p.sack), 20'000, p.seed);
+  t.keep_frames = false;
+  auto [c, s] = t.connect();
+  ASSERT_TRUE(c && s);
+  for (LinkFaults* lf : {&t.ab, &t.ba}) {
+    lf->loss = 0.01;
+    lf->dup = 0.005;
+    lf->reorder = 0.01;
+  }
+  const size_t bytes = 4 << 20;
+  const size_t got = t.transfer(*c, *s, bytes, 120 * kSec);
+  EXPECT_EQ(got, bytes) << "seed " << p.seed << " lost frames " << t.ab.dropped;
+  const auto& ea = t.a.st->tcp_ext_mib();
+  EXPECT_GT(t.a.st->tcp_mib().RetransSegs, 0u);
+  if (p.sack)
+    EXPECT_GT(ea.TCPSackRecovery, 0u);
+  else
+    EXPECT_GT(ea.TCPRenoRecovery, 0u);
+  EXPECT_GT(t.b.st->tcp_ext_mib().TCPOFOQueue, 0u);
+  for (LinkFaults* lf : {&t.ab, &t.ba}) lf->loss = lf->dup = lf->reorder = 0;
+  t.finish({c, s});
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, TcpLossy,
+                         ::testing::Values(LossyParam{1, true}, LossyParam{2, true}, LossyParam{3, true},
+                                           LossyParam{1, false}, LossyParam{2, false}, LossyParam{3, false}),
+                         [](const auto& i) {
+                           return std::string(i.param.sack ? "Sack" : "NoSack") + "_seed" +
+                                  std::to_string(i.param.seed);
+                         });
+
+// Drops the first transmission of the data segment starting n * mss after the first byte.
+static void drop_once(TcpPair& t, uint32_t isn_plus_1, uint32_t mss, int n) {
+  auto done = std::make_shared<bool>(false);
+  t.ab.drop_if = [=](const w::TcpPacket& p, size_t len) {
+    if (*done || len == 0 || p.seq() != isn_plus_1 + uint32_t(n) * mss) return false;
+    *done = true;
+    return true;
+  };
+}
+
+TEST(TcpData, SingleLossWithoutSackIsRepairedByNewRenoFastRetransmit) {
+  TcpPair t(cfg(1, false), cfg(2, false));
+  auto [c, s] = t.connect();
+  const auto ci = c->info();
+  drop_once(t, ci.snd_una, ci.snd_mss, 20);
+  EXPECT_EQ(t.transfer(*c, *s, 1 << 20, 10 * kSec), size_t(1) << 20);
+  const auto& e = t.a.st->tcp_ext_mib();
+  EXPECT_EQ(e.TCPRenoRecovery, 1u);
+  EXPECT_EQ(e.TCPSackRecovery, 0u);
+  EXPECT_GE(e.TCPFastRetrans, 1u);
+  EXPECT_EQ(e.TCPTimeouts, 0u);
+  EXPECT_EQ(t.a.st->tcp_mib().RetransSegs, 1u);
+  EXPECT_LT(c->info().snd_ssthresh, 0x7FFFFFFFu);  // the loss halved the window
+  t.finish({c, s});
+}
+
+TEST(TcpData, SingleLossWithSackUsesSackRecovery) {
+  TcpPair t;
+  auto [c, s] = t.connect();
+  const auto ci = c->info();
+  drop_once(t, ci.snd_una, ci.snd_mss, 20);
+  EXPECT_EQ(t.transfer(*c, *s, 1 << 20, 10 * kSec), size_t(1) << 20);
+  const auto& e = t.a.st->tcp_ext_mib();
+  EXPECT_EQ(e.TCPSackRecovery, 1u);
+  EXPECT_EQ(e.TCPRenoRecovery, 0u);
+  EXPECT_EQ(e.TCPFastRetrans, 1u);
+  EXPECT_EQ(e.TCPTimeouts, 0u);
+  EXPECT_GT(t.b.st->tcp_ext_mib().TCPOFOQueue, 0u);
+  t.finish({c, s});
+}
+
+TEST(TcpData, MultipleLossesInOneWindowNewRenoPartialAcks) {
+  TcpPair t(cfg(1, false), cfg(2, false));
+  auto [c, s] = t.connect();
+  const auto ci = c->info();
+  auto dropped = std::make_shared<std::set<uint32_t>>();
+  const uint32_t base = ci.snd_una, mss = ci.snd_mss;
+  t.ab.drop_if = [=](const w::TcpPacket& p, size_t len) {
+    for (int n : {30, 33, 36}) {
+      const uint32_t sq = base + uint32_t(n) * mss;
+      if (len && p.seq() == sq && !dropped->count(sq)) {
+        dropped->insert(sq);
+        return true;
+      }
+    }
+    return false;
+  };
+  EXPECT_EQ(t.transfer(*c, *s, 1 << 20, 20 * kSec), size_t(1) << 20);
+  const auto& e = t.a.st->tcp_ext_mib();
+  EXPECT_EQ(dropped->size(), 3u);
+  EXPECT_EQ(e.TCPRenoRecovery, 1u);  // one recovery episode repairs all three holes
+  EXPECT_GE(e.TCPFastRetrans, 3u);
+  EXPECT_EQ(e.TCPTimeouts, 0u);
+  t.finish({c, s});
+}
+
+TEST(TcpData, ZeroWindowPersistProbesThenResume) {
+  net::StackConfig cb = TcpPair::fast_cfg(2);
+  cb.tcp.rcvbuf_default = 64 * 1024;  // 32 KB window
+  TcpPair t(TcpPair::fast_cfg(1), cb);
+  auto [c, s] = t.connect();
+  std::vector<uint8_t> data(200 * 1024, 0x5A);
+  size_t sent = 0;
+  auto pump = [&] {
+    while (sent < data.size()) {
+      const int r = c->send(data.data() + sent, data.size() - sent);
+      if (r <= 0) break;
+      sent += size_t(r);
+    }
+  };
+  pump();
+  t.run(1 * kSec, 100 * kUs);  // a delayed ACK, then a probe fills the last bit of window
+  EXPECT_EQ(c->info().snd_wnd, 0u);
+  EXPECT_GT(s->rx_queued(), 0u);
+  EXPECT_GT(t.b.st->tcp_ext_mib().TCPToZeroWindowAdv, 0u);
+  t.run(3 * kSec, 100 * kUs);  // probes at RTO, 2 RTO, 4 RTO ...
+  const uint64_t probes = t.a.st->tcp_ext_mib().TCPWinProbe;
+  EXPECT_GE(probes, 2u);
+  EXPECT_EQ(c->state(), TcpState::kEstablished);
+  // The reader drains: window updates restart the flow.
+  std::vector<uint8_t> rb(1 << 20);
+  size_t got = 0;
+  ASSERT_TRUE(t.run_until(
+      [&] {
+        for (int r; (r = s->recv(rb.data(), rb.size())) > 0;) got += size_t(r);
+        pump();
+        return got == data.size();
+      },
+      20 * kSec, 100 * kUs));
+  EXPECT_GT(t.b.st->tcp_ext_mib().TCPFromZeroWindowAdv, 0u);
+  t.finish({c, s});
+}
+
+TEST(TcpData, DelayedAckWaitsForTheTimerOrASecondFullSegment) {
+  TcpPair t;
+  auto [c, s] = t.connect();
+  ASSERT_EQ(t.transfer(*c, *s, 100 * 1448, 5 * kSec), 100u * 1448);  // leaves quick-ACK mode
+  t.run(300 * kMs, 100 * kUs);
+  const uint64_t d0 = t.b.st->tcp_ext_mib().DelayedACKs;
+  const size_t before = segs_of(t.b).size();
+  ASSERT_EQ(c->send("x", 1), 1);
+  t.run(30 * kMs, 100 * kUs);
+  EXPECT_EQ(segs_of(t.b).size(), before);  // nothing yet: ACK delayed
+  t.run(20 * kMs, 100 * kUs);
+  EXPECT_EQ(segs_of(t.b).size(), before + 1);  // delack timer (40 ms) fired
+  EXPECT_EQ(t.b.st->tcp_ext_mib().DelayedACKs, d0 + 1);
+  char b[4];
+  s->recv(b, sizeof b);
+  // Two full segments: ACKed at once.
+  std::vector<uint8_t> two(2 * 1448, 1);
+  c->setsockopt(net::kSolTcp, net::kTcpNoDelay, 1);
+  const size_t before2 = segs_of(t.b).size();
+  ASSERT_EQ(c->send(two.data(), two.size()), int(two.size()));
+  t.run(1 * kMs);
+  EXPECT_EQ(segs_of(t.b).size(), before2 + 1);
+  EXPECT_EQ(t.b.st->tcp_ext_mib().DelayedACKs, d0 + 1);
+  t.finish({c, s});
+}
+
+TEST(TcpData, NagleHoldsSmallSegmentsUntilAckedUnlessNodelay) {
+  TcpPair t;
+  auto [c, s] = t.connect();
+  auto data_segs = [&] {
+    size_t n = 0;
+    for (auto& g : segs_of(t.a))
+      if (!g.payload.empty()) ++n;
+    return n;
+  };
+  ASSERT_EQ(c->send("a", 1), 1);
+  ASSERT_EQ(c->send("b", 1), 1);
+  ASSERT_EQ(c->send("c", 1), 1);
+  EXPECT_EQ(data_segs(), 1u);  // "a" out; "bc" held while "a" is unacknowledged
+  t.run(1 * kMs);              // quick ACK of "a" releases "bc"
+  EXPECT_EQ(data_segs(), 2u);
+  t.run(1 * kMs);
+  char b[8];
+  EXPECT_EQ(s->recv(b, sizeof b), 3);
+  c->setsockopt(net::kSolTcp, net::kTcpNoDelay, 1);
+  ASSERT_EQ(c->send("d", 1), 1);
+  ASSERT_EQ(c->send("e", 1), 1);
+  EXPECT_EQ(data_segs(), 4u);
+  t.finish({c, s});
+}
+
+TEST(TcpData, SendBufferLimitGivesEagainAndWritableEvent) {
+  TcpPair t;
+  auto [c, s] = t.connect();
+  c->setsockopt(net::kSolSocket, net::kSoSndBuf, 16 * 1024);  // 32 KB
+  std::vector<uint8_t> big(100 * 1024, 3);
+  const int n = c->send(big.data(), big.size());
+  EXPECT_EQ(n, 32 * 1024);
+  EXPECT_EQ(c->send(big.data(), big.size()), -EAGAIN);
+  EXPECT_FALSE(c->poll() & net::kPollOut);
+  int events = 0;
+  c->on_event([&] { ++events; });
+  std::vector<uint8_t> rb(1 << 20);
+  t.run_until([&] { return s->recv(rb.data(), rb.size()) > 0 && (c->poll() & net::kPollOut); }, 1 * kSec);
+  EXPECT_GT(events, 0);
+  EXPECT_TRUE(c->poll() & net::kPollOut);
+  c->on_event(nullptr);
+  t.finish({c, s});
+}
