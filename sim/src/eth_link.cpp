@@ -14,6 +14,24 @@ EthLink::EthLink(std::string name, const LinkParams& p) : name_(std::move(name))
   delay_cycles_ = std::max<uint64_t>(1, (ps + kCyclePs / 2) / kCyclePs);
   transitions_.push_back({0, true});
   for (Dir& d : dirs_) d.fault = &passthrough_;
+  if (p.faults.active()) set_faults(kBothDirs, p.faults);
+}
+
+void EthLink::set_fault(int dir, FaultInjector* f) {
+  for (int i = 0; i < 2; ++i) {
+    if (dir != kBothDirs && dir != i) continue;
+    dirs_[i].fault = f ? f : &passthrough_;
+    dirs_[i].random.reset();
+  }
+}
+
+EthLink& EthLink::set_faults(int dir, const FaultParams& p) {
+  for (int i = 0; i < 2; ++i) {
+    if (dir != kBothDirs && dir != i) continue;
+    dirs_[i].random = std::make_unique<RandomFaults>(p, i);
+    dirs_[i].fault = dirs_[i].random.get();
+  }
+  return *this;
 }
 
 void EthLink::set_up(bool up, uint64_t at_ps) {
@@ -46,24 +64,178 @@ void EthLink::remove_tap(FrameTap* tap) {
   for (auto& t : taps_) (t.second == kSent ? tap_sent_ : tap_delivered_) = true;
 }
 
-void EthLink::finish_frame(Dir& d, bool truncated) {
+void EthLink::emit_delivered(const WireFrame& f) {
+  for (auto& [tap, point] : taps_)
+    if (point == kDelivered) tap->on_frame(f);
+}
+
+void EthLink::place(Dir& d, uint64_t cycle, uint64_t data, uint8_t ctrl) {
+  // Frames are slotted in increasing order, so this is nearly always an append.
+  if (d.q.empty() || d.q.back().cycle < cycle) {
+    d.q.push_back(InFlight{cycle, data, ctrl});
+    return;
+  }
+  auto it = std::lower_bound(d.q.begin(), d.q.end(), cycle,
+                             [](const InFlight& w, uint64_t c) { return w.cycle < c; });
+  if (it != d.q.end() && it->cycle == cycle) return;  // a stray word under a frame: lost
+  d.q.insert(it, InFlight{cycle, data, ctrl});
+}
+
+uint64_t EthLink::replay(Dir& d, const Held& h, uint64_t at, uint32_t copy) {
+  uint64_t slot = std::max(at, d.lane_free);
+  for (const Captured& w : h.words) {
+    uint64_t lane = slot + w.k;
+    if (up_at(lane - delay_cycles_))
+      place(d, lane, w.d, w.c);
+    else
+      d.counters.lost_link_down++;
+  }
+  d.lane_free = slot + (h.words.empty() ? 0 : h.words.back().k + 1) + h.gap;
+  d.counters.delivered++;
+  if (copy) d.counters.duplicated++;
+  if (h.corrupted) d.counters.corrupted++;
+  NICSIM_DPRINTF(kLink, name_.c_str(), "dir %d frame %llu%s on the lane at cycle %llu",
+                 h.delivered.dir, (unsigned long long)h.delivered.index,
+                 copy ? " (duplicate)" : " (held)", (unsigned long long)slot);
+  if (tap_delivered_) {
+    WireFrame f = h.delivered;
+    f.start_ps = cycle_to_ps(slot);
+    f.copy = copy;
+    emit_delivered(f);
+  }
+  return slot;
+}
+
+void EthLink::release_held(Dir& d, size_t i, bool timeout, uint64_t at) {
+  Held h = std::move(d.held[i]);
+  d.held.erase(d.held.begin() + static_cast<std::ptrdiff_t>(i));
+  if (timeout) d.counters.reorder_timeouts++;
+  uint64_t slot = replay(d, h, at, 0);
+  uint64_t extra = slot - (h.start_cycle + delay_cycles_);
+  if (extra) d.counters.delayed++;
+  d.counters.extra_delay_sum_ps += cycle_to_ps(extra);
+  d.counters.extra_delay_max_ps = std::max(d.counters.extra_delay_max_ps, cycle_to_ps(extra));
+  for (uint32_t j = 1; j <= h.duplicates; ++j) replay(d, h, 0, j);
+}
+
+void EthLink::release_due(Dir& d, uint64_t sender_cycle, uint64_t min_slot) {
+  // A frame streaming onto the lane started before the timeouts: they go after its end.
+  if (d.mode == kStreamed) return;
+  for (size_t i = 0; i < d.held.size();) {
+    if (d.held[i].release <= sender_cycle)
+      release_held(d, i, true, std::max(d.held[i].release + delay_cycles_, min_slot));
+    else
+      ++i;
+  }
+}
+
+void EthLink::start_frame(Dir& d, int side, uint64_t cycle) {
+  FrameMeta meta{side, d.next_index++, cycle, cycle_to_ps(cycle)};
+  d.plan = FaultPlan{};
+  d.fault->on_frame(meta, d.plan);
+  std::sort(d.plan.flips.begin(), d.plan.flips.end());
+  d.counters.frames++;
+  d.state = kPreamble;
+  d.preamble = 0;
+  d.byte = 0;
+  d.corrupted = false;
+  d.start_cycle = cycle;
+  d.cur = Held{};
+  d.offset = 0;
+  d.slot = cycle + delay_cycles_;
+  if (d.plan.drop) {
+    d.counters.dropped++;
+    d.mode = kDropped;
+    d.capture = false;
+  } else if (d.plan.hold > 0) {
+    d.counters.reordered++;
+    d.mode = kHeld;
+    d.capture = true;
+  } else {
+    d.mode = kStreamed;
+    d.capture = d.plan.duplicates > 0;
+    uint64_t want = cycle + delay_cycles_ + d.plan.delay_cycles;
+    d.slot = std::max(want, d.lane_free);
+    d.offset = d.slot - (cycle + delay_cycles_);
+    Counters& k = d.counters;
+    if (d.plan.delay_cycles) {
+      uint64_t j = cycle_to_ps(d.plan.delay_cycles);
+      k.jittered++;
+      k.jitter_sum_ps += j;
+      k.jitter_max_ps = std::max(k.jitter_max_ps, j);
+    }
+    if (d.offset) k.delayed++;
+    k.extra_delay_sum_ps += cycle_to_ps(d.offset);
+    k.extra_delay_max_ps = std::max(k.extra_delay_max_ps, cycle_to_ps(d.offset));
+  }
+  if (tap_sent_ || tap_delivered_) {
+    d.sent = WireFrame{side, meta.index, meta.start_ps, {}, false, false, 0};
+    d.delivered = WireFrame{side, meta.index, cycle_to_ps(d.slot), {}, false, false, 0};
+  }
+}
+
+void EthLink::finish_frame(Dir& d, bool truncated, int t_lane) {
   d.state = kIdle;
   d.counters.bytes += d.byte;
-  if (d.corrupted) d.counters.corrupted++;
   d.sent.truncated = d.delivered.truncated = truncated;
-  NICSIM_DPRINTF(kLink, name_.c_str(), "dir %d frame %llu: %zu bytes%s%s%s", d.sent.dir,
-                 (unsigned long long)d.sent.index, d.sent.bytes.size(),
-                 d.plan.drop ? " dropped" : "", d.corrupted ? " corrupted" : "",
-                 truncated ? " truncated" : "");
-  for (auto& [tap, point] : taps_) {
-    if (point == kSent) tap->on_frame(d.sent);
-    if (point == kDelivered && !d.plan.drop) tap->on_frame(d.delivered);
+  d.gap = (t_lane >= 0 && t_lane <= 4) ? 1 : 2;
+  NICSIM_DPRINTF(kLink, name_.c_str(), "dir %d frame %llu: %u bytes%s%s%s%s%s", d.sent.dir,
+                 (unsigned long long)(d.next_index - 1), d.byte, d.mode == kDropped ? " dropped" : "",
+                 d.corrupted ? " corrupted" : "", d.mode == kHeld ? " held" : "",
+                 d.plan.duplicates ? " duplicated" : "", truncated ? " truncated" : "");
+  if (tap_sent_)
+    for (auto& [tap, point] : taps_)
+      if (point == kSent) tap->on_frame(d.sent);
+  Mode mode = d.mode;
+  d.mode = kNone;
+  if (mode == kHeld) {
+    Held& h = d.cur;
+    h.start_cycle = d.start_cycle;
+    h.release = d.plan.hold_timeout_cycles ? d.last_word + d.plan.hold_timeout_cycles : UINT64_MAX;
+    h.remaining = d.plan.hold;
+    h.duplicates = d.plan.duplicates;
+    h.gap = d.gap;
+    h.corrupted = d.corrupted;
+    h.delivered = std::move(d.delivered);
+    d.held.push_back(std::move(h));
+    return;
   }
+  if (mode != kStreamed) return;
+  d.counters.delivered++;
+  if (d.corrupted) d.counters.corrupted++;
+  d.lane_free = d.last_word + delay_cycles_ + d.offset + 1 + d.gap;
+  if (tap_delivered_) emit_delivered(d.delivered);
+  if (d.plan.duplicates) {
+    d.cur.gap = d.gap;
+    d.cur.corrupted = d.corrupted;
+    d.cur.delivered = std::move(d.delivered);
+    for (uint32_t j = 1; j <= d.plan.duplicates; ++j) replay(d, d.cur, 0, j);
+  }
+  // This frame overtook the held ones; those whose count is reached follow it, in order.
+  for (Held& h : d.held)
+    if (h.remaining > 0) h.remaining--;
+  for (size_t i = 0; i < d.held.size();) {
+    if (d.held[i].remaining == 0)
+      release_held(d, i, false, 0);
+    else
+      ++i;
+  }
+  release_due(d, d.last_word, 0);
 }
 
 void EthLink::tx_word(int side, uint64_t cycle, uint64_t data, uint8_t ctrl) {
   Dir& d = dirs_[side];
+  if (!d.held.empty()) release_due(d, cycle, 0);
   bool up = up_at(cycle);
+  // The word goes where the frame it belongs to goes: the one in progress when the word
+  // starts, else the one that starts in it.
+  bool owned = d.state != kIdle;
+  Mode mode = d.mode;
+  uint64_t offset = d.offset;
+  bool capture = d.capture;
+  uint64_t start = d.start_cycle;
+  bool end = false, truncated = false;
+  int t_lane = -1;
   // Walk the lanes: frame boundaries, fault plan, tap bytes.
   uint64_t out = data;
   uint8_t out_c = ctrl;
@@ -72,21 +244,20 @@ void EthLink::tx_word(int side, uint64_t cycle, uint64_t data, uint8_t ctrl) {
     bool is_ctrl = (ctrl >> i) & 1;
     bool in_frame = d.state != kIdle;
     if (d.state == kIdle && is_ctrl && b == xgmii::kStart) {
-      FrameMeta meta{side, d.next_index++, cycle, cycle_to_ps(cycle)};
-      d.plan = FaultPlan{};
-      d.fault->on_frame(meta, d.plan);
-      std::sort(d.plan.flips.begin(), d.plan.flips.end());
-      d.counters.frames++;
-      if (d.plan.drop) d.counters.dropped++;
-      d.state = kPreamble;
-      d.preamble = 0;
-      d.byte = 0;
-      d.corrupted = false;
-      in_frame = true;
-      if (tap_sent_ || tap_delivered_) {
-        d.sent = WireFrame{side, meta.index, meta.start_ps, {}, false, false};
-        d.delivered = WireFrame{side, meta.index, cycle_to_ps(cycle + delay_cycles_), {}, false, false};
+      if (end) {  // a start behind the /T/ in the same word (lane 4): close the first frame
+        d.last_word = cycle;
+        finish_frame(d, truncated, t_lane);
+        end = truncated = false;
       }
+      start_frame(d, side, cycle);
+      if (!owned) {
+        owned = true;
+        mode = d.mode;
+        offset = d.offset;
+        capture = d.capture;
+        start = d.start_cycle;
+      }
+      in_frame = true;
     } else if (d.state == kPreamble) {
       if (is_ctrl) {
         d.state = kIdle;
@@ -96,10 +267,12 @@ void EthLink::tx_word(int side, uint64_t cycle, uint64_t data, uint8_t ctrl) {
     } else if (d.state == kData) {
       if (!is_ctrl) {
         uint8_t nb = b;
-        // Flips are sorted by byte index; apply all for this byte.
-        for (const auto& [at, mask] : d.plan.flips) {
-          if (at == d.byte) nb ^= mask;
-          if (at > d.byte) break;
+        if (d.mode != kDropped) {
+          // Flips are sorted by byte index; apply all for this byte.
+          for (const auto& [at, mask] : d.plan.flips) {
+            if (at == d.byte) nb ^= mask;
+            if (at > d.byte) break;
+          }
         }
         if (nb != b) {
           d.corrupted = true;
@@ -109,34 +282,48 @@ void EthLink::tx_word(int side, uint64_t cycle, uint64_t data, uint8_t ctrl) {
         if (tap_delivered_) d.delivered.bytes.push_back(nb);
         d.byte++;
       } else if (b == xgmii::kTerminate) {
-        if (d.plan.drop) {  // the /T/ belongs to the dropped frame
+        if (d.mode == kDropped) {  // the /T/ belongs to the dropped frame
           out = (out & ~(0xFFull << (8 * i))) | (uint64_t(xgmii::kIdle) << (8 * i));
         }
-        finish_frame(d, false);
+        d.state = kIdle;
+        end = true;
+        t_lane = i;
         continue;
       } else if (b == xgmii::kError) {
         d.sent.error = d.delivered.error = true;
       } else {
         d.sent.error = d.delivered.error = true;
-        finish_frame(d, true);
+        d.state = kIdle;
+        end = truncated = true;
         in_frame = false;
       }
     }
-    if (in_frame && d.plan.drop) {
+    if (in_frame && d.mode == kDropped) {
       out = (out & ~(0xFFull << (8 * i))) | (uint64_t(xgmii::kIdle) << (8 * i));
       out_c |= static_cast<uint8_t>(1u << i);
     }
   }
-  if (!up) {
+  bool idle = out == xgmii::kIdleData && out_c == xgmii::kIdleCtrl;
+  if (owned && mode == kHeld) {
+    if (!idle) d.cur.words.push_back(Captured{cycle - start, out, out_c});
+  } else if (!up) {
     d.counters.lost_link_down++;
-    return;
+  } else if (!idle) {
+    uint64_t extra = (owned && mode == kStreamed) ? offset : 0;
+    place(d, cycle + delay_cycles_ + extra, out, out_c);
+    if (owned && capture) d.cur.words.push_back(Captured{cycle - start, out, out_c});
   }
-  if (out == xgmii::kIdleData && out_c == xgmii::kIdleCtrl) return;
-  d.q.push_back(InFlight{cycle + delay_cycles_, out, out_c});
+  if (end) {
+    d.last_word = cycle;
+    finish_frame(d, truncated, t_lane);
+  }
 }
 
 void EthLink::rx_word(int side, uint64_t cycle, uint64_t* data, uint8_t* ctrl) {
   Dir& d = dirs_[1 - side];
+  // The sender is done with cycle - delay: held frames timed out by then can go.
+  // (Called every cycle, the slot is never before this one; min_slot only guards skips.)
+  if (!d.held.empty() && cycle >= delay_cycles_) release_due(d, cycle - delay_cycles_, cycle);
   while (!d.q.empty() && d.q.front().cycle < cycle) {
     d.counters.late++;
     d.q.pop_front();
@@ -149,6 +336,20 @@ void EthLink::rx_word(int side, uint64_t cycle, uint64_t* data, uint8_t* ctrl) {
   }
   *data = xgmii::kIdleData;
   *ctrl = xgmii::kIdleCtrl;
+}
+
+uint64_t EthLink::next_rx_cycle(int side, uint64_t from) const {
+  const Dir& d = dirs_[1 - side];
+  uint64_t next = UINT64_MAX;
+  for (const InFlight& w : d.q)
+    if (w.cycle >= from) {
+      next = w.cycle;
+      break;
+    }
+  for (const Held& h : d.held)
+    if (h.release != UINT64_MAX)
+      next = std::min(next, std::max({from, h.release + delay_cycles_, d.lane_free}));
+  return next;
 }
 
 void XgmiiPort::drive(XgmiiPins& p, uint64_t cycle) {

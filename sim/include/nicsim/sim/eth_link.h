@@ -1,23 +1,47 @@
 // EthLink: a 10G Ethernet cable between two XgmiiPorts (side 0 and side 1).
 //
 // Every non-idle XGMII word a side transmits at cycle c reaches the other side at cycle
-// c + delay_cycles, bit for bit unless a fault injector changes it. Both NICs run on the
-// same 156.25 MHz clock, so the link holds only the words in flight (idles are implied).
-// Direction d carries side d's transmissions (0: side 0 -> side 1, 1: side 1 -> side 0).
+// c + delay_cycles, bit for bit unless a fault plan changes it. Both NICs run on the same
+// 156.25 MHz clock, so the link holds only the words in flight (idles are implied).
+// Direction d carries side d's transmissions (0: side 0 -> side 1, 1: side 1 -> 0).
 //
-// Per frame (at its /S/ word) the direction's FaultInjector may drop it (its words become
-// idles on the wire) or flip bits in it; frames are also reported to FrameTaps (pcap
-// writers), as sent (before faults) or as delivered (after faults, receive time).
-// Cut-through: a frame's start reaches the far side before its end has been sent, so a
-// fault decision is made when the frame starts, from its metadata only.
+// Faults (faults.h). At a frame's /S/ word the direction's FaultInjector fills a FaultPlan
+// from the frame's metadata only (cut-through: the start reaches the far side before the
+// end has been sent). The link then gives every frame that is not dropped a slot on the
+// receiving XGMII lane; frames never overlap there and keep an inter-frame gap:
+//   - lane_free: the first cycle the next /S/ may take = the previous frame's last word
+//     + 1 + 1 idle word (/T/ in lanes 0-4) or 2 (/T/ in lanes 5-7, or no /T/), the least
+//     that keeps the 12-byte IPG; this is the gap nic_mac_tx sends, so without faults
+//     every frame gets exactly c + delay_cycles, as before.
+//   - in-order frame (incl. jitter): slot = max(c + delay + plan.delay_cycles, lane_free),
+//     decided at its /S/; its words stream through at that offset. A frame never overtakes
+//     a delayed one: it waits behind it (counted as delayed too).
+//   - drop: the frame's words become idles, it takes no slot.
+//   - flips: XOR into frame bytes (DA..FCS) on the way; the FCS is not recomputed.
+//   - hold (reorder): the frame is captured at the sender instead of streamed; it goes on
+//     the lane right after the end of the plan.hold-th later frame that streams (the
+//     release is decided at that frame's /T/), or, if that has not happened by sender
+//     cycle R = its last word + hold_timeout_cycles, at max(R + delay, lane_free) -- after
+//     a frame still streaming at R. Several released at once go in the order they were held.
+//   - duplicates: captured while streaming; each copy goes on the lane at lane_free right
+//     after the original (same bytes, flips included), before any later frame.
+// Taps: kSent sees every frame once at its end, as sent, timestamped at the sender's /S/;
+// kDelivered sees every copy put on the lane, after flips, timestamped at its slot (copy 1
+// for a duplicate), when its slot is decided. Per direction the kDelivered records come in
+// slot order; PcapWriter keeps both directions in order while jitter_max and
+// reorder_timeout stay under its 100 us window.
+// The link expects /S/ in lane 0 (nic_mac_tx and xgmii::encode do so); a frame starting
+// in lane 4 behind the previous one's /T/ shares that word's placement.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "nicsim/sim/faults.h"
 #include "nicsim/sim/param.h"
 #include "nicsim/sim/pins.h"
 #include "nicsim/sim/time.h"
@@ -28,35 +52,13 @@ struct LinkParams {
   Param<SimTime> delay{SimTime::ns(500), "delay",
                        "one-way propagation delay including both PHYs (rounded to 6.4 ns "
                        "cycles); also bounds the NIC quantum"};
+  // Random faults for both directions (each derives its own streams from faults.seed);
+  // inactive by default. EthLink::set_faults sets them per direction.
+  FaultParams faults;
   template <class V>
   void visit(V&& v) {
     v(delay);
-  }
-};
-
-struct FrameMeta {
-  int dir = 0;              // 0: side 0 -> 1, 1: side 1 -> 0
-  uint64_t index = 0;       // frames started in this direction before this one
-  uint64_t start_cycle = 0; // cycle of the /S/ word at the sender
-  uint64_t start_ps = 0;
-};
-
-// What to do to one frame; filled by a FaultInjector.
-struct FaultPlan {
-  bool drop = false;  // the whole frame becomes idles on the wire
-  // (byte index from the first destination MAC byte, XOR mask); bytes beyond the frame
-  // are ignored. The FCS is not recomputed, so the receiver sees a CRC error.
-  std::vector<std::pair<uint32_t, uint8_t>> flips;
-};
-
-// Per-direction fault hook, called once per frame at its start. The default passes
-// everything through. Implementations: loss, corruption, ... (deterministic from a seed).
-class FaultInjector {
- public:
-  virtual ~FaultInjector() = default;
-  virtual void on_frame(const FrameMeta& meta, FaultPlan& plan) {
-    (void)meta;
-    (void)plan;
+    faults.visit(v);
   }
 };
 
@@ -67,6 +69,7 @@ struct WireFrame {
   std::vector<uint8_t> bytes;  // destination MAC through FCS
   bool error = false;          // /E/ or a stray control character inside the frame
   bool truncated = false;      // ended without /T/
+  uint32_t copy = 0;           // kDelivered: 0 the frame, 1.. its duplicates
 };
 
 class FrameTap {
@@ -78,6 +81,7 @@ class FrameTap {
 class EthLink {
  public:
   enum TapPoint { kSent, kDelivered };
+  static constexpr int kBothDirs = -1;
 
   EthLink(std::string name, const LinkParams& p = {});
   const std::string& name() const { return name_; }
@@ -92,17 +96,34 @@ class EthLink {
   void tx_word(int side, uint64_t cycle, uint64_t d, uint8_t c);
   // The word side receives at cycle (idle if none). Cycles must not go backwards.
   void rx_word(int side, uint64_t cycle, uint64_t* d, uint8_t* c);
+  // The first cycle >= from at which side may receive a non-idle word, as far as the link
+  // knows now (UINT64_MAX: nothing in flight or held). For idle fast-forwarding.
+  uint64_t next_rx_cycle(int side, uint64_t from) const;
 
-  // dir 0 or 1; nullptr restores pass-through. The link does not own the injector.
-  void set_fault(int dir, FaultInjector* f) { dirs_[dir].fault = f ? f : &passthrough_; }
+  // dir 0, 1 or kBothDirs; nullptr restores pass-through (and removes set_faults' faults).
+  // The link does not own the injector.
+  void set_fault(int dir, FaultInjector* f);
+  // Seeded random faults (the link owns them) on dir 0, 1 or kBothDirs; returns *this so a
+  // scenario can write net.connect(a, b).set_faults(EthLink::kBothDirs, fp).
+  EthLink& set_faults(int dir, const FaultParams& p);
+  // The random faults of dir, or nullptr.
+  const RandomFaults* faults(int dir) const { return dirs_[dir].random.get(); }
   // The tap sees both directions; the link does not own it.
   void add_tap(FrameTap* tap, TapPoint point = kSent);
   void remove_tap(FrameTap* tap);
 
   struct Counters {
     uint64_t frames = 0, bytes = 0;  // started frames; frame bytes (DA..FCS) sent
-    uint64_t dropped = 0;            // frames dropped by the fault injector
-    uint64_t corrupted = 0;          // frames with at least one flipped byte
+    uint64_t delivered = 0;          // copies put on the receiving lane (frames + duplicates)
+    uint64_t dropped = 0;            // frames dropped by the fault plan
+    uint64_t corrupted = 0;          // delivered frames with at least one flipped bit
+    uint64_t reordered = 0;          // frames held back (plan.hold) for later ones to overtake
+    uint64_t reorder_timeouts = 0;   // of those, released by their timeout
+    uint64_t duplicated = 0;         // extra copies put on the lane
+    uint64_t delayed = 0;            // frames (not copies) slotted later than c + delay
+    uint64_t jittered = 0;           // in-order frames with plan.delay_cycles > 0
+    uint64_t jitter_sum_ps = 0, jitter_max_ps = 0;          // of plan.delay_cycles
+    uint64_t extra_delay_sum_ps = 0, extra_delay_max_ps = 0;  // slot - (c + delay), per frame
     uint64_t lost_link_down = 0;     // words sent while the cable was down
     uint64_t late = 0;               // words received after their cycle (quantum bug)
   };
@@ -113,10 +134,27 @@ class EthLink {
     uint64_t cycle, d;
     uint8_t c;
   };
+  struct Captured {
+    uint64_t k, d;  // word k cycles after the /S/ word
+    uint8_t c;
+  };
+  // A frame kept by the link: held for reordering, or the source of duplicates.
+  struct Held {
+    std::vector<Captured> words;
+    uint64_t start_cycle = 0;  // sender's /S/ cycle
+    uint64_t release = 0;      // sender cycle of the timeout (UINT64_MAX: none)
+    uint32_t remaining = 0;    // later frames still to overtake it
+    uint32_t duplicates = 0;
+    int gap = 2;               // idle words after the last word
+    bool corrupted = false;
+    WireFrame delivered;
+  };
   enum LaneState { kIdle, kPreamble, kData };
+  enum Mode { kNone, kDropped, kStreamed, kHeld };
   struct Dir {
-    std::deque<InFlight> q;
+    std::deque<InFlight> q;  // sorted by cycle
     FaultInjector* fault = nullptr;
+    std::unique_ptr<RandomFaults> random;
     Counters counters;
     LaneState state = kIdle;
     int preamble = 0;
@@ -125,8 +163,24 @@ class EthLink {
     uint32_t byte = 0;  // index of the next frame byte
     bool corrupted = false;
     WireFrame sent, delivered;
+    // The frame at the sender and its place on the receiving lane.
+    Mode mode = kNone;
+    uint64_t start_cycle = 0, offset = 0, slot = 0;
+    uint64_t last_word = 0;  // sender cycle of the frame's last word
+    int gap = 2;
+    bool capture = false;
+    Held cur;               // captured words (held or duplicated frame)
+    uint64_t lane_free = 0; // first lane cycle the next /S/ may take
+    std::deque<Held> held;
   };
-  void finish_frame(Dir& d, bool truncated);
+  void start_frame(Dir& d, int side, uint64_t cycle);
+  void finish_frame(Dir& d, bool truncated, int t_lane);
+  void place(Dir& d, uint64_t cycle, uint64_t data, uint8_t ctrl);
+  // Puts a captured frame on the lane at max(at, lane_free); returns its slot.
+  uint64_t replay(Dir& d, const Held& h, uint64_t at, uint32_t copy);
+  void release_held(Dir& d, size_t i, bool timeout, uint64_t at);
+  void release_due(Dir& d, uint64_t sender_cycle, uint64_t min_slot);
+  void emit_delivered(const WireFrame& f);
 
   std::string name_;
   uint64_t delay_cycles_;
