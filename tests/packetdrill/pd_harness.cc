@@ -122,6 +122,7 @@ struct Flow {
   uint16_t local_port = 0;
   bool stack_isn_known = false;  // until the stack's SYN is seen, its sequence space is absolute
   uint32_t stack_isn = 0;
+  bool ended = false;  // a FIN or RST was seen since the stack's ISN was learnt
   bool have_tsval = false;
   uint32_t last_tsval = 0;  // the stack's latest TS val ("ecr *" on inbound segments echoes it)
 };
@@ -527,6 +528,7 @@ class Runner {
     net::wire::EthernetFrameMut ef(f.data(), 14);
     er.emit(ef);
 
+    if (ps.flags & (kFin | kRst)) fl.ended = true;
     log_ << "[" << fmt_time(rel(t)) << "] line " << e.line << ": " << ps.str() << "\n";
     if (verbose_) std::printf("[%s] line %d: %s\n", fmt_time(rel(t)).c_str(), e.line, ps.str().c_str());
     k_->run_task_at(t, [this, f = std::move(f)] { dev_->receive(f); });
@@ -638,7 +640,7 @@ class Runner {
       if (it != flows_.end()) fl = &it->second;
     }
     uint32_t sisn = fl && fl->stack_isn_known ? fl->stack_isn : 0;
-    if (fl && (s->flags & kSyn)) sisn = s->seq;  // a SYN starts the stack's sequence space
+    if (fl && (s->flags & kSyn) && (!fl->stack_isn_known || fl->ended)) sisn = s->seq;  // a new sequence space
     const uint32_t pisn = fl ? fl->peer_isn : 0;
     std::string r = "> ";
     if (!fl) r += "(port " + std::to_string(s->sport) + " > " + std::to_string(s->dport) + ") ";
@@ -689,10 +691,14 @@ class Runner {
     } else if (s->sport != fl.local_port) {
       mismatch("segment from port " + std::to_string(s->sport) + ", flow uses " + std::to_string(fl.local_port));
     }
-    if ((s->flags & kSyn) && !ps.seq.any) {
+    // The stack's ISN is learnt from its first SYN on the flow, and again only once that
+    // connection has ended (FIN or RST seen): a retransmitted SYN must keep its ISN.
+    if ((s->flags & kSyn) && !ps.seq.any && (!fl.stack_isn_known || fl.ended)) {
       fl.stack_isn = s->seq - uint32_t(ps.seq.v);
       fl.stack_isn_known = true;
+      fl.ended = false;
     }
+    if (s->flags & (kFin | kRst)) fl.ended = true;
     const uint32_t rseq = s->seq - fl.stack_isn;
     if (!ps.seq.any && rseq != uint32_t(ps.seq.v)) mismatch("sequence number differs");
     if (s->payload.size() != ps.len) mismatch("payload length differs");

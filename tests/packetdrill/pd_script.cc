@@ -436,8 +436,9 @@ std::optional<int64_t> constant_value(const std::string& name) {
       {"POLLRDHUP", 0x2000}, {"POLLNONE", 0},
   };
   auto it = t.find(name);
-  if (it == t.end()) return std::nullopt;
-  return it->second;
+  if (it != t.end()) return it->second;
+  if (auto e = errno_value(name)) return *e;  // positive errno, e.g. getsockopt(SO_ERROR) = ETIMEDOUT
+  return std::nullopt;
 }
 
 std::string flags_str(uint8_t f) {

@@ -123,8 +123,8 @@ Script parse_script_file(const std::string& path);
 // errno value of a name like "EAGAIN" (Linux numbers via <cerrno>); nullopt if unknown.
 std::optional<int> errno_value(const std::string& name);
 std::string errno_name(int err);  // "EAGAIN", or the number if unknown
-// Linux values of the constant names scripts use in arguments (SHUT_*, POLL*); nullopt if the
-// name is not one of them (then it stays a symbol for the harness).
+// Linux values of the constant names scripts use in arguments (SHUT_*, POLL*, and errno names
+// as positive numbers); nullopt if the name is not one of them (then it stays a symbol).
 std::optional<int64_t> constant_value(const std::string& name);
 
 }  // namespace nicsim::pd
