@@ -234,3 +234,25 @@ TEST(TcpData, SendBufferLimitGivesEagainAndWritableEvent) {
   c->on_event(nullptr);
   t.finish({c, s});
 }
+
+TEST(TcpData, RcvLowatDefersWakeupsUntilEnoughData) {
+  TcpPair t;
+  auto [c, s] = t.connect();
+  EXPECT_EQ(s->setsockopt(net::kSolSocket, net::kSoRcvLowat, 3000), 0);
+  EXPECT_EQ(s->getsockopt(net::kSolSocket, net::kSoRcvLowat), 3000);
+  int events = 0;
+  s->on_event([&] { ++events; });
+  std::vector<uint8_t> d(2000, 9);
+  c->setsockopt(net::kSolTcp, net::kTcpNoDelay, 1);
+  ASSERT_EQ(c->send(d.data(), d.size()), 2000);
+  t.run(1 * kMs);
+  EXPECT_EQ(s->rx_queued(), 2000u);
+  EXPECT_EQ(events, 0);
+  EXPECT_FALSE(s->poll() & net::kPollIn);
+  ASSERT_EQ(c->send(d.data(), d.size()), 2000);
+  t.run(1 * kMs);
+  EXPECT_GT(events, 0);
+  EXPECT_TRUE(s->poll() & net::kPollIn);
+  s->on_event(nullptr);
+  t.finish({c, s});
+}

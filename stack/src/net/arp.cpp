@@ -144,7 +144,10 @@ int Arp::neigh_xmit(SkbPtr skb, NetDevice& dev, const MacAddr& dst) {
     stats_.tx_dropped++;
     return -ENETDOWN;
   }
-  if (skb->headroom() < kern::ETH_HLEN || skb->cloned()) skb = realloc_headroom(k, std::move(skb), Ipv4::kMaxHeader);
+  // A clone shares its data block: writing a header in front could show in the other
+  // copies, unless the owning socket keeps the headroom of its clones private (TCP).
+  const bool hdr_shared = skb->cloned() && !(skb->sk && skb->sk->sk_owns_clone_headroom());
+  if (skb->headroom() < kern::ETH_HLEN || hdr_shared) skb = realloc_headroom(k, std::move(skb), Ipv4::kMaxHeader);
   skb->sk = nullptr;  // below the neighbour layer nobody reports back to the socket
   skb->dev = &dev;
   kern::eth_header(*skb, dst, dev.dev_addr, kern::ETH_P_IP);

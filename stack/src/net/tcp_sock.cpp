@@ -21,7 +21,7 @@ namespace tf = wire::tcpflag;
 
 namespace {
 constexpr uint32_t kMaxTcpHeader = 128;
-constexpr uint8_t kCaOpen = 0, kCaDisorder = 1, kCaRecovery = 3, kCaLoss = 4;
+constexpr uint8_t kCaOpen = 0, kCaDisorder = 1, kCaCwr = 2, kCaRecovery = 3, kCaLoss = 4;
 constexpr int kMaxQuickAcks = 16;
 constexpr uint64_t kPawsIdleNs = 24ull * 24 * 3600 * 1'000'000'000;  // 24 days
 bool synchronized(TcpState s) {
@@ -370,9 +370,15 @@ void TcpSock::write_xmit() {
     if (seg.len() < mss_cache_ && !(seg.flags & tf::FIN) && send_head_ + 1 == wq_.size() && !nodelay_ &&
         packets_out_ > 0)
       break;
-    if (!transmit(seg, false)) {  // qdisc full: local congestion (tcp_enter_cwr)
-      cs_.ssthresh = std::max(cs_.cwnd >> 1, 2u);
-      cs_.cwnd = std::max(in_flight(), 2u);
+    if (!transmit(seg, false)) {  // qdisc full: local congestion, once per window (tcp_enter_cwr)
+      if (ca_state_ == kCaOpen || ca_state_ == kCaDisorder) {
+        cs_.in_flight = in_flight();
+        cs_.ssthresh = cc_->ssthresh_on_loss(cs_);
+        cs_.cwnd = std::max(cs_.ssthresh, 2u);
+        cs_.cwnd_cnt = 0;
+        ca_state_ = kCaCwr;
+        high_seq_ = snd_nxt_;
+      }
       if (!rto_timer_.pending()) {
         rto_kind_ = RtoKind::kRetrans;
         k().mod_timer(rto_timer_, k().now_ns() + cfg().rto_min_ns);
@@ -1181,6 +1187,7 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
   }
   // Loss detection and recovery (tcp_fastretrans_alert).
   const bool advanced = acked_segs > 0;
+  if (ca_state_ == kCaCwr && seq_geq(snd_una_, high_seq_)) ca_state_ = kCaOpen;
   if (ca_state_ == kCaRecovery || ca_state_ == kCaLoss) {
     if (seq_geq(snd_una_, high_seq_)) {
       if (ca_state_ == kCaRecovery) {
@@ -1194,12 +1201,13 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
       mark_lost();  // NewReno partial ACK: the next hole
     }
   }
-  if (ca_state_ == kCaOpen || ca_state_ == kCaDisorder) {
+  if (ca_state_ == kCaOpen || ca_state_ == kCaDisorder || ca_state_ == kCaCwr) {
     if (advanced && !newly_sacked) dupacks_ = 0;
     const bool dup_trigger = sack_ok_ ? sacked_out_ >= cfg().reordering : dupacks_ >= cfg().reordering;
     if (dup_trigger && packets_out_ > 0) {
       enter_recovery(sack_ok_);
       mark_lost();
+    } else if (ca_state_ == kCaCwr) {
     } else if (sacked_out_ || dupacks_) {
       ca_state_ = kCaDisorder;
     } else {
@@ -1208,7 +1216,7 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
   }
   if (ca_state_ == kCaRecovery && sack_ok_) mark_lost();
   // Congestion window growth outside recovery.
-  if ((advanced || newly_sacked) && ca_state_ != kCaRecovery) {
+  if ((advanced || newly_sacked) && ca_state_ != kCaRecovery && ca_state_ != kCaCwr) {
     cs_.in_flight = in_flight();
     cs_.cwnd_limited = cs_.cwnd < cs_.ssthresh ? cs_.cwnd < 2 * prior_packets : prior_in_flight + 1 >= cs_.cwnd;
     cc_->on_ack(cs_, acked_segs + newly_sacked);
@@ -1360,9 +1368,10 @@ void TcpSock::data_queue(SkbPtr skb, const wire::TcpRepr& th) {
       ofo_drain();
       ack_now_ = true;  // a hole was filled
     }
-    if (th.fin() && state_ != TcpState::kCloseWait && state_ != TcpState::kClosing && !(shutdown_ & kRcvShutdown && state_ == TcpState::kTimeWait))
+    if (th.fin() && state_ != TcpState::kCloseWait && state_ != TcpState::kClosing && state_ != TcpState::kTimeWait)
       fin();
-    event();
+    else if (rcvq_bytes_ >= rcvlowat_)
+      event();
     return;
   }
   // Out of order.
@@ -1526,6 +1535,10 @@ int TcpSock::setsockopt(int level, int optname, const void* optval, size_t optle
   if (level == kSolSocket) {
     switch (optname) {
       case kSoReuseAddr: reuseaddr_ = v != 0; return 0;
+      case kSoRcvLowat:
+        rcvlowat_ = size_t(std::max(v, 1));
+        if (rcvq_bytes_ >= rcvlowat_) event();
+        return 0;
       case kSoKeepAlive:
         keepalive_ = v != 0;
         if (keepalive_)
@@ -1596,6 +1609,7 @@ int TcpSock::getsockopt(int level, int optname, void* optval, size_t* optlen) {
     switch (optname) {
       case kSoReuseAddr: v = reuseaddr_; break;
       case kSoKeepAlive: v = keepalive_; break;
+      case kSoRcvLowat: v = int(rcvlowat_); break;
       case kSoSndBuf: v = int(sndbuf_); break;
       case kSoRcvBuf: v = int(rcvbuf_); break;
       case kSoError: v = take_error_(); break;
@@ -1629,7 +1643,7 @@ uint32_t TcpSock::poll() const {
   if (shutdown_ == (kRcvShutdown | kSendShutdown) || state_ == TcpState::kClose) m |= kPollHup;
   if (shutdown_ & kRcvShutdown) m |= kPollIn | kPollRdHup;
   if (state_ != TcpState::kSynSent && state_ != TcpState::kSynRecv) {
-    if (rcvq_bytes_) m |= kPollIn;
+    if (rcvq_bytes_ && rcvq_bytes_ >= rcvlowat_) m |= kPollIn;
     if (!(shutdown_ & kSendShutdown)) {
       if (synchronized(state_) && wq_bytes_ < sndbuf_ && sndbuf_ - wq_bytes_ >= wq_bytes_ / 2) m |= kPollOut;
     } else {

@@ -30,6 +30,11 @@ class Sock {
   // Differs from Linux: there arp_error_report sends an ICMP host unreachable that loops back
   // to the socket's err handler; here the neighbour layer calls the socket directly.
   virtual void sk_error_report_skb(int err, const kern::SkBuff& skb) = 0;
+  // True if the headroom of this socket's cloned skbs is private to the clone, so lower
+  // layers may write headers there without copying (Linux's skb_header_release / nohdr:
+  // TCP's queued segment never uses the room in front of its payload, and TCP never has two
+  // clones of one segment in flight at once).
+  virtual bool sk_owns_clone_headroom() const { return false; }
 };
 
 }  // namespace nicsim::net

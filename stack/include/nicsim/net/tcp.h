@@ -40,7 +40,8 @@ struct Rtable;
 // Linux's socket option constants (values as in <asm-generic/socket.h>, <linux/tcp.h>); named
 // with a k prefix so they do not clash with the host's <sys/socket.h> macros.
 constexpr int kSolSocket = 1;
-constexpr int kSoReuseAddr = 2, kSoError = 4, kSoSndBuf = 7, kSoRcvBuf = 8, kSoKeepAlive = 9, kSoLinger = 13;
+constexpr int kSoReuseAddr = 2, kSoError = 4, kSoSndBuf = 7, kSoRcvBuf = 8, kSoKeepAlive = 9, kSoLinger = 13,
+              kSoRcvLowat = 18;
 constexpr int kSolTcp = 6;  // IPPROTO_TCP
 constexpr int kTcpNoDelay = 1, kTcpMaxSeg = 2, kTcpKeepIdle = 4, kTcpKeepIntvl = 5, kTcpKeepCnt = 6,
               kTcpInfo = 11, kTcpQuickAck = 12;
@@ -244,12 +245,13 @@ class TcpSocket {
   int getsockopt(int level, int optname);
 
   // --- readiness ---
-  // kPollIn: data, EOF or a connection to accept; kPollOut: room in the send buffer (and
+  // kPollIn: data (at least SO_RCVLOWAT bytes), EOF or a connection to accept; kPollOut: room in the send buffer (and
   // connected); kPollErr: error pending; kPollHup: both directions shut / reset;
   // kPollRdHup: peer sent FIN.
   uint32_t poll() const;
   // Called (softirq, timer or task context) on any readiness change: data, ACK freeing send
-  // space, state change, error, new connection to accept. Build blocking calls on it.
+  // space, state change, error, new connection to accept. Build blocking calls on it. Data
+  // arrivals wake only once SO_RCVLOWAT bytes (default 1) are queued, as sk_data_ready.
   void on_event(std::function<void()> fn);
   // SO_ERROR: pending error (positive errno, 0 none); take_error() also clears it.
   int pending_error() const;

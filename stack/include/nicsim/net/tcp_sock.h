@@ -23,6 +23,7 @@ class TcpSock : public Sock {
   TcpSock(Tcp* tcp, uint64_t id);
   ~TcpSock() override;
   void sk_error_report_skb(int err, const kern::SkBuff& skb) override;
+  bool sk_owns_clone_headroom() const override { return true; }
 
   // One entry of the write queue (tcp_skb_cb + the skb): payload only, the data at the
   // payload with room for headers in front. SYN and FIN take one sequence number each.
@@ -53,6 +54,7 @@ class TcpSock : public Sock {
   Linger linger_;
   uint16_t user_mss_ = 0;
   size_t rcvbuf_ = 0, sndbuf_ = 0;
+  size_t rcvlowat_ = 1;  // SO_RCVLOWAT
   int sk_err_ = 0, sk_err_soft_ = 0;
   uint8_t shutdown_ = 0;  // kRcvShutdown | kSendShutdown
   static constexpr uint8_t kRcvShutdown = 1, kSendShutdown = 2;
