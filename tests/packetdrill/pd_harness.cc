@@ -376,7 +376,8 @@ class Runner {
   // Runs until a frame has been transmitted or time hi passed, stopping at the first
   // instant that produced a frame.
   void wait_frame(uint64_t hi) {
-    for (;;) {
+    for (uint64_t steps = 0;; ++steps) {
+      if (steps > 10'000'000) fail(cur_line_, "the host keeps firing timers without time passing");
       drain_non_tcp();
       if (!dev_->out.empty()) return;
       auto nt = p_.next_timer();
@@ -869,20 +870,27 @@ class Runner {
   }
 
   void call(const Event& e, uint64_t t) {
-    bool ran = false;
-    int64_t r = 0;
-    std::optional<Failure> err;
-    k_->run_task_at(t, [&] {
-      ran = true;
+    // Shared with the task, which would outlive this frame if it did not run by time t.
+    struct Out {
+      bool ran = false;
+      int64_t r = 0;
+      std::optional<Failure> err;
+    };
+    auto out = std::make_shared<Out>();
+    const CallSpec* c = &e.call;
+    const int line = e.line;
+    k_->run_task_at(t, [this, out, c, line] {
+      out->ran = true;
       try {
-        r = do_call(e.call, e.line);
+        out->r = do_call(*c, line);
       } catch (const Failure& f) {
-        err = f;
+        out->err = f;
       }
     });
     p_.run_until_time(t);
-    if (err) throw *err;
-    if (!ran) fail(e.line, "the call did not run (host CPU busy?)");
+    if (out->err) throw *out->err;
+    if (!out->ran) fail(e.line, "the call did not run at its time (host CPU busy?)");
+    const int64_t r = out->r;
     std::string rs = r < 0 && errno_name(int(-r)) != std::to_string(-r) ? "-" + errno_name(int(-r)) : std::to_string(r);
     log_ << "[" << fmt_time(rel(t)) << "] line " << e.line << ": " << e.call.str() << "  -> " << rs << "\n";
     if (verbose_) std::printf("[%s] line %d: %s  -> %s\n", fmt_time(rel(t)).c_str(), e.line, e.call.str().c_str(), rs.c_str());
