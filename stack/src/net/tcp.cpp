@@ -190,7 +190,6 @@ Tcp::~Tcp() {
 }
 
 std::shared_ptr<TcpSock> Tcp::new_sock() {
-  reap();
   auto s = std::make_shared<TcpSock>(this, next_id_++);
   s->rcvbuf_ = cfg_.rcvbuf_default;
   s->sndbuf_ = cfg_.sndbuf_default;
@@ -204,6 +203,7 @@ std::shared_ptr<TcpSock> Tcp::new_sock() {
 
 std::shared_ptr<TcpSocket> Tcp::socket() {
   st_.kernel().charge_syscall();
+  reap();
   return std::shared_ptr<TcpSocket>(new TcpSocket(new_sock()));
 }
 

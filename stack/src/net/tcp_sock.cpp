@@ -275,6 +275,7 @@ bool TcpSock::transmit(TxSeg& seg, bool retrans) {
   }
   seg.xmit_ns = k().now_ns();
   segs_out_++;
+  if (ca_state_ == kCaRecovery) prr_out_++;
   if (retrans) {
     tcp_->mib_.RetransSegs++;
     total_retrans_++;
@@ -394,9 +395,13 @@ void TcpSock::write_xmit() {
   }
   if (packets_out_ == 0 && send_head_ < wq_.size() && !rto_timer_.pending()) {
     rto_kind_ = RtoKind::kProbe0;
-    k().mod_timer(rto_timer_, k().now_ns() + std::min(rto_ns_ << std::min(probes_out_, 20), cfg().rto_max_ns));
+    k().mod_timer(rto_timer_, k().now_ns() + probe0_when());
   }
 }
+
+// tcp_probe0_when: the persist interval, RTO << backoff (the backoff grows with every probe
+// and is cleared when the window opens or new data is ACKed).
+uint64_t TcpSock::probe0_when() const { return std::min(rto_ns_ << std::min(backoff_, 20), cfg().rto_max_ns); }
 
 // tcp_xmit_retransmit_queue: lost segments first, within cwnd.
 void TcpSock::retransmit_lost() {
@@ -427,7 +432,7 @@ void TcpSock::rearm_rto_or_probe() {
     arm_rto();
   } else if (send_head_ < wq_.size()) {
     rto_kind_ = RtoKind::kProbe0;
-    k().mod_timer(rto_timer_, k().now_ns() + std::min(rto_ns_ << std::min(probes_out_, 20), cfg().rto_max_ns));
+    k().mod_timer(rto_timer_, k().now_ns() + probe0_when());
   } else if (rto_timer_.pending()) {
     k().del_timer(rto_timer_);
   }
@@ -474,8 +479,9 @@ void TcpSock::on_rto_timer() {
     send_probe();
     tcp_->ext_.TCPWinProbe++;
     probes_out_++;
+    backoff_++;
     rto_kind_ = RtoKind::kProbe0;
-    k().mod_timer(rto_timer_, k().now_ns() + std::min(rto_ns_ << std::min(probes_out_, 20), cfg().rto_max_ns));
+    k().mod_timer(rto_timer_, k().now_ns() + probe0_when());
     return;
   }
   if (state_ == TcpState::kSynSent || state_ == TcpState::kSynRecv) {
@@ -885,6 +891,17 @@ void TcpSock::rcv(SkbPtr skb, const wire::TcpRepr& th) {
   const uint32_t end_seq = seq + plen + (th.syn() ? 1 : 0) + (th.fin() ? 1 : 0);
   TcpExtMib& ext = tcp_->ext_;
   const uint64_t now = k().now_ns();
+  // A new SYN for a connection in TIME_WAIT (RFC 1122 4.2.2.13, Linux TCP_TW_SYN): beyond the
+  // old RCV.NXT or with a newer timestamp, the TIME_WAIT entry yields to the listener.
+  if (state_ == TcpState::kTimeWait && th.syn() && !th.rst() && !th.has_ack() &&
+      (seq_after(seq, rcv_nxt_) || (ts_ok_ && th.ts_present && seq_after(th.tsval, ts_recent_)))) {
+    if (TcpSock* l = tcp_->lookup_listener(saddr_, num_)) {
+      const Ipv4Addr peer = daddr_, local = saddr_;
+      done();  // parked in the graveyard: still valid until the next packet or syscall
+      l->rcv_listen(std::move(skb), th, peer, local);
+      return;
+    }
+  }
   // PAWS (RFC 7323 5).
   if (ts_ok_ && th.ts_present && !th.rst() && ts_recent_stamp_ns_ && seq_before(th.tsval, ts_recent_) &&
       now - ts_recent_stamp_ns_ < kPawsIdleNs) {
@@ -1069,9 +1086,32 @@ void TcpSock::enter_recovery(bool sack) {
   high_seq_ = snd_nxt_;
   cs_.in_flight = in_flight();
   cs_.ssthresh = cc_->ssthresh_on_loss(cs_);
-  cs_.cwnd = cs_.ssthresh;
+  prior_cwnd_ = std::max(cs_.cwnd, 1u);
+  prr_delivered_ = prr_out_ = 0;
   cs_.cwnd_cnt = 0;
   ca_state_ = kCaRecovery;
+}
+
+// tcp_cwnd_reduction (PRR, RFC 6937): cwnd follows what the network delivered, so the window
+// comes down to ssthresh over one round trip; the first transmission of a recovery (the fast
+// retransmit, RFC 5681 3.2) and, without SACK, the retransmission on a partial ACK (RFC 6582
+// 3.2 step 5) are always allowed.
+void TcpSock::cwnd_reduction(uint32_t delivered, bool una_advanced, bool force_one) {
+  if (!delivered && !force_one) return;
+  prr_delivered_ += delivered;
+  const int64_t inflight = in_flight();
+  const int64_t delta = int64_t(cs_.ssthresh) - inflight;
+  int64_t sndcnt;
+  if (delta < 0) {
+    sndcnt = int64_t((uint64_t(cs_.ssthresh) * prr_delivered_ + prior_cwnd_ - 1) / prior_cwnd_) - prr_out_;
+  } else {
+    sndcnt = std::max<int64_t>(int64_t(prr_delivered_) - prr_out_, delivered);
+    if (una_advanced) sndcnt++;
+    sndcnt = std::min(delta, sndcnt);
+  }
+  if (prr_out_ == 0 || force_one) sndcnt = std::max<int64_t>(sndcnt, 1);
+  if (sndcnt < 0) sndcnt = 0;
+  cs_.cwnd = uint32_t(std::max<int64_t>(inflight + sndcnt, 1));
 }
 
 // tcp_enter_loss: after an RTO everything outstanding and not SACKed is presumed lost.
@@ -1130,7 +1170,7 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
   if (sack_ok_ && th.num_sack) sacktag(th, prior_una);
   const uint32_t newly_sacked = sacked_out_ > prior_sacked ? sacked_out_ - prior_sacked : 0;
   // Clean the retransmit queue (tcp_clean_rtx_queue).
-  uint32_t acked_segs = 0;
+  uint32_t acked_segs = 0, acked_unsacked = 0;
   bool fin_acked = false;
   uint64_t rtt = 0;
   bool have_rtt = false;
@@ -1149,6 +1189,7 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
         break;
       }
       packets_out_--;
+      if (!s.sacked) acked_unsacked++;
       if (s.sacked) sacked_out_--;
       if (s.lost) lost_out_--;
       if (s.retrans) retrans_out_--;
@@ -1175,16 +1216,27 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
     if (have_rtt) rtt_sample(rtt);
     backoff_ = 0;
     retransmits_ = 0;
-  } else if (!plen && !win_update && !th.fin() && prior_packets > 0 && th.ack == snd_una_) {
-    // Duplicate ACK.
+  }
+  bool is_dupack = false;
+  if (!acked_segs && !plen && !win_update && !th.fin() && prior_packets > 0 && th.ack == snd_una_) {
+    is_dupack = true;
     dupacks_++;
     if (!sack_ok_) {
       if (sacked_out_ + 1 < packets_out_) sacked_out_++;  // tcp_add_reno_sacks
     }
   }
-  if (!sack_ok_ && acked_segs) {  // tcp_remove_reno_sacks
-    sacked_out_ = sacked_out_ > acked_segs ? sacked_out_ - acked_segs : 0;
+  // Segments the peer got with this ACK (tp->delivered): without SACK a duplicate ACK stands
+  // for one, and a cumulative ACK counts only what the duplicate ACKs did not already count.
+  uint32_t delivered;
+  if (sack_ok_) {
+    delivered = acked_unsacked + newly_sacked;
+  } else if (acked_segs) {
+    delivered = acked_segs > prior_sacked ? acked_segs - prior_sacked : 1;
+    sacked_out_ = sacked_out_ > acked_segs ? sacked_out_ - acked_segs : 0;  // tcp_remove_reno_sacks
+  } else {
+    delivered = is_dupack ? 1 : 0;
   }
+  bool partial_ack = false;
   // Loss detection and recovery (tcp_fastretrans_alert).
   const bool advanced = acked_segs > 0;
   if (ca_state_ == kCaCwr && seq_geq(snd_una_, high_seq_)) ca_state_ = kCaOpen;
@@ -1199,6 +1251,7 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
       if (!sack_ok_) sacked_out_ = 0;
     } else if (ca_state_ == kCaRecovery && advanced && !sack_ok_) {
       mark_lost();  // NewReno partial ACK: the next hole
+      partial_ack = true;
     }
   }
   if (ca_state_ == kCaOpen || ca_state_ == kCaDisorder || ca_state_ == kCaCwr) {
@@ -1215,6 +1268,7 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
     }
   }
   if (ca_state_ == kCaRecovery && sack_ok_) mark_lost();
+  if (ca_state_ == kCaRecovery) cwnd_reduction(delivered, advanced, partial_ack);
   // Congestion window growth outside recovery.
   if ((advanced || newly_sacked) && ca_state_ != kCaRecovery && ca_state_ != kCaCwr) {
     cs_.in_flight = in_flight();
@@ -1229,6 +1283,7 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
     }
   } else if (win_update && packets_out_ == 0 && rto_kind_ == RtoKind::kProbe0 && snd_wnd_ > 0 &&
              rto_timer_.pending()) {
+    backoff_ = 0;  // tcp_ack_probe: the window opened
     k().del_timer(rto_timer_);
   }
   // State transitions on the ACK of our FIN.
@@ -1327,7 +1382,7 @@ void TcpSock::data_queue(SkbPtr skb, const wire::TcpRepr& th) {
   const uint64_t end = start + plen;
   if (!rcvd_data_ && plen) {  // first data: quick-ACK mode (tcp_event_data_recv)
     rcvd_data_ = true;
-    quickack_ = kMaxQuickAcks;
+    if (!pingpong_) quickack_ = kMaxQuickAcks;
   }
   if (plen > rcv_mss_ && plen <= advmss_) rcv_mss_ = plen;
   if (start < rcv_nxt64_) {
@@ -1415,7 +1470,7 @@ void TcpSock::fin() {
 // quick-ACK mode; otherwise the delayed-ACK timer.
 void TcpSock::ack_snd_check() {
   if (!ack_pending_) return;
-  if (ack_now_ || quickack_ > 0 || rcv_nxt_ - rcv_wup_ > rcv_mss_) {
+  if (ack_now_ || (quickack_ > 0 && !pingpong_) || rcv_nxt_ - rcv_wup_ > rcv_mss_) {
     send_ack();
     return;
   }
@@ -1578,10 +1633,14 @@ int TcpSock::setsockopt(int level, int optname, const void* optval, size_t optle
         if (v < 1) return -EINVAL;
         ka_probes_ = v;
         return 0;
-      case kTcpQuickAck:
+      case kTcpQuickAck:  // 1: quick-ACK mode now; 0: leave it (delayed ACKs from now on)
         if (v) {
+          pingpong_ = false;
           quickack_ = kMaxQuickAcks;
           if (ack_pending_) send_ack();
+        } else {
+          pingpong_ = true;
+          quickack_ = 0;
         }
         return 0;
       default: return -ENOPROTOOPT;
@@ -1624,7 +1683,7 @@ int TcpSock::getsockopt(int level, int optname, void* optval, size_t* optlen) {
       case kTcpKeepIdle: v = int(ka_time_ns_ / 1'000'000'000); break;
       case kTcpKeepIntvl: v = int(ka_intvl_ns_ / 1'000'000'000); break;
       case kTcpKeepCnt: v = ka_probes_; break;
-      case kTcpQuickAck: v = quickack_ > 0; break;
+      case kTcpQuickAck: v = !pingpong_; break;
       default: return -ENOPROTOOPT;
     }
   } else {

@@ -92,6 +92,9 @@ class TcpSock : public Sock {
   uint32_t highest_sack_ = 0;
   uint8_t ca_state_ = 0;     // TCP_CA_Open 0, Disorder 1, Recovery 3, Loss 4
   uint32_t dupacks_ = 0;
+  // Proportional rate reduction (RFC 6937) during recovery, as Linux's tcp_cwnd_reduction.
+  uint32_t prr_delivered_ = 0, prr_out_ = 0, prior_cwnd_ = 0;
+  bool pingpong_ = false;  // TCP_QUICKACK 0: no quick-ACK mode
   std::unique_ptr<CongestionControl> cc_;
   CongestionControl::State cs_;
   uint32_t ts_offset_ = 0;
@@ -173,6 +176,8 @@ class TcpSock : public Sock {
   void close_user();
   void cleanup_rbuf(size_t copied);
   void enter_recovery(bool sack);
+  void cwnd_reduction(uint32_t delivered, bool una_advanced, bool force_one);
+  uint64_t probe0_when() const;
   void enter_loss();
   void mark_lost();
   void sacktag(const wire::TcpRepr& th, uint32_t prior_snd_una);
