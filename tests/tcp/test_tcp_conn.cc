@@ -356,3 +356,49 @@ TEST(TcpConn, SocketsOutliveTheirStack) {
   s->close();
   t->listener->close();
 }
+
+TEST(TcpConn, SnmpAndNetstatTextHaveLinuxLayout) {
+  TcpPair t;
+  auto [c, s] = t.connect();
+  const std::string snmp = t.a.st->snmp();
+  EXPECT_NE(snmp.find("Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets "
+                      "CurrEstab InSegs OutSegs RetransSegs InErrs OutRsts InCsumErrors"),
+            std::string::npos);
+  EXPECT_NE(snmp.find("Tcp: 1 200 120000 -1 1 0 0 0 1 "), std::string::npos) << snmp;
+  EXPECT_LT(snmp.find("Tcp:"), snmp.find("Udp:"));
+  const std::string ns = t.a.st->netstat();
+  EXPECT_EQ(ns.rfind("TcpExt: SyncookiesSent", 0), 0u);
+  EXPECT_NE(ns.find(" ListenOverflows ListenDrops "), std::string::npos);
+  t.finish({c, s});
+}
+
+TEST(TcpConn, ChecksumErrorsAndShortHeadersAreCountedDrops) {
+  TcpPair t;
+  auto [c, s] = t.connect();
+  // A segment with a wrong checksum, then one whose data offset runs past the datagram.
+  for (int kind = 0; kind < 2; ++kind) {
+    w::TcpRepr r;
+    r.src_port = c->local_port();
+    r.dst_port = c->remote_port();
+    r.flags = w::tcpflag::ACK;
+    std::vector<uint8_t> b(20 + 20 + 4, 0);
+    w::TcpPacketMut tp(b.data() + 20, 24);
+    r.payload_len = 4;
+    r.emit(tp, ip("10.0.0.1"), ip("10.0.0.2"));
+    if (kind == 0) b.back() ^= 0xFF;
+    else b[20 + 12] = 0xF0;
+    w::Ipv4Repr ir;
+    ir.src = ip("10.0.0.1");
+    ir.dst = ip("10.0.0.2");
+    ir.protocol = net::ipproto::TCP;
+    ir.payload_len = 24;
+    w::Ipv4PacketMut ipp(b.data(), b.size());
+    ir.emit(ipp);
+    t.b.eth.receive(eth_frame(kMacB, kMacA, kern::ETH_P_IP, b));
+  }
+  t.run(1 * kMs);
+  EXPECT_EQ(t.b.st->tcp_mib().InCsumErrors, 1u);
+  EXPECT_EQ(t.b.st->tcp_mib().InErrs, 2u);
+  EXPECT_EQ(s->state(), TcpState::kEstablished);
+  t.finish({c, s});
+}

@@ -69,7 +69,7 @@ std::string Stack::snmp() const {
     std::string h = std::string(name) + ":", v = std::string(name) + ":";
     for (const auto& [k, n] : items) {
       h += " " + k;
-      v += " " + std::to_string(n);
+      v += " " + (k == "MaxConn" ? std::to_string(int64_t(n)) : std::to_string(n));  // Linux prints -1
     }
     s += h + "\n" + v + "\n";
   };

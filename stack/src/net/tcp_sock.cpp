@@ -405,6 +405,7 @@ uint64_t TcpSock::probe0_when() const { return std::min(rto_ns_ << std::min(back
 
 // tcp_xmit_retransmit_queue: lost segments first, within cwnd.
 void TcpSock::retransmit_lost() {
+  if (lost_out_ == 0) return;
   for (size_t i = 0; i < send_head_ && i < wq_.size(); ++i) {
     TxSeg& seg = wq_[i];
     if (!seg.lost || seg.retrans || seg.sacked) continue;
