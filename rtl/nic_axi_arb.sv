@@ -104,7 +104,9 @@ module nic_axi_arb #(
   input  logic [1:0]                m_axi_rresp,
   input  logic                      m_axi_rlast,
   input  logic                      m_axi_rvalid,
-  output logic                      m_axi_rready
+  output logic                      m_axi_rready,
+  // nothing in the AR/AW/W slots, no W burst open, nothing outstanding or to discard, no request
+  output logic                      idle_o
 );
   localparam int unsigned StrbWidth = AxiDataWidth / 8;
   localparam int unsigned CntWidth  = 8;   // outstanding bursts per ID (the engines keep <= 16 each)
@@ -375,6 +377,11 @@ module nic_axi_arb #(
   assign m_axi_wstrb   = w_q.strb;
   assign m_axi_wlast   = w_q.last;
   assign m_axi_wvalid  = wv_q;
+
+  assign idle_o = !ar_valid_q && !aw_valid_q && !w_active_q && !wv_q && !w_gen_q &&
+                  (out_r_q[0] == '0) && (out_r_q[1] == '0) && (out_b_q[0] == '0) && (out_b_q[1] == '0) &&
+                  (disc_r_q[0] == '0) && (disc_r_q[1] == '0) && (disc_b_q[0] == '0) && (disc_b_q[1] == '0) &&
+                  (s_arvalid == '0) && (s_awvalid == '0) && (s_wvalid == '0) && !flush_i;
 
   logic unused_ok;
   assign unused_ok = ^{w_take_in, ar_take};

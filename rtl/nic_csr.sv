@@ -84,7 +84,10 @@ module nic_csr
   input  logic [15:0] st_tx_bytes_i,
   input  logic        st_tx_bcast_i,
   input  logic        st_tx_mcast_i,
-  input  logic        st_tx_good_i
+  input  logic        st_tx_good_i,
+  // no bus transaction in progress and no soft reset pulse; the registers change only on writes
+  // and the counters only on events, which the other blocks report in their idle_o
+  output logic        idle_o
 );
 
   // ---------------------------------------------------------------- bus handshake
@@ -410,6 +413,8 @@ module nic_csr
       ra_valid_o[i]         = rah_q[i][RAH_AV_LSB];
     end
   end
+
+  assign idle_o = !bvalid_q && !rvalid_q && !soft_rst_q;
 
   logic unused;
   assign unused = ^{s_axil_wstrb, s_axil_awaddr[1:0], s_axil_araddr[1:0], ctrl0_q, rxcsum_q};

@@ -26,7 +26,8 @@ module nic_frame_fifo #(
   output logic                       m_axis_tlast,
   output logic                       m_axis_tflag,
   output logic                       overflow_o,     // pulse: a tuser=0 frame was dropped for lack of space
-  output logic [$clog2(Depth):0]     frame_count_o   // complete frames stored (incl. the one being output)
+  output logic [$clog2(Depth):0]     frame_count_o,  // complete frames stored (incl. the one being output)
+  output logic                       idle_o          // empty, nothing offered or presented, no pulse
 );
   localparam int unsigned AddrW = $clog2(Depth);
   localparam int unsigned SideW = 10;  // {flag, last, keep}
@@ -117,6 +118,9 @@ module nic_frame_fifo #(
       out_side_q <= mem_side[rd_ptr_q[AddrW-1:0]];
     end
   end
+
+  assign idle_o = !out_valid_q && (rd_ptr_q == commit_ptr_q) && (wr_ptr_q == commit_ptr_q) && !drop_q &&
+                  !overflow_q && !s_axis_tvalid;
 
   assign m_axis_tvalid = out_valid_q;
   assign m_axis_tdata  = out_data_q;

@@ -26,7 +26,10 @@ module nic_intr (
   // MSI request/acknowledge
   output logic        msi_req_o,
   output logic [4:0]  msi_vector_o,
-  input  logic        msi_ack_i
+  input  logic        msi_ack_i,
+  // nothing pending: no delay timer or ITR interval running, no MSI requested or held, no edge
+  // of (ICR & IMS) still to be seen; with no cause and no register access this block keeps its state
+  output logic        idle_o
 );
   import nic_reg_pkg::*;
 
@@ -140,6 +143,9 @@ module nic_intr (
 
   assign msi_req_o    = req_q;
   assign msi_vector_o = 5'd0;
+
+  assign idle_o = !tidv_run_q && !rdtr_run_q && (itr_cnt_q == '0) && !pend_q && !req_q &&
+                  (asserted == asserted_q);
 
 `ifndef SYNTHESIS
   // The request must stay up until it is acknowledged.

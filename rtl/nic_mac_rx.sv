@@ -42,7 +42,9 @@ module nic_mac_rx (
   output logic              stat_mcast_o,
   output logic              stat_crcerr_o,
   output logic              stat_runt_o,
-  output logic              stat_oversize_o
+  output logic              stat_oversize_o,
+  // no frame being received or delivered, no statistics pulse (an idle line keeps it so)
+  output logic              idle_o
 );
   localparam logic [7:0]  CharStart = 8'hFB;
   localparam logic [7:0]  CharTerm  = 8'hFD;
@@ -308,6 +310,9 @@ module nic_mac_rx (
       st_bytes_q  <= st_bytes_d;
     end
   end
+
+  assign idle_o = !in_frame_q && !hold_v_q && !tail_v_q && !out_valid_q &&
+                  !st_rx_q && !st_good_q && !st_bc_q && !st_mc_q && !st_crc_q && !st_runt_q && !st_over_q;
 
   assign m_axis_tvalid   = out_valid_q;
   assign m_axis_tdata    = out_data_q;

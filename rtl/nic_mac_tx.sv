@@ -22,7 +22,8 @@ module nic_mac_tx (
   output logic [15:0] stat_tx_bytes_o,   // DA through FCS incl. padding, valid with stat_tx_o
   output logic        stat_tx_bcast_o,
   output logic        stat_tx_mcast_o,
-  output logic        stat_underrun_o    // pulse: tvalid dropped mid-frame, frame ended with /E/
+  output logic        stat_underrun_o,   // pulse: tvalid dropped mid-frame, frame ended with /E/
+  output logic        idle_o             // no frame, gap or statistics pulse under way, idles on the line
 );
   localparam logic [63:0] IdleWord  = {8{8'h07}};
   localparam logic [63:0] StartWord = 64'hD555_5555_5555_55FB;
@@ -255,6 +256,9 @@ module nic_mac_tx (
       underrun_q   <= underrun_d;
     end
   end
+
+  assign idle_o = (state_q == StIdle) && !s_axis_tvalid && (txd_q == IdleWord) && (txc_q == 8'hFF) &&
+                  !stat_tx_q && !stat_bc_q && !stat_mc_q && !underrun_q;
 
   assign xgmii_txd_o     = txd_q;
   assign xgmii_txc_o     = txc_q;

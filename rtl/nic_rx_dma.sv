@@ -72,7 +72,11 @@ module nic_rx_dma #(
   output logic                      evt_rxdmt0_o,  // free descriptors dropped to the RDMTS threshold
   output logic                      evt_rnbc_o,    // a frame found no free descriptor (once per frame)
   output logic [3:0]                err_o,         // DMAERR RX_BADLEN, RX_HEAD, RX_TAIL, RX_BUSERR
-  output logic                      stopped_o
+  output logic                      stopped_o,
+  // no descriptor fetch in flight or wanted, no frame being taken, nothing to write or retire, no
+  // pulse, run/stop state settled (prefetched descriptors may wait for frames): with no stream
+  // beat, AXI response or register write this block keeps its state
+  output logic                      idle_o
 );
   import nic_reg_pkg::*;
 
@@ -591,6 +595,28 @@ module nic_rx_dma #(
   assign m_axi_wstrb   = we_is_wb_q ? 16'hFF00 : wf_head.strb;
   assign m_axi_wlast   = (we_rem_q == 5'd1);
   assign m_axi_bready  = 1'b1;
+
+  // ------------------------------------------------------------------------------------------------
+  // Idle: a fixed point of every register above. Running, prefetched descriptors may wait for a
+  // frame, but no fetch may be wanted; stopped, the state must be what `clear` leaves.
+  // (want_fetch again, from registers only: the fetch block also reads AXI inputs, which would
+  // make idle_o follow every input change)
+  logic quiet, settled_run, settled_stop, idle_want_fetch;
+  logic [15:0] idle_avail, idle_need;
+  assign idle_avail      = (rdt_i >= fetch_ptr_q) ? (rdt_i - fetch_ptr_q) : (ring_n - fetch_ptr_q);
+  assign idle_need       = (idle_avail < 16'd8) ? idle_avail : 16'd8;
+  assign idle_want_fetch = run && (fetch_ptr_q != rdt_i) && ({11'd0, 5'(DescDepth) - desc_res_q} >= idle_need);
+  assign quiet = !ar_valid_q && (rd_out_q == '0) && (tag_cnt_q == '0) && (we_state_q == WeIdle) &&
+                 !in_frame_q && (wf_cnt_q == '0) && (bq_cnt_q == '0) && (pc_cnt_q == '0) &&
+                 (data_done_q == '0) && (err_pulse_q == '0) && !evt_rxt0_q && !evt_rxdmt0_q &&
+                 !evt_rnbc_q && (err_q == (rxen_i && (err_q || cfg_err)));  // err_d without a bus error
+  assign settled_run  = run && !idle_want_fetch;
+  assign settled_stop = stop_req && flush_q && (fetch_ptr_q == rdh_q) && (use_ptr_q == rdh_q) &&
+                        (desc_res_q == '0) && (desc_wp_q == '0) && (desc_rp_q == '0) && (desc_cnt_q == '0) &&
+                        (wf_wp_q == '0) && (wf_rp_q == '0) && (bq_wp_q == '0) && (bq_rp_q == '0) &&
+                        (pc_wp_q == '0) && (pc_rp_q == '0) && !have_desc_q && !half_q && !burst_open_q &&
+                        (burst_cnt_q == '0) && (buf_len_q == '0);
+  assign idle_o = quiet && (settled_run || settled_stop) && !s_axis_tvalid;
 
   logic unused_ok;
   assign unused_ok = ^{rdba_i[3:0], m_axi_rid, m_axi_bid, m_axi_rresp[0], m_axi_bresp[0], m_axi_rdata,

@@ -64,7 +64,13 @@ module nic_top #(
   output logic [63:0] xgmii_txd_o,
   output logic [7:0]  xgmii_txc_o,
   input  logic [63:0] xgmii_rxd_i,
-  input  logic [7:0]  xgmii_rxc_i
+  input  logic [7:0]  xgmii_rxc_i,
+  // Every block idle (its *_idle_o): while the inputs stay quiet (rst_ni high, no AXI-Lite
+  // request, no DMA response, no MSI ack, idle XGMII words, link_up_i unchanged) no register
+  // changes and the outputs stay idle, so a simulator may skip those cycles (sim/nic_core.cpp).
+  // A function of the registers only (evaluated once per edge, not on every input change):
+  // whether the inputs are quiet is the simulator's to check.
+  output logic        idle_o
 );
   localparam int unsigned Sw = AxiDataWidth / 8;
 
@@ -95,6 +101,9 @@ module nic_top #(
   logic [15:0] st_rx_bytes, st_tx_bytes;
   logic st_tx, st_tx_bcast, st_tx_mcast, st_tx_underrun;
   logic rx_overflow, evt_rnbc, evt_rxt0, evt_rxdmt0, evt_txwb, evt_txwb_ide, evt_txqe;
+
+  logic csr_idle, intr_idle, tx_dma_idle, tx_fifo_idle, mac_tx_idle, mac_rx_idle, rx_fifo_idle;
+  logic rx_dma_idle, arb_idle;
 
   // LSC on every change of the link
   logic link_q, link_seen_q;
@@ -128,7 +137,8 @@ module nic_top #(
     .st_rx_runt_i (st_rx_runt), .st_rx_oversize_i (st_rx_oversize), .st_rx_missed_i (rx_overflow),
     .st_rx_nobuf_i (evt_rnbc),
     .st_tx_i (st_tx), .st_tx_bytes_i (st_tx_bytes), .st_tx_bcast_i (st_tx_bcast),
-    .st_tx_mcast_i (st_tx_mcast), .st_tx_good_i (!st_tx_underrun)
+    .st_tx_mcast_i (st_tx_mcast), .st_tx_good_i (!st_tx_underrun),
+    .idle_o (csr_idle)
   );
 
   // TXDE/RXDE when a queue stops (the stop bits of the error vectors)
@@ -152,7 +162,8 @@ module nic_top #(
     .evt_rxt0_i (evt_rxt0), .evt_rxdmt0_i (evt_rxdmt0), .evt_rxo_i (rx_overflow),
     .evt_lsc_i (link_seen_q && (link_q != link_up_i)),
     .evt_txde_i (tx_stopped && !tx_stopped_q), .evt_rxde_i (rx_stopped && !rx_stopped_q),
-    .msi_req_o, .msi_vector_o, .msi_ack_i
+    .msi_req_o, .msi_vector_o, .msi_ack_i,
+    .idle_o (intr_idle)
   );
 
   // ---------------------------------------------------------------- DMA and bus
@@ -192,7 +203,7 @@ module nic_top #(
     .m_axis_tdata (txd_tdata), .m_axis_tkeep (txd_tkeep), .m_axis_tvalid (txd_tvalid),
     .m_axis_tready (txd_tready), .m_axis_tlast (txd_tlast), .m_axis_tuser (txd_tuser),
     .evt_wb_o (evt_txwb), .evt_wb_ide_o (evt_txwb_ide), .evt_txqe_o (evt_txqe),
-    .err_o (tx_err), .stopped_o (tx_stopped)
+    .err_o (tx_err), .stopped_o (tx_stopped), .idle_o (tx_dma_idle)
   );
 
   nic_frame_fifo #(.Depth(2048), .DropWhenFull(1'b0)) u_tx_fifo (
@@ -201,7 +212,7 @@ module nic_top #(
     .s_axis_tready (txd_tready), .s_axis_tlast (txd_tlast), .s_axis_tuser (txd_tuser), .s_axis_tflag (1'b0),
     .m_axis_tdata (txf_tdata), .m_axis_tkeep (txf_tkeep), .m_axis_tvalid (txf_tvalid),
     .m_axis_tready (txf_tready), .m_axis_tlast (txf_tlast), .m_axis_tflag (txf_tflag),
-    .overflow_o (txf_overflow), .frame_count_o (txf_count)
+    .overflow_o (txf_overflow), .frame_count_o (txf_count), .idle_o (tx_fifo_idle)
   );
 
   nic_mac_tx u_mac_tx (
@@ -210,7 +221,7 @@ module nic_top #(
     .s_axis_tready (txf_tready), .s_axis_tlast (txf_tlast),
     .xgmii_txd_o, .xgmii_txc_o,
     .stat_tx_o (st_tx), .stat_tx_bytes_o (st_tx_bytes), .stat_tx_bcast_o (st_tx_bcast),
-    .stat_tx_mcast_o (st_tx_mcast), .stat_underrun_o (st_tx_underrun)
+    .stat_tx_mcast_o (st_tx_mcast), .stat_underrun_o (st_tx_underrun), .idle_o (mac_tx_idle)
   );
 
   // RX: MAC -> FIFO -> DMA
@@ -228,7 +239,7 @@ module nic_top #(
     .m_axis_tlast (rxm_tlast), .m_axis_tuser (rxm_tuser), .m_axis_tflag (rxm_tflag),
     .stat_rx_o (st_rx), .stat_rx_bytes_o (st_rx_bytes), .stat_good_o (st_rx_good),
     .stat_bcast_o (st_rx_bcast), .stat_mcast_o (st_rx_mcast), .stat_crcerr_o (st_rx_crcerr),
-    .stat_runt_o (st_rx_runt), .stat_oversize_o (st_rx_oversize)
+    .stat_runt_o (st_rx_runt), .stat_oversize_o (st_rx_oversize), .idle_o (mac_rx_idle)
   );
 
   nic_frame_fifo #(.Depth(4096), .DropWhenFull(1'b1)) u_rx_fifo (
@@ -237,7 +248,7 @@ module nic_top #(
     .s_axis_tready (rxm_tready), .s_axis_tlast (rxm_tlast), .s_axis_tuser (rxm_tuser), .s_axis_tflag (rxm_tflag),
     .m_axis_tdata (rxf_tdata), .m_axis_tkeep (rxf_tkeep), .m_axis_tvalid (rxf_tvalid),
     .m_axis_tready (rxf_tready), .m_axis_tlast (rxf_tlast), .m_axis_tflag (rxf_tflag),
-    .overflow_o (rx_overflow), .frame_count_o (rxf_count)
+    .overflow_o (rx_overflow), .frame_count_o (rxf_count), .idle_o (rx_fifo_idle)
   );
 
   nic_rx_dma #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth), .AxiId(1))
@@ -256,7 +267,7 @@ module nic_top #(
     .m_axi_arready (s1_arready), .m_axi_rid (s1_rid), .m_axi_rdata (s1_rdata), .m_axi_rresp (s1_rresp),
     .m_axi_rlast (s1_rlast), .m_axi_rvalid (s1_rvalid), .m_axi_rready (s1_rready),
     .evt_rxt0_o (evt_rxt0), .evt_rxdmt0_o (evt_rxdmt0), .evt_rnbc_o (evt_rnbc),
-    .err_o (rx_err), .stopped_o (rx_stopped)
+    .err_o (rx_err), .stopped_o (rx_stopped), .idle_o (rx_dma_idle)
   );
 
   nic_axi_arb #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth)) u_arb (
@@ -281,8 +292,17 @@ module nic_top #(
     .m_axi_wdata, .m_axi_wstrb, .m_axi_wlast, .m_axi_wvalid, .m_axi_wready,
     .m_axi_bid, .m_axi_bresp, .m_axi_bvalid, .m_axi_bready,
     .m_axi_arid, .m_axi_araddr, .m_axi_arlen, .m_axi_arsize, .m_axi_arburst, .m_axi_arvalid, .m_axi_arready,
-    .m_axi_rid, .m_axi_rdata, .m_axi_rresp, .m_axi_rlast, .m_axi_rvalid, .m_axi_rready
+    .m_axi_rid, .m_axi_rdata, .m_axi_rresp, .m_axi_rlast, .m_axi_rvalid, .m_axi_rready,
+    .idle_o (arb_idle)
   );
+
+  // ---------------------------------------------------------------- idle
+  // The registers of this level: no LSC or TXDE/RXDE edge pending.
+  logic top_idle;
+  // (link_q holds the last link_up_i: with link_up_i unchanged there is no LSC edge)
+  assign top_idle = link_seen_q && (tx_stopped_q == tx_stopped) && (rx_stopped_q == rx_stopped);
+  assign idle_o = top_idle && csr_idle && intr_idle && tx_dma_idle && tx_fifo_idle && mac_tx_idle &&
+                  mac_rx_idle && rx_fifo_idle && rx_dma_idle && arb_idle;
 
   logic unused;
   assign unused = ^{txf_tflag, txf_overflow, txf_count, rxf_count, rxm_tready};

@@ -74,7 +74,10 @@ module nic_tx_dma #(
   output logic                      evt_wb_ide_o,   // ... and it had IDE
   output logic                      evt_txqe_o,     // TDH became equal to TDT
   output logic [5:0]                err_o,          // bits to set in DMAERR[5:0]
-  output logic                      stopped_o       // queue in error state until TXEN=0
+  output logic                      stopped_o,      // queue in error state until TXEN=0
+  // nothing to fetch, read, pack, write back or retire, no pulse, and the run/stop state settled:
+  // with no AXI response and no register write this block keeps its state
+  output logic                      idle_o
 );
   import nic_reg_pkg::*;
 
@@ -727,6 +730,24 @@ module nic_tx_dma #(
   assign m_axis_tvalid = out_valid_q;
   assign m_axis_tlast  = out_last_q;
   assign m_axis_tuser  = out_user_q;
+
+  // ------------------------------------------------------------------------------------------------
+  // Idle: a fixed point of every register above. Running, the ring must be empty (TDH = TDT, all
+  // fetched); stopped, the state must be what `clear` leaves (pointers back at TDH, queues reset).
+  logic quiet, settled_run, settled_stop;
+  assign quiet = (tag_cnt_q == '0) && (wr_out_q == '0) && !ar_valid_q && !aw_valid_q && !w_valid_q &&
+                 (desc_cnt_q == '0) && (data_cnt_q == '0) && (seg_cnt_q == '0) && (pc_cnt_q == '0) &&
+                 (ret_cnt_q == '0) && (desc_res_q == '0) && (data_res_q == '0) && !req_started_q &&
+                 (frame_len_q == '0) && !frame_long_q && (data_done_q == '0) && (b_done_q == '0) &&
+                 (acc_cnt_q == '0) && !eof_q && (beat_cnt_q == '0) && !frame_open_q && !out_valid_q &&
+                 (err_pulse_q == '0) && !evt_wb_q && !evt_wb_ide_q && !evt_txqe_q &&
+                 (err_q == (txen_i && (err_q || cfg_err)));  // err_d without a bus error
+  assign settled_run  = run && (fetch_ptr_q == tdt_i) && (tdh_q == tdt_i);
+  assign settled_stop = stop_req && flush_q && (fetch_ptr_q == tdh_q) && (desc_widx_q == tdh_q) &&
+                        (desc_wp_q == '0) && (desc_rp_q == '0) && (data_wp_q == '0) && (data_rp_q == '0) &&
+                        (seg_wp_q == '0) && (seg_rp_q == '0) && (pc_wp_q == '0) && (pc_rp_q == '0) &&
+                        (ret_wp_q == '0) && (ret_rp_q == '0) && (acc_q == '0) && !discard_q;
+  assign idle_o = quiet && (settled_run || settled_stop);
 
   logic unused_ok;
   assign unused_ok = ^{tdba_i[3:0], m_axi_rid, m_axi_bid, m_axi_rresp[0], m_axi_bresp[0], seg_pop_pk,

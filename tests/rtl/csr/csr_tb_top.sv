@@ -82,16 +82,18 @@ module csr_tb_top
     .tx_err_i, .rx_err_i,
     .st_rx_i, .st_rx_bytes_i, .st_rx_good_i, .st_rx_bcast_i, .st_rx_mcast_i, .st_rx_crcerr_i,
     .st_rx_runt_i, .st_rx_oversize_i, .st_rx_missed_i, .st_rx_nobuf_i,
-    .st_tx_i, .st_tx_bytes_i, .st_tx_bcast_i, .st_tx_mcast_i, .st_tx_good_i
+    .st_tx_i, .st_tx_bytes_i, .st_tx_bcast_i, .st_tx_mcast_i, .st_tx_good_i,
+    .idle_o ()
   );
-  /* verilator lint_on PINCONNECTEMPTY */
   nic_intr u_intr (
     .clk_i, .rst_ni (core_rst_n), .icr_rd_i (icr_rd), .icr_o (icr), .ims_o (ims),
     .ics_we_i (ics_we), .ims_we_i (ims_we), .imc_we_i (imc_we), .wdata_i (wdata),
     .itr_i (itr), .tidv_i (tidv), .rdtr_i (rdtr),
     .evt_txwb_i, .evt_txwb_ide_i, .evt_txqe_i, .evt_rxt0_i, .evt_rxdmt0_i, .evt_rxo_i, .evt_lsc_i,
-    .evt_txde_i, .evt_rxde_i, .msi_req_o, .msi_vector_o (msi_vector), .msi_ack_i
+    .evt_txde_i, .evt_rxde_i, .msi_req_o, .msi_vector_o (msi_vector), .msi_ack_i,
+    .idle_o ()
   );
+  /* verilator lint_on PINCONNECTEMPTY */
   logic unused;
   assign unused = ^{bresp, rresp, msi_vector};
 endmodule

@@ -101,6 +101,7 @@ module dma_tb_top #(
   logic s1_awvalid, s1_awready, s1_wlast, s1_wvalid, s1_wready, s1_bvalid, s1_bready;
   logic s1_arvalid, s1_arready, s1_rlast, s1_rvalid, s1_rready;
 
+  /* verilator lint_off PINCONNECTEMPTY */  // idle_o: not used at block level
   nic_tx_dma #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth), .AxiId(0))
   u_tx_dma (
     .clk_i, .rst_ni (core_rst_n),
@@ -116,7 +117,7 @@ module dma_tb_top #(
     .m_axis_tdata (tx_axis_tdata), .m_axis_tkeep (tx_axis_tkeep), .m_axis_tvalid (tx_axis_tvalid),
     .m_axis_tready (tx_axis_tready), .m_axis_tlast (tx_axis_tlast), .m_axis_tuser (tx_axis_tuser),
     .evt_wb_o (tx_evt_wb_o), .evt_wb_ide_o (tx_evt_wb_ide_o), .evt_txqe_o (tx_evt_txqe_o),
-    .err_o (tx_err_o), .stopped_o (tx_stopped_o)
+    .err_o (tx_err_o), .stopped_o (tx_stopped_o), .idle_o ()
   );
 
   nic_rx_dma #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth), .AxiId(1))
@@ -134,7 +135,7 @@ module dma_tb_top #(
     .m_axi_arready (s1_arready), .m_axi_rid (s1_rid), .m_axi_rdata (s1_rdata), .m_axi_rresp (s1_rresp),
     .m_axi_rlast (s1_rlast), .m_axi_rvalid (s1_rvalid), .m_axi_rready (s1_rready),
     .evt_rxt0_o (rx_evt_rxt0_o), .evt_rxdmt0_o (rx_evt_rxdmt0_o), .evt_rnbc_o (rx_evt_rnbc_o),
-    .err_o (rx_err_o), .stopped_o (rx_stopped_o)
+    .err_o (rx_err_o), .stopped_o (rx_stopped_o), .idle_o ()
   );
 
   nic_axi_arb #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth)) u_arb (
@@ -159,8 +160,10 @@ module dma_tb_top #(
     .m_axi_wdata, .m_axi_wstrb, .m_axi_wlast, .m_axi_wvalid, .m_axi_wready,
     .m_axi_bid, .m_axi_bresp, .m_axi_bvalid, .m_axi_bready,
     .m_axi_arid, .m_axi_araddr, .m_axi_arlen, .m_axi_arsize, .m_axi_arburst, .m_axi_arvalid, .m_axi_arready,
-    .m_axi_rid, .m_axi_rdata, .m_axi_rresp, .m_axi_rlast, .m_axi_rvalid, .m_axi_rready
+    .m_axi_rid, .m_axi_rdata, .m_axi_rresp, .m_axi_rlast, .m_axi_rvalid, .m_axi_rready,
+    .idle_o ()
   );
+  /* verilator lint_on PINCONNECTEMPTY */
 
   assign dbg_s0_rvalid_o = s0_rvalid;
   assign dbg_s1_rvalid_o = s1_rvalid;
