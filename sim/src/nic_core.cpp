@@ -2,11 +2,13 @@
 #include "nicsim/sim/nic_core.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
 #include "Vnic_top.h"
 #include "nicsim/sim/debug.h"
+#include "nicsim/sim/xgmii.h"
 #include "nicsim/waves/fst_tracer.h"
 #include "verilated.h"
 
@@ -45,6 +47,12 @@ std::string MacAddr::str() const {
   return buf;
 }
 
+// NICSIM_NO_SKIP set to anything but "" or "0" turns the idle skip off for every NIC.
+static bool skip_vetoed() {
+  const char* e = std::getenv("NICSIM_NO_SKIP");
+  return e && *e && std::strcmp(e, "0") != 0;
+}
+
 // One Verilated context for every NIC of the process, never destroyed: Verilator keeps
 // process-wide pointers to the current and the last context (used by model destructors
 // and $stop), which must never dangle. RTL errors are attributed to the NIC whose step
@@ -66,6 +74,7 @@ NicCore::NicCore(std::string name, MacAddr mac, const NicParams& p)
       dma_(name_ + ".dma", static_cast<uint32_t>(p.dma_max_reads),
            static_cast<uint32_t>(p.dma_max_writes)),
       msi_(name_ + ".msi") {
+  skip_ = p.skip_idle && !skip_vetoed();
   ctx_ = shared_context();
   Verilated::threadContextp(ctx_);
   model_ = std::make_unique<Vnic_top>(ctx_, name_.c_str());
@@ -106,11 +115,27 @@ void NicCore::step() {
     tracing_ = tracer_->active();
   }
 
+  // 0. Idle skip: nothing in the NIC, nothing arriving at this cycle -> nothing to evaluate.
+  //    (idle_ is only set with skipping on; the link is asked exactly as in step 1.)
+  bool xgmii_driven = false;
+  if (idle_ && !tracing_ && axil_.quiet_at(c) && dma_.idle() && msi_.idle()) {
+    xgmii_.drive(xp_, c);
+    xgmii_driven = true;
+    if (xp_.rxd == xgmii::kIdleData && xp_.rxc == xgmii::kIdleCtrl &&
+        xp_.link_up == static_cast<bool>(m.link_up_i)) {
+      axil_.skip_to(c);
+      dma_.skip_to(c);
+      skipped_++;
+      cycle_ = c + 1;
+      return;
+    }
+  }
+
   // 1. Inputs for the edge at cycle c.
   axil_.drive(lp_, c);
   dma_.drive(ap_, c);
   msi_.drive(mp_, c);
-  xgmii_.drive(xp_, c);
+  if (!xgmii_driven) xgmii_.drive(xp_, c);
   m.rst_ni = c >= params_.reset_cycles;
   m.link_up_i = xp_.link_up;
   m.s_axil_awaddr = lp_.awaddr;
@@ -182,6 +207,9 @@ void NicCore::step() {
   m.clk_i = 1;
   m.eval();
   if (__builtin_expect(tracing_, 0)) tracer_->dump(t);
+  // idle_o: with rst_ni high from now on (it rises once), a promise about the next cycles.
+  rtl_idle_ = m.idle_o && c + 1 >= params_.reset_cycles;
+  idle_ = skip_ && rtl_idle_;
   if (__builtin_expect(ctx_->gotError(), 0)) {
     rtl_error_ = true;
     ctx_->gotError(false);

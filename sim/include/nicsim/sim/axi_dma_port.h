@@ -63,6 +63,8 @@ class AxiDmaPort {
   void complete_write(uint64_t tag, uint64_t due_cycle, uint8_t resp);
 
   bool idle() const { return reads_.empty() && writes_.empty() && aw_.empty() && wbursts_.empty(); }
+  // The NIC skipped cycle (idle() held): what drive() would have recorded.
+  void skip_to(uint64_t cycle) { cycle_ = cycle; }
   uint32_t outstanding_reads() const { return static_cast<uint32_t>(reads_.size()); }
   uint32_t outstanding_writes() const { return static_cast<uint32_t>(writes_.size()); }
 

@@ -33,6 +33,12 @@ class AxiLiteTarget {
   void drive(AxiLitePins& p, uint64_t cycle);
   void sample(const AxiLitePins& p, uint64_t cycle);
   bool idle() const { return !busy_ && queue_.empty(); }
+  // Nothing on the bus at cycle: no request in progress and none due by then.
+  bool quiet_at(uint64_t cycle) const {
+    return !busy_ && (queue_.empty() || queue_.front().due_cycle > cycle);
+  }
+  // The NIC skipped cycle (idle, quiet_at(cycle)): what drive() would have recorded.
+  void skip_to(uint64_t cycle) { cycle_ = cycle; }
   // Cycle at which the next queued request becomes due (UINT64_MAX if none).
   uint64_t next_due() const { return queue_.empty() ? UINT64_MAX : queue_.front().due_cycle; }
 

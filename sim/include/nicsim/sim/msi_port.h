@@ -26,6 +26,8 @@ class MsiPort {
   void drive(MsiPins& p, uint64_t cycle);
   void sample(const MsiPins& p, uint64_t cycle);
   uint64_t requests() const { return requests_; }
+  // No acknowledge to give at the next cycle.
+  bool idle() const { return !ack_; }
 
  private:
   std::string name_;

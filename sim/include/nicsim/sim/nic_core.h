@@ -9,6 +9,16 @@
 //   4. eval with clk high: the edge.
 // rst_ni is held low for the first reset_cycles cycles. mac_addr_i is fixed at
 // construction; link_up_i follows the attached EthLink (0 without a cable).
+//
+// Idle skip (NicParams::skip_idle, off with NICSIM_NO_SKIP=1): after an edge at which
+// nic_top's idle_o was 1, the next step() only asks the adapters whether anything reaches
+// the NIC at this cycle: no AXI-Lite request due, no DMA burst outstanding, no MSI ack to
+// give, an idle XGMII word from the link and link_up_i unchanged. If so, the cycle is
+// counted but not evaluated: idle_o promises that with such inputs no register changes and
+// the outputs stay idle, so the adapters would have seen nothing either. Any input makes
+// the step a full one at its exact cycle. The link is asked every cycle, exactly as a full
+// step does, so the words in flight and the cable state are never skipped over. No skip
+// while an FST window is open (the clock must toggle there) or during reset.
 #pragma once
 
 #include <array>
@@ -54,12 +64,17 @@ struct NicParams {
                                 "outstanding DMA read bursts before ARREADY drops (PCIe tags)"};
   Param<uint64_t> dma_max_writes{32, "dma_max_writes",
                                  "outstanding DMA write bursts before AWREADY drops"};
+  Param<bool> skip_idle{true, "skip_idle",
+                        "skip the evaluation of NIC cycles in which the RTL is idle and no "
+                        "input arrives (bit-exact); the environment NICSIM_NO_SKIP=1 "
+                        "overrides it with off"};
   template <class V>
   void visit(V&& v) {
     v(quantum);
     v(reset_cycles);
     v(dma_max_reads);
     v(dma_max_writes);
+    v(skip_idle);
   }
 };
 
@@ -76,6 +91,13 @@ class NicCore {
   }
   // Cycles simulated so far: the next step() is the edge at cycle() * kCyclePs.
   uint64_t cycle() const { return cycle_; }
+  // Of those, cycles skipped because the NIC was idle (not evaluated).
+  uint64_t skipped_cycles() const { return skipped_; }
+  // Idle skip on (NicParams::skip_idle and no NICSIM_NO_SKIP=1 in the environment).
+  bool skip_enabled() const { return skip_; }
+  // nic_top's idle_o after the last evaluated edge, with rst_ni high (whether or not
+  // skipping is on).
+  bool rtl_idle() const { return rtl_idle_; }
   uint64_t time_ps() const { return cycle_to_ps(cycle_); }
 
   const std::string& name() const { return name_; }
@@ -113,6 +135,10 @@ class NicCore {
   MsiPins mp_;
   XgmiiPins xp_;
   uint64_t cycle_ = 0;
+  bool skip_ = true;
+  bool idle_ = false;      // rtl_idle_ and skipping on
+  bool rtl_idle_ = false;
+  uint64_t skipped_ = 0;
 };
 
 }  // namespace nicsim::sim
