@@ -1,0 +1,187 @@
+// Idle skip on the plain C++ harness (no SystemC, so several runs fit in one process):
+//   - idle_o keeps its promise: stepping the RTL through cycles that start idle with quiet
+//     inputs changes no output and leaves idle_o high (checked on every such cycle of the
+//     register-level scenario, skipping off);
+//   - skipping on and off give the same record (frames, IRQ times, ICR values, statistics
+//     registers, MSI/DMA/link counters) and the same pcap bytes, while skipping on really
+//     skips most cycles.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+#include "Vnic_top.h"
+#include "nicsim/sim/pcap.h"
+#include "nicsim/sim/plain_harness.h"
+#include "scenario.h"
+
+namespace nicsim::skiptest {
+namespace {
+
+using sim::NicCore;
+using sim::PlainHarness;
+
+// Every output of nic_top plus idle_o.
+struct Outputs {
+  uint8_t b[64 + 16 * 2] = {};
+  size_t n = 0;
+  template <class T>
+  void put(const T& v) {
+    std::memcpy(b + n, &v, sizeof v);
+    n += sizeof v;
+  }
+  bool operator==(const Outputs& o) const { return n == o.n && std::memcmp(b, o.b, n) == 0; }
+};
+
+Outputs outputs(Vnic_top& m) {
+  Outputs o;
+  o.put(uint8_t(m.s_axil_awready | m.s_axil_wready << 1 | m.s_axil_bvalid << 2 |
+                m.s_axil_arready << 3 | m.s_axil_rvalid << 4 | m.s_axil_bresp << 5));
+  o.put(uint32_t(m.s_axil_rdata));
+  o.put(uint8_t(m.s_axil_rresp));
+  o.put(uint64_t(m.m_axi_awaddr));
+  o.put(uint64_t(m.m_axi_araddr));
+  o.put(uint32_t(m.m_axi_awid | m.m_axi_awlen << 4 | m.m_axi_awsize << 12 | m.m_axi_awburst << 15 |
+                 m.m_axi_awvalid << 17 | m.m_axi_wlast << 18 | m.m_axi_wvalid << 19 |
+                 m.m_axi_bready << 20));
+  o.put(uint32_t(m.m_axi_arid | m.m_axi_arlen << 4 | m.m_axi_arsize << 12 | m.m_axi_arburst << 15 |
+                 m.m_axi_arvalid << 17 | m.m_axi_rready << 18));
+  for (int i = 0; i < 4; ++i) o.put(uint32_t(m.m_axi_wdata[i]));
+  o.put(uint16_t(m.m_axi_wstrb));
+  o.put(uint8_t(m.msi_req_o | m.msi_vector_o << 1));
+  o.put(uint64_t(m.xgmii_txd_o));
+  o.put(uint8_t(m.xgmii_txc_o));
+  o.put(uint8_t(m.idle_o));
+  return o;
+}
+
+// Watches one NIC stepped every cycle (skipping off): once a cycle starts with idle_o high
+// and its inputs are quiet, the outputs after it are the reference; every following such
+// cycle must leave them unchanged and idle_o high.
+class IdleWatch {
+ public:
+  explicit IdleWatch(NicCore& c) : core_(c) {}
+  void after_step() {
+    Vnic_top& m = core_.model();
+    if (core_.cycle() != last_cycle_ + 1) {  // stepped elsewhere (a blocking MMIO read): start over
+      armed_ = was_idle_ = false;
+    }
+    last_cycle_ = core_.cycle();
+    const bool quiet = m.rst_ni && !m.s_axil_awvalid && !m.s_axil_wvalid && !m.s_axil_arvalid &&
+                       !m.m_axi_rvalid && !m.m_axi_bvalid && !m.msi_ack_i &&
+                       m.xgmii_rxd_i == 0x0707070707070707ull && m.xgmii_rxc_i == 0xFF &&
+                       m.link_up_i == prev_link_;
+    if (was_idle_ && quiet) {
+      Outputs o = outputs(m);
+      if (armed_) {
+        checked_++;
+        if (!(o == ref_) || !core_.rtl_idle()) {
+          failures_++;
+          if (failures_ <= 5)
+            ADD_FAILURE() << core_.name() << ": state moved during an idle cycle at cycle "
+                          << core_.cycle() - 1;
+        }
+      } else {
+        ref_ = o;
+        armed_ = true;
+        spans_++;
+      }
+    } else {
+      armed_ = false;
+    }
+    was_idle_ = core_.rtl_idle();
+    prev_link_ = m.link_up_i;
+  }
+  uint64_t checked() const { return checked_; }
+  uint64_t spans() const { return spans_; }
+
+ private:
+  NicCore& core_;
+  Outputs ref_;
+  bool armed_ = false, was_idle_ = false;
+  uint8_t prev_link_ = 0;
+  uint64_t last_cycle_ = 0;
+  uint64_t checked_ = 0, spans_ = 0, failures_ = 0;
+};
+
+struct PlainRun {
+  std::unique_ptr<PlainHarness> h;
+  std::unique_ptr<sim::PcapWriter> pcap;
+  Harness hs;
+  std::string pcap_path;
+};
+
+std::unique_ptr<PlainRun> make_run(bool skip, const std::string& tag) {
+  auto r = std::make_unique<PlainRun>();
+  r->h = std::make_unique<PlainHarness>();
+  sim::NicParams np;
+  np.skip_idle = skip;
+  auto& a = r->h->add_nic("a", sim::MacAddr::local(1), {}, np);
+  auto& b = r->h->add_nic("b", sim::MacAddr::local(2), {}, np);
+  sim::EthLink& l = r->h->connect(a, b);
+  r->pcap_path = ::testing::TempDir() + "idle_plain_" + tag + ".pcap";
+  r->pcap = std::make_unique<sim::PcapWriter>(r->pcap_path);
+  l.add_tap(r->pcap.get());
+  PlainHarness* hp = r->h.get();
+  r->hs.plat[0] = a.platform.get();
+  r->hs.plat[1] = b.platform.get();
+  r->hs.core[0] = a.core.get();
+  r->hs.core[1] = b.core.get();
+  r->hs.link = &l;
+  r->hs.now_ns = [hp] { return hp->now_ps() / 1000; };
+  r->hs.run_ns = [hp](uint64_t ns) { hp->advance_to(hp->now_ps() + ns * 1000); };
+  return r;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+TEST(IdleRtl, IdleCyclesChangeNoOutputAndStayIdle) {
+  auto r = make_run(false, "watch");
+  IdleWatch wa(*r->hs.core[0]), wb(*r->hs.core[1]);
+  PlainHarness* hp = r->h.get();
+  // check after every cycle: run_ns steps through advance_to, one cycle at a time
+  r->hs.run_ns = [hp, &wa, &wb](uint64_t ns) {
+    const uint64_t end = hp->now_ps() + ns * 1000;
+    while (hp->now_ps() <= end) {
+      hp->run_cycles(1);
+      wa.after_step();
+      wb.after_step();
+    }
+    hp->events().run_until(end);
+  };
+  Record rec = run_reg_scenario(r->hs, 8);
+  EXPECT_EQ(r->hs.core[0]->skipped_cycles() + r->hs.core[1]->skipped_cycles(), 0u);
+  // the scenario is mostly idle: many spans, most cycles checked
+  EXPECT_GE(wa.spans(), 10u);
+  EXPECT_GE(wb.spans(), 10u);
+  EXPECT_GT(wa.checked(), r->hs.core[0]->cycle() / 2);
+  EXPECT_GT(wb.checked(), r->hs.core[1]->cycle() / 2);
+}
+
+TEST(IdleSkip, PlainHarnessSkippingMatchesSteppingEveryCycle) {
+  auto off = make_run(false, "off");
+  Record r_off = run_reg_scenario(off->hs);
+  off->pcap->close();
+  auto on = make_run(true, "on");
+  Record r_on = run_reg_scenario(on->hs);
+  on->pcap->close();
+
+  ASSERT_EQ(r_on.lines.size(), r_off.lines.size());
+  for (size_t i = 0; i < r_on.lines.size(); ++i) ASSERT_EQ(r_on.lines[i], r_off.lines[i]) << "line " << i;
+  EXPECT_EQ(slurp(on->pcap_path), slurp(off->pcap_path));
+  EXPECT_GT(slurp(on->pcap_path).size(), 10'000u);
+  for (int s = 0; s < 2; ++s) {
+    EXPECT_EQ(off->hs.core[s]->skipped_cycles(), 0u);
+    EXPECT_EQ(on->hs.core[s]->cycle(), off->hs.core[s]->cycle());
+    EXPECT_GT(on->hs.core[s]->skipped_cycles(), on->hs.core[s]->cycle() * 9 / 10)
+        << "the scenario is idle most of the time";
+  }
+}
+
+}  // namespace
+}  // namespace nicsim::skiptest
