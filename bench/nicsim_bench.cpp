@@ -2,14 +2,22 @@
 //   1. plain C++ loop: two Verilated NICs with PCI models and a cable (PlainHarness), saturated
 //      back-to-back 1500-byte traffic both ways, driven at register level;
 //   2. the same traffic through the full SystemC/PCI harness (Testbench, NicDevice quanta);
-//   3. their ratio, simulated time per wall-second and frames per second.
-// Usage: nicsim_bench [--sim-us N] [--json]
+//   3. their ratio, simulated time per wall-second and frames per second;
+//   4. idle-heavy: two hosts (kernel, ixgb driver, stack) pinging every 10 ms, simulated ms per
+//      wall-second with the idle skip (NicParams::skip_idle) and stepping every NIC cycle.
+//      Each run needs its own process (one Testbench per process): the benchmark re-executes
+//      itself with --idle-child.
+// Usage: nicsim_bench [--sim-us N] [--idle-ms N] [--json]
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "nicsim/sim/network.h"
 #include "nicsim/sim/plain_harness.h"
 #include "nicsim/sim/reg_nic.h"
 #include "nicsim/sim/testbench.h"
@@ -40,10 +48,12 @@ sim::RegNic::Config cfg() {
   return c;
 }
 
-Result run_plain(uint64_t sim_us) {
+Result run_plain(uint64_t sim_us, bool skip = true) {
   sim::PlainHarness h;
-  auto& a = h.add_nic("a", sim::MacAddr::local(1));
-  auto& b = h.add_nic("b", sim::MacAddr::local(2));
+  sim::NicParams np;
+  np.skip_idle = skip;
+  auto& a = h.add_nic("a", sim::MacAddr::local(1), {}, np);
+  auto& b = h.add_nic("b", sim::MacAddr::local(2), {}, np);
   h.connect(a, b);
   sim::RegNic na(*a.platform, cfg()), nb(*b.platform, cfg());
   na.pci_enable();
@@ -102,19 +112,86 @@ Result run_systemc(uint64_t sim_us, uint64_t* quantum) {
   return r;
 }
 
+// Idle-heavy scenario (child process): hosts up, then a pings b every 10 ms for idle_ms.
+// Prints "<simulated ns> <wall s> <replies> <skipped NIC cycles> <NIC cycles>".
+int idle_child(bool skip, uint64_t idle_ms) {
+  sim::TestbenchConfig tc;
+  tc.run_name = skip ? "bench-idle" : "bench-idle-noskip";
+  sim::NetHostConfig hc;
+  hc.nic.skip_idle = skip;
+  sim::Network net(tc);
+  sim::NetHost& a = net.add_host("a", "10.0.0.1/24", hc);
+  net.add_host("b", "10.0.0.2/24", hc);
+  net.connect(a, net.host("b"));
+  net.up();
+  const uint64_t t0_ns = net.now_ns();
+  auto t0 = Clock::now();
+  const int count = int(std::max<uint64_t>(1, idle_ms / 10));
+  auto echoes = a.ping("10.0.0.2", count, 56, 10'000'000, 100'000'000);
+  if (net.now_ns() < t0_ns + idle_ms * 1'000'000) net.run_ns(t0_ns + idle_ms * 1'000'000 - net.now_ns());
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  int replies = 0;
+  for (const auto& e : echoes) replies += e.replied;
+  uint64_t skipped = 0, cycles = 0;
+  for (size_t i = 0; i < net.host_count(); ++i) {
+    skipped += net.host(i).hw().core().skipped_cycles();
+    cycles += net.host(i).hw().core().cycle();
+  }
+  std::printf("%llu %.6f %d %llu %llu\n", (unsigned long long)(net.now_ns() - t0_ns), wall, replies,
+              (unsigned long long)skipped, (unsigned long long)cycles);
+  return replies == count ? 0 : 1;
+}
+
+struct IdleResult {
+  bool ok = false;
+  double sim_ms = 0, wall_s = 0;
+  int replies = 0;
+  double skipped_share = 0;
+  double ms_per_wall_s() const { return wall_s > 0 ? sim_ms / wall_s : 0; }
+};
+
+IdleResult run_idle(bool skip, uint64_t idle_ms) {
+  IdleResult r;
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return r;
+  exe[n] = 0;
+  const std::string cmd = std::string("'") + exe + "' --idle-child " + (skip ? "skip" : "noskip") +
+                          " --idle-ms " + std::to_string(idle_ms);
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  unsigned long long sim_ns = 0, skipped = 0, cycles = 0;
+  r.ok = std::fscanf(p, "%llu %lf %d %llu %llu", &sim_ns, &r.wall_s, &r.replies, &skipped, &cycles) == 5;
+  r.ok = (pclose(p) == 0) && r.ok;
+  r.sim_ms = sim_ns / 1e6;
+  r.skipped_share = cycles ? double(skipped) / cycles : 0;
+  return r;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint64_t sim_us = 2000;
+  uint64_t sim_us = 2000, idle_ms = 200;
   bool json = false;
+  const char* child = nullptr;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--json")) json = true;
     else if (!std::strcmp(argv[i], "--sim-us") && i + 1 < argc) sim_us = std::strtoull(argv[++i], nullptr, 0);
+    else if (!std::strcmp(argv[i], "--idle-ms") && i + 1 < argc) idle_ms = std::strtoull(argv[++i], nullptr, 0);
+    else if (!std::strcmp(argv[i], "--idle-child") && i + 1 < argc) child = argv[++i];
     else {
-      std::fprintf(stderr, "usage: nicsim_bench [--sim-us N] [--json]\n");
+      std::fprintf(stderr, "usage: nicsim_bench [--sim-us N] [--idle-ms N] [--json]\n");
       return 2;
     }
   }
+  if (child) return idle_child(!std::strcmp(child, "skip"), idle_ms);
+  // Idle-heavy first, each in its own process; stepping every cycle runs 20 ms at most
+  // (about 4.5 ms per wall-second), which is enough for a rate.
+  IdleResult idle_skip = run_idle(true, idle_ms);
+  IdleResult idle_step = run_idle(false, std::min<uint64_t>(idle_ms, 20));
+  const double idle_speedup =
+      idle_step.ms_per_wall_s() > 0 ? idle_skip.ms_per_wall_s() / idle_step.ms_per_wall_s() : 0;
+  Result plain_step = run_plain(sim_us, false);
   Result plain = run_plain(sim_us);
   uint64_t q = 0;
   Result sc = run_systemc(sim_us, &q);
@@ -124,10 +201,15 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"sim_us\": %llu, \"plain_nic_cycles_per_s\": %.0f, \"systemc_nic_cycles_per_s\": %.0f, "
         "\"harness_cost_ratio\": %.3f, \"quantum_cycles\": %llu, \"sim_ms_per_wall_s\": %.3f, "
-        "\"frames_per_wall_s\": %.0f, \"goodput_gbps_per_direction\": %.3f, \"bad_frames\": %llu}\n",
+        "\"frames_per_wall_s\": %.0f, \"goodput_gbps_per_direction\": %.3f, \"bad_frames\": %llu, "
+        "\"plain_noskip_nic_cycles_per_s\": %.0f, \"idle_ms\": %llu, \"idle_sim_ms_per_wall_s\": %.3f, "
+        "\"idle_noskip_sim_ms_per_wall_s\": %.3f, \"idle_speedup\": %.1f, \"idle_skipped_share\": %.4f, "
+        "\"idle_ok\": %s}\n",
         (unsigned long long)sim_us, plain.nic_cycles_per_s(), sc.nic_cycles_per_s(), ratio, (unsigned long long)q,
         sc.sim_s() * 1e3 / sc.wall_s, sc.frames / sc.wall_s, line_gbps,
-        (unsigned long long)(plain.bad + sc.bad));
+        (unsigned long long)(plain.bad + sc.bad), plain_step.nic_cycles_per_s(), (unsigned long long)idle_ms,
+        idle_skip.ms_per_wall_s(), idle_step.ms_per_wall_s(), idle_speedup, idle_skip.skipped_share,
+        idle_skip.ok && idle_step.ok ? "true" : "false");
   } else {
     std::printf("nicsim bench: two NICs, back-to-back %zu-byte frames both ways, %llu us simulated\n", kFrameLen + 4,
                 (unsigned long long)sim_us);
@@ -140,6 +222,15 @@ int main(int argc, char** argv) {
     std::printf("  frames              %10.0f per wall-second (%.2f Gb/s per direction simulated)\n",
                 sc.frames / sc.wall_s, line_gbps);
     std::printf("  bad frames          %10llu\n", (unsigned long long)(plain.bad + sc.bad));
+    std::printf("  plain, no idle skip %10.0f NIC cycles/s  (busy traffic: the skip should cost nothing)\n",
+                plain_step.nic_cycles_per_s());
+    std::printf("nicsim bench: idle-heavy, two hosts (kernel + driver + stack), ping every 10 ms\n");
+    std::printf("  idle skip on        %10.3f ms per wall-second  (%.0f ms simulated, %.1f %% of NIC cycles skipped)%s\n",
+                idle_skip.ms_per_wall_s(), idle_skip.sim_ms, 100 * idle_skip.skipped_share,
+                idle_skip.ok ? "" : "  FAILED");
+    std::printf("  every cycle         %10.3f ms per wall-second  (%.0f ms simulated)%s\n", idle_step.ms_per_wall_s(),
+                idle_step.sim_ms, idle_step.ok ? "" : "  FAILED");
+    std::printf("  speed-up            %10.1f x\n", idle_speedup);
   }
-  return plain.bad + sc.bad ? 1 : 0;
+  return plain.bad + sc.bad || !idle_skip.ok || !idle_step.ok ? 1 : 0;
 }
