@@ -272,6 +272,11 @@ TEST(TcpConn, InWindowRstAndSynGetChallengeAcks) {
   t.run(1 * kMs);
   EXPECT_EQ(s->state(), TcpState::kEstablished);
   EXPECT_EQ(t.b.st->tcp_ext_mib().TCPChallengeACK, 1u);
+  inject(t, *c, si.rcv_nxt + 100, si.snd_nxt, w::tcpflag::RST);  // again at once: rate limited
+  t.run(1 * kMs);
+  EXPECT_EQ(t.b.st->tcp_ext_mib().TCPChallengeACK, 1u);
+  EXPECT_EQ(t.b.st->tcp_ext_mib().TCPACKSkippedChallenge, 1u);
+  t.run(600 * kMs, 100 * kUs);  // tcp_invalid_ratelimit 500 ms
   inject(t, *c, si.rcv_nxt + 5, 0, w::tcpflag::SYN);
   t.run(1 * kMs);
   EXPECT_EQ(s->state(), TcpState::kEstablished);
@@ -401,4 +406,137 @@ TEST(TcpConn, ChecksumErrorsAndShortHeadersAreCountedDrops) {
   EXPECT_EQ(t.b.st->tcp_mib().InErrs, 2u);
   EXPECT_EQ(s->state(), TcpState::kEstablished);
   t.finish({c, s});
+}
+
+// Random segments (valid checksums, random flags, sequence numbers, windows and option bytes)
+// into a listener and an established connection: every one is handled or dropped, nothing
+// crashes or leaks, and the connection still carries data afterwards unless reset.
+TEST(TcpConn, RandomSegmentsNeverCrash) {
+  for (uint64_t seed : {11u, 12u, 13u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    TcpPair t;
+    auto [c, s] = t.connect();
+    net::Rng rng(seed);
+    const auto ci = c->info();
+    for (int i = 0; i < 3000; ++i) {
+      w::TcpRepr r;
+      const bool to_conn = rng.below(2);
+      r.src_port = to_conn ? c->local_port() : uint16_t(1000 + rng.below(5));
+      r.dst_port = to_conn ? c->remote_port() : uint16_t(80 + rng.below(2));
+      const uint32_t near_seq = ci.snd_nxt + uint32_t(rng.below(200000)) - 100000;
+      r.seq = rng.below(4) ? near_seq : uint32_t(rng.next());
+      r.ack = rng.below(4) ? ci.rcv_nxt + uint32_t(rng.below(200000)) - 100000 : uint32_t(rng.next());
+      r.flags = uint8_t(rng.next());
+      if (rng.below(3) == 0) r.flags &= uint8_t(~w::tcpflag::RST);
+      r.window = uint16_t(rng.next());
+      const size_t olen = rng.below(41);
+      for (size_t k = 0; k < olen; ++k) r.raw_options.push_back(uint8_t(rng.below(3) ? rng.below(9) : rng.next()));
+      r.payload_len = rng.below(3) ? 0 : rng.below(1500);
+      std::vector<uint8_t> b(20 + r.header_len() + r.payload_len, 0x42);
+      w::TcpPacketMut tp(b.data() + 20, r.header_len() + r.payload_len);
+      r.emit(tp, ip("10.0.0.1"), ip("10.0.0.2"));
+      w::Ipv4Repr ir;
+      ir.src = ip("10.0.0.1");
+      ir.dst = ip("10.0.0.2");
+      ir.protocol = net::ipproto::TCP;
+      ir.payload_len = r.header_len() + r.payload_len;
+      w::Ipv4PacketMut ipp(b.data(), b.size());
+      ir.emit(ipp);
+      t.b.eth.receive(eth_frame(kMacB, kMacA, kern::ETH_P_IP, b));
+      if (i % 50 == 0) t.run(100 * kUs);
+    }
+    t.run(10 * kMs);
+    EXPECT_GT(t.b.st->tcp_mib().InSegs, 3000u);
+    if (s->state() == TcpState::kEstablished && c->state() == TcpState::kEstablished) {
+      std::vector<uint8_t> d(3000, 1);
+      c->send(d.data(), d.size());
+    }
+    t.finish({c, s});
+  }
+}
+
+// Segments with chosen ranges of one byte stream (byte at stream offset i is uint8_t(i)).
+static void inject_range(TcpPair& t, const net::TcpSocket& c, uint32_t base, uint32_t from, uint32_t to,
+                         uint32_t ack) {
+  w::TcpRepr r;
+  r.src_port = c.local_port();
+  r.dst_port = c.remote_port();
+  r.seq = base + from;
+  r.ack = ack;
+  r.flags = w::tcpflag::ACK;
+  r.window = 1000;
+  r.ts_present = true;  // the connection negotiated timestamps
+  r.tsval = c.sock()->ts_now();
+  r.tsecr = 0;
+  r.payload_len = to - from;
+  std::vector<uint8_t> b(20 + r.header_len() + r.payload_len);
+  for (uint32_t i = from; i < to; ++i) b[20 + r.header_len() + (i - from)] = uint8_t(i);
+  w::TcpPacketMut tp(b.data() + 20, r.header_len() + r.payload_len);
+  r.emit(tp, ip("10.0.0.1"), ip("10.0.0.2"));
+  w::Ipv4Repr ir;
+  ir.src = ip("10.0.0.1");
+  ir.dst = ip("10.0.0.2");
+  ir.protocol = net::ipproto::TCP;
+  ir.payload_len = r.header_len() + r.payload_len;
+  w::Ipv4PacketMut ipp(b.data(), b.size());
+  ir.emit(ipp);
+  t.b.eth.receive(eth_frame(kMacB, kMacA, kern::ETH_P_IP, b));
+}
+
+TEST(TcpConn, OutOfOrderOverlapsAndDuplicatesAreMergedWithSackAndDsack) {
+  TcpPair t;
+  auto [c, s] = t.connect();
+  const auto si = s->info();
+  const uint32_t base = si.rcv_nxt, ack = si.snd_nxt;
+  t.ba.blackhole = true;  // the real client must not see ACKs for data it never sent
+  auto last_ack = [&] {
+    auto v = segs_of(t.b);
+    return v.back().th;
+  };
+  inject_range(t, *c, base, 1000, 2000, ack);  // hole [0, 1000)
+  t.run(100 * kUs);
+  auto a1 = last_ack();
+  EXPECT_EQ(a1.ack, base);  // immediate ACK for out-of-order data
+  ASSERT_EQ(a1.num_sack, 1);
+  EXPECT_EQ(a1.sack[0], (w::TcpSackBlock{base + 1000, base + 2000}));
+  inject_range(t, *c, base, 1500, 2500, ack);  // overlaps the queued block
+  inject_range(t, *c, base, 3000, 3100, ack);  // a second block
+  t.run(100 * kUs);
+  auto a2 = last_ack();
+  ASSERT_EQ(a2.num_sack, 2);
+  EXPECT_EQ(a2.sack[0], (w::TcpSackBlock{base + 3000, base + 3100}));  // most recent first
+  EXPECT_EQ(a2.sack[1], (w::TcpSackBlock{base + 1000, base + 2500}));
+  inject_range(t, *c, base, 0, 1200, ack);  // fills the hole, overlapping [1000, 1200)
+  t.run(100 * kUs);
+  EXPECT_EQ(last_ack().ack, base + 2500);
+  inject_range(t, *c, base, 0, 500, ack);  // complete duplicate: D-SACK
+  t.run(100 * kUs);
+  auto a3 = last_ack();
+  EXPECT_EQ(a3.ack, base + 2500);
+  ASSERT_GE(a3.num_sack, 1);
+  EXPECT_EQ(a3.sack[0], (w::TcpSackBlock{base, base + 500}));
+  EXPECT_EQ(t.b.st->tcp_ext_mib().TCPDSACKOldSent, 1u);
+  std::vector<uint8_t> rb(10000);
+  ASSERT_EQ(s->recv(rb.data(), rb.size()), 2500);
+  for (uint32_t i = 0; i < 2500; ++i) ASSERT_EQ(rb[i], uint8_t(i)) << i;
+  inject_range(t, *c, base, 2500, 3000, ack);  // joins the [3000, 3100) block
+  t.run(100 * kUs);
+  EXPECT_EQ(last_ack().ack, base + 3100);
+  ASSERT_EQ(s->recv(rb.data(), rb.size()), 600);
+  for (uint32_t i = 0; i < 600; ++i) ASSERT_EQ(rb[i], uint8_t(2500 + i)) << i;
+  // Beyond the window: dropped, answered with an ACK.
+  const uint32_t wnd = s->info().rcv_wnd;
+  inject_range(t, *c, base, 3100 + wnd + 10, 3100 + wnd + 20, ack);
+  t.run(100 * kUs);
+  EXPECT_EQ(last_ack().ack, base + 3100);
+  EXPECT_EQ(s->rx_queued(), 0u);
+  EXPECT_GT(t.b.st->tcp_ext_mib().TCPOFOQueue, 0u);
+  // End it: b resets (linger 0); the RST's SEQ is the client's RCV.NXT.
+  t.ba.blackhole = false;
+  net::Linger lg{1, 0};
+  s->setsockopt(net::kSolSocket, net::kSoLinger, &lg, sizeof lg);
+  s->close();
+  t.run(1 * kMs);
+  EXPECT_EQ(c->state(), TcpState::kClose);
+  t.finish({c});
 }

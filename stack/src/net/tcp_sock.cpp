@@ -317,7 +317,19 @@ void TcpSock::send_probe() { send_control(tf::ACK, snd_una_ - 1, rcv_nxt_); }
 
 void TcpSock::send_active_reset() { send_control(tf::RST | tf::ACK, snd_nxt_, rcv_nxt_); }
 
+bool TcpSock::oow_rate_limited(uint32_t plen, bool syn, uint64_t* mib) {
+  if (plen && !syn) return false;
+  const uint64_t now = k().now_ns();
+  if (last_oow_ack_ns_ && now - last_oow_ack_ns_ < cfg().invalid_ratelimit_ns) {
+    if (mib) (*mib)++;
+    return true;
+  }
+  last_oow_ack_ns_ = now;
+  return false;
+}
+
 void TcpSock::challenge_ack() {
+  if (oow_rate_limited(0, false, &tcp_->ext_.TCPACKSkippedChallenge)) return;
   if (!tcp_->challenge_allowed()) return;
   tcp_->ext_.TCPChallengeACK++;
   send_control(tf::ACK, snd_nxt_, rcv_nxt_);
@@ -907,7 +919,7 @@ void TcpSock::rcv(SkbPtr skb, const wire::TcpRepr& th) {
   if (ts_ok_ && th.ts_present && !th.rst() && ts_recent_stamp_ns_ && seq_before(th.tsval, ts_recent_) &&
       now - ts_recent_stamp_ns_ < kPawsIdleNs) {
     ext.PAWSEstab++;
-    send_ack();
+    if (!oow_rate_limited(plen, false, &ext.TCPACKSkippedPAWS)) send_ack();
     return;
   }
   // Sequence check (tcp_sequence).
@@ -924,7 +936,7 @@ void TcpSock::rcv(SkbPtr skb, const wire::TcpRepr& th) {
         ext.DelayedACKLost++;
       }
       ext.InErrsBadSeq++;
-      send_ack();
+      if (!oow_rate_limited(plen, false, &ext.TCPACKSkippedSeq)) send_ack();
     }
     return;
   }
@@ -1143,9 +1155,8 @@ void TcpSock::enter_loss() {
 // tcp_ack. Returns false if the segment is to be dropped.
 bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
   TcpExtMib& ext = tcp_->ext_;
-  if (seq_after(th.ack, snd_nxt_)) {  // ACKs something not yet sent
-    ext.TCPACKSkippedSeq++;
-    send_ack();
+  if (seq_after(th.ack, snd_nxt_)) {  // ACKs something not yet sent (RFC 5961 5.2)
+    challenge_ack();
     return false;
   }
   if (seq_before(th.ack, snd_una_ - max_window_)) {  // too old (RFC 5961 5.2)

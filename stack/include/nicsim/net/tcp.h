@@ -133,6 +133,9 @@ struct TcpConfig {
   uint16_t port_low = 32768, port_high = 60999;  // ip_local_port_range
   bool challenge_ack = true;   // RFC 5961
   uint32_t challenge_ack_limit = 1000;  // tcp_challenge_ack_limit per second
+  // tcp_invalid_ratelimit: per socket, at most one duplicate/challenge ACK per interval in
+  // answer to out-of-window or otherwise invalid segments without data (stops ACK loops).
+  uint64_t invalid_ratelimit_ns = 500'000'000;
   // Factory of the congestion control of new sockets; null = Reno (NewReno recovery).
   std::function<std::unique_ptr<CongestionControl>()> make_cc;
 };

@@ -182,6 +182,10 @@ class TcpSock : public Sock {
   void mark_lost();
   void sacktag(const wire::TcpRepr& th, uint32_t prior_snd_una);
   void challenge_ack();
+  // tcp_oow_rate_limited: true (and counts in *mib) if an ACK for this invalid segment must
+  // not be sent now; segments carrying data are never limited.
+  bool oow_rate_limited(uint32_t plen, bool syn, uint64_t* mib);
+  uint64_t last_oow_ack_ns_ = 0;
   uint32_t poll() const;
   TcpInfo info() const;
   // System calls (TcpSocket forwards here after charging the syscall).
