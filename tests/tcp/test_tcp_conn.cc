@@ -540,3 +540,46 @@ TEST(TcpConn, OutOfOrderOverlapsAndDuplicatesAreMergedWithSackAndDsack) {
   EXPECT_EQ(c->state(), TcpState::kClose);
   t.finish({c});
 }
+
+// Applications that act inside their event callbacks (softirq context): read, close on EOF,
+// accept and close from the listener's callback. Finished sockets are freed only later.
+TEST(TcpConn, CallsFromInsideEventCallbacksAreSafe) {
+  TcpPair t;
+  auto l = t.b.st->tcp_socket();
+  ASSERT_EQ(l->bind(net::Ipv4Addr::any(), 80), 0);
+  ASSERT_EQ(l->listen(8), 0);
+  std::vector<std::shared_ptr<net::TcpSocket>> served;
+  size_t got = 0;
+  l->on_event([&] {
+    while (auto s = l->accept()) {
+      net::TcpSocket* raw = s.get();
+      s->on_event([&, raw] {
+        char buf[4096];
+        for (int r; (r = raw->recv(buf, sizeof buf)) != -EAGAIN;) {
+          if (r <= 0) {
+            raw->close();  // EOF (or error): close from inside the callback
+            break;
+          }
+          got += size_t(r);
+        }
+      });
+      served.push_back(s);
+    }
+  });
+  std::vector<std::shared_ptr<net::TcpSocket>> cs;
+  for (int i = 0; i < 4; ++i) {
+    auto c = t.a.st->tcp_socket();
+    c->connect(ip("10.0.0.2"), 80);
+    cs.push_back(c);
+  }
+  ASSERT_TRUE(t.run_until([&] { return served.size() == 4; }, 1 * kSec));
+  for (auto& c : cs) {
+    ASSERT_EQ(c->send("0123456789", 10), 10);
+    c->close();
+  }
+  ASSERT_TRUE(t.run_until([&] { return t.b.st->tcp().sock_count() == 1; }, 2 * kSec, 100 * kUs));
+  EXPECT_EQ(got, 40u);
+  t.listener = l;
+  cs.insert(cs.end(), served.begin(), served.end());
+  t.finish(cs);
+}

@@ -203,15 +203,25 @@ std::shared_ptr<TcpSock> Tcp::new_sock() {
 
 std::shared_ptr<TcpSocket> Tcp::socket() {
   st_.kernel().charge_syscall();
-  reap();
   return std::shared_ptr<TcpSocket>(new TcpSocket(new_sock()));
 }
 
+// A finished orphan is freed later, at top level (a task, the next segment or timer): it may
+// be deep in its own call stack now, e.g. closed from its own event callback.
 void Tcp::destroy_later(TcpSock* sk) {
   auto it = socks_.find(sk->id_);
   if (it == socks_.end()) return;
   graveyard_.push_back(std::move(it->second));
   socks_.erase(it);
+  if (!reap_scheduled_) {
+    reap_scheduled_ = true;
+    std::weak_ptr<Stack*> alive = st_.alive();
+    st_.kernel().run_task([this, alive] {
+      if (alive.expired()) return;
+      reap_scheduled_ = false;
+      reap();
+    });
+  }
 }
 
 void Tcp::reap() { graveyard_.clear(); }
@@ -433,10 +443,11 @@ TcpSocket::~TcpSocket() {
   if (sk_ && sk_->tcp_) close();
 }
 
+// System calls may run inside another socket's event callback (softirq), so they never free
+// finished sockets themselves (see destroy_later).
 #define NICSIM_TCP_ENTER()                  \
   if (!sk_ || !sk_->tcp_) return -EBADF;   \
   TcpSock& s = *sk_;                        \
-  s.tcp_->reap();                           \
   s.k().charge_syscall()
 
 int TcpSocket::bind(Ipv4Addr addr, uint16_t port) {
