@@ -583,3 +583,17 @@ TEST(TcpConn, CallsFromInsideEventCallbacksAreSafe) {
   cs.insert(cs.end(), served.begin(), served.end());
   t.finish(cs);
 }
+
+TEST(TcpConn, IpTosIsCarriedBySegmentsAndCloseIsOnce) {
+  TcpPair t;
+  auto [c, s] = t.connect();
+  EXPECT_EQ(c->setsockopt(net::kSolIp, net::kIpTos, 0x10), 0);
+  EXPECT_EQ(c->getsockopt(net::kSolIp, net::kIpTos), 0x10);
+  ASSERT_EQ(c->send("t", 1), 1);
+  const auto& f = t.a.eth.sent.back();
+  w::Ipv4Packet ipp(f.data() + 14, f.size() - 14);
+  EXPECT_EQ(ipp.tos(), 0x10);
+  EXPECT_EQ(c->close(), 0);
+  EXPECT_EQ(c->close(), -EBADF);
+  t.finish({s});
+}

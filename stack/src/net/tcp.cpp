@@ -542,9 +542,10 @@ int TcpSocket::shutdown(int how) {
 }
 
 int TcpSocket::close() {
-  if (!sk_ || !sk_->tcp_) {
+  if (!sk_) return -EBADF;
+  if (!sk_->tcp_) {  // the stack is gone
     sk_.reset();
-    return sk_ ? 0 : 0;
+    return 0;
   }
   TcpSock& s = *sk_;
   s.k().charge_syscall();

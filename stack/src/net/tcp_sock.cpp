@@ -232,7 +232,10 @@ void TcpSock::build_options(wire::TcpRepr& r, bool syn) {
 }
 
 // tcp_transmit_skb: a clone of the queued payload (a copy if an earlier clone may still be
-// in the device, since the header goes into the shared headroom) with a fresh header.
+// in the device, since the header goes into the shared headroom) with a fresh header. The
+// driver DMA-maps the clone's data, the same payload address as the queued original and as
+// any earlier clone; dma_map_single allows one address mapped more than once, each mapping
+// balanced by its own unmap at TX completion.
 bool TcpSock::transmit(TxSeg& seg, bool retrans) {
   if (!rt_) return false;
   SkbPtr skb;
@@ -1599,6 +1602,11 @@ int TcpSock::setsockopt(int level, int optname, const void* optval, size_t optle
   if (optlen < sizeof(int)) return -EINVAL;
   int v;
   std::memcpy(&v, optval, sizeof v);
+  if (level == kSolIp) {
+    if (optname != kIpTos) return -ENOPROTOOPT;
+    tos_ = uint8_t(v);
+    return 0;
+  }
   if (level == kSolSocket) {
     switch (optname) {
       case kSoReuseAddr: reuseaddr_ = v != 0; return 0;
@@ -1676,7 +1684,9 @@ int TcpSock::getsockopt(int level, int optname, void* optval, size_t* optlen) {
     return 0;
   }
   int v = 0;
-  if (level == kSolSocket) {
+  if (level == kSolIp && optname == kIpTos) {
+    v = tos_;
+  } else if (level == kSolSocket) {
     switch (optname) {
       case kSoReuseAddr: v = reuseaddr_; break;
       case kSoKeepAlive: v = keepalive_; break;

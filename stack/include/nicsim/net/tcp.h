@@ -45,6 +45,7 @@ constexpr int kSoReuseAddr = 2, kSoError = 4, kSoSndBuf = 7, kSoRcvBuf = 8, kSoK
 constexpr int kSolTcp = 6;  // IPPROTO_TCP
 constexpr int kTcpNoDelay = 1, kTcpMaxSeg = 2, kTcpKeepIdle = 4, kTcpKeepIntvl = 5, kTcpKeepCnt = 6,
               kTcpInfo = 11, kTcpQuickAck = 12;
+constexpr int kSolIp = 0, kIpTos = 1;  // IP_TOS: the TOS byte of every segment (and skb->priority)
 constexpr int kShutRd = 0, kShutWr = 1, kShutRdWr = 2;
 
 // struct linger (SO_LINGER).
@@ -237,7 +238,8 @@ class TcpSocket {
   // shutdown(2) with kShutRd / kShutWr / kShutRdWr. -ENOTCONN when not connected.
   int shutdown(int how);
   // close(2): sends FIN after queued data (or RST if unread data is pending, or SO_LINGER
-  // with l_linger 0); the handle is then dead (-EBADF). Idempotent.
+  // with l_linger 0); returns at once (a non-zero SO_LINGER time does not block here); the
+  // handle is then dead: further calls, close() included, return -EBADF.
   int close();
   // Linux levels/names above. Integer options take an int; SO_LINGER a Linger; TCP_INFO
   // (get only) a TcpInfo. -ENOPROTOOPT unknown, -EINVAL bad length/value.
