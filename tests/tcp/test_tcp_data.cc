@@ -256,3 +256,17 @@ TEST(TcpData, RcvLowatDefersWakeupsUntilEnoughData) {
   s->on_event(nullptr);
   t.finish({c, s});
 }
+
+// 10 Gb/s x 50 us round trip = 62.5 KB in flight: the default buffers and the scaled windows
+// must be far above that (Linux-like multi-megabyte tcp_rmem/tcp_wmem maxima).
+TEST(TcpData, DefaultWindowsDoNotCapATenGigabitPath) {
+  TcpPair t;
+  auto [c, s] = t.connect();
+  ASSERT_EQ(t.transfer(*c, *s, 1 << 20, 5 * kSec), size_t(1) << 20);
+  const size_t bdp = size_t(10e9 / 8 * 50e-6);
+  EXPECT_GE(c->info().snd_wnd, 16 * bdp);
+  EXPECT_GE(size_t(c->getsockopt(net::kSolSocket, net::kSoSndBuf)), 16 * bdp);
+  EXPECT_GE(c->info().snd_cwnd * c->info().snd_mss, bdp);  // slow start got past one BDP
+  EXPECT_EQ(c->info().snd_mss, 1448u);
+  t.finish({c, s});
+}

@@ -1440,7 +1440,7 @@ void TcpSock::data_queue(SkbPtr skb, const wire::TcpRepr& th) {
     }
     if (th.fin() && state_ != TcpState::kCloseWait && state_ != TcpState::kClosing && state_ != TcpState::kTimeWait)
       fin();
-    else if (rcvq_bytes_ >= rcvlowat_)
+    else if (rcvq_bytes_ >= rcvlowat_ || receive_window() <= rcv_mss_)  // tcp_data_ready
       event();
     return;
   }
