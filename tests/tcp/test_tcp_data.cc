@@ -270,3 +270,29 @@ TEST(TcpData, DefaultWindowsDoNotCapATenGigabitPath) {
   EXPECT_EQ(c->info().snd_mss, 1448u);
   t.finish({c, s});
 }
+
+// A congestion control plugged in through TcpConfig::make_cc: a fixed window of 4 segments
+// that ignores ACKs; the socket uses it (tcp_info names it, cwnd stays 4).
+namespace {
+class FixedCc : public net::CongestionControl {
+ public:
+  const char* name() const override { return "fixed4"; }
+  void init(State& s) override { s.cwnd = 4; }
+  void on_ack(State&, uint32_t) override { ++acks; }
+  uint32_t ssthresh_on_loss(const State&) override { return 4; }
+  static inline int acks = 0;
+};
+}  // namespace
+
+TEST(TcpData, CongestionControlIsPluggable) {
+  net::StackConfig ca = TcpPair::fast_cfg(1);
+  ca.tcp.make_cc = [] { return std::make_unique<FixedCc>(); };
+  TcpPair t(ca);
+  auto [c, s] = t.connect();
+  EXPECT_EQ(c->info().cc, "fixed4");
+  EXPECT_EQ(s->info().cc, "reno");
+  EXPECT_EQ(t.transfer(*c, *s, 256 * 1024, 5 * kSec), 256u * 1024);
+  EXPECT_EQ(c->info().snd_cwnd, 4u);
+  EXPECT_GT(FixedCc::acks, 0);
+  t.finish({c, s});
+}

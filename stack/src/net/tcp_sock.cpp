@@ -130,6 +130,7 @@ int TcpSock::connect_start() {
   cc_ = cfg().make_cc ? cfg().make_cc() : std::make_unique<RenoCongestionControl>();
   cs_ = CongestionControl::State{};
   cs_.cwnd = cfg().initial_cwnd;
+  cc_->init(cs_);
   rto_ns_ = cfg().rto_initial_ns;
   snd_una_ = iss_;
   snd_nxt_ = iss_;
@@ -818,6 +819,7 @@ void TcpSock::rcv_listen(SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ip
   c.set_mss();
   c.cc_ = cfg().make_cc ? cfg().make_cc() : std::make_unique<RenoCongestionControl>();
   c.cs_.cwnd = cfg().initial_cwnd;
+  c.cc_->init(c.cs_);
   c.rto_ns_ = cfg().rto_initial_ns;
   c.last_rcv_ns_ = k().now_ns();
   c.parent_ = this;

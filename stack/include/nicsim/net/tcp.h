@@ -84,6 +84,8 @@ class CongestionControl {
   };
   virtual ~CongestionControl() = default;
   virtual const char* name() const = 0;
+  // Once per connection, after cwnd got the initial window (TCP_INIT_CWND) and before data.
+  virtual void init(State&) {}
   // cong_avoid: acked segments newly cumulatively or selectively ACKed, outside recovery.
   virtual void on_ack(State& s, uint32_t acked) = 0;
   // ssthresh when loss is detected (fast retransmit or RTO); the socket sets cwnd afterwards.
