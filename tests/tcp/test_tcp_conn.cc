@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "nicsim/net/icmp.h"
 #include "tcp_testbed.h"
 
 using namespace nicsim;
@@ -596,4 +597,59 @@ TEST(TcpConn, IpTosIsCarriedBySegmentsAndCloseIsOnce) {
   EXPECT_EQ(c->close(), 0);
   EXPECT_EQ(c->close(), -EBADF);
   t.finish({s});
+}
+
+TEST(TcpConn, ConnectionToOwnAddressOverLoopback) {
+  TcpPair t;
+  auto l = t.a.st->tcp_socket();
+  ASSERT_EQ(l->bind(ip("10.0.0.1"), 7), 0);
+  ASSERT_EQ(l->listen(4), 0);
+  auto c = t.a.st->tcp_socket();
+  EXPECT_EQ(c->connect(ip("10.0.0.1"), 7), -EINPROGRESS);
+  std::shared_ptr<net::TcpSocket> s;
+  ASSERT_TRUE(t.run_until([&] { return (s = s ? s : l->accept()) && c->state() == TcpState::kEstablished; },
+                          100 * kMs));
+  std::vector<uint8_t> d(100000);
+  for (size_t i = 0; i < d.size(); ++i) d[i] = uint8_t(i * 13);
+  ASSERT_EQ(c->send(d.data(), d.size()), int(d.size()));
+  std::vector<uint8_t> got;
+  ASSERT_TRUE(t.run_until(
+      [&] {
+        uint8_t b[8192];
+        for (int r; (r = s->recv(b, sizeof b)) > 0;) got.insert(got.end(), b, b + r);
+        return got.size() == d.size();
+      },
+      1 * kSec));
+  EXPECT_EQ(got, d);
+  EXPECT_EQ(c->info().snd_mss, 65535u - 40 - 12);  // loopback route MTU
+  t.a.eth.sent.clear();
+  EXPECT_TRUE(segs_of(t.a).empty());  // nothing went to the cable
+  l->close();
+  t.finish({c, s});
+}
+
+TEST(TcpConn, IcmpErrorOnEstablishedConnectionIsSoftAndReportedAtTimeout) {
+  net::StackConfig ca = TcpPair::fast_cfg(1);
+  ca.tcp.retries2 = 2;
+  TcpPair t(ca);
+  auto [c, s] = t.connect();
+  t.ab.blackhole = true;
+  ASSERT_EQ(c->send("hello", 5), 5);
+  t.run(1 * kMs);
+  const auto& f = t.a.eth.sent.back();
+  std::vector<uint8_t> quoted(f.begin() + 14, f.end());
+  kern::SkbPtr skb = t.b.k.alloc_skb(2048);
+  skb->reserve(128);
+  skb->put_data(quoted.data(), uint32_t(quoted.size()));
+  skb->reset_network_header();
+  skb->pull(20);
+  t.b.st->icmp().icmp_send(*skb, w::icmp::DEST_UNREACH, w::icmp::HOST_UNREACH);
+  skb.reset();
+  t.run(1 * kMs);
+  EXPECT_EQ(c->state(), TcpState::kEstablished);  // soft: the connection goes on
+  EXPECT_EQ(c->pending_error(), 0);
+  ASSERT_TRUE(t.run_until([&] { return c->state() == TcpState::kClose; }, 10 * kSec, 100 * kUs));
+  EXPECT_EQ(c->take_error(), EHOSTUNREACH);  // the soft error instead of ETIMEDOUT
+  t.ab.blackhole = false;
+  t.finish({c, s});
 }
