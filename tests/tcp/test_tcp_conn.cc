@@ -359,8 +359,14 @@ TEST(TcpConn, SocketsOutliveTheirStack) {
   EXPECT_EQ(c->send("x", 1), -EBADF);
   EXPECT_EQ(c->poll(), uint32_t(net::kPollNval));
   c.reset();
+  EXPECT_EQ(t->a.k.skb_pool().live(), 0u) << t->a.k.skb_pool().leak_report();
+  EXPECT_EQ(t->a.k.leak_report(), "");
   s->close();
   t->listener->close();
+  t->run(10 * kMs);  // b's orphan lingers (FIN unanswered) until the stack goes
+  t->b.st.reset();
+  EXPECT_EQ(t->b.k.skb_pool().live(), 0u) << t->b.k.skb_pool().leak_report();
+  EXPECT_EQ(t->b.k.leak_report(), "");
 }
 
 TEST(TcpConn, SnmpAndNetstatTextHaveLinuxLayout) {
@@ -652,4 +658,21 @@ TEST(TcpConn, IcmpErrorOnEstablishedConnectionIsSoftAndReportedAtTimeout) {
   EXPECT_EQ(c->take_error(), EHOSTUNREACH);  // the soft error instead of ETIMEDOUT
   t.ab.blackhole = false;
   t.finish({c, s});
+}
+
+TEST(TcpConn, RetransmittedFinInCloseWaitIsAckedAgain) {
+  TcpPair t;
+  auto [c, s] = t.connect();
+  auto dropped = std::make_shared<int>(0);
+  t.ba.drop_if = [dropped](const w::TcpPacket& p, size_t len) {
+    return len == 0 && !p.fin() && !p.syn() && (*dropped)++ == 0;  // b's first ACK after this point
+  };
+  c->close();  // FIN_WAIT1; b's (delayed) ACK of the FIN is lost
+  t.run(100 * kMs, 100 * kUs);
+  EXPECT_EQ(s->state(), TcpState::kCloseWait);
+  EXPECT_EQ(t.a.st->tcp().count_state(TcpState::kFinWait1), 1u);
+  ASSERT_TRUE(t.run_until([&] { return t.a.st->tcp().count_state(TcpState::kFinWait2) == 1; }, 2 * kSec, 100 * kUs));
+  EXPECT_EQ(t.a.st->tcp_mib().RetransSegs, 1u);  // the FIN, once
+  EXPECT_EQ(t.b.st->tcp_ext_mib().DelayedACKLost, 1u);
+  t.finish({s});
 }

@@ -1013,6 +1013,13 @@ void TcpSock::rcv(SkbPtr skb, const wire::TcpRepr& th) {
           k().mod_timer(keepalive_timer_, now + 2 * cfg().msl_ns);
         }
         return;
+      case TcpState::kCloseWait:
+      case TcpState::kClosing:
+      case TcpState::kLastAck:
+        // After the peer's FIN: new data is ignored, but a retransmission (the peer missed
+        // our ACK of its FIN) is a duplicate that must be ACKed at once.
+        if (seq_before(seq, rcv_nxt_)) data_queue(std::move(skb), th);
+        break;
       default:
         break;
     }
