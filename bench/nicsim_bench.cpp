@@ -7,7 +7,7 @@
 //      wall-second with the idle skip (NicParams::skip_idle) and stepping every NIC cycle.
 //      Each run needs its own process (one Testbench per process): the benchmark re-executes
 //      itself with --idle-child.
-// Usage: nicsim_bench [--sim-us N] [--idle-ms N] [--json]
+// Usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--json]
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +20,7 @@
 #include "nicsim/sim/network.h"
 #include "nicsim/sim/plain_harness.h"
 #include "nicsim/sim/reg_nic.h"
+#include "nicsim/sim/tcp_apps.h"
 #include "nicsim/sim/testbench.h"
 #include "traffic.h"
 
@@ -142,6 +143,69 @@ int idle_child(bool skip, uint64_t idle_ms) {
   return replies == count ? 0 : 1;
 }
 
+// TCP bulk (child process): a -> b, `mb` MB, with the default CPU costs or all of them
+// scaled by cost_pct/100. Prints "<bytes> <goodput Gb/s> <sim ms> <wall s> <retrans>
+// <rx CPU busy %> <tx CPU busy %> <rx MPC+RNBC> <ok>".
+int tcp_child(unsigned cost_pct, uint64_t mb) {
+  sim::TestbenchConfig tc;
+  tc.run_name = "bench-tcp-" + std::to_string(cost_pct);
+  sim::NetHostConfig hc;
+  for (const auto& f : kern::CpuCosts::fields()) hc.cpu.*(f.member) = hc.cpu.*(f.member) * cost_pct / 100;
+  sim::Network net(tc);
+  sim::NetHost& a = net.add_host("a", "10.0.0.1/24", hc);
+  sim::NetHost& b = net.add_host("b", "10.0.0.2/24", hc);
+  net.connect(a, b);
+  net.up();
+  sim::TcpBulkConfig cfg;
+  cfg.bytes = mb << 20;
+  sim::TcpBulk bulk(a, b, cfg);
+  const uint64_t busy_a0 = a.kernel().counters().cpu_busy_ns, busy_b0 = b.kernel().counters().cpu_busy_ns;
+  const uint64_t t0_ns = net.now_ns();
+  auto t0 = Clock::now();
+  bulk.start();
+  const bool done = net.run_until([&] { return bulk.finished(); }, 10'000'000'000ull);
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double sim_ns = double(net.now_ns() - t0_ns);
+  const double rx_busy = 100.0 * double(b.kernel().counters().cpu_busy_ns - busy_b0) / sim_ns;
+  const double tx_busy = 100.0 * double(a.kernel().counters().cpu_busy_ns - busy_a0) / sim_ns;
+  bulk.stop();
+  b.call([&] { b.adapter().update_stats(); });
+  const auto& hs = b.adapter().hw_stats();
+  std::printf("%llu %.4f %.4f %.4f %u %.1f %.1f %llu %d\n", (unsigned long long)bulk.received(), bulk.goodput_gbps(),
+              sim_ns / 1e6, wall, bulk.sender_info().total_retrans, rx_busy, tx_busy,
+              (unsigned long long)(hs.mpc + hs.rnbc), done && bulk.ok() ? 1 : 0);
+  return done && bulk.ok() ? 0 : 1;
+}
+
+struct TcpResult {
+  bool ok = false;
+  unsigned long long bytes = 0, drops = 0;
+  unsigned retrans = 0;
+  double gbps = 0, sim_ms = 0, wall_s = 0, rx_busy = 0, tx_busy = 0;
+  double ms_per_wall_s() const { return wall_s > 0 ? sim_ms / wall_s : 0; }
+};
+
+std::string self_exe() {
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return {};
+  exe[n] = 0;
+  return exe;
+}
+
+TcpResult run_tcp(unsigned cost_pct, uint64_t mb) {
+  TcpResult r;
+  const std::string cmd = "'" + self_exe() + "' --tcp-child " + std::to_string(cost_pct) + " --tcp-mb " +
+                          std::to_string(mb);
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  int ok = 0;
+  r.ok = std::fscanf(p, "%llu %lf %lf %lf %u %lf %lf %llu %d", &r.bytes, &r.gbps, &r.sim_ms, &r.wall_s, &r.retrans,
+                     &r.rx_busy, &r.tx_busy, &r.drops, &ok) == 9;
+  r.ok = (pclose(p) == 0) && r.ok && ok;
+  return r;
+}
+
 struct IdleResult {
   bool ok = false;
   double sim_ms = 0, wall_s = 0;
@@ -171,7 +235,8 @@ IdleResult run_idle(bool skip, uint64_t idle_ms) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint64_t sim_us = 2000, idle_ms = 200;
+  uint64_t sim_us = 2000, idle_ms = 200, tcp_mb = 50;
+  const char* tcp_child_arg = nullptr;
   bool json = false;
   const char* child = nullptr;
   for (int i = 1; i < argc; ++i) {
@@ -179,12 +244,19 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--sim-us") && i + 1 < argc) sim_us = std::strtoull(argv[++i], nullptr, 0);
     else if (!std::strcmp(argv[i], "--idle-ms") && i + 1 < argc) idle_ms = std::strtoull(argv[++i], nullptr, 0);
     else if (!std::strcmp(argv[i], "--idle-child") && i + 1 < argc) child = argv[++i];
+    else if (!std::strcmp(argv[i], "--tcp-child") && i + 1 < argc) tcp_child_arg = argv[++i];
+    else if (!std::strcmp(argv[i], "--tcp-mb") && i + 1 < argc) tcp_mb = std::strtoull(argv[++i], nullptr, 0);
     else {
-      std::fprintf(stderr, "usage: nicsim_bench [--sim-us N] [--idle-ms N] [--json]\n");
+      std::fprintf(stderr, "usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--json]\n");
       return 2;
     }
   }
   if (child) return idle_child(!std::strcmp(child, "skip"), idle_ms);
+  if (tcp_child_arg) return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb);
+  // TCP bulk with the default CPU costs, and with every cost halved: which one reaches line
+  // rate tells whether the modelled CPU is the bottleneck.
+  TcpResult tcp = run_tcp(100, tcp_mb);
+  TcpResult tcp_fast = run_tcp(50, tcp_mb);
   // Idle-heavy first, each in its own process; stepping every cycle runs 20 ms at most
   // (about 4.5 ms per wall-second), which is enough for a rate.
   IdleResult idle_skip = run_idle(true, idle_ms);
@@ -204,12 +276,16 @@ int main(int argc, char** argv) {
         "\"frames_per_wall_s\": %.0f, \"goodput_gbps_per_direction\": %.3f, \"bad_frames\": %llu, "
         "\"plain_noskip_nic_cycles_per_s\": %.0f, \"idle_ms\": %llu, \"idle_sim_ms_per_wall_s\": %.3f, "
         "\"idle_noskip_sim_ms_per_wall_s\": %.3f, \"idle_speedup\": %.1f, \"idle_skipped_share\": %.4f, "
-        "\"idle_ok\": %s}\n",
+        "\"idle_ok\": %s, \"tcp_mb\": %llu, \"tcp_goodput_gbps\": %.3f, \"tcp_sim_ms_per_wall_s\": %.3f, "
+        "\"tcp_retrans\": %u, \"tcp_rx_cpu_busy_pct\": %.1f, \"tcp_tx_cpu_busy_pct\": %.1f, \"tcp_rx_nic_drops\": %llu, "
+        "\"tcp_half_cost_goodput_gbps\": %.3f, \"tcp_half_cost_retrans\": %u, \"tcp_ok\": %s}\n",
         (unsigned long long)sim_us, plain.nic_cycles_per_s(), sc.nic_cycles_per_s(), ratio, (unsigned long long)q,
         sc.sim_s() * 1e3 / sc.wall_s, sc.frames / sc.wall_s, line_gbps,
         (unsigned long long)(plain.bad + sc.bad), plain_step.nic_cycles_per_s(), (unsigned long long)idle_ms,
         idle_skip.ms_per_wall_s(), idle_step.ms_per_wall_s(), idle_speedup, idle_skip.skipped_share,
-        idle_skip.ok && idle_step.ok ? "true" : "false");
+        idle_skip.ok && idle_step.ok ? "true" : "false", (unsigned long long)tcp_mb, tcp.gbps, tcp.ms_per_wall_s(),
+        tcp.retrans, tcp.rx_busy, tcp.tx_busy, tcp.drops, tcp_fast.gbps, tcp_fast.retrans,
+        tcp.ok && tcp_fast.ok ? "true" : "false");
   } else {
     std::printf("nicsim bench: two NICs, back-to-back %zu-byte frames both ways, %llu us simulated\n", kFrameLen + 4,
                 (unsigned long long)sim_us);
@@ -231,6 +307,14 @@ int main(int argc, char** argv) {
     std::printf("  every cycle         %10.3f ms per wall-second  (%.0f ms simulated)%s\n", idle_step.ms_per_wall_s(),
                 idle_step.sim_ms, idle_step.ok ? "" : "  FAILED");
     std::printf("  speed-up            %10.1f x\n", idle_speedup);
+    std::printf("nicsim bench: TCP bulk a -> b, %llu MB, 1500 MTU, both NICs in RTL\n", (unsigned long long)tcp_mb);
+    std::printf("  goodput             %10.3f Gb/s simulated (default CPU costs)%s\n", tcp.gbps, tcp.ok ? "" : "  FAILED");
+    std::printf("  simulation speed    %10.3f ms simulated per wall-second\n", tcp.ms_per_wall_s());
+    std::printf("  CPU busy            %10.1f %% receiver, %.1f %% sender; receiver NIC drops (MPC+RNBC) %llu, "
+                "%u segments retransmitted\n",
+                tcp.rx_busy, tcp.tx_busy, tcp.drops, tcp.retrans);
+    std::printf("  half the CPU costs  %10.3f Gb/s, %u retransmitted, receiver %.1f %% busy%s\n", tcp_fast.gbps,
+                tcp_fast.retrans, tcp_fast.rx_busy, tcp_fast.ok ? "" : "  FAILED");
   }
-  return plain.bad + sc.bad || !idle_skip.ok || !idle_step.ok ? 1 : 0;
+  return plain.bad + sc.bad || !idle_skip.ok || !idle_step.ok || !tcp.ok || !tcp_fast.ok ? 1 : 0;
 }
