@@ -30,6 +30,8 @@ struct LinkFaults {
   bool blackhole = false;                 // drop every TCP frame
   // Drop when this returns true (checked before the random faults); gets the TCP segment.
   std::function<bool(const w::TcpPacket&, size_t payload_len)> drop_if;
+  // Extra delay (ns) for this segment, 0 for none (checked after drop_if).
+  std::function<uint64_t(const w::TcpPacket&, size_t payload_len)> delay_if;
   uint64_t dropped = 0, duplicated = 0, reordered = 0, passed = 0;
 };
 
@@ -79,6 +81,13 @@ struct TcpPair {
       if (lf.blackhole || (lf.drop_if && lf.drop_if(tp, seg->payload.size()))) {
         lf.dropped++;
         return;
+      }
+      if (lf.delay_if) {
+        if (const uint64_t d = lf.delay_if(tp, seg->payload.size())) {
+          lf.reordered++;
+          to.eth.receive_at(t + latency + d, std::move(f));
+          return;
+        }
       }
       if (lf.loss > 0 && double(rng.next() % 1000000) < lf.loss * 1e6) {
         lf.dropped++;

@@ -296,3 +296,32 @@ TEST(TcpData, CongestionControlIsPluggable) {
   EXPECT_GT(FixedCc::acks, 0);
   t.finish({c, s});
 }
+
+// Segment 20 is lost and segment 22 arrives late, after 23: the SACK that first covers 22
+// shows reordering (22 was never retransmitted, and it is not taken for lost since fewer than
+// `reordering` segments above it were SACKed); only the real loss is retransmitted.
+TEST(TcpData, SackDetectsReorderingWithoutSpuriousRetransmission) {
+  TcpPair t;
+  auto [c, s] = t.connect();
+  const auto ci = c->info();
+  const uint32_t base = ci.snd_una, mss = ci.snd_mss;
+  auto first20 = std::make_shared<bool>(true), first22 = std::make_shared<bool>(true);
+  t.ab.drop_if = [=](const w::TcpPacket& p, size_t len) {
+    if (len && p.seq() == base + 20 * mss && *first20) return !(*first20 = false);
+    return false;
+  };
+  t.ab.delay_if = [=](const w::TcpPacket& p, size_t len) -> uint64_t {
+    if (len && p.seq() == base + 22 * mss && *first22) {
+      *first22 = false;
+      return 1000;  // overtaken by the next segment or two
+    }
+    return 0;
+  };
+  EXPECT_EQ(t.transfer(*c, *s, 1 << 20, 10 * kSec), size_t(1) << 20);
+  EXPECT_FALSE(*first22);
+  EXPECT_GE(t.a.st->tcp_ext_mib().TCPSACKReorder, 1u);
+  EXPECT_EQ(t.a.st->tcp_ext_mib().TCPSackRecovery, 1u);
+  EXPECT_EQ(t.a.st->tcp_mib().RetransSegs, 1u);
+  EXPECT_GE(c->info().reordering, 3u);
+  t.finish({c, s});
+}

@@ -23,6 +23,7 @@ namespace {
 constexpr uint32_t kMaxTcpHeader = 128;
 constexpr uint8_t kCaOpen = 0, kCaDisorder = 1, kCaCwr = 2, kCaRecovery = 3, kCaLoss = 4;
 constexpr int kMaxQuickAcks = 16;
+constexpr uint32_t kMaxReordering = 300;  // tcp_max_reordering
 constexpr uint64_t kPawsIdleNs = 24ull * 24 * 3600 * 1'000'000'000;  // 24 days
 bool synchronized(TcpState s) {
   return s != TcpState::kClose && s != TcpState::kListen && s != TcpState::kSynSent;
@@ -129,6 +130,7 @@ int TcpSock::connect_start() {
   set_mss();
   cc_ = cfg().make_cc ? cfg().make_cc() : std::make_unique<RenoCongestionControl>();
   cs_ = CongestionControl::State{};
+  reordering_ = cfg().reordering;
   cs_.cwnd = cfg().initial_cwnd;
   cc_->init(cs_);
   rto_ns_ = cfg().rto_initial_ns;
@@ -819,6 +821,7 @@ void TcpSock::rcv_listen(SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ip
   c.set_mss();
   c.cc_ = cfg().make_cc ? cfg().make_cc() : std::make_unique<RenoCongestionControl>();
   c.cs_.cwnd = cfg().initial_cwnd;
+  c.reordering_ = cfg().reordering;
   c.cc_->init(c.cs_);
   c.rto_ns_ = cfg().rto_initial_ns;
   c.last_rcv_ns_ = k().now_ns();
@@ -1031,6 +1034,9 @@ void TcpSock::rcv(SkbPtr skb, const wire::TcpRepr& th) {
 // tcp_sacktag_write_queue: marks SACKed segments (scoreboard) and counts reordering.
 void TcpSock::sacktag(const wire::TcpRepr& th, uint32_t prior_snd_una) {
   TcpExtMib& ext = tcp_->ext_;
+  const uint32_t prior_highest = highest_sack_;
+  bool reord = false;  // a never-retransmitted segment below the highest SACK got SACKed now
+  uint32_t reord_low = 0;
   for (uint8_t b = 0; b < th.num_sack; ++b) {
     const wire::TcpSackBlock blk = th.sack[b];
     if (!seq_after(blk.end, blk.start)) continue;
@@ -1068,9 +1074,19 @@ void TcpSock::sacktag(const wire::TcpRepr& th, uint32_t prior_snd_una) {
         s.retrans = false;
         retrans_out_--;
       }
-      if (!s.ever_retrans && seq_before(s.end_seq, highest_sack_)) ext.TCPSACKReorder++;
+      if (!s.ever_retrans && seq_before(s.end_seq, prior_highest) && (!reord || seq_before(s.seq, reord_low))) {
+        reord = true;
+        reord_low = s.seq;
+      }
       if (seq_after(s.end_seq, highest_sack_)) highest_sack_ = s.end_seq;
     }
+  }
+  // tcp_check_sack_reordering: raise the duplicate threshold to the distance seen, so the
+  // same reordering does not trigger spurious fast retransmits again.
+  if (reord && packets_out_) {
+    ext.TCPSACKReorder++;
+    const uint32_t metric = (prior_highest - reord_low + mss_cache_ - 1) / mss_cache_;
+    if (metric > reordering_) reordering_ = std::min<uint32_t>(metric, kMaxReordering);
   }
 }
 
@@ -1096,7 +1112,7 @@ void TcpSock::mark_lost() {
       above++;
       continue;
     }
-    if (above >= cfg().reordering && !s.lost && !s.retrans) {
+    if (above >= reordering_ && !s.lost && !s.retrans) {
       s.lost = true;
       lost_out_++;
     }
@@ -1280,7 +1296,7 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
   }
   if (ca_state_ == kCaOpen || ca_state_ == kCaDisorder || ca_state_ == kCaCwr) {
     if (advanced && !newly_sacked) dupacks_ = 0;
-    const bool dup_trigger = sack_ok_ ? sacked_out_ >= cfg().reordering : dupacks_ >= cfg().reordering;
+    const bool dup_trigger = sack_ok_ ? sacked_out_ >= reordering_ : dupacks_ >= reordering_;
     if (dup_trigger && packets_out_ > 0) {
       enter_recovery(sack_ok_);
       mark_lost();
@@ -1767,7 +1783,7 @@ TcpInfo TcpSock::info() const {
   i.rttvar_us = uint32_t(rttvar_ns_ / 1000);
   i.snd_ssthresh = cs_.ssthresh;
   i.snd_cwnd = cs_.cwnd;
-  i.reordering = tcp_ ? cfg().reordering : 3;
+  i.reordering = reordering_;
   i.snd_una = snd_una_;
   i.snd_nxt = snd_nxt_;
   i.rcv_nxt = rcv_nxt_;
