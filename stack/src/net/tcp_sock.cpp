@@ -1066,6 +1066,7 @@ void TcpSock::sacktag(const wire::TcpRepr& th, uint32_t prior_snd_una) {
       if (seq_before(s.seq, blk.start) || seq_after(s.end_seq, blk.end) || s.sacked) continue;
       s.sacked = true;
       sacked_out_++;
+      if (!s.ever_retrans) sack_rtt_xmit_ns_ = std::max(sack_rtt_xmit_ns_, s.xmit_ns);
       if (s.lost) {
         s.lost = false;
         lost_out_--;
@@ -1207,13 +1208,14 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
     max_window_ = std::max(max_window_, nwin);
   }
   const uint32_t prior_sacked = sacked_out_;
+  sack_rtt_xmit_ns_ = 0;
   if (sack_ok_ && th.num_sack) sacktag(th, prior_una);
   const uint32_t newly_sacked = sacked_out_ > prior_sacked ? sacked_out_ - prior_sacked : 0;
   // Clean the retransmit queue (tcp_clean_rtx_queue).
   uint32_t acked_segs = 0, acked_unsacked = 0;
   bool fin_acked = false;
   uint64_t rtt = 0;
-  bool have_rtt = false;
+  bool have_rtt = false, retrans_acked = false;
   const uint64_t now = k().now_ns();
   if (seq_after(th.ack, snd_una_)) {
     while (!wq_.empty() && send_head_ > 0) {
@@ -1233,7 +1235,9 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
       if (s.sacked) sacked_out_--;
       if (s.lost) lost_out_--;
       if (s.retrans) retrans_out_--;
-      if (!s.ever_retrans) {
+      if (s.ever_retrans) {
+        retrans_acked = true;
+      } else if (!s.sacked) {  // a SACKed one was sampled when SACKed
         rtt = now - s.xmit_ns;
         have_rtt = true;
       }
@@ -1246,6 +1250,7 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
       send_head_--;
     }
     snd_una_ = th.ack;
+    if (retrans_acked) have_rtt = false;  // Karn: this ACK may be for a retransmission
     if (!have_rtt && ts_ok_ && th.ts_present && th.tsecr) {
       const uint32_t us = ts_now() - th.tsecr;
       if (us < 0x7FFFFFFF) {
@@ -1253,10 +1258,14 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
         have_rtt = true;
       }
     }
-    if (have_rtt) rtt_sample(rtt);
     backoff_ = 0;
     retransmits_ = 0;
   }
+  if (!have_rtt && sack_rtt_xmit_ns_) {  // tcp_ack_update_rtt: the SACK RTT as a fallback
+    rtt = now - sack_rtt_xmit_ns_;
+    have_rtt = true;
+  }
+  if (have_rtt) rtt_sample(rtt);
   bool is_dupack = false;
   if (!acked_segs && !plen && !win_update && !th.fin() && prior_packets > 0 && th.ack == snd_una_) {
     is_dupack = true;

@@ -92,7 +92,8 @@ class TcpSock : public Sock {
   uint32_t highest_sack_ = 0;
   uint8_t ca_state_ = 0;     // TCP_CA_Open 0, Disorder 1, Recovery 3, Loss 4
   uint32_t dupacks_ = 0;
-  uint32_t reordering_ = 3;  // duplicate threshold, raised when reordering is seen (tp->reordering)
+  uint32_t reordering_ = 3;
+  uint64_t sack_rtt_xmit_ns_ = 0;  // newest send time among segments SACKed by this ACK  // duplicate threshold, raised when reordering is seen (tp->reordering)
   // Proportional rate reduction (RFC 6937) during recovery, as Linux's tcp_cwnd_reduction.
   uint32_t prr_delivered_ = 0, prr_out_ = 0, prior_cwnd_ = 0;
   bool pingpong_ = false;  // TCP_QUICKACK 0: no quick-ACK mode
