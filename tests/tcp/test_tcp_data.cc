@@ -325,3 +325,32 @@ TEST(TcpData, SackDetectsReorderingWithoutSpuriousRetransmission) {
   EXPECT_GE(c->info().reordering, 3u);
   t.finish({c, s});
 }
+
+// Heavy loss (8 % each way, with duplication and reordering): the transfer completes and the
+// RTT estimate stays at the path's scale — no sample may include an RTO wait (Karn over the
+// whole ACK, no sample from the cumulative ACK of earlier-SACKed segments).
+TEST(TcpData, HeavyLossKeepsRttSamplesSane) {
+  for (uint64_t seed : {220u, 260u, 208u}) {
+    for (bool ts : {true, false}) {
+      SCOPED_TRACE("seed " + std::to_string(seed) + (ts ? " ts" : " nots"));
+      net::StackConfig ca = cfg(seed, seed != 208), cb = cfg(seed + 7, seed != 208);
+      ca.tcp.timestamps = cb.tcp.timestamps = ts;
+      TcpPair t(ca, cb, 20'000, seed);
+      t.keep_frames = false;
+      auto [c, s] = t.connect();
+      for (LinkFaults* lf : {&t.ab, &t.ba}) {
+        lf->loss = 0.08;
+        lf->dup = 0.01;
+        lf->reorder = 0.03;
+      }
+      uint64_t max_srtt = 0;
+      net::TcpSock* k = c->sock();
+      t.on_frame = [&](bool, const std::vector<uint8_t>&) { max_srtt = std::max<uint64_t>(max_srtt, k->srtt_ns_); };
+      EXPECT_EQ(t.transfer(*c, *s, 1 << 20, 120 * kSec), size_t(1) << 20);
+      t.on_frame = nullptr;
+      EXPECT_LT(max_srtt, 100 * kMs);
+      for (LinkFaults* lf : {&t.ab, &t.ba}) lf->loss = lf->dup = lf->reorder = 0;
+      t.finish({c, s});
+    }
+  }
+}
