@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <ostream>
 #include <set>
 #include <string>
 
@@ -25,6 +26,8 @@ struct LossyParam {
   uint64_t seed;
   bool sack;
 };
+
+inline void PrintTo(const LossyParam& p, std::ostream* os) { *os << "seed " << p.seed << (p.sack ? " sack" : " nosack"); }
 
 class TcpLossy : public ::testing::TestWithParam<LossyParam> {};
 
