@@ -235,7 +235,7 @@ IdleResult run_idle(bool skip, uint64_t idle_ms) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint64_t sim_us = 2000, idle_ms = 200, tcp_mb = 50;
+  uint64_t sim_us = 2000, idle_ms = 200, tcp_mb = 100;
   const char* tcp_child_arg = nullptr;
   bool json = false;
   const char* child = nullptr;

@@ -78,6 +78,9 @@ void TcpBulk::on_listener_event() {
   while (auto s = listener_->accept(&err)) {
     if (rx_) continue;  // one connection per bulk transfer; others are closed at once
     rx_ = s;
+    // Wake the reader per read_size bytes (or end of stream), not per segment, as a reader
+    // with a large buffer and SO_RCVLOWAT does.
+    if (cfg_.rcvlowat) rx_->setsockopt(net::kSolSocket, net::kSoRcvLowat, int(cfg_.read_size));
     rx_->on_event([this, alive = alive_] {
       if (*alive) on_rx_event();
     });

@@ -64,6 +64,7 @@ struct TcpBulkConfig {
   size_t read_size = 65536;   // bytes per recv() call
   uint64_t seed = 1;
   bool nodelay = false;       // TCP_NODELAY on the sender
+  bool rcvlowat = true;       // SO_RCVLOWAT = read_size on the receiver (fewer wake-ups)
 };
 
 // One connection: `from` connects to `to` and sends cfg.bytes, then closes; `to` accepts,
