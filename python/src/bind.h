@@ -1,0 +1,61 @@
+// Shared declarations of the nicsim._core bindings: one register_*() per subsystem, the
+// timeout exception and the helper that runs a call on a host's CPU.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "nicsim/sim/network.h"
+
+namespace nicsim::python {
+
+namespace py = pybind11;
+
+// A wait in simulated time ran out; becomes nicsim.TimeoutError (a TimeoutError) with the
+// simulated time reached in the message and in its now_ns attribute.
+class SimTimeout : public std::runtime_error {
+ public:
+  SimTimeout(const std::string& what, uint64_t now_ns)
+      : std::runtime_error(what + " (simulated time reached: " + std::to_string(now_ns) + " ns)"),
+        now_ns_(now_ns) {}
+  uint64_t now_ns() const { return now_ns_; }
+
+ private:
+  uint64_t now_ns_;
+};
+
+// NetHost::call, with the CPU not getting to the call in time raised as SimTimeout.
+template <class F>
+auto on_cpu(sim::NetHost& h, F&& fn, uint64_t timeout_ns = 100'000'000) -> decltype(fn()) {
+  try {
+    return h.call(std::forward<F>(fn), timeout_ns);
+  } catch (const SimTimeout&) {
+    throw;
+  } catch (const std::runtime_error& e) {
+    if (std::string(e.what()).find("did not run the call in time") == std::string::npos) throw;
+    throw SimTimeout(e.what(), h.kernel().now_ns());
+  }
+}
+
+// Raises KeyboardInterrupt (and friends) if a signal arrived, e.g. Ctrl-C during a run.
+inline void check_signals() {
+  if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+}
+
+void register_errors(py::module_& m);
+void register_params(py::module_& m);
+void register_network(py::module_& m);
+void register_host(py::module_& m);
+void register_sockets(py::module_& m);
+void register_regs(py::module_& m);
+
+// Host configuration from the Python keyword dictionaries (bind_params.cpp); unknown names
+// raise KeyError, values that do not parse ValueError.
+sim::NetHostConfig host_config(const py::dict& cpu, const py::dict& driver, const py::dict& nic,
+                               const py::dict& pci, uint64_t seed);
+sim::LinkParams link_params(const py::dict& params);
+
+}  // namespace nicsim::python

@@ -1,0 +1,103 @@
+// NetHost: ping, routes, sockets, counters of every layer and the CPU cost model.
+#include <pybind11/stl.h>
+
+#include "bind.h"
+#include "nicsim/net/tcp.h"
+#include "nicsim/sim/tcp_apps.h"
+
+namespace nicsim::python {
+
+namespace {
+
+py::dict items_dict(const std::vector<std::pair<std::string, uint64_t>>& items) {
+  py::dict d;
+  for (const auto& [k, v] : items) d[py::str(k)] = v;
+  return d;
+}
+
+py::dict driver_counters(const driver::IxgbCounters& c) {
+  py::dict d;
+#define C(f) d[#f] = c.f
+  C(interrupts); C(not_ours); C(napi_polls); C(napi_complete); C(lsc); C(rxo); C(rxdmt0); C(dma_errors);
+  C(tx_packets); C(tx_bytes); C(tx_cleaned); C(tx_desc_cleaned); C(tx_busy); C(tx_dropped);
+  C(tx_queue_stops); C(tx_queue_wakes); C(tx_timeouts); C(rx_packets); C(rx_bytes); C(rx_desc_cleaned);
+  C(rx_copybreak); C(rx_large); C(rx_drop_errors); C(rx_drop_no_eop); C(rx_drop_length); C(rx_alloc_failed);
+  C(rx_rdt_writes); C(restarts); C(watchdog_runs);
+#undef C
+  return d;
+}
+
+py::dict nic_counters(const driver::IxgbHwStats& c) {
+  py::dict d;
+#define C(f) d[#f] = c.f
+  C(tpr); C(gprc); C(bprc); C(mprc); C(gorc); C(tor); C(rnbc); C(ruc); C(roc); C(rlec); C(crcerrs); C(mpc);
+  C(tpt); C(gptc); C(bptc); C(mptc); C(gotc); C(tot);
+#undef C
+  return d;
+}
+
+py::dict kernel_counters(const kern::Kernel::Counters& c) {
+  py::dict d;
+#define C(f) d[#f] = c.f
+  C(irqs); C(softirq_passes); C(softirq_deferred); C(net_rx_actions); C(time_squeeze); C(napi_polls);
+  C(timers_run); C(tasks_run); C(cpu_busy_ns); C(mmio_reads); C(mmio_writes); C(rx_nohandler);
+  C(bad_dma_unmaps);
+#undef C
+  return d;
+}
+
+}  // namespace
+
+void register_host(py::module_& m) {
+  py::class_<sim::NetHost>(m, "NetHost")
+      .def_property_readonly("name", &sim::NetHost::name)
+      .def_property_readonly("address", &sim::NetHost::address)
+      .def_property_readonly("is_up", &sim::NetHost::is_up)
+      .def_property_readonly("now_ns", [](sim::NetHost& h) { return h.kernel().now_ns(); })
+      .def("ping",
+           [](sim::NetHost& h, const std::string& dst, int count, size_t payload, uint64_t interval_ns,
+              uint64_t timeout_ns) {
+             if (count < 0) throw py::value_error("count must be >= 0");
+             py::list out;
+             for (const auto& e : h.ping(dst, count, payload, interval_ns, timeout_ns))
+               out.append(py::dict(py::arg("seq") = e.seq, py::arg("replied") = e.replied,
+                                   py::arg("sent_ns") = e.sent_ns, py::arg("rtt_ns") = e.rtt_ns,
+                                   py::arg("error") = e.error));
+             return out;
+           },
+           py::arg("dst"), py::arg("count") = 1, py::arg("payload") = 56, py::arg("interval_ns") = 100'000,
+           py::arg("timeout_ns") = 5'000'000'000ull)
+      .def("add_route", &sim::NetHost::add_route, py::arg("prefix"), py::arg("gateway") = "")
+      .def("udp_socket", &sim::NetHost::udp_socket, py::keep_alive<0, 1>())
+      .def("tcp_socket", &sim::NetHost::tcp_socket, py::keep_alive<0, 1>())
+      .def("counters", [](sim::NetHost& h) {
+        // The NIC's read-to-clear statistics are accumulated by the driver (MMIO on the CPU).
+        on_cpu(h, [&] { h.adapter().update_stats(); });
+        const net::Stack& s = h.stack();
+        py::dict d;
+        d["nic"] = nic_counters(h.adapter().hw_stats());
+        d["driver"] = driver_counters(h.adapter().counters());
+        d["kernel"] = kernel_counters(h.kernel().counters());
+        d["ip"] = items_dict(s.ip_mib().items());
+        d["icmp"] = items_dict(s.icmp_mib().items());
+        d["udp"] = items_dict(s.udp_mib().items());
+        d["tcp"] = items_dict(s.tcp_mib().items());
+        d["tcp_ext"] = items_dict(s.tcp_ext_mib().items());
+        return d;
+      }, "Counters of every layer: {layer: {name: value}}.")
+      .def("cpu_costs", [](sim::NetHost& h) {
+        py::dict d;
+        for (const auto& f : kern::CpuCosts::fields()) d[f.name] = h.kernel().costs().*(f.member);
+        return d;
+      })
+      .def("set_cpu_cost", [](sim::NetHost& h, const std::string& name, uint64_t v) {
+        for (const auto& f : kern::CpuCosts::fields())
+          if (name == f.name) {
+            h.kernel().mutable_costs().*(f.member) = v;
+            return;
+          }
+        throw py::key_error("unknown CPU cost '" + name + "'");
+      }, py::arg("name"), py::arg("value_ns"));
+}
+
+}  // namespace nicsim::python

@@ -1,0 +1,105 @@
+// Network (the scenario: hosts, cables, run control), EthLink and the error types.
+#include <pybind11/functional.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+
+#include "bind.h"
+
+namespace nicsim::python {
+
+namespace {
+
+// Simulated time per run() slice between checks for Ctrl-C.
+constexpr uint64_t kRunSliceNs = 20'000;
+
+py::dict link_counters(const sim::EthLink::Counters& c) {
+  py::dict d;
+#define C(f) d[#f] = c.f
+  C(frames); C(bytes); C(delivered); C(dropped); C(corrupted); C(reordered); C(reorder_timeouts);
+  C(duplicated); C(delayed); C(jittered); C(jitter_sum_ps); C(jitter_max_ps); C(extra_delay_sum_ps);
+  C(extra_delay_max_ps); C(lost_link_down); C(late);
+#undef C
+  return d;
+}
+
+}  // namespace
+
+void register_errors(py::module_& m) {
+  static py::exception<SimTimeout> timeout(m, "TimeoutError", PyExc_TimeoutError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const SimTimeout& e) {
+      py::object exc = py::handle(timeout.ptr())(e.what());
+      exc.attr("now_ns") = e.now_ns();
+      PyErr_SetObject(timeout.ptr(), exc.ptr());
+    }
+  });
+}
+
+void register_network(py::module_& m) {
+  py::class_<sim::EthLink>(m, "EthLink")
+      .def_property_readonly("name", &sim::EthLink::name)
+      .def_property_readonly("delay_ps", &sim::EthLink::delay_ps)
+      .def("counters", [](const sim::EthLink& l, int dir) {
+        if (dir != 0 && dir != 1) throw py::value_error("direction is 0 (a -> b) or 1 (b -> a)");
+        return link_counters(l.counters(dir));
+      }, py::arg("dir"))
+      .def("set_up", &sim::EthLink::set_up, py::arg("up"), py::arg("at_ps"));
+
+  py::class_<sim::Network>(m, "Network")
+      .def(py::init([](const std::string& run_name, const std::string& out_root) {
+             return std::make_unique<sim::Network>(sim::TestbenchConfig{run_name, out_root});
+           }),
+           py::arg("run_name") = "nicsim", py::arg("out_root") = "")
+      .def("add_host",
+           [](sim::Network& n, const std::string& name, const std::string& cidr, const py::dict& cpu,
+              const py::dict& drv, const py::dict& nic, const py::dict& pci, uint64_t seed) -> sim::NetHost& {
+             return n.add_host(name, cidr, host_config(cpu, drv, nic, pci, seed));
+           },
+           py::arg("name"), py::arg("cidr"), py::arg("cpu") = py::dict(), py::arg("driver") = py::dict(),
+           py::arg("nic") = py::dict(), py::arg("pci") = py::dict(), py::arg("seed") = 1,
+           py::return_value_policy::reference_internal)
+      .def("connect",
+           [](sim::Network& n, sim::NetHost& a, sim::NetHost& b, const py::dict& params,
+              const std::string& pcap) -> sim::EthLink& { return n.connect(a, b, link_params(params), pcap); },
+           py::arg("a"), py::arg("b"), py::arg("params") = py::dict(), py::arg("pcap") = "",
+           py::return_value_policy::reference_internal)
+      .def("up", [](sim::Network& n, uint64_t timeout_ns) {
+        n.up(timeout_ns);
+        for (size_t i = 0; i < n.host_count(); i++)
+          if (!n.host(i).is_up())
+            throw SimTimeout("host " + n.host(i).name() + " did not come up", n.now_ns());
+      }, py::arg("timeout_ns") = 50'000'000)
+      .def("down", &sim::Network::down, py::arg("timeout_ns") = 50'000'000)
+      .def("run_ns", [](sim::Network& n, uint64_t ns) {
+        // In slices, so that Ctrl-C stops between two and leaves the simulation usable.
+        const uint64_t end = n.now_ns() + ns;
+        while (n.now_ns() < end) {
+          n.run_ns(std::min(kRunSliceNs, end - n.now_ns()));
+          check_signals();
+        }
+      }, py::arg("ns"))
+      .def("run_until", [](sim::Network& n, const py::function& cond, uint64_t timeout_ns, uint64_t poll_ns) {
+        // The predicate runs between simulation steps (outside SystemC), so a Python
+        // exception from it unwinds through plain C++ only.
+        const bool ok = n.tb().run_until([&] {
+          check_signals();
+          return py::bool_(cond());
+        }, timeout_ns, poll_ns);
+        if (!ok)
+          throw SimTimeout("run_until: the condition did not hold within " + std::to_string(timeout_ns) + " ns",
+                           n.now_ns());
+      }, py::arg("cond"), py::arg("timeout_ns"), py::arg("poll_ns") = 0)
+      .def_property_readonly("now_ns", &sim::Network::now_ns)
+      .def_property_readonly("out_dir", [](sim::Network& n) { return n.tb().out().path().string(); })
+      .def("host", py::overload_cast<const std::string&>(&sim::Network::host), py::arg("name"),
+           py::return_value_policy::reference_internal)
+      .def_property_readonly("host_count", &sim::Network::host_count)
+      .def("link", [](sim::Network& n, size_t i) -> sim::EthLink& { return n.tb().link(i); },
+           py::return_value_policy::reference_internal)
+      .def("finish", [](sim::Network& n) { n.tb().finish(); });
+}
+
+}  // namespace nicsim::python

@@ -1,0 +1,65 @@
+"""pytest setup for the nicsim Python API tests.
+
+SystemC elaborates once per process, so every test marked ``forked`` (test modules set
+``pytestmark = pytest.mark.forked``) runs in its own forked process. The hook below does the
+forking itself: pytest-forked needs the retired ``py`` library, which pytest 9 no longer has.
+The package comes from python/ and the built module from $NICSIM_BUILD_DIR/python
+(``./nicsim test`` and ``./nicsim python`` set both).
+"""
+import json
+import os
+import sys
+
+from _pytest.reports import TestReport
+from _pytest.runner import runtestprotocol
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("NICSIM_BUILD_DIR", os.path.join(ROOT, "build"))
+for p in (os.path.join(BUILD, "python"), os.path.join(ROOT, "python")):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+os.environ.setdefault("NICSIM_OUT", os.path.join(BUILD, "out-python"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "forked: run the test in a forked process (one Testbench per process)")
+
+
+def pytest_runtest_protocol(item, nextitem):
+    """Runs a ``forked`` test (setup, call, teardown) in a child; its reports come back as JSON."""
+    if item.get_closest_marker("forked") is None:
+        return None
+    hook, config = item.ihook, item.config
+    hook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    r, w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # child: run and send the reports; never return into pytest
+        os.close(r)
+        code = 0
+        try:
+            reports = runtestprotocol(item, log=False, nextitem=None)
+            data = [config.hook.pytest_report_to_serializable(config=config, report=rep) for rep in reports]
+            with os.fdopen(w, "w") as f:
+                json.dump(data, f)
+        except BaseException:  # noqa: BLE001 - the parent reports the exit status
+            code = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(w)
+    with os.fdopen(r) as f:
+        raw = f.read()
+    _, status = os.waitpid(pid, 0)
+    if raw:
+        reports = [config.hook.pytest_report_from_serializable(config=config, data=d) for d in json.loads(raw)]
+    else:
+        why = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"status {os.WEXITSTATUS(status)}")
+        reports = [TestReport(item.nodeid, item.location, {}, "failed",
+                              f"the test process died ({why}) before reporting", "call", [])]
+    for rep in reports:
+        hook.pytest_runtest_logreport(report=rep)
+    hook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
