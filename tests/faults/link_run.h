@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "test_env.h"
 #include "nicsim/sim/eth_link.h"
 #include "nicsim/sim/xgmii.h"
 
@@ -23,10 +24,6 @@ using namespace nicsim::sim;
 using Bytes = std::vector<uint8_t>;
 
 // Seed: NICSIM_SEED or a fixed default; tests put it in a SCOPED_TRACE.
-inline uint64_t test_seed(uint64_t dflt) {
-  const char* s = std::getenv("NICSIM_SEED");
-  return s ? std::strtoull(s, nullptr, 0) : dflt;
-}
 
 // A frame with FCS: dst, src, ethertype 0x88B5, 32-bit sequence number, payload.
 inline Bytes make_frame(uint32_t seq, size_t payload, std::mt19937_64& rng) {

@@ -8,9 +8,11 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "test_env.h"
 #include "nicsim/sim/network.h"
 
 using namespace nicsim;
+using nicsim::test::test_seed;
 using sim::EthLink;
 using sim::FaultParams;
 using sim::NetHost;
@@ -18,15 +20,7 @@ using sim::Network;
 
 namespace {
 
-uint64_t test_seed(uint64_t dflt) {
-  const char* s = std::getenv("NICSIM_SEED");
-  return s ? std::strtoull(s, nullptr, 0) : dflt;
-}
 
-std::string test_name() {
-  const auto* i = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::string(i->test_suite_name()) + "." + i->name();
-}
 
 double mean_rtt(const std::vector<sim::PingEcho>& e) {
   double s = 0;
@@ -39,7 +33,7 @@ double mean_rtt(const std::vector<sim::PingEcho>& e) {
 TEST(NetworkFaults, JitterShowsInPingAndLossTimesItOut) {
   const uint64_t seed = test_seed(51);
   SCOPED_TRACE("seed " + std::to_string(seed));
-  Network net({test_name()});
+  Network net({nicsim::test::current_test_name()});
   NetHost& a = net.add_host("a", "10.0.0.1/24");
   NetHost& b = net.add_host("b", "10.0.0.2/24");
   EthLink& link = net.connect(a, b, {}, "a-b.pcap");
@@ -94,7 +88,7 @@ TEST(NetworkFaults, JitterShowsInPingAndLossTimesItOut) {
 
 // The one-liner a scenario writes: connect and turn faults on in the same expression.
 TEST(NetworkFaults, ConnectAndSetFaultsChain) {
-  Network net({test_name()});
+  Network net({nicsim::test::current_test_name()});
   NetHost& a = net.add_host("a", "10.0.0.1/24");
   NetHost& b = net.add_host("b", "10.0.0.2/24");
   FaultParams fp;

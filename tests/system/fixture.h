@@ -15,6 +15,7 @@
 
 #include "mac_ref.h"  // reference FCS, padding and MTA hash shared with the MAC block tests
 #include "nic_regs.h"
+#include "test_env.h"
 #include "nicsim/sim/reg_nic.h"
 #include "nicsim/sim/testbench.h"
 
@@ -28,15 +29,7 @@ using sim::Testbench;
 namespace regs = nicsim::regs;
 
 // Seed: NICSIM_SEED or a fixed default; printed in every failure message via SCOPED_TRACE.
-inline uint64_t test_seed(uint64_t dflt) {
-  const char* s = std::getenv("NICSIM_SEED");
-  return s ? std::strtoull(s, nullptr, 0) : dflt;
-}
 
-inline std::string current_test_name() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return info ? std::string(info->test_suite_name()) + "." + info->name() : "system";
-}
 
 inline Bytes mac_bytes(const MacAddr& m) { return Bytes(m.b.begin(), m.b.end()); }
 

@@ -17,6 +17,7 @@
 #include "nic_regs.h"
 #include "nicsim/driver/ixgb.h"
 #include "nicsim/kern/kernel.h"
+#include "test_env.h"
 #include "nicsim/sim/testbench.h"
 
 namespace nicsim::test {
@@ -28,15 +29,7 @@ using driver::IxgbParams;
 
 constexpr uint16_t kEtherType = 0x88B5;  // local experimental
 
-inline uint64_t test_seed(uint64_t dflt) {
-  const char* s = std::getenv("NICSIM_SEED");
-  return s ? std::strtoull(s, nullptr, 0) : dflt;
-}
 
-inline std::string current_test_name() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return info ? std::string(info->test_suite_name()) + "." + info->name() : "system_driver";
-}
 
 inline kern::MacAddr kmac(const sim::MacAddr& m) { return kern::MacAddr{m.b}; }
 

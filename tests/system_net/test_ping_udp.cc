@@ -9,24 +9,18 @@
 #include <random>
 #include <vector>
 
+#include "test_env.h"
 #include "nicsim/sim/apps.h"
 #include "nicsim/sim/network.h"
 
 using namespace nicsim;
+using nicsim::test::test_seed;
 using sim::NetHost;
 using sim::Network;
 
 namespace {
 
-uint64_t test_seed(uint64_t dflt) {
-  const char* s = std::getenv("NICSIM_SEED");
-  return s ? std::strtoull(s, nullptr, 0) : dflt;
-}
 
-std::string test_name() {
-  const auto* i = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::string(i->test_suite_name()) + "." + i->name();
-}
 
 // Checks the no-leak state of a host after Network::down().
 void expect_clean(NetHost& h) {
@@ -37,7 +31,7 @@ void expect_clean(NetHost& h) {
 }  // namespace
 
 TEST(TwoHosts, ArpResolvesAndPingGetsReplies) {
-  Network net({test_name()});
+  Network net({nicsim::test::current_test_name()});
   NetHost& a = net.add_host("a", "10.0.0.1/24");
   NetHost& b = net.add_host("b", "10.0.0.2/24");
   net.connect(a, b, {}, "a-b.pcap");
@@ -66,7 +60,7 @@ TEST(TwoHosts, ArpResolvesAndPingGetsReplies) {
 TEST(TwoHosts, UdpTenThousandRandomDatagramsEachWayByteForByte) {
   const uint64_t seed = test_seed(7);
   SCOPED_TRACE("seed " + std::to_string(seed) + " (NICSIM_SEED reproduces)");
-  Network net({test_name()});
+  Network net({nicsim::test::current_test_name()});
   NetHost& a = net.add_host("a", "10.0.0.1/24");
   NetHost& b = net.add_host("b", "10.0.0.2/24");
   net.connect(a, b);
@@ -114,7 +108,7 @@ TEST(TwoHosts, UdpTenThousandRandomDatagramsEachWayByteForByte) {
 }
 
 TEST(TwoHosts, ClosedPortGetsIcmpPortUnreachableAndSocketError) {
-  Network net({test_name()});
+  Network net({nicsim::test::current_test_name()});
   NetHost& a = net.add_host("a", "10.0.0.1/24");
   NetHost& b = net.add_host("b", "10.0.0.2/24");
   net.connect(a, b);
@@ -150,7 +144,7 @@ TEST(TwoHosts, UnresolvableNeighbourGivesEhostunreach) {
   // so resolution fails after 3 probes, 30 ms, instead of 3 s.
   sim::NetHostConfig cfg;
   cfg.stack.neigh.retrans_time_ns = 10'000'000;
-  Network net({test_name()});
+  Network net({nicsim::test::current_test_name()});
   NetHost& a = net.add_host("a", "10.0.0.1/24", cfg);
   NetHost& b = net.add_host("b", "10.0.0.2/24", cfg);
   net.connect(a, b);
@@ -171,7 +165,7 @@ TEST(TwoHosts, UnresolvableNeighbourGivesEhostunreach) {
 
 TEST(TwoHosts, RoutesThroughAGatewayAddressAndDefaultRoute) {
   // a reaches 172.16.0.0/16 through a gateway that is b itself, which owns an address there.
-  Network net({test_name()});
+  Network net({nicsim::test::current_test_name()});
   NetHost& a = net.add_host("a", "10.0.0.1/24");
   NetHost& b = net.add_host("b", "10.0.0.2/24");
   net.connect(a, b);
@@ -198,7 +192,7 @@ TEST(TwoHosts, RoutesThroughAGatewayAddressAndDefaultRoute) {
 // (RX interrupt delay). Moderation must cut interrupts per packet; the delay must cost
 // round-trip time.
 TEST(TwoHosts, InterruptModerationTradesLatencyForInterrupts) {
-  Network net({test_name()});
+  Network net({nicsim::test::current_test_name()});
   NetHost& a = net.add_host("a", "10.0.0.1/24");
   NetHost& b = net.add_host("b", "10.0.0.2/24");
   net.connect(a, b);

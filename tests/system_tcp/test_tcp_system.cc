@@ -13,25 +13,19 @@
 #include <string>
 #include <vector>
 
+#include "test_env.h"
 #include "nicsim/sim/faults.h"
 #include "nicsim/sim/network.h"
 #include "nicsim/sim/tcp_apps.h"
 
 using namespace nicsim;
+using nicsim::test::test_seed;
 using sim::NetHost;
 using sim::Network;
 
 namespace {
 
-std::string test_name() {
-  const auto* i = ::testing::UnitTest::GetInstance()->current_test_info();
-  return std::string(i->test_suite_name()) + "." + i->name();
-}
 
-uint64_t test_seed(uint64_t dflt) {
-  const char* s = std::getenv("NICSIM_SEED");
-  return s ? std::strtoull(s, nullptr, 0) : dflt;
-}
 
 void expect_clean(Network& net) {
   for (size_t i = 0; i < net.host_count(); ++i) {
@@ -62,7 +56,7 @@ void print_tcp(NetHost& h) {
 }  // namespace
 
 TEST(Tcp, Bulk100MBOneWayShaChecked) {
-  Network net({test_name()});
+  Network net({nicsim::test::current_test_name()});
   NetHost& a = net.add_host("a", "10.0.0.1/24");
   NetHost& b = net.add_host("b", "10.0.0.2/24");
   net.connect(a, b);
@@ -90,7 +84,7 @@ TEST(Tcp, Bulk100MBOneWayShaChecked) {
 }
 
 TEST(Tcp, RequestResponseTenThousandTransactions) {
-  Network net({test_name()});
+  Network net({nicsim::test::current_test_name()});
   NetHost& a = net.add_host("a", "10.0.0.1/24");
   NetHost& b = net.add_host("b", "10.0.0.2/24");
   net.connect(a, b);
@@ -115,7 +109,7 @@ TEST(Tcp, RequestResponseTenThousandTransactions) {
 }
 
 TEST(Tcp, FiftyConcurrentConnectionsAllCompleteWithFairShare) {
-  Network net({test_name()});
+  Network net({nicsim::test::current_test_name()});
   NetHost& a = net.add_host("a", "10.0.0.1/24");
   NetHost& b = net.add_host("b", "10.0.0.2/24");
   net.connect(a, b);
@@ -184,7 +178,7 @@ TEST(TcpDeterminism, SameSeedSamePcapBytes) {
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   std::vector<std::string> pcaps;
   for (int run = 0; run < 2; ++run) {
-    const std::string name = test_name() + ".run" + std::to_string(run);
+    const std::string name = nicsim::test::current_test_name() + ".run" + std::to_string(run);
     const std::string cmd = "NICSIM_DET_RUN=" + name + " " + self +
                             " --gtest_also_run_disabled_tests --gtest_filter=TcpDeterminism.DISABLED_Child > /dev/null";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
@@ -201,7 +195,7 @@ TEST(TcpDeterminism, SameSeedSamePcapBytes) {
 // The blocking socket API from the test body: connect/accept/send/recv/close, poll over
 // several sockets, connection refused.
 TEST(Tcp, BlockingSocketCallsFromTheScenario) {
-  Network net({test_name()});
+  Network net({nicsim::test::current_test_name()});
   NetHost& a = net.add_host("a", "10.0.0.1/24");
   NetHost& b = net.add_host("b", "10.0.0.2/24");
   net.connect(a, b);
@@ -255,7 +249,7 @@ class TcpFaults : public ::testing::TestWithParam<uint64_t> {};
 TEST_P(TcpFaults, TenMegabytesByteExactUnderLossReorderCorruption) {
   const uint64_t seed = GetParam();
   SCOPED_TRACE("seed " + std::to_string(seed));
-  Network net({test_name()});
+  Network net({nicsim::test::current_test_name()});
   NetHost& a = net.add_host("a", "10.0.0.1/24");
   NetHost& b = net.add_host("b", "10.0.0.2/24");
   sim::FaultParams fp;
