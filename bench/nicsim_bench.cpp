@@ -7,6 +7,7 @@
 //      wall-second with the idle skip (NicParams::skip_idle) and stepping every NIC cycle.
 //      Each run needs its own process (one Testbench per process): the benchmark re-executes
 //      itself with --idle-child.
+//   5. TCP bulk with default and halved CPU costs, and with the cross-layer timeline on.
 // Usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--json]
 #include <unistd.h>
 
@@ -144,11 +145,12 @@ int idle_child(bool skip, uint64_t idle_ms) {
 }
 
 // TCP bulk (child process): a -> b, `mb` MB, with the default CPU costs or all of them
-// scaled by cost_pct/100. Prints "<bytes> <goodput Gb/s> <sim ms> <wall s> <retrans>
-// <rx CPU busy %> <tx CPU busy %> <rx MPC+RNBC> <ok>".
-int tcp_child(unsigned cost_pct, uint64_t mb) {
+// scaled by cost_pct/100, optionally with the cross-layer timeline recording. Prints
+// "<bytes> <goodput Gb/s> <sim ms> <wall s> <retrans> <rx CPU busy %> <tx CPU busy %>
+// <rx MPC+RNBC> <timeline events> <ok>".
+int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline) {
   sim::TestbenchConfig tc;
-  tc.run_name = "bench-tcp-" + std::to_string(cost_pct);
+  tc.run_name = "bench-tcp-" + std::to_string(cost_pct) + (timeline ? "-timeline" : "");
   sim::NetHostConfig hc;
   for (const auto& f : kern::CpuCosts::fields()) hc.cpu.*(f.member) = hc.cpu.*(f.member) * cost_pct / 100;
   sim::Network net(tc);
@@ -159,6 +161,7 @@ int tcp_child(unsigned cost_pct, uint64_t mb) {
   sim::TcpBulkConfig cfg;
   cfg.bytes = mb << 20;
   sim::TcpBulk bulk(a, b, cfg);
+  net.tb().set_timeline(timeline);
   const uint64_t busy_a0 = a.kernel().counters().cpu_busy_ns, busy_b0 = b.kernel().counters().cpu_busy_ns;
   const uint64_t t0_ns = net.now_ns();
   auto t0 = Clock::now();
@@ -171,15 +174,16 @@ int tcp_child(unsigned cost_pct, uint64_t mb) {
   bulk.stop();
   b.call([&] { b.adapter().update_stats(); });
   const auto& hs = b.adapter().hw_stats();
-  std::printf("%llu %.4f %.4f %.4f %u %.1f %.1f %llu %d\n", (unsigned long long)bulk.received(), bulk.goodput_gbps(),
-              sim_ns / 1e6, wall, bulk.sender_info().total_retrans, rx_busy, tx_busy,
-              (unsigned long long)(hs.mpc + hs.rnbc), done && bulk.ok() ? 1 : 0);
+  std::printf("%llu %.4f %.4f %.4f %u %.1f %.1f %llu %llu %d\n", (unsigned long long)bulk.received(),
+              bulk.goodput_gbps(), sim_ns / 1e6, wall, bulk.sender_info().total_retrans, rx_busy, tx_busy,
+              (unsigned long long)(hs.mpc + hs.rnbc), (unsigned long long)net.tb().timeline().events().size(),
+              done && bulk.ok() ? 1 : 0);
   return done && bulk.ok() ? 0 : 1;
 }
 
 struct TcpResult {
   bool ok = false;
-  unsigned long long bytes = 0, drops = 0;
+  unsigned long long bytes = 0, drops = 0, events = 0;
   unsigned retrans = 0;
   double gbps = 0, sim_ms = 0, wall_s = 0, rx_busy = 0, tx_busy = 0;
   double ms_per_wall_s() const { return wall_s > 0 ? sim_ms / wall_s : 0; }
@@ -193,15 +197,15 @@ std::string self_exe() {
   return exe;
 }
 
-TcpResult run_tcp(unsigned cost_pct, uint64_t mb) {
+TcpResult run_tcp(unsigned cost_pct, uint64_t mb, bool timeline = false) {
   TcpResult r;
   const std::string cmd = "'" + self_exe() + "' --tcp-child " + std::to_string(cost_pct) + " --tcp-mb " +
-                          std::to_string(mb);
+                          std::to_string(mb) + (timeline ? " --timeline" : "");
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
   int ok = 0;
-  r.ok = std::fscanf(p, "%llu %lf %lf %lf %u %lf %lf %llu %d", &r.bytes, &r.gbps, &r.sim_ms, &r.wall_s, &r.retrans,
-                     &r.rx_busy, &r.tx_busy, &r.drops, &ok) == 9;
+  r.ok = std::fscanf(p, "%llu %lf %lf %lf %u %lf %lf %llu %llu %d", &r.bytes, &r.gbps, &r.sim_ms, &r.wall_s,
+                     &r.retrans, &r.rx_busy, &r.tx_busy, &r.drops, &r.events, &ok) == 10;
   r.ok = (pclose(p) == 0) && r.ok && ok;
   return r;
 }
@@ -237,7 +241,7 @@ IdleResult run_idle(bool skip, uint64_t idle_ms) {
 int main(int argc, char** argv) {
   uint64_t sim_us = 2000, idle_ms = 200, tcp_mb = 100;
   const char* tcp_child_arg = nullptr;
-  bool json = false;
+  bool json = false, timeline = false;
   const char* child = nullptr;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--json")) json = true;
@@ -246,17 +250,21 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--idle-child") && i + 1 < argc) child = argv[++i];
     else if (!std::strcmp(argv[i], "--tcp-child") && i + 1 < argc) tcp_child_arg = argv[++i];
     else if (!std::strcmp(argv[i], "--tcp-mb") && i + 1 < argc) tcp_mb = std::strtoull(argv[++i], nullptr, 0);
+    else if (!std::strcmp(argv[i], "--timeline")) timeline = true;
     else {
       std::fprintf(stderr, "usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--json]\n");
       return 2;
     }
   }
   if (child) return idle_child(!std::strcmp(child, "skip"), idle_ms);
-  if (tcp_child_arg) return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb);
+  if (tcp_child_arg) return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline);
   // TCP bulk with the default CPU costs, and with every cost halved: which one reaches line
   // rate tells whether the modelled CPU is the bottleneck.
   TcpResult tcp = run_tcp(100, tcp_mb);
   TcpResult tcp_fast = run_tcp(50, tcp_mb);
+  // The same TCP bulk with the cross-layer timeline recording every event.
+  TcpResult tcp_tl = run_tcp(100, tcp_mb, true);
+  const double tl_cost = tcp_tl.ms_per_wall_s() > 0 ? tcp.ms_per_wall_s() / tcp_tl.ms_per_wall_s() : 0;
   // Idle-heavy first, each in its own process; stepping every cycle runs 20 ms at most
   // (about 4.5 ms per wall-second), which is enough for a rate.
   IdleResult idle_skip = run_idle(true, idle_ms);
@@ -278,14 +286,16 @@ int main(int argc, char** argv) {
         "\"idle_noskip_sim_ms_per_wall_s\": %.3f, \"idle_speedup\": %.1f, \"idle_skipped_share\": %.4f, "
         "\"idle_ok\": %s, \"tcp_mb\": %llu, \"tcp_goodput_gbps\": %.3f, \"tcp_sim_ms_per_wall_s\": %.3f, "
         "\"tcp_retrans\": %u, \"tcp_rx_cpu_busy_pct\": %.1f, \"tcp_tx_cpu_busy_pct\": %.1f, \"tcp_rx_nic_drops\": %llu, "
-        "\"tcp_half_cost_goodput_gbps\": %.3f, \"tcp_half_cost_retrans\": %u, \"tcp_ok\": %s}\n",
+        "\"tcp_half_cost_goodput_gbps\": %.3f, \"tcp_half_cost_retrans\": %u, \"tcp_ok\": %s, "
+        "\"timeline_events\": %llu, \"timeline_on_cost_ratio\": %.3f, \"timeline_same_goodput\": %s}\n",
         (unsigned long long)sim_us, plain.nic_cycles_per_s(), sc.nic_cycles_per_s(), ratio, (unsigned long long)q,
         sc.sim_s() * 1e3 / sc.wall_s, sc.frames / sc.wall_s, line_gbps,
         (unsigned long long)(plain.bad + sc.bad), plain_step.nic_cycles_per_s(), (unsigned long long)idle_ms,
         idle_skip.ms_per_wall_s(), idle_step.ms_per_wall_s(), idle_speedup, idle_skip.skipped_share,
         idle_skip.ok && idle_step.ok ? "true" : "false", (unsigned long long)tcp_mb, tcp.gbps, tcp.ms_per_wall_s(),
         tcp.retrans, tcp.rx_busy, tcp.tx_busy, tcp.drops, tcp_fast.gbps, tcp_fast.retrans,
-        tcp.ok && tcp_fast.ok ? "true" : "false");
+        tcp.ok && tcp_fast.ok ? "true" : "false", tcp_tl.events, tl_cost,
+        tcp_tl.ok && tcp_tl.gbps == tcp.gbps ? "true" : "false");
   } else {
     std::printf("nicsim bench: two NICs, back-to-back %zu-byte frames both ways, %llu us simulated\n", kFrameLen + 4,
                 (unsigned long long)sim_us);
@@ -315,6 +325,11 @@ int main(int argc, char** argv) {
                 tcp.rx_busy, tcp.tx_busy, tcp.drops, tcp.retrans);
     std::printf("  half the CPU costs  %10.3f Gb/s, %u retransmitted, receiver %.1f %% busy%s\n", tcp_fast.gbps,
                 tcp_fast.retrans, tcp_fast.rx_busy, tcp_fast.ok ? "" : "  FAILED");
+    std::printf("  timeline recording  %10.3f ms simulated per wall-second: %.2f x slower than off, %llu events, "
+                "goodput %s%s\n",
+                tcp_tl.ms_per_wall_s(), tl_cost, tcp_tl.events,
+                tcp_tl.gbps == tcp.gbps ? "identical (the log does not change the simulation)" : "DIFFERS",
+                tcp_tl.ok ? "" : "  FAILED");
   }
-  return plain.bad + sc.bad || !idle_skip.ok || !idle_step.ok || !tcp.ok || !tcp_fast.ok ? 1 : 0;
+  return plain.bad + sc.bad || !idle_skip.ok || !idle_step.ok || !tcp.ok || !tcp_fast.ok || !tcp_tl.ok ? 1 : 0;
 }

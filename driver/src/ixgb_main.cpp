@@ -185,6 +185,7 @@ void IxgbAdapter::irq_disable() {
 // --------------------------------------------------------------------------- interrupt, NAPI
 
 void IxgbAdapter::intr() {
+  k_.trace(kern::Stage::kIsr, 0);
   const uint32_t icr = rd(regs::ICR);
   if (icr == 0 || icr == 0xFFFFFFFFu) {  // not ours, or the device is gone
     counters_.not_ours++;

@@ -188,6 +188,19 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
     last = i;
     i = i + 1 == tx_.count ? 0 : i + 1;
   }
+  uint64_t pkt = 0;
+  if (kern::Timeline* tl = k_.tl()) {
+    // Where this packet's descriptors and buffers are, so the NIC's DMA can be named.
+    pkt = skb->trace;
+    k_.trace(kern::Stage::kDrvXmit, pkt, len);
+    const uint16_t node = k_.tl_node();
+    for (uint32_t j = first;; j = j + 1 == tx_.count ? 0 : j + 1) {
+      tl->tag(node, tx_.mem.bus + 16 * uint64_t(j), 16, pkt, kern::Timeline::TagKind::kTxDesc);
+      tl->tag(node, tx_buf_[j].dma, tx_buf_[j].len, pkt, kern::Timeline::TagKind::kTxBuf);
+      if (j == last) break;
+    }
+    tl->tx_frame(node, skb->data(), len, pkt);
+  }
   tx_buf_[last].skb = std::move(skb);
   tx_buf_[first].next_to_watch = int32_t(last);
   tx_.next_to_use = i;
@@ -195,6 +208,7 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
   counters_.tx_bytes += len;
   k_.charge_packet();
   // wmb(): the descriptors are in memory before the tail write reaches the NIC.
+  k_.trace(kern::Stage::kTdtWrite, pkt, i);
   wr(regs::TDT, i);
   tdt_ = i;
   maybe_stop_tx(kDescNeeded);
@@ -210,6 +224,10 @@ bool IxgbAdapter::clean_tx_irq() {
     if (!(tx_.desc(uint32_t(eop))[regs::TXDESC_STATUS_BYTE] & regs::TXDESC_STATUS_DD)) break;
     for (;;) {
       const bool last = i == uint32_t(eop);
+      if (kern::Timeline* tl = k_.tl()) {
+        tl->untag(k_.tl_node(), tx_.mem.bus + 16 * uint64_t(i));
+        tl->untag(k_.tl_node(), tx_buf_[i].dma);
+      }
       unmap_tx_buffer(tx_buf_[i]);
       std::memset(tx_.desc(i), 0, regs::TXDESC_SIZE);
       counters_.tx_desc_cleaned++;
@@ -282,6 +300,7 @@ int IxgbAdapter::clean_rx_irq(int budget) {
     std::memset(d + 8, 0, 8);
     RxBuffer& b = rx_buf_[i];
     kern::SkbPtr skb = std::move(b.skb);
+    const uint64_t buf_dma = b.dma, desc_dma = rx_.mem.bus + 16 * uint64_t(i);
     if (b.dma) k_.dma_unmap_single(b.dma, rx_buffer_len_, kern::kDmaFromDevice);
     b.dma = 0;
     i = i + 1 == rx_.count ? 0 : i + 1;
@@ -307,6 +326,13 @@ int IxgbAdapter::clean_rx_irq(int budget) {
     if (drop) {
       b.skb = std::move(skb);  // the buffer goes back to the ring
     } else {
+      uint64_t pkt = 0;
+      if (kern::Timeline* tl = k_.tl()) {
+        // The frame's id from the wire; the NIC's writes into this buffer and descriptor are its.
+        pkt = tl->rx_frame(k_.tl_node(), skb->data(), length);
+        tl->claim(k_.tl_node(), buf_dma, length, desc_dma, pkt, k_.now_ns() * 1000);
+        k_.trace(kern::Stage::kNapiPoll, pkt, length);
+      }
       kern::SkbPtr small;
       if (length < params_.copybreak) small = k_.netdev_alloc_skb(netdev_, length);
       if (small) {
@@ -320,6 +346,7 @@ int IxgbAdapter::clean_rx_irq(int budget) {
         skb->put(length);
         counters_.rx_large++;
       }
+      skb->trace = pkt;
       kern::eth_type_trans(*skb, netdev_);
       counters_.rx_packets++;
       counters_.rx_bytes += length;

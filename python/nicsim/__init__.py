@@ -30,8 +30,9 @@ except ImportError as e:  # pragma: no cover - depends on the build
         "nicsim._core is not built or not on the path: run `./nicsim build`, then use "
         "`./nicsim python` (PYTHONPATH=python:build/python)") from e
 from . import nic_regs  # type: ignore[attr-defined]  # generated from rtl/regs/nic_regs.json
+from .timeline import Timeline
 
-__all__ = ["Testbench", "Host", "Link", "Nic", "UdpSocket", "TcpSocket", "Echo", "TimeoutError",
+__all__ = ["Testbench", "Host", "Link", "Nic", "UdpSocket", "TcpSocket", "Echo", "TimeoutError", "Timeline",
            "cpu_cost_fields", "driver_param_fields", "link_param_fields"]
 
 #: Raised when a wait in simulated time runs out; ``now_ns`` is the simulated time reached.
@@ -294,6 +295,8 @@ class Testbench:
         self._net = _core.Network(name, out_root or "")
         self.hosts: Dict[str, Host] = {}
         self.links: List[Link] = []
+        #: The cross-layer event log (off until ``tb.timeline.start()``); see nicsim.timeline.
+        self.timeline = Timeline(self._net, self._net.out_dir)
 
     @property
     def out_dir(self) -> str:

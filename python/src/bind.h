@@ -51,6 +51,7 @@ void register_network(py::module_& m);
 void register_host(py::module_& m);
 void register_sockets(py::module_& m);
 void register_regs(py::module_& m);
+void register_timeline(py::module_& m);
 
 // Host configuration from the Python keyword dictionaries (bind_params.cpp); unknown names
 // raise KeyError, values that do not parse ValueError.

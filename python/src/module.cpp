@@ -10,4 +10,5 @@ PYBIND11_MODULE(_core, m) {
   register_host(m);
   register_sockets(m);
   register_regs(m);
+  register_timeline(m);
 }

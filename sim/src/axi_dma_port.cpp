@@ -81,6 +81,8 @@ void AxiDmaPort::sample(const AxiPins& p, uint64_t cycle) {
     rd.tag = req.tag;
     rd.id = req.id;
     rd.beats = req.beats;
+    rd.addr = req.addr;
+    rd.cycle = cycle;
     reads_.push_back(std::move(rd));
     if (!check_burst("read", p.araddr, p.arlen, p.arsize, p.arburst) || !bus_)
       complete_read(req.tag, cycle + 1, nullptr, kAxiSlvErr);
@@ -121,6 +123,9 @@ void AxiDmaPort::match_writes(uint64_t cycle) {
     Write wr;
     wr.tag = w.tag;
     wr.id = w.id;
+    wr.beats = w.beats;
+    wr.addr = w.addr;
+    wr.cycle = w.cycle;
     writes_.push_back(wr);
     bool bad = a.bad;
     if (b.strb.size() != a.beats) {
@@ -146,6 +151,8 @@ void AxiDmaPort::complete_read(uint64_t tag, uint64_t due_cycle, const uint8_t* 
     r.answered = true;
     r.due = due_cycle;
     r.resp = resp;
+    if (obs_ && resp == kAxiOkay && data)
+      obs_->dma_read_done(r.addr, r.beats * kAxiDataBytes, r.cycle, due_cycle);
     if (resp == kAxiOkay && data)
       r.data.assign(data, data + size_t(r.beats) * kAxiDataBytes);
     else {
@@ -164,6 +171,7 @@ void AxiDmaPort::complete_write(uint64_t tag, uint64_t due_cycle, uint8_t resp) 
     w.due = due_cycle;
     w.resp = resp;
     if (resp != kAxiOkay) counters_.write_errors++;
+    else if (obs_) obs_->dma_write_done(w.addr, w.beats * kAxiDataBytes, w.cycle, due_cycle);
     return;
   }
 }

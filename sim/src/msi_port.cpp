@@ -18,6 +18,7 @@ void MsiPort::sample(const MsiPins& p, uint64_t cycle) {
   NICSIM_DPRINTF(kMsi, name_.c_str(), "request vector %u at cycle %llu", p.vector,
                  (unsigned long long)cycle);
   if (sink_) sink_->msi(p.vector, cycle);
+  if (obs_) obs_->msi(p.vector, cycle);
 }
 
 }  // namespace nicsim::sim

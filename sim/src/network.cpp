@@ -74,7 +74,9 @@ void Network::down(uint64_t timeout_ns) {
 NetHost::NetHost(Network& net, Host& hw, const std::string& cidr, const NetHostConfig& cfg)
     : net_(net), hw_(hw), cidr_(cidr), addr_(split_cidr(cidr).first),
       kernel_(hw.platform(), hw.name(), cfg.cpu), driver_(cfg.driver),
-      stack_(std::make_unique<net::Stack>(kernel_, cfg.stack)) {}
+      stack_(std::make_unique<net::Stack>(kernel_, cfg.stack)) {
+  kernel_.set_timeline(&net.tb().timeline(), hw.timeline_node());
+}
 
 NetHost::~NetHost() = default;
 

@@ -1,5 +1,6 @@
 // Topology and run control on the SystemC kernel.
 #include "nicsim/sim/testbench.h"
+#include "nicsim/sim/timeline_export.h"
 
 #include <cstdlib>
 #include <stdexcept>
@@ -74,7 +75,11 @@ Host& Testbench::add_host(const HostConfig& cfg) {
   for (auto& h : hosts_)
     if (h->name() == c.name) throw std::invalid_argument("duplicate host name " + c.name);
   hosts_.push_back(std::make_unique<Host>(c, eq_));
-  return *hosts_.back();
+  Host& h = *hosts_.back();
+  h.tl_node_ = timeline_.add_node(h.name());
+  h.tl_probe_ = std::make_unique<NicTimelineProbe>(timeline_, h.tl_node_);
+  if (timeline_.on()) set_timeline(true);
+  return h;
 }
 
 Host& Testbench::host(const std::string& name) {
@@ -91,6 +96,11 @@ EthLink& Testbench::connect(Host& a, Host& b, const LinkParams& p, const std::st
   EthLink& l = *links_.back();
   a.core().xgmii().attach(&l, 0);
   b.core().xgmii().attach(&l, 1);
+  const uint16_t node = timeline_.add_node(l.name(), true);
+  timeline_.set_link_sides(node, a.tl_node_, b.tl_node_);
+  tl_taps_.push_back(std::make_unique<LinkTimelineTap>(timeline_, node, EthLink::kSent));
+  tl_taps_.push_back(std::make_unique<LinkTimelineTap>(timeline_, node, EthLink::kDelivered));
+  if (timeline_.on()) set_timeline(true);
   if (!pcap.empty()) capture(l, pcap);
   return l;
 }
@@ -100,6 +110,26 @@ PcapWriter& Testbench::capture(EthLink& link, const std::string& path, EthLink::
   pcaps_.push_back(std::make_unique<PcapWriter>(out_path(path), dir_mask));
   link.add_tap(pcaps_.back().get(), point);
   return *pcaps_.back();
+}
+
+void Testbench::set_timeline(bool on) {
+  timeline_.enable(on);
+  for (auto& h : hosts_) {
+    h->core().dma().set_observer(on ? h->tl_probe_.get() : nullptr);
+    h->core().msi().set_observer(on ? h->tl_probe_.get() : nullptr);
+  }
+  for (size_t i = 0; i < links_.size(); ++i)
+    for (size_t k = 0; k < 2; ++k) {
+      LinkTimelineTap* tap = tl_taps_.at(2 * i + k).get();
+      links_[i]->remove_tap(tap);
+      if (on) links_[i]->add_tap(tap, k == 0 ? EthLink::kSent : EthLink::kDelivered);
+    }
+}
+
+std::string Testbench::write_timeline(const std::string& path) {
+  const std::string file = out_path(path);
+  write_timeline_json(timeline_, file);
+  return file;
 }
 
 void Testbench::trace_window(Host& h, uint64_t start_ns, uint64_t stop_ns,

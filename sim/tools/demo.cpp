@@ -53,13 +53,29 @@ int main(int argc, char** argv) {
   const uint64_t wave_start = net.now_ns();
   net.tb().trace_window(a.hw(), wave_start, wave_start + 40'000, "nic_a.fst");
 
-  // 4. ping: the first echo waits for ARP.
+  // 4. ping: the first echo waits for ARP. The cross-layer timeline records the pings.
+  net.tb().set_timeline(true);
   for (const sim::PingEcho& e : a.ping(b.address(), 3)) {
     if (e.replied)
       std::printf("  64 bytes from %s: icmp_seq=%u time=%.2f us (simulated)\n", b.address().c_str(), e.seq,
                   e.rtt_ns / 1e3);
     else
       std::printf("  icmp_seq=%u: %s\n", e.seq, std::strerror(-e.error));
+  }
+  net.tb().set_timeline(false);
+  {
+    // The last echo request's way from a's socket to b's ICMP, stage by stage.
+    const kern::Timeline& tl = net.tb().timeline();
+    uint64_t req = 0;
+    for (const auto& e : tl.events())
+      if (e.stage == kern::Stage::kSockSend && e.node == a.hw().timeline_node()) req = e.pkt;
+    const auto path = tl.path(req);
+    if (!path.empty()) {
+      std::printf("  echo request %llu, a -> b in %.3f us:", (unsigned long long)req,
+                  (path.back().t_ps - path.front().t_ps) / 1e6);
+      for (const auto& st : path) std::printf(" %s +%.0f", kern::stage_name(st.stage), st.since_prev_ps / 1e3);
+      std::printf(" (ns)\n");
+    }
   }
 
   // 5. UDP both ways, random sizes 1..1472, at most 48 datagrams in flight per direction;
@@ -164,6 +180,8 @@ int main(int argc, char** argv) {
               net.tb().out_path("a-b.pcap").c_str(), net.tb().out_path("a-b.pcap").c_str());
   std::printf("waveform: %s  (NIC a, %.1f-%.1f us)\n", net.tb().out_path("nic_a.fst").c_str(), wave_start / 1e3,
               (wave_start + 40'000) / 1e3);
+  std::printf("timeline: %s  (the pings; open at https://ui.perfetto.dev)\n",
+              net.tb().write_timeline("timeline.json").c_str());
   // After down(): no buffer, DMA memory or mapping may be left (TCP connections in TIME_WAIT
   // keep their timers, as in Linux, but no buffers).
   auto held = [](sim::NetHost& h) {

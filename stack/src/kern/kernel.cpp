@@ -468,6 +468,7 @@ void Kernel::netif_receive_skb(SkbPtr skb) {
   if (!skb) return;
   charge_packet();
   if (!skb->tstamp_ns) skb->tstamp_ns = now_ns();
+  trace(Stage::kNetifRx, skb->trace);
   for (auto& [id, fn] : taps_) fn(*skb, false);
   auto it = packet_types_.find(skb->protocol);
   if (it == packet_types_.end()) {
@@ -487,6 +488,10 @@ int Kernel::dev_queue_xmit(SkbPtr skb) {
     return -ENETDOWN;
   }
   charge_packet();
+  if (tl()) {
+    trace_assign(*skb);  // a frame no protocol gave an id (e.g. from a packet tap)
+    trace(Stage::kQdiscEnq, skb->trace);
+  }
   if (!dev->qdisc.enqueue(std::move(skb), dev->tx_queue_len)) {
     dev->stats.tx_dropped++;
     return NET_XMIT_DROP;
@@ -511,6 +516,7 @@ void Kernel::qdisc_run(NetDevice& dev) {
       return;
     }
     SkbPtr skb = dev.qdisc.dequeue();
+    trace(Stage::kQdiscDeq, skb->trace);
     for (auto& [id, fn] : taps_) fn(*skb, true);
     const NetdevTx r = dev.ops->ndo_start_xmit(skb, dev);
     if (r == NETDEV_TX_BUSY) {

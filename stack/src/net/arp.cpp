@@ -392,6 +392,10 @@ int Arp::arp_send(uint16_t op, NetDevice& dev, Ipv4Addr sip, Ipv4Addr tip, const
   skb->dev = &dev;
   kern::eth_header(*skb, dst_hw, dev.dev_addr, kern::ETH_P_ARP);
   k.charge_packet();
+  if (k.tl()) {
+    k.trace_assign(*skb);
+    k.trace(kern::Stage::kArpOut, skb->trace, op);
+  }
   if (op == wire::ARPOP_REQUEST)
     stats_.tx_requests++;
   else

@@ -72,9 +72,14 @@ PingSocket::~PingSocket() {
 int PingSocket::send_echo(Ipv4Addr dst, uint16_t seq, uint32_t payload_len, uint8_t tos, uint8_t ttl) {
   if (!icmp_) return -EBADF;
   icmp_->st_.kernel().charge_syscall();
+  if (kern::Timeline* tl = icmp_->st_.kernel().tl()) {
+    icmp_->trace_next_ = tl->new_packet();
+    icmp_->st_.kernel().trace(kern::Stage::kSockSend, icmp_->trace_next_, payload_len);
+  }
   sent_[seq] = {icmp_->st_.kernel().now_ns(), dst};
   uint64_t sent_ns = 0;
   const int r = icmp_->send_echo(dst, ident_, seq, payload_len, tos, ttl, this, &sent_ns);
+  icmp_->trace_next_ = 0;  // used, or unused after an error
   if (r < 0) {
     sent_.erase(seq);
     return r;
@@ -153,6 +158,7 @@ void Icmp::icmp_rcv(SkbPtr skb) {
     mib_.InErrors++;
     return;
   }
+  if (msg->type == ic::ECHO || msg->type == ic::ECHOREPLY) st_.kernel().trace(kern::Stage::kDeliver, skb->trace);
   switch (msg->type) {
     case ic::ECHO:
       mib_.InEchos++;
@@ -189,7 +195,9 @@ void Icmp::icmp_echo(kern::SkBuff& skb, const wire::IcmpRepr& req) {
   rep.type = ic::ECHOREPLY;
   rep.code = 0;
   const Ipv4Addr saddr = st_.ip().is_local(dst) ? dst : Ipv4Addr::any();
+  trace_parent_ = skb.trace;
   icmp_push_reply(rep, saddr, ip.src(), ip.tos(), 0, nullptr);
+  trace_parent_ = 0;
 }
 
 int Icmp::icmp_push_reply(const wire::IcmpRepr& msg, Ipv4Addr saddr, Ipv4Addr daddr, uint8_t tos, uint8_t ttl,
@@ -209,6 +217,11 @@ int Icmp::icmp_push_reply(const wire::IcmpRepr& msg, Ipv4Addr saddr, Ipv4Addr da
   msg.emit(p);
   k.charge_copy(len);
   skb->sk = sk;
+  if (k.tl()) {
+    skb->trace = trace_next_ ? trace_next_ : k.tl()->new_packet();
+    k.trace(kern::Stage::kIcmpOut, skb->trace, uint32_t(trace_parent_));
+  }
+  trace_next_ = 0;
   mib_.OutMsgs++;
   switch (msg.type) {
     case ic::ECHOREPLY: mib_.OutEchoReps++; break;
@@ -336,6 +349,7 @@ void Icmp::ping_rcv(kern::SkBuff& skb, const wire::IcmpRepr& rep) {
   r.icmp_type = rep.type;
   r.icmp_code = rep.code;
   ps.sent_.erase(s);
+  st_.kernel().trace(kern::Stage::kSockRecv, skb.trace, r.bytes);
   ps.deliver(r);
 }
 

@@ -181,6 +181,7 @@ std::optional<Rtable> Ipv4::route_output(Ipv4Addr daddr, Ipv4Addr saddr, int* er
 int Ipv4::ip_local_out(SkbPtr skb, const Rtable& rt, Ipv4Addr saddr, Ipv4Addr daddr, const TxParams& tp) {
   kern::Kernel& k = st_.kernel();
   if (!skb || !rt.dev) return -EINVAL;
+  k.trace(kern::Stage::kIpOut, skb->trace);
   const size_t total = size_t(skb->len()) + wire::Ipv4Repr::buffer_len();
   if (total > 0xFFFF) return -EMSGSIZE;
   if (rt.type != RtnType::kLocal && total > rt.mtu) {
@@ -305,6 +306,7 @@ void Ipv4::ip_local_deliver(SkbPtr skb) {
     return;
   }
   mib_.InDelivers++;
+  st_.kernel().trace(kern::Stage::kIpRcv, skb->trace);
   it->second.rcv(std::move(skb));
 }
 

@@ -336,6 +336,10 @@ int Tcp::output(SkbPtr skb, wire::TcpRepr& r, Ipv4Addr saddr, Ipv4Addr daddr, co
                 Sock* sk) {
   kern::Kernel& k = st_.kernel();
   r.payload_len = skb->len();
+  if (k.tl()) {
+    k.trace_assign(*skb);
+    k.trace(kern::Stage::kTcpOut, skb->trace, r.payload_len);
+  }
   const size_t hl = r.header_len();
   uint8_t* h = skb->push(uint32_t(hl));
   wire::TcpPacketMut p(h, skb->len());

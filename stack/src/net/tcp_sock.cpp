@@ -902,6 +902,7 @@ void TcpSock::rcv_synsent(const wire::TcpRepr& th) {
 // tcp_rcv_state_process / tcp_rcv_established for synchronized states.
 void TcpSock::rcv(SkbPtr skb, const wire::TcpRepr& th) {
   segs_in_++;
+  k().trace(kern::Stage::kDeliver, skb->trace, skb->len());
   if (state_ == TcpState::kSynSent) {
     rcv_synsent(th);
     return;
@@ -1584,6 +1585,7 @@ int TcpSock::sendmsg(const void* buf, size_t len) {
   }
   wq_bytes_ += n;
   k().charge_copy(n);
+  k().trace(kern::Stage::kSockSend, 0, uint32_t(n));  // segments get their ids at output
   if (n < len) nospace_ = true;
   write_xmit();
   return int(n);
@@ -1622,6 +1624,7 @@ int TcpSock::recvmsg(void* buf, size_t len, bool peek) {
   }
   rcvq_bytes_ -= n;
   k().charge_copy(n);
+  k().trace(kern::Stage::kSockRecv, 0, uint32_t(n));
   cleanup_rbuf(n);
   return int(n);
 }

@@ -116,6 +116,11 @@ int UdpSocket::sendto(const void* buf, size_t len, Ipv4Addr dst, uint16_t port) 
 int UdpSocket::do_send(const void* buf, size_t len, Ipv4Addr dst, uint16_t port) {
   Stack& st = udp_->st_;
   kern::Kernel& k = st.kernel();
+  uint64_t pkt = 0;
+  if (kern::Timeline* tl = k.tl()) {
+    pkt = tl->new_packet();
+    k.trace(kern::Stage::kSockSend, pkt, uint32_t(len));
+  }
   if (len > kMaxPayload) return -EMSGSIZE;
   if (!buf && len) return -EFAULT;
   if (port == 0) return -EINVAL;
@@ -141,6 +146,8 @@ int UdpSocket::do_send(const void* buf, size_t len, Ipv4Addr dst, uint16_t port)
   wire::UdpPacketMut u(p, ulen);
   wire::UdpRepr{num_, port, len}.emit(u, saddr, dst, !no_check_);
   skb->sk = this;
+  skb->trace = pkt;
+  k.trace(kern::Stage::kUdpOut, pkt);
   Ipv4::TxParams tp;
   tp.protocol = ipproto::UDP;
   tp.tos = tos_;
@@ -167,6 +174,7 @@ int UdpSocket::recvfrom(void* buf, size_t len, Ipv4Addr* src, uint16_t* sport) {
     std::memcpy(buf, d.skb->data(), n);
   }
   k.charge_copy(n);
+  k.trace(kern::Stage::kSockRecv, d.skb->trace, uint32_t(n));
   if (src) *src = d.src;
   if (sport) *sport = d.sport;
   udp_->mib_.InDatagrams++;
@@ -343,7 +351,10 @@ void Udp::queue_rcv(UdpSocket& sk, SkbPtr skb, Ipv4Addr src, uint16_t sport) {
   st_.kernel().charge_packet();
   sk.rmem_alloc_ += skb->truesize();
   skb->sk = nullptr;
+  const uint64_t pkt = skb->trace;
+  st_.kernel().trace(kern::Stage::kDeliver, pkt);
   sk.rxq_.push_back(UdpSocket::Datagram{std::move(skb), src, sport});
+  if (sk.on_readable_) st_.kernel().trace(kern::Stage::kSockWake, pkt);
   sk.data_ready();
 }
 

@@ -49,12 +49,23 @@ class DmaBus {
   virtual void dma_write(AxiDmaPort& port, DmaWrite&& w) = 0;
 };
 
+// Sees every burst once the bus answered it (the cross-layer timeline uses it): bytes from
+// addr, requested at req_cycle, its data in (read) or landed (write) at due_cycle.
+class DmaObserver {
+ public:
+  virtual ~DmaObserver() = default;
+  virtual void dma_read_done(uint64_t addr, uint32_t bytes, uint64_t req_cycle, uint64_t due_cycle) = 0;
+  virtual void dma_write_done(uint64_t addr, uint32_t bytes, uint64_t req_cycle, uint64_t due_cycle) = 0;
+};
+
 class AxiDmaPort {
  public:
   explicit AxiDmaPort(std::string name = "dma", uint32_t max_reads = 32, uint32_t max_writes = 32)
       : name_(std::move(name)), max_reads_(max_reads), max_writes_(max_writes) {}
 
   void set_bus(DmaBus* bus) { bus_ = bus; }
+  // nullptr: none (the default; then the port pays one branch per answer).
+  void set_observer(DmaObserver* o) { obs_ = o; }
   void drive(AxiPins& p, uint64_t cycle);
   void sample(const AxiPins& p, uint64_t cycle);
 
@@ -82,6 +93,7 @@ class AxiDmaPort {
     uint64_t tag = 0;
     uint8_t id = 0;
     uint32_t beats = 0;
+    uint64_t addr = 0, cycle = 0;
     bool answered = false;
     uint64_t due = 0;
     uint8_t resp = 0;
@@ -104,6 +116,8 @@ class AxiDmaPort {
   struct Write {
     uint64_t tag = 0;
     uint8_t id = 0;
+    uint32_t beats = 0;
+    uint64_t addr = 0, cycle = 0;
     bool answered = false;
     uint64_t due = 0;
     uint8_t resp = 0;
@@ -114,6 +128,7 @@ class AxiDmaPort {
   std::string name_;
   uint32_t max_reads_, max_writes_;
   DmaBus* bus_ = nullptr;
+  DmaObserver* obs_ = nullptr;
   std::deque<Read> reads_;     // issue order
   std::deque<Write> writes_;   // issue order (B channel)
   std::deque<Aw> aw_;          // addresses waiting for their data

@@ -23,6 +23,8 @@ class MsiPort {
  public:
   explicit MsiPort(std::string name = "msi") : name_(std::move(name)) {}
   void set_sink(MsiSink* s) { sink_ = s; }
+  // A second listener (the cross-layer timeline); nullptr for none.
+  void set_observer(MsiSink* o) { obs_ = o; }
   void drive(MsiPins& p, uint64_t cycle);
   void sample(const MsiPins& p, uint64_t cycle);
   uint64_t requests() const { return requests_; }
@@ -32,6 +34,7 @@ class MsiPort {
  private:
   std::string name_;
   MsiSink* sink_ = nullptr;
+  MsiSink* obs_ = nullptr;
   bool ack_ = false;
   uint64_t requests_ = 0;
 };

@@ -30,6 +30,8 @@
 #include "nicsim/sim/pci_function.h"
 #include "nicsim/sim/sc_event_queue.h"
 #include "nicsim/sim/sim_platform.h"
+#include "nicsim/sim/timeline_probe.h"
+#include "nicsim/kern/timeline.h"
 #include "nicsim/waves/run_dir.h"
 
 namespace nicsim::sim {
@@ -62,6 +64,8 @@ class Host {
   void enable_pci(bool bus_master = true, uint64_t bar0 = 0xF0000000ull);
   // MSI to the interrupt window with the given data (= the IRQ vector for request_irq).
   void enable_msi(uint16_t data);
+  // This host's node in the Testbench's timeline.
+  uint16_t timeline_node() const { return tl_node_; }
 
  private:
   std::string name_;
@@ -69,6 +73,9 @@ class Host {
   std::unique_ptr<PciFunction> pci_;
   std::unique_ptr<NicDevice> nic_;
   std::unique_ptr<SimPlatform> platform_;
+  friend class Testbench;
+  uint16_t tl_node_ = 0;
+  std::unique_ptr<NicTimelineProbe> tl_probe_;
 };
 
 class Testbench {
@@ -85,6 +92,15 @@ class Testbench {
   // Another capture on a link, e.g. after faults: point EthLink::kDelivered.
   PcapWriter& capture(EthLink& link, const std::string& path,
                       EthLink::TapPoint point = EthLink::kSent, unsigned dir_mask = 3);
+  // The cross-layer event log (kern::Timeline): hosts and links are its nodes. Off by
+  // default; set_timeline(true) starts recording (the NIC and link probes attach), false
+  // stops it (the log is kept). Hosts and links added later follow the setting.
+  kern::Timeline& timeline() { return timeline_; }
+  void set_timeline(bool on);
+  // The log as Chrome/Perfetto trace JSON (path relative to the run directory); returns the
+  // file written.
+  std::string write_timeline(const std::string& path = "timeline.json");
+
   // FST of a host's NIC for [start_ns, stop_ns) to path (relative to the run directory).
   void trace_window(Host& h, uint64_t start_ns, uint64_t stop_ns, const std::string& path);
 
@@ -117,6 +133,8 @@ class Testbench {
   std::vector<std::unique_ptr<Host>> hosts_;
   std::vector<std::unique_ptr<EthLink>> links_;
   std::vector<std::unique_ptr<PcapWriter>> pcaps_;
+  kern::Timeline timeline_;
+  std::vector<std::unique_ptr<LinkTimelineTap>> tl_taps_;  // two per link: sent, delivered
   bool started_ = false;
 };
 

@@ -26,6 +26,7 @@
 #include "nicsim/kern/pci.h"
 #include "nicsim/kern/platform.h"
 #include "nicsim/kern/skbuff.h"
+#include "nicsim/kern/timeline.h"
 
 namespace nicsim::kern {
 
@@ -150,6 +151,25 @@ class Kernel {
   // Same, at simulated time at_ns.
   void run_task_at(uint64_t at_ns, std::function<void()> fn);
 
+  // --- cross-layer timeline (timeline.h) ---
+  // The log this host records into as node; recording only while the log is on.
+  void set_timeline(Timeline* tl, uint16_t node) {
+    tl_ = tl;
+    tl_node_ = node;
+  }
+  // The log if it is recording, else nullptr: every recording site starts with `if (tl())`.
+  Timeline* tl() const { return tl_ && tl_->on() ? tl_ : nullptr; }
+  uint16_t tl_node() const { return tl_node_; }
+  // Records stage for pkt at the CPU's now (no-op while the log is off).
+  void trace(Stage s, uint64_t pkt, uint32_t arg = 0) {
+    if (Timeline* t = tl()) t->record(s, tl_node_, now_ns() * 1000, pkt, 0, 0, arg);
+  }
+  // A new packet id for skb if it has none (and the log is on).
+  void trace_assign(SkBuff& skb) {
+    if (!skb.trace)
+      if (Timeline* t = tl()) skb.trace = t->new_packet();
+  }
+
   // --- skb ---
   SkbPool& skb_pool() { return pool_; }
   SkbPtr alloc_skb(uint32_t size) { return pool_.alloc(size); }
@@ -262,6 +282,9 @@ class Kernel {
   bool in_softirq_ = false;
   bool deferred_pending_ = false;
   uint64_t deferred_timer_ = 0;
+
+  Timeline* tl_ = nullptr;
+  uint16_t tl_node_ = 0;
 
   SkbPool pool_;
   std::unique_ptr<PciDev> pdev_;

@@ -93,6 +93,7 @@ class SkBuff {
   net::Sock* sk = nullptr;  // owning socket for locally generated packets (not a reference)
   uint32_t mark = 0;
   uint64_t id = 0;  // pool sequence number, for logs
+  uint64_t trace = 0;  // packet id in the cross-layer timeline (0: none), kept by clones and copies
 
  private:
   friend class SkbPool;

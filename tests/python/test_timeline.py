@@ -1,0 +1,125 @@
+"""The cross-layer timeline from Python: off by default, every datagram's stages complete and in
+causal order, the per-packet breakdown adds up, the Perfetto JSON loads with tracks and flows."""
+import json
+
+import pytest
+
+import nicsim
+from nicsim.timeline import ONE_WAY
+
+pytestmark = pytest.mark.forked  # one Testbench (SystemC elaboration) per process
+
+# A UDP datagram's path from sendto() to recvfrom(): MSI/ISR only when an interrupt brought
+# it (a running NAPI poll may find it first), sock_wake only for a reader waiting on a callback.
+UDP_PATH = ["sock_send", "udp_out", "ip_out", "qdisc_enq", "qdisc_deq", "drv_xmit", "tdt_write", "desc_fetch",
+            "data_dma", "mac_tx", "wire", "mac_rx", "rx_dma", "rx_writeback", "msi", "isr", "napi_poll",
+            "netif_receive_skb", "ip_rcv", "deliver", "sock_recv"]
+OPTIONAL = {"msi", "isr", "sock_wake"}
+
+
+def two_hosts(name, **host):
+    tb = nicsim.Testbench(name=f"python.{name}", seed=1)
+    a = tb.add_host("a", "10.0.0.1/24", **host)
+    b = tb.add_host("b", "10.0.0.2/24", **host)
+    tb.connect(a, b, delay_ns=500)
+    tb.up()
+    return tb, a, b
+
+
+def send_and_receive(tb, a, b, n, size=300):
+    rx = b.udp_socket()
+    rx.bind(7000)
+    tx = a.udp_socket()
+    got = []
+    for i in range(n):
+        tx.sendto(bytes([i % 256]) * size, "10.0.0.2", 7000)
+
+    def drained():
+        while (d := rx.recv()) is not None:
+            got.append(d)
+        return len(got) == n
+
+    tb.run_until(drained, timeout_us=5000)
+    return got
+
+
+def test_off_by_default_and_records_only_while_on():
+    tb, a, b = two_hosts("timeline_off")
+    assert not tb.timeline.recording
+    assert a.ping("10.0.0.2")[0].replied
+    assert tb.timeline.stats()["events"] == 0, "nothing is recorded while the timeline is off"
+    with tb.timeline:
+        assert tb.timeline.recording
+        send_and_receive(tb, a, b, 1)
+    n = tb.timeline.stats()["events"]
+    assert n > 20
+    send_and_receive(tb, a, b, 1)
+    assert tb.timeline.stats()["events"] == n, "stop() stops recording"
+    df = tb.timeline.events_df()
+    assert len(df) == n
+    assert list(df["t_ps"]) == sorted(df["t_ps"]), "events come in time order"
+    assert set(df["node"].astype(str)) == {"a", "b", "a-b"}
+    assert {"cpu", "nic.txdma", "mac.tx", "mac.rx", "nic.rxdma", "nic.irq", "wire"} <= set(df["track"].astype(str))
+
+
+def test_every_datagram_has_its_stages_complete_and_in_causal_order():
+    tb, a, b = two_hosts("timeline_udp", itr=20)
+    assert a.ping("10.0.0.2")[0].replied  # ARP before recording
+    tb.timeline.start()
+    got = send_and_receive(tb, a, b, 40)
+    tb.timeline.stop()
+    assert len(got) == 40
+    bd = tb.timeline.breakdown(complete=True)
+    udp = bd[bd["first_stage"] == "sock_send"]
+    assert len(udp) == 40, f"every datagram traced end to end, got {len(udp)}"
+    assert (udp["src"] == "a").all() and (udp["dst"] == "b").all()
+    interrupted = 0
+    for pkt in udp["pkt"]:
+        p = tb.timeline.path(pkt)
+        stages = [str(s) for s in p["stage"]]
+        want = [s for s in UDP_PATH if s in stages or s not in OPTIONAL]
+        assert [s for s in stages if s != "sock_wake"] == want, f"pkt {pkt}: {stages}"
+        interrupted += "isr" in stages
+        t = list(p["t_us"])
+        assert t == sorted(t), f"pkt {pkt}: a stage came before the one it follows: {list(zip(stages, t))}"
+        assert (p["since_prev_ns"] >= 0).all()
+        total = (t[-1] - t[0]) * 1e3
+        assert p["since_prev_ns"].sum() == pytest.approx(total, abs=1e-6), "the stages add up to the one-way latency"
+    assert interrupted > 0, "some datagram was brought by an interrupt"
+    # The breakdown's stage columns hold the same figures.
+    row = udp.iloc[0]
+    assert row[ONE_WAY].sum() == pytest.approx(row["total_ns"], abs=1e-6)
+    # The frame starts on the wire as MAC TX starts; it reaches b's MAC one cable delay later.
+    assert row["wire"] == 0 and row["mac_tx"] > 0
+    assert row["mac_rx"] >= 499.2, "the cable (500 ns, in whole 6.4 ns cycles) lies between the two MACs"
+
+
+def test_ping_breakdown_and_perfetto_json():
+    tb, a, b = two_hosts("timeline_ping")
+    assert a.ping("10.0.0.2")[0].replied
+    tb.timeline.start()
+    echo = a.ping("10.0.0.2")[0]
+    tb.timeline.stop()
+    assert echo.replied
+    bd = tb.timeline.breakdown(complete=True)
+    req = bd[(bd["src"] == "a") & (bd["first_stage"] == "sock_send")]
+    rep = bd[(bd["src"] == "b") & (bd["first_stage"] == "icmp_out")]
+    assert len(req) == 1 and len(rep) == 1, bd[["pkt", "src", "dst", "first_stage", "last_stage"]]
+    assert req.iloc[0]["last_stage"] == "deliver" and rep.iloc[0]["last_stage"] == "sock_recv"
+    one_way = req.iloc[0]["total_ns"] + rep.iloc[0]["total_ns"]
+    assert one_way <= echo.rtt_ns, "the two one-way paths fit inside the measured round trip"
+    path = tb.timeline.write_perfetto()
+    with open(path) as f:
+        trace = json.load(f)
+    ev = trace["traceEvents"]
+    procs = {e["args"]["name"] for e in ev if e.get("name") == "process_name"}
+    assert procs == {"host a", "host b", "link a-b"}
+    threads = {e["args"]["name"] for e in ev if e.get("name") == "thread_name"}
+    assert {"cpu", "nic.txdma", "mac.tx", "mac.rx", "nic.rxdma", "nic.irq"} <= threads
+    req_id = int(req.iloc[0]["pkt"])
+    flow = [e for e in ev if e.get("ph") in ("s", "t", "f") and e.get("id") == req_id]
+    assert flow[0]["ph"] == "s" and flow[-1]["ph"] == "f" and len(flow) >= len(UDP_PATH) - 4
+    assert [e["ts"] for e in flow] == sorted(e["ts"] for e in flow)
+    slices = [e for e in ev if e.get("ph") == "X" and e["args"]["pkt"] == req_id]
+    assert {e["name"] for e in slices} >= {"sock_send", "tdt_write", "desc_fetch", "mac_tx", "wire", "mac_rx",
+                                           "rx_writeback", "deliver"}

@@ -1,0 +1,191 @@
+// The cross-layer timeline on two hosts, every packet through both RTL NICs: each datagram's
+// journey from sendto() on one host to recvfrom() on the other is complete (every stage
+// present) and in causal order, ping's request and reply both, and the Perfetto export
+// holds the tracks and flows.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <vector>
+
+#include "test_env.h"
+#include "nicsim/sim/apps.h"
+#include "nicsim/sim/network.h"
+
+using namespace nicsim;
+using kern::Stage;
+using sim::NetHost;
+using sim::Network;
+
+namespace {
+
+// A UDP datagram's one-way path, stage by stage (kSockWake only where a reader waits on a
+// callback, so it is checked separately).
+const std::vector<Stage> kUdpPath = {
+    Stage::kSockSend, Stage::kUdpOut,   Stage::kIpOut,        Stage::kQdiscEnq, Stage::kQdiscDeq, Stage::kDrvXmit,
+    Stage::kTdtWrite, Stage::kDescFetch, Stage::kDataDma,     Stage::kMacTx,    Stage::kWire,     Stage::kMacRx,
+    Stage::kRxDma,    Stage::kRxWriteBack, Stage::kMsi,       Stage::kIsr,      Stage::kNapiPoll, Stage::kNetifRx,
+    Stage::kIpRcv,    Stage::kDeliver,  Stage::kSockRecv};
+
+std::vector<Stage> stages_of(const std::vector<kern::Timeline::Step>& p, bool drop_wake = true) {
+  std::vector<Stage> v;
+  for (const auto& s : p)
+    if (!drop_wake || s.stage != Stage::kSockWake) v.push_back(s.stage);
+  return v;
+}
+
+std::string names(const std::vector<Stage>& v) {
+  std::string o;
+  for (Stage s : v) o += std::string(kern::stage_name(s)) + " ";
+  return o;
+}
+
+// Causal order: times never go back along the path, and the steps add up to the total.
+void expect_causal(const std::vector<kern::Timeline::Step>& p, uint64_t pkt) {
+  uint64_t sum = 0;
+  for (size_t i = 1; i < p.size(); ++i) {
+    EXPECT_GE(p[i].t_ps, p[i - 1].t_ps) << "pkt " << pkt << ": " << kern::stage_name(p[i].stage) << " before "
+                                        << kern::stage_name(p[i - 1].stage);
+    sum += p[i].since_prev_ps;
+  }
+  if (!p.empty()) EXPECT_EQ(sum, p.back().t_ps - p.front().t_ps) << "pkt " << pkt;
+}
+
+uint64_t first_pkt(const kern::Timeline& tl, Stage s, uint16_t node) {
+  for (const auto& e : tl.events())
+    if (e.stage == s && e.node == node && e.pkt) return e.pkt;
+  return 0;
+}
+
+}  // namespace
+
+TEST(Timeline, OneDatagramAndOnePingFromSocketToSocket) {
+  Network net({nicsim::test::current_test_name()});
+  NetHost& a = net.add_host("a", "10.0.0.1/24");
+  NetHost& b = net.add_host("b", "10.0.0.2/24");
+  net.connect(a, b);
+  net.up();
+  ASSERT_TRUE(a.ping("10.0.0.2", 1).at(0).replied);  // ARP done before the log starts
+  kern::Timeline& tl = net.tb().timeline();
+  EXPECT_TRUE(tl.events().empty()) << "off by default: nothing recorded";
+
+  net.tb().set_timeline(true);
+  auto rx = b.udp_socket();
+  ASSERT_EQ(rx.bind(7000), 0);
+  auto tx = a.udp_socket();
+  const std::vector<uint8_t> msg(200, 0x5a);
+  ASSERT_EQ(tx.sendto(msg, "10.0.0.2", 7000), 200);
+  auto d = rx.recvfrom(1'000'000);
+  ASSERT_TRUE(d.has_value());
+  const uint16_t na = a.hw().timeline_node(), nb = b.hw().timeline_node();
+
+  const uint64_t pkt = first_pkt(tl, Stage::kUdpOut, na);
+  ASSERT_NE(pkt, 0u);
+  auto p = tl.path(pkt);
+  EXPECT_EQ(stages_of(p), kUdpPath) << "got " << names(stages_of(p));
+  expect_causal(p, pkt);
+  for (const auto& s : p) {
+    const bool sender = s.stage <= Stage::kMacTx;
+    if (s.stage == Stage::kWire) EXPECT_TRUE(tl.is_link(s.node));
+    else EXPECT_EQ(s.node, sender ? na : nb) << kern::stage_name(s.stage);
+  }
+  std::printf("UDP 200 B one way: %.3f us\n", (p.back().t_ps - p.front().t_ps) / 1e6);
+  for (const auto& s : p) std::printf("  %-18s +%9.3f ns\n", kern::stage_name(s.stage), s.since_prev_ps / 1e3);
+
+  // Ping: the request ends in delivery on b, the reply (which names the request) in the socket on a.
+  auto echo = a.ping("10.0.0.2", 1);
+  ASSERT_TRUE(echo.at(0).replied);
+  uint64_t req = 0, rep = 0;
+  for (const auto& e : tl.events()) {
+    if (e.stage == Stage::kSockSend && e.node == na && e.pkt > pkt && !req) req = e.pkt;
+    if (e.stage == Stage::kIcmpOut && e.node == nb && e.arg) rep = e.pkt;
+  }
+  ASSERT_NE(req, 0u);
+  ASSERT_NE(rep, 0u);
+  for (const auto& e : tl.events())
+    if (e.pkt == rep && e.stage == Stage::kIcmpOut) EXPECT_EQ(e.arg, req) << "the reply names its request";
+  auto preq = tl.path(req), prep = tl.path(rep);
+  EXPECT_EQ(stages_of(preq).front(), Stage::kSockSend);
+  EXPECT_EQ(stages_of(preq).back(), Stage::kDeliver) << names(stages_of(preq));
+  EXPECT_EQ(stages_of(prep).front(), Stage::kIcmpOut);
+  EXPECT_EQ(stages_of(prep).back(), Stage::kSockRecv) << names(stages_of(prep));
+  EXPECT_GE(prep.front().t_ps, preq.back().t_ps) << "the reply leaves after the request arrived";
+  expect_causal(preq, req);
+  expect_causal(prep, rep);
+  EXPECT_EQ(preq.back().t_ps - preq.front().t_ps + prep.back().t_ps - preq.back().t_ps,
+            prep.back().t_ps - preq.front().t_ps);
+
+  // Off again: nothing more is recorded.
+  net.tb().set_timeline(false);
+  const size_t n = tl.events().size();
+  ASSERT_EQ(tx.sendto(msg, "10.0.0.2", 7000), 200);
+  ASSERT_TRUE(rx.recvfrom(1'000'000).has_value());
+  EXPECT_EQ(tl.events().size(), n);
+
+  // The Perfetto export: a process per host and link, the track names, flow arrows.
+  const std::string file = net.tb().write_timeline("timeline.json");
+  std::ifstream f(file);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string j = ss.str();
+  EXPECT_NE(j.find("\"traceEvents\""), std::string::npos);
+  for (const char* want : {"host a", "host b", "link a-b", "nic.txdma", "mac.rx", "nic.irq", "\"ph\":\"s\"",
+                           "\"ph\":\"f\"", "\"name\":\"tdt_write\""})
+    EXPECT_NE(j.find(want), std::string::npos) << want;
+  net.down();
+}
+
+TEST(Timeline, EveryDatagramOfAStreamHasItsWholePathInOrder) {
+  const uint64_t seed = nicsim::test::test_seed(5);
+  Network net({nicsim::test::current_test_name()});
+  sim::NetHostConfig cfg;
+  cfg.driver.itr = 40;  // moderation: several packets per interrupt
+  NetHost& a = net.add_host("a", "10.0.0.1/24", cfg);
+  NetHost& b = net.add_host("b", "10.0.0.2/24", cfg);
+  net.connect(a, b);
+  net.up();
+  ASSERT_TRUE(a.ping("10.0.0.2", 1).at(0).replied);
+  net.tb().set_timeline(true);
+  sim::UdpStreamConfig sc;
+  sc.count = 300;
+  sc.seed = seed;
+  sim::UdpStream s(a, b, sc);
+  s.start();
+  ASSERT_TRUE(net.run_until([&] { return s.finished(); }, 50'000'000)) << "seed " << seed;
+  s.stop();
+  ASSERT_TRUE(s.error().empty()) << s.error() << " seed " << seed;
+  const kern::Timeline& tl = net.tb().timeline();
+  EXPECT_EQ(tl.dropped(), 0u);
+  auto paths = tl.paths();
+  size_t complete = 0, shared_irq = 0, polled = 0;
+  std::map<uint64_t, int> per_isr;
+  for (const auto& [pkt, p] : paths) {
+    if (p.empty() || p.front().stage != Stage::kSockSend || p.front().node != a.hw().timeline_node()) continue;
+    // A datagram an already running NAPI poll found has no interrupt of its own. One an
+    // interrupt brought may have been written back after that interrupt's MSI (the MSI was
+    // for an earlier frame): then it has the ISR only.
+    std::vector<Stage> want = kUdpPath, got = stages_of(p);
+    auto has = [&](Stage s) { return std::find(got.begin(), got.end(), s) != got.end(); };
+    auto drop = [&](Stage x) { want.erase(std::remove(want.begin(), want.end(), x), want.end()); };
+    if (!has(Stage::kIsr)) {
+      drop(Stage::kIsr);
+      polled++;
+    }
+    if (!has(Stage::kMsi)) drop(Stage::kMsi);
+    EXPECT_EQ(got, want) << "pkt " << pkt << " seed " << seed << ": " << names(got);
+    expect_causal(p, pkt);
+    complete++;
+    for (const auto& st : p)
+      if (st.stage == Stage::kIsr) per_isr[st.t_ps]++;
+  }
+  EXPECT_EQ(complete, sc.count) << "every datagram sent is traced end to end (seed " << seed << ")";
+  for (auto& [t, n] : per_isr) shared_irq += n > 1;
+  EXPECT_GT(per_isr.size(), 0u);
+  EXPECT_GT(shared_irq, 0u) << "with ITR some interrupts serve more than one datagram";
+  std::printf("%zu datagrams: %zu interrupts (%zu serving several), %zu found by a running poll; %zu events\n",
+              complete, per_isr.size(), shared_irq, polled, tl.events().size());
+  net.down();
+}
