@@ -37,18 +37,20 @@ def format_rate(sim_us_per_s: float) -> str:
     return f"{sim_us_per_s:.3g} us/s"
 
 
-def _default_bar(total_us: float, desc: str):
+def _default_bar(total_us: float, desc: str, initial_us: float = 0.0, postfix: str = ""):
     from tqdm import tqdm
 
-    return tqdm(total=total_us, desc=desc, unit="us", dynamic_ncols=True, leave=False,
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} us [{elapsed}{postfix}]")
+    # tqdm's own elapsed time and rate would start at the bar (2 s into the call): the postfix
+    # carries the call's figures instead.
+    return tqdm(total=total_us, initial=initial_us, desc=desc, unit="us", dynamic_ncols=True, leave=False,
+                postfix=postfix, bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} us{postfix}")
 
 
 class RunProgress:
     """Progress of one run call from ``start_ns`` to ``start_ns + total_ns`` (simulated).
 
     ``update(now_ns)`` is cheap (one clock read) until the bar is due. ``clock`` and
-    ``bar_factory(total_us, desc)`` are injectable for tests; the bar object needs ``n``,
+    ``bar_factory(total_us, desc, initial_us, postfix)`` are injectable for tests; the bar object needs ``n``,
     ``set_postfix_str``, ``refresh`` and ``close`` (tqdm's).
     """
 
@@ -89,11 +91,13 @@ class RunProgress:
         if callable(now_ns):
             now_ns = now_ns()
         f = self.figures(now_ns, wall)
-        if self.bar is None:
-            self.bar = self._factory(f["total_us"], self.desc)
         self.rate_us_per_s = f["rate_us_per_s"]
+        postfix = f"sim {format_rate(f['rate_us_per_s'])}, {wall - self._t0:.0f} s wall"
+        if self.bar is None:
+            self.bar = self._factory(f["total_us"], self.desc, f["done_us"], postfix)
+            return
         self.bar.n = f["done_us"]
-        self.bar.set_postfix_str(f"sim {format_rate(f['rate_us_per_s'])}", refresh=False)
+        self.bar.set_postfix_str(postfix, refresh=False)
         self.bar.refresh()
 
     def close(self) -> None:

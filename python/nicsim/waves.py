@@ -35,6 +35,7 @@ import numpy as np
 
 __all__ = ["VcdVar", "list_signals", "read_wave", "value_at", "rising_edges", "vcd_path", "WaveError"]
 
+_RANGE_SUFFIX = re.compile(r"\[\d+:\d+\]$")
 _UNITS_PS = {"s": 10**12, "ms": 10**9, "us": 10**6, "ns": 10**3, "ps": 1, "fs": None}
 
 
@@ -116,7 +117,9 @@ def _read_header(f) -> Tuple[List[VcdVar], int]:
                 if len(sec) < 5:
                     raise WaveError(f"malformed $var: {' '.join(sec)}")
                 kind, width, code, ref = sec[1], int(sec[2]), sec[3], sec[4]
-                ref = ref.split("[")[0] if ref.endswith("]") and "[" in ref else ref
+                # "bus[7:0]" (range glued on by some writers) -> "bus"; "mem[3]" (an array
+                # element, as Verilator names them) stays as it is.
+                ref = _RANGE_SUFFIX.sub("", ref)
                 variables.append(VcdVar(".".join(scope + [ref]), code, width, kind))
             elif kw == "$timescale":
                 scale = _timescale_ps(" ".join(sec[1:]))

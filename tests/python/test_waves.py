@@ -21,6 +21,8 @@ $scope module sub $end
 $var reg 4 # state [3:0] $end
 $var wire 1 $ flag $end
 $var wire 70 % wide [69:0] $end
+$var wire 3 & mem[1] [2:0] $end
+$var wire 2 ' glued[1:0] $end
 $upscope $end
 $upscope $end
 $enddefinitions $end
@@ -58,7 +60,8 @@ def vcd(tmp_path):
 def test_known_vcd_parses_to_exact_arrays(vcd):
     """Scopes nest with '.', times convert from 1 ns to ps, x/z read as 0 (flagged with xz=True),
     vectors are uint64, wider ones Python ints."""
-    assert nicsim.list_signals(vcd) == ["top.clk", "top.data", "top.sub.state", "top.sub.flag", "top.sub.wide"]
+    assert nicsim.list_signals(vcd) == ["top.clk", "top.data", "top.sub.state", "top.sub.flag", "top.sub.wide",
+                                        "top.sub.mem[1]", "top.sub.glued"]
     w = nicsim.read_wave(vcd, ["top.clk", "top.data", "top.sub.state", "top.sub.flag", "top.sub.wide"], xz=True)
     t, v, xz = w["top.clk"]
     assert t.dtype == np.int64 and v.dtype == np.uint64
