@@ -12,14 +12,18 @@ function(nicsim_verilate)
   cmake_parse_arguments(A "TRACE" "TARGET;TOP" "SOURCES" ${ARGN})
   add_library(${A_TARGET} STATIC)
   set(trace_args)
+  set(trace_flags)
   if(A_TRACE)
     set(trace_args TRACE_FST)
+    # Packed structs (descriptors, queue entries) dumped field by field: desc_in.addr, .len, ...
+    # instead of one flat vector, so the .gtkw presets (waves/presets) can show the fields.
+    set(trace_flags --trace-structs)
   endif()
   verilate(${A_TARGET} ${trace_args}
     TOP_MODULE ${A_TOP} PREFIX V${A_TOP}
     SOURCES ${NICSIM_GEN_DIR}/nic_reg_pkg.sv ${A_SOURCES}
     INCLUDE_DIRS ${NICSIM_RTL_DIR}
-    VERILATOR_ARGS ${NICSIM_VERILATOR_ARGS}
+    VERILATOR_ARGS ${NICSIM_VERILATOR_ARGS} ${trace_flags}
     OPT_FAST -O2 OPT_SLOW -O1 OPT_GLOBAL -O2)
   target_compile_options(${A_TARGET} PRIVATE -w)
   if(NICSIM_SANITIZE)

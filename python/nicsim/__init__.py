@@ -15,6 +15,7 @@ time; nothing reads the wall clock.
 from __future__ import annotations
 
 import errno as _errno
+import os
 import os as _os
 import pkgutil as _pkgutil
 from dataclasses import dataclass
@@ -31,14 +32,20 @@ except ImportError as e:  # pragma: no cover - depends on the build
         "`./nicsim python` (PYTHONPATH=python:build/python)") from e
 from . import nic_regs  # type: ignore[attr-defined]  # generated from rtl/regs/nic_regs.json
 from .timeline import Timeline
+from .pcap import PcapError, pcap_df, read_pcap
+from .progress import RunProgress
+from .waves import WaveError, list_signals, read_wave, rising_edges, value_at
 
 __all__ = ["Testbench", "Host", "Link", "Nic", "UdpSocket", "TcpSocket", "Echo", "TimeoutError", "Timeline",
-           "cpu_cost_fields", "driver_param_fields", "link_param_fields"]
+           "cpu_cost_fields", "driver_param_fields", "link_param_fields",
+           "read_pcap", "pcap_df", "PcapError", "read_wave", "list_signals", "value_at", "rising_edges",
+           "WaveError"]
 
 #: Raised when a wait in simulated time runs out; ``now_ns`` is the simulated time reached.
 TimeoutError = _core.TimeoutError  # noqa: A001 - subclass of the builtin TimeoutError
 
 _ONE_TESTBENCH = []  # SystemC allows one elaboration per process
+_RUN_SLICE_NS = 20_000  # run() advances in slices: Ctrl-C and the progress bar act between two
 
 
 def cpu_cost_fields() -> List[Dict[str, Any]]:
@@ -223,12 +230,35 @@ class TcpSocket:
 class Link:
     """A cable between two hosts' NICs (direction 0: a -> b, 1: b -> a)."""
 
-    def __init__(self, link: Any, a: "Host", b: "Host", pcap: Optional[str]):
-        self._l, self.a, self.b, self.pcap = link, a, b, pcap
+    def __init__(self, tb: "Testbench", link: Any, a: "Host", b: "Host", pcap: Optional[str]):
+        self._tb, self._l, self.a, self.b, self.pcap = tb, link, a, b, pcap
 
     def counters(self) -> Dict[str, Dict[str, int]]:
+        """Frame counters (frames, bytes, dropped, ...) per direction."""
         return {f"{self.a.name}->{self.b.name}": self._l.counters(0),
                 f"{self.b.name}->{self.a.name}": self._l.counters(1)}
+
+    @property
+    def pcap_path(self) -> str:
+        """Absolute path of this link's pcap (``connect(..., pcap=...)``); ValueError if none."""
+        if not self.pcap:
+            raise ValueError(f"link {self._l.name} has no pcap: connect(a, b, pcap=\"a-b.pcap\")")
+        return os.path.abspath(os.path.join(self._tb.out_dir, self.pcap))
+
+    def packets(self) -> List[Dict[str, Any]]:
+        """The frames captured on this link so far, decoded (see nicsim.pcap for the columns).
+
+        Flushes the capture first; a frame still on the wire at the current simulated time is
+        not included. Frames are in timestamp order.
+        """
+        path = self.pcap_path
+        rows = self._tb._read_pcap_now(path)
+        return rows if rows is not None else read_pcap(path)
+
+    def packets_df(self):
+        """``packets()`` as a pandas DataFrame (time_ns int64, optional integers as Int64)."""
+        from .pcap import _frame
+        return _frame(self.packets())
 
 
 class Host:
@@ -337,7 +367,7 @@ class Testbench:
             params["delay"] = f"{delay_ns}ns"
         if "seed" not in params:
             params["seed"] = self.seed
-        link = Link(self._net.connect(a._h, b._h, params, pcap or ""), a, b, pcap)
+        link = Link(self, self._net.connect(a._h, b._h, params, pcap or ""), a, b, pcap)
         self.links.append(link)
         return link
 
@@ -345,14 +375,82 @@ class Testbench:
         """Probes the drivers, opens the devices and sets the addresses on every host."""
         self._net.up(int(timeout_us * 1000))
 
-    def run(self, us: float = 0, ns: int = 0) -> None:
-        """Advances simulated time; Ctrl-C stops it with the Testbench still usable."""
-        self._net.run_ns(int(us * 1000) + ns)
+    def run(self, us: float = 0, ns: int = 0, progress: Optional[bool] = None) -> None:
+        """Advances simulated time by us microseconds plus ns nanoseconds.
 
-    def run_until(self, predicate: Callable[[], Any], timeout_us: float, poll_ns: int = 0) -> None:
+        Runs in 20 us slices: Ctrl-C (KeyboardInterrupt) stops between two with the Testbench
+        still usable (time stops short of the target). A call that takes more than 2 s of wall
+        time shows a progress bar with the simulated-time rate; ``progress=False`` (or
+        NICSIM_PROGRESS=0) turns it off.
+        """
+        total = int(us * 1000) + int(ns)
+        if total < 0:
+            raise ValueError(f"run: negative duration ({us} us + {ns} ns)")
+        start = self._net.now_ns
+        end = start + total
+        bar = RunProgress(start, total, "run", progress)
+        try:
+            now = start
+            while now < end:
+                self._net.run_ns(min(_RUN_SLICE_NS, end - now))
+                now = self._net.now_ns
+                bar.update(now)
+        finally:
+            bar.close()
+
+    def run_until(self, predicate: Callable[[], Any], timeout_us: float, poll_ns: int = 0,
+                  progress: Optional[bool] = None) -> None:
         """Runs until predicate() is true (checked between simulation steps, every NIC quantum by
-        default). Raises nicsim.TimeoutError with the simulated time reached."""
-        self._net.run_until(predicate, int(timeout_us * 1000), poll_ns)
+        default). Raises nicsim.TimeoutError with the simulated time reached.
+
+        Ctrl-C raises KeyboardInterrupt between two steps; a wait longer than 2 s of wall time
+        shows a progress bar against the timeout (``progress=False`` or NICSIM_PROGRESS=0: none).
+        """
+        if timeout_us < 0:
+            raise ValueError(f"run_until: negative timeout ({timeout_us} us)")
+        timeout_ns = int(timeout_us * 1000)
+        bar = RunProgress(self._net.now_ns, timeout_ns, "run_until", progress)
+        if not bar.enabled:
+            self._net.run_until(predicate, timeout_ns, poll_ns)
+            return
+        net = self._net
+
+        def cond() -> Any:
+            r = predicate()
+            bar.update(lambda: net.now_ns)
+            return r
+
+        try:
+            self._net.run_until(cond, timeout_ns, poll_ns)
+        finally:
+            bar.close()
+
+    def trace_window(self, host: Host, start_us: float, stop_us: float, path: Optional[str] = None) -> str:
+        """Dumps host's NIC to an FST for simulated time [start_us, stop_us); returns its absolute path.
+
+        path is relative to out_dir (default ``<host>_<start>us.fst``); a GTKWave save file
+        ``<stem>.gtkw`` with the NIC's signals grouped is written next to it. The FST is
+        complete once the simulation has run past stop_us; read it with nicsim.read_wave.
+        Raises ValueError if stop <= start, the window starts in the past or overlaps another.
+        """
+        if not isinstance(host, Host):
+            raise TypeError(f"trace_window: host must be a Host (tb.add_host), not {type(host).__name__}")
+        start_ns, stop_ns = int(round(start_us * 1000)), int(round(stop_us * 1000))
+        if start_us < 0 or stop_ns <= start_ns:
+            raise ValueError(f"trace window: stop ({stop_us} us) must be after start ({start_us} us), "
+                             f"both >= 0")
+        if path is None:
+            path = f"{host.name}_{start_us:g}us.fst"
+        return os.path.abspath(self._net.trace_window(host._h, start_ns, stop_ns, path))
+
+    def _read_pcap_now(self, path: str) -> Optional[List[Dict[str, Any]]]:
+        """The records of a pcap this testbench writes: the file (flushed) plus frames still
+        buffered for timestamp ordering; None if no capture of ours writes path."""
+        from .pcap import _decode
+        pending = self._net.pcap_pending(path)
+        if pending is None:
+            return None
+        return read_pcap(path) + [_decode(ns, len(data), data) for ns, data in pending]
 
     def host(self, name: str) -> Host:
         return self.hosts[name]

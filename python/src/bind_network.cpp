@@ -92,6 +92,30 @@ void register_network(py::module_& m) {
           throw SimTimeout("run_until: the condition did not hold within " + std::to_string(timeout_ns) + " ns",
                            n.now_ns());
       }, py::arg("cond"), py::arg("timeout_ns"), py::arg("poll_ns") = 0)
+      .def("trace_window",
+           [](sim::Network& n, sim::NetHost& h, uint64_t start_ns, uint64_t stop_ns, const std::string& path) {
+             // std::invalid_argument (bad or overlapping window, start in the past) -> ValueError
+             return n.tb().trace_window(h.hw(), start_ns, stop_ns, path);
+           },
+           py::arg("host"), py::arg("start_ns"), py::arg("stop_ns"), py::arg("path"),
+           "FST of the host's NIC for [start_ns, stop_ns) (path relative to out_dir) and its .gtkw; "
+           "returns the FST path.")
+      .def("pcap_pending",
+           [](sim::Network& n, const std::string& path) -> py::object {
+             // Frames older than the settle time go to the file; the rest are returned.
+             sim::PcapWriter* w = n.tb().pcap(path);
+             if (!w) return py::none();
+             n.tb().flush_pcaps();
+             py::list out;
+             for (const auto& [ps, bytes] : w->pending())
+               out.append(py::make_tuple(ps / 1000, py::bytes(reinterpret_cast<const char*>(bytes.data()),
+                                                              bytes.size())));
+             return std::move(out);
+           },
+           py::arg("path"),
+           "Flushes the pcaps (frames that started > 20 us ago) and returns the frames of the capture "
+           "writing path still buffered: [(time_ns, bytes)], or None if no capture writes path.")
+      .def("flush_pcaps", [](sim::Network& n) { n.tb().flush_pcaps(); })
       .def_property_readonly("now_ns", &sim::Network::now_ns)
       .def_property_readonly("out_dir", [](sim::Network& n) { return n.tb().out().path().string(); })
       .def("host", py::overload_cast<const std::string&>(&sim::Network::host), py::arg("name"),

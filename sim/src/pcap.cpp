@@ -72,6 +72,21 @@ void PcapWriter::flush() {
   if (f_) std::fflush(f_);
 }
 
+void PcapWriter::flush_before(uint64_t ps) {
+  while (!pending_.empty() && pending_.begin()->first.first < ps) {
+    emit(pending_.begin()->first.first, pending_.begin()->second);
+    pending_.erase(pending_.begin());
+  }
+  if (f_) std::fflush(f_);
+}
+
+std::vector<std::pair<uint64_t, std::vector<uint8_t>>> PcapWriter::pending() const {
+  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> out;
+  out.reserve(pending_.size());
+  for (const auto& [key, bytes] : pending_) out.emplace_back(key.first, bytes);
+  return out;
+}
+
 void PcapWriter::close() {
   if (!f_) return;
   flush();

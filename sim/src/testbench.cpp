@@ -3,9 +3,11 @@
 #include "nicsim/sim/timeline_export.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 
 #include "nicsim/sim/debug.h"
+#include "nicsim/waves/gtkw.h"
 
 namespace nicsim::sim {
 
@@ -132,9 +134,37 @@ std::string Testbench::write_timeline(const std::string& path) {
   return file;
 }
 
-void Testbench::trace_window(Host& h, uint64_t start_ns, uint64_t stop_ns,
-                             const std::string& path) {
-  h.core().trace_window(ns_to_ps(start_ns), ns_to_ps(stop_ns), out_path(path));
+std::string Testbench::trace_window(Host& h, uint64_t start_ns, uint64_t stop_ns,
+                                    const std::string& path) {
+  if (stop_ns <= start_ns)
+    throw std::invalid_argument("trace window: stop (" + std::to_string(stop_ns) + " ns) must be after start (" +
+                                std::to_string(start_ns) + " ns)");
+  if (started_ && start_ns < now_ns())
+    throw std::invalid_argument("trace window: start " + std::to_string(start_ns) +
+                                " ns is in the past (simulated time is " + std::to_string(now_ns()) + " ns)");
+  const std::string fst = out_path(path);
+  h.core().trace_window(ns_to_ps(start_ns), ns_to_ps(stop_ns), fst);
+  waves::GtkwView v;
+  v.dumpfile = std::filesystem::absolute(fst).string();
+  v.savefile = waves::gtkw_path_for(v.dumpfile);
+  v.scope = h.core().trace_scope();
+  v.timestart = ns_to_ps(start_ns);
+  waves::write_gtkw(waves::nic_signal_groups(), v);
+  return fst;
+}
+
+void Testbench::flush_pcaps() {
+  const uint64_t now = now_ps();
+  const uint64_t before = now > kPcapSettlePs ? now - kPcapSettlePs : 0;
+  for (auto& p : pcaps_) p->flush_before(before);
+}
+
+PcapWriter* Testbench::pcap(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path want = fs::absolute(out_.file(path)).lexically_normal();
+  for (auto& p : pcaps_)
+    if (fs::absolute(p->path()).lexically_normal() == want) return p.get();
+  return nullptr;
 }
 
 uint64_t Testbench::now_ps() const { return sc_time_ps(); }

@@ -15,6 +15,7 @@
 #include "nicsim/sim/apps.h"
 #include "nicsim/sim/network.h"
 #include "nicsim/sim/tcp_apps.h"
+#include "nicsim/waves/gtkw.h"
 
 using namespace nicsim;
 
@@ -180,6 +181,8 @@ int main(int argc, char** argv) {
               net.tb().out_path("a-b.pcap").c_str(), net.tb().out_path("a-b.pcap").c_str());
   std::printf("waveform: %s  (NIC a, %.1f-%.1f us)\n", net.tb().out_path("nic_a.fst").c_str(), wave_start / 1e3,
               (wave_start + 40'000) / 1e3);
+  std::printf("gtkwave:  gtkwave %s  (signals grouped: CSR bus, TX/RX DMA with descriptor fields, MAC, MSI)\n",
+              waves::gtkw_path_for(net.tb().out_path("nic_a.fst")).c_str());
   std::printf("timeline: %s  (the pings; open at https://ui.perfetto.dev)\n",
               net.tb().write_timeline("timeline.json").c_str());
   // After down(): no buffer, DMA memory or mapping may be left (TCP connections in TIME_WAIT

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "nicsim/waves/gtkw.h"
 #include "nicsim/waves/run_dir.h"
 #include "nicsim/waves/trace_window.h"
 
@@ -35,4 +36,47 @@ TEST(Waves, RunDirectoryPerRun) {
   EXPECT_EQ(d.file("/abs/x.fst"), std::filesystem::path("/abs/x.fst"));
   EXPECT_EQ(RunDir::sanitize("../../etc"), "__/__/etc");
   std::filesystem::remove_all(root);
+}
+
+TEST(Waves, SignalGroupsParseAndRejectBadLines) {
+  auto g = parse_signal_groups("# comment\ngroup CSR bus\nclk_i\ns_axil_wdata[31:0]  wdata  # tail comment\n"
+                               "group TX DMA\nu_tx_dma.desc_in.addr[63:0] desc.buffer_addr\n");
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(g[0].name, "CSR bus");
+  ASSERT_EQ(g[0].signals.size(), 2u);
+  EXPECT_FALSE(g[0].signals[0].vector);
+  EXPECT_TRUE(g[0].signals[1].vector);
+  EXPECT_EQ(g[0].signals[1].msb, 31);
+  EXPECT_EQ(g[0].signals[1].alias, "wdata");
+  EXPECT_EQ(g[1].signals[0].path, "u_tx_dma.desc_in.addr");
+  EXPECT_THROW(parse_signal_groups("clk_i\n"), std::invalid_argument);             // before any group
+  EXPECT_THROW(parse_signal_groups("group x\nbus[3:7]\n"), std::invalid_argument);  // msb < lsb
+  EXPECT_THROW(parse_signal_groups("group x\nbus[7]\n"), std::invalid_argument);    // not a range
+  EXPECT_THROW(parse_signal_groups("group\n"), std::invalid_argument);              // no name
+  EXPECT_THROW(parse_signal_groups("group x\na..b\n"), std::invalid_argument);
+}
+
+TEST(Waves, GtkwGroupsSignalsWithHexVectors) {
+  auto g = parse_signal_groups("group CSR bus\nclk_i\ns_axil_wdata[31:0] wdata\ns_axil_wstrb[3:0]\n");
+  GtkwView v{"/x/a.fst", "/x/a.gtkw", "a_nic.nic_top", 1234000};
+  const std::string t = gtkw_text(g, v);
+  EXPECT_NE(t.find("[dumpfile] \"/x/a.fst\"\n"), std::string::npos);
+  EXPECT_NE(t.find("[savefile] \"/x/a.gtkw\"\n"), std::string::npos);
+  EXPECT_NE(t.find("[timestart] 1234000\n"), std::string::npos);
+  // group begin, a bit in binary, two vectors in hex (one flag line), group end
+  EXPECT_NE(t.find("@800200\n-CSR bus\n@28\na_nic.nic_top.clk_i\n@22\n+{wdata} a_nic.nic_top.s_axil_wdata[31:0]\n"
+                   "a_nic.nic_top.s_axil_wstrb[3:0]\n@1000200\n-CSR bus\n"),
+            std::string::npos)
+      << t;
+  EXPECT_EQ(gtkw_signal_names(g, "s"), (std::vector<std::string>{"s.clk_i", "s.s_axil_wdata[31:0]", "s.s_axil_wstrb[3:0]"}));
+  EXPECT_EQ(gtkw_path_for("/o/run/nic_a.fst"), "/o/run/nic_a.gtkw");
+}
+
+TEST(Waves, NicPresetHasTheSixGroups) {
+  const auto& g = nic_signal_groups();
+  std::vector<std::string> names;
+  for (const auto& x : g) names.push_back(x.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"CSR bus (AXI-Lite)", "TX DMA", "RX DMA", "MAC TX", "MAC RX",
+                                             "Interrupts/MSI"}));
+  for (const auto& x : g) EXPECT_GE(x.signals.size(), 5u) << x.name;
 }

@@ -113,6 +113,9 @@ class NicCore {
   // FST dump of this NIC while start_ps <= t < stop_ps (windows must not overlap).
   void trace_window(uint64_t start_ps, uint64_t stop_ps, const std::string& path);
   void close_trace();
+  // The FST scope of nic_top in this NIC's dumps ("<name>.nic_top"): Verilator names the
+  // top scope after the model instance.
+  std::string trace_scope() const { return name_ + ".nic_top"; }
   // An RTL assertion or $stop fired (the message went to stdout); the model keeps running.
   bool rtl_error() const;
 

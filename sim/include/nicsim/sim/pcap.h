@@ -40,6 +40,12 @@ class PcapWriter : public FrameTap {
   // Writes a frame directly (bytes without FCS), at time ps.
   void write(uint64_t ps, const uint8_t* data, size_t len);
   void flush();  // writes every buffered record
+  // Writes the buffered records that started before ps (in order) and flushes the file,
+  // keeping later ones buffered: a reader can then look at the file mid-run without a frame
+  // still on the wire ending up out of order (Testbench::flush_pcaps picks a safe ps).
+  void flush_before(uint64_t ps);
+  // The records still buffered (start ps, bytes without FCS), in timestamp order.
+  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> pending() const;
   void close();
   const std::string& path() const { return path_; }
   uint64_t records() const { return records_; }

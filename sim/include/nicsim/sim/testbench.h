@@ -101,8 +101,19 @@ class Testbench {
   // file written.
   std::string write_timeline(const std::string& path = "timeline.json");
 
-  // FST of a host's NIC for [start_ns, stop_ns) to path (relative to the run directory).
-  void trace_window(Host& h, uint64_t start_ns, uint64_t stop_ns, const std::string& path);
+  // FST of a host's NIC for [start_ns, stop_ns) to path (relative to the run directory),
+  // and next to it <stem>.gtkw, a GTKWave save file that opens it with the NIC's signals
+  // grouped (waves/gtkw.h). Returns the FST's path. Throws std::invalid_argument if
+  // stop <= start, the window overlaps another of this NIC or starts before now_ns().
+  // The FST is complete once the simulation has passed stop_ns (or after finish()).
+  std::string trace_window(Host& h, uint64_t start_ns, uint64_t stop_ns, const std::string& path);
+
+  // Writes every pcap's buffered frames that started more than kPcapSettlePs ago, so the
+  // files can be read mid-run in timestamp order; later frames stay buffered (pending()).
+  void flush_pcaps();
+  static constexpr uint64_t kPcapSettlePs = 20'000'000;  // > the longest frame (16 KB, 12.9 us)
+  // The capture writing path (as given to connect/capture, or its full path); nullptr if none.
+  PcapWriter* pcap(const std::string& path);
 
   void run_ns(uint64_t ns);
   // Runs until cond() holds (checked every poll_ns, default one quantum) or timeout_ns
