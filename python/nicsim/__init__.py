@@ -32,6 +32,8 @@ except ImportError as e:  # pragma: no cover - depends on the build
         "`./nicsim python` (PYTHONPATH=python:build/python)") from e
 from . import nic_regs  # type: ignore[attr-defined]  # generated from rtl/regs/nic_regs.json
 from .timeline import Timeline
+from .apps import AppError, TcpBulkResult, TcpRpcResult, UdpStreamResult, _LinkFaults, _TestbenchApps
+from .isolated import RemoteTraceback, run_isolated, sweep
 from .pcap import PcapError, pcap_df, read_pcap
 from .progress import RunProgress
 from .waves import WaveError, list_signals, read_wave, rising_edges, value_at
@@ -40,6 +42,8 @@ __all__ = ["Testbench", "Host", "Link", "Nic", "UdpSocket", "TcpSocket", "Echo",
            "cpu_cost_fields", "driver_param_fields", "link_param_fields",
            "read_pcap", "pcap_df", "PcapError", "read_wave", "list_signals", "value_at", "rising_edges",
            "WaveError"]
+__all__ += ["AppError", "UdpStreamResult", "TcpBulkResult", "TcpRpcResult",  # apps.py
+            "run_isolated", "sweep", "RemoteTraceback"]  # isolated.py
 
 #: Raised when a wait in simulated time runs out; ``now_ns`` is the simulated time reached.
 TimeoutError = _core.TimeoutError  # noqa: A001 - subclass of the builtin TimeoutError
@@ -227,7 +231,7 @@ class TcpSocket:
         return self._s.info()
 
 
-class Link:
+class Link(_LinkFaults):  # set_faults, faults: apps.py
     """A cable between two hosts' NICs (direction 0: a -> b, 1: b -> a)."""
 
     def __init__(self, tb: "Testbench", link: Any, a: "Host", b: "Host", pcap: Optional[str]):
@@ -283,6 +287,13 @@ class Host:
                                                  int(timeout_us * 1000))]
 
     def add_route(self, prefix: str, gateway: str = "") -> None:
+        """Adds a route: ``prefix`` ("10.1.0.0/16") via ``gateway`` (empty: on the link).
+
+        ValueError for a malformed prefix or gateway, host bits set in the prefix, a gateway not
+        on a connected subnet, or a route that exists. Hosts have one NIC and do not forward
+        (net.ipv4.ip_forward off): a gateway here is a next hop whose MAC the packets get; it
+        drops what is not addressed to it (its ip InAddrErrors counts them).
+        """
         self._h.add_route(prefix, gateway)
 
     def udp_socket(self) -> UdpSocket:
@@ -313,7 +324,7 @@ class Host:
         return f"Host({self.name!r}, {self.address!r})"
 
 
-class Testbench:
+class Testbench(_TestbenchApps):  # udp_stream, tcp_bulk, tcp_rpc: apps.py
     """A topology of hosts and cables, run in simulated time. One per process."""
 
     def __init__(self, name: str = "nicsim", seed: int = 1, out_root: Optional[str] = None):

@@ -48,6 +48,7 @@ inline void check_signals() {
 void register_errors(py::module_& m);
 void register_params(py::module_& m);
 void register_network(py::module_& m);
+void register_apps(py::module_& m);  // bind_apps.cpp: traffic apps, link faults
 void register_host(py::module_& m);
 void register_sockets(py::module_& m);
 void register_regs(py::module_& m);

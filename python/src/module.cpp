@@ -7,6 +7,7 @@ PYBIND11_MODULE(_core, m) {
   register_errors(m);
   register_params(m);
   register_network(m);
+  register_apps(m);
   register_host(m);
   register_sockets(m);
   register_regs(m);

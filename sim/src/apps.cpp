@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <random>
 
 #include "nicsim/sim/network.h"
@@ -48,23 +49,52 @@ void UdpStream::start() {
   });
 }
 
+uint64_t UdpStream::percentile_ns(double p) const {
+  if (lat_.empty()) return 0;
+  std::vector<uint64_t> v = lat_;
+  std::sort(v.begin(), v.end());
+  size_t rank = size_t(std::ceil(p / 100.0 * double(v.size())));
+  rank = std::clamp<size_t>(rank, 1, v.size());
+  return v[rank - 1];
+}
+
 void UdpStream::pump() {
   if (!tx_ || !error_.empty()) return;
+  if (!started_) {
+    started_ = true;
+    start_ns_ = from_.kernel().now_ns();
+  }
   const net::Ipv4Addr dst = net::Ipv4Addr::parse(to_.address());
-  while (sent_ < cfg_.count && sent_ - received_ < cfg_.window) {
+  // Datagram k is due at start + k * interval_ns (all at once without pacing).
+  auto due = [&] { return start_ns_ + uint64_t(sent_) * cfg_.interval_ns; };
+  bool blocked = false;  // window or qdisc full: poll again
+  while (sent_ < cfg_.count && from_.kernel().now_ns() >= due()) {
+    if (sent_ - received_ >= cfg_.window) {
+      blocked = true;
+      break;
+    }
     const auto p = payload(stream_seed_, sent_, sizes_[sent_]);
+    const uint64_t t = from_.kernel().now_ns();
     const int r = tx_->sendto(p.data(), p.size(), dst, cfg_.port);
-    if (r == -ENOBUFS) break;  // qdisc full: the next run tries again
+    if (r == -ENOBUFS) {  // qdisc full: the next run tries again
+      blocked = true;
+      break;
+    }
     if (r != int(p.size())) {
       error_ = "sendto of datagram " + std::to_string(sent_) + " returned " + std::to_string(r);
       return;
     }
+    if (!sent_) first_send_ns_ = t;
+    sent_ns_.push_back(t);
     sent_++;
   }
-  if (sent_ < cfg_.count)
-    from_.kernel().run_task_at(from_.kernel().now_ns() + cfg_.poll_ns, [this, alive = alive_] {
+  if (sent_ < cfg_.count) {
+    const uint64_t now = from_.kernel().now_ns();
+    const uint64_t next = blocked ? now + cfg_.poll_ns : std::max(due(), now + 1);
+    from_.kernel().run_task_at(next, [this, alive = alive_] {
       if (*alive) pump();
     });
+  }
 }
 
 void UdpStream::on_readable() {
@@ -76,6 +106,9 @@ void UdpStream::on_readable() {
       return;
     }
     const uint32_t k = received_++;
+    last_recv_ns_ = to_.kernel().now_ns();
+    rx_bytes_ += uint64_t(n);
+    if (k < sent_ns_.size()) lat_.push_back(last_recv_ns_ - sent_ns_[k]);
     if (k >= cfg_.count) {
       corrupt_++;
       if (error_.empty()) error_ = "more datagrams than were sent";

@@ -11,8 +11,11 @@ namespace {
 std::pair<std::string, int> split_cidr(const std::string& cidr) {
   auto slash = cidr.find('/');
   if (slash == std::string::npos) throw std::invalid_argument("address needs a prefix length: '" + cidr + "'");
-  int len = std::stoi(cidr.substr(slash + 1));
-  if (len < 0 || len > 32) throw std::invalid_argument("bad prefix length in '" + cidr + "'");
+  const std::string l = cidr.substr(slash + 1);
+  if (l.empty() || l.size() > 2 || l.find_first_not_of("0123456789") != std::string::npos)
+    throw std::invalid_argument("bad prefix length in '" + cidr + "'");
+  const int len = std::stoi(l);
+  if (len > 32) throw std::invalid_argument("bad prefix length in '" + cidr + "'");
   return {cidr.substr(0, slash), len};
 }
 
@@ -122,7 +125,13 @@ void NetHost::add_route(const std::string& prefix, const std::string& gateway) {
   const net::Ipv4Addr gw = gateway.empty() ? net::Ipv4Addr::any() : net::Ipv4Addr::parse(gateway);
   const net::Ipv4Addr pa = net::Ipv4Addr::parse(p);
   int r = call([&] { return stack_->add_route(pa, len, gw, gateway.empty() ? &dev() : nullptr); });
-  if (r) throw std::runtime_error(name() + ": route " + prefix + " via '" + gateway + "' refused (" + std::to_string(r) + ")");
+  const std::string what = name() + ": route " + prefix + (gateway.empty() ? "" : " via " + gateway) + " refused: ";
+  // The caller's mistakes (as `ip route add` reports them) are std::invalid_argument.
+  if (r == -ENETUNREACH)
+    throw std::invalid_argument(what + "the gateway is not on a connected subnet (ENETUNREACH)");
+  if (r == -EINVAL) throw std::invalid_argument(what + "the prefix has host bits set (EINVAL)");
+  if (r == -EEXIST) throw std::invalid_argument(what + "the route exists already (EEXIST)");
+  if (r) throw std::runtime_error(what + std::to_string(r));
 }
 
 std::vector<PingEcho> NetHost::ping(const std::string& dst, int count, size_t payload, uint64_t interval_ns,

@@ -23,6 +23,7 @@ os.environ.setdefault("NICSIM_OUT", os.path.join(BUILD, "out-python"))
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "forked: run the test in a forked process (one Testbench per process)")
+    config.addinivalue_line("markers", "notebook: executes a notebook of python/notebooks (skip: -m 'not notebook')")
 
 
 def pytest_runtest_protocol(item, nextitem):

@@ -1035,6 +1035,9 @@ void TcpSock::rcv(SkbPtr skb, const wire::TcpRepr& th) {
 // tcp_sacktag_write_queue: marks SACKed segments (scoreboard) and counts reordering.
 void TcpSock::sacktag(const wire::TcpRepr& th, uint32_t prior_snd_una) {
   TcpExtMib& ext = tcp_->ext_;
+  // tcp_highest_sack_seq: snd_una while nothing is SACKed (not a stale or initial value,
+  // which serial-number comparisons would put above everything half the time).
+  if (!sacked_out_) highest_sack_ = prior_snd_una;
   const uint32_t prior_highest = highest_sack_;
   bool reord = false;  // a never-retransmitted segment below the highest SACK got SACKed now
   uint32_t reord_low = 0;

@@ -123,7 +123,9 @@ class NetHost {
   // timeout_ns) and returns each socket's current poll() bits masked by events.
   static std::vector<uint32_t> poll(Network& net, const std::vector<TcpSocket*>& socks, uint32_t events,
                                     uint64_t timeout_ns);
-  // Routes: "10.1.0.0/16" via "10.0.0.254" (empty gateway: directly connected).
+  // Routes: "10.1.0.0/16" via "10.0.0.254" (empty gateway: directly connected). Throws
+  // std::invalid_argument for a malformed prefix or gateway, host bits set in the prefix, a
+  // gateway not on a connected subnet, or a route that exists already.
   void add_route(const std::string& prefix, const std::string& gateway);
 
   // The driver bound (probe ran) and the device is up with its address.

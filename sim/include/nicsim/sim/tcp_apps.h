@@ -96,6 +96,12 @@ class TcpBulk {
   double goodput_gbps() const;
   // The sender's TCP_INFO as last seen (retransmissions, cwnd, srtt ...).
   const net::TcpInfo& sender_info() const { return tx_info_; }
+  // The sender's TCP_INFO now, for a sampler between simulation steps: a read that costs no
+  // CPU time and changes nothing. std::nullopt before start() and after stop().
+  std::optional<net::TcpInfo> peek_sender_info() const {
+    if (!tx_) return std::nullopt;
+    return tx_->info();
+  }
 
  private:
   void on_listener_event();

@@ -1,0 +1,359 @@
+"""Traffic applications and live-link faults for the nicsim facade.
+
+``Testbench.udp_stream``, ``Testbench.tcp_bulk`` and ``Testbench.tcp_rpc`` run one of the C++
+traffic programs (sim/include/nicsim/sim/apps.h, tcp_apps.h) on the hosts' simulated CPUs until
+it is done and return a result object; ``Link.set_faults`` changes one direction's random
+faults between runs. The classes here are mixed into ``Testbench`` and ``Link``.
+
+Times in results are simulated nanoseconds (``*_ns``) or microseconds (``*_us``); goodput is
+payload bits per simulated second in Gb/s.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+from . import _core  # type: ignore[attr-defined]
+
+__all__ = ["AppError", "UdpStreamResult", "TcpBulkResult", "TcpRpcResult", "TCP_CA_STATES"]
+
+#: TCP_INFO ca_state values (Linux TCP_CA_*).
+TCP_CA_STATES = {0: "Open", 1: "Disorder", 2: "CWR", 3: "Recovery", 4: "Loss"}
+
+
+class AppError(RuntimeError):
+    """A traffic program stopped on an error (refused connection, a datagram that differs, ...).
+
+    ``result`` holds what it measured up to then.
+    """
+
+    def __init__(self, message: str, result: Any):
+        super().__init__(message)
+        self.result = result
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def _int(name: str, v: Any, lo: int, hi: Optional[int] = None) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ValueError(f"{name} must be an integer, not {v!r}")
+    if v < lo or (hi is not None and v > hi):
+        raise ValueError(f"{name}={v} is out of range [{lo}, {hi if hi is not None else 'inf'}]")
+    return v
+
+
+def _num(name: str, v: Any, lo: float = 0.0, hi: float = math.inf) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
+        raise ValueError(f"{name} must be a number, not {v!r}")
+    if not lo <= v <= hi:
+        raise ValueError(f"{name}={v} is out of range [{lo}, {hi}]")
+    return float(v)
+
+
+def _us_to_ns(name: str, us: Any, positive: bool = False) -> int:
+    ns = int(round(_num(name, us, 0.0, 1e12) * 1000))
+    if positive and ns < 1:
+        raise ValueError(f"{name} must be > 0")
+    return ns
+
+
+def _pct_us(pct: Dict[int, int]) -> Tuple[float, float, float, float]:
+    return tuple(pct[p] / 1000.0 for p in (50, 90, 99, 100))  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class UdpStreamResult:
+    """What a UDP stream measured. Latency is one-way, sending program to receiving program."""
+    datagrams: int            # asked for
+    sent: int
+    received: int
+    corrupt: int              # received datagrams whose bytes differ from what was sent
+    payload_bytes: int        # of all datagrams asked for
+    received_bytes: int
+    duration_ns: int          # first sendto() -> last datagram received
+    goodput_gbps: float       # payload bits received per simulated second over duration_ns
+    latency_p50_us: float
+    latency_p90_us: float
+    latency_p99_us: float
+    latency_max_us: float
+    interrupts_per_packet: float  # receiver's driver interrupts per datagram received
+    sender: Dict[str, int]    # counter deltas on the sender (interrupts, napi_polls, irqs, ...)
+    receiver: Dict[str, int]  # and on the receiver
+    start_ns: int             # simulated time when the call started / returned
+    end_ns: int
+    latencies_ns: List[int] = field(repr=False, default_factory=list)  # per datagram, in order
+
+    def summary(self) -> Dict[str, Any]:
+        """The scalar fields, for a row of a pandas DataFrame."""
+        return {k: v for k, v in asdict(self).items() if not isinstance(v, (list, dict))}
+
+
+@dataclass(frozen=True)
+class TcpBulkResult:
+    """What a TCP bulk transfer measured (receiver-side times; sender's TCP_INFO at the end)."""
+    nbytes: int               # asked for
+    sent_bytes: int           # queued by the sender
+    received_bytes: int
+    sha256_sent: str
+    sha256_received: str
+    sha256_match: bool        # the receiver hashed exactly what the sender wrote
+    duration_ns: int          # connect() -> receiver's end of stream
+    goodput_gbps: float       # payload bits per simulated second over duration_ns
+    retransmissions: int      # segments retransmitted (TCP_INFO total_retrans)
+    srtt_us: float            # smoothed RTT at the end
+    cwnd: int                 # congestion window at the end (segments)
+    sender_info: Dict[str, Any]  # the sender's TCP_INFO when it closed
+    sender: Dict[str, int]    # counter deltas on the sender (interrupts, napi_polls, ...)
+    receiver: Dict[str, int]
+    start_ns: int
+    end_ns: int
+    connect_ns: int           # simulated time of connect()
+    samples: Dict[str, List[int]] = field(repr=False, default_factory=dict)  # TCP_INFO columns
+
+    def summary(self) -> Dict[str, Any]:
+        """The scalar fields, for a row of a pandas DataFrame."""
+        return {k: v for k, v in asdict(self).items() if not isinstance(v, (list, dict))}
+
+    def tcp_info_df(self):
+        """The sender's TCP_INFO sampled every ``sample_us`` as a pandas DataFrame.
+
+        Columns: time_us (since connect()), cwnd, ssthresh (segments; 2147483647 until the first
+        loss), srtt_us, rttvar_us, rto_us, retrans (total retransmitted segments), lost,
+        unacked, sacked, bytes_acked, ca_state (0 Open, 1 Disorder, 3 Recovery, 4 Loss),
+        snd_wnd, rcv_wnd, segs_out, segs_in, mss, t_ns (absolute simulated time). Empty
+        without ``sample_us``.
+        """
+        import pandas as pd  # optional dependency
+        s = self.samples
+        if not s or not s.get("t_ns"):
+            return pd.DataFrame(columns=["time_us", "cwnd", "ssthresh", "srtt_us"])
+        return pd.DataFrame({
+            "time_us": [(t - self.connect_ns) / 1000.0 for t in s["t_ns"]],
+            "cwnd": s["snd_cwnd"],
+            "ssthresh": s["snd_ssthresh"],
+            "srtt_us": s["rtt_us"],
+            "rttvar_us": s["rttvar_us"],
+            "rto_us": s["rto_us"],
+            "retrans": s["total_retrans"],
+            "lost": s["lost"],
+            "unacked": s["unacked"],
+            "sacked": s["sacked"],
+            "bytes_acked": s["bytes_acked"],
+            "ca_state": s["ca_state"],
+            "snd_wnd": s["snd_wnd"],
+            "rcv_wnd": s["rcv_wnd"],
+            "segs_out": s["segs_out"],
+            "segs_in": s["segs_in"],
+            "mss": s["snd_mss"],
+            "t_ns": s["t_ns"],
+        })
+
+
+@dataclass(frozen=True)
+class TcpRpcResult:
+    """Request/response latency over one TCP connection (client: send() -> last response byte)."""
+    transactions: int         # asked for
+    completed: int
+    duration_ns: int          # the call's simulated time (includes connection setup)
+    transactions_per_s: float
+    latency_p50_us: float
+    latency_p90_us: float
+    latency_p99_us: float
+    latency_max_us: float
+    client: Dict[str, int]    # counter deltas (interrupts, napi_polls, irqs, ...)
+    server: Dict[str, int]
+    start_ns: int
+    end_ns: int
+    latencies_ns: List[int] = field(repr=False, default_factory=list)
+
+    def summary(self) -> Dict[str, Any]:
+        """The scalar fields, for a row of a pandas DataFrame."""
+        return {k: v for k, v in asdict(self).items() if not isinstance(v, (list, dict))}
+
+
+def _finish(r: Dict[str, Any], result: Any, what: str) -> Any:
+    """Raises nicsim.TimeoutError / AppError for an unfinished run, else returns result."""
+    if r["error"]:
+        raise AppError(f"{what}: {r['error']}", result)
+    if not r["finished"]:
+        exc = _core.TimeoutError(f"{what} did not finish within its timeout "
+                                 f"(simulated time reached: {r['end_ns']} ns)")
+        exc.now_ns = r["end_ns"]
+        exc.result = result
+        raise exc
+    return result
+
+
+# ---------------------------------------------------------------------------- Testbench mixin
+
+
+class _TestbenchApps:
+    """Traffic programs on a Testbench's hosts (mixed into nicsim.Testbench)."""
+
+    def _host_arg(self, h: Any, what: str) -> Any:
+        hosts = self.hosts  # type: ignore[attr-defined]
+        if isinstance(h, str):
+            if h not in hosts:
+                raise ValueError(f"{what}: no host named {h!r} (hosts: {', '.join(hosts)})")
+            return hosts[h]
+        if h not in hosts.values():
+            raise ValueError(f"{what}: {h!r} is not a host of this Testbench")
+        return h
+
+    def udp_stream(self, src: Any, dst: Any, count: int = 1000, size: Union[int, Tuple[int, int]] = 1472,
+                   interval_us: float = 0, window: int = 48, port: int = 9000, seed: Optional[int] = None,
+                   timeout_us: float = 1_000_000, poll_us: float = 2) -> UdpStreamResult:
+        """Sends ``count`` UDP datagrams src -> dst and waits until all arrived, checked byte for byte.
+
+        size: payload bytes, or (min, max) for sizes drawn uniformly per datagram (seeded).
+        interval_us: 0 sends as fast as the window allows; else datagram k leaves at
+        start + k * interval_us (later when ``window`` datagrams are still in flight).
+        The stream expects a lossless path (a lost datagram stalls it until the timeout).
+        Raises nicsim.TimeoutError after timeout_us of simulated time (``.result`` has the
+        partial result), AppError if a datagram differs or a socket call fails.
+        """
+        a, b = self._host_arg(src, "src"), self._host_arg(dst, "dst")
+        lo, hi = (size, size) if not isinstance(size, (tuple, list)) else tuple(size)
+        lo, hi = _int("size", lo, 1, 65507), _int("size", hi, 1, 65507)
+        if lo > hi:
+            raise ValueError(f"size range ({lo}, {hi}) is empty")
+        r = _core.udp_stream(
+            self._net, a._h, b._h, _int("count", count, 1, 2**32 - 1), lo, hi,  # type: ignore[attr-defined]
+            _int("window", window, 1, 2**32 - 1), _int("port", port, 1, 65535),
+            _us_to_ns("interval_us", interval_us), _us_to_ns("poll_us", poll_us, positive=True),
+            _int("seed", self.seed if seed is None else seed, 0, 2**64 - 1),  # type: ignore[attr-defined]
+            _us_to_ns("timeout_us", timeout_us, positive=True))
+        dur = r["last_recv_ns"] - r["first_send_ns"] if r["received"] else 0
+        p50, p90, p99, pmax = _pct_us(r["latency_percentiles_ns"])
+        res = UdpStreamResult(
+            datagrams=r["count"], sent=r["sent"], received=r["received"], corrupt=r["corrupt"],
+            payload_bytes=r["payload_bytes"], received_bytes=r["received_bytes"], duration_ns=dur,
+            goodput_gbps=r["received_bytes"] * 8 / dur if dur > 0 else 0.0,
+            latency_p50_us=p50, latency_p90_us=p90, latency_p99_us=p99, latency_max_us=pmax,
+            interrupts_per_packet=(r["receiver"]["interrupts"] / r["received"]) if r["received"] else 0.0,
+            sender=dict(r["sender"]), receiver=dict(r["receiver"]), start_ns=r["start_ns"],
+            end_ns=r["end_ns"], latencies_ns=list(r["latencies_ns"]))
+        return _finish(r, res, f"udp_stream {a.name} -> {b.name}")
+
+    def tcp_bulk(self, src: Any, dst: Any, nbytes: int = 1 << 20, sample_us: Optional[float] = None,
+                 port: int = 5001, write_size: int = 65536, read_size: int = 65536, nodelay: bool = False,
+                 rcvlowat: bool = True, seed: Optional[int] = None,
+                 timeout_us: float = 1_000_000) -> TcpBulkResult:
+        """Moves ``nbytes`` over one TCP connection src -> dst; both sides hash what they saw.
+
+        sample_us: record the sender's TCP_INFO every sample_us of simulated time from connect()
+        (read between simulation steps: no CPU time, the run is the same without it; a stretch
+        the simulation skips while idle gives one sample); see TcpBulkResult.tcp_info_df().
+        Raises nicsim.TimeoutError after timeout_us of simulated time without the receiver
+        seeing end of stream (``.result`` has the partial result), AppError on a socket error.
+        """
+        a, b = self._host_arg(src, "src"), self._host_arg(dst, "dst")
+        sample_ns = 0 if sample_us is None else _us_to_ns("sample_us", sample_us, positive=True)
+        r = _core.tcp_bulk(
+            self._net, a._h, b._h, _int("nbytes", nbytes, 0, 2**64 - 1),  # type: ignore[attr-defined]
+            _int("port", port, 1, 65535), _int("write_size", write_size, 1, 1 << 30),
+            _int("read_size", read_size, 1, 1 << 30),
+            _int("seed", self.seed if seed is None else seed, 0, 2**64 - 1),  # type: ignore[attr-defined]
+            bool(nodelay), bool(rcvlowat), sample_ns, _us_to_ns("timeout_us", timeout_us, positive=True))
+        info = dict(r["sender_info"])
+        dur = r["eof_ns"] - r["connect_ns"] if r["eof_ns"] else 0
+        res = TcpBulkResult(
+            nbytes=r["nbytes"], sent_bytes=r["sent"], received_bytes=r["received"],
+            sha256_sent=r["sha256_sent"], sha256_received=r["sha256_received"],
+            sha256_match=bool(r["sha256_sent"]) and r["sha256_sent"] == r["sha256_received"],
+            duration_ns=dur, goodput_gbps=r["goodput_gbps"], retransmissions=info["total_retrans"],
+            srtt_us=float(info["rtt_us"]), cwnd=info["snd_cwnd"], sender_info=info,
+            sender=dict(r["sender"]), receiver=dict(r["receiver"]), start_ns=r["start_ns"],
+            end_ns=r["end_ns"], connect_ns=r["connect_ns"],
+            samples={k: list(v) for k, v in r["samples"].items()})
+        return _finish(r, res, f"tcp_bulk {a.name} -> {b.name}")
+
+    def tcp_rpc(self, client: Any, server: Any, transactions: int = 100, request: int = 64,
+                response: int = 256, port: int = 5002, nodelay: bool = True,
+                timeout_us: float = 1_000_000) -> TcpRpcResult:
+        """Request/response over one TCP connection: the client sends ``request`` bytes, the
+        server answers ``response`` bytes, one transaction at a time; latency per transaction.
+
+        Raises nicsim.TimeoutError / AppError like tcp_bulk.
+        """
+        c, s = self._host_arg(client, "client"), self._host_arg(server, "server")
+        r = _core.tcp_rpc(
+            self._net, c._h, s._h, _int("transactions", transactions, 1, 2**32 - 1),  # type: ignore[attr-defined]
+            _int("request", request, 1, 1 << 24), _int("response", response, 1, 1 << 24),
+            _int("port", port, 1, 65535), bool(nodelay), _us_to_ns("timeout_us", timeout_us, positive=True))
+        dur = r["end_ns"] - r["start_ns"]
+        p50, p90, p99, pmax = _pct_us(r["latency_percentiles_ns"])
+        res = TcpRpcResult(
+            transactions=r["transactions"], completed=r["completed"], duration_ns=dur,
+            transactions_per_s=r["completed"] * 1e9 / dur if dur > 0 else 0.0,
+            latency_p50_us=p50, latency_p90_us=p90, latency_p99_us=p99, latency_max_us=pmax,
+            client=dict(r["client"]), server=dict(r["server"]), start_ns=r["start_ns"], end_ns=r["end_ns"],
+            latencies_ns=list(r["latencies_ns"]))
+        return _finish(r, res, f"tcp_rpc {c.name} -> {s.name}")
+
+
+# ---------------------------------------------------------------------------- Link mixin
+
+
+_RATE_KNOBS = ("loss", "corrupt", "reorder", "duplicate")
+
+
+class _LinkFaults:
+    """Per-direction random faults of a live cable (mixed into nicsim.Link)."""
+
+    def _direction(self, direction: Any) -> int:
+        """0 (a -> b), 1 (b -> a) or -1 (both) from "a->b", "b->a", "both", 0, 1."""
+        a, b = self.a.name, self.b.name  # type: ignore[attr-defined]
+        if isinstance(direction, int) and not isinstance(direction, bool):
+            if direction in (0, 1):
+                return direction
+        elif isinstance(direction, str):
+            d = direction.replace(" ", "").lower()
+            names = {f"{a}->{b}".lower(): 0, f"{b}->{a}".lower(): 1, "both": -1}
+            if d in names:
+                return names[d]
+        raise ValueError(f"unknown direction {direction!r}: use '{a}->{b}' (or 0), '{b}->{a}' (or 1) "
+                         f"or 'both'")
+
+    def set_faults(self, direction: Any = "both", *, loss: float = 0.0, corrupt: float = 0.0,
+                   reorder: float = 0.0, duplicate: float = 0.0, jitter_ns: float = 0.0,
+                   jitter: str = "uniform", jitter_mean_ns: float = 200.0, corrupt_bits: int = 1,
+                   reorder_depth: int = 3, reorder_timeout_us: float = 10.0,
+                   seed: Optional[int] = None) -> None:
+        """Replaces the random faults of one direction ("a->b", "b->a" by host name, 0, 1) or
+        "both", from the next frame on; all rates 0 restores a clean cable.
+
+        loss/corrupt/reorder/duplicate: probability per frame in [0, 1]. corrupt flips
+        corrupt_bits bits (the receiving MAC drops the frame on its FCS). jitter_ns: extra
+        delay per frame up to jitter_ns ("uniform", or "exponential" with mean jitter_mean_ns),
+        frames keep their order. seed: of the fault streams (default: the Testbench seed).
+        Counters of what happened: ``link.counters()`` (dropped, corrupted, reordered,
+        duplicated, jittered, ...).
+        """
+        d = self._direction(direction)
+        params: Dict[str, Any] = {}
+        for name, v in zip(_RATE_KNOBS, (loss, corrupt, reorder, duplicate)):
+            params[name] = repr(_num(name, v, 0.0, 1.0))
+        if jitter not in ("uniform", "exponential"):
+            raise ValueError(f"jitter must be 'uniform' or 'exponential', not {jitter!r}")
+        jn = _num("jitter_ns", jitter_ns, 0.0, 1e9)
+        params["jitter"] = jitter if jn > 0 else "none"
+        params["jitter_max"] = f"{jn}ns"
+        params["jitter_mean"] = f"{_num('jitter_mean_ns', jitter_mean_ns, 0.0, 1e9)}ns"
+        params["corrupt_bits"] = _int("corrupt_bits", corrupt_bits, 1, 64)
+        params["reorder_depth"] = _int("reorder_depth", reorder_depth, 1, 1 << 16)
+        params["reorder_timeout"] = f"{_num('reorder_timeout_us', reorder_timeout_us, 0.0, 1e9)}us"
+        tb_seed = self.a._tb.seed  # type: ignore[attr-defined]
+        params["seed"] = _int("seed", tb_seed if seed is None else seed, 0, 2**64 - 1)
+        _core.link_set_faults(self._l, d, params)  # type: ignore[attr-defined]
+
+    def faults(self) -> Dict[str, Optional[Dict[str, str]]]:
+        """Each direction's random faults by parameter name (text with units), or None if clean."""
+        a, b = self.a.name, self.b.name  # type: ignore[attr-defined]
+        return {f"{a}->{b}": _core.link_faults(self._l, 0),  # type: ignore[attr-defined]
+                f"{b}->{a}": _core.link_faults(self._l, 1)}  # type: ignore[attr-defined]

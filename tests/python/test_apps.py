@@ -1,0 +1,176 @@
+"""Traffic apps from Python: UDP stream, TCP bulk with TCP_INFO sampling, TCP request/response."""
+import pytest
+
+import nicsim
+
+pytestmark = pytest.mark.forked  # one Testbench (SystemC elaboration) per process
+
+
+def two_hosts(name, itr=None, **link):
+    """Two hosts on one 500 ns cable, up."""
+    tb = nicsim.Testbench(name=f"python.apps.{name}", seed=1)
+    a = tb.add_host("a", "10.0.0.1/24", itr=itr)
+    b = tb.add_host("b", "10.0.0.2/24", itr=itr)
+    link_ = tb.connect(a, b, delay_ns=500, **link)
+    tb.up()
+    return tb, a, b, link_
+
+
+def test_udp_stream_counts_bytes_and_latency():
+    """Every datagram arrives intact; bytes, duration, goodput and latency agree with each other."""
+    tb, a, b, _ = two_hosts("udp")
+    t0 = tb.now_ns
+    r = tb.udp_stream(a, b, count=200, size=(64, 1400))
+    assert isinstance(r, nicsim.UdpStreamResult)
+    assert r.sent == r.received == r.datagrams == 200 and r.corrupt == 0, f"{r}"
+    assert r.received_bytes == r.payload_bytes and 200 * 64 <= r.payload_bytes <= 200 * 1400, f"{r}"
+    assert t0 <= r.start_ns < r.end_ns == tb.now_ns, "the call runs in simulated time"
+    assert 0 < r.duration_ns <= r.end_ns - r.start_ns
+    assert r.goodput_gbps == pytest.approx(r.received_bytes * 8 / r.duration_ns)
+    assert 0 < r.goodput_gbps < 10, "payload goodput cannot exceed the 10G line"
+    assert len(r.latencies_ns) == 200 and min(r.latencies_ns) > 1000, "two 500 ns cables' worth at least"
+    assert r.latency_p50_us <= r.latency_p90_us <= r.latency_p99_us <= r.latency_max_us
+    assert r.latency_max_us == max(r.latencies_ns) / 1000
+    assert r.receiver["rx_packets"] >= 200 and r.sender["tx_packets"] >= 200, f"{r.sender} {r.receiver}"
+    assert r.interrupts_per_packet == pytest.approx(r.receiver["interrupts"] / 200)
+    row = r.summary()
+    assert "latencies_ns" not in row and row["goodput_gbps"] == r.goodput_gbps
+
+
+def test_udp_stream_pacing():
+    """interval_us spaces datagrams: the stream lasts about count * interval, and on an idle
+    path every datagram after the first (which waits for ARP) sees the same latency."""
+    tb, a, b, _ = two_hosts("pace")
+    r = tb.udp_stream(a, b, count=50, size=100, interval_us=20)
+    assert r.received == 50
+    assert 49 * 20_000 <= r.duration_ns < 49 * 20_000 + 100_000, f"{r.duration_ns} ns for 50 datagrams 20 us apart"
+    rest = r.latencies_ns[1:]
+    assert max(rest) - min(rest) < 500, f"paced datagrams queue behind nothing: {r.latencies_ns}"
+    assert r.latencies_ns[0] > max(rest), "the first datagram waits for the ARP reply"
+    fast = tb.udp_stream(a, b, count=50, size=100)
+    assert fast.duration_ns < r.duration_ns / 5, "without pacing the window sets the rate"
+
+
+def test_udp_stream_is_deterministic():
+    """The same stream twice on a fresh pair of hosts gives the same latencies (seeded sizes)."""
+    def once():
+        tb, a, b, _ = two_hosts("det")
+        r = tb.udp_stream(a, b, count=100, size=(1, 1472))
+        return r.latencies_ns, r.payload_bytes
+    first = nicsim.run_isolated(once)
+    assert nicsim.run_isolated(once) == first
+
+
+def test_udp_stream_timeout_and_errors():
+    """A stalled stream raises nicsim.TimeoutError with the partial result; bad arguments
+    raise ValueError before anything runs."""
+    tb, a, b, link = two_hosts("udperr")
+    assert a.ping("10.0.0.2")[0].replied  # ARP resolved both ways
+    link.set_faults("a->b", loss=1.0)
+    with pytest.raises(nicsim.TimeoutError) as ei:
+        tb.udp_stream(a, b, count=10, size=100, timeout_us=200)
+    assert ei.value.result.received == 0 and ei.value.result.sent == 10, f"{ei.value.result}"
+    assert ei.value.now_ns >= ei.value.result.start_ns + 200_000
+    link.set_faults("both")  # clean again; the stream's sockets were closed, so the port is free
+    assert tb.udp_stream(a, b, count=10, size=100).received == 10
+    for kwargs, match in [(dict(count=0), "count"), (dict(size=0), "size"), (dict(size=70000), "size"),
+                          (dict(size=(100, 10)), "empty"), (dict(window=0), "window"),
+                          (dict(port=0), "port"), (dict(interval_us=-1), "interval_us"),
+                          (dict(timeout_us=0), "timeout_us"), (dict(count=1.5), "count")]:
+        with pytest.raises(ValueError, match=match):
+            tb.udp_stream(a, b, **kwargs)
+    with pytest.raises(ValueError, match="no host named"):
+        tb.udp_stream("a", "nope")
+    with pytest.raises(ValueError, match="two different hosts"):
+        tb.udp_stream(a, a)
+
+
+def test_tcp_bulk_sha256_and_goodput():
+    """A bulk transfer moves every byte (SHA-256 of both ends match) at a goodput below 10G."""
+    tb, a, b, _ = two_hosts("bulk")
+    r = tb.tcp_bulk(a, b, nbytes=300_000)
+    assert isinstance(r, nicsim.TcpBulkResult)
+    assert r.sha256_match and r.sent_bytes == r.received_bytes == 300_000, f"{r}"
+    assert len(r.sha256_sent) == 64 and r.sha256_sent == r.sha256_received
+    assert r.retransmissions == 0 and r.sender_info["total_retrans"] == 0
+    assert r.goodput_gbps == pytest.approx(300_000 * 8 / r.duration_ns)
+    assert 0.5 < r.goodput_gbps < 10, f"{r.goodput_gbps} Gb/s"
+    assert r.srtt_us > 0 and r.cwnd >= 10
+    assert r.tcp_info_df().empty, "no samples without sample_us"
+    r2 = tb.tcp_bulk("b", "a", nbytes=10_000, port=5010, seed=7)
+    assert r2.sha256_match and r2.sha256_sent != r.sha256_sent, "another seed, other bytes"
+
+
+def test_tcp_info_sampling_slow_start():
+    """Without loss, cwnd sampled during the transfer never decreases (slow start / growth),
+    grows above the initial window, and samples are spaced by sample_us."""
+    tb, a, b, _ = two_hosts("cwnd")
+    r = tb.tcp_bulk(a, b, nbytes=1 << 20, sample_us=10)
+    df = r.tcp_info_df()
+    assert len(df) >= 20, f"{len(df)} samples of a {r.duration_ns} ns transfer"
+    assert {"time_us", "cwnd", "ssthresh", "srtt_us", "retrans", "bytes_acked"} <= set(df.columns)
+    assert df["time_us"].is_monotonic_increasing and df["time_us"].iloc[0] >= 0
+    gaps = df["time_us"].diff().dropna()
+    assert gaps.min() >= 9.0 and gaps.median() == pytest.approx(10, abs=1), f"{gaps.describe()}"
+    assert df["cwnd"].is_monotonic_increasing, f"cwnd fell without a loss:\n{df[['time_us', 'cwnd']]}"
+    assert df["cwnd"].iloc[-1] > df["cwnd"].iloc[0] >= 10
+    assert (df["retrans"] == 0).all() and (df["ssthresh"] >= 2**31 - 1).all(), "no loss, no ssthresh"
+    assert df["bytes_acked"].is_monotonic_increasing and df["bytes_acked"].iloc[-1] <= 1 << 20
+
+
+def test_tcp_info_sampling_is_passive():
+    """Sampling changes nothing in the run: the same transfer with and without it ends at the
+    same simulated time."""
+    def once(sample_us):
+        tb, a, b, _ = two_hosts("passive")
+        r = tb.tcp_bulk(a, b, nbytes=200_000, sample_us=sample_us)
+        return r.end_ns, r.goodput_gbps
+    assert nicsim.run_isolated(once, None) == nicsim.run_isolated(once, 5)
+
+
+def test_tcp_cwnd_under_loss():
+    """Under loss, cwnd is cut (ssthresh set below the cwnd before the loss), retransmissions
+    show, and cwnd grows again after the cut; every byte still arrives."""
+    tb, a, b, link = two_hosts("loss")
+    link.set_faults("a->b", loss=0.01, seed=3)
+    r = tb.tcp_bulk(a, b, nbytes=2 << 20, sample_us=10, timeout_us=5_000_000)
+    assert r.sha256_match, f"{r}"
+    assert r.retransmissions > 0 and link.counters()["a->b"]["dropped"] > 0
+    df = r.tcp_info_df()
+    finite = df["ssthresh"] < 2**31 - 1
+    assert finite.any(), "no loss reaction seen in the samples"
+    first_cut = finite.idxmax()  # the first sample with a finite ssthresh
+    before = df.loc[:first_cut - 1, "cwnd"]
+    assert df.loc[first_cut, "ssthresh"] < before.max(), \
+        f"ssthresh {df.loc[first_cut, 'ssthresh']} not below the cwnd before the loss ({before.max()})"
+    after = df.loc[first_cut:, "cwnd"]
+    low = after.idxmin()
+    assert df.loc[low:, "cwnd"].max() > after.min(), "cwnd did not grow again after the cut"
+    assert (df["retrans"].diff().dropna() >= 0).all(), "total_retrans only grows"
+
+
+def test_tcp_rpc_latency():
+    """Request/response: every transaction completes; latency is at least one round trip."""
+    tb, a, b, _ = two_hosts("rpc")
+    rtt = a.ping("10.0.0.2")[0].rtt_us
+    r = tb.tcp_rpc(a, b, transactions=30, request=64, response=512)
+    assert isinstance(r, nicsim.TcpRpcResult)
+    assert r.completed == 30 and len(r.latencies_ns) == 30
+    assert r.latency_p50_us >= 2.0, "two 500 ns cables and two NIC passes at least"
+    assert r.latency_p50_us < 10 * rtt, f"{r.latency_p50_us} us vs ping {rtt} us"
+    assert r.transactions_per_s == pytest.approx(30e9 / r.duration_ns)
+    assert r.client["interrupts"] > 0 and r.server["interrupts"] > 0
+    with pytest.raises(ValueError, match="transactions"):
+        tb.tcp_rpc(a, b, transactions=0)
+
+
+def test_tcp_bulk_refused_is_app_error():
+    """Connecting to a port nobody listens on: the app's error comes back as AppError."""
+    tb, a, b, _ = two_hosts("refused")
+    # A listener on b's port taken by a plain socket: the bulk's own listen() fails.
+    s = b.tcp_socket()
+    s.bind(5001)
+    s.listen()
+    with pytest.raises(nicsim.AppError, match="listen") as ei:
+        tb.tcp_bulk(a, b, nbytes=1000)
+    assert ei.value.result.received_bytes == 0
