@@ -125,7 +125,7 @@ void AxiDmaPort::match_writes(uint64_t cycle) {
     wr.id = w.id;
     wr.beats = w.beats;
     wr.addr = w.addr;
-    wr.cycle = w.cycle;
+    wr.cycle = a.cycle;  // for the observer: the burst starts at its AW handshake
     writes_.push_back(wr);
     bool bad = a.bad;
     if (b.strb.size() != a.beats) {

@@ -50,7 +50,8 @@ class DmaBus {
 };
 
 // Sees every burst once the bus answered it (the cross-layer timeline uses it): bytes from
-// addr, requested at req_cycle, its data in (read) or landed (write) at due_cycle.
+// addr, requested at req_cycle (the AR or AW handshake), its data in (read) or landed in
+// host memory (write) at due_cycle.
 class DmaObserver {
  public:
   virtual ~DmaObserver() = default;
