@@ -62,5 +62,8 @@ def pytest_runtest_protocol(item, nextitem):
                               f"the test process died ({why}) before reporting", "call", [])]
     for rep in reports:
         hook.pytest_runtest_logreport(report=rep)
+    # What the parent set up for earlier unforked tests (module or session fixtures) is torn
+    # down here if the next test does not need it, as runtestprotocol would have done.
+    item.session._setupstate.teardown_exact(nextitem)
     hook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
