@@ -224,7 +224,7 @@ bool IxgbAdapter::clean_tx_irq() {
     if (!(tx_.desc(uint32_t(eop))[regs::TXDESC_STATUS_BYTE] & regs::TXDESC_STATUS_DD)) break;
     for (;;) {
       const bool last = i == uint32_t(eop);
-      if (kern::Timeline* tl = k_.tl()) {
+      if (kern::Timeline* tl = k_.tl_attached()) {  // also after a stop(): no stale tags
         tl->untag(k_.tl_node(), tx_.mem.bus + 16 * uint64_t(i));
         tl->untag(k_.tl_node(), tx_buf_[i].dma);
       }

@@ -49,14 +49,15 @@ void UdpStream::start() {
   });
 }
 
-uint64_t UdpStream::percentile_ns(double p) const {
-  if (lat_.empty()) return 0;
-  std::vector<uint64_t> v = lat_;
+uint64_t percentile(std::vector<uint64_t> v, double p) {
+  if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   size_t rank = size_t(std::ceil(p / 100.0 * double(v.size())));
   rank = std::clamp<size_t>(rank, 1, v.size());
   return v[rank - 1];
 }
+
+uint64_t UdpStream::percentile_ns(double p) const { return percentile(lat_, p); }
 
 void UdpStream::pump() {
   if (!tx_ || !error_.empty()) return;

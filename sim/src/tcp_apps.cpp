@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "nicsim/sim/apps.h"
 #include "nicsim/sim/network.h"
 
 namespace nicsim::sim {
@@ -156,14 +157,7 @@ TcpRpc::TcpRpc(NetHost& client, NetHost& server, const TcpRpcConfig& cfg)
 
 TcpRpc::~TcpRpc() { *alive_ = false; }
 
-uint64_t TcpRpc::percentile_ns(double p) const {
-  if (lat_.empty()) return 0;
-  std::vector<uint64_t> v = lat_;
-  std::sort(v.begin(), v.end());
-  size_t rank = size_t(std::ceil(p / 100.0 * double(v.size())));
-  rank = std::clamp<size_t>(rank, 1, v.size());
-  return v[rank - 1];
-}
+uint64_t TcpRpc::percentile_ns(double p) const { return percentile(lat_, p); }
 
 void TcpRpc::start() {
   int r = server_.call([&] {

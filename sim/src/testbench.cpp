@@ -143,13 +143,17 @@ std::string Testbench::trace_window(Host& h, uint64_t start_ns, uint64_t stop_ns
     throw std::invalid_argument("trace window: start " + std::to_string(start_ns) +
                                 " ns is in the past (simulated time is " + std::to_string(now_ns()) + " ns)");
   const std::string fst = out_path(path);
-  h.core().trace_window(ns_to_ps(start_ns), ns_to_ps(stop_ns), fst);
+  const auto dir = std::filesystem::absolute(fst).parent_path();
+  if (!std::filesystem::is_directory(dir))
+    throw std::invalid_argument("trace window: no folder " + dir.string() + " for " + fst);
+  // The save file first: if it cannot be written, no window is left registered.
   waves::GtkwView v;
   v.dumpfile = std::filesystem::absolute(fst).string();
   v.savefile = waves::gtkw_path_for(v.dumpfile);
   v.scope = h.core().trace_scope();
   v.timestart = ns_to_ps(start_ns);
   waves::write_gtkw(waves::nic_signal_groups(), v);
+  h.core().trace_window(ns_to_ps(start_ns), ns_to_ps(stop_ns), fst);
   return fst;
 }
 

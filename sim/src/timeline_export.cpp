@@ -1,8 +1,11 @@
 #include "nicsim/sim/timeline_export.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <map>
+#include <stdexcept>
 
 #include "nicsim/waves/chrome_trace.h"
 
@@ -30,7 +33,9 @@ std::string hex(uint64_t v) {
 
 size_t write_timeline_json(const kern::Timeline& tl, const std::string& path) {
   using waves::ChromeTrace;
-  ChromeTrace t;
+  std::ofstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error("cannot write timeline " + path);
+  ChromeTrace t(f);  // streamed: a large log is not held twice in memory
   const auto& nodes = tl.nodes();
   for (size_t n = 0; n < nodes.size(); ++n) {
     const int pid = int(n) + 1;
@@ -69,7 +74,9 @@ size_t write_timeline_json(const kern::Timeline& tl, const std::string& path) {
       t.flow(pkt, phase, int(e.node) + 1, tid_of(e), e.t_ps, name);
     }
   }
-  t.write(path);
+  t.finish();
+  f.flush();
+  if (!f) throw std::runtime_error("error writing timeline " + path);
   return t.size();
 }
 

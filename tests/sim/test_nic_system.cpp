@@ -116,6 +116,19 @@ TEST(NicSystem, TraceWindowWritesFstOnlyInsideTheWindow) {
   EXPECT_GT(std::filesystem::file_size(path), 100u);
 }
 
+TEST(NicSystem, AFailedTraceWindowLeavesNoWindowBehind) {
+  Testbench tb(config());
+  Host& a = tb.add_host({"a", kMacA});
+  EXPECT_THROW(tb.trace_window(a, 1000, 2000, "no-such-folder/a.fst"), std::invalid_argument);
+  // The same window with a good path is accepted: the failed one was not registered.
+  const std::string path = tb.trace_window(a, 1000, 2000, "a_retry.fst");
+  EXPECT_TRUE(std::filesystem::exists(path.substr(0, path.size() - 4) + ".gtkw"));
+  EXPECT_THROW(tb.trace_window(a, 1500, 2500, "overlap.fst"), std::invalid_argument);
+  tb.run_ns(3000);
+  tb.finish();
+  EXPECT_TRUE(std::filesystem::exists(path));
+}
+
 TEST(NicSystem, FrameSentByAArrivesInBsHostMemory) {
   Testbench tb(config());
   Host& a = tb.add_host({"a", kMacA});

@@ -14,6 +14,7 @@
 #include "test_env.h"
 #include "nicsim/sim/apps.h"
 #include "nicsim/sim/network.h"
+#include "nicsim/sim/tcp_apps.h"
 
 using namespace nicsim;
 using kern::Stage;
@@ -118,6 +119,12 @@ TEST(Timeline, OneDatagramAndOnePingFromSocketToSocket) {
   EXPECT_EQ(preq.back().t_ps - preq.front().t_ps + prep.back().t_ps - preq.back().t_ps,
             prep.back().t_ps - preq.front().t_ps);
 
+  // A call the socket refuses (EMSGSIZE, EINVAL) leaves no packet behind.
+  const size_t before = tl.events().size();
+  EXPECT_LT(tx.sendto(std::vector<uint8_t>(70000), "10.0.0.2", 7000), 0);
+  EXPECT_LT(tx.sendto(msg, "10.0.0.2", 0), 0);
+  EXPECT_EQ(tl.events().size(), before) << "a refused call records nothing";
+
   // Off again: nothing more is recorded.
   net.tb().set_timeline(false);
   const size_t n = tl.events().size();
@@ -187,5 +194,48 @@ TEST(Timeline, EveryDatagramOfAStreamHasItsWholePathInOrder) {
   EXPECT_GT(shared_irq, 0u) << "with ITR some interrupts serve more than one datagram";
   std::printf("%zu datagrams: %zu interrupts (%zu serving several), %zu found by a running poll; %zu events\n",
               complete, per_isr.size(), shared_irq, polled, tl.events().size());
+  net.down();
+}
+
+TEST(Timeline, EveryTcpSegmentAndAckIsFollowedFromTcpOutToDelivery) {
+  Network net({nicsim::test::current_test_name()});
+  NetHost& a = net.add_host("a", "10.0.0.1/24");
+  NetHost& b = net.add_host("b", "10.0.0.2/24");
+  net.connect(a, b);
+  net.up();
+  ASSERT_TRUE(a.ping("10.0.0.2", 1).at(0).replied);
+  net.tb().set_timeline(true);
+  sim::TcpBulkConfig cfg;
+  cfg.bytes = 256 << 10;
+  sim::TcpBulk bulk(a, b, cfg);
+  bulk.start();
+  ASSERT_TRUE(net.run_until([&] { return bulk.finished(); }, 100'000'000));
+  bulk.stop();
+  net.run_ns(1'000'000);  // FIN, last ACKs
+  ASSERT_TRUE(bulk.ok());
+  const kern::Timeline& tl = net.tb().timeline();
+  const std::vector<Stage> tcp_path = {Stage::kTcpOut,   Stage::kIpOut,      Stage::kQdiscEnq, Stage::kQdiscDeq,
+                                       Stage::kDrvXmit,  Stage::kTdtWrite,   Stage::kDescFetch, Stage::kDataDma,
+                                       Stage::kMacTx,    Stage::kWire,       Stage::kMacRx,    Stage::kRxDma,
+                                       Stage::kRxWriteBack, Stage::kMsi,     Stage::kIsr,      Stage::kNapiPoll,
+                                       Stage::kNetifRx,  Stage::kIpRcv,      Stage::kDeliver};
+  size_t data = 0, acks = 0;
+  for (const auto& [pkt, p] : tl.paths()) {
+    if (p.empty() || p.front().stage != Stage::kTcpOut) continue;
+    std::vector<Stage> want = tcp_path, got = stages_of(p);
+    for (Stage opt : {Stage::kMsi, Stage::kIsr})
+      if (std::find(got.begin(), got.end(), opt) == got.end()) want.erase(std::find(want.begin(), want.end(), opt));
+    EXPECT_EQ(got, want) << "pkt " << pkt << ": " << names(got);
+    expect_causal(p, pkt);
+    const bool from_a = p.front().node == a.hw().timeline_node();
+    EXPECT_EQ(p.back().node, from_a ? b.hw().timeline_node() : a.hw().timeline_node());
+    uint32_t payload = 0;
+    for (const auto& e : tl.events())
+      if (e.pkt == pkt && e.stage == Stage::kTcpOut) payload = e.arg;
+    (from_a && payload ? data : acks)++;
+  }
+  EXPECT_GE(data * 1448, cfg.bytes) << "every data segment is followed end to end";
+  EXPECT_GT(acks, 0u);
+  std::printf("%zu data segments, %zu other segments (ACKs, SYN, FIN) followed end to end\n", data, acks);
   net.down();
 }

@@ -3,6 +3,8 @@
 // Chrome trace writer escapes and formats.
 #include <gtest/gtest.h>
 
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -161,6 +163,53 @@ TEST(Timeline, FramesCrossTheWireByFingerprintAndRxWritesAreClaimed) {
   }
   EXPECT_EQ(sum, p.back().t_ps - p.front().t_ps) << "the steps add up to the one-way latency";
   EXPECT_EQ(tl.paths().at(12).size(), p.size());
+}
+
+TEST(Timeline, ClearForgetsEventsAndEveryPendingTable) {
+  Timeline tl;
+  tl.enable();
+  const uint16_t a = tl.add_node("a"), b = tl.add_node("b"), link = tl.add_node("a-b", true);
+  tl.set_link_sides(link, a, b);
+  auto f = udp_frame(3, 20);
+  tl.tag(a, 0x1000, 16, 5, Timeline::TagKind::kTxDesc);
+  tl.tx_frame(a, f.data(), f.size(), 5);
+  tl.wire_sent(link, 0, 0, 100, f.data(), f.size());
+  tl.wire_delivered(link, 0, 0, 200, f.data(), f.size());
+  tl.dma_write(b, 0x4000, 64, 300, 10);
+  const uint64_t last = tl.new_packet();
+  tl.clear();
+  EXPECT_TRUE(tl.events().empty());
+  EXPECT_EQ(tl.rx_frame(b, f.data(), f.size()), 0u) << "deliveries waiting for the driver are forgotten";
+  tl.dma_read(a, 0x1000, 16, 400, 10);
+  EXPECT_TRUE(tl.events().empty()) << "tags are forgotten";
+  tl.claim(b, 0x4000, 64, 0x9000, 5, 500);
+  EXPECT_TRUE(tl.events().empty()) << "unclaimed writes are forgotten";
+  EXPECT_GT(tl.new_packet(), last) << "ids are not reused after a clear";
+}
+
+TEST(ChromeTrace, StreamingWritesTheSameJsonAsBuffered) {
+  using nicsim::waves::ChromeTrace;
+  auto fill = [](ChromeTrace& t) {
+    t.process(1, "host a", 0);
+    t.thread(1, 1, "cpu", 0);
+    t.slice(1, 1, "x", "cpu", 1'000'000, 500, {{"pkt", "1", false}});
+    t.flow(1, ChromeTrace::kStart, 1, 1, 1'000'000, "pkt 1");
+  };
+  ChromeTrace buffered;
+  fill(buffered);
+  std::ostringstream os;
+  {
+    ChromeTrace streamed(os);
+    fill(streamed);
+    EXPECT_EQ(streamed.size(), buffered.size());
+    EXPECT_THROW(streamed.json(), std::logic_error);
+    streamed.finish();
+    EXPECT_THROW(streamed.slice(1, 1, "late", "cpu", 0, 0), std::logic_error);
+  }
+  EXPECT_EQ(os.str(), buffered.json());
+  std::ostringstream empty;
+  { ChromeTrace t(empty); }
+  EXPECT_EQ(empty.str(), "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n]}\n");
 }
 
 TEST(ChromeTrace, WritesMicrosecondsWithPicosecondDigitsAndEscapes) {

@@ -6,6 +6,33 @@
 
 namespace nicsim::waves {
 
+namespace {
+constexpr const char* kHead = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
+constexpr const char* kTail = "]}\n";
+}  // namespace
+
+ChromeTrace::ChromeTrace(std::ostream& out) : out_(&out) { *out_ << kHead; }
+
+ChromeTrace::~ChromeTrace() {
+  if (out_ && !finished_) finish();
+}
+
+void ChromeTrace::finish() {
+  if (!out_ || finished_) return;
+  *out_ << (count_ ? "\n" : "") << kTail;
+  finished_ = true;
+}
+
+void ChromeTrace::add(std::string e) {
+  if (out_) {
+    if (finished_) throw std::logic_error("ChromeTrace: event after finish()");
+    *out_ << (count_ ? ",\n" : "") << e;
+  } else {
+    events_.push_back(std::move(e));
+  }
+  count_++;
+}
+
 std::string ChromeTrace::escape(const std::string& s) {
   std::string o;
   o.reserve(s.size() + 2);
@@ -35,19 +62,19 @@ std::string ChromeTrace::us(uint64_t ps) {
 }
 
 void ChromeTrace::process(int pid, const std::string& name, int sort_index) {
-  events_.push_back("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" + std::to_string(pid) +
+  add("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" + std::to_string(pid) +
                     ",\"tid\":0,\"args\":{\"name\":\"" + escape(name) + "\"}}");
   if (sort_index >= 0)
-    events_.push_back("{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":" + std::to_string(pid) +
+    add("{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":" + std::to_string(pid) +
                       ",\"tid\":0,\"args\":{\"sort_index\":" + std::to_string(sort_index) + "}}");
 }
 
 void ChromeTrace::thread(int pid, int tid, const std::string& name, int sort_index) {
   const std::string ids = "\"pid\":" + std::to_string(pid) + ",\"tid\":" + std::to_string(tid);
-  events_.push_back("{\"ph\":\"M\",\"name\":\"thread_name\"," + ids + ",\"args\":{\"name\":\"" + escape(name) +
+  add("{\"ph\":\"M\",\"name\":\"thread_name\"," + ids + ",\"args\":{\"name\":\"" + escape(name) +
                     "\"}}");
   if (sort_index >= 0)
-    events_.push_back("{\"ph\":\"M\",\"name\":\"thread_sort_index\"," + ids +
+    add("{\"ph\":\"M\",\"name\":\"thread_sort_index\"," + ids +
                       ",\"args\":{\"sort_index\":" + std::to_string(sort_index) + "}}");
 }
 
@@ -65,27 +92,29 @@ void ChromeTrace::slice(int pid, int tid, const std::string& name, const std::st
     }
     e += "}";
   }
-  events_.push_back(e + "}");
+  add(e + "}");
 }
 
 void ChromeTrace::flow(uint64_t id, FlowPhase phase, int pid, int tid, uint64_t ts_ps, const std::string& name,
                        const std::string& cat) {
   static const char* kPh[] = {"s", "t", "f"};
-  events_.push_back(std::string("{\"ph\":\"") + kPh[phase] + "\",\"bp\":\"e\",\"id\":" + std::to_string(id) +
+  add(std::string("{\"ph\":\"") + kPh[phase] + "\",\"bp\":\"e\",\"id\":" + std::to_string(id) +
                     ",\"name\":\"" + escape(name) + "\",\"cat\":\"" + escape(cat) + "\",\"pid\":" +
                     std::to_string(pid) + ",\"tid\":" + std::to_string(tid) + ",\"ts\":" + us(ts_ps) + "}");
 }
 
 std::string ChromeTrace::json() const {
-  std::string o = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
+  if (out_) throw std::logic_error("ChromeTrace: json() of a streaming trace");
+  std::string o = kHead;
   for (size_t i = 0; i < events_.size(); ++i) {
     o += events_[i];
     o += i + 1 < events_.size() ? ",\n" : "\n";
   }
-  return o + "]}\n";
+  return o + kTail;
 }
 
 void ChromeTrace::write(const std::string& path) const {
+  if (out_) throw std::logic_error("ChromeTrace: write() of a streaming trace");
   std::ofstream f(path, std::ios::binary);
   if (!f) throw std::runtime_error("cannot write " + path);
   f << json();

@@ -165,7 +165,7 @@ void Timeline::wire_sent(uint16_t link, int dir, uint64_t index, uint64_t start_
     if (q->second.empty()) out.erase(q);
   }
   record(Stage::kMacTx, tx, start_ps, pkt, frame_ps(len), 0, uint32_t(len));
-  if (in_flight_.size() >= kMaxPending) in_flight_.clear();
+  if (in_flight_.size() >= kMaxPending) in_flight_.erase(in_flight_.begin());  // a dropped frame's
   in_flight_[{uint32_t(link) << 1 | uint32_t(dir & 1), index}] = {pkt, start_ps};
 }
 
@@ -241,7 +241,8 @@ void Timeline::claim(uint16_t node, uint64_t buf, uint32_t len, uint64_t desc, u
 void Timeline::clear() {
   events_.clear();
   dropped_ = 0;
-  for (auto& n : state_) n.writes.clear();
+  for (auto& n : state_) n = NodeState{};
+  in_flight_.clear();
 }
 
 namespace {
@@ -305,8 +306,10 @@ std::vector<Timeline::Step> make_path(First first, const Irqs& msis, const Irqs&
   return out;
 }
 
-void index_irqs(const std::vector<TimelineEvent>& events, Irqs& msis, Irqs& isrs) {
+// MSIs and ISRs per node (only node's if node >= 0), sorted by time.
+void index_irqs(const std::vector<TimelineEvent>& events, Irqs& msis, Irqs& isrs, int node = -1) {
   for (const TimelineEvent& e : events) {
+    if (node >= 0 && e.node != node) continue;
     if (e.stage == Stage::kMsi) msis[e.node].push_back(&e);
     if (e.stage == Stage::kIsr) isrs[e.node].push_back(&e);
   }
@@ -328,7 +331,7 @@ std::vector<Timeline::Step> Timeline::path(uint64_t pkt) const {
   for (const TimelineEvent& e : events_)
     if (e.pkt == pkt) note_first(first, e);
   Irqs msis, isrs;
-  index_irqs(events_, msis, isrs);
+  if (const TimelineEvent* wb = first[size_t(Stage::kRxWriteBack)]) index_irqs(events_, msis, isrs, wb->node);
   return make_path(first, msis, isrs);
 }
 

@@ -51,6 +51,7 @@ SkbPtr realloc_headroom(kern::Kernel& k, SkbPtr skb, uint32_t room) {
   n->tstamp_ns = skb->tstamp_ns;
   n->sk = skb->sk;
   n->mark = skb->mark;
+  n->trace = skb->trace;
   n->reset_network_header();
   k.charge_copy(skb->len());
   return n;

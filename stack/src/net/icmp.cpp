@@ -72,14 +72,11 @@ PingSocket::~PingSocket() {
 int PingSocket::send_echo(Ipv4Addr dst, uint16_t seq, uint32_t payload_len, uint8_t tos, uint8_t ttl) {
   if (!icmp_) return -EBADF;
   icmp_->st_.kernel().charge_syscall();
-  if (kern::Timeline* tl = icmp_->st_.kernel().tl()) {
-    icmp_->trace_next_ = tl->new_packet();
-    icmp_->st_.kernel().trace(kern::Stage::kSockSend, icmp_->trace_next_, payload_len);
-  }
+  if (icmp_->st_.kernel().tl()) icmp_->trace_call_ps_ = icmp_->st_.kernel().now_ns() * 1000;
   sent_[seq] = {icmp_->st_.kernel().now_ns(), dst};
   uint64_t sent_ns = 0;
   const int r = icmp_->send_echo(dst, ident_, seq, payload_len, tos, ttl, this, &sent_ns);
-  icmp_->trace_next_ = 0;  // used, or unused after an error
+  icmp_->trace_call_ps_ = 0;  // used, or unused after an error
   if (r < 0) {
     sent_.erase(seq);
     return r;
@@ -217,11 +214,13 @@ int Icmp::icmp_push_reply(const wire::IcmpRepr& msg, Ipv4Addr saddr, Ipv4Addr da
   msg.emit(p);
   k.charge_copy(len);
   skb->sk = sk;
-  if (k.tl()) {
-    skb->trace = trace_next_ ? trace_next_ : k.tl()->new_packet();
-    k.trace(kern::Stage::kIcmpOut, skb->trace, uint32_t(trace_parent_));
+  if (kern::Timeline* tl = k.tl()) {
+    skb->trace = tl->new_packet();
+    if (trace_call_ps_)
+      tl->record(kern::Stage::kSockSend, k.tl_node(), trace_call_ps_, skb->trace, 0, 0, uint32_t(msg.data_len));
+    k.trace(kern::Stage::kIcmpOut, skb->trace, uint32_t(trace_parent_));  // ids fit 32 bits in practice
   }
-  trace_next_ = 0;
+  trace_call_ps_ = 0;
   mib_.OutMsgs++;
   switch (msg.type) {
     case ic::ECHOREPLY: mib_.OutEchoReps++; break;

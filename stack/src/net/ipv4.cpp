@@ -181,7 +181,6 @@ std::optional<Rtable> Ipv4::route_output(Ipv4Addr daddr, Ipv4Addr saddr, int* er
 int Ipv4::ip_local_out(SkbPtr skb, const Rtable& rt, Ipv4Addr saddr, Ipv4Addr daddr, const TxParams& tp) {
   kern::Kernel& k = st_.kernel();
   if (!skb || !rt.dev) return -EINVAL;
-  k.trace(kern::Stage::kIpOut, skb->trace);
   const size_t total = size_t(skb->len()) + wire::Ipv4Repr::buffer_len();
   if (total > 0xFFFF) return -EMSGSIZE;
   if (rt.type != RtnType::kLocal && total > rt.mtu) {
@@ -201,6 +200,7 @@ int Ipv4::ip_local_out(SkbPtr skb, const Rtable& rt, Ipv4Addr saddr, Ipv4Addr da
   repr.tos = tp.tos;
   repr.ident = ip_id_++;
   repr.dont_frag = tp.dont_frag;
+  k.trace(kern::Stage::kIpOut, skb->trace);
   skb->set_transport_header(0);
   wire::Ipv4PacketMut p(skb->push(uint32_t(repr.buffer_len())), repr.buffer_len());
   repr.emit(p);

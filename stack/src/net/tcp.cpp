@@ -407,6 +407,7 @@ void Tcp::tcp_v4_rcv(SkbPtr skb) {
     return;
   }
   skb->pull(uint32_t(hl));
+  k.trace(kern::Stage::kDeliver, skb->trace, skb->len());  // to its socket (listener or connection)
   if (sk->state_ == TcpState::kListen)
     sk->rcv_listen(std::move(skb), *th, saddr, daddr);
   else

@@ -902,7 +902,6 @@ void TcpSock::rcv_synsent(const wire::TcpRepr& th) {
 // tcp_rcv_state_process / tcp_rcv_established for synchronized states.
 void TcpSock::rcv(SkbPtr skb, const wire::TcpRepr& th) {
   segs_in_++;
-  k().trace(kern::Stage::kDeliver, skb->trace, skb->len());
   if (state_ == TcpState::kSynSent) {
     rcv_synsent(th);
     return;

@@ -116,11 +116,7 @@ int UdpSocket::sendto(const void* buf, size_t len, Ipv4Addr dst, uint16_t port) 
 int UdpSocket::do_send(const void* buf, size_t len, Ipv4Addr dst, uint16_t port) {
   Stack& st = udp_->st_;
   kern::Kernel& k = st.kernel();
-  uint64_t pkt = 0;
-  if (kern::Timeline* tl = k.tl()) {
-    pkt = tl->new_packet();
-    k.trace(kern::Stage::kSockSend, pkt, uint32_t(len));
-  }
+  const uint64_t call_ps = k.now_ns() * 1000;  // the socket call, for the timeline
   if (len > kMaxPayload) return -EMSGSIZE;
   if (!buf && len) return -EFAULT;
   if (port == 0) return -EINVAL;
@@ -146,8 +142,11 @@ int UdpSocket::do_send(const void* buf, size_t len, Ipv4Addr dst, uint16_t port)
   wire::UdpPacketMut u(p, ulen);
   wire::UdpRepr{num_, port, len}.emit(u, saddr, dst, !no_check_);
   skb->sk = this;
-  skb->trace = pkt;
-  k.trace(kern::Stage::kUdpOut, pkt);
+  if (kern::Timeline* tl = k.tl()) {
+    skb->trace = tl->new_packet();
+    tl->record(kern::Stage::kSockSend, k.tl_node(), call_ps, skb->trace, 0, 0, uint32_t(len));
+    k.trace(kern::Stage::kUdpOut, skb->trace);
+  }
   Ipv4::TxParams tp;
   tp.protocol = ipproto::UDP;
   tp.tos = tos_;

@@ -14,6 +14,9 @@ namespace nicsim::sim {
 
 class NetHost;
 
+// Nearest-rank percentile p (0-100] of the samples; 0 for none.
+uint64_t percentile(std::vector<uint64_t> samples, double p);
+
 struct UdpStreamConfig {
   uint32_t count = 1000;     // datagrams
   size_t min_size = 1;       // payload bytes, uniform in [min_size, max_size]

@@ -159,6 +159,8 @@ class Kernel {
   }
   // The log if it is recording, else nullptr: every recording site starts with `if (tl())`.
   Timeline* tl() const { return tl_ && tl_->on() ? tl_ : nullptr; }
+  // The log whether or not it records (bookkeeping that must outlive a stop(), e.g. tags).
+  Timeline* tl_attached() const { return tl_; }
   uint16_t tl_node() const { return tl_node_; }
   // Records stage for pkt at the CPU's now (no-op while the log is off).
   void trace(Stage s, uint64_t pkt, uint32_t arg = 0) {

@@ -144,8 +144,9 @@ class Icmp {
   uint16_t next_ident_;
   // Token buckets (ns of credit): global, and per destination (inet_peer).
   uint64_t global_credit_ns_ = 0, global_stamp_ns_ = 0;
-  // Timeline: the id for the next message built (a ping's), and the request a reply answers.
-  uint64_t trace_next_ = 0, trace_parent_ = 0;
+  // Timeline: a ping's socket call time (recorded when its message is built; 0: none), and
+  // the request a reply answers.
+  uint64_t trace_call_ps_ = 0, trace_parent_ = 0;
   bool global_init_ = false;
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> peer_;  // dst -> (credit_ns, stamp_ns)
 };

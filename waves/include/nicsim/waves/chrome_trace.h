@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,16 @@ namespace nicsim::waves {
 
 class ChromeTrace {
  public:
+  // Buffered: json() / write() produce the file at the end.
+  ChromeTrace() = default;
+  // Streaming: every event goes to out as it is added (large traces); finish() closes the
+  // JSON. json() and write() are not available then.
+  explicit ChromeTrace(std::ostream& out);
+  ~ChromeTrace();
+  ChromeTrace(const ChromeTrace&) = delete;
+  ChromeTrace& operator=(const ChromeTrace&) = delete;
+  void finish();
+
   struct Arg {
     std::string key;
     std::string value;
@@ -33,7 +44,7 @@ class ChromeTrace {
   void flow(uint64_t id, FlowPhase phase, int pid, int tid, uint64_t ts_ps, const std::string& name,
             const std::string& cat = "flow");
 
-  size_t size() const { return events_.size(); }
+  size_t size() const { return count_; }
   std::string json() const;
   // Throws std::runtime_error if the file cannot be written.
   void write(const std::string& path) const;
@@ -42,7 +53,11 @@ class ChromeTrace {
   static std::string us(uint64_t ps);  // "12.345678"
 
  private:
+  void add(std::string e);
   std::vector<std::string> events_;
+  std::ostream* out_ = nullptr;
+  size_t count_ = 0;
+  bool finished_ = false;
 };
 
 }  // namespace nicsim::waves

@@ -42,7 +42,7 @@ const std::vector<GtkwGroup>& nic_signal_groups();
 struct GtkwView {
   std::string dumpfile;    // the FST/VCD the save file opens (absolute is safest)
   std::string savefile;    // the .gtkw itself
-  std::string scope;       // prefix of every signal, e.g. "TOP.a_nic" (no trailing '.')
+  std::string scope;       // prefix of every signal, e.g. "a_nic.nic_top" (NicCore::trace_scope(); no trailing '.')
   uint64_t timestart = 0;  // left edge of the view, in the dump's time unit (ps for our FSTs)
 };
 
