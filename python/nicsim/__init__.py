@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import errno as _errno
 import os
-import os as _os
 import pkgutil as _pkgutil
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
@@ -32,6 +31,7 @@ except ImportError as e:  # pragma: no cover - depends on the build
         "`./nicsim python` (PYTHONPATH=python:build/python)") from e
 from . import nic_regs  # type: ignore[attr-defined]  # generated from rtl/regs/nic_regs.json
 from .timeline import Timeline
+from ._checks import _ns, _us_to_ns
 from .apps import AppError, TcpBulkResult, TcpRpcResult, UdpStreamResult, _LinkFaults, _TestbenchApps
 from .isolated import RemoteTraceback, run_isolated, sweep
 from .pcap import PcapError, pcap_df, read_pcap
@@ -49,7 +49,9 @@ __all__ += ["AppError", "UdpStreamResult", "TcpBulkResult", "TcpRpcResult",  # a
 TimeoutError = _core.TimeoutError  # noqa: A001 - subclass of the builtin TimeoutError
 
 _ONE_TESTBENCH = []  # SystemC allows one elaboration per process
-_RUN_SLICE_NS = 20_000  # run() advances in slices: Ctrl-C and the progress bar act between two
+#: run() advances in slices of this much simulated time: Ctrl-C and the progress bar act
+#: between two (the C++ Network.run_ns is one plain run).
+_RUN_SLICE_NS = 20_000
 
 
 def cpu_cost_fields() -> List[Dict[str, Any]]:
@@ -70,7 +72,7 @@ def link_param_fields() -> List[Dict[str, Any]]:
 def _check(ret: int, what: str) -> int:
     """Negative errno from the stack -> OSError."""
     if isinstance(ret, int) and ret < 0:
-        raise OSError(-ret, f"{what}: {_os.strerror(-ret)}")
+        raise OSError(-ret, f"{what}: {os.strerror(-ret)}")
     return ret
 
 
@@ -282,9 +284,11 @@ class Host:
 
     def ping(self, dst: str, count: int = 1, payload: int = 56, interval_us: float = 100,
              timeout_us: float = 5_000_000) -> List[Echo]:
-        """Echo requests to dst; each Echo has rtt_us (simulated, on this host's CPU)."""
-        return [Echo(**e) for e in self._h.ping(dst, count, payload, int(interval_us * 1000),
-                                                 int(timeout_us * 1000))]
+        """Echo requests to dst; each Echo has rtt_us (simulated, on this host's CPU).
+
+        Durations are rounded to whole ns; a negative, NaN or infinite one is a ValueError."""
+        return [Echo(**e) for e in self._h.ping(dst, count, payload, _us_to_ns("ping: interval_us", interval_us),
+                                                 _us_to_ns("ping: timeout_us", timeout_us))]
 
     def add_route(self, prefix: str, gateway: str = "") -> None:
         """Adds a route: ``prefix`` ("10.1.0.0/16") via ``gateway`` (empty: on the link).
@@ -384,19 +388,18 @@ class Testbench(_TestbenchApps):  # udp_stream, tcp_bulk, tcp_rpc: apps.py
 
     def up(self, timeout_us: float = 50_000) -> None:
         """Probes the drivers, opens the devices and sets the addresses on every host."""
-        self._net.up(int(timeout_us * 1000))
+        self._net.up(_us_to_ns("up: timeout_us", timeout_us))
 
     def run(self, us: float = 0, ns: int = 0, progress: Optional[bool] = None) -> None:
-        """Advances simulated time by us microseconds plus ns nanoseconds.
+        """Advances simulated time by us microseconds plus ns nanoseconds (rounded to whole ns:
+        ``run(us=2.01)`` advances 2010 ns; negative, NaN or infinite: ValueError).
 
         Runs in 20 us slices: Ctrl-C (KeyboardInterrupt) stops between two with the Testbench
         still usable (time stops short of the target). A call that takes more than 2 s of wall
         time shows a progress bar with the simulated-time rate; ``progress=False`` (or
         NICSIM_PROGRESS=0) turns it off.
         """
-        total = int(us * 1000) + int(ns)
-        if total < 0:
-            raise ValueError(f"run: negative duration ({us} us + {ns} ns)")
+        total = _us_to_ns("run: us", us) + _ns("run: ns", ns)
         start = self._net.now_ns
         end = start + total
         bar = RunProgress(start, total, "run", progress)
@@ -412,14 +415,14 @@ class Testbench(_TestbenchApps):  # udp_stream, tcp_bulk, tcp_rpc: apps.py
     def run_until(self, predicate: Callable[[], Any], timeout_us: float, poll_ns: int = 0,
                   progress: Optional[bool] = None) -> None:
         """Runs until predicate() is true (checked between simulation steps, every NIC quantum by
-        default). Raises nicsim.TimeoutError with the simulated time reached.
+        default). Raises nicsim.TimeoutError with the simulated time reached; ValueError for a
+        negative, NaN or infinite timeout_us (rounded to whole ns) or poll_ns.
 
         Ctrl-C raises KeyboardInterrupt between two steps; a wait longer than 2 s of wall time
         shows a progress bar against the timeout (``progress=False`` or NICSIM_PROGRESS=0: none).
         """
-        if timeout_us < 0:
-            raise ValueError(f"run_until: negative timeout ({timeout_us} us)")
-        timeout_ns = int(timeout_us * 1000)
+        timeout_ns = _us_to_ns("run_until: timeout_us", timeout_us)
+        poll_ns = _ns("run_until: poll_ns", poll_ns)
         bar = RunProgress(self._net.now_ns, timeout_ns, "run_until", progress)
         if not bar.enabled:
             self._net.run_until(predicate, timeout_ns, poll_ns)
@@ -439,19 +442,19 @@ class Testbench(_TestbenchApps):  # udp_stream, tcp_bulk, tcp_rpc: apps.py
     def trace_window(self, host: Host, start_us: float, stop_us: float, path: Optional[str] = None) -> str:
         """Dumps host's NIC to an FST for simulated time [start_us, stop_us); returns its absolute path.
 
-        path is relative to out_dir (default ``<host>_<start>us.fst``); a GTKWave save file
+        path is relative to out_dir (default ``<host>_<start in whole ns>ns.fst``); a GTKWave save file
         ``<stem>.gtkw`` with the NIC's signals grouped is written next to it. The FST is
         complete once the simulation has run past stop_us; read it with nicsim.read_wave.
         Raises ValueError if stop <= start, the window starts in the past or overlaps another.
         """
         if not isinstance(host, Host):
             raise TypeError(f"trace_window: host must be a Host (tb.add_host), not {type(host).__name__}")
-        start_ns, stop_ns = int(round(start_us * 1000)), int(round(stop_us * 1000))
-        if start_us < 0 or stop_ns <= start_ns:
-            raise ValueError(f"trace window: stop ({stop_us} us) must be after start ({start_us} us), "
-                             f"both >= 0")
+        start_ns = _us_to_ns("trace_window: start_us", start_us)
+        stop_ns = _us_to_ns("trace_window: stop_us", stop_us)
+        if stop_ns <= start_ns:
+            raise ValueError(f"trace window: stop ({stop_us} us) must be after start ({start_us} us)")
         if path is None:
-            path = f"{host.name}_{start_us:g}us.fst"
+            path = f"{host.name}_{start_ns}ns.fst"  # whole ns: unique per start, never "1e+06"
         return os.path.abspath(self._net.trace_window(host._h, start_ns, stop_ns, path))
 
     def _read_pcap_now(self, path: str) -> Optional[List[Dict[str, Any]]]:

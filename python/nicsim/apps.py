@@ -10,11 +10,11 @@ payload bits per simulated second in Gb/s.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import _core  # type: ignore[attr-defined]
+from ._checks import _int, _num, _us_to_ns
 
 __all__ = ["AppError", "UdpStreamResult", "TcpBulkResult", "TcpRpcResult", "TCP_CA_STATES"]
 
@@ -33,32 +33,6 @@ class AppError(RuntimeError):
         self.result = result
 
 
-# ---------------------------------------------------------------------------- validation
-
-
-def _int(name: str, v: Any, lo: int, hi: Optional[int] = None) -> int:
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise ValueError(f"{name} must be an integer, not {v!r}")
-    if v < lo or (hi is not None and v > hi):
-        raise ValueError(f"{name}={v} is out of range [{lo}, {hi if hi is not None else 'inf'}]")
-    return v
-
-
-def _num(name: str, v: Any, lo: float = 0.0, hi: float = math.inf) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
-        raise ValueError(f"{name} must be a number, not {v!r}")
-    if not lo <= v <= hi:
-        raise ValueError(f"{name}={v} is out of range [{lo}, {hi}]")
-    return float(v)
-
-
-def _us_to_ns(name: str, us: Any, positive: bool = False) -> int:
-    ns = int(round(_num(name, us, 0.0, 1e12) * 1000))
-    if positive and ns < 1:
-        raise ValueError(f"{name} must be > 0")
-    return ns
-
-
 def _pct_us(pct: Dict[int, int]) -> Tuple[float, float, float, float]:
     return tuple(pct[p] / 1000.0 for p in (50, 90, 99, 100))  # type: ignore[return-value]
 
@@ -66,8 +40,16 @@ def _pct_us(pct: Dict[int, int]) -> Tuple[float, float, float, float]:
 # ---------------------------------------------------------------------------- results
 
 
+class _Summary:
+    """summary() for the result dataclasses."""
+
+    def summary(self) -> Dict[str, Any]:
+        """The scalar fields, for a row of a pandas DataFrame."""
+        return {k: v for k, v in asdict(self).items() if not isinstance(v, (list, dict))}  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
-class UdpStreamResult:
+class UdpStreamResult(_Summary):
     """What a UDP stream measured. Latency is one-way, sending program to receiving program."""
     datagrams: int            # asked for
     sent: int
@@ -88,13 +70,9 @@ class UdpStreamResult:
     end_ns: int
     latencies_ns: List[int] = field(repr=False, default_factory=list)  # per datagram, in order
 
-    def summary(self) -> Dict[str, Any]:
-        """The scalar fields, for a row of a pandas DataFrame."""
-        return {k: v for k, v in asdict(self).items() if not isinstance(v, (list, dict))}
-
 
 @dataclass(frozen=True)
-class TcpBulkResult:
+class TcpBulkResult(_Summary):
     """What a TCP bulk transfer measured (receiver-side times; sender's TCP_INFO at the end)."""
     nbytes: int               # asked for
     sent_bytes: int           # queued by the sender
@@ -114,10 +92,6 @@ class TcpBulkResult:
     end_ns: int
     connect_ns: int           # simulated time of connect()
     samples: Dict[str, List[int]] = field(repr=False, default_factory=dict)  # TCP_INFO columns
-
-    def summary(self) -> Dict[str, Any]:
-        """The scalar fields, for a row of a pandas DataFrame."""
-        return {k: v for k, v in asdict(self).items() if not isinstance(v, (list, dict))}
 
     def tcp_info_df(self):
         """The sender's TCP_INFO sampled every ``sample_us`` as a pandas DataFrame.
@@ -155,7 +129,7 @@ class TcpBulkResult:
 
 
 @dataclass(frozen=True)
-class TcpRpcResult:
+class TcpRpcResult(_Summary):
     """Request/response latency over one TCP connection (client: send() -> last response byte)."""
     transactions: int         # asked for
     completed: int
@@ -170,10 +144,6 @@ class TcpRpcResult:
     start_ns: int
     end_ns: int
     latencies_ns: List[int] = field(repr=False, default_factory=list)
-
-    def summary(self) -> Dict[str, Any]:
-        """The scalar fields, for a row of a pandas DataFrame."""
-        return {k: v for k, v in asdict(self).items() if not isinstance(v, (list, dict))}
 
 
 def _finish(r: Dict[str, Any], result: Any, what: str) -> Any:
@@ -205,6 +175,18 @@ class _TestbenchApps:
             raise ValueError(f"{what}: {h!r} is not a host of this Testbench")
         return h
 
+    def _host_pair(self, app: str, a: Any, b: Any, names: Tuple[str, str]) -> Tuple[Any, Any]:
+        """The two hosts of an app (Host or name): of this Testbench, different, both up.
+
+        The app arguments are checked here only (the C++ bindings trust them)."""
+        ha, hb = self._host_arg(a, names[0]), self._host_arg(b, names[1])
+        if ha is hb:
+            raise ValueError(f"{app} needs two different hosts, got {ha.name!r} twice")
+        for h in (ha, hb):
+            if not h._h.is_up:
+                raise ValueError(f"{app}: host {h.name} is not up: call tb.up() first")
+        return ha, hb
+
     def udp_stream(self, src: Any, dst: Any, count: int = 1000, size: Union[int, Tuple[int, int]] = 1472,
                    interval_us: float = 0, window: int = 48, port: int = 9000, seed: Optional[int] = None,
                    timeout_us: float = 1_000_000, poll_us: float = 2) -> UdpStreamResult:
@@ -217,7 +199,7 @@ class _TestbenchApps:
         Raises nicsim.TimeoutError after timeout_us of simulated time (``.result`` has the
         partial result), AppError if a datagram differs or a socket call fails.
         """
-        a, b = self._host_arg(src, "src"), self._host_arg(dst, "dst")
+        a, b = self._host_pair("udp_stream", src, dst, ("src", "dst"))
         lo, hi = (size, size) if not isinstance(size, (tuple, list)) else tuple(size)
         lo, hi = _int("size", lo, 1, 65507), _int("size", hi, 1, 65507)
         if lo > hi:
@@ -252,7 +234,7 @@ class _TestbenchApps:
         Raises nicsim.TimeoutError after timeout_us of simulated time without the receiver
         seeing end of stream (``.result`` has the partial result), AppError on a socket error.
         """
-        a, b = self._host_arg(src, "src"), self._host_arg(dst, "dst")
+        a, b = self._host_pair("tcp_bulk", src, dst, ("src", "dst"))
         sample_ns = 0 if sample_us is None else _us_to_ns("sample_us", sample_us, positive=True)
         r = _core.tcp_bulk(
             self._net, a._h, b._h, _int("nbytes", nbytes, 0, 2**64 - 1),  # type: ignore[attr-defined]
@@ -281,7 +263,7 @@ class _TestbenchApps:
 
         Raises nicsim.TimeoutError / AppError like tcp_bulk.
         """
-        c, s = self._host_arg(client, "client"), self._host_arg(server, "server")
+        c, s = self._host_pair("tcp_rpc", client, server, ("client", "server"))
         r = _core.tcp_rpc(
             self._net, c._h, s._h, _int("transactions", transactions, 1, 2**32 - 1),  # type: ignore[attr-defined]
             _int("request", request, 1, 1 << 24), _int("response", response, 1, 1 << 24),

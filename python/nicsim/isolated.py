@@ -11,8 +11,11 @@ sends the result back pickled through a pipe::
 
     rows = nicsim.sweep(point, [0, 40, 400])      # one child per value, in order
 
-Works in a Jupyter kernel: the child never touches the kernel's sockets; what it prints is
-collected and printed by the parent when the child is done. The calling process must not
+Works in a Jupyter kernel: the child never touches the kernel's sockets; what it writes to
+Python's ``sys.stdout``/``sys.stderr`` is collected and printed by the parent when the child
+is done. Output that bypasses them (C/C++ ``printf``, NICSIM_DEBUG traces, subprocesses) goes
+straight to the file descriptors the child inherited: in a notebook, the terminal that
+started Jupyter, not the cell. The calling process must not
 have built a Testbench itself (a forked child inherits its elaboration). Results must be
 picklable; ``fn`` need not be (the child inherits it).
 """
@@ -41,7 +44,8 @@ class RemoteTraceback(Exception):
 
 
 class _Tee(io.TextIOBase):
-    """Collects what the child prints (the parent prints it when the child is done)."""
+    """Collects what the child writes to sys.stdout/stderr (the parent prints it when the
+    child is done); C-level writes to fd 1/2 do not pass here."""
 
     def __init__(self) -> None:
         self.parts: List[str] = []
@@ -98,8 +102,8 @@ def run_isolated(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     else RuntimeError) with the child's traceback text as its ``__cause__``
     (RemoteTraceback) and in its ``child_traceback`` attribute. A child that dies without
     answering (a signal, os._exit, a crash in C++) raises RuntimeError naming the signal or
-    exit status. Ctrl-C here kills the child. The child's prints are printed here after it
-    ends.
+    exit status. Ctrl-C here kills the child. What the child wrote to sys.stdout/sys.stderr
+    is printed here after it ends (C++ output goes straight to the inherited descriptors).
     """
     if not callable(fn):
         raise TypeError(f"run_isolated needs a callable, not {fn!r}")

@@ -11,9 +11,11 @@ writes; microseconds * 1000 for classic files); each frame is decoded with scapy
 Columns: ``time_ns`` (int), ``len`` (bytes on the wire without FCS), ``caplen``,
 ``src_mac``, ``dst_mac``, ``ethertype`` (int), ``src``, ``dst`` (IPv4 addresses; for ARP
 the sender/target protocol addresses), ``proto`` ("ICMP", "UDP", "TCP", "ARP", "IPv4/<n>"
-or "0x<ethertype>"), ``sport``, ``dport``, ``tcp_flags`` (scapy letters: "S", "SA", "A",
+"0x<ethertype>", or "802.3" for an IEEE 802.3 length-field frame, whose ``ethertype`` is
+None), ``sport``, ``dport``, ``tcp_flags`` (scapy letters: "S", "SA", "A",
 "PA", "FA", ...), ``seq``, ``ack``, ``ip_id``, ``icmp_type``, ``icmp_code``,
-``payload_len`` (transport payload bytes), ``summary`` (scapy's one-line summary).
+``payload_len`` (transport payload bytes, from the IP/UDP length fields: the Ethernet
+padding of a short frame is not counted), ``summary`` (scapy's one-line summary).
 Fields a frame does not have are None (pandas: <NA> in nullable Int64 columns).
 """
 from __future__ import annotations
@@ -84,25 +86,31 @@ def _decode(time_ns: int, orig_len: int, data: bytes) -> Dict[str, Any]:
         row.update(proto="runt", summary=f"{len(data)}-byte runt frame")
         return row
     pkt = Ether(data)
-    row.update(src_mac=pkt.src, dst_mac=pkt.dst, ethertype=int(pkt.type), summary=pkt.summary(),
-               proto=f"0x{int(pkt.type):04x}")
+    row.update(src_mac=pkt.src, dst_mac=pkt.dst, summary=pkt.summary())
+    if not isinstance(pkt, Ether):  # type/length field <= 1500: scapy decodes an 802.3 frame (Dot3)
+        row.update(proto="802.3")
+        return row
+    row.update(ethertype=int(pkt.type), proto=f"0x{int(pkt.type):04x}")
     if ARP in pkt:
         a = pkt[ARP]
         row.update(proto="ARP", src=a.psrc, dst=a.pdst)
     elif IP in pkt:
         ip = pkt[IP]
         row.update(src=ip.src, dst=ip.dst, ip_id=int(ip.id), proto=f"IPv4/{int(ip.proto)}")
+        # Payload lengths come from the headers: scapy puts a short frame's Ethernet padding
+        # under the transport payload.
+        ip_payload = int(ip.len) - int(ip.ihl) * 4
         if TCP in ip:
             t = ip[TCP]
             row.update(proto="TCP", sport=int(t.sport), dport=int(t.dport), tcp_flags=str(t.flags),
-                       seq=int(t.seq), ack=int(t.ack), payload_len=len(bytes(t.payload)))
+                       seq=int(t.seq), ack=int(t.ack), payload_len=max(ip_payload - int(t.dataofs) * 4, 0))
         elif UDP in ip:
             u = ip[UDP]
-            row.update(proto="UDP", sport=int(u.sport), dport=int(u.dport), payload_len=len(bytes(u.payload)))
+            row.update(proto="UDP", sport=int(u.sport), dport=int(u.dport), payload_len=max(int(u.len) - 8, 0))
         elif ICMP in ip:
             c = ip[ICMP]
             row.update(proto="ICMP", icmp_type=int(c.type), icmp_code=int(c.code),
-                       payload_len=len(bytes(c.payload)))
+                       payload_len=max(ip_payload - 8, 0))
     return row
 
 

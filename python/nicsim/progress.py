@@ -56,7 +56,7 @@ class RunProgress:
 
     def __init__(self, start_ns: int, total_ns: int, desc: str = "run", enabled: Optional[bool] = None,
                  clock: Callable[[], float] = time.monotonic,
-                 bar_factory: Callable[[float, str], Any] = _default_bar, delay_s: float = DELAY_S):
+                 bar_factory: Callable[[float, str, float, str], Any] = _default_bar, delay_s: float = DELAY_S):
         self.start_ns, self.total_ns, self.desc = start_ns, max(int(total_ns), 0), desc
         self.enabled = progress_enabled(enabled)
         self._clock, self._factory, self._delay = clock, bar_factory, delay_s

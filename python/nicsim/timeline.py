@@ -81,22 +81,24 @@ class Timeline:
         return dict(_core.timeline_events(self._net))
 
     def events_df(self):
-        """One row per event, in time order: t_us, dur_ns, node, track, stage, pkt, addr, arg.
+        """One row per event, in time order: t_ps (exact, int64), t_us, dur_ns, node, track,
+        stage, pkt, addr, arg.
 
-        ``pkt`` is 0 for events that belong to no packet (MSI, ISR, DMA nobody claimed)."""
+        ``node`` is the host or link name (categorical; a host and a link may share a name),
+        ``stage`` an ordered categorical in path order. ``pkt`` is 0 for events that belong to
+        no packet (MSI, ISR, DMA nobody claimed)."""
         import numpy as np
         import pandas as pd
         c = self.events()
-        names = self.nodes()
         stage = np.asarray(c["stage"], dtype=np.int64)
-        node = np.asarray(c["node"], dtype=np.int64)
+        node, stage_cat = self._node_stage(c)
         df = pd.DataFrame({
             "t_ps": c["t_ps"].astype(np.int64),
             "t_us": c["t_ps"] / 1e6,
             "dur_ns": c["dur_ps"] / 1e3,
-            "node": pd.Categorical.from_codes(node, categories=names) if names else node,
+            "node": node,
             "track": pd.Categorical.from_codes(*_track_codes(stage)),
-            "stage": pd.Categorical.from_codes(stage, categories=_STAGES, ordered=True),
+            "stage": stage_cat,
             "pkt": c["pkt"].astype(np.int64),
             "addr": c["addr"].astype(np.int64),
             "arg": c["arg"].astype(np.int64),
@@ -104,9 +106,12 @@ class Timeline:
         return df.sort_values(["t_ps"], kind="stable").reset_index(drop=True)
 
     def packets(self) -> List[int]:
-        """Ids of the packets that have a path (at least one stage recorded)."""
+        """Ids of the packets that have a path (at least one one-way stage recorded), ascending."""
         import numpy as np
-        return [int(p) for p in np.unique(_core.timeline_paths(self._net)["pkt"])]
+        c = self.events()
+        pkt = np.asarray(c["pkt"])
+        on_path = (pkt != 0) & (np.asarray(c["stage"]) < len(ONE_WAY))  # stages before tx_writeback
+        return [int(p) for p in np.unique(pkt[on_path])]
 
     def path(self, pkt: int):
         """One packet's one-way path: stage, node, t_us, since_prev_ns (the time from the
@@ -156,16 +161,28 @@ class Timeline:
         return str(_core.timeline_write(self._net, path))
 
     # --- helpers -------------------------------------------------------------------------
-    def _paths_df(self, c: Dict[str, Any]):
+    def _node_stage(self, c: Dict[str, Any]):
+        """The node (by name) and stage categoricals of columns with node and stage codes.
+
+        Node categories are the distinct names: a host and a link may share one ("a-b")."""
         import numpy as np
         import pandas as pd
         names = self.nodes()
-        stage = np.asarray(c["stage"], dtype=np.int64)
-        node = np.asarray(c["node"], dtype=np.int64)
+        uniq = list(dict.fromkeys(names))
+        lut = np.array([uniq.index(n) for n in names], dtype=np.int64)
+        node_codes = lut[np.asarray(c["node"], dtype=np.int64)] if names else np.zeros(0, dtype=np.int64)
+        node = pd.Categorical.from_codes(node_codes, categories=uniq)
+        stage = pd.Categorical.from_codes(np.asarray(c["stage"], dtype=np.int64), categories=_STAGES, ordered=True)
+        return node, stage
+
+    def _paths_df(self, c: Dict[str, Any]):
+        import numpy as np
+        import pandas as pd
+        node, stage = self._node_stage(c)
         return pd.DataFrame({
             "pkt": np.asarray(c["pkt"], dtype=np.int64),
-            "stage": pd.Categorical.from_codes(stage, categories=_STAGES, ordered=True),
-            "node": pd.Categorical.from_codes(node, categories=names) if names else node,
+            "stage": stage,
+            "node": node,
             "t_us": np.asarray(c["t_ps"]) / 1e6,
             "since_prev_ns": np.asarray(c["since_prev_ps"]) / 1e3,
         })

@@ -3,15 +3,18 @@
     import nicsim
     path = tb.trace_window(a, start_us=10, stop_us=12)   # FST of host a's NIC
     tb.run(us=20)                                       # the window closes once time passes stop
-    nicsim.list_signals(path)[:5]
-    w = nicsim.read_wave(path, ["TOP.a_nic.clk_i", "TOP.a_nic.s_axil_wdata"])
-    t, v = w["TOP.a_nic.s_axil_wdata"]                  # times in ps (int64), values (uint64)
+    nicsim.list_signals(path)[:5]                       # ['a_nic.clk_i', 'a_nic.rst_ni', ...]
+    w = nicsim.read_wave(path, ["a_nic.clk_i", "a_nic.s_axil_wdata"])
+    t, v = w["a_nic.s_axil_wdata"]                      # times in ps (int64), values (uint64)
 
 An FST is converted once with GTKWave's ``fst2vcd`` into ``<name>.vcd`` next to it (again
 when the FST is newer); the VCD parser is this module's own.
 
-Names are the full hierarchical names, scopes joined with '.', without the bit range
-(``TOP.a_nic.u_csr.itr_o``). An unknown name raises KeyError listing close matches.
+Names are the full hierarchical names, scopes joined with '.', without the bit range. A
+host's dump has one top scope ``<host>_nic``: the NIC's ports sit directly under it
+(``a_nic.clk_i``, ``a_nic.s_axil_wdata``) and its modules under ``<host>_nic.nic_top``
+(``a_nic.nic_top.itr``, ``a_nic.nic_top.u_csr.itr_o``). An unknown name raises KeyError
+listing close matches.
 
 Values: vectors of up to 64 bits are ``np.uint64`` arrays. x and z bits read as 0 (Verilator
 is two-state, so the NIC's dumps never contain them; a hand-written VCD might); ``read_wave``

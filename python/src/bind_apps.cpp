@@ -1,7 +1,7 @@
 // Traffic applications (UdpStream, TcpBulk, TcpRpc) run to completion in simulated time, and
 // per-direction random faults of a live link. Each app call returns a dict of what the C++
-// app measured plus "finished"; the facade (python/nicsim/apps.py) turns a timeout or an app
-// error into an exception.
+// app measured plus "finished"; the facade (python/nicsim/apps.py) checks the arguments (the
+// only place they are checked) and turns a timeout or an app error into an exception.
 #include <pybind11/stl.h>
 
 #include <functional>
@@ -75,6 +75,44 @@ bool run_and_stop(sim::Network& n, App& app, uint64_t timeout_ns,
   return done;
 }
 
+// The two hosts of an app and the keys of their counter deltas in the result.
+struct Pair {
+  sim::NetHost& a;
+  const char* a_key;
+  sim::NetHost& b;
+  const char* b_key;
+};
+
+// Starts the app, runs it to the end (or timeout_ns) and returns the fields every app result
+// has: finished, error, start_ns, end_ns and both hosts' counter deltas. after_start() runs
+// once after start() and then at every check of the run.
+template <class App>
+py::dict run_to_end(sim::Network& n, App& app, const Pair& hosts, uint64_t timeout_ns,
+                    const std::function<void()>& after_start = nullptr) {
+  const HostSnapshot a0(hosts.a), b0(hosts.b);
+  const uint64_t t0 = n.now_ns();
+  app.start();
+  if (after_start) after_start();
+  const bool done = run_and_stop(n, app, timeout_ns, after_start);
+  py::dict r;
+  r["finished"] = done && app.error().empty();
+  r["error"] = app.error();
+  r["start_ns"] = t0;
+  r["end_ns"] = n.now_ns();
+  r[hosts.a_key] = delta(a0, HostSnapshot(hosts.a));
+  r[hosts.b_key] = delta(b0, HostSnapshot(hosts.b));
+  return r;
+}
+
+// latencies_ns and the 50/90/99/100th percentiles of an app that measures latency.
+template <class App>
+void add_latencies(py::dict& r, const App& app) {
+  r["latencies_ns"] = app.latencies_ns();
+  py::dict pct;
+  for (int p : {50, 90, 99, 100}) pct[py::int_(p)] = app.percentile_ns(double(p));
+  r["latency_percentiles_ns"] = pct;
+}
+
 // TCP_INFO fields sampled by TcpBulk, as columns.
 #define NICSIM_TCPINFO_FIELDS(X)                                                                   \
   X(ca_state) X(retransmits) X(backoff) X(rto_us) X(snd_mss) X(unacked) X(sacked) X(lost) X(retrans) \
@@ -122,16 +160,6 @@ void register_apps(py::module_& m) {
         [](sim::Network& n, sim::NetHost& from, sim::NetHost& to, uint32_t count, size_t min_size, size_t max_size,
            uint32_t window, uint16_t port, uint64_t interval_ns, uint64_t poll_ns, uint64_t seed,
            uint64_t timeout_ns) {
-          require_up(from);
-          require_up(to);
-          if (&from == &to) throw py::value_error("udp_stream needs two different hosts");
-          if (count < 1) throw py::value_error("count must be >= 1");
-          if (min_size < 1 || min_size > max_size || max_size > 65507)
-            throw py::value_error("datagram sizes must satisfy 1 <= min_size <= max_size <= 65507");
-          if (window < 1) throw py::value_error("window must be >= 1");
-          if (port == 0) throw py::value_error("port must be 1..65535");
-          if (poll_ns < 1) throw py::value_error("poll_ns must be >= 1");
-          if (timeout_ns < 1) throw py::value_error("timeout must be > 0");
           sim::UdpStreamConfig cfg;
           cfg.count = count;
           cfg.min_size = min_size;
@@ -141,16 +169,8 @@ void register_apps(py::module_& m) {
           cfg.interval_ns = interval_ns;
           cfg.poll_ns = poll_ns;
           cfg.seed = seed;
-          const HostSnapshot tx0(from), rx0(to);
-          const uint64_t t0 = n.now_ns();
           sim::UdpStream app(from, to, cfg);
-          app.start();
-          const bool done = run_and_stop(n, app, timeout_ns);
-          py::dict r;
-          r["finished"] = done && app.error().empty();
-          r["error"] = app.error();
-          r["start_ns"] = t0;
-          r["end_ns"] = n.now_ns();
+          py::dict r = run_to_end(n, app, {from, "sender", to, "receiver"}, timeout_ns);
           r["count"] = count;
           r["sent"] = app.sent();
           r["received"] = app.received();
@@ -159,12 +179,7 @@ void register_apps(py::module_& m) {
           r["received_bytes"] = app.received_bytes();
           r["first_send_ns"] = app.first_send_ns();
           r["last_recv_ns"] = app.last_recv_ns();
-          r["latencies_ns"] = app.latencies_ns();
-          py::dict pct;
-          for (double p : {50.0, 90.0, 99.0, 100.0}) pct[py::int_(int(p))] = app.percentile_ns(p);
-          r["latency_percentiles_ns"] = pct;
-          r["sender"] = delta(tx0, HostSnapshot(from));
-          r["receiver"] = delta(rx0, HostSnapshot(to));
+          add_latencies(r, app);
           return r;
         },
         py::arg("net"), py::arg("src"), py::arg("dst"), py::arg("count"), py::arg("min_size"), py::arg("max_size"),
@@ -175,12 +190,6 @@ void register_apps(py::module_& m) {
   m.def("tcp_bulk",
         [](sim::Network& n, sim::NetHost& from, sim::NetHost& to, uint64_t nbytes, uint16_t port, size_t write_size,
            size_t read_size, uint64_t seed, bool nodelay, bool rcvlowat, uint64_t sample_ns, uint64_t timeout_ns) {
-          require_up(from);
-          require_up(to);
-          if (&from == &to) throw py::value_error("tcp_bulk needs two different hosts");
-          if (write_size < 1 || read_size < 1) throw py::value_error("write_size and read_size must be >= 1");
-          if (port == 0) throw py::value_error("port must be 1..65535");
-          if (timeout_ns < 1) throw py::value_error("timeout must be > 0");
           sim::TcpBulkConfig cfg;
           cfg.bytes = nbytes;
           cfg.port = port;
@@ -189,8 +198,6 @@ void register_apps(py::module_& m) {
           cfg.seed = seed;
           cfg.nodelay = nodelay;
           cfg.rcvlowat = rcvlowat;
-          const HostSnapshot tx0(from), rx0(to);
-          const uint64_t t0 = n.now_ns();
           sim::TcpBulk app(from, to, cfg);
           // The sampler reads the sender's TCP_INFO between simulation steps, at the first
           // check at or after each point of a grid from connect(): no CPU time, no event, so
@@ -206,15 +213,8 @@ void register_apps(py::module_& m) {
               while (next_ns <= n.now_ns()) next_ns += sample_ns;
             }
           };
-          app.start();
-          sample();
-          const bool done = run_and_stop(n, app, timeout_ns, sample);
-          py::dict r;
-          r["finished"] = done && app.error().empty();
+          py::dict r = run_to_end(n, app, {from, "sender", to, "receiver"}, timeout_ns, sample);
           r["ok"] = app.ok();
-          r["error"] = app.error();
-          r["start_ns"] = t0;
-          r["end_ns"] = n.now_ns();
           r["nbytes"] = nbytes;
           r["sent"] = app.sent();
           r["received"] = app.received();
@@ -226,8 +226,6 @@ void register_apps(py::module_& m) {
           r["goodput_gbps"] = app.goodput_gbps();
           r["sender_info"] = info_dict(app.sender_info());
           r["samples"] = sample_columns(samples);
-          r["sender"] = delta(tx0, HostSnapshot(from));
-          r["receiver"] = delta(rx0, HostSnapshot(to));
           return r;
         },
         py::arg("net"), py::arg("src"), py::arg("dst"), py::arg("nbytes"), py::arg("port"), py::arg("write_size"),
@@ -238,37 +236,17 @@ void register_apps(py::module_& m) {
   m.def("tcp_rpc",
         [](sim::Network& n, sim::NetHost& client, sim::NetHost& server, uint32_t transactions, size_t request,
            size_t response, uint16_t port, bool nodelay, uint64_t timeout_ns) {
-          require_up(client);
-          require_up(server);
-          if (&client == &server) throw py::value_error("tcp_rpc needs two different hosts");
-          if (transactions < 1) throw py::value_error("transactions must be >= 1");
-          if (request < 1 || response < 1) throw py::value_error("request and response must be >= 1 byte");
-          if (port == 0) throw py::value_error("port must be 1..65535");
-          if (timeout_ns < 1) throw py::value_error("timeout must be > 0");
           sim::TcpRpcConfig cfg;
           cfg.transactions = transactions;
           cfg.request = request;
           cfg.response = response;
           cfg.port = port;
           cfg.nodelay = nodelay;
-          const HostSnapshot c0(client), s0(server);
-          const uint64_t t0 = n.now_ns();
           sim::TcpRpc app(client, server, cfg);
-          app.start();
-          const bool done = run_and_stop(n, app, timeout_ns);
-          py::dict r;
-          r["finished"] = done && app.error().empty();
-          r["error"] = app.error();
-          r["start_ns"] = t0;
-          r["end_ns"] = n.now_ns();
+          py::dict r = run_to_end(n, app, {client, "client", server, "server"}, timeout_ns);
           r["transactions"] = transactions;
           r["completed"] = app.completed();
-          r["latencies_ns"] = app.latencies_ns();
-          py::dict pct;
-          for (double p : {50.0, 90.0, 99.0, 100.0}) pct[py::int_(int(p))] = app.percentile_ns(p);
-          r["latency_percentiles_ns"] = pct;
-          r["client"] = delta(c0, HostSnapshot(client));
-          r["server"] = delta(s0, HostSnapshot(server));
+          add_latencies(r, app);
           return r;
         },
         py::arg("net"), py::arg("client"), py::arg("server"), py::arg("transactions"), py::arg("request"),

@@ -2,16 +2,11 @@
 #include <pybind11/functional.h>
 #include <pybind11/stl.h>
 
-#include <algorithm>
-
 #include "bind.h"
 
 namespace nicsim::python {
 
 namespace {
-
-// Simulated time per run() slice between checks for Ctrl-C.
-constexpr uint64_t kRunSliceNs = 20'000;
 
 py::dict link_counters(const sim::EthLink::Counters& c) {
   py::dict d;
@@ -73,14 +68,9 @@ void register_network(py::module_& m) {
             throw SimTimeout("host " + n.host(i).name() + " did not come up", n.now_ns());
       }, py::arg("timeout_ns") = 50'000'000)
       .def("down", &sim::Network::down, py::arg("timeout_ns") = 50'000'000)
-      .def("run_ns", [](sim::Network& n, uint64_t ns) {
-        // In slices, so that Ctrl-C stops between two and leaves the simulation usable.
-        const uint64_t end = n.now_ns() + ns;
-        while (n.now_ns() < end) {
-          n.run_ns(std::min(kRunSliceNs, end - n.now_ns()));
-          check_signals();
-        }
-      }, py::arg("ns"))
+      // One plain run: Testbench.run (python/nicsim/__init__.py) calls it in slices and
+      // Ctrl-C acts between two.
+      .def("run_ns", &sim::Network::run_ns, py::arg("ns"))
       .def("run_until", [](sim::Network& n, const py::function& cond, uint64_t timeout_ns, uint64_t poll_ns) {
         // The predicate runs between simulation steps (outside SystemC), so a Python
         // exception from it unwinds through plain C++ only.

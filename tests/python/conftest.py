@@ -5,10 +5,19 @@ SystemC elaborates once per process, so every test marked ``forked`` (test modul
 forking itself: pytest-forked needs the retired ``py`` library, which pytest 9 no longer has.
 The package comes from python/ and the built module from $NICSIM_BUILD_DIR/python
 (``./nicsim test`` and ``./nicsim python`` set both).
+
+A forked test gets NICSIM_PYTEST_TIMEOUT seconds of wall time (default 600; 0 or less: no
+limit) for its setup, call and teardown together; then its process is killed and the test
+fails naming the timeout, so one hung test does not hang the suite.
 """
 import json
 import os
+import select
+import signal
 import sys
+import time
+
+import pytest
 
 from _pytest.reports import TestReport
 from _pytest.runner import runtestprotocol
@@ -19,6 +28,34 @@ for p in (os.path.join(BUILD, "python"), os.path.join(ROOT, "python")):
     if p not in sys.path:
         sys.path.insert(0, p)
 os.environ.setdefault("NICSIM_OUT", os.path.join(BUILD, "out-python"))
+
+DEFAULT_TIMEOUT_S = 600.0
+
+
+def _timeout_s():
+    """NICSIM_PYTEST_TIMEOUT in seconds (default 600); None for no limit."""
+    raw = os.environ.get("NICSIM_PYTEST_TIMEOUT", "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT_S
+    try:
+        t = float(raw)
+    except ValueError:
+        raise pytest.UsageError(f"NICSIM_PYTEST_TIMEOUT={raw!r} is not a number of seconds") from None
+    return t if t > 0 else None
+
+
+def _read_until(fd, deadline):
+    """Everything written to the pipe fd until EOF, or None if the deadline (monotonic s) passed first."""
+    chunks = []
+    while True:
+        wait = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        ready, _, _ = select.select([fd], [], [], wait)
+        if not ready:
+            return None
+        b = os.read(fd, 1 << 16)
+        if not b:
+            return b"".join(chunks)
+        chunks.append(b)
 
 
 def pytest_configure(config):
@@ -32,6 +69,7 @@ def pytest_runtest_protocol(item, nextitem):
         return None
     hook, config = item.ihook, item.config
     hook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    timeout = _timeout_s()
     r, w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -51,11 +89,23 @@ def pytest_runtest_protocol(item, nextitem):
             sys.stderr.flush()
             os._exit(code)
     os.close(w)
-    with os.fdopen(r) as f:
-        raw = f.read()
+    try:
+        raw = _read_until(r, None if timeout is None else time.monotonic() + timeout)
+    finally:
+        os.close(r)
+    if raw is None:  # hung: the child must not outlive its test
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     _, status = os.waitpid(pid, 0)
-    if raw:
-        reports = [config.hook.pytest_report_from_serializable(config=config, data=d) for d in json.loads(raw)]
+    if raw is None:
+        reports = [TestReport(item.nodeid, item.location, {}, "failed",
+                              f"timed out after {timeout:g} s of wall time (NICSIM_PYTEST_TIMEOUT): the forked "
+                              f"test process was killed", "call", [])]
+    elif raw:
+        reports = [config.hook.pytest_report_from_serializable(config=config, data=d)
+                   for d in json.loads(raw.decode())]
     else:
         why = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"status {os.WEXITSTATUS(status)}")
         reports = [TestReport(item.nodeid, item.location, {}, "failed",

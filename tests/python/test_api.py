@@ -166,3 +166,32 @@ def test_params():
         tb.connect(a, b, bogus=1)
     ab = link.counters()["a->b"]
     assert ab["frames"] >= 2 and ab["dropped"] == 0
+
+
+def test_durations_round_to_whole_ns_and_bad_ones_are_value_errors():
+    """run(us=2.01) advances exactly 2010 ns (rounded, not truncated to 2009); negative, NaN and
+    infinite durations raise ValueError naming the argument, before anything runs."""
+    tb, a, _ = two_hosts("durations")
+    t0 = tb.now_ns
+    tb.run(us=2.01)
+    assert tb.now_ns - t0 == 2010, f"run(us=2.01) advanced {tb.now_ns - t0} ns"
+    t0 = tb.now_ns
+    tb.run(us=0.0015, ns=2)
+    assert tb.now_ns - t0 == 4, "1.5 ns rounds to 2, plus 2 ns"
+    t0 = tb.now_ns
+    cases = [
+        (lambda: tb.run(us=-1), r"run: us must be >= 0, not -1"),
+        (lambda: tb.run(ns=-5), r"run: ns must be >= 0"),
+        (lambda: tb.run(us=float("inf")), r"run: us must be a finite number, not inf"),
+        (lambda: tb.run_until(lambda: True, timeout_us=float("nan")),
+         r"run_until: timeout_us must be a finite number, not nan"),
+        (lambda: tb.run_until(lambda: True, timeout_us=-0.5), r"run_until: timeout_us must be >= 0"),
+        (lambda: a.ping("10.0.0.2", interval_us=float("nan")), r"ping: interval_us must be a finite number"),
+        (lambda: a.ping("10.0.0.2", timeout_us=-1), r"ping: timeout_us must be >= 0"),
+        (lambda: tb.up(timeout_us=float("-inf")), r"up: timeout_us must be a finite number"),
+        (lambda: tb.udp_stream(a, "b", timeout_us=float("nan")), r"timeout_us must be a finite number"),
+    ]
+    for call, match in cases:
+        with pytest.raises(ValueError, match=match):
+            call()
+    assert tb.now_ns == t0, "a rejected call ran the simulation"

@@ -164,8 +164,9 @@ def test_tcp_rpc_latency():
         tb.tcp_rpc(a, b, transactions=0)
 
 
-def test_tcp_bulk_refused_is_app_error():
-    """Connecting to a port nobody listens on: the app's error comes back as AppError."""
+def test_tcp_bulk_listen_on_a_port_in_use_is_app_error():
+    """The bulk's receiver cannot listen on a port another socket already listens on: the
+    app's listen() error comes back as AppError with the (empty) result."""
     tb, a, b, _ = two_hosts("refused")
     # A listener on b's port taken by a plain socket: the bulk's own listen() fails.
     s = b.tcp_socket()
@@ -174,3 +175,32 @@ def test_tcp_bulk_refused_is_app_error():
     with pytest.raises(nicsim.AppError, match="listen") as ei:
         tb.tcp_bulk(a, b, nbytes=1000)
     assert ei.value.result.received_bytes == 0
+
+
+def test_connect_to_a_port_nobody_listens_on_is_refused():
+    """A TCP connect to a port with no listener is answered with a reset: connected() raises
+    OSError(ECONNREFUSED), and the host can still connect to a listening port afterwards."""
+    import errno
+    tb, a, b, _ = two_hosts("refused")
+    cli = a.tcp_socket()
+    assert cli.connect("10.0.0.2", 6001) is False, "connect is non-blocking"
+    with pytest.raises(OSError) as ei:
+        tb.run_until(cli.connected, timeout_us=2000)
+    assert ei.value.errno == errno.ECONNREFUSED, f"{ei.value}"
+    cli.close()
+    assert b.counters()["tcp"]["OutRsts"] >= 1, b.counters()["tcp"]
+    r = tb.tcp_bulk(a, b, nbytes=10_000, port=6001)
+    assert r.sha256_match
+
+
+def test_apps_reject_hosts_that_are_not_up():
+    """An app on hosts before tb.up() raises ValueError saying so, before anything runs."""
+    tb = nicsim.Testbench(name="python.apps.notup", seed=1)
+    a = tb.add_host("a", "10.0.0.1/24")
+    b = tb.add_host("b", "10.0.0.2/24")
+    tb.connect(a, b, delay_ns=500)
+    t0 = tb.now_ns
+    for app in (tb.udp_stream, tb.tcp_bulk, tb.tcp_rpc):
+        with pytest.raises(ValueError, match="host a is not up: call tb.up"):
+            app(a, b)
+    assert tb.now_ns == t0

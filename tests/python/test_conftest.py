@@ -1,6 +1,8 @@
 """The forking hook in conftest.py: forked tests report like others, a failing forked test fails,
-and a module mixing forked and unforked tests leaves nothing set up for the next module."""
+a module mixing forked and unforked tests leaves nothing set up for the next module, and a hung
+forked test is killed after NICSIM_PYTEST_TIMEOUT."""
 import os
+import time
 
 pytest_plugins = ["pytester"]
 
@@ -39,3 +41,30 @@ def test_b():
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=3, failed=1, errors=0)
     result.stdout.fnmatch_lines(["*reported from the child*"])
+
+
+def test_hung_forked_test_is_killed_after_the_timeout(pytester, monkeypatch):
+    """With NICSIM_PYTEST_TIMEOUT=1 a forked test that sleeps 60 s fails within seconds with a
+    message naming the timeout, and the tests after it still run."""
+    with open(CONFTEST) as f:
+        pytester.makeconftest(f.read())
+    pytester.makepyfile(
+        test_hang="""
+import time
+import pytest
+
+@pytest.mark.forked
+def test_sleeps():
+    time.sleep(60)
+
+@pytest.mark.forked
+def test_after():
+    assert True
+""")
+    monkeypatch.setenv("NICSIM_PYTEST_TIMEOUT", "1")
+    t0 = time.monotonic()
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    elapsed = time.monotonic() - t0
+    result.assert_outcomes(passed=1, failed=1, errors=0)
+    result.stdout.fnmatch_lines(["*timed out after 1 s of wall time (NICSIM_PYTEST_TIMEOUT)*"])
+    assert elapsed < 30, f"the run took {elapsed:.1f} s: the hung child was not killed at the timeout"

@@ -37,6 +37,84 @@ def test_nanosecond_timestamps_are_exact(tmp_path):
     assert df.proto.tolist() == ["ARP"] and df.len.tolist() == [60]
 
 
+def _pcap(path, frames):
+    """A nanosecond pcap of Ethernet frames, each padded to 60 bytes as the project's pcaps are."""
+    import struct
+    out = [struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 65535, 1)]
+    for i, f in enumerate(frames):
+        f = bytes(f) + bytes(max(60 - len(bytes(f)), 0))
+        out.append(struct.pack("<IIII", 0, 1000 * i, len(f), len(f)) + f)
+    path.write_bytes(b"".join(out))
+    return str(path)
+
+
+def test_payload_len_ignores_ethernet_padding(tmp_path):
+    """A 2-byte UDP datagram, a pure ACK and a 4-byte ICMP echo, each padded to 60 bytes:
+    payload_len counts the transport payload from the headers, not the pad."""
+    from scapy.layers.inet import ICMP, IP, TCP, UDP
+    from scapy.layers.l2 import Ether
+    eth = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+    ip = IP(src="10.0.0.1", dst="10.0.0.2")
+    path = _pcap(tmp_path / "tiny.pcap", [
+        eth / ip / UDP(sport=7000, dport=7001) / b"hi",
+        eth / ip / TCP(sport=5001, dport=40000, flags="A", seq=1, ack=2),
+        eth / ip / ICMP(type=8) / b"ping",
+        eth / ip / TCP(sport=5001, dport=40000, flags="PA") / b"abc",
+    ])
+    df = nicsim.pcap_df(path)
+    assert df.len.tolist() == [60, 60, 60, 60], "the frames are padded"
+    assert df.proto.tolist() == ["UDP", "TCP", "ICMP", "TCP"]
+    assert df.payload_len.tolist() == [2, 0, 4, 3], df[["proto", "payload_len"]]
+
+
+def test_ieee_802_3_frame_is_a_row(tmp_path):
+    """A frame whose type field is a length (<= 1500, 802.3 with LLC) decodes to a row with
+    ethertype None and proto "802.3" instead of failing."""
+    from scapy.layers.l2 import LLC, STP, Dot3
+    stp = Dot3(src="02:00:00:00:00:01", dst="01:80:c2:00:00:00") / LLC() / STP()
+    path = _pcap(tmp_path / "llc.pcap", [stp])
+    rows = nicsim.read_pcap(path)
+    assert len(rows) == 1
+    r = rows[0]
+    assert r["proto"] == "802.3" and r["ethertype"] is None, r
+    assert r["src_mac"] == "02:00:00:00:00:01" and r["dst_mac"] == "01:80:c2:00:00:00", r
+    assert r["payload_len"] is None and r["src"] is None
+    df = nicsim.pcap_df(path)
+    assert df.ethertype.isna().all() and df.proto.tolist() == ["802.3"]
+
+
+def test_truncated_record_and_pcapng_are_pcap_errors(tmp_path):
+    """A record cut short (header or data) and a pcapng file raise PcapError naming the problem."""
+    import struct
+    good = open(_pcap(tmp_path / "ok.pcap", [bytes(60)] * 2), "rb").read()
+    cut_data = tmp_path / "cut_data.pcap"
+    cut_data.write_bytes(good[:-10])
+    with pytest.raises(nicsim.PcapError, match=r"truncated record 1 \(50 of 60 bytes\)"):
+        nicsim.read_pcap(str(cut_data))
+    cut_hdr = tmp_path / "cut_hdr.pcap"
+    cut_hdr.write_bytes(good[:24 + 16 + 60 + 8])
+    with pytest.raises(nicsim.PcapError, match="truncated record header after 1 records"):
+        nicsim.pcap_df(str(cut_hdr))
+    # A pcapng section header block (block type 0x0A0D0D0A, byte-order magic 0x1A2B3C4D).
+    shb = struct.pack("<IIIHHq", 0x0A0D0D0A, 28, 0x1A2B3C4D, 1, 0, -1) + struct.pack("<I", 28)
+    ng = tmp_path / "cap.pcapng"
+    ng.write_bytes(shb)
+    with pytest.raises(nicsim.PcapError, match="pcapng"):
+        nicsim.read_pcap(str(ng))
+
+
+def test_link_packets_without_pcap_is_value_error():
+    """Link.packets() / packets_df() on a cable connected without pcap= raise ValueError saying so."""
+    tb = nicsim.Testbench(name="python.packets.nopcap", seed=1)
+    a = tb.add_host("a", "10.0.0.1/24")
+    b = tb.add_host("b", "10.0.0.2/24")
+    link = tb.connect(a, b, delay_ns=500)
+    with pytest.raises(ValueError, match="has no pcap"):
+        link.packets()
+    with pytest.raises(ValueError, match="has no pcap"):
+        link.packets_df()
+
+
 def _traffic(tb, a, b):
     """Two pings, one UDP datagram 7000 -> 7001, a TCP connect + 100 bytes + close."""
     echoes = a.ping("10.0.0.2", count=2)

@@ -123,3 +123,44 @@ def test_ping_breakdown_and_perfetto_json():
     slices = [e for e in ev if e.get("ph") == "X" and e["args"]["pkt"] == req_id]
     assert {e["name"] for e in slices} >= {"sock_send", "tdt_write", "desc_fetch", "mac_tx", "wire", "mac_rx",
                                            "rx_writeback", "deliver"}
+
+
+def test_host_and_link_with_the_same_name():
+    """A host named "a-b" next to the link "a-b" (between hosts a and b): events_df, path,
+    breakdown and packets() still work; both nodes read "a-b" in the node column, and
+    packets() lists the packets that have a path."""
+    tb = nicsim.Testbench(name="python.timeline_names", seed=1)
+    a = tb.add_host("a", "10.0.0.1/24")
+    b = tb.add_host("b", "10.0.0.2/24")
+    ab = tb.add_host("a-b", "10.0.0.3/24")
+    c = tb.add_host("c", "10.0.0.4/24")
+    tb.connect(a, b, delay_ns=500)   # the link "a-b"
+    tb.connect(ab, c, delay_ns=500)  # the link "a-b-c"
+    tb.up()
+    with tb.timeline:
+        assert a.ping("10.0.0.2")[0].replied
+        assert ab.ping("10.0.0.4")[0].replied
+    assert tb.timeline.nodes().count("a-b") == 2, tb.timeline.nodes()
+    ev = tb.timeline.events_df()
+    assert list(ev.columns[:3]) == ["t_ps", "t_us", "dur_ns"]
+    assert set(ev["node"].cat.categories) == {"a", "b", "a-b", "c", "a-b-c"}
+    assert {"a-b", "a-b-c"} <= set(ev.loc[ev["stage"] == "wire", "node"].astype(str)), "the links' wire events"
+    assert "icmp_out" in set(ev.loc[ev["node"] == "a-b", "stage"].astype(str)), "the host a-b's events"
+    assert (ev["t_ps"].diff().dropna() >= 0).all(), "in time order"
+    pkts = tb.timeline.packets()
+    paths = nicsim._core.timeline_paths(tb._net)
+    assert pkts == sorted({int(p) for p in paths["pkt"]}), "packets() lists exactly the packets with a path"
+    assert len(pkts) >= 4, "two requests and two replies at least"
+    bd = tb.timeline.breakdown(complete=True)
+    assert set(bd["src"]) == {"a", "b", "a-b", "c"}, bd[["src", "dst"]]
+    p = tb.timeline.path(pkts[0])
+    assert not p.empty and p["t_us"].is_monotonic_increasing
+
+
+def test_write_perfetto_to_a_missing_folder_names_the_path():
+    """write_perfetto into a folder that does not exist raises an exception naming the path."""
+    tb, a, _ = two_hosts("timeline_badpath")
+    with tb.timeline:
+        a.ping("10.0.0.2")
+    with pytest.raises(Exception, match="/nonexistent/x.json"):
+        tb.timeline.write_perfetto("/nonexistent/x.json")

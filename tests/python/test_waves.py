@@ -138,7 +138,7 @@ def test_fst_window_clock_csr_write_and_gtkw():
     start_us = tb.now_us + 1
     path = tb.trace_window(a, start_us, start_us + 8)
     assert os.path.isabs(path) and path.startswith(os.path.abspath(tb.out_dir))
-    assert os.path.basename(path) == f"a_{start_us:g}us.fst"
+    assert os.path.basename(path) == f"a_{round(start_us * 1000)}ns.fst"
     with pytest.raises(ValueError, match="overlaps"):
         tb.trace_window(a, start_us + 2, start_us + 3, path="other.fst")
     with pytest.raises(ValueError, match="must be after start"):
@@ -186,3 +186,34 @@ def test_fst_window_clock_csr_write_and_gtkw():
     wrong = [(n, wd_, info[n].width) for n, wd_ in wanted if info[n].width != wd_]
     assert not wrong, f"widths differ: {wrong}"
     assert f"{scope}.u_tx_dma.desc_in.addr" in info, "descriptor fields are traced one by one"
+
+
+def test_default_window_names_differ_after_one_second():
+    """Default FST names use the start in whole ns: two windows starting after 1 s of simulated
+    time (10 us apart) get different files (``{x:g}`` would name both "1e+06us")."""
+    tb = nicsim.Testbench(name="python.waves.names", seed=1)
+    a = tb.add_host("a", "10.0.0.1/24")
+    b = tb.add_host("b", "10.0.0.2/24")
+    tb.connect(a, b, delay_ns=500)
+    tb.up()
+    assert tb.now_ns < 1_000_000_000, "the windows start in the future"
+    p1 = tb.trace_window(a, 1_000_000, 1_000_005)
+    p2 = tb.trace_window(a, 1_000_010, 1_000_015)
+    assert os.path.basename(p1) == "a_1000000000ns.fst", p1
+    assert os.path.basename(p2) == "a_1000010000ns.fst", p2
+
+
+@pytest.mark.xfail(strict=False, reason="needs main's trace_window fix (a failed call left its window registered)")
+def test_trace_window_in_a_missing_folder():
+    """A window whose file is in a folder that does not exist raises at once with the path in the
+    message; the same window with a good path then succeeds (the failed call left nothing)."""
+    tb = nicsim.Testbench(name="python.waves.badpath", seed=1)
+    a = tb.add_host("a", "10.0.0.1/24")
+    b = tb.add_host("b", "10.0.0.2/24")
+    tb.connect(a, b, delay_ns=500)
+    tb.up()
+    start = tb.now_us + 5
+    with pytest.raises((OSError, RuntimeError, ValueError), match="no_such_folder"):
+        tb.trace_window(a, start, start + 2, path="no_such_folder/x.fst")
+    path = tb.trace_window(a, start, start + 2, path="good.fst")
+    assert os.path.basename(path) == "good.fst"

@@ -1,0 +1,57 @@
+"""Argument checks shared by the facade (``__init__.py``) and the apps (``apps.py``): bad values
+become a ValueError naming the argument before anything reaches the C++ core."""
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+_MAX_NS = 2**63 - 1  # simulated time is a uint64 of ns; keep well inside it
+
+
+def _int(name: str, v: Any, lo: int, hi: Optional[int] = None) -> int:
+    """v as an int in [lo, hi]; bools and non-integers are rejected."""
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ValueError(f"{name} must be an integer, not {v!r}")
+    if v < lo or (hi is not None and v > hi):
+        raise ValueError(f"{name}={v} is out of range [{lo}, {hi if hi is not None else 'inf'}]")
+    return v
+
+
+def _num(name: str, v: Any, lo: float = 0.0, hi: float = math.inf) -> float:
+    """v as a float in [lo, hi]; NaN, bools and non-numbers are rejected."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
+        raise ValueError(f"{name} must be a number, not {v!r}")
+    if not lo <= v <= hi:
+        raise ValueError(f"{name}={v} is out of range [{lo}, {hi}]")
+    return float(v)
+
+
+def _to_ns(name: str, value: Any, ns_per_unit: int, positive: bool = False) -> int:
+    """A duration in some unit -> whole ns, rounded to the nearest (2.01 us -> 2010 ns).
+
+    ValueError naming ``name`` for a negative, NaN, infinite or non-numeric value, one beyond
+    the simulated clock, or (``positive``) one that rounds to 0 ns.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, not {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, not {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, not {value!r}")
+    # Integers stay exact (no float round trip for large values).
+    ns = value * ns_per_unit if isinstance(value, int) else int(round(value * ns_per_unit))
+    if ns > _MAX_NS:
+        raise ValueError(f"{name}={value!r} is beyond the simulated clock (2**63 ns)")
+    if positive and ns < 1:
+        raise ValueError(f"{name} must be > 0, not {value!r}")
+    return ns
+
+
+def _us_to_ns(name: str, us: Any, positive: bool = False) -> int:
+    """Microseconds -> whole ns (rounded); see _to_ns for what is rejected."""
+    return _to_ns(name, us, 1000, positive)
+
+
+def _ns(name: str, ns: Any, positive: bool = False) -> int:
+    """Nanoseconds (int or float) -> whole ns (rounded); see _to_ns for what is rejected."""
+    return _to_ns(name, ns, 1, positive)
