@@ -249,3 +249,21 @@ TEST(TwoHosts, InterruptModerationTradesLatencyForInterrupts) {
   expect_clean(a);
   expect_clean(b);
 }
+
+TEST(TwoHosts, ACallThatTimedOutNeverRunsLater) {
+  Network net({nicsim::test::current_test_name()});
+  NetHost& a = net.add_host("a", "10.0.0.1/24");
+  NetHost& b = net.add_host("b", "10.0.0.2/24");
+  net.connect(a, b);
+  net.up();
+  // Keep a's CPU busy for 1 ms, then ask for a call with 10 us of patience.
+  a.kernel().run_task([&] { a.kernel().charge_ns(1'000'000); });
+  bool ran = false;
+  EXPECT_THROW(a.call([&] { ran = true; }, 10'000), std::runtime_error);
+  net.run_ns(2'000'000);  // the CPU is free again and has run its queue
+  EXPECT_FALSE(ran) << "the abandoned call must not run after its caller gave up";
+  EXPECT_EQ(a.call([] { return 7; }), 7) << "the host still takes calls";
+  net.down();
+  expect_clean(a);
+  expect_clean(b);
+}

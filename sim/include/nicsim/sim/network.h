@@ -178,26 +178,29 @@ class Network {
 template <class F>
 auto NetHost::call(F&& fn, uint64_t timeout_ns) -> decltype(fn()) {
   using R = decltype(fn());
-  auto done = std::make_shared<bool>(false);
-  if constexpr (std::is_void_v<R>) {
-    kernel_.run_task([&fn, done, this] {
-      kernel_.charge_syscall();
+  // The task refers to fn (on the caller's stack): if the wait times out, the task is
+  // cancelled before call() returns, so it never runs fn after the caller's frame is gone.
+  struct State {
+    bool done = false, cancelled = false;
+    std::conditional_t<std::is_void_v<R>, bool, std::optional<R>> result{};
+  };
+  auto st = std::make_shared<State>();
+  kernel_.run_task([&fn, st, this] {
+    if (st->cancelled) return;
+    kernel_.charge_syscall();
+    if constexpr (std::is_void_v<R>)
       fn();
-      *done = true;
-    });
-    if (!wait_until([done] { return *done; }, timeout_ns))
-      throw std::runtime_error(name() + ": the CPU did not run the call in time");
-  } else {
-    auto result = std::make_shared<std::optional<R>>();
-    kernel_.run_task([&fn, done, result, this] {
-      kernel_.charge_syscall();
-      result->emplace(fn());
-      *done = true;
-    });
-    if (!wait_until([done] { return *done; }, timeout_ns))
-      throw std::runtime_error(name() + ": the CPU did not run the call in time");
-    return std::move(**result);
-  }
+    else
+      st->result.emplace(fn());
+    st->done = true;
+  });
+  struct CancelUnlessDone {
+    State& s;
+    ~CancelUnlessDone() { s.cancelled = !s.done; }
+  } guard{*st};  // on every way out: timeout, or an exception from the simulation
+  if (!wait_until([st] { return st->done; }, timeout_ns))
+    throw std::runtime_error(name() + ": the CPU did not run the call in time");
+  if constexpr (!std::is_void_v<R>) return std::move(*st->result);
 }
 
 }  // namespace nicsim::sim
