@@ -116,7 +116,7 @@ int UdpSocket::sendto(const void* buf, size_t len, Ipv4Addr dst, uint16_t port) 
 int UdpSocket::do_send(const void* buf, size_t len, Ipv4Addr dst, uint16_t port) {
   Stack& st = udp_->st_;
   kern::Kernel& k = st.kernel();
-  const uint64_t call_ps = k.now_ns() * 1000;  // the socket call, for the timeline
+  const uint64_t call_ps = k.tl() ? k.now_ns() * 1000 : 0;  // the socket call, for the timeline
   if (len > kMaxPayload) return -EMSGSIZE;
   if (!buf && len) return -EFAULT;
   if (port == 0) return -EINVAL;
