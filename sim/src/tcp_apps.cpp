@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 #include "nicsim/sim/apps.h"
 #include "nicsim/sim/network.h"
@@ -21,6 +22,36 @@ uint64_t mix(uint64_t z) {
 std::string err_text(const char* what, int err) {
   return std::string(what) + ": " + std::strerror(err < 0 ? -err : err) + " (" + std::to_string(err) + ")";
 }
+
+// The connection every app starts with: a listener on `server` (bound to port, backlog 16)
+// and a socket on `client` connecting to it, each made on its host's CPU, their events going
+// to on_listener / on_client while *alive. Returns the error text ("" when connecting).
+std::string open_connection(NetHost& server, NetHost& client, uint16_t port, bool nodelay,
+                            const std::shared_ptr<bool>& alive, std::shared_ptr<net::TcpSocket>& listener,
+                            std::function<void()> on_listener, std::shared_ptr<net::TcpSocket>& cli,
+                            std::function<void()> on_client, uint64_t* connect_ns = nullptr) {
+  int r = server.call([&] {
+    listener = server.stack().tcp_socket();
+    listener->on_event([alive, fn = std::move(on_listener)] {
+      if (*alive) fn();
+    });
+    int e = listener->bind(net::Ipv4Addr::any(), port);
+    return e ? e : listener->listen(16);
+  });
+  if (r) return err_text("listen", r);
+  const net::Ipv4Addr dst = net::Ipv4Addr::parse(server.address());
+  r = client.call([&] {
+    cli = client.stack().tcp_socket();
+    if (nodelay) cli->setsockopt(net::kSolTcp, net::kTcpNoDelay, 1);
+    cli->on_event([alive, fn = std::move(on_client)] {
+      if (*alive) fn();
+    });
+    if (connect_ns) *connect_ns = client.kernel().now_ns();
+    return cli->connect(dst, port);
+  });
+  return r != -EINPROGRESS && r != 0 ? err_text("connect", r) : std::string();
+}
+
 }  // namespace
 
 void fill_stream(uint64_t seed, uint64_t offset, uint8_t* dst, size_t n) {
@@ -49,29 +80,8 @@ double TcpBulk::goodput_gbps() const {
 }
 
 void TcpBulk::start() {
-  int r = to_.call([&] {
-    listener_ = to_.stack().tcp_socket();
-    listener_->on_event([this, alive = alive_] {
-      if (*alive) on_listener_event();
-    });
-    int e = listener_->bind(net::Ipv4Addr::any(), cfg_.port);
-    return e ? e : listener_->listen(16);
-  });
-  if (r) {
-    error_ = err_text("listen", r);
-    return;
-  }
-  const net::Ipv4Addr dst = net::Ipv4Addr::parse(to_.address());
-  r = from_.call([&] {
-    tx_ = from_.stack().tcp_socket();
-    if (cfg_.nodelay) tx_->setsockopt(net::kSolTcp, net::kTcpNoDelay, 1);
-    tx_->on_event([this, alive = alive_] {
-      if (*alive) on_tx_event();
-    });
-    connect_ns_ = from_.kernel().now_ns();
-    return tx_->connect(dst, cfg_.port);
-  });
-  if (r != -EINPROGRESS && r != 0) error_ = err_text("connect", r);
+  error_ = open_connection(to_, from_, cfg_.port, cfg_.nodelay, alive_, listener_, [this] { on_listener_event(); },
+                           tx_, [this] { on_tx_event(); }, &connect_ns_);
 }
 
 void TcpBulk::on_listener_event() {
@@ -160,28 +170,8 @@ TcpRpc::~TcpRpc() { *alive_ = false; }
 uint64_t TcpRpc::percentile_ns(double p) const { return percentile(lat_, p); }
 
 void TcpRpc::start() {
-  int r = server_.call([&] {
-    listener_ = server_.stack().tcp_socket();
-    listener_->on_event([this, alive = alive_] {
-      if (*alive) on_listener_event();
-    });
-    int e = listener_->bind(net::Ipv4Addr::any(), cfg_.port);
-    return e ? e : listener_->listen(16);
-  });
-  if (r) {
-    error_ = err_text("listen", r);
-    return;
-  }
-  const net::Ipv4Addr dst = net::Ipv4Addr::parse(server_.address());
-  r = client_.call([&] {
-    cli_ = client_.stack().tcp_socket();
-    if (cfg_.nodelay) cli_->setsockopt(net::kSolTcp, net::kTcpNoDelay, 1);
-    cli_->on_event([this, alive = alive_] {
-      if (*alive) on_client_event();
-    });
-    return cli_->connect(dst, cfg_.port);
-  });
-  if (r != -EINPROGRESS && r != 0) error_ = err_text("connect", r);
+  error_ = open_connection(server_, client_, cfg_.port, cfg_.nodelay, alive_, listener_,
+                           [this] { on_listener_event(); }, cli_, [this] { on_client_event(); });
 }
 
 void TcpRpc::on_listener_event() {
