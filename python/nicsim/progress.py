@@ -1,10 +1,11 @@
-"""Progress of long runs: a tqdm bar once a call has taken more than ``DELAY_S`` of wall time.
+"""Progress of long calls: a tqdm bar once a call has taken more than ``DELAY_S`` of wall time.
 
 ``Testbench.run`` and ``Testbench.run_until`` report the simulated time reached to a
 ``RunProgress``; it decides when to show the bar (never before ``DELAY_S`` seconds of wall
 time, never with ``progress=False`` or NICSIM_PROGRESS=0) and puts the simulated-time rate
 (simulated microseconds per wall second) in the postfix. The wall clock is read for this
-display only; it never changes what is simulated.
+display only; it never changes what is simulated. ``CountProgress`` does the same for a loop
+over a known number of items (the frames ``nicsim.pcap_df`` decodes), with items per second.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import os
 import time
 from typing import Any, Callable, Optional, Union
 
-__all__ = ["RunProgress", "progress_enabled", "format_rate", "DELAY_S"]
+__all__ = ["RunProgress", "CountProgress", "progress_enabled", "format_rate", "DELAY_S"]
 
 #: Wall seconds a call runs before its bar appears.
 DELAY_S = 2.0
@@ -104,3 +105,56 @@ class RunProgress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def _default_count_bar(total: int, desc: str, initial: int, unit: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, desc=desc, unit=unit, dynamic_ncols=True, leave=False)
+
+
+class CountProgress:
+    """Progress of a loop over ``total`` items (e.g. frames), shown as RunProgress shows a run:
+    nothing before ``delay_s`` of wall time, nothing when disabled (``enabled=False`` or
+    NICSIM_PROGRESS=0), then a bar refreshed at most every REFRESH_S.
+
+    ``update(done)`` is one clock read until the bar is due; call it every few hundred items.
+    ``clock`` and ``bar_factory(total, desc, initial, unit)`` are injectable for tests (the bar
+    needs tqdm's ``n``, ``refresh`` and ``close``). Also a context manager that closes the bar.
+    """
+
+    def __init__(self, total: int, desc: str, unit: str = "it", enabled: Optional[bool] = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 bar_factory: Callable[[int, str, int, str], Any] = _default_count_bar, delay_s: float = DELAY_S):
+        self.total, self.desc, self.unit = int(total), desc, unit
+        self.enabled = progress_enabled(enabled)
+        self._clock, self._factory, self._delay = clock, bar_factory, delay_s
+        self._t0 = self._last = clock()
+        self.bar: Any = None
+
+    def update(self, done: int) -> None:
+        if not self.enabled:
+            return
+        wall = self._clock()
+        if self.bar is None:
+            if wall - self._t0 < self._delay:
+                return
+            self._last = wall
+            self.bar = self._factory(self.total, self.desc, int(done), self.unit)
+            return
+        if wall - self._last < REFRESH_S:
+            return
+        self._last = wall
+        self.bar.n = int(done)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def __enter__(self) -> "CountProgress":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

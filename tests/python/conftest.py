@@ -63,6 +63,19 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "notebook: executes a notebook of python/notebooks (skip: -m 'not notebook')")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test that skips itself while running (pytest.skip, importorskip: a missing tool or
+    module) fails instead: CI must not pass on what it did not run. skip/skipif marks still skip."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.skipped and call.excinfo is not None and not any(
+            item.get_closest_marker(n) for n in ("skip", "skipif", "xfail")):
+        reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+        rep.outcome = "failed"
+        rep.longrepr = f"skipped at run time, which counts as a failure here: {reason}"
+
+
 def pytest_runtest_protocol(item, nextitem):
     """Runs a ``forked`` test (setup, call, teardown) in a child; its reports come back as JSON."""
     if item.get_closest_marker("forked") is None:

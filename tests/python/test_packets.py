@@ -83,6 +83,117 @@ def test_ieee_802_3_frame_is_a_row(tmp_path):
     assert df.ethertype.isna().all() and df.proto.tolist() == ["802.3"]
 
 
+def _edge_case_frames():
+    """Frames for every branch of the fast decoder and every reason to leave it, plus pairs that
+    differ only in fields the summary key leaves out (the cache must not mix them up)."""
+    from scapy.layers.dns import DNS, DNSQR  # binds UDP/TCP port 53: the payload decides the summary
+    from scapy.layers.inet import ICMP, IP, TCP, UDP, IPOption_RR
+    from scapy.layers.l2 import ARP, LLC, STP, Dot1Q, Dot3, Ether
+    eth = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+    ip = IP(src="10.0.0.1", dst="10.0.0.2")
+    ts = [("NOP", None), ("NOP", None), ("Timestamp", (1, 2))]
+    frames = [
+        eth / ip / TCP(sport=40000, dport=5001, flags="S", seq=7,
+                       options=[("MSS", 1460), ("SAckOK", b""), ("Timestamp", (5, 0)), ("NOP", None), ("WScale", 7)]),
+        eth / ip / TCP(sport=5001, dport=40000, flags="SA", seq=9, ack=8, options=ts),
+        eth / IP(src="10.0.0.1", dst="10.0.0.2", id=77) / TCP(sport=40000, dport=5001, flags="A", seq=8, ack=10,
+                                                              options=[("NOP", None), ("NOP", None),
+                                                                       ("Timestamp", (99, 98))]),
+        eth / ip / TCP(sport=40000, dport=5001, flags="PA", options=ts) / (b"x" * 1000),
+        eth / ip / TCP(sport=40000, dport=5001, flags="PA", seq=1000, options=ts) / (b"y" * 3),
+        eth / ip / TCP(sport=40000, dport=5001, flags=0x1FF),  # every flag, NS included
+        eth / ip / TCP(sport=40000, dport=5001, flags=0),
+        eth / ip / TCP(sport=40000, dport=53, flags="PA") / b"\x00\x1d" / DNS(qd=DNSQR(qname="a.example")),
+        eth / ip / TCP(sport=40000, dport=53, flags="PA") / b"not dns at all, just bytes",
+        eth / ip / TCP(sport=40000, dport=5001, dataofs=6) / b"\x02\x09\x05\xb4",  # option length past the header
+        eth / ip / TCP(sport=40000, dport=5001, dataofs=15),  # header longer than the datagram
+        eth / ip / UDP(sport=7000, dport=7001) / b"hi",
+        eth / ip / UDP(sport=7000, dport=7001) / (b"z" * 1400),
+        eth / ip / UDP(sport=7000, dport=7001, len=10) / b"hi and then some",  # UDP length short of IP's
+        eth / ip / UDP(sport=7000, dport=7001, len=4) / b"bad",  # UDP length below its header
+        eth / ip / UDP(sport=5353, dport=53) / DNS(qd=DNSQR(qname="b.example")),
+        eth / ip / UDP(sport=5353, dport=53) / (b"\xff" * 5),
+        eth / ip / ICMP(type=8, id=1, seq=1) / b"ping",
+        eth / ip / ICMP(type=0, id=1, seq=2) / b"pong",
+        eth / ip / ICMP(type=8, id=1, seq=3),
+        eth / ip / ICMP(type=3, code=3) / IP(src="10.0.0.2", dst="10.0.0.1") / UDP(sport=1, dport=2),
+        eth / ip / ICMP(type=3, code=3) / IP(src="10.0.0.2", dst="10.0.0.1") / TCP(sport=1, dport=2),
+        eth / ip / ICMP(type=13),
+        eth / ip / ICMP(type=11, code=0) / b"\x45",
+        eth / IP(src="10.0.0.1", dst="10.0.0.2", flags="MF") / UDP(sport=1, dport=2) / (b"f" * 100),
+        eth / IP(src="10.0.0.1", dst="10.0.0.2", frag=10, proto=17) / (b"g" * 100),
+        eth / IP(src="10.0.0.1", dst="10.0.0.2", flags="DF") / UDP(sport=1, dport=2) / b"df",
+        eth / IP(src="10.0.0.1", dst="10.0.0.2", options=[IPOption_RR()]) / TCP(sport=1, dport=2, flags="S"),
+        eth / IP(src="10.0.0.1", dst="10.0.0.2", proto=47) / b"\x00\x00\x08\x00gre",
+        eth / IP(src="10.0.0.1", dst="10.0.0.2", len=400) / UDP(sport=1, dport=2) / b"short",  # len > frame
+        eth / IP(src="10.0.0.1", dst="10.0.0.2", ihl=4) / bytes(30),
+        eth / IP(src="10.0.0.1", dst="10.0.0.2", version=6) / bytes(30),
+        eth / IP(src="10.0.0.1", dst="10.0.0.2", len=20, proto=6) / b"",
+        eth / ARP(op=1, psrc="10.0.0.1", pdst="10.0.0.2"),
+        eth / ARP(op=2, psrc="10.0.0.2", pdst="10.0.0.1", hwsrc="02:00:00:00:00:02"),
+        eth / ARP(op=1, hwlen=8, psrc="10.0.0.1", pdst="10.0.0.2"),
+        eth / Dot1Q(vlan=5) / ip / UDP(sport=1, dport=2) / b"tagged",
+        Dot3(src="02:00:00:00:00:01", dst="01:80:c2:00:00:00") / LLC() / STP(),
+        Ether(src="02:00:00:00:00:01", dst="01:80:c2:00:00:0e", type=0x88CC) / (b"\x02\x07\x04" + bytes(40)),
+        Ether(src="02:00:00:00:00:01", dst="33:33:00:00:00:01", type=0x86DD) / bytes(40),
+    ]
+    return [bytes(f) for f in frames] + [bytes(10), bytes(14), bytes(eth / ip)[:20]]
+
+
+def test_fast_decode_matches_scapy_frame_by_frame(tmp_path):
+    """Every row read_pcap decodes (struct headers, memoized summaries) equals scapy's decode of
+    the whole frame, for each branch of the fast path, each case it hands to scapy, and frames
+    that share a summary key."""
+    from nicsim import pcap
+    frames = _edge_case_frames()
+    path = _pcap(tmp_path / "edge.pcap", frames * 2)  # the second round hits the summary cache
+    rows = nicsim.read_pcap(path, progress=False)
+    assert len(rows) == 2 * len(frames)
+    for i, (row, (t, orig, data)) in enumerate(zip(rows, pcap._records(path))):
+        want = pcap._decode_scapy(t, orig, data)
+        assert row == want, f"frame {i} ({data[:64].hex()}):\n fast  {row}\n scapy {want}"
+    df = nicsim.pcap_df(path, progress=False)
+    assert df.summary.tolist() == [r["summary"] for r in rows]
+    assert df.proto.tolist()[:3] == ["TCP", "TCP", "TCP"]
+
+
+def test_decode_progress_bar_after_two_seconds():
+    """CountProgress (the bar pcap_df shows) stays hidden for 2 s of wall time, then shows the
+    count of frames decoded and refreshes at most every 0.2 s; disabled, it never shows."""
+    from nicsim.progress import CountProgress
+    now = [50.0]
+    made = []
+
+    class Bar:
+        def __init__(self, total, desc, initial, unit):
+            self.total, self.desc, self.n, self.unit, self.refreshes, self.closed = total, desc, initial, unit, 0, False
+            made.append(self)
+
+        def refresh(self):
+            self.refreshes += 1
+
+        def close(self):
+            self.closed = True
+
+    with CountProgress(30000, "a-b.pcap", unit="frames", enabled=True, clock=lambda: now[0], bar_factory=Bar) as p:
+        now[0] += 1.9
+        p.update(5000)
+        assert made == [], "a bar before 2 s"
+        now[0] += 0.2
+        p.update(6000)
+        assert len(made) == 1 and (made[0].total, made[0].n, made[0].unit) == (30000, 6000, "frames")
+        now[0] += 0.1
+        p.update(7000)
+        assert made[0].n == 6000 and made[0].refreshes == 0, "refreshed within 0.2 s"
+        now[0] += 0.2
+        p.update(9000)
+        assert made[0].n == 9000 and made[0].refreshes == 1
+    assert made[0].closed
+    off = CountProgress(10, "x", enabled=False, clock=lambda: now[0] + 100, bar_factory=Bar)
+    off.update(5)
+    assert len(made) == 1
+
+
 def test_truncated_record_and_pcapng_are_pcap_errors(tmp_path):
     """A record cut short (header or data) and a pcapng file raise PcapError naming the problem."""
     import struct
@@ -182,10 +293,12 @@ def test_link_packets_dataframe_and_tshark_round_trip():
     assert tcp.payload_len.sum() == 100
     assert any("F" in f for f in flags), "the close sends a FIN"
     assert df.summary.str.contains("echo-request").sum() == 2
+    from nicsim import pcap
+    slow = pcap._frame([pcap._decode_scapy(t, orig, data) for t, orig, data in pcap._records(link.pcap_path)])
+    assert df.iloc[:len(slow)].equals(slow), "the fast decode differs from scapy's on the capture"
 
     tshark = shutil.which("tshark")
-    if tshark is None:
-        pytest.skip("tshark not installed (./nicsim setup installs it)")
+    assert tshark is not None, "tshark not installed (./nicsim setup installs it)"
     tb.finish()
     path = link.pcap_path
     assert nicsim.pcap_df(path).time_ns.tolist() == df.time_ns.tolist(), "file after finish differs"
