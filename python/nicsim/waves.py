@@ -7,39 +7,34 @@
     w = nicsim.read_wave(path, ["a_nic.clk_i", "a_nic.s_axil_wdata"])
     t, v = w["a_nic.s_axil_wdata"]                      # times in ps (int64), values (uint64)
 
-An FST is converted once with GTKWave's ``fst2vcd`` into ``<name>.vcd`` next to it (again
-when the FST is newer); the VCD parser is this module's own.
+FST and VCD files are read directly with pywellen (the Rust ``wellen`` library), in one
+streaming pass that keeps the changes of the signals asked for (a NIC's 40 us window, every
+signal: about 0.04 s).
 
 Names are the full hierarchical names, scopes joined with '.', without the bit range. A
 host's dump has one top scope ``<host>_nic``: the NIC's ports sit directly under it
 (``a_nic.clk_i``, ``a_nic.s_axil_wdata``) and its modules under ``<host>_nic.nic_top``
-(``a_nic.nic_top.itr``, ``a_nic.nic_top.u_csr.itr_o``). An unknown name raises KeyError
-listing close matches.
+(``a_nic.nic_top.itr``, ``a_nic.nic_top.u_csr.itr_o``); an array element keeps its index
+(``a_nic.nic_top.u_csr.mta_q[3]``). An unknown name raises KeyError listing close matches.
 
 Values: vectors of up to 64 bits are ``np.uint64`` arrays. x and z bits read as 0 (Verilator
 is two-state, so the NIC's dumps never contain them; a hand-written VCD might); ``read_wave``
 with ``xz=True`` adds a third array, a bool mask of the changes that had x or z bits.
 Vectors wider than 64 bits (the 128-bit AXI data buses) come back as an ``object`` array of
 Python ints. ``real`` variables are float64 arrays. Each array holds one entry per value
-change (the initial ``$dumpvars`` value first), in time order; ``value_at`` samples them.
+change (the initial value first), in time order; a value written again unchanged is not a
+change. ``value_at`` samples them.
 """
 from __future__ import annotations
 
 import difflib
 import os
-import re
-import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-__all__ = ["VcdVar", "list_signals", "read_wave", "value_at", "rising_edges", "vcd_path", "WaveError"]
-
-_RANGE_SUFFIX = re.compile(r"\[\d+:\d+\]$")
-_UNITS_PS = {"s": 10**12, "ms": 10**9, "us": 10**6, "ns": 10**3, "ps": 1, "fs": None}
+__all__ = ["VcdVar", "list_signals", "signal_info", "read_wave", "value_at", "rising_edges", "WaveError"]
 
 
 class WaveError(ValueError):
@@ -48,115 +43,90 @@ class WaveError(ValueError):
 
 @dataclass(frozen=True)
 class VcdVar:
-    """One declared variable: full dotted name, VCD id code, width in bits, kind (wire, reg, real...)."""
+    """One declared variable: full dotted name, signal id (variables with the same id are
+    aliases of one signal), width in bits, kind (wire, reg, real, ...)."""
     name: str
     code: str
     width: int
     kind: str
 
 
-def vcd_path(path: str) -> str:
-    """The VCD for ``path``: a .vcd as is; an .fst converted with fst2vcd into ``<stem>.vcd``
-    next to it (cached: converted again only when the FST is newer than the VCD)."""
+def _vcd_header_complete(path: str) -> bool:
+    """Whether a VCD file has its $enddefinitions (read in chunks: a VCD body can be large)."""
+    tail = b""
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(1 << 16)
+            if not chunk:
+                return False
+            if b"$enddefinitions" in tail + chunk:
+                return True
+            tail = chunk[-16:]
+
+
+def _open(path: str, stream: bool = False):
+    """(pywellen.Waveform, picoseconds per time unit) for an .fst or .vcd file; stream: opened
+    for one pass over every change (Waveform.stream_changes) instead of per-signal loads.
+    A fresh Waveform per call: pywellen streams each signal of a Waveform only once."""
+    import pywellen
+
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no waveform file {path!r}")
     with open(path, "rb") as f:
         head = f.read(64)
-    if path.endswith(".vcd") or head.lstrip().startswith(b"$"):
-        return path
-    if not path.endswith(".fst"):
+    is_vcd = path.endswith(".vcd") or head.lstrip().startswith(b"$")
+    if not is_vcd and not path.endswith(".fst"):
         raise WaveError(f"{path!r} is neither a .vcd nor an .fst file")
-    out = path[:-4] + ".vcd"
-    if os.path.isfile(out) and os.path.getmtime(out) >= os.path.getmtime(path):
-        return out
-    tool = shutil.which("fst2vcd")
-    if tool is None:
-        raise WaveError("fst2vcd not found: install GTKWave (`./nicsim setup` does)")
-    fd, tmp = tempfile.mkstemp(suffix=".vcd.tmp", dir=os.path.dirname(os.path.abspath(out)))
-    os.close(fd)
+    if is_vcd and not _vcd_header_complete(path):
+        raise WaveError(f"{path!r}: no $enddefinitions: not a complete VCD header")
     try:
-        r = subprocess.run([tool, "-f", path, "-o", tmp], capture_output=True, text=True)
-        if r.returncode != 0 or os.path.getsize(tmp) == 0:
-            raise WaveError(f"fst2vcd could not read {path!r} (an FST still being written: run past "
-                            f"the window's stop first): {r.stderr.strip() or 'no output'}")
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        w = pywellen.Waveform(path, multi_threaded=False, stream_only=stream)
+    except RuntimeError as e:
+        hint = "" if is_vcd else " (an FST still being written: run past the window's stop first)"
+        raise WaveError(f"cannot read {path!r}{hint}: {e}") from None
+    ts = w.timescale
+    scale = 1
+    if ts is not None:
+        exp = ts.unit.to_exponent()
+        if exp is None or exp + 12 < 0:
+            raise WaveError(f"{path!r}: unsupported timescale {ts} (1/10/100 s..ps)")
+        scale = int(ts.factor) * 10 ** (exp + 12)
+    return w, scale
+
+
+def _name(var) -> str:
+    # wellen makes an array element its own level ("mem.[3]"); the dump names it "mem[3]".
+    return var.full_name.replace(".[", "[")
+
+
+def _vars(w) -> Dict[str, object]:
+    """name -> pywellen Var, in declaration order (a repeated name keeps its first variable)."""
+    out: Dict[str, object] = {}
+    for v in w.all_vars():
+        out.setdefault(_name(v), v)
     return out
 
 
-def _timescale_ps(text: str) -> int:
-    m = re.fullmatch(r"\s*(1|10|100)\s*(s|ms|us|ns|ps|fs)\s*", text)
-    if not m or _UNITS_PS[m.group(2)] is None:
-        raise WaveError(f"unsupported $timescale {text.strip()!r} (1/10/100 s..ps)")
-    return int(m.group(1)) * _UNITS_PS[m.group(2)]
-
-
-def _read_header(f) -> Tuple[List[VcdVar], int]:
-    """Parses declarations up to $enddefinitions; returns (vars, picoseconds per time unit)."""
-    scope: List[str] = []
-    variables: List[VcdVar] = []
-    scale = 1
-    pending: List[str] = []  # tokens of the current $... section
-    for line in f:
-        pending.extend(line.split())
-        while "$end" in pending:
-            i = pending.index("$end")
-            sec, pending = pending[:i], pending[i + 1:]
-            if not sec:
-                continue
-            kw = sec[0]
-            if kw == "$scope":
-                if len(sec) < 3:
-                    raise WaveError(f"malformed $scope: {' '.join(sec)}")
-                scope.append(sec[2])
-            elif kw == "$upscope":
-                if not scope:
-                    raise WaveError("$upscope without $scope")
-                scope.pop()
-            elif kw == "$var":
-                if len(sec) < 5:
-                    raise WaveError(f"malformed $var: {' '.join(sec)}")
-                kind, width, code, ref = sec[1], int(sec[2]), sec[3], sec[4]
-                # "bus[7:0]" (range glued on by some writers) -> "bus"; "mem[3]" (an array
-                # element, as Verilator names them) stays as it is.
-                ref = _RANGE_SUFFIX.sub("", ref)
-                variables.append(VcdVar(".".join(scope + [ref]), code, width, kind))
-            elif kw == "$timescale":
-                scale = _timescale_ps(" ".join(sec[1:]))
-            elif kw == "$enddefinitions":
-                return variables, scale
-    raise WaveError("no $enddefinitions: not a complete VCD header")
-
-
-def _open_vcd(path: str):
-    vcd = vcd_path(path)
-    f = open(vcd, "r", encoding="ascii", errors="replace")
-    try:
-        variables, scale = _read_header(f)
-    except BaseException:
-        f.close()
-        raise
-    return f, variables, scale
+def _info(name: str, v) -> VcdVar:
+    kind = str(v.var_type).lower()
+    width = 64 if v.is_real else int(v.bitwidth or 0)
+    return VcdVar(name, str(v.signal_id), width, kind)
 
 
 def list_signals(path: str) -> List[str]:
     """Every variable's full dotted name in the file (declaration order, duplicates removed)."""
-    f, variables, _ = _open_vcd(path)
-    f.close()
-    return list(dict.fromkeys(v.name for v in variables))
+    w, _ = _open(path)
+    return list(_vars(w))
 
 
 def signal_info(path: str) -> Dict[str, VcdVar]:
-    """name -> VcdVar (width, kind, id code) for every variable in the file."""
-    f, variables, _ = _open_vcd(path)
-    f.close()
-    return {v.name: v for v in variables}
+    """name -> VcdVar (width, kind, signal id) for every variable in the file."""
+    w, _ = _open(path)
+    return {n: _info(n, v) for n, v in _vars(w).items()}
 
 
-def _resolve(names: Sequence[str], by_name: Dict[str, VcdVar]) -> List[VcdVar]:
+def _resolve(names: Sequence[str], by_name: Dict[str, object]) -> List[Tuple[str, object]]:
     out = []
     for n in names:
         v = by_name.get(n)
@@ -166,103 +136,83 @@ def _resolve(names: Sequence[str], by_name: Dict[str, VcdVar]) -> List[VcdVar]:
             hint = ("; close matches: " + ", ".join(close)) if close else ""
             raise KeyError(f"no signal {n!r} in the waveform ({len(by_name)} signals; full dotted names "
                            f"like {next(iter(by_name), '?')!r}){hint}")
-        out.append(v)
+        out.append((n, v))
     return out
 
 
-def _vector_value(bits: str) -> Tuple[int, bool]:
-    """A VCD binary string -> (int with x/z as 0, whether any x/z)."""
-    if bits.isdigit() and set(bits) <= {"0", "1"}:
-        return int(bits, 2), False
-    clean = bits.lower().translate(str.maketrans("xzuw-", "00000"))
-    if set(clean) - {"0", "1"}:
-        raise WaveError(f"bad vector value b{bits}")
-    return int(clean, 2), True
+_XZ = str.maketrans("xzuwlh-XZUWLH", "0000000000000")
+
+
+def _bits_value(bits: str) -> Tuple[int, bool]:
+    """A value with x/z (or other non-0/1 states) as a bit string -> (int with those bits as 0, True)."""
+    clean = bits.translate(_XZ)
+    try:
+        return int(clean, 2) if clean else 0, True
+    except ValueError:
+        raise WaveError(f"bad vector value b{bits}") from None
 
 
 def read_wave(path: str, signals: Optional[Iterable[str]] = None, xz: bool = False
               ) -> Dict[str, Tuple[np.ndarray, ...]]:
     """Reads value changes: {name: (times_ps int64 array, values array[, xz mask])}.
 
-    path: an .fst (converted with fst2vcd, cached) or a .vcd. signals: full dotted names
-    (see list_signals); None reads every signal (slow for a whole NIC). Unknown names raise
-    KeyError with close matches. Times are converted to picoseconds from $timescale.
+    path: an .fst or a .vcd. signals: full dotted names (see list_signals); None reads every
+    signal. Unknown names raise KeyError with close matches. Times are converted to
+    picoseconds from the file's timescale.
     """
-    f, variables, scale = _open_vcd(path)
+    if isinstance(signals, str):
+        raise TypeError("signals is a list of names, not one string")
+    w, scale = _open(path, stream=True)
+    by_name = _vars(w)
+    wanted = list(dict.fromkeys(signals)) if signals is not None else list(by_name)
+    chosen = _resolve(wanted, by_name)
+    # One pass over the file in time order; a signal id may stand for several names (aliases).
+    changes: Dict[str, Tuple[list, list]] = {str(v.signal_id): ([], []) for _, v in chosen}
+
+    def on_change(t, sig, value, changes=changes):
+        tv = changes[str(sig)]
+        tv[0].append(t)
+        tv[1].append(value)
+
+    include = None if signals is None else [v for _, v in chosen]
     try:
-        by_name = {v.name: v for v in variables}
-        wanted = list(dict.fromkeys(signals)) if signals is not None else list(by_name)
-        if isinstance(signals, str):
-            raise TypeError("signals is a list of names, not one string")
-        chosen = _resolve(wanted, by_name)
-        by_code: Dict[str, List[int]] = {}
-        for i, v in enumerate(chosen):
-            by_code.setdefault(v.code, []).append(i)
-        times: List[List[int]] = [[] for _ in chosen]
-        vals: List[list] = [[] for _ in chosen]
-        flags: List[List[bool]] = [[] for _ in chosen]
-        t = 0
-        for lineno, line in enumerate(f):
-            line = line.strip()
-            if not line:
-                continue
-            c = line[0]
-            if c == "#":
-                try:
-                    t = int(line[1:]) * scale
-                except ValueError:
-                    raise WaveError(f"bad time line {line!r}") from None
-                continue
-            if c in "01xXzZuUwW-":  # scalar: value then id code, no space
-                idx = by_code.get(line[1:])
-                if idx is not None:
-                    bad = c not in "01"
-                    val = 1 if c == "1" else 0
-                    for i in idx:
-                        times[i].append(t)
-                        vals[i].append(val)
-                        flags[i].append(bad)
-                continue
-            if c in "bB":
-                parts = line.split()
-                if len(parts) != 2:
-                    raise WaveError(f"bad vector change {line!r}")
-                idx = by_code.get(parts[1])
-                if idx is not None:
-                    val, bad = _vector_value(parts[0][1:])
-                    for i in idx:
-                        times[i].append(t)
-                        vals[i].append(val)
-                        flags[i].append(bad)
-                continue
-            if c in "rR":
-                parts = line.split()
-                if len(parts) != 2:
-                    raise WaveError(f"bad real change {line!r}")
-                idx = by_code.get(parts[1])
-                if idx is not None:
-                    for i in idx:
-                        times[i].append(t)
-                        vals[i].append(float(parts[0][1:]))
-                        flags[i].append(False)
-                continue
-            if c == "$":
-                continue  # $dumpvars / $dumpall / $dumpon / $end / $comment keywords
-            raise WaveError(f"unexpected VCD line {line!r}")
-    finally:
-        f.close()
+        w.stream_changes(on_change, include)
+    except (RuntimeError, KeyError) as e:
+        raise WaveError(f"cannot read the value changes of {os.fspath(path)!r}: {e}") from None
+    done: Dict[Tuple[str, str], Tuple[np.ndarray, ...]] = {}  # (signal id, value kind) -> arrays
     out: Dict[str, Tuple[np.ndarray, ...]] = {}
-    for i, v in enumerate(chosen):
-        tarr = np.asarray(times[i], dtype=np.int64)
-        if v.kind == "real":
-            varr = np.asarray(vals[i], dtype=np.float64)
-        elif v.width <= 64:
-            varr = np.asarray(vals[i], dtype=np.uint64)
-        else:
-            varr = np.empty(len(vals[i]), dtype=object)
-            varr[:] = vals[i]
-        out[v.name] = (tarr, varr, np.asarray(flags[i], dtype=bool)) if xz else (tarr, varr)
+    for name, v in chosen:
+        sid = str(v.signal_id)
+        kind = "real" if v.is_real else "u64" if (v.bitwidth or 0) <= 64 else "wide"
+        arrays = done.get((sid, kind))
+        if arrays is None:
+            arrays = done[(sid, kind)] = _arrays(*changes[sid], kind, scale)
+        else:  # an alias: its own copies, as a name of its own would have
+            arrays = tuple(a.copy() for a in arrays)
+        out[name] = arrays if xz else arrays[:2]
     return out
+
+
+def _arrays(times: list, vals: list, kind: str, scale: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(times in ps, values, x/z mask) of one signal's changes as pywellen gives them (ints,
+    floats, or bit strings where a value has x/z bits)."""
+    t = np.asarray(times, dtype=np.int64)
+    if scale != 1:
+        t *= scale
+    flags = np.zeros(len(vals), dtype=bool)
+    if kind != "real" and any(isinstance(x, str) for x in vals):
+        vals = list(vals)
+        for i, x in enumerate(vals):
+            if isinstance(x, str):
+                vals[i], flags[i] = _bits_value(x)
+    if kind == "real":
+        varr = np.asarray(vals, dtype=np.float64)
+    elif kind == "u64":
+        varr = np.asarray(vals, dtype=np.uint64)
+    else:
+        varr = np.empty(len(vals), dtype=object)
+        varr[:] = vals
+    return t, varr, flags
 
 
 def value_at(times: np.ndarray, values: np.ndarray, t: Union[int, Sequence[int], np.ndarray]):
