@@ -152,6 +152,7 @@ std::string Testbench::trace_window(Host& h, uint64_t start_ns, uint64_t stop_ns
   v.savefile = waves::gtkw_path_for(v.dumpfile);
   v.scope = h.core().trace_scope();
   v.timestart = ns_to_ps(start_ns);
+  v.span = 100 * kCyclePs;  // GTKWave opens on the first 100 NIC cycles of the window
   waves::write_gtkw(waves::nic_signal_groups(), v);
   h.core().trace_window(ns_to_ps(start_ns), ns_to_ps(stop_ns), fst);
   return fst;

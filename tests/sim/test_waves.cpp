@@ -1,6 +1,7 @@
 // Waveform windows and run directories (the FST dumping itself is tested with the NIC).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "nicsim/waves/gtkw.h"
@@ -40,7 +41,7 @@ TEST(Waves, RunDirectoryPerRun) {
 
 TEST(Waves, SignalGroupsParseAndRejectBadLines) {
   auto g = parse_signal_groups("# comment\ngroup CSR bus\nclk_i\ns_axil_wdata[31:0]  wdata  # tail comment\n"
-                               "group TX DMA\nu_tx_dma.desc_in.addr[63:0] desc.buffer_addr\n");
+                               "group TX DMA\nu_tx_dma.desc_in.addr[63:0] desc buffer_addr\n");
   ASSERT_EQ(g.size(), 2u);
   EXPECT_EQ(g[0].name, "CSR bus");
   ASSERT_EQ(g[0].signals.size(), 2u);
@@ -79,4 +80,37 @@ TEST(Waves, NicPresetHasTheSixGroups) {
   EXPECT_EQ(names, (std::vector<std::string>{"CSR bus (AXI-Lite)", "TX DMA", "RX DMA", "MAC TX", "MAC RX",
                                              "Interrupts/MSI"}));
   for (const auto& x : g) EXPECT_GE(x.signals.size(), 5u) << x.name;
+}
+
+TEST(Waves, GtkwNamesStayDistinctWithoutDots) {
+  // GTKWave shows a name from its last '.' on: an alias with a dot is refused.
+  EXPECT_THROW(parse_signal_groups("group x\ntxen TCTL.EN\n"), std::invalid_argument);
+  // Two signals that would read the same: refused when both are aliases...
+  EXPECT_THROW(parse_signal_groups("group x\ntxen EN\nrxen EN\n"), std::invalid_argument);
+  // ...shown by their path with '/' when neither has one.
+  auto g = parse_signal_groups("group a\nu_tx_dma.run\nclk_i\ngroup b\nu_rx_dma.run\ntxen TCTL_EN\n");
+  EXPECT_EQ(gtkw_display_names(g),
+            (std::vector<std::string>{"u_tx_dma/run", "clk_i", "u_rx_dma/run", "TCTL_EN"}));
+  GtkwView v{"/x/a.fst", "/x/a.gtkw", "s", 0};
+  const std::string t = gtkw_text(g, v);
+  EXPECT_NE(t.find("+{u_tx_dma/run} s.u_tx_dma.run\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("\ns.clk_i\n"), std::string::npos) << t;
+  EXPECT_EQ(t.find("\n*"), std::string::npos) << "no zoom line without a span";
+  // The NIC preset itself: every shown name distinct and dot-free.
+  const auto names = gtkw_display_names(nic_signal_groups());
+  for (const auto& n : names) EXPECT_EQ(n.find('.'), std::string::npos) << n;
+}
+
+TEST(Waves, GtkwZoomLineShowsTheSpan) {
+  // GTKWave draws 200 px per 2^-zoom time units; the wave area is 980 px wide: 100 NIC cycles
+  // (640 ns) need a zoom of -log2(640000 * 200 / 980) = -16.9949.
+  EXPECT_NEAR(gtkw_zoom_for(640000), -16.9949, 0.0001);
+  EXPECT_NEAR(gtkw_zoom_for(4900), -std::log2(1000.0), 1e-9);
+  auto g = parse_signal_groups("group a\nclk_i\n");
+  GtkwView v{"/x/a.fst", "/x/a.gtkw", "s", 1234000, 640000};
+  const std::string t = gtkw_text(g, v);
+  std::string markers;
+  for (int i = 0; i < 26; i++) markers += " -1";
+  EXPECT_NE(t.find("[timestart] 1234000\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("\n*-16.994931 -1" + markers + "\n"), std::string::npos) << t;
 }

@@ -2,9 +2,11 @@
 #include "nicsim/waves/gtkw.h"
 
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
@@ -37,6 +39,8 @@ GtkwSignal parse_signal(const std::string& line, int lineno) {
   std::string name = line.substr(0, sp);
   GtkwSignal s;
   if (sp != std::string::npos) s.alias = trim(line.substr(sp));
+  // GTKWave shows a name from its last '.' on: "TCTL.EN" and "RCTL.EN" would both read "EN".
+  if (s.alias.find('.') != std::string::npos) throw bad("an alias must not contain '.' (GTKWave cuts at it)");
   size_t br = name.find('[');
   if (br != std::string::npos) {
     int msb = 0, lsb = 0;
@@ -54,6 +58,11 @@ GtkwSignal parse_signal(const std::string& line, int lineno) {
   return s;
 }
 
+// The save file's window geometry, and the wave area it leaves (measured in GTKWave 3.3 under
+// Xvfb: the window less the SST and signal panes, borders and scrollbar).
+constexpr int kWindowWidth = 1600, kWindowHeight = 900, kSstWidth = 260, kSignalsWidth = 320;
+constexpr int kWaveAreaPx = kWindowWidth - kSstWidth - kSignalsWidth - 40;
+
 std::string full_name(const GtkwSignal& s, const std::string& scope) {
   std::string n = scope.empty() ? s.path : scope + "." + s.path;
   if (s.vector) n += "[" + std::to_string(s.msb) + ":" + std::to_string(s.lsb) + "]";
@@ -61,6 +70,35 @@ std::string full_name(const GtkwSignal& s, const std::string& scope) {
 }
 
 }  // namespace
+
+std::vector<std::string> gtkw_display_names(const std::vector<GtkwGroup>& groups) {
+  std::vector<const GtkwSignal*> sigs;
+  for (const GtkwGroup& g : groups)
+    for (const GtkwSignal& s : g.signals) sigs.push_back(&s);
+  auto last = [](const std::string& path) { return path.substr(path.rfind('.') + 1); };
+  std::map<std::string, int> uses;
+  for (const GtkwSignal* s : sigs) uses[s->alias.empty() ? last(s->path) : s->alias]++;
+  std::vector<std::string> out;
+  std::map<std::string, int> seen;
+  for (const GtkwSignal* s : sigs) {
+    std::string name = s->alias.empty() ? last(s->path) : s->alias;
+    if (s->alias.empty() && uses[name] > 1) {  // "run" in TX and RX DMA: u_tx_dma/run, u_rx_dma/run
+      name = s->path;
+      for (char& c : name)
+        if (c == '.') c = '/';
+    }
+    if (seen[name]++)
+      throw std::invalid_argument("signal groups: two signals would both show as '" + name +
+                                  "' in GTKWave; give one an alias");
+    out.push_back(name);
+  }
+  return out;
+}
+
+double gtkw_zoom_for(uint64_t span) {
+  // GTKWave draws 200 pixels per zoombase^-zoom time units (zoombase 2).
+  return -std::log2(double(span) * 200.0 / kWaveAreaPx);
+}
 
 std::vector<GtkwGroup> parse_signal_groups(const std::string& text) {
   std::vector<GtkwGroup> groups;
@@ -83,6 +121,7 @@ std::vector<GtkwGroup> parse_signal_groups(const std::string& text) {
                                   ": a signal before the first 'group' line");
     groups.back().signals.push_back(parse_signal(line, lineno));
   }
+  gtkw_display_names(groups);  // throws if two signals would read the same
   return groups;
 }
 
@@ -97,8 +136,18 @@ std::string gtkw_text(const std::vector<GtkwGroup>& groups, const GtkwView& v) {
   o << "[dumpfile] \"" << v.dumpfile << "\"\n";
   if (!v.savefile.empty()) o << "[savefile] \"" << v.savefile << "\"\n";
   o << "[timestart] " << v.timestart << "\n";
-  o << "[size] 1600 900\n[pos] -1 -1\n[sst_width] 260\n[signals_width] 320\n";
+  o << "[size] " << kWindowWidth << " " << kWindowHeight << "\n[pos] -1 -1\n[sst_width] " << kSstWidth
+    << "\n[signals_width] " << kSignalsWidth << "\n";
   o << "[sst_expanded] 1\n[sst_vpaned_height] 240\n";
+  if (v.span) {  // zoom, primary marker (none) and the 26 named markers (none)
+    char zoom[32];
+    std::snprintf(zoom, sizeof zoom, "%.6f", gtkw_zoom_for(v.span));
+    o << "*" << zoom << " -1";
+    for (int i = 0; i < 26; i++) o << " -1";
+    o << "\n";
+  }
+  const std::vector<std::string> shown = gtkw_display_names(groups);
+  size_t k = 0;
   for (const GtkwGroup& g : groups) {
     o << "@800200\n-" << g.name << "\n";  // group start (TR_GRP_BEGIN | TR_BLANK)
     const char* flags = "";
@@ -107,7 +156,8 @@ std::string gtkw_text(const std::vector<GtkwGroup>& groups, const GtkwView& v) {
       const char* want = s.vector ? "@22" : "@28";
       if (std::string(flags) != want) o << want << "\n";
       flags = want;
-      if (!s.alias.empty()) o << "+{" << s.alias << "} ";
+      const std::string& name = shown[k++];
+      if (name != s.path.substr(s.path.rfind('.') + 1)) o << "+{" << name << "} ";
       o << full_name(s, v.scope) << "\n";
     }
     o << "@1000200\n-" << g.name << "\n";  // group end
