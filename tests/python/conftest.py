@@ -61,6 +61,7 @@ def _read_until(fd, deadline):
 def pytest_configure(config):
     config.addinivalue_line("markers", "forked: run the test in a forked process (one Testbench per process)")
     config.addinivalue_line("markers", "notebook: executes a notebook of python/notebooks (skip: -m 'not notebook')")
+    config.addinivalue_line("markers", "packaging: pip-installs the project into a fresh venv (minutes)")
 
 
 @pytest.hookimpl(hookwrapper=True)
