@@ -152,6 +152,10 @@ def test_fst_window_clock_csr_write_and_gtkw():
              f"{scope}.s_axil_awaddr", f"{scope}.itr"]
     w = nicsim.read_wave(path, names)
     assert not os.path.exists(path[:-4] + ".vcd"), "the FST is read directly, not converted to a VCD"
+    every = nicsim.read_wave(path)  # one pass over every signal gives the same arrays as a selection
+    assert len(every) == len(nicsim.list_signals(path)) > 1000
+    for n in names:
+        assert np.array_equal(every[n][0], w[n][0]) and np.array_equal(every[n][1], w[n][1]), n
     t, clk = w[f"{scope}.clk_i"]
     edges = nicsim.rising_edges(t, clk)
     assert len(edges) > 1000
