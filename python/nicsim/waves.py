@@ -82,7 +82,9 @@ def _open(path: str, stream: bool = False):
         raise WaveError(f"{path!r}: no $enddefinitions: not a complete VCD header")
     try:
         w = pywellen.Waveform(path, multi_threaded=False, stream_only=stream)
-    except RuntimeError as e:
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:  # noqa: BLE001 - RuntimeError, or pyo3's PanicException (a BaseException)
         hint = "" if is_vcd else " (an FST still being written: run past the window's stop first)"
         raise WaveError(f"cannot read {path!r}{hint}: {e}") from None
     ts = w.timescale
@@ -177,7 +179,9 @@ def read_wave(path: str, signals: Optional[Iterable[str]] = None, xz: bool = Fal
     include = None if signals is None else [v for _, v in chosen]
     try:
         w.stream_changes(on_change, include)
-    except (RuntimeError, KeyError) as e:
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:  # noqa: BLE001 - as in _open
         raise WaveError(f"cannot read the value changes of {os.fspath(path)!r}: {e}") from None
     done: Dict[Tuple[str, str], Tuple[np.ndarray, ...]] = {}  # (signal id, value kind) -> arrays
     out: Dict[str, Tuple[np.ndarray, ...]] = {}

@@ -152,6 +152,11 @@ def test_fst_window_clock_csr_write_and_gtkw():
              f"{scope}.s_axil_awaddr", f"{scope}.itr"]
     w = nicsim.read_wave(path, names)
     assert not os.path.exists(path[:-4] + ".vcd"), "the FST is read directly, not converted to a VCD"
+    cut = os.path.join(tb.out_dir, "cut.fst")  # an FST cut short (as one still being written)
+    with open(path, "rb") as src, open(cut, "wb") as dst:
+        dst.write(src.read(os.path.getsize(path) // 2))
+    with pytest.raises(nicsim.WaveError, match="cut.fst"):
+        nicsim.read_wave(cut, names)
     every = nicsim.read_wave(path)  # one pass over every signal gives the same arrays as a selection
     assert len(every) == len(nicsim.list_signals(path)) > 1000
     for n in names:
