@@ -3,6 +3,7 @@ become a ValueError naming the argument before anything reaches the C++ core."""
 from __future__ import annotations
 
 import math
+import os
 from typing import Any, Optional
 
 _MAX_NS = 2**63 - 1  # simulated time is a uint64 of ns; keep well inside it
@@ -55,3 +56,22 @@ def _us_to_ns(name: str, us: Any, positive: bool = False) -> int:
 def _ns(name: str, ns: Any, positive: bool = False) -> int:
     """Nanoseconds (int or float) -> whole ns (rounded); see _to_ns for what is rejected."""
     return _to_ns(name, ns, 1, positive)
+
+
+def _port(name: str, v: Any, lo: int = 0) -> int:
+    """A UDP/TCP port number in [lo, 65535] (0 for bind: any free port)."""
+    return _int(name, v, lo, 65535)
+
+
+def _errno_check(ret: Any, what: str) -> Any:
+    """A negative errno from the C++ core -> OSError(errno, "what: text"); other values pass."""
+    if isinstance(ret, int) and not isinstance(ret, bool) and ret < 0:
+        raise OSError(-ret, f"{what}: {os.strerror(-ret)}")
+    return ret
+
+
+def _known(kind: str, given: Any, valid: Any) -> None:
+    """KeyError naming the first key of ``given`` not in ``valid``, with the valid names."""
+    for k in given:
+        if k not in valid:
+            raise KeyError(f"unknown {kind} {k!r} (valid: {', '.join(sorted(valid))})")
