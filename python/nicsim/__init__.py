@@ -21,10 +21,10 @@ from __future__ import annotations
 import pkgutil as _pkgutil
 
 # The compiled parts (_core, the generated nic_regs) live in <build>/python/nicsim/.
-__path__ = _pkgutil.extend_path(__path__, __name__)  # type: ignore[name-defined]
+__path__ = _pkgutil.extend_path(__path__, __name__)
 
 try:
-    from . import _core  # type: ignore[attr-defined]
+    from . import _core
 except ImportError as e:  # pragma: no cover - depends on the build
     raise ImportError(
         "nicsim._core is not built or not on the path: run `./nicsim build`, then use "

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Dict, List
 
-from . import _core  # type: ignore[attr-defined]
+from . import _core
 from ._checks import _int, _known, _us_to_ns
 from .nic import Nic
 from .sockets import TcpSocket, UdpSocket, _addr

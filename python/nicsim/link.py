@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Optional
 
-from . import _core  # type: ignore[attr-defined]
+from . import _core
 from .apps import _LinkFaults
 from .pcap import read_pcap
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Tuple, Union
 
-from . import _core  # type: ignore[attr-defined]
-from . import nic_regs  # type: ignore[attr-defined]  # generated from rtl/regs/nic_regs.json
+from . import _core
+from . import nic_regs  # generated from rtl/regs/nic_regs.json
 from ._checks import _int
 
 __all__ = ["Nic"]
@@ -43,9 +43,9 @@ class Nic:
         return off + index * stride
 
     def _off(self, name: Union[str, int], index: int) -> int:
-        if isinstance(name, int) and not isinstance(name, bool):
-            return _int("offset", name, 0, 2**63 - 1)  # the core checks the range and alignment
-        return self.offset(name, index)
+        if isinstance(name, str):
+            return self.offset(name, index)
+        return _int("offset", name, 0, 2**63 - 1)  # the core checks the range and alignment
 
     def read(self, name: Union[str, int], index: int = 0) -> int:
         """Reads a register by name (or by BAR0 offset). Read-to-clear registers clear."""

@@ -12,7 +12,7 @@ import errno as _errno
 import os
 from typing import Any, Dict, Optional, Tuple
 
-from . import _core  # type: ignore[attr-defined]
+from . import _core
 from ._checks import _errno_check, _int, _port
 
 __all__ = ["UdpSocket", "TcpSocket", "SOL_SOCKET", "SO_REUSEADDR", "SO_ERROR", "SO_SNDBUF", "SO_RCVBUF",

@@ -5,7 +5,7 @@ import ipaddress
 import os
 from typing import Any, Callable, Dict, List, Optional
 
-from . import _core  # type: ignore[attr-defined]
+from . import _core
 from ._checks import _int, _known, _ns, _to_ns, _us_to_ns
 from .apps import _TestbenchApps
 from .host import Host, NotUpError, cpu_cost_fields
