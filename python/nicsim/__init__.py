@@ -32,12 +32,12 @@ except ImportError as e:  # pragma: no cover - depends on the build
 from .apps import AppError, TcpBulkResult, TcpRpcResult, UdpStreamResult
 from .host import Echo, Host, NotUpError, cpu_cost_fields
 from .isolated import RemoteTraceback, run_isolated, sweep
-from .link import Link, link_param_fields
+from .link import Link
 from .nic import Nic
 from .pcap import PcapError, pcap_df, read_pcap
 from .sockets import *  # noqa: F401,F403 - UdpSocket, TcpSocket and the socket option constants
 from .sockets import __all__ as _socket_names
-from .testbench import Testbench, driver_param_fields, nic_param_fields, pci_param_fields
+from .testbench import Testbench, driver_param_fields, link_param_fields, nic_param_fields, pci_param_fields
 from .timeline import Timeline
 from .waves import WaveError, list_signals, read_wave, rising_edges, value_at
 

@@ -75,3 +75,27 @@ def _known(kind: str, given: Any, valid: Any) -> None:
     for k in given:
         if k not in valid:
             raise KeyError(f"unknown {kind} {k!r} (valid: {', '.join(sorted(valid))})")
+
+
+#: Picoseconds per unit of the C++ parameter text ("500ns", "1us", "6400ps").
+_PS_PER_UNIT = {"ps": 1, "ns": 1000, "us": 1_000_000, "ms": 1_000_000_000, "s": 1_000_000_000_000}
+
+
+def _ps_text(name: str, value: Any, ps_per_unit: int) -> str:
+    """A duration in some unit -> exact integer picoseconds as parameter text ("1500ps"), so
+    no float is formatted for the C++ core to parse back. ValueError as for _to_ns."""
+    return f"{_to_ns(name, value, ps_per_unit)}ps"
+
+
+def _text_to_ns(text: str) -> Any:
+    """The C++ core's duration text ("500ns", "1us", "6.4ns") -> ns (int when whole); the text
+    itself if it is not a duration."""
+    t = str(text).strip()
+    for unit in ("ps", "ns", "us", "ms", "s"):
+        if t.endswith(unit):
+            try:
+                ps = round(float(t[:-len(unit)]) * _PS_PER_UNIT[unit])
+            except ValueError:
+                return text
+            return ps // 1000 if ps % 1000 == 0 else ps / 1000
+    return text

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import _core  # type: ignore[attr-defined]
-from ._checks import _int, _num, _us_to_ns
+from ._checks import _int, _num, _ps_text, _us_to_ns
 
 __all__ = ["AppError", "UdpStreamResult", "TcpBulkResult", "TcpRpcResult", "TCP_CA_STATES"]
 
@@ -303,7 +303,7 @@ class _LinkFaults:
                          f"or 'both'")
 
     def set_faults(self, direction: Any = "both", *, loss: float = 0.0, corrupt: float = 0.0,
-                   reorder: float = 0.0, duplicate: float = 0.0, jitter_ns: float = 0.0,
+                   reorder: float = 0.0, duplicate: float = 0.0, jitter_max_ns: float = 0.0,
                    jitter: str = "uniform", jitter_mean_ns: float = 200.0, corrupt_bits: int = 1,
                    reorder_depth: int = 3, reorder_timeout_us: float = 10.0,
                    seed: Optional[int] = None) -> None:
@@ -311,8 +311,8 @@ class _LinkFaults:
         "both", from the next frame on; all rates 0 restores a clean cable.
 
         loss/corrupt/reorder/duplicate: probability per frame in [0, 1]. corrupt flips
-        corrupt_bits bits (the receiving MAC drops the frame on its FCS). jitter_ns: extra
-        delay per frame up to jitter_ns ("uniform", or "exponential" with mean jitter_mean_ns),
+        corrupt_bits bits (the receiving MAC drops the frame on its FCS). jitter_max_ns: extra
+        delay per frame up to jitter_max_ns ("uniform", or "exponential" with mean jitter_mean_ns),
         frames keep their order. seed: of the fault streams (default: the Testbench seed).
         Counters of what happened: ``link.counters()`` (dropped, corrupted, reordered,
         duplicated, jittered, ...).
@@ -323,13 +323,15 @@ class _LinkFaults:
             params[name] = repr(_num(name, v, 0.0, 1.0))
         if jitter not in ("uniform", "exponential"):
             raise ValueError(f"jitter must be 'uniform' or 'exponential', not {jitter!r}")
-        jn = _num("jitter_ns", jitter_ns, 0.0, 1e9)
+        jn = _num("jitter_max_ns", jitter_max_ns, 0.0, 1e9)
         params["jitter"] = jitter if jn > 0 else "none"
-        params["jitter_max"] = f"{jn}ns"
-        params["jitter_mean"] = f"{_num('jitter_mean_ns', jitter_mean_ns, 0.0, 1e9)}ns"
+        # Durations cross as exact integer picoseconds, never as formatted floats.
+        params["jitter_max"] = _ps_text("jitter_max_ns", jn, 1000)
+        params["jitter_mean"] = _ps_text("jitter_mean_ns", _num("jitter_mean_ns", jitter_mean_ns, 0.0, 1e9), 1000)
         params["corrupt_bits"] = _int("corrupt_bits", corrupt_bits, 1, 64)
         params["reorder_depth"] = _int("reorder_depth", reorder_depth, 1, 1 << 16)
-        params["reorder_timeout"] = f"{_num('reorder_timeout_us', reorder_timeout_us, 0.0, 1e9)}us"
+        params["reorder_timeout"] = _ps_text("reorder_timeout_us",
+                                             _num("reorder_timeout_us", reorder_timeout_us, 0.0, 1e9), 1_000_000)
         tb_seed = self.a._tb.seed  # type: ignore[attr-defined]
         params["seed"] = _int("seed", tb_seed if seed is None else seed, 0, 2**64 - 1)
         _core.link_set_faults(self._l, d, params)  # type: ignore[attr-defined]

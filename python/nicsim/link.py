@@ -4,16 +4,10 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Optional
 
-from . import _core
 from .apps import _LinkFaults
 from .pcap import read_pcap
 
-__all__ = ["Link", "link_param_fields"]
-
-
-def link_param_fields() -> List[Dict[str, Any]]:
-    """Cable parameters (delay and the fault knobs) with their defaults."""
-    return _core.link_param_fields()
+__all__ = ["Link"]
 
 
 class Link(_LinkFaults):  # set_faults, faults: apps.py

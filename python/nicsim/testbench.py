@@ -6,15 +6,15 @@ import os
 from typing import Any, Callable, Dict, List, Optional
 
 from . import _core
-from ._checks import _int, _known, _ns, _to_ns, _us_to_ns
+from ._checks import _int, _known, _ns, _ps_text, _text_to_ns, _us_to_ns
 from .apps import _TestbenchApps
 from .host import Host, NotUpError, cpu_cost_fields
-from .link import Link, link_param_fields
+from .link import Link
 from .pcap import read_pcap
 from .progress import RunProgress
 from .timeline import Timeline
 
-__all__ = ["Testbench", "driver_param_fields", "nic_param_fields", "pci_param_fields"]
+__all__ = ["Testbench", "driver_param_fields", "link_param_fields", "nic_param_fields", "pci_param_fields"]
 
 _ONE_TESTBENCH: List[str] = []  # SystemC allows one elaboration per process
 #: run() advances in slices of this much simulated time: Ctrl-C and the progress bar act
@@ -29,20 +29,37 @@ def driver_param_fields() -> List[Dict[str, Any]]:
     return _core.driver_param_fields()
 
 
+def _python_fields(fields: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """C++ parameter fields as the Python keywords name them: a duration ``delay`` becomes
+    ``delay_ns`` (default in ns, unit "ns"; ``delay_us`` is accepted as well)."""
+    out = []
+    for f in fields:
+        if f["unit"] == "time":
+            f = dict(f, name=f["name"] + "_ns", default=_text_to_ns(f["default"]), unit="ns")
+        out.append(f)
+    return out
+
+
+def link_param_fields() -> List[Dict[str, Any]]:
+    """Cable parameters (``connect(**params)``, delay and the fault knobs) with their defaults;
+    a duration ``<name>_ns`` may also be given as ``<name>_us``."""
+    return _python_fields(_core.link_param_fields())
+
+
 def nic_param_fields() -> List[Dict[str, Any]]:
-    """The NIC model parameters (``add_host(nic=...)``); durations take a _ns or _us suffix."""
-    return _core.nic_param_fields()
+    """The NIC model parameters (``add_host(nic=...)``); durations as ``<name>_ns``/``_us``."""
+    return _python_fields(_core.nic_param_fields())
 
 
 def pci_param_fields() -> List[Dict[str, Any]]:
-    """The PCI model parameters (``add_host(pci=...)``); durations take a _ns or _us suffix."""
-    return _core.pci_param_fields()
+    """The PCI model parameters (``add_host(pci=...)``); durations as ``<name>_ns``/``_us``."""
+    return _python_fields(_core.pci_param_fields())
 
 
 def _params(kind: str, given: Dict[str, Any], fields: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """Python keywords -> the C++ parameter names: a duration parameter ``delay`` is given as
-    ``delay_ns`` or ``delay_us`` (a number, passed on as exact integer picoseconds); KeyError
-    listing the valid names for anything else."""
+    """Python keywords -> the C++ parameter names (``fields`` as _core lists them): a duration
+    ``delay`` is given as ``delay_ns`` or ``delay_us`` (a number, passed on as exact integer
+    picoseconds); KeyError listing the valid names for anything else."""
     names: Dict[str, Any] = {}
     for f in fields:
         if f["unit"] == "time":
@@ -54,7 +71,7 @@ def _params(kind: str, given: Dict[str, Any], fields: List[Dict[str, Any]]) -> D
     out: Dict[str, Any] = {}
     for key, v in given.items():
         name, ps = names[key]
-        out[name] = f"{_to_ns(key, v, ps)}ps" if ps else v
+        out[name] = _ps_text(key, v, ps) if ps else v
     return out
 
 
@@ -137,8 +154,8 @@ class Testbench(_TestbenchApps):  # udp_stream, tcp_bulk, tcp_rpc: apps.py
         _known("driver parameter", drv, {f["name"] for f in driver_param_fields()})
         for k, v in drv.items():
             _int(f"driver[{k!r}]", v, 0, 2**63 - 1)
-        h = Host(self, self._net.add_host(name, cidr, cpu, drv, _params("NIC", dict(nic or {}), nic_param_fields()),
-                                          _params("PCI", dict(pci or {}), pci_param_fields()), self.seed,
+        h = Host(self, self._net.add_host(name, cidr, cpu, drv, _params("NIC", dict(nic or {}), _core.nic_param_fields()),
+                                          _params("PCI", dict(pci or {}), _core.pci_param_fields()), self.seed,
                                           bool(allow_duplicate_address)))
         self.hosts[name] = h
         return h
@@ -154,7 +171,7 @@ class Testbench(_TestbenchApps):  # udp_stream, tcp_bulk, tcp_rpc: apps.py
         self._running("connect")
         if delay_ns is not None:
             faults["delay_ns"] = delay_ns
-        params = _params("link", faults, link_param_fields())
+        params = _params("link", faults, _core.link_param_fields())
         params.setdefault("seed", self.seed)
         link = Link(self, self._net.connect(a._h, b._h, params, pcap or ""), a, b, pcap)
         self.links.append(link)

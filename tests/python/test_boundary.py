@@ -191,3 +191,20 @@ def test_durations_carry_their_unit():
     with pytest.raises(ValueError, match=r"delay_ns must be >= 0"):
         tb.connect(c, d, delay_ns=-1)
     assert tb.connect(c, d, delay_ns=640.0)._l.delay_ps == 640_000
+
+
+def test_param_fields_name_durations_as_the_keywords_do():
+    """link/nic/pci_param_fields() list a duration as the keyword that sets it (<name>_ns, in ns)
+    and every listed name is accepted by connect / add_host."""
+    link = {f["name"]: f for f in nicsim.link_param_fields()}
+    assert link["delay_ns"]["default"] == 500 and link["delay_ns"]["unit"] == "ns"
+    assert link["jitter_max_ns"]["default"] == 1000 and link["reorder_timeout_ns"]["default"] == 10_000
+    assert "jitter_max" not in link and "loss" in link
+    pci = {f["name"]: f for f in nicsim.pci_param_fields()}
+    assert pci["mmio_read_latency_ns"]["default"] == 900
+    tb = nicsim.Testbench(name="python.boundary.fields", seed=1)
+    a = tb.add_host("a", "10.0.0.1/24", pci=dict(mmio_read_latency_ns=900, mmio_write_latency_us=0.4))
+    b = tb.add_host("b", "10.0.0.2/24")
+    tb.connect(a, b, **{k: f["default"] for k, f in link.items()})
+    tb.up()
+    assert a.ping("10.0.0.2")[0].replied

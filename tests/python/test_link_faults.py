@@ -54,7 +54,7 @@ def test_direction_names_and_numbers(seed):
     f = link.faults()["b->a"]
     assert f["duplicate"] == "0" and f["corrupt"] == "0.5" and f["corrupt_bits"] == "2" and f["seed"] == "9", \
         "each call replaces the direction's faults"
-    link.set_faults("both", jitter_ns=300)
+    link.set_faults("both", jitter_max_ns=300)
     f = link.faults()
     assert f["a->b"]["jitter"] == "uniform" and f["b->a"]["jitter_max"] == "300ns"
     assert a.ping("10.0.0.2", count=3)[-1].replied
@@ -74,7 +74,7 @@ def test_fault_validation(seed):
     """Rates outside [0, 1], NaN, unknown directions and jitter kinds raise ValueError."""
     tb, a, b, link = two_hosts(seed, "validate")
     for kwargs in [dict(loss=1.5), dict(loss=-0.1), dict(corrupt=float("nan")), dict(reorder=2),
-                   dict(duplicate="x"), dict(jitter_ns=-1), dict(jitter="gauss", jitter_ns=10),
+                   dict(duplicate="x"), dict(jitter_max_ns=-1), dict(jitter="gauss", jitter_max_ns=10),
                    dict(corrupt_bits=0), dict(seed=-1), dict(loss=True)]:
         with pytest.raises(ValueError):
             link.set_faults("both", **kwargs)
