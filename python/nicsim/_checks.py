@@ -2,9 +2,10 @@
 become a ValueError naming the argument before anything reaches the C++ core."""
 from __future__ import annotations
 
+import functools
 import math
 import os
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 _MAX_NS = 2**63 - 1  # simulated time is a uint64 of ns; keep well inside it
 
@@ -99,3 +100,12 @@ def _text_to_ns(text: str) -> Any:
                 return text
             return ps // 1000 if ps % 1000 == 0 else ps / 1000
     return text
+
+
+def _forward(helper: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A method that calls ``fn`` on the object's part ``helper`` (composition: Testbench holds
+    its apps, Link its faults), with fn's name, signature and docstring."""
+    @functools.wraps(fn)
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return fn(getattr(self, helper), *args, **kwargs)
+    return method

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from . import _core  # type: ignore[attr-defined]
+from . import _core
 from ._checks import _int, _num, _ps_text, _us_to_ns
 
 __all__ = ["AppError", "UdpStreamResult", "TcpBulkResult", "TcpRpcResult", "TCP_CA_STATES"]
@@ -163,10 +163,26 @@ def _finish(r: Dict[str, Any], result: Any, what: str) -> Any:
 
 
 class _TestbenchApps:
-    """Traffic programs on a Testbench's hosts (mixed into nicsim.Testbench)."""
+    """Traffic programs on a Testbench's hosts (held by nicsim.Testbench, which forwards
+    udp_stream, tcp_bulk and tcp_rpc to it)."""
+
+    def __init__(self, tb: Any):
+        self._tb = tb
+
+    @property
+    def hosts(self) -> Dict[str, Any]:
+        return self._tb.hosts
+
+    @property
+    def seed(self) -> int:
+        return self._tb.seed
+
+    @property
+    def _net(self) -> Any:
+        return self._tb._net
 
     def _host_arg(self, h: Any, what: str) -> Any:
-        hosts = self.hosts  # type: ignore[attr-defined]
+        hosts = self.hosts
         if isinstance(h, str):
             if h not in hosts:
                 raise ValueError(f"{what}: no host named {h!r} (hosts: {', '.join(hosts)})")
@@ -286,11 +302,27 @@ _RATE_KNOBS = ("loss", "corrupt", "reorder", "duplicate")
 
 
 class _LinkFaults:
-    """Per-direction random faults of a live cable (mixed into nicsim.Link)."""
+    """Per-direction random faults of a live cable (held by nicsim.Link, which forwards
+    set_faults and faults to it)."""
+
+    def __init__(self, link: Any):
+        self._link = link
+
+    @property
+    def a(self) -> Any:
+        return self._link.a
+
+    @property
+    def b(self) -> Any:
+        return self._link.b
+
+    @property
+    def _l(self) -> Any:
+        return self._link._l
 
     def _direction(self, direction: Any) -> int:
         """0 (a -> b), 1 (b -> a) or -1 (both) from "a->b", "b->a", "both", 0, 1."""
-        a, b = self.a.name, self.b.name  # type: ignore[attr-defined]
+        a, b = self.a.name, self.b.name
         if isinstance(direction, int) and not isinstance(direction, bool):
             if direction in (0, 1):
                 return direction
@@ -332,12 +364,12 @@ class _LinkFaults:
         params["reorder_depth"] = _int("reorder_depth", reorder_depth, 1, 1 << 16)
         params["reorder_timeout"] = _ps_text("reorder_timeout_us",
                                              _num("reorder_timeout_us", reorder_timeout_us, 0.0, 1e9), 1_000_000)
-        tb_seed = self.a._tb.seed  # type: ignore[attr-defined]
+        tb_seed = self.a._tb.seed
         params["seed"] = _int("seed", tb_seed if seed is None else seed, 0, 2**64 - 1)
-        _core.link_set_faults(self._l, d, params)  # type: ignore[attr-defined]
+        _core.link_set_faults(self._l, d, params)
 
     def faults(self) -> Dict[str, Optional[Dict[str, str]]]:
         """Each direction's random faults by parameter name (text with units), or None if clean."""
-        a, b = self.a.name, self.b.name  # type: ignore[attr-defined]
-        return {f"{a}->{b}": _core.link_faults(self._l, 0),  # type: ignore[attr-defined]
-                f"{b}->{a}": _core.link_faults(self._l, 1)}  # type: ignore[attr-defined]
+        a, b = self.a.name, self.b.name
+        return {f"{a}->{b}": _core.link_faults(self._l, 0),
+                f"{b}->{a}": _core.link_faults(self._l, 1)}

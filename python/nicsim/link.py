@@ -4,17 +4,23 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Optional
 
+from ._checks import _forward
 from .apps import _LinkFaults
 from .pcap import read_pcap
 
 __all__ = ["Link"]
 
 
-class Link(_LinkFaults):  # set_faults, faults: apps.py
-    """A cable between two hosts' NICs (direction 0: a -> b, 1: b -> a)."""
+class Link:
+    """A cable between two hosts' NICs (direction 0: a -> b, 1: b -> a). Its random faults
+    (``set_faults``, ``faults``) are apps.py's."""
+
+    set_faults = _forward("_faults", _LinkFaults.set_faults)
+    faults = _forward("_faults", _LinkFaults.faults)
 
     def __init__(self, tb: Any, link: Any, a: Any, b: Any, pcap: Optional[str]):
         self._tb, self._l, self.a, self.b, self.pcap = tb, link, a, b, pcap
+        self._faults = _LinkFaults(self)
 
     @property
     def name(self) -> str:

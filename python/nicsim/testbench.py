@@ -6,7 +6,7 @@ import os
 from typing import Any, Callable, Dict, List, Optional
 
 from . import _core
-from ._checks import _int, _known, _ns, _ps_text, _text_to_ns, _us_to_ns
+from ._checks import _forward, _int, _known, _ns, _ps_text, _text_to_ns, _us_to_ns
 from .apps import _TestbenchApps
 from .host import Host, NotUpError, cpu_cost_fields
 from .link import Link
@@ -86,12 +86,17 @@ def _check_cidr(cidr: str) -> None:
         raise ValueError(f"bad address {cidr!r}: give a prefix length, e.g. 10.0.0.1/24")
 
 
-class Testbench(_TestbenchApps):  # udp_stream, tcp_bulk, tcp_rpc: apps.py
+class Testbench:
     """A topology of hosts and cables, run in simulated time. One per process.
 
     Build it (``add_host``, ``connect``), then ``up()``; calls into the hosts need up() first.
     ``finish()`` ends the run: the captures stay readable, nothing advances any more.
+    The traffic programs (``udp_stream``, ``tcp_bulk``, ``tcp_rpc``) are apps.py's.
     """
+
+    udp_stream = _forward("_apps", _TestbenchApps.udp_stream)
+    tcp_bulk = _forward("_apps", _TestbenchApps.tcp_bulk)
+    tcp_rpc = _forward("_apps", _TestbenchApps.tcp_rpc)
 
     def __init__(self, name: str = "nicsim", seed: int = 1, out_root: Optional[str] = None):
         if _ONE_TESTBENCH:
@@ -103,6 +108,7 @@ class Testbench(_TestbenchApps):  # udp_stream, tcp_bulk, tcp_rpc: apps.py
         _ONE_TESTBENCH.append(name)
         self.hosts: Dict[str, Host] = {}
         self.links: List[Link] = []
+        self._apps = _TestbenchApps(self)
         #: The cross-layer event log (off until ``tb.timeline.start()``); see nicsim.timeline.
         self.timeline = Timeline(self._net, self._net.out_dir)
 

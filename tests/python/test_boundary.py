@@ -208,3 +208,18 @@ def test_param_fields_name_durations_as_the_keywords_do():
     tb.connect(a, b, **{k: f["default"] for k, f in link.items()})
     tb.up()
     assert a.ping("10.0.0.2")[0].replied
+
+
+def test_facade_is_composed_and_every_public_name_imports():
+    """Testbench and Link hold their apps / faults instead of inheriting them; the forwarded
+    methods keep their signature and docstring; every name of nicsim.__all__ exists."""
+    import inspect
+    for name in nicsim.__all__:
+        assert hasattr(nicsim, name), name
+    assert nicsim.Testbench.__mro__ == (nicsim.Testbench, object)
+    assert nicsim.Link.__mro__ == (nicsim.Link, object)
+    assert "count" in inspect.signature(nicsim.Testbench.udp_stream).parameters
+    assert "jitter_max_ns" in inspect.signature(nicsim.Link.set_faults).parameters
+    assert "Replaces the random faults" in nicsim.Link.set_faults.__doc__
+    for mod in ("testbench", "host", "nic", "sockets", "link", "apps"):
+        assert hasattr(nicsim, mod), f"nicsim.{mod} module"
