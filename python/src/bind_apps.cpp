@@ -64,7 +64,7 @@ void stop_app(sim::Network& n, App& app) {
   try {
     app.stop();
   } catch (const SimTimeout& e) {
-    throw SimTimeout(std::string("the app could not be stopped (") + e.what() +
+    throw SimTimeout(std::string("the app could not be stopped (") + e.reason() +
                          ": interrupts and softirqs keep its CPU busy; its sockets stay open)",
                      n.now_ns());
   }

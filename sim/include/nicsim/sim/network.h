@@ -40,12 +40,15 @@ class Network;
 // Python bindings raise it as nicsim.TimeoutError.
 class SimTimeout : public std::runtime_error {
  public:
-  SimTimeout(const std::string& what, uint64_t now_ns)
-      : std::runtime_error(what + " (simulated time reached: " + std::to_string(now_ns) + " ns)"),
-        now_ns_(now_ns) {}
+  SimTimeout(const std::string& reason, uint64_t now_ns)
+      : std::runtime_error(reason + " (simulated time reached: " + std::to_string(now_ns) + " ns)"),
+        reason_(reason), now_ns_(now_ns) {}
+  // What ran out, without the time reached (to wrap it in another SimTimeout).
+  const std::string& reason() const { return reason_; }
   uint64_t now_ns() const { return now_ns_; }
 
  private:
+  std::string reason_;
   uint64_t now_ns_;
 };
 
