@@ -50,6 +50,7 @@ NetHost& Network::add_host(const std::string& name, const std::string& cidr, con
 }
 
 EthLink& Network::connect(NetHost& a, NetHost& b, const LinkParams& p, const std::string& pcap) {
+  if (&a == &b) throw std::invalid_argument("connect: a cable joins two hosts, got " + a.name() + " twice");
   return tb_.connect(a.hw(), b.hw(), p, pcap);
 }
 

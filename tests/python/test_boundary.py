@@ -130,6 +130,7 @@ def test_ping_failures():
      r"unknown driver parameter 'ring' \(valid: .*rx_ring"),
     (lambda tb, a, b: tb.connect(a, b, jitter_max="1us"), KeyError, r"unknown link parameter 'jitter_max' \(valid: .*jitter_max_ns"),
     (lambda tb, a, b: tb.host("z"), KeyError, r"no host named 'z' \(valid: a, b\)"),
+    (lambda tb, a, b: tb.connect(a, a), ValueError, r"a cable joins two hosts, got a twice"),
     (lambda tb, a, b: a.nic.read("NOPE"), KeyError, r"unknown NIC register 'NOPE' \(valid: .*STATUS"),
     (lambda tb, a, b: a.nic.write("ITR", -1), ValueError, r"value=-1 is out of range"),
     (lambda tb, a, b: a.tcp_socket().setsockopt(nicsim.IPPROTO_TCP, nicsim.TCP_NODELAY, 2**40), ValueError,

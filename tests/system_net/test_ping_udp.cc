@@ -278,6 +278,7 @@ TEST(TwoHosts, CallsBeforeUpAfterDownAndAfterFinishThrow) {
   sim::NetHostConfig nat;
   nat.allow_duplicate_address = true;
   EXPECT_EQ(net.add_host("d", "10.0.0.2/24", nat).address(), "10.0.0.2") << "a deliberate duplicate";
+  EXPECT_THROW(net.connect(a, a), std::invalid_argument) << "a host with itself";
   net.connect(a, b);
   EXPECT_THROW(a.ping("10.0.0.2", 1), sim::NotUpError);
   EXPECT_THROW(a.udp_socket(), sim::NotUpError);

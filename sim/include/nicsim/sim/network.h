@@ -191,6 +191,7 @@ class Network {
   // A host with one NIC, address/prefix like "10.0.0.1/24". Throws std::invalid_argument
   // for an address another host has (unless cfg.allow_duplicate_address).
   NetHost& add_host(const std::string& name, const std::string& cidr, const NetHostConfig& cfg = {});
+  // A cable between two different hosts (std::invalid_argument for a host with itself).
   EthLink& connect(NetHost& a, NetHost& b, const LinkParams& p = {}, const std::string& pcap = "");
   // Boots every host (driver probe, open, addresses) and runs until all are ready; throws
   // SimTimeout naming the hosts that did not come up in time.
