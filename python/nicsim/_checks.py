@@ -2,8 +2,10 @@
 become a ValueError naming the argument before anything reaches the C++ core."""
 from __future__ import annotations
 
+import functools
 import math
-from typing import Any, Optional
+import os
+from typing import Any, Callable, Optional
 
 _MAX_NS = 2**63 - 1  # simulated time is a uint64 of ns; keep well inside it
 
@@ -55,3 +57,55 @@ def _us_to_ns(name: str, us: Any, positive: bool = False) -> int:
 def _ns(name: str, ns: Any, positive: bool = False) -> int:
     """Nanoseconds (int or float) -> whole ns (rounded); see _to_ns for what is rejected."""
     return _to_ns(name, ns, 1, positive)
+
+
+def _port(name: str, v: Any, lo: int = 0) -> int:
+    """A UDP/TCP port number in [lo, 65535] (0 for bind: any free port)."""
+    return _int(name, v, lo, 65535)
+
+
+def _errno_check(ret: Any, what: str) -> Any:
+    """A negative errno from the C++ core -> OSError(errno, "what: text"); other values pass."""
+    if isinstance(ret, int) and not isinstance(ret, bool) and ret < 0:
+        raise OSError(-ret, f"{what}: {os.strerror(-ret)}")
+    return ret
+
+
+def _known(kind: str, given: Any, valid: Any) -> None:
+    """KeyError naming the first key of ``given`` not in ``valid``, with the valid names."""
+    for k in given:
+        if k not in valid:
+            raise KeyError(f"unknown {kind} {k!r} (valid: {', '.join(sorted(valid))})")
+
+
+#: Picoseconds per unit of the C++ parameter text ("500ns", "1us", "6400ps").
+_PS_PER_UNIT = {"ps": 1, "ns": 1000, "us": 1_000_000, "ms": 1_000_000_000, "s": 1_000_000_000_000}
+
+
+def _ps_text(name: str, value: Any, ps_per_unit: int) -> str:
+    """A duration in some unit -> exact integer picoseconds as parameter text ("1500ps"), so
+    no float is formatted for the C++ core to parse back. ValueError as for _to_ns."""
+    return f"{_to_ns(name, value, ps_per_unit)}ps"
+
+
+def _text_to_ns(text: str) -> Any:
+    """The C++ core's duration text ("500ns", "1us", "6.4ns") -> ns (int when whole); the text
+    itself if it is not a duration."""
+    t = str(text).strip()
+    for unit in ("ps", "ns", "us", "ms", "s"):
+        if t.endswith(unit):
+            try:
+                ps = round(float(t[:-len(unit)]) * _PS_PER_UNIT[unit])
+            except ValueError:
+                return text
+            return ps // 1000 if ps % 1000 == 0 else ps / 1000
+    return text
+
+
+def _forward(helper: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A method that calls ``fn`` on the object's part ``helper`` (composition: Testbench holds
+    its apps, Link its faults), with fn's name, signature and docstring."""
+    @functools.wraps(fn)
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return fn(getattr(self, helper), *args, **kwargs)
+    return method

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from . import _core  # type: ignore[attr-defined]
-from ._checks import _int, _num, _us_to_ns
+from . import _core
+from ._checks import _int, _num, _ps_text, _us_to_ns
 
 __all__ = ["AppError", "UdpStreamResult", "TcpBulkResult", "TcpRpcResult", "TCP_CA_STATES"]
 
@@ -163,10 +163,26 @@ def _finish(r: Dict[str, Any], result: Any, what: str) -> Any:
 
 
 class _TestbenchApps:
-    """Traffic programs on a Testbench's hosts (mixed into nicsim.Testbench)."""
+    """Traffic programs on a Testbench's hosts (held by nicsim.Testbench, which forwards
+    udp_stream, tcp_bulk and tcp_rpc to it)."""
+
+    def __init__(self, tb: Any):
+        self._tb = tb
+
+    @property
+    def hosts(self) -> Dict[str, Any]:
+        return self._tb.hosts
+
+    @property
+    def seed(self) -> int:
+        return self._tb.seed
+
+    @property
+    def _net(self) -> Any:
+        return self._tb._net
 
     def _host_arg(self, h: Any, what: str) -> Any:
-        hosts = self.hosts  # type: ignore[attr-defined]
+        hosts = self.hosts
         if isinstance(h, str):
             if h not in hosts:
                 raise ValueError(f"{what}: no host named {h!r} (hosts: {', '.join(hosts)})")
@@ -286,11 +302,27 @@ _RATE_KNOBS = ("loss", "corrupt", "reorder", "duplicate")
 
 
 class _LinkFaults:
-    """Per-direction random faults of a live cable (mixed into nicsim.Link)."""
+    """Per-direction random faults of a live cable (held by nicsim.Link, which forwards
+    set_faults and faults to it)."""
+
+    def __init__(self, link: Any):
+        self._link = link
+
+    @property
+    def a(self) -> Any:
+        return self._link.a
+
+    @property
+    def b(self) -> Any:
+        return self._link.b
+
+    @property
+    def _l(self) -> Any:
+        return self._link._l
 
     def _direction(self, direction: Any) -> int:
         """0 (a -> b), 1 (b -> a) or -1 (both) from "a->b", "b->a", "both", 0, 1."""
-        a, b = self.a.name, self.b.name  # type: ignore[attr-defined]
+        a, b = self.a.name, self.b.name
         if isinstance(direction, int) and not isinstance(direction, bool):
             if direction in (0, 1):
                 return direction
@@ -303,7 +335,7 @@ class _LinkFaults:
                          f"or 'both'")
 
     def set_faults(self, direction: Any = "both", *, loss: float = 0.0, corrupt: float = 0.0,
-                   reorder: float = 0.0, duplicate: float = 0.0, jitter_ns: float = 0.0,
+                   reorder: float = 0.0, duplicate: float = 0.0, jitter_max_ns: float = 0.0,
                    jitter: str = "uniform", jitter_mean_ns: float = 200.0, corrupt_bits: int = 1,
                    reorder_depth: int = 3, reorder_timeout_us: float = 10.0,
                    seed: Optional[int] = None) -> None:
@@ -311,8 +343,8 @@ class _LinkFaults:
         "both", from the next frame on; all rates 0 restores a clean cable.
 
         loss/corrupt/reorder/duplicate: probability per frame in [0, 1]. corrupt flips
-        corrupt_bits bits (the receiving MAC drops the frame on its FCS). jitter_ns: extra
-        delay per frame up to jitter_ns ("uniform", or "exponential" with mean jitter_mean_ns),
+        corrupt_bits bits (the receiving MAC drops the frame on its FCS). jitter_max_ns: extra
+        delay per frame up to jitter_max_ns ("uniform", or "exponential" with mean jitter_mean_ns),
         frames keep their order. seed: of the fault streams (default: the Testbench seed).
         Counters of what happened: ``link.counters()`` (dropped, corrupted, reordered,
         duplicated, jittered, ...).
@@ -323,19 +355,21 @@ class _LinkFaults:
             params[name] = repr(_num(name, v, 0.0, 1.0))
         if jitter not in ("uniform", "exponential"):
             raise ValueError(f"jitter must be 'uniform' or 'exponential', not {jitter!r}")
-        jn = _num("jitter_ns", jitter_ns, 0.0, 1e9)
+        jn = _num("jitter_max_ns", jitter_max_ns, 0.0, 1e9)
         params["jitter"] = jitter if jn > 0 else "none"
-        params["jitter_max"] = f"{jn}ns"
-        params["jitter_mean"] = f"{_num('jitter_mean_ns', jitter_mean_ns, 0.0, 1e9)}ns"
+        # Durations cross as exact integer picoseconds, never as formatted floats.
+        params["jitter_max"] = _ps_text("jitter_max_ns", jn, 1000)
+        params["jitter_mean"] = _ps_text("jitter_mean_ns", _num("jitter_mean_ns", jitter_mean_ns, 0.0, 1e9), 1000)
         params["corrupt_bits"] = _int("corrupt_bits", corrupt_bits, 1, 64)
         params["reorder_depth"] = _int("reorder_depth", reorder_depth, 1, 1 << 16)
-        params["reorder_timeout"] = f"{_num('reorder_timeout_us', reorder_timeout_us, 0.0, 1e9)}us"
-        tb_seed = self.a._tb.seed  # type: ignore[attr-defined]
+        params["reorder_timeout"] = _ps_text("reorder_timeout_us",
+                                             _num("reorder_timeout_us", reorder_timeout_us, 0.0, 1e9), 1_000_000)
+        tb_seed = self.a._tb.seed
         params["seed"] = _int("seed", tb_seed if seed is None else seed, 0, 2**64 - 1)
-        _core.link_set_faults(self._l, d, params)  # type: ignore[attr-defined]
+        _core.link_set_faults(self._l, d, params)
 
     def faults(self) -> Dict[str, Optional[Dict[str, str]]]:
         """Each direction's random faults by parameter name (text with units), or None if clean."""
-        a, b = self.a.name, self.b.name  # type: ignore[attr-defined]
-        return {f"{a}->{b}": _core.link_faults(self._l, 0),  # type: ignore[attr-defined]
-                f"{b}->{a}": _core.link_faults(self._l, 1)}  # type: ignore[attr-defined]
+        a, b = self.a.name, self.b.name
+        return {f"{a}->{b}": _core.link_faults(self._l, 0),
+                f"{b}->{a}": _core.link_faults(self._l, 1)}

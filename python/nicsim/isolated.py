@@ -70,7 +70,7 @@ def _child(fn: Callable[..., Any], args: tuple, kwargs: dict, w: int) -> None:
     try:
         # Before anything else: the parent's stdio objects (e.g. a Jupyter kernel's, with
         # locks and threads that did not survive fork) must not be used here.
-        sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+        sys.stdout, sys.stderr = out, err
         try:
             value = fn(*args, **kwargs)
             msg = ("ok", value)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Optional
 
-from . import _core  # type: ignore[attr-defined]
+from . import _core
 
 __all__ = ["Timeline", "stages"]
 

@@ -14,31 +14,19 @@ namespace nicsim::python {
 
 namespace py = pybind11;
 
-// A wait in simulated time ran out; becomes nicsim.TimeoutError (a TimeoutError) with the
-// simulated time reached in the message and in its now_ns attribute.
-class SimTimeout : public std::runtime_error {
- public:
-  SimTimeout(const std::string& what, uint64_t now_ns)
-      : std::runtime_error(what + " (simulated time reached: " + std::to_string(now_ns) + " ns)"),
-        now_ns_(now_ns) {}
-  uint64_t now_ns() const { return now_ns_; }
+// A wait in simulated time ran out (sim/network.h); registered as nicsim.TimeoutError (a
+// TimeoutError) with the simulated time reached in the message and in its now_ns attribute.
+using SimTimeout = sim::SimTimeout;
 
- private:
-  uint64_t now_ns_;
-};
-
-// NetHost::call, with the CPU not getting to the call in time raised as SimTimeout.
+// NetHost::call (kept for the bindings that use it): a CPU that does not get to the call in
+// time throws SimTimeout, a host that is not up NotUpError (a RuntimeError).
 template <class F>
 auto on_cpu(sim::NetHost& h, F&& fn, uint64_t timeout_ns = 100'000'000) -> decltype(fn()) {
-  try {
-    return h.call(std::forward<F>(fn), timeout_ns);
-  } catch (const SimTimeout&) {
-    throw;
-  } catch (const std::runtime_error& e) {
-    if (std::string(e.what()).find("did not run the call in time") == std::string::npos) throw;
-    throw SimTimeout(e.what(), h.kernel().now_ns());
-  }
+  return h.call(std::forward<F>(fn), timeout_ns);
 }
+
+// Raises OSError(err, "<what>: <strerror>") for a negative errno; returns ret otherwise.
+int check_errno(int ret, const std::string& what);
 
 // Raises KeyboardInterrupt (and friends) if a signal arrived, e.g. Ctrl-C during a run.
 inline void check_signals() {

@@ -63,9 +63,8 @@ template <class App>
 void stop_app(sim::Network& n, App& app) {
   try {
     app.stop();
-  } catch (const std::runtime_error& e) {
-    if (std::string(e.what()).find("did not run the call in time") == std::string::npos) throw;
-    throw SimTimeout(std::string("the app could not be stopped (") + e.what() +
+  } catch (const SimTimeout& e) {
+    throw SimTimeout(std::string("the app could not be stopped (") + e.reason() +
                          ": interrupts and softirqs keep its CPU busy; its sockets stay open)",
                      n.now_ns());
   }

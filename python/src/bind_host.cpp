@@ -60,7 +60,7 @@ void register_host(py::module_& m) {
              if (count < 0) throw py::value_error("count must be >= 0");
              py::list out;
              for (const auto& e : h.ping(dst, count, payload, interval_ns, timeout_ns))
-               out.append(py::dict(py::arg("seq") = e.seq, py::arg("replied") = e.replied,
+               out.append(py::dict(py::arg("seq") = e.seq, py::arg("sent") = e.sent, py::arg("replied") = e.replied,
                                    py::arg("sent_ns") = e.sent_ns, py::arg("rtt_ns") = e.rtt_ns,
                                    py::arg("error") = e.error));
              return out;
@@ -91,12 +91,15 @@ void register_host(py::module_& m) {
         return d;
       })
       .def("set_cpu_cost", [](sim::NetHost& h, const std::string& name, uint64_t v) {
-        for (const auto& f : kern::CpuCosts::fields())
+        std::string names;
+        for (const auto& f : kern::CpuCosts::fields()) {
           if (name == f.name) {
             h.kernel().mutable_costs().*(f.member) = v;
             return;
           }
-        throw py::key_error("unknown CPU cost '" + name + "'");
+          names += (names.empty() ? "" : ", ") + std::string(f.name);
+        }
+        throw py::key_error("unknown CPU cost '" + name + "' (valid: " + names + ")");
       }, py::arg("name"), py::arg("value_ns"));
 }
 

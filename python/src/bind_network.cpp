@@ -2,6 +2,8 @@
 #include <pybind11/functional.h>
 #include <pybind11/stl.h>
 
+#include <cstring>
+
 #include "bind.h"
 
 namespace nicsim::python {
@@ -18,9 +20,30 @@ py::dict link_counters(const sim::EthLink::Counters& c) {
   return d;
 }
 
+// "1500 us", "2.5 us": a duration for a message about an argument given in us.
+std::string us_text(uint64_t ns) {
+  std::string t = std::to_string(ns / 1000);
+  if (const uint64_t frac = ns % 1000) {
+    std::string f = std::to_string(frac + 1000).substr(1);  // three digits
+    f.erase(f.find_last_not_of('0') + 1);
+    t += "." + f;
+  }
+  return t + " us";
+}
+
 }  // namespace
 
+int check_errno(int ret, const std::string& what) {
+  if (ret >= 0) return ret;
+  // OSError(errno, text) picks the subclass (ConnectionRefusedError, ...) and sets .errno.
+  py::object exc = py::handle(PyExc_OSError)(-ret, what + ": " + std::strerror(-ret));
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
+  throw py::error_already_set();
+}
+
 void register_errors(py::module_& m) {
+  // Calls into a host before up() / after down(), or after finish(): nothing ran.
+  py::register_exception<sim::NotUpError>(m, "NotUpError", PyExc_RuntimeError);
   static py::exception<SimTimeout> timeout(m, "TimeoutError", PyExc_TimeoutError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
@@ -50,23 +73,22 @@ void register_network(py::module_& m) {
            py::arg("run_name") = "nicsim", py::arg("out_root") = "")
       .def("add_host",
            [](sim::Network& n, const std::string& name, const std::string& cidr, const py::dict& cpu,
-              const py::dict& drv, const py::dict& nic, const py::dict& pci, uint64_t seed) -> sim::NetHost& {
-             return n.add_host(name, cidr, host_config(cpu, drv, nic, pci, seed));
+              const py::dict& drv, const py::dict& nic, const py::dict& pci, uint64_t seed,
+              bool allow_duplicate_address) -> sim::NetHost& {
+             sim::NetHostConfig cfg = host_config(cpu, drv, nic, pci, seed);
+             cfg.allow_duplicate_address = allow_duplicate_address;
+             return n.add_host(name, cidr, cfg);  // std::invalid_argument (duplicate address) -> ValueError
            },
            py::arg("name"), py::arg("cidr"), py::arg("cpu") = py::dict(), py::arg("driver") = py::dict(),
            py::arg("nic") = py::dict(), py::arg("pci") = py::dict(), py::arg("seed") = 1,
+           py::arg("allow_duplicate_address") = false,
            py::return_value_policy::reference_internal)
       .def("connect",
            [](sim::Network& n, sim::NetHost& a, sim::NetHost& b, const py::dict& params,
               const std::string& pcap) -> sim::EthLink& { return n.connect(a, b, link_params(params), pcap); },
            py::arg("a"), py::arg("b"), py::arg("params") = py::dict(), py::arg("pcap") = "",
            py::return_value_policy::reference_internal)
-      .def("up", [](sim::Network& n, uint64_t timeout_ns) {
-        n.up(timeout_ns);
-        for (size_t i = 0; i < n.host_count(); i++)
-          if (!n.host(i).is_up())
-            throw SimTimeout("host " + n.host(i).name() + " did not come up", n.now_ns());
-      }, py::arg("timeout_ns") = 50'000'000)
+      .def("up", &sim::Network::up, py::arg("timeout_ns") = 50'000'000)
       .def("down", &sim::Network::down, py::arg("timeout_ns") = 50'000'000)
       // One plain run: Testbench.run (python/nicsim/__init__.py) calls it in slices and
       // Ctrl-C acts between two.
@@ -74,17 +96,18 @@ void register_network(py::module_& m) {
       .def("run_until", [](sim::Network& n, const py::function& cond, uint64_t timeout_ns, uint64_t poll_ns) {
         // The predicate runs between simulation steps (outside SystemC), so a Python
         // exception from it unwinds through plain C++ only.
-        const bool ok = n.tb().run_until([&] {
+        const bool ok = n.run_until([&] {
           check_signals();
           return py::bool_(cond());
         }, timeout_ns, poll_ns);
         if (!ok)
-          throw SimTimeout("run_until: the condition did not hold within " + std::to_string(timeout_ns) + " ns",
+          throw SimTimeout("run_until: the condition did not hold within timeout_us=" + us_text(timeout_ns),
                            n.now_ns());
       }, py::arg("cond"), py::arg("timeout_ns"), py::arg("poll_ns") = 0)
       .def("trace_window",
            [](sim::Network& n, sim::NetHost& h, uint64_t start_ns, uint64_t stop_ns, const std::string& path) {
              // std::invalid_argument (bad or overlapping window, start in the past) -> ValueError
+             n.check_running();
              return n.tb().trace_window(h.hw(), start_ns, stop_ns, path);
            },
            py::arg("host"), py::arg("start_ns"), py::arg("stop_ns"), py::arg("path"),
@@ -113,7 +136,8 @@ void register_network(py::module_& m) {
       .def_property_readonly("host_count", &sim::Network::host_count)
       .def("link", [](sim::Network& n, size_t i) -> sim::EthLink& { return n.tb().link(i); },
            py::return_value_policy::reference_internal)
-      .def("finish", [](sim::Network& n) { n.tb().finish(); });
+      .def_property_readonly("finished", &sim::Network::finished)
+      .def("finish", &sim::Network::finish);
 }
 
 }  // namespace nicsim::python

@@ -31,6 +31,12 @@ py::dict tcp_info(const net::TcpInfo& i) {
   return d;
 }
 
+// A closed UdpSocket: OSError(EBADF), as for a closed descriptor.
+sim::UdpSocket& open_udp(sim::UdpSocket& s, const char* what) {
+  if (s.closed()) check_errno(-EBADF, what);
+  return s;
+}
+
 }  // namespace
 
 void register_sockets(py::module_& m) {
@@ -40,13 +46,15 @@ void register_sockets(py::module_& m) {
         return s.sendto(to_vec(data), dst, port);
       }, py::arg("data"), py::arg("dst"), py::arg("port"))
       .def("recvfrom", [](sim::UdpSocket& s) -> py::object {
-        auto d = s.try_recvfrom();
+        auto d = open_udp(s, "recvfrom").try_recvfrom();
         if (!d) return py::none();
         return py::make_tuple(to_bytes(d->data.data(), d->data.size()), d->src, d->src_port);
-      }, "(data, src, src_port), or None when nothing is queued")
+      }, "(data, src, src_port), or None when nothing is queued; OSError(EBADF) once closed")
       .def("error", &sim::UdpSocket::error)
       .def("close", &sim::UdpSocket::close)
-      .def_property_readonly("local_port", &sim::UdpSocket::local_port);
+      .def_property_readonly("closed", &sim::UdpSocket::closed)
+      .def_property_readonly("local_port",
+                             [](sim::UdpSocket& s) { return open_udp(s, "local_port").local_port(); });
 
   py::class_<sim::TcpSocket>(m, "TcpSocket")
       .def("bind", &sim::TcpSocket::bind, py::arg("port"), py::arg("addr") = "0.0.0.0")
@@ -56,8 +64,9 @@ void register_sockets(py::module_& m) {
         auto c = s.accept(0, &err);
         if (c) return py::cast(std::move(*c));
         if (err == -EAGAIN) return py::none();
-        return py::int_(err);
-      }, py::keep_alive<0, 1>(), "a connected TcpSocket, None (EAGAIN) or -errno")
+        check_errno(err, "accept");  // EINVAL: not listening
+        return py::none();
+      }, py::keep_alive<0, 1>(), "a connected TcpSocket or None (EAGAIN); OSError otherwise")
       .def("connect", [](sim::TcpSocket& s, const std::string& dst, uint16_t port) {
         return s.connect(dst, port, 0);  // 0, -EINPROGRESS (poll for writable) or -errno
       }, py::arg("dst"), py::arg("port"))
@@ -83,6 +92,26 @@ void register_sockets(py::module_& m) {
   m.attr("POLLOUT") = static_cast<uint32_t>(net::kPollOut);
   m.attr("POLLERR") = static_cast<uint32_t>(net::kPollErr);
   m.attr("POLLHUP") = static_cast<uint32_t>(net::kPollHup);
+  // Socket option levels and names (Linux values, net/tcp.h) for setsockopt/getsockopt.
+  m.attr("SOL_SOCKET") = net::kSolSocket;
+  m.attr("SO_REUSEADDR") = net::kSoReuseAddr;
+  m.attr("SO_ERROR") = net::kSoError;
+  m.attr("SO_SNDBUF") = net::kSoSndBuf;
+  m.attr("SO_RCVBUF") = net::kSoRcvBuf;
+  m.attr("SO_KEEPALIVE") = net::kSoKeepAlive;
+  m.attr("SO_RCVLOWAT") = net::kSoRcvLowat;
+  m.attr("IPPROTO_TCP") = net::kSolTcp;
+  m.attr("TCP_NODELAY") = net::kTcpNoDelay;
+  m.attr("TCP_MAXSEG") = net::kTcpMaxSeg;
+  m.attr("TCP_KEEPIDLE") = net::kTcpKeepIdle;
+  m.attr("TCP_KEEPINTVL") = net::kTcpKeepIntvl;
+  m.attr("TCP_KEEPCNT") = net::kTcpKeepCnt;
+  m.attr("TCP_QUICKACK") = net::kTcpQuickAck;
+  m.attr("IPPROTO_IP") = net::kSolIp;
+  m.attr("IP_TOS") = net::kIpTos;
+  m.attr("SHUT_RD") = net::kShutRd;
+  m.attr("SHUT_WR") = net::kShutWr;
+  m.attr("SHUT_RDWR") = net::kShutRdWr;
 }
 
 }  // namespace nicsim::python

@@ -37,12 +37,20 @@ Network::Network(const TestbenchConfig& cfg) : tb_(cfg) {}
 Network::~Network() = default;
 
 NetHost& Network::add_host(const std::string& name, const std::string& cidr, const NetHostConfig& cfg) {
+  const std::string addr = split_cidr(cidr).first;
+  if (!cfg.allow_duplicate_address)
+    for (auto& h : hosts_)
+      if (h->address() == addr)
+        throw std::invalid_argument("add_host " + name + ": address " + addr + " is host " + h->name() +
+                                    "'s already (a deliberate duplicate, e.g. behind a NAT, needs "
+                                    "allow_duplicate_address)");
   Host& hw = tb_.add_host(hw_config(name, hosts_.size(), cfg));
   hosts_.push_back(std::make_unique<NetHost>(*this, hw, cidr, cfg));
   return *hosts_.back();
 }
 
 EthLink& Network::connect(NetHost& a, NetHost& b, const LinkParams& p, const std::string& pcap) {
+  if (&a == &b) throw std::invalid_argument("connect: a cable joins two hosts, got " + a.name() + " twice");
   return tb_.connect(a.hw(), b.hw(), p, pcap);
 }
 
@@ -53,13 +61,18 @@ NetHost& Network::host(const std::string& name) {
 }
 
 void Network::up(uint64_t timeout_ns) {
+  check_running();
   for (auto& h : hosts_) h->kernel().run_task([hp = h.get()] { hp->boot(); });
   if (!tb_.run_until([this] {
         for (auto& h : hosts_)
           if (!h->is_up()) return false;
         return true;
-      }, timeout_ns))
-    throw std::runtime_error("Network::up: not every host came up in time");
+      }, timeout_ns)) {
+    std::string down;
+    for (auto& h : hosts_)
+      if (!h->is_up()) down += (down.empty() ? "" : ", ") + h->name();
+    throw SimTimeout("Network::up: host(s) " + down + " did not come up in time", now_ns());
+  }
 }
 
 void Network::down(uint64_t timeout_ns) {
@@ -69,7 +82,16 @@ void Network::down(uint64_t timeout_ns) {
           if (h->is_up()) return false;
         return true;
       }, timeout_ns))
-    throw std::runtime_error("Network::down: not every host shut down in time");
+    throw SimTimeout("Network::down: not every host shut down in time", now_ns());
+}
+
+void Network::finish() {
+  tb_.finish();
+  finished_ = true;
+}
+
+void Network::check_running() const {
+  if (finished_) throw NotUpError("the run is finished (finish() was called): simulated time cannot advance");
 }
 
 // ------------------------------------------------------------------------------ NetHost
@@ -89,8 +111,13 @@ driver::IxgbAdapter& NetHost::adapter() {
   return *a;
 }
 
+void NetHost::check_up() const {
+  net_.check_running();
+  if (!up_) throw NotUpError(name() + " is not up: call up() first (it boots the hosts)");
+}
+
 bool NetHost::wait_until(const std::function<bool()>& cond, uint64_t timeout_ns) {
-  return net_.tb().run_until(cond, timeout_ns);
+  return net_.run_until(cond, timeout_ns);
 }
 
 }  // namespace nicsim::sim
@@ -146,13 +173,14 @@ std::vector<PingEcho> NetHost::ping(const std::string& dst, int count, size_t pa
     e.seq = seq;
     e.sent_ns = start;
     const int r = call([&] { return ps->send_echo(to, seq, uint32_t(payload)); });
+    e.sent = r >= 0;
     if (r < 0) {
       e.error = r;
     } else if (wait_until([&] { return ps->has_result(); }, timeout_ns)) {
       net::EchoResult res = *ps->pop();
       e.sent_ns = res.sent_ns;
       e.replied = res.ok() && res.seq == seq;
-      e.rtt_ns = res.rtt_ns();
+      e.rtt_ns = e.replied ? res.rtt_ns() : 0;
       e.error = res.error ? -res.error : 0;
     } else {
       e.error = -ETIMEDOUT;
@@ -173,17 +201,25 @@ UdpSocket NetHost::udp_socket() { return UdpSocket(*this, call([&] { return stac
 
 int UdpSocket::bind(uint16_t port, const std::string& addr) {
   const net::Ipv4Addr a = net::Ipv4Addr::parse(addr);
+  if (!sk_) return -EBADF;
   return h_->call([&] { return sk_->bind(a, port); });
 }
 
-uint16_t UdpSocket::local_port() const { return sk_->local_port(); }
+uint16_t UdpSocket::local_port() const { return sk_ ? sk_->local_port() : 0; }
+
+net::UdpSocket& UdpSocket::sock() const {
+  if (!sk_) throw std::logic_error("UdpSocket::sock: the socket is closed");
+  return *sk_;
+}
 
 int UdpSocket::sendto(const std::vector<uint8_t>& data, const std::string& dst, uint16_t port) {
   const net::Ipv4Addr d = net::Ipv4Addr::parse(dst);
+  if (!sk_) return -EBADF;
   return h_->call([&] { return sk_->sendto(data.data(), data.size(), d, port); });
 }
 
 std::optional<Datagram> UdpSocket::try_recvfrom() {
+  if (!sk_) return std::nullopt;
   return h_->call([&]() -> std::optional<Datagram> {
     Datagram d;
     d.data.resize(sk_->next_len());
@@ -197,6 +233,7 @@ std::optional<Datagram> UdpSocket::try_recvfrom() {
 }
 
 std::optional<Datagram> UdpSocket::recvfrom(uint64_t timeout_ns) {
+  if (!sk_) return std::nullopt;
   const uint64_t end = h_->net_.now_ns() + timeout_ns;
   for (;;) {
     if (auto d = try_recvfrom()) return d;
@@ -208,6 +245,7 @@ std::optional<Datagram> UdpSocket::recvfrom(uint64_t timeout_ns) {
 }
 
 int UdpSocket::error() {
+  if (!sk_) return -EBADF;
   return h_->call([&] { return -sk_->take_error(); });
 }
 

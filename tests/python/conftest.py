@@ -6,6 +6,9 @@ forking itself: pytest-forked needs the retired ``py`` library, which pytest 9 n
 The package comes from python/ and the built module from $NICSIM_BUILD_DIR/python
 (``./nicsim test`` and ``./nicsim python`` set both).
 
+Randomized tests take the ``seed`` fixture: NICSIM_SEED (default 1), printed in the report of
+a test that fails, so ``NICSIM_SEED=<n>`` reproduces it.
+
 A forked test gets NICSIM_PYTEST_TIMEOUT seconds of wall time (default 600; 0 or less: no
 limit) for its setup, call and teardown together; then its process is killed and the test
 fails naming the timeout, so one hung test does not hang the suite.
@@ -56,6 +59,35 @@ def _read_until(fd, deadline):
         if not b:
             return b"".join(chunks)
         chunks.append(b)
+
+
+def _seed_from_env():
+    """NICSIM_SEED as an integer (default 1); a UsageError names a bad value."""
+    raw = os.environ.get("NICSIM_SEED", "").strip()
+    if not raw:
+        return 1
+    try:
+        seed = int(raw, 0)
+    except ValueError:
+        raise pytest.UsageError(f"NICSIM_SEED={raw!r} is not an integer") from None
+    if not 0 <= seed < 2**64:
+        raise pytest.UsageError(f"NICSIM_SEED={raw!r} is out of range [0, 2**64)")
+    return seed
+
+
+@pytest.fixture
+def seed():
+    """The seed of a randomized test: NICSIM_SEED (default 1), reported when the test fails."""
+    return _seed_from_env()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that used the seed fixture names it (in the child for a forked test)."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed and "seed" in getattr(item, "funcargs", {}):
+        rep.sections.append(("nicsim seed", f"NICSIM_SEED={item.funcargs['seed']} reproduces this run"))
 
 
 def pytest_configure(config):

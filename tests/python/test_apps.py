@@ -6,9 +6,9 @@ import nicsim
 pytestmark = pytest.mark.forked  # one Testbench (SystemC elaboration) per process
 
 
-def two_hosts(name, itr=None, **link):
+def two_hosts(seed, name, itr=None, **link):
     """Two hosts on one 500 ns cable, up."""
-    tb = nicsim.Testbench(name=f"python.apps.{name}", seed=1)
+    tb = nicsim.Testbench(name=f"python.apps.{name}", seed=seed)
     a = tb.add_host("a", "10.0.0.1/24", itr=itr)
     b = tb.add_host("b", "10.0.0.2/24", itr=itr)
     link_ = tb.connect(a, b, delay_ns=500, **link)
@@ -16,9 +16,9 @@ def two_hosts(name, itr=None, **link):
     return tb, a, b, link_
 
 
-def test_udp_stream_counts_bytes_and_latency():
+def test_udp_stream_counts_bytes_and_latency(seed):
     """Every datagram arrives intact; bytes, duration, goodput and latency agree with each other."""
-    tb, a, b, _ = two_hosts("udp")
+    tb, a, b, _ = two_hosts(seed, "udp")
     t0 = tb.now_ns
     r = tb.udp_stream(a, b, count=200, size=(64, 1400))
     assert isinstance(r, nicsim.UdpStreamResult)
@@ -37,10 +37,10 @@ def test_udp_stream_counts_bytes_and_latency():
     assert "latencies_ns" not in row and row["goodput_gbps"] == r.goodput_gbps
 
 
-def test_udp_stream_pacing():
+def test_udp_stream_pacing(seed):
     """interval_us spaces datagrams: the stream lasts about count * interval, and on an idle
     path every datagram after the first (which waits for ARP) sees the same latency."""
-    tb, a, b, _ = two_hosts("pace")
+    tb, a, b, _ = two_hosts(seed, "pace")
     r = tb.udp_stream(a, b, count=50, size=100, interval_us=20)
     assert r.received == 50
     assert 49 * 20_000 <= r.duration_ns < 49 * 20_000 + 100_000, f"{r.duration_ns} ns for 50 datagrams 20 us apart"
@@ -51,20 +51,20 @@ def test_udp_stream_pacing():
     assert fast.duration_ns < r.duration_ns / 5, "without pacing the window sets the rate"
 
 
-def test_udp_stream_is_deterministic():
+def test_udp_stream_is_deterministic(seed):
     """The same stream twice on a fresh pair of hosts gives the same latencies (seeded sizes)."""
     def once():
-        tb, a, b, _ = two_hosts("det")
+        tb, a, b, _ = two_hosts(seed, "det")
         r = tb.udp_stream(a, b, count=100, size=(1, 1472))
         return r.latencies_ns, r.payload_bytes
     first = nicsim.run_isolated(once)
     assert nicsim.run_isolated(once) == first
 
 
-def test_udp_stream_timeout_and_errors():
+def test_udp_stream_timeout_and_errors(seed):
     """A stalled stream raises nicsim.TimeoutError with the partial result; bad arguments
     raise ValueError before anything runs."""
-    tb, a, b, link = two_hosts("udperr")
+    tb, a, b, link = two_hosts(seed, "udperr")
     assert a.ping("10.0.0.2")[0].replied  # ARP resolved both ways
     link.set_faults("a->b", loss=1.0)
     with pytest.raises(nicsim.TimeoutError) as ei:
@@ -85,9 +85,9 @@ def test_udp_stream_timeout_and_errors():
         tb.udp_stream(a, a)
 
 
-def test_tcp_bulk_sha256_and_goodput():
+def test_tcp_bulk_sha256_and_goodput(seed):
     """A bulk transfer moves every byte (SHA-256 of both ends match) at a goodput below 10G."""
-    tb, a, b, _ = two_hosts("bulk")
+    tb, a, b, _ = two_hosts(seed, "bulk")
     r = tb.tcp_bulk(a, b, nbytes=300_000)
     assert isinstance(r, nicsim.TcpBulkResult)
     assert r.sha256_match and r.sent_bytes == r.received_bytes == 300_000, f"{r}"
@@ -101,10 +101,10 @@ def test_tcp_bulk_sha256_and_goodput():
     assert r2.sha256_match and r2.sha256_sent != r.sha256_sent, "another seed, other bytes"
 
 
-def test_tcp_info_sampling_slow_start():
+def test_tcp_info_sampling_slow_start(seed):
     """Without loss, cwnd sampled during the transfer never decreases (slow start / growth),
     grows above the initial window, and samples are spaced by sample_us."""
-    tb, a, b, _ = two_hosts("cwnd")
+    tb, a, b, _ = two_hosts(seed, "cwnd")
     r = tb.tcp_bulk(a, b, nbytes=1 << 20, sample_us=10)
     df = r.tcp_info_df()
     assert len(df) >= 20, f"{len(df)} samples of a {r.duration_ns} ns transfer"
@@ -118,20 +118,20 @@ def test_tcp_info_sampling_slow_start():
     assert df["bytes_acked"].is_monotonic_increasing and df["bytes_acked"].iloc[-1] <= 1 << 20
 
 
-def test_tcp_info_sampling_is_passive():
+def test_tcp_info_sampling_is_passive(seed):
     """Sampling changes nothing in the run: the same transfer with and without it ends at the
     same simulated time."""
     def once(sample_us):
-        tb, a, b, _ = two_hosts("passive")
+        tb, a, b, _ = two_hosts(seed, "passive")
         r = tb.tcp_bulk(a, b, nbytes=200_000, sample_us=sample_us)
         return r.end_ns, r.goodput_gbps
     assert nicsim.run_isolated(once, None) == nicsim.run_isolated(once, 5)
 
 
-def test_tcp_cwnd_under_loss():
+def test_tcp_cwnd_under_loss(seed):
     """Under loss, cwnd is cut (ssthresh set below the cwnd before the loss), retransmissions
     show, and cwnd grows again after the cut; every byte still arrives."""
-    tb, a, b, link = two_hosts("loss")
+    tb, a, b, link = two_hosts(seed, "loss")
     link.set_faults("a->b", loss=0.01, seed=3)
     r = tb.tcp_bulk(a, b, nbytes=2 << 20, sample_us=10, timeout_us=5_000_000)
     assert r.sha256_match, f"{r}"
@@ -149,9 +149,9 @@ def test_tcp_cwnd_under_loss():
     assert (df["retrans"].diff().dropna() >= 0).all(), "total_retrans only grows"
 
 
-def test_tcp_rpc_latency():
+def test_tcp_rpc_latency(seed):
     """Request/response: every transaction completes; latency is at least one round trip."""
-    tb, a, b, _ = two_hosts("rpc")
+    tb, a, b, _ = two_hosts(seed, "rpc")
     rtt = a.ping("10.0.0.2")[0].rtt_us
     r = tb.tcp_rpc(a, b, transactions=30, request=64, response=512)
     assert isinstance(r, nicsim.TcpRpcResult)
@@ -164,10 +164,10 @@ def test_tcp_rpc_latency():
         tb.tcp_rpc(a, b, transactions=0)
 
 
-def test_tcp_bulk_listen_on_a_port_in_use_is_app_error():
+def test_tcp_bulk_listen_on_a_port_in_use_is_app_error(seed):
     """The bulk's receiver cannot listen on a port another socket already listens on: the
     app's listen() error comes back as AppError with the (empty) result."""
-    tb, a, b, _ = two_hosts("refused")
+    tb, a, b, _ = two_hosts(seed, "refused")
     # A listener on b's port taken by a plain socket: the bulk's own listen() fails.
     s = b.tcp_socket()
     s.bind(5001)
@@ -177,11 +177,11 @@ def test_tcp_bulk_listen_on_a_port_in_use_is_app_error():
     assert ei.value.result.received_bytes == 0
 
 
-def test_connect_to_a_port_nobody_listens_on_is_refused():
+def test_connect_to_a_port_nobody_listens_on_is_refused(seed):
     """A TCP connect to a port with no listener is answered with a reset: connected() raises
     OSError(ECONNREFUSED), and the host can still connect to a listening port afterwards."""
     import errno
-    tb, a, b, _ = two_hosts("refused")
+    tb, a, b, _ = two_hosts(seed, "refused")
     cli = a.tcp_socket()
     assert cli.connect("10.0.0.2", 6001) is False, "connect is non-blocking"
     with pytest.raises(OSError) as ei:

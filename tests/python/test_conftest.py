@@ -68,3 +68,33 @@ def test_after():
     result.assert_outcomes(passed=1, failed=1, errors=0)
     result.stdout.fnmatch_lines(["*timed out after 1 s of wall time (NICSIM_PYTEST_TIMEOUT)*"])
     assert elapsed < 30, f"the run took {elapsed:.1f} s: the hung child was not killed at the timeout"
+
+
+def test_seed_fixture_takes_nicsim_seed_and_a_failure_names_it(pytester, monkeypatch):
+    """The seed fixture is NICSIM_SEED; a failing test (forked or not) that used it prints the
+    value to reproduce it with, a passing one does not; a bad NICSIM_SEED is a usage error."""
+    with open(CONFTEST) as f:
+        pytester.makeconftest(f.read())
+    pytester.makepyfile(
+        test_seeded="""
+import pytest
+
+def test_value(seed):
+    assert seed == 4242
+
+@pytest.mark.forked
+def test_forked_fails(seed):
+    assert seed < 0
+
+def test_plain_fails(seed):
+    assert seed < 0
+""")
+    monkeypatch.setenv("NICSIM_SEED", "4242")
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=2, errors=0)
+    out = result.stdout.str()
+    assert out.count("NICSIM_SEED=4242 reproduces this run") == 2, out
+    monkeypatch.setenv("NICSIM_SEED", "many")
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    assert result.ret != 0
+    assert "NICSIM_SEED='many' is not an integer" in result.stdout.str() + result.stderr.str()

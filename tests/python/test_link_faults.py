@@ -7,9 +7,9 @@ import nicsim
 pytestmark = pytest.mark.forked  # one Testbench (SystemC elaboration) per process
 
 
-def two_hosts(name, **link):
+def two_hosts(seed, name, **link):
     """Two hosts on one cable, up, ARP resolved both ways (a ping)."""
-    tb = nicsim.Testbench(name=f"python.faults.{name}", seed=1)
+    tb = nicsim.Testbench(name=f"python.faults.{name}", seed=seed)
     a = tb.add_host("a", "10.0.0.1/24")
     b = tb.add_host("b", "10.0.0.2/24")
     link_ = tb.connect(a, b, delay_ns=500, **link)
@@ -18,10 +18,10 @@ def two_hosts(name, **link):
     return tb, a, b, link_
 
 
-def test_loss_in_one_direction():
+def test_loss_in_one_direction(seed):
     """loss=1.0 on a->b: pings from a go unanswered, a datagram b->a still arrives, and the
     link's counters show the drops on a->b only."""
-    tb, a, b, link = two_hosts("oneway")
+    tb, a, b, link = two_hosts(seed, "oneway")
     before = link.counters()
     link.set_faults("a->b", loss=1.0)
     assert link.faults()["b->a"] is None and link.faults()["a->b"]["loss"] == "1"
@@ -44,9 +44,9 @@ def test_loss_in_one_direction():
     assert a.ping("10.0.0.2")[0].replied
 
 
-def test_direction_names_and_numbers():
+def test_direction_names_and_numbers(seed):
     """Directions by host names (either way, any spacing), 0/1 and 'both'."""
-    tb, a, b, link = two_hosts("dirs")
+    tb, a, b, link = two_hosts(seed, "dirs")
     link.set_faults(1, duplicate=1.0)
     f = link.faults()
     assert f["a->b"] is None and f["b->a"]["duplicate"] == "1"
@@ -54,27 +54,27 @@ def test_direction_names_and_numbers():
     f = link.faults()["b->a"]
     assert f["duplicate"] == "0" and f["corrupt"] == "0.5" and f["corrupt_bits"] == "2" and f["seed"] == "9", \
         "each call replaces the direction's faults"
-    link.set_faults("both", jitter_ns=300)
+    link.set_faults("both", jitter_max_ns=300)
     f = link.faults()
     assert f["a->b"]["jitter"] == "uniform" and f["b->a"]["jitter_max"] == "300ns"
     assert a.ping("10.0.0.2", count=3)[-1].replied
     assert link.counters()["a->b"]["jittered"] > 0
 
 
-def test_corruption_counts_and_crc_errors():
+def test_corruption_counts_and_crc_errors(seed):
     """corrupt=1.0 one way: the link counts corrupted frames and the receiving NIC its CRC errors."""
-    tb, a, b, link = two_hosts("corrupt")
+    tb, a, b, link = two_hosts(seed, "corrupt")
     link.set_faults(0, corrupt=1.0)
     assert not a.ping("10.0.0.2", count=2, timeout_us=500)[0].replied
     assert link.counters()["a->b"]["corrupted"] >= 2
     assert b.counters()["nic"]["crcerrs"] >= 2
 
 
-def test_fault_validation():
+def test_fault_validation(seed):
     """Rates outside [0, 1], NaN, unknown directions and jitter kinds raise ValueError."""
-    tb, a, b, link = two_hosts("validate")
+    tb, a, b, link = two_hosts(seed, "validate")
     for kwargs in [dict(loss=1.5), dict(loss=-0.1), dict(corrupt=float("nan")), dict(reorder=2),
-                   dict(duplicate="x"), dict(jitter_ns=-1), dict(jitter="gauss", jitter_ns=10),
+                   dict(duplicate="x"), dict(jitter_max_ns=-1), dict(jitter="gauss", jitter_max_ns=10),
                    dict(corrupt_bits=0), dict(seed=-1), dict(loss=True)]:
         with pytest.raises(ValueError):
             link.set_faults("both", **kwargs)
@@ -86,9 +86,9 @@ def test_fault_validation():
     assert link.faults() == {"a->b": None, "b->a": None}, "a refused call changes nothing"
 
 
-def test_route_errors():
+def test_route_errors(seed):
     """add_route refuses what `ip route add` refuses, as ValueError with the reason."""
-    tb, a, b, _ = two_hosts("routeerr")
+    tb, a, b, _ = two_hosts(seed, "routeerr")
     cases = [
         (("10.1.0.0/16", "10.9.0.1"), "not on a connected subnet"),
         (("10.1.0.5/16", "10.0.0.2"), "host bits"),

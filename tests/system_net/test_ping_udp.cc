@@ -259,10 +259,64 @@ TEST(TwoHosts, ACallThatTimedOutNeverRunsLater) {
   // Keep a's CPU busy for 1 ms, then ask for a call with 10 us of patience.
   a.kernel().run_task([&] { a.kernel().charge_ns(1'000'000); });
   bool ran = false;
-  EXPECT_THROW(a.call([&] { ran = true; }, 10'000), std::runtime_error);
+  EXPECT_THROW(a.call([&] { ran = true; }, 10'000), sim::SimTimeout);
   net.run_ns(2'000'000);  // the CPU is free again and has run its queue
   EXPECT_FALSE(ran) << "the abandoned call must not run after its caller gave up";
   EXPECT_EQ(a.call([] { return 7; }), 7) << "the host still takes calls";
+  net.down();
+  expect_clean(a);
+  expect_clean(b);
+}
+
+// A host's software runs only between up() and down(), the run only until finish(): a call
+// outside throws NotUpError before anything runs (simulated time stays where it is).
+TEST(TwoHosts, CallsBeforeUpAfterDownAndAfterFinishThrow) {
+  Network net({nicsim::test::current_test_name()});
+  NetHost& a = net.add_host("a", "10.0.0.1/24");
+  NetHost& b = net.add_host("b", "10.0.0.2/24");
+  EXPECT_THROW(net.add_host("c", "10.0.0.1/24"), std::invalid_argument) << "a duplicate address";
+  sim::NetHostConfig nat;
+  nat.allow_duplicate_address = true;
+  EXPECT_EQ(net.add_host("d", "10.0.0.2/24", nat).address(), "10.0.0.2") << "a deliberate duplicate";
+  EXPECT_THROW(net.connect(a, a), std::invalid_argument) << "a host with itself";
+  net.connect(a, b);
+  EXPECT_THROW(a.ping("10.0.0.2", 1), sim::NotUpError);
+  EXPECT_THROW(a.udp_socket(), sim::NotUpError);
+  EXPECT_EQ(net.now_ns(), 0u) << "nothing ran";
+  net.up();
+  const auto echoes = a.ping("10.0.0.9", 1, 56, 100'000, 1'000'000);  // nobody answers
+  ASSERT_EQ(echoes.size(), 1u);
+  EXPECT_FALSE(echoes[0].replied);
+  EXPECT_EQ(echoes[0].rtt_ns, 0u) << "no reply, no round trip";
+  EXPECT_NE(echoes[0].error, 0);
+  net.down();
+  EXPECT_THROW(a.call([] { return 1; }), sim::NotUpError);
+  net.finish();
+  EXPECT_THROW(net.run_ns(1000), sim::NotUpError);
+  EXPECT_THROW(net.up(), sim::NotUpError);
+}
+
+// A closed UdpSocket fails every call as a closed descriptor does (EBADF), without touching
+// the freed stack socket.
+TEST(TwoHosts, UdpSocketAfterCloseIsEbadf) {
+  Network net({nicsim::test::current_test_name()});
+  NetHost& a = net.add_host("a", "10.0.0.1/24");
+  NetHost& b = net.add_host("b", "10.0.0.2/24");
+  net.connect(a, b);
+  net.up();
+  sim::UdpSocket s = a.udp_socket();
+  ASSERT_EQ(s.bind(7000), 0);
+  EXPECT_EQ(s.local_port(), 7000);
+  s.close();
+  EXPECT_TRUE(s.closed());
+  EXPECT_EQ(s.bind(7001), -EBADF);
+  EXPECT_EQ(s.sendto({1, 2, 3}, "10.0.0.2", 9), -EBADF);
+  EXPECT_FALSE(s.try_recvfrom());
+  EXPECT_FALSE(s.recvfrom(1000));
+  EXPECT_EQ(s.error(), -EBADF);
+  EXPECT_EQ(s.local_port(), 0);
+  EXPECT_THROW(s.sock(), std::logic_error);
+  s.close();  // twice: nothing
   net.down();
   expect_clean(a);
   expect_clean(b);

@@ -35,6 +35,30 @@ namespace nicsim::sim {
 
 class Network;
 
+// A wait in simulated time ran out: the CPU did not get to a call, hosts did not come up, a
+// condition did not hold. now_ns() is the simulated time reached (also in the message). The
+// Python bindings raise it as nicsim.TimeoutError.
+class SimTimeout : public std::runtime_error {
+ public:
+  SimTimeout(const std::string& reason, uint64_t now_ns)
+      : std::runtime_error(reason + " (simulated time reached: " + std::to_string(now_ns) + " ns)"),
+        reason_(reason), now_ns_(now_ns) {}
+  // What ran out, without the time reached (to wrap it in another SimTimeout).
+  const std::string& reason() const { return reason_; }
+  uint64_t now_ns() const { return now_ns_; }
+
+ private:
+  std::string reason_;
+  uint64_t now_ns_;
+};
+
+// A host's software was called before Network::up() brought it up (or after down()), or the
+// run is finished: nothing ran, simulated time did not advance.
+class NotUpError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
 struct NetHostConfig {
   kern::CpuCosts cpu;              // per-operation CPU costs of this host
   driver::IxgbParams driver;       // ring sizes, copybreak, ITR, RDTR, TIDV ...
@@ -43,13 +67,17 @@ struct NetHostConfig {
   HostMemoryParams memory;
   NicParams nic;
   std::optional<MacAddr> mac;      // default 02:00:00:00:00:<host number>
+  // Another host of the Network may have the same address (e.g. two private networks behind
+  // a NAT); without it, Network::add_host refuses a duplicate address.
+  bool allow_duplicate_address = false;
 };
 
 struct PingEcho {
   uint16_t seq = 0;
+  bool sent = false;     // the request left (else error is why send_echo refused it)
   bool replied = false;
   uint64_t sent_ns = 0, rtt_ns = 0;
-  int error = 0;  // -errno when the echo could not be sent / no route
+  int error = 0;  // -errno: could not be sent (ENETUNREACH), no reply (ETIMEDOUT), ICMP error
 };
 
 struct Datagram {
@@ -60,22 +88,26 @@ struct Datagram {
 
 class NetHost;
 
-// A UDP socket on a host; every call runs on the host CPU (see the file comment).
+// A UDP socket on a host; every call runs on the host CPU (see the file comment). After
+// close() the calls fail as on a closed descriptor: -EBADF (error() too), no datagram,
+// local_port() 0; close() again does nothing.
 class UdpSocket {
  public:
   int bind(uint16_t port, const std::string& addr = "0.0.0.0");
   // Bytes sent or -errno (EHOSTUNREACH / ECONNREFUSED reported by an earlier datagram).
   int sendto(const std::vector<uint8_t>& data, const std::string& dst, uint16_t port);
-  // Non-blocking: std::nullopt when nothing is queued (EAGAIN).
+  // Non-blocking: std::nullopt when nothing is queued (EAGAIN) or the socket is closed.
   std::optional<Datagram> try_recvfrom();
   // Blocking: waits up to timeout_ns of simulated time; std::nullopt on timeout.
   std::optional<Datagram> recvfrom(uint64_t timeout_ns);
   // The pending socket error (SO_ERROR), cleared by reading it: 0 or -errno.
   int error();
   void close();
+  bool closed() const { return !sk_; }
   uint16_t local_port() const;
-  // The stack's socket, for counters and options (touch it only inside NetHost::call).
-  net::UdpSocket& sock() const { return *sk_; }
+  // The stack's socket, for counters and options (touch it only inside NetHost::call); throws
+  // std::logic_error once closed.
+  net::UdpSocket& sock() const;
 
  private:
   friend class NetHost;
@@ -103,8 +135,9 @@ class NetHost {
   const std::string& address() const { return addr_; }
 
   // Runs fn on this host's CPU as an application task and waits (in simulated time) until
-  // it returned; returns its result. Throws std::runtime_error if the CPU does not get to it
-  // within timeout_ns.
+  // it returned; returns its result. Throws SimTimeout if the CPU does not get to it within
+  // timeout_ns, NotUpError (before running anything) if the host is not up or the run is
+  // finished.
   template <class F>
   auto call(F&& fn, uint64_t timeout_ns = 100'000'000) -> decltype(fn());
 
@@ -112,7 +145,8 @@ class NetHost {
   bool wait_until(const std::function<bool()>& cond, uint64_t timeout_ns);
 
   // ping: count echo requests of payload bytes, interval_ns apart; waits for each reply up
-  // to timeout_ns. RTT is measured in simulated time on this host's CPU.
+  // to timeout_ns. RTT is measured in simulated time on this host's CPU; an echo without a
+  // reply has rtt_ns 0 and error -ETIMEDOUT (or the ICMP error, or the send's -errno).
   std::vector<PingEcho> ping(const std::string& dst, int count, size_t payload = 56,
                              uint64_t interval_ns = 100'000, uint64_t timeout_ns = 5'000'000'000ull);
 
@@ -130,6 +164,8 @@ class NetHost {
 
   // The driver bound (probe ran) and the device is up with its address.
   bool is_up() const { return up_; }
+  // Throws NotUpError unless calls into this host's software can run (see call()).
+  void check_up() const;
 
  private:
   friend class Network;
@@ -152,18 +188,31 @@ class Network {
   explicit Network(const TestbenchConfig& cfg = {});
   ~Network();
 
-  // A host with one NIC, address/prefix like "10.0.0.1/24".
+  // A host with one NIC, address/prefix like "10.0.0.1/24". Throws std::invalid_argument
+  // for an address another host has (unless cfg.allow_duplicate_address).
   NetHost& add_host(const std::string& name, const std::string& cidr, const NetHostConfig& cfg = {});
+  // A cable between two different hosts (std::invalid_argument for a host with itself).
   EthLink& connect(NetHost& a, NetHost& b, const LinkParams& p = {}, const std::string& pcap = "");
-  // Boots every host (driver probe, open, addresses) and runs until all are ready.
+  // Boots every host (driver probe, open, addresses) and runs until all are ready; throws
+  // SimTimeout naming the hosts that did not come up in time.
   void up(uint64_t timeout_ns = 50'000'000);
   // Closes and removes every driver (leaving no DMA memory or skb behind).
   void down(uint64_t timeout_ns = 50'000'000);
 
-  void run_ns(uint64_t ns) { tb_.run_ns(ns); }
-  bool run_until(const std::function<bool()>& cond, uint64_t timeout_ns) {
-    return tb_.run_until(cond, timeout_ns);
+  void run_ns(uint64_t ns) {
+    check_running();
+    tb_.run_ns(ns);
   }
+  bool run_until(const std::function<bool()>& cond, uint64_t timeout_ns, uint64_t poll_ns = 0) {
+    check_running();
+    return tb_.run_until(cond, timeout_ns, poll_ns);
+  }
+  // Flushes the pcaps and closes the waveforms; the run is over: what advances simulated time
+  // (run, calls on a host) throws NotUpError afterwards, the captures stay readable.
+  void finish();
+  bool finished() const { return finished_; }
+  // Throws NotUpError once finish() ran.
+  void check_running() const;
   uint64_t now_ns() const { return tb_.now_ns(); }
   Testbench& tb() { return tb_; }
   NetHost& host(size_t i) { return *hosts_.at(i); }
@@ -173,11 +222,13 @@ class Network {
  private:
   Testbench tb_;
   std::vector<std::unique_ptr<NetHost>> hosts_;
+  bool finished_ = false;
 };
 
 template <class F>
 auto NetHost::call(F&& fn, uint64_t timeout_ns) -> decltype(fn()) {
   using R = decltype(fn());
+  check_up();
   // The task refers to fn (on the caller's stack): if the wait times out, the task is
   // cancelled before call() returns, so it never runs fn after the caller's frame is gone.
   struct State {
@@ -199,7 +250,7 @@ auto NetHost::call(F&& fn, uint64_t timeout_ns) -> decltype(fn()) {
     ~CancelUnlessDone() { s.cancelled = !s.done; }
   } guard{*st};  // on every way out: timeout, or an exception from the simulation
   if (!wait_until([st] { return st->done; }, timeout_ns))
-    throw std::runtime_error(name() + ": the CPU did not run the call in time");
+    throw SimTimeout(name() + ": the CPU did not run the call in time", net_.now_ns());
   if constexpr (!std::is_void_v<R>) return std::move(*st->result);
 }
 

@@ -1,0 +1,57 @@
+"""A cable between two hosts' NICs (``tb.connect``): counters, its pcap, live faults."""
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List, Optional
+
+from ._checks import _forward
+from .apps import _LinkFaults
+from .pcap import read_pcap
+
+__all__ = ["Link"]
+
+
+class Link:
+    """A cable between two hosts' NICs (direction 0: a -> b, 1: b -> a). Its random faults
+    (``set_faults``, ``faults``) are apps.py's."""
+
+    set_faults = _forward("_faults", _LinkFaults.set_faults)
+    faults = _forward("_faults", _LinkFaults.faults)
+
+    def __init__(self, tb: Any, link: Any, a: Any, b: Any, pcap: Optional[str]):
+        self._tb, self._l, self.a, self.b, self.pcap = tb, link, a, b, pcap
+        self._faults = _LinkFaults(self)
+
+    @property
+    def name(self) -> str:
+        return self._l.name
+
+    def counters(self) -> Dict[str, Dict[str, int]]:
+        """Frame counters (frames, bytes, dropped, ...) per direction."""
+        return {f"{self.a.name}->{self.b.name}": self._l.counters(0),
+                f"{self.b.name}->{self.a.name}": self._l.counters(1)}
+
+    @property
+    def pcap_path(self) -> str:
+        """Absolute path of this link's pcap (``connect(..., pcap=...)``); ValueError if none."""
+        if not self.pcap:
+            raise ValueError(f"link {self._l.name} has no pcap: connect(a, b, pcap=\"a-b.pcap\")")
+        return os.path.abspath(os.path.join(self._tb.out_dir, self.pcap))
+
+    def packets(self) -> List[Dict[str, Any]]:
+        """The frames captured on this link so far, decoded (see nicsim.pcap for the columns).
+
+        Flushes the capture first; a frame still on the wire at the current simulated time is
+        not included. Frames are in timestamp order.
+        """
+        path = self.pcap_path
+        rows = self._tb._read_pcap_now(path)
+        return rows if rows is not None else read_pcap(path)
+
+    def packets_df(self):
+        """``packets()`` as a pandas DataFrame (time_ns int64, optional integers as Int64)."""
+        from .pcap import _frame
+        return _frame(self.packets())
+
+    def __repr__(self) -> str:
+        return f"Link({self.a.name!r} <-> {self.b.name!r})"
