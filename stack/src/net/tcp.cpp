@@ -179,7 +179,6 @@ Tcp::~Tcp() {
     s.rcvq_.clear();
     s.ofo_.clear();
     s.accept_q_.clear();
-    st_.arp().forget_sock(&s);
     s.tcp_ = nullptr;
     s.on_event_ = nullptr;
   };

@@ -36,9 +36,7 @@ TcpSock::TcpSock(Tcp* tcp, uint64_t id) : tcp_(tcp), id_(id) {
   keepalive_timer_.fn = [this] { on_keepalive_timer(); };
 }
 
-TcpSock::~TcpSock() {
-  if (tcp_) tcp_->st_.arp().forget_sock(this);
-}
+TcpSock::~TcpSock() = default;
 
 kern::Kernel& TcpSock::k() { return tcp_->st_.kernel(); }
 const TcpConfig& TcpSock::cfg() const { return tcp_->cfg_; }

@@ -33,7 +33,6 @@ UdpSocket::~UdpSocket() {
   if (!udp_) return;
   udp_->unhash(*this);
   udp_->all_.erase(std::remove(udp_->all_.begin(), udp_->all_.end(), this), udp_->all_.end());
-  udp_->st_.arp().forget_sock(this);
 }
 
 int UdpSocket::take_error() {
