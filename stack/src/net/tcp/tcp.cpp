@@ -37,6 +37,17 @@ const char* tcp_state_name(TcpState s) {
   return "?";
 }
 
+const char* tcp_ca_state_name(TcpCaState s) {
+  switch (s) {
+    case TcpCaState::kOpen: return "Open";
+    case TcpCaState::kDisorder: return "Disorder";
+    case TcpCaState::kCwr: return "CWR";
+    case TcpCaState::kRecovery: return "Recovery";
+    case TcpCaState::kLoss: return "Loss";
+  }
+  return "?";
+}
+
 TcpSock::TcpSock(Tcp* tcp, uint64_t id) : tcp_(tcp), id_(id) {
   rto_timer_.fn = [this] { on_rto_timer(); };
   delack_timer_.fn = [this] { on_delack_timer(); };
@@ -99,12 +110,8 @@ void TcpSock::done() {
   if (rto_timer_.pending()) kk.del_timer(rto_timer_);
   if (delack_timer_.pending()) kk.del_timer(delack_timer_);
   if (keepalive_timer_.pending()) kk.del_timer(keepalive_timer_);
-  wq_.clear();
-  send_head_ = 0;
-  wq_bytes_ = 0;
-  packets_out_ = sacked_out_ = lost_out_ = retrans_out_ = 0;
+  sq_.clear();
   ofo_.clear();
-  ofo_bytes_ = 0;
   shutdown_ = kRcvShutdown | kSendShutdown;
   done_ = true;
   if (parent_) {
@@ -195,7 +202,7 @@ void TcpSock::close_user() {
   }
   write_xmit();
   if (state_ == TcpState::kFinWait2) k().mod_timer(keepalive_timer_, k().now_ns() + cfg().fin_timeout_ns);
-  if (state_ == TcpState::kSynRecv && wq_.empty()) done();
+  if (state_ == TcpState::kSynRecv && sq_.empty()) done();
 }
 
 int TcpSock::shutdown_user(int how) {
@@ -248,7 +255,7 @@ int TcpSock::sendmsg(const void* buf, size_t len) {
     return done_ && connect_reported_ ? -EPIPE : -ENOTCONN;
   if (!buf && len) return -EFAULT;
   if (len == 0) return 0;
-  const size_t room = sndbuf_ > wq_bytes_ ? sndbuf_ - wq_bytes_ : 0;
+  const size_t room = sndbuf_ > sq_.bytes() ? sndbuf_ - sq_.bytes() : 0;
   if (room == 0) {
     nospace_ = true;
     return -EAGAIN;
@@ -257,12 +264,11 @@ int TcpSock::sendmsg(const void* buf, size_t len) {
   const uint8_t* p = static_cast<const uint8_t*>(buf);
   size_t off = 0;
   // Fill the unsent tail first (tcp_sendmsg appends to the last skb).
-  if (!wq_.empty() && send_head_ < wq_.size()) {
-    TxSeg& t = wq_.back();
+  if (sq_.has_unsent()) {
+    const TxSeg& t = sq_.back();
     if (t.skb && !(t.flags & tf::FIN) && t.skb->len() < mss_cache_ && t.skb->tailroom() > 0) {
       const size_t c = std::min<size_t>({n, mss_cache_ - t.skb->len(), t.skb->tailroom()});
-      t.skb->put_data(p, uint32_t(c));
-      t.end_seq += uint32_t(c);
+      sq_.append_to_tail(p, uint32_t(c));
       off += c;
     }
   }
@@ -274,10 +280,9 @@ int TcpSock::sendmsg(const void* buf, size_t len) {
     s.skb->put_data(p + off, c);
     s.seq = write_seq();
     s.end_seq = s.seq + c;
-    wq_.push_back(std::move(s));
+    sq_.push_back(std::move(s));
     off += c;
   }
-  wq_bytes_ += n;
   k().charge_copy(n);
   k().trace(kern::Stage::kSockSend, 0, uint32_t(n));  // segments get their ids at output
   if (n < len) nospace_ = true;
@@ -457,7 +462,7 @@ uint32_t TcpSock::poll() const {
   if (state_ != TcpState::kSynSent && state_ != TcpState::kSynRecv) {
     if (rcvq_bytes_ && rcvq_bytes_ >= rcvlowat_) m |= kPollIn;
     if (!(shutdown_ & kSendShutdown)) {
-      if (synchronized(state_) && wq_bytes_ < sndbuf_ && sndbuf_ - wq_bytes_ >= wq_bytes_ / 2) m |= kPollOut;
+      if (synchronized(state_) && sq_.bytes() < sndbuf_ && sndbuf_ - sq_.bytes() >= sq_.bytes() / 2) m |= kPollOut;
     } else {
       m |= kPollOut;
     }
@@ -468,7 +473,7 @@ uint32_t TcpSock::poll() const {
 TcpInfo TcpSock::info() const {
   TcpInfo i;
   i.state = state_;
-  i.ca_state = ca_state_;
+  i.ca_state = uint8_t(ca_state_);
   i.retransmits = uint8_t(std::min(retransmits_, 255));
   i.backoff = uint8_t(std::min(backoff_, 255));
   i.ts_on = ts_ok_;
@@ -476,17 +481,17 @@ TcpInfo TcpSock::info() const {
   i.wscale_on = wscale_ok_;
   i.snd_wscale = snd_wscale_;
   i.rcv_wscale = rcv_wscale_;
-  i.rto_us = uint32_t(rto_ns_ / 1000);
+  i.rto_us = uint32_t(rtt_.rto_ns() / 1000);
   i.ato_us = tcp_ ? uint32_t(cfg().delack_min_ns / 1000) : 0;
   i.snd_mss = mss_cache_;
   i.rcv_mss = rcv_mss_;
   i.advmss = advmss_;
-  i.unacked = packets_out_;
-  i.sacked = sacked_out_;
-  i.lost = lost_out_;
-  i.retrans = retrans_out_;
-  i.rtt_us = uint32_t(srtt_ns_ / 1000);
-  i.rttvar_us = uint32_t(rttvar_ns_ / 1000);
+  i.unacked = sq_.packets_out();
+  i.sacked = sq_.sacked_out();
+  i.lost = sq_.lost_out();
+  i.retrans = sq_.retrans_out();
+  i.rtt_us = uint32_t(rtt_.srtt_ns() / 1000);
+  i.rttvar_us = uint32_t(rtt_.rttvar_ns() / 1000);
   i.snd_ssthresh = cs_.ssthresh;
   i.snd_cwnd = cs_.cwnd;
   i.reordering = reordering_;
@@ -656,7 +661,7 @@ uint16_t TcpSocket::local_port() const { return sk_ ? sk_->num_ : 0; }
 Ipv4Addr TcpSocket::remote_addr() const { return sk_ ? sk_->daddr_ : Ipv4Addr::any(); }
 uint16_t TcpSocket::remote_port() const { return sk_ ? sk_->dport_ : 0; }
 size_t TcpSocket::rx_queued() const { return sk_ ? sk_->rcvq_bytes_ : 0; }
-size_t TcpSocket::tx_queued() const { return sk_ ? sk_->wq_bytes_ : 0; }
+size_t TcpSocket::tx_queued() const { return sk_ ? sk_->sq_.bytes() : 0; }
 size_t TcpSocket::accept_queue_len() const { return sk_ ? sk_->accept_q_.size() : 0; }
 
 #undef NICSIM_TCP_ENTER

@@ -9,7 +9,6 @@
 namespace nicsim::net::tcp_detail {
 
 constexpr uint32_t kMaxTcpHeader = 128;  // TCP header with options + IP + link headroom
-constexpr uint8_t kCaOpen = 0, kCaDisorder = 1, kCaCwr = 2, kCaRecovery = 3, kCaLoss = 4;
 constexpr int kMaxQuickAcks = 16;
 constexpr uint32_t kMaxReordering = 300;                              // tcp_max_reordering
 constexpr uint64_t kPawsIdleNs = 24ull * 24 * 3600 * 1'000'000'000;  // 24 days

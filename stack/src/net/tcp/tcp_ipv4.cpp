@@ -136,7 +136,7 @@ Tcp::~Tcp() {
     st_.kernel().del_timer(s.rto_timer_);
     st_.kernel().del_timer(s.delack_timer_);
     st_.kernel().del_timer(s.keepalive_timer_);
-    s.wq_.clear();
+    s.sq_.clear();
     s.rcvq_.clear();
     s.ofo_.clear();
     s.accept_q_.clear();
@@ -156,7 +156,7 @@ std::shared_ptr<TcpSock> Tcp::new_sock() {
   s->ka_time_ns_ = cfg_.keepalive_time_ns;
   s->ka_intvl_ns_ = cfg_.keepalive_intvl_ns;
   s->ka_probes_ = cfg_.keepalive_probes;
-  s->rto_ns_ = cfg_.rto_initial_ns;
+  s->rtt_.reset(cfg_.rto_initial_ns);
   socks_[s->id_] = s;
   return s;
 }

@@ -95,7 +95,7 @@ void TcpSock::rcv_listen(SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ip
   c.cs_.cwnd = cfg().initial_cwnd;
   c.reordering_ = cfg().reordering;
   c.cc_->init(c.cs_);
-  c.rto_ns_ = cfg().rto_initial_ns;
+  c.rtt_.reset(cfg().rto_initial_ns);
   c.last_rcv_ns_ = k().now_ns();
   c.parent_ = this;
   syn_q_len_++;
@@ -105,11 +105,9 @@ void TcpSock::rcv_listen(SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ip
   syn.seq = c.iss_;
   syn.end_seq = c.iss_ + 1;
   syn.flags = tf::SYN;
-  c.wq_.push_back(std::move(syn));
-  c.transmit(c.wq_.front(), false);
-  c.wq_.front().sent = true;
-  c.send_head_ = 1;
-  c.packets_out_ = 1;
+  c.sq_.push_back(std::move(syn));
+  c.transmit(c.sq_.front(), false);
+  c.sq_.mark_head_sent();
   c.arm_rto();
 }
 

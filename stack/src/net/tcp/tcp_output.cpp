@@ -63,7 +63,7 @@ int TcpSock::connect_start() {
   reordering_ = cfg().reordering;
   cs_.cwnd = cfg().initial_cwnd;
   cc_->init(cs_);
-  rto_ns_ = cfg().rto_initial_ns;
+  rtt_.reset(cfg().rto_initial_ns);
   snd_una_ = iss_;
   snd_nxt_ = iss_;
   snd_wnd_ = 0;
@@ -74,18 +74,16 @@ int TcpSock::connect_start() {
   syn.seq = iss_;
   syn.end_seq = iss_ + 1;
   syn.flags = tf::SYN;
-  wq_.push_back(std::move(syn));
-  transmit(wq_.front(), false);
-  wq_.front().sent = true;
-  send_head_ = 1;
-  packets_out_ = 1;
+  sq_.push_back(std::move(syn));
+  transmit(sq_.front(), false);
+  sq_.mark_head_sent();
   snd_nxt_ = iss_ + 1;
   arm_rto();
   return -EINPROGRESS;
 }
 
 uint32_t TcpSock::free_window() const {
-  const size_t used = rcvq_bytes_ + ofo_bytes_;
+  const size_t used = rcvq_bytes_ + ofo_.bytes();
   const size_t space = rcvbuf_ > used ? rcvbuf_ - used : 0;
   const size_t win = space - (space >> cfg().adv_win_scale);
   return uint32_t(std::min<size_t>(win, size_t(65535) << rcv_wscale_));
@@ -140,21 +138,15 @@ void TcpSock::build_options(wire::TcpRepr& r, bool syn) {
     if (dsack_) r.sack[r.num_sack++] = *dsack_;
     if (!ofo_.empty()) {
       // Contiguous ranges of the out-of-order queue; the one holding the latest arrival first.
-      std::vector<std::pair<uint64_t, uint64_t>> ranges;
-      for (const auto& [start, seg] : ofo_) {
-        const uint64_t end = seg.end + (seg.fin ? 1 : 0);
-        if (!ranges.empty() && start <= ranges.back().second)
-          ranges.back().second = std::max(ranges.back().second, end);
-        else
-          ranges.push_back({start, end});
-      }
+      const std::vector<std::pair<uint64_t, uint64_t>> ranges = ofo_.ranges();
+      const uint64_t last = ofo_.last_start();
       auto to_block = [this](const std::pair<uint64_t, uint64_t>& rg) {
         return wire::TcpSackBlock{uint32_t(rcv_nxt_ + uint32_t(rg.first - rcv_nxt64_)),
                                   uint32_t(rcv_nxt_ + uint32_t(rg.second - rcv_nxt64_))};
       };
       size_t first = 0;
       for (size_t i = 0; i < ranges.size(); ++i)
-        if (ranges[i].first <= last_ofo_start_ && last_ofo_start_ < ranges[i].second) first = i;
+        if (ranges[i].first <= last && last < ranges[i].second) first = i;
       if (r.num_sack < max_blocks) r.sack[r.num_sack++] = to_block(ranges[first]);
       for (size_t i = 0; i < ranges.size() && r.num_sack < max_blocks; ++i)
         if (i != first) r.sack[r.num_sack++] = to_block(ranges[i]);
@@ -190,7 +182,7 @@ bool TcpSock::transmit(TxSeg& seg, bool retrans) {
     r.flags |= tf::ACK;
     r.ack = rcv_nxt_;
   }
-  if (seg.skb && &seg == &wq_.back()) r.flags |= tf::PSH;
+  if (seg.skb && &seg == &sq_.back()) r.flags |= tf::PSH;
   const bool syn = seg.flags & tf::SYN;
   build_options(r, syn);
   if (syn) {
@@ -209,7 +201,7 @@ bool TcpSock::transmit(TxSeg& seg, bool retrans) {
   }
   seg.xmit_ns = k().now_ns();
   segs_out_++;
-  if (ca_state_ == kCaRecovery) prr_out_++;
+  if (ca_state_ == TcpCaState::kRecovery) prr_out_++;
   if (retrans) {
     tcp_->mib_.RetransSegs++;
     total_retrans_++;
@@ -252,35 +244,28 @@ void TcpSock::send_probe() { send_control(tf::ACK, snd_una_ - 1, rcv_nxt_); }
 void TcpSock::send_active_reset() { send_control(tf::RST | tf::ACK, snd_nxt_, rcv_nxt_); }
 
 void TcpSock::queue_fin() {
-  if (!wq_.empty() && send_head_ < wq_.size() && !(wq_.back().flags & tf::FIN)) {
-    wq_.back().flags |= tf::FIN;
-    wq_.back().end_seq++;
+  if (sq_.has_unsent() && !(sq_.back().flags & tf::FIN)) {
+    sq_.back().flags |= tf::FIN;
+    sq_.back().end_seq++;
     return;
   }
   TxSeg f;
   f.seq = write_seq();
   f.end_seq = f.seq + 1;
   f.flags = tf::FIN;
-  wq_.push_back(std::move(f));
+  sq_.push_back(std::move(f));
 }
 
 // Splits the unsent entry idx after len payload bytes (tso_fragment without TSO).
 bool TcpSock::split_seg(size_t idx, uint32_t len) {
-  TxSeg& s = wq_[idx];
+  const TxSeg& s = sq_[idx];
   if (!s.skb || len == 0 || len >= s.skb->len()) return false;
-  TxSeg rest;
   const uint32_t rest_len = s.skb->len() - len;
-  rest.skb = k().alloc_skb(kMaxTcpHeader + rest_len);
-  rest.skb->reserve(kMaxTcpHeader);
-  rest.skb->put_data(s.skb->data() + len, rest_len);
+  SkbPtr rest = k().alloc_skb(kMaxTcpHeader + rest_len);
+  rest->reserve(kMaxTcpHeader);
+  rest->put_data(s.skb->data() + len, rest_len);
   k().charge_copy(rest_len);
-  rest.seq = s.seq + len;
-  rest.end_seq = s.end_seq;
-  rest.flags = s.flags & tf::FIN;
-  s.flags &= uint8_t(~tf::FIN);
-  s.skb->trim(len);
-  s.end_seq = s.seq + len;
-  wq_.insert(wq_.begin() + long(idx) + 1, std::move(rest));
+  sq_.split(idx, len, std::move(rest));
   return true;
 }
 
@@ -290,22 +275,22 @@ void TcpSock::write_xmit() {
   if (state_ != TcpState::kEstablished && state_ != TcpState::kCloseWait && state_ != TcpState::kFinWait1 &&
       state_ != TcpState::kLastAck && state_ != TcpState::kClosing)
     return;
-  while (send_head_ < wq_.size()) {
-    TxSeg& seg = wq_[send_head_];
-    if (in_flight() >= cs_.cwnd) break;
+  while (sq_.has_unsent()) {
+    TxSeg& seg = sq_.head_unsent();
+    if (sq_.in_flight() >= cs_.cwnd) break;
     const uint32_t wnd_end = snd_una_ + snd_wnd_;
     const uint32_t data_end = seg.seq + seg.len();
     if (seq_after(data_end, wnd_end)) break;
-    if (seg.len() < mss_cache_ && !(seg.flags & tf::FIN) && send_head_ + 1 == wq_.size() && !nodelay_ &&
-        packets_out_ > 0)
+    if (seg.len() < mss_cache_ && !(seg.flags & tf::FIN) && sq_.send_head() + 1 == sq_.size() && !nodelay_ &&
+        sq_.packets_out() > 0)
       break;
     if (!transmit(seg, false)) {  // qdisc full: local congestion, once per window (tcp_enter_cwr)
-      if (ca_state_ == kCaOpen || ca_state_ == kCaDisorder) {
-        cs_.in_flight = in_flight();
+      if (ca_state_ == TcpCaState::kOpen || ca_state_ == TcpCaState::kDisorder) {
+        cs_.in_flight = sq_.in_flight();
         cs_.ssthresh = cc_->ssthresh_on_loss(cs_);
         cs_.cwnd = std::max(cs_.ssthresh, 2u);
         cs_.cwnd_cnt = 0;
-        ca_state_ = kCaCwr;
+        ca_state_ = TcpCaState::kCwr;
         high_seq_ = snd_nxt_;
       }
       if (!rto_timer_.pending()) {
@@ -314,14 +299,12 @@ void TcpSock::write_xmit() {
       }
       break;
     }
-    seg.sent = true;
     if (seq_after(seg.end_seq, snd_nxt_)) snd_nxt_ = seg.end_seq;
-    packets_out_++;
-    send_head_++;
+    sq_.mark_head_sent();
     tcp_->ext_.TCPOrigDataSent++;
     if (!rto_timer_.pending() || rto_kind_ != RtoKind::kRetrans) arm_rto();
   }
-  if (packets_out_ == 0 && send_head_ < wq_.size() && !rto_timer_.pending()) {
+  if (sq_.packets_out() == 0 && sq_.has_unsent() && !rto_timer_.pending()) {
     rto_kind_ = RtoKind::kProbe0;
     k().mod_timer(rto_timer_, k().now_ns() + probe0_when());
   }
@@ -329,15 +312,14 @@ void TcpSock::write_xmit() {
 
 // tcp_xmit_retransmit_queue: lost segments first, within cwnd.
 void TcpSock::retransmit_lost() {
-  if (lost_out_ == 0) return;
-  for (size_t i = 0; i < send_head_ && i < wq_.size(); ++i) {
-    TxSeg& seg = wq_[i];
+  if (sq_.lost_out() == 0) return;
+  for (size_t i = 0; i < sq_.send_head(); ++i) {
+    TxSeg& seg = sq_[i];
     if (!seg.lost || seg.retrans || seg.sacked) continue;
-    if (in_flight() >= cs_.cwnd) break;
+    if (sq_.in_flight() >= cs_.cwnd) break;
     transmit(seg, true);
-    seg.retrans = seg.ever_retrans = true;
-    retrans_out_++;
-    if (ca_state_ == kCaLoss)
+    sq_.mark_retrans(seg);
+    if (ca_state_ == TcpCaState::kLoss)
       tcp_->ext_.TCPSlowStartRetrans++;
     else
       tcp_->ext_.TCPFastRetrans++;

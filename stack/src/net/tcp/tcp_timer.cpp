@@ -22,13 +22,13 @@ using namespace tcp_detail;
 
 void TcpSock::arm_rto() {
   rto_kind_ = RtoKind::kRetrans;
-  k().mod_timer(rto_timer_, k().now_ns() + rto_ns_);
+  k().mod_timer(rto_timer_, k().now_ns() + rtt_.rto_ns());
 }
 
 void TcpSock::rearm_rto_or_probe() {
-  if (packets_out_ > 0) {
+  if (sq_.packets_out() > 0) {
     arm_rto();
-  } else if (send_head_ < wq_.size()) {
+  } else if (sq_.has_unsent()) {
     rto_kind_ = RtoKind::kProbe0;
     k().mod_timer(rto_timer_, k().now_ns() + probe0_when());
   } else if (rto_timer_.pending()) {
@@ -38,24 +38,26 @@ void TcpSock::rearm_rto_or_probe() {
 
 // tcp_probe0_when: the persist interval, RTO << backoff (the backoff grows with every probe
 // and is cleared when the window opens or new data is ACKed).
-uint64_t TcpSock::probe0_when() const { return std::min(rto_ns_ << std::min(backoff_, 20), cfg().rto_max_ns); }
+uint64_t TcpSock::probe0_when() const {
+  return std::min(rtt_.rto_ns() << std::min(backoff_, 20), cfg().rto_max_ns);
+}
 
 // tcp_retransmit_timer / tcp_probe_timer / SYN(-ACK) retries.
 void TcpSock::on_rto_timer() {
   if (!tcp_) return;
   tcp_->reap();
   if (rto_kind_ == RtoKind::kProbe0) {
-    if (packets_out_ > 0 || send_head_ >= wq_.size()) return;
-    const TxSeg& head = wq_[send_head_];
+    if (sq_.packets_out() > 0 || !sq_.has_unsent()) return;
+    const TxSeg& head = sq_.head_unsent();
     const uint32_t wnd_end = snd_una_ + snd_wnd_;
     if (seq_after(wnd_end, head.seq)) {  // some window: send what fits (tcp_write_wakeup)
       const uint32_t fit = wnd_end - head.seq;
-      if (head.len() > fit) split_seg(send_head_, fit);
+      if (head.len() > fit) split_seg(sq_.send_head(), fit);
       const bool nd = nodelay_;
       nodelay_ = true;
       write_xmit();
       nodelay_ = nd;
-      if (packets_out_ > 0) return;
+      if (sq_.packets_out() > 0) return;
     }
     if (probes_out_ >= cfg().retries2) {
       abort(sk_err_soft_ ? sk_err_soft_ : ETIMEDOUT);
@@ -76,13 +78,13 @@ void TcpSock::on_rto_timer() {
       done();
       return;
     }
-    if (!wq_.empty()) {
-      wq_.front().ever_retrans = true;
-      transmit(wq_.front(), true);
+    if (!sq_.empty()) {
+      sq_.front().ever_retrans = true;
+      transmit(sq_.front(), true);
     }
     tcp_->ext_.TCPTimeouts++;
   } else {
-    if (packets_out_ == 0) {  // retry after a local drop
+    if (sq_.packets_out() == 0) {  // retry after a local drop
       write_xmit();
       return;
     }
@@ -97,7 +99,7 @@ void TcpSock::on_rto_timer() {
   }
   retransmits_++;
   backoff_++;
-  rto_ns_ = std::min(rto_ns_ * 2, cfg().rto_max_ns);
+  rtt_.backoff(cfg().rto_max_ns);
   arm_rto();
 }
 
@@ -128,7 +130,7 @@ void TcpSock::on_keepalive_timer() {
       state_ == TcpState::kSynRecv)
     return;
   const uint64_t now = k().now_ns();
-  if (packets_out_ || send_head_ < wq_.size()) {  // not idle: the RTO covers a dead peer
+  if (sq_.packets_out() || sq_.has_unsent()) {  // not idle: the RTO covers a dead peer
     k().mod_timer(keepalive_timer_, now + ka_time_ns_);
     return;
   }
