@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "nicsim/kern/skbuff.h"
+#include "nicsim/net/inet_ports.h"
 #include "nicsim/net/sock.h"
 #include "nicsim/net/wire/ipv4.h"
 #include "nicsim/net/wire/tcp.h"
@@ -343,10 +344,9 @@ class Tcp {
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::shared_ptr<TcpSock>> socks_;  // by creation id (deterministic order)
   std::map<Key, TcpSock*> ehash_;
-  std::map<uint16_t, std::vector<TcpSock*>> bhash_;  // bound ports
+  InetPortTable<TcpSock> ports_;  // bound ports (bhash)
   std::vector<std::shared_ptr<TcpSock>> graveyard_;
   bool reap_scheduled_ = false;
-  uint32_t port_rover_;
   uint64_t challenge_stamp_s_ = 0;
   uint32_t challenge_count_ = 0;
 };

@@ -52,16 +52,14 @@ class TcpSock : public Sock {
 
   // tcp_ack's flag bits (Linux's FLAG_*): what one incoming ACK did, handed from each step of
   // ack() to the next.
-  enum AckFlag : uint32_t {
-    kFlagData = 0x01,             // FLAG_DATA: the segment carries data
-    kFlagWinUpdate = 0x02,        // FLAG_WIN_UPDATE: the send window changed
-    kFlagDataAcked = 0x04,        // FLAG_DATA_ACKED: a whole segment newly ACKed
-    kFlagRetransDataAcked = 0x08, // FLAG_RETRANS_DATA_ACKED: one of them was retransmitted
-    kFlagDataSacked = 0x20,       // FLAG_DATA_SACKED: new data SACKed
-    kFlagSndUnaAdvanced = 0x400,  // FLAG_SND_UNA_ADVANCED: SND.UNA moved (maybe mid-segment)
-    kFlagFinAcked = 0x10000,      // nicsim: our FIN is ACKed
-    kFlagNotDup = kFlagData | kFlagWinUpdate | kFlagDataAcked,  // FLAG_NOT_DUP
-  };
+  static constexpr uint32_t kFlagData = 0x01;              // FLAG_DATA: the segment carries data
+  static constexpr uint32_t kFlagWinUpdate = 0x02;         // FLAG_WIN_UPDATE: the send window changed
+  static constexpr uint32_t kFlagDataAcked = 0x04;         // FLAG_DATA_ACKED: a whole segment newly ACKed
+  static constexpr uint32_t kFlagRetransDataAcked = 0x08;  // FLAG_RETRANS_DATA_ACKED: one was retransmitted
+  static constexpr uint32_t kFlagDataSacked = 0x20;        // FLAG_DATA_SACKED: new data SACKed
+  static constexpr uint32_t kFlagSndUnaAdvanced = 0x400;   // FLAG_SND_UNA_ADVANCED: SND.UNA moved (maybe mid-segment)
+  static constexpr uint32_t kFlagFinAcked = 0x10000;       // nicsim: our FIN is ACKed
+  static constexpr uint32_t kFlagNotDup = kFlagData | kFlagWinUpdate | kFlagDataAcked;  // FLAG_NOT_DUP
   // Values of one ACK that its steps share (tcp_ack's locals, Linux's rate sample).
   struct AckSample {
     uint64_t now = 0;  // when the ACK arrived

@@ -546,9 +546,8 @@ int TcpSocket::listen(int backlog) {
     const int r = s.tcp_->get_port(s, Ipv4Addr::any(), 0);
     if (r) return -EAGAIN;
   } else {  // a listener may not share its port with another listener
-    for (const TcpSock* o : s.tcp_->bhash_[s.num_])
-      if (o != &s && o->state_ == TcpState::kListen &&
-          (o->rcv_saddr_ == s.rcv_saddr_ || o->rcv_saddr_.is_unspecified() || s.rcv_saddr_.is_unspecified()))
+    for (const TcpSock* o : s.tcp_->ports_.bound(s.num_))
+      if (o != &s && o->state_ == TcpState::kListen && InetPortTable<TcpSock>::overlap(o->rcv_saddr_, s.rcv_saddr_))
         return -EADDRINUSE;
   }
   s.backlog_ = std::clamp(backlog, 0, s.cfg().somaxconn);

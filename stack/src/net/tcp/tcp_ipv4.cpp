@@ -123,7 +123,7 @@ Tcp::Tcp(Stack& st, const TcpConfig& cfg, uint64_t seed) : st_(st), cfg_(cfg) {
   Rng rng(seed ^ 0x746370ull);
   secret_[0] = rng.next();
   secret_[1] = rng.next();
-  port_rover_ = uint32_t(rng.next());
+  ports_ = InetPortTable<TcpSock>(uint32_t(rng.next()));
   mib_.RtoMin = cfg_.rto_min_ns / 1'000'000;
   mib_.RtoMax = cfg_.rto_max_ns / 1'000'000;
   st_.ip().add_protocol(
@@ -206,10 +206,8 @@ TcpSock* Tcp::lookup_established(Ipv4Addr saddr, uint16_t sport, Ipv4Addr daddr,
 }
 
 TcpSock* Tcp::lookup_listener(Ipv4Addr daddr, uint16_t dport) const {
-  auto it = bhash_.find(dport);
-  if (it == bhash_.end()) return nullptr;
   TcpSock* best = nullptr;
-  for (TcpSock* s : it->second) {
+  for (TcpSock* s : ports_.bound(dport)) {
     if (s->state_ != TcpState::kListen) continue;
     if (s->rcv_saddr_ == daddr) return s;
     if (s->rcv_saddr_.is_unspecified() && !best) best = s;
@@ -221,51 +219,28 @@ TcpSock* Tcp::lookup_listener(Ipv4Addr daddr, uint16_t dport) const {
 // SO_REUSEADDR and the other is not listening (a TIME_WAIT socket counts as reusable).
 int Tcp::get_port(TcpSock& sk, Ipv4Addr addr, uint16_t port) {
   auto conflicts = [&](uint16_t p) {
-    auto it = bhash_.find(p);
-    if (it == bhash_.end()) return false;
-    for (const TcpSock* o : it->second) {
-      if (o == &sk) continue;
-      const bool overlap = o->rcv_saddr_.is_unspecified() || addr.is_unspecified() || o->rcv_saddr_ == addr;
-      if (!overlap) continue;
+    for (const TcpSock* o : ports_.bound(p)) {
+      if (o == &sk || !InetPortTable<TcpSock>::overlap(o->rcv_saddr_, addr)) continue;
       const bool reusable = sk.reuseaddr_ && (o->reuseaddr_ || o->state_ == TcpState::kTimeWait) &&
                             o->state_ != TcpState::kListen;
       if (!reusable) return true;
     }
     return false;
   };
-  if (port == 0) {
-    const uint32_t low = cfg_.port_low, high = std::max(cfg_.port_high, cfg_.port_low);
-    const uint32_t n = high - low + 1;
-    const uint32_t off = port_rover_ % n;
-    bool found = false;
-    for (uint32_t i = 0; i < n; ++i) {
-      const uint16_t p = uint16_t(low + (off + i) % n);
-      if (bhash_.count(p)) continue;  // ephemeral ports are not shared
-      port = p;
-      port_rover_ = off + i + 1;
-      found = true;
-      break;
-    }
-    if (!found) return -EADDRINUSE;
-  } else if (conflicts(port)) {
-    return -EADDRINUSE;
-  }
+  const int r = ports_.pick(port, PortRange{cfg_.port_low, cfg_.port_high}, false, conflicts);
+  if (r < 0) return r;
   sk.rcv_saddr_ = addr;
   sk.saddr_ = addr;
-  sk.num_ = port;
+  sk.num_ = uint16_t(r);
   sk.bound_ = true;
-  bhash_[port].push_back(&sk);
+  ports_.add(sk.num_, &sk);
   return 0;
 }
 
 void Tcp::put_port(TcpSock& sk) {
   if (!sk.bound_) return;
   sk.bound_ = false;
-  auto it = bhash_.find(sk.num_);
-  if (it == bhash_.end()) return;
-  auto& v = it->second;
-  v.erase(std::remove(v.begin(), v.end(), &sk), v.end());
-  if (v.empty()) bhash_.erase(it);
+  ports_.remove(sk.num_, &sk);
 }
 
 void Tcp::hash(TcpSock& sk) {

@@ -66,7 +66,7 @@ void TcpSock::rcv_listen(SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ip
   c.num_ = num_;
   c.dport_ = th.src_port;
   c.bound_ = true;
-  tcp_->bhash_[num_].push_back(&c);
+  tcp_->ports_.add(num_, &c);
   c.rt_ = rt;
   c.rx_mss_ = th.mss ? *th.mss : cfg().mss_default;
   c.sack_ok_ = cfg().sack && th.sack_permitted;
