@@ -8,6 +8,13 @@
 
 namespace nicsim::net::tcp_detail {
 
+using kern::SkbPtr;
+using wire::seq_after;
+using wire::seq_before;
+using wire::seq_geq;
+using wire::seq_leq;
+namespace tf = wire::tcpflag;
+
 constexpr uint32_t kMaxTcpHeader = 128;  // TCP header with options + IP + link headroom
 constexpr int kMaxQuickAcks = 16;
 constexpr uint32_t kMaxReordering = 300;                              // tcp_max_reordering

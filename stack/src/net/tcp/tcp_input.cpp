@@ -12,13 +12,7 @@
 
 namespace nicsim::net {
 
-using kern::SkbPtr;
-using wire::seq_after;
-using wire::seq_before;
-using wire::seq_geq;
-using wire::seq_leq;
-namespace tf = wire::tcpflag;
-using namespace tcp_detail;
+using namespace tcp_detail;  // constants and the names every TCP source uses
 
 void TcpSock::rtt_sample(uint64_t r) {
   if (r == 0) r = 1;

@@ -12,13 +12,7 @@
 
 namespace nicsim::net {
 
-using kern::SkbPtr;
-using wire::seq_after;
-using wire::seq_before;
-using wire::seq_geq;
-using wire::seq_leq;
-namespace tf = wire::tcpflag;
-using namespace tcp_detail;
+using namespace tcp_detail;  // constants and the names every TCP source uses
 
 // tcp_v4_conn_request / tcp_create_openreq_child: a child socket in SYN_RECV per SYN.
 void TcpSock::rcv_listen(SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ipv4Addr daddr) {
