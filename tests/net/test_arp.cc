@@ -264,6 +264,24 @@ TEST(Arp, SocketDestroyedWhileItsPacketWaitsIsNotReportedTo) {
   a.expect_clean();
 }
 
+// A TCP socket closed in SYN_SENT is freed by the stack while its SYN still waits for the
+// neighbour; resolution then fails without reporting to it.
+TEST(Arp, TcpSocketFreedWhileItsSynWaitsIsNotReportedTo) {
+  Host a("a", kMacA, "10.0.0.1", 24);
+  auto c = a.st->tcp_socket();
+  ASSERT_EQ(c->connect(ip("10.0.0.2"), 80), -EINPROGRESS);
+  EXPECT_EQ(a.st->arp().lookup(ip("10.0.0.2"))->arp_queue.size(), 1u);
+  ASSERT_EQ(c->close(), 0);
+  a.p.run_for(10 * kMs);
+  EXPECT_EQ(a.st->tcp().sock_count(), 0u);  // the TcpSock is gone
+  a.p.run_for(5 * kSec);
+  EXPECT_EQ(a.st->arp().state(ip("10.0.0.2")), NudState::kFailed);
+  EXPECT_EQ(a.st->arp_stats().failed_drops, 1u);
+  EXPECT_EQ(a.st->arp_stats().sk_gone, 1u);
+  c.reset();
+  a.expect_clean();
+}
+
 // The same when resolution succeeds: the datagram still goes out (its socket's data was
 // accepted), without its socket.
 TEST(Arp, SocketDestroyedWhileItsPacketWaitsStillSendsIt) {
