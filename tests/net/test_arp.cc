@@ -245,6 +245,64 @@ TEST(Arp, PingToUnresolvableHostReportsHostUnreachable) {
   a.expect_clean();
 }
 
+// A socket destroyed while its datagram waits for resolution: the queued skb no longer reaches
+// it (under ASan a use-after-free would show here). When resolution fails, the drop is counted
+// and nobody is told; the socket's leftover packets are counted in sk_gone.
+TEST(Arp, SocketDestroyedWhileItsPacketWaitsIsNotReportedTo) {
+  Host a("a", kMacA, "10.0.0.1", 24);  // nobody answers
+  auto s = a.st->udp_socket();
+  auto p = a.st->ping_socket();
+  ASSERT_EQ(s->sendto("x", 1, ip("10.0.0.2"), 9), 1);
+  ASSERT_EQ(p->send_echo(ip("10.0.0.2"), 1), 0);
+  EXPECT_EQ(a.st->arp().lookup(ip("10.0.0.2"))->arp_queue.size(), 2u);
+  s.reset();
+  p.reset();
+  a.p.run_for(5 * kSec);
+  EXPECT_EQ(a.st->arp().state(ip("10.0.0.2")), NudState::kFailed);
+  EXPECT_EQ(a.st->arp_stats().failed_drops, 2u);
+  EXPECT_EQ(a.st->arp_stats().sk_gone, 2u);
+  a.expect_clean();
+}
+
+// A TCP socket closed in SYN_SENT is freed by the stack while its SYN still waits for the
+// neighbour; resolution then fails without reporting to it.
+TEST(Arp, TcpSocketFreedWhileItsSynWaitsIsNotReportedTo) {
+  Host a("a", kMacA, "10.0.0.1", 24);
+  auto c = a.st->tcp_socket();
+  ASSERT_EQ(c->connect(ip("10.0.0.2"), 80), -EINPROGRESS);
+  EXPECT_EQ(a.st->arp().lookup(ip("10.0.0.2"))->arp_queue.size(), 1u);
+  ASSERT_EQ(c->close(), 0);
+  a.p.run_for(10 * kMs);
+  EXPECT_EQ(a.st->tcp().sock_count(), 0u);  // the TcpSock is gone
+  a.p.run_for(5 * kSec);
+  EXPECT_EQ(a.st->arp().state(ip("10.0.0.2")), NudState::kFailed);
+  EXPECT_EQ(a.st->arp_stats().failed_drops, 1u);
+  EXPECT_EQ(a.st->arp_stats().sk_gone, 1u);
+  c.reset();
+  a.expect_clean();
+}
+
+// The same when resolution succeeds: the datagram still goes out (its socket's data was
+// accepted), without its socket.
+TEST(Arp, SocketDestroyedWhileItsPacketWaitsStillSendsIt) {
+  Host a("a", kMacA, "10.0.0.1", 24), b("b", kMacB, "10.0.0.2", 24);
+  cable(a, b, 50'000);
+  auto rx = b.st->udp_socket();
+  ASSERT_EQ(rx->bind(Ipv4Addr::any(), 7000), 0);
+  auto tx = a.st->udp_socket();
+  ASSERT_EQ(tx->sendto("q", 1, ip("10.0.0.2"), 7000), 1);
+  EXPECT_EQ(a.st->arp().lookup(ip("10.0.0.2"))->arp_queue.size(), 1u);
+  tx.reset();
+  run_all({&a, &b}, 1 * kMs, 50'000);
+  EXPECT_EQ(a.st->arp_stats().sk_gone, 1u);
+  char c = 0;
+  EXPECT_EQ(rx->recvfrom(&c, 1), 1);
+  EXPECT_EQ(c, 'q');
+  rx.reset();
+  a.expect_clean();
+  b.expect_clean();
+}
+
 // Linux's unres_qlen: the queue holds the newest packets; older ones are discarded.
 TEST(Arp, QueueOverflowDropsOldestAndCounts) {
   net::StackConfig cfg;

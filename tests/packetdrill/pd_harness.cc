@@ -276,6 +276,7 @@ class Runner {
 
   RunResult run(const RunOptions& opt) {
     verbose_ = opt.verbose;
+    on_outbound_ = opt.on_outbound;
     RunResult r;
     try {
       apply_directives();
@@ -554,6 +555,7 @@ class Runner {
                        fmt_time(rel(hi)) + ", but nothing was sent");
     Frame f = dev_->out.front();
     dev_->out.pop_front();
+    if (on_outbound_) on_outbound_(f.bytes);
     const std::string got = describe(f);
     if (f.t_ns < lo)
       fail(e.line, "outbound packet sent too early, at " + fmt_time(rel(f.t_ns)) + " (expected " + fmt_time(rel(lo)) +
@@ -941,6 +943,7 @@ class Runner {
 
   const Script& sc_;
   bool verbose_ = false;
+  std::function<void(std::vector<uint8_t>&)> on_outbound_;  // RunOptions::on_outbound
   int cur_line_ = 0;
   std::ostringstream log_;
   net::StackConfig cfg_;

@@ -5,7 +5,10 @@
 // '>' lines, in order; a frame no line expects fails the script.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "pd_script.h"
 
@@ -13,6 +16,9 @@ namespace nicsim::pd {
 
 struct RunOptions {
   bool verbose = false;  // print the event log as the script runs
+  // Test hook: sees, and may change, each Ethernet frame the host transmitted before it is
+  // checked against its '>' line (the harness's own tests corrupt a payload byte with it).
+  std::function<void(std::vector<uint8_t>& frame)> on_outbound;
 };
 
 struct RunResult {

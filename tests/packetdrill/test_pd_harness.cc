@@ -5,6 +5,9 @@
 
 #include <string>
 
+#include "nicsim/net/wire/ethernet.h"
+#include "nicsim/net/wire/ipv4.h"
+#include "nicsim/net/wire/tcp.h"
 #include "pd_harness.h"
 #include "pd_script.h"
 
@@ -24,8 +27,8 @@ constexpr int kOpenLines = 7;
 
 RunResult run(const std::string& text) { return run_script(parse_script(text, "t.pkt")); }
 
-void expect_fail(const std::string& text, int line, const std::string& what) {
-  RunResult r = run(text);
+void expect_fail(const std::string& text, int line, const std::string& what, const RunOptions& opt = {}) {
+  RunResult r = run_script(parse_script(text, "t.pkt"), opt);
   ASSERT_FALSE(r.ok) << "passed:\n" << text << "\nlog:\n" << r.log;
   const std::string prefix = "t.pkt:" + std::to_string(line) + ": ";
   EXPECT_EQ(r.error.rfind(prefix, 0), 0u) << r.error;
@@ -47,6 +50,39 @@ TEST(PdHarness, WrongLengthFails) {
 
 TEST(PdHarness, WrongFlagsFail) {
   expect_fail(kOpen + "+0 write(4, 100) = 100\n+0 > . 1:101(100) ack 1\n", kOpenLines + 2, "flags differ");
+}
+
+TEST(PdHarness, WrongAckNumberFails) {
+  expect_fail(kOpen + "+0 write(4, 100) = 100\n+0 > P. 1:101(100) ack 2\n", kOpenLines + 2, "ack number differs");
+}
+
+// The stack's window after the handshake (no window scaling offered, default buffers: the
+// largest unscaled window, 65535): any other value on the '>' line fails, the right one passes.
+TEST(PdHarness, WrongWindowFails) {
+  expect_fail(kOpen + "+0 write(4, 100) = 100\n+0 > P. 1:101(100) ack 1 win 65534\n", kOpenLines + 2,
+              "window differs");
+  RunResult r = run(kOpen + "+0 write(4, 100) = 100\n+0 > P. 1:101(100) ack 1 win 65535\n"
+                            "+0.050 < . 1:1(0) ack 101 win 65535\n");
+  EXPECT_TRUE(r.ok) << r.error << "\n" << r.log;
+}
+
+// A payload byte that is not the byte the script wrote at that sequence number fails, even
+// with sequence, length, flags and checksum right (the frame is altered on its way to the
+// checker and its TCP checksum redone).
+TEST(PdHarness, WrongPayloadBytesFail) {
+  RunOptions opt;
+  opt.on_outbound = [](std::vector<uint8_t>& f) {
+    net::wire::EthernetFrameMut e(f.data(), f.size());
+    net::wire::Ipv4Packet ip(e.payload(), e.payload_len());
+    const net::Ipv4Addr src = ip.src(), dst = ip.dst();
+    const size_t ihl = ip.header_len();
+    net::wire::TcpPacketMut t(e.payload() + ihl, ip.total_len() - ihl);
+    if (t.payload_len() < 10) return;
+    t.payload()[9] ^= 0x40;
+    t.fill_checksum(src, dst);
+  };
+  expect_fail(kOpen + "+0 write(4, 100) = 100\n+0 > P. 1:101(100) ack 1\n", kOpenLines + 2,
+              "payload byte at relative sequence 10 is not the byte written there", opt);
 }
 
 TEST(PdHarness, MissingOptionFails) {

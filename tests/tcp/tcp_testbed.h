@@ -143,7 +143,7 @@ struct TcpPair {
     bool bad = false;
     std::vector<uint8_t> buf(chunk);
     auto pattern = [](size_t i) { return uint8_t((i * 7 + (i >> 10)) & 0xFF); };
-    Host& sh = src.sock()->tcp_ == &a.st->tcp() ? a : b;
+    Host& sh = src.sock()->tcp() == &a.st->tcp() ? a : b;
     Host& dh = &sh == &a ? b : a;
     std::function<void()> writer = [&] {
       while (sent < bytes) {

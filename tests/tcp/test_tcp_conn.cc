@@ -300,7 +300,7 @@ TEST(TcpConn, PawsDropsSegmentsWithOldTimestamps) {
   send_str(*c, "abc");
   t.run(1 * kMs);
   const auto si = s->info();
-  const uint32_t old_ts = s->sock()->ts_recent_ - 1000;
+  const uint32_t old_ts = s->sock()->ts_recent() - 1000;
   inject(t, *c, si.rcv_nxt, si.snd_nxt, w::tcpflag::ACK, old_ts, 10);
   t.run(1 * kMs);
   EXPECT_EQ(t.b.st->tcp_ext_mib().PAWSEstab, 1u);

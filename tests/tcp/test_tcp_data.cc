@@ -348,7 +348,7 @@ TEST(TcpData, HeavyLossKeepsRttSamplesSane) {
       }
       uint64_t max_srtt = 0;
       net::TcpSock* k = c->sock();
-      t.on_frame = [&](bool, const std::vector<uint8_t>&) { max_srtt = std::max<uint64_t>(max_srtt, k->srtt_ns_); };
+      t.on_frame = [&](bool, const std::vector<uint8_t>&) { max_srtt = std::max<uint64_t>(max_srtt, k->rtt().srtt_ns()); };
       EXPECT_EQ(t.transfer(*c, *s, 1 << 20, 120 * kSec), size_t(1) << 20);
       t.on_frame = nullptr;
       EXPECT_LT(max_srtt, 100 * kMs);

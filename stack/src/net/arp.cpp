@@ -203,7 +203,8 @@ bool Arp::event_send(Neighbour& n, SkbPtr& skb) {
     stats_.unres_discards++;
     skb.reset();
   } else {
-    n.arp_queue.push_back(std::move(skb));
+    std::weak_ptr<const void> alive = skb->sk ? skb->sk->sk_alive() : std::weak_ptr<const void>();
+    n.arp_queue.push_back(QueuedSkb{std::move(skb), std::move(alive)});
   }
   if (immediate_probe) probe(n);
   return true;
@@ -214,7 +215,7 @@ void Arp::probe(Neighbour& n) {
   NetDevice& dev = *n.dev;
   Ipv4Addr saddr;
   if (!n.arp_queue.empty()) {  // arp_announce 0: the queued packet's source if it is ours
-    const kern::SkBuff& last = *n.arp_queue.back();
+    const kern::SkBuff& last = *n.arp_queue.back().skb;
     wire::Ipv4Packet ip(last.data(), last.len());
     if (ip.check_header() == wire::WireError::kOk && st_.ip().is_local(ip.src())) saddr = ip.src();
   }
@@ -276,11 +277,10 @@ void Arp::timer_handler(Neighbour& n) {
 // (EHOSTUNREACH to a local socket, ICMP host unreachable to a forwarded packet's source).
 void Arp::invalidate(Neighbour& n) {
   stats_.res_failed++;
-  std::deque<SkbPtr> q;
+  std::deque<QueuedSkb> q;
   q.swap(n.arp_queue);
-  invalidating_ = &q;
   while (!q.empty()) {
-    SkbPtr skb = std::move(q.front());
+    SkbPtr skb = unqueue(q.front());  // an earlier report may have destroyed this socket
     q.pop_front();
     stats_.failed_drops++;
     if (skb->sk)
@@ -288,7 +288,21 @@ void Arp::invalidate(Neighbour& n) {
     else
       st_.icmp().icmp_send(*skb, wire::icmp::DEST_UNREACH, wire::icmp::HOST_UNREACH);
   }
-  invalidating_ = nullptr;
+}
+
+SkbPtr Arp::unqueue(QueuedSkb& q) {
+  SkbPtr skb = std::move(q.skb);
+  if (skb->sk && q.sk_alive.expired()) {
+    skb->sk = nullptr;
+    stats_.sk_gone++;
+  }
+  return skb;
+}
+
+void Arp::flush_queue(Neighbour& n, NetDevice& dev, const MacAddr& lladdr) {
+  std::deque<QueuedSkb> q;
+  q.swap(n.arp_queue);
+  for (QueuedSkb& e : q) neigh_xmit(unqueue(e), dev, lladdr);
 }
 
 // neigh_update.
@@ -316,9 +330,7 @@ void Arp::neigh_update(Neighbour& n, const MacAddr* lladdr, NudState new_state, 
     }
   }
   if (!nud_valid(old) && nud_valid(new_state)) {  // resolved: send what waited
-    std::deque<SkbPtr> q;
-    q.swap(n.arp_queue);
-    for (SkbPtr& skb : q) neigh_xmit(std::move(skb), *n.dev, n.ha);
+    flush_queue(n, *n.dev, n.ha);
   }
 }
 
@@ -430,9 +442,7 @@ void Arp::add_permanent(NetDevice& dev, Ipv4Addr ip, const MacAddr& mac) {
   n->nud_state = NudState::kPermanent;
   n->confirmed_ns = n->updated_ns = now();
   if (!nud_valid(old)) {
-    std::deque<SkbPtr> q;
-    q.swap(n->arp_queue);
-    for (SkbPtr& skb : q) neigh_xmit(std::move(skb), dev, mac);
+    flush_queue(*n, dev, mac);
   }
 }
 
@@ -445,15 +455,6 @@ void Arp::flush_dev(NetDevice& dev) {
       ++it;
     }
   }
-}
-
-void Arp::forget_sock(const Sock* sk) {
-  auto clear = [sk](std::deque<SkbPtr>& q) {
-    for (SkbPtr& s : q)
-      if (s->sk == sk) s->sk = nullptr;
-  };
-  for (auto& [key, n] : tbl_) clear(n->arp_queue);
-  if (invalidating_) clear(*invalidating_);
 }
 
 const Neighbour* Arp::lookup(Ipv4Addr ip, const NetDevice* dev) const {

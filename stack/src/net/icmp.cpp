@@ -66,7 +66,6 @@ std::pair<int, bool> icmp_err_convert(uint8_t type, uint8_t code) {
 PingSocket::~PingSocket() {
   if (!icmp_) return;
   icmp_->pings_.erase(ident_);
-  icmp_->st_.arp().forget_sock(this);
 }
 
 int PingSocket::send_echo(Ipv4Addr dst, uint16_t seq, uint32_t payload_len, uint8_t tos, uint8_t ttl) {

@@ -33,7 +33,6 @@ UdpSocket::~UdpSocket() {
   if (!udp_) return;
   udp_->unhash(*this);
   udp_->all_.erase(std::remove(udp_->all_.begin(), udp_->all_.end(), this), udp_->all_.end());
-  udp_->st_.arp().forget_sock(this);
 }
 
 int UdpSocket::take_error() {
@@ -184,7 +183,7 @@ int UdpSocket::recvfrom(void* buf, size_t len, Ipv4Addr* src, uint16_t* sport) {
 
 Udp::Udp(Stack& st, const Config& cfg, uint64_t seed) : st_(st), cfg_(cfg) {
   Rng rng(seed ^ 0x756470ull);
-  port_rover_ = uint32_t(rng.next());
+  ports_ = InetPortTable<UdpSocket>(uint32_t(rng.next()));
   st_.ip().add_protocol(
       ipproto::UDP, [this](SkbPtr skb) { udp_rcv(std::move(skb)); },
       [this](const IcmpErrInfo& info) { udp_err(info); });
@@ -205,51 +204,27 @@ std::shared_ptr<UdpSocket> Udp::socket() {
 // set SO_REUSEADDR); port 0 searches the ephemeral range from a seeded start.
 int Udp::get_port(UdpSocket& sk, Ipv4Addr addr, uint16_t port) {
   auto conflicts = [&](uint16_t p) {
-    auto it = hash_.find(p);
-    if (it == hash_.end()) return false;
-    for (const UdpSocket* o : it->second) {
-      const bool overlap = o->rcv_saddr_.is_unspecified() || addr.is_unspecified() || o->rcv_saddr_ == addr;
-      if (overlap && !(o->reuseaddr_ && sk.reuseaddr_)) return true;
-    }
+    for (const UdpSocket* o : ports_.bound(p))
+      if (InetPortTable<UdpSocket>::overlap(o->rcv_saddr_, addr) && !(o->reuseaddr_ && sk.reuseaddr_)) return true;
     return false;
   };
-  if (port == 0) {
-    const uint32_t low = cfg_.port_low, high = std::max(cfg_.port_high, cfg_.port_low);
-    const uint32_t n = high - low + 1;
-    uint32_t off = port_rover_ % n;
-    bool found = false;
-    for (uint32_t i = 0; i < n; ++i) {
-      const uint16_t p = uint16_t(low + (off + i) % n);
-      if (!conflicts(p)) {
-        port = p;
-        port_rover_ = off + i + 1;
-        found = true;
-        break;
-      }
-    }
-    if (!found) return -EADDRINUSE;
-  } else if (conflicts(port)) {
-    return -EADDRINUSE;
-  }
+  const int r = ports_.pick(port, PortRange{cfg_.port_low, cfg_.port_high}, true, conflicts);
+  if (r < 0) return r;
   sk.rcv_saddr_ = addr;
   sk.saddr_ = addr;
-  sk.num_ = port;
-  hash_[port].push_back(&sk);
+  sk.num_ = uint16_t(r);
+  ports_.add(sk.num_, &sk);
   return 0;
 }
 
 void Udp::unhash(UdpSocket& sk) {
   if (!sk.num_) return;
-  auto it = hash_.find(sk.num_);
-  if (it == hash_.end()) return;
-  auto& v = it->second;
-  v.erase(std::remove(v.begin(), v.end(), &sk), v.end());
-  if (v.empty()) hash_.erase(it);
+  ports_.remove(sk.num_, &sk);
 }
 
 std::vector<const UdpSocket*> Udp::sockets() const {
   std::vector<const UdpSocket*> v;
-  for (const auto& [port, socks] : hash_)
+  for (const auto& [port, socks] : ports_.ports())
     for (const UdpSocket* s : socks) v.push_back(s);
   return v;
 }
@@ -257,11 +232,9 @@ std::vector<const UdpSocket*> Udp::sockets() const {
 // compute_score: a socket bound to the exact address beats a wildcard one; a connected
 // socket must match the peer and beats an unconnected one. Ties: the first bound.
 UdpSocket* Udp::lookup(Ipv4Addr saddr, uint16_t sport, Ipv4Addr daddr, uint16_t dport) const {
-  auto it = hash_.find(dport);
-  if (it == hash_.end()) return nullptr;
   UdpSocket* best = nullptr;
   int best_score = -1;
-  for (UdpSocket* s : it->second) {
+  for (UdpSocket* s : ports_.bound(dport)) {
     int score = 0;
     if (!s->rcv_saddr_.is_unspecified()) {
       if (s->rcv_saddr_ != daddr) continue;
@@ -319,14 +292,11 @@ void Udp::udp_rcv(SkbPtr skb) {
 // __udp4_lib_mcast_deliver: a copy to every matching socket.
 void Udp::mcast_deliver(SkbPtr skb, Ipv4Addr saddr, uint16_t sport, Ipv4Addr daddr, uint16_t dport) {
   std::vector<UdpSocket*> targets;
-  auto it = hash_.find(dport);
-  if (it != hash_.end()) {
-    for (UdpSocket* s : it->second) {
-      if (!s->rcv_saddr_.is_unspecified() && s->rcv_saddr_ != daddr) continue;
-      if (!s->daddr_.is_unspecified() && s->daddr_ != saddr) continue;
-      if (s->dport_ && s->dport_ != sport) continue;
-      targets.push_back(s);
-    }
+  for (UdpSocket* s : ports_.bound(dport)) {
+    if (!s->rcv_saddr_.is_unspecified() && s->rcv_saddr_ != daddr) continue;
+    if (!s->daddr_.is_unspecified() && s->daddr_ != saddr) continue;
+    if (s->dport_ && s->dport_ != sport) continue;
+    targets.push_back(s);
   }
   if (targets.empty()) {
     mib_.IgnoredMulti++;

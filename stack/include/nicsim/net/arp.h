@@ -58,9 +58,17 @@ struct ArpStats {
   uint64_t res_failed = 0;      // resolutions that ended FAILED
   uint64_t unres_discards = 0;  // queued packets dropped: queue overflow
   uint64_t failed_drops = 0;    // queued packets dropped: resolution failed (sender told)
+  uint64_t sk_gone = 0;         // queued packets whose socket was destroyed while they waited
   uint64_t table_fulls = 0;     // no entry could be created
   uint64_t rx = 0, rx_requests = 0, rx_replies = 0, rx_errors = 0, rx_ignored = 0;
   uint64_t tx_requests = 0, tx_replies = 0, tx_gratuitous = 0, tx_dropped = 0;
+};
+
+// A packet waiting for its neighbour to resolve, with the liveness of the socket it came from
+// (Sock::sk_alive): the socket may be destroyed while the packet waits.
+struct QueuedSkb {
+  kern::SkbPtr skb;
+  std::weak_ptr<const void> sk_alive;
 };
 
 // struct neighbour.
@@ -71,7 +79,7 @@ struct Neighbour {
   NudState nud_state = NudState::kNone;
   uint64_t confirmed_ns = 0, updated_ns = 0, used_ns = 0;
   int probes = 0;
-  std::deque<kern::SkbPtr> arp_queue;
+  std::deque<QueuedSkb> arp_queue;
   kern::Timer timer;
 };
 
@@ -108,8 +116,6 @@ class Arp {
   void add_permanent(kern::NetDevice& dev, Ipv4Addr ip, const kern::MacAddr& mac);
   // neigh_ifdown: drops every entry on dev and its queued packets.
   void flush_dev(kern::NetDevice& dev);
-  // A socket is closing: its packets waiting in neighbour queues no longer point to it.
-  void forget_sock(const Sock* sk);
 
   // The entry for ip (on dev, or on any device if dev is null); nullptr if none.
   const Neighbour* lookup(Ipv4Addr ip, const kern::NetDevice* dev = nullptr) const;
@@ -131,6 +137,11 @@ class Arp {
   void timer_handler(Neighbour& n);
   void probe(Neighbour& n);
   void invalidate(Neighbour& n);
+  // Takes a packet out of a neighbour queue; if its socket is gone, skb->sk is cleared (the
+  // packet goes on without it, as Linux's skb would keep its socket alive) and counted.
+  kern::SkbPtr unqueue(QueuedSkb& q);
+  // Sends every packet of n's queue to lladdr (the entry became valid).
+  void flush_queue(Neighbour& n, kern::NetDevice& dev, const kern::MacAddr& lladdr);
   void arm(Neighbour& n, uint64_t at_ns);
   int neigh_xmit(kern::SkbPtr skb, kern::NetDevice& dev, const kern::MacAddr& dst);
   int arp_send(uint16_t op, kern::NetDevice& dev, Ipv4Addr sip, Ipv4Addr tip, const kern::MacAddr& dst_hw,
@@ -142,7 +153,6 @@ class Arp {
   NeighParms parms_;
   uint64_t reachable_time_ns_;
   std::map<std::pair<int, uint32_t>, std::unique_ptr<Neighbour>> tbl_;  // (ifindex, ip)
-  std::deque<kern::SkbPtr>* invalidating_ = nullptr;  // packets being reported as failed
   ArpStats stats_;
 };
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 namespace nicsim::kern {
 class SkBuff;
@@ -24,7 +25,15 @@ enum : uint32_t {
 // the stack, e.g. waiting in a neighbour's queue).
 class Sock {
  public:
+  Sock() = default;
+  Sock(const Sock&) = delete;
+  Sock& operator=(const Sock&) = delete;
   virtual ~Sock() = default;
+  // Expires when this socket is destroyed. A layer that keeps one of the socket's packets for
+  // later (a neighbour's queue) keeps this beside skb->sk and checks it before following the
+  // pointer, so a socket never has to withdraw its packets when it goes away (Linux instead
+  // holds a reference to the socket from each skb).
+  std::weak_ptr<const void> sk_alive() const { return alive_; }
   // One of this socket's packets was dropped below it with err (EHOSTUNREACH when address
   // resolution failed). skb data is at the IP header.
   // Differs from Linux: there arp_error_report sends an ICMP host unreachable that loops back
@@ -35,6 +44,9 @@ class Sock {
   // TCP's queued segment never uses the room in front of its payload, and TCP never has two
   // clones of one segment in flight at once).
   virtual bool sk_owns_clone_headroom() const { return false; }
+
+ private:
+  std::shared_ptr<const char> alive_ = std::make_shared<const char>(0);
 };
 
 }  // namespace nicsim::net

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "nicsim/kern/skbuff.h"
+#include "nicsim/net/inet_ports.h"
 #include "nicsim/net/sock.h"
 #include "nicsim/net/wire/ipv4.h"
 #include "nicsim/net/wire/tcp.h"
@@ -69,6 +70,12 @@ enum class TcpState : uint8_t {
   kClosing = 11,
 };
 const char* tcp_state_name(TcpState s);  // "ESTABLISHED", "SYN_SENT" ...
+
+// The congestion-control state of a sender (Linux's TCP_CA_* with their numbers, which
+// TCP_INFO reports): Open, Disorder (duplicate ACKs or SACKs seen, below the threshold), CWR
+// (window reduced after a local drop), Recovery (fast retransmit), Loss (after an RTO).
+enum class TcpCaState : uint8_t { kOpen = 0, kDisorder = 1, kCwr = 2, kRecovery = 3, kLoss = 4 };
+const char* tcp_ca_state_name(TcpCaState s);  // "Open", "Disorder" ...
 
 // Congestion control algorithm (Linux's tcp_congestion_ops): the socket calls these and uses
 // cwnd()/ssthresh(). Units are segments. Add an algorithm by deriving and setting
@@ -185,7 +192,7 @@ struct TcpExtMib {
 // struct tcp_info, the fields this model keeps (times in microseconds as Linux's).
 struct TcpInfo {
   TcpState state = TcpState::kClose;
-  uint8_t ca_state = 0;     // 0 Open, 1 Disorder, 3 Recovery, 4 Loss (TCP_CA_*)
+  uint8_t ca_state = 0;     // a TcpCaState: 0 Open, 1 Disorder, 2 CWR, 3 Recovery, 4 Loss
   uint8_t retransmits = 0;  // consecutive RTOs of the current backoff
   uint8_t backoff = 0;
   bool ts_on = false, sack_on = false, wscale_on = false;
@@ -337,10 +344,9 @@ class Tcp {
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::shared_ptr<TcpSock>> socks_;  // by creation id (deterministic order)
   std::map<Key, TcpSock*> ehash_;
-  std::map<uint16_t, std::vector<TcpSock*>> bhash_;  // bound ports
+  InetPortTable<TcpSock> ports_;  // bound ports (bhash)
   std::vector<std::shared_ptr<TcpSock>> graveyard_;
   bool reap_scheduled_ = false;
-  uint32_t port_rover_;
   uint64_t challenge_stamp_s_ = 0;
   uint32_t challenge_count_ = 0;
 };

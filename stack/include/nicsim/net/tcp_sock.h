@@ -1,12 +1,19 @@
-// struct tcp_sock: the protocol state behind a TcpSocket handle (internal; tests may read it).
-// The stack owns it (Tcp::socks_), so a closed connection finishes its FIN/TIME_WAIT after the
-// user dropped the handle.
+// struct tcp_sock: the protocol state behind a TcpSocket handle (internal). The stack owns it
+// (Tcp::socks_), so a closed connection finishes its FIN/TIME_WAIT after the user dropped the
+// handle. Its state is private: the stack's TCP code (Tcp, TcpSocket) works on it; tests and
+// tools read it through TcpSocket::info() (TCP_INFO) and the few getters below.
+//
+// The code is split as Linux's net/ipv4 (stack/src/net/tcp/): tcp.cpp (system calls, state
+// changes, close), tcp_input.cpp (receive path, tcp_ack and loss recovery), tcp_output.cpp
+// (transmission, windows, options), tcp_timer.cpp, tcp_minisocks.cpp (connection requests,
+// TIME_WAIT), tcp_ipv4.cpp (demultiplexing, ports, ISNs), tcp_cong.cpp (Reno). The state is
+// grouped in small types with their own tests: TcpSendQueue (write queue + SACK scoreboard),
+// TcpOfoQueue, TcpRttEstimator and TcpCaState.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -14,6 +21,9 @@
 #include "nicsim/kern/kernel.h"
 #include "nicsim/net/ipv4.h"
 #include "nicsim/net/tcp.h"
+#include "nicsim/net/tcp_ofo.h"
+#include "nicsim/net/tcp_rtt.h"
+#include "nicsim/net/tcp_send_queue.h"
 #include "nicsim/net/wire/tcp.h"
 
 namespace nicsim::net {
@@ -25,22 +35,38 @@ class TcpSock : public Sock {
   void sk_error_report_skb(int err, const kern::SkBuff& skb) override;
   bool sk_owns_clone_headroom() const override { return true; }
 
-  // One entry of the write queue (tcp_skb_cb + the skb): payload only, the data at the
-  // payload with room for headers in front. SYN and FIN take one sequence number each.
-  struct TxSeg {
-    uint32_t seq = 0, end_seq = 0;
-    uint8_t flags = 0;     // wire::tcpflag::SYN / FIN carried by this entry
-    kern::SkbPtr skb;      // payload (null for a bare SYN/FIN)
-    uint64_t xmit_ns = 0;  // last (re)transmission
-    bool sent = false;
-    bool sacked = false, lost = false, retrans = false, ever_retrans = false;
-    uint32_t len() const { return skb ? skb->len() : 0; }
-  };
-  // An out-of-order segment (key: its unwrapped start).
-  struct OfoSeg {
-    uint64_t end = 0;
-    bool fin = false;
-    kern::SkbPtr skb;  // payload
+  // --- read-only views (tests, tools) ---
+  Tcp* tcp() const { return tcp_; }  // null once the stack is gone
+  TcpState state() const { return state_; }
+  TcpCaState ca_state() const { return ca_state_; }
+  const TcpRttEstimator& rtt() const { return rtt_; }
+  const TcpSendQueue& send_queue() const { return sq_; }
+  const TcpOfoQueue& ofo_queue() const { return ofo_; }
+  uint32_t ts_recent() const { return ts_recent_; }  // TS.Recent (RFC 7323)
+  uint32_t ts_now() { return uint32_t(k().now_ns() / 1000) + ts_offset_; }  // our TSval now
+
+ private:
+  friend class Tcp;
+  friend class TcpSocket;
+  using TxSeg = TcpTxSeg;
+
+  // tcp_ack's flag bits (Linux's FLAG_*): what one incoming ACK did, handed from each step of
+  // ack() to the next.
+  static constexpr uint32_t kFlagData = 0x01;              // FLAG_DATA: the segment carries data
+  static constexpr uint32_t kFlagWinUpdate = 0x02;         // FLAG_WIN_UPDATE: the send window changed
+  static constexpr uint32_t kFlagDataAcked = 0x04;         // FLAG_DATA_ACKED: a whole segment newly ACKed
+  static constexpr uint32_t kFlagRetransDataAcked = 0x08;  // FLAG_RETRANS_DATA_ACKED: one was retransmitted
+  static constexpr uint32_t kFlagDataSacked = 0x20;        // FLAG_DATA_SACKED: new data SACKed
+  static constexpr uint32_t kFlagSndUnaAdvanced = 0x400;   // FLAG_SND_UNA_ADVANCED: SND.UNA moved (maybe mid-segment)
+  static constexpr uint32_t kFlagFinAcked = 0x10000;       // nicsim: our FIN is ACKed
+  static constexpr uint32_t kFlagNotDup = kFlagData | kFlagWinUpdate | kFlagDataAcked;  // FLAG_NOT_DUP
+  // Values of one ACK that its steps share (tcp_ack's locals, Linux's rate sample).
+  struct AckSample {
+    uint64_t now = 0;  // when the ACK arrived
+    uint32_t prior_snd_una = 0, prior_in_flight = 0, prior_packets = 0, prior_sacked = 0;
+    uint32_t acked_segs = 0, acked_unsacked = 0, newly_sacked = 0;
+    uint64_t rtt_xmit_ns = 0, sack_rtt_xmit_ns = 0;  // send times for an RTT sample
+    bool have_rtt = false;
   };
 
   // --- identity / socket layer ---
@@ -67,7 +93,7 @@ class TcpSock : public Sock {
   int ka_probes_ = 0;
   int quickack_ = 0;        // immediate ACKs left (Linux's quick-ack mode)
   bool rcvd_data_ = false;  // first data segment seen (starts quick-ack mode)
-  uint64_t last_ofo_start_ = 0;
+  bool pingpong_ = false;   // TCP_QUICKACK 0: no quick-ACK mode
 
   // --- listener ---
   TcpSock* parent_ = nullptr;  // the listener of a SYN_RECV / not yet accepted child
@@ -77,35 +103,30 @@ class TcpSock : public Sock {
 
   // --- send ---
   uint32_t iss_ = 0, snd_una_ = 0, snd_nxt_ = 0, snd_wnd_ = 0, snd_wl1_ = 0, snd_wl2_ = 0, max_window_ = 0;
-  uint32_t snd_up_ = 0;
   uint8_t snd_wscale_ = 0, rcv_wscale_ = 0;
   bool wscale_ok_ = false, sack_ok_ = false, ts_ok_ = false;
   bool want_wscale_ = false, want_sack_ = false, want_ts_ = false;  // offered in our SYN
-  uint16_t rx_mss_ = 0;    // MSS the peer announced
+  uint16_t rx_mss_ = 0;       // MSS the peer announced
   uint32_t mss_cache_ = 536;  // payload bytes per segment we send
   uint32_t advmss_ = 1460;    // MSS we announce
-  std::deque<TxSeg> wq_;
-  size_t send_head_ = 0;  // index of the first unsent entry in wq_
-  size_t wq_bytes_ = 0;   // payload bytes in wq_
-  uint32_t packets_out_ = 0, sacked_out_ = 0, lost_out_ = 0, retrans_out_ = 0;
-  uint32_t high_seq_ = 0;    // recovery point
-  uint32_t highest_sack_ = 0;
-  uint8_t ca_state_ = 0;     // TCP_CA_Open 0, Disorder 1, Recovery 3, Loss 4
-  uint32_t dupacks_ = 0;
-  uint32_t reordering_ = 3;
-  uint64_t sack_rtt_xmit_ns_ = 0;  // newest send time among segments SACKed by this ACK  // duplicate threshold, raised when reordering is seen (tp->reordering)
-  // Proportional rate reduction (RFC 6937) during recovery, as Linux's tcp_cwnd_reduction.
-  uint32_t prr_delivered_ = 0, prr_out_ = 0, prior_cwnd_ = 0;
-  bool pingpong_ = false;  // TCP_QUICKACK 0: no quick-ACK mode
-  std::unique_ptr<CongestionControl> cc_;
-  CongestionControl::State cs_;
+  TcpSendQueue sq_;
   uint32_t ts_offset_ = 0;
 
+  // --- congestion control and loss recovery ---
+  TcpCaState ca_state_ = TcpCaState::kOpen;
+  uint32_t high_seq_ = 0;   // recovery point
+  uint32_t dupacks_ = 0;
+  uint32_t reordering_ = 3;  // duplicate threshold, raised when reordering is seen (tp->reordering)
+  // Proportional rate reduction (RFC 6937) during recovery, as Linux's tcp_cwnd_reduction.
+  uint32_t prr_delivered_ = 0, prr_out_ = 0, prior_cwnd_ = 0;
+  std::unique_ptr<CongestionControl> cc_;
+  CongestionControl::State cs_;
+
   // --- RTT / timers ---
-  uint64_t srtt_ns_ = 0, rttvar_ns_ = 0, rto_ns_ = 0;
-  bool rtt_seeded_ = false;
+  TcpRttEstimator rtt_;
   int backoff_ = 0, retransmits_ = 0, probes_out_ = 0;
-  uint64_t last_rcv_ns_ = 0, retrans_stamp_ns_ = 0;
+  uint64_t last_rcv_ns_ = 0;
+  uint64_t last_oow_ack_ns_ = 0;
   kern::Timer rto_timer_;        // retransmit, SYN/SYN-ACK retries, zero-window probe
   kern::Timer delack_timer_;
   kern::Timer keepalive_timer_;  // keepalive, FIN_WAIT2 timeout, TIME_WAIT
@@ -116,11 +137,9 @@ class TcpSock : public Sock {
   uint64_t rcv_nxt64_ = 0;  // rcv_nxt unwrapped (from irs + 1 = 0)
   std::deque<kern::SkbPtr> rcvq_;
   size_t rcvq_bytes_ = 0;
-  std::map<uint64_t, OfoSeg> ofo_;
-  size_t ofo_bytes_ = 0;
+  TcpOfoQueue ofo_;
   uint32_t ts_recent_ = 0;
   uint64_t ts_recent_stamp_ns_ = 0;
-  std::vector<wire::TcpSackBlock> sack_blocks_;  // receiver's SACK blocks, most recent first
   std::optional<wire::TcpSackBlock> dsack_;
   bool ack_pending_ = false, ack_now_ = false;
   uint32_t rcv_mss_ = 536;
@@ -129,23 +148,48 @@ class TcpSock : public Sock {
   uint32_t total_retrans_ = 0, segs_in_ = 0, segs_out_ = 0, dsack_dups_ = 0;
   uint64_t bytes_acked_ = 0, bytes_received_ = 0;
 
-  // ---- operations (tcp.cpp) ----
+  // ---- core (tcp.cpp) ----
   kern::Kernel& k();
   const TcpConfig& cfg() const;
   void set_state(TcpState s);
   void event();  // sk_state_change / data_ready / write_space
+  // ---- input (tcp_input.cpp) ----
   void rcv(kern::SkbPtr skb, const wire::TcpRepr& th);
-  void rcv_listen(kern::SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ipv4Addr daddr);
   void rcv_synsent(const wire::TcpRepr& th);
-  bool ack(const wire::TcpRepr& th, uint32_t payload);
+  bool tw_syn_reuse(kern::SkbPtr& skb, const wire::TcpRepr& th);
+  bool validate_incoming(const wire::TcpRepr& th, uint32_t plen, uint32_t end_seq, uint64_t now);
+  bool rcv_synrecv_ack(const wire::TcpRepr& th, uint32_t plen);
+  bool rcv_data_state(kern::SkbPtr skb, const wire::TcpRepr& th, uint32_t plen, uint32_t end_seq, uint64_t now);
+  bool ack(const wire::TcpRepr& th, uint32_t plen);
+  bool ack_acceptable(const wire::TcpRepr& th);
+  uint32_t ack_update_window(const wire::TcpRepr& th);
+  uint32_t sacktag(const wire::TcpRepr& th, AckSample& a);
+  uint32_t clean_rtx_queue(const wire::TcpRepr& th, AckSample& a);
+  void ack_update_rtt(const wire::TcpRepr& th, uint32_t flag, const AckSample& a);
+  uint32_t count_delivered(uint32_t flag, bool is_dupack, const AckSample& a);
+  void fastretrans_alert(uint32_t flag, uint32_t delivered);
+  void cong_control(uint32_t flag, const AckSample& a);
+  void ack_rearm_and_space(uint32_t flag);
+  bool fin_acked(uint64_t now);
   void data_queue(kern::SkbPtr skb, const wire::TcpRepr& th);
   void fin();
-  void ofo_queue(kern::SkbPtr skb, uint64_t start, uint64_t end, bool fin);
+  void ofo_insert(kern::SkbPtr skb, uint64_t start, uint64_t end, bool fin);
   void ofo_drain();
-  void add_sack_block(uint32_t s, uint32_t e);
-  void clean_sack_blocks();
   void ack_snd_check();
-  // Output.
+  void rtt_sample(uint64_t rtt_ns);
+  void enter_recovery(bool sack);
+  void cwnd_reduction(uint32_t delivered, bool una_advanced, bool force_one);
+  void enter_loss();
+  void challenge_ack();
+  // tcp_oow_rate_limited: true (and counts in *mib) if an ACK for this invalid segment must
+  // not be sent now; segments carrying data are never limited.
+  bool oow_rate_limited(uint32_t plen, bool syn, uint64_t* mib);
+  void establish_common();
+  void reset_rcvd();
+  // ---- connection requests, TIME_WAIT (tcp_minisocks.cpp) ----
+  void rcv_listen(kern::SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ipv4Addr daddr);
+  void enter_time_wait();
+  // ---- output (tcp_output.cpp) ----
   int connect_start();
   void write_xmit();
   bool transmit(TxSeg& seg, bool retrans);
@@ -160,46 +204,29 @@ class TcpSock : public Sock {
   void queue_fin();
   bool split_seg(size_t idx, uint32_t len);
   void retransmit_lost();
-  uint32_t in_flight() const { return packets_out_ - (sacked_out_ + lost_out_) + retrans_out_; }
-  // Timers.
+  void set_mss();
+  // ---- timers (tcp_timer.cpp) ----
   void arm_rto();
   void rearm_rto_or_probe();
   void on_rto_timer();
   void on_delack_timer();
   void on_keepalive_timer();
   void reset_keepalive();
-  void enter_time_wait();
-  void rtt_sample(uint64_t rtt_ns);
-  uint32_t ts_now() { return uint32_t(k().now_ns() / 1000) + ts_offset_; }
-  // Close / errors.
+  uint64_t probe0_when() const;
+  // ---- close and system calls (tcp.cpp) ----
   void done();
-  void reset_rcvd();
   void abort(int err);
   void close_user();
   void cleanup_rbuf(size_t copied);
-  void enter_recovery(bool sack);
-  void cwnd_reduction(uint32_t delivered, bool una_advanced, bool force_one);
-  uint64_t probe0_when() const;
-  void enter_loss();
-  void mark_lost();
-  void sacktag(const wire::TcpRepr& th, uint32_t prior_snd_una);
-  void challenge_ack();
-  // tcp_oow_rate_limited: true (and counts in *mib) if an ACK for this invalid segment must
-  // not be sent now; segments carrying data are never limited.
-  bool oow_rate_limited(uint32_t plen, bool syn, uint64_t* mib);
-  uint64_t last_oow_ack_ns_ = 0;
   uint32_t poll() const;
   TcpInfo info() const;
-  // System calls (TcpSocket forwards here after charging the syscall).
   int take_error_();
   int sendmsg(const void* buf, size_t len);
   int recvmsg(void* buf, size_t len, bool peek);
   int shutdown_user(int how);
   int setsockopt(int level, int optname, const void* optval, size_t optlen);
   int getsockopt(int level, int optname, void* optval, size_t* optlen);
-  void set_mss();
-  void establish_common();
-  uint32_t write_seq() const { return wq_.empty() ? snd_nxt_ : wq_.back().end_seq; }
+  uint32_t write_seq() const { return sq_.write_seq(snd_nxt_); }
 };
 
 }  // namespace nicsim::net

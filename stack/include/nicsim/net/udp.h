@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "nicsim/kern/skbuff.h"
+#include "nicsim/net/inet_ports.h"
 #include "nicsim/net/sock.h"
 #include "nicsim/net/wire/ipv4.h"
 
@@ -154,9 +155,8 @@ class Udp {
   Stack& st_;
   Config cfg_;
   UdpMib mib_;
-  std::map<uint16_t, std::vector<UdpSocket*>> hash_;  // by local port, in bind order
+  InetPortTable<UdpSocket> ports_;  // by local port, in bind order
   std::vector<UdpSocket*> all_;
-  uint32_t port_rover_;
 };
 
 }  // namespace nicsim::net

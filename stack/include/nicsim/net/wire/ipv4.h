@@ -89,6 +89,14 @@ constexpr uint8_t UDP = 17;
 
 namespace nicsim::net::wire {
 
+// The Internet checksum of a TCP or UDP segment (len bytes at p, its checksum field
+// included) together with the IPv4 pseudo-header (RFC 768, RFC 9293 3.1). Over a segment
+// whose field is right it is 0; over one whose field is 0 it is the value to store there.
+// The one place that sums the pseudo-header: wire/tcp.h, wire/udp.h and the tests use it.
+inline uint16_t pseudo_csum(Ipv4Addr src, Ipv4Addr dst, uint8_t proto, const uint8_t* p, size_t len) {
+  return csum_tcpudp_magic(src.value(), dst.value(), uint32_t(len), proto, csum_partial(p, len));
+}
+
 // A view over an IPv4 datagram. Checks are split the way Linux's ip_rcv_core orders them so
 // that each failure can be counted in its own MIB counter:
 //   check_header()    : >= 20 bytes, version 4, IHL >= 5, buffer holds the IHL*4 header

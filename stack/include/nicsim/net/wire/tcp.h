@@ -59,8 +59,7 @@ class TcpPacketT {
   }
   // Checksum over pseudo-header and the whole buffer (header + payload).
   bool verify_checksum(Ipv4Addr src, Ipv4Addr dst) const {
-    return csum_fold(csum_tcpudp_nofold(src.value(), dst.value(), uint32_t(len_), ipproto::TCP,
-                                        csum_partial(p_, len_))) == 0;
+    return pseudo_csum(src, dst, ipproto::TCP, p_, len_) == 0;
   }
 
   uint16_t src_port() const { return get_be16(p_); }
@@ -97,7 +96,7 @@ class TcpPacketT {
   // Checksum over pseudo-header, header and payload (the whole buffer).
   void fill_checksum(Ipv4Addr src, Ipv4Addr dst) {
     set_checksum(0);
-    set_checksum(csum_tcpudp_magic(src.value(), dst.value(), uint32_t(len_), ipproto::TCP, csum_partial(p_, len_)));
+    set_checksum(pseudo_csum(src, dst, ipproto::TCP, p_, len_));
   }
 
  private:

@@ -35,8 +35,7 @@ class UdpPacketT {
   // RFC 768: a zero checksum means the sender computed none.
   bool verify_checksum(Ipv4Addr src, Ipv4Addr dst) const {
     if (checksum() == 0) return true;
-    return csum_fold(csum_tcpudp_nofold(src.value(), dst.value(), length(), ipproto::UDP,
-                                        csum_partial(p_, length()))) == 0;
+    return pseudo_csum(src, dst, ipproto::UDP, p_, length()) == 0;
   }
 
   uint16_t src_port() const { return get_be16(p_); }
@@ -55,7 +54,7 @@ class UdpPacketT {
   // sent as 0xFFFF (RFC 768).
   void fill_checksum(Ipv4Addr src, Ipv4Addr dst) {
     set_checksum(0);
-    uint16_t c = csum_tcpudp_magic(src.value(), dst.value(), length(), ipproto::UDP, csum_partial(p_, length()));
+    const uint16_t c = pseudo_csum(src, dst, ipproto::UDP, p_, length());
     set_checksum(c == 0 ? 0xFFFF : c);
   }
 

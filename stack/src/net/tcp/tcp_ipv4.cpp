@@ -1,22 +1,21 @@
-// TCP: protocol table, demultiplexing (tcp_v4_rcv), resets without a socket, ICMP errors, MIB
-// tables, congestion control, and the TcpSocket handle (the system calls).
-#include "nicsim/net/tcp.h"
-
+// TCP over IPv4 (Linux's net/ipv4/tcp_ipv4.c and the TCP part of inet_hashtables.c): the
+// protocol table, ISNs, port binding and connection lookup, demultiplexing (tcp_v4_rcv),
+// resets without a socket, ICMP errors, segment output to IP, and the MIB tables.
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 
-#include "nicsim/net/arp.h"
 #include "nicsim/net/icmp.h"
 #include "nicsim/net/ipv4.h"
 #include "nicsim/net/stack.h"
+#include "nicsim/net/tcp.h"
 #include "nicsim/net/tcp_sock.h"
 #include "nicsim/net/wire/icmp.h"
+#include "tcp_impl.h"
 
 namespace nicsim::net {
 
-using kern::SkbPtr;
-namespace tf = wire::tcpflag;
+using namespace tcp_detail;  // constants and the names every TCP source uses
 
 namespace {
 uint64_t mix64(uint64_t z) {
@@ -24,49 +23,7 @@ uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
 }
-constexpr uint32_t kMaxTcpHeader = 128;  // TCP header with options + IP + link headroom
 }  // namespace
-
-const char* tcp_state_name(TcpState s) {
-  switch (s) {
-    case TcpState::kEstablished: return "ESTABLISHED";
-    case TcpState::kSynSent: return "SYN_SENT";
-    case TcpState::kSynRecv: return "SYN_RECV";
-    case TcpState::kFinWait1: return "FIN_WAIT1";
-    case TcpState::kFinWait2: return "FIN_WAIT2";
-    case TcpState::kTimeWait: return "TIME_WAIT";
-    case TcpState::kClose: return "CLOSE";
-    case TcpState::kCloseWait: return "CLOSE_WAIT";
-    case TcpState::kLastAck: return "LAST_ACK";
-    case TcpState::kListen: return "LISTEN";
-    case TcpState::kClosing: return "CLOSING";
-  }
-  return "?";
-}
-
-// ---------------------------------------------------------------------------- Reno
-
-void RenoCongestionControl::on_ack(State& s, uint32_t acked) {
-  if (!s.cwnd_limited) return;
-  if (s.cwnd < s.ssthresh) {  // slow start (RFC 5681 3.1, Linux tcp_slow_start)
-    const uint32_t room = s.ssthresh - s.cwnd;
-    const uint32_t inc = std::min(acked, room);
-    s.cwnd += inc;
-    acked -= inc;
-    if (!acked) return;
-  }
-  // Congestion avoidance: +1 segment per cwnd segments ACKed (tcp_cong_avoid_ai).
-  s.cwnd_cnt += acked;
-  if (s.cwnd_cnt >= s.cwnd) {
-    const uint32_t delta = s.cwnd_cnt / s.cwnd;
-    s.cwnd_cnt -= delta * s.cwnd;
-    s.cwnd += delta;
-  }
-}
-
-uint32_t RenoCongestionControl::ssthresh_on_loss(const State& s) { return std::max(s.cwnd >> 1, 2u); }
-
-// ---------------------------------------------------------------------------- MIBs
 
 std::vector<std::pair<std::string, uint64_t>> TcpMib::items() const {
   return {{"RtoAlgorithm", RtoAlgorithm}, {"RtoMin", RtoMin},           {"RtoMax", RtoMax},
@@ -156,13 +113,11 @@ std::vector<std::pair<std::string, uint64_t>> TcpExtMib::items() const {
 #undef NICSIM_X
 }
 
-// ---------------------------------------------------------------------------- Tcp
-
 Tcp::Tcp(Stack& st, const TcpConfig& cfg, uint64_t seed) : st_(st), cfg_(cfg) {
   Rng rng(seed ^ 0x746370ull);
   secret_[0] = rng.next();
   secret_[1] = rng.next();
-  port_rover_ = uint32_t(rng.next());
+  ports_ = InetPortTable<TcpSock>(uint32_t(rng.next()));
   mib_.RtoMin = cfg_.rto_min_ns / 1'000'000;
   mib_.RtoMax = cfg_.rto_max_ns / 1'000'000;
   st_.ip().add_protocol(
@@ -175,11 +130,10 @@ Tcp::~Tcp() {
     st_.kernel().del_timer(s.rto_timer_);
     st_.kernel().del_timer(s.delack_timer_);
     st_.kernel().del_timer(s.keepalive_timer_);
-    s.wq_.clear();
+    s.sq_.clear();
     s.rcvq_.clear();
     s.ofo_.clear();
     s.accept_q_.clear();
-    st_.arp().forget_sock(&s);
     s.tcp_ = nullptr;
     s.on_event_ = nullptr;
   };
@@ -196,7 +150,7 @@ std::shared_ptr<TcpSock> Tcp::new_sock() {
   s->ka_time_ns_ = cfg_.keepalive_time_ns;
   s->ka_intvl_ns_ = cfg_.keepalive_intvl_ns;
   s->ka_probes_ = cfg_.keepalive_probes;
-  s->rto_ns_ = cfg_.rto_initial_ns;
+  s->rtt_.reset(cfg_.rto_initial_ns);
   socks_[s->id_] = s;
   return s;
 }
@@ -246,10 +200,8 @@ TcpSock* Tcp::lookup_established(Ipv4Addr saddr, uint16_t sport, Ipv4Addr daddr,
 }
 
 TcpSock* Tcp::lookup_listener(Ipv4Addr daddr, uint16_t dport) const {
-  auto it = bhash_.find(dport);
-  if (it == bhash_.end()) return nullptr;
   TcpSock* best = nullptr;
-  for (TcpSock* s : it->second) {
+  for (TcpSock* s : ports_.bound(dport)) {
     if (s->state_ != TcpState::kListen) continue;
     if (s->rcv_saddr_ == daddr) return s;
     if (s->rcv_saddr_.is_unspecified() && !best) best = s;
@@ -261,51 +213,28 @@ TcpSock* Tcp::lookup_listener(Ipv4Addr daddr, uint16_t dport) const {
 // SO_REUSEADDR and the other is not listening (a TIME_WAIT socket counts as reusable).
 int Tcp::get_port(TcpSock& sk, Ipv4Addr addr, uint16_t port) {
   auto conflicts = [&](uint16_t p) {
-    auto it = bhash_.find(p);
-    if (it == bhash_.end()) return false;
-    for (const TcpSock* o : it->second) {
-      if (o == &sk) continue;
-      const bool overlap = o->rcv_saddr_.is_unspecified() || addr.is_unspecified() || o->rcv_saddr_ == addr;
-      if (!overlap) continue;
+    for (const TcpSock* o : ports_.bound(p)) {
+      if (o == &sk || !InetPortTable<TcpSock>::overlap(o->rcv_saddr_, addr)) continue;
       const bool reusable = sk.reuseaddr_ && (o->reuseaddr_ || o->state_ == TcpState::kTimeWait) &&
                             o->state_ != TcpState::kListen;
       if (!reusable) return true;
     }
     return false;
   };
-  if (port == 0) {
-    const uint32_t low = cfg_.port_low, high = std::max(cfg_.port_high, cfg_.port_low);
-    const uint32_t n = high - low + 1;
-    const uint32_t off = port_rover_ % n;
-    bool found = false;
-    for (uint32_t i = 0; i < n; ++i) {
-      const uint16_t p = uint16_t(low + (off + i) % n);
-      if (bhash_.count(p)) continue;  // ephemeral ports are not shared
-      port = p;
-      port_rover_ = off + i + 1;
-      found = true;
-      break;
-    }
-    if (!found) return -EADDRINUSE;
-  } else if (conflicts(port)) {
-    return -EADDRINUSE;
-  }
+  const int r = ports_.pick(port, PortRange{cfg_.port_low, cfg_.port_high}, false, conflicts);
+  if (r < 0) return r;
   sk.rcv_saddr_ = addr;
   sk.saddr_ = addr;
-  sk.num_ = port;
+  sk.num_ = uint16_t(r);
   sk.bound_ = true;
-  bhash_[port].push_back(&sk);
+  ports_.add(sk.num_, &sk);
   return 0;
 }
 
 void Tcp::put_port(TcpSock& sk) {
   if (!sk.bound_) return;
   sk.bound_ = false;
-  auto it = bhash_.find(sk.num_);
-  if (it == bhash_.end()) return;
-  auto& v = it->second;
-  v.erase(std::remove(v.begin(), v.end(), &sk), v.end());
-  if (v.empty()) bhash_.erase(it);
+  ports_.remove(sk.num_, &sk);
 }
 
 void Tcp::hash(TcpSock& sk) {
@@ -439,160 +368,5 @@ void Tcp::tcp_v4_err(const IcmpErrInfo& info) {
   }
   sk->sk_err_soft_ = info.err;
 }
-
-// ---------------------------------------------------------------------------- TcpSocket
-
-TcpSocket::TcpSocket(std::shared_ptr<TcpSock> sk) : sk_(std::move(sk)) {}
-
-TcpSocket::~TcpSocket() {
-  if (sk_ && sk_->tcp_) close();
-}
-
-// System calls may run inside another socket's event callback (softirq), so they never free
-// finished sockets themselves (see destroy_later).
-#define NICSIM_TCP_ENTER()                  \
-  if (!sk_ || !sk_->tcp_) return -EBADF;   \
-  TcpSock& s = *sk_;                        \
-  s.k().charge_syscall()
-
-int TcpSocket::bind(Ipv4Addr addr, uint16_t port) {
-  NICSIM_TCP_ENTER();
-  if (s.bound_ || s.state_ != TcpState::kClose) return -EINVAL;
-  if (!addr.is_unspecified() && !s.tcp_->st_.ip().is_local(addr)) return -EADDRNOTAVAIL;
-  const int r = s.tcp_->get_port(s, addr, port);
-  if (r == 0) s.user_bound_ = true;
-  return r;
-}
-
-int TcpSocket::listen(int backlog) {
-  NICSIM_TCP_ENTER();
-  if (s.state_ == TcpState::kListen) {
-    s.backlog_ = std::clamp(backlog, 0, s.cfg().somaxconn);
-    return 0;
-  }
-  if (s.state_ != TcpState::kClose || s.done_) return -EINVAL;
-  if (!s.bound_) {
-    const int r = s.tcp_->get_port(s, Ipv4Addr::any(), 0);
-    if (r) return -EAGAIN;
-  } else {  // a listener may not share its port with another listener
-    for (const TcpSock* o : s.tcp_->bhash_[s.num_])
-      if (o != &s && o->state_ == TcpState::kListen &&
-          (o->rcv_saddr_ == s.rcv_saddr_ || o->rcv_saddr_.is_unspecified() || s.rcv_saddr_.is_unspecified()))
-        return -EADDRINUSE;
-  }
-  s.backlog_ = std::clamp(backlog, 0, s.cfg().somaxconn);
-  s.set_state(TcpState::kListen);
-  return 0;
-}
-
-std::shared_ptr<TcpSocket> TcpSocket::accept(int* err) {
-  int dummy;
-  int& e = err ? *err : dummy;
-  if (!sk_ || !sk_->tcp_) {
-    e = -EBADF;
-    return nullptr;
-  }
-  TcpSock& s = *sk_;
-  s.k().charge_syscall();
-  if (s.state_ != TcpState::kListen) {
-    e = -EINVAL;
-    return nullptr;
-  }
-  if (s.accept_q_.empty()) {
-    e = -EAGAIN;
-    return nullptr;
-  }
-  std::shared_ptr<TcpSock> child = std::move(s.accept_q_.front());
-  s.accept_q_.pop_front();
-  child->parent_ = nullptr;
-  e = 0;
-  return std::shared_ptr<TcpSocket>(new TcpSocket(std::move(child)));
-}
-
-int TcpSocket::connect(Ipv4Addr addr, uint16_t port) {
-  NICSIM_TCP_ENTER();
-  switch (s.state_) {
-    case TcpState::kSynSent:
-    case TcpState::kSynRecv:
-      return -EALREADY;
-    case TcpState::kListen:
-      return -EINVAL;
-    case TcpState::kClose:
-      break;
-    default:
-      return -EISCONN;
-  }
-  if (s.done_ && s.connect_reported_) return -EISCONN;
-  if (s.sk_err_) return -s.take_error_();
-  if (port == 0 || addr.is_unspecified()) return -EINVAL;
-  s.daddr_ = addr;
-  s.dport_ = port;
-  return s.connect_start();
-}
-
-int TcpSocket::send(const void* buf, size_t len) {
-  NICSIM_TCP_ENTER();
-  return s.sendmsg(buf, len);
-}
-
-int TcpSocket::recv(void* buf, size_t len, bool peek) {
-  NICSIM_TCP_ENTER();
-  return s.recvmsg(buf, len, peek);
-}
-
-int TcpSocket::shutdown(int how) {
-  NICSIM_TCP_ENTER();
-  if (how < kShutRd || how > kShutRdWr) return -EINVAL;
-  return s.shutdown_user(how);
-}
-
-int TcpSocket::close() {
-  if (!sk_) return -EBADF;
-  if (!sk_->tcp_) {  // the stack is gone
-    sk_.reset();
-    return 0;
-  }
-  TcpSock& s = *sk_;
-  s.k().charge_syscall();
-  s.on_event_ = nullptr;
-  s.close_user();
-  sk_.reset();
-  return 0;
-}
-
-int TcpSocket::setsockopt(int level, int optname, const void* optval, size_t optlen) {
-  NICSIM_TCP_ENTER();
-  return s.setsockopt(level, optname, optval, optlen);
-}
-
-int TcpSocket::getsockopt(int level, int optname, void* optval, size_t* optlen) {
-  NICSIM_TCP_ENTER();
-  return s.getsockopt(level, optname, optval, optlen);
-}
-
-int TcpSocket::getsockopt(int level, int optname) {
-  int v = 0;
-  size_t l = sizeof v;
-  const int r = getsockopt(level, optname, &v, &l);
-  return r < 0 ? r : v;
-}
-
-uint32_t TcpSocket::poll() const { return sk_ && sk_->tcp_ ? sk_->poll() : kPollNval; }
-void TcpSocket::on_event(std::function<void()> fn) {
-  if (sk_) sk_->on_event_ = std::move(fn);
-}
-int TcpSocket::pending_error() const { return sk_ ? sk_->sk_err_ : 0; }
-int TcpSocket::take_error() { return sk_ ? sk_->take_error_() : 0; }
-TcpState TcpSocket::state() const { return sk_ ? sk_->state_ : TcpState::kClose; }
-TcpInfo TcpSocket::info() const { return sk_ ? sk_->info() : TcpInfo{}; }
-Ipv4Addr TcpSocket::local_addr() const { return sk_ ? sk_->saddr_ : Ipv4Addr::any(); }
-uint16_t TcpSocket::local_port() const { return sk_ ? sk_->num_ : 0; }
-Ipv4Addr TcpSocket::remote_addr() const { return sk_ ? sk_->daddr_ : Ipv4Addr::any(); }
-uint16_t TcpSocket::remote_port() const { return sk_ ? sk_->dport_ : 0; }
-size_t TcpSocket::rx_queued() const { return sk_ ? sk_->rcvq_bytes_ : 0; }
-size_t TcpSocket::tx_queued() const { return sk_ ? sk_->wq_bytes_ : 0; }
-size_t TcpSocket::accept_queue_len() const { return sk_ ? sk_->accept_q_.size() : 0; }
-
-#undef NICSIM_TCP_ENTER
 
 }  // namespace nicsim::net

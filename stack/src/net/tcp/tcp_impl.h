@@ -1,0 +1,35 @@
+// Constants and small helpers shared by the TCP sources (private to stack/src/net/tcp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "nicsim/net/tcp.h"
+
+namespace nicsim::net::tcp_detail {
+
+using kern::SkbPtr;
+using wire::seq_after;
+using wire::seq_before;
+using wire::seq_geq;
+using wire::seq_leq;
+namespace tf = wire::tcpflag;
+
+constexpr uint32_t kMaxTcpHeader = 128;  // TCP header with options + IP + link headroom
+constexpr int kMaxQuickAcks = 16;
+constexpr uint32_t kMaxReordering = 300;                              // tcp_max_reordering
+constexpr uint64_t kPawsIdleNs = 24ull * 24 * 3600 * 1'000'000'000;  // 24 days
+
+// A state in which both sequence spaces are known.
+inline bool synchronized(TcpState s) {
+  return s != TcpState::kClose && s != TcpState::kListen && s != TcpState::kSynSent;
+}
+
+// The window scale that lets a 16-bit window cover space bytes (tcp_select_initial_window).
+inline uint8_t wscale_for(size_t space) {
+  uint8_t s = 0;
+  while (s < 14 && (space >> s) > 65535) ++s;
+  return s;
+}
+
+}  // namespace nicsim::net::tcp_detail

@@ -1,0 +1,116 @@
+// Connection requests and TIME_WAIT (Linux's net/ipv4/tcp_minisocks.c and the request half of
+// tcp_v4_conn_request): a listener's SYN makes a child socket in SYN_RECV; a closed connection
+// waits 2*MSL.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "nicsim/net/stack.h"
+#include "nicsim/net/tcp.h"
+#include "nicsim/net/tcp_sock.h"
+#include "tcp_impl.h"
+
+namespace nicsim::net {
+
+using namespace tcp_detail;  // constants and the names every TCP source uses
+
+// tcp_v4_conn_request / tcp_create_openreq_child: a child socket in SYN_RECV per SYN.
+void TcpSock::rcv_listen(SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ipv4Addr daddr) {
+  (void)skb;
+  if (th.rst()) return;
+  if (th.has_ack()) {
+    tcp_->send_reset_for(th, uint32_t(th.payload_len), saddr, daddr);
+    return;
+  }
+  if (!th.syn()) return;
+  TcpExtMib& ext = tcp_->ext_;
+  if (int(accept_q_.size()) > backlog_) {  // sk_acceptq_is_full
+    ext.ListenOverflows++;
+    ext.ListenDrops++;
+    return;
+  }
+  // The SYN queue is bounded by tcp_max_syn_backlog rather than the backlog: Linux, past the
+  // backlog, answers with SYN cookies (on by default), which this model stands in for by
+  // keeping the request; the accept queue bound then applies when the ACK arrives.
+  if (syn_q_len_ >= cfg().max_syn_backlog) {
+    ext.TCPReqQFullDrop++;
+    ext.ListenDrops++;
+    return;
+  }
+  auto rt = tcp_->st_.ip().route_output(saddr, daddr);
+  if (!rt) {
+    ext.ListenDrops++;
+    return;
+  }
+  std::shared_ptr<TcpSock> cp = tcp_->new_sock();
+  TcpSock& c = *cp;
+  c.rcvbuf_ = rcvbuf_;
+  c.sndbuf_ = sndbuf_;
+  c.nodelay_ = nodelay_;
+  c.keepalive_ = keepalive_;
+  c.ka_time_ns_ = ka_time_ns_;
+  c.ka_intvl_ns_ = ka_intvl_ns_;
+  c.ka_probes_ = ka_probes_;
+  c.linger_ = linger_;
+  c.user_mss_ = user_mss_;
+  c.reuseaddr_ = reuseaddr_;
+  c.tos_ = tos_;
+  c.rcv_saddr_ = c.saddr_ = daddr;
+  c.daddr_ = saddr;
+  c.num_ = num_;
+  c.dport_ = th.src_port;
+  c.bound_ = true;
+  tcp_->ports_.add(num_, &c);
+  c.rt_ = rt;
+  c.rx_mss_ = th.mss ? *th.mss : cfg().mss_default;
+  c.sack_ok_ = cfg().sack && th.sack_permitted;
+  c.ts_ok_ = cfg().timestamps && th.ts_present;
+  c.wscale_ok_ = cfg().window_scaling && th.wscale.has_value();
+  c.snd_wscale_ = c.wscale_ok_ ? std::min<uint8_t>(*th.wscale, 14) : 0;
+  c.rcv_wscale_ = c.wscale_ok_ ? wscale_for(std::max(c.rcvbuf_, cfg().rmem_max)) : 0;
+  if (c.ts_ok_) {
+    c.ts_recent_ = th.tsval;
+    c.ts_recent_stamp_ns_ = k().now_ns();
+  }
+  c.ts_offset_ = uint32_t(tcp_->secret_[1] ^ (uint64_t(daddr.value()) * 0x9E3779B1u + saddr.value()));
+  c.irs_ = th.seq;
+  c.rcv_nxt_ = th.seq + 1;
+  c.rcv_wup_ = c.rcv_nxt_;
+  c.rcv_nxt64_ = 0;
+  c.iss_ = tcp_->secure_seq(daddr, saddr, num_, th.src_port);
+  c.snd_una_ = c.iss_;
+  c.snd_nxt_ = c.iss_ + 1;
+  c.snd_wnd_ = th.window;
+  c.max_window_ = th.window;
+  c.snd_wl1_ = th.seq;
+  c.snd_wl2_ = c.iss_;
+  c.set_mss();
+  c.cc_ = cfg().make_cc ? cfg().make_cc() : std::make_unique<RenoCongestionControl>();
+  c.cs_.cwnd = cfg().initial_cwnd;
+  c.reordering_ = cfg().reordering;
+  c.cc_->init(c.cs_);
+  c.rtt_.reset(cfg().rto_initial_ns);
+  c.last_rcv_ns_ = k().now_ns();
+  c.parent_ = this;
+  syn_q_len_++;
+  c.set_state(TcpState::kSynRecv);
+  tcp_->hash(c);
+  TxSeg syn;
+  syn.seq = c.iss_;
+  syn.end_seq = c.iss_ + 1;
+  syn.flags = tf::SYN;
+  c.sq_.push_back(std::move(syn));
+  c.transmit(c.sq_.front(), false);
+  c.sq_.mark_head_sent();
+  c.arm_rto();
+}
+
+void TcpSock::enter_time_wait() {
+  set_state(TcpState::kTimeWait);
+  if (rto_timer_.pending()) k().del_timer(rto_timer_);
+  if (delack_timer_.pending()) k().del_timer(delack_timer_);
+  k().mod_timer(keepalive_timer_, k().now_ns() + 2 * cfg().msl_ns);
+  event();
+}
+
+}  // namespace nicsim::net

@@ -1,0 +1,324 @@
+// TCP output (Linux's net/ipv4/tcp_output.c): connect (tcp_connect), MSS and window
+// selection, options, segment transmission (tcp_transmit_skb), tcp_write_xmit with Nagle,
+// retransmission of lost segments, ACKs, probes and resets.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "nicsim/net/stack.h"
+#include "nicsim/net/tcp.h"
+#include "nicsim/net/tcp_sock.h"
+#include "tcp_impl.h"
+
+namespace nicsim::net {
+
+using namespace tcp_detail;  // constants and the names every TCP source uses
+
+void TcpSock::set_mss() {
+  const uint32_t mtu = rt_ ? rt_->mtu : 1500;
+  advmss_ = mtu > 40 ? mtu - 40 : 536;
+  if (user_mss_ && user_mss_ < advmss_) advmss_ = user_mss_;
+  uint32_t m = std::min<uint32_t>(rx_mss_ ? rx_mss_ : cfg().mss_default, advmss_);
+  if (user_mss_ && user_mss_ < m) m = user_mss_;
+  if (ts_ok_) m -= 12;
+  mss_cache_ = std::max<uint32_t>(m, 48);
+  rcv_mss_ = std::min<uint32_t>(advmss_, rx_mss_ ? rx_mss_ : cfg().mss_default);
+}
+
+// tcp_v4_connect + tcp_connect.
+int TcpSock::connect_start() {
+  Stack& st = tcp_->st_;
+  int err = 0;
+  auto rt = st.ip().route_output(daddr_, rcv_saddr_, &err);
+  if (!rt) {
+    if (err == -ENETUNREACH) st.ip().mib().OutNoRoutes++;
+    return err;
+  }
+  if (rt->type == RtnType::kBroadcast || rt->type == RtnType::kMulticast) return -ENETUNREACH;
+  rt_ = rt;
+  if (!bound_) {
+    const int r = tcp_->get_port(*this, Ipv4Addr::any(), 0);
+    if (r) return -EADDRNOTAVAIL;
+  }
+  saddr_ = rcv_saddr_.is_unspecified() ? rt->src : rcv_saddr_;
+  if (tcp_->lookup_established(daddr_, dport_, saddr_, num_)) return -EADDRNOTAVAIL;
+  done_ = false;
+  shutdown_ = 0;
+  iss_ = tcp_->secure_seq(saddr_, daddr_, num_, dport_);
+  ts_offset_ = uint32_t(tcp_->secret_[1] ^ (uint64_t(saddr_.value()) * 0x9E3779B1u + daddr_.value()));
+  want_wscale_ = cfg().window_scaling;
+  want_sack_ = cfg().sack;
+  want_ts_ = cfg().timestamps;
+  rcv_wscale_ = want_wscale_ ? wscale_for(std::max(rcvbuf_, cfg().rmem_max)) : 0;
+  rx_mss_ = 0;
+  set_mss();
+  cc_ = cfg().make_cc ? cfg().make_cc() : std::make_unique<RenoCongestionControl>();
+  cs_ = CongestionControl::State{};
+  reordering_ = cfg().reordering;
+  cs_.cwnd = cfg().initial_cwnd;
+  cc_->init(cs_);
+  rtt_.reset(cfg().rto_initial_ns);
+  snd_una_ = iss_;
+  snd_nxt_ = iss_;
+  snd_wnd_ = 0;
+  set_state(TcpState::kSynSent);
+  tcp_->hash(*this);
+  tcp_->mib_.ActiveOpens++;
+  TxSeg syn;
+  syn.seq = iss_;
+  syn.end_seq = iss_ + 1;
+  syn.flags = tf::SYN;
+  sq_.push_back(std::move(syn));
+  transmit(sq_.front(), false);
+  sq_.mark_head_sent();
+  snd_nxt_ = iss_ + 1;
+  arm_rto();
+  return -EINPROGRESS;
+}
+
+uint32_t TcpSock::free_window() const {
+  const size_t used = rcvq_bytes_ + ofo_.bytes();
+  const size_t space = rcvbuf_ > used ? rcvbuf_ - used : 0;
+  const size_t win = space - (space >> cfg().adv_win_scale);
+  return uint32_t(std::min<size_t>(win, size_t(65535) << rcv_wscale_));
+}
+
+uint32_t TcpSock::receive_window() const {
+  const int32_t w = int32_t(rcv_wup_ + rcv_wnd_ - rcv_nxt_);
+  return w < 0 ? 0 : uint32_t(w);
+}
+
+// tcp_select_window: never shrinks the right edge; small windows are advertised as zero
+// (receiver silly window avoidance).
+uint16_t TcpSock::select_window() {
+  const uint32_t cur = receive_window();
+  uint32_t nw = free_window();
+  const uint32_t gran = 1u << rcv_wscale_;
+  if (nw < rcv_mss_ && nw < (rcvbuf_ >> 4)) nw = 0;
+  nw &= ~(gran - 1);
+  if (nw < cur) nw = (cur + gran - 1) & ~(gran - 1);
+  nw = std::min<uint32_t>(nw, uint32_t(65535) << rcv_wscale_);
+  if (nw == 0) {
+    if (rcv_wnd_) tcp_->ext_.TCPToZeroWindowAdv++;
+    tcp_->ext_.TCPWantZeroWindowAdv += cur ? 0 : 1;
+  } else if (rcv_wnd_ == 0) {
+    tcp_->ext_.TCPFromZeroWindowAdv++;
+  }
+  rcv_wnd_ = nw;
+  rcv_wup_ = rcv_nxt_;
+  return uint16_t(nw >> rcv_wscale_);
+}
+
+void TcpSock::build_options(wire::TcpRepr& r, bool syn) {
+  if (syn) {
+    r.mss = uint16_t(advmss_);
+    const bool active = state_ == TcpState::kSynSent;
+    if (active ? want_wscale_ : wscale_ok_) r.wscale = rcv_wscale_;
+    r.sack_permitted = active ? want_sack_ : sack_ok_;
+    if (active ? want_ts_ : ts_ok_) {
+      r.ts_present = true;
+      r.tsval = ts_now();
+      r.tsecr = active ? 0 : ts_recent_;
+    }
+    return;
+  }
+  if (ts_ok_) {
+    r.ts_present = true;
+    r.tsval = ts_now();
+    r.tsecr = ts_recent_;
+  }
+  if (sack_ok_ && (r.flags & tf::ACK) && !(r.flags & tf::RST)) {
+    const size_t max_blocks = ts_ok_ ? 3 : 4;
+    if (dsack_) r.sack[r.num_sack++] = *dsack_;
+    if (!ofo_.empty()) {
+      // Contiguous ranges of the out-of-order queue; the one holding the latest arrival first.
+      const std::vector<std::pair<uint64_t, uint64_t>> ranges = ofo_.ranges();
+      const uint64_t last = ofo_.last_start();
+      auto to_block = [this](const std::pair<uint64_t, uint64_t>& rg) {
+        return wire::TcpSackBlock{uint32_t(rcv_nxt_ + uint32_t(rg.first - rcv_nxt64_)),
+                                  uint32_t(rcv_nxt_ + uint32_t(rg.second - rcv_nxt64_))};
+      };
+      size_t first = 0;
+      for (size_t i = 0; i < ranges.size(); ++i)
+        if (ranges[i].first <= last && last < ranges[i].second) first = i;
+      if (r.num_sack < max_blocks) r.sack[r.num_sack++] = to_block(ranges[first]);
+      for (size_t i = 0; i < ranges.size() && r.num_sack < max_blocks; ++i)
+        if (i != first) r.sack[r.num_sack++] = to_block(ranges[i]);
+    }
+  }
+}
+
+// tcp_transmit_skb: a clone of the queued payload (a copy if an earlier clone may still be
+// in the device, since the header goes into the shared headroom) with a fresh header. The
+// driver DMA-maps the clone's data, the same payload address as the queued original and as
+// any earlier clone; dma_map_single allows one address mapped more than once, each mapping
+// balanced by its own unmap at TX completion.
+bool TcpSock::transmit(TxSeg& seg, bool retrans) {
+  if (!rt_) return false;
+  SkbPtr skb;
+  if (seg.skb) {
+    if (seg.skb->cloned()) {
+      skb = k().skb_pool().copy(*seg.skb);
+      k().charge_copy(seg.skb->len());
+    } else {
+      skb = k().skb_pool().clone(*seg.skb);
+    }
+  } else {
+    skb = k().alloc_skb(kMaxTcpHeader);
+    skb->reserve(kMaxTcpHeader);
+  }
+  wire::TcpRepr r;
+  r.src_port = num_;
+  r.dst_port = dport_;
+  r.seq = seg.seq;
+  r.flags = seg.flags;
+  if (state_ != TcpState::kSynSent) {
+    r.flags |= tf::ACK;
+    r.ack = rcv_nxt_;
+  }
+  if (seg.skb && &seg == &sq_.back()) r.flags |= tf::PSH;
+  const bool syn = seg.flags & tf::SYN;
+  build_options(r, syn);
+  if (syn) {
+    const uint32_t w = std::min<uint32_t>(free_window(), 65535);
+    rcv_wnd_ = std::max(rcv_wnd_, w);
+    rcv_wup_ = rcv_nxt_;
+    r.window = uint16_t(std::min<uint32_t>(rcv_wnd_, 65535));
+  } else {
+    r.window = select_window();
+  }
+  if (r.flags & tf::ACK) {
+    ack_pending_ = false;
+    ack_now_ = false;
+    dsack_.reset();
+    if (delack_timer_.pending()) k().del_timer(delack_timer_);
+  }
+  seg.xmit_ns = k().now_ns();
+  segs_out_++;
+  if (ca_state_ == TcpCaState::kRecovery) prr_out_++;
+  if (retrans) {
+    tcp_->mib_.RetransSegs++;
+    total_retrans_++;
+  }
+  const int rc = tcp_->output(std::move(skb), r, saddr_, daddr_, *rt_, tos_, this);
+  return rc != -ENOBUFS;
+}
+
+void TcpSock::send_control(uint8_t flags, uint32_t seq, uint32_t ack_seq) {
+  if (!rt_ || !tcp_) return;
+  SkbPtr skb = k().alloc_skb(kMaxTcpHeader);
+  skb->reserve(kMaxTcpHeader);
+  wire::TcpRepr r;
+  r.src_port = num_;
+  r.dst_port = dport_;
+  r.seq = seq;
+  r.ack = ack_seq;
+  r.flags = flags;
+  build_options(r, false);
+  r.window = (flags & tf::RST) ? 0 : select_window();
+  if (flags & tf::ACK) {
+    ack_pending_ = false;
+    ack_now_ = false;
+    dsack_.reset();
+    if (delack_timer_.pending()) k().del_timer(delack_timer_);
+  }
+  segs_out_++;
+  tcp_->output(std::move(skb), r, saddr_, daddr_, *rt_, tos_, this);
+}
+
+void TcpSock::send_ack() {
+  if (state_ == TcpState::kClose || state_ == TcpState::kListen || state_ == TcpState::kSynSent) return;
+  if (quickack_ > 0) quickack_--;
+  send_control(tf::ACK, snd_nxt_, rcv_nxt_);
+}
+
+// tcp_xmit_probe_skb: an old sequence number makes the peer answer with an ACK.
+void TcpSock::send_probe() { send_control(tf::ACK, snd_una_ - 1, rcv_nxt_); }
+
+void TcpSock::send_active_reset() { send_control(tf::RST | tf::ACK, snd_nxt_, rcv_nxt_); }
+
+void TcpSock::queue_fin() {
+  if (sq_.has_unsent() && !(sq_.back().flags & tf::FIN)) {
+    sq_.back().flags |= tf::FIN;
+    sq_.back().end_seq++;
+    return;
+  }
+  TxSeg f;
+  f.seq = write_seq();
+  f.end_seq = f.seq + 1;
+  f.flags = tf::FIN;
+  sq_.push_back(std::move(f));
+}
+
+// Splits the unsent entry idx after len payload bytes (tso_fragment without TSO).
+bool TcpSock::split_seg(size_t idx, uint32_t len) {
+  const TxSeg& s = sq_[idx];
+  if (!s.skb || len == 0 || len >= s.skb->len()) return false;
+  const uint32_t rest_len = s.skb->len() - len;
+  SkbPtr rest = k().alloc_skb(kMaxTcpHeader + rest_len);
+  rest->reserve(kMaxTcpHeader);
+  rest->put_data(s.skb->data() + len, rest_len);
+  k().charge_copy(rest_len);
+  sq_.split(idx, len, std::move(rest));
+  return true;
+}
+
+// tcp_write_xmit: new data within cwnd and the peer's window; Nagle (RFC 896) holds a
+// partial segment while data is unacknowledged unless TCP_NODELAY.
+void TcpSock::write_xmit() {
+  if (state_ != TcpState::kEstablished && state_ != TcpState::kCloseWait && state_ != TcpState::kFinWait1 &&
+      state_ != TcpState::kLastAck && state_ != TcpState::kClosing)
+    return;
+  while (sq_.has_unsent()) {
+    TxSeg& seg = sq_.head_unsent();
+    if (sq_.in_flight() >= cs_.cwnd) break;
+    const uint32_t wnd_end = snd_una_ + snd_wnd_;
+    const uint32_t data_end = seg.seq + seg.len();
+    if (seq_after(data_end, wnd_end)) break;
+    if (seg.len() < mss_cache_ && !(seg.flags & tf::FIN) && sq_.send_head() + 1 == sq_.size() && !nodelay_ &&
+        sq_.packets_out() > 0)
+      break;
+    if (!transmit(seg, false)) {  // qdisc full: local congestion, once per window (tcp_enter_cwr)
+      if (ca_state_ == TcpCaState::kOpen || ca_state_ == TcpCaState::kDisorder) {
+        cs_.in_flight = sq_.in_flight();
+        cs_.ssthresh = cc_->ssthresh_on_loss(cs_);
+        cs_.cwnd = std::max(cs_.ssthresh, 2u);
+        cs_.cwnd_cnt = 0;
+        ca_state_ = TcpCaState::kCwr;
+        high_seq_ = snd_nxt_;
+      }
+      if (!rto_timer_.pending()) {
+        rto_kind_ = RtoKind::kRetrans;
+        k().mod_timer(rto_timer_, k().now_ns() + cfg().rto_min_ns);
+      }
+      break;
+    }
+    if (seq_after(seg.end_seq, snd_nxt_)) snd_nxt_ = seg.end_seq;
+    sq_.mark_head_sent();
+    tcp_->ext_.TCPOrigDataSent++;
+    if (!rto_timer_.pending() || rto_kind_ != RtoKind::kRetrans) arm_rto();
+  }
+  if (sq_.packets_out() == 0 && sq_.has_unsent() && !rto_timer_.pending()) {
+    rto_kind_ = RtoKind::kProbe0;
+    k().mod_timer(rto_timer_, k().now_ns() + probe0_when());
+  }
+}
+
+// tcp_xmit_retransmit_queue: lost segments first, within cwnd.
+void TcpSock::retransmit_lost() {
+  if (sq_.lost_out() == 0) return;
+  for (size_t i = 0; i < sq_.send_head(); ++i) {
+    TxSeg& seg = sq_[i];
+    if (!seg.lost || seg.retrans || seg.sacked) continue;
+    if (sq_.in_flight() >= cs_.cwnd) break;
+    transmit(seg, true);
+    sq_.mark_retrans(seg);
+    if (ca_state_ == TcpCaState::kLoss)
+      tcp_->ext_.TCPSlowStartRetrans++;
+    else
+      tcp_->ext_.TCPFastRetrans++;
+    if (!rto_timer_.pending()) arm_rto();
+  }
+}
+
+}  // namespace nicsim::net
