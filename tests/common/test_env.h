@@ -8,12 +8,25 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace nicsim::test {
 
 inline uint64_t test_seed(uint64_t dflt) {
   const char* s = std::getenv("NICSIM_SEED");
   return s ? std::strtoull(s, nullptr, 0) : dflt;
+}
+
+// The seeds a parameterised test runs: NICSIM_SEED alone if it is set (to reproduce a
+// printed failure), else the defaults.
+inline std::vector<uint64_t> test_seeds(std::vector<uint64_t> dflt) {
+  const char* s = std::getenv("NICSIM_SEED");
+  return s ? std::vector<uint64_t>{std::strtoull(s, nullptr, 0)} : dflt;
+}
+
+// What a randomized test prints with every failure (SCOPED_TRACE(seed_note(seed))).
+inline std::string seed_note(uint64_t seed) {
+  return "seed " + std::to_string(seed) + " (NICSIM_SEED=" + std::to_string(seed) + " reproduces)";
 }
 
 // "Suite.Test" of the running test ("test" outside one).
