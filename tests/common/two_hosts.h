@@ -9,7 +9,8 @@
 //
 // TearDown waits until both stacks have let go of every socket (but TIME_WAIT ones), takes
 // the hosts down and runs the full leak check (expect_clean): skb pool, coherent and
-// streaming DMA mappings, IRQs, timers and sockets.
+// streaming DMA mappings, IRQs, timers and sockets, then the hardware's (hw_clean.h): RTL
+// assertions, AXI errors, quantum, DMA outside a mapping, spurious interrupts, the cable.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -18,6 +19,7 @@
 #include <optional>
 #include <string>
 
+#include "hw_clean.h"
 #include "nicsim/sim/network.h"
 #include "test_env.h"
 
@@ -58,8 +60,13 @@ inline void expect_clean(sim::NetHost& h) {
                                  << " UDP sockets bound";
 }
 
+// Every host's software (above) and hardware (hw_clean.h), after Network::down().
 inline void expect_clean(sim::Network& net) {
-  for (size_t i = 0; i < net.host_count(); ++i) expect_clean(net.host(i));
+  for (size_t i = 0; i < net.host_count(); ++i) {
+    expect_clean(net.host(i));
+    expect_clean_core(net.host(i).hw());
+    expect_no_dma_fault(net.host(i).hw());
+  }
 }
 
 // Lets the connections the test closed finish their FIN exchanges (up to 100 ms), takes every
@@ -73,6 +80,9 @@ inline void finish_and_expect_clean(sim::Network& net) {
       },
       100'000'000);
   EXPECT_TRUE(released) << "sockets still held (not in TIME_WAIT) 100 ms after the test";
+  // Before down(): with interrupt moderation an MSI can still land while the driver is
+  // being removed (after free_irq), which the platform counts as spurious.
+  for (size_t i = 0; i < net.host_count(); ++i) expect_no_spurious_irq(net.host(i).hw());
   net.down();
   expect_clean(net);
 }
@@ -115,7 +125,10 @@ class TwoHosts : public ::testing::Test {
   // After a failure the state is whatever the failure left: the leak check would only add
   // noise (and an unfinished transfer would hold its sockets until the wait times out).
   void TearDown() override {
-    if (t_ && !HasFailure()) finish_and_expect_clean(t_->net());
+    if (t_ && !HasFailure()) {
+      finish_and_expect_clean(t_->net());
+      expect_clean_link(t_->link());
+    }
     t_.reset();
   }
 
