@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nicsim/sim/network.h"
@@ -117,6 +118,16 @@ Result run_systemc(uint64_t sim_us, uint64_t* quantum) {
   return r;
 }
 
+// Hosts a (10.0.0.1) and b (10.0.0.2) with kernel, driver and stack on one cable, up (the
+// tests' TwoHosts fixture without its leak check).
+std::pair<sim::NetHost*, sim::NetHost*> two_hosts_up(sim::Network& net, const sim::NetHostConfig& hc) {
+  sim::NetHost& a = net.add_host("a", "10.0.0.1/24", hc);
+  sim::NetHost& b = net.add_host("b", "10.0.0.2/24", hc);
+  net.connect(a, b);
+  net.up();
+  return {&a, &b};
+}
+
 // Idle-heavy scenario (child process): hosts up, then a pings b every 10 ms for idle_ms.
 // Prints "<simulated ns> <wall s> <replies> <skipped NIC cycles> <NIC cycles>".
 int idle_child(bool skip, uint64_t idle_ms) {
@@ -125,10 +136,7 @@ int idle_child(bool skip, uint64_t idle_ms) {
   sim::NetHostConfig hc;
   hc.nic.skip_idle = skip;
   sim::Network net(tc);
-  sim::NetHost& a = net.add_host("a", "10.0.0.1/24", hc);
-  net.add_host("b", "10.0.0.2/24", hc);
-  net.connect(a, net.host("b"));
-  net.up();
+  sim::NetHost& a = *two_hosts_up(net, hc).first;
   const uint64_t t0_ns = net.now_ns();
   auto t0 = Clock::now();
   const int count = int(std::max<uint64_t>(1, idle_ms / 10));
@@ -157,10 +165,9 @@ int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline) {
   sim::NetHostConfig hc;
   for (const auto& f : kern::CpuCosts::fields()) hc.cpu.*(f.member) = hc.cpu.*(f.member) * cost_pct / 100;
   sim::Network net(tc);
-  sim::NetHost& a = net.add_host("a", "10.0.0.1/24", hc);
-  sim::NetHost& b = net.add_host("b", "10.0.0.2/24", hc);
-  net.connect(a, b);
-  net.up();
+  auto [pa, pb] = two_hosts_up(net, hc);
+  sim::NetHost& a = *pa;
+  sim::NetHost& b = *pb;
   sim::TcpBulkConfig cfg;
   cfg.bytes = mb << 20;
   sim::TcpBulk bulk(a, b, cfg);
