@@ -8,20 +8,12 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
-#include <vector>
 
 namespace nicsim::test {
 
 inline uint64_t test_seed(uint64_t dflt) {
   const char* s = std::getenv("NICSIM_SEED");
   return s ? std::strtoull(s, nullptr, 0) : dflt;
-}
-
-// The seeds a parameterised test runs: NICSIM_SEED alone if it is set (to reproduce a
-// printed failure), else the defaults.
-inline std::vector<uint64_t> test_seeds(std::vector<uint64_t> dflt) {
-  const char* s = std::getenv("NICSIM_SEED");
-  return s ? std::vector<uint64_t>{std::strtoull(s, nullptr, 0)} : dflt;
 }
 
 // What a randomized test prints with every failure (SCOPED_TRACE(seed_note(seed))).
