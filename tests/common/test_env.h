@@ -16,6 +16,11 @@ inline uint64_t test_seed(uint64_t dflt) {
   return s ? std::strtoull(s, nullptr, 0) : dflt;
 }
 
+// What a randomized test prints with every failure (SCOPED_TRACE(seed_note(seed))).
+inline std::string seed_note(uint64_t seed) {
+  return "seed " + std::to_string(seed) + " (NICSIM_SEED=" + std::to_string(seed) + " reproduces)";
+}
+
 // "Suite.Test" of the running test ("test" outside one).
 inline std::string current_test_name() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();

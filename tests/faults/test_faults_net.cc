@@ -8,8 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "test_env.h"
 #include "nicsim/sim/network.h"
+#include "test_env.h"
+#include "two_hosts.h"
 
 using namespace nicsim;
 using nicsim::test::test_seed;
@@ -20,7 +21,7 @@ using sim::Network;
 
 namespace {
 
-
+class NetworkFaults : public nicsim::test::TwoHosts {};
 
 double mean_rtt(const std::vector<sim::PingEcho>& e) {
   double s = 0;
@@ -30,14 +31,15 @@ double mean_rtt(const std::vector<sim::PingEcho>& e) {
 
 }  // namespace
 
-TEST(NetworkFaults, JitterShowsInPingAndLossTimesItOut) {
+TEST_F(NetworkFaults, JitterShowsInPingAndLossTimesItOut) {
   const uint64_t seed = test_seed(51);
-  SCOPED_TRACE("seed " + std::to_string(seed));
-  Network net({nicsim::test::current_test_name()});
-  NetHost& a = net.add_host("a", "10.0.0.1/24");
-  NetHost& b = net.add_host("b", "10.0.0.2/24");
-  EthLink& link = net.connect(a, b, {}, "a-b.pcap");
-  net.up();
+  SCOPED_TRACE(nicsim::test::seed_note(seed));
+  nicsim::test::TwoHostsConfig tc;
+  tc.pcap = "a-b.pcap";
+  start(tc);
+  Network& net = this->net();
+  NetHost& a = this->a();
+  EthLink& link = this->link();
   a.ping("10.0.0.2", 1);  // ARP out of the way
   auto base = a.ping("10.0.0.2", 10);
   for (auto& e : base) ASSERT_TRUE(e.replied);
@@ -83,23 +85,25 @@ TEST(NetworkFaults, JitterShowsInPingAndLossTimesItOut) {
   net.run_ns(300'000);  // let stale state drain
   auto again = a.ping("10.0.0.2", 3);
   for (auto& e : again) EXPECT_TRUE(e.replied) << "seq " << e.seq;
-  net.down();
 }
 
-// The one-liner a scenario writes: connect and turn faults on in the same expression.
-TEST(NetworkFaults, ConnectAndSetFaultsChain) {
-  Network net({nicsim::test::current_test_name()});
-  NetHost& a = net.add_host("a", "10.0.0.1/24");
-  NetHost& b = net.add_host("b", "10.0.0.2/24");
+// The one-liner a scenario writes: connect and turn faults on in the same expression
+// (set_faults returns the link), in effect from the first frame.
+TEST_F(NetworkFaults, ConnectAndSetFaultsChain) {
+  nicsim::test::TwoHostsConfig tc;
+  tc.up = false;  // faults on from the first frame
+  start(tc);
+  NetHost& a = this->a();
+  NetHost& b = this->b();
   FaultParams fp;
   fp.duplicate = 1.0;
-  EthLink& link = net.connect(a, b).set_faults(0, fp);  // every frame a -> b arrives twice
-  net.up();
+  // set_faults returns the link: what net.connect(a, b).set_faults(0, fp) relies on
+  EthLink& link = this->link().set_faults(0, fp);  // every frame a -> b arrives twice
+  net().up();
   auto echoes = a.ping("10.0.0.2", 3);
   for (auto& e : echoes) EXPECT_TRUE(e.replied) << "seq " << e.seq;
   // Each echo request reached b twice, so b answered twice.
   EXPECT_EQ(b.stack().icmp_mib().InEchos, 2 * a.stack().icmp_mib().OutEchos);
   EXPECT_EQ(link.counters(0).duplicated, link.counters(0).frames);
   EXPECT_EQ(link.counters(1).duplicated, 0u);
-  net.down();
 }

@@ -93,7 +93,7 @@ std::vector<std::string> plans(const FaultParams& fp, int dir, int n) {
 
 TEST(RandomFaults, SameSeedSameSequenceOtherSeedOrDirectionDiffers) {
   const uint64_t seed = test_seed(42);
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  SCOPED_TRACE(seed_note(seed));
   FaultParams fp = all_faults(seed);
   auto a = plans(fp, 0, 5000);
   EXPECT_EQ(a, plans(fp, 0, 5000));
@@ -139,7 +139,7 @@ class FaultCounts : public ::testing::TestWithParam<CountCase> {};
 TEST_P(FaultCounts, MatchBinomialAndReachTheReceiver) {
   const CountCase& k = GetParam();
   const uint64_t seed = test_seed(1000 + uint64_t(k.loss * 1e4 + k.corrupt * 1e3 + k.reorder * 1e2 + k.duplicate * 10));
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  SCOPED_TRACE(seed_note(seed));
   const size_t n = 20000;
   std::mt19937_64 rng(seed);
   EthLink l("l");
@@ -273,7 +273,7 @@ class Jitter : public ::testing::TestWithParam<JitterCase> {};
 TEST_P(Jitter, DelaysWithinBoundsWithTheExpectedMean) {
   const JitterCase& k = GetParam();
   const uint64_t seed = test_seed(77);
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  SCOPED_TRACE(seed_note(seed));
   const size_t n = 5000;
   std::mt19937_64 rng(seed);
   EthLink l("l");
@@ -329,7 +329,7 @@ INSTANTIATE_TEST_SUITE_P(Distributions, Jitter,
 // delayed ones.
 TEST(Jitter, DenseTrafficKeepsOrderAndGaps) {
   const uint64_t seed = test_seed(5);
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  SCOPED_TRACE(seed_note(seed));
   std::mt19937_64 rng(seed);
   EthLink l("l");
   FaultParams fp;
@@ -374,7 +374,7 @@ class Recorder : public FaultInjector {
 // that were not held themselves, or fewer when its timeout released it (sparse traffic).
 TEST(Reorder, AllFramesArriveAndHeldOnesArePassedByTheirHoldCount) {
   const uint64_t seed = test_seed(9);
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  SCOPED_TRACE(seed_note(seed));
   std::mt19937_64 rng(seed);
   EthLink l("l");
   FaultParams fp;
@@ -432,7 +432,7 @@ TEST(Reorder, AllFramesArriveAndHeldOnesArePassedByTheirHoldCount) {
 // The same seed gives the same delivered frames at the same cycles; another seed does not.
 TEST(LinkFaults, SameSeedSameWireOtherSeedDiffers) {
   const uint64_t seed = test_seed(3);
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  SCOPED_TRACE(seed_note(seed));
   auto wire = [&](uint64_t s) {
     std::mt19937_64 rng(99);
     EthLink l("l");
@@ -494,7 +494,7 @@ TEST(LinkFaults, ZeroProbabilitiesGiveBitIdenticalPcaps) {
 // exactly what the far side decodes (bytes without FCS, time of /S/), copy for copy.
 TEST(LinkFaults, SentAndDeliveredPcapViewsAreConsistent) {
   const uint64_t seed = test_seed(21);
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  SCOPED_TRACE(seed_note(seed));
   std::mt19937_64 rng(seed);
   std::string sent_path = tmp("views_sent"), deliv_path = tmp("views_deliv");
   EthLink l("l", [&] {

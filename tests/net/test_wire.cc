@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "test_env.h"
 #include "net_testbed.h"
 #include "nicsim/net/wire/arp.h"
 #include "nicsim/net/wire/checksum.h"
@@ -396,9 +397,9 @@ TEST(AddrWire, Ipv4AddrParse) {
 // stay in bounds (exact-size buffers; ASan turns an overrun into a failure) and a full-length
 // valid frame parses to the bottom.
 TEST(WireFuzz, TruncationAndRandomBytesNeverReadOutOfBounds) {
-  const uint32_t seed = 20240611;
-  SCOPED_TRACE("seed=" + std::to_string(seed));
-  std::mt19937 rng(seed);
+  const uint64_t seed = nicsim::test::test_seed(20240611);
+  SCOPED_TRACE(nicsim::test::seed_note(seed));
+  std::mt19937 rng(static_cast<uint32_t>(seed));
   const std::vector<std::vector<uint8_t>> valid = {kLinuxUdpEven, kLinuxUdpOdd, arp_request_frame(),
                                                    icmp_error_frame()};
   const int full_depth[] = {3, 3, 2, 4};
@@ -441,9 +442,9 @@ TEST(WireFuzz, TruncationAndRandomBytesNeverReadOutOfBounds) {
 // The same inputs through a whole host's receive path: every frame is consumed or counted,
 // nothing crashes, nothing leaks.
 TEST(WireFuzz, StackSurvivesMalformedFrames) {
-  const uint32_t seed = 99;
-  SCOPED_TRACE("seed=" + std::to_string(seed));
-  std::mt19937 rng(seed);
+  const uint64_t seed = nicsim::test::test_seed(99);
+  SCOPED_TRACE(nicsim::test::seed_note(seed));
+  std::mt19937 rng(static_cast<uint32_t>(seed));
   net::StackConfig cfg;
   cfg.icmp.ratelimit_ms = 0;
   cfg.icmp.msgs_per_sec = 0;

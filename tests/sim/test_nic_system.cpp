@@ -1,7 +1,6 @@
 // The Verilated nic_top in the SystemC testbench: MMIO through BAR0, quantum rule,
 // waveform windows, and one frame from NIC A (programmed at register level) into NIC B's
 // host memory. Each TEST runs in its own process.
-#include <deque>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,7 +8,7 @@
 
 #include "nic_regs.h"
 #include "frame_scenario.h"
-#include "nicsim/sim/plain_harness.h"
+#include "scenario.h"
 #include "nicsim/sim/testbench.h"
 #include "nicsim/sim/xgmii.h"
 
@@ -210,52 +209,45 @@ TEST(NicSystem, UnpluggingTheCableDropsLinkUp) {
   EXPECT_TRUE(a.platform().mmio_read32(regs::ICR) & regs::ICR_LSC);
 }
 
-// The quantum is a speed knob only: the SystemC harness (62 cycles per activation) and
-// the plain loop (one cycle at a time) give the same times for everything the host sees.
+// The quantum is a speed knob only: the register-level scenario of tests/skip (bursts of
+// frames both ways, interrupt moderation, MSIs, a cable unplug, RX off and on, idle gaps)
+// gives the same record (every frame with its arrival time, IRQ times, ICR values, every
+// statistics register, MSI/DMA/AXI/link counters), host by host, and the same pcap bytes
+// on the SystemC harness (62 cycles per activation) as on the plain loop (one cycle at a
+// time). Idle skip is off in both, so only the quantum differs.
 TEST(NicSystem, QuantumDoesNotChangeWhatTheHostSees) {
-  struct Trace {
-    uint64_t status_ns = 0, irq_ps = 0;
-    uint32_t status = 0;
-    bool rx = false;
-  };
-  std::deque<FrameScenario> keep;  // buffers live as long as both harnesses
-  auto scenario = [&keep](kern::Platform& pa, kern::Platform& pb, auto&& run_until, Trace& t) {
-    FrameScenario::pci_up(pa);
-    FrameScenario::pci_up(pb);
-    FrameScenario::msi_up(pb, 0x40);
-    pb.request_irq(0x40, [&t, &pb] {
-      if (!t.irq_ps) t.irq_ps = pb.now_ns() * 1000;
-    });
-    pa.delay_ns(1000);
-    t.status = pa.mmio_read32(regs::STATUS);
-    t.status_ns = pa.now_ns();
-    FrameScenario* s = &keep.emplace_back();
-    s->setup_rx(pb);
-    s->send(pa, kMacA, kMacB);
-    t.rx = run_until([&] { return t.irq_ps != 0; });
-  };
-  Trace plain, systemc;
+  namespace sk = nicsim::skiptest;
+  constexpr int kRounds = 10;  // through the cable unplug (round 5) and RX off/on (round 9)
+  NicParams np;
+  np.skip_idle = false;
+  sk::Record plain, systemc;
+  std::string plain_pcap, systemc_pcap;
   {
-    PlainHarness h;
-    auto& a = h.add_nic("a", kMacA);
-    auto& b = h.add_nic("b", kMacB);
-    h.connect(a, b);
-    scenario(*a.platform, *b.platform,
-             [&](const std::function<bool()>& c) { return h.run_until(c, 20'000); }, plain);
+    auto r = sk::make_plain_run(np, ::testing::TempDir() + "quantum_plain.pcap");
+    r->hs.run_ns(1000);  // past reset
+    plain = sk::run_reg_scenario(r->hs, kRounds);
+    r->pcap->close();
+    plain_pcap = r->pcap_path;
   }
   {
     Testbench tb(config());
-    Host& a = tb.add_host({"a", kMacA});
-    Host& b = tb.add_host({"b", kMacB});
-    tb.connect(a, b);
-    scenario(a.platform(), b.platform(),
-             [&](const std::function<bool()>& c) { return tb.run_until(c, 128'000, 10); },
-             systemc);
+    HostConfig ha{"a", MacAddr::local(1)}, hb{"b", MacAddr::local(2)};
+    ha.nic = hb.nic = np;
+    Host& a = tb.add_host(ha);
+    Host& b = tb.add_host(hb);
+    sk::Harness h = sk::testbench_harness(tb, a, b, tb.connect(a, b, {}, "a-b.pcap"));
+    h.run_ns(1000);  // past reset
+    systemc = sk::run_reg_scenario(h, kRounds);
     EXPECT_EQ(a.nic().quantum(), 62u);
+    EXPECT_EQ(a.core().skipped_cycles() + b.core().skipped_cycles(), 0u);
+    tb.finish();
+    systemc_pcap = tb.out_path("a-b.pcap");
   }
-  EXPECT_EQ(plain.status, systemc.status);
-  EXPECT_EQ(plain.status_ns, systemc.status_ns);
-  EXPECT_TRUE(plain.rx);
-  EXPECT_TRUE(systemc.rx);
-  EXPECT_EQ(plain.irq_ps, systemc.irq_ps);
+  const auto want = sk::per_host(plain), got = sk::per_host(systemc);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i], want[i]) << "line " << i;
+  const std::string p0 = sk::slurp(plain_pcap), p1 = sk::slurp(systemc_pcap);
+  EXPECT_GT(p0.size(), 10'000u);
+  EXPECT_TRUE(p0 == p1) << plain_pcap << " and " << systemc_pcap << " differ";
+  std::printf("%zu record lines equal, pcap %zu bytes equal\n", want.size(), p0.size());
 }

@@ -7,7 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <fstream>
 #include <functional>
+#include <iterator>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -19,7 +22,10 @@
 #include "nicsim/sim/nic_core.h"
 #include "nicsim/sim/pci_config.h"
 #include "nicsim/sim/pci_function.h"
+#include "nicsim/sim/pcap.h"
+#include "nicsim/sim/plain_harness.h"
 #include "nicsim/sim/reg_nic.h"
+#include "nicsim/sim/testbench.h"
 
 namespace nicsim::skiptest {
 
@@ -170,6 +176,70 @@ inline Record run_reg_scenario(Harness& h, int rounds = 14, uint64_t seed = 7) {
   }
   rec.add("end_ns", h.now_ns());
   return rec;
+}
+
+// The scenario on two Testbench hosts joined by l (PCI enabled here).
+inline Harness testbench_harness(sim::Testbench& tb, sim::Host& a, sim::Host& b, sim::EthLink& l) {
+  Harness h;
+  h.plat[0] = &a.platform();
+  h.plat[1] = &b.platform();
+  h.core[0] = &a.core();
+  h.core[1] = &b.core();
+  h.link = &l;
+  h.run_ns = [&tb](uint64_t ns) { tb.run_ns(ns); };
+  h.now_ns = [&tb] { return tb.now_ns(); };
+  a.enable_pci();
+  b.enable_pci();
+  return h;
+}
+
+// The scenario on the plain C++ harness (no SystemC): NICs a and b with the given NIC
+// parameters, their cable captured in pcap_path.
+struct PlainRun {
+  std::unique_ptr<sim::PlainHarness> h;
+  std::unique_ptr<sim::PcapWriter> pcap;
+  Harness hs;
+  std::string pcap_path;
+};
+
+inline std::unique_ptr<PlainRun> make_plain_run(const sim::NicParams& np, const std::string& pcap_path) {
+  auto r = std::make_unique<PlainRun>();
+  r->h = std::make_unique<sim::PlainHarness>();
+  auto& a = r->h->add_nic("a", sim::MacAddr::local(1), {}, np);
+  auto& b = r->h->add_nic("b", sim::MacAddr::local(2), {}, np);
+  sim::EthLink& l = r->h->connect(a, b);
+  r->pcap_path = pcap_path;
+  r->pcap = std::make_unique<sim::PcapWriter>(r->pcap_path);
+  l.add_tap(r->pcap.get());
+  sim::PlainHarness* hp = r->h.get();
+  r->hs.plat[0] = a.platform.get();
+  r->hs.plat[1] = b.platform.get();
+  r->hs.core[0] = a.core.get();
+  r->hs.core[1] = b.core.get();
+  r->hs.link = &l;
+  // the host's time (the platform's clock), not the NICs' cycle count, which may be ahead
+  r->hs.now_ns = [hp] { return hp->events().now() / 1000; };
+  r->hs.run_ns = [hp](uint64_t ns) { hp->advance_to(hp->events().now() + ns * 1000); };
+  return r;
+}
+
+// What each host saw, in its own order: the lines "key <host> ..." of host 0, of host 1,
+// then the others. Events of the two hosts at the same instant may interleave differently
+// in the record; neither host can tell.
+inline std::vector<std::string> per_host(const Record& r) {
+  std::vector<std::string> out;
+  for (const char* who : {"0", "1", ""})
+    for (const auto& l : r.lines) {
+      const size_t a = l.find(' '), b = l.find(' ', a + 1);
+      const std::string host = a == std::string::npos ? "" : l.substr(a + 1, b - a - 1);
+      if (host == who || (!*who && host != "0" && host != "1")) out.push_back(l);
+    }
+  return out;
+}
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
 }  // namespace nicsim::skiptest

@@ -106,38 +106,10 @@ class IdleWatch {
   uint64_t checked_ = 0, spans_ = 0, failures_ = 0;
 };
 
-struct PlainRun {
-  std::unique_ptr<PlainHarness> h;
-  std::unique_ptr<sim::PcapWriter> pcap;
-  Harness hs;
-  std::string pcap_path;
-};
-
 std::unique_ptr<PlainRun> make_run(bool skip, const std::string& tag) {
-  auto r = std::make_unique<PlainRun>();
-  r->h = std::make_unique<PlainHarness>();
   sim::NicParams np;
   np.skip_idle = skip;
-  auto& a = r->h->add_nic("a", sim::MacAddr::local(1), {}, np);
-  auto& b = r->h->add_nic("b", sim::MacAddr::local(2), {}, np);
-  sim::EthLink& l = r->h->connect(a, b);
-  r->pcap_path = ::testing::TempDir() + "idle_plain_" + tag + ".pcap";
-  r->pcap = std::make_unique<sim::PcapWriter>(r->pcap_path);
-  l.add_tap(r->pcap.get());
-  PlainHarness* hp = r->h.get();
-  r->hs.plat[0] = a.platform.get();
-  r->hs.plat[1] = b.platform.get();
-  r->hs.core[0] = a.core.get();
-  r->hs.core[1] = b.core.get();
-  r->hs.link = &l;
-  r->hs.now_ns = [hp] { return hp->now_ps() / 1000; };
-  r->hs.run_ns = [hp](uint64_t ns) { hp->advance_to(hp->now_ps() + ns * 1000); };
-  return r;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
+  return make_plain_run(np, ::testing::TempDir() + "idle_plain_" + tag + ".pcap");
 }
 
 TEST(IdleRtl, IdleCyclesChangeNoOutputAndStayIdle) {

@@ -22,6 +22,7 @@
 #include "nicsim/sim/network.h"
 #include "nicsim/sim/testbench.h"
 #include "scenario.h"
+#include "two_hosts.h"
 
 namespace nicsim::skiptest {
 namespace {
@@ -43,17 +44,7 @@ Record scenario_regs() {
   sim::Testbench tb(sim::TestbenchConfig{std::string("SkipEquiv.regs.") + (skipping() ? "skip" : "noskip")});
   sim::Host& a = tb.add_host({"a", sim::MacAddr::local(1)});
   sim::Host& b = tb.add_host({"b", sim::MacAddr::local(2)});
-  sim::EthLink& l = tb.connect(a, b, {}, "a-b.pcap");
-  Harness h;
-  h.plat[0] = &a.platform();
-  h.plat[1] = &b.platform();
-  h.core[0] = &a.core();
-  h.core[1] = &b.core();
-  h.link = &l;
-  h.run_ns = [&tb](uint64_t ns) { tb.run_ns(ns); };
-  h.now_ns = [&tb] { return tb.now_ns(); };
-  a.enable_pci();
-  b.enable_pci();
+  Harness h = testbench_harness(tb, a, b, tb.connect(a, b, {}, "a-b.pcap"));
   Record rec = run_reg_scenario(h);
   tb.finish();
   finish(rec, h.core, tb.out_path("a-b.pcap"));
@@ -61,11 +52,14 @@ Record scenario_regs() {
 }
 
 Record scenario_ping() {
-  sim::Network net(sim::TestbenchConfig{std::string("SkipEquiv.ping.") + (skipping() ? "skip" : "noskip")});
-  sim::NetHost& a = net.add_host("a", "10.0.0.1/24");
-  sim::NetHost& b = net.add_host("b", "10.0.0.2/24");
-  sim::EthLink& l = net.connect(a, b, {}, "a-b.pcap");
-  net.up();
+  test::TwoHostsConfig tc;
+  tc.run_name = std::string("SkipEquiv.ping.") + (skipping() ? "skip" : "noskip");
+  tc.pcap = "a-b.pcap";
+  test::TwoHostNet t(tc);
+  sim::Network& net = t.net();
+  sim::NetHost& a = t.a();
+  sim::NetHost& b = t.b();
+  sim::EthLink& l = t.link();
   Record rec;
   auto log = [&](const char* who, const std::vector<sim::PingEcho>& echoes) {
     for (const auto& e : echoes) rec.add("echo", who, e.seq, e.replied, e.sent_ns, e.rtt_ns, e.error);
@@ -112,11 +106,6 @@ std::string value_of(const std::vector<std::string>& lines, const std::string& k
   for (const auto& l : lines)
     if (l.compare(0, key.size() + 1, key + " ") == 0) return l.substr(key.size() + 1);
   return "";
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
 }
 
 // Runs the scenario in two child processes and compares what they saw.

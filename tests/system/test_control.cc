@@ -298,7 +298,7 @@ TEST(NicIrq, CableUnplugRaisesLinkStatusChange) {
 // breaks, and after the driver sets them up again every frame arrives intact.
 TEST(NicReset, SoftResetMidTrafficRecovers) {
   const uint64_t seed = test_seed(37);
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  SCOPED_TRACE(seed_note(seed));
   std::mt19937_64 rng(seed);
   TwoNics t;
   t.na().setup();

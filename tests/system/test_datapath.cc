@@ -10,7 +10,7 @@ namespace {
 // frame, padded to 60 bytes, with the right FCS, in order.
 TEST(NicTx, FramesAreBitExactOnTheWire) {
   const uint64_t seed = test_seed(11);
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  SCOPED_TRACE(seed_note(seed));
   std::mt19937_64 rng(seed);
   RegNic::Config ca;
   ca.tx_ring = 32;
@@ -116,7 +116,7 @@ TEST(NicRx, LargeFramesSpanDescriptors) {
 // checked byte for byte and in order at the receiver.
 TEST(NicPair, TenThousandFramesBothWays) {
   const uint64_t seed = test_seed(2024);
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  SCOPED_TRACE(seed_note(seed));
   TwoNics t;
   exchange_frames(t, 5000, seed);
 }

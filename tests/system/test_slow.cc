@@ -9,7 +9,7 @@ class NicSoak : public ::testing::TestWithParam<uint64_t> {};
 // 50,000 frames each way per seed, every one checked.
 TEST_P(NicSoak, FiftyThousandFramesEachWay) {
   const uint64_t seed = test_seed(GetParam());
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  SCOPED_TRACE(seed_note(seed));
   TwoNics t;
   exchange_frames(t, 50'000, seed);
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "hw_clean.h"
 #include "mac_ref.h"
 #include "nic_regs.h"
 #include "nicsim/driver/ixgb.h"
@@ -118,13 +119,7 @@ class DriverHost {
     EXPECT_EQ(host.platform().counters().bad_unmaps, 0u) << host.name();
     EXPECT_EQ(k.counters().bad_dma_unmaps, 0u) << host.name();
   }
-  void expect_clean_hardware() {
-    EXPECT_FALSE(host.core().rtl_error()) << host.name() << ": an RTL assertion fired";
-    EXPECT_EQ(host.core().dma().counters().protocol_errors, 0u) << host.name();
-    EXPECT_EQ(host.pci().counters().dma_read_faults, 0u) << host.name() << ": NIC read outside a mapping";
-    EXPECT_EQ(host.pci().counters().dma_write_faults, 0u) << host.name() << ": NIC wrote outside a mapping";
-    EXPECT_EQ(host.platform().counters().spurious_irqs, 0u) << host.name();
-  }
+  void expect_clean_hardware() { test::expect_clean_hardware(host); }
 
  private:
   size_t base_allocs_ = 0, base_windows_ = 0;

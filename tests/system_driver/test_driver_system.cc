@@ -16,7 +16,7 @@ std::vector<Bytes> random_frames(const kern::MacAddr& dst, const kern::MacAddr& 
 // intact and in order, and afterwards no DMA memory, mapping, skb, IRQ or timer is held.
 TEST(DriverSystem, LifecycleWithTrafficLeavesNothingBehind) {
   const uint64_t seed = test_seed(101);
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  SCOPED_TRACE(seed_note(seed));
   std::mt19937_64 rng(seed);
   DriverPair t;
   t.start();
@@ -65,7 +65,7 @@ TEST(DriverSystem, LifecycleWithTrafficLeavesNothingBehind) {
 // missed, and traffic flows again afterwards.
 TEST(DriverSystem, RxRingExhaustionCountsMissedFramesAndRecovers) {
   const uint64_t seed = test_seed(103);
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  SCOPED_TRACE(seed_note(seed));
   std::mt19937_64 rng(seed);
   IxgbParams pb;
   pb.rx_ring = 64;
@@ -121,7 +121,7 @@ TEST(DriverSystem, RxRingExhaustionCountsMissedFramesAndRecovers) {
 // with it (two cables in one testbench). ITR must cut interrupts per packet.
 TEST(DriverSystem, InterruptModerationReducesInterruptsPerPacket) {
   const uint64_t seed = test_seed(107);
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  SCOPED_TRACE(seed_note(seed));
   std::mt19937_64 rng(seed);
   sim::Testbench tb(sim::TestbenchConfig{current_test_name()});
   sim::Host& s0 = tb.add_host({"s0", sim::MacAddr::local(1)});
@@ -177,7 +177,7 @@ TEST(DriverSystem, InterruptModerationReducesInterruptsPerPacket) {
 // own buffers. Both deliver the exact bytes.
 TEST(DriverSystem, CopybreakAndLargeFramesBothDeliverExactBytes) {
   const uint64_t seed = test_seed(109);
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  SCOPED_TRACE(seed_note(seed));
   std::mt19937_64 rng(seed);
   DriverPair t;
   t.start();
@@ -210,7 +210,7 @@ TEST(DriverSystem, CopybreakAndLargeFramesBothDeliverExactBytes) {
 // Beyond 15 groups the MTA hash does the filtering.
 TEST(DriverSystem, MulticastFilterFollowsRxMode) {
   const uint64_t seed = test_seed(113);
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  SCOPED_TRACE(seed_note(seed));
   std::mt19937_64 rng(seed);
   DriverPair t;
   t.start();

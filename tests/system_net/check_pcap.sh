@@ -6,7 +6,8 @@ set -euo pipefail
 demo="$1"
 out="$2"
 mkdir -p "$(dirname "$out")"
-command -v tshark >/dev/null || { echo "tshark not installed (./nicsim setup installs it)"; exit 77; }
+# A missing tshark fails the test (no silent pass in CI).
+command -v tshark >/dev/null || { echo "tshark not installed (./nicsim setup installs it)" >&2; exit 1; }
 "$demo" --out "$out" --datagrams 300 --tcp-mb 2 --rpcs 100 >"$out.log" 2>&1 || { cat "$out.log"; exit 1; }
 pcap="$out/a-b.pcap"
 # ICMP checksums are always checked; IP and UDP checking is off by default in tshark. The

@@ -9,33 +9,29 @@
 #include <random>
 #include <vector>
 
-#include "test_env.h"
 #include "nicsim/sim/apps.h"
 #include "nicsim/sim/network.h"
+#include "test_env.h"
+#include "two_hosts.h"
 
 using namespace nicsim;
 using nicsim::test::test_seed;
+using nicsim::test::TwoHostsConfig;
 using sim::NetHost;
 using sim::Network;
 
 namespace {
 
-
-
-// Checks the no-leak state of a host after Network::down().
-void expect_clean(NetHost& h) {
-  EXPECT_TRUE(h.kernel().leak_report().empty()) << h.kernel().leak_report();
-  EXPECT_EQ(h.kernel().skb_pool().live(), 0u);
-}
+class TwoHosts : public nicsim::test::TwoHosts {};
 
 }  // namespace
 
-TEST(TwoHosts, ArpResolvesAndPingGetsReplies) {
-  Network net({nicsim::test::current_test_name()});
-  NetHost& a = net.add_host("a", "10.0.0.1/24");
-  NetHost& b = net.add_host("b", "10.0.0.2/24");
-  net.connect(a, b, {}, "a-b.pcap");
-  net.up();
+TEST_F(TwoHosts, ArpResolvesAndPingGetsReplies) {
+  TwoHostsConfig tc;
+  tc.pcap = "a-b.pcap";
+  start(tc);
+  NetHost& a = this->a();
+  NetHost& b = this->b();
   auto echoes = a.ping("10.0.0.2", 3);
   ASSERT_EQ(echoes.size(), 3u);
   for (const auto& e : echoes) {
@@ -52,19 +48,14 @@ TEST(TwoHosts, ArpResolvesAndPingGetsReplies) {
   EXPECT_EQ(b.stack().icmp_mib().InEchos, 3u);
   EXPECT_EQ(b.stack().icmp_mib().OutEchoReps, 3u);
   EXPECT_GE(a.stack().arp_stats().rx_replies, 1u);
-  net.down();
-  expect_clean(a);
-  expect_clean(b);
 }
 
-TEST(TwoHosts, UdpTenThousandRandomDatagramsEachWayByteForByte) {
+TEST_F(TwoHosts, UdpTenThousandRandomDatagramsEachWayByteForByte) {
   const uint64_t seed = test_seed(7);
-  SCOPED_TRACE("seed " + std::to_string(seed) + " (NICSIM_SEED reproduces)");
-  Network net({nicsim::test::current_test_name()});
-  NetHost& a = net.add_host("a", "10.0.0.1/24");
-  NetHost& b = net.add_host("b", "10.0.0.2/24");
-  net.connect(a, b);
-  net.up();
+  SCOPED_TRACE(nicsim::test::seed_note(seed));
+  Network& net = this->net();
+  NetHost& a = this->a();
+  NetHost& b = this->b();
   // Both directions at once: random sizes 1..1472, up to 48 datagrams in flight each.
   sim::UdpStreamConfig cfg;
   cfg.count = 10000;
@@ -102,17 +93,11 @@ TEST(TwoHosts, UdpTenThousandRandomDatagramsEachWayByteForByte) {
   }
   ab.stop();
   ba.stop();
-  net.down();
-  expect_clean(a);
-  expect_clean(b);
 }
 
-TEST(TwoHosts, ClosedPortGetsIcmpPortUnreachableAndSocketError) {
-  Network net({nicsim::test::current_test_name()});
-  NetHost& a = net.add_host("a", "10.0.0.1/24");
-  NetHost& b = net.add_host("b", "10.0.0.2/24");
-  net.connect(a, b);
-  net.up();
+TEST_F(TwoHosts, ClosedPortGetsIcmpPortUnreachableAndSocketError) {
+  NetHost& a = this->a();
+  NetHost& b = this->b();
   auto s = a.udp_socket();
   ASSERT_EQ(s.bind(5000), 0);
   ASSERT_EQ(s.sendto({1, 2, 3}, "10.0.0.2", 4444), 3);
@@ -134,21 +119,16 @@ TEST(TwoHosts, ClosedPortGetsIcmpPortUnreachableAndSocketError) {
   EXPECT_EQ(got->src_port, 5000);
   s.close();
   r.close();
-  net.down();
-  expect_clean(a);
-  expect_clean(b);
 }
 
-TEST(TwoHosts, UnresolvableNeighbourGivesEhostunreach) {
+TEST_F(TwoHosts, UnresolvableNeighbourGivesEhostunreach) {
   // The shortest ARP retransmit time the neighbour layer allows (10 ms, Linux's HZ/100),
   // so resolution fails after 3 probes, 30 ms, instead of 3 s.
-  sim::NetHostConfig cfg;
-  cfg.stack.neigh.retrans_time_ns = 10'000'000;
-  Network net({nicsim::test::current_test_name()});
-  NetHost& a = net.add_host("a", "10.0.0.1/24", cfg);
-  NetHost& b = net.add_host("b", "10.0.0.2/24", cfg);
-  net.connect(a, b);
-  net.up();
+  TwoHostsConfig tc;
+  tc.host.stack.neigh.retrans_time_ns = 10'000'000;
+  start(tc);
+  Network& net = this->net();
+  NetHost& a = this->a();
   auto echoes = a.ping("10.0.0.77", 1, 56, 0, 100'000'000);
   ASSERT_EQ(echoes.size(), 1u);
   EXPECT_FALSE(echoes[0].replied);
@@ -159,17 +139,13 @@ TEST(TwoHosts, UnresolvableNeighbourGivesEhostunreach) {
   EXPECT_EQ(s.error(), -EHOSTUNREACH);
   EXPECT_GE(a.stack().arp_stats().res_failed, 2u);
   s.close();
-  net.down();
-  expect_clean(a);
 }
 
-TEST(TwoHosts, RoutesThroughAGatewayAddressAndDefaultRoute) {
+TEST_F(TwoHosts, RoutesThroughAGatewayAddressAndDefaultRoute) {
   // a reaches 172.16.0.0/16 through a gateway that is b itself, which owns an address there.
-  Network net({nicsim::test::current_test_name()});
-  NetHost& a = net.add_host("a", "10.0.0.1/24");
-  NetHost& b = net.add_host("b", "10.0.0.2/24");
-  net.connect(a, b);
-  net.up();
+  Network& net = this->net();
+  NetHost& a = this->a();
+  NetHost& b = this->b();
   ASSERT_EQ(b.call([&] { return b.stack().add_address(b.dev(), net::Ipv4Addr::parse("172.16.3.4"), 16); }), 0);
   // Without a route a has nowhere to send.
   auto e0 = a.ping("172.16.3.4", 1, 56, 0, 1'000'000);
@@ -182,21 +158,16 @@ TEST(TwoHosts, RoutesThroughAGatewayAddressAndDefaultRoute) {
   a.add_route("172.16.3.0/24", "10.0.0.2");
   auto e2 = a.ping("172.16.3.4", 1);
   EXPECT_TRUE(e2[0].replied);
-  net.down();
-  expect_clean(a);
-  expect_clean(b);
 }
 
 // Interrupt moderation's trade-off, measured in one run: a stream of small datagrams at
 // 1 per 2 us, then pings, with no moderation, with ITR (interrupt throttling) and with RDTR
 // (RX interrupt delay). Moderation must cut interrupts per packet; the delay must cost
 // round-trip time.
-TEST(TwoHosts, InterruptModerationTradesLatencyForInterrupts) {
-  Network net({nicsim::test::current_test_name()});
-  NetHost& a = net.add_host("a", "10.0.0.1/24");
-  NetHost& b = net.add_host("b", "10.0.0.2/24");
-  net.connect(a, b);
-  net.up();
+TEST_F(TwoHosts, InterruptModerationTradesLatencyForInterrupts) {
+  Network& net = this->net();
+  NetHost& a = this->a();
+  NetHost& b = this->b();
   auto rx = b.call([&] { return b.stack().udp_socket(); });
   auto tx = a.call([&] { return a.stack().udp_socket(); });
   uint64_t got = 0;
@@ -245,17 +216,11 @@ TEST(TwoHosts, InterruptModerationTradesLatencyForInterrupts) {
   EXPECT_GT(phases[1].rtt_us, phases[0].rtt_us) << "ITR holds back the reply's interrupt";
   b.call([&] { rx.reset(); });
   a.call([&] { tx.reset(); });
-  net.down();
-  expect_clean(a);
-  expect_clean(b);
 }
 
-TEST(TwoHosts, ACallThatTimedOutNeverRunsLater) {
-  Network net({nicsim::test::current_test_name()});
-  NetHost& a = net.add_host("a", "10.0.0.1/24");
-  NetHost& b = net.add_host("b", "10.0.0.2/24");
-  net.connect(a, b);
-  net.up();
+TEST_F(TwoHosts, ACallThatTimedOutNeverRunsLater) {
+  Network& net = this->net();
+  NetHost& a = this->a();
   // Keep a's CPU busy for 1 ms, then ask for a call with 10 us of patience.
   a.kernel().run_task([&] { a.kernel().charge_ns(1'000'000); });
   bool ran = false;
@@ -263,9 +228,6 @@ TEST(TwoHosts, ACallThatTimedOutNeverRunsLater) {
   net.run_ns(2'000'000);  // the CPU is free again and has run its queue
   EXPECT_FALSE(ran) << "the abandoned call must not run after its caller gave up";
   EXPECT_EQ(a.call([] { return 7; }), 7) << "the host still takes calls";
-  net.down();
-  expect_clean(a);
-  expect_clean(b);
 }
 
 // A host's software runs only between up() and down(), the run only until finish(): a call

@@ -13,26 +13,22 @@
 #include <string>
 #include <vector>
 
-#include "test_env.h"
 #include "nicsim/sim/faults.h"
 #include "nicsim/sim/network.h"
 #include "nicsim/sim/tcp_apps.h"
+#include "test_env.h"
+#include "two_hosts.h"
 
 using namespace nicsim;
 using nicsim::test::test_seed;
+using nicsim::test::TwoHostsConfig;
 using sim::NetHost;
 using sim::Network;
 
 namespace {
 
-
-
-void expect_clean(Network& net) {
-  for (size_t i = 0; i < net.host_count(); ++i) {
-    NetHost& h = net.host(i);
-    EXPECT_EQ(h.kernel().skb_pool().live(), 0u) << h.name() << ": " << h.kernel().skb_pool().leak_report();
-  }
-}
+class Tcp : public nicsim::test::TwoHosts {};
+class TcpDeterminism : public nicsim::test::TwoHosts {};
 
 void print_nic(NetHost& h) {
   h.call([&] { h.adapter().update_stats(); });
@@ -55,15 +51,14 @@ void print_tcp(NetHost& h) {
 
 }  // namespace
 
-TEST(Tcp, Bulk100MBOneWayShaChecked) {
-  Network net({nicsim::test::current_test_name()});
-  NetHost& a = net.add_host("a", "10.0.0.1/24");
-  NetHost& b = net.add_host("b", "10.0.0.2/24");
-  net.connect(a, b);
-  net.up();
+TEST_F(Tcp, Bulk100MBOneWayShaChecked) {
+  Network& net = this->net();
+  NetHost& a = this->a();
+  NetHost& b = this->b();
   sim::TcpBulkConfig cfg;
   cfg.bytes = 100ull << 20;
   cfg.seed = test_seed(3);
+  SCOPED_TRACE(nicsim::test::seed_note(cfg.seed));
   sim::TcpBulk bulk(a, b, cfg);
   bulk.start();
   ASSERT_TRUE(net.run_until([&] { return bulk.finished(); }, 2'000'000'000ull)) << "no end of stream in 2 s";
@@ -78,17 +73,20 @@ TEST(Tcp, Bulk100MBOneWayShaChecked) {
   print_tcp(b);
   print_nic(a);
   print_nic(b);
-  net.run_ns(1'000'000);  // let the FIN/ACK exchanges finish (TIME_WAIT holds no buffers)
-  net.down();
-  expect_clean(net);
+  // The figures are simulated time, so deterministic: a regression in them fails here. The
+  // clean cable loses nothing: no retransmission, no frame missed for want of a buffer.
+  // Measured: 9.331 Gb/s (README: 9.33); the floor is a little below.
+  EXPECT_GE(bulk.goodput_gbps(), 9.3) << "goodput of a clean 100 MB transfer";
+  for (NetHost* h : {&a, &b}) {
+    EXPECT_EQ(h->stack().tcp_mib().RetransSegs, 0u) << h->name();
+    EXPECT_EQ(h->adapter().hw_stats().mpc, 0u) << h->name() << ": frames missed (no RX descriptor)";
+  }
 }
 
-TEST(Tcp, RequestResponseTenThousandTransactions) {
-  Network net({nicsim::test::current_test_name()});
-  NetHost& a = net.add_host("a", "10.0.0.1/24");
-  NetHost& b = net.add_host("b", "10.0.0.2/24");
-  net.connect(a, b);
-  net.up();
+TEST_F(Tcp, RequestResponseTenThousandTransactions) {
+  Network& net = this->net();
+  NetHost& a = this->a();
+  NetHost& b = this->b();
   sim::TcpRpcConfig cfg;
   cfg.transactions = 10000;
   sim::TcpRpc rpc(a, b, cfg);
@@ -102,18 +100,18 @@ TEST(Tcp, RequestResponseTenThousandTransactions) {
   // At least two crossings of the cable and both NICs' DMA and interrupt paths.
   EXPECT_GT(p50, 2.0);
   EXPECT_LE(p50, p99);
+  // Simulated time, so deterministic. Measured: median 15.40 us, p99 15.44 us; the band
+  // leaves about 1 us either way (a change meant to alter timing re-measures it).
+  EXPECT_GE(p50, 14.5);
+  EXPECT_LE(p50, 16.5);
+  EXPECT_LE(p99, 16.5);
   rpc.stop();
-  net.run_ns(1'000'000);  // let the FIN/ACK exchanges finish (TIME_WAIT holds no buffers)
-  net.down();
-  expect_clean(net);
 }
 
-TEST(Tcp, FiftyConcurrentConnectionsAllCompleteWithFairShare) {
-  Network net({nicsim::test::current_test_name()});
-  NetHost& a = net.add_host("a", "10.0.0.1/24");
-  NetHost& b = net.add_host("b", "10.0.0.2/24");
-  net.connect(a, b);
-  net.up();
+TEST_F(Tcp, FiftyConcurrentConnectionsAllCompleteWithFairShare) {
+  Network& net = this->net();
+  NetHost& a = this->a();
+  NetHost& b = this->b();
   constexpr int kConns = 50;
   std::vector<std::unique_ptr<sim::TcpBulk>> flows;
   for (int i = 0; i < kConns; ++i) {
@@ -141,25 +139,25 @@ TEST(Tcp, FiftyConcurrentConnectionsAllCompleteWithFairShare) {
   const double jain = sum * sum / (kConns * sum2);
   std::printf("%d connections x 1 MB: per-connection goodput %.3f..%.3f Gb/s, Jain fairness %.3f\n", kConns, lo, hi,
               jain);
-  EXPECT_GT(jain, 0.5);
+  // Measured: Jain 0.944, per-connection 1.68..8.04 Gb/s (each over its own lifetime).
+  EXPECT_GE(jain, 0.9);
   for (auto& f : flows) f->stop();
   print_tcp(a);
   print_nic(b);
-  net.run_ns(1'000'000);  // let the FIN/ACK exchanges finish (TIME_WAIT holds no buffers)
-  net.down();
-  expect_clean(net);
 }
 
 // Determinism: the same scenario and seed in two processes give identical pcap bytes. The
 // child runs the scenario (a DISABLED_ test run on purpose); the parent compares.
-TEST(TcpDeterminism, DISABLED_Child) {
+TEST_F(TcpDeterminism, DISABLED_Child) {
   const char* name = std::getenv("NICSIM_DET_RUN");
   ASSERT_NE(name, nullptr);
-  Network net({name});
-  NetHost& a = net.add_host("a", "10.0.0.1/24");
-  NetHost& b = net.add_host("b", "10.0.0.2/24");
-  net.connect(a, b, {}, "a-b.pcap");
-  net.up();
+  TwoHostsConfig tc;
+  tc.run_name = name;
+  tc.pcap = "a-b.pcap";
+  nicsim::test::TwoHostNet t(tc);  // no leak check: the run ends with finish(), for the pcap
+  Network& net = t.net();
+  NetHost& a = t.a();
+  NetHost& b = t.b();
   sim::TcpBulkConfig cfg;
   cfg.bytes = 2 << 20;
   sim::TcpBulk bulk(a, b, cfg);
@@ -173,7 +171,7 @@ TEST(TcpDeterminism, DISABLED_Child) {
   std::printf("pcap %s\n", net.tb().out_path("a-b.pcap").c_str());
 }
 
-TEST(TcpDeterminism, SameSeedSamePcapBytes) {
+TEST_F(TcpDeterminism, SameSeedSamePcapBytes) {
   // This test binary's path (a shell would resolve /proc/self/exe to itself).
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   std::vector<std::string> pcaps;
@@ -194,12 +192,10 @@ TEST(TcpDeterminism, SameSeedSamePcapBytes) {
 
 // The blocking socket API from the test body: connect/accept/send/recv/close, poll over
 // several sockets, connection refused.
-TEST(Tcp, BlockingSocketCallsFromTheScenario) {
-  Network net({nicsim::test::current_test_name()});
-  NetHost& a = net.add_host("a", "10.0.0.1/24");
-  NetHost& b = net.add_host("b", "10.0.0.2/24");
-  net.connect(a, b);
-  net.up();
+TEST_F(Tcp, BlockingSocketCallsFromTheScenario) {
+  Network& net = this->net();
+  NetHost& a = this->a();
+  NetHost& b = this->b();
   auto lst = b.tcp_socket();
   ASSERT_EQ(lst.bind(7000), 0);
   ASSERT_EQ(lst.listen(8), 0);
@@ -244,21 +240,22 @@ TEST(Tcp, BlockingSocketCallsFromTheScenario) {
 // 10 MB over a cable that drops 1%, reorders 1% and corrupts 0.1% of frames in both
 // directions (the receiving MACs' FCS check drops the corrupted ones): byte-exact delivery
 // for every seed; goodput and retransmissions reported.
-class TcpFaults : public ::testing::TestWithParam<uint64_t> {};
+class TcpFaults : public nicsim::test::TwoHostsWithParam<uint64_t> {};
 
 TEST_P(TcpFaults, TenMegabytesByteExactUnderLossReorderCorruption) {
-  const uint64_t seed = GetParam();
-  SCOPED_TRACE("seed " + std::to_string(seed));
-  Network net({nicsim::test::current_test_name()});
-  NetHost& a = net.add_host("a", "10.0.0.1/24");
-  NetHost& b = net.add_host("b", "10.0.0.2/24");
-  sim::FaultParams fp;
-  fp.loss = 0.01;
-  fp.reorder = 0.01;
-  fp.corrupt = 0.001;
-  fp.seed = seed;
-  sim::EthLink& link = net.connect(a, b).set_faults(sim::EthLink::kBothDirs, fp);
-  net.up();
+  // NICSIM_SEED replaces every instance's seed (the ctest entries stay the same five).
+  const uint64_t seed = test_seed(GetParam());
+  SCOPED_TRACE(nicsim::test::seed_note(seed));
+  TwoHostsConfig tc;
+  tc.link.faults.loss = 0.01;
+  tc.link.faults.reorder = 0.01;
+  tc.link.faults.corrupt = 0.001;
+  tc.link.faults.seed = seed;
+  start(tc);
+  Network& net = this->net();
+  NetHost& a = this->a();
+  NetHost& b = this->b();
+  sim::EthLink& link = this->link();
   sim::TcpBulkConfig cfg;
   cfg.bytes = 10ull << 20;
   cfg.seed = seed;
@@ -283,10 +280,8 @@ TEST_P(TcpFaults, TenMegabytesByteExactUnderLossReorderCorruption) {
   EXPECT_GT(c0.dropped, 0u);
   EXPECT_GT(c0.reordered, 0u);
   EXPECT_GT(info.total_retrans, 0u) << "dropped data segments were sent again";
+  EXPECT_GT(c0.corrupted, 0u) << "the cable corrupted frames (else the FCS check is untested)";
   EXPECT_EQ(b.adapter().hw_stats().crcerrs, c0.corrupted) << "the MAC's FCS check caught every corrupted frame";
-  net.run_ns(1'000'000);
-  net.down();
-  expect_clean(net);
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, TcpFaults, ::testing::Values(1, 2, 3, 4, 5));

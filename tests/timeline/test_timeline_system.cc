@@ -11,10 +11,11 @@
 #include <sstream>
 #include <vector>
 
-#include "test_env.h"
 #include "nicsim/sim/apps.h"
 #include "nicsim/sim/network.h"
 #include "nicsim/sim/tcp_apps.h"
+#include "test_env.h"
+#include "two_hosts.h"
 
 using namespace nicsim;
 using kern::Stage;
@@ -22,6 +23,8 @@ using sim::NetHost;
 using sim::Network;
 
 namespace {
+
+class Timeline : public nicsim::test::TwoHosts {};
 
 // A UDP datagram's one-way path, stage by stage (kSockWake only where a reader waits on a
 // callback, so it is checked separately).
@@ -63,12 +66,10 @@ uint64_t first_pkt(const kern::Timeline& tl, Stage s, uint16_t node) {
 
 }  // namespace
 
-TEST(Timeline, OneDatagramAndOnePingFromSocketToSocket) {
-  Network net({nicsim::test::current_test_name()});
-  NetHost& a = net.add_host("a", "10.0.0.1/24");
-  NetHost& b = net.add_host("b", "10.0.0.2/24");
-  net.connect(a, b);
-  net.up();
+TEST_F(Timeline, OneDatagramAndOnePingFromSocketToSocket) {
+  Network& net = this->net();
+  NetHost& a = this->a();
+  NetHost& b = this->b();
   ASSERT_TRUE(a.ping("10.0.0.2", 1).at(0).replied);  // ARP done before the log starts
   kern::Timeline& tl = net.tb().timeline();
   EXPECT_TRUE(tl.events().empty()) << "off by default: nothing recorded";
@@ -116,8 +117,10 @@ TEST(Timeline, OneDatagramAndOnePingFromSocketToSocket) {
   EXPECT_GE(prep.front().t_ps, preq.back().t_ps) << "the reply leaves after the request arrived";
   expect_causal(preq, req);
   expect_causal(prep, rep);
-  EXPECT_EQ(preq.back().t_ps - preq.front().t_ps + prep.back().t_ps - preq.back().t_ps,
-            prep.back().t_ps - preq.front().t_ps);
+  // The timeline and ping time the same echo: from the request's sendto to the reply's
+  // recvfrom is the RTT ping measured, on the same CPU clock.
+  EXPECT_EQ(preq.front().t_ps, echo.at(0).sent_ns * 1000);
+  EXPECT_EQ(prep.back().t_ps - preq.front().t_ps, echo.at(0).rtt_ns * 1000);
 
   // A call the socket refuses (EMSGSIZE, EINVAL) leaves no packet behind.
   const size_t before = tl.events().size();
@@ -142,18 +145,17 @@ TEST(Timeline, OneDatagramAndOnePingFromSocketToSocket) {
   for (const char* want : {"host a", "host b", "link a-b", "nic.txdma", "mac.rx", "nic.irq", "\"ph\":\"s\"",
                            "\"ph\":\"f\"", "\"name\":\"tdt_write\""})
     EXPECT_NE(j.find(want), std::string::npos) << want;
-  net.down();
 }
 
-TEST(Timeline, EveryDatagramOfAStreamHasItsWholePathInOrder) {
+TEST_F(Timeline, EveryDatagramOfAStreamHasItsWholePathInOrder) {
   const uint64_t seed = nicsim::test::test_seed(5);
-  Network net({nicsim::test::current_test_name()});
-  sim::NetHostConfig cfg;
-  cfg.driver.itr = 40;  // moderation: several packets per interrupt
-  NetHost& a = net.add_host("a", "10.0.0.1/24", cfg);
-  NetHost& b = net.add_host("b", "10.0.0.2/24", cfg);
-  net.connect(a, b);
-  net.up();
+  SCOPED_TRACE(nicsim::test::seed_note(seed));
+  nicsim::test::TwoHostsConfig tc;
+  tc.host.driver.itr = 40;  // moderation: several packets per interrupt
+  start(tc);
+  Network& net = this->net();
+  NetHost& a = this->a();
+  NetHost& b = this->b();
   ASSERT_TRUE(a.ping("10.0.0.2", 1).at(0).replied);
   net.tb().set_timeline(true);
   sim::UdpStreamConfig sc;
@@ -194,15 +196,12 @@ TEST(Timeline, EveryDatagramOfAStreamHasItsWholePathInOrder) {
   EXPECT_GT(shared_irq, 0u) << "with ITR some interrupts serve more than one datagram";
   std::printf("%zu datagrams: %zu interrupts (%zu serving several), %zu found by a running poll; %zu events\n",
               complete, per_isr.size(), shared_irq, polled, tl.events().size());
-  net.down();
 }
 
-TEST(Timeline, EveryTcpSegmentAndAckIsFollowedFromTcpOutToDelivery) {
-  Network net({nicsim::test::current_test_name()});
-  NetHost& a = net.add_host("a", "10.0.0.1/24");
-  NetHost& b = net.add_host("b", "10.0.0.2/24");
-  net.connect(a, b);
-  net.up();
+TEST_F(Timeline, EveryTcpSegmentAndAckIsFollowedFromTcpOutToDelivery) {
+  Network& net = this->net();
+  NetHost& a = this->a();
+  NetHost& b = this->b();
   ASSERT_TRUE(a.ping("10.0.0.2", 1).at(0).replied);
   net.tb().set_timeline(true);
   sim::TcpBulkConfig cfg;
@@ -237,5 +236,4 @@ TEST(Timeline, EveryTcpSegmentAndAckIsFollowedFromTcpOutToDelivery) {
   EXPECT_GE(data * 1448, cfg.bytes) << "every data segment is followed end to end";
   EXPECT_GT(acks, 0u);
   std::printf("%zu data segments, %zu other segments (ACKs, SYN, FIN) followed end to end\n", data, acks);
-  net.down();
 }
