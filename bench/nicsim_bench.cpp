@@ -21,7 +21,8 @@
 #include "nicsim/sim/network.h"
 #include "nicsim/sim/plain_harness.h"
 #include "nicsim/sim/reg_nic.h"
-#include "nicsim/sim/tcp_apps.h"
+#include "nicsim/apps/tcp_apps.h"
+#include "nicsim/sim/tcp_socket.h"
 #include "nicsim/sim/testbench.h"
 #include "traffic.h"
 
@@ -152,15 +153,15 @@ int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline) {
   sim::TestbenchConfig tc;
   tc.run_name = "bench-tcp-" + std::to_string(cost_pct) + (timeline ? "-timeline" : "");
   sim::NetHostConfig hc;
-  for (const auto& f : kern::CpuCosts::fields()) hc.cpu.*(f.member) = hc.cpu.*(f.member) * cost_pct / 100;
+  hc.cpu.visit([&](auto& cost) { cost = cost() * cost_pct / 100; });
   sim::Network net(tc);
   sim::NetHost& a = net.add_host("a", "10.0.0.1/24", hc);
   sim::NetHost& b = net.add_host("b", "10.0.0.2/24", hc);
   net.connect(a, b);
   net.up();
-  sim::TcpBulkConfig cfg;
+  apps::TcpBulkConfig cfg;
   cfg.bytes = mb << 20;
-  sim::TcpBulk bulk(a, b, cfg);
+  apps::TcpBulk bulk(a, b, cfg);
   net.tb().set_timeline(timeline);
   const uint64_t busy_a0 = a.kernel().counters().cpu_busy_ns, busy_b0 = b.kernel().counters().cpu_busy_ns;
   const uint64_t t0_ns = net.now_ns();

@@ -51,7 +51,7 @@ int IxgbAdapter::setup_tx_resources() {
 
 int IxgbAdapter::setup_rx_resources() {
   // The buffer must hold the largest frame the NIC accepts (FCS stripped): BSIZE steps.
-  const uint32_t need = std::max(params_.rx_buffer_len, netdev_.mtu + kern::ETH_HLEN);
+  const uint32_t need = std::max(params_.rx_buffer_len(), netdev_.mtu + kern::ETH_HLEN);
   rx_buffer_len_ = 2048;
   while (rx_buffer_len_ < need && rx_buffer_len_ < 16384) rx_buffer_len_ <<= 1;
 
@@ -138,7 +138,7 @@ void IxgbAdapter::configure_rx() {
   while ((2048u << bsize) < rx_buffer_len_) ++bsize;
   const uint32_t rctl = regs::RCTL_RXEN | regs::RCTL_BAM | regs::RCTL_SECRC |
                         ((bsize << regs::RCTL_BSIZE_SHIFT) & regs::RCTL_BSIZE_MASK) |
-                        ((std::min(params_.rdmts, 2u) << regs::RCTL_RDMTS_SHIFT) & regs::RCTL_RDMTS_MASK);
+                        ((std::min(params_.rdmts(), 2u) << regs::RCTL_RDMTS_SHIFT) & regs::RCTL_RDMTS_MASK);
   wr(regs::RCTL, rctl);  // MO = 0: the hash set_rx_mode uses
 }
 

@@ -6,7 +6,8 @@
 #include <cerrno>
 
 #include "bind.h"
-#include "nicsim/sim/tcp_apps.h"
+#include "nicsim/apps/tcp_apps.h"
+#include "nicsim/sim/tcp_socket.h"
 
 namespace nicsim::python {
 

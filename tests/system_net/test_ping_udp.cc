@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "test_env.h"
-#include "nicsim/sim/apps.h"
+#include "nicsim/apps/udp_stream.h"
 #include "nicsim/sim/network.h"
 
 using namespace nicsim;
@@ -66,19 +66,19 @@ TEST(TwoHosts, UdpTenThousandRandomDatagramsEachWayByteForByte) {
   net.connect(a, b);
   net.up();
   // Both directions at once: random sizes 1..1472, up to 48 datagrams in flight each.
-  sim::UdpStreamConfig cfg;
+  apps::UdpStreamConfig cfg;
   cfg.count = 10000;
   cfg.seed = seed;
-  sim::UdpStream ab(a, b, cfg);
+  apps::UdpStream ab(a, b, cfg);
   cfg.seed = seed + 1;
-  sim::UdpStream ba(b, a, cfg);
+  apps::UdpStream ba(b, a, cfg);
   ab.start();
   ba.start();
   const uint64_t t0 = net.now_ns();
   const bool done = net.run_until([&] { return ab.finished() && ba.finished(); }, 2'000'000'000ull);
   const double sim_ms = (net.now_ns() - t0) / 1e6;
   EXPECT_TRUE(done);
-  for (sim::UdpStream* st : {&ab, &ba}) {
+  for (apps::UdpStream* st : {&ab, &ba}) {
     EXPECT_TRUE(st->error().empty()) << st->error();
     EXPECT_EQ(st->received(), cfg.count);
     EXPECT_EQ(st->corrupt(), 0u);

@@ -16,7 +16,9 @@
 #include "test_env.h"
 #include "nicsim/sim/faults.h"
 #include "nicsim/sim/network.h"
-#include "nicsim/sim/tcp_apps.h"
+#include "nicsim/apps/stats.h"
+#include "nicsim/apps/tcp_apps.h"
+#include "nicsim/sim/tcp_socket.h"
 
 using namespace nicsim;
 using nicsim::test::test_seed;
@@ -61,10 +63,10 @@ TEST(Tcp, Bulk100MBOneWayShaChecked) {
   NetHost& b = net.add_host("b", "10.0.0.2/24");
   net.connect(a, b);
   net.up();
-  sim::TcpBulkConfig cfg;
+  apps::TcpBulkConfig cfg;
   cfg.bytes = 100ull << 20;
   cfg.seed = test_seed(3);
-  sim::TcpBulk bulk(a, b, cfg);
+  apps::TcpBulk bulk(a, b, cfg);
   bulk.start();
   ASSERT_TRUE(net.run_until([&] { return bulk.finished(); }, 2'000'000'000ull)) << "no end of stream in 2 s";
   ASSERT_TRUE(bulk.error().empty()) << bulk.error();
@@ -89,9 +91,9 @@ TEST(Tcp, RequestResponseTenThousandTransactions) {
   NetHost& b = net.add_host("b", "10.0.0.2/24");
   net.connect(a, b);
   net.up();
-  sim::TcpRpcConfig cfg;
+  apps::TcpRpcConfig cfg;
   cfg.transactions = 10000;
-  sim::TcpRpc rpc(a, b, cfg);
+  apps::TcpRpc rpc(a, b, cfg);
   rpc.start();
   ASSERT_TRUE(net.run_until([&] { return rpc.finished(); }, 2'000'000'000ull));
   ASSERT_TRUE(rpc.error().empty()) << rpc.error();
@@ -115,13 +117,13 @@ TEST(Tcp, FiftyConcurrentConnectionsAllCompleteWithFairShare) {
   net.connect(a, b);
   net.up();
   constexpr int kConns = 50;
-  std::vector<std::unique_ptr<sim::TcpBulk>> flows;
+  std::vector<std::unique_ptr<apps::TcpBulk>> flows;
   for (int i = 0; i < kConns; ++i) {
-    sim::TcpBulkConfig cfg;
+    apps::TcpBulkConfig cfg;
     cfg.bytes = 1 << 20;
     cfg.port = uint16_t(6000 + i);
     cfg.seed = uint64_t(100 + i);
-    flows.push_back(std::make_unique<sim::TcpBulk>(a, b, cfg));
+    flows.push_back(std::make_unique<apps::TcpBulk>(a, b, cfg));
   }
   for (auto& f : flows) f->start();
   ASSERT_TRUE(net.run_until([&] {
@@ -160,9 +162,9 @@ TEST(TcpDeterminism, DISABLED_Child) {
   NetHost& b = net.add_host("b", "10.0.0.2/24");
   net.connect(a, b, {}, "a-b.pcap");
   net.up();
-  sim::TcpBulkConfig cfg;
+  apps::TcpBulkConfig cfg;
   cfg.bytes = 2 << 20;
-  sim::TcpBulk bulk(a, b, cfg);
+  apps::TcpBulk bulk(a, b, cfg);
   bulk.start();
   ASSERT_TRUE(net.run_until([&] { return bulk.finished(); }, 500'000'000));
   ASSERT_TRUE(bulk.ok()) << bulk.error();
@@ -216,7 +218,7 @@ TEST(Tcp, BlockingSocketCallsFromTheScenario) {
   auto ev = NetHost::poll(net, both, net::kPollIn, 100'000);
   EXPECT_EQ(ev[0] | ev[1], 0u);
   std::vector<uint8_t> data(100000);
-  sim::fill_stream(9, 0, data.data(), data.size());
+  apps::fill_stream(9, 0, data.data(), data.size());
   EXPECT_EQ(cli.send_all(data, 100'000'000), int64_t(data.size()));
   ev = NetHost::poll(net, both, net::kPollIn, 10'000'000);
   EXPECT_TRUE(ev[1] & net::kPollIn);
@@ -259,10 +261,10 @@ TEST_P(TcpFaults, TenMegabytesByteExactUnderLossReorderCorruption) {
   fp.seed = seed;
   sim::EthLink& link = net.connect(a, b).set_faults(sim::EthLink::kBothDirs, fp);
   net.up();
-  sim::TcpBulkConfig cfg;
+  apps::TcpBulkConfig cfg;
   cfg.bytes = 10ull << 20;
   cfg.seed = seed;
-  sim::TcpBulk bulk(a, b, cfg);
+  apps::TcpBulk bulk(a, b, cfg);
   bulk.start();
   ASSERT_TRUE(net.run_until([&] { return bulk.finished(); }, 30'000'000'000ull)) << "no end of stream in 30 s";
   ASSERT_TRUE(bulk.error().empty()) << bulk.error();

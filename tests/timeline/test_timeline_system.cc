@@ -12,9 +12,10 @@
 #include <vector>
 
 #include "test_env.h"
-#include "nicsim/sim/apps.h"
+#include "nicsim/apps/udp_stream.h"
 #include "nicsim/sim/network.h"
-#include "nicsim/sim/tcp_apps.h"
+#include "nicsim/apps/tcp_apps.h"
+#include "nicsim/sim/tcp_socket.h"
 
 using namespace nicsim;
 using kern::Stage;
@@ -156,10 +157,10 @@ TEST(Timeline, EveryDatagramOfAStreamHasItsWholePathInOrder) {
   net.up();
   ASSERT_TRUE(a.ping("10.0.0.2", 1).at(0).replied);
   net.tb().set_timeline(true);
-  sim::UdpStreamConfig sc;
+  apps::UdpStreamConfig sc;
   sc.count = 300;
   sc.seed = seed;
-  sim::UdpStream s(a, b, sc);
+  apps::UdpStream s(a, b, sc);
   s.start();
   ASSERT_TRUE(net.run_until([&] { return s.finished(); }, 50'000'000)) << "seed " << seed;
   s.stop();
@@ -205,9 +206,9 @@ TEST(Timeline, EveryTcpSegmentAndAckIsFollowedFromTcpOutToDelivery) {
   net.up();
   ASSERT_TRUE(a.ping("10.0.0.2", 1).at(0).replied);
   net.tb().set_timeline(true);
-  sim::TcpBulkConfig cfg;
+  apps::TcpBulkConfig cfg;
   cfg.bytes = 256 << 10;
-  sim::TcpBulk bulk(a, b, cfg);
+  apps::TcpBulk bulk(a, b, cfg);
   bulk.start();
   ASSERT_TRUE(net.run_until([&] { return bulk.finished(); }, 100'000'000));
   bulk.stop();

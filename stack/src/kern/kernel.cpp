@@ -8,20 +8,6 @@
 
 namespace nicsim::kern {
 
-const std::vector<CpuCosts::Field>& CpuCosts::fields() {
-  static const std::vector<Field> f = {
-      {"irq_ns", &CpuCosts::irq_ns, "ns", "hard IRQ entry and exit"},
-      {"softirq_ns", &CpuCosts::softirq_ns, "ns", "one pass of do_softirq"},
-      {"napi_poll_ns", &CpuCosts::napi_poll_ns, "ns", "one NAPI poll call"},
-      {"per_packet_ns", &CpuCosts::per_packet_ns, "ns", "per packet per layer"},
-      {"per_kbyte_copy_ns", &CpuCosts::per_kbyte_copy_ns, "ns/KiB", "memcpy and checksum"},
-      {"syscall_ns", &CpuCosts::syscall_ns, "ns", "system call entry and exit"},
-      {"timer_ns", &CpuCosts::timer_ns, "ns", "running one expired timer"},
-      {"task_ns", &CpuCosts::task_ns, "ns", "scheduling an application task"},
-  };
-  return f;
-}
-
 // ---------------------------------------------------------------------------- timers
 
 Timer::~Timer() {

@@ -24,6 +24,7 @@
 
 #include "nicsim/kern/netdevice.h"
 #include "nicsim/kern/pci.h"
+#include "nicsim/kern/param.h"
 #include "nicsim/kern/platform.h"
 #include "nicsim/kern/skbuff.h"
 #include "nicsim/kern/timeline.h"
@@ -32,23 +33,29 @@ namespace nicsim::kern {
 
 // Per-operation CPU costs. Defaults are in the range of a 3 GHz server core running Linux.
 struct CpuCosts {
-  uint64_t irq_ns = 1000;         // hard IRQ entry + exit (vector, handler call, EOI)
-  uint64_t softirq_ns = 200;      // one pass of do_softirq
-  uint64_t napi_poll_ns = 100;    // one NAPI poll call
-  uint64_t per_packet_ns = 100;   // per packet per layer (driver, dev, IP, L4, socket)
-  uint64_t per_kbyte_copy_ns = 100;  // memcpy / checksum, per 1024 bytes (~10 GB/s)
-  uint64_t syscall_ns = 300;      // system call entry + exit
-  uint64_t timer_ns = 100;        // running one expired timer
-  uint64_t task_ns = 0;           // scheduling an application task onto the CPU
+  static constexpr uint64_t kMaxNs = 1'000'000'000;  // a cost above 1 s stalls the CPU for good
+  Param<uint64_t> irq_ns{1000, "irq_ns", "ns", 0, kMaxNs, "hard IRQ entry and exit (vector, handler call, EOI)"};
+  Param<uint64_t> softirq_ns{200, "softirq_ns", "ns", 0, kMaxNs, "one pass of do_softirq"};
+  Param<uint64_t> napi_poll_ns{100, "napi_poll_ns", "ns", 0, kMaxNs, "one NAPI poll call"};
+  Param<uint64_t> per_packet_ns{100, "per_packet_ns", "ns", 0, kMaxNs,
+                                "per packet per layer (driver, dev, IP, L4, socket)"};
+  Param<uint64_t> per_kbyte_copy_ns{100, "per_kbyte_copy_ns", "ns/KiB", 0, kMaxNs,
+                                    "memcpy and checksum, per 1024 bytes (100: about 10 GB/s)"};
+  Param<uint64_t> syscall_ns{300, "syscall_ns", "ns", 0, kMaxNs, "system call entry and exit"};
+  Param<uint64_t> timer_ns{100, "timer_ns", "ns", 0, kMaxNs, "running one expired timer"};
+  Param<uint64_t> task_ns{0, "task_ns", "ns", 0, kMaxNs, "scheduling an application task onto the CPU"};
 
-  struct Field {
-    const char* name;
-    uint64_t CpuCosts::*member;
-    const char* unit;
-    const char* help;
-  };
-  // Every field with its unit and meaning (for help texts and bindings).
-  static const std::vector<Field>& fields();
+  template <class V>
+  void visit(V&& v) {
+    v(irq_ns);
+    v(softirq_ns);
+    v(napi_poll_ns);
+    v(per_packet_ns);
+    v(per_kbyte_copy_ns);
+    v(syscall_ns);
+    v(timer_ns);
+    v(task_ns);
+  }
 };
 
 // Budgets of net_rx_action (Linux's net.core.netdev_budget and netdev_budget_usecs).
