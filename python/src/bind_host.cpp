@@ -4,7 +4,6 @@
 #include "bind.h"
 #include "param_bind.h"
 #include "nicsim/net/tcp.h"
-#include "nicsim/apps/tcp_apps.h"
 #include "nicsim/sim/tcp_socket.h"
 
 namespace nicsim::python {

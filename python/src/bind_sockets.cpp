@@ -6,7 +6,6 @@
 #include <cerrno>
 
 #include "bind.h"
-#include "nicsim/apps/tcp_apps.h"
 #include "nicsim/sim/tcp_socket.h"
 
 namespace nicsim::python {
