@@ -44,7 +44,7 @@ void UdpStream::start() {
     error_ = "bind to port " + std::to_string(cfg_.port()) + " failed (" + std::to_string(r) + ")";
     return;
   }
-  from_.kernel().run_task([this, alive = alive_] {
+  from_.kernel().cpu().run_task([this, alive = alive_] {
     if (*alive) pump();
   });
 }
@@ -84,7 +84,7 @@ void UdpStream::pump() {
   if (sent_ < cfg_.count) {
     const uint64_t now = from_.kernel().now_ns();
     const uint64_t next = blocked ? now + cfg_.poll_ns : std::max(due(), now + 1);
-    from_.kernel().run_task_at(next, [this, alive = alive_] {
+    from_.kernel().cpu().run_task_at(next, [this, alive = alive_] {
       if (*alive) pump();
     });
   }

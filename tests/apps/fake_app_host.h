@@ -52,7 +52,7 @@ class AppPair {
 
 inline void FakeAppHost::run_on_cpu(const std::function<void()>& fn) {
   bool done = false;
-  h_.k.run_task([&] {
+  h_.k.cpu().run_task([&] {
     fn();
     done = true;
   });

@@ -223,9 +223,9 @@ TEST(TwoHosts, InterruptModerationTradesLatencyForInterrupts) {
     std::function<void()> send = [&, left] {
       std::vector<uint8_t> p(100, 0x5A);
       tx->sendto(p.data(), p.size(), dst, 9000);
-      if (--*left > 0) a.kernel().run_task_at(a.kernel().now_ns() + 2000, send);
+      if (--*left > 0) a.kernel().cpu().run_task_at(a.kernel().now_ns() + 2000, send);
     };
-    a.kernel().run_task(send);
+    a.kernel().cpu().run_task(send);
     ASSERT_TRUE(net.run_until([&] { return got - got0 >= 1000; }, 50'000'000)) << ph.name;
     ph.irq_per_pkt = double(b.adapter().counters().interrupts - irq0) / double(got - got0);
     double sum = 0;
@@ -257,7 +257,7 @@ TEST(TwoHosts, ACallThatTimedOutNeverRunsLater) {
   net.connect(a, b);
   net.up();
   // Keep a's CPU busy for 1 ms, then ask for a call with 10 us of patience.
-  a.kernel().run_task([&] { a.kernel().charge_ns(1'000'000); });
+  a.kernel().cpu().run_task([&] { a.kernel().cpu().charge_ns(1'000'000); });
   bool ran = false;
   EXPECT_THROW(a.call([&] { ran = true; }, 10'000), std::runtime_error);
   net.run_ns(2'000'000);  // the CPU is free again and has run its queue

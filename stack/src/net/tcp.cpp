@@ -172,9 +172,9 @@ Tcp::Tcp(Stack& st, const TcpConfig& cfg, uint64_t seed) : st_(st), cfg_(cfg) {
 
 Tcp::~Tcp() {
   auto release = [this](TcpSock& s) {
-    st_.kernel().del_timer(s.rto_timer_);
-    st_.kernel().del_timer(s.delack_timer_);
-    st_.kernel().del_timer(s.keepalive_timer_);
+    st_.kernel().cpu().del_timer(s.rto_timer_);
+    st_.kernel().cpu().del_timer(s.delack_timer_);
+    st_.kernel().cpu().del_timer(s.keepalive_timer_);
     s.wq_.clear();
     s.rcvq_.clear();
     s.ofo_.clear();
@@ -202,7 +202,7 @@ std::shared_ptr<TcpSock> Tcp::new_sock() {
 }
 
 std::shared_ptr<TcpSocket> Tcp::socket() {
-  st_.kernel().charge_syscall();
+  st_.kernel().cpu().charge_syscall();
   return std::shared_ptr<TcpSocket>(new TcpSocket(new_sock()));
 }
 
@@ -216,7 +216,7 @@ void Tcp::destroy_later(TcpSock* sk) {
   if (!reap_scheduled_) {
     reap_scheduled_ = true;
     std::weak_ptr<Stack*> alive = st_.alive();
-    st_.kernel().run_task([this, alive] {
+    st_.kernel().cpu().run_task([this, alive] {
       if (alive.expired()) return;
       reap_scheduled_ = false;
       reap();
@@ -344,7 +344,7 @@ int Tcp::output(SkbPtr skb, wire::TcpRepr& r, Ipv4Addr saddr, Ipv4Addr daddr, co
   uint8_t* h = skb->push(uint32_t(hl));
   wire::TcpPacketMut p(h, skb->len());
   r.emit(p, saddr, daddr, true);
-  k.charge_packet();
+  k.cpu().charge_packet();
   mib_.OutSegs++;
   if (r.flags & tf::RST) mib_.OutRsts++;
   skb->sk = sk;
@@ -379,7 +379,7 @@ void Tcp::send_reset_for(const wire::TcpRepr& th, uint32_t payload_len, Ipv4Addr
 void Tcp::tcp_v4_rcv(SkbPtr skb) {
   reap();
   kern::Kernel& k = st_.kernel();
-  k.charge_packet();
+  k.cpu().charge_packet();
   if (skb->pkt_type != kern::PacketType::kHost) return;
   const int32_t noff = skb->network_offset();
   wire::Ipv4Packet ip(skb->data() + noff, size_t(int64_t(skb->len()) - noff));
@@ -390,7 +390,7 @@ void Tcp::tcp_v4_rcv(SkbPtr skb) {
     return;
   }
   mib_.InSegs++;
-  k.charge_copy(skb->len());  // checksum
+  k.cpu().charge_copy(skb->len());  // checksum
   if (!p.verify_checksum(saddr, daddr)) {
     mib_.InCsumErrors++;
     mib_.InErrs++;
@@ -453,7 +453,7 @@ TcpSocket::~TcpSocket() {
 #define NICSIM_TCP_ENTER()                  \
   if (!sk_ || !sk_->tcp_) return -EBADF;   \
   TcpSock& s = *sk_;                        \
-  s.k().charge_syscall()
+  s.k().cpu().charge_syscall()
 
 int TcpSocket::bind(Ipv4Addr addr, uint16_t port) {
   NICSIM_TCP_ENTER();
@@ -493,7 +493,7 @@ std::shared_ptr<TcpSocket> TcpSocket::accept(int* err) {
     return nullptr;
   }
   TcpSock& s = *sk_;
-  s.k().charge_syscall();
+  s.k().cpu().charge_syscall();
   if (s.state_ != TcpState::kListen) {
     e = -EINVAL;
     return nullptr;
@@ -553,7 +553,7 @@ int TcpSocket::close() {
     return 0;
   }
   TcpSock& s = *sk_;
-  s.k().charge_syscall();
+  s.k().cpu().charge_syscall();
   s.on_event_ = nullptr;
   s.close_user();
   sk_.reset();

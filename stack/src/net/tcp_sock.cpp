@@ -245,7 +245,7 @@ bool TcpSock::transmit(TxSeg& seg, bool retrans) {
   if (seg.skb) {
     if (seg.skb->cloned()) {
       skb = k().skb_pool().copy(*seg.skb);
-      k().charge_copy(seg.skb->len());
+      k().cpu().charge_copy(seg.skb->len());
     } else {
       skb = k().skb_pool().clone(*seg.skb);
     }
@@ -277,7 +277,7 @@ bool TcpSock::transmit(TxSeg& seg, bool retrans) {
     ack_pending_ = false;
     ack_now_ = false;
     dsack_.reset();
-    if (delack_timer_.pending()) k().del_timer(delack_timer_);
+    if (delack_timer_.pending()) k().cpu().del_timer(delack_timer_);
   }
   seg.xmit_ns = k().now_ns();
   segs_out_++;
@@ -306,7 +306,7 @@ void TcpSock::send_control(uint8_t flags, uint32_t seq, uint32_t ack_seq) {
     ack_pending_ = false;
     ack_now_ = false;
     dsack_.reset();
-    if (delack_timer_.pending()) k().del_timer(delack_timer_);
+    if (delack_timer_.pending()) k().cpu().del_timer(delack_timer_);
   }
   segs_out_++;
   tcp_->output(std::move(skb), r, saddr_, daddr_, *rt_, tos_, this);
@@ -363,7 +363,7 @@ bool TcpSock::split_seg(size_t idx, uint32_t len) {
   rest.skb = k().alloc_skb(kMaxTcpHeader + rest_len);
   rest.skb->reserve(kMaxTcpHeader);
   rest.skb->put_data(s.skb->data() + len, rest_len);
-  k().charge_copy(rest_len);
+  k().cpu().charge_copy(rest_len);
   rest.seq = s.seq + len;
   rest.end_seq = s.end_seq;
   rest.flags = s.flags & tf::FIN;
@@ -400,7 +400,7 @@ void TcpSock::write_xmit() {
       }
       if (!rto_timer_.pending()) {
         rto_kind_ = RtoKind::kRetrans;
-        k().mod_timer(rto_timer_, k().now_ns() + cfg().rto_min_ns);
+        k().cpu().mod_timer(rto_timer_, k().now_ns() + cfg().rto_min_ns);
       }
       break;
     }
@@ -413,7 +413,7 @@ void TcpSock::write_xmit() {
   }
   if (packets_out_ == 0 && send_head_ < wq_.size() && !rto_timer_.pending()) {
     rto_kind_ = RtoKind::kProbe0;
-    k().mod_timer(rto_timer_, k().now_ns() + probe0_when());
+    k().cpu().mod_timer(rto_timer_, k().now_ns() + probe0_when());
   }
 }
 
@@ -443,7 +443,7 @@ void TcpSock::retransmit_lost() {
 
 void TcpSock::arm_rto() {
   rto_kind_ = RtoKind::kRetrans;
-  k().mod_timer(rto_timer_, k().now_ns() + rto_ns_);
+  k().cpu().mod_timer(rto_timer_, k().now_ns() + rto_ns_);
 }
 
 void TcpSock::rearm_rto_or_probe() {
@@ -451,9 +451,9 @@ void TcpSock::rearm_rto_or_probe() {
     arm_rto();
   } else if (send_head_ < wq_.size()) {
     rto_kind_ = RtoKind::kProbe0;
-    k().mod_timer(rto_timer_, k().now_ns() + probe0_when());
+    k().cpu().mod_timer(rto_timer_, k().now_ns() + probe0_when());
   } else if (rto_timer_.pending()) {
-    k().del_timer(rto_timer_);
+    k().cpu().del_timer(rto_timer_);
   }
 }
 
@@ -500,7 +500,7 @@ void TcpSock::on_rto_timer() {
     probes_out_++;
     backoff_++;
     rto_kind_ = RtoKind::kProbe0;
-    k().mod_timer(rto_timer_, k().now_ns() + probe0_when());
+    k().cpu().mod_timer(rto_timer_, k().now_ns() + probe0_when());
     return;
   }
   if (state_ == TcpState::kSynSent || state_ == TcpState::kSynRecv) {
@@ -543,7 +543,7 @@ void TcpSock::on_delack_timer() {
 
 void TcpSock::reset_keepalive() {
   if (keepalive_ && (state_ == TcpState::kEstablished || state_ == TcpState::kCloseWait))
-    k().mod_timer(keepalive_timer_, k().now_ns() + ka_time_ns_);
+    k().cpu().mod_timer(keepalive_timer_, k().now_ns() + ka_time_ns_);
 }
 
 void TcpSock::on_keepalive_timer() {
@@ -563,7 +563,7 @@ void TcpSock::on_keepalive_timer() {
     return;
   const uint64_t now = k().now_ns();
   if (packets_out_ || send_head_ < wq_.size()) {  // not idle: the RTO covers a dead peer
-    k().mod_timer(keepalive_timer_, now + ka_time_ns_);
+    k().cpu().mod_timer(keepalive_timer_, now + ka_time_ns_);
     return;
   }
   const uint64_t idle = now - last_rcv_ns_;
@@ -576,17 +576,17 @@ void TcpSock::on_keepalive_timer() {
     send_probe();
     tcp_->ext_.TCPKeepAlive++;
     probes_out_++;
-    k().mod_timer(keepalive_timer_, now + ka_intvl_ns_);
+    k().cpu().mod_timer(keepalive_timer_, now + ka_intvl_ns_);
   } else {
-    k().mod_timer(keepalive_timer_, last_rcv_ns_ + ka_time_ns_);
+    k().cpu().mod_timer(keepalive_timer_, last_rcv_ns_ + ka_time_ns_);
   }
 }
 
 void TcpSock::enter_time_wait() {
   set_state(TcpState::kTimeWait);
-  if (rto_timer_.pending()) k().del_timer(rto_timer_);
-  if (delack_timer_.pending()) k().del_timer(delack_timer_);
-  k().mod_timer(keepalive_timer_, k().now_ns() + 2 * cfg().msl_ns);
+  if (rto_timer_.pending()) k().cpu().del_timer(rto_timer_);
+  if (delack_timer_.pending()) k().cpu().del_timer(delack_timer_);
+  k().cpu().mod_timer(keepalive_timer_, k().now_ns() + 2 * cfg().msl_ns);
   event();
 }
 
@@ -598,9 +598,9 @@ void TcpSock::done() {
   if (!tcp_) return;
   set_state(TcpState::kClose);
   kern::Kernel& kk = k();
-  if (rto_timer_.pending()) kk.del_timer(rto_timer_);
-  if (delack_timer_.pending()) kk.del_timer(delack_timer_);
-  if (keepalive_timer_.pending()) kk.del_timer(keepalive_timer_);
+  if (rto_timer_.pending()) kk.cpu().del_timer(rto_timer_);
+  if (delack_timer_.pending()) kk.cpu().del_timer(delack_timer_);
+  if (keepalive_timer_.pending()) kk.cpu().del_timer(keepalive_timer_);
   wq_.clear();
   send_head_ = 0;
   wq_bytes_ = 0;
@@ -719,7 +719,7 @@ void TcpSock::close_user() {
       break;
   }
   write_xmit();
-  if (state_ == TcpState::kFinWait2) k().mod_timer(keepalive_timer_, k().now_ns() + cfg().fin_timeout_ns);
+  if (state_ == TcpState::kFinWait2) k().cpu().mod_timer(keepalive_timer_, k().now_ns() + cfg().fin_timeout_ns);
   if (state_ == TcpState::kSynRecv && wq_.empty()) done();
 }
 
@@ -885,7 +885,7 @@ void TcpSock::rcv_synsent(const wire::TcpRepr& th) {
     snd_una_ = th.ack;
     snd_wl2_ = th.ack;
     backoff_ = retransmits_ = 0;
-    if (rto_timer_.pending()) k().del_timer(rto_timer_);
+    if (rto_timer_.pending()) k().cpu().del_timer(rto_timer_);
     establish_common();
     connect_reported_ = true;
     send_ack();
@@ -1013,7 +1013,7 @@ void TcpSock::rcv(SkbPtr skb, const wire::TcpRepr& th) {
       case TcpState::kTimeWait:
         if (th.fin()) {  // retransmitted FIN: ACK it again and restart 2MSL
           send_ack();
-          k().mod_timer(keepalive_timer_, now + 2 * cfg().msl_ns);
+          k().cpu().mod_timer(keepalive_timer_, now + 2 * cfg().msl_ns);
         }
         return;
       case TcpState::kCloseWait:
@@ -1336,14 +1336,14 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
   } else if (win_update && packets_out_ == 0 && rto_kind_ == RtoKind::kProbe0 && snd_wnd_ > 0 &&
              rto_timer_.pending()) {
     backoff_ = 0;  // tcp_ack_probe: the window opened
-    k().del_timer(rto_timer_);
+    k().cpu().del_timer(rto_timer_);
   }
   // State transitions on the ACK of our FIN.
   if (fin_acked) {
     switch (state_) {
       case TcpState::kFinWait1:
         set_state(TcpState::kFinWait2);
-        if (orphan_) k().mod_timer(keepalive_timer_, now + cfg().fin_timeout_ns);
+        if (orphan_) k().cpu().mod_timer(keepalive_timer_, now + cfg().fin_timeout_ns);
         event();
         break;
       case TcpState::kClosing:
@@ -1462,7 +1462,7 @@ void TcpSock::data_queue(SkbPtr skb, const wire::TcpRepr& th) {
       ack_pending_ = ack_now_ = true;
       return;
     }
-    k().charge_packet();  // socket layer
+    k().cpu().charge_packet();  // socket layer
     if (plen) {
       rcvq_bytes_ += plen;
       bytes_received_ += plen;
@@ -1526,7 +1526,7 @@ void TcpSock::ack_snd_check() {
     send_ack();
     return;
   }
-  if (!delack_timer_.pending()) k().mod_timer(delack_timer_, k().now_ns() + cfg().delack_min_ns);
+  if (!delack_timer_.pending()) k().cpu().mod_timer(delack_timer_, k().now_ns() + cfg().delack_min_ns);
 }
 
 // tcp_cleanup_rbuf: after the application read, advertise a window that grew a lot.
@@ -1586,7 +1586,7 @@ int TcpSock::sendmsg(const void* buf, size_t len) {
     off += c;
   }
   wq_bytes_ += n;
-  k().charge_copy(n);
+  k().cpu().charge_copy(n);
   k().trace(kern::Stage::kSockSend, 0, uint32_t(n));  // segments get their ids at output
   if (n < len) nospace_ = true;
   write_xmit();
@@ -1611,7 +1611,7 @@ int TcpSock::recvmsg(void* buf, size_t len, bool peek) {
       n += c;
       if (n == len) break;
     }
-    k().charge_copy(n);
+    k().cpu().charge_copy(n);
     return int(n);
   }
   while (n < len && !rcvq_.empty()) {
@@ -1625,7 +1625,7 @@ int TcpSock::recvmsg(void* buf, size_t len, bool peek) {
       s->pull(uint32_t(c));
   }
   rcvq_bytes_ -= n;
-  k().charge_copy(n);
+  k().cpu().charge_copy(n);
   k().trace(kern::Stage::kSockRecv, 0, uint32_t(n));
   cleanup_rbuf(n);
   return int(n);
@@ -1658,7 +1658,7 @@ int TcpSock::setsockopt(int level, int optname, const void* optval, size_t optle
         if (keepalive_)
           reset_keepalive();
         else if (keepalive_timer_.pending() && state_ != TcpState::kTimeWait && state_ != TcpState::kFinWait2)
-          k().del_timer(keepalive_timer_);
+          k().cpu().del_timer(keepalive_timer_);
         return 0;
       case kSoSndBuf:  // doubled, as Linux (bookkeeping overhead)
         sndbuf_ = std::clamp<size_t>(size_t(std::max(v, 0)) * 2, 4608, cfg().wmem_max);

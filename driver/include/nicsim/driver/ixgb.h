@@ -5,11 +5,11 @@
 //
 //   driver::IxgbParams p;            // ring sizes, copybreak, ITR, RDTR, TIDV, ...
 //   driver::IxgbDriver drv(p);
-//   k.pci_register_driver(drv);      // probe: reset, MAC from RAL0/RAH0, "eth%d", NAPI
+//   k.pci().pci_register_driver(drv);      // probe: reset, MAC from RAL0/RAH0, "eth%d", NAPI
 //   driver::IxgbAdapter* ad = drv.adapter();
-//   k.dev_open(ad->netdev());        // rings, buffers, MSI handler, watchdog
-//   ... ad->counters(), ad->hw_stats(), k.dev_get_stats(ad->netdev())
-//   k.pci_unregister_driver(drv);    // close (if up) and remove
+//   k.net().dev_open(ad->netdev());        // rings, buffers, MSI handler, watchdog
+//   ... ad->counters(), ad->hw_stats(), k.net().dev_get_stats(ad->netdev())
+//   k.pci().pci_unregister_driver(drv);    // close (if up) and remove
 //
 // Where the model differs from ixgb: skbs are linear, so a frame is split into descriptors
 // of at most kMaxDataPerTxd bytes instead of one per fragment; RX buffers are not IP-aligned

@@ -188,9 +188,9 @@ auto NetHost::call(F&& fn, uint64_t timeout_ns) -> decltype(fn()) {
     std::conditional_t<std::is_void_v<R>, bool, std::optional<R>> result{};
   };
   auto st = std::make_shared<State>();
-  kernel_.run_task([&fn, st, this] {
+  kernel_.cpu().run_task([&fn, st, this] {
     if (st->cancelled) return;
-    kernel_.charge_syscall();
+    kernel_.cpu().charge_syscall();
     if constexpr (std::is_void_v<R>)
       fn();
     else
