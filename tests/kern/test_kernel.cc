@@ -433,3 +433,42 @@ TEST(Kernel, NotifierSeesUpDownAndCarrier) {
   EXPECT_EQ(ev, (std::vector<int>{NETDEV_UP, NETDEV_CHANGE, NETDEV_DOWN, NETDEV_UNREGISTER}));
   EXPECT_EQ(fd.stops, 1);
 }
+
+namespace nicsim::kern {
+namespace {
+
+TEST(KernelParts, SoftirqActionsRunInNumberOrderOncePerRaise) {
+  // The CPU runs the actions opened for each raised softirq, lowest number first (NET_TX
+  // before NET_RX, as the net core's opened ones), once per pass, at the end of a task.
+  FakePlatform p;
+  Kernel k(p, "h");
+  std::vector<int> ran;
+  k.cpu().open_softirq(NET_TX_SOFTIRQ, [&] { ran.push_back(NET_TX_SOFTIRQ); });
+  k.cpu().open_softirq(NET_RX_SOFTIRQ, [&] { ran.push_back(NET_RX_SOFTIRQ); });
+  k.cpu().run_task([&] {
+    k.cpu().raise_softirq(NET_RX_SOFTIRQ);
+    k.cpu().raise_softirq(NET_TX_SOFTIRQ);
+    EXPECT_TRUE(ran.empty()) << "softirqs run when the task returns";
+  });
+  p.run_for(10'000);
+  EXPECT_EQ(ran, (std::vector<int>{NET_TX_SOFTIRQ, NET_RX_SOFTIRQ}));
+  EXPECT_EQ(k.counters().softirq_passes, 1u);
+  EXPECT_FALSE(k.cpu().in_softirq());
+}
+
+TEST(KernelParts, LeakReportCoversEveryPart) {
+  FakePlatform p;
+  Kernel k(p, "h");
+  Timer t([] {});
+  k.cpu().mod_timer(t, 1'000'000);
+  ASSERT_EQ(k.cpu().request_irq(0x42, [] {}, "x"), 0);
+  const DmaBuffer b = k.dma().dma_alloc_coherent(256);
+  EXPECT_EQ(k.leak_report(), "h: 1 coherent DMA allocation(s), 256 bytes; 1 IRQ(s) requested; 1 timer(s) pending");
+  k.dma().dma_free_coherent(b);
+  k.cpu().free_irq(0x42);
+  k.cpu().del_timer(t);
+  EXPECT_EQ(k.leak_report(), "");
+}
+
+}  // namespace
+}  // namespace nicsim::kern
