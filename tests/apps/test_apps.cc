@@ -41,7 +41,7 @@ TEST(AppsStats, FillStreamDependsOnlyOnSeedAndOffset) {
   EXPECT_NE(whole, parts);
 }
 
-TEST(UdpStream, EveryDatagramArrivesAndTheResultAgrees) {
+TEST(AppsUdpStream, EveryDatagramArrivesAndTheResultAgrees) {
   const uint64_t seed = test_seed(1);
   SCOPED_TRACE("NICSIM_SEED=" + std::to_string(seed));
   AppPair net;
@@ -79,7 +79,7 @@ TEST(UdpStream, EveryDatagramArrivesAndTheResultAgrees) {
   net.hb.expect_clean();
 }
 
-TEST(UdpStream, PacedDatagramsLeaveOnTheirGrid) {
+TEST(AppsUdpStream, PacedDatagramsLeaveOnTheirGrid) {
   AppPair net;
   apps::UdpStreamConfig cfg;
   cfg.count = 20;
@@ -96,7 +96,7 @@ TEST(UdpStream, PacedDatagramsLeaveOnTheirGrid) {
   EXPECT_LT(r.duration_ns(), 20 * 50'000u);
 }
 
-TEST(UdpStream, ABusyPortIsAnErrorNotACrash) {
+TEST(AppsUdpStream, ABusyPortIsAnErrorNotACrash) {
   AppPair net;
   auto squatter = on_cpu(net.b, [&] { return net.hb.st->udp_socket(); });
   ASSERT_EQ(on_cpu(net.b, [&] { return squatter->bind(net::Ipv4Addr::any(), 9000); }), 0);
@@ -108,7 +108,7 @@ TEST(UdpStream, ABusyPortIsAnErrorNotACrash) {
   on_cpu(net.b, [&] { squatter.reset(); });
 }
 
-TEST(TcpBulk, BytesAndSha256MatchAndGoodputIsOverConnectToEof) {
+TEST(AppsTcpBulk, BytesAndSha256MatchAndGoodputIsOverConnectToEof) {
   const uint64_t seed = test_seed(3);
   SCOPED_TRACE("NICSIM_SEED=" + std::to_string(seed));
   AppPair net;
@@ -140,7 +140,7 @@ TEST(TcpBulk, BytesAndSha256MatchAndGoodputIsOverConnectToEof) {
   EXPECT_GE(r.cwnd(), 10u);
 }
 
-TEST(TcpRpc, EveryTransactionIsTimedFromSendToTheLastResponseByte) {
+TEST(AppsTcpRpc, EveryTransactionIsTimedFromSendToTheLastResponseByte) {
   AppPair net;
   apps::TcpRpcConfig cfg;
   cfg.transactions = 50;
@@ -159,7 +159,7 @@ TEST(TcpRpc, EveryTransactionIsTimedFromSendToTheLastResponseByte) {
   EXPECT_DOUBLE_EQ(r.latency_p50_us(), double(apps::percentile(r.latencies_ns, 50)) / 1e3);
 }
 
-TEST(TcpRpc, ConfigRangesAreEnforced) {
+TEST(AppsTcpRpc, ConfigRangesAreEnforced) {
   apps::TcpRpcConfig cfg;
   EXPECT_THROW(cfg.transactions = 0, kern::ParamError);
   EXPECT_THROW(cfg.port = 0, kern::ParamError);

@@ -9,7 +9,7 @@
 namespace nicsim::apps {
 namespace {
 
-TEST(Sha256, KnownAnswers) {
+TEST(AppsSha256, KnownAnswers) {
   EXPECT_EQ(Sha256::hex_of("", 0), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(Sha256::hex_of("abc", 3), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   const std::string two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
@@ -17,7 +17,7 @@ TEST(Sha256, KnownAnswers) {
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
-TEST(Sha256, StreamingEqualsOneShot) {
+TEST(AppsSha256, StreamingEqualsOneShot) {
   // One million 'a' (the FIPS long example) fed in uneven pieces, then the hasher is reused.
   const std::vector<char> a(1000000, 'a');
   Sha256 h;
@@ -33,7 +33,7 @@ TEST(Sha256, StreamingEqualsOneShot) {
   EXPECT_EQ(h.hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
-TEST(Sha256, DigestBytesMatchHex) {
+TEST(AppsSha256, DigestBytesMatchHex) {
   Sha256 h;
   h.update("abc", 3);
   const auto d = h.digest();
