@@ -25,7 +25,8 @@
 #include "nicsim/sim/network.h"
 #include "nicsim/sim/plain_harness.h"
 #include "nicsim/sim/reg_nic.h"
-#include "nicsim/sim/tcp_apps.h"
+#include "nicsim/apps/tcp_apps.h"
+#include "nicsim/sim/tcp_socket.h"
 #include "nicsim/sim/testbench.h"
 #include "traffic.h"
 
@@ -163,14 +164,14 @@ int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline) {
   sim::TestbenchConfig tc;
   tc.run_name = "bench-tcp-" + std::to_string(cost_pct) + (timeline ? "-timeline" : "");
   sim::NetHostConfig hc;
-  for (const auto& f : kern::CpuCosts::fields()) hc.cpu.*(f.member) = hc.cpu.*(f.member) * cost_pct / 100;
+  hc.cpu.visit([&](auto& cost) { cost = cost() * cost_pct / 100; });
   sim::Network net(tc);
   auto [pa, pb] = two_hosts_up(net, hc);
   sim::NetHost& a = *pa;
   sim::NetHost& b = *pb;
-  sim::TcpBulkConfig cfg;
+  apps::TcpBulkConfig cfg;
   cfg.bytes = mb << 20;
-  sim::TcpBulk bulk(a, b, cfg);
+  apps::TcpBulk bulk(a, b, cfg);
   net.tb().set_timeline(timeline);
   const uint64_t busy_a0 = a.kernel().counters().cpu_busy_ns, busy_b0 = b.kernel().counters().cpu_busy_ns;
   const uint64_t t0_ns = net.now_ns();

@@ -42,12 +42,12 @@ IxgbAdapter::~IxgbAdapter() = default;
 
 void IxgbAdapter::hw_reset() {
   wr(regs::CTRL0, regs::CTRL0_RST);
-  k_.charge_ns(kResetSettleNs);
+  k_.cpu().charge_ns(kResetSettleNs);
   (void)rd(regs::STATUS);  // flush the posted write
 }
 
 int IxgbAdapter::probe() {
-  hw_ = k_.pci_iomap(pdev_, 0);
+  hw_ = k_.pci().pci_iomap(pdev_, 0);
   if (!hw_.mapped()) return -EIO;
   hw_reset();
 
@@ -64,16 +64,16 @@ int IxgbAdapter::probe() {
   netdev_.dev_addr = netdev_.perm_addr = mac;
 
   // The NIC signals only through MSI (there is no INTx pin in this model).
-  int err = k_.pci_enable_msi(pdev_);
+  int err = k_.pci().pci_enable_msi(pdev_);
   if (err) return err;
 
-  k_.netif_napi_add(netdev_, napi_, [this](kern::Napi&, int budget) { return poll(budget); },
+  k_.net().netif_napi_add(netdev_, napi_, [this](kern::Napi&, int budget) { return poll(budget); },
                     params_.napi_weight);
-  k_.netif_carrier_off(netdev_);
-  err = k_.register_netdev(netdev_);
+  k_.net().netif_carrier_off(netdev_);
+  err = k_.net().register_netdev(netdev_);
   if (err) {
-    k_.netif_napi_del(napi_);
-    k_.pci_disable_msi(pdev_);
+    k_.net().netif_napi_del(napi_);
+    k_.pci().pci_disable_msi(pdev_);
     return err;
   }
   registered_ = true;
@@ -82,15 +82,15 @@ int IxgbAdapter::probe() {
 
 void IxgbAdapter::remove() {
   if (registered_) {
-    k_.unregister_netdev(netdev_);  // closes it first if it is up
+    k_.net().unregister_netdev(netdev_);  // closes it first if it is up
     registered_ = false;
   }
   down();
-  k_.netif_napi_del(napi_);
-  k_.del_timer(watchdog_timer_);
-  k_.del_timer(reset_timer_);
+  k_.net().netif_napi_del(napi_);
+  k_.cpu().del_timer(watchdog_timer_);
+  k_.cpu().del_timer(reset_timer_);
   hw_reset();
-  k_.pci_disable_msi(pdev_);
+  k_.pci().pci_disable_msi(pdev_);
 }
 
 // --------------------------------------------------------------------------- up / down
@@ -119,7 +119,7 @@ int IxgbAdapter::up() {
     free_tx_resources();
     return err;
   }
-  err = k_.request_irq(pdev_.irq, [this] { intr(); }, netdev_.name);
+  err = k_.cpu().request_irq(pdev_.irq, [this] { intr(); }, netdev_.name);
   if (err) {
     free_rx_resources();
     free_tx_resources();
@@ -133,12 +133,12 @@ int IxgbAdapter::up() {
   up_ = true;
   set_rx_mode();
 
-  k_.napi_enable(napi_);
+  k_.net().napi_enable(napi_);
   irq_enable();
-  k_.netif_stop_queue(netdev_);
+  k_.net().netif_stop_queue(netdev_);
   check_link();  // carrier and queue on if the link is up
   tx_progress_ns_ = k_.now_ns();
-  k_.mod_timer(watchdog_timer_, k_.now_ns() + params_.watchdog_ns);
+  k_.cpu().mod_timer(watchdog_timer_, k_.now_ns() + params_.watchdog_ns);
   return 0;
 }
 
@@ -147,14 +147,14 @@ void IxgbAdapter::down() {
   up_ = false;
   irq_disable();
   if (irq_requested_) {
-    k_.free_irq(pdev_.irq);
+    k_.cpu().free_irq(pdev_.irq);
     irq_requested_ = false;
   }
-  k_.napi_disable(napi_);
-  k_.del_timer(watchdog_timer_);
-  k_.del_timer(reset_timer_);
-  k_.netif_carrier_off(netdev_);
-  k_.netif_stop_queue(netdev_);
+  k_.net().napi_disable(napi_);
+  k_.cpu().del_timer(watchdog_timer_);
+  k_.cpu().del_timer(reset_timer_);
+  k_.net().netif_carrier_off(netdev_);
+  k_.net().netif_stop_queue(netdev_);
 
   wr(regs::RCTL, 0);
   wr(regs::TCTL, 0);
@@ -194,19 +194,19 @@ void IxgbAdapter::intr() {
   counters_.interrupts++;
   if (icr & regs::ICR_LSC) {
     counters_.lsc++;
-    if (up_) k_.mod_timer(watchdog_timer_, k_.now_ns());  // check the link now
+    if (up_) k_.cpu().mod_timer(watchdog_timer_, k_.now_ns());  // check the link now
   }
   if (icr & regs::ICR_RXO) counters_.rxo++;
   if (icr & regs::ICR_RXDMT0) counters_.rxdmt0++;
   if (icr & (regs::ICR_TXDE | regs::ICR_RXDE)) {
     counters_.dma_errors++;
     reset_reason_ = (icr & regs::ICR_TXDE) ? "TX queue error" : "RX queue error";
-    if (up_) k_.mod_timer(reset_timer_, k_.now_ns());
+    if (up_) k_.cpu().mod_timer(reset_timer_, k_.now_ns());
   }
   if (!up_) return;
   // Mask everything until the poll is done; the causes stay in ICR for later.
   wr(regs::IMC, 0xFFFFFFFFu);
-  k_.napi_schedule(napi_);
+  k_.net().napi_schedule(napi_);
 }
 
 int IxgbAdapter::poll(int budget) {
@@ -214,7 +214,7 @@ int IxgbAdapter::poll(int budget) {
   clean_tx_irq();
   const int work = clean_rx_irq(budget);
   if (work < budget) {
-    if (k_.napi_complete_done(napi_, work) && up_) {
+    if (k_.net().napi_complete_done(napi_, work) && up_) {
       counters_.napi_complete++;
       irq_enable();
     }
@@ -228,12 +228,12 @@ void IxgbAdapter::check_link() {
   const bool link = rd(regs::STATUS) & regs::STATUS_LU;
   if (link) {
     if (!netdev_.carrier_ok()) {
-      k_.netif_carrier_on(netdev_);
-      if (desc_unused(tx_) >= kDescNeeded) k_.netif_wake_queue(netdev_);
+      k_.net().netif_carrier_on(netdev_);
+      if (desc_unused(tx_) >= kDescNeeded) k_.net().netif_wake_queue(netdev_);
     }
   } else if (netdev_.carrier_ok()) {
-    k_.netif_carrier_off(netdev_);
-    k_.netif_stop_queue(netdev_);
+    k_.net().netif_carrier_off(netdev_);
+    k_.net().netif_stop_queue(netdev_);
   }
 }
 
@@ -258,11 +258,11 @@ void IxgbAdapter::watchdog() {
         return;
       }
       // The NIC is done but nothing reclaimed the ring (a lost interrupt): poll.
-      k_.napi_schedule(napi_);
+      k_.net().napi_schedule(napi_);
     }
   }
   alloc_rx_buffers();  // retries buffers a poll could not allocate
-  k_.mod_timer(watchdog_timer_, now + params_.watchdog_ns);
+  k_.cpu().mod_timer(watchdog_timer_, now + params_.watchdog_ns);
 }
 
 void IxgbAdapter::update_stats() {
@@ -364,14 +364,14 @@ IxgbDriver::~IxgbDriver() = default;
 
 int IxgbDriver::probe(kern::PciDev& pdev, const kern::PciDeviceId&) {
   kern::Kernel& k = pdev.kernel;
-  int err = k.pci_enable_device(pdev);
+  int err = k.pci().pci_enable_device(pdev);
   if (err) return err;
-  k.pci_set_master(pdev);
+  k.pci().pci_set_master(pdev);
   auto ad = std::make_unique<IxgbAdapter>(k, pdev, params_);
   err = ad->probe();
   if (err) {
-    k.pci_clear_master(pdev);
-    k.pci_disable_device(pdev);
+    k.pci().pci_clear_master(pdev);
+    k.pci().pci_disable_device(pdev);
     return err;
   }
   pdev.drvdata = ad.get();
@@ -385,8 +385,8 @@ void IxgbDriver::remove(kern::PciDev& pdev) {
   if (it == adapters_.end()) return;
   (*it)->remove();
   kern::Kernel& k = pdev.kernel;
-  k.pci_clear_master(pdev);
-  k.pci_disable_device(pdev);
+  k.pci().pci_clear_master(pdev);
+  k.pci().pci_disable_device(pdev);
   pdev.drvdata = nullptr;
   adapters_.erase(it);
 }

@@ -39,7 +39,7 @@ constexpr uint32_t kTxDescTypeData = 1u << 20;
 int IxgbAdapter::setup_tx_resources() {
   tx_ = Ring{};
   tx_.count = ring_size(params_.tx_ring);
-  tx_.mem = k_.dma_alloc_coherent(size_t(tx_.count) * regs::TXDESC_SIZE, 128);
+  tx_.mem = k_.dma().dma_alloc_coherent(size_t(tx_.count) * regs::TXDESC_SIZE, 128);
   if (!tx_.mem.cpu) {
     tx_ = Ring{};
     return -ENOMEM;
@@ -51,13 +51,13 @@ int IxgbAdapter::setup_tx_resources() {
 
 int IxgbAdapter::setup_rx_resources() {
   // The buffer must hold the largest frame the NIC accepts (FCS stripped): BSIZE steps.
-  const uint32_t need = std::max(params_.rx_buffer_len, netdev_.mtu + kern::ETH_HLEN);
+  const uint32_t need = std::max(params_.rx_buffer_len(), netdev_.mtu + kern::ETH_HLEN);
   rx_buffer_len_ = 2048;
   while (rx_buffer_len_ < need && rx_buffer_len_ < 16384) rx_buffer_len_ <<= 1;
 
   rx_ = Ring{};
   rx_.count = ring_size(params_.rx_ring);
-  rx_.mem = k_.dma_alloc_coherent(size_t(rx_.count) * regs::RXDESC_SIZE, 128);
+  rx_.mem = k_.dma().dma_alloc_coherent(size_t(rx_.count) * regs::RXDESC_SIZE, 128);
   if (!rx_.mem.cpu) {
     rx_ = Ring{};
     return -ENOMEM;
@@ -69,20 +69,20 @@ int IxgbAdapter::setup_rx_resources() {
 
 void IxgbAdapter::free_tx_resources() {
   clean_tx_ring();
-  if (tx_.mem.cpu) k_.dma_free_coherent(tx_.mem);
+  if (tx_.mem.cpu) k_.dma().dma_free_coherent(tx_.mem);
   tx_ = Ring{};
   tx_buf_.clear();
 }
 
 void IxgbAdapter::free_rx_resources() {
   clean_rx_ring();
-  if (rx_.mem.cpu) k_.dma_free_coherent(rx_.mem);
+  if (rx_.mem.cpu) k_.dma().dma_free_coherent(rx_.mem);
   rx_ = Ring{};
   rx_buf_.clear();
 }
 
 void IxgbAdapter::unmap_tx_buffer(TxBuffer& b) {
-  if (b.dma) k_.dma_unmap_single(b.dma, b.len, kern::kDmaToDevice);
+  if (b.dma) k_.dma().dma_unmap_single(b.dma, b.len, kern::kDmaToDevice);
   b.dma = 0;
   b.len = 0;
   b.skb.reset();
@@ -97,7 +97,7 @@ void IxgbAdapter::clean_tx_ring() {
 
 void IxgbAdapter::clean_rx_ring() {
   for (RxBuffer& b : rx_buf_) {
-    if (b.dma) k_.dma_unmap_single(b.dma, rx_buffer_len_, kern::kDmaFromDevice);
+    if (b.dma) k_.dma().dma_unmap_single(b.dma, rx_buffer_len_, kern::kDmaFromDevice);
     b.dma = 0;
     b.skb.reset();
   }
@@ -138,7 +138,7 @@ void IxgbAdapter::configure_rx() {
   while ((2048u << bsize) < rx_buffer_len_) ++bsize;
   const uint32_t rctl = regs::RCTL_RXEN | regs::RCTL_BAM | regs::RCTL_SECRC |
                         ((bsize << regs::RCTL_BSIZE_SHIFT) & regs::RCTL_BSIZE_MASK) |
-                        ((std::min(params_.rdmts, 2u) << regs::RCTL_RDMTS_SHIFT) & regs::RCTL_RDMTS_MASK);
+                        ((std::min(params_.rdmts(), 2u) << regs::RCTL_RDMTS_SHIFT) & regs::RCTL_RDMTS_MASK);
   wr(regs::RCTL, rctl);  // MO = 0: the hash set_rx_mode uses
 }
 
@@ -146,7 +146,7 @@ void IxgbAdapter::configure_rx() {
 
 void IxgbAdapter::maybe_stop_tx(uint32_t needed) {
   if (desc_unused(tx_) >= needed) return;
-  k_.netif_stop_queue(netdev_);
+  k_.net().netif_stop_queue(netdev_);
   counters_.tx_queue_stops++;
 }
 
@@ -165,7 +165,7 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
   const uint32_t ndesc = (len + kMaxDataPerTxd - 1) / kMaxDataPerTxd;
   if (desc_unused(tx_) < ndesc + 2) {
     // The queue should have been stopped before the ring got this full (ixgb's BUG path).
-    k_.netif_stop_queue(netdev_);
+    k_.net().netif_stop_queue(netdev_);
     counters_.tx_queue_stops++;
     counters_.tx_busy++;
     return kern::NETDEV_TX_BUSY;
@@ -178,7 +178,7 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
   for (uint32_t off = 0; off < len;) {
     const uint32_t chunk = std::min(kMaxDataPerTxd, len - off);
     TxBuffer& b = tx_buf_[i];
-    b.dma = k_.dma_map_single(skb->data() + off, chunk, kern::kDmaToDevice);
+    b.dma = k_.dma().dma_map_single(skb->data() + off, chunk, kern::kDmaToDevice);
     b.len = chunk;
     off += chunk;
     uint8_t* d = tx_.desc(i);
@@ -206,7 +206,7 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
   tx_.next_to_use = i;
   counters_.tx_packets++;
   counters_.tx_bytes += len;
-  k_.charge_packet();
+  k_.cpu().charge_packet();
   // wmb(): the descriptors are in memory before the tail write reaches the NIC.
   k_.trace(kern::Stage::kTdtWrite, pkt, i);
   wr(regs::TDT, i);
@@ -241,7 +241,7 @@ bool IxgbAdapter::clean_tx_irq() {
   if (cleaned) {
     tx_progress_ns_ = k_.now_ns();
     if (netdev_.queue_stopped() && netdev_.carrier_ok() && desc_unused(tx_) >= kDescNeeded) {
-      k_.netif_wake_queue(netdev_);
+      k_.net().netif_wake_queue(netdev_);
       counters_.tx_queue_wakes++;
     }
   }
@@ -265,9 +265,9 @@ void IxgbAdapter::alloc_rx_buffers() {
     } else {
       b.skb->trim(0);  // a buffer kept for reuse (copybreak or a dropped frame)
     }
-    b.dma = k_.dma_map_single(b.skb->data(), rx_buffer_len_, kern::kDmaFromDevice);
+    b.dma = k_.dma().dma_map_single(b.skb->data(), rx_buffer_len_, kern::kDmaFromDevice);
     if (b.dma & 15) {  // the NIC ignores the low 4 address bits
-      k_.dma_unmap_single(b.dma, rx_buffer_len_, kern::kDmaFromDevice);
+      k_.dma().dma_unmap_single(b.dma, rx_buffer_len_, kern::kDmaFromDevice);
       b.dma = 0;
       b.skb.reset();
       counters_.rx_alloc_failed++;
@@ -301,7 +301,7 @@ int IxgbAdapter::clean_rx_irq(int budget) {
     RxBuffer& b = rx_buf_[i];
     kern::SkbPtr skb = std::move(b.skb);
     const uint64_t buf_dma = b.dma, desc_dma = rx_.mem.bus + 16 * uint64_t(i);
-    if (b.dma) k_.dma_unmap_single(b.dma, rx_buffer_len_, kern::kDmaFromDevice);
+    if (b.dma) k_.dma().dma_unmap_single(b.dma, rx_buffer_len_, kern::kDmaFromDevice);
     b.dma = 0;
     i = i + 1 == rx_.count ? 0 : i + 1;
     ++work;
@@ -338,7 +338,7 @@ int IxgbAdapter::clean_rx_irq(int budget) {
       if (small) {
         // copybreak: a small skb for the stack, the big buffer stays in the ring
         small->put_data(skb->data(), length);
-        k_.charge_copy(length);
+        k_.cpu().charge_copy(length);
         b.skb = std::move(skb);
         skb = std::move(small);
         counters_.rx_copybreak++;
@@ -350,8 +350,8 @@ int IxgbAdapter::clean_rx_irq(int budget) {
       kern::eth_type_trans(*skb, netdev_);
       counters_.rx_packets++;
       counters_.rx_bytes += length;
-      k_.charge_packet();
-      k_.netif_receive_skb(std::move(skb));
+      k_.cpu().charge_packet();
+      k_.net().netif_receive_skb(std::move(skb));
     }
     if (cleaned >= params_.rx_refill_batch) {
       rx_.next_to_clean = i;

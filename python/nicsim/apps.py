@@ -1,9 +1,15 @@
 """Traffic applications and live-link faults for the nicsim facade.
 
 ``Testbench.udp_stream``, ``Testbench.tcp_bulk`` and ``Testbench.tcp_rpc`` run one of the C++
-traffic programs (sim/include/nicsim/sim/apps.h, tcp_apps.h) on the hosts' simulated CPUs until
-it is done and return a result object; ``Link.set_faults`` changes one direction's random
-faults between runs. The classes here are mixed into ``Testbench`` and ``Link``.
+traffic programs (apps/include/nicsim/apps/udp_stream.h, tcp_apps.h) on the hosts' simulated
+CPUs until it is done and return a result object; ``Link.set_faults`` changes one direction's
+random faults between runs. The classes here are mixed into ``Testbench`` and ``Link``.
+
+The programs' configs and results are C++ structs bound as classes (``_core.UdpStreamConfig``,
+``_core.UdpStreamResult``, ...; ``fields()`` lists each field with its unit, range and help).
+A config checks every value against its range; the result dataclasses here take every field
+of the C++ result by name and add what the call measured around the program (counter deltas
+of both hosts, the call's time span). Goodput and latency percentiles are computed in C++.
 
 Times in results are simulated nanoseconds (``*_ns``) or microseconds (``*_us``); goodput is
 payload bits per simulated second in Gb/s.
@@ -33,10 +39,6 @@ class AppError(RuntimeError):
         self.result = result
 
 
-def _pct_us(pct: Dict[int, int]) -> Tuple[float, float, float, float]:
-    return tuple(pct[p] / 1000.0 for p in (50, 90, 99, 100))  # type: ignore[return-value]
-
-
 # ---------------------------------------------------------------------------- results
 
 
@@ -63,6 +65,9 @@ class UdpStreamResult(_Summary):
     latency_p90_us: float
     latency_p99_us: float
     latency_max_us: float
+    first_send_ns: int        # the sender's clock at the first sendto()
+    last_recv_ns: int         # the receiver's clock at the last datagram
+    error: str                # the first problem the program saw, empty if none
     interrupts_per_packet: float  # receiver's driver interrupts per datagram received
     sender: Dict[str, int]    # counter deltas on the sender (interrupts, napi_polls, irqs, ...)
     receiver: Dict[str, int]  # and on the receiver
@@ -85,6 +90,9 @@ class TcpBulkResult(_Summary):
     retransmissions: int      # segments retransmitted (TCP_INFO total_retrans)
     srtt_us: float            # smoothed RTT at the end
     cwnd: int                 # congestion window at the end (segments)
+    first_byte_ns: int        # the receiver's clock at the first byte
+    eof_ns: int               # the receiver's clock at end of stream (0 before)
+    error: str                # the first problem the program saw, empty if none
     sender_info: Dict[str, Any]  # the sender's TCP_INFO when it closed
     sender: Dict[str, int]    # counter deltas on the sender (interrupts, napi_polls, ...)
     receiver: Dict[str, int]
@@ -139,6 +147,7 @@ class TcpRpcResult(_Summary):
     latency_p90_us: float
     latency_p99_us: float
     latency_max_us: float
+    error: str                # the first problem the program saw, empty if none
     client: Dict[str, int]    # counter deltas (interrupts, napi_polls, irqs, ...)
     server: Dict[str, int]
     start_ns: int
@@ -146,14 +155,19 @@ class TcpRpcResult(_Summary):
     latencies_ns: List[int] = field(repr=False, default_factory=list)
 
 
-def _finish(r: Dict[str, Any], result: Any, what: str) -> Any:
+def _result(cls: Any, run: Any, **around: Any) -> Any:
+    """cls from every field of the C++ result (by name) and what the call measured around it."""
+    return cls(**run.result.as_dict(), **around)
+
+
+def _finish(run: Any, result: Any, what: str) -> Any:
     """Raises nicsim.TimeoutError / AppError for an unfinished run, else returns result."""
-    if r["error"]:
-        raise AppError(f"{what}: {r['error']}", result)
-    if not r["finished"]:
+    if result.error:
+        raise AppError(f"{what}: {result.error}", result)
+    if not run.finished:
         exc = _core.TimeoutError(f"{what} did not finish within its timeout "
-                                 f"(simulated time reached: {r['end_ns']} ns)")
-        exc.now_ns = r["end_ns"]
+                                 f"(simulated time reached: {run.end_ns} ns)")
+        exc.now_ns = run.end_ns
         exc.result = result
         raise exc
     return result
@@ -194,7 +208,7 @@ class _TestbenchApps:
     def _host_pair(self, app: str, a: Any, b: Any, names: Tuple[str, str]) -> Tuple[Any, Any]:
         """The two hosts of an app (Host or name): of this Testbench, different, both up.
 
-        The app arguments are checked here only (the C++ bindings trust them)."""
+        Each config checks its own values (their ranges are in the C++ structs)."""
         ha, hb = self._host_arg(a, names[0]), self._host_arg(b, names[1])
         if ha is hb:
             raise ValueError(f"{app} needs two different hosts, got {ha.name!r} twice")
@@ -217,26 +231,20 @@ class _TestbenchApps:
         """
         a, b = self._host_pair("udp_stream", src, dst, ("src", "dst"))
         lo, hi = (size, size) if not isinstance(size, (tuple, list)) else tuple(size)
-        lo, hi = _int("size", lo, 1, 65507), _int("size", hi, 1, 65507)
-        if lo > hi:
+        cfg = _core.UdpStreamConfig(  # type: ignore[attr-defined]
+            count=count, min_size=lo, max_size=hi, window=window, port=port,
+            interval_ns=_us_to_ns("interval_us", interval_us), poll_ns=_us_to_ns("poll_us", poll_us, positive=True),
+            seed=self.seed if seed is None else seed)  # type: ignore[attr-defined]
+        if cfg.min_size > cfg.max_size:
             raise ValueError(f"size range ({lo}, {hi}) is empty")
-        r = _core.udp_stream(
-            self._net, a._h, b._h, _int("count", count, 1, 2**32 - 1), lo, hi,  # type: ignore[attr-defined]
-            _int("window", window, 1, 2**32 - 1), _int("port", port, 1, 65535),
-            _us_to_ns("interval_us", interval_us), _us_to_ns("poll_us", poll_us, positive=True),
-            _int("seed", self.seed if seed is None else seed, 0, 2**64 - 1),  # type: ignore[attr-defined]
-            _us_to_ns("timeout_us", timeout_us, positive=True))
-        dur = r["last_recv_ns"] - r["first_send_ns"] if r["received"] else 0
-        p50, p90, p99, pmax = _pct_us(r["latency_percentiles_ns"])
-        res = UdpStreamResult(
-            datagrams=r["count"], sent=r["sent"], received=r["received"], corrupt=r["corrupt"],
-            payload_bytes=r["payload_bytes"], received_bytes=r["received_bytes"], duration_ns=dur,
-            goodput_gbps=r["received_bytes"] * 8 / dur if dur > 0 else 0.0,
-            latency_p50_us=p50, latency_p90_us=p90, latency_p99_us=p99, latency_max_us=pmax,
-            interrupts_per_packet=(r["receiver"]["interrupts"] / r["received"]) if r["received"] else 0.0,
-            sender=dict(r["sender"]), receiver=dict(r["receiver"]), start_ns=r["start_ns"],
-            end_ns=r["end_ns"], latencies_ns=list(r["latencies_ns"]))
-        return _finish(r, res, f"udp_stream {a.name} -> {b.name}")
+        run = _core.udp_stream(self._net, a._h, b._h, cfg,  # type: ignore[attr-defined]
+                               _us_to_ns("timeout_us", timeout_us, positive=True))
+        received = run.result.received
+        res = _result(UdpStreamResult, run,
+                      interrupts_per_packet=(run.b_counters["interrupts"] / received) if received else 0.0,
+                      sender=dict(run.a_counters), receiver=dict(run.b_counters), start_ns=run.start_ns,
+                      end_ns=run.end_ns, latencies_ns=list(run.result.latencies_ns))
+        return _finish(run, res, f"udp_stream {a.name} -> {b.name}")
 
     def tcp_bulk(self, src: Any, dst: Any, nbytes: int = 1 << 20, sample_us: Optional[float] = None,
                  port: int = 5001, write_size: int = 65536, read_size: int = 65536, nodelay: bool = False,
@@ -252,24 +260,15 @@ class _TestbenchApps:
         """
         a, b = self._host_pair("tcp_bulk", src, dst, ("src", "dst"))
         sample_ns = 0 if sample_us is None else _us_to_ns("sample_us", sample_us, positive=True)
-        r = _core.tcp_bulk(
-            self._net, a._h, b._h, _int("nbytes", nbytes, 0, 2**64 - 1),  # type: ignore[attr-defined]
-            _int("port", port, 1, 65535), _int("write_size", write_size, 1, 1 << 30),
-            _int("read_size", read_size, 1, 1 << 30),
-            _int("seed", self.seed if seed is None else seed, 0, 2**64 - 1),  # type: ignore[attr-defined]
-            bool(nodelay), bool(rcvlowat), sample_ns, _us_to_ns("timeout_us", timeout_us, positive=True))
-        info = dict(r["sender_info"])
-        dur = r["eof_ns"] - r["connect_ns"] if r["eof_ns"] else 0
-        res = TcpBulkResult(
-            nbytes=r["nbytes"], sent_bytes=r["sent"], received_bytes=r["received"],
-            sha256_sent=r["sha256_sent"], sha256_received=r["sha256_received"],
-            sha256_match=bool(r["sha256_sent"]) and r["sha256_sent"] == r["sha256_received"],
-            duration_ns=dur, goodput_gbps=r["goodput_gbps"], retransmissions=info["total_retrans"],
-            srtt_us=float(info["rtt_us"]), cwnd=info["snd_cwnd"], sender_info=info,
-            sender=dict(r["sender"]), receiver=dict(r["receiver"]), start_ns=r["start_ns"],
-            end_ns=r["end_ns"], connect_ns=r["connect_ns"],
-            samples={k: list(v) for k, v in r["samples"].items()})
-        return _finish(r, res, f"tcp_bulk {a.name} -> {b.name}")
+        cfg = _core.TcpBulkConfig(  # type: ignore[attr-defined]
+            bytes=nbytes, port=port, write_size=write_size, read_size=read_size, nodelay=bool(nodelay),
+            rcvlowat=bool(rcvlowat), seed=self.seed if seed is None else seed)  # type: ignore[attr-defined]
+        run = _core.tcp_bulk(self._net, a._h, b._h, cfg, sample_ns,  # type: ignore[attr-defined]
+                             _us_to_ns("timeout_us", timeout_us, positive=True))
+        res = _result(TcpBulkResult, run, sender_info=dict(run.sender_info), sender=dict(run.a_counters),
+                      receiver=dict(run.b_counters), start_ns=run.start_ns, end_ns=run.end_ns,
+                      samples={k: list(v) for k, v in run.samples.items()})
+        return _finish(run, res, f"tcp_bulk {a.name} -> {b.name}")
 
     def tcp_rpc(self, client: Any, server: Any, transactions: int = 100, request: int = 64,
                 response: int = 256, port: int = 5002, nodelay: bool = True,
@@ -280,19 +279,16 @@ class _TestbenchApps:
         Raises nicsim.TimeoutError / AppError like tcp_bulk.
         """
         c, s = self._host_pair("tcp_rpc", client, server, ("client", "server"))
-        r = _core.tcp_rpc(
-            self._net, c._h, s._h, _int("transactions", transactions, 1, 2**32 - 1),  # type: ignore[attr-defined]
-            _int("request", request, 1, 1 << 24), _int("response", response, 1, 1 << 24),
-            _int("port", port, 1, 65535), bool(nodelay), _us_to_ns("timeout_us", timeout_us, positive=True))
-        dur = r["end_ns"] - r["start_ns"]
-        p50, p90, p99, pmax = _pct_us(r["latency_percentiles_ns"])
-        res = TcpRpcResult(
-            transactions=r["transactions"], completed=r["completed"], duration_ns=dur,
-            transactions_per_s=r["completed"] * 1e9 / dur if dur > 0 else 0.0,
-            latency_p50_us=p50, latency_p90_us=p90, latency_p99_us=p99, latency_max_us=pmax,
-            client=dict(r["client"]), server=dict(r["server"]), start_ns=r["start_ns"], end_ns=r["end_ns"],
-            latencies_ns=list(r["latencies_ns"]))
-        return _finish(r, res, f"tcp_rpc {c.name} -> {s.name}")
+        cfg = _core.TcpRpcConfig(transactions=transactions, request=request, response=response,  # type: ignore[attr-defined]
+                                 port=port, nodelay=bool(nodelay))
+        run = _core.tcp_rpc(self._net, c._h, s._h, cfg,  # type: ignore[attr-defined]
+                            _us_to_ns("timeout_us", timeout_us, positive=True))
+        dur = run.end_ns - run.start_ns
+        res = _result(TcpRpcResult, run, duration_ns=dur,
+                      transactions_per_s=run.result.completed * 1e9 / dur if dur > 0 else 0.0,
+                      client=dict(run.a_counters), server=dict(run.b_counters), start_ns=run.start_ns,
+                      end_ns=run.end_ns, latencies_ns=list(run.result.latencies_ns))
+        return _finish(run, res, f"tcp_rpc {c.name} -> {s.name}")
 
 
 # ---------------------------------------------------------------------------- Link mixin

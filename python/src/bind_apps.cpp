@@ -1,15 +1,18 @@
-// Traffic applications (UdpStream, TcpBulk, TcpRpc) run to completion in simulated time, and
-// per-direction random faults of a live link. Each app call returns a dict of what the C++
-// app measured plus "finished"; the facade (python/nicsim/apps.py) checks the arguments (the
-// only place they are checked) and turns a timeout or an app error into an exception.
+// Traffic programs (apps::UdpStream, TcpBulk, TcpRpc) run to completion in simulated time, and
+// per-direction random faults of a live link. Their config and result structs are bound as
+// classes by the parameter scheme (param_bind.h), which also checks every config value
+// against its range. Each app call returns an AppRun: the app's result object, whether it
+// finished, the call's time span and both hosts' counter deltas; the facade
+// (python/nicsim/apps.py) turns a timeout or an app error into an exception.
 #include <pybind11/stl.h>
 
 #include <functional>
 #include <string>
 
 #include "bind.h"
-#include "nicsim/sim/apps.h"
-#include "nicsim/sim/tcp_apps.h"
+#include "nicsim/apps/tcp_apps.h"
+#include "nicsim/apps/udp_stream.h"
+#include "param_bind.h"
 
 namespace nicsim::python {
 
@@ -40,10 +43,6 @@ py::dict delta(const HostSnapshot& a, const HostSnapshot& b) {
   d["irqs"] = b.irqs - a.irqs;
   d["cpu_busy_ns"] = b.cpu_busy_ns - a.cpu_busy_ns;
   return d;
-}
-
-void require_up(sim::NetHost& h) {
-  if (!h.is_up()) throw py::value_error("host " + h.name() + " is not up: call tb.up() first");
 }
 
 // Runs until done() or timeout_ns of simulated time; Ctrl-C raises KeyboardInterrupt (the
@@ -92,42 +91,35 @@ bool run_and_stop(sim::Network& n, App& app, uint64_t timeout_ns,
   return done;
 }
 
-// The two hosts of an app and the keys of their counter deltas in the result.
-struct Pair {
-  sim::NetHost& a;
-  const char* a_key;
-  sim::NetHost& b;
-  const char* b_key;
+// What every app call returns: the app's result, whether it finished (every datagram,
+// end of stream, every transaction) without an error, the call's simulated time span and
+// both hosts' counter deltas.
+struct AppRun {
+  py::object result;
+  bool finished = false;
+  uint64_t start_ns = 0, end_ns = 0;
+  py::dict a_counters, b_counters;
+  py::object sender_info = py::none();  // TcpBulk: the sender's TCP_INFO as a dict
+  py::dict samples;                     // TcpBulk: sampled TCP_INFO columns
 };
 
-// Starts the app, runs it to the end (or timeout_ns) and returns the fields every app result
-// has: finished, error, start_ns, end_ns and both hosts' counter deltas. after_start() runs
-// once after start() and then at every check of the run.
+// Starts the app, runs it to the end (or timeout_ns) and fills what every AppRun has.
+// after_start() runs once after start() and then at every check of the run.
 template <class App>
-py::dict run_to_end(sim::Network& n, App& app, const Pair& hosts, uint64_t timeout_ns,
-                    const std::function<void()>& after_start = nullptr) {
-  const HostSnapshot a0(hosts.a), b0(hosts.b);
-  const uint64_t t0 = n.now_ns();
+AppRun run_to_end(sim::Network& n, App& app, sim::NetHost& a, sim::NetHost& b, uint64_t timeout_ns,
+                  const std::function<void()>& after_start = nullptr) {
+  const HostSnapshot a0(a), b0(b);
+  AppRun r;
+  r.start_ns = n.now_ns();
   app.start();
   if (after_start) after_start();
   const bool done = run_and_stop(n, app, timeout_ns, after_start);
-  py::dict r;
-  r["finished"] = done && app.error().empty();
-  r["error"] = app.error();
-  r["start_ns"] = t0;
-  r["end_ns"] = n.now_ns();
-  r[hosts.a_key] = delta(a0, HostSnapshot(hosts.a));
-  r[hosts.b_key] = delta(b0, HostSnapshot(hosts.b));
+  r.finished = done && app.error().empty();
+  r.end_ns = n.now_ns();
+  r.a_counters = delta(a0, HostSnapshot(a));
+  r.b_counters = delta(b0, HostSnapshot(b));
+  r.result = py::cast(app.result());
   return r;
-}
-
-// latencies_ns and the 50/90/99/100th percentiles of an app that measures latency.
-template <class App>
-void add_latencies(py::dict& r, const App& app) {
-  r["latencies_ns"] = app.latencies_ns();
-  py::dict pct;
-  for (int p : {50, 90, 99, 100}) pct[py::int_(p)] = app.percentile_ns(double(p));
-  r["latency_percentiles_ns"] = pct;
 }
 
 // TCP_INFO fields sampled by TcpBulk, as columns.
@@ -173,49 +165,37 @@ py::dict info_dict(const net::TcpInfo& i) {
 }  // namespace
 
 void register_apps(py::module_& m) {
+  bind_param_struct<apps::UdpStreamConfig>(m, "UdpStreamConfig", "apps::UdpStreamConfig: what a UDP stream sends.");
+  bind_param_struct<apps::TcpBulkConfig>(m, "TcpBulkConfig", "apps::TcpBulkConfig: one bulk TCP transfer.");
+  bind_param_struct<apps::TcpRpcConfig>(m, "TcpRpcConfig", "apps::TcpRpcConfig: request/response over TCP.");
+  bind_param_struct<apps::UdpStreamResult>(m, "UdpStreamResult", "apps::UdpStreamResult: what a UDP stream measured.")
+      .def_readonly("latencies_ns", &apps::UdpStreamResult::latencies_ns, "one-way latency of every datagram (ns)");
+  bind_param_struct<apps::TcpBulkResult>(m, "TcpBulkResult", "apps::TcpBulkResult: what a bulk transfer measured.");
+  bind_param_struct<apps::TcpRpcResult>(m, "TcpRpcResult", "apps::TcpRpcResult: what a request/response run measured.")
+      .def_readonly("latencies_ns", &apps::TcpRpcResult::latencies_ns, "latency of every transaction (ns)");
+  py::class_<AppRun>(m, "AppRun", "One app call: its result and the scenario around it.")
+      .def_readonly("result", &AppRun::result, "the app's result object (UdpStreamResult, ...)")
+      .def_readonly("finished", &AppRun::finished, "done without an error before the timeout")
+      .def_readonly("start_ns", &AppRun::start_ns)
+      .def_readonly("end_ns", &AppRun::end_ns)
+      .def_readonly("a_counters", &AppRun::a_counters, "counter deltas of the first host (sender, client)")
+      .def_readonly("b_counters", &AppRun::b_counters, "counter deltas of the second host (receiver, server)")
+      .def_readonly("sender_info", &AppRun::sender_info, "TcpBulk: the sender's TCP_INFO when it closed")
+      .def_readonly("samples", &AppRun::samples, "TcpBulk: the sender's TCP_INFO sampled, as columns");
+
   m.def("udp_stream",
-        [](sim::Network& n, sim::NetHost& from, sim::NetHost& to, uint32_t count, size_t min_size, size_t max_size,
-           uint32_t window, uint16_t port, uint64_t interval_ns, uint64_t poll_ns, uint64_t seed,
+        [](sim::Network& n, sim::NetHost& from, sim::NetHost& to, const apps::UdpStreamConfig& cfg,
            uint64_t timeout_ns) {
-          sim::UdpStreamConfig cfg;
-          cfg.count = count;
-          cfg.min_size = min_size;
-          cfg.max_size = max_size;
-          cfg.window = window;
-          cfg.port = port;
-          cfg.interval_ns = interval_ns;
-          cfg.poll_ns = poll_ns;
-          cfg.seed = seed;
-          sim::UdpStream app(from, to, cfg);
-          py::dict r = run_to_end(n, app, {from, "sender", to, "receiver"}, timeout_ns);
-          r["count"] = count;
-          r["sent"] = app.sent();
-          r["received"] = app.received();
-          r["corrupt"] = app.corrupt();
-          r["payload_bytes"] = app.payload_bytes();
-          r["received_bytes"] = app.received_bytes();
-          r["first_send_ns"] = app.first_send_ns();
-          r["last_recv_ns"] = app.last_recv_ns();
-          add_latencies(r, app);
-          return r;
+          apps::UdpStream app(from, to, cfg);
+          return run_to_end(n, app, from, to, timeout_ns);
         },
-        py::arg("net"), py::arg("src"), py::arg("dst"), py::arg("count"), py::arg("min_size"), py::arg("max_size"),
-        py::arg("window"), py::arg("port"), py::arg("interval_ns"), py::arg("poll_ns"), py::arg("seed"),
-        py::arg("timeout_ns"),
-        "Runs a sim::UdpStream src -> dst until every datagram arrived, an error, or timeout_ns.");
+        py::arg("net"), py::arg("src"), py::arg("dst"), py::arg("config"), py::arg("timeout_ns"),
+        "Runs an apps::UdpStream src -> dst until every datagram arrived, an error, or timeout_ns.");
 
   m.def("tcp_bulk",
-        [](sim::Network& n, sim::NetHost& from, sim::NetHost& to, uint64_t nbytes, uint16_t port, size_t write_size,
-           size_t read_size, uint64_t seed, bool nodelay, bool rcvlowat, uint64_t sample_ns, uint64_t timeout_ns) {
-          sim::TcpBulkConfig cfg;
-          cfg.bytes = nbytes;
-          cfg.port = port;
-          cfg.write_size = write_size;
-          cfg.read_size = read_size;
-          cfg.seed = seed;
-          cfg.nodelay = nodelay;
-          cfg.rcvlowat = rcvlowat;
-          sim::TcpBulk app(from, to, cfg);
+        [](sim::Network& n, sim::NetHost& from, sim::NetHost& to, const apps::TcpBulkConfig& cfg, uint64_t sample_ns,
+           uint64_t timeout_ns) {
+          apps::TcpBulk app(from, to, cfg);
           // The sampler reads the sender's TCP_INFO between simulation steps, at the first
           // check at or after each point of a grid from connect(): no CPU time, no event, so
           // the run is the same with or without it. A stretch the simulation skips while
@@ -230,45 +210,23 @@ void register_apps(py::module_& m) {
               while (next_ns <= n.now_ns()) next_ns += sample_ns;
             }
           };
-          py::dict r = run_to_end(n, app, {from, "sender", to, "receiver"}, timeout_ns, sample);
-          r["ok"] = app.ok();
-          r["nbytes"] = nbytes;
-          r["sent"] = app.sent();
-          r["received"] = app.received();
-          r["sha256_sent"] = app.sha256_sent();
-          r["sha256_received"] = app.sha256_received();
-          r["connect_ns"] = app.connect_ns();
-          r["first_byte_ns"] = app.first_byte_ns();
-          r["eof_ns"] = app.eof_ns();
-          r["goodput_gbps"] = app.goodput_gbps();
-          r["sender_info"] = info_dict(app.sender_info());
-          r["samples"] = sample_columns(samples);
+          AppRun r = run_to_end(n, app, from, to, timeout_ns, sample);
+          r.sender_info = info_dict(app.sender_info());
+          r.samples = sample_columns(samples);
           return r;
         },
-        py::arg("net"), py::arg("src"), py::arg("dst"), py::arg("nbytes"), py::arg("port"), py::arg("write_size"),
-        py::arg("read_size"), py::arg("seed"), py::arg("nodelay"), py::arg("rcvlowat"), py::arg("sample_ns"),
+        py::arg("net"), py::arg("src"), py::arg("dst"), py::arg("config"), py::arg("sample_ns"),
         py::arg("timeout_ns"),
-        "Runs a sim::TcpBulk src -> dst until the receiver saw end of stream, an error, or timeout_ns.");
+        "Runs an apps::TcpBulk src -> dst until the receiver saw end of stream, an error, or timeout_ns.");
 
   m.def("tcp_rpc",
-        [](sim::Network& n, sim::NetHost& client, sim::NetHost& server, uint32_t transactions, size_t request,
-           size_t response, uint16_t port, bool nodelay, uint64_t timeout_ns) {
-          sim::TcpRpcConfig cfg;
-          cfg.transactions = transactions;
-          cfg.request = request;
-          cfg.response = response;
-          cfg.port = port;
-          cfg.nodelay = nodelay;
-          sim::TcpRpc app(client, server, cfg);
-          py::dict r = run_to_end(n, app, {client, "client", server, "server"}, timeout_ns);
-          r["transactions"] = transactions;
-          r["completed"] = app.completed();
-          add_latencies(r, app);
-          return r;
+        [](sim::Network& n, sim::NetHost& client, sim::NetHost& server, const apps::TcpRpcConfig& cfg,
+           uint64_t timeout_ns) {
+          apps::TcpRpc app(client, server, cfg);
+          return run_to_end(n, app, client, server, timeout_ns);
         },
-        py::arg("net"), py::arg("client"), py::arg("server"), py::arg("transactions"), py::arg("request"),
-        py::arg("response"), py::arg("port"), py::arg("nodelay"), py::arg("timeout_ns"),
-        "Runs a sim::TcpRpc until every transaction completed, an error, or timeout_ns.");
+        py::arg("net"), py::arg("client"), py::arg("server"), py::arg("config"), py::arg("timeout_ns"),
+        "Runs an apps::TcpRpc until every transaction completed, an error, or timeout_ns.");
 
   m.def("link_set_faults",
         [](sim::EthLink& l, int dir, const py::dict& params) {

@@ -2,8 +2,9 @@
 #include <pybind11/stl.h>
 
 #include "bind.h"
+#include "param_bind.h"
 #include "nicsim/net/tcp.h"
-#include "nicsim/sim/tcp_apps.h"
+#include "nicsim/sim/tcp_socket.h"
 
 namespace nicsim::python {
 
@@ -85,21 +86,9 @@ void register_host(py::module_& m) {
         d["tcp_ext"] = items_dict(s.tcp_ext_mib().items());
         return d;
       }, "Counters of every layer: {layer: {name: value}}.")
-      .def("cpu_costs", [](sim::NetHost& h) {
-        py::dict d;
-        for (const auto& f : kern::CpuCosts::fields()) d[f.name] = h.kernel().costs().*(f.member);
-        return d;
-      })
-      .def("set_cpu_cost", [](sim::NetHost& h, const std::string& name, uint64_t v) {
-        std::string names;
-        for (const auto& f : kern::CpuCosts::fields()) {
-          if (name == f.name) {
-            h.kernel().mutable_costs().*(f.member) = v;
-            return;
-          }
-          names += (names.empty() ? "" : ", ") + std::string(f.name);
-        }
-        throw py::key_error("unknown CPU cost '" + name + "' (valid: " + names + ")");
+      .def("cpu_costs", [](sim::NetHost& h) { return param_dict(h.kernel().costs()); })
+      .def("set_cpu_cost", [](sim::NetHost& h, const std::string& name, const py::handle& v) {
+        set_param_by_name(h.kernel().mutable_costs(), name, v, "CPU cost");  // KeyError, ValueError
       }, py::arg("name"), py::arg("value_ns"));
 }
 

@@ -6,7 +6,7 @@
 #include <cerrno>
 
 #include "bind.h"
-#include "nicsim/sim/tcp_apps.h"
+#include "nicsim/sim/tcp_socket.h"
 
 namespace nicsim::python {
 

@@ -9,7 +9,9 @@
 
 #include "nicsim/sim/time.h"
 
-namespace nicsim::sim {
+namespace nicsim::kern {
+using sim::JitterDist;
+using sim::Probability;
 
 std::string ParamTraits<Probability>::str(Probability v) {
   char buf[32];
@@ -23,7 +25,7 @@ Probability ParamTraits<Probability>::parse(const std::string& s) {
   try {
     v = std::stod(s, &used);
   } catch (const std::exception&) {
-    throw std::invalid_argument("not a probability: '" + s + "'");
+    throw ParamError("not a probability: '" + s + "'");
   }
   std::string rest;
   for (char c : s.substr(used))
@@ -31,8 +33,8 @@ Probability ParamTraits<Probability>::parse(const std::string& s) {
   if (rest == "%")
     v /= 100;
   else if (!rest.empty())
-    throw std::invalid_argument("bad probability '" + s + "' (0.01, 1%, 1e-3)");
-  if (!(v >= 0 && v <= 1)) throw std::invalid_argument("probability outside [0, 1]: '" + s + "'");
+    throw ParamError("bad probability '" + s + "' (0.01, 1%, 1e-3)");
+  if (!(v >= 0 && v <= 1)) throw ParamError("probability outside [0, 1]: '" + s + "'");
   return Probability{v};
 }
 
@@ -51,8 +53,12 @@ JitterDist ParamTraits<JitterDist>::parse(const std::string& s) {
   if (s == "none") return JitterDist::kNone;
   if (s == "uniform") return JitterDist::kUniform;
   if (s == "exponential") return JitterDist::kExponential;
-  throw std::invalid_argument("bad jitter distribution '" + s + "' (none, uniform, exponential)");
+  throw ParamError("bad jitter distribution '" + s + "' (none, uniform, exponential)");
 }
+
+}  // namespace nicsim::kern
+
+namespace nicsim::sim {
 
 uint64_t SplitMix64::next() {
   uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);

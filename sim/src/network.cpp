@@ -62,7 +62,7 @@ NetHost& Network::host(const std::string& name) {
 
 void Network::up(uint64_t timeout_ns) {
   check_running();
-  for (auto& h : hosts_) h->kernel().run_task([hp = h.get()] { hp->boot(); });
+  for (auto& h : hosts_) h->kernel().cpu().run_task([hp = h.get()] { hp->boot(); });
   if (!tb_.run_until([this] {
         for (auto& h : hosts_)
           if (!h->is_up()) return false;
@@ -76,7 +76,7 @@ void Network::up(uint64_t timeout_ns) {
 }
 
 void Network::down(uint64_t timeout_ns) {
-  for (auto& h : hosts_) h->kernel().run_task([hp = h.get()] { hp->shutdown(); });
+  for (auto& h : hosts_) h->kernel().cpu().run_task([hp = h.get()] { hp->shutdown(); });
   if (!tb_.run_until([this] {
         for (auto& h : hosts_)
           if (h->is_up()) return false;
@@ -125,12 +125,12 @@ bool NetHost::wait_until(const std::function<bool()>& cond, uint64_t timeout_ns)
 namespace nicsim::sim {
 
 void NetHost::boot() {
-  if (kernel_.pci_register_driver(driver_) != 1 || !driver_.adapter()) {
+  if (kernel_.pci().pci_register_driver(driver_) != 1 || !driver_.adapter()) {
     std::fprintf(stderr, "nicsim: %s: the ixgb driver did not bind to the NIC\n", name().c_str());
     return;
   }
   kern::NetDevice& dev = driver_.adapter()->netdev();
-  if (int r = kernel_.dev_open(dev)) {
+  if (int r = kernel_.net().dev_open(dev)) {
     std::fprintf(stderr, "nicsim: %s: opening %s failed (%d)\n", name().c_str(), dev.name.c_str(), r);
     return;
   }
@@ -143,7 +143,7 @@ void NetHost::boot() {
 }
 
 void NetHost::shutdown() {
-  if (driver_.adapter()) kernel_.pci_unregister_driver(driver_);
+  if (driver_.adapter()) kernel_.pci().pci_unregister_driver(driver_);
   up_ = false;
 }
 

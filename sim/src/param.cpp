@@ -1,11 +1,13 @@
-// Text forms of parameter values, with units.
+// Text forms of sim's parameter types: durations and data rates, with units.
 #include "nicsim/sim/param.h"
 
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 
-namespace nicsim::sim {
+namespace nicsim::kern {
+using sim::Bandwidth;
+using sim::SimTime;
 namespace {
 
 // Splits "1.5us" into 1.5 and "us"; throws if there is no number.
@@ -15,14 +17,14 @@ double split_number(const std::string& s, std::string* suffix) {
   try {
     v = std::stod(s, &used);
   } catch (const std::exception&) {
-    throw std::invalid_argument("not a number: '" + s + "'");
+    throw ParamError("not a number: '" + s + "'");
   }
   std::string rest = s.substr(used);
   std::string trimmed;
   for (char c : rest)
     if (!std::isspace(static_cast<unsigned char>(c))) trimmed += c;
   *suffix = trimmed;
-  if (!(v >= 0)) throw std::invalid_argument("negative value: '" + s + "'");
+  if (!(v >= 0)) throw ParamError("negative value: '" + s + "'");
   return v;
 }
 
@@ -58,7 +60,7 @@ SimTime ParamTraits<SimTime>::parse(const std::string& s) {
   else if (unit == "s")
     scale = 1e12;
   else
-    throw std::invalid_argument("bad time unit in '" + s + "' (ps, ns, us, ms, s)");
+    throw ParamError("bad time unit in '" + s + "' (ps, ns, us, ms, s)");
   return SimTime{static_cast<uint64_t>(std::llround(v * scale))};
 }
 
@@ -86,37 +88,8 @@ Bandwidth ParamTraits<Bandwidth>::parse(const std::string& s) {
   else if (unit == "Gbps")
     scale = 1e9 / 8;
   else
-    throw std::invalid_argument("bad bandwidth unit in '" + s + "' (B/s, MB/s, GB/s, Mbps, Gbps)");
+    throw ParamError("bad bandwidth unit in '" + s + "' (B/s, MB/s, GB/s, Mbps, Gbps)");
   return Bandwidth{v * scale};
 }
 
-std::string ParamTraits<uint64_t>::str(uint64_t v) { return std::to_string(v); }
-
-uint64_t ParamTraits<uint64_t>::parse(const std::string& s) {
-  size_t used = 0;
-  uint64_t v;
-  try {
-    v = std::stoull(s, &used, 0);
-  } catch (const std::exception&) {
-    throw std::invalid_argument("not an integer: '" + s + "'");
-  }
-  std::string suffix = s.substr(used);
-  if (suffix.empty()) return v;
-  if (suffix == "k") return v * 1000;
-  if (suffix == "M") return v * 1000000;
-  if (suffix == "G") return v * 1000000000ull;
-  if (suffix == "Ki") return v << 10;
-  if (suffix == "Mi") return v << 20;
-  if (suffix == "Gi") return v << 30;
-  throw std::invalid_argument("bad suffix in '" + s + "'");
-}
-
-std::string ParamTraits<bool>::str(bool v) { return v ? "true" : "false"; }
-
-bool ParamTraits<bool>::parse(const std::string& s) {
-  if (s == "true" || s == "1" || s == "on" || s == "yes") return true;
-  if (s == "false" || s == "0" || s == "off" || s == "no") return false;
-  throw std::invalid_argument("not a bool: '" + s + "'");
-}
-
-}  // namespace nicsim::sim
+}  // namespace nicsim::kern

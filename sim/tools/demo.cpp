@@ -12,9 +12,10 @@
 #include <cstring>
 #include <filesystem>
 
-#include "nicsim/sim/apps.h"
+#include "nicsim/apps/udp_stream.h"
 #include "nicsim/sim/network.h"
-#include "nicsim/sim/tcp_apps.h"
+#include "nicsim/apps/tcp_apps.h"
+#include "nicsim/sim/tcp_socket.h"
 #include "nicsim/waves/gtkw.h"
 
 using namespace nicsim;
@@ -80,13 +81,13 @@ int main(int argc, char** argv) {
   }
 
   // 5. UDP both ways, random sizes 1..1472, at most 48 datagrams in flight per direction;
-  //    sender and receiver are programs on the hosts' CPUs (sim/include/nicsim/sim/apps.h).
-  sim::UdpStreamConfig ucfg;
+  //    sender and receiver are programs on the hosts' CPUs (apps/include/nicsim/apps/udp_stream.h).
+  apps::UdpStreamConfig ucfg;
   ucfg.count = datagrams;
   ucfg.seed = seed;
-  sim::UdpStream ab(a, b, ucfg);
+  apps::UdpStream ab(a, b, ucfg);
   ucfg.seed = seed + 1;
-  sim::UdpStream ba(b, a, ucfg);
+  apps::UdpStream ba(b, a, ucfg);
   const uint64_t t0 = net.now_ns();
   ab.start();
   ba.start();
@@ -97,10 +98,10 @@ int main(int argc, char** argv) {
   net.run_ns(10'000);  // let the last TX completions settle
 
   // 6. TCP: a bulk transfer a -> b checked by SHA-256, then request/response latency.
-  sim::TcpBulkConfig bcfg;
+  apps::TcpBulkConfig bcfg;
   bcfg.bytes = tcp_mb << 20;
   bcfg.seed = seed;
-  sim::TcpBulk bulk(a, b, bcfg);
+  apps::TcpBulk bulk(a, b, bcfg);
   const auto wb = std::chrono::steady_clock::now();
   const uint64_t tb0 = net.now_ns();
   bulk.start();
@@ -108,9 +109,9 @@ int main(int argc, char** argv) {
   const double bulk_wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wb).count();
   const double bulk_sim_ms = (net.now_ns() - tb0) / 1e6;
   bulk.stop();
-  sim::TcpRpcConfig rcfg;
+  apps::TcpRpcConfig rcfg;
   rcfg.transactions = rpcs;
-  sim::TcpRpc rpc(a, b, rcfg);
+  apps::TcpRpc rpc(a, b, rcfg);
   rpc.start();
   const bool rpc_done = net.run_until([&] { return rpc.finished(); }, 2'000'000'000ull);
   rpc.stop();
@@ -118,7 +119,7 @@ int main(int argc, char** argv) {
 
   // 7. Summary.
   std::printf("\nUDP %-6s %10s %10s %10s   (%.2f ms simulated)\n", "", "sent", "received", "corrupt", udp_ns / 1e6);
-  for (sim::UdpStream* st : {&ab, &ba})
+  for (apps::UdpStream* st : {&ab, &ba})
     std::printf("    %s %10u %10u %10u\n", st == &ab ? "a -> b" : "b -> a", st->sent(), st->received(),
                 st->corrupt());
   std::printf("    %.2f Gb/s of payload per direction\n", ab.payload_bytes() * 8 / udp_ns);

@@ -49,26 +49,26 @@ class IxgbTest : public ::testing::Test {
 
   void probe() {
     drv = std::make_unique<IxgbDriver>(params);
-    ASSERT_EQ(k->pci_register_driver(*drv), 1);
+    ASSERT_EQ(k->pci().pci_register_driver(*drv), 1);
     ad = drv->adapter();
     ASSERT_NE(ad, nullptr);
   }
   void open() {
     probe();
-    ASSERT_EQ(k->dev_open(ad->netdev()), 0);
-    k->dev_add_pack(kEtherType, [this](kern::SkbPtr skb) {
+    ASSERT_EQ(k->net().dev_open(ad->netdev()), 0);
+    k->net().dev_add_pack(kEtherType, [this](kern::SkbPtr skb) {
       Bytes f(skb->mac_header(), skb->data() + skb->len());
       rx.push_back({f, skb->truesize()});
     });
   }
   // Queues frames through dev_queue_xmit from a task on the host CPU.
   void send(const std::vector<Bytes>& frames) {
-    k->run_task([this, frames] {
+    k->cpu().run_task([this, frames] {
       for (const Bytes& f : frames) {
         kern::SkbPtr skb = k->alloc_skb(uint32_t(f.size()));
         skb->put_data(f.data(), uint32_t(f.size()));
         skb->dev = &ad->netdev();
-        k->dev_queue_xmit(std::move(skb));
+        k->net().dev_queue_xmit(std::move(skb));
       }
     });
     p.run_for(1000);
@@ -80,7 +80,7 @@ class IxgbTest : public ::testing::Test {
     p.run_for(10'000);
   }
   void teardown_and_check_leaks() {
-    if (drv) k->pci_unregister_driver(*drv);
+    if (drv) k->pci().pci_unregister_driver(*drv);
     drv.reset();
     ad = nullptr;
     EXPECT_EQ(k->leak_report(), "");
@@ -109,10 +109,10 @@ TEST_F(IxgbTest, ProbeResetsReadsMacRegistersNetdevAndProgramsMsi) {
   EXPECT_EQ(ad->netdev().perm_addr, MacAddr::from(kMac));
   EXPECT_EQ(ad->netdev().name, "eth0");
   EXPECT_TRUE(ad->netdev().registered);
-  EXPECT_EQ(k->dev_get_by_name("eth0"), &ad->netdev());
+  EXPECT_EQ(k->net().dev_get_by_name("eth0"), &ad->netdev());
   EXPECT_TRUE(p.msi_enabled());
   EXPECT_EQ(p.msi_address(), kern::kMsiAddress);
-  EXPECT_EQ(p.msi_data(), k->pci_dev().irq);
+  EXPECT_EQ(p.msi_data(), k->pci().pci_dev().irq);
   EXPECT_EQ(p.command() & (kern::PCI_COMMAND_MEMORY | kern::PCI_COMMAND_MASTER),
             kern::PCI_COMMAND_MEMORY | kern::PCI_COMMAND_MASTER);
   EXPECT_EQ(ad->napi().weight, 64);
@@ -120,16 +120,16 @@ TEST_F(IxgbTest, ProbeResetsReadsMacRegistersNetdevAndProgramsMsi) {
   teardown_and_check_leaks();
   EXPECT_FALSE(p.msi_enabled());
   EXPECT_EQ(p.command() & (kern::PCI_COMMAND_MEMORY | kern::PCI_COMMAND_MASTER), 0u);
-  EXPECT_EQ(k->dev_get_by_name("eth0"), nullptr);
+  EXPECT_EQ(k->net().dev_get_by_name("eth0"), nullptr);
 }
 
 TEST_F(IxgbTest, ProbeRefusesAnInvalidMacAddress) {
   const uint8_t zero[6] = {};
   FakeNic bad{p, zero};  // replaces the hooks
   drv = std::make_unique<IxgbDriver>(params);
-  EXPECT_EQ(k->pci_register_driver(*drv), 0);
+  EXPECT_EQ(k->pci().pci_register_driver(*drv), 0);
   EXPECT_EQ(drv->bound(), 0u);
-  EXPECT_TRUE(k->netdevs().empty());
+  EXPECT_TRUE(k->net().netdevs().empty());
   EXPECT_FALSE(p.msi_enabled());
   teardown_and_check_leaks();
 }
@@ -231,7 +231,7 @@ TEST_F(IxgbTest, XmitDropsEmptyAndOverlongFrames) {
   EXPECT_EQ(ad->counters().tx_dropped, 2u);
   EXPECT_EQ(ad->counters().tx_packets, 0u);
   EXPECT_TRUE(nic.tdt_writes.empty());
-  EXPECT_EQ(k->dev_get_stats(ad->netdev()).tx_dropped, 2u);
+  EXPECT_EQ(k->net().dev_get_stats(ad->netdev()).tx_dropped, 2u);
   teardown_and_check_leaks();
 }
 
@@ -376,7 +376,7 @@ TEST_F(IxgbTest, BadDescriptorsAreCountedDropsAndTheRingKeepsGoing) {
   EXPECT_EQ(c.rx_drop_length, 3u);
   EXPECT_EQ(c.rx_desc_cleaned, 8u);
   EXPECT_EQ(c.rx_alloc_failed, 0u);
-  const auto s = k->dev_get_stats(ad->netdev());
+  const auto s = k->net().dev_get_stats(ad->netdev());
   EXPECT_EQ(s.rx_errors, 6u);
   EXPECT_EQ(s.rx_packets, 1u);
   EXPECT_EQ(nic.reg(regs::RDT), 7u) << "every buffer went back to the ring";
@@ -404,7 +404,7 @@ TEST_F(IxgbTest, MulticastListUsesExactFiltersThenTheHash) {
   open();
   std::vector<MacAddr> groups;
   for (int i = 0; i < 20; ++i) groups.push_back(MacAddr{{0x01, 0x00, 0x5e, 0x00, uint8_t(0x10 * i), uint8_t(i + 1)}});
-  for (int i = 0; i < 3; ++i) k->dev_mc_add(ad->netdev(), groups[i]);
+  for (int i = 0; i < 3; ++i) k->net().dev_mc_add(ad->netdev(), groups[i]);
   const auto& mc = ad->netdev().mc_list;  // sorted by the core
   for (uint32_t n = 1; n <= 3; ++n) {
     const MacAddr& a = mc[n - 1];
@@ -414,7 +414,7 @@ TEST_F(IxgbTest, MulticastListUsesExactFiltersThenTheHash) {
   EXPECT_EQ(nic.reg(regs::RAH(4)) & regs::RAH_AV, 0u);
   for (uint32_t i = 0; i < regs::MTA_COUNT; ++i) EXPECT_EQ(nic.reg(regs::MTA(i)), 0u);
 
-  for (int i = 3; i < 20; ++i) k->dev_mc_add(ad->netdev(), groups[i]);
+  for (int i = 3; i < 20; ++i) k->net().dev_mc_add(ad->netdev(), groups[i]);
   for (uint32_t n = 1; n < 16; ++n) EXPECT_TRUE(nic.reg(regs::RAH(n)) & regs::RAH_AV) << n;
   uint32_t want[regs::MTA_COUNT] = {};
   for (size_t i = 15; i < mc.size(); ++i) {
@@ -429,12 +429,12 @@ TEST_F(IxgbTest, MulticastListUsesExactFiltersThenTheHash) {
   EXPECT_EQ(bits, 5);
   EXPECT_EQ(nic.reg(regs::RCTL) & (regs::RCTL_UPE | regs::RCTL_MPE), 0u);
 
-  k->dev_set_allmulti(ad->netdev(), 1);
+  k->net().dev_set_allmulti(ad->netdev(), 1);
   EXPECT_EQ(nic.reg(regs::RCTL) & (regs::RCTL_UPE | regs::RCTL_MPE), regs::RCTL_MPE);
-  k->dev_set_promiscuity(ad->netdev(), 1);
+  k->net().dev_set_promiscuity(ad->netdev(), 1);
   EXPECT_EQ(nic.reg(regs::RCTL) & (regs::RCTL_UPE | regs::RCTL_MPE), regs::RCTL_UPE | regs::RCTL_MPE);
-  k->dev_set_promiscuity(ad->netdev(), -1);
-  k->dev_set_allmulti(ad->netdev(), -1);
+  k->net().dev_set_promiscuity(ad->netdev(), -1);
+  k->net().dev_set_allmulti(ad->netdev(), -1);
   EXPECT_EQ(nic.reg(regs::RCTL) & (regs::RCTL_UPE | regs::RCTL_MPE), 0u);
   EXPECT_TRUE(nic.reg(regs::RCTL) & regs::RCTL_RXEN) << "the receiver stays on";
   teardown_and_check_leaks();
@@ -471,7 +471,7 @@ TEST_F(IxgbTest, WatchdogAccumulatesReadToClearStatistics) {
   nic.stat_values[regs::MPC] = 3;
   p.run_for(100'000);
   EXPECT_EQ(ad->hw_stats().mpc, 10u) << "accumulated across reads";
-  const auto s = k->dev_get_stats(ad->netdev());
+  const auto s = k->net().dev_get_stats(ad->netdev());
   EXPECT_EQ(s.rx_missed_errors, 10u);
   EXPECT_EQ(s.rx_crc_errors, 1u);
   EXPECT_GE(ad->counters().watchdog_runs, 2u);
@@ -522,7 +522,7 @@ TEST_F(IxgbTest, ProbeOpenTrafficCloseRemoveLeavesNothingBehind) {
     nic.complete_tx(1);  // one sent, two still in the ring at close
     deliver({make_frame(kMac, 80, 4), make_frame(kMac, 1400, 5)});
     EXPECT_EQ(rx.size(), 2u);
-    EXPECT_EQ(k->dev_close(ad->netdev()), 0);
+    EXPECT_EQ(k->net().dev_close(ad->netdev()), 0);
     EXPECT_FALSE(ad->is_up());
     EXPECT_EQ(k->outstanding().coherent_allocs, 0u);
     EXPECT_EQ(k->outstanding().dma_mappings, 0u);
@@ -531,7 +531,7 @@ TEST_F(IxgbTest, ProbeOpenTrafficCloseRemoveLeavesNothingBehind) {
     EXPECT_EQ(nic.ims(), 0u) << "interrupts masked";
     EXPECT_EQ(nic.reg(regs::RCTL) & regs::RCTL_RXEN, 0u);
     // reopen once, then remove while up
-    ASSERT_EQ(k->dev_open(ad->netdev()), 0);
+    ASSERT_EQ(k->net().dev_open(ad->netdev()), 0);
     teardown_and_check_leaks();
     rx.clear();
   }

@@ -27,7 +27,7 @@ class FakeDev : public NetDeviceOps {
   }
   NetdevTx ndo_start_xmit(SkbPtr& skb, NetDevice& d) override {
     if (busy) {
-      k_.netif_stop_queue(d);
+      k_.net().netif_stop_queue(d);
       return NETDEV_TX_BUSY;
     }
     sent.push_back(skb->priority);
@@ -58,22 +58,22 @@ TEST(Kernel, IrqRunsHandlerThenSoftirqNapiPoll) {
   FakePlatform p;
   Kernel k(p, "h");
   FakeDev fd(k);
-  ASSERT_EQ(k.register_netdev(fd.dev), 0);
+  ASSERT_EQ(k.net().register_netdev(fd.dev), 0);
   EXPECT_EQ(fd.dev.name, "eth0");
   Napi napi;
   std::vector<std::string> log;
-  k.netif_napi_add(fd.dev, napi, [&](Napi& n, int budget) {
+  k.net().netif_napi_add(fd.dev, napi, [&](Napi& n, int budget) {
     log.push_back("poll " + std::to_string(budget));
-    k.napi_complete_done(n, 3);
+    k.net().napi_complete_done(n, 3);
     return 3;
   });
-  k.napi_enable(napi);
-  ASSERT_EQ(k.request_irq(0x41, [&] {
+  k.net().napi_enable(napi);
+  ASSERT_EQ(k.cpu().request_irq(0x41, [&] {
     log.push_back("irq");
-    EXPECT_TRUE(k.napi_schedule(napi));
-    EXPECT_FALSE(k.napi_schedule(napi)) << "already scheduled";
+    EXPECT_TRUE(k.net().napi_schedule(napi));
+    EXPECT_FALSE(k.net().napi_schedule(napi)) << "already scheduled";
   }, "fake"), 0);
-  EXPECT_EQ(k.request_irq(0x41, [] {}, "again"), -EBUSY);
+  EXPECT_EQ(k.cpu().request_irq(0x41, [] {}, "again"), -EBUSY);
   p.raise(0x41);
   p.run_for(10'000);
   EXPECT_EQ(log, (std::vector<std::string>{"irq", "poll 64"}));
@@ -84,8 +84,8 @@ TEST(Kernel, IrqRunsHandlerThenSoftirqNapiPoll) {
   // CPU time: IRQ entry + softirq pass + NAPI poll were charged and paid.
   const CpuCosts& c = k.costs();
   EXPECT_EQ(k.counters().cpu_busy_ns, c.irq_ns + c.softirq_ns + c.napi_poll_ns);
-  k.free_irq(0x41);
-  k.unregister_netdev(fd.dev);
+  k.cpu().free_irq(0x41);
+  k.net().unregister_netdev(fd.dev);
   EXPECT_TRUE(k.leak_report().empty()) << k.leak_report();
 }
 
@@ -93,17 +93,17 @@ TEST(Kernel, NetRxActionStopsAtTheBudgetAndFinishesLater) {
   FakePlatform p;
   Kernel k(p, "h");
   FakeDev fd(k);
-  k.register_netdev(fd.dev);
+  k.net().register_netdev(fd.dev);
   int backlog = 5000;  // packets waiting on "the ring"
   Napi napi;
-  k.netif_napi_add(fd.dev, napi, [&](Napi& n, int budget) {
+  k.net().netif_napi_add(fd.dev, napi, [&](Napi& n, int budget) {
     int work = std::min(budget, backlog);
     backlog -= work;
-    if (work < budget) k.napi_complete_done(n, work);
+    if (work < budget) k.net().napi_complete_done(n, work);
     return work;
   });
-  k.napi_enable(napi);
-  k.request_irq(0x41, [&] { k.napi_schedule(napi); }, "fake");
+  k.net().napi_enable(napi);
+  k.cpu().request_irq(0x41, [&] { k.net().napi_schedule(napi); }, "fake");
   p.raise(0x41);
   p.run_for(1'000'000);
   EXPECT_EQ(backlog, 0);
@@ -118,30 +118,30 @@ TEST(Kernel, NetRxActionStopsAtTheBudgetAndFinishesLater) {
   EXPECT_EQ(k.counters().time_squeeze, 15u);
   EXPECT_EQ(k.counters().net_rx_actions, 16u);
   EXPECT_GE(k.counters().softirq_deferred, 1u);
-  k.free_irq(0x41);
+  k.cpu().free_irq(0x41);
 }
 
 TEST(Kernel, TwoNapiInstancesShareThePollListRoundRobin) {
   FakePlatform p;
   Kernel k(p, "h");
   FakeDev fd(k);
-  k.register_netdev(fd.dev);
+  k.net().register_netdev(fd.dev);
   std::vector<char> order;
   int left[2] = {200, 200};
   Napi n[2];
   for (int i = 0; i < 2; ++i) {
-    k.netif_napi_add(fd.dev, n[i], [&, i](Napi& me, int budget) {
+    k.net().netif_napi_add(fd.dev, n[i], [&, i](Napi& me, int budget) {
       order.push_back(char('A' + i));
       int w = std::min(budget, left[i]);
       left[i] -= w;
-      if (w < budget) k.napi_complete_done(me, w);
+      if (w < budget) k.net().napi_complete_done(me, w);
       return w;
     });
-    k.napi_enable(n[i]);
+    k.net().napi_enable(n[i]);
   }
-  k.run_task([&] {
-    k.napi_schedule(n[0]);
-    k.napi_schedule(n[1]);
+  k.cpu().run_task([&] {
+    k.net().napi_schedule(n[0]);
+    k.net().napi_schedule(n[1]);
   });
   p.run_for(1'000'000);
   EXPECT_EQ(std::string(order.begin(), order.end()), "ABABABAB");
@@ -156,15 +156,15 @@ TEST(Kernel, TimersRunInOrderAndCanBeRearmedOrDeleted) {
   a.fn = [&] { fired.push_back({'a', p.now_ns()}); };
   b.fn = [&] {
     fired.push_back({'b', p.now_ns()});
-    if (fired.size() < 3) k.mod_timer(b, p.now_ns() + 500);  // periodic, three times
+    if (fired.size() < 3) k.cpu().mod_timer(b, p.now_ns() + 500);  // periodic, three times
   };
   c.fn = [&] { fired.push_back({'c', p.now_ns()}); };
-  k.mod_timer(a, 2000);
-  k.mod_timer(b, 1000);
-  k.mod_timer(c, 1200);
-  EXPECT_TRUE(k.del_timer(c));
-  EXPECT_FALSE(k.del_timer(c));
-  EXPECT_TRUE(k.mod_timer(a, 1700)) << "mod_timer of a pending timer reports it";
+  k.cpu().mod_timer(a, 2000);
+  k.cpu().mod_timer(b, 1000);
+  k.cpu().mod_timer(c, 1200);
+  EXPECT_TRUE(k.cpu().del_timer(c));
+  EXPECT_FALSE(k.cpu().del_timer(c));
+  EXPECT_TRUE(k.cpu().mod_timer(a, 1700)) << "mod_timer of a pending timer reports it";
   p.run_for(10'000);
   // b at 1000 and 1500 (re-armed), a at 1700 (moved from 2000), b at 2000 (not re-armed);
   // c was deleted. Each timer's CPU cost is paid after it, so later ones may start late.
@@ -184,9 +184,9 @@ TEST(Kernel, TasksQueueBehindEachOtherAndPayTheirCpuTime) {
   Kernel k(p, "h");
   std::vector<uint64_t> starts;
   for (int i = 0; i < 3; ++i)
-    k.run_task([&] {
+    k.cpu().run_task([&] {
       starts.push_back(k.now_ns());
-      k.charge_ns(1000);  // a task busy for 1 us
+      k.cpu().charge_ns(1000);  // a task busy for 1 us
     });
   p.run_for(100);
   p.run_for(10'000);
@@ -203,8 +203,8 @@ TEST(Kernel, MmioPaysChargedWorkFirst) {
   Kernel k(p, "h");
   uint64_t write_time = 0;
   p.on_write = [&](uint64_t, uint32_t) { write_time = p.now_ns(); };
-  k.run_task([&] {
-    k.charge_ns(700);
+  k.cpu().run_task([&] {
+    k.cpu().charge_ns(700);
     k.mmio_write32(0x10, 1);
   });
   p.run_for(5000);
@@ -219,18 +219,18 @@ class ProbeDriver : public PciDriver {
   int probe(PciDev& pdev, const PciDeviceId&) override {
     probes++;
     Kernel& k = pdev.kernel;
-    if (int r = k.pci_enable_device(pdev)) return r;
-    k.pci_set_master(pdev);
-    bar = k.pci_iomap(pdev, 0);
-    if (int r = k.pci_enable_msi(pdev)) return r;
-    return k.request_irq(pdev.irq, [this] { irqs++; }, "probe-test");
+    if (int r = k.pci().pci_enable_device(pdev)) return r;
+    k.pci().pci_set_master(pdev);
+    bar = k.pci().pci_iomap(pdev, 0);
+    if (int r = k.pci().pci_enable_msi(pdev)) return r;
+    return k.cpu().request_irq(pdev.irq, [this] { irqs++; }, "probe-test");
   }
   void remove(PciDev& pdev) override {
     removes++;
     Kernel& k = pdev.kernel;
-    k.free_irq(pdev.irq);
-    k.pci_disable_msi(pdev);
-    k.pci_disable_device(pdev);
+    k.cpu().free_irq(pdev.irq);
+    k.pci().pci_disable_msi(pdev);
+    k.pci().pci_disable_device(pdev);
   }
   Iomem bar;
   int probes = 0, removes = 0, irqs = 0;
@@ -241,13 +241,13 @@ TEST(Kernel, PciDriverProbesMatchingDeviceAndProgramsMsi) {
   FakePlatform p(0x8086, 0x1048);
   Kernel k(p, "h");
   ProbeDriver other(0x8086, 0x1234);
-  EXPECT_EQ(k.pci_register_driver(other), 0);
+  EXPECT_EQ(k.pci().pci_register_driver(other), 0);
   EXPECT_EQ(other.probes, 0) << "device ID does not match";
-  k.pci_unregister_driver(other);
+  k.pci().pci_unregister_driver(other);
   ProbeDriver drv(0x8086, 0x1048);
-  EXPECT_EQ(k.pci_register_driver(drv), 1);
+  EXPECT_EQ(k.pci().pci_register_driver(drv), 1);
   EXPECT_EQ(drv.probes, 1);
-  PciDev& d = k.pci_dev();
+  PciDev& d = k.pci().pci_dev();
   EXPECT_EQ(d.driver, &drv);
   EXPECT_EQ(d.bar0_len, FakePlatform::kBar0Size);
   EXPECT_EQ(p.command() & 0x6, 0x6) << "memory space and bus master on";
@@ -260,7 +260,7 @@ TEST(Kernel, PciDriverProbesMatchingDeviceAndProgramsMsi) {
   p.raise(d.irq);
   p.run_for(5000);
   EXPECT_EQ(drv.irqs, 1);
-  k.pci_unregister_driver(drv);
+  k.pci().pci_unregister_driver(drv);
   EXPECT_EQ(drv.removes, 1);
   EXPECT_FALSE(p.msi_enabled());
   EXPECT_EQ(p.command() & 0x6, 0);
@@ -270,9 +270,9 @@ TEST(Kernel, PciDriverProbesMatchingDeviceAndProgramsMsi) {
 TEST(Kernel, DmaApiAccountsForEveryAllocationAndMapping) {
   FakePlatform p;
   Kernel k(p, "h");
-  DmaBuffer ring = k.dma_alloc_coherent(4096);
+  DmaBuffer ring = k.dma().dma_alloc_coherent(4096);
   SkbPtr skb = k.alloc_skb(2048);
-  uint64_t bus = k.dma_map_single(skb->data(), 2048, kDmaFromDevice);
+  uint64_t bus = k.dma().dma_map_single(skb->data(), 2048, kDmaFromDevice);
   EXPECT_EQ(bus, p.virt_to_phys(skb->data()));
   Kernel::Outstanding o = k.outstanding();
   EXPECT_EQ(o.coherent_allocs, 1u);
@@ -280,10 +280,10 @@ TEST(Kernel, DmaApiAccountsForEveryAllocationAndMapping) {
   EXPECT_EQ(o.dma_mappings, 1u);
   EXPECT_EQ(o.skbs, 1u);
   EXPECT_FALSE(k.leak_report().empty());
-  k.dma_unmap_single(bus + 64, 2048, kDmaFromDevice);  // wrong address: refused and counted
+  k.dma().dma_unmap_single(bus + 64, 2048, kDmaFromDevice);  // wrong address: refused and counted
   EXPECT_EQ(k.counters().bad_dma_unmaps, 1u);
-  k.dma_unmap_single(bus, 2048, kDmaFromDevice);
-  k.dma_free_coherent(ring);
+  k.dma().dma_unmap_single(bus, 2048, kDmaFromDevice);
+  k.dma().dma_free_coherent(ring);
   skb.reset();
   EXPECT_TRUE(k.leak_report().empty()) << k.leak_report();
   EXPECT_EQ(p.open_windows(), 0u);
@@ -294,18 +294,18 @@ TEST(Kernel, DevQueueXmitDrainsPfifoFastBandsInOrder) {
   FakePlatform p;
   Kernel k(p, "h");
   FakeDev fd(k);
-  k.register_netdev(fd.dev);
-  ASSERT_EQ(k.dev_open(fd.dev), 0);
+  k.net().register_netdev(fd.dev);
+  ASSERT_EQ(k.net().dev_open(fd.dev), 0);
   EXPECT_EQ(fd.rx_mode_calls, 1) << "dev_open programs the RX mode";
-  k.netif_stop_queue(fd.dev);  // hold packets in the qdisc
+  k.net().netif_stop_queue(fd.dev);  // hold packets in the qdisc
   // priorities: 0 -> band 1, 2 (bulk) -> band 2, 6 (interactive) -> band 0
-  for (uint32_t prio : {0u, 2u, 6u, 0u, 7u, 2u}) EXPECT_EQ(k.dev_queue_xmit(frame(k, fd.dev, prio)), NET_XMIT_SUCCESS);
+  for (uint32_t prio : {0u, 2u, 6u, 0u, 7u, 2u}) EXPECT_EQ(k.net().dev_queue_xmit(frame(k, fd.dev, prio)), NET_XMIT_SUCCESS);
   EXPECT_EQ(fd.dev.qdisc.qlen(), 6u);
   EXPECT_EQ(fd.dev.qdisc.band_len(0), 2u);
-  k.run_task([&] { k.netif_wake_queue(fd.dev); });
+  k.cpu().run_task([&] { k.net().netif_wake_queue(fd.dev); });
   p.run_for(10'000);
   EXPECT_EQ(fd.sent, (std::vector<uint32_t>{6, 7, 0, 0, 2, 2}));
-  k.dev_close(fd.dev);
+  k.net().dev_close(fd.dev);
   EXPECT_TRUE(k.leak_report().empty()) << k.leak_report();
 }
 
@@ -313,24 +313,24 @@ TEST(Kernel, QdiscLimitDropsAndBusyRequeues) {
   FakePlatform p;
   Kernel k(p, "h");
   FakeDev fd(k);
-  k.register_netdev(fd.dev);
-  k.dev_open(fd.dev);
+  k.net().register_netdev(fd.dev);
+  k.net().dev_open(fd.dev);
   fd.dev.tx_queue_len = 4;
   fd.busy = true;  // the driver refuses (and stops its queue)
   int drops = 0;
-  for (int i = 0; i < 6; ++i) drops += k.dev_queue_xmit(frame(k, fd.dev, 0)) == NET_XMIT_DROP;
+  for (int i = 0; i < 6; ++i) drops += k.net().dev_queue_xmit(frame(k, fd.dev, 0)) == NET_XMIT_DROP;
   EXPECT_EQ(drops, 2);
   EXPECT_EQ(fd.dev.stats.tx_dropped, 2u);
   EXPECT_EQ(fd.dev.qdisc.stats().requeues, 1u);
   EXPECT_EQ(fd.dev.qdisc.qlen(), 4u) << "the refused packet went back to the head";
   fd.busy = false;
-  k.run_task([&] { k.netif_wake_queue(fd.dev); });
+  k.cpu().run_task([&] { k.net().netif_wake_queue(fd.dev); });
   p.run_for(10'000);
   EXPECT_EQ(fd.sent.size(), 4u);
   EXPECT_EQ(k.skb_pool().live(), 0u);
   // a device that is down drops at once
-  k.dev_close(fd.dev);
-  EXPECT_EQ(k.dev_queue_xmit(frame(k, fd.dev, 0)), -ENETDOWN);
+  k.net().dev_close(fd.dev);
+  EXPECT_EQ(k.net().dev_queue_xmit(frame(k, fd.dev, 0)), -ENETDOWN);
   EXPECT_EQ(k.skb_pool().live(), 0u);
 }
 
@@ -338,29 +338,29 @@ TEST(Kernel, ReceiveDispatchesByEthertypeAndCountsUnknown) {
   FakePlatform p;
   Kernel k(p, "h");
   FakeDev fd(k);
-  k.register_netdev(fd.dev);
+  k.net().register_netdev(fd.dev);
   int ip = 0, taps = 0;
-  k.dev_add_pack(ETH_P_IP, [&](SkbPtr s) {
+  k.net().dev_add_pack(ETH_P_IP, [&](SkbPtr s) {
     ip++;
     EXPECT_EQ(s->len(), 46u) << "data starts after the Ethernet header";
     EXPECT_EQ(s->pkt_type, PacketType::kBroadcast);
   });
-  int tap = k.add_tap([&](const SkBuff&, bool outgoing) { taps += outgoing ? 100 : 1; });
-  k.run_task([&] {
+  int tap = k.net().add_tap([&](const SkBuff&, bool outgoing) { taps += outgoing ? 100 : 1; });
+  k.cpu().run_task([&] {
     SkbPtr a = frame(k, fd.dev, 0);
     ASSERT_EQ(eth_type_trans(*a, fd.dev), ETH_P_IP);
-    k.netif_receive_skb(std::move(a));
+    k.net().netif_receive_skb(std::move(a));
     SkbPtr b = frame(k, fd.dev, 0);
     b->data()[12] = 0x88;  // an ethertype nobody handles
     eth_type_trans(*b, fd.dev);
-    k.netif_receive_skb(std::move(b));
+    k.net().netif_receive_skb(std::move(b));
   });
   p.run_for(10'000);
   EXPECT_EQ(ip, 1);
   EXPECT_EQ(taps, 2);
   EXPECT_EQ(k.counters().rx_nohandler, 1u);
   EXPECT_EQ(fd.dev.stats.rx_nohandler, 1u);
-  k.remove_tap(tap);
+  k.net().remove_tap(tap);
   EXPECT_EQ(k.skb_pool().live(), 0u);
 }
 
@@ -393,24 +393,24 @@ TEST(Kernel, RxModeFollowsPromiscuityAllmultiAndMulticastList) {
   FakePlatform p;
   Kernel k(p, "h");
   FakeDev fd(k);
-  k.register_netdev(fd.dev);
-  k.dev_open(fd.dev);
+  k.net().register_netdev(fd.dev);
+  k.net().dev_open(fd.dev);
   const int base = fd.rx_mode_calls;
-  k.dev_set_promiscuity(fd.dev, 1);
+  k.net().dev_set_promiscuity(fd.dev, 1);
   EXPECT_TRUE(fd.dev.flags & IFF_PROMISC);
-  k.dev_set_promiscuity(fd.dev, 1);  // counted, no change in flags
-  k.dev_set_promiscuity(fd.dev, -1);
+  k.net().dev_set_promiscuity(fd.dev, 1);  // counted, no change in flags
+  k.net().dev_set_promiscuity(fd.dev, -1);
   EXPECT_TRUE(fd.dev.flags & IFF_PROMISC);
-  k.dev_set_promiscuity(fd.dev, -1);
+  k.net().dev_set_promiscuity(fd.dev, -1);
   EXPECT_FALSE(fd.dev.flags & IFF_PROMISC);
-  k.dev_set_allmulti(fd.dev, 1);
+  k.net().dev_set_allmulti(fd.dev, 1);
   EXPECT_TRUE(fd.dev.flags & IFF_ALLMULTI);
   MacAddr g1{{0x01, 0, 0x5e, 0, 0, 2}}, g0{{0x01, 0, 0x5e, 0, 0, 1}};
-  k.dev_mc_add(fd.dev, g1);
-  k.dev_mc_add(fd.dev, g0);
-  k.dev_mc_add(fd.dev, g0);  // duplicate: ignored
+  k.net().dev_mc_add(fd.dev, g1);
+  k.net().dev_mc_add(fd.dev, g0);
+  k.net().dev_mc_add(fd.dev, g0);  // duplicate: ignored
   EXPECT_EQ(fd.dev.mc_list, (std::vector<MacAddr>{g0, g1}));
-  k.dev_mc_del(fd.dev, g1);
+  k.net().dev_mc_del(fd.dev, g1);
   EXPECT_EQ(fd.dev.mc_list.size(), 1u);
   EXPECT_EQ(fd.rx_mode_calls - base, 2 + 1 + 2 + 1);
 }
@@ -420,16 +420,55 @@ TEST(Kernel, NotifierSeesUpDownAndCarrier) {
   Kernel k(p, "h");
   FakeDev fd(k);
   std::vector<int> ev;
-  k.register_netdevice_notifier([&](NetDevice&, NetdevEvent e) { ev.push_back(e); });
-  k.register_netdev(fd.dev);
+  k.net().register_netdevice_notifier([&](NetDevice&, NetdevEvent e) { ev.push_back(e); });
+  k.net().register_netdev(fd.dev);
   fd.open_result = -ENOMEM;
-  EXPECT_EQ(k.dev_open(fd.dev), -ENOMEM);
+  EXPECT_EQ(k.net().dev_open(fd.dev), -ENOMEM);
   EXPECT_FALSE(fd.dev.is_up());
   fd.open_result = 0;
-  k.dev_open(fd.dev);
-  k.netif_carrier_on(fd.dev);
-  k.netif_carrier_on(fd.dev);
-  k.unregister_netdev(fd.dev);
+  k.net().dev_open(fd.dev);
+  k.net().netif_carrier_on(fd.dev);
+  k.net().netif_carrier_on(fd.dev);
+  k.net().unregister_netdev(fd.dev);
   EXPECT_EQ(ev, (std::vector<int>{NETDEV_UP, NETDEV_CHANGE, NETDEV_DOWN, NETDEV_UNREGISTER}));
   EXPECT_EQ(fd.stops, 1);
 }
+
+namespace nicsim::kern {
+namespace {
+
+TEST(KernelParts, SoftirqActionsRunInNumberOrderOncePerRaise) {
+  // The CPU runs the actions opened for each raised softirq, lowest number first (NET_TX
+  // before NET_RX, as the net core's opened ones), once per pass, at the end of a task.
+  FakePlatform p;
+  Kernel k(p, "h");
+  std::vector<int> ran;
+  k.cpu().open_softirq(NET_TX_SOFTIRQ, [&] { ran.push_back(NET_TX_SOFTIRQ); });
+  k.cpu().open_softirq(NET_RX_SOFTIRQ, [&] { ran.push_back(NET_RX_SOFTIRQ); });
+  k.cpu().run_task([&] {
+    k.cpu().raise_softirq(NET_RX_SOFTIRQ);
+    k.cpu().raise_softirq(NET_TX_SOFTIRQ);
+    EXPECT_TRUE(ran.empty()) << "softirqs run when the task returns";
+  });
+  p.run_for(10'000);
+  EXPECT_EQ(ran, (std::vector<int>{NET_TX_SOFTIRQ, NET_RX_SOFTIRQ}));
+  EXPECT_EQ(k.counters().softirq_passes, 1u);
+  EXPECT_FALSE(k.cpu().in_softirq());
+}
+
+TEST(KernelParts, LeakReportCoversEveryPart) {
+  FakePlatform p;
+  Kernel k(p, "h");
+  Timer t([] {});
+  k.cpu().mod_timer(t, 1'000'000);
+  ASSERT_EQ(k.cpu().request_irq(0x42, [] {}, "x"), 0);
+  const DmaBuffer b = k.dma().dma_alloc_coherent(256);
+  EXPECT_EQ(k.leak_report(), "h: 1 coherent DMA allocation(s), 256 bytes; 1 IRQ(s) requested; 1 timer(s) pending");
+  k.dma().dma_free_coherent(b);
+  k.cpu().free_irq(0x42);
+  k.cpu().del_timer(t);
+  EXPECT_EQ(k.leak_report(), "");
+}
+
+}  // namespace
+}  // namespace nicsim::kern

@@ -41,12 +41,12 @@ class FakeEth : public kern::NetDeviceOps {
   // A frame arrives from the cable at time at_ns (receive path of a driver: a fresh skb,
   // eth_type_trans, netif_receive_skb).
   void receive_at(uint64_t at_ns, std::vector<uint8_t> frame) {
-    k_.run_task_at(at_ns, [this, frame = std::move(frame)] {
+    k_.cpu().run_task_at(at_ns, [this, frame = std::move(frame)] {
       kern::SkbPtr skb = k_.netdev_alloc_skb(dev, uint32_t(frame.size()));
       skb->put_data(frame.data(), uint32_t(frame.size()));
       dev.stats.rx_packets++;
       if (kern::eth_type_trans(*skb, dev) == 0) return;
-      k_.netif_receive_skb(std::move(skb));
+      k_.net().netif_receive_skb(std::move(skb));
     });
   }
   void receive(std::vector<uint8_t> frame) { receive_at(k_.now_ns(), std::move(frame)); }
@@ -69,13 +69,13 @@ struct Host {
   Host(const std::string& name, MacAddr mac, const char* addr, int prefix, net::StackConfig cfg = {},
        bool up = true)
       : k(p, name), eth(k, mac) {
-    EXPECT_EQ(k.register_netdev(eth.dev), 0);
+    EXPECT_EQ(k.net().register_netdev(eth.dev), 0);
     st = std::make_unique<net::Stack>(k, cfg);
     if (addr) {
       EXPECT_EQ(st->add_address(eth.dev, ip(addr), prefix), 0);
     }
     if (up) {
-      EXPECT_EQ(k.dev_open(eth.dev), 0);
+      EXPECT_EQ(k.net().dev_open(eth.dev), 0);
     }
   }
   ~Host() { st.reset(); }

@@ -142,7 +142,7 @@ TEST(Arp, MalformedArpIsCountedAndDropped) {
 TEST(Arp, GratuitousArpOnNetdevUpAndOnNewAddress) {
   Host h("h", kMacA, "10.0.0.1", 24, {}, /*up=*/false);
   EXPECT_TRUE(h.eth.sent.empty());
-  ASSERT_EQ(h.k.dev_open(h.eth.dev), 0);
+  ASSERT_EQ(h.k.net().dev_open(h.eth.dev), 0);
   auto g = arp_frames(h.eth);
   ASSERT_EQ(g.size(), 1u);
   EXPECT_TRUE(g[0].eth_dst.is_broadcast());
@@ -162,7 +162,7 @@ TEST(Arp, NoGratuitousArpWithoutArpNotify) {
   net::StackConfig cfg;
   cfg.neigh.arp_notify = false;  // Linux's default
   Host h("h", kMacA, "10.0.0.1", 24, cfg, /*up=*/false);
-  ASSERT_EQ(h.k.dev_open(h.eth.dev), 0);
+  ASSERT_EQ(h.k.net().dev_open(h.eth.dev), 0);
   ASSERT_EQ(h.st->add_address(h.eth.dev, ip("10.0.1.1"), 24), 0);
   EXPECT_TRUE(arp_frames(h.eth).empty());
   h.expect_clean();
@@ -426,7 +426,7 @@ TEST(Arp, NetdevDownFlushesEntries) {
   ASSERT_EQ(tx->sendto("1", 1, ip("10.0.0.2"), 7000), 1);
   EXPECT_EQ(a.st->arp().table().size(), 1u);
   EXPECT_EQ(a.k.skb_pool().live(), 1u);  // waiting for resolution
-  a.k.dev_close(a.eth.dev);
+  a.k.net().dev_close(a.eth.dev);
   EXPECT_TRUE(a.st->arp().table().empty());
   EXPECT_EQ(a.k.skb_pool().live(), 0u);
   EXPECT_EQ(tx->sendto("2", 1, ip("10.0.0.2"), 7000), -ENETUNREACH);  // connected route is down

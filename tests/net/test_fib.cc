@@ -15,8 +15,8 @@ namespace {
 struct FibBed {
   FibBed() : k(p, "fib"), e0(k, kMacA), e1(k, kMacB), e2(k, kMacC) {
     for (FakeEth* e : {&e0, &e1, &e2}) {
-      EXPECT_EQ(k.register_netdev(e->dev), 0);
-      EXPECT_EQ(k.dev_open(e->dev), 0);
+      EXPECT_EQ(k.net().register_netdev(e->dev), 0);
+      EXPECT_EQ(k.net().dev_open(e->dev), 0);
     }
   }
   FakePlatform p;
@@ -106,17 +106,17 @@ TEST(Fib, RoutesThroughADownDeviceAreSkipped) {
   ASSERT_EQ(fib.add(route("10.1.0.0", 16, nullptr, b.e1.dev)), 0);
   ASSERT_EQ(fib.add(route("10.0.0.0", 8, nullptr, b.e0.dev)), 0);
   EXPECT_EQ(fib.lookup(ip("10.1.0.5"))->dev, &b.e1.dev);
-  b.k.dev_close(b.e1.dev);
+  b.k.net().dev_close(b.e1.dev);
   EXPECT_EQ(fib.lookup(ip("10.1.0.5"))->dev, &b.e0.dev);  // falls back to the shorter prefix
-  b.k.dev_open(b.e1.dev);
+  b.k.net().dev_open(b.e1.dev);
   EXPECT_EQ(fib.lookup(ip("10.1.0.5"))->dev, &b.e1.dev);
 }
 
 TEST(Fib, StackAddsConnectedRoutesAndChecksGateways) {
   Host h("h", kMacA, "10.0.0.1", 24);
   FakeEth e1(h.k, kMacB);
-  ASSERT_EQ(h.k.register_netdev(e1.dev), 0);
-  ASSERT_EQ(h.k.dev_open(e1.dev), 0);
+  ASSERT_EQ(h.k.net().register_netdev(e1.dev), 0);
+  ASSERT_EQ(h.k.net().dev_open(e1.dev), 0);
   ASSERT_EQ(h.st->add_address(e1.dev, ip("192.168.1.10"), 24), 0);
   EXPECT_EQ(h.st->add_address(e1.dev, ip("192.168.1.10"), 24), -EEXIST);
   EXPECT_EQ(h.st->add_address(e1.dev, ip("224.0.0.5"), 24), -EINVAL);
@@ -154,5 +154,5 @@ TEST(Fib, StackAddsConnectedRoutesAndChecksGateways) {
   EXPECT_FALSE(ipv4.route_output(ip("8.8.8.8"), Ipv4Addr::any(), &err));
   EXPECT_EQ(err, -ENETUNREACH);
   h.st.reset();
-  h.k.unregister_netdev(e1.dev);
+  h.k.net().unregister_netdev(e1.dev);
 }

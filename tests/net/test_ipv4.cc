@@ -214,8 +214,8 @@ struct Routed {
       : a("a", kMacA, "10.0.1.2", 24, cfg()), r("r", kMacB, "10.0.1.1", 24, rcfg(forwarding)),
         b("b", kMacC, "10.0.2.2", 24, cfg()), r1(r.k, kern::MacAddr{{0x02, 0, 0, 0, 1, 0x0B}}) {
     cable(a, r);
-    EXPECT_EQ(r.k.register_netdev(r1.dev), 0);
-    EXPECT_EQ(r.k.dev_open(r1.dev), 0);
+    EXPECT_EQ(r.k.net().register_netdev(r1.dev), 0);
+    EXPECT_EQ(r.k.net().dev_open(r1.dev), 0);
     EXPECT_EQ(r.st->add_address(r1.dev, ip("10.0.2.1"), 24), 0);
     r1.wire = [this](std::vector<uint8_t> f, uint64_t t) { b.eth.receive_at(t + 1000, std::move(f)); };
     b.eth.wire = [this](std::vector<uint8_t> f, uint64_t t) { r1.receive_at(t + 1000, std::move(f)); };
@@ -224,7 +224,7 @@ struct Routed {
   }
   ~Routed() {
     r.st.reset();
-    r.k.unregister_netdev(r1.dev);
+    r.k.net().unregister_netdev(r1.dev);
   }
   static net::StackConfig cfg() {
     net::StackConfig c;

@@ -57,7 +57,7 @@ TEST(TosBand, UdpSocketTosChoosesQdiscBand) {
   net::StackConfig cfg;
   Host a("a", kMacA, "10.0.0.1", 24, cfg);
   a.st->arp().add_permanent(a.eth.dev, ip("10.0.0.2"), kMacB);
-  a.k.netif_stop_queue(a.eth.dev);
+  a.k.net().netif_stop_queue(a.eth.dev);
   const size_t before = a.eth.sent.size();
   const uint8_t toses[3] = {0x08, 0x00, 0x10};  // bulk, best effort, low delay
   std::vector<std::shared_ptr<net::UdpSocket>> socks;
@@ -71,7 +71,7 @@ TEST(TosBand, UdpSocketTosChoosesQdiscBand) {
   EXPECT_EQ(a.eth.dev.qdisc.band_len(0), 1u);
   EXPECT_EQ(a.eth.dev.qdisc.band_len(1), 1u);
   EXPECT_EQ(a.eth.dev.qdisc.band_len(2), 1u);
-  a.k.netif_wake_queue(a.eth.dev);
+  a.k.net().netif_wake_queue(a.eth.dev);
   a.p.run_for(100'000);
   ASSERT_EQ(a.eth.sent.size(), before + 3);
   // Order on the wire: low delay, best effort, bulk (the last payload byte is the TOS).

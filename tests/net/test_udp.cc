@@ -240,11 +240,11 @@ TEST(Udp, SendErrors) {
   // A full device queue: ENOBUFS, counted.
   h.st->arp().add_permanent(h.eth.dev, ip("10.0.0.2"), kMacB);
   h.eth.dev.tx_queue_len = 1;
-  h.k.netif_stop_queue(h.eth.dev);
+  h.k.net().netif_stop_queue(h.eth.dev);
   EXPECT_EQ(s->sendto("a", 1, ip("10.0.0.2"), 9), 1);
   EXPECT_EQ(s->sendto("b", 1, ip("10.0.0.2"), 9), -ENOBUFS);
   EXPECT_EQ(h.st->udp_mib().SndbufErrors, 1u);
-  h.k.netif_wake_queue(h.eth.dev);
+  h.k.net().netif_wake_queue(h.eth.dev);
   h.p.run_for(1 * kMs);
   s.reset();
   h.expect_clean();

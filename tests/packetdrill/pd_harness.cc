@@ -104,7 +104,7 @@ class FakeDev : public kern::NetDeviceOps {
     skb->put_data(f.data(), uint32_t(f.size()));
     dev.stats.rx_packets++;
     if (kern::eth_type_trans(*skb, dev) == 0) return;
-    k_.netif_receive_skb(std::move(skb));
+    k_.net().netif_receive_skb(std::move(skb));
   }
   kern::Kernel& k_;
   kern::NetDevice dev;
@@ -334,11 +334,11 @@ class Runner {
     zero.per_kbyte_copy_ns = zero.syscall_ns = zero.timer_ns = zero.task_ns = 0;
     k_ = std::make_unique<kern::Kernel>(p_, "dut", zero);
     dev_ = std::make_unique<FakeDev>(*k_);
-    if (k_->register_netdev(dev_->dev) != 0) fail(0, "register_netdev failed");
+    if (k_->net().register_netdev(dev_->dev) != 0) fail(0, "register_netdev failed");
     cfg_.neigh.arp_notify = false;
     st_ = std::make_unique<net::Stack>(*k_, cfg_);
     if (st_->add_address(dev_->dev, kLocalIp, 24) != 0) fail(0, "add_address failed");
-    if (k_->dev_open(dev_->dev) != 0) fail(0, "dev_open failed");
+    if (k_->net().dev_open(dev_->dev) != 0) fail(0, "dev_open failed");
     // The peer is a permanent neighbour: no ARP exchange in the scripts.
     st_->arp().add_permanent(dev_->dev, kPeerIp, kPeerMac);
     p_.run_for(0);
@@ -533,7 +533,7 @@ class Runner {
     if (ps.flags & (kFin | kRst)) fl.ended = true;
     log_ << "[" << fmt_time(rel(t)) << "] line " << e.line << ": " << ps.str() << "\n";
     if (verbose_) std::printf("[%s] line %d: %s\n", fmt_time(rel(t)).c_str(), e.line, ps.str().c_str());
-    k_->run_task_at(t, [this, f = std::move(f)] { dev_->receive(f); });
+    k_->cpu().run_task_at(t, [this, f = std::move(f)] { dev_->receive(f); });
     p_.run_until_time(t);
   }
 
@@ -881,7 +881,7 @@ class Runner {
     auto out = std::make_shared<Out>();
     const CallSpec* c = &e.call;
     const int line = e.line;
-    k_->run_task_at(t, [this, out, c, line] {
+    k_->cpu().run_task_at(t, [this, out, c, line] {
       out->ran = true;
       try {
         out->r = do_call(*c, line);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "nicsim/sim/eth_link.h"
+#include "nicsim/sim/nic_core.h"
 #include "nicsim/sim/pci_function.h"
 
 using namespace nicsim::sim;
@@ -41,4 +42,29 @@ TEST(Param, PciDefaultsAreDocumentedAndSettableByName) {
   EXPECT_THROW(set_param(p, "no_such_param", "1"), std::invalid_argument);
   LinkParams l;
   EXPECT_EQ(l.delay.value.ps, 500000u);
+}
+
+TEST(Param, SimStructsShareTheSchemeAndItsRanges) {
+  // sim's parameters are kern::Param: out-of-range values name the parameter and its range.
+  NicParams n;
+  EXPECT_THROW(set_param(n, "quantum", "0"), ParamError);
+  try {
+    set_param(n, "quantum", "0");
+  } catch (const ParamError& e) {
+    EXPECT_STREQ(e.what(), "parameter 'quantum' = 0 is out of range 1..1048576 cycles");
+  }
+  EXPECT_EQ(n.quantum(), 64u);
+  PciParams p;
+  EXPECT_THROW(p.dma_protect_granule = 0, std::invalid_argument);
+  FaultParams f;
+  EXPECT_THROW(set_param(f, "corrupt_bits", "65"), ParamError);
+  set_param(f, "corrupt_bits", "3");
+  EXPECT_EQ(f.corrupt_bits(), 3u);
+  for (const auto& i : describe(n)) EXPECT_NE(i.unit, "count") << i.name << ": a unit says what is counted";
+  try {
+    set_param(p, "mtu", "9000");
+    ADD_FAILURE();
+  } catch (const ParamError& e) {
+    EXPECT_NE(std::string(e.what()).find("valid: mmio_write_latency, "), std::string::npos) << e.what();
+  }
 }

@@ -68,12 +68,12 @@ class DriverHost {
   // probe + open + a handler for kEtherType, on the CPU.
   void start() {
     ++busy;
-    k.run_task([this] {
-      EXPECT_EQ(k.pci_register_driver(drv), 1);
+    k.cpu().run_task([this] {
+      EXPECT_EQ(k.pci().pci_register_driver(drv), 1);
       ad = drv.adapter();
       if (ad) {
-        EXPECT_EQ(k.dev_open(ad->netdev()), 0);
-        k.dev_add_pack(kEtherType, [this](kern::SkbPtr skb) {
+        EXPECT_EQ(k.net().dev_open(ad->netdev()), 0);
+        k.net().dev_add_pack(kEtherType, [this](kern::SkbPtr skb) {
           rx.emplace_back(skb->mac_header(), skb->data() + skb->len());
         });
       }
@@ -83,7 +83,7 @@ class DriverHost {
   // Runs fn on this host's CPU (a task); busy until it returns.
   void task(std::function<void()> fn) {
     ++busy;
-    k.run_task([this, fn] {
+    k.cpu().run_task([this, fn] {
       fn();
       --busy;
     });
@@ -94,7 +94,7 @@ class DriverHost {
       kern::SkbPtr skb = k.alloc_skb(uint32_t(f.size()));
       skb->put_data(f.data(), uint32_t(f.size()));
       skb->dev = &ad->netdev();
-      k.dev_queue_xmit(std::move(skb));
+      k.net().dev_queue_xmit(std::move(skb));
     };
     if (!spacing_ns) {
       task([frames, xmit] {
@@ -103,12 +103,12 @@ class DriverHost {
       return;
     }
     const uint64_t t0 = k.now_ns();
-    for (size_t i = 0; i < frames.size(); ++i) k.run_task_at(t0 + i * spacing_ns, [f = frames[i], xmit] { xmit(f); });
+    for (size_t i = 0; i < frames.size(); ++i) k.cpu().run_task_at(t0 + i * spacing_ns, [f = frames[i], xmit] { xmit(f); });
   }
   // close + remove on the CPU.
   void stop() {
     task([this] {
-      k.pci_unregister_driver(drv);
+      k.pci().pci_unregister_driver(drv);
       ad = nullptr;
     });
   }

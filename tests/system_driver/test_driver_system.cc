@@ -40,11 +40,11 @@ TEST(DriverSystem, LifecycleWithTrafficLeavesNothingBehind) {
     // close and open again on both hosts
     for (DriverHost* h : {&t.a(), &t.b()}) {
       h->task([h] {
-        EXPECT_EQ(h->k.dev_close(h->dev()), 0);
+        EXPECT_EQ(h->k.net().dev_close(h->dev()), 0);
         EXPECT_EQ(h->k.outstanding().dma_mappings, 0u);
         EXPECT_EQ(h->k.outstanding().coherent_allocs, 0u);
         EXPECT_EQ(h->k.outstanding().skbs, 0u);
-        EXPECT_EQ(h->k.dev_open(h->dev()), 0);
+        EXPECT_EQ(h->k.net().dev_open(h->dev()), 0);
       });
     }
     ASSERT_TRUE(t.idle(200'000));
@@ -55,7 +55,7 @@ TEST(DriverSystem, LifecycleWithTrafficLeavesNothingBehind) {
     h->expect_nothing_leaked();
     h->expect_clean_hardware();
     EXPECT_EQ(h->drv.bound(), 0u);
-    EXPECT_EQ(h->k.netdevs().size(), 0u);
+    EXPECT_EQ(h->k.net().netdevs().size(), 0u);
   }
 }
 
@@ -95,7 +95,7 @@ TEST(DriverSystem, RxRingExhaustionCountsMissedFramesAndRecovers) {
   EXPECT_GT(hw.mpc, 0u) << "the FIFO overflowed";
   EXPECT_GT(hw.rnbc, 0u) << "frames waited for descriptors";
   EXPECT_EQ(got + hw.mpc, kBurst) << "every frame is delivered or counted missed";
-  EXPECT_EQ(t.b().k.dev_get_stats(t.b().dev()).rx_missed_errors, hw.mpc);
+  EXPECT_EQ(t.b().k.net().dev_get_stats(t.b().dev()).rx_missed_errors, hw.mpc);
   EXPECT_GT(t.b().ad->counters().rxo, 0u);
   // what arrived is in order and intact (the FIFO drops whole frames)
   size_t j = 0;
@@ -233,18 +233,18 @@ TEST(DriverSystem, MulticastFilterFollowsRxMode) {
   const std::vector<kern::MacAddr> dsts = {joined, other, stranger, t.b().mac()};
 
   EXPECT_EQ(probe(dsts), (V{false, false, false, true})) << "no group joined yet";
-  t.b().task([&] { t.b().k.dev_mc_add(t.b().dev(), joined); });
+  t.b().task([&] { t.b().k.net().dev_mc_add(t.b().dev(), joined); });
   ASSERT_TRUE(t.idle(100'000));
   EXPECT_EQ(probe(dsts), (V{true, false, false, true})) << "joined group only";
 
-  t.b().task([&] { t.b().k.dev_set_allmulti(t.b().dev(), 1); });
+  t.b().task([&] { t.b().k.net().dev_set_allmulti(t.b().dev(), 1); });
   ASSERT_TRUE(t.idle(100'000));
   EXPECT_EQ(probe(dsts), (V{true, true, false, true})) << "allmulti: every group";
-  t.b().task([&] { t.b().k.dev_set_allmulti(t.b().dev(), -1); });
-  t.b().task([&] { t.b().k.dev_set_promiscuity(t.b().dev(), 1); });
+  t.b().task([&] { t.b().k.net().dev_set_allmulti(t.b().dev(), -1); });
+  t.b().task([&] { t.b().k.net().dev_set_promiscuity(t.b().dev(), 1); });
   ASSERT_TRUE(t.idle(100'000));
   EXPECT_EQ(probe(dsts), (V{true, true, true, true})) << "promiscuous: everything";
-  t.b().task([&] { t.b().k.dev_set_promiscuity(t.b().dev(), -1); });
+  t.b().task([&] { t.b().k.net().dev_set_promiscuity(t.b().dev(), -1); });
   ASSERT_TRUE(t.idle(100'000));
   EXPECT_EQ(probe(dsts), (V{true, false, false, true})) << "back to the list";
 
@@ -252,7 +252,7 @@ TEST(DriverSystem, MulticastFilterFollowsRxMode) {
   std::vector<kern::MacAddr> many;
   for (uint8_t n = 1; n <= 20; ++n) many.push_back(group(n));
   t.b().task([&] {
-    for (const auto& g : many) t.b().k.dev_mc_add(t.b().dev(), g);
+    for (const auto& g : many) t.b().k.net().dev_mc_add(t.b().dev(), g);
   });
   ASSERT_TRUE(t.idle(200'000));
   std::vector<kern::MacAddr> ds = many;

@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "nicsim/sim/apps.h"
+#include "nicsim/apps/udp_stream.h"
 #include "nicsim/sim/network.h"
 #include "test_env.h"
 #include "two_hosts.h"
@@ -57,19 +57,19 @@ TEST_F(TwoHosts, UdpTenThousandRandomDatagramsEachWayByteForByte) {
   NetHost& a = this->a();
   NetHost& b = this->b();
   // Both directions at once: random sizes 1..1472, up to 48 datagrams in flight each.
-  sim::UdpStreamConfig cfg;
+  apps::UdpStreamConfig cfg;
   cfg.count = 10000;
   cfg.seed = seed;
-  sim::UdpStream ab(a, b, cfg);
+  apps::UdpStream ab(a, b, cfg);
   cfg.seed = seed + 1;
-  sim::UdpStream ba(b, a, cfg);
+  apps::UdpStream ba(b, a, cfg);
   ab.start();
   ba.start();
   const uint64_t t0 = net.now_ns();
   const bool done = net.run_until([&] { return ab.finished() && ba.finished(); }, 2'000'000'000ull);
   const double sim_ms = (net.now_ns() - t0) / 1e6;
   EXPECT_TRUE(done);
-  for (sim::UdpStream* st : {&ab, &ba}) {
+  for (apps::UdpStream* st : {&ab, &ba}) {
     EXPECT_TRUE(st->error().empty()) << st->error();
     EXPECT_EQ(st->received(), cfg.count);
     EXPECT_EQ(st->corrupt(), 0u);
@@ -194,9 +194,9 @@ TEST_F(TwoHosts, InterruptModerationTradesLatencyForInterrupts) {
     std::function<void()> send = [&, left] {
       std::vector<uint8_t> p(100, 0x5A);
       tx->sendto(p.data(), p.size(), dst, 9000);
-      if (--*left > 0) a.kernel().run_task_at(a.kernel().now_ns() + 2000, send);
+      if (--*left > 0) a.kernel().cpu().run_task_at(a.kernel().now_ns() + 2000, send);
     };
-    a.kernel().run_task(send);
+    a.kernel().cpu().run_task(send);
     ASSERT_TRUE(net.run_until([&] { return got - got0 >= 1000; }, 50'000'000)) << ph.name;
     ph.irq_per_pkt = double(b.adapter().counters().interrupts - irq0) / double(got - got0);
     double sum = 0;
@@ -222,7 +222,7 @@ TEST_F(TwoHosts, ACallThatTimedOutNeverRunsLater) {
   Network& net = this->net();
   NetHost& a = this->a();
   // Keep a's CPU busy for 1 ms, then ask for a call with 10 us of patience.
-  a.kernel().run_task([&] { a.kernel().charge_ns(1'000'000); });
+  a.kernel().cpu().run_task([&] { a.kernel().cpu().charge_ns(1'000'000); });
   bool ran = false;
   EXPECT_THROW(a.call([&] { ran = true; }, 10'000), sim::SimTimeout);
   net.run_ns(2'000'000);  // the CPU is free again and has run its queue
@@ -232,7 +232,7 @@ TEST_F(TwoHosts, ACallThatTimedOutNeverRunsLater) {
 
 // A host's software runs only between up() and down(), the run only until finish(): a call
 // outside throws NotUpError before anything runs (simulated time stays where it is).
-TEST(TwoHosts, CallsBeforeUpAfterDownAndAfterFinishThrow) {
+TEST(NetworkLifecycle, CallsBeforeUpAfterDownAndAfterFinishThrow) {
   Network net({nicsim::test::current_test_name()});
   NetHost& a = net.add_host("a", "10.0.0.1/24");
   NetHost& b = net.add_host("b", "10.0.0.2/24");
@@ -260,12 +260,8 @@ TEST(TwoHosts, CallsBeforeUpAfterDownAndAfterFinishThrow) {
 
 // A closed UdpSocket fails every call as a closed descriptor does (EBADF), without touching
 // the freed stack socket.
-TEST(TwoHosts, UdpSocketAfterCloseIsEbadf) {
-  Network net({nicsim::test::current_test_name()});
-  NetHost& a = net.add_host("a", "10.0.0.1/24");
-  NetHost& b = net.add_host("b", "10.0.0.2/24");
-  net.connect(a, b);
-  net.up();
+TEST_F(TwoHosts, UdpSocketAfterCloseIsEbadf) {
+  NetHost& a = this->a();
   sim::UdpSocket s = a.udp_socket();
   ASSERT_EQ(s.bind(7000), 0);
   EXPECT_EQ(s.local_port(), 7000);
@@ -279,7 +275,4 @@ TEST(TwoHosts, UdpSocketAfterCloseIsEbadf) {
   EXPECT_EQ(s.local_port(), 0);
   EXPECT_THROW(s.sock(), std::logic_error);
   s.close();  // twice: nothing
-  net.down();
-  expect_clean(a);
-  expect_clean(b);
 }

@@ -15,7 +15,9 @@
 
 #include "nicsim/sim/faults.h"
 #include "nicsim/sim/network.h"
-#include "nicsim/sim/tcp_apps.h"
+#include "nicsim/apps/stats.h"
+#include "nicsim/apps/tcp_apps.h"
+#include "nicsim/sim/tcp_socket.h"
 #include "test_env.h"
 #include "two_hosts.h"
 
@@ -55,11 +57,11 @@ TEST_F(Tcp, Bulk100MBOneWayShaChecked) {
   Network& net = this->net();
   NetHost& a = this->a();
   NetHost& b = this->b();
-  sim::TcpBulkConfig cfg;
+  apps::TcpBulkConfig cfg;
   cfg.bytes = 100ull << 20;
   cfg.seed = test_seed(3);
   SCOPED_TRACE(nicsim::test::seed_note(cfg.seed));
-  sim::TcpBulk bulk(a, b, cfg);
+  apps::TcpBulk bulk(a, b, cfg);
   bulk.start();
   ASSERT_TRUE(net.run_until([&] { return bulk.finished(); }, 2'000'000'000ull)) << "no end of stream in 2 s";
   ASSERT_TRUE(bulk.error().empty()) << bulk.error();
@@ -87,9 +89,9 @@ TEST_F(Tcp, RequestResponseTenThousandTransactions) {
   Network& net = this->net();
   NetHost& a = this->a();
   NetHost& b = this->b();
-  sim::TcpRpcConfig cfg;
+  apps::TcpRpcConfig cfg;
   cfg.transactions = 10000;
-  sim::TcpRpc rpc(a, b, cfg);
+  apps::TcpRpc rpc(a, b, cfg);
   rpc.start();
   ASSERT_TRUE(net.run_until([&] { return rpc.finished(); }, 2'000'000'000ull));
   ASSERT_TRUE(rpc.error().empty()) << rpc.error();
@@ -113,13 +115,13 @@ TEST_F(Tcp, FiftyConcurrentConnectionsAllCompleteWithFairShare) {
   NetHost& a = this->a();
   NetHost& b = this->b();
   constexpr int kConns = 50;
-  std::vector<std::unique_ptr<sim::TcpBulk>> flows;
+  std::vector<std::unique_ptr<apps::TcpBulk>> flows;
   for (int i = 0; i < kConns; ++i) {
-    sim::TcpBulkConfig cfg;
+    apps::TcpBulkConfig cfg;
     cfg.bytes = 1 << 20;
     cfg.port = uint16_t(6000 + i);
     cfg.seed = uint64_t(100 + i);
-    flows.push_back(std::make_unique<sim::TcpBulk>(a, b, cfg));
+    flows.push_back(std::make_unique<apps::TcpBulk>(a, b, cfg));
   }
   for (auto& f : flows) f->start();
   ASSERT_TRUE(net.run_until([&] {
@@ -158,9 +160,9 @@ TEST_F(TcpDeterminism, DISABLED_Child) {
   Network& net = t.net();
   NetHost& a = t.a();
   NetHost& b = t.b();
-  sim::TcpBulkConfig cfg;
+  apps::TcpBulkConfig cfg;
   cfg.bytes = 2 << 20;
-  sim::TcpBulk bulk(a, b, cfg);
+  apps::TcpBulk bulk(a, b, cfg);
   bulk.start();
   ASSERT_TRUE(net.run_until([&] { return bulk.finished(); }, 500'000'000));
   ASSERT_TRUE(bulk.ok()) << bulk.error();
@@ -212,7 +214,7 @@ TEST_F(Tcp, BlockingSocketCallsFromTheScenario) {
   auto ev = NetHost::poll(net, both, net::kPollIn, 100'000);
   EXPECT_EQ(ev[0] | ev[1], 0u);
   std::vector<uint8_t> data(100000);
-  sim::fill_stream(9, 0, data.data(), data.size());
+  apps::fill_stream(9, 0, data.data(), data.size());
   EXPECT_EQ(cli.send_all(data, 100'000'000), int64_t(data.size()));
   ev = NetHost::poll(net, both, net::kPollIn, 10'000'000);
   EXPECT_TRUE(ev[1] & net::kPollIn);
@@ -256,10 +258,10 @@ TEST_P(TcpFaults, TenMegabytesByteExactUnderLossReorderCorruption) {
   NetHost& a = this->a();
   NetHost& b = this->b();
   sim::EthLink& link = this->link();
-  sim::TcpBulkConfig cfg;
+  apps::TcpBulkConfig cfg;
   cfg.bytes = 10ull << 20;
   cfg.seed = seed;
-  sim::TcpBulk bulk(a, b, cfg);
+  apps::TcpBulk bulk(a, b, cfg);
   bulk.start();
   ASSERT_TRUE(net.run_until([&] { return bulk.finished(); }, 30'000'000'000ull)) << "no end of stream in 30 s";
   ASSERT_TRUE(bulk.error().empty()) << bulk.error();

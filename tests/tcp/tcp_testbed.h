@@ -164,9 +164,9 @@ struct TcpPair {
         got += size_t(r);
       }
     };
-    src.on_event([&] { sh.k.run_task(writer); });
-    dst.on_event([&] { dh.k.run_task(reader); });
-    sh.k.run_task(writer);
+    src.on_event([&] { sh.k.cpu().run_task(writer); });
+    dst.on_event([&] { dh.k.cpu().run_task(reader); });
+    sh.k.cpu().run_task(writer);
     run_until([&] { return got >= bytes || bad; }, limit_ns);
     src.on_event(nullptr);
     dst.on_event(nullptr);

@@ -11,9 +11,10 @@
 #include <sstream>
 #include <vector>
 
-#include "nicsim/sim/apps.h"
+#include "nicsim/apps/tcp_apps.h"
+#include "nicsim/apps/udp_stream.h"
 #include "nicsim/sim/network.h"
-#include "nicsim/sim/tcp_apps.h"
+#include "nicsim/sim/tcp_socket.h"
 #include "test_env.h"
 #include "two_hosts.h"
 
@@ -158,10 +159,10 @@ TEST_F(Timeline, EveryDatagramOfAStreamHasItsWholePathInOrder) {
   NetHost& b = this->b();
   ASSERT_TRUE(a.ping("10.0.0.2", 1).at(0).replied);
   net.tb().set_timeline(true);
-  sim::UdpStreamConfig sc;
+  apps::UdpStreamConfig sc;
   sc.count = 300;
   sc.seed = seed;
-  sim::UdpStream s(a, b, sc);
+  apps::UdpStream s(a, b, sc);
   s.start();
   ASSERT_TRUE(net.run_until([&] { return s.finished(); }, 50'000'000)) << "seed " << seed;
   s.stop();
@@ -204,9 +205,9 @@ TEST_F(Timeline, EveryTcpSegmentAndAckIsFollowedFromTcpOutToDelivery) {
   NetHost& b = this->b();
   ASSERT_TRUE(a.ping("10.0.0.2", 1).at(0).replied);
   net.tb().set_timeline(true);
-  sim::TcpBulkConfig cfg;
+  apps::TcpBulkConfig cfg;
   cfg.bytes = 256 << 10;
-  sim::TcpBulk bulk(a, b, cfg);
+  apps::TcpBulk bulk(a, b, cfg);
   bulk.start();
   ASSERT_TRUE(net.run_until([&] { return bulk.finished(); }, 100'000'000));
   bulk.stop();

@@ -53,7 +53,7 @@ SkbPtr realloc_headroom(kern::Kernel& k, SkbPtr skb, uint32_t room) {
   n->mark = skb->mark;
   n->trace = skb->trace;
   n->reset_network_header();
-  k.charge_copy(skb->len());
+  k.cpu().charge_copy(skb->len());
   return n;
 }
 
@@ -111,7 +111,7 @@ Neighbour* Arp::create(NetDevice& dev, Ipv4Addr ip) {
   return np;
 }
 
-void Arp::arm(Neighbour& n, uint64_t at_ns) { st_.kernel().mod_timer(n.timer, at_ns); }
+void Arp::arm(Neighbour& n, uint64_t at_ns) { st_.kernel().cpu().mod_timer(n.timer, at_ns); }
 
 int Arp::output(SkbPtr skb, NetDevice& dev, Ipv4Addr nexthop) {
   if (!skb) return -EINVAL;
@@ -152,7 +152,7 @@ int Arp::neigh_xmit(SkbPtr skb, NetDevice& dev, const MacAddr& dst) {
   skb->sk = nullptr;  // below the neighbour layer nobody reports back to the socket
   skb->dev = &dev;
   kern::eth_header(*skb, dst, dev.dev_addr, kern::ETH_P_IP);
-  const int r = k.dev_queue_xmit(std::move(skb));
+  const int r = k.net().dev_queue_xmit(std::move(skb));
   if (r == kern::NET_XMIT_SUCCESS) return 0;
   return r < 0 ? r : -ENOBUFS;
 }
@@ -317,7 +317,7 @@ void Arp::neigh_update(Neighbour& n, const MacAddr* lladdr, NudState new_state, 
   if (nud_connected(new_state)) n.confirmed_ns = t;
   n.updated_ns = t;
   if (new_state != old) {
-    st_.kernel().del_timer(n.timer);
+    st_.kernel().cpu().del_timer(n.timer);
     if (nud_in_timer(new_state))
       arm(n, t + (new_state == NudState::kReachable ? reachable_time_ns_ : 0));
     n.nud_state = new_state;
@@ -336,7 +336,7 @@ void Arp::neigh_update(Neighbour& n, const MacAddr* lladdr, NudState new_state, 
 
 void Arp::arp_rcv(SkbPtr skb) {
   kern::Kernel& k = st_.kernel();
-  k.charge_packet();
+  k.cpu().charge_packet();
   stats_.rx++;
   NetDevice* dev = skb->dev;
   if (!dev || skb->pkt_type == kern::PacketType::kOtherHost) {
@@ -404,7 +404,7 @@ int Arp::arp_send(uint16_t op, NetDevice& dev, Ipv4Addr sip, Ipv4Addr tip, const
   skb->reset_network_header();
   skb->dev = &dev;
   kern::eth_header(*skb, dst_hw, dev.dev_addr, kern::ETH_P_ARP);
-  k.charge_packet();
+  k.cpu().charge_packet();
   if (k.tl()) {
     k.trace_assign(*skb);
     k.trace(kern::Stage::kArpOut, skb->trace, op);
@@ -413,7 +413,7 @@ int Arp::arp_send(uint16_t op, NetDevice& dev, Ipv4Addr sip, Ipv4Addr tip, const
     stats_.tx_requests++;
   else
     stats_.tx_replies++;
-  const int r = k.dev_queue_xmit(std::move(skb));
+  const int r = k.net().dev_queue_xmit(std::move(skb));
   if (r != kern::NET_XMIT_SUCCESS) {
     stats_.tx_dropped++;
     return r < 0 ? r : -ENOBUFS;
@@ -437,7 +437,7 @@ void Arp::add_permanent(NetDevice& dev, Ipv4Addr ip, const MacAddr& mac) {
   if (!n) n = create(dev, ip);
   if (!n) return;
   const NudState old = n->nud_state;
-  st_.kernel().del_timer(n->timer);
+  st_.kernel().cpu().del_timer(n->timer);
   n->ha = mac;
   n->nud_state = NudState::kPermanent;
   n->confirmed_ns = n->updated_ns = now();

@@ -70,7 +70,7 @@ PingSocket::~PingSocket() {
 
 int PingSocket::send_echo(Ipv4Addr dst, uint16_t seq, uint32_t payload_len, uint8_t tos, uint8_t ttl) {
   if (!icmp_) return -EBADF;
-  icmp_->st_.kernel().charge_syscall();
+  icmp_->st_.kernel().cpu().charge_syscall();
   if (icmp_->st_.kernel().tl()) icmp_->trace_call_ps_ = icmp_->st_.kernel().now_ns() * 1000;
   sent_[seq] = {icmp_->st_.kernel().now_ns(), dst};
   uint64_t sent_ns = 0;
@@ -144,8 +144,8 @@ std::shared_ptr<PingSocket> Icmp::ping_socket(uint16_t ident) {
 
 void Icmp::icmp_rcv(SkbPtr skb) {
   kern::Kernel& k = st_.kernel();
-  k.charge_packet();
-  k.charge_copy(skb->len());  // checksum
+  k.cpu().charge_packet();
+  k.cpu().charge_copy(skb->len());  // checksum
   mib_.InMsgs++;
   wire::WireError err;
   auto msg = wire::IcmpRepr::parse(wire::IcmpPacket(skb->data(), skb->len()), &err);
@@ -211,7 +211,7 @@ int Icmp::icmp_push_reply(const wire::IcmpRepr& msg, Ipv4Addr saddr, Ipv4Addr da
   skb->reserve(Ipv4::kMaxHeader);
   wire::IcmpPacketMut p(skb->put(uint32_t(len)), len);
   msg.emit(p);
-  k.charge_copy(len);
+  k.cpu().charge_copy(len);
   skb->sk = sk;
   if (kern::Timeline* tl = k.tl()) {
     skb->trace = tl->new_packet();

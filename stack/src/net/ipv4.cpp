@@ -207,7 +207,7 @@ int Ipv4::ip_local_out(SkbPtr skb, const Rtable& rt, Ipv4Addr saddr, Ipv4Addr da
   skb->reset_network_header();
   skb->protocol = kern::ETH_P_IP;
   skb->priority = kern::rt_tos2priority(tp.tos);
-  k.charge_packet();
+  k.cpu().charge_packet();
   mib_.OutRequests++;
   return ip_finish_output(std::move(skb), rt, daddr);
 }
@@ -232,7 +232,7 @@ void Ipv4::loopback_xmit(SkbPtr skb, NetDevice* dev) {
   skb->pkt_type = kern::PacketType::kHost;
   auto holder = std::make_shared<SkbPtr>(std::move(skb));
   std::weak_ptr<Stack*> alive = st_.alive();
-  st_.kernel().run_task([this, holder, alive] {
+  st_.kernel().cpu().run_task([this, holder, alive] {
     if (!alive.expired()) ip_rcv(std::move(*holder));
   });
 }
@@ -242,7 +242,7 @@ void Ipv4::loopback_xmit(SkbPtr skb, NetDevice* dev) {
 void Ipv4::ip_rcv(SkbPtr skb) {
   if (!skb) return;
   if (skb->pkt_type == kern::PacketType::kOtherHost) return;  // promiscuous leftovers, not counted
-  st_.kernel().charge_packet();
+  st_.kernel().cpu().charge_packet();
   mib_.InReceives++;
   wire::Ipv4Packet ip(skb->data(), skb->len());
   if (ip.check_header() != wire::WireError::kOk) {  // short, version, IHL
@@ -341,7 +341,7 @@ void Ipv4::ip_forward(SkbPtr skb) {
   const Ipv4Addr nexthop = r->gateway.is_unspecified() ? w.dst() : r->gateway;
   skb->priority = kern::rt_tos2priority(w.tos());
   skb->sk = nullptr;
-  st_.kernel().charge_packet();
+  st_.kernel().cpu().charge_packet();
   mib_.ForwDatagrams++;
   st_.arp().output(std::move(skb), out, nexthop);
 }

@@ -17,18 +17,18 @@ Stack::Stack(kern::Kernel& k, const StackConfig& cfg)
       icmp_(*this, cfg.icmp),
       udp_(*this, cfg.udp, cfg.seed),
       tcp_(*this, cfg.tcp, cfg.seed) {
-  k_.dev_add_pack(kern::ETH_P_IP, [this](SkbPtr skb) { ip_.ip_rcv(std::move(skb)); });
-  k_.dev_add_pack(kern::ETH_P_ARP, [this](SkbPtr skb) { arp_.arp_rcv(std::move(skb)); });
+  k_.net().dev_add_pack(kern::ETH_P_IP, [this](SkbPtr skb) { ip_.ip_rcv(std::move(skb)); });
+  k_.net().dev_add_pack(kern::ETH_P_ARP, [this](SkbPtr skb) { arp_.arp_rcv(std::move(skb)); });
   // The kernel has no unregister_netdevice_notifier: the callback checks that we still exist.
   std::weak_ptr<Stack*> alive = self_;
-  k_.register_netdevice_notifier([alive](NetDevice& dev, kern::NetdevEvent ev) {
+  k_.net().register_netdevice_notifier([alive](NetDevice& dev, kern::NetdevEvent ev) {
     if (auto p = alive.lock()) (*p)->netdev_event(dev, ev);
   });
 }
 
 Stack::~Stack() {
-  k_.dev_remove_pack(kern::ETH_P_IP);
-  k_.dev_remove_pack(kern::ETH_P_ARP);
+  k_.net().dev_remove_pack(kern::ETH_P_IP);
+  k_.net().dev_remove_pack(kern::ETH_P_ARP);
 }
 
 void Stack::netdev_event(NetDevice& dev, kern::NetdevEvent ev) {

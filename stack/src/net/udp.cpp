@@ -65,7 +65,7 @@ size_t UdpSocket::next_len() const { return rxq_.empty() ? 0 : rxq_.front().skb-
 
 int UdpSocket::bind(Ipv4Addr addr, uint16_t port) {
   if (!udp_) return -EBADF;
-  udp_->st_.kernel().charge_syscall();
+  udp_->st_.kernel().cpu().charge_syscall();
   if (num_) return -EINVAL;
   if (!addr.is_unspecified() && !addr.is_broadcast() && !addr.is_multicast() && !udp_->st_.ip().is_local(addr))
     return -EADDRNOTAVAIL;
@@ -74,7 +74,7 @@ int UdpSocket::bind(Ipv4Addr addr, uint16_t port) {
 
 int UdpSocket::connect(Ipv4Addr addr, uint16_t port) {
   if (!udp_) return -EBADF;
-  udp_->st_.kernel().charge_syscall();
+  udp_->st_.kernel().cpu().charge_syscall();
   if (port == 0 || addr.is_unspecified()) return -EINVAL;
   int err = 0;
   auto rt = udp_->st_.ip().route_output(addr, rcv_saddr_.is_multicast() ? Ipv4Addr::any() : rcv_saddr_, &err);
@@ -96,7 +96,7 @@ int UdpSocket::connect(Ipv4Addr addr, uint16_t port) {
 int UdpSocket::send(const void* buf, size_t len) {
   if (!udp_) return -EBADF;
   if (!connected()) {
-    udp_->st_.kernel().charge_syscall();
+    udp_->st_.kernel().cpu().charge_syscall();
     return -EDESTADDRREQ;
   }
   return sendto(buf, len, daddr_, dport_);
@@ -104,7 +104,7 @@ int UdpSocket::send(const void* buf, size_t len) {
 
 int UdpSocket::sendto(const void* buf, size_t len, Ipv4Addr dst, uint16_t port) {
   if (!udp_) return -EBADF;
-  udp_->st_.kernel().charge_syscall();
+  udp_->st_.kernel().cpu().charge_syscall();
   if (sk_err_) return -take_error();
   const int r = do_send(buf, len, dst, port);
   if (r == -ENOBUFS) udp_->mib_.SndbufErrors++;
@@ -137,7 +137,7 @@ int UdpSocket::do_send(const void* buf, size_t len, Ipv4Addr dst, uint16_t port)
   skb->reserve(Ipv4::kMaxHeader);
   uint8_t* p = skb->put(uint32_t(ulen));
   if (len) std::memcpy(p + wire::UdpPacket::kHeaderLen, buf, len);
-  k.charge_copy(len);  // copy and checksum in one pass, as csum_and_copy_from_user
+  k.cpu().charge_copy(len);  // copy and checksum in one pass, as csum_and_copy_from_user
   wire::UdpPacketMut u(p, ulen);
   wire::UdpRepr{num_, port, len}.emit(u, saddr, dst, !no_check_);
   skb->sk = this;
@@ -160,7 +160,7 @@ int UdpSocket::do_send(const void* buf, size_t len, Ipv4Addr dst, uint16_t port)
 int UdpSocket::recvfrom(void* buf, size_t len, Ipv4Addr* src, uint16_t* sport) {
   if (!udp_) return -EBADF;
   kern::Kernel& k = udp_->st_.kernel();
-  k.charge_syscall();
+  k.cpu().charge_syscall();
   if (sk_err_) return -take_error();
   if (rxq_.empty()) return -EAGAIN;
   Datagram d = std::move(rxq_.front());
@@ -171,7 +171,7 @@ int UdpSocket::recvfrom(void* buf, size_t len, Ipv4Addr* src, uint16_t* sport) {
     if (!buf) return -EFAULT;
     std::memcpy(buf, d.skb->data(), n);
   }
-  k.charge_copy(n);
+  k.cpu().charge_copy(n);
   k.trace(kern::Stage::kSockRecv, d.skb->trace, uint32_t(n));
   if (src) *src = d.src;
   if (sport) *sport = d.sport;
@@ -194,7 +194,7 @@ Udp::~Udp() {
 }
 
 std::shared_ptr<UdpSocket> Udp::socket() {
-  st_.kernel().charge_syscall();
+  st_.kernel().cpu().charge_syscall();
   std::shared_ptr<UdpSocket> s(new UdpSocket(this));
   all_.push_back(s.get());
   return s;
@@ -258,7 +258,7 @@ UdpSocket* Udp::lookup(Ipv4Addr saddr, uint16_t sport, Ipv4Addr daddr, uint16_t 
 
 void Udp::udp_rcv(SkbPtr skb) {
   kern::Kernel& k = st_.kernel();
-  k.charge_packet();
+  k.cpu().charge_packet();
   const int32_t noff = skb->network_offset();
   wire::Ipv4Packet ip(skb->data() + noff, size_t(int64_t(skb->len()) - noff));
   const Ipv4Addr saddr = ip.src(), daddr = ip.dst();
@@ -268,7 +268,7 @@ void Udp::udp_rcv(SkbPtr skb) {
     return;
   }
   skb->trim(u.length());
-  k.charge_copy(u.length());  // checksum
+  k.cpu().charge_copy(u.length());  // checksum
   if (!u.verify_checksum(saddr, daddr)) {
     mib_.InCsumErrors++;
     mib_.InErrors++;
@@ -317,7 +317,7 @@ void Udp::queue_rcv(UdpSocket& sk, SkbPtr skb, Ipv4Addr src, uint16_t sport) {
     sk.drops_++;
     return;
   }
-  st_.kernel().charge_packet();
+  st_.kernel().cpu().charge_packet();
   sk.rmem_alloc_ += skb->truesize();
   skb->sk = nullptr;
   const uint64_t pkt = skb->trace;

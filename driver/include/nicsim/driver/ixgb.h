@@ -5,11 +5,11 @@
 //
 //   driver::IxgbParams p;            // ring sizes, copybreak, ITR, RDTR, TIDV, ...
 //   driver::IxgbDriver drv(p);
-//   k.pci_register_driver(drv);      // probe: reset, MAC from RAL0/RAH0, "eth%d", NAPI
+//   k.pci().pci_register_driver(drv);      // probe: reset, MAC from RAL0/RAH0, "eth%d", NAPI
 //   driver::IxgbAdapter* ad = drv.adapter();
-//   k.dev_open(ad->netdev());        // rings, buffers, MSI handler, watchdog
-//   ... ad->counters(), ad->hw_stats(), k.dev_get_stats(ad->netdev())
-//   k.pci_unregister_driver(drv);    // close (if up) and remove
+//   k.net().dev_open(ad->netdev());        // rings, buffers, MSI handler, watchdog
+//   ... ad->counters(), ad->hw_stats(), k.net().dev_get_stats(ad->netdev())
+//   k.pci().pci_unregister_driver(drv);    // close (if up) and remove
 //
 // Where the model differs from ixgb: skbs are linear, so a frame is split into descriptors
 // of at most kMaxDataPerTxd bytes instead of one per fragment; RX buffers are not IP-aligned
@@ -30,21 +30,51 @@
 
 namespace nicsim::driver {
 
+using kern::Param;
+
 // Module parameters, set by the scenario before probe (read at probe and at each open).
 struct IxgbParams {
-  uint32_t tx_ring = 256;          // TX descriptors (rounded to a multiple of 8, 64..4096)
-  uint32_t rx_ring = 512;          // RX descriptors (rounded to a multiple of 8, 64..4096)
-  uint32_t rx_buffer_len = 2048;   // bytes per RX buffer: 2048, 4096, 8192 or 16384 (RCTL.BSIZE)
-  uint32_t copybreak = 256;        // frames shorter than this are copied into a small skb
-  uint32_t itr = 0;                // ITR: minimum gap between MSIs, 256 ns units; 0 = none
-  uint32_t rdtr = 0;               // RDTR: RXT0 delay, 1.024 us units; 0 = immediate
-  uint32_t tidv = 0;               // TIDV: TXDW delay, 1.024 us units; 0 = no IDE on descriptors
-  uint32_t rdmts = 0;              // RCTL.RDMTS: RXDMT0 at 1/2 (0), 1/4 (1), 1/8 (2) free
-  int napi_weight = 64;            // NAPI poll budget per call
-  uint32_t rx_refill_batch = 16;   // RX buffers given back per RDT write inside a poll
-  uint64_t watchdog_ns = 2'000'000;    // watchdog period: link, statistics, TX hang
-  uint64_t tx_timeout_ns = 10'000'000; // TX without progress this long while TDH != TDT: reset
-  bool rx_csum = true;             // RXCSUM.IPOFL|TUOFL (stored by the NIC; no offload yet)
+  static constexpr uint64_t kMaxNs = 60'000'000'000;  // a minute
+  Param<uint32_t> tx_ring{256, "tx_ring", "descriptors", 16, 4096,
+                          "TX descriptors (rounded up to a multiple of 8; ixgb: 64..4096, smaller "
+                          "here so tests can fill a ring quickly)"};
+  Param<uint32_t> rx_ring{512, "rx_ring", "descriptors", 16, 4096,
+                          "RX descriptors (rounded up to a multiple of 8)"};
+  Param<uint32_t> rx_buffer_len{2048, "rx_buffer_len", "bytes", 0, 16384,
+                                "bytes per RX buffer, rounded up to 2048, 4096, 8192 or 16384 "
+                                "(RCTL.BSIZE) and at least MTU + 14"};
+  Param<uint32_t> copybreak{256, "copybreak", "bytes", 0, 16384,
+                            "frames shorter than this are copied into a small skb"};
+  Param<uint32_t> itr{0, "itr", "256ns", 0, 0xFFFF, "ITR: minimum gap between MSIs, 256 ns units; 0 = none"};
+  Param<uint32_t> rdtr{0, "rdtr", "1.024us", 0, 0xFFFF, "RDTR: RXT0 delay, 1.024 us units; 0 = immediate"};
+  Param<uint32_t> tidv{0, "tidv", "1.024us", 0, 0xFFFF,
+                       "TIDV: TXDW delay, 1.024 us units; 0 = no IDE on descriptors"};
+  Param<uint32_t> rdmts{0, "rdmts", "choice", 0, 2, "RCTL.RDMTS: RXDMT0 at 1/2 (0), 1/4 (1), 1/8 (2) free"};
+  Param<int> napi_weight{64, "napi_weight", "packets", 1, 4096, "NAPI poll budget per call"};
+  Param<uint32_t> rx_refill_batch{16, "rx_refill_batch", "buffers", 1, 4096,
+                                  "RX buffers given back per RDT write inside a poll"};
+  Param<uint64_t> watchdog_ns{2'000'000, "watchdog_ns", "ns", 1000, kMaxNs,
+                              "watchdog period: link, statistics, TX hang"};
+  Param<uint64_t> tx_timeout_ns{10'000'000, "tx_timeout_ns", "ns", 1000, kMaxNs,
+                                "TX without progress this long while TDH != TDT: reset"};
+  Param<bool> rx_csum{true, "rx_csum", "RXCSUM.IPOFL|TUOFL (stored by the NIC; no offload yet)"};
+
+  template <class V>
+  void visit(V&& v) {
+    v(tx_ring);
+    v(rx_ring);
+    v(rx_buffer_len);
+    v(copybreak);
+    v(itr);
+    v(rdtr);
+    v(tidv);
+    v(rdmts);
+    v(napi_weight);
+    v(rx_refill_batch);
+    v(watchdog_ns);
+    v(tx_timeout_ns);
+    v(rx_csum);
+  }
 };
 
 // Driver-side counters, for tests and the demo. Frames unless named otherwise.

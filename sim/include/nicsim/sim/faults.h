@@ -30,20 +30,26 @@ struct Probability {
   constexpr Probability(double v = 0) : p(v) {}  // NOLINT: implicit, so `fp.loss = 0.01` reads well
   constexpr operator double() const { return p; }
 };
-template <>
-struct ParamTraits<Probability> {
-  static constexpr const char* unit = "probability";
-  static std::string str(Probability v);
-  static Probability parse(const std::string& s);  // throws std::invalid_argument outside [0, 1]
-};
-
 enum class JitterDist { kNone, kUniform, kExponential };
+
+}  // namespace nicsim::sim
+
+namespace nicsim::kern {
 template <>
-struct ParamTraits<JitterDist> {
-  static constexpr const char* unit = "choice";  // none | uniform | exponential
-  static std::string str(JitterDist v);
-  static JitterDist parse(const std::string& s);
+struct ParamTraits<sim::Probability> {
+  static constexpr const char* unit = "probability";
+  static std::string str(sim::Probability v);
+  static sim::Probability parse(const std::string& s);  // throws ParamError outside [0, 1]
 };
+template <>
+struct ParamTraits<sim::JitterDist> {
+  static constexpr const char* unit = "choice";  // none | uniform | exponential
+  static std::string str(sim::JitterDist v);
+  static sim::JitterDist parse(const std::string& s);
+};
+}  // namespace nicsim::kern
+
+namespace nicsim::sim {
 
 struct FrameMeta {
   int dir = 0;              // 0: side 0 -> 1, 1: side 1 -> 0
@@ -83,17 +89,17 @@ struct FaultParams {
   Param<Probability> corrupt{0.0, "corrupt",
                              "probability that a frame gets corrupt_bits bit flips; the FCS is "
                              "not recomputed, so the receiving MAC drops it (CRCERRS)"};
-  Param<uint64_t> corrupt_bits{1, "corrupt_bits",
+  Param<uint64_t> corrupt_bits{1, "corrupt_bits", "bits", 1, 64,
                                "distinct bits flipped in a corrupted frame (1-3: the CRC-32 "
                                "catches every such error in frames up to 9 KB)"};
-  Param<uint64_t> corrupt_span{64, "corrupt_span",
+  Param<uint64_t> corrupt_span{64, "corrupt_span", "bytes", 1, 16384,
                                "bytes from the destination MAC that the flipped bits fall in "
                                "(uniform); drawn when the frame starts, before its length is "
                                "known, so a shorter frame escapes flips past its end"};
   Param<Probability> reorder{0.0, "reorder",
                              "probability that a frame is held back so that later frames "
                              "overtake it"};
-  Param<uint64_t> reorder_depth{3, "reorder_depth",
+  Param<uint64_t> reorder_depth{3, "reorder_depth", "frames", 1, 1 << 16,
                                 "a held frame lets 1..reorder_depth later frames (uniform) go "
                                 "first"};
   Param<SimTime> reorder_timeout{SimTime::us(10), "reorder_timeout",

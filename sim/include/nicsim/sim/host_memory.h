@@ -21,7 +21,7 @@ struct HostMemoryParams {
   Param<uint64_t> alloc_base{0x100000000ull, "alloc_base",
                              "physical address where the allocator starts (above 4 GiB by "
                              "default, so the high halves of 64-bit DMA addresses are used)"};
-  Param<uint64_t> arena_size{2ull << 20, "arena_size",
+  Param<uint64_t> arena_size{2ull << 20, "arena_size", "bytes", 4096, 1ull << 40,
                              "bytes per allocator arena segment (larger allocations get their own)"};
   template <class V>
   void visit(V&& v) {

@@ -26,6 +26,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "nicsim/apps/app_host.h"
 #include "nicsim/driver/ixgb.h"
 #include "nicsim/kern/kernel.h"
 #include "nicsim/net/stack.h"
@@ -118,7 +119,8 @@ class UdpSocket {
 
 class TcpSocket;
 
-class NetHost {
+// A host for the traffic programs of apps/ too (apps::AppHost).
+class NetHost : public apps::AppHost {
  public:
   NetHost(Network& net, Host& hw, const std::string& cidr, const NetHostConfig& cfg);
   ~NetHost();
@@ -127,12 +129,12 @@ class NetHost {
 
   const std::string& name() const { return hw_.name(); }
   Host& hw() { return hw_; }
-  kern::Kernel& kernel() { return kernel_; }
-  net::Stack& stack() { return *stack_; }
+  kern::Kernel& kernel() override { return kernel_; }
+  net::Stack& stack() override { return *stack_; }
   driver::IxgbDriver& driver() { return driver_; }
   driver::IxgbAdapter& adapter();
   kern::NetDevice& dev() { return adapter().netdev(); }
-  const std::string& address() const { return addr_; }
+  const std::string& address() const override { return addr_; }
 
   // Runs fn on this host's CPU as an application task and waits (in simulated time) until
   // it returned; returns its result. Throws SimTimeout if the CPU does not get to it within
@@ -140,6 +142,7 @@ class NetHost {
   // finished.
   template <class F>
   auto call(F&& fn, uint64_t timeout_ns = 100'000'000) -> decltype(fn());
+  void run_on_cpu(const std::function<void()>& fn) override { call(fn); }
 
   // Runs the simulation until cond() (evaluated by the test body) holds; false on timeout.
   bool wait_until(const std::function<bool()>& cond, uint64_t timeout_ns);
@@ -151,7 +154,7 @@ class NetHost {
                              uint64_t interval_ns = 100'000, uint64_t timeout_ns = 5'000'000'000ull);
 
   UdpSocket udp_socket();
-  // A TCP socket with blocking calls from the test body (see tcp_apps.h; needs the stack's TCP).
+  // A TCP socket with blocking calls from the test body (see tcp_socket.h).
   TcpSocket tcp_socket();
   // poll(2) over TCP sockets of any hosts: waits until one has an event in its mask (or
   // timeout_ns) and returns each socket's current poll() bits masked by events.
@@ -236,9 +239,9 @@ auto NetHost::call(F&& fn, uint64_t timeout_ns) -> decltype(fn()) {
     std::conditional_t<std::is_void_v<R>, bool, std::optional<R>> result{};
   };
   auto st = std::make_shared<State>();
-  kernel_.run_task([&fn, st, this] {
+  kernel_.cpu().run_task([&fn, st, this] {
     if (st->cancelled) return;
-    kernel_.charge_syscall();
+    kernel_.cpu().charge_syscall();
     if constexpr (std::is_void_v<R>)
       fn();
     else

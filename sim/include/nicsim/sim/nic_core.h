@@ -55,14 +55,14 @@ struct MacAddr {
 };
 
 struct NicParams {
-  Param<uint64_t> quantum{64, "quantum",
-                          "cycles: most NIC cycles simulated per SystemC activation; lowered "
+  Param<uint64_t> quantum{64, "quantum", "cycles", 1, 1 << 20,
+                          "most NIC cycles simulated per SystemC activation; lowered "
                           "to the smallest latency through which the host, the PCI model or "
                           "a link can reach the NIC"};
-  Param<uint64_t> reset_cycles{16, "reset_cycles", "cycles: rst_ni held low at time 0"};
-  Param<uint64_t> dma_max_reads{32, "dma_max_reads",
+  Param<uint64_t> reset_cycles{16, "reset_cycles", "cycles", 1, 1 << 20, "rst_ni held low at time 0"};
+  Param<uint64_t> dma_max_reads{32, "dma_max_reads", "bursts", 1, 1 << 16,
                                 "outstanding DMA read bursts before ARREADY drops (PCIe tags)"};
-  Param<uint64_t> dma_max_writes{32, "dma_max_writes",
+  Param<uint64_t> dma_max_writes{32, "dma_max_writes", "bursts", 1, 1 << 16,
                                  "outstanding DMA write bursts before AWREADY drops"};
   Param<bool> skip_idle{true, "skip_idle",
                         "skip the evaluation of NIC cycles in which the RTL is idle and no "

@@ -1,18 +1,21 @@
-// Parameters carry a unit and a help string, and can be listed and set by name
-// ("mmio_read_latency" = "1.1us"), like gem5's Param.Latency('500ns', "...").
+// sim's parameter types on the one parameter scheme of every layer (nicsim/kern/param.h):
+// durations (SimTime) and data rates (Bandwidth) with their text forms, so a NIC, PCI or
+// link parameter is set by name like any other ("mmio_read_latency" = "1.1us").
 //
-// A parameter struct declares its fields as Param<T> and a visit() member:
 //   struct LinkParams {
-//     Param<SimTime> delay{SimTime::ns(500), "delay", "one-way propagation incl. PHYs"};
+//     Param<SimTime> delay{SimTime::ns(500), "delay", "time", SimTime::ns(0), SimTime::from_ps(1e12),
+//                          "one-way propagation incl. PHYs"};
 //     template <class V> void visit(V&& v) { v(delay); }
 //   };
-//   set_param(p, "delay", "1us");  describe(p)  ->  {"delay", "500ns", "time", "..."}
+//   set_param(p, "delay", "1us");  describe(p)  ->  {"delay", "500ns", "time", "...", "0ns..1s time"}
 #pragma once
 
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "nicsim/kern/param.h"
 
 namespace nicsim::sim {
 
@@ -24,6 +27,7 @@ struct SimTime {
   static constexpr SimTime us(double v) { return SimTime{static_cast<uint64_t>(v * 1e6 + 0.5)}; }
   constexpr double to_ns() const { return static_cast<double>(ps) / 1e3; }
   friend constexpr bool operator==(SimTime a, SimTime b) { return a.ps == b.ps; }
+  friend constexpr bool operator<(SimTime a, SimTime b) { return a.ps < b.ps; }
 };
 
 // A data rate in bytes per second.
@@ -37,75 +41,33 @@ struct Bandwidth {
     uint64_t whole = static_cast<uint64_t>(ps);
     return whole + (ps > static_cast<double>(whole) ? 1 : 0);
   }
+  friend constexpr bool operator<(Bandwidth a, Bandwidth b) { return a.bytes_per_s < b.bytes_per_s; }
 };
 
+using kern::describe;
+using kern::param_names;
+using kern::Param;
+using kern::ParamError;
+using kern::ParamInfo;
+using kern::set_param;
 template <class T>
-struct ParamTraits;
-template <>
-struct ParamTraits<SimTime> {
-  static constexpr const char* unit = "time";  // text: 500ns, 1.2us, 6400ps, 1ms, 2s
-  static std::string str(SimTime v);
-  static SimTime parse(const std::string& s);
-};
-template <>
-struct ParamTraits<Bandwidth> {
-  static constexpr const char* unit = "bandwidth";  // text: 7.9GB/s, 250MB/s, 63Gbps
-  static std::string str(Bandwidth v);
-  static Bandwidth parse(const std::string& s);
-};
-template <>
-struct ParamTraits<uint64_t> {
-  static constexpr const char* unit = "count";  // decimal or 0x hex; k/M/G/Ki/Mi/Gi suffixes
-  static std::string str(uint64_t v);
-  static uint64_t parse(const std::string& s);
-};
-template <>
-struct ParamTraits<bool> {
-  static constexpr const char* unit = "bool";  // true/false/1/0/on/off
-  static std::string str(bool v);
-  static bool parse(const std::string& s);
-};
-
-template <class T>
-struct Param {
-  T value;
-  const char* name;
-  const char* help;
-  const char* unit = ParamTraits<T>::unit;
-
-  Param(T v, const char* n, const char* h) : value(v), name(n), help(h) {}
-  operator const T&() const { return value; }
-  const T& operator()() const { return value; }
-  Param& operator=(const T& v) {
-    value = v;
-    return *this;
-  }
-  std::string str() const { return ParamTraits<T>::str(value); }
-  void parse(const std::string& s) { value = ParamTraits<T>::parse(s); }
-};
-
-struct ParamInfo {
-  std::string name, value, unit, help;
-};
-
-template <class P>
-std::vector<ParamInfo> describe(P& params) {
-  std::vector<ParamInfo> out;
-  params.visit([&](auto& p) { out.push_back({p.name, p.str(), p.unit, p.help}); });
-  return out;
-}
-
-// Throws std::invalid_argument for an unknown name or a value that does not parse.
-template <class P>
-void set_param(P& params, const std::string& name, const std::string& text) {
-  bool found = false;
-  params.visit([&](auto& p) {
-    if (name == p.name) {
-      p.parse(text);
-      found = true;
-    }
-  });
-  if (!found) throw std::invalid_argument("unknown parameter '" + name + "'");
-}
+using ParamTraits = kern::ParamTraits<T>;
 
 }  // namespace nicsim::sim
+
+namespace nicsim::kern {
+
+template <>
+struct ParamTraits<sim::SimTime> {
+  static constexpr const char* unit = "time";  // text: 500ns, 1.2us, 6400ps, 1ms, 2s
+  static std::string str(sim::SimTime v);
+  static sim::SimTime parse(const std::string& s);
+};
+template <>
+struct ParamTraits<sim::Bandwidth> {
+  static constexpr const char* unit = "bandwidth";  // text: 7.9GB/s, 250MB/s, 63Gbps
+  static std::string str(sim::Bandwidth v);
+  static sim::Bandwidth parse(const std::string& s);
+};
+
+}  // namespace nicsim::kern

@@ -58,8 +58,8 @@ struct PciParams {
   Param<Bandwidth> dma_bandwidth{Bandwidth::gbytes(7.9), "dma_bandwidth",
                                  "PCIe payload bandwidth per direction (Gen3 x8: 7.9 GB/s, "
                                  "i.e. 50.6 bytes per 6.4 ns cycle); 0 = unlimited"};
-  Param<uint64_t> dma_protect_granule{4096, "dma_protect_granule",
-                                      "bytes: DMA windows are widened to this granule (4096 = "
+  Param<uint64_t> dma_protect_granule{4096, "dma_protect_granule", "bytes", 1, 1ull << 30,
+                                      "DMA windows are widened to this granule (4096 = "
                                       "IOMMU pages; 1 = exact bytes)"};
   Param<bool> dma_protection{true, "dma_protection",
                              "refuse device accesses outside the host's DMA windows"};

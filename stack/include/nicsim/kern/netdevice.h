@@ -125,6 +125,7 @@ class NetDevice {
 
  private:
   friend class Kernel;
+  friend class NetCore;
   bool queue_stopped_ = false;
   bool carrier_ = false;
   bool tx_scheduled_ = false;  // on the NET_TX list

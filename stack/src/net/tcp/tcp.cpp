@@ -101,9 +101,9 @@ void TcpSock::done() {
   if (!tcp_) return;
   set_state(TcpState::kClose);
   kern::Kernel& kk = k();
-  if (rto_timer_.pending()) kk.del_timer(rto_timer_);
-  if (delack_timer_.pending()) kk.del_timer(delack_timer_);
-  if (keepalive_timer_.pending()) kk.del_timer(keepalive_timer_);
+  if (rto_timer_.pending()) kk.cpu().del_timer(rto_timer_);
+  if (delack_timer_.pending()) kk.cpu().del_timer(delack_timer_);
+  if (keepalive_timer_.pending()) kk.cpu().del_timer(keepalive_timer_);
   sq_.clear();
   ofo_.clear();
   shutdown_ = kRcvShutdown | kSendShutdown;
@@ -195,7 +195,7 @@ void TcpSock::close_user() {
       break;
   }
   write_xmit();
-  if (state_ == TcpState::kFinWait2) k().mod_timer(keepalive_timer_, k().now_ns() + cfg().fin_timeout_ns);
+  if (state_ == TcpState::kFinWait2) k().cpu().mod_timer(keepalive_timer_, k().now_ns() + cfg().fin_timeout_ns);
   if (state_ == TcpState::kSynRecv && sq_.empty()) done();
 }
 
@@ -277,7 +277,7 @@ int TcpSock::sendmsg(const void* buf, size_t len) {
     sq_.push_back(std::move(s));
     off += c;
   }
-  k().charge_copy(n);
+  k().cpu().charge_copy(n);
   k().trace(kern::Stage::kSockSend, 0, uint32_t(n));  // segments get their ids at output
   if (n < len) nospace_ = true;
   write_xmit();
@@ -302,7 +302,7 @@ int TcpSock::recvmsg(void* buf, size_t len, bool peek) {
       n += c;
       if (n == len) break;
     }
-    k().charge_copy(n);
+    k().cpu().charge_copy(n);
     return int(n);
   }
   while (n < len && !rcvq_.empty()) {
@@ -316,7 +316,7 @@ int TcpSock::recvmsg(void* buf, size_t len, bool peek) {
       s->pull(uint32_t(c));
   }
   rcvq_bytes_ -= n;
-  k().charge_copy(n);
+  k().cpu().charge_copy(n);
   k().trace(kern::Stage::kSockRecv, 0, uint32_t(n));
   cleanup_rbuf(n);
   return int(n);
@@ -349,7 +349,7 @@ int TcpSock::setsockopt(int level, int optname, const void* optval, size_t optle
         if (keepalive_)
           reset_keepalive();
         else if (keepalive_timer_.pending() && state_ != TcpState::kTimeWait && state_ != TcpState::kFinWait2)
-          k().del_timer(keepalive_timer_);
+          k().cpu().del_timer(keepalive_timer_);
         return 0;
       case kSoSndBuf:  // doubled, as Linux (bookkeeping overhead)
         sndbuf_ = std::clamp<size_t>(size_t(std::max(v, 0)) * 2, 4608, cfg().wmem_max);
@@ -518,7 +518,7 @@ TcpSocket::~TcpSocket() {
 #define NICSIM_TCP_ENTER()                  \
   if (!sk_ || !sk_->tcp_) return -EBADF;   \
   TcpSock& s = *sk_;                        \
-  s.k().charge_syscall()
+  s.k().cpu().charge_syscall()
 
 int TcpSocket::bind(Ipv4Addr addr, uint16_t port) {
   NICSIM_TCP_ENTER();
@@ -557,7 +557,7 @@ std::shared_ptr<TcpSocket> TcpSocket::accept(int* err) {
     return nullptr;
   }
   TcpSock& s = *sk_;
-  s.k().charge_syscall();
+  s.k().cpu().charge_syscall();
   if (s.state_ != TcpState::kListen) {
     e = -EINVAL;
     return nullptr;
@@ -617,7 +617,7 @@ int TcpSocket::close() {
     return 0;
   }
   TcpSock& s = *sk_;
-  s.k().charge_syscall();
+  s.k().cpu().charge_syscall();
   s.on_event_ = nullptr;
   s.close_user();
   sk_.reset();

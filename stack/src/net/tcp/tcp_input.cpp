@@ -62,7 +62,7 @@ void TcpSock::rcv_synsent(const wire::TcpRepr& th) {
     snd_una_ = th.ack;
     snd_wl2_ = th.ack;
     backoff_ = retransmits_ = 0;
-    if (rto_timer_.pending()) k().del_timer(rto_timer_);
+    if (rto_timer_.pending()) k().cpu().del_timer(rto_timer_);
     establish_common();
     connect_reported_ = true;
     send_ack();
@@ -212,7 +212,7 @@ bool TcpSock::rcv_data_state(SkbPtr skb, const wire::TcpRepr& th, uint32_t plen,
     case TcpState::kTimeWait:
       if (th.fin()) {  // retransmitted FIN: ACK it again and restart 2MSL
         send_ack();
-        k().mod_timer(keepalive_timer_, now + 2 * cfg().msl_ns);
+        k().cpu().mod_timer(keepalive_timer_, now + 2 * cfg().msl_ns);
       }
       return false;
     case TcpState::kCloseWait:
@@ -472,7 +472,7 @@ void TcpSock::ack_rearm_and_space(uint32_t flag) {
   } else if ((flag & kFlagWinUpdate) && sq_.packets_out() == 0 && rto_kind_ == RtoKind::kProbe0 && snd_wnd_ > 0 &&
              rto_timer_.pending()) {
     backoff_ = 0;
-    k().del_timer(rto_timer_);
+    k().cpu().del_timer(rto_timer_);
   }
 }
 
@@ -481,7 +481,7 @@ bool TcpSock::fin_acked(uint64_t now) {
   switch (state_) {
     case TcpState::kFinWait1:
       set_state(TcpState::kFinWait2);
-      if (orphan_) k().mod_timer(keepalive_timer_, now + cfg().fin_timeout_ns);
+      if (orphan_) k().cpu().mod_timer(keepalive_timer_, now + cfg().fin_timeout_ns);
       event();
       return true;
     case TcpState::kClosing:
@@ -615,7 +615,7 @@ void TcpSock::data_queue(SkbPtr skb, const wire::TcpRepr& th) {
       ack_pending_ = ack_now_ = true;
       return;
     }
-    k().charge_packet();  // socket layer
+    k().cpu().charge_packet();  // socket layer
     if (plen) {
       rcvq_bytes_ += plen;
       bytes_received_ += plen;
@@ -678,7 +678,7 @@ void TcpSock::ack_snd_check() {
     send_ack();
     return;
   }
-  if (!delack_timer_.pending()) k().mod_timer(delack_timer_, k().now_ns() + cfg().delack_min_ns);
+  if (!delack_timer_.pending()) k().cpu().mod_timer(delack_timer_, k().now_ns() + cfg().delack_min_ns);
 }
 
 }  // namespace nicsim::net

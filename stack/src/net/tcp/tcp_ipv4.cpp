@@ -127,9 +127,9 @@ Tcp::Tcp(Stack& st, const TcpConfig& cfg, uint64_t seed) : st_(st), cfg_(cfg) {
 
 Tcp::~Tcp() {
   auto release = [this](TcpSock& s) {
-    st_.kernel().del_timer(s.rto_timer_);
-    st_.kernel().del_timer(s.delack_timer_);
-    st_.kernel().del_timer(s.keepalive_timer_);
+    st_.kernel().cpu().del_timer(s.rto_timer_);
+    st_.kernel().cpu().del_timer(s.delack_timer_);
+    st_.kernel().cpu().del_timer(s.keepalive_timer_);
     s.sq_.clear();
     s.rcvq_.clear();
     s.ofo_.clear();
@@ -156,7 +156,7 @@ std::shared_ptr<TcpSock> Tcp::new_sock() {
 }
 
 std::shared_ptr<TcpSocket> Tcp::socket() {
-  st_.kernel().charge_syscall();
+  st_.kernel().cpu().charge_syscall();
   return std::shared_ptr<TcpSocket>(new TcpSocket(new_sock()));
 }
 
@@ -170,7 +170,7 @@ void Tcp::destroy_later(TcpSock* sk) {
   if (!reap_scheduled_) {
     reap_scheduled_ = true;
     std::weak_ptr<Stack*> alive = st_.alive();
-    st_.kernel().run_task([this, alive] {
+    st_.kernel().cpu().run_task([this, alive] {
       if (alive.expired()) return;
       reap_scheduled_ = false;
       reap();
@@ -273,7 +273,7 @@ int Tcp::output(SkbPtr skb, wire::TcpRepr& r, Ipv4Addr saddr, Ipv4Addr daddr, co
   uint8_t* h = skb->push(uint32_t(hl));
   wire::TcpPacketMut p(h, skb->len());
   r.emit(p, saddr, daddr, true);
-  k.charge_packet();
+  k.cpu().charge_packet();
   mib_.OutSegs++;
   if (r.flags & tf::RST) mib_.OutRsts++;
   skb->sk = sk;
@@ -308,7 +308,7 @@ void Tcp::send_reset_for(const wire::TcpRepr& th, uint32_t payload_len, Ipv4Addr
 void Tcp::tcp_v4_rcv(SkbPtr skb) {
   reap();
   kern::Kernel& k = st_.kernel();
-  k.charge_packet();
+  k.cpu().charge_packet();
   if (skb->pkt_type != kern::PacketType::kHost) return;
   const int32_t noff = skb->network_offset();
   wire::Ipv4Packet ip(skb->data() + noff, size_t(int64_t(skb->len()) - noff));
@@ -319,7 +319,7 @@ void Tcp::tcp_v4_rcv(SkbPtr skb) {
     return;
   }
   mib_.InSegs++;
-  k.charge_copy(skb->len());  // checksum
+  k.cpu().charge_copy(skb->len());  // checksum
   if (!p.verify_checksum(saddr, daddr)) {
     mib_.InCsumErrors++;
     mib_.InErrs++;

@@ -107,9 +107,9 @@ void TcpSock::rcv_listen(SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ip
 
 void TcpSock::enter_time_wait() {
   set_state(TcpState::kTimeWait);
-  if (rto_timer_.pending()) k().del_timer(rto_timer_);
-  if (delack_timer_.pending()) k().del_timer(delack_timer_);
-  k().mod_timer(keepalive_timer_, k().now_ns() + 2 * cfg().msl_ns);
+  if (rto_timer_.pending()) k().cpu().del_timer(rto_timer_);
+  if (delack_timer_.pending()) k().cpu().del_timer(delack_timer_);
+  k().cpu().mod_timer(keepalive_timer_, k().now_ns() + 2 * cfg().msl_ns);
   event();
 }
 

@@ -159,7 +159,7 @@ bool TcpSock::transmit(TxSeg& seg, bool retrans) {
   if (seg.skb) {
     if (seg.skb->cloned()) {
       skb = k().skb_pool().copy(*seg.skb);
-      k().charge_copy(seg.skb->len());
+      k().cpu().charge_copy(seg.skb->len());
     } else {
       skb = k().skb_pool().clone(*seg.skb);
     }
@@ -191,7 +191,7 @@ bool TcpSock::transmit(TxSeg& seg, bool retrans) {
     ack_pending_ = false;
     ack_now_ = false;
     dsack_.reset();
-    if (delack_timer_.pending()) k().del_timer(delack_timer_);
+    if (delack_timer_.pending()) k().cpu().del_timer(delack_timer_);
   }
   seg.xmit_ns = k().now_ns();
   segs_out_++;
@@ -220,7 +220,7 @@ void TcpSock::send_control(uint8_t flags, uint32_t seq, uint32_t ack_seq) {
     ack_pending_ = false;
     ack_now_ = false;
     dsack_.reset();
-    if (delack_timer_.pending()) k().del_timer(delack_timer_);
+    if (delack_timer_.pending()) k().cpu().del_timer(delack_timer_);
   }
   segs_out_++;
   tcp_->output(std::move(skb), r, saddr_, daddr_, *rt_, tos_, this);
@@ -258,7 +258,7 @@ bool TcpSock::split_seg(size_t idx, uint32_t len) {
   SkbPtr rest = k().alloc_skb(kMaxTcpHeader + rest_len);
   rest->reserve(kMaxTcpHeader);
   rest->put_data(s.skb->data() + len, rest_len);
-  k().charge_copy(rest_len);
+  k().cpu().charge_copy(rest_len);
   sq_.split(idx, len, std::move(rest));
   return true;
 }
@@ -289,7 +289,7 @@ void TcpSock::write_xmit() {
       }
       if (!rto_timer_.pending()) {
         rto_kind_ = RtoKind::kRetrans;
-        k().mod_timer(rto_timer_, k().now_ns() + cfg().rto_min_ns);
+        k().cpu().mod_timer(rto_timer_, k().now_ns() + cfg().rto_min_ns);
       }
       break;
     }
@@ -300,7 +300,7 @@ void TcpSock::write_xmit() {
   }
   if (sq_.packets_out() == 0 && sq_.has_unsent() && !rto_timer_.pending()) {
     rto_kind_ = RtoKind::kProbe0;
-    k().mod_timer(rto_timer_, k().now_ns() + probe0_when());
+    k().cpu().mod_timer(rto_timer_, k().now_ns() + probe0_when());
   }
 }
 

@@ -16,7 +16,7 @@ using namespace tcp_detail;  // constants and the names every TCP source uses
 
 void TcpSock::arm_rto() {
   rto_kind_ = RtoKind::kRetrans;
-  k().mod_timer(rto_timer_, k().now_ns() + rtt_.rto_ns());
+  k().cpu().mod_timer(rto_timer_, k().now_ns() + rtt_.rto_ns());
 }
 
 void TcpSock::rearm_rto_or_probe() {
@@ -24,9 +24,9 @@ void TcpSock::rearm_rto_or_probe() {
     arm_rto();
   } else if (sq_.has_unsent()) {
     rto_kind_ = RtoKind::kProbe0;
-    k().mod_timer(rto_timer_, k().now_ns() + probe0_when());
+    k().cpu().mod_timer(rto_timer_, k().now_ns() + probe0_when());
   } else if (rto_timer_.pending()) {
-    k().del_timer(rto_timer_);
+    k().cpu().del_timer(rto_timer_);
   }
 }
 
@@ -62,7 +62,7 @@ void TcpSock::on_rto_timer() {
     probes_out_++;
     backoff_++;
     rto_kind_ = RtoKind::kProbe0;
-    k().mod_timer(rto_timer_, k().now_ns() + probe0_when());
+    k().cpu().mod_timer(rto_timer_, k().now_ns() + probe0_when());
     return;
   }
   if (state_ == TcpState::kSynSent || state_ == TcpState::kSynRecv) {
@@ -105,7 +105,7 @@ void TcpSock::on_delack_timer() {
 
 void TcpSock::reset_keepalive() {
   if (keepalive_ && (state_ == TcpState::kEstablished || state_ == TcpState::kCloseWait))
-    k().mod_timer(keepalive_timer_, k().now_ns() + ka_time_ns_);
+    k().cpu().mod_timer(keepalive_timer_, k().now_ns() + ka_time_ns_);
 }
 
 void TcpSock::on_keepalive_timer() {
@@ -125,7 +125,7 @@ void TcpSock::on_keepalive_timer() {
     return;
   const uint64_t now = k().now_ns();
   if (sq_.packets_out() || sq_.has_unsent()) {  // not idle: the RTO covers a dead peer
-    k().mod_timer(keepalive_timer_, now + ka_time_ns_);
+    k().cpu().mod_timer(keepalive_timer_, now + ka_time_ns_);
     return;
   }
   const uint64_t idle = now - last_rcv_ns_;
@@ -138,9 +138,9 @@ void TcpSock::on_keepalive_timer() {
     send_probe();
     tcp_->ext_.TCPKeepAlive++;
     probes_out_++;
-    k().mod_timer(keepalive_timer_, now + ka_intvl_ns_);
+    k().cpu().mod_timer(keepalive_timer_, now + ka_intvl_ns_);
   } else {
-    k().mod_timer(keepalive_timer_, last_rcv_ns_ + ka_time_ns_);
+    k().cpu().mod_timer(keepalive_timer_, last_rcv_ns_ + ka_time_ns_);
   }
 }
 

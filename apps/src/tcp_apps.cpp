@@ -1,5 +1,5 @@
-// TCP applications on the host CPUs: bulk transfer with SHA-256, request/response latency.
-#include "nicsim/sim/tcp_apps.h"
+// TCP traffic programs on the host CPUs: bulk transfer with SHA-256, request/response latency.
+#include "nicsim/apps/tcp_apps.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -7,18 +7,11 @@
 #include <cstring>
 #include <functional>
 
-#include "nicsim/sim/apps.h"
-#include "nicsim/sim/network.h"
+#include "nicsim/apps/stats.h"
 
-namespace nicsim::sim {
+namespace nicsim::apps {
 
 namespace {
-uint64_t mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 std::string err_text(const char* what, int err) {
   return std::string(what) + ": " + std::strerror(err < 0 ? -err : err) + " (" + std::to_string(err) + ")";
 }
@@ -26,11 +19,11 @@ std::string err_text(const char* what, int err) {
 // The connection every app starts with: a listener on `server` (bound to port, backlog 16)
 // and a socket on `client` connecting to it, each made on its host's CPU, their events going
 // to on_listener / on_client while *alive. Returns the error text ("" when connecting).
-std::string open_connection(NetHost& server, NetHost& client, uint16_t port, bool nodelay,
+std::string open_connection(AppHost& server, AppHost& client, uint16_t port, bool nodelay,
                             const std::shared_ptr<bool>& alive, std::shared_ptr<net::TcpSocket>& listener,
                             std::function<void()> on_listener, std::shared_ptr<net::TcpSocket>& cli,
                             std::function<void()> on_client, uint64_t* connect_ns = nullptr) {
-  int r = server.call([&] {
+  int r = on_cpu(server, [&] {
     listener = server.stack().tcp_socket();
     listener->on_event([alive, fn = std::move(on_listener)] {
       if (*alive) fn();
@@ -40,7 +33,7 @@ std::string open_connection(NetHost& server, NetHost& client, uint16_t port, boo
   });
   if (r) return err_text("listen", r);
   const net::Ipv4Addr dst = net::Ipv4Addr::parse(server.address());
-  r = client.call([&] {
+  r = on_cpu(client, [&] {
     cli = client.stack().tcp_socket();
     if (nodelay) cli->setsockopt(net::kSolTcp, net::kTcpNoDelay, 1);
     cli->on_event([alive, fn = std::move(on_client)] {
@@ -54,20 +47,9 @@ std::string open_connection(NetHost& server, NetHost& client, uint16_t port, boo
 
 }  // namespace
 
-void fill_stream(uint64_t seed, uint64_t offset, uint8_t* dst, size_t n) {
-  const uint64_t key = mix(seed + 0x9E3779B97F4A7C15ull);
-  size_t i = 0;
-  while (i < n) {
-    const uint64_t pos = offset + i;
-    const uint64_t word = mix(key ^ (pos >> 3) * 0x9E3779B97F4A7C15ull);
-    const unsigned first = unsigned(pos & 7);
-    for (unsigned b = first; b < 8 && i < n; ++b, ++i) dst[i] = uint8_t(word >> (8 * b));
-  }
-}
-
 // ------------------------------------------------------------------------------ TcpBulk
 
-TcpBulk::TcpBulk(NetHost& from, NetHost& to, const TcpBulkConfig& cfg)
+TcpBulk::TcpBulk(AppHost& from, AppHost& to, const TcpBulkConfig& cfg)
     : from_(from), to_(to), cfg_(cfg), alive_(std::make_shared<bool>(true)) {
   buf_tx_.resize(cfg_.write_size);
   buf_rx_.resize(cfg_.read_size);
@@ -75,8 +57,27 @@ TcpBulk::TcpBulk(NetHost& from, NetHost& to, const TcpBulkConfig& cfg)
 
 TcpBulk::~TcpBulk() { *alive_ = false; }
 
-double TcpBulk::goodput_gbps() const {
-  return eof_ns_ > connect_ns_ ? double(received_) * 8.0 / double(eof_ns_ - connect_ns_) : 0.0;
+double TcpBulk::goodput_gbps() const { return apps::goodput_gbps(received_, connect_ns_, eof_ns_); }
+
+TcpBulkResult TcpBulk::result() const {
+  TcpBulkResult r;
+  r.nbytes = cfg_.bytes();
+  r.sent_bytes = sent_;
+  r.received_bytes = received_;
+  r.sha256_sent = sha_tx_;
+  r.sha256_received = sha_rx_;
+  r.sha256_match = !sha_tx_.empty() && sha_tx_ == sha_rx_;
+  r.connect_ns = connect_ns_;
+  r.first_byte_ns = first_ns_;
+  r.eof_ns = eof_ns_;
+  r.duration_ns = eof_ns_ ? eof_ns_ - connect_ns_ : 0;
+  r.goodput_gbps = goodput_gbps();
+  r.retransmissions = tx_info_.total_retrans;
+  r.srtt_us = double(tx_info_.rtt_us);
+  r.cwnd = tx_info_.snd_cwnd;
+  r.error = error_;
+  r.sender_info = tx_info_;
+  return r;
 }
 
 void TcpBulk::start() {
@@ -147,12 +148,12 @@ void TcpBulk::on_tx_event() {
 }
 
 void TcpBulk::stop() {
-  if (tx_) from_.call([&] {
+  if (tx_) on_cpu(from_, [&] {
     tx_info_ = tx_->info();
     tx_->close();
     tx_.reset();
   });
-  if (rx_ || listener_) to_.call([&] {
+  if (rx_ || listener_) on_cpu(to_, [&] {
     if (rx_) rx_->close();
     if (listener_) listener_->close();
     rx_.reset();
@@ -162,12 +163,25 @@ void TcpBulk::stop() {
 
 // ------------------------------------------------------------------------------ TcpRpc
 
-TcpRpc::TcpRpc(NetHost& client, NetHost& server, const TcpRpcConfig& cfg)
+TcpRpc::TcpRpc(AppHost& client, AppHost& server, const TcpRpcConfig& cfg)
     : client_(client), server_(server), cfg_(cfg), alive_(std::make_shared<bool>(true)) {}
 
 TcpRpc::~TcpRpc() { *alive_ = false; }
 
 uint64_t TcpRpc::percentile_ns(double p) const { return percentile(lat_, p); }
+
+TcpRpcResult TcpRpc::result() const {
+  TcpRpcResult r;
+  r.transactions = cfg_.transactions();
+  r.completed = done_;
+  r.latency_p50_us = double(percentile_ns(50)) / 1000.0;
+  r.latency_p90_us = double(percentile_ns(90)) / 1000.0;
+  r.latency_p99_us = double(percentile_ns(99)) / 1000.0;
+  r.latency_max_us = double(percentile_ns(100)) / 1000.0;
+  r.error = error_;
+  r.latencies_ns = lat_;
+  return r;
+}
 
 void TcpRpc::start() {
   error_ = open_connection(server_, client_, cfg_.port, cfg_.nodelay, alive_, listener_,
@@ -243,11 +257,11 @@ void TcpRpc::on_client_event() {
 }
 
 void TcpRpc::stop() {
-  if (cli_) client_.call([&] {
+  if (cli_) on_cpu(client_, [&] {
     cli_->close();
     cli_.reset();
   });
-  if (srv_ || listener_) server_.call([&] {
+  if (srv_ || listener_) on_cpu(server_, [&] {
     if (srv_) srv_->close();
     if (listener_) listener_->close();
     srv_.reset();
@@ -255,132 +269,4 @@ void TcpRpc::stop() {
   });
 }
 
-}  // namespace nicsim::sim
-
-namespace nicsim::sim {
-
-// ------------------------------------------------------------------------------ TcpSocket
-
-TcpSocket NetHost::tcp_socket() { return TcpSocket(*this, call([&] { return stack_->tcp_socket(); })); }
-
-std::vector<uint32_t> NetHost::poll(Network& net, const std::vector<TcpSocket*>& socks, uint32_t events,
-                                    uint64_t timeout_ns) {
-  auto ready = [&] {
-    for (TcpSocket* s : socks)
-      if (s->poll() & (events | net::kPollErr | net::kPollHup)) return true;
-    return false;
-  };
-  net.run_until(ready, timeout_ns);
-  std::vector<uint32_t> out;
-  for (TcpSocket* s : socks) out.push_back(s->poll() & (events | net::kPollErr | net::kPollHup));
-  return out;
-}
-
-bool TcpSocket::wait(uint32_t events, uint64_t timeout_ns) {
-  return h_->wait_until([&] { return (sk_->poll() & (events | net::kPollErr | net::kPollHup)) != 0; }, timeout_ns);
-}
-
-int TcpSocket::bind(uint16_t port, const std::string& addr) {
-  const net::Ipv4Addr a = net::Ipv4Addr::parse(addr);
-  return h_->call([&] { return sk_->bind(a, port); });
-}
-
-int TcpSocket::listen(int backlog) {
-  return h_->call([&] { return sk_->listen(backlog); });
-}
-
-std::optional<TcpSocket> TcpSocket::accept(uint64_t timeout_ns, int* err) {
-  const uint64_t end = h_->net_.now_ns() + timeout_ns;
-  for (;;) {
-    int e = 0;
-    auto s = h_->call([&] { return sk_->accept(&e); });
-    if (s) {
-      if (err) *err = 0;
-      return TcpSocket(*h_, s);
-    }
-    if (err) *err = e;
-    if (e != -EAGAIN) return std::nullopt;
-    const uint64_t now = h_->net_.now_ns();
-    if (now >= end || !wait(net::kPollIn, end - now)) return std::nullopt;
-  }
-}
-
-int TcpSocket::connect(const std::string& dst, uint16_t port, uint64_t timeout_ns) {
-  const net::Ipv4Addr d = net::Ipv4Addr::parse(dst);
-  const int r = h_->call([&] { return sk_->connect(d, port); });
-  if (r != -EINPROGRESS) return r;
-  wait(net::kPollOut, timeout_ns);
-  return h_->call([&]() -> int {
-    if (int e = sk_->take_error()) return -e;
-    return sk_->state() == net::TcpState::kEstablished || sk_->state() == net::TcpState::kCloseWait ? 0
-                                                                                                     : -EINPROGRESS;
-  });
-}
-
-int TcpSocket::try_send(const void* buf, size_t len) {
-  return h_->call([&] { return sk_->send(buf, len); });
-}
-
-int TcpSocket::try_recv(void* buf, size_t len) {
-  return h_->call([&] { return sk_->recv(buf, len); });
-}
-
-int64_t TcpSocket::send_all(const std::vector<uint8_t>& data, uint64_t timeout_ns) {
-  const uint64_t end = h_->net_.now_ns() + timeout_ns;
-  size_t done = 0;
-  while (done < data.size()) {
-    const int n = try_send(data.data() + done, data.size() - done);
-    if (n > 0) {
-      done += size_t(n);
-      continue;
-    }
-    if (n != -EAGAIN) return n;
-    const uint64_t now = h_->net_.now_ns();
-    if (now >= end || !wait(net::kPollOut, end - now)) break;
-  }
-  return int64_t(done);
-}
-
-std::vector<uint8_t> TcpSocket::recv(size_t max, uint64_t timeout_ns, int* err) {
-  const uint64_t end = h_->net_.now_ns() + timeout_ns;
-  std::vector<uint8_t> buf(max);
-  for (;;) {
-    const int n = try_recv(buf.data(), buf.size());
-    if (n > 0) {
-      buf.resize(size_t(n));
-      if (err) *err = 0;
-      return buf;
-    }
-    if (n == 0 || n != -EAGAIN) {
-      if (err) *err = n;
-      return {};
-    }
-    const uint64_t now = h_->net_.now_ns();
-    if (now >= end || !wait(net::kPollIn | net::kPollRdHup, end - now)) {
-      if (err) *err = -EAGAIN;
-      return {};
-    }
-  }
-}
-
-int TcpSocket::shutdown(int how) {
-  return h_->call([&] { return sk_->shutdown(how); });
-}
-
-int TcpSocket::close() {
-  return h_->call([&] { return sk_->close(); });
-}
-
-int TcpSocket::setsockopt(int level, int optname, int value) {
-  return h_->call([&] { return sk_->setsockopt(level, optname, value); });
-}
-
-int TcpSocket::getsockopt(int level, int optname) {
-  return h_->call([&] { return sk_->getsockopt(level, optname); });
-}
-
-net::TcpInfo TcpSocket::info() {
-  return h_->call([&] { return sk_->info(); });
-}
-
-}  // namespace nicsim::sim
+}  // namespace nicsim::apps

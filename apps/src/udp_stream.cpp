@@ -1,14 +1,14 @@
-// Traffic applications running on the host CPUs.
-#include "nicsim/sim/apps.h"
+// UdpStream: a sender task and a receive callback on two hosts' CPUs.
+#include "nicsim/apps/udp_stream.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <random>
 
-#include "nicsim/sim/network.h"
+#include "nicsim/apps/stats.h"
 
-namespace nicsim::sim {
+namespace nicsim::apps {
 
 std::vector<uint8_t> UdpStream::payload(uint64_t seed, uint32_t seq, size_t len) {
   std::mt19937_64 g(seed * 1000003u + seq);
@@ -17,11 +17,11 @@ std::vector<uint8_t> UdpStream::payload(uint64_t seed, uint32_t seq, size_t len)
   return p;
 }
 
-UdpStream::UdpStream(NetHost& from, NetHost& to, const UdpStreamConfig& cfg)
+UdpStream::UdpStream(AppHost& from, AppHost& to, const UdpStreamConfig& cfg)
     : from_(from), to_(to), cfg_(cfg), alive_(std::make_shared<bool>(true)) {
   std::mt19937_64 rng(cfg.seed);
   stream_seed_ = rng();
-  const size_t lo = std::min(cfg.min_size, cfg.max_size), span = std::max(cfg.min_size, cfg.max_size) - lo + 1;
+  const size_t lo = std::min(cfg.min_size(), cfg.max_size()), span = std::max(cfg.min_size(), cfg.max_size()) - lo + 1;
   for (uint32_t k = 0; k < cfg.count; ++k) {
     sizes_.push_back(lo + rng() % span);
     bytes_ += sizes_.back();
@@ -31,9 +31,9 @@ UdpStream::UdpStream(NetHost& from, NetHost& to, const UdpStreamConfig& cfg)
 UdpStream::~UdpStream() { *alive_ = false; }
 
 void UdpStream::start() {
-  rx_ = to_.call([&] { return to_.stack().udp_socket(); });
-  tx_ = from_.call([&] { return from_.stack().udp_socket(); });
-  const int r = to_.call([&] {
+  rx_ = on_cpu(to_, [&] { return to_.stack().udp_socket(); });
+  tx_ = on_cpu(from_, [&] { return from_.stack().udp_socket(); });
+  const int r = on_cpu(to_, [&] {
     int b = rx_->bind(net::Ipv4Addr::any(), cfg_.port);
     rx_->on_readable([this, alive = alive_] {
       if (*alive) on_readable();
@@ -41,20 +41,12 @@ void UdpStream::start() {
     return b;
   });
   if (r) {
-    error_ = "bind to port " + std::to_string(cfg_.port) + " failed (" + std::to_string(r) + ")";
+    error_ = "bind to port " + std::to_string(cfg_.port()) + " failed (" + std::to_string(r) + ")";
     return;
   }
-  from_.kernel().run_task([this, alive = alive_] {
+  from_.kernel().cpu().run_task([this, alive = alive_] {
     if (*alive) pump();
   });
-}
-
-uint64_t percentile(std::vector<uint64_t> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t rank = size_t(std::ceil(p / 100.0 * double(v.size())));
-  rank = std::clamp<size_t>(rank, 1, v.size());
-  return v[rank - 1];
 }
 
 uint64_t UdpStream::percentile_ns(double p) const { return percentile(lat_, p); }
@@ -92,7 +84,7 @@ void UdpStream::pump() {
   if (sent_ < cfg_.count) {
     const uint64_t now = from_.kernel().now_ns();
     const uint64_t next = blocked ? now + cfg_.poll_ns : std::max(due(), now + 1);
-    from_.kernel().run_task_at(next, [this, alive = alive_] {
+    from_.kernel().cpu().run_task_at(next, [this, alive = alive_] {
       if (*alive) pump();
     });
   }
@@ -124,9 +116,30 @@ void UdpStream::on_readable() {
   }
 }
 
-void UdpStream::stop() {
-  if (rx_) to_.call([&] { rx_.reset(); });
-  if (tx_) from_.call([&] { tx_.reset(); });
+UdpStreamResult UdpStream::result() const {
+  UdpStreamResult r;
+  r.datagrams = cfg_.count();
+  r.sent = sent_;
+  r.received = received_;
+  r.corrupt = corrupt_;
+  r.payload_bytes = bytes_;
+  r.received_bytes = rx_bytes_;
+  r.first_send_ns = first_send_ns_;
+  r.last_recv_ns = last_recv_ns_;
+  r.duration_ns = received_ ? last_recv_ns_ - first_send_ns_ : 0;
+  r.goodput_gbps = received_ ? goodput_gbps(rx_bytes_, first_send_ns_, last_recv_ns_) : 0.0;
+  r.latency_p50_us = double(percentile_ns(50)) / 1000.0;
+  r.latency_p90_us = double(percentile_ns(90)) / 1000.0;
+  r.latency_p99_us = double(percentile_ns(99)) / 1000.0;
+  r.latency_max_us = double(percentile_ns(100)) / 1000.0;
+  r.error = error_;
+  r.latencies_ns = lat_;
+  return r;
 }
 
-}  // namespace nicsim::sim
+void UdpStream::stop() {
+  if (rx_) on_cpu(to_, [&] { rx_.reset(); });
+  if (tx_) on_cpu(from_, [&] { tx_.reset(); });
+}
+
+}  // namespace nicsim::apps

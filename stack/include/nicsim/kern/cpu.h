@@ -1,0 +1,107 @@
+// Cpu: the one CPU of a host (part of kern::Kernel, kernel.cpu()): the CPU time software
+// charges and pays, softirqs, hard IRQs, timers (struct timer_list) and application tasks.
+//
+// Order of work: hard IRQ handler -> irq_exit: softirqs (at most 10 restarts, then the rest
+// in a deferred "ksoftirqd" pass) -> expired timers (each followed by softirqs) -> tasks.
+// Charged CPU time is a debt paid (the CPU is busy in simulated time) before each MMIO
+// access and at the end of each IRQ, softirq pass, timer and task.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+
+namespace nicsim::kern {
+
+class Kernel;
+class Cpu;
+
+enum Softirq : int { NET_TX_SOFTIRQ = 0, NET_RX_SOFTIRQ = 1, NR_SOFTIRQS = 2 };
+
+// struct timer_list: fn runs on the CPU at expires_ns (then softirqs run).
+class Timer {
+ public:
+  Timer() = default;
+  explicit Timer(std::function<void()> fn) : fn(std::move(fn)) {}
+  ~Timer();
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+  bool pending() const { return platform_id_ != 0; }
+  uint64_t expires_ns() const { return expires_ns_; }
+  std::function<void()> fn;
+
+ private:
+  friend class Cpu;
+  Cpu* cpu_ = nullptr;
+  uint64_t platform_id_ = 0;
+  uint64_t expires_ns_ = 0;
+};
+
+class Cpu {
+ public:
+  explicit Cpu(Kernel& k);
+  ~Cpu();
+  Cpu(const Cpu&) = delete;
+  Cpu& operator=(const Cpu&) = delete;
+
+  // --- CPU time ---
+  void charge_ns(uint64_t ns) { debt_ns_ += ns; }
+  void charge_packet(int layers = 1);  // per_packet_ns per layer
+  void charge_copy(size_t bytes);      // per_kbyte_copy_ns, rounded up
+  void charge_syscall();
+  // Work charged and not yet paid (Kernel::now_ns() is platform time plus this).
+  uint64_t debt_ns() const { return debt_ns_; }
+  // Pays the charged work: the CPU is busy for that long in simulated time.
+  void settle();
+  // The end of a piece of CPU work (irq_exit, a timer or a task): softirqs, then the debt.
+  void end_of_context();
+
+  // --- softirqs ---
+  // open_softirq: the action run for softirq nr (NET_TX, NET_RX: the net core's).
+  void open_softirq(int nr, std::function<void()> action) { actions_[nr] = std::move(action); }
+  void raise_softirq(int nr) { softirq_pending_ |= 1u << nr; }
+  // Runs pending softirqs now unless already inside one (called at irq_exit, after timers
+  // and tasks). Work left over after the restart limit goes to a deferred pass.
+  void do_softirq();
+  bool in_softirq() const { return in_softirq_; }
+  // Runs pending softirqs in a later CPU slot (Linux wakes ksoftirqd), so interrupts and
+  // timers that are due get in first.
+  void defer_softirq();
+
+  // --- interrupts ---
+  // handler runs in hard-IRQ context; then softirqs run (irq_exit).
+  int request_irq(int irq, std::function<void()> handler, const std::string& name);
+  void free_irq(int irq);
+  size_t irqs_requested() const { return irqs_.size(); }
+
+  // --- timers ---
+  // mod_timer: (re)arms t to run at expires_ns. Returns true if it was pending.
+  bool mod_timer(Timer& t, uint64_t expires_ns);
+  // del_timer: returns true if it was pending.
+  bool del_timer(Timer& t);
+  size_t timers_pending() const { return timers_.size(); }
+
+  // --- application work ---
+  // Queues fn to run on the CPU at the current time, after pending interrupts; softirqs
+  // raised by it run when it returns. Model of a process being scheduled to run.
+  void run_task(std::function<void()> fn);
+  // Same, at simulated time at_ns.
+  void run_task_at(uint64_t at_ns, std::function<void()> fn);
+
+ private:
+  Kernel& k_;
+  uint64_t debt_ns_ = 0;
+  unsigned softirq_pending_ = 0;
+  bool in_softirq_ = false;
+  bool deferred_pending_ = false;
+  uint64_t deferred_timer_ = 0;
+  std::function<void()> actions_[NR_SOFTIRQS];
+  std::map<int, std::string> irqs_;
+  std::set<Timer*> timers_;
+  std::set<uint64_t> task_ids_;
+};
+
+}  // namespace nicsim::kern

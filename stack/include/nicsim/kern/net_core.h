@@ -1,0 +1,104 @@
+// NetCore: the core of the network device layer (part of kern::Kernel, kernel.net()): device
+// registration and state, packet types and taps, netif_receive_skb, dev_queue_xmit through
+// each device's qdisc, and NAPI. Its NET_TX and NET_RX softirqs run on the CPU (cpu.h).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "nicsim/kern/netdevice.h"
+#include "nicsim/kern/skbuff.h"
+
+namespace nicsim::kern {
+
+class Kernel;
+
+// Budgets of net_rx_action (Linux's net.core.netdev_budget and netdev_budget_usecs).
+struct NetBudget {
+  int netdev_budget = 300;
+  uint64_t netdev_budget_ns = 2'000'000;
+  int dev_tx_weight = 64;  // packets per qdisc run before yielding (Linux's dev_tx_weight)
+};
+
+// Netdevice notifier events.
+enum NetdevEvent : int { NETDEV_UP = 1, NETDEV_DOWN = 2, NETDEV_CHANGE = 4, NETDEV_UNREGISTER = 6 };
+
+// NET_XMIT_* return values of dev_queue_xmit.
+enum : int { NET_XMIT_SUCCESS = 0, NET_XMIT_DROP = 1 };
+
+class NetCore {
+ public:
+  // Opens the NET_TX and NET_RX softirqs on k's CPU.
+  explicit NetCore(Kernel& k);
+  NetCore(const NetCore&) = delete;
+  NetCore& operator=(const NetCore&) = delete;
+
+  // --- network devices ---
+  int register_netdev(NetDevice& dev);  // names "eth%d" get the next free number
+  void unregister_netdev(NetDevice& dev);
+  NetDevice* dev_get_by_name(const std::string& name);
+  NetDevice* dev_get_by_index(int ifindex);
+  const std::vector<NetDevice*>& netdevs() const { return netdevs_; }
+  int dev_open(NetDevice& dev);   // ndo_open, IFF_UP, rx mode, NETDEV_UP
+  int dev_close(NetDevice& dev);  // NETDEV_DOWN, ndo_stop, qdisc flushed
+  void dev_set_promiscuity(NetDevice& dev, int inc);
+  void dev_set_allmulti(NetDevice& dev, int inc);
+  void dev_mc_add(NetDevice& dev, const MacAddr& addr);
+  void dev_mc_del(NetDevice& dev, const MacAddr& addr);
+  NetDeviceStats dev_get_stats(NetDevice& dev) { return dev.ops->ndo_get_stats64(dev); }
+  // Called for NETDEV_* events (register order).
+  void register_netdevice_notifier(std::function<void(NetDevice&, NetdevEvent)> fn);
+
+  // Protocol handlers by ethertype (dev_add_pack). One per type.
+  void dev_add_pack(uint16_t type, std::function<void(SkbPtr)> fn);
+  void dev_remove_pack(uint16_t type);
+  // Taps see every frame received (before dispatch) and sent (before the driver), like
+  // AF_PACKET sockets: fn(skb, outgoing). The skb data starts at the MAC header.
+  int add_tap(std::function<void(const SkBuff&, bool outgoing)> fn);
+  void remove_tap(int id);
+
+  // netif_receive_skb: the driver hands up a frame after eth_type_trans.
+  void netif_receive_skb(SkbPtr skb);
+  // dev_queue_xmit: skb->dev set, data at the MAC header. Through the qdisc to the driver.
+  int dev_queue_xmit(SkbPtr skb);
+  void netif_stop_queue(NetDevice& dev) { dev.queue_stopped_ = true; }
+  void netif_start_queue(NetDevice& dev) { dev.queue_stopped_ = false; }
+  // Restarts the queue and schedules the qdisc (NET_TX) if packets wait.
+  void netif_wake_queue(NetDevice& dev);
+  void netif_carrier_on(NetDevice& dev);
+  void netif_carrier_off(NetDevice& dev);
+
+  // --- NAPI ---
+  void netif_napi_add(NetDevice& dev, Napi& napi, std::function<int(Napi&, int)> poll, int weight = 64);
+  void netif_napi_del(Napi& napi);
+  void napi_enable(Napi& napi);
+  void napi_disable(Napi& napi);  // takes it off the poll list
+  // Returns true if it was not scheduled and now is (raises NET_RX).
+  bool napi_schedule(Napi& napi);
+  // The driver finished under budget: takes napi off the poll list. Returns true (the
+  // driver re-enables its interrupt) unless napi is disabled.
+  bool napi_complete_done(Napi& napi, int work_done);
+
+ private:
+  void net_tx_action();
+  void net_rx_action();
+  void qdisc_run(NetDevice& dev);
+  void schedule_tx(NetDevice& dev);
+  void notify(NetDevice& dev, NetdevEvent ev);
+
+  Kernel& k_;
+  std::vector<NetDevice*> netdevs_;
+  int next_ifindex_ = 1;
+  std::vector<std::function<void(NetDevice&, NetdevEvent)>> notifiers_;
+  std::map<uint16_t, std::function<void(SkbPtr)>> packet_types_;
+  std::map<int, std::function<void(const SkBuff&, bool)>> taps_;
+  int next_tap_ = 1;
+  std::deque<Napi*> poll_list_;
+  std::deque<NetDevice*> tx_list_;
+};
+
+}  // namespace nicsim::kern

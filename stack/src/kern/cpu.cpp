@@ -1,0 +1,130 @@
+// Cpu: CPU time, softirqs, hard IRQs, timers and tasks of one host.
+#include <cerrno>
+#include <memory>
+
+#include "nicsim/kern/kernel.h"
+
+namespace nicsim::kern {
+
+// ---------------------------------------------------------------------------- timers
+
+Timer::~Timer() {
+  if (cpu_ && pending()) cpu_->del_timer(*this);
+}
+
+Cpu::Cpu(Kernel& k) : k_(k) {}
+
+Cpu::~Cpu() {
+  for (Timer* t : timers_) {
+    k_.p_.cancel_timer(t->platform_id_);
+    t->platform_id_ = 0;
+    t->cpu_ = nullptr;
+  }
+  for (uint64_t id : task_ids_) k_.p_.cancel_timer(id);
+  if (deferred_pending_) k_.p_.cancel_timer(deferred_timer_);
+  for (auto& [irq, name] : irqs_) k_.p_.free_irq(irq);
+}
+
+void Cpu::settle() {
+  if (!debt_ns_) return;
+  const uint64_t d = debt_ns_;
+  debt_ns_ = 0;
+  k_.counters_.cpu_busy_ns += d;
+  k_.p_.delay_ns(d);
+}
+
+void Cpu::end_of_context() {
+  do_softirq();
+  settle();
+}
+
+bool Cpu::mod_timer(Timer& t, uint64_t expires_ns) {
+  const bool was = del_timer(t);
+  t.cpu_ = this;
+  t.expires_ns_ = expires_ns;
+  Timer* tp = &t;
+  t.platform_id_ = k_.p_.add_timer(expires_ns, [this, tp] {
+    timers_.erase(tp);
+    tp->platform_id_ = 0;
+    k_.counters_.timers_run++;
+    charge_ns(k_.costs_.timer_ns);
+    if (tp->fn) tp->fn();  // may re-arm (and so may delete nothing: the timer is not pending)
+    end_of_context();
+  });
+  timers_.insert(tp);
+  return was;
+}
+
+bool Cpu::del_timer(Timer& t) {
+  if (!t.pending()) return false;
+  k_.p_.cancel_timer(t.platform_id_);
+  t.platform_id_ = 0;
+  timers_.erase(&t);
+  return true;
+}
+
+// ---------------------------------------------------------------------------- tasks
+
+void Cpu::run_task(std::function<void()> fn) { run_task_at(k_.now_ns(), std::move(fn)); }
+
+void Cpu::run_task_at(uint64_t at_ns, std::function<void()> fn) {
+  auto id = std::make_shared<uint64_t>(0);
+  *id = k_.p_.add_timer(at_ns, [this, id, fn = std::move(fn)] {
+    task_ids_.erase(*id);
+    k_.counters_.tasks_run++;
+    charge_ns(k_.costs_.task_ns);
+    fn();
+    end_of_context();
+  });
+  task_ids_.insert(*id);
+}
+
+// ---------------------------------------------------------------------------- softirqs
+
+void Cpu::do_softirq() {
+  if (in_softirq_) return;
+  in_softirq_ = true;
+  int restarts = 10;  // MAX_SOFTIRQ_RESTART
+  while (softirq_pending_ && restarts-- > 0) {
+    const unsigned pending = softirq_pending_;
+    softirq_pending_ = 0;
+    k_.counters_.softirq_passes++;
+    charge_ns(k_.costs_.softirq_ns);
+    for (int nr = 0; nr < NR_SOFTIRQS; ++nr)
+      if (pending & (1u << nr) && actions_[nr]) actions_[nr]();
+  }
+  in_softirq_ = false;
+  if (softirq_pending_) defer_softirq();
+}
+
+void Cpu::defer_softirq() {
+  if (deferred_pending_) return;
+  deferred_pending_ = true;
+  k_.counters_.softirq_deferred++;
+  deferred_timer_ = k_.p_.add_timer(k_.now_ns(), [this] {
+    deferred_pending_ = false;
+    deferred_timer_ = 0;
+    end_of_context();
+  });
+}
+
+// ---------------------------------------------------------------------------- IRQ
+
+int Cpu::request_irq(int irq, std::function<void()> handler, const std::string& name) {
+  if (irq < 0) return -EINVAL;
+  if (irqs_.count(irq)) return -EBUSY;
+  irqs_[irq] = name;
+  k_.p_.request_irq(irq, [this, handler = std::move(handler)] {
+    k_.counters_.irqs++;
+    charge_ns(k_.costs_.irq_ns);
+    handler();
+    end_of_context();  // irq_exit
+  });
+  return 0;
+}
+
+void Cpu::free_irq(int irq) {
+  if (irqs_.erase(irq)) k_.p_.free_irq(irq);
+}
+
+}  // namespace nicsim::kern

@@ -1,0 +1,292 @@
+// NetCore: net devices, packet types and taps, the qdisc, NAPI and the NET_TX/NET_RX softirqs.
+#include <algorithm>
+#include <cerrno>
+
+#include "nicsim/kern/kernel.h"
+
+namespace nicsim::kern {
+
+NetCore::NetCore(Kernel& k) : k_(k) {
+  k.cpu().open_softirq(NET_TX_SOFTIRQ, [this] { net_tx_action(); });
+  k.cpu().open_softirq(NET_RX_SOFTIRQ, [this] { net_rx_action(); });
+}
+
+void NetCore::net_tx_action() {
+  std::deque<NetDevice*> list;
+  list.swap(tx_list_);
+  for (NetDevice* d : list) {
+    d->tx_scheduled_ = false;
+    qdisc_run(*d);
+  }
+}
+
+void NetCore::net_rx_action() {
+  k_.counters_.net_rx_actions++;
+  int budget = k_.budget_.netdev_budget;
+  const uint64_t time_limit = k_.now_ns() + k_.budget_.netdev_budget_ns;
+  while (!poll_list_.empty()) {
+    Napi* n = poll_list_.front();
+    poll_list_.pop_front();
+    k_.cpu().charge_ns(k_.costs_.napi_poll_ns);
+    k_.counters_.napi_polls++;
+    n->polls++;
+    int work = n->poll ? n->poll(*n, n->weight) : 0;
+    if (work < 0) work = 0;
+    n->work += uint64_t(work);
+    budget -= work;
+    if (n->scheduled) {  // not completed: used its whole weight, goes to the back
+      if (work >= n->weight) n->budget_exhausted++;
+      poll_list_.push_back(n);
+    }
+    if (budget <= 0 || k_.now_ns() >= time_limit) {
+      if (!poll_list_.empty()) {
+        k_.counters_.time_squeeze++;
+        k_.cpu().raise_softirq(NET_RX_SOFTIRQ);
+      }
+      break;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------- net devices
+
+int NetCore::register_netdev(NetDevice& dev) {
+  if (dev.registered) return -EEXIST;
+  auto pct = dev.name.find("%d");
+  if (pct != std::string::npos) {
+    for (int i = 0;; ++i) {
+      std::string n = dev.name.substr(0, pct) + std::to_string(i) + dev.name.substr(pct + 2);
+      if (!dev_get_by_name(n)) {
+        dev.name = n;
+        break;
+      }
+    }
+  } else if (dev_get_by_name(dev.name)) {
+    return -EEXIST;
+  }
+  dev.kernel = &k_;
+  dev.ifindex = next_ifindex_++;
+  dev.registered = true;
+  netdevs_.push_back(&dev);
+  return 0;
+}
+
+void NetCore::unregister_netdev(NetDevice& dev) {
+  if (!dev.registered) return;
+  if (dev.is_up()) dev_close(dev);
+  notify(dev, NETDEV_UNREGISTER);
+  netdevs_.erase(std::remove(netdevs_.begin(), netdevs_.end(), &dev), netdevs_.end());
+  tx_list_.erase(std::remove(tx_list_.begin(), tx_list_.end(), &dev), tx_list_.end());
+  dev.tx_scheduled_ = false;
+  dev.registered = false;
+}
+
+NetDevice* NetCore::dev_get_by_name(const std::string& name) {
+  for (NetDevice* d : netdevs_)
+    if (d->name == name) return d;
+  return nullptr;
+}
+
+NetDevice* NetCore::dev_get_by_index(int ifindex) {
+  for (NetDevice* d : netdevs_)
+    if (d->ifindex == ifindex) return d;
+  return nullptr;
+}
+
+int NetCore::dev_open(NetDevice& dev) {
+  if (dev.is_up()) return 0;
+  if (!dev.registered) return -ENODEV;
+  const int r = dev.ops->ndo_open(dev);
+  if (r) return r;
+  dev.flags |= IFF_UP;
+  dev.ops->ndo_set_rx_mode(dev);
+  notify(dev, NETDEV_UP);
+  return 0;
+}
+
+int NetCore::dev_close(NetDevice& dev) {
+  if (!dev.is_up()) return 0;
+  notify(dev, NETDEV_DOWN);
+  dev.flags &= ~IFF_UP;
+  const int r = dev.ops->ndo_stop(dev);
+  dev.qdisc.reset();
+  return r;
+}
+
+void NetCore::dev_set_promiscuity(NetDevice& dev, int inc) {
+  dev.promiscuity = std::max(0, dev.promiscuity + inc);
+  const uint32_t old = dev.flags;
+  dev.flags = dev.promiscuity ? (dev.flags | IFF_PROMISC) : (dev.flags & ~IFF_PROMISC);
+  if (old != dev.flags && dev.is_up()) dev.ops->ndo_set_rx_mode(dev);
+}
+
+void NetCore::dev_set_allmulti(NetDevice& dev, int inc) {
+  dev.allmulti = std::max(0, dev.allmulti + inc);
+  const uint32_t old = dev.flags;
+  dev.flags = dev.allmulti ? (dev.flags | IFF_ALLMULTI) : (dev.flags & ~IFF_ALLMULTI);
+  if (old != dev.flags && dev.is_up()) dev.ops->ndo_set_rx_mode(dev);
+}
+
+void NetCore::dev_mc_add(NetDevice& dev, const MacAddr& a) {
+  auto it = std::lower_bound(dev.mc_list.begin(), dev.mc_list.end(), a);
+  if (it != dev.mc_list.end() && *it == a) return;
+  dev.mc_list.insert(it, a);
+  if (dev.is_up()) dev.ops->ndo_set_rx_mode(dev);
+}
+
+void NetCore::dev_mc_del(NetDevice& dev, const MacAddr& a) {
+  auto it = std::lower_bound(dev.mc_list.begin(), dev.mc_list.end(), a);
+  if (it == dev.mc_list.end() || *it != a) return;
+  dev.mc_list.erase(it);
+  if (dev.is_up()) dev.ops->ndo_set_rx_mode(dev);
+}
+
+void NetCore::register_netdevice_notifier(std::function<void(NetDevice&, NetdevEvent)> fn) {
+  notifiers_.push_back(std::move(fn));
+}
+
+void NetCore::notify(NetDevice& dev, NetdevEvent ev) {
+  for (auto& fn : notifiers_) fn(dev, ev);
+}
+
+void NetCore::dev_add_pack(uint16_t type, std::function<void(SkbPtr)> fn) { packet_types_[type] = std::move(fn); }
+
+void NetCore::dev_remove_pack(uint16_t type) { packet_types_.erase(type); }
+
+int NetCore::add_tap(std::function<void(const SkBuff&, bool)> fn) {
+  const int id = next_tap_++;
+  taps_[id] = std::move(fn);
+  return id;
+}
+
+void NetCore::remove_tap(int id) { taps_.erase(id); }
+
+void NetCore::netif_receive_skb(SkbPtr skb) {
+  if (!skb) return;
+  k_.cpu().charge_packet();
+  if (!skb->tstamp_ns) skb->tstamp_ns = k_.now_ns();
+  k_.trace(Stage::kNetifRx, skb->trace);
+  for (auto& [id, fn] : taps_) fn(*skb, false);
+  auto it = packet_types_.find(skb->protocol);
+  if (it == packet_types_.end()) {
+    k_.counters_.rx_nohandler++;
+    if (skb->dev) skb->dev->stats.rx_nohandler++;
+    return;  // freed
+  }
+  it->second(std::move(skb));
+}
+
+int NetCore::dev_queue_xmit(SkbPtr skb) {
+  if (!skb) return -EINVAL;
+  NetDevice* dev = skb->dev;
+  if (!dev) return -EINVAL;
+  if (!dev->is_up()) {
+    dev->stats.tx_dropped++;
+    return -ENETDOWN;
+  }
+  k_.cpu().charge_packet();
+  if (k_.tl()) {
+    k_.trace_assign(*skb);  // a frame no protocol gave an id (e.g. from a packet tap)
+    k_.trace(Stage::kQdiscEnq, skb->trace);
+  }
+  if (!dev->qdisc.enqueue(std::move(skb), dev->tx_queue_len)) {
+    dev->stats.tx_dropped++;
+    return NET_XMIT_DROP;
+  }
+  qdisc_run(*dev);
+  return NET_XMIT_SUCCESS;
+}
+
+void NetCore::schedule_tx(NetDevice& dev) {
+  if (dev.tx_scheduled_) return;
+  dev.tx_scheduled_ = true;
+  tx_list_.push_back(&dev);
+  k_.cpu().raise_softirq(NET_TX_SOFTIRQ);
+  if (!k_.cpu().in_softirq()) k_.cpu().defer_softirq();  // make sure someone runs it
+}
+
+void NetCore::qdisc_run(NetDevice& dev) {
+  int quota = k_.budget_.dev_tx_weight;
+  while (!dev.queue_stopped_ && dev.is_up() && dev.qdisc.qlen()) {
+    if (quota-- <= 0) {  // leave the CPU to others, continue in NET_TX
+      schedule_tx(dev);
+      return;
+    }
+    SkbPtr skb = dev.qdisc.dequeue();
+    k_.trace(Stage::kQdiscDeq, skb->trace);
+    for (auto& [id, fn] : taps_) fn(*skb, true);
+    const NetdevTx r = dev.ops->ndo_start_xmit(skb, dev);
+    if (r == NETDEV_TX_BUSY) {
+      dev.qdisc.requeue(std::move(skb));
+      if (!dev.queue_stopped_) {
+        // The driver refused without stopping its queue: retry a little later rather than
+        // spin at the same instant.
+        k_.p_.add_timer(k_.now_ns() + 1000, [this, &dev] {
+          if (dev.registered) qdisc_run(dev);
+          k_.cpu().end_of_context();
+        });
+      }
+      return;
+    }
+  }
+}
+
+void NetCore::netif_wake_queue(NetDevice& dev) {
+  dev.queue_stopped_ = false;
+  if (dev.qdisc.qlen()) schedule_tx(dev);
+}
+
+void NetCore::netif_carrier_on(NetDevice& dev) {
+  if (dev.carrier_) return;
+  dev.carrier_ = true;
+  notify(dev, NETDEV_CHANGE);
+}
+
+void NetCore::netif_carrier_off(NetDevice& dev) {
+  if (!dev.carrier_) return;
+  dev.carrier_ = false;
+  notify(dev, NETDEV_CHANGE);
+}
+
+// ---------------------------------------------------------------------------- NAPI
+
+void NetCore::netif_napi_add(NetDevice& dev, Napi& napi, std::function<int(Napi&, int)> poll, int weight) {
+  napi.dev = &dev;
+  napi.poll = std::move(poll);
+  napi.weight = weight;
+  napi.enabled = false;
+  napi.scheduled = false;
+}
+
+void NetCore::netif_napi_del(Napi& napi) {
+  napi_disable(napi);
+  napi.poll = nullptr;
+}
+
+void NetCore::napi_enable(Napi& napi) {
+  napi.enabled = true;
+  napi.scheduled = false;
+}
+
+void NetCore::napi_disable(Napi& napi) {
+  napi.enabled = false;
+  napi.scheduled = false;
+  poll_list_.erase(std::remove(poll_list_.begin(), poll_list_.end(), &napi), poll_list_.end());
+}
+
+bool NetCore::napi_schedule(Napi& napi) {
+  if (!napi.enabled || napi.scheduled) return false;
+  napi.scheduled = true;
+  poll_list_.push_back(&napi);
+  k_.cpu().raise_softirq(NET_RX_SOFTIRQ);
+  return true;
+}
+
+bool NetCore::napi_complete_done(Napi& napi, int) {
+  napi.complete++;
+  napi.scheduled = false;
+  poll_list_.erase(std::remove(poll_list_.begin(), poll_list_.end(), &napi), poll_list_.end());
+  return napi.enabled;
+}
+
+}  // namespace nicsim::kern
