@@ -95,13 +95,17 @@ module nic_csr
   nic_hw2reg_t hw2reg;
   logic reg_rst_n;  // register-file reset: hard reset or CTRL0.RST
   logic bus_idle;
+  logic [RAL_COUNT-1:0][31:0] ral;  // the register arrays, as words
+  logic [RAH_COUNT-1:0][31:0] rah;
+  logic [MTA_COUNT-1:0][31:0] mta;
 
   nic_reg_top u_reg (
     .clk_i, .rst_ni, .reg_rst_ni (reg_rst_n),
     .s_axil_awaddr, .s_axil_awvalid, .s_axil_awready, .s_axil_wdata, .s_axil_wstrb, .s_axil_wvalid,
     .s_axil_wready, .s_axil_bresp, .s_axil_bvalid, .s_axil_bready, .s_axil_araddr, .s_axil_arvalid,
     .s_axil_arready, .s_axil_rdata, .s_axil_rresp, .s_axil_rvalid, .s_axil_rready,
-    .reg2hw_o (reg2hw), .hw2reg_i (hw2reg), .idle_o (bus_idle)
+    .reg2hw_o (reg2hw), .hw2reg_i (hw2reg), .ral_q_o (ral), .rah_q_o (rah), .mta_q_o (mta),
+    .idle_o (bus_idle)
   );
 
   // ---------------------------------------------------------------- soft reset
@@ -177,7 +181,7 @@ module nic_csr
   assign tdt_o   = reg2hw.tdt.q;
   assign tidv_o  = reg2hw.tidv.q;
   assign itr_o   = reg2hw.itr.q;
-  assign mta_word_o = reg2hw.mta[mta_idx_i].q;
+  assign mta_word_o = mta[mta_idx_i];
 
   // head writes go to the DMA engines, which own the head pointers
   assign rdh_we_o  = reg2hw.rdh.qe;
@@ -192,8 +196,8 @@ module nic_csr
 
   always_comb begin
     for (int i = 0; i < RAL_COUNT; i++) begin
-      ra_addr_o[48*i +: 48] = {reg2hw.rah[i].rah.q, reg2hw.ral[i].q};
-      ra_valid_o[i]         = reg2hw.rah[i].av.q;
+      ra_addr_o[48*i +: 48] = {rah[i][RAH_LSB +: RAH_WIDTH], ral[i]};
+      ra_valid_o[i]         = rah[i][RAH_AV_LSB];
     end
   end
 
@@ -202,5 +206,5 @@ module nic_csr
   // stored only (no behaviour yet), or read by software alone
   logic unused;
   assign unused = ^{reg2hw.ctrl0.lrst, reg2hw.ctrl0.jfe, reg2hw.rxcsum, reg2hw.tctl.tce, reg2hw.dmaerr,
-                    reg2hw.rdh.q[31:16], reg2hw.tdh.q, reg2hw.ics.q, reg2hw.imc.q, reg2hw.rah};
+                    reg2hw.rdh.q[31:16], reg2hw.tdh.q, reg2hw.ics.q, reg2hw.imc.q, rah};
 endmodule
