@@ -92,7 +92,9 @@ module nic_csr
 );
 
   nic_reg2hw_t reg2hw;
+  nic_reg2hw_ext_t reg2hw_ext;
   nic_hw2reg_t hw2reg;
+  nic_hw2reg_ext_t hw2reg_ext;
   logic reg_rst_n;  // register-file reset: hard reset or CTRL0.RST
   logic bus_idle;
   logic [RAL_COUNT-1:0][31:0] ral;  // the register arrays, as words
@@ -104,7 +106,7 @@ module nic_csr
     .s_axil_awaddr, .s_axil_awvalid, .s_axil_awready, .s_axil_wdata, .s_axil_wstrb, .s_axil_wvalid,
     .s_axil_wready, .s_axil_bresp, .s_axil_bvalid, .s_axil_bready, .s_axil_araddr, .s_axil_arvalid,
     .s_axil_arready, .s_axil_rdata, .s_axil_rresp, .s_axil_rvalid, .s_axil_rready,
-    .reg2hw_o (reg2hw), .hw2reg_i (hw2reg), .ral_q_o (ral), .rah_q_o (rah), .mta_q_o (mta),
+    .reg2hw_o (reg2hw), .reg2hw_ext_o (reg2hw_ext), .hw2reg_i (hw2reg), .hw2reg_ext_i (hw2reg_ext), .ral_q_o (ral), .rah_q_o (rah), .mta_q_o (mta),
     .idle_o (bus_idle)
   );
 
@@ -114,17 +116,17 @@ module nic_csr
   assign reg_rst_n  = rst_ni && !reg2hw.ctrl0.rst.q;
 
   // ---------------------------------------------------------------- hardware values
-  assign hw2reg.status.d = 32'(link_up_i) << STATUS_LU_LSB;
-  assign hw2reg.icr.d    = icr_i;
-  assign hw2reg.ims.d    = ims_i;
-  assign hw2reg.rdh.d    = 32'(rdh_i);
-  assign hw2reg.tdh.d    = 32'(tdh_i);
+  assign hw2reg_ext.status.d = 32'(link_up_i) << STATUS_LU_LSB;
+  assign hw2reg_ext.icr.d    = icr_i;
+  assign hw2reg_ext.ims.d    = ims_i;
+  assign hw2reg_ext.rdh.d    = 32'(rdh_i);
+  assign hw2reg_ext.tdh.d    = 32'(tdh_i);
 
   // the EEPROM address, when there is one, is valid in entry 0 from reset
-  assign hw2reg.ral.init_en = mac_addr_i != 48'd0;
-  assign hw2reg.ral.init_d  = mac_addr_i[31:0];
-  assign hw2reg.rah.init_en = mac_addr_i != 48'd0;
-  assign hw2reg.rah.init_d  = (32'd1 << RAH_AV_LSB) | 32'(mac_addr_i[47:32]);
+  assign hw2reg_ext.ral.init_en = mac_addr_i != 48'd0;
+  assign hw2reg_ext.ral.init_d  = mac_addr_i[31:0];
+  assign hw2reg_ext.rah.init_en = mac_addr_i != 48'd0;
+  assign hw2reg_ext.rah.init_d  = (32'd1 << RAH_AV_LSB) | 32'(mac_addr_i[47:32]);
 
   // DMA errors set DMAERR bits (write 1 to clear; a bit set in the same cycle wins)
   assign hw2reg.dmaerr.tx_badlen.hwset = tx_err_i[0];
@@ -184,15 +186,15 @@ module nic_csr
   assign mta_word_o = mta[mta_idx_i];
 
   // head writes go to the DMA engines, which own the head pointers
-  assign rdh_we_o  = reg2hw.rdh.qe;
-  assign tdh_we_o  = reg2hw.tdh.qe;
-  assign wdata16_o = reg2hw.rdh.q[15:0];  // RDH and TDH q: the same write data
+  assign rdh_we_o  = reg2hw_ext.rdh.qe;
+  assign tdh_we_o  = reg2hw_ext.tdh.qe;
+  assign wdata16_o = reg2hw_ext.rdh.q[15:0];  // RDH and TDH q: the same write data
   // the interrupt block owns ICR and IMS
-  assign icr_rd_o  = reg2hw.icr.re;
-  assign ics_we_o  = reg2hw.ics.qe;
-  assign ims_we_o  = reg2hw.ims.qe;
-  assign imc_we_o  = reg2hw.imc.qe;
-  assign wdata_o   = reg2hw.ims.q;  // ICS, IMS and IMC q: the same write data, masked to the causes
+  assign icr_rd_o  = reg2hw_ext.icr.re;
+  assign ics_we_o  = reg2hw_ext.ics.qe;
+  assign ims_we_o  = reg2hw_ext.ims.qe;
+  assign imc_we_o  = reg2hw_ext.imc.qe;
+  assign wdata_o   = reg2hw_ext.ims.q;  // ICS, IMS and IMC q: the same write data, masked to the causes
 
   always_comb begin
     for (int i = 0; i < RAL_COUNT; i++) begin
@@ -206,5 +208,5 @@ module nic_csr
   // stored only (no behaviour yet), or read by software alone
   logic unused;
   assign unused = ^{reg2hw.ctrl0.lrst, reg2hw.ctrl0.jfe, reg2hw.rxcsum, reg2hw.tctl.tce, reg2hw.dmaerr,
-                    reg2hw.rdh.q[31:16], reg2hw.tdh.q, reg2hw.ics.q, reg2hw.imc.q, rah};
+                    reg2hw_ext.rdh.q[31:16], reg2hw_ext.tdh.q, reg2hw_ext.ics.q, reg2hw_ext.imc.q, rah};
 endmodule

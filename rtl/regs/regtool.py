@@ -330,23 +330,26 @@ def gen_structs(doc):
          "  // hardware, hw2reg what hardware reports back.  q: field value (external registers: the",
          "  // write data, masked to the writable bits), qe/re: write/read strobe of an external",
          "  // register, d: value an external register reads, hwset: hardware sets W1C/RC bits,",
-         "  // inc: counter increment."]
-    r2h, h2r = [], []
+         "  // inc: counter increment, init_en/init_d: reset value of array entry 0.",
+         "  // The members that follow the bus or the top's inputs within a cycle (external registers,",
+         "  // init) are in the _ext structs: Verilator evaluates a variable as a whole, so one such",
+         "  // member would drag everything that reads reg2hw into every input evaluation."]
+    lists = {"reg2hw": [], "reg2hw_ext": [], "hw2reg": [], "hw2reg_ext": []}
     for r in doc["registers"]:
         n = r["name"].lower()
-        arr = f" [{r['count'] - 1}:0]" if r["count"] > 1 else ""
-        for members, kind, lst in ((struct_reg2hw(r), "reg2hw", r2h), (struct_hw2reg(r), "hw2reg", h2r)):
+        ext = r.get("hwext") or r.get("eeprom_entry0")
+        for members, kind in ((struct_reg2hw(r), "reg2hw"), (struct_hw2reg(r), "hw2reg")):
             if members is None:
                 continue
+            kind += "_ext" if ext else ""
             o.append("  typedef struct packed {")
             o += [f"    {m}" for m in members]
             o.append(f"  }} nic_{kind}_{n}_reg_t;")
-            # hw2reg of an array holds only the entry-0 reset value (arrays are RW only)
-            lst.append(f"    nic_{kind}_{n}_reg_t{arr if kind == 'reg2hw' else ''} {n};")
+            lists[kind].append(f"    nic_{kind}_{n}_reg_t {n};")
     inc_w = doc["statistics"]["inc_width"]
     for s in stats(doc):
-        h2r.append(f"    struct packed {{ logic [{inc_w - 1}:0] inc; }} {s.lower()};")
-    for kind, lst in (("reg2hw", r2h), ("hw2reg", h2r)):
+        lists["hw2reg"].append(f"    struct packed {{ logic [{inc_w - 1}:0] inc; }} {s.lower()};")
+    for kind, lst in lists.items():
         o.append("  typedef struct packed {")
         o += lst
         o.append(f"  }} nic_{kind}_t;")
@@ -384,7 +387,9 @@ def gen_reg_top(doc):
          "  output logic        s_axil_rvalid,",
          "  input  logic        s_axil_rready,",
          "  output nic_reg2hw_t reg2hw_o,",
-         "  input  nic_hw2reg_t hw2reg_i,"]
+         "  output nic_reg2hw_ext_t reg2hw_ext_o,",
+         "  input  nic_hw2reg_t hw2reg_i,",
+         "  input  nic_hw2reg_ext_t hw2reg_ext_i,"]
     for r in doc["registers"]:
         if r["count"] > 1:
             o.append(f"  output logic [{r['name']}_COUNT-1:0][31:0] {r['name'].lower()}_q_o,  // {r['name']} entries")
@@ -448,12 +453,12 @@ def gen_reg_top(doc):
         o.append(f"  // {N}: {r['desc']}")
         if r.get("hwext"):
             if wm:
-                o.append(f"  assign reg2hw_o.{n}.q  = wd & 32'h{wm:08X};")
-                o.append(f"  assign reg2hw_o.{n}.qe = wr_en && waddr == {N}_OFFSET;")
+                o.append(f"  assign reg2hw_ext_o.{n}.q  = wd & 32'h{wm:08X};")
+                o.append(f"  assign reg2hw_ext_o.{n}.qe = wr_en && waddr == {N}_OFFSET;")
             if r["masks"]["RC"]:
-                o.append(f"  assign reg2hw_o.{n}.re = rd_en && raddr == {N}_OFFSET;")
+                o.append(f"  assign reg2hw_ext_o.{n}.re = rd_en && raddr == {N}_OFFSET;")
             if ro:
-                rd_case.append(f"{N}_OFFSET: rd_val = hw2reg_i.{n}.d & 32'h{ro:08X};")
+                rd_case.append(f"{N}_OFFSET: rd_val = hw2reg_ext_i.{n}.d & 32'h{ro:08X};")
             o.append("")
             continue
         stored = amask(r, *STORED)
@@ -467,7 +472,7 @@ def gen_reg_top(doc):
                   "    if (!reg_rst_ni) begin",
                   f"      for (int i = 0; i < {N}_COUNT; i++) {n}_q[i] <= {N}_RESET;"]
             if r.get("eeprom_entry0"):
-                o.append(f"      if (hw2reg_i.{n}.init_en) {n}_q[0] <= hw2reg_i.{n}.init_d;")
+                o.append(f"      if (hw2reg_ext_i.{n}.init_en) {n}_q[0] <= hw2reg_ext_i.{n}.init_d;")
             o += ["    end else begin",
                   f"      if (wr_en && wr_{n} >= 0) {n}_q[wr_{n}[{iw - 1}:0]] <= wd & 32'h{stored:08X};",
                   "    end", "  end"]
