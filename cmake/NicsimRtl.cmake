@@ -21,7 +21,7 @@ function(nicsim_verilate)
   endif()
   verilate(${A_TARGET} ${trace_args}
     TOP_MODULE ${A_TOP} PREFIX V${A_TOP}
-    SOURCES ${NICSIM_GEN_DIR}/nic_reg_pkg.sv ${A_SOURCES}
+    SOURCES ${NICSIM_GEN_DIR}/nic_reg_pkg.sv ${NICSIM_GEN_DIR}/nic_reg_top.sv ${A_SOURCES}
     INCLUDE_DIRS ${NICSIM_RTL_DIR}
     VERILATOR_ARGS ${NICSIM_VERILATOR_ARGS} ${trace_flags}
     OPT_FAST -O2 OPT_SLOW -O1 OPT_GLOBAL -O2)

@@ -33,8 +33,8 @@ module nic_intr (
 );
   import nic_reg_pkg::*;
 
-  localparam int unsigned DelayUnit = 160;  // cycles per 1.024 us at 156.25 MHz
-  localparam int unsigned ItrUnit   = 40;   // cycles per 256 ns
+  localparam int unsigned DelayUnit = DelayUnitCycles;  // cycles per 1.024 us at 156.25 MHz
+  localparam int unsigned ItrUnit   = ItrUnitCycles;    // cycles per 256 ns
   localparam int unsigned TimerW    = 24;
 
   localparam logic [31:0] CauseMask = (32'd1 << ICR_TXDW_LSB) | (32'd1 << ICR_TXQE_LSB) |

@@ -49,7 +49,7 @@ module nic_mac_rx (
   localparam logic [7:0]  CharStart = 8'hFB;
   localparam logic [7:0]  CharTerm  = 8'hFD;
   localparam logic [31:0] CrcResidue = 32'hDEBB_20E3;  // running state after a frame with a good FCS
-  localparam logic [15:0] MinFrame  = 16'd64;
+  localparam logic [15:0] MinFrame  = 16'(nic_reg_pkg::EthMinFrame + nic_reg_pkg::EthFcsLen);  // 64
 
   // ---------------------------------------------------------------------------------------------
   // Decode the input word

@@ -30,7 +30,7 @@ module nic_mac_tx (
   localparam logic [7:0]  CharTerm  = 8'hFD;
   localparam logic [7:0]  CharErr   = 8'hFE;
   localparam logic [7:0]  CharIdle  = 8'h07;
-  localparam int unsigned MinLen    = 60;  // padded length without FCS
+  localparam int unsigned MinLen    = nic_reg_pkg::EthMinFrame;  // padded length without FCS (60)
 
   typedef enum logic [2:0] {
     StIdle,   // waiting for a frame; sends the start word

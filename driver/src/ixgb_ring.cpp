@@ -22,16 +22,6 @@ uint32_t ring_size(uint32_t n) {
   return (n + 7) & ~7u;
 }
 
-void put64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = uint8_t(v >> (8 * i));
-}
-void put32(uint8_t* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = uint8_t(v >> (8 * i));
-}
-
-// Legacy TX data descriptor type (DTYP = 1), as ixgb sets it; the NIC ignores DTYP.
-constexpr uint32_t kTxDescTypeData = 1u << 20;
-
 }  // namespace
 
 // --------------------------------------------------------------------------- resources
@@ -172,7 +162,6 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
   }
   if (tx_.next_to_use == tx_.next_to_clean) tx_progress_ns_ = k_.now_ns();  // from idle
 
-  const uint32_t cmd = kTxDescTypeData | regs::TXDESC_CMD_IFCS | (params_.tidv ? regs::TXDESC_CMD_IDE : 0);
   const uint32_t first = tx_.next_to_use;
   uint32_t i = first, last = first;
   for (uint32_t off = 0; off < len;) {
@@ -181,10 +170,15 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
     b.dma = k_.dma().dma_map_single(skb->data() + off, chunk, kern::kDmaToDevice);
     b.len = chunk;
     off += chunk;
-    uint8_t* d = tx_.desc(i);
-    put64(d, b.dma);
-    put32(d + 8, chunk | cmd | (off == len ? regs::TXDESC_CMD_EOP | regs::TXDESC_CMD_RS : 0));
-    put32(d + 12, 0);
+    regs::TxDescViewMut d = tx_.tx_desc(i);
+    d.clear();
+    d.set_buff_addr(b.dma);
+    d.set_length(chunk);
+    d.set_dtyp(d.kDtypData);  // legacy data descriptor, as ixgb sets it; the NIC ignores DTYP
+    d.set_cmd_ifcs(true);
+    d.set_cmd_ide(params_.tidv != 0);
+    d.set_cmd_eop(off == len);
+    d.set_cmd_rs(off == len);
     last = i;
     i = i + 1 == tx_.count ? 0 : i + 1;
   }
@@ -195,7 +189,7 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
     k_.trace(kern::Stage::kDrvXmit, pkt, len);
     const uint16_t node = k_.tl_node();
     for (uint32_t j = first;; j = j + 1 == tx_.count ? 0 : j + 1) {
-      tl->tag(node, tx_.mem.bus + 16 * uint64_t(j), 16, pkt, kern::Timeline::TagKind::kTxDesc);
+      tl->tag(node, tx_.desc_bus(j), Ring::kDescSize, pkt, kern::Timeline::TagKind::kTxDesc);
       tl->tag(node, tx_buf_[j].dma, tx_buf_[j].len, pkt, kern::Timeline::TagKind::kTxBuf);
       if (j == last) break;
     }
@@ -221,15 +215,15 @@ bool IxgbAdapter::clean_tx_irq() {
   while (i != tx_.next_to_use) {
     const int32_t eop = tx_buf_[i].next_to_watch;
     if (eop < 0) break;  // cannot happen: every frame's first buffer watches its EOP
-    if (!(tx_.desc(uint32_t(eop))[regs::TXDESC_STATUS_BYTE] & regs::TXDESC_STATUS_DD)) break;
+    if (!tx_.tx_desc(uint32_t(eop)).status_dd()) break;
     for (;;) {
       const bool last = i == uint32_t(eop);
       if (kern::Timeline* tl = k_.tl_attached()) {  // also after a stop(): no stale tags
-        tl->untag(k_.tl_node(), tx_.mem.bus + 16 * uint64_t(i));
+        tl->untag(k_.tl_node(), tx_.desc_bus(i));
         tl->untag(k_.tl_node(), tx_buf_[i].dma);
       }
       unmap_tx_buffer(tx_buf_[i]);
-      std::memset(tx_.desc(i), 0, regs::TXDESC_SIZE);
+      tx_.tx_desc(i).clear();
       counters_.tx_desc_cleaned++;
       i = i + 1 == tx_.count ? 0 : i + 1;
       if (last) break;
@@ -273,9 +267,9 @@ void IxgbAdapter::alloc_rx_buffers() {
       counters_.rx_alloc_failed++;
       break;
     }
-    uint8_t* d = rx_.desc(i);
-    put64(d, b.dma);
-    std::memset(d + 8, 0, 8);
+    regs::RxDescViewMut d = rx_.rx_desc(i);
+    d.clear();
+    d.set_buff_addr(b.dma);
     i = i + 1 == rx_.count ? 0 : i + 1;
   }
   if (i != rx_.next_to_use) {
@@ -291,16 +285,18 @@ int IxgbAdapter::clean_rx_irq(int budget) {
   uint32_t cleaned = 0;
   uint32_t i = rx_.next_to_clean;
   while (work < budget && i != rx_.next_to_use) {
-    uint8_t* d = rx_.desc(i);
-    const uint8_t status = d[regs::RXDESC_STATUS_BYTE];
-    if (!(status & regs::RXDESC_STATUS_DD)) break;
+    regs::RxDescViewMut d = rx_.rx_desc(i);
+    if (!d.status_dd()) break;
     // rmb(): read the rest of the descriptor only after DD.
-    const uint32_t length = uint32_t(d[8]) | uint32_t(d[9]) << 8;
-    const uint8_t errors = d[regs::RXDESC_ERRORS_BYTE];
-    std::memset(d + 8, 0, 8);
+    const uint32_t length = d.length();
+    const bool eop = d.status_eop();
+    const bool rx_error = d.errors_ce() || d.errors_rxe();
+    const uint64_t addr = d.buff_addr();
+    d.clear();  // the write-back; the buffer address stays
+    d.set_buff_addr(addr);
     RxBuffer& b = rx_buf_[i];
     kern::SkbPtr skb = std::move(b.skb);
-    const uint64_t buf_dma = b.dma, desc_dma = rx_.mem.bus + 16 * uint64_t(i);
+    const uint64_t buf_dma = b.dma, desc_dma = rx_.desc_bus(i);
     if (b.dma) k_.dma().dma_unmap_single(b.dma, rx_buffer_len_, kern::kDmaFromDevice);
     b.dma = 0;
     i = i + 1 == rx_.count ? 0 : i + 1;
@@ -308,7 +304,6 @@ int IxgbAdapter::clean_rx_irq(int budget) {
     ++cleaned;
     counters_.rx_desc_cleaned++;
 
-    const bool eop = status & regs::RXDESC_STATUS_EOP;
     bool drop = true;
     if (!skb) {
       counters_.rx_drop_errors++;  // DD on a slot the driver never gave: ignore it
@@ -316,7 +311,7 @@ int IxgbAdapter::clean_rx_irq(int budget) {
       // Frames spanning buffers are not supported (as in ixgb): drop all of it.
       if (!rx_discard_) counters_.rx_drop_no_eop++;
       rx_discard_ = !eop;
-    } else if (errors & (regs::RXDESC_ERRORS_CE | regs::RXDESC_ERRORS_RXE)) {
+    } else if (rx_error) {
       counters_.rx_drop_errors++;
     } else if (length < kern::ETH_HLEN || length > rx_buffer_len_) {
       counters_.rx_drop_length++;

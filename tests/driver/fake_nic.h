@@ -30,16 +30,14 @@ class FakeNic {
   uint32_t ims() const { return ims_; }
   uint64_t tx_base() { return reg(regs::TDBAL) | uint64_t(reg(regs::TDBAH)) << 32; }
   uint64_t rx_base() { return reg(regs::RDBAL) | uint64_t(reg(regs::RDBAH)) << 32; }
-  uint32_t tx_count() { return reg(regs::TDLEN) / 16; }
-  uint32_t rx_count() { return reg(regs::RDLEN) / 16; }
-  uint8_t* tx_desc(uint32_t i) { return static_cast<uint8_t*>(p_.phys_to_virt(tx_base() + 16ull * i)); }
-  uint8_t* rx_desc(uint32_t i) { return static_cast<uint8_t*>(p_.phys_to_virt(rx_base() + 16ull * i)); }
-  static uint64_t get64(const uint8_t* d) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= uint64_t(d[i]) << (8 * i);
-    return v;
+  uint32_t tx_count() { return reg(regs::TDLEN) / regs::TXDESC_SIZE; }
+  uint32_t rx_count() { return reg(regs::RDLEN) / regs::RXDESC_SIZE; }
+  regs::TxDescViewMut tx_desc(uint32_t i) {
+    return {static_cast<uint8_t*>(p_.phys_to_virt(tx_base() + regs::TXDESC_SIZE * uint64_t(i))), regs::TXDESC_SIZE};
   }
-  static uint32_t get32(const uint8_t* d) { return uint32_t(d[0]) | d[1] << 8 | d[2] << 16 | uint32_t(d[3]) << 24; }
+  regs::RxDescViewMut rx_desc(uint32_t i) {
+    return {static_cast<uint8_t*>(p_.phys_to_virt(rx_base() + regs::RXDESC_SIZE * uint64_t(i))), regs::RXDESC_SIZE};
+  }
 
   // --- device actions ---
   bool link = true;
@@ -55,14 +53,13 @@ class FakeNic {
     Bytes cur;
     uint32_t h = tdh_;
     while (h != reg(regs::TDT) && out.size() < max_frames) {
-      uint8_t* d = tx_desc(h);
-      const uint32_t cmd = get32(d + 8);
-      const uint32_t len = cmd & regs::TXDESC_LENGTH;
-      const auto* src = static_cast<const uint8_t*>(p_.phys_to_virt(get64(d)));
+      regs::TxDescViewMut d = tx_desc(h);
+      const uint32_t len = d.length();
+      const auto* src = static_cast<const uint8_t*>(p_.phys_to_virt(d.buff_addr()));
       cur.insert(cur.end(), src, src + len);
-      if (cmd & regs::TXDESC_CMD_RS) d[12] |= regs::TXDESC_STATUS_DD;
+      if (d.cmd_rs()) d.set_status_dd(true);
       h = (h + 1) % tx_count();
-      if (cmd & regs::TXDESC_CMD_EOP) {
+      if (d.cmd_eop()) {
         out.push_back(cur);
         cur.clear();
         tdh_ = h;
@@ -78,14 +75,13 @@ class FakeNic {
   bool receive(const Bytes& frame, uint8_t status = regs::RXDESC_STATUS_DD | regs::RXDESC_STATUS_EOP,
                uint8_t errors = 0, int length_override = -1) {
     if (rdh_ == reg(regs::RDT)) return false;
-    uint8_t* d = rx_desc(rdh_);
-    auto* dst = static_cast<uint8_t*>(p_.phys_to_virt(get64(d)));
+    regs::RxDescViewMut d = rx_desc(rdh_);
+    auto* dst = static_cast<uint8_t*>(p_.phys_to_virt(d.buff_addr()));
     std::memcpy(dst, frame.data(), frame.size());
     const uint32_t len = length_override >= 0 ? uint32_t(length_override) : uint32_t(frame.size());
-    d[8] = uint8_t(len);
-    d[9] = uint8_t(len >> 8);
-    d[13] = errors;
-    d[12] = status;
+    d.set_length(uint16_t(len));
+    d.set_errors(errors);
+    d.set_status(status);
     rdh_ = (rdh_ + 1) % rx_count();
     p_.regs[regs::RDH] = rdh_;
     return true;

@@ -141,7 +141,7 @@ TEST_F(IxgbTest, OpenProgramsRingsFiltersAndInterrupts) {
   open();
   const auto tx = ad->tx_ring_info(), rxr = ad->rx_ring_info();
   EXPECT_EQ(nic.tx_base(), tx.bus);
-  EXPECT_EQ(nic.reg(regs::TDLEN), 256u * 16);
+  EXPECT_EQ(nic.reg(regs::TDLEN), 256u * regs::TXDESC_SIZE);
   EXPECT_EQ(nic.reg(regs::TDH), 0u);
   EXPECT_EQ(nic.reg(regs::TDT), 0u);
   EXPECT_EQ(nic.reg(regs::TIDV), 16u);
@@ -149,7 +149,7 @@ TEST_F(IxgbTest, OpenProgramsRingsFiltersAndInterrupts) {
   EXPECT_EQ(nic.rx_base(), rxr.bus);
   EXPECT_EQ(tx.bus % 16, 0u);
   EXPECT_EQ(rxr.bus % 16, 0u);
-  EXPECT_EQ(nic.reg(regs::RDLEN), 512u * 16);
+  EXPECT_EQ(nic.reg(regs::RDLEN), 512u * regs::RXDESC_SIZE);
   EXPECT_EQ(nic.reg(regs::RDH), 0u);
   EXPECT_EQ(nic.reg(regs::RDT), 511u) << "ring-1 buffers handed to the NIC";
   EXPECT_EQ(nic.reg(regs::RDTR), 8u);
@@ -167,10 +167,10 @@ TEST_F(IxgbTest, OpenProgramsRingsFiltersAndInterrupts) {
   for (uint32_t n = 1; n < 16; ++n) EXPECT_EQ(nic.reg(regs::RAH(n)) & regs::RAH_AV, 0u) << n;
   // every posted descriptor has a 16-byte aligned buffer and no status
   for (uint32_t i = 0; i < 511; ++i) {
-    const uint8_t* d = nic.rx_desc(i);
-    ASSERT_NE(FakeNic::get64(d), 0u) << i;
-    ASSERT_EQ(FakeNic::get64(d) % 16, 0u) << i;
-    ASSERT_EQ(d[12], 0u) << i;
+    const regs::RxDescViewMut d = nic.rx_desc(i);
+    ASSERT_NE(d.buff_addr(), 0u) << i;
+    ASSERT_EQ(d.buff_addr() % 16, 0u) << i;
+    ASSERT_EQ(d.status(), 0u) << i;
   }
   EXPECT_EQ(p.open_windows() - base_windows_, 2u + 511u) << "two rings + one mapping per RX buffer";
   const uint32_t want_ims = regs::IMS_RXT0 | regs::IMS_RXDMT0 | regs::IMS_RXO | regs::IMS_TXDW | regs::IMS_LSC |
@@ -190,13 +190,12 @@ TEST_F(IxgbTest, XmitFillsDescriptorAndWritesTail) {
   send({f});
   ASSERT_EQ(nic.tdt_writes.size(), 1u);
   EXPECT_EQ(nic.reg(regs::TDT), 1u);
-  const uint8_t* d = nic.tx_desc(0);
-  const uint32_t cmd = FakeNic::get32(d + 8);
-  EXPECT_EQ(cmd & regs::TXDESC_LENGTH, 100u);
-  EXPECT_TRUE(cmd & regs::TXDESC_CMD_EOP);
-  EXPECT_TRUE(cmd & regs::TXDESC_CMD_RS);
-  EXPECT_FALSE(cmd & regs::TXDESC_CMD_IDE) << "no IDE when TIDV is 0";
-  const auto* buf = static_cast<const uint8_t*>(p.phys_to_virt(FakeNic::get64(d)));
+  const regs::TxDescViewMut d = nic.tx_desc(0);
+  EXPECT_EQ(d.length(), 100u);
+  EXPECT_TRUE(d.cmd_eop());
+  EXPECT_TRUE(d.cmd_rs());
+  EXPECT_FALSE(d.cmd_ide()) << "no IDE when TIDV is 0";
+  const auto* buf = static_cast<const uint8_t*>(p.phys_to_virt(d.buff_addr()));
   EXPECT_EQ(Bytes(buf, buf + 100), f);
   EXPECT_EQ(ad->counters().tx_packets, 1u);
   EXPECT_EQ(ad->tx_unused(), 256u - 2);
@@ -211,11 +210,11 @@ TEST_F(IxgbTest, XmitSetsIdeWithTidvAndSplitsLargeFrames) {
   EXPECT_EQ(nic.reg(regs::TDT), 3u) << "9000 bytes in 4096-byte descriptors";
   uint32_t total = 0;
   for (uint32_t i = 0; i < 3; ++i) {
-    const uint32_t cmd = FakeNic::get32(nic.tx_desc(i) + 8);
-    total += cmd & regs::TXDESC_LENGTH;
-    EXPECT_TRUE(cmd & regs::TXDESC_CMD_IDE) << i;
-    EXPECT_EQ(bool(cmd & regs::TXDESC_CMD_EOP), i == 2) << i;
-    EXPECT_EQ(bool(cmd & regs::TXDESC_CMD_RS), i == 2) << i;
+    const regs::TxDescViewMut d = nic.tx_desc(i);
+    total += d.length();
+    EXPECT_TRUE(d.cmd_ide()) << i;
+    EXPECT_EQ(d.cmd_eop(), i == 2) << i;
+    EXPECT_EQ(d.cmd_rs(), i == 2) << i;
   }
   EXPECT_EQ(total, 9000u);
   auto frames = nic.complete_tx();
@@ -253,7 +252,7 @@ TEST_F(IxgbTest, TxCleanReclaimsOnDescriptorDone) {
   EXPECT_EQ(ad->counters().tx_cleaned, 2u);
   EXPECT_EQ(k->skb_pool().live(), skbs_idle);
   EXPECT_EQ(ad->tx_unused(), 255u);
-  EXPECT_EQ(nic.tx_desc(0)[12], 0u) << "status cleared for the next use";
+  EXPECT_EQ(nic.tx_desc(0).status(), 0u) << "status cleared for the next use";
   teardown_and_check_leaks();
 }
 
@@ -307,7 +306,7 @@ TEST_F(IxgbTest, InterruptNotOursVersusOurs) {
 
 TEST_F(IxgbTest, SmallFrameIsCopiedAndItsBufferReusedInPlace) {
   open();
-  const uint64_t addr0 = FakeNic::get64(nic.rx_desc(0));
+  const uint64_t addr0 = nic.rx_desc(0).buff_addr();
   const Bytes f = make_frame(kMac, 100, 9);
   deliver({f});
   ASSERT_EQ(rx.size(), 1u);
@@ -320,7 +319,7 @@ TEST_F(IxgbTest, SmallFrameIsCopiedAndItsBufferReusedInPlace) {
   const uint64_t allocs = k->skb_pool().stats().allocs;
   deliver({make_frame(kMac, 120, 10)});
   EXPECT_EQ(k->skb_pool().stats().allocs, allocs + 1);
-  EXPECT_EQ(FakeNic::get64(nic.rx_desc(0)), addr0);
+  EXPECT_EQ(nic.rx_desc(0).buff_addr(), addr0);
   EXPECT_EQ(nic.reg(regs::RDT), 1u);
   EXPECT_EQ(ad->counters().rx_copybreak, 2u);
   teardown_and_check_leaks();
@@ -328,7 +327,7 @@ TEST_F(IxgbTest, SmallFrameIsCopiedAndItsBufferReusedInPlace) {
 
 TEST_F(IxgbTest, LargeFrameGoesUpInItsBufferAndANewOneIsPosted) {
   open();
-  const uint64_t addr0 = FakeNic::get64(nic.rx_desc(0));
+  const uint64_t addr0 = nic.rx_desc(0).buff_addr();
   const Bytes f = make_frame(kMac, 1000, 11);
   deliver({f});
   ASSERT_EQ(rx.size(), 1u);
@@ -337,8 +336,8 @@ TEST_F(IxgbTest, LargeFrameGoesUpInItsBufferAndANewOneIsPosted) {
   EXPECT_EQ(ad->counters().rx_large, 1u);
   EXPECT_EQ(ad->counters().rx_copybreak, 0u);
   deliver({make_frame(kMac, 1000, 12)});
-  EXPECT_NE(FakeNic::get64(nic.rx_desc(0)), addr0) << "slot 0 got a fresh buffer";
-  EXPECT_EQ(FakeNic::get64(nic.rx_desc(0)) % 16, 0u);
+  EXPECT_NE(nic.rx_desc(0).buff_addr(), addr0) << "slot 0 got a fresh buffer";
+  EXPECT_EQ(nic.rx_desc(0).buff_addr() % 16, 0u);
   EXPECT_EQ(ad->counters().rx_packets, 2u);
   EXPECT_EQ(ad->counters().rx_bytes, 2000u);
   teardown_and_check_leaks();

@@ -31,15 +31,15 @@ struct FrameScenario {
 
   // B: 8 descriptors with 2 KiB buffers, 7 given to the NIC; RXT0 interrupts.
   void setup_rx(kern::Platform& pb, bool map_buffers = true) {
-    rx_ring = pb.dma_alloc_coherent(kDesc * 16, 128);
+    rx_ring = pb.dma_alloc_coherent(kDesc * regs::RXDESC_SIZE, 128);
     for (uint32_t i = 0; i < kDesc; ++i) {
       rx_bufs.push_back(pb.mem_alloc(2048, 64));
       if (map_buffers) pb.dma_map(rx_bufs[i].bus, 2048, kern::kDmaFromDevice);
-      std::memcpy(static_cast<uint8_t*>(rx_ring.cpu) + 16 * i, &rx_bufs[i].bus, 8);
+      rx_desc(i).set_buff_addr(rx_bufs[i].bus);
     }
     pb.mmio_write32(regs::RDBAL, static_cast<uint32_t>(rx_ring.bus));
     pb.mmio_write32(regs::RDBAH, static_cast<uint32_t>(rx_ring.bus >> 32));
-    pb.mmio_write32(regs::RDLEN, kDesc * 16);
+    pb.mmio_write32(regs::RDLEN, kDesc * regs::RXDESC_SIZE);
     pb.mmio_write32(regs::RDH, 0);
     pb.mmio_write32(regs::RDT, kDesc - 1);
     pb.mmio_write32(regs::IMS, regs::IMS_RXT0);
@@ -53,33 +53,33 @@ struct FrameScenario {
     frame.push_back(0x88);
     frame.push_back(0xB5);  // local experimental ethertype
     for (int i = 0; i < 100; ++i) frame.push_back(static_cast<uint8_t>(i * 3 + 1));
-    tx_ring = pa.dma_alloc_coherent(kDesc * 16, 128);
+    tx_ring = pa.dma_alloc_coherent(kDesc * regs::TXDESC_SIZE, 128);
     tx_buf = pa.mem_alloc(frame.size(), 64);
     std::memcpy(tx_buf.cpu, frame.data(), frame.size());
     pa.dma_map(tx_buf.bus, frame.size(), kern::kDmaToDevice);
-    auto* d = static_cast<uint8_t*>(tx_ring.cpu);
-    std::memcpy(d, &tx_buf.bus, 8);
-    uint32_t cmd = static_cast<uint32_t>(frame.size()) | regs::TXDESC_CMD_EOP | regs::TXDESC_CMD_RS;
-    std::memcpy(d + 8, &cmd, 4);
+    regs::TxDescViewMut d(static_cast<uint8_t*>(tx_ring.cpu), regs::TXDESC_SIZE);
+    d.set_buff_addr(tx_buf.bus);
+    d.set_length(static_cast<uint32_t>(frame.size()));
+    d.set_cmd_eop(true);
+    d.set_cmd_rs(true);
     pa.mmio_write32(regs::TDBAL, static_cast<uint32_t>(tx_ring.bus));
     pa.mmio_write32(regs::TDBAH, static_cast<uint32_t>(tx_ring.bus >> 32));
-    pa.mmio_write32(regs::TDLEN, kDesc * 16);
+    pa.mmio_write32(regs::TDLEN, kDesc * regs::TXDESC_SIZE);
     pa.mmio_write32(regs::TDH, 0);
     pa.mmio_write32(regs::TDT, 0);
     pa.mmio_write32(regs::TCTL, regs::TCTL_TXEN | regs::TCTL_TPDE);
     pa.mmio_write32(regs::TDT, 1);
   }
 
-  bool rx_done() const {
-    return static_cast<volatile uint8_t*>(rx_ring.cpu)[12] & regs::RXDESC_STATUS_DD;
-  }
+  bool rx_done() const { return rx_desc().status_dd(); }
   bool tx_done() const {
-    return static_cast<volatile uint8_t*>(tx_ring.cpu)[12] & regs::TXDESC_STATUS_DD;
+    return regs::TxDescView(static_cast<const uint8_t*>(tx_ring.cpu), regs::TXDESC_SIZE).status_dd();
   }
-  const uint8_t* rx_desc() const { return static_cast<const uint8_t*>(rx_ring.cpu); }
+  regs::RxDescViewMut rx_desc(uint32_t i = 0) const {
+    return {static_cast<uint8_t*>(rx_ring.cpu) + regs::RXDESC_SIZE * i, regs::RXDESC_SIZE};
+  }
   std::vector<uint8_t> received() const {
-    uint16_t len;
-    std::memcpy(&len, rx_desc() + 8, 2);
+    const uint16_t len = rx_desc().length();
     auto* p = static_cast<const uint8_t*>(rx_bufs[0].cpu);
     return std::vector<uint8_t>(p, p + len);
   }

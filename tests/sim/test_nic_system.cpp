@@ -146,8 +146,8 @@ TEST(NicSystem, FrameSentByAArrivesInBsHostMemory) {
   ASSERT_TRUE(tb.run_until([&] { return s.rx_done(); }, 50'000))
       << "B never wrote back an RX descriptor";
   EXPECT_EQ(s.received(), s.frame) << "SECRC: the FCS is stripped";
-  EXPECT_TRUE(s.rx_desc()[12] & regs::RXDESC_STATUS_EOP);
-  EXPECT_EQ(s.rx_desc()[13], 0) << "no receive errors";
+  EXPECT_TRUE(s.rx_desc().status_eop());
+  EXPECT_EQ(s.rx_desc().errors(), 0) << "no receive errors";
   EXPECT_TRUE(tb.run_until([&] { return s.tx_done(); }, 10'000)) << "A wrote back DD (RS)";
   EXPECT_TRUE(tb.run_until([&] { return b_irqs > 0; }, 10'000)) << "B interrupts for RXT0";
   // Nothing was refused, nothing was late, the AXI contract held.

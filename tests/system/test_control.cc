@@ -356,11 +356,13 @@ TEST(NicBadProgramming, EachCaseIsDefinedAndRecoverable) {
       {"RDT beyond the ring", [](TwoNics& t) { t.na().wr(regs::RDT, 9999); }, regs::DMAERR_RX_TAIL, regs::ICR_RXDE},
       {"TX descriptor points outside the DMA windows",
        [&](TwoNics& t) {
-         uint8_t* d = t.na().tx_desc(t.na().tdt());
-         uint64_t bad = 0x7000'0000ull;  // no window there
-         for (int i = 0; i < 8; ++i) d[i] = uint8_t(bad >> (8 * i));
-         uint32_t cmd = 100 | (1u << 20) | regs::TXDESC_CMD_EOP | regs::TXDESC_CMD_RS;
-         for (int i = 0; i < 4; ++i) d[8 + i] = uint8_t(cmd >> (8 * i));
+         regs::TxDescViewMut d = t.na().tx_desc(t.na().tdt());
+         d.set_buff_addr(0x7000'0000ull);  // no window there
+         d.set_length(100);
+         d.set_dtyp(d.kDtypData);
+         d.set_cmd(0);
+         d.set_cmd_eop(true);
+         d.set_cmd_rs(true);
          t.na().wr(regs::TDT, (t.na().tdt() + 1) % t.na().config().tx_ring);
        },
        regs::DMAERR_TX_BUSERR, regs::ICR_TXDE},

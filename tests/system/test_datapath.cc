@@ -52,9 +52,9 @@ TEST(NicTx, WritesBackDoneOnlyWhereAsked) {
   ASSERT_TRUE(t.na().send(f, {100, 200, 300}));
   ASSERT_TRUE(t.tb().run_until([&] { return t.sent().frames[0].size() >= 1; }, 200'000));
   t.tb().run_ns(3000);
-  EXPECT_EQ(t.na().tx_desc(0)[12], 0u);
-  EXPECT_EQ(t.na().tx_desc(1)[12], 0u);
-  EXPECT_EQ(t.na().tx_desc(2)[12], regs::TXDESC_STATUS_DD);
+  EXPECT_EQ(t.na().tx_desc(0).status(), 0u);
+  EXPECT_EQ(t.na().tx_desc(1).status(), 0u);
+  EXPECT_EQ(t.na().tx_desc(2).status(), regs::TXDESC_STATUS_DD);
   EXPECT_EQ(t.na().rd(regs::TDH), 3u);
 }
 
@@ -72,15 +72,15 @@ TEST(NicRx, WritesBufferAndDescriptor) {
     sent.push_back(make_frame(t.mac_b(), t.mac_a(), 60 + rng() % 1455, i, rng));
     ASSERT_TRUE(t.na().send(sent.back()));
   }
-  ASSERT_TRUE(t.tb().run_until([&] { return (t.b().memory().read32(t.nb().rx_ring().bus + 16 * 19 + 12) & 1) != 0; }, 1'000'000));
+  ASSERT_TRUE(t.tb().run_until([&] { return t.nb().rx_desc(19).status_dd(); }, 1'000'000));
   t.tb().run_ns(1000);
   for (uint32_t i = 0; i < 20; ++i) {
-    const uint8_t* d = t.nb().rx_desc(i);
+    const regs::RxDescViewMut d = t.nb().rx_desc(i);
     Bytes w = wire_bytes(sent[i]);
-    uint16_t len = uint16_t(d[8] | (d[9] << 8));
+    uint16_t len = d.length();
     EXPECT_EQ(len, w.size()) << i;
-    EXPECT_EQ(d[12], regs::RXDESC_STATUS_DD | regs::RXDESC_STATUS_EOP) << i;
-    EXPECT_EQ(d[13], 0u) << i;
+    EXPECT_EQ(d.status(), regs::RXDESC_STATUS_DD | regs::RXDESC_STATUS_EOP) << i;
+    EXPECT_EQ(d.errors(), 0u) << i;
     const auto* buf = static_cast<const uint8_t*>(t.nb().rx_buffer(i).cpu);
     EXPECT_EQ(Bytes(buf, buf + len), w) << i;
   }

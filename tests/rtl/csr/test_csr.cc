@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "Vcsr_tb_top.h"
+#include "Vcsr_tb_top___024root.h"
 #include "clocked.h"
 #include "nic_regs.h"
+#include "reg_golden.h"
 
 namespace {
 namespace r = nicsim::regs;
@@ -115,6 +117,80 @@ TEST(Csr, ResetValuesOfEveryRegister) {
       EXPECT_EQ(b.read(off) & keep, entry_reset(ri, i) & keep) << ri.name << "[" << i << "]";
     }
   }
+}
+
+// The RTL's reset values against the datasheet values typed independently of the JSON.
+TEST(Csr, ResetValuesMatchThe82597EXDatasheet) {
+  CsrBench b;
+  for (const auto& g : nicsim::test::kGoldenResets)
+    EXPECT_EQ(b.read(g.offset) & g.mask, g.value) << g.name;
+}
+
+// Table-driven, from the register source: for every register (first and last entry of arrays),
+// a write of all ones and a write of zero through the AXI-Lite bus, each on a fresh reset, behave
+// as the access type of every bit says. Self-clearing bits are written on their own, after.
+TEST(Csr, AccessTypesOfEveryRegisterMatchTheSource) {
+  int checked = 0;
+  for (const auto& ri : r::kRegs) {
+    const uint32_t defined = ri.rw | ri.ro | ri.rc | ri.w1c | ri.w1s | ri.wo | ri.sc;
+    const uint32_t stable = ~ri.volatile_mask;
+    for (uint32_t i : {0u, ri.count - 1}) {
+      const uint32_t off = ri.offset + i * ri.stride;
+      SCOPED_TRACE(std::string(ri.name) + "[" + std::to_string(i) + "]");
+      for (uint32_t value : {0xFFFFFFFFu & ~ri.sc, 0u}) {
+        CsrBench b;
+        const uint32_t before = b.read(off);
+        b.write(off, value);
+        const uint32_t after = b.read(off);
+        EXPECT_EQ(after & ~defined, 0u) << "undefined bits read 0";
+        EXPECT_EQ(after & ri.rw & stable, value & ri.rw & stable) << "RW bits hold the write, masked";
+        EXPECT_EQ(after & ri.ro & stable, before & ri.ro & stable) << "RO bits ignore writes";
+        EXPECT_EQ(after & (ri.wo | ri.sc), 0u) << "WO and SC bits read 0";
+        EXPECT_EQ(after & ri.w1c, 0u) << "W1C bits are clear after reset and after a write of 1";
+        EXPECT_EQ(after & ri.w1s, value & ri.w1s) << "W1S bits set by a write of 1, not by 0";
+        if (ri.rc) {
+          // reset values of RC bits are 0 and a write does not set them; read twice: still 0
+          EXPECT_EQ(after & ri.rc, 0u);
+          EXPECT_EQ(b.read(off) & ri.rc, 0u);
+        }
+        ++checked;
+      }
+      if (ri.sc) {
+        CsrBench b;
+        b.write(off, ri.sc);
+        EXPECT_EQ(b.soft_resets_, 1) << "the self-clearing bit acts once";
+        EXPECT_EQ(b.read(off) & ri.sc, 0u) << "and clears itself";
+      }
+    }
+  }
+  EXPECT_GE(checked, 2 * static_cast<int>(r::kNumRegs));
+}
+
+// Read-to-clear: ICR (set by ICS, the interrupt block's software path) and every counter; the
+// clear of a counter keeps an event of the same cycle. W1C: a hardware set in the cycle of the
+// software clear wins.
+TEST(Csr, ReadToClearAndWriteOneToClearRaces) {
+  CsrBench b;
+  b.write(r::ICS, r::ICS_LSC | r::ICS_RXT0);
+  EXPECT_EQ(b.read(r::ICR), r::ICR_LSC | r::ICR_RXT0);
+  EXPECT_EQ(b.read(r::ICR), 0u);
+  // an RNBC event in the cycle the read is accepted
+  b.m().s_axil_araddr = r::RNBC;
+  b.m().s_axil_arvalid = 1;
+  b.m().st_rx_nobuf_i = 1;
+  b.tick();
+  b.m().s_axil_arvalid = 0;
+  b.clear_events();
+  b.m().s_axil_rready = 1;
+  b.tick();
+  b.m().s_axil_rready = 0;
+  EXPECT_EQ(b.read(r::RNBC), 1u) << "the event of the clearing cycle is counted";
+  // DMAERR: write 1 to clear TX_HEAD while the engine sets it again
+  b.pulse([](auto& m) { m.tx_err_i = 0x2; });
+  b.m().tx_err_i = 0x2;
+  b.write(r::DMAERR, r::DMAERR_TX_HEAD);
+  b.clear_events();
+  EXPECT_EQ(b.read(r::DMAERR), r::DMAERR_TX_HEAD) << "hardware set wins over the clear";
 }
 
 TEST(Csr, NoEepromAddressLeavesEntryZeroInvalid) {
@@ -255,6 +331,44 @@ TEST(Csr, EveryStatisticsCounterCountsAndClearsOnRead) {
     ++checked;
   }
   EXPECT_EQ(checked, static_cast<int>(all.size()));
+}
+
+// Every counter saturates at all ones instead of wrapping (32 or 64 bits, as the source says). The
+// counter starts just below its maximum (csr_public.vlt makes it writable from here).
+TEST(Csr, EveryStatisticsCounterSaturates) {
+  using Root = Vcsr_tb_top___024root;
+#define NICSIM_COUNTER(NAME, var) \
+  { NAME, [](Root* r, uint64_t v) { r->csr_tb_top__DOT__u_csr__DOT__u_reg__DOT__##var##_q = v; } }
+  const std::map<std::string, std::function<void(Root*, uint64_t)>> preset = {
+      NICSIM_COUNTER("TPR", tpr),   NICSIM_COUNTER("GPRC", gprc), NICSIM_COUNTER("BPRC", bprc),
+      NICSIM_COUNTER("MPRC", mprc), NICSIM_COUNTER("GORC", gorc), NICSIM_COUNTER("TOR", tor),
+      NICSIM_COUNTER("RNBC", rnbc), NICSIM_COUNTER("RUC", ruc),   NICSIM_COUNTER("ROC", roc),
+      NICSIM_COUNTER("RLEC", rlec), NICSIM_COUNTER("CRCERRS", crcerrs), NICSIM_COUNTER("MPC", mpc),
+      NICSIM_COUNTER("TPT", tpt),   NICSIM_COUNTER("GPTC", gptc), NICSIM_COUNTER("BPTC", bptc),
+      NICSIM_COUNTER("MPTC", mptc), NICSIM_COUNTER("GOTC", gotc), NICSIM_COUNTER("TOT", tot),
+  };
+#undef NICSIM_COUNTER
+  std::map<std::string, StatCase> cases;
+  for (auto& c : stat_cases()) cases.emplace(c.name, c);
+  int checked = 0;
+  for (const auto& ri : r::kRegs) {
+    if (!ri.stat || std::string(ri.stat_half) == "H") continue;
+    SCOPED_TRACE(ri.name);
+    ASSERT_EQ(preset.count(ri.stat), 1u) << "no preset for counter " << ri.stat;
+    const bool wide = std::string(ri.stat_half) == "L";
+    const uint64_t max = wide ? ~0ull : 0xFFFFFFFFull;
+    CsrBench b;
+    preset.at(ri.stat)(b.m().rootp, max - 1);
+    for (int k = 0; k < 3; ++k) b.pulse(cases.at(ri.stat).event);
+    b.tick(2);
+    EXPECT_EQ(b.read(ri.offset), 0xFFFFFFFFu) << "stuck at the maximum";
+    for (const auto& hi : r::kRegs)
+      if (wide && hi.stat && std::string(hi.stat) == ri.stat && std::string(hi.stat_half) == "H")
+        EXPECT_EQ(b.read(hi.offset), 0xFFFFFFFFu) << "high half latched at the maximum";
+    EXPECT_EQ(b.read(ri.offset), 0u) << "the read cleared it";
+    ++checked;
+  }
+  EXPECT_EQ(checked, static_cast<int>(preset.size()));
 }
 
 TEST(Csr, HighHalfIsLatchedByTheLowRead) {

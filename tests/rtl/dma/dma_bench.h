@@ -339,7 +339,7 @@ class TxDriver {
   void enable() {
     auto& m = b_.m();
     m.tdba_i = base_;
-    m.tdlen_i = n_ * 16;
+    m.tdlen_i = n_ * regs::TXDESC_SIZE;
     m.tdt_i = 0;
     tdt_ = 0;
     sw_head_ = 0;
@@ -365,8 +365,8 @@ class TxDriver {
     uint16_t tdh = b_.m().tdh_o;
     while (sw_head_ != tdh && !inflight_.empty()) {
       const Posted& p = inflight_.front();
-      uint64_t da = base_ + 16ull * p.slot;
-      uint8_t status = b_.mem.peek8(da + 12);
+      const Bytes raw = b_.mem.peek(slot_addr(p.slot), regs::TXDESC_SIZE);
+      const uint8_t status = regs::TxDescView(raw.data(), raw.size()).status();
       if (status != (p.d.rs ? 1 : 0))
         problems.push_back("descriptor slot " + std::to_string(p.slot) + " status " + std::to_string(status) +
                            " rs=" + std::to_string(p.d.rs));
@@ -379,17 +379,21 @@ class TxDriver {
     while (!pending_.empty() && inflight_.size() < n_ - 1) {
       TxDescSpec d = pending_.front();
       pending_.pop_front();
-      uint64_t da = base_ + 16ull * tdt_;
-      b_.mem.poke_u64(da, d.buf);
+      Bytes raw(regs::TXDESC_SIZE);
+      regs::TxDescViewMut v(raw.data(), raw.size());
+      v.set_buff_addr(d.buf);
+      v.set_length(d.len);
+      v.set_cmd_eop(d.eop);
+      v.set_cmd_rs(d.rs);
+      v.set_cmd_ide(d.ide);
       // DTYP, IFCS, TSE, VLE, popts and vlan are ignored: fill them with noise
-      uint32_t cmd = (d.len & 0xFFFFFu) | (static_cast<uint32_t>(b_.rng() & 0xF) << 20) |
-                     (d.eop ? regs::TXDESC_CMD_EOP : 0) | (d.rs ? regs::TXDESC_CMD_RS : 0) |
-                     (d.ide ? regs::TXDESC_CMD_IDE : 0) |
-                     (static_cast<uint32_t>(b_.rng()) & (regs::TXDESC_CMD_IFCS | 0x44000000u));
-      b_.mem.poke_u32(da + 8, cmd);
-      uint8_t tail[4] = {0, static_cast<uint8_t>(b_.rng()), static_cast<uint8_t>(b_.rng()),
-                         static_cast<uint8_t>(b_.rng())};
-      b_.mem.poke(da + 12, tail, 4);
+      v.set_dtyp(static_cast<uint8_t>(b_.rng()));
+      v.set_cmd_ifcs(b_.rng() & 1);
+      v.set_cmd_tse(b_.rng() & 1);
+      v.set_cmd_vle(b_.rng() & 1);
+      v.set_popts(static_cast<uint8_t>(b_.rng()));
+      v.set_vlan(static_cast<uint16_t>(b_.rng()));
+      b_.mem.poke(slot_addr(tdt_), raw);
       inflight_.push_back({tdt_, d});
       tdt_ = static_cast<uint16_t>((tdt_ + 1) % n_);
       posted = true;
@@ -403,7 +407,8 @@ class TxDriver {
   uint16_t tdt() const { return tdt_; }
   // Every AXI write must be the DD byte of one of this ring's descriptors.
   bool write_is_dd(const AxiWriteRec& w) const {
-    return w.addr >= base_ && w.addr < base_ + 16ull * n_ && (w.addr - base_) % 16 == 12 && w.value == 1;
+    return w.addr >= base_ && w.addr < base_ + regs::TXDESC_SIZE * uint64_t(n_) &&
+           (w.addr - base_) % regs::TXDESC_SIZE == regs::TXDESC_STATUS_BYTE && w.value == regs::TXDESC_STATUS_DD;
   }
 
   std::vector<Bytes> expected;
@@ -412,6 +417,7 @@ class TxDriver {
   uint64_t posted_count = 0, reclaimed = 0;
 
  private:
+  uint64_t slot_addr(unsigned slot) const { return base_ + regs::TXDESC_SIZE * uint64_t(slot); }
   struct Posted {
     uint16_t slot;
     TxDescSpec d;
@@ -445,7 +451,7 @@ class RxDriver {
   void enable(bool arm_all = true, unsigned rdmts = 0) {
     auto& m = b_.m();
     m.rdba_i = base_;
-    m.rdlen_i = n_ * 16;
+    m.rdlen_i = n_ * regs::RXDESC_SIZE;
     m.bsize_i = bsize_code_;
     m.rdmts_i = rdmts;
     sw_head_ = 0;
@@ -466,12 +472,13 @@ class RxDriver {
     uint16_t rdh = b_.m().rdh_o;
     while (sw_head_ != rdh) {
       unsigned s = sw_head_;
-      uint64_t da = base_ + 16ull * s;
-      uint16_t len = b_.mem.peek16(da + 8);
-      uint16_t rsvd = b_.mem.peek16(da + 10);
-      uint8_t status = b_.mem.peek8(da + 12);
-      uint8_t errs = b_.mem.peek8(da + 13);
-      uint16_t special = b_.mem.peek16(da + 14);
+      const Bytes raw = b_.mem.peek(slot_addr(s), regs::RXDESC_SIZE);
+      const regs::RxDescView v(raw.data(), raw.size());
+      uint16_t len = v.length();
+      uint16_t rsvd = v.reserved();
+      uint8_t status = v.status();
+      uint8_t errs = v.errors();
+      uint16_t special = v.special();
       bool eop = status & regs::RXDESC_STATUS_EOP;
       if (!(status & regs::RXDESC_STATUS_DD)) bad("slot " + std::to_string(s) + " without DD");
       if (status & ~(regs::RXDESC_STATUS_DD | regs::RXDESC_STATUS_EOP)) bad("stray status bits");
@@ -498,9 +505,10 @@ class RxDriver {
     b_.m().rdt_i = rdt_;
   }
 
-  // Every AXI write must land in a buffer or in bytes 8..15 of a descriptor of this ring.
+  // Every AXI write must land in a buffer or in the write-back half of a descriptor of this ring
+  // (from LENGTH on; the buffer address stays).
   bool write_allowed(const AxiWriteRec& w) const {
-    if (w.addr >= base_ && w.addr < base_ + 16ull * n_) return (w.addr - base_) % 16 >= 8;
+    if (w.addr >= base_ && w.addr < slot_addr(n_)) return (w.addr - base_) % regs::RXDESC_SIZE >= regs::RXDESC_LENGTH_BYTE;
     for (uint64_t a : bufs_)
       if (w.addr >= a && w.addr < a + bsize_) return true;
     return false;
@@ -514,12 +522,19 @@ class RxDriver {
   uint64_t descs_done = 0;
 
  private:
+  uint64_t slot_addr(unsigned slot) const { return base_ + regs::RXDESC_SIZE * uint64_t(slot); }
   void arm(unsigned s) {
-    uint64_t da = base_ + 16ull * s;
-    b_.mem.poke_u64(da, bufs_[s] | (b_.rng() & 0xF));  // low 4 bits are ignored
-    Bytes junk = random_bytes(b_.rng, 8);
-    junk[4] &= ~regs::RXDESC_STATUS_DD;
-    b_.mem.poke(da + 8, junk);
+    Bytes raw(regs::RXDESC_SIZE);
+    regs::RxDescViewMut v(raw.data(), raw.size());
+    v.set_buff_addr(bufs_[s] | (b_.rng() & 0xF));  // low 4 bits are ignored
+    // the write-back fields hold noise the NIC must overwrite; DD clear
+    v.set_length(static_cast<uint16_t>(b_.rng()));
+    v.set_reserved(static_cast<uint16_t>(b_.rng()));
+    v.set_status(static_cast<uint8_t>(b_.rng()));
+    v.set_status_dd(false);
+    v.set_errors(static_cast<uint8_t>(b_.rng()));
+    v.set_special(static_cast<uint16_t>(b_.rng()));
+    b_.mem.poke(slot_addr(s), raw);
     fill_[s] = random_bytes(b_.rng, bsize_);
     b_.mem.poke(bufs_[s], fill_[s]);
   }

@@ -7,6 +7,7 @@
 #include "dma_bench.h"
 
 using namespace nicsim::test;
+namespace regs = nicsim::regs;
 
 namespace {
 
@@ -590,7 +591,7 @@ TEST(DmaBadProg, TxZeroLengthDescriptor) {
     EXPECT_EQ(b.tx_err_count[e], 0u);
 }
 
-// Frames longer than 0x3F00 bytes: descriptors consumed and written back, nothing delivered (any
+// Frames longer than regs::kMaxTxFrame (0x3F00) bytes: descriptors consumed and written back, nothing delivered (any
 // beats already sent end with tuser=1), TX_LONG; neighbours unaffected.
 TEST(DmaBadProg, TxLongFrame) {
   const uint64_t seed = test_seed();
@@ -603,10 +604,11 @@ TEST(DmaBadProg, TxLongFrame) {
   auto D = [&](uint32_t len) { return TxDescSpec{al.get(b.rng, len), len, false, true, false}; };
   d.add_frame({D(100)});
   d.add_frame({D(6000), D(6000), D(6000)});  // long after 12000 bytes were streamed
-  d.add_frame({D(0x3F01)});                   // long from its first descriptor: nothing streamed
-  d.add_frame({D(0x3F00)});                   // exactly the limit: sent
-  d.add_frame({D(8000), D(8128)});            // 0x3F00 in two pieces: sent
-  d.add_frame({D(8000), D(8129), D(10)});     // one byte over
+  constexpr uint32_t kMax = regs::kMaxTxFrame;
+  d.add_frame({D(kMax + 1)});                      // long from its first descriptor: nothing streamed
+  d.add_frame({D(kMax)});                          // exactly the limit: sent
+  d.add_frame({D(8000), D(kMax - 8000)});          // the limit in two pieces: sent
+  d.add_frame({D(8000), D(kMax - 8000 + 1), D(10)});  // one byte over
   d.add_frame({D(200)});
   std::vector<Bytes> exp = {d.expected[0], d.expected[3], d.expected[4], d.expected[6]};
   d.enable();
@@ -623,7 +625,7 @@ TEST(DmaBadProg, TxLongFrame) {
   for (auto& f : b.tx_frames) {
     if (!f.tuser) continue;
     ++discarded;
-    EXPECT_LE(f.data.size(), 0x3F00u) << "a discarded frame must still fit the 16 KiB FIFO";
+    EXPECT_LE(f.data.size(), regs::kMaxTxFrame) << "a discarded frame must still fit the 16 KiB FIFO";
   }
   EXPECT_EQ(discarded, 2u) << "the two long frames that had begun streaming end with tuser";
   EXPECT_TRUE(d.problems.empty()) << join(d.problems);
@@ -654,11 +656,13 @@ void tx_bus_error_case(ErrAt where) {
     bufs.push_back(al.get(b.rng, len));
     d.add_frame({{bufs.back(), len, true, true, false}});
   }
-  uint64_t da = kTxRing + 16ull * k;
+  uint64_t da = kTxRing + regs::TXDESC_SIZE * uint64_t(k);
   switch (where) {
-    case ErrAt::kDescRead: b.mem.errors.push_back({da, da + 16, true, false, 2}); break;
+    case ErrAt::kDescRead: b.mem.errors.push_back({da, da + regs::TXDESC_SIZE, true, false, 2}); break;
     case ErrAt::kBufferAccess: b.mem.errors.push_back({bufs[k], bufs[k] + 1, true, false, 3}); break;
-    case ErrAt::kWriteBack: b.mem.errors.push_back({da + 12, da + 13, false, true, 2}); break;
+    case ErrAt::kWriteBack:
+      b.mem.errors.push_back({da + regs::TXDESC_STATUS_BYTE, da + regs::TXDESC_STATUS_BYTE + 1, false, true, 2});
+      break;
   }
   d.enable();
   ASSERT_TRUE(b.run_until([&] { d.service(); return b.m().tx_stopped_o; }, 100000));
@@ -710,11 +714,13 @@ void rx_bus_error_case(ErrAt where) {
   b.mem.cfg.ready_prob = 0.8;
   const unsigned n = 32, k = 12;
   RxDriver d(b, kRxRing, n, 0, kRxBufs);
-  uint64_t da = kRxRing + 16ull * k;
+  uint64_t da = kRxRing + regs::RXDESC_SIZE * uint64_t(k);
   switch (where) {
-    case ErrAt::kDescRead: b.mem.errors.push_back({da, da + 16, true, false, 2}); break;
+    case ErrAt::kDescRead: b.mem.errors.push_back({da, da + regs::RXDESC_SIZE, true, false, 2}); break;
     case ErrAt::kBufferAccess: b.mem.errors.push_back({d.buf(k), d.buf(k) + 2048, false, true, 3}); break;
-    case ErrAt::kWriteBack: b.mem.errors.push_back({da + 8, da + 16, false, true, 2}); break;
+    case ErrAt::kWriteBack:
+      b.mem.errors.push_back({da + regs::RXDESC_LENGTH_BYTE, da + regs::RXDESC_SIZE, false, true, 2});
+      break;
   }
   d.enable();
   auto sent = random_rx_frames(b, 24, 2048);

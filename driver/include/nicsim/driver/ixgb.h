@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "nic_regs.h"
 #include "nicsim/kern/kernel.h"
 #include "nicsim/kern/netdevice.h"
 #include "nicsim/kern/pci.h"
@@ -119,7 +120,7 @@ class IxgbAdapter : public kern::NetDeviceOps {
  public:
   // Largest data per TX descriptor (the split of a linear skb), largest frame the NIC sends.
   static constexpr uint32_t kMaxDataPerTxd = 4096;
-  static constexpr uint32_t kMaxTxFrame = 0x3F00;
+  static constexpr uint32_t kMaxTxFrame = regs::kMaxTxFrame;
   static constexpr uint32_t kMaxTxdPerFrame = (kMaxTxFrame + kMaxDataPerTxd - 1) / kMaxDataPerTxd;
   // Free descriptors the queue needs to stay awake (ixgb's DESC_NEEDED).
   static constexpr uint32_t kDescNeeded = kMaxTxdPerFrame + 2;
@@ -180,7 +181,13 @@ class IxgbAdapter : public kern::NetDeviceOps {
   struct Ring {
     kern::DmaBuffer mem;
     uint32_t count = 0, next_to_use = 0, next_to_clean = 0;
-    uint8_t* desc(uint32_t i) const { return static_cast<uint8_t*>(mem.cpu) + 16 * size_t(i); }
+    // Slot i as a descriptor view (both descriptor kinds are 16 bytes) and its bus address.
+    static constexpr size_t kDescSize = regs::TXDESC_SIZE;
+    static_assert(regs::RXDESC_SIZE == kDescSize && regs::TXCTXDESC_SIZE == kDescSize, "one slot size");
+    uint8_t* slot(uint32_t i) const { return static_cast<uint8_t*>(mem.cpu) + kDescSize * size_t(i); }
+    regs::TxDescViewMut tx_desc(uint32_t i) const { return {slot(i), kDescSize}; }
+    regs::RxDescViewMut rx_desc(uint32_t i) const { return {slot(i), kDescSize}; }
+    uint64_t desc_bus(uint32_t i) const { return mem.bus + kDescSize * uint64_t(i); }
   };
 
   uint32_t rd(uint32_t off) const { return hw_.readl(off); }

@@ -64,8 +64,8 @@ class RegNic {
   // Reset the NIC first when calling it again: the NIC may hold prefetched descriptors.
   void setup() {
     release();
-    tx_ring_ = p_.dma_alloc_coherent(c_.tx_ring * 16, 128);
-    rx_ring_ = p_.dma_alloc_coherent(c_.rx_ring * 16, 128);
+    tx_ring_ = p_.dma_alloc_coherent(c_.tx_ring * regs::TXDESC_SIZE, 128);
+    rx_ring_ = p_.dma_alloc_coherent(c_.rx_ring * regs::RXDESC_SIZE, 128);
     tx_slots_.assign(c_.tx_ring, {});
     rx_bufs_.resize(c_.rx_ring);
     const uint32_t bs = bsize_bytes(c_.bsize_code);
@@ -77,13 +77,13 @@ class RegNic {
     rx_next_ = 0;
     wr(regs::TDBAL, uint32_t(tx_ring_.bus));
     wr(regs::TDBAH, uint32_t(tx_ring_.bus >> 32));
-    wr(regs::TDLEN, c_.tx_ring * 16);
+    wr(regs::TDLEN, c_.tx_ring * regs::TXDESC_SIZE);
     wr(regs::TDH, 0);
     wr(regs::TDT, 0);
     wr(regs::TIDV, c_.tidv);
     wr(regs::RDBAL, uint32_t(rx_ring_.bus));
     wr(regs::RDBAH, uint32_t(rx_ring_.bus >> 32));
-    wr(regs::RDLEN, c_.rx_ring * 16);
+    wr(regs::RDLEN, c_.rx_ring * regs::RXDESC_SIZE);
     wr(regs::RDH, 0);
     for (uint32_t i = 0; i < c_.rx_ring; ++i) write_rx_desc(i);
     // one descriptor stays unused so RDT never catches up with RDH
@@ -128,13 +128,14 @@ class RegNic {
       p_.dma_map(slot.bus, len ? len : 1, kern::kDmaToDevice);
       const bool last = k + 1 == segments.size();
       slot.eop = last;
-      uint32_t cmd = uint32_t(len) | (1u << 20);  // DTYP = data descriptor
-      if (last) cmd |= regs::TXDESC_CMD_EOP | (c_.report_status ? regs::TXDESC_CMD_RS : 0);
-      if (c_.ide) cmd |= regs::TXDESC_CMD_IDE;
-      uint8_t* d = tx_desc(tdt_);
-      put64(d, slot.bus);
-      put32(d + 8, cmd);
-      std::memset(d + 12, 0, 4);
+      regs::TxDescViewMut d = tx_desc(tdt_);
+      d.clear();
+      d.set_buff_addr(slot.bus);
+      d.set_length(uint32_t(len));
+      d.set_dtyp(d.kDtypData);
+      d.set_cmd_eop(last);
+      d.set_cmd_rs(last && c_.report_status);
+      d.set_cmd_ide(c_.ide);
       pos += len;
       tdt_ = (tdt_ + 1) % c_.tx_ring;
     }
@@ -155,7 +156,7 @@ class RegNic {
       uint32_t end = tdh_;  // last descriptor of the frame starting at tdh_
       while (!tx_slots_[end].eop) end = (end + 1) % c_.tx_ring;
       if (c_.report_status) {
-        if (!(tx_desc(end)[12] & regs::TXDESC_STATUS_DD)) break;
+        if (!tx_desc(end).status_dd()) break;
       } else if ((hw_head + c_.tx_ring - tdh_) % c_.tx_ring <= (end + c_.tx_ring - tdh_) % c_.tx_ring) {
         break;
       }
@@ -184,15 +185,15 @@ class RegNic {
       uint32_t i = rx_next_;
       bool complete = false;
       for (uint32_t n = 0; n < c_.rx_ring; ++n) {
-        const uint8_t* d = rx_desc(i);
-        if (!(d[12] & regs::RXDESC_STATUS_DD)) break;
-        const uint16_t len = uint16_t(d[8] | (d[9] << 8));
+        const regs::RxDescViewMut d = rx_desc(i);
+        if (!d.status_dd()) break;
+        const uint16_t len = d.length();
         const auto* src = static_cast<const uint8_t*>(rx_bufs_[i].cpu);
         f.data.insert(f.data.end(), src, src + len);
-        f.errors |= d[13];
+        f.errors |= d.errors();
         f.descriptors++;
         i = (i + 1) % c_.rx_ring;
-        if (d[12] & regs::RXDESC_STATUS_EOP) {
+        if (d.status_eop()) {
           complete = true;
           break;
         }
@@ -220,8 +221,12 @@ class RegNic {
   uint32_t tdt() const { return tdt_; }
   const kern::DmaBuffer& tx_ring() const { return tx_ring_; }
   const kern::DmaBuffer& rx_ring() const { return rx_ring_; }
-  uint8_t* tx_desc(uint32_t i) { return static_cast<uint8_t*>(tx_ring_.cpu) + 16 * i; }
-  uint8_t* rx_desc(uint32_t i) { return static_cast<uint8_t*>(rx_ring_.cpu) + 16 * i; }
+  regs::TxDescViewMut tx_desc(uint32_t i) {
+    return {static_cast<uint8_t*>(tx_ring_.cpu) + regs::TXDESC_SIZE * size_t(i), regs::TXDESC_SIZE};
+  }
+  regs::RxDescViewMut rx_desc(uint32_t i) {
+    return {static_cast<uint8_t*>(rx_ring_.cpu) + regs::RXDESC_SIZE * size_t(i), regs::RXDESC_SIZE};
+  }
   const kern::DmaBuffer& rx_buffer(uint32_t i) const { return rx_bufs_[i]; }
 
  private:
@@ -231,16 +236,10 @@ class RegNic {
     size_t len = 0;
     bool eop = false;
   };
-  static void put64(uint8_t* p, uint64_t v) {
-    for (int i = 0; i < 8; ++i) p[i] = uint8_t(v >> (8 * i));
-  }
-  static void put32(uint8_t* p, uint32_t v) {
-    for (int i = 0; i < 4; ++i) p[i] = uint8_t(v >> (8 * i));
-  }
   void write_rx_desc(uint32_t i) {
-    uint8_t* d = rx_desc(i);
-    put64(d, rx_bufs_[i].bus);
-    std::memset(d + 8, 0, 8);
+    regs::RxDescViewMut d = rx_desc(i);
+    d.clear();
+    d.set_buff_addr(rx_bufs_[i].bus);
   }
   void release() {
     for (auto& s : tx_slots_) {
