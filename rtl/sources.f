@@ -1,3 +1,4 @@
+prim/nic_sync_fifo.sv
 nic_crc32.sv
 nic_frame_fifo.sv
 nic_mac_tx.sv
