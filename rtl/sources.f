@@ -1,9 +1,16 @@
 prim/nic_sync_fifo.sv
+nic_dma_pkg.sv
+nic_dma_desc_fetch.sv
 nic_crc32.sv
 nic_frame_fifo.sv
 nic_mac_tx.sv
 nic_mac_rx.sv
+nic_tx_rd_req.sv
+nic_tx_packer.sv
+nic_tx_wb.sv
 nic_tx_dma.sv
+nic_rx_collector.sv
+nic_rx_writer.sv
 nic_rx_dma.sv
 nic_axi_arb.sv
 nic_intr.sv
