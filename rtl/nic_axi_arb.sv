@@ -108,6 +108,11 @@ module nic_axi_arb #(
   // nothing in the AR/AW/W slots, no W burst open, nothing outstanding or to discard, no request
   output logic                      idle_o
 );
+  // IDs 0 and 1 name the two ports; strobes are per byte
+  if (AxiIdWidth < 1 || AxiDataWidth < 8 || AxiDataWidth % 8 != 0) begin : gen_param_check
+    $error("nic_axi_arb: needs AxiIdWidth >= 1 and a whole number of data bytes");
+  end
+
   localparam int unsigned StrbWidth = AxiDataWidth / 8;
   localparam int unsigned CntWidth  = 8;   // outstanding bursts per ID (the engines keep <= 16 each)
 
