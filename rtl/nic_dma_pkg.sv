@@ -60,10 +60,10 @@ package nic_dma_pkg;
     return raw[RXDESC_BUFF_ADDR_BIT + 4 +: 60];
   endfunction
 
-  // RX: one 16-byte beat to write
+  // RX: one 16-byte beat to write (data at bit 0: copied without shifts)
   typedef struct packed {
-    logic [127:0] data;
     logic [15:0]  strb;
+    logic [127:0] data;
   } rx_wbeat_t;
 
   // RX: one write burst of buffer data

@@ -12,9 +12,6 @@
 // in progress are completed and all responses awaited; queues are emptied before the engine runs
 // again. After an error RDH is frozen.
 module nic_rx_dma #(
-  parameter int unsigned AxiDataWidth = 128,
-  parameter int unsigned AxiIdWidth   = 4,
-  parameter int unsigned AxiAddrWidth = 64,
   parameter int unsigned AxiId        = 1
 ) (
   input  logic                      clk_i,
@@ -37,35 +34,8 @@ module nic_rx_dma #(
   input  logic                      s_axis_tlast,
   input  logic                      s_axis_tflag,  // at tlast: CRC error -> errors.CE
   // AXI4 master
-  output logic [AxiIdWidth-1:0]     m_axi_awid,
-  output logic [AxiAddrWidth-1:0]   m_axi_awaddr,
-  output logic [7:0]                m_axi_awlen,
-  output logic [2:0]                m_axi_awsize,
-  output logic [1:0]                m_axi_awburst,
-  output logic                      m_axi_awvalid,
-  input  logic                      m_axi_awready,
-  output logic [AxiDataWidth-1:0]   m_axi_wdata,
-  output logic [AxiDataWidth/8-1:0] m_axi_wstrb,
-  output logic                      m_axi_wlast,
-  output logic                      m_axi_wvalid,
-  input  logic                      m_axi_wready,
-  input  logic [AxiIdWidth-1:0]     m_axi_bid,
-  input  logic [1:0]                m_axi_bresp,
-  input  logic                      m_axi_bvalid,
-  output logic                      m_axi_bready,
-  output logic [AxiIdWidth-1:0]     m_axi_arid,
-  output logic [AxiAddrWidth-1:0]   m_axi_araddr,
-  output logic [7:0]                m_axi_arlen,
-  output logic [2:0]                m_axi_arsize,
-  output logic [1:0]                m_axi_arburst,
-  output logic                      m_axi_arvalid,
-  input  logic                      m_axi_arready,
-  input  logic [AxiIdWidth-1:0]     m_axi_rid,
-  input  logic [AxiDataWidth-1:0]   m_axi_rdata,
-  input  logic [1:0]                m_axi_rresp,
-  input  logic                      m_axi_rlast,
-  input  logic                      m_axi_rvalid,
-  output logic                      m_axi_rready,
+  output nic_axi_pkg::req_t         m_axi_req_o,
+  input  nic_axi_pkg::rsp_t         m_axi_rsp_i,
   // events (one-cycle pulses) and status
   output logic                      evt_rxt0_o,    // EOP descriptor written back
   output logic                      evt_rxdmt0_o,  // free descriptors dropped to the RDMTS threshold
@@ -79,12 +49,14 @@ module nic_rx_dma #(
 );
   import nic_reg_pkg::*;
   import nic_dma_pkg::*;
+  import nic_axi_pkg::*;
 
-  if (AxiDataWidth != 128) begin : gen_width_check
-    $error("nic_rx_dma: only AxiDataWidth = 128 is supported");
+  // The datapath is written for 16-byte beats (one descriptor per beat) and 64-bit addresses.
+  if (DataWidth != 128 || AddrWidth != 64) begin : gen_width_check
+    $error("nic_rx_dma: only 128-bit data and 64-bit addresses are supported (nic_axi_pkg)");
   end
-  if (AxiAddrWidth < 64 || AxiIdWidth < 1 || AxiId >= (1 << AxiIdWidth)) begin : gen_axi_check
-    $error("nic_rx_dma: needs AxiAddrWidth >= 64 and an AxiId that fits AxiIdWidth");
+  if (AxiId >= (1 << IdWidth)) begin : gen_id_check
+    $error("nic_rx_dma: AxiId does not fit nic_axi_pkg::IdWidth");
   end
 
   localparam int unsigned DescDepth = 16;
@@ -129,6 +101,9 @@ module nic_rx_dma #(
   logic        wr_drained, wr_quiet, wr_clean;
   logic [63:0] aw_addr;
   logic [3:0]  aw_len;
+  logic        aw_valid, w_valid, w_last;
+  logic [127:0] w_data;
+  logic [15:0] w_strb;
 
   // ------------------------------------------------------------------------------------------------
   // Configuration checks, run / flush control
@@ -145,8 +120,8 @@ module nic_rx_dma #(
   assign clear    = !run && drained;
   assign flush_d  = stop_req || (flush_q && !drained);
 
-  assign rd_err = m_axi_rvalid && m_axi_rresp[1];
-  assign wr_err = m_axi_bvalid && m_axi_bresp[1];
+  assign rd_err = m_axi_rsp_i.r_valid && m_axi_rsp_i.r.resp[1];
+  assign wr_err = m_axi_rsp_i.b_valid && m_axi_rsp_i.b.resp[1];
 
   always_comb begin
     err_pulse_d = '0;
@@ -161,7 +136,7 @@ module nic_rx_dma #(
 
   // ------------------------------------------------------------------------------------------------
   // Descriptor fetch (only the buffer address is kept)
-  assign ar_can_load = !ar_valid_q || m_axi_arready;
+  assign ar_can_load = !ar_valid_q || m_axi_rsp_i.ar_ready;
 
   nic_dma_desc_fetch #(.DescDepth(DescDepth)) u_fetch (
     .clk_i, .rst_ni, .run_i (run), .clear_i (clear),
@@ -173,7 +148,7 @@ module nic_rx_dma #(
   );
 
   always_comb begin
-    ar_valid_d = ar_valid_q && !m_axi_arready;
+    ar_valid_d = ar_valid_q && !m_axi_rsp_i.ar_ready;
     ar_addr_d  = ar_addr_q;
     ar_len_d   = ar_len_q;
     if (fetch_go) begin
@@ -181,12 +156,11 @@ module nic_rx_dma #(
       ar_addr_d  = fetch_addr;
       ar_len_d   = fet_n - 4'd1;
     end
-    rd_out_d = rd_out_q + DescCntW'(fetch_go) - DescCntW'(m_axi_rvalid && m_axi_rlast);
+    rd_out_d = rd_out_q + DescCntW'(fetch_go) - DescCntW'(m_axi_rsp_i.r_valid && m_axi_rsp_i.r.last);
   end
 
-  assign m_axi_rready = 1'b1;
-  assign desc_push    = run && m_axi_rvalid;
-  assign desc_in      = rx_desc_buf_addr(m_axi_rdata);
+  assign desc_push    = run && m_axi_rsp_i.r_valid;
+  assign desc_in      = rx_desc_buf_addr(m_axi_rsp_i.r.data);
 
   /* verilator lint_off PINCONNECTEMPTY */  // full: the fetch reserves room
   nic_sync_fifo #(.T(logic [59:0]), .Depth(DescDepth)) u_desc_fifo (
@@ -220,9 +194,9 @@ module nic_rx_dma #(
     .wf_push_i (wf_push), .wf_i (wf_in), .wf_full_o (wf_full),
     .bq_push_i (bq_push), .bq_i (bq_in), .bq_full_o (bq_full),
     .pc_push_i (pc_push), .pc_i (pc_in), .pc_full_o (pc_full),
-    .aw_valid_o (m_axi_awvalid), .aw_addr_o (aw_addr), .aw_len_o (aw_len), .aw_ready_i (m_axi_awready),
-    .w_valid_o (m_axi_wvalid), .w_data_o (m_axi_wdata), .w_strb_o (m_axi_wstrb), .w_last_o (m_axi_wlast),
-    .w_ready_i (m_axi_wready), .b_valid_i (m_axi_bvalid), .b_err_i (m_axi_bresp[1]),
+    .aw_valid_o (aw_valid), .aw_addr_o (aw_addr), .aw_len_o (aw_len), .aw_ready_i (m_axi_rsp_i.aw_ready),
+    .w_valid_o (w_valid), .w_data_o (w_data), .w_strb_o (w_strb), .w_last_o (w_last),
+    .w_ready_i (m_axi_rsp_i.w_ready), .b_valid_i (m_axi_rsp_i.b_valid), .b_err_i (m_axi_rsp_i.b.resp[1]),
     .evt_rxt0_o, .evt_rxdmt0_o,
     .drained_o (wr_drained), .quiet_o (wr_quiet), .clean_o (wr_clean)
   );
@@ -255,19 +229,18 @@ module nic_rx_dma #(
   assign err_o     = err_pulse_q;
   assign stopped_o = err_q;
 
-  assign m_axi_arid    = AxiIdWidth'(AxiId);
-  assign m_axi_araddr  = AxiAddrWidth'(ar_addr_q);
-  assign m_axi_arlen   = {4'd0, ar_len_q};
-  assign m_axi_arsize  = AxiSizeBeat;
-  assign m_axi_arburst = AxiBurstIncr;
-  assign m_axi_arvalid = ar_valid_q;
-
-  assign m_axi_awid    = AxiIdWidth'(AxiId);
-  assign m_axi_awaddr  = AxiAddrWidth'(aw_addr);
-  assign m_axi_awlen   = {4'd0, aw_len};
-  assign m_axi_awsize  = AxiSizeBeat;
-  assign m_axi_awburst = AxiBurstIncr;
-  assign m_axi_bready  = 1'b1;
+  assign m_axi_req_o = '{
+    aw:       '{id: IdWidth'(AxiId), addr: AddrWidth'(aw_addr), len: {4'd0, aw_len}, size: AxiSizeBeat,
+                burst: AxiBurstIncr},
+    aw_valid: aw_valid,
+    w:        '{data: w_data, strb: w_strb, last: w_last},
+    w_valid:  w_valid,
+    b_ready:  1'b1,
+    ar:       '{id: IdWidth'(AxiId), addr: AddrWidth'(ar_addr_q), len: {4'd0, ar_len_q}, size: AxiSizeBeat,
+                burst: AxiBurstIncr},
+    ar_valid: ar_valid_q,
+    r_ready:  1'b1
+  };
 
   // ------------------------------------------------------------------------------------------------
   // Idle: a fixed point of every register above and in the sub-blocks. Running, prefetched
@@ -282,7 +255,8 @@ module nic_rx_dma #(
   assign idle_o = quiet && (settled_run || settled_stop) && !s_axis_tvalid;
 
   logic unused_ok;
-  assign unused_ok = ^{m_axi_rid, m_axi_bid, m_axi_rresp[0], m_axi_bresp[0], desc_cnt, rd_err};
+  assign unused_ok = ^{m_axi_rsp_i.r.id, m_axi_rsp_i.b.id, m_axi_rsp_i.r.resp[0], m_axi_rsp_i.b.resp[0],
+                       desc_cnt, rd_err};
 
   // ------------------------------------------------------------------------------------------------
   // Assertions (the sub-blocks check their own handshakes and FIFOs)
@@ -292,7 +266,7 @@ module nic_rx_dma #(
   logic [3:0]  ar_len_past_q;
   always_ff @(posedge clk_i) begin
     if (!rst_ni) ar_stall_q <= 1'b0;
-    else         ar_stall_q <= m_axi_arvalid && !m_axi_arready;
+    else         ar_stall_q <= ar_valid_q && !m_axi_rsp_i.ar_ready;
     ar_addr_past_q <= ar_addr_q;
     ar_len_past_q  <= ar_len_q;
   end
@@ -301,7 +275,7 @@ module nic_rx_dma #(
     if (rst_ni) begin
       if (ar_stall_q) assert (ar_valid_q && ar_addr_q == ar_addr_past_q && ar_len_q == ar_len_past_q)
         else $error("nic_rx_dma: AR changed before arready");
-      assert (!(m_axi_rvalid && rd_out_q == '0)) else $error("nic_rx_dma: R beat without request");
+      assert (!(m_axi_rsp_i.r_valid && rd_out_q == '0)) else $error("nic_rx_dma: R beat without request");
       if (run) assert (rdh_q < ring_n && fetch_ptr < ring_n && use_ptr < ring_n && rdt_i < ring_n)
         else $error("nic_rx_dma: ring pointer out of range while running");
     end

@@ -14,9 +14,6 @@
 // is closed with tuser=1, and the queues are emptied before the engine runs again. TDH is not moved
 // while draining.
 module nic_tx_dma #(
-  parameter int unsigned AxiDataWidth = 128,
-  parameter int unsigned AxiIdWidth   = 4,
-  parameter int unsigned AxiAddrWidth = 64,
   parameter int unsigned AxiId        = 0
 ) (
   input  logic                      clk_i,
@@ -30,35 +27,8 @@ module nic_tx_dma #(
   input  logic [15:0]               tdh_wdata_i,
   output logic [15:0]               tdh_o,
   // AXI4 master
-  output logic [AxiIdWidth-1:0]     m_axi_awid,
-  output logic [AxiAddrWidth-1:0]   m_axi_awaddr,
-  output logic [7:0]                m_axi_awlen,
-  output logic [2:0]                m_axi_awsize,
-  output logic [1:0]                m_axi_awburst,
-  output logic                      m_axi_awvalid,
-  input  logic                      m_axi_awready,
-  output logic [AxiDataWidth-1:0]   m_axi_wdata,
-  output logic [AxiDataWidth/8-1:0] m_axi_wstrb,
-  output logic                      m_axi_wlast,
-  output logic                      m_axi_wvalid,
-  input  logic                      m_axi_wready,
-  input  logic [AxiIdWidth-1:0]     m_axi_bid,
-  input  logic [1:0]                m_axi_bresp,
-  input  logic                      m_axi_bvalid,
-  output logic                      m_axi_bready,
-  output logic [AxiIdWidth-1:0]     m_axi_arid,
-  output logic [AxiAddrWidth-1:0]   m_axi_araddr,
-  output logic [7:0]                m_axi_arlen,
-  output logic [2:0]                m_axi_arsize,
-  output logic [1:0]                m_axi_arburst,
-  output logic                      m_axi_arvalid,
-  input  logic                      m_axi_arready,
-  input  logic [AxiIdWidth-1:0]     m_axi_rid,
-  input  logic [AxiDataWidth-1:0]   m_axi_rdata,
-  input  logic [1:0]                m_axi_rresp,
-  input  logic                      m_axi_rlast,
-  input  logic                      m_axi_rvalid,
-  output logic                      m_axi_rready,
+  output nic_axi_pkg::req_t         m_axi_req_o,
+  input  nic_axi_pkg::rsp_t         m_axi_rsp_i,
   // frame stream towards the TX FIFO
   output logic [63:0]               m_axis_tdata,
   output logic [7:0]                m_axis_tkeep,
@@ -78,13 +48,14 @@ module nic_tx_dma #(
 );
   import nic_reg_pkg::*;
   import nic_dma_pkg::*;
+  import nic_axi_pkg::*;
 
-  // The datapath is written for 16-byte beats: one descriptor per beat.
-  if (AxiDataWidth != 128) begin : gen_width_check
-    $error("nic_tx_dma: only AxiDataWidth = 128 is supported");
+  // The datapath is written for 16-byte beats (one descriptor per beat) and 64-bit addresses.
+  if (DataWidth != 128 || AddrWidth != 64) begin : gen_width_check
+    $error("nic_tx_dma: only 128-bit data and 64-bit addresses are supported (nic_axi_pkg)");
   end
-  if (AxiAddrWidth < 64 || AxiIdWidth < 1 || AxiId >= (1 << AxiIdWidth)) begin : gen_axi_check
-    $error("nic_tx_dma: needs AxiAddrWidth >= 64 and an AxiId that fits AxiIdWidth");
+  if (AxiId >= (1 << IdWidth)) begin : gen_id_check
+    $error("nic_tx_dma: AxiId does not fit nic_axi_pkg::IdWidth");
   end
 
   localparam int unsigned DescDepth = 16;   // prefetched descriptors (two bursts of 8)
@@ -163,8 +134,8 @@ module nic_tx_dma #(
   assign clear    = !run && drained;
   assign flush_d  = stop_req || (flush_q && !drained);
 
-  assign rd_err = m_axi_rvalid && m_axi_rresp[1];
-  assign wr_err = m_axi_bvalid && m_axi_bresp[1];
+  assign rd_err = m_axi_rsp_i.r_valid && m_axi_rsp_i.r.resp[1];
+  assign wr_err = m_axi_rsp_i.b_valid && m_axi_rsp_i.b.resp[1];
 
   always_comb begin
     err_pulse_d = '0;
@@ -182,7 +153,7 @@ module nic_tx_dma #(
 
   // ------------------------------------------------------------------------------------------------
   // Descriptor fetch
-  assign ar_can_load = (!ar_valid_q || m_axi_arready) && !tag_full;
+  assign ar_can_load = (!ar_valid_q || m_axi_rsp_i.ar_ready) && !tag_full;
 
   nic_dma_desc_fetch #(.DescDepth(DescDepth)) u_fetch (
     .clk_i, .rst_ni, .run_i (run), .clear_i (clear),
@@ -208,7 +179,7 @@ module nic_tx_dma #(
 
   // AR register: descriptor bursts first (they are short and keep the requester fed)
   always_comb begin
-    ar_valid_d = ar_valid_q && !m_axi_arready;
+    ar_valid_d = ar_valid_q && !m_axi_rsp_i.ar_ready;
     ar_addr_d  = ar_addr_q;
     ar_len_d   = ar_len_q;
     tag_push   = 1'b0;
@@ -230,13 +201,12 @@ module nic_tx_dma #(
 
   // ------------------------------------------------------------------------------------------------
   // Read responses: always accepted (space was reserved); dropped while not running
-  assign m_axi_rready = 1'b1;
-  assign r_hs         = m_axi_rvalid;
-  assign r_end        = r_hs && m_axi_rlast;
+  assign r_hs         = m_axi_rsp_i.r_valid;
+  assign r_end        = r_hs && m_axi_rsp_i.r.last;
   assign tag_pop      = r_end;
   assign desc_push    = run && r_hs && tag_head.is_desc;
   assign data_push    = run && r_hs && !tag_head.is_desc;
-  assign desc_in      = tx_desc_decode(m_axi_rdata, desc_widx_q);
+  assign desc_in      = tx_desc_decode(m_axi_rsp_i.r.data, desc_widx_q);
 
   always_comb begin
     desc_widx_d = desc_widx_q;
@@ -256,9 +226,9 @@ module nic_tx_dma #(
     .head_we_i (tdh_we_i), .head_wdata_i (tdh_wdata_i), .head_o (tdh_q), .head_next_o (tdh_d),
     .pc_push_i (pc_push), .pc_i (pc_in), .pc_full_o (pc_full),
     .data_done_i (r_end && !tag_head.is_desc && tag_head.last),
-    .aw_valid_o (wb_aw_valid), .aw_addr_o (wb_aw_addr), .aw_ready_i (m_axi_awready),
-    .w_valid_o (wb_w_valid), .w_ready_i (m_axi_wready),
-    .b_valid_i (m_axi_bvalid), .b_err_i (m_axi_bresp[1]),
+    .aw_valid_o (wb_aw_valid), .aw_addr_o (wb_aw_addr), .aw_ready_i (m_axi_rsp_i.aw_ready),
+    .w_valid_o (wb_w_valid), .w_ready_i (m_axi_rsp_i.w_ready),
+    .b_valid_i (m_axi_rsp_i.b_valid), .b_err_i (m_axi_rsp_i.b.resp[1]),
     .evt_wb_o, .evt_wb_ide_o, .evt_txqe_o,
     .wr_idle_o (wr_idle), .quiet_o (wb_quiet), .clean_o (wb_clean)
   );
@@ -305,7 +275,7 @@ module nic_tx_dma #(
   );
   nic_sync_fifo #(.T(logic [127:0]), .Depth(DataDepth)) u_data_fifo (
     .clk_i, .rst_ni, .clr_i (clear),
-    .push_i (data_push), .wdata_i (m_axi_rdata), .pop_i (data_pop), .rdata_o (data_head),
+    .push_i (data_push), .wdata_i (m_axi_rsp_i.r.data), .pop_i (data_pop), .rdata_o (data_head),
     .count_o (), .full_o (), .empty_o (data_empty), .clean_o (data_clean)
   );
   nic_sync_fifo #(.T(tag_t), .Depth(TagDepth)) u_tag_fifo (
@@ -326,24 +296,18 @@ module nic_tx_dma #(
   assign err_o        = err_pulse_q;
   assign stopped_o    = err_q;
 
-  assign m_axi_arid    = AxiIdWidth'(AxiId);
-  assign m_axi_araddr  = AxiAddrWidth'(ar_addr_q);
-  assign m_axi_arlen   = {4'd0, ar_len_q};
-  assign m_axi_arsize  = AxiSizeBeat;
-  assign m_axi_arburst = AxiBurstIncr;
-  assign m_axi_arvalid = ar_valid_q;
-
-  assign m_axi_awid    = AxiIdWidth'(AxiId);
-  assign m_axi_awaddr  = AxiAddrWidth'(wb_aw_addr);
-  assign m_axi_awlen   = 8'd0;
-  assign m_axi_awsize  = AxiSizeBeat;
-  assign m_axi_awburst = AxiBurstIncr;
-  assign m_axi_awvalid = wb_aw_valid;
-  assign m_axi_wdata   = TxWbData;
-  assign m_axi_wstrb   = TxWbStrb;
-  assign m_axi_wlast   = 1'b1;
-  assign m_axi_wvalid  = wb_w_valid;
-  assign m_axi_bready  = 1'b1;
+  assign m_axi_req_o = '{
+    aw:       '{id: IdWidth'(AxiId), addr: AddrWidth'(wb_aw_addr), len: 8'd0, size: AxiSizeBeat,
+                burst: AxiBurstIncr},
+    aw_valid: wb_aw_valid,
+    w:        '{data: TxWbData, strb: TxWbStrb, last: 1'b1},
+    w_valid:  wb_w_valid,
+    b_ready:  1'b1,
+    ar:       '{id: IdWidth'(AxiId), addr: AddrWidth'(ar_addr_q), len: {4'd0, ar_len_q}, size: AxiSizeBeat,
+                burst: AxiBurstIncr},
+    ar_valid: ar_valid_q,
+    r_ready:  1'b1
+  };
 
   // ------------------------------------------------------------------------------------------------
   // Idle: a fixed point of every register above and in the sub-blocks. Running, the ring must be
@@ -359,7 +323,8 @@ module nic_tx_dma #(
   assign idle_o = quiet && (settled_run || settled_stop);
 
   logic unused_ok;
-  assign unused_ok = ^{m_axi_rid, m_axi_bid, m_axi_rresp[0], m_axi_bresp[0], desc_cnt};
+  assign unused_ok = ^{m_axi_rsp_i.r.id, m_axi_rsp_i.b.id, m_axi_rsp_i.r.resp[0], m_axi_rsp_i.b.resp[0],
+                       desc_cnt};
 
   // ------------------------------------------------------------------------------------------------
   // Assertions (the sub-blocks check their own handshakes and counters)
@@ -369,7 +334,7 @@ module nic_tx_dma #(
   logic [3:0]  ar_len_past_q;
   always_ff @(posedge clk_i) begin
     if (!rst_ni) ar_stall_q <= 1'b0;
-    else         ar_stall_q <= m_axi_arvalid && !m_axi_arready;
+    else         ar_stall_q <= ar_valid_q && !m_axi_rsp_i.ar_ready;
     ar_addr_past_q <= ar_addr_q;
     ar_len_past_q  <= ar_len_q;
   end
@@ -378,7 +343,7 @@ module nic_tx_dma #(
     if (rst_ni) begin
       if (ar_stall_q) assert (ar_valid_q && ar_addr_q == ar_addr_past_q && ar_len_q == ar_len_past_q)
         else $error("nic_tx_dma: AR changed before arready");
-      assert (!(m_axi_rvalid && tag_empty)) else $error("nic_tx_dma: R beat without request");
+      assert (!(m_axi_rsp_i.r_valid && tag_empty)) else $error("nic_tx_dma: R beat without request");
       if (run) assert (tdh_q < ring_n && fetch_ptr < ring_n && tdt_i < ring_n)
         else $error("nic_tx_dma: ring pointer out of range while running");
     end

@@ -1,4 +1,5 @@
 prim/nic_sync_fifo.sv
+nic_axi_pkg.sv
 nic_dma_pkg.sv
 nic_dma_desc_fetch.sv
 nic_crc32.sv
@@ -13,6 +14,7 @@ nic_rx_collector.sv
 nic_rx_writer.sv
 nic_rx_dma.sv
 nic_axi_arb.sv
+nic_axi_flat.sv
 nic_intr.sv
 nic_csr.sv
 nic_top.sv

@@ -81,8 +81,8 @@ class CollectorBench {
     if (m_.wf_push_o) {
       ASSERT_FALSE(m_.wf_full_i);
       Bytes beat(16);
-      uint16_t strb = static_cast<uint16_t>(wide_bits(m_.wf_o, 0, 16));
-      for (unsigned i = 0; i < 16; ++i) beat[i] = static_cast<uint8_t>(wide_bits(m_.wf_o, 16 + 8 * i, 8));
+      uint16_t strb = static_cast<uint16_t>(wide_bits(m_.wf_o, 128, 16));
+      for (unsigned i = 0; i < 16; ++i) beat[i] = static_cast<uint8_t>(wide_bits(m_.wf_o, 8 * i, 8));
       beats_.push_back({beat, strb});
     }
     if (m_.bq_push_o) {

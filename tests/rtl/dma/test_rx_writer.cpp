@@ -75,8 +75,8 @@ class WriterBench {
       if (it.is_data && !m_.wf_full_o && !m_.bq_full_o) {
         // one beat per cycle; the burst entry goes with its last beat
         const unsigned k = beat_in_;
-        for (unsigned j = 0; j < 16; ++j) set_wide_bits(m_.wf_i, 16 + 8 * j, 8, it.w.data[k][j]);
-        set_wide_bits(m_.wf_i, 0, 16, it.w.strb[k]);
+        for (unsigned j = 0; j < 16; ++j) set_wide_bits(m_.wf_i, 8 * j, 8, it.w.data[k][j]);
+        set_wide_bits(m_.wf_i, 128, 16, it.w.strb[k]);
         m_.wf_push_i = 1;
         if (++beat_in_ == it.w.beats) {
           set_wide_bits(m_.bq_i, 5, 60, it.w.addr >> 4);
