@@ -29,6 +29,11 @@ module nic_frame_fifo #(
   output logic [$clog2(Depth):0]     frame_count_o,  // complete frames stored (incl. the one being output)
   output logic                       idle_o          // empty, nothing offered or presented, no pulse
 );
+  // the pointers carry one wrap bit, so the depth must be a power of two
+  if (Depth < 2 || (Depth & (Depth - 1)) != 0) begin : gen_depth_check
+    $error("nic_frame_fifo: Depth must be a power of two, at least 2");
+  end
+
   localparam int unsigned AddrW = $clog2(Depth);
   localparam int unsigned SideW = 10;  // {flag, last, keep}
 

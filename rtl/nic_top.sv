@@ -72,7 +72,11 @@ module nic_top #(
   // whether the inputs are quiet is the simulator's to check.
   output logic        idle_o
 );
-  localparam int unsigned Sw = AxiDataWidth / 8;
+  // the external AXI port's widths are those of the channel structs
+  if (AxiDataWidth != nic_axi_pkg::DataWidth || AxiIdWidth != nic_axi_pkg::IdWidth ||
+      AxiAddrWidth != nic_axi_pkg::AddrWidth) begin : gen_axi_check
+    $error("nic_top: AXI widths must match nic_axi_pkg (DataWidth 128, IdWidth 4, AddrWidth 64)");
+  end
 
   // ---------------------------------------------------------------- reset
   logic soft_rst;
@@ -167,18 +171,11 @@ module nic_top #(
   );
 
   // ---------------------------------------------------------------- DMA and bus
-  logic [AxiIdWidth-1:0]   s0_awid, s0_bid, s0_arid, s0_rid, s1_awid, s1_bid, s1_arid, s1_rid;
-  logic [AxiAddrWidth-1:0] s0_awaddr, s0_araddr, s1_awaddr, s1_araddr;
-  logic [7:0]              s0_awlen, s0_arlen, s1_awlen, s1_arlen;
-  logic [2:0]              s0_awsize, s0_arsize, s1_awsize, s1_arsize;
-  logic [1:0]              s0_awburst, s0_arburst, s1_awburst, s1_arburst;
-  logic [1:0]              s0_bresp, s0_rresp, s1_bresp, s1_rresp;
-  logic [AxiDataWidth-1:0] s0_wdata, s0_rdata, s1_wdata, s1_rdata;
-  logic [Sw-1:0]           s0_wstrb, s1_wstrb;
-  logic s0_awvalid, s0_awready, s0_wlast, s0_wvalid, s0_wready, s0_bvalid, s0_bready;
-  logic s0_arvalid, s0_arready, s0_rlast, s0_rvalid, s0_rready;
-  logic s1_awvalid, s1_awready, s1_wlast, s1_wvalid, s1_wready, s1_bvalid, s1_bready;
-  logic s1_arvalid, s1_arready, s1_rlast, s1_rvalid, s1_rready;
+  // engine ports of the arbiter (0: TX, 1: RX) and its master port, as AXI channel structs
+  nic_axi_pkg::req_t dma_req [2];
+  nic_axi_pkg::rsp_t dma_rsp [2];
+  nic_axi_pkg::req_t m_req;
+  nic_axi_pkg::rsp_t m_rsp;
 
   // TX: DMA -> FIFO -> MAC
   logic [63:0] txd_tdata, txf_tdata;
@@ -187,19 +184,11 @@ module nic_top #(
   logic txf_tflag, txf_overflow;
   logic [11:0] txf_count;
 
-  nic_tx_dma #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth), .AxiId(0))
-  u_tx_dma (
+  nic_tx_dma #(.AxiId(0)) u_tx_dma (
     .clk_i, .rst_ni (core_rst_n),
     .txen_i (txen), .tdba_i (tdba), .tdlen_i (tdlen), .tdt_i (tdt),
     .tdh_we_i (tdh_we), .tdh_wdata_i (wdata16), .tdh_o (tdh),
-    .m_axi_awid (s0_awid), .m_axi_awaddr (s0_awaddr), .m_axi_awlen (s0_awlen), .m_axi_awsize (s0_awsize),
-    .m_axi_awburst (s0_awburst), .m_axi_awvalid (s0_awvalid), .m_axi_awready (s0_awready),
-    .m_axi_wdata (s0_wdata), .m_axi_wstrb (s0_wstrb), .m_axi_wlast (s0_wlast), .m_axi_wvalid (s0_wvalid),
-    .m_axi_wready (s0_wready), .m_axi_bid (s0_bid), .m_axi_bresp (s0_bresp), .m_axi_bvalid (s0_bvalid),
-    .m_axi_bready (s0_bready), .m_axi_arid (s0_arid), .m_axi_araddr (s0_araddr), .m_axi_arlen (s0_arlen),
-    .m_axi_arsize (s0_arsize), .m_axi_arburst (s0_arburst), .m_axi_arvalid (s0_arvalid),
-    .m_axi_arready (s0_arready), .m_axi_rid (s0_rid), .m_axi_rdata (s0_rdata), .m_axi_rresp (s0_rresp),
-    .m_axi_rlast (s0_rlast), .m_axi_rvalid (s0_rvalid), .m_axi_rready (s0_rready),
+    .m_axi_req_o (dma_req[0]), .m_axi_rsp_i (dma_rsp[0]),
     .m_axis_tdata (txd_tdata), .m_axis_tkeep (txd_tkeep), .m_axis_tvalid (txd_tvalid),
     .m_axis_tready (txd_tready), .m_axis_tlast (txd_tlast), .m_axis_tuser (txd_tuser),
     .evt_wb_o (evt_txwb), .evt_wb_ide_o (evt_txwb_ide), .evt_txqe_o (evt_txqe),
@@ -251,49 +240,31 @@ module nic_top #(
     .overflow_o (rx_overflow), .frame_count_o (rxf_count), .idle_o (rx_fifo_idle)
   );
 
-  nic_rx_dma #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth), .AxiId(1))
-  u_rx_dma (
+  nic_rx_dma #(.AxiId(1)) u_rx_dma (
     .clk_i, .rst_ni (core_rst_n),
     .rxen_i (rxen), .rdba_i (rdba), .rdlen_i (rdlen), .rdt_i (rdt),
     .rdh_we_i (rdh_we), .rdh_wdata_i (wdata16), .rdh_o (rdh), .bsize_i (bsize), .rdmts_i (rdmts),
     .s_axis_tdata (rxf_tdata), .s_axis_tkeep (rxf_tkeep), .s_axis_tvalid (rxf_tvalid),
     .s_axis_tready (rxf_tready), .s_axis_tlast (rxf_tlast), .s_axis_tflag (rxf_tflag),
-    .m_axi_awid (s1_awid), .m_axi_awaddr (s1_awaddr), .m_axi_awlen (s1_awlen), .m_axi_awsize (s1_awsize),
-    .m_axi_awburst (s1_awburst), .m_axi_awvalid (s1_awvalid), .m_axi_awready (s1_awready),
-    .m_axi_wdata (s1_wdata), .m_axi_wstrb (s1_wstrb), .m_axi_wlast (s1_wlast), .m_axi_wvalid (s1_wvalid),
-    .m_axi_wready (s1_wready), .m_axi_bid (s1_bid), .m_axi_bresp (s1_bresp), .m_axi_bvalid (s1_bvalid),
-    .m_axi_bready (s1_bready), .m_axi_arid (s1_arid), .m_axi_araddr (s1_araddr), .m_axi_arlen (s1_arlen),
-    .m_axi_arsize (s1_arsize), .m_axi_arburst (s1_arburst), .m_axi_arvalid (s1_arvalid),
-    .m_axi_arready (s1_arready), .m_axi_rid (s1_rid), .m_axi_rdata (s1_rdata), .m_axi_rresp (s1_rresp),
-    .m_axi_rlast (s1_rlast), .m_axi_rvalid (s1_rvalid), .m_axi_rready (s1_rready),
+    .m_axi_req_o (dma_req[1]), .m_axi_rsp_i (dma_rsp[1]),
     .evt_rxt0_o (evt_rxt0), .evt_rxdmt0_o (evt_rxdmt0), .evt_rnbc_o (evt_rnbc),
     .err_o (rx_err), .stopped_o (rx_stopped), .idle_o (rx_dma_idle)
   );
 
-  nic_axi_arb #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth)) u_arb (
+  nic_axi_arb u_arb (
     .clk_i, .rst_ni, .flush_i (soft_rst),
-    .s0_axi_awid (s0_awid), .s0_axi_awaddr (s0_awaddr), .s0_axi_awlen (s0_awlen), .s0_axi_awsize (s0_awsize),
-    .s0_axi_awburst (s0_awburst), .s0_axi_awvalid (s0_awvalid), .s0_axi_awready (s0_awready),
-    .s0_axi_wdata (s0_wdata), .s0_axi_wstrb (s0_wstrb), .s0_axi_wlast (s0_wlast), .s0_axi_wvalid (s0_wvalid),
-    .s0_axi_wready (s0_wready), .s0_axi_bid (s0_bid), .s0_axi_bresp (s0_bresp), .s0_axi_bvalid (s0_bvalid),
-    .s0_axi_bready (s0_bready), .s0_axi_arid (s0_arid), .s0_axi_araddr (s0_araddr), .s0_axi_arlen (s0_arlen),
-    .s0_axi_arsize (s0_arsize), .s0_axi_arburst (s0_arburst), .s0_axi_arvalid (s0_arvalid),
-    .s0_axi_arready (s0_arready), .s0_axi_rid (s0_rid), .s0_axi_rdata (s0_rdata), .s0_axi_rresp (s0_rresp),
-    .s0_axi_rlast (s0_rlast), .s0_axi_rvalid (s0_rvalid), .s0_axi_rready (s0_rready),
-    .s1_axi_awid (s1_awid), .s1_axi_awaddr (s1_awaddr), .s1_axi_awlen (s1_awlen), .s1_axi_awsize (s1_awsize),
-    .s1_axi_awburst (s1_awburst), .s1_axi_awvalid (s1_awvalid), .s1_axi_awready (s1_awready),
-    .s1_axi_wdata (s1_wdata), .s1_axi_wstrb (s1_wstrb), .s1_axi_wlast (s1_wlast), .s1_axi_wvalid (s1_wvalid),
-    .s1_axi_wready (s1_wready), .s1_axi_bid (s1_bid), .s1_axi_bresp (s1_bresp), .s1_axi_bvalid (s1_bvalid),
-    .s1_axi_bready (s1_bready), .s1_axi_arid (s1_arid), .s1_axi_araddr (s1_araddr), .s1_axi_arlen (s1_arlen),
-    .s1_axi_arsize (s1_arsize), .s1_axi_arburst (s1_arburst), .s1_axi_arvalid (s1_arvalid),
-    .s1_axi_arready (s1_arready), .s1_axi_rid (s1_rid), .s1_axi_rdata (s1_rdata), .s1_axi_rresp (s1_rresp),
-    .s1_axi_rlast (s1_rlast), .s1_axi_rvalid (s1_rvalid), .s1_axi_rready (s1_rready),
+    .s_req_i (dma_req), .s_rsp_o (dma_rsp), .m_req_o (m_req), .m_rsp_i (m_rsp),
+    .idle_o (arb_idle)
+  );
+
+  // the external AXI4 master port stays flat (sim/ binds it by name)
+  nic_axi_flat u_axi_flat (
+    .req_i (m_req), .rsp_o (m_rsp),
     .m_axi_awid, .m_axi_awaddr, .m_axi_awlen, .m_axi_awsize, .m_axi_awburst, .m_axi_awvalid, .m_axi_awready,
     .m_axi_wdata, .m_axi_wstrb, .m_axi_wlast, .m_axi_wvalid, .m_axi_wready,
     .m_axi_bid, .m_axi_bresp, .m_axi_bvalid, .m_axi_bready,
     .m_axi_arid, .m_axi_araddr, .m_axi_arlen, .m_axi_arsize, .m_axi_arburst, .m_axi_arvalid, .m_axi_arready,
-    .m_axi_rid, .m_axi_rdata, .m_axi_rresp, .m_axi_rlast, .m_axi_rvalid, .m_axi_rready,
-    .idle_o (arb_idle)
+    .m_axi_rid, .m_axi_rdata, .m_axi_rresp, .m_axi_rlast, .m_axi_rvalid, .m_axi_rready
   );
 
   // ---------------------------------------------------------------- idle

@@ -83,90 +83,53 @@ module dma_tb_top #(
   input  logic                      m_axi_rvalid,
   output logic                      m_axi_rready
 );
-  localparam int unsigned Sw = AxiDataWidth / 8;
-
   logic core_rst_n;
   assign core_rst_n = rst_ni && !flush_i;
 
-  logic [AxiIdWidth-1:0]   s0_awid, s0_bid, s0_arid, s0_rid, s1_awid, s1_bid, s1_arid, s1_rid;
-  logic [AxiAddrWidth-1:0] s0_awaddr, s0_araddr, s1_awaddr, s1_araddr;
-  logic [7:0]              s0_awlen, s0_arlen, s1_awlen, s1_arlen;
-  logic [2:0]              s0_awsize, s0_arsize, s1_awsize, s1_arsize;
-  logic [1:0]              s0_awburst, s0_arburst, s1_awburst, s1_arburst;
-  logic [1:0]              s0_bresp, s0_rresp, s1_bresp, s1_rresp;
-  logic [AxiDataWidth-1:0] s0_wdata, s0_rdata, s1_wdata, s1_rdata;
-  logic [Sw-1:0]           s0_wstrb, s1_wstrb;
-  logic s0_awvalid, s0_awready, s0_wlast, s0_wvalid, s0_wready, s0_bvalid, s0_bready;
-  logic s0_arvalid, s0_arready, s0_rlast, s0_rvalid, s0_rready;
-  logic s1_awvalid, s1_awready, s1_wlast, s1_wvalid, s1_wready, s1_bvalid, s1_bready;
-  logic s1_arvalid, s1_arready, s1_rlast, s1_rvalid, s1_rready;
+  nic_axi_pkg::req_t dma_req [2];
+  nic_axi_pkg::rsp_t dma_rsp [2];
+  nic_axi_pkg::req_t m_req;
+  nic_axi_pkg::rsp_t m_rsp;
 
   /* verilator lint_off PINCONNECTEMPTY */  // idle_o: not used at block level
-  nic_tx_dma #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth), .AxiId(0))
-  u_tx_dma (
+  nic_tx_dma #(.AxiId(0)) u_tx_dma (
     .clk_i, .rst_ni (core_rst_n),
     .txen_i, .tdba_i, .tdlen_i, .tdt_i, .tdh_we_i, .tdh_wdata_i, .tdh_o,
-    .m_axi_awid (s0_awid), .m_axi_awaddr (s0_awaddr), .m_axi_awlen (s0_awlen), .m_axi_awsize (s0_awsize),
-    .m_axi_awburst (s0_awburst), .m_axi_awvalid (s0_awvalid), .m_axi_awready (s0_awready),
-    .m_axi_wdata (s0_wdata), .m_axi_wstrb (s0_wstrb), .m_axi_wlast (s0_wlast), .m_axi_wvalid (s0_wvalid),
-    .m_axi_wready (s0_wready), .m_axi_bid (s0_bid), .m_axi_bresp (s0_bresp), .m_axi_bvalid (s0_bvalid),
-    .m_axi_bready (s0_bready), .m_axi_arid (s0_arid), .m_axi_araddr (s0_araddr), .m_axi_arlen (s0_arlen),
-    .m_axi_arsize (s0_arsize), .m_axi_arburst (s0_arburst), .m_axi_arvalid (s0_arvalid),
-    .m_axi_arready (s0_arready), .m_axi_rid (s0_rid), .m_axi_rdata (s0_rdata), .m_axi_rresp (s0_rresp),
-    .m_axi_rlast (s0_rlast), .m_axi_rvalid (s0_rvalid), .m_axi_rready (s0_rready),
+    .m_axi_req_o (dma_req[0]), .m_axi_rsp_i (dma_rsp[0]),
     .m_axis_tdata (tx_axis_tdata), .m_axis_tkeep (tx_axis_tkeep), .m_axis_tvalid (tx_axis_tvalid),
     .m_axis_tready (tx_axis_tready), .m_axis_tlast (tx_axis_tlast), .m_axis_tuser (tx_axis_tuser),
     .evt_wb_o (tx_evt_wb_o), .evt_wb_ide_o (tx_evt_wb_ide_o), .evt_txqe_o (tx_evt_txqe_o),
     .err_o (tx_err_o), .stopped_o (tx_stopped_o), .idle_o ()
   );
 
-  nic_rx_dma #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth), .AxiId(1))
-  u_rx_dma (
+  nic_rx_dma #(.AxiId(1)) u_rx_dma (
     .clk_i, .rst_ni (core_rst_n),
     .rxen_i, .rdba_i, .rdlen_i, .rdt_i, .rdh_we_i, .rdh_wdata_i, .rdh_o, .bsize_i, .rdmts_i,
     .s_axis_tdata (rx_axis_tdata), .s_axis_tkeep (rx_axis_tkeep), .s_axis_tvalid (rx_axis_tvalid),
     .s_axis_tready (rx_axis_tready), .s_axis_tlast (rx_axis_tlast), .s_axis_tflag (rx_axis_tflag),
-    .m_axi_awid (s1_awid), .m_axi_awaddr (s1_awaddr), .m_axi_awlen (s1_awlen), .m_axi_awsize (s1_awsize),
-    .m_axi_awburst (s1_awburst), .m_axi_awvalid (s1_awvalid), .m_axi_awready (s1_awready),
-    .m_axi_wdata (s1_wdata), .m_axi_wstrb (s1_wstrb), .m_axi_wlast (s1_wlast), .m_axi_wvalid (s1_wvalid),
-    .m_axi_wready (s1_wready), .m_axi_bid (s1_bid), .m_axi_bresp (s1_bresp), .m_axi_bvalid (s1_bvalid),
-    .m_axi_bready (s1_bready), .m_axi_arid (s1_arid), .m_axi_araddr (s1_araddr), .m_axi_arlen (s1_arlen),
-    .m_axi_arsize (s1_arsize), .m_axi_arburst (s1_arburst), .m_axi_arvalid (s1_arvalid),
-    .m_axi_arready (s1_arready), .m_axi_rid (s1_rid), .m_axi_rdata (s1_rdata), .m_axi_rresp (s1_rresp),
-    .m_axi_rlast (s1_rlast), .m_axi_rvalid (s1_rvalid), .m_axi_rready (s1_rready),
+    .m_axi_req_o (dma_req[1]), .m_axi_rsp_i (dma_rsp[1]),
     .evt_rxt0_o (rx_evt_rxt0_o), .evt_rxdmt0_o (rx_evt_rxdmt0_o), .evt_rnbc_o (rx_evt_rnbc_o),
     .err_o (rx_err_o), .stopped_o (rx_stopped_o), .idle_o ()
   );
 
-  nic_axi_arb #(.AxiDataWidth(AxiDataWidth), .AxiIdWidth(AxiIdWidth), .AxiAddrWidth(AxiAddrWidth)) u_arb (
+  nic_axi_arb u_arb (
     .clk_i, .rst_ni, .flush_i,
-    .s0_axi_awid (s0_awid), .s0_axi_awaddr (s0_awaddr), .s0_axi_awlen (s0_awlen), .s0_axi_awsize (s0_awsize),
-    .s0_axi_awburst (s0_awburst), .s0_axi_awvalid (s0_awvalid), .s0_axi_awready (s0_awready),
-    .s0_axi_wdata (s0_wdata), .s0_axi_wstrb (s0_wstrb), .s0_axi_wlast (s0_wlast), .s0_axi_wvalid (s0_wvalid),
-    .s0_axi_wready (s0_wready), .s0_axi_bid (s0_bid), .s0_axi_bresp (s0_bresp), .s0_axi_bvalid (s0_bvalid),
-    .s0_axi_bready (s0_bready), .s0_axi_arid (s0_arid), .s0_axi_araddr (s0_araddr), .s0_axi_arlen (s0_arlen),
-    .s0_axi_arsize (s0_arsize), .s0_axi_arburst (s0_arburst), .s0_axi_arvalid (s0_arvalid),
-    .s0_axi_arready (s0_arready), .s0_axi_rid (s0_rid), .s0_axi_rdata (s0_rdata), .s0_axi_rresp (s0_rresp),
-    .s0_axi_rlast (s0_rlast), .s0_axi_rvalid (s0_rvalid), .s0_axi_rready (s0_rready),
-    .s1_axi_awid (s1_awid), .s1_axi_awaddr (s1_awaddr), .s1_axi_awlen (s1_awlen), .s1_axi_awsize (s1_awsize),
-    .s1_axi_awburst (s1_awburst), .s1_axi_awvalid (s1_awvalid), .s1_axi_awready (s1_awready),
-    .s1_axi_wdata (s1_wdata), .s1_axi_wstrb (s1_wstrb), .s1_axi_wlast (s1_wlast), .s1_axi_wvalid (s1_wvalid),
-    .s1_axi_wready (s1_wready), .s1_axi_bid (s1_bid), .s1_axi_bresp (s1_bresp), .s1_axi_bvalid (s1_bvalid),
-    .s1_axi_bready (s1_bready), .s1_axi_arid (s1_arid), .s1_axi_araddr (s1_araddr), .s1_axi_arlen (s1_arlen),
-    .s1_axi_arsize (s1_arsize), .s1_axi_arburst (s1_arburst), .s1_axi_arvalid (s1_arvalid),
-    .s1_axi_arready (s1_arready), .s1_axi_rid (s1_rid), .s1_axi_rdata (s1_rdata), .s1_axi_rresp (s1_rresp),
-    .s1_axi_rlast (s1_rlast), .s1_axi_rvalid (s1_rvalid), .s1_axi_rready (s1_rready),
-    .m_axi_awid, .m_axi_awaddr, .m_axi_awlen, .m_axi_awsize, .m_axi_awburst, .m_axi_awvalid, .m_axi_awready,
-    .m_axi_wdata, .m_axi_wstrb, .m_axi_wlast, .m_axi_wvalid, .m_axi_wready,
-    .m_axi_bid, .m_axi_bresp, .m_axi_bvalid, .m_axi_bready,
-    .m_axi_arid, .m_axi_araddr, .m_axi_arlen, .m_axi_arsize, .m_axi_arburst, .m_axi_arvalid, .m_axi_arready,
-    .m_axi_rid, .m_axi_rdata, .m_axi_rresp, .m_axi_rlast, .m_axi_rvalid, .m_axi_rready,
+    .s_req_i (dma_req), .s_rsp_o (dma_rsp), .m_req_o (m_req), .m_rsp_i (m_rsp),
     .idle_o ()
   );
   /* verilator lint_on PINCONNECTEMPTY */
 
-  assign dbg_s0_rvalid_o = s0_rvalid;
-  assign dbg_s1_rvalid_o = s1_rvalid;
-  assign dbg_s0_bvalid_o = s0_bvalid;
-  assign dbg_s1_bvalid_o = s1_bvalid;
+  nic_axi_flat u_axi_flat (
+    .req_i (m_req), .rsp_o (m_rsp),
+    .m_axi_awid, .m_axi_awaddr, .m_axi_awlen, .m_axi_awsize, .m_axi_awburst, .m_axi_awvalid, .m_axi_awready,
+    .m_axi_wdata, .m_axi_wstrb, .m_axi_wlast, .m_axi_wvalid, .m_axi_wready,
+    .m_axi_bid, .m_axi_bresp, .m_axi_bvalid, .m_axi_bready,
+    .m_axi_arid, .m_axi_araddr, .m_axi_arlen, .m_axi_arsize, .m_axi_arburst, .m_axi_arvalid, .m_axi_arready,
+    .m_axi_rid, .m_axi_rdata, .m_axi_rresp, .m_axi_rlast, .m_axi_rvalid, .m_axi_rready
+  );
+
+  assign dbg_s0_rvalid_o = dma_rsp[0].r_valid;
+  assign dbg_s1_rvalid_o = dma_rsp[1].r_valid;
+  assign dbg_s0_bvalid_o = dma_rsp[0].b_valid;
+  assign dbg_s1_bvalid_o = dma_rsp[1].b_valid;
 endmodule

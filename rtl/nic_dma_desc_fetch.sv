@@ -1,0 +1,99 @@
+// Descriptor fetch for one ring: how many descriptors to read next, from where, with room reserved in the prefetch FIFO.
+//
+// A request covers up to FetchBurst descriptors from the fetch pointer towards the tail, never past
+// the ring end or a 4 KiB boundary. It waits for room for a whole burst in the prefetch FIFO
+// (DescDepth entries, counted by reservation: reserved at the request, freed when a descriptor
+// leaves the FIFO) unless fewer descriptors are left before the tail or the ring end. want_o
+// depends on registers and the ring registers only; go_o also on the AR register being free.
+module nic_dma_desc_fetch #(
+  parameter int unsigned DescDepth = 16,
+  localparam int unsigned CntW     = $clog2(DescDepth + 1)
+) (
+  input  logic            clk_i,
+  input  logic            rst_ni,
+  input  logic            run_i,
+  input  logic            clear_i,        // engine stopped and drained: back to the head
+  input  logic [63:0]     base_i,         // ring base (low 4 bits ignored)
+  input  logic [15:0]     ring_n_i,       // descriptors in the ring
+  input  logic [15:0]     tail_i,
+  input  logic [15:0]     head_next_i,    // the head register's next value (taken on clear)
+  input  logic            head_we_i,      // software writes the head (only while the queue is idle)
+  input  logic [15:0]     head_wdata_i,
+  input  logic            ar_can_load_i,  // the AR register takes a request this cycle
+  input  logic            desc_pop_i,     // a descriptor left the prefetch FIFO
+  output logic            want_o,         // a fetch is due
+  output logic            go_o,           // ... and is issued this cycle
+  output logic [63:0]     addr_o,
+  output logic [3:0]      n_o,            // descriptors in the request (1..FetchBurst)
+  output logic [15:0]     ptr_o,          // next descriptor to fetch
+  output logic [CntW-1:0] res_o           // prefetch FIFO entries reserved
+);
+  import nic_dma_pkg::*;
+
+  if (DescDepth < FetchBurst) begin : gen_depth_check
+    $error("nic_dma_desc_fetch: DescDepth must hold a whole fetch burst (>= FetchBurst)");
+  end
+  if (FetchBurst > 16) begin : gen_burst_check
+    $error("nic_dma_desc_fetch: FetchBurst must fit a 4-bit AXI length");
+  end
+
+  logic [15:0]     fetch_ptr_q, fetch_ptr_d;
+  logic [CntW-1:0] desc_res_q, desc_res_d, desc_free;
+  logic [15:0]     avail_to_end, fet_n16;
+  logic [63:0]     fetch_addr;
+  logic [8:0]      fetch_to4k;
+
+  always_comb begin
+    avail_to_end = (tail_i >= fetch_ptr_q) ? (tail_i - fetch_ptr_q) : (ring_n_i - fetch_ptr_q);
+    fetch_addr   = {base_i[63:4], 4'd0} + {44'd0, fetch_ptr_q, 4'd0};
+    fetch_to4k   = 9'd256 - {1'b0, fetch_addr[11:4]};
+    desc_free    = CntW'(DescDepth) - desc_res_q;
+    fet_n16      = (avail_to_end < 16'(FetchBurst)) ? avail_to_end : 16'(FetchBurst);
+    // wait for room for a whole burst unless fewer are left before the tail / the ring end
+    want_o       = run_i && (fetch_ptr_q != tail_i) && (16'(desc_free) >= fet_n16);
+    if ({7'd0, fetch_to4k} < fet_n16) fet_n16 = {7'd0, fetch_to4k};
+    n_o          = fet_n16[3:0];
+    go_o         = want_o && ar_can_load_i;
+    addr_o       = fetch_addr;
+  end
+
+  // (a block of its own: desc_pop_i may depend on want_o)
+  always_comb begin
+    fetch_ptr_d = fetch_ptr_q;
+    if (go_o) begin
+      fetch_ptr_d = fetch_ptr_q + 16'(n_o);
+      if (fetch_ptr_d == ring_n_i) fetch_ptr_d = '0;
+    end
+    desc_res_d = desc_res_q + (go_o ? CntW'(n_o) : '0) - CntW'(desc_pop_i);
+    if (clear_i) begin
+      fetch_ptr_d = head_next_i;
+      desc_res_d  = '0;
+    end
+    if (head_we_i) fetch_ptr_d = head_wdata_i;  // only meaningful while the queue is idle
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      fetch_ptr_q <= '0;
+      desc_res_q  <= '0;
+    end else begin
+      fetch_ptr_q <= fetch_ptr_d;
+      desc_res_q  <= desc_res_d;
+    end
+  end
+
+  assign ptr_o = fetch_ptr_q;
+  assign res_o = desc_res_q;
+
+  logic unused_ok;
+  assign unused_ok = ^{base_i[3:0], fetch_addr[3:0], fetch_to4k[8:4], fet_n16[15:4]};
+
+`ifndef SYNTHESIS
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      assert (desc_res_q <= CntW'(DescDepth)) else $error("nic_dma_desc_fetch: reservation overflow");
+      assert (!(desc_pop_i && desc_res_q == '0)) else $error("nic_dma_desc_fetch: pop without reservation");
+    end
+  end
+`endif
+endmodule

@@ -1,0 +1,181 @@
+// RX collector: takes the frame stream into the prefetched buffers, as 16-byte beats cut into write bursts, and closes each filled buffer.
+//
+// Stream beats are taken while a descriptor is at hand and there is room downstream. Pairs of
+// 64-bit words become one 16-byte beat of the W FIFO; a burst is cut at 16 beats, a 4 KiB boundary,
+// a full buffer or the frame end, and queued as (address, length). A filled buffer or the frame
+// end sends the descriptor to the write-back queue (pc) with its length, EOP and CRC error. While
+// stopped, a frame already begun is consumed to its end and dropped.
+module nic_rx_collector (
+  input  logic                  clk_i,
+  input  logic                  rst_ni,
+  input  logic                  run_i,
+  input  logic                  clear_i,
+  input  logic [15:0]           ring_n_i,
+  input  logic [15:0]           tail_i,         // RDT
+  input  logic [15:0]           head_next_i,    // RDH's next value (taken on clear)
+  input  logic                  head_we_i,
+  input  logic [15:0]           head_wdata_i,
+  input  logic [1:0]            bsize_i,        // 0: 2048, 1: 4096, 2: 8192, 3: 16384 bytes
+  // frame stream (complete frames, no gaps inside a frame)
+  input  logic [63:0]           s_axis_tdata,
+  input  logic [7:0]            s_axis_tkeep,
+  input  logic                  s_axis_tvalid,
+  output logic                  s_axis_tready,
+  input  logic                  s_axis_tlast,
+  input  logic                  s_axis_tflag,   // at tlast: CRC error
+  // descriptor FIFO head (buffer address / 16)
+  input  logic                  desc_valid_i,
+  input  logic [59:0]           desc_i,
+  output logic                  desc_pop_o,
+  // towards the writer
+  input  logic                  wf_full_i,
+  output logic                  wf_push_o,
+  output nic_dma_pkg::rx_wbeat_t wf_o,
+  input  logic                  bq_full_i,
+  output logic                  bq_push_o,
+  output nic_dma_pkg::rx_burst_t bq_o,
+  input  logic                  pc_full_i,
+  output logic                  pc_push_o,
+  output nic_dma_pkg::rx_pc_t   pc_o,
+  output logic                  evt_rnbc_o,     // a frame found no free descriptor (once per frame)
+  output logic [15:0]           use_ptr_o,      // the descriptor being filled (or next)
+  output logic                  in_frame_o,     // a frame is being taken
+  output logic                  quiet_o,        // no frame being taken, no pulse
+  output logic                  clean_o         // buffer state as `clear` leaves it
+);
+  import nic_dma_pkg::*;
+
+  logic        in_frame_q, in_frame_d, have_desc_q, have_desc_d, half_q, half_d;
+  logic        burst_open_q, burst_open_d, rnbc_done_q, rnbc_done_d, evt_rnbc_q, evt_rnbc_d;
+  logic [15:0] use_ptr_q, use_ptr_d;
+  logic [59:0] wr_addr_q, wr_addr_d, burst_addr_q, burst_addr_d, beat_addr, burst_start;
+  logic [4:0]  burst_cnt_q, burst_cnt_d, burst_cnt_n;
+  logic [14:0] buf_len_q, buf_len_d, buf_len_n, bsize_bytes;
+  logic [63:0] lo_data_q, lo_data_d;
+  logic [7:0]  lo_strb_q, lo_strb_d;
+  logic [3:0]  nbytes;
+  logic        st_hs, take, buf_full, end_desc, push_beat, close_burst, space_ok, desc_ok;
+
+  assign bsize_bytes = 15'd2048 << bsize_i;
+
+  always_comb begin
+    nbytes = 4'd0;
+    for (int unsigned i = 0; i < 8; i++) nbytes = nbytes + 4'(s_axis_tkeep[i]);
+
+    space_ok = !wf_full_i && !bq_full_i && !pc_full_i;
+    desc_ok  = have_desc_q || desc_valid_i;
+    // while stopped, a frame already begun is consumed to its end and dropped
+    s_axis_tready = run_i ? (desc_ok && space_ok) : in_frame_q;
+    st_hs = s_axis_tvalid && s_axis_tready;
+    take  = run_i && st_hs;
+
+    beat_addr   = have_desc_q ? wr_addr_q : desc_i;
+    buf_len_n   = buf_len_q + 15'(nbytes);
+    // BSIZE is a multiple of 16 and only a frame's last beat is partial: a buffer fills on a full beat
+    buf_full    = (buf_len_n == bsize_bytes);
+    end_desc    = s_axis_tlast || buf_full;
+    push_beat   = half_q || end_desc;
+    burst_cnt_n = (burst_open_q ? burst_cnt_q : 5'd0) + 5'd1;
+    burst_start = burst_open_q ? burst_addr_q : beat_addr;
+    close_burst = (burst_cnt_n == 5'd16) || (beat_addr[7:0] == 8'hFF) || end_desc;
+
+    wf_o.data  = half_q ? {s_axis_tdata, lo_data_q} : {64'd0, s_axis_tdata};
+    wf_o.strb  = half_q ? {s_axis_tkeep, lo_strb_q} : {8'd0, s_axis_tkeep};
+    wf_push_o  = take && push_beat;
+    bq_o       = '{addr: burst_start, len: 4'(burst_cnt_n - 5'd1), last: end_desc};
+    bq_push_o  = take && push_beat && close_burst;
+    pc_o       = '{idx: use_ptr_q, len: buf_len_n, eop: s_axis_tlast, ce: s_axis_tlast && s_axis_tflag};
+    pc_push_o  = take && end_desc;
+    desc_pop_o = take && !have_desc_q;
+
+    in_frame_d   = st_hs ? !s_axis_tlast : in_frame_q;
+    have_desc_d  = have_desc_q;
+    half_d       = half_q;
+    burst_open_d = burst_open_q;
+    burst_addr_d = burst_addr_q;
+    burst_cnt_d  = burst_cnt_q;
+    buf_len_d    = buf_len_q;
+    wr_addr_d    = wr_addr_q;
+    lo_data_d    = lo_data_q;
+    lo_strb_d    = lo_strb_q;
+    use_ptr_d    = use_ptr_q;
+    if (take) begin
+      have_desc_d = !end_desc;
+      buf_len_d   = end_desc ? 15'd0 : buf_len_n;
+      half_d      = !push_beat;
+      wr_addr_d   = push_beat ? beat_addr + 60'd1 : beat_addr;
+      if (!push_beat) begin
+        lo_data_d = s_axis_tdata;
+        lo_strb_d = s_axis_tkeep;
+      end else begin
+        burst_open_d = !close_burst;
+        burst_addr_d = burst_start;
+        burst_cnt_d  = close_burst ? 5'd0 : burst_cnt_n;
+      end
+      if (end_desc) begin
+        use_ptr_d = use_ptr_q + 16'd1;
+        if (use_ptr_d == ring_n_i) use_ptr_d = '0;
+      end
+    end
+    if (clear_i) begin
+      have_desc_d  = 1'b0;
+      half_d       = 1'b0;
+      burst_open_d = 1'b0;
+      burst_cnt_d  = '0;
+      buf_len_d    = '0;
+      use_ptr_d    = head_next_i;
+    end
+    if (head_we_i) use_ptr_d = head_wdata_i;
+
+    // RNBC: the frame needs a descriptor and every one up to RDT is in use
+    evt_rnbc_d  = run_i && s_axis_tvalid && !desc_ok && (use_ptr_q == tail_i) && !rnbc_done_q;
+    rnbc_done_d = (st_hs && s_axis_tlast) ? 1'b0 : (rnbc_done_q || evt_rnbc_d);
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      use_ptr_q    <= '0;
+      evt_rnbc_q   <= 1'b0;
+      in_frame_q   <= 1'b0;
+      have_desc_q  <= 1'b0;
+      half_q       <= 1'b0;
+      burst_open_q <= 1'b0;
+      rnbc_done_q  <= 1'b0;
+      wr_addr_q    <= '0;
+      burst_addr_q <= '0;
+      burst_cnt_q  <= '0;
+      buf_len_q    <= '0;
+      lo_data_q    <= '0;
+      lo_strb_q    <= '0;
+    end else begin
+      use_ptr_q    <= use_ptr_d;
+      evt_rnbc_q   <= evt_rnbc_d;
+      in_frame_q   <= in_frame_d;
+      have_desc_q  <= have_desc_d;
+      half_q       <= half_d;
+      burst_open_q <= burst_open_d;
+      rnbc_done_q  <= rnbc_done_d;
+      wr_addr_q    <= wr_addr_d;
+      burst_addr_q <= burst_addr_d;
+      burst_cnt_q  <= burst_cnt_d;
+      buf_len_q    <= buf_len_d;
+      lo_data_q    <= lo_data_d;
+      lo_strb_q    <= lo_strb_d;
+    end
+  end
+
+  assign evt_rnbc_o = evt_rnbc_q;
+  assign use_ptr_o  = use_ptr_q;
+  assign in_frame_o = in_frame_q;
+  assign quiet_o    = !in_frame_q && !evt_rnbc_q;
+  assign clean_o    = !have_desc_q && !half_q && !burst_open_q && (burst_cnt_q == '0) && (buf_len_q == '0);
+
+`ifndef SYNTHESIS
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      if (take && !s_axis_tlast) assert (s_axis_tkeep == 8'hFF)
+        else $error("nic_rx_collector: partial beat before tlast");
+    end
+  end
+`endif
+endmodule

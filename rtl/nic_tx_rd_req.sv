@@ -1,0 +1,171 @@
+// TX read requester: walks the head descriptor in beat-aligned read bursts, each with a packer segment, and hands finished descriptors on.
+//
+// A burst is at most 16 beats and does not cross a 4 KiB boundary; space for its beats is reserved
+// in the data FIFO (DataDepth entries, freed as the packer takes them). A descriptor without data
+// (zero length, or part of a frame that grew past MaxFrameLen) reads nothing and leaves at once;
+// at the end of such a frame a data-less segment tells the packer to close (or drop) it. Each
+// descriptor leaves to the completion queue (pc) with its last burst.
+module nic_tx_rd_req #(
+  parameter int unsigned DataDepth = 128,
+  localparam int unsigned DataCntW = $clog2(DataDepth + 1)
+) (
+  input  logic                       clk_i,
+  input  logic                       rst_ni,
+  input  logic                       run_i,
+  input  logic                       clear_i,
+  // descriptor FIFO head
+  input  logic                       desc_valid_i,
+  input  nic_dma_pkg::tx_desc_t      desc_i,
+  output logic                       desc_pop_o,
+  // read burst request (the engine's AR register; a due descriptor fetch goes first)
+  input  logic                       ar_can_load_i,
+  input  logic                       fetch_want_i,
+  output logic                       req_o,
+  output logic [63:0]                req_addr_o,
+  output logic [3:0]                 req_len_o,    // beats - 1
+  output logic                       req_last_o,   // the descriptor's last burst
+  input  logic                       data_pop_i,   // the packer took a data beat
+  // packer segments and completions
+  input  logic                       seg_full_i,
+  output logic                       seg_push_o,
+  output nic_dma_pkg::tx_seg_t       seg_o,
+  input  logic                       pc_full_i,
+  output logic                       pc_push_o,
+  output nic_dma_pkg::tx_pc_t        pc_o,
+  // DMAERR pulses (combinational)
+  output logic                       zlen_o,       // a zero-length descriptor
+  output logic                       long_o,       // a frame grew past MaxFrameLen
+  // registers at the state `clear` leaves (no descriptor started, no frame open, nothing reserved)
+  output logic                       quiet_o
+);
+  import nic_dma_pkg::*;
+
+  if (DataDepth < 16) begin : gen_depth_check
+    $error("nic_tx_rd_req: DataDepth must hold a whole 16-beat burst");
+  end
+
+  logic                req_started_q, req_started_d;
+  logic [63:0]         cur_addr_q, cur_addr_d;
+  logic [19:0]         cur_rem_q, cur_rem_d;
+  logic [13:0]         frame_len_q, frame_len_d;
+  logic                frame_long_q, frame_long_d;
+  logic [DataCntW-1:0] data_res_q, data_res_d, data_free;
+  logic [20:0]         tot_beats, new_len;
+  logic [8:0]          beats_to4k, covered;
+  logic [4:0]          nb, seg_hi;
+  logic [3:0]          end_off;
+  logic                burst_last, long_now, nodata, req_go, req_fin;
+
+  always_comb begin
+    tot_beats  = (21'(cur_addr_q[3:0]) + 21'(cur_rem_q) + 21'd15) >> 4;
+    beats_to4k = 9'd256 - {1'b0, cur_addr_q[11:4]};
+    nb         = 5'd16;
+    if (tot_beats < 21'd16) nb = tot_beats[4:0];
+    if (beats_to4k < {4'd0, nb}) nb = beats_to4k[4:0];
+    burst_last = (tot_beats == 21'(nb));
+    covered    = {nb, 4'd0} - {5'd0, cur_addr_q[3:0]};
+    end_off    = cur_addr_q[3:0] + cur_rem_q[3:0];
+    seg_hi     = (end_off == 4'd0) ? 5'd16 : {1'b0, end_off};
+
+    new_len    = 21'(frame_len_q) + 21'(desc_i.len);
+    long_now   = frame_long_q || (new_len > MaxFrameLen);
+    nodata     = long_now || (desc_i.len == '0);
+    data_free  = DataCntW'(DataDepth) - data_res_q;
+
+    // a descriptor without data (zero length, or part of an over-long frame) leaves at once
+    req_fin = run_i && desc_valid_i && !req_started_q && nodata && !pc_full_i && (!desc_i.eop || !seg_full_i);
+    req_go  = run_i && desc_valid_i && req_started_q && ar_can_load_i && !fetch_want_i &&
+              (data_free >= DataCntW'(nb)) && !seg_full_i && (!burst_last || !pc_full_i);
+
+    req_started_d = req_started_q;
+    cur_addr_d    = cur_addr_q;
+    cur_rem_d     = cur_rem_q;
+    frame_len_d   = frame_len_q;
+    frame_long_d  = frame_long_q;
+    zlen_o        = 1'b0;
+    long_o        = 1'b0;
+    seg_push_o    = 1'b0;
+    seg_o         = '0;
+    pc_push_o     = 1'b0;
+    pc_o          = '{has_data: 1'b0, rs: desc_i.rs, ide: desc_i.ide, idx: desc_i.idx};
+    desc_pop_o    = 1'b0;
+
+    if (run_i && desc_valid_i && !req_started_q && !nodata) begin
+      req_started_d = 1'b1;
+      cur_addr_d    = desc_i.addr;
+      cur_rem_d     = desc_i.len;
+      frame_len_d   = new_len[13:0];
+    end
+    if (req_fin) begin
+      desc_pop_o = 1'b1;
+      pc_push_o  = 1'b1;
+      zlen_o     = (desc_i.len == '0);
+      long_o     = long_now && !frame_long_q;
+      if (desc_i.eop) begin
+        seg_push_o   = 1'b1;
+        seg_o        = '{nbeats: 5'd0, lo: 4'd0, hi: 5'd16, eof: 1'b1, discard: long_now};
+        frame_len_d  = '0;
+        frame_long_d = 1'b0;
+      end else begin
+        frame_long_d = long_now;
+      end
+    end
+    if (req_go) begin
+      seg_push_o = 1'b1;
+      seg_o      = '{nbeats: nb, lo: cur_addr_q[3:0], hi: (burst_last ? seg_hi : 5'd16),
+                     eof: burst_last && desc_i.eop, discard: 1'b0};
+      cur_addr_d = {cur_addr_q[63:4] + 60'(nb), 4'd0};
+      cur_rem_d  = cur_rem_q - 20'(covered);
+      if (burst_last) begin
+        req_started_d  = 1'b0;
+        desc_pop_o     = 1'b1;
+        pc_push_o      = 1'b1;
+        pc_o.has_data  = 1'b1;
+        if (desc_i.eop) frame_len_d = '0;
+      end
+    end
+
+    data_res_d = data_res_q + (req_go ? DataCntW'(nb) : '0) - DataCntW'(data_pop_i);
+    if (clear_i) begin
+      req_started_d = 1'b0;
+      frame_len_d   = '0;
+      frame_long_d  = 1'b0;
+      data_res_d    = '0;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      req_started_q <= 1'b0;
+      cur_addr_q    <= '0;
+      cur_rem_q     <= '0;
+      frame_len_q   <= '0;
+      frame_long_q  <= 1'b0;
+      data_res_q    <= '0;
+    end else begin
+      req_started_q <= req_started_d;
+      cur_addr_q    <= cur_addr_d;
+      cur_rem_q     <= cur_rem_d;
+      frame_len_q   <= frame_len_d;
+      frame_long_q  <= frame_long_d;
+      data_res_q    <= data_res_d;
+    end
+  end
+
+  assign req_o      = req_go;
+  assign req_addr_o = {cur_addr_q[63:4], 4'd0};
+  assign req_len_o  = 4'(nb - 5'd1);
+  assign req_last_o = burst_last;
+  assign quiet_o    = !req_started_q && (frame_len_q == '0) && !frame_long_q && (data_res_q == '0);
+
+  logic unused_ok;
+  assign unused_ok = ^{tot_beats[20:5]};
+
+`ifndef SYNTHESIS
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      assert (data_res_q <= DataCntW'(DataDepth)) else $error("nic_tx_rd_req: data reservation overflow");
+    end
+  end
+`endif
+endmodule
