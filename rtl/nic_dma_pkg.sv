@@ -3,7 +3,7 @@ package nic_dma_pkg;
   import nic_reg_pkg::*;
 
   localparam int unsigned FetchBurst   = 8;      // descriptors per fetch burst, at most
-  localparam logic [20:0] MaxFrameLen  = 21'h3F00;  // TX: longest frame the MAC sends (bytes)
+  localparam logic [20:0] MaxFrameLen  = 21'(MaxTxFrame);  // TX: longest frame the MAC sends (bytes, from the JSON)
   localparam logic [2:0]  AxiSizeBeat  = 3'd4;   // 16 bytes per beat
   localparam logic [1:0]  AxiBurstIncr = 2'b01;
 
@@ -18,18 +18,22 @@ package nic_dma_pkg;
     logic [15:0] idx;
   } tx_desc_t;
 
-  // Descriptor decode: the only place the TX engine reads descriptor fields (switch to the
-  // generated descriptor struct here).
+  // Descriptor decode: the only place the TX engine reads descriptor fields, through the
+  // generated descriptor struct (rtl/regs/nic_regs.json). The offload fields are not used yet.
+  /* verilator lint_off UNUSEDSIGNAL */
   function automatic tx_desc_t tx_desc_decode(logic [127:0] raw, logic [15:0] idx);
     tx_desc_t d;
-    d.addr = raw[TXDESC_BUFF_ADDR_BIT +: 64];
-    d.len  = raw[TXDESC_LENGTH_BIT +: 20];
-    d.eop  = raw[TXDESC_CMD_EOP_BIT];
-    d.rs   = raw[TXDESC_CMD_RS_BIT];
-    d.ide  = raw[TXDESC_CMD_IDE_BIT];
+    nic_tx_desc_t r;
+    r = nic_tx_desc_t'(raw);
+    d.addr = r.buff_addr;
+    d.len  = r.length;
+    d.eop  = r.cmd.eop;
+    d.rs   = r.cmd.rs;
+    d.ide  = r.cmd.ide;
     d.idx  = idx;
     return d;
   endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
 
   // TX write-back: one beat at the descriptor, only the status byte (DD) enabled
   localparam logic [127:0] TxWbData = 128'(1) << TXDESC_STATUS_DD_BIT;
@@ -57,7 +61,9 @@ package nic_dma_pkg;
   // address in 16-byte units (its low 4 bits are ignored)
   /* verilator lint_off UNUSEDSIGNAL */  // the fields these functions do not touch
   function automatic logic [59:0] rx_desc_buf_addr(logic [127:0] raw);
-    return raw[RXDESC_BUFF_ADDR_BIT + 4 +: 60];
+    nic_rx_desc_t r;
+    r = nic_rx_desc_t'(raw);
+    return r.buff_addr[63:4];
   endfunction
 
   // RX: one 16-byte beat to write (data at bit 0: copied without shifts)
@@ -83,13 +89,13 @@ package nic_dma_pkg;
 
   // RX write-back: descriptor bytes 8..15 (length, status, errors); bytes 0..7 are not written
   function automatic logic [63:0] rx_desc_wb_hi(rx_pc_t pc);
-    logic [63:0] w;
+    nic_rx_desc_t w;
     w = '0;
-    w[RXDESC_LENGTH_BIT - 64 +: 16] = 16'(pc.len);
-    w[RXDESC_STATUS_DD_BIT - 64]    = 1'b1;
-    w[RXDESC_STATUS_EOP_BIT - 64]   = pc.eop;
-    w[RXDESC_ERRORS_CE_BIT - 64]    = pc.ce;
-    return w;
+    w.length    = 16'(pc.len);
+    w.status.dd  = 1'b1;
+    w.status.eop = pc.eop;
+    w.errors.ce  = pc.ce;
+    return w[127:64];
   endfunction
   /* verilator lint_on UNUSEDSIGNAL */
 endpackage

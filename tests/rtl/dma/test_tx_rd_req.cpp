@@ -8,6 +8,7 @@
 #include "Vnic_tx_rd_req.h"
 #include "block_util.h"
 #include "clocked.h"
+#include "nic_regs.h"
 
 using namespace nicsim::test;
 using namespace nicsim::test::blk;
@@ -15,7 +16,7 @@ using namespace nicsim::test::blk;
 namespace {
 
 constexpr unsigned kDataDepth = 128;  // DataDepth default
-constexpr uint64_t kMaxFrame = 0x3F00;
+constexpr uint64_t kMaxFrame = nicsim::regs::kMaxTxFrame;
 
 struct Desc {
   uint64_t addr;
