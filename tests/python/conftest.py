@@ -81,15 +81,6 @@ def seed():
     return _seed_from_env()
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    """A failed test that used the seed fixture names it (in the child for a forked test)."""
-    outcome = yield
-    rep = outcome.get_result()
-    if rep.failed and "seed" in getattr(item, "funcargs", {}):
-        rep.sections.append(("nicsim seed", f"NICSIM_SEED={item.funcargs['seed']} reproduces this run"))
-
-
 def pytest_configure(config):
     config.addinivalue_line("markers", "forked: run the test in a forked process (one Testbench per process)")
     config.addinivalue_line("markers", "notebook: executes a notebook of python/notebooks (skip: -m 'not notebook')")
@@ -98,8 +89,10 @@ def pytest_configure(config):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A test that skips itself while running (pytest.skip, importorskip: a missing tool or
-    module) fails instead: CI must not pass on what it did not run. skip/skipif marks still skip."""
+    """Two rules on every report (one hook: a second function of the same name would replace it):
+    a test that skips itself while running (pytest.skip, importorskip: a missing tool or module)
+    fails instead, since CI must not pass on what it did not run (skip/skipif marks still skip);
+    a failed test that used the seed fixture names it (in the child for a forked test)."""
     outcome = yield
     rep = outcome.get_result()
     if rep.skipped and call.excinfo is not None and not any(
@@ -107,6 +100,8 @@ def pytest_runtest_makereport(item, call):
         reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
         rep.outcome = "failed"
         rep.longrepr = f"skipped at run time, which counts as a failure here: {reason}"
+    if rep.failed and "seed" in getattr(item, "funcargs", {}):
+        rep.sections.append(("nicsim seed", f"NICSIM_SEED={item.funcargs['seed']} reproduces this run"))
 
 
 def pytest_runtest_protocol(item, nextitem):
