@@ -174,10 +174,7 @@ TcpRpcResult TcpRpc::result() const {
   TcpRpcResult r;
   r.transactions = cfg_.transactions();
   r.completed = done_;
-  r.latency_p50_us = double(percentile_ns(50)) / 1000.0;
-  r.latency_p90_us = double(percentile_ns(90)) / 1000.0;
-  r.latency_p99_us = double(percentile_ns(99)) / 1000.0;
-  r.latency_max_us = double(percentile_ns(100)) / 1000.0;
+  set_latency_summary(r, lat_);
   r.error = error_;
   r.latencies_ns = lat_;
   return r;

@@ -128,10 +128,7 @@ UdpStreamResult UdpStream::result() const {
   r.last_recv_ns = last_recv_ns_;
   r.duration_ns = received_ ? last_recv_ns_ - first_send_ns_ : 0;
   r.goodput_gbps = received_ ? goodput_gbps(rx_bytes_, first_send_ns_, last_recv_ns_) : 0.0;
-  r.latency_p50_us = double(percentile_ns(50)) / 1000.0;
-  r.latency_p90_us = double(percentile_ns(90)) / 1000.0;
-  r.latency_p99_us = double(percentile_ns(99)) / 1000.0;
-  r.latency_max_us = double(percentile_ns(100)) / 1000.0;
+  set_latency_summary(r, lat_);
   r.error = error_;
   r.latencies_ns = lat_;
   return r;
