@@ -80,7 +80,8 @@ TEST(Ipv4, EachMalformedFieldIsCountedInItsMibCounter) {
       {"not for us", [](auto& f) { f[14 + 19] = 77; refill_csum(f); }, {{"InReceives", 1}, {"InAddrErrors", 1}}},
       {"unknown protocol", [](auto& f) { f[14 + 9] = 99; refill_csum(f); },
        {{"InReceives", 1}, {"InUnknownProtos", 1}, {"OutRequests", 1}}},  // + ICMP protocol unreachable
-      {"fragment", [](auto& f) { f[14 + 6] = 0x20; refill_csum(f); },
+      // A fragment would be queued (ip_defrag); one ending past 65,535 bytes kills its queue.
+      {"fragment past 64 KiB", [](auto& f) { f[14 + 6] = 0x3F; f[14 + 7] = 0xFF; refill_csum(f); },
        {{"InReceives", 1}, {"ReasmReqds", 1}, {"ReasmFails", 1}}},
       {"martian source", [](auto& f) { f[14 + 12] = 224; refill_csum(f); }, {{"InReceives", 1}, {"InDiscards", 1}}},
       {"other host (promiscuous)", [](auto& f) { f[5] = 0x77; }, {}},
@@ -169,6 +170,7 @@ TEST(Ipv4, NoRouteAndMtuAreRefusedAndCounted) {
   h.st->arp().add_permanent(h.eth.dev, ip("10.0.0.2"), kMacB);
   auto s = h.st->udp_socket();
   std::vector<char> big(2000, 'x');
+  s->set_mtu_discover(net::UdpSocket::kPmtudiscDo);  // IP_PMTUDISC_DO: no fragmentation
   EXPECT_EQ(s->sendto(big.data(), 10, ip("192.168.9.9"), 9), -ENETUNREACH);
   EXPECT_EQ(h.st->ip_mib().OutNoRoutes, 1u);
   EXPECT_EQ(s->sendto(big.data(), 1473, ip("10.0.0.2"), 9), -EMSGSIZE);  // 1473 + 28 > 1500

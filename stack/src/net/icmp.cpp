@@ -322,6 +322,10 @@ void Icmp::icmp_unreach(kern::SkBuff& skb, const wire::IcmpRepr& msg) {
   info.l4 = emb->l4;
   info.l4_len = emb->l4_len;
   if (info.dst.is_broadcast() || info.dst.is_multicast()) return;  // Linux ignores these too
+  // RFC 1191: a router could not forward our datagram unfragmented; the next-hop MTU becomes
+  // the path MTU towards its destination before the protocol hears of it.
+  if (msg.type == ic::DEST_UNREACH && msg.code == ic::FRAG_NEEDED && st_.ip().is_local(info.src))
+    st_.ip().update_pmtu(info.dst, info.info);
   st_.ip().deliver_error(info);
 }
 

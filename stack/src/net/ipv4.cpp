@@ -2,6 +2,7 @@
 // ip_forward.c), interface addresses (devinet.c).
 #include "nicsim/net/ipv4.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 
@@ -26,12 +27,15 @@ std::vector<std::pair<std::string, uint64_t>> IpMib::items() const {
           {"InUnknownProtos", InUnknownProtos}, {"InDiscards", InDiscards},
           {"InDelivers", InDelivers},           {"OutRequests", OutRequests},
           {"OutDiscards", OutDiscards},         {"OutNoRoutes", OutNoRoutes},
-          {"ReasmReqds", ReasmReqds},           {"ReasmFails", ReasmFails},
-          {"FragFails", FragFails},             {"InTruncatedPkts", InTruncatedPkts},
-          {"InCsumErrors", InCsumErrors},       {"InNoRoutes", InNoRoutes}};
+          {"ReasmTimeout", ReasmTimeout},       {"ReasmReqds", ReasmReqds},
+          {"ReasmOKs", ReasmOKs},               {"ReasmFails", ReasmFails},
+          {"FragOKs", FragOKs},                 {"FragFails", FragFails},
+          {"FragCreates", FragCreates},         {"InTruncatedPkts", InTruncatedPkts},
+          {"InCsumErrors", InCsumErrors},       {"InNoRoutes", InNoRoutes},
+          {"ReasmOverlaps", ReasmOverlaps}};
 }
 
-Ipv4::Ipv4(Stack& st, const Config& cfg) : st_(st), cfg_(cfg) {}
+Ipv4::Ipv4(Stack& st, const Config& cfg) : st_(st), cfg_(cfg), defrag_(st, cfg_.frag) {}
 
 void Ipv4::add_protocol(uint8_t proto, RcvHandler rcv, ErrHandler err) {
   protos_[proto] = Proto{std::move(rcv), std::move(err)};
@@ -171,9 +175,30 @@ std::optional<Rtable> Ipv4::route_output(Ipv4Addr daddr, Ipv4Addr saddr, int* er
   else
     rt.src = select_source(*rt.dev, rt.nexthop(daddr));
   if (rt.src.is_unspecified()) return fail(-EADDRNOTAVAIL);
-  rt.mtu = rt.dev->mtu;
+  rt.mtu = path_mtu(daddr, *rt.dev);
   if (err) *err = 0;
   return rt;
+}
+
+// ---------------------------------------------------------------------------- path MTU
+
+uint32_t Ipv4::path_mtu(Ipv4Addr daddr, const NetDevice& dev) const {
+  auto it = pmtu_.find(daddr.value());
+  if (it == pmtu_.end() || it->second.expires_ns <= st_.kernel().now_ns()) return dev.mtu;
+  return std::min(it->second.mtu, dev.mtu);
+}
+
+uint32_t Ipv4::update_pmtu(Ipv4Addr daddr, uint32_t mtu) {
+  const uint64_t now = st_.kernel().now_ns();
+  for (auto it = pmtu_.begin(); it != pmtu_.end();)  // expired exceptions go (rt_cache_valid)
+    it = it->second.expires_ns <= now ? pmtu_.erase(it) : std::next(it);
+  const FibRoute* r = fib_.lookup(daddr);
+  if (!r) return 0;
+  const uint32_t old_mtu = path_mtu(daddr, *r->dev);
+  if (old_mtu < mtu) return old_mtu;  // PMTU only goes down on an ICMP message
+  if (mtu < cfg_.min_pmtu) mtu = std::min(old_mtu, cfg_.min_pmtu);
+  pmtu_[daddr.value()] = PmtuException{mtu, now + cfg_.mtu_expires_ns};
+  return mtu;
 }
 
 // ---------------------------------------------------------------------------- output
@@ -183,14 +208,11 @@ int Ipv4::ip_local_out(SkbPtr skb, const Rtable& rt, Ipv4Addr saddr, Ipv4Addr da
   if (!skb || !rt.dev) return -EINVAL;
   const size_t total = size_t(skb->len()) + wire::Ipv4Repr::buffer_len();
   if (total > 0xFFFF) return -EMSGSIZE;
-  if (rt.type != RtnType::kLocal && total > rt.mtu) {
-    mib_.FragFails++;  // would need fragmentation, which this model does not do
-    return -EMSGSIZE;
-  }
   if (skb->headroom() < wire::Ipv4Repr::buffer_len() + kern::ETH_HLEN) {
     mib_.OutDiscards++;
     return -ENOMEM;
   }
+  const bool fits = rt.type == RtnType::kLocal || total <= rt.mtu;
   wire::Ipv4Repr repr;
   repr.src = saddr;
   repr.dst = daddr;
@@ -199,7 +221,8 @@ int Ipv4::ip_local_out(SkbPtr skb, const Rtable& rt, Ipv4Addr saddr, Ipv4Addr da
   repr.ttl = tp.ttl ? tp.ttl : cfg_.default_ttl;
   repr.tos = tp.tos;
   repr.ident = ip_id_++;
-  repr.dont_frag = tp.dont_frag;
+  // __ip_make_skb: DF only where the datagram fits, unless the socket insists (PMTUDISC_DO).
+  repr.dont_frag = tp.dont_frag && (fits || tp.pmtudisc_do);
   k.trace(kern::Stage::kIpOut, skb->trace);
   skb->set_transport_header(0);
   wire::Ipv4PacketMut p(skb->push(uint32_t(repr.buffer_len())), repr.buffer_len());
@@ -209,18 +232,36 @@ int Ipv4::ip_local_out(SkbPtr skb, const Rtable& rt, Ipv4Addr saddr, Ipv4Addr da
   skb->priority = kern::rt_tos2priority(tp.tos);
   k.cpu().charge_packet();
   mib_.OutRequests++;
-  return ip_finish_output(std::move(skb), rt, daddr);
+  return __ip_local_out(std::move(skb), rt);
 }
 
-int Ipv4::ip_finish_output(SkbPtr skb, const Rtable& rt, Ipv4Addr daddr) {
+// __ip_local_out: where NF_INET_LOCAL_OUT sits.
+int Ipv4::__ip_local_out(SkbPtr skb, const Rtable& rt) { return ip_output(std::move(skb), rt); }
+
+// ip_output: where NF_INET_POST_ROUTING sits, for local and forwarded datagrams alike.
+int Ipv4::ip_output(SkbPtr skb, const Rtable& rt) {
+  skb->dev = rt.dev;
+  return ip_finish_output(std::move(skb), rt);
+}
+
+// __ip_finish_output: fragment what does not fit (and what was reassembled from smaller
+// fragments), then the neighbour layer.
+int Ipv4::ip_finish_output(SkbPtr skb, const Rtable& rt) {
   if (rt.type == RtnType::kLocal) {
     loopback_xmit(std::move(skb), rt.dev);
     return 0;
   }
+  if (skb->len() > rt.mtu || skb->frag_max_size)
+    return ip_fragment(std::move(skb), rt.mtu, [this, &rt](SkbPtr f) { return ip_finish_output2(std::move(f), rt); });
+  return ip_finish_output2(std::move(skb), rt);
+}
+
+int Ipv4::ip_finish_output2(SkbPtr skb, const Rtable& rt) {
   if (!rt.dev->is_up()) {
     mib_.OutDiscards++;
     return -ENETDOWN;
   }
+  const Ipv4Addr daddr = wire::Ipv4Packet(skb->data(), skb->len()).dst();
   return st_.arp().output(std::move(skb), *rt.dev, rt.type == RtnType::kUnicast ? rt.nexthop(daddr) : daddr);
 }
 
@@ -291,12 +332,11 @@ void Ipv4::ip_rcv_finish(SkbPtr skb) {
 }
 
 void Ipv4::ip_local_deliver(SkbPtr skb) {
-  wire::Ipv4Packet ip(skb->data(), skb->len());
-  if (ip.is_fragment()) {  // no reassembly in this model
-    mib_.ReasmReqds++;
-    mib_.ReasmFails++;
-    return;
+  if (wire::Ipv4Packet(skb->data(), skb->len()).is_fragment()) {
+    skb = ip_defrag(std::move(skb), IpDefragUser::kLocalDeliver);
+    if (!skb) return;  // queued, or dropped and counted
   }
+  wire::Ipv4Packet ip(skb->data(), skb->len());
   const uint8_t proto = ip.protocol();
   skb->pull(uint32_t(ip.header_len()));
   auto it = protos_.find(proto);
@@ -310,6 +350,21 @@ void Ipv4::ip_local_deliver(SkbPtr skb) {
   it->second.rcv(std::move(skb));
 }
 
+namespace {
+
+// ip_exceeds_mtu: a forwarded datagram that must not be fragmented to fit mtu: DF set and
+// too long, or reassembled from a fragment that was already longer than mtu.
+bool ip_exceeds_mtu(const kern::SkBuff& skb, uint32_t mtu) {
+  if (skb.len() <= mtu) return false;
+  if (!wire::Ipv4Packet(skb.data(), skb.len()).dont_frag()) return false;
+  if (skb.frag_max_size > mtu) return true;
+  return !skb.ignore_df;
+}
+
+}  // namespace
+
+// ip_forward: the checks a router makes before NF_INET_FORWARD, which sits just before
+// ip_forward_finish. The route lookup is ip_route_input's part (ip_error when none).
 void Ipv4::ip_forward(SkbPtr skb) {
   if (skb->pkt_type != kern::PacketType::kHost) return;  // L2 broadcast of a unicast datagram
   wire::Ipv4Packet ip(skb->data(), skb->len());
@@ -319,16 +374,19 @@ void Ipv4::ip_forward(SkbPtr skb) {
     st_.icmp().icmp_send(*skb, wire::icmp::DEST_UNREACH, wire::icmp::NET_UNREACH);
     return;
   }
-  if (ip.ttl() <= 1) {
+  if (ip.ttl() <= 1) {  // too_many_hops
     st_.icmp().icmp_send(*skb, wire::icmp::TIME_EXCEEDED, wire::icmp::EXC_TTL);
     mib_.InHdrErrors++;
     return;
   }
-  NetDevice& out = *r->dev;
-  if (ip.total_len() > out.mtu) {
-    if (ip.dont_frag())
-      st_.icmp().icmp_send(*skb, wire::icmp::DEST_UNREACH, wire::icmp::FRAG_NEEDED, out.mtu);
+  Rtable rt;
+  rt.dev = r->dev;
+  rt.gateway = r->gateway;
+  rt.type = RtnType::kUnicast;
+  rt.mtu = r->dev->mtu;  // net.ipv4.ip_forward_use_pmtu = 0: the device's, not a learnt PMTU
+  if (ip_exceeds_mtu(*skb, rt.mtu)) {
     mib_.FragFails++;
+    st_.icmp().icmp_send(*skb, wire::icmp::DEST_UNREACH, wire::icmp::FRAG_NEEDED, rt.mtu);
     return;
   }
   if (skb->cloned()) {  // skb_cow: we are about to write the header
@@ -336,14 +394,16 @@ void Ipv4::ip_forward(SkbPtr skb) {
     skb = std::move(c);
   }
   wire::Ipv4PacketMut w(skb->data(), skb->len());
-  w.set_ttl(uint8_t(w.ttl() - 1));
-  w.fill_checksum();
-  const Ipv4Addr nexthop = r->gateway.is_unspecified() ? w.dst() : r->gateway;
+  w.decrease_ttl();
   skb->priority = kern::rt_tos2priority(w.tos());
   skb->sk = nullptr;
+  ip_forward_finish(std::move(skb), rt);
+}
+
+int Ipv4::ip_forward_finish(SkbPtr skb, const Rtable& rt) {
   st_.kernel().cpu().charge_packet();
   mib_.ForwDatagrams++;
-  st_.arp().output(std::move(skb), out, nexthop);
+  return ip_output(std::move(skb), rt);
 }
 
 }  // namespace nicsim::net

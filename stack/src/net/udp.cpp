@@ -150,7 +150,8 @@ int UdpSocket::do_send(const void* buf, size_t len, Ipv4Addr dst, uint16_t port)
   tp.protocol = ipproto::UDP;
   tp.tos = tos_;
   tp.ttl = ttl_;
-  tp.dont_frag = true;  // IP_PMTUDISC_WANT
+  tp.dont_frag = pmtudisc_ != kPmtudiscDont;
+  tp.pmtudisc_do = pmtudisc_ >= kPmtudiscDo;
   const int r = st.ip().ip_local_out(std::move(skb), *rt, saddr, dst, tp);
   if (r < 0) return r;
   udp_->mib_.OutDatagrams++;
@@ -333,7 +334,12 @@ void Udp::udp_err(const IcmpErrInfo& info) {
   const uint16_t sport = wire::get_be16(info.l4), dport = wire::get_be16(info.l4 + 2);
   UdpSocket* sk = lookup(info.dst, dport, info.src, sport);
   if (!sk || !info.err) return;
-  if (!sk->recverr_ && (!info.fatal || !sk->connected())) return;  // Linux without IP_RECVERR
+  // Fragmentation needed: the path MTU is already lowered (icmp_unreach); a socket doing
+  // PMTU discovery hears EMSGSIZE as a hard error.
+  const bool frag_needed = info.type == wire::icmp::DEST_UNREACH && info.code == wire::icmp::FRAG_NEEDED;
+  if (frag_needed && sk->pmtudisc_ == UdpSocket::kPmtudiscDont) return;
+  const bool hard = info.fatal || frag_needed;
+  if (!sk->recverr_ && (!hard || !sk->connected())) return;  // Linux without IP_RECVERR
   sk->set_error(info.err);
 }
 

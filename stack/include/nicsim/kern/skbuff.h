@@ -94,6 +94,10 @@ class SkBuff {
   uint32_t mark = 0;
   uint64_t id = 0;  // pool sequence number, for logs
   uint64_t trace = 0;  // packet id in the cross-layer timeline (0: none), kept by clones and copies
+  // IPCB(skb)->frag_max_size: the largest fragment a reassembled datagram arrived in (0: not
+  // reassembled); ip_fragment never makes fragments larger than this.
+  uint16_t frag_max_size = 0;
+  bool ignore_df = false;  // skb->ignore_df: may be fragmented although DF is set
 
  private:
   friend class SkbPool;

@@ -3,10 +3,14 @@
 // FIB, local delivery by protocol number, output with header build and next-hop resolution,
 // optional forwarding between devices.
 //
-// Differs from Linux: no fragmentation or reassembly (fragments are counted in ReasmReqds and
-// ReasmFails and dropped; datagrams larger than the MTU are refused with EMSGSIZE and counted
-// in FragFails), no IP options processing, no netfilter. Packets to our own addresses are
-// looped back through a task instead of a loopback device.
+// Fragmentation (ip_fragment.cpp) on output and forward, reassembly (ip_defrag.cpp, ip_frag.h),
+// and per-destination path MTU exceptions (RFC 1191) learnt from ICMP fragmentation-needed.
+//
+// Differs from Linux: no IP options processing beyond copying them into fragments, no
+// netfilter. Packets to our own addresses are looped back through a task instead of a
+// loopback device. PMTU exceptions live in one table per host keyed by destination (Linux
+// keeps them in the FIB next hop), and are learnt in icmp_unreach for any datagram we sent
+// (Linux: in each protocol's err handler once a socket matched).
 #pragma once
 
 #include <cstdint>
@@ -20,6 +24,7 @@
 #include "nicsim/kern/kernel.h"
 #include "nicsim/kern/skbuff.h"
 #include "nicsim/net/fib.h"
+#include "nicsim/net/ip_frag.h"
 #include "nicsim/net/wire/ipv4.h"
 
 namespace nicsim::net {
@@ -31,8 +36,9 @@ struct IpMib {
   uint64_t InReceives = 0, InHdrErrors = 0, InAddrErrors = 0, ForwDatagrams = 0;
   uint64_t InUnknownProtos = 0, InDiscards = 0, InDelivers = 0;
   uint64_t OutRequests = 0, OutDiscards = 0, OutNoRoutes = 0;
-  uint64_t ReasmReqds = 0, ReasmFails = 0, FragFails = 0;
-  uint64_t InTruncatedPkts = 0, InCsumErrors = 0, InNoRoutes = 0;  // IpExt
+  uint64_t ReasmTimeout = 0, ReasmReqds = 0, ReasmOKs = 0, ReasmFails = 0;
+  uint64_t FragOKs = 0, FragFails = 0, FragCreates = 0;
+  uint64_t InTruncatedPkts = 0, InCsumErrors = 0, InNoRoutes = 0, ReasmOverlaps = 0;  // IpExt
   std::vector<std::pair<std::string, uint64_t>> items() const;
 };
 
@@ -82,7 +88,18 @@ class Ipv4 {
 
   struct Config {
     bool forwarding = false;  // net.ipv4.ip_forward
-    uint8_t default_ttl = 64;
+    uint8_t default_ttl = 64;  // net.ipv4.ip_default_ttl
+    IpFragConfig frag;         // net.ipv4.ipfrag_time, net.ipv4.ipfrag_high_thresh
+    // net.ipv4.route.mtu_expires (600 s): how long a learnt path MTU holds.
+    uint64_t mtu_expires_ns = 600'000'000'000ull;
+    // net.ipv4.route.min_pmtu (552): a fragmentation-needed MTU below this is raised to it.
+    uint32_t min_pmtu = 552;
+  };
+
+  // A learnt path MTU (a FIB next-hop exception, `ip route show cache`).
+  struct PmtuException {
+    uint32_t mtu = 0;
+    uint64_t expires_ns = 0;
   };
 
   Ipv4(Stack& st, const Config& cfg);
@@ -125,14 +142,45 @@ class Ipv4 {
     uint8_t protocol = 0;
     uint8_t tos = 0;
     uint8_t ttl = 0;  // 0: default_ttl
+    // DF on a datagram that fits the path MTU (IP_PMTUDISC_WANT); a larger one is sent
+    // without DF and fragmented.
     bool dont_frag = true;
+    // IP_PMTUDISC_DO (and TCP): DF also above the MTU, which then fails with -EMSGSIZE
+    // (counted in FragFails) instead of being fragmented.
+    bool pmtudisc_do = false;
   };
   // ip_build_and_send_pkt / ip_local_out: skb data at the transport header with at least
   // kMaxHeader bytes of headroom. Builds the IP header (ID counter, checksum), sets
-  // skb->priority from the TOS and hands the packet to the neighbour layer. Returns 0 (sent
-  // or waiting for ARP) or -errno (-EMSGSIZE above the MTU, -ENOBUFS dropped by the qdisc,
-  // -ENETDOWN). Counts OutRequests.
+  // skb->priority from the TOS and hands the packet to the neighbour layer, in fragments if
+  // it exceeds rt.mtu. Returns 0 (sent or waiting for ARP) or -errno (-EMSGSIZE above 65,535
+  // bytes or above the MTU with pmtudisc_do, -ENOBUFS dropped by the qdisc, -ENETDOWN).
+  // Counts OutRequests.
   int ip_local_out(kern::SkbPtr skb, const Rtable& rt, Ipv4Addr saddr, Ipv4Addr daddr, const TxParams& tp);
+  // A datagram's output after its header is built (data at the IP header): OUTPUT hook,
+  // then ip_output.
+  int __ip_local_out(kern::SkbPtr skb, const Rtable& rt);
+  // ip_output: POSTROUTING hook, then ip_finish_output (fragmentation, neighbour).
+  int ip_output(kern::SkbPtr skb, const Rtable& rt);
+  // ip_fragment / ip_do_fragment: splits a datagram (data at its IP header) into fragments
+  // of at most mtu bytes (and at most frag_max_size) whose payloads are multiples of 8,
+  // options with the copied flag in every fragment, and hands each to output. DF without
+  // ignore_df: FragFails, ICMP fragmentation-needed with mtu to the source, -EMSGSIZE.
+  // Counts FragOKs/FragCreates, or FragFails if an output fails.
+  using OutputFn = std::function<int(kern::SkbPtr)>;
+  int ip_fragment(kern::SkbPtr skb, uint32_t mtu, const OutputFn& output);
+
+  // --- reassembly ---
+  // ip_defrag for local delivery and netfilter (nf_defrag_ipv4 passes kConntrackIn/Out).
+  kern::SkbPtr ip_defrag(kern::SkbPtr skb, IpDefragUser user) { return defrag_.ip_defrag(std::move(skb), user); }
+  IpDefrag& defrag() { return defrag_; }
+
+  // --- path MTU (RFC 1191) ---
+  // __ip_rt_update_pmtu: a fragmentation-needed for daddr said mtu. Only lowers the path
+  // MTU (clamped to min_pmtu), for mtu_expires. Returns the path MTU now in force.
+  uint32_t update_pmtu(Ipv4Addr daddr, uint32_t mtu);
+  // The path MTU towards daddr over dev: the learnt exception if live, else dev's MTU.
+  uint32_t path_mtu(Ipv4Addr daddr, const kern::NetDevice& dev) const;
+  const std::map<uint32_t, PmtuException>& pmtu_exceptions() const { return pmtu_; }
   // Room to reserve in front of transport headers (LL_MAX_HEADER + IP header).
   static constexpr uint32_t kMaxHeader = 64;
 
@@ -151,7 +199,9 @@ class Ipv4 {
   void ip_rcv_finish(kern::SkbPtr skb);
   void ip_local_deliver(kern::SkbPtr skb);
   void ip_forward(kern::SkbPtr skb);
-  int ip_finish_output(kern::SkbPtr skb, const Rtable& rt, Ipv4Addr daddr);
+  int ip_forward_finish(kern::SkbPtr skb, const Rtable& rt);
+  int ip_finish_output(kern::SkbPtr skb, const Rtable& rt);
+  int ip_finish_output2(kern::SkbPtr skb, const Rtable& rt);
   void loopback_xmit(kern::SkbPtr skb, kern::NetDevice* dev);
 
   struct Proto {
@@ -164,6 +214,8 @@ class Ipv4 {
   Fib fib_;
   std::map<int, std::pair<kern::NetDevice*, std::vector<InIfAddr>>> in_devs_;  // by ifindex
   std::map<uint8_t, Proto> protos_;
+  std::map<uint32_t, PmtuException> pmtu_;  // by destination
+  IpDefrag defrag_;
   uint16_t ip_id_ = 1;
 };
 

@@ -86,6 +86,11 @@ class UdpSocket : public Sock {
   void set_ttl(uint8_t ttl) { ttl_ = ttl; }           // IP_TTL (0: default)
   void set_no_check(bool on) { no_check_ = on; }      // SO_NO_CHECK: send checksum 0
   void set_recverr(bool on) { recverr_ = on; }        // IP_RECVERR (default on, see above)
+  // IP_MTU_DISCOVER: kPmtudiscWant (default) sets DF on datagrams that fit the path MTU and
+  // fragments larger ones; kPmtudiscDo sets DF always and a datagram above the path MTU
+  // fails with -EMSGSIZE; kPmtudiscDont never sets DF.
+  static constexpr int kPmtudiscDont = 0, kPmtudiscWant = 1, kPmtudiscDo = 2;
+  void set_mtu_discover(int mode) { pmtudisc_ = mode; }
 
   Ipv4Addr local_addr() const { return rcv_saddr_; }
   uint16_t local_port() const { return num_; }
@@ -112,6 +117,7 @@ class UdpSocket : public Sock {
   uint16_t num_ = 0, dport_ = 0;
   bool broadcast_ = false, reuseaddr_ = false, no_check_ = false, recverr_ = true;
   uint8_t tos_ = 0, ttl_ = 0;
+  int pmtudisc_ = kPmtudiscWant;
   size_t rcvbuf_;
   size_t rmem_alloc_ = 0;
   uint64_t drops_ = 0;

@@ -281,6 +281,7 @@ int Tcp::output(SkbPtr skb, wire::TcpRepr& r, Ipv4Addr saddr, Ipv4Addr daddr, co
   tp.protocol = ipproto::TCP;
   tp.tos = tos;
   tp.dont_frag = true;
+  tp.pmtudisc_do = true;  // TCP sets DF on every segment (ip_queue_xmit)
   return st_.ip().ip_local_out(std::move(skb), rt, saddr, daddr, tp);
 }
 

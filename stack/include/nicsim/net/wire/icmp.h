@@ -28,6 +28,7 @@ constexpr uint8_t PORT_UNREACH = 3;
 constexpr uint8_t FRAG_NEEDED = 4;
 // TIME_EXCEEDED codes
 constexpr uint8_t EXC_TTL = 0;
+constexpr uint8_t EXC_FRAGTIME = 1;
 // Error messages carry the offending datagram (Linux icmp_pointers[].error).
 inline bool is_error(uint8_t type) {
   return type == DEST_UNREACH || type == SOURCE_QUENCH || type == REDIRECT || type == TIME_EXCEEDED ||

@@ -173,6 +173,15 @@ class Ipv4PacketT {
     set_checksum(0);
     set_checksum(ip_compute_csum(p_, header_len()));
   }
+  // ip_decrease_ttl: TTL - 1 with the checksum updated incrementally over the one 16-bit
+  // word that changed (RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m')), not recomputed.
+  uint8_t decrease_ttl() {
+    const uint16_t m = get_be16(p_ + 8);
+    set_ttl(uint8_t(ttl() - 1));
+    const uint16_t m2 = get_be16(p_ + 8);
+    set_checksum(csum_fold(uint32_t(uint16_t(~checksum())) + uint16_t(~m) + m2));
+    return ttl();
+  }
 
  private:
   T* p_;
