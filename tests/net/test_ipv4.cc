@@ -208,42 +208,6 @@ TEST(Ipv4, DatagramToOwnAddressIsLoopedBack) {
   h.expect_clean();
 }
 
-namespace {
-
-// a (10.0.1.2) -- r (10.0.1.1 | 10.0.2.1, forwarding) -- b (10.0.2.2)
-struct Routed {
-  explicit Routed(bool forwarding = true)
-      : a("a", kMacA, "10.0.1.2", 24, cfg()), r("r", kMacB, "10.0.1.1", 24, rcfg(forwarding)),
-        b("b", kMacC, "10.0.2.2", 24, cfg()), r1(r.k, kern::MacAddr{{0x02, 0, 0, 0, 1, 0x0B}}) {
-    cable(a, r);
-    EXPECT_EQ(r.k.net().register_netdev(r1.dev), 0);
-    EXPECT_EQ(r.k.net().dev_open(r1.dev), 0);
-    EXPECT_EQ(r.st->add_address(r1.dev, ip("10.0.2.1"), 24), 0);
-    r1.wire = [this](std::vector<uint8_t> f, uint64_t t) { b.eth.receive_at(t + 1000, std::move(f)); };
-    b.eth.wire = [this](std::vector<uint8_t> f, uint64_t t) { r1.receive_at(t + 1000, std::move(f)); };
-    EXPECT_EQ(a.st->add_route(net::Ipv4Addr::any(), 0, ip("10.0.1.1")), 0);
-    EXPECT_EQ(b.st->add_route(net::Ipv4Addr::any(), 0, ip("10.0.2.1")), 0);
-  }
-  ~Routed() {
-    r.st.reset();
-    r.k.net().unregister_netdev(r1.dev);
-  }
-  static net::StackConfig cfg() {
-    net::StackConfig c;
-    c.icmp.ratelimit_ms = 0;
-    return c;
-  }
-  static net::StackConfig rcfg(bool fwd) {
-    net::StackConfig c = cfg();
-    c.ip.forwarding = fwd;
-    return c;
-  }
-  void run(uint64_t ns) { run_all({&a, &r, &b}, ns); }
-  Host a, r, b;
-  FakeEth r1;
-};
-
-}  // namespace
 
 TEST(Ipv4, ForwardsBetweenDevicesDecrementingTtl) {
   Routed n;

@@ -302,6 +302,10 @@ class Tcp {
   void tcp_v4_rcv(kern::SkbPtr skb);
   // err handler (tcp_v4_err).
   void tcp_v4_err(const IcmpErrInfo& info);
+  // tcp_v4_mtu_reduced (RFC 1191): the path MTU towards sk's peer fell below what sk sends;
+  // the MSS shrinks (tcp_sync_mss) and the segments now too large are resent at the new
+  // size (tcp_simple_retransmit).
+  void tcp_v4_mtu_reduced(TcpSock& sk);
 
   TcpMib& mib() { return mib_; }
   const TcpMib& mib() const { return mib_; }

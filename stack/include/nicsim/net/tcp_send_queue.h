@@ -59,7 +59,8 @@ class TcpSendQueue {
   void push_back(TcpTxSeg s);
   // Appends n payload bytes to the unsent last segment (it must have the tailroom).
   void append_to_tail(const uint8_t* p, uint32_t n);
-  // Splits entry idx after len payload bytes; rest holds the bytes after them (tso_fragment).
+  // Splits entry idx after len payload bytes; rest holds the bytes after them (tso_fragment;
+  // a sent entry splits like tcp_fragment: both parts keep its send state and scoreboard bits).
   void split(size_t idx, uint32_t len, kern::SkbPtr rest);
   // Drops everything (tcp_write_queue_purge).
   void clear();
@@ -96,6 +97,8 @@ class TcpSendQueue {
   // tcp_enter_loss: everything sent and not SACKed is lost, nothing is retransmitted; without
   // SACK the (duplicate-ACK) SACK marks are forgotten too.
   void mark_all_lost(bool sack);
+  // tcp_mark_skb_lost: sent entry idx is lost (unless SACKed), to be retransmitted.
+  void mark_seg_lost(size_t idx);
   // Without SACK duplicate ACKs stand for segments that left the network (tcp_add_reno_sacks,
   // tcp_remove_reno_sacks, tcp_reset_reno_sack).
   void add_reno_sack();

@@ -352,9 +352,12 @@ void Tcp::tcp_v4_err(const IcmpErrInfo& info) {
   const uint32_t seq = wire::get_be32(info.l4 + 4);
   TcpSock* sk = lookup_established(info.dst, dport, info.src, sport);
   if (!sk) return;
-  if (info.type == wire::icmp::DEST_UNREACH && info.code == wire::icmp::FRAG_NEEDED) return;  // no PMTUD
   if (!wire::seq_between(seq, sk->snd_una_, sk->snd_nxt_)) {
     ext_.OutOfWindowIcmps++;
+    return;
+  }
+  if (info.type == wire::icmp::DEST_UNREACH && info.code == wire::icmp::FRAG_NEEDED) {
+    tcp_v4_mtu_reduced(*sk);  // icmp_unreach has lowered the path MTU already
     return;
   }
   if (!info.err) return;
@@ -368,6 +371,37 @@ void Tcp::tcp_v4_err(const IcmpErrInfo& info) {
     return;
   }
   sk->sk_err_soft_ = info.err;
+}
+
+void Tcp::tcp_v4_mtu_reduced(TcpSock& sk) {
+  if (sk.state_ == TcpState::kListen || sk.state_ == TcpState::kClose || !sk.rt_) return;
+  const uint32_t mtu = st_.ip().path_mtu(sk.daddr_, *sk.rt_->dev);
+  if (sk.rt_->mtu <= mtu) return;  // icsk_pmtu_cookie: nothing we send is too large
+  // tcp_sync_mss.
+  sk.rt_->mtu = mtu;
+  sk.set_mss();
+  // tcp_simple_retransmit: what is too large for the new MSS is lost (the router dropped it)
+  // and goes again in MSS-sized pieces; unsent data is cut to the new size too. cwnd stays:
+  // the amount of data in flight did not grow, only its units shrank.
+  const uint32_t mss = sk.mss_cache_;
+  for (size_t i = 0; i < sk.sq_.size(); ++i) {
+    TcpTxSeg& seg = sk.sq_[i];
+    const bool sent = i < sk.sq_.send_head();
+    if (seg.len() <= mss) continue;
+    while (sk.sq_[i].len() > mss) {
+      sk.split_seg(i, mss);
+      if (sent) sk.sq_.mark_seg_lost(i);
+      ++i;
+    }
+    if (sent) sk.sq_.mark_seg_lost(i);
+  }
+  if (!sk.sq_.lost_out()) return;
+  if (sk.ca_state_ != TcpCaState::kLoss) {
+    sk.high_seq_ = sk.snd_nxt_;
+    sk.cs_.ssthresh = std::max(sk.cs_.ssthresh, (sk.cs_.cwnd >> 1) + (sk.cs_.cwnd >> 2));  // tcp_current_ssthresh
+    sk.ca_state_ = TcpCaState::kLoss;
+  }
+  sk.retransmit_lost();
 }
 
 }  // namespace nicsim::net

@@ -33,6 +33,19 @@ void TcpSendQueue::split(size_t idx, uint32_t len, kern::SkbPtr rest_skb) {
   s.flags &= uint8_t(~tf::FIN);
   s.skb->trim(len);
   s.end_seq = s.seq + len;
+  if (idx < send_head_) {  // tcp_fragment on the retransmit queue
+    rest.sent = s.sent;
+    rest.xmit_ns = s.xmit_ns;
+    rest.ever_retrans = s.ever_retrans;
+    rest.sacked = s.sacked;
+    rest.lost = s.lost;
+    rest.retrans = s.retrans;
+    send_head_++;
+    packets_out_++;
+    sacked_out_ += rest.sacked;
+    lost_out_ += rest.lost;
+    retrans_out_ += rest.retrans;
+  }
   q_.insert(q_.begin() + long(idx) + 1, std::move(rest));
 }
 
@@ -171,6 +184,20 @@ void TcpSendQueue::mark_all_lost(bool sack) {
     s.lost = !s.sacked;
     if (s.lost) lost_out_++;
   }
+}
+
+void TcpSendQueue::mark_seg_lost(size_t idx) {
+  TcpTxSeg& s = q_[idx];
+  if (s.sacked) return;
+  if (s.lost) {
+    if (s.retrans) {
+      s.retrans = false;
+      retrans_out_--;
+    }
+    return;
+  }
+  s.lost = true;
+  lost_out_++;
 }
 
 void TcpSendQueue::add_reno_sack() {
