@@ -173,6 +173,9 @@ TEST(Ipv4Frag, UdpUpTo65507BytesFragmentsAndReassemblesByteExact) {
   EXPECT_EQ(b.st->ip_mib().ReasmFails, 0u);
   EXPECT_EQ(b.st->udp_mib().InDatagrams, std::size(sizes));
   EXPECT_EQ(b.st->ip().defrag().queues(), 0u);
+  // /proc/net/snmp's order for the Ip reassembly and fragmentation columns.
+  EXPECT_NE(b.st->snmp().find("ReasmTimeout ReasmReqds ReasmOKs ReasmFails FragOKs FragFails FragCreates"),
+            std::string::npos);
   rx.reset();
   tx.reset();
   a.expect_clean();
