@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "ip_frag_builder.h"
 #include "net_testbed.h"
 #include "nicsim/net/wire/icmp.h"
 #include "nicsim/net/wire/ipv4.h"
@@ -30,40 +31,15 @@ std::vector<uint8_t> pattern(size_t n, uint32_t salt) {
   return v;
 }
 
-// A UDP datagram src:5555 -> dst:7000 (IP header and all), with optional IP options.
+// A UDP datagram from src to dst (IP header and all).
 std::vector<uint8_t> udp_datagram(const char* src, const char* dst, const std::vector<uint8_t>& payload, uint16_t id,
                                   const std::vector<uint8_t>& options = {}) {
-  const size_t hl = 20 + options.size();
-  std::vector<uint8_t> b(hl + 8 + payload.size());
-  std::copy(payload.begin(), payload.end(), b.begin() + long(hl) + 8);
-  w::UdpPacketMut u(b.data() + hl, 8 + payload.size());
-  w::UdpRepr{5555, 7000, payload.size()}.emit(u, ip(src), ip(dst));
-  w::Ipv4PacketMut p(b.data(), b.size());
-  w::Ipv4Repr r;
-  r.src = ip(src);
-  r.dst = ip(dst);
-  r.protocol = net::ipproto::UDP;
-  r.payload_len = 8 + payload.size();
-  r.ident = id;
-  r.emit(p);
-  std::copy(options.begin(), options.end(), b.begin() + 20);
-  p.set_version_ihl(4, uint8_t(hl / 4));
-  p.set_total_len(uint16_t(b.size()));
-  p.fill_checksum();
-  return b;
+  return test::udp_datagram(ip(src), ip(dst), payload, id, options);
 }
 
 // The fragment of datagram d carrying its payload bytes [off, off + len), as a frame to kMacA.
 std::vector<uint8_t> frag_frame(const std::vector<uint8_t>& d, uint32_t off, uint32_t len, bool mf) {
-  w::Ipv4Packet ip(d.data(), d.size());
-  const size_t hl = ip.header_len();
-  std::vector<uint8_t> f(d.begin(), d.begin() + long(hl));
-  f.insert(f.end(), d.begin() + long(hl + off), d.begin() + long(hl + off + len));
-  w::Ipv4PacketMut p(f.data(), f.size());
-  p.set_total_len(uint16_t(f.size()));
-  p.set_frag_field(uint16_t(off / 8 | (mf ? w::Ipv4Packet::kFlagMf : 0)));
-  p.fill_checksum();
-  return eth_frame(kMacA, kMacB, kern::ETH_P_IP, f);
+  return eth_frame(kMacA, kMacB, kern::ETH_P_IP, ip_fragment_of(d, off, len, mf));
 }
 
 // Views of the IP packets in frames (which must outlive them).
