@@ -54,6 +54,17 @@ void send_raw(sim::NetHost& a, sim::NetHost& b, const std::vector<std::vector<ui
   });
 }
 
+// Hosts a and b and a UDP socket on b:7000, for the hand-sent and faulty-link scenarios.
+struct FragNet {
+  explicit FragNet(const TwoHostsConfig& tc) : t(tc), a(t.a()), b(t.b()), rx(b.udp_socket()) {
+    EXPECT_EQ(rx.bind(7000), 0);
+  }
+  TwoHostNet t;
+  sim::NetHost& a;
+  sim::NetHost& b;
+  sim::UdpSocket rx;
+};
+
 // Frags of one datagram of n UDP payload bytes over a 1,500-byte MTU.
 uint64_t frags_of(size_t n) { return (8 + n + 1479) / 1480; }
 
@@ -120,11 +131,11 @@ TEST(FragSystem, FragmentsUnderLossAndReorderAreReassembledOrTimedOut) {
   tc.link.faults.reorder = 0.05;
   tc.link.faults.seed = seed;
   tc.host.stack.ip.frag.time_ns = 2 * kMs;
-  TwoHostNet t(tc);
-  sim::NetHost& a = t.a();
-  sim::NetHost& b = t.b();
-  sim::UdpSocket rx = b.udp_socket();
-  ASSERT_EQ(rx.bind(7000), 0);
+  FragNet n(tc);
+  TwoHostNet& t = n.t;
+  sim::NetHost& a = n.a;
+  sim::NetHost& b = n.b;
+  sim::UdpSocket& rx = n.rx;
   sim::UdpSocket tx = a.udp_socket();
   constexpr int kDatagrams = 40;
   constexpr size_t kLen = 20000;  // 14 fragments
@@ -188,11 +199,11 @@ TEST(FragSystem, ReorderDuplicateOverlapAndTimeoutThroughTheNics) {
   TwoHostsConfig tc;
   tc.pcap = "a-b.pcap";
   tc.host.stack.ip.frag.time_ns = 200 * kMs;
-  TwoHostNet t(tc);
-  sim::NetHost& a = t.a();
-  sim::NetHost& b = t.b();
-  sim::UdpSocket rx = b.udp_socket();
-  ASSERT_EQ(rx.bind(7000), 0);
+  FragNet n(tc);
+  TwoHostNet& t = n.t;
+  sim::NetHost& a = n.a;
+  sim::NetHost& b = n.b;
+  sim::UdpSocket& rx = n.rx;
   const net::Ipv4Addr src = net::Ipv4Addr::parse("10.0.0.1"), dst = net::Ipv4Addr::parse("10.0.0.2");
   std::vector<uint8_t> payload(3000);
   for (size_t i = 0; i < payload.size(); ++i) payload[i] = uint8_t(i * 31 + 7);
