@@ -7,6 +7,7 @@
 
 #include "nicsim/net/arp.h"
 #include "nicsim/net/icmp.h"
+#include "nicsim/net/nf_tables.h"
 #include "nicsim/net/stack.h"
 #include "nicsim/net/wire/icmp.h"
 #include "nicsim/net/wire/ipv4.h"
@@ -209,7 +210,28 @@ int Ipv4::ip_local_out(SkbPtr skb, const Rtable& rt, Ipv4Addr saddr, Ipv4Addr da
   skb->priority = kern::rt_tos2priority(tp.tos);
   k.cpu().charge_packet();
   mib_.OutRequests++;
+  if (!nf_hook(NfHook::kLocalOut, skb, nullptr, rt.dev)) return -EPERM;  // __ip_local_out
+  const Ipv4Addr ndst = wire::Ipv4Packet(skb->data(), skb->len()).dst();
+  if (ndst != daddr) {  // DNAT/REDIRECT in OUTPUT: route again (ip_route_me_harder)
+    auto nrt = route_output(ndst);
+    if (!nrt) {
+      mib_.OutNoRoutes++;
+      return -EHOSTUNREACH;
+    }
+    return ip_output(std::move(skb), *nrt, ndst);
+  }
+  return ip_output(std::move(skb), rt, daddr);
+}
+
+// ip_output: POSTROUTING, then ip_finish_output.
+int Ipv4::ip_output(SkbPtr skb, const Rtable& rt, Ipv4Addr daddr) {
+  if (!nf_hook(NfHook::kPostRouting, skb, nullptr, rt.dev)) return -EPERM;
   return ip_finish_output(std::move(skb), rt, daddr);
+}
+
+bool Ipv4::nf_hook(NfHook hook, SkbPtr& skb, const NetDevice* in, const NetDevice* out) {
+  Netfilter& nf = st_.netfilter();
+  return !nf.enabled() || nf.hook(hook, skb, in, out) == NfVerdict::kAccept;
 }
 
 int Ipv4::ip_finish_output(SkbPtr skb, const Rtable& rt, Ipv4Addr daddr) {
@@ -265,6 +287,7 @@ void Ipv4::ip_rcv(SkbPtr skb) {
   skb->trim(ip.total_len());  // Ethernet padding
   skb->reset_network_header();
   skb->set_transport_header(int32_t(ip.header_len()));
+  if (!nf_hook(NfHook::kPreRouting, skb, skb->dev, nullptr)) return;
   ip_rcv_finish(std::move(skb));
 }
 
@@ -297,6 +320,7 @@ void Ipv4::ip_local_deliver(SkbPtr skb) {
     mib_.ReasmFails++;
     return;
   }
+  if (!nf_hook(NfHook::kLocalIn, skb, skb->dev, nullptr)) return;
   const uint8_t proto = ip.protocol();
   skb->pull(uint32_t(ip.header_len()));
   auto it = protos_.find(proto);
@@ -341,8 +365,10 @@ void Ipv4::ip_forward(SkbPtr skb) {
   const Ipv4Addr nexthop = r->gateway.is_unspecified() ? w.dst() : r->gateway;
   skb->priority = kern::rt_tos2priority(w.tos());
   skb->sk = nullptr;
+  if (!nf_hook(NfHook::kForward, skb, skb->dev, &out)) return;
   st_.kernel().cpu().charge_packet();
   mib_.ForwDatagrams++;
+  if (!nf_hook(NfHook::kPostRouting, skb, nullptr, &out)) return;  // ip_output
   st_.arp().output(std::move(skb), out, nexthop);
 }
 

@@ -1,11 +1,11 @@
 // IPv4 (Linux's net/ipv4/ip_input.c, ip_output.c, ip_forward.c, devinet.c): receive
 // validation with the SNMP MIB counters, interface addresses, route input/output over the
 // FIB, local delivery by protocol number, output with header build and next-hop resolution,
-// optional forwarding between devices.
+// optional forwarding between devices, and the five netfilter hooks where Linux has them.
 //
 // Differs from Linux: no fragmentation or reassembly (fragments are counted in ReasmReqds and
 // ReasmFails and dropped; datagrams larger than the MTU are refused with EMSGSIZE and counted
-// in FragFails), no IP options processing, no netfilter. Packets to our own addresses are
+// in FragFails), no IP options processing. Packets to our own addresses are
 // looped back through a task instead of a loopback device.
 #pragma once
 
@@ -20,6 +20,7 @@
 #include "nicsim/kern/kernel.h"
 #include "nicsim/kern/skbuff.h"
 #include "nicsim/net/fib.h"
+#include "nicsim/net/netfilter.h"
 #include "nicsim/net/wire/ipv4.h"
 
 namespace nicsim::net {
@@ -151,7 +152,11 @@ class Ipv4 {
   void ip_rcv_finish(kern::SkbPtr skb);
   void ip_local_deliver(kern::SkbPtr skb);
   void ip_forward(kern::SkbPtr skb);
+  int ip_output(kern::SkbPtr skb, const Rtable& rt, Ipv4Addr daddr);
   int ip_finish_output(kern::SkbPtr skb, const Rtable& rt, Ipv4Addr daddr);
+  // NF_HOOK: true if the packet goes on (always, with one branch, while netfilter is off);
+  // false: the rule engine dropped or took it (skb is then empty).
+  bool nf_hook(NfHook hook, kern::SkbPtr& skb, const kern::NetDevice* in, const kern::NetDevice* out);
   void loopback_xmit(kern::SkbPtr skb, kern::NetDevice* dev);
 
   struct Proto {
