@@ -25,7 +25,7 @@ def test_drop_log_listing_and_errors():
     log = b.dmesg()
     assert len(log) == 2 and all("PING: IN=eth0 OUT= MAC=" in l and "PROTO=ICMP TYPE=8 CODE=0" in l for l in log), log
     listing = b.iptables("-L INPUT -v -n -x")
-    assert "       2       168 DROP       icmp --  *      *       0.0.0.0/0            0.0.0.0/0            icmptype 8" in listing, listing
+    assert "       2        168 DROP       icmp --  *      *       0.0.0.0/0            0.0.0.0/0            icmptype 8" in listing, listing
     assert "[2:168] -A INPUT -p icmp -m icmp --icmp-type 8 -j DROP" in b.iptables_save(), b.iptables_save()
     with pytest.raises(ValueError, match="Bad argument `bogus'"):
         b.iptables("-A INPUT bogus")
