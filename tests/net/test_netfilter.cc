@@ -594,10 +594,16 @@ struct FakeCt : net::NfConntrackOps {
     return bind_ok;
   }
   void nat_null_binding(kern::SkBuff&, NfHook h) override { calls.push_back(std::string("null:") + name(h)); }
-  NfVerdict nat_packet(NfHook h, kern::SkBuff&) override {
+  NfVerdict nat_packet(NfHook h, kern::SkBuff& skb) override {
     calls.push_back(std::string("packet:") + name(h));
+    if (rewrite_dst && !ranges.empty() && (h == NfHook::kLocalOut || h == NfHook::kPreRouting)) {
+      w::Ipv4PacketMut p(skb.data(), skb.len());  // the address only (a real tracker fixes L4 too)
+      p.set_dst(ranges.back().min_addr);
+      p.fill_checksum();
+    }
     return NfVerdict::kAccept;
   }
+  bool rewrite_dst = false;
   NfVerdict confirm(kern::SkBuff&) override {
     calls.push_back("confirm");
     return NfVerdict::kAccept;
@@ -689,4 +695,41 @@ TEST(Netfilter, NoRulesMeansNoHookWork) {
   EXPECT_TRUE(p.b.st->netfilter().enabled());
   ipt(p.b, "-P INPUT ACCEPT");
   EXPECT_FALSE(p.b.st->netfilter().enabled());
+}
+
+// The nat targets' ranges at the other hooks, and a DNAT in OUTPUT that re-routes.
+TEST(Netfilter, NatTargetsInOutputInputAndPreroutingBuildRanges) {
+  Pair p;
+  FakeCt ct;
+  p.a.st->netfilter().set_conntrack(&ct);
+  p.a.st->arp().add_permanent(p.a.eth.dev, ip("10.0.0.3"), kMacC);
+  ASSERT_EQ(p.a.st->add_route(ip("10.9.0.0"), 16, ip("10.0.0.3")), 0);
+  ipt(p.a, "-t nat -A OUTPUT -d 10.0.0.2 -p udp -j DNAT --to-destination 10.9.0.5");
+  ipt(p.a, "-t nat -A INPUT -p udp -j SNAT --to-source 10.0.0.77");
+  ipt(p.a, "-t nat -A PREROUTING -p udp --dport 53 -j REDIRECT --to-ports 5353");
+  ct.rewrite_dst = true;
+  auto s = p.a.st->udp_socket();
+  ASSERT_EQ(s->sendto("x", 1, ip("10.0.0.2"), 9), 1);
+  ASSERT_EQ(ct.ranges.size(), 1u);
+  EXPECT_EQ(ct.ranges[0].min_addr, ip("10.9.0.5"));
+  EXPECT_FALSE(ct.ranges[0].has_port);
+  // Re-routed: the frame went to 10.9.0.5's gateway (10.0.0.3, kMacC), not to b.
+  const auto sent = p.a.eth.sent_of(kern::ETH_P_IP);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(kern::MacAddr::from(sent[0].data()).b, kMacC.b);
+  EXPECT_EQ(w::Ipv4Packet(sent[0].data() + 14, sent[0].size() - 14).dst(), ip("10.9.0.5"));
+  // REDIRECT in PREROUTING: the in device's address; SNAT in INPUT.
+  ct.rewrite_dst = false;
+  auto dns = p.a.st->udp_socket();  // the fake does not rewrite ports: no port unreachable
+  ASSERT_EQ(dns->bind(net::Ipv4Addr::any(), 53), 0);
+  ct.ranges.clear();
+  ct.calls.clear();
+  p.a.eth.receive(eth_frame(kMacA, kMacB, kern::ETH_P_IP,
+                            ip_packet("10.0.0.2", "10.0.0.1", 17, udp_l4("10.0.0.2", "10.0.0.1", 7, 53, 1))));
+  p.run(kMs);
+  ASSERT_EQ(ct.ranges.size(), 2u) << join(ct.calls);
+  EXPECT_EQ(ct.ranges[0].min_addr, ip("10.0.0.1"));
+  EXPECT_EQ(ct.ranges[0].min_port, 5353);
+  EXPECT_EQ(ct.ranges[1].min_addr, ip("10.0.0.77"));
+  EXPECT_EQ(join(ct.calls), "in:PRE needs:PRE bind:PRE packet:PRE needs:IN bind:IN packet:IN confirm");
 }
