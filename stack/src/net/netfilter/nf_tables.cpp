@@ -280,15 +280,14 @@ std::string Netfilter::list(const TableData& t, const Command& c) const {
     first = false;
     if (ch->builtin) {
       s += "Chain " + ch->name + " (policy " + nf::target_str(ch->policy);
-      if (c.verbose) {
-        std::string p = print_num(ch->pkts, true, 0), b = print_num(ch->bytes, c.exact, 0);
-        auto trim = [](std::string x) {
+      if (c.verbose) {  // FMT_NOTABLE: the same K/M/G units, no padding
+        auto num = [&c](uint64_t n) {
+          std::string x = print_num(n, c.exact, 8);
           x.erase(0, x.find_first_not_of(' '));
-          while (!x.empty() && x.back() == ' ') x.pop_back();
+          x.pop_back();
           return x;
         };
-        s += " " + std::to_string(ch->pkts) + " packets, " + trim(b) + " bytes";
-        (void)p;
+        s += " " + num(ch->pkts) + " packets, " + num(ch->bytes) + " bytes";
       }
       s += ")\n";
     } else {
