@@ -135,5 +135,21 @@ class Host:
         _known("CPU cost", [name], {f["name"] for f in cpu_cost_fields()})
         self._h.set_cpu_cost(name, _int("ns", ns, 0, 2**63 - 1))
 
+    def iptables(self, args: str) -> str:
+        """One iptables(8) command on this host, e.g. ``"-A INPUT -p tcp --dport 22 -j DROP"``.
+
+        Returns what ``-L``/``-S`` print ("" for the other commands). ValueError for a
+        malformed command, with iptables's message naming the offending word; nothing changed.
+        """
+        return self._ready("iptables").iptables(args)
+
+    def iptables_save(self, counters: bool = True) -> str:
+        """Every table as ``iptables-save`` prints it, with ``[pkts:bytes]`` when counters."""
+        return self._ready("iptables_save").iptables_save(counters)
+
+    def dmesg(self) -> List[str]:
+        """The kernel log (LOG target lines), oldest first, each stamped with simulated time."""
+        return self._h.dmesg()
+
     def __repr__(self) -> str:
         return f"Host({self.name!r}, {self.address!r})"

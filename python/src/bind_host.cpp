@@ -71,6 +71,25 @@ void register_host(py::module_& m) {
       .def("add_route", &sim::NetHost::add_route, py::arg("prefix"), py::arg("gateway") = "")
       .def("udp_socket", &sim::NetHost::udp_socket, py::keep_alive<0, 1>())
       .def("tcp_socket", &sim::NetHost::tcp_socket, py::keep_alive<0, 1>())
+      .def("iptables",
+           [](sim::NetHost& h, const std::string& args) {
+             // The error is caught on the host CPU and raised here as ValueError (message names
+             // the offending token).
+             std::string out, err;
+             on_cpu(h, [&] {
+               try {
+                 out = h.stack().netfilter().iptables(args);
+               } catch (const net::IptablesError& e) {
+                 err = e.what();
+               }
+             });
+             if (!err.empty()) throw py::value_error(err);
+             return out;
+           },
+           py::arg("args"))
+      .def("iptables_save", [](sim::NetHost& h, bool counters) { return on_cpu(h, [&] { return h.stack().netfilter().save(counters); }); },
+           py::arg("counters") = true)
+      .def("dmesg", [](sim::NetHost& h) { return h.kernel().dmesg(); })
       .def("counters", [](sim::NetHost& h) {
         // The NIC's read-to-clear statistics are accumulated by the driver (MMIO on the CPU).
         on_cpu(h, [&] { h.adapter().update_stats(); });

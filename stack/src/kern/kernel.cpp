@@ -1,6 +1,7 @@
 // Kernel: the parts (CPU, DMA API, PCI core, net core), sk_buff allocation, MMIO, leaks.
 #include "nicsim/kern/kernel.h"
 
+#include <cstdio>
 #include <stdexcept>
 
 namespace nicsim::kern {
@@ -10,6 +11,15 @@ Kernel::Kernel(Platform& p, std::string hostname, CpuCosts costs, NetBudget budg
       pci_(*this), net_(*this) {}
 
 Kernel::~Kernel() = default;
+
+void Kernel::printk(const std::string& line) {
+  const uint64_t t = now_ns();
+  char stamp[32];
+  std::snprintf(stamp, sizeof stamp, "[%5llu.%06llu] ", (unsigned long long)(t / 1'000'000'000ull),
+                (unsigned long long)(t / 1000 % 1'000'000ull));
+  if (log_.size() >= kLogLines) log_.pop_front();
+  log_.push_back(stamp + line);
+}
 
 SkbPtr Kernel::netdev_alloc_skb(NetDevice& dev, uint32_t len) {
   SkbPtr skb = pool_.alloc(NET_SKB_PAD + len);

@@ -8,6 +8,7 @@
 
 #include "nicsim/net/arp.h"
 #include "nicsim/net/icmp.h"
+#include "nicsim/net/nf_tables.h"
 #include "nicsim/net/stack.h"
 #include "nicsim/net/wire/icmp.h"
 #include "nicsim/net/wire/ipv4.h"
@@ -235,13 +236,33 @@ int Ipv4::ip_local_out(SkbPtr skb, const Rtable& rt, Ipv4Addr saddr, Ipv4Addr da
   return __ip_local_out(std::move(skb), rt);
 }
 
-// __ip_local_out: where NF_INET_LOCAL_OUT sits.
-int Ipv4::__ip_local_out(SkbPtr skb, const Rtable& rt) { return ip_output(std::move(skb), rt); }
+// __ip_local_out: NF_INET_LOCAL_OUT. If DNAT/REDIRECT in OUTPUT changed the destination, the
+// datagram is routed again (ip_route_me_harder).
+int Ipv4::__ip_local_out(SkbPtr skb, const Rtable& rt) {
+  const Ipv4Addr daddr = wire::Ipv4Packet(skb->data(), skb->len()).dst();
+  if (!nf_hook(NfHook::kLocalOut, skb, nullptr, rt.dev)) return -EPERM;
+  const Ipv4Addr ndst = wire::Ipv4Packet(skb->data(), skb->len()).dst();
+  if (ndst != daddr) {
+    auto nrt = route_output(ndst);
+    if (!nrt) {
+      mib_.OutNoRoutes++;
+      return -EHOSTUNREACH;
+    }
+    return ip_output(std::move(skb), *nrt);
+  }
+  return ip_output(std::move(skb), rt);
+}
 
-// ip_output: where NF_INET_POST_ROUTING sits, for local and forwarded datagrams alike.
+// ip_output: NF_INET_POST_ROUTING, for local and forwarded datagrams alike.
 int Ipv4::ip_output(SkbPtr skb, const Rtable& rt) {
   skb->dev = rt.dev;
+  if (!nf_hook(NfHook::kPostRouting, skb, nullptr, rt.dev)) return -EPERM;
   return ip_finish_output(std::move(skb), rt);
+}
+
+bool Ipv4::nf_hook(NfHook hook, SkbPtr& skb, const NetDevice* in, const NetDevice* out) {
+  Netfilter& nf = st_.netfilter();
+  return !nf.enabled() || nf.hook(hook, skb, in, out) == NfVerdict::kAccept;
 }
 
 // __ip_finish_output: fragment what does not fit (and what was reassembled from smaller
@@ -306,6 +327,7 @@ void Ipv4::ip_rcv(SkbPtr skb) {
   skb->trim(ip.total_len());  // Ethernet padding
   skb->reset_network_header();
   skb->set_transport_header(int32_t(ip.header_len()));
+  if (!nf_hook(NfHook::kPreRouting, skb, skb->dev, nullptr)) return;
   ip_rcv_finish(std::move(skb));
 }
 
@@ -336,6 +358,7 @@ void Ipv4::ip_local_deliver(SkbPtr skb) {
     skb = ip_defrag(std::move(skb), IpDefragUser::kLocalDeliver);
     if (!skb) return;  // queued, or dropped and counted
   }
+  if (!nf_hook(NfHook::kLocalIn, skb, skb->dev, nullptr)) return;
   wire::Ipv4Packet ip(skb->data(), skb->len());
   const uint8_t proto = ip.protocol();
   skb->pull(uint32_t(ip.header_len()));
@@ -397,6 +420,7 @@ void Ipv4::ip_forward(SkbPtr skb) {
   w.decrease_ttl();
   skb->priority = kern::rt_tos2priority(w.tos());
   skb->sk = nullptr;
+  if (!nf_hook(NfHook::kForward, skb, skb->dev, rt.dev)) return;
   ip_forward_finish(std::move(skb), rt);
 }
 

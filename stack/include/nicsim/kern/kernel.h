@@ -121,6 +121,14 @@ class Kernel {
       if (Timeline* t = tl()) skb.trace = t->new_packet();
   }
 
+  // --- kernel log (printk / dmesg) ---
+  // Appends a line to the host's kernel log, stamped with the CPU's now like dmesg
+  // ("[    1.234567] text"); the oldest lines go once kLogLines are held (log_buf_len).
+  void printk(const std::string& line);
+  // The log's lines, oldest first.
+  std::vector<std::string> dmesg() const { return {log_.begin(), log_.end()}; }
+  static constexpr size_t kLogLines = 4096;
+
   // --- skb ---
   SkbPool& skb_pool() { return pool_; }
   SkbPtr alloc_skb(uint32_t size) { return pool_.alloc(size); }
@@ -157,6 +165,7 @@ class Kernel {
 
   Timeline* tl_ = nullptr;
   uint16_t tl_node_ = 0;
+  std::deque<std::string> log_;
 
   SkbPool pool_;
   // Declared in this order so that the CPU (timers, tasks, IRQs) goes last on destruction.

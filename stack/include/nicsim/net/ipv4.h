@@ -1,16 +1,18 @@
 // IPv4 (Linux's net/ipv4/ip_input.c, ip_output.c, ip_forward.c, devinet.c): receive
 // validation with the SNMP MIB counters, interface addresses, route input/output over the
 // FIB, local delivery by protocol number, output with header build and next-hop resolution,
-// optional forwarding between devices.
+// optional forwarding between devices, and the five netfilter hooks where Linux has them.
 //
 // Fragmentation (ip_fragment.cpp) on output and forward, reassembly (ip_defrag.cpp, ip_frag.h),
 // and per-destination path MTU exceptions (RFC 1191) learnt from ICMP fragmentation-needed.
+// Netfilter hooks (nf_hook) sit where Linux has them: PREROUTING in ip_rcv, INPUT in
+// ip_local_deliver, FORWARD in ip_forward, OUTPUT in __ip_local_out, POSTROUTING in ip_output.
 //
-// Differs from Linux: no IP options processing beyond copying them into fragments, no
-// netfilter. Packets to our own addresses are looped back through a task instead of a
-// loopback device. PMTU exceptions live in one table per host keyed by destination (Linux
-// keeps them in the FIB next hop), and are learnt in icmp_unreach for any datagram we sent
-// (Linux: in each protocol's err handler once a socket matched).
+// Differs from Linux: no IP options processing beyond copying them into fragments. Packets to
+// our own addresses are looped back through a task instead of a loopback device. PMTU
+// exceptions live in one table per host keyed by destination (Linux keeps them in the FIB
+// next hop), and are learnt in icmp_unreach for any datagram we sent (Linux: in each
+// protocol's err handler once a socket matched).
 #pragma once
 
 #include <cstdint>
@@ -25,6 +27,7 @@
 #include "nicsim/kern/skbuff.h"
 #include "nicsim/net/fib.h"
 #include "nicsim/net/ip_frag.h"
+#include "nicsim/net/netfilter.h"
 #include "nicsim/net/wire/ipv4.h"
 
 namespace nicsim::net {
@@ -202,6 +205,9 @@ class Ipv4 {
   int ip_forward_finish(kern::SkbPtr skb, const Rtable& rt);
   int ip_finish_output(kern::SkbPtr skb, const Rtable& rt);
   int ip_finish_output2(kern::SkbPtr skb, const Rtable& rt);
+  // NF_HOOK: true if the packet goes on (always, with one branch, while netfilter is off);
+  // false: the rule engine dropped or took it (skb is then empty).
+  bool nf_hook(NfHook hook, kern::SkbPtr& skb, const kern::NetDevice* in, const kern::NetDevice* out);
   void loopback_xmit(kern::SkbPtr skb, kern::NetDevice* dev);
 
   struct Proto {

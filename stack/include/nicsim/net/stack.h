@@ -19,6 +19,7 @@
 #include "nicsim/net/fib.h"
 #include "nicsim/net/icmp.h"
 #include "nicsim/net/ipv4.h"
+#include "nicsim/net/nf_tables.h"
 #include "nicsim/net/tcp.h"
 #include "nicsim/net/udp.h"
 #include "nicsim/net/wire/ipv4.h"
@@ -78,6 +79,8 @@ class Stack {
   Icmp& icmp() { return icmp_; }
   Udp& udp() { return udp_; }
   Tcp& tcp();
+  // The iptables rule engine (nf_tables.h); netfilter().iptables("-L -v -n").
+  Netfilter& netfilter() { return nf_; }
   Fib& fib() { return ip_.fib(); }
   const IpMib& ip_mib() const { return ip_.mib(); }
   const IcmpMib& icmp_mib() const { return icmp_.mib(); }
@@ -105,6 +108,7 @@ class Stack {
   Icmp icmp_;
   Udp udp_;
   Tcp tcp_;
+  Netfilter nf_;
 };
 
 }  // namespace nicsim::net
