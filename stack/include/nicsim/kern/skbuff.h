@@ -18,6 +18,7 @@
 
 namespace nicsim::net {
 class Sock;
+struct NfConn;
 }
 
 namespace nicsim::kern {
@@ -94,6 +95,10 @@ class SkBuff {
   uint32_t mark = 0;
   uint64_t id = 0;  // pool sequence number, for logs
   uint64_t trace = 0;  // packet id in the cross-layer timeline (0: none), kept by clones and copies
+  // skb->_nfct: the tracked connection (nf_conntrack.h), shared with clones and copies as
+  // Linux's nf_conntrack_get does, and its ctinfo (net::CtInfo; 7 = not seen by conntrack).
+  std::shared_ptr<net::NfConn> nfct;
+  uint8_t nfctinfo = 7;
 
  private:
   friend class SkbPool;
