@@ -158,27 +158,25 @@ struct Router {
     return s;
   }
 
+  // One nat hook as the rule engine runs it: the rule's binding (or the null binding) for a
+  // new connection, then the rewrite.
+  NfVerdict nat_hook(kern::SkBuff& skb, NfHook hook, const NatRange* rule) {
+    if (ct.nat_needs_rule(skb, hook)) {
+      if (!rule)
+        ct.nat_null_binding(skb, hook);
+      else if (!ct.nat_bind(skb, hook, *rule))
+        return NfVerdict::kDrop;
+    }
+    return ct.nat_packet(hook, skb);
+  }
+
   // The forward path: PREROUTING (conntrack, DNAT) then POSTROUTING (SNAT, confirm).
   // snat/dnat: the nat rule that matches this packet, if any.
   NfVerdict forward(kern::SkBuff& skb, const NatRange* snat = nullptr, const NatRange* dnat = nullptr) {
     NfVerdict v = ct.in(NfHook::kPreRouting, skb, nullptr, nullptr);
     if (v != NfVerdict::kAccept) return v;
-    if (ct.nat_needs_rule(skb, NfHook::kPreRouting)) {
-      if (dnat) {
-        if (!ct.nat_bind(skb, NfHook::kPreRouting, *dnat)) return NfVerdict::kDrop;
-      } else {
-        ct.nat_null_binding(skb, NfHook::kPreRouting);
-      }
-    }
-    if ((v = ct.nat_packet(NfHook::kPreRouting, skb)) != NfVerdict::kAccept) return v;
-    if (ct.nat_needs_rule(skb, NfHook::kPostRouting)) {
-      if (snat) {
-        if (!ct.nat_bind(skb, NfHook::kPostRouting, *snat)) return NfVerdict::kDrop;
-      } else {
-        ct.nat_null_binding(skb, NfHook::kPostRouting);
-      }
-    }
-    if ((v = ct.nat_packet(NfHook::kPostRouting, skb)) != NfVerdict::kAccept) return v;
+    if ((v = nat_hook(skb, NfHook::kPreRouting, dnat)) != NfVerdict::kAccept) return v;
+    if ((v = nat_hook(skb, NfHook::kPostRouting, snat)) != NfVerdict::kAccept) return v;
     return ct.confirm(skb);
   }
 
@@ -517,6 +515,21 @@ TEST(NfNat, MasqueradeTcpRewritesBothWays) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_TRUE(rows[0].src_nat);
   EXPECT_EQ(rows[0].reply.dst, ip("198.51.100.1"));
+}
+
+// A locally sent TCP segment is a clone sharing its write queue's data: NAT must rewrite a
+// private copy (skb_unclone), or the next retransmission would be translated twice.
+TEST(NfNat, RewritesAPrivateCopyOfSharedData) {
+  Router r;
+  const NatRange m = masq("198.51.100.1");
+  const std::vector<uint8_t> d = build(P(ip("10.0.0.2"), ip("198.51.100.2"), ipproto::TCP, 40000, 80, 1, 0, kSyn));
+  kern::SkbPtr queued = r.skb_of(d);
+  kern::SkbPtr sent = r.k.skb_pool().clone(*queued);
+  ASSERT_EQ(r.forward(*sent, &m), NfVerdict::kAccept);
+  EXPECT_EQ(Ipv4Addr::from_bytes(sent->data() + 12), ip("198.51.100.1"));
+  EXPECT_EQ(check_csums(sent->bytes()), "");
+  EXPECT_EQ(queued->bytes(), d) << "the queued original is untouched";
+  EXPECT_FALSE(sent->cloned());
 }
 
 TEST(NfNat, TwoPrivateHostsSameSourcePortGetDistinctPorts) {

@@ -84,6 +84,9 @@ class SkBuff {
   // --- sharing ---
   // True if the data block is shared with a clone (writing it would show in the other).
   bool cloned() const { return block_.use_count() > 1; }
+  // skb_unclone (pskb_expand_head with no growth): if the data block is shared, give this
+  // skb a private copy of it, so it can be written (NAT). Returns true if it copied.
+  bool unclone();
 
   // --- metadata (the fields of struct sk_buff this model uses) ---
   NetDevice* dev = nullptr;
@@ -144,6 +147,7 @@ class SkbPool {
 
  private:
   friend struct SkbDeleter;
+  friend class SkBuff;  // unclone() takes a new block
   void release(SkBuff* skb);
   SkbPtr wrap(SkBuff* skb);
   std::shared_ptr<SkBuff::Block> new_block(uint32_t size);

@@ -152,7 +152,8 @@ struct NfConntrackStats {
   uint64_t count = 0;          // connections in the table (nf_conntrack_count)
 };
 
-// net.netfilter.nf_conntrack_* sysctls (seconds as Linux shows them).
+// The net.netfilter.nf_conntrack_* sysctls, named as Linux names them (timeouts in
+// seconds), read at each use so a change applies at once.
 struct NfConntrackConfig {
   kern::Param<uint32_t> max{65536, "nf_conntrack_max", "count", 0, 1u << 26,
                             "connections the table holds; new ones beyond are dropped"};
@@ -161,24 +162,33 @@ struct NfConntrackConfig {
   kern::Param<bool> tcp_loose{true, "nf_conntrack_tcp_loose", "pick up already established TCP connections"};
   kern::Param<uint32_t> tcp_max_retrans{3, "nf_conntrack_tcp_max_retrans", "count", 0, 255,
                                         "retransmissions before the retrans timeout applies"};
-  kern::Param<uint32_t> tcp_timeout_syn_sent{120, "nf_conntrack_tcp_timeout_syn_sent", "s", 1, 1u << 30, ""};
-  kern::Param<uint32_t> tcp_timeout_syn_recv{60, "nf_conntrack_tcp_timeout_syn_recv", "s", 1, 1u << 30, ""};
+  kern::Param<uint32_t> tcp_timeout_syn_sent{120, "nf_conntrack_tcp_timeout_syn_sent", "s", 1, 1u << 30,
+                                             "TCP connection after a SYN"};
+  kern::Param<uint32_t> tcp_timeout_syn_recv{60, "nf_conntrack_tcp_timeout_syn_recv", "s", 1, 1u << 30,
+                                             "TCP connection after the SYN/ACK"};
   kern::Param<uint32_t> tcp_timeout_established{432000, "nf_conntrack_tcp_timeout_established", "s", 1,
-                                                1u << 30, ""};
-  kern::Param<uint32_t> tcp_timeout_fin_wait{120, "nf_conntrack_tcp_timeout_fin_wait", "s", 1, 1u << 30, ""};
-  kern::Param<uint32_t> tcp_timeout_close_wait{60, "nf_conntrack_tcp_timeout_close_wait", "s", 1, 1u << 30, ""};
-  kern::Param<uint32_t> tcp_timeout_last_ack{30, "nf_conntrack_tcp_timeout_last_ack", "s", 1, 1u << 30, ""};
-  kern::Param<uint32_t> tcp_timeout_time_wait{120, "nf_conntrack_tcp_timeout_time_wait", "s", 1, 1u << 30, ""};
-  kern::Param<uint32_t> tcp_timeout_close{10, "nf_conntrack_tcp_timeout_close", "s", 1, 1u << 30, ""};
+                                                1u << 30, "established TCP connection"};
+  kern::Param<uint32_t> tcp_timeout_fin_wait{120, "nf_conntrack_tcp_timeout_fin_wait", "s", 1, 1u << 30,
+                                             "TCP connection after the first FIN"};
+  kern::Param<uint32_t> tcp_timeout_close_wait{60, "nf_conntrack_tcp_timeout_close_wait", "s", 1, 1u << 30,
+                                               "TCP connection after the first FIN was acknowledged"};
+  kern::Param<uint32_t> tcp_timeout_last_ack{30, "nf_conntrack_tcp_timeout_last_ack", "s", 1, 1u << 30,
+                                             "TCP connection after both FINs"};
+  kern::Param<uint32_t> tcp_timeout_time_wait{120, "nf_conntrack_tcp_timeout_time_wait", "s", 1, 1u << 30,
+                                              "TCP connection closed by both sides"};
+  kern::Param<uint32_t> tcp_timeout_close{10, "nf_conntrack_tcp_timeout_close", "s", 1, 1u << 30,
+                                          "TCP connection after a RST"};
   kern::Param<uint32_t> tcp_timeout_max_retrans{300, "nf_conntrack_tcp_timeout_max_retrans", "s", 1, 1u << 30,
-                                                ""};
+                                                "TCP connection after max_retrans retransmissions (cap)"};
   kern::Param<uint32_t> tcp_timeout_unacknowledged{300, "nf_conntrack_tcp_timeout_unacknowledged", "s", 1,
-                                                   1u << 30, ""};
-  kern::Param<uint32_t> udp_timeout{30, "nf_conntrack_udp_timeout", "s", 1, 1u << 30, ""};
-  kern::Param<uint32_t> udp_timeout_stream{120, "nf_conntrack_udp_timeout_stream", "s", 1, 1u << 30, ""};
-  kern::Param<uint32_t> icmp_timeout{30, "nf_conntrack_icmp_timeout", "s", 1, 1u << 30, ""};
-  kern::Param<uint32_t> generic_timeout{600, "nf_conntrack_generic_timeout", "s", 1, 1u << 30, ""};
-  kern::Param<uint64_t> seed{1, "nf_nat_seed", "", "seeds --random port choice"};
+                                                   1u << 30, "TCP connection with unacknowledged data (cap)"};
+  kern::Param<uint32_t> udp_timeout{30, "nf_conntrack_udp_timeout", "s", 1, 1u << 30,
+                                    "UDP flow without a reply (or replied for less than 2 s)"};
+  kern::Param<uint32_t> udp_timeout_stream{120, "nf_conntrack_udp_timeout_stream", "s", 1, 1u << 30,
+                                           "UDP stream (ASSURED)"};
+  kern::Param<uint32_t> icmp_timeout{30, "nf_conntrack_icmp_timeout", "s", 1, 1u << 30, "ICMP query"};
+  kern::Param<uint32_t> generic_timeout{600, "nf_conntrack_generic_timeout", "s", 1, 1u << 30,
+                                        "connection of another protocol"};
 
   template <class V>
   void visit(V&& v) {
@@ -187,7 +197,7 @@ struct NfConntrackConfig {
     v(tcp_timeout_fin_wait); v(tcp_timeout_close_wait); v(tcp_timeout_last_ack);
     v(tcp_timeout_time_wait); v(tcp_timeout_close); v(tcp_timeout_max_retrans);
     v(tcp_timeout_unacknowledged); v(udp_timeout); v(udp_timeout_stream); v(icmp_timeout);
-    v(generic_timeout); v(seed);
+    v(generic_timeout);
   }
 };
 
@@ -195,7 +205,8 @@ class NfConntrack : public NfConntrackOps {
  public:
   using Config = NfConntrackConfig;
 
-  explicit NfConntrack(kern::Kernel& k, const Config& cfg = {});
+  // seed: the NAT port search's offsets (Linux: get_random_u16), so runs repeat.
+  explicit NfConntrack(kern::Kernel& k, const Config& cfg = {}, uint64_t seed = 1);
   ~NfConntrack() override;
   NfConntrack(const NfConntrack&) = delete;
   NfConntrack& operator=(const NfConntrack&) = delete;

@@ -19,6 +19,7 @@
 #include "nicsim/net/fib.h"
 #include "nicsim/net/icmp.h"
 #include "nicsim/net/ipv4.h"
+#include "nicsim/net/nf_conntrack.h"
 #include "nicsim/net/tcp.h"
 #include "nicsim/net/udp.h"
 #include "nicsim/net/wire/ipv4.h"
@@ -32,6 +33,7 @@ struct StackConfig {
   Icmp::Config icmp;
   Udp::Config udp;
   TcpConfig tcp;
+  NfConntrackConfig conntrack;  // net.netfilter.nf_conntrack_* (the tracker idles until called)
 };
 
 // splitmix64: a small seeded generator whose sequence is the same on every platform.
@@ -85,6 +87,9 @@ class Stack {
   const TcpMib& tcp_mib() const;
   const TcpExtMib& tcp_ext_mib() const;
   const ArpStats& arp_stats() const { return arp_.stats(); }
+  // The connection tracker and NAT engine (NfConntrackOps for the netfilter hooks).
+  NfConntrack& conntrack() { return conntrack_; }
+  const NfConntrack& conntrack() const { return conntrack_; }
   // /proc/net/snmp layout: "Ip: InReceives ...\nIp: 12 ...\n" for Ip, Icmp, Tcp, Udp.
   std::string snmp() const;
   // /proc/net/netstat layout for TcpExt.
@@ -105,6 +110,7 @@ class Stack {
   Icmp icmp_;
   Udp udp_;
   Tcp tcp_;
+  NfConntrack conntrack_;  // last: gone (and its gc timer with it) before the protocols
 };
 
 }  // namespace nicsim::net

@@ -93,7 +93,7 @@ std::string NfTuple::str() const {
 
 // ------------------------------------------------------------------ the table
 
-NfConntrack::NfConntrack(kern::Kernel& k, const Config& cfg) : k_(k), cfg_(cfg), rng_(cfg.seed) {
+NfConntrack::NfConntrack(kern::Kernel& k, const Config& cfg, uint64_t seed) : k_(k), cfg_(cfg), rng_(seed) {
   gc_timer_.fn = [this] { gc_worker(); };
 }
 

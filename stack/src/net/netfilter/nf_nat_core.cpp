@@ -263,6 +263,8 @@ bool NfConntrack::icmp_reply_translation(kern::SkBuff& skb, NfConn& ct, uint8_t 
   const uint32_t len = get_be16(ip + 2);
   if (len > skb.len() || len < ihl + 8 + 20) return false;
   if (!(ct.status & nat_bit(m, ctinfo))) return true;
+  if (skb.unclone()) k_.cpu().charge_copy(skb.len());
+  ip = skb.data();
   const int dir = ctinfo >= kIpCtIsReply ? kCtDirReply : kCtDirOriginal;
   uint8_t* icmp = ip + ihl;
   const uint32_t icmp_len = len - ihl;
@@ -298,6 +300,8 @@ NfVerdict NfConntrack::nat_packet(NfHook hook, kern::SkBuff& skb) {
   const int dir = ctinfo >= kIpCtIsReply ? kCtDirReply : kCtDirOriginal;
   NfTuple target;
   if (!ct->tuple[!dir].invert(&target)) return NfVerdict::kAccept;
+  if (skb.unclone()) k_.cpu().charge_copy(skb.len());  // a TCP segment shares its queue's data
+  ip = skb.data();
   const uint32_t len = get_be16(ip + 2);
   manip_pkt(ip, len <= skb.len() ? len : skb.len(), target, m);
   return NfVerdict::kAccept;
