@@ -723,6 +723,37 @@ TEST(NfNat, ChecksumFixupsMatchFullRecomputation) {
   EXPECT_EQ(r.ct.stats().invalid, 0u);
 }
 
+// Bad input: truncated and corrupted datagrams (and ICMP errors embedding them) go through
+// tracking and NAT as counted INVALID or translated packets, never a crash or an
+// out-of-bounds access.
+TEST(NfConntrackTable, CorruptedAndTruncatedDatagramsAreHandled) {
+  const uint64_t seed = test_seed(11);
+  SCOPED_TRACE(seed_note(seed));
+  net::Rng rng(seed);
+  Router r;
+  const NatRange m = masq("198.51.100.1");
+  uint64_t invalid = 0;
+  for (int i = 0; i < 4000; ++i) {
+    Pkt p = P(ip("10.0.0.2"), ip("198.51.100.2"), uint8_t(std::vector<int>{6, 17, 1, 47}[rng.below(4)]),
+              uint16_t(rng.below(4)), 80, uint32_t(rng.next()), uint32_t(rng.next()), uint8_t(rng.next()));
+    p.payload = uint32_t(rng.below(64));
+    std::vector<uint8_t> d = build(p);
+    if (rng.below(3) == 0) {  // an ICMP error around it
+      Pkt e = P(ip("198.51.100.2"), ip("198.51.100.1"), ipproto::ICMP);
+      e.icmp_type = rng.below(2) ? 3 : 11;
+      e.icmp_body = d;
+      d = build(e);
+    }
+    for (uint64_t k = rng.below(4); k > 0; --k) d[rng.below(d.size())] = uint8_t(rng.next());
+    d.resize(size_t(rng.below(d.size() + 1)));
+    auto o = r.fwd_bytes(d, &m);
+    if (o.state == net::kCtInvalid) invalid++;
+    ASSERT_EQ(o.bytes.size(), d.size()) << "packet " << i << ": NAT never changes the length";
+  }
+  EXPECT_GT(invalid, 1000u);
+  EXPECT_EQ(r.ct.stats().invalid, invalid);
+}
+
 TEST(NfConntrackTable, FullTableEarlyDropsThenDrops) {
   NfConntrack::Config cfg;
   cfg.max = 2;
