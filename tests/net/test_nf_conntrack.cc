@@ -226,18 +226,17 @@ struct TcpPair {
   uint16_t ap, bp;
   uint32_t a_seq = 1000, b_seq = 500000;
   std::vector<uint8_t> opts;
-  Router::Out c2s(uint8_t flags, uint32_t len = 0, uint16_t win = 65535) {
-    Pkt p = P(a, b, ipproto::TCP, ap, bp, a_seq, (flags & kAck) ? b_seq : 0, flags, win);
+  // One segment from a (c2s) or b (s2c), acknowledging all the other side sent.
+  Router::Out c2s(uint8_t flags, uint32_t len = 0, uint16_t win = 65535) { return send(true, flags, len, win); }
+  Router::Out s2c(uint8_t flags, uint32_t len = 0, uint16_t win = 65535) { return send(false, flags, len, win); }
+  Router::Out send(bool from_a, uint8_t flags, uint32_t len, uint16_t win) {
+    uint32_t& seq = from_a ? a_seq : b_seq;
+    const uint32_t ack = (flags & kAck) ? (from_a ? b_seq : a_seq) : 0;
+    Pkt p = from_a ? P(a, b, ipproto::TCP, ap, bp, seq, ack, flags, win)
+                   : P(b, a, ipproto::TCP, bp, ap, seq, ack, flags, win);
     p.payload = len;
     if (flags & kSyn) p.opts = opts;
-    a_seq += len + ((flags & (kSyn | kFin)) ? 1 : 0);
-    return r.fwd(p);
-  }
-  Router::Out s2c(uint8_t flags, uint32_t len = 0, uint16_t win = 65535) {
-    Pkt p = P(b, a, ipproto::TCP, bp, ap, b_seq, (flags & kAck) ? a_seq : 0, flags, win);
-    p.payload = len;
-    if (flags & kSyn) p.opts = opts;
-    b_seq += len + ((flags & (kSyn | kFin)) ? 1 : 0);
+    seq += len + ((flags & (kSyn | kFin)) ? 1 : 0);
     return r.fwd(p);
   }
 };
