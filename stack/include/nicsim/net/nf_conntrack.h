@@ -1,7 +1,7 @@
 // Connection tracking and NAT (Linux nf_conntrack + nf_nat), implementing NfConntrackOps for
-// the rule engine (netfilter.h). One NfConntrack per host.
+// the rule engine (netfilter.h). One per host: net::Stack owns it (st.conntrack()).
 //
-//   NfConntrack ct(kernel);                 // nf_conntrack_max etc. in NfConntrack::Config
+//   NfConntrack& ct = st.conntrack();       // sysctls in ct.config() (NfConntrackConfig)
 //   ct.in(NfHook::kPreRouting, skb, dev, nullptr);   // the rule engine calls these in hook order
 //   ct.list_text()  ->  "tcp      6 431999 ESTABLISHED src=... [ASSURED] mark=0 use=1\n"
 //
