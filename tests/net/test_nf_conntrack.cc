@@ -620,6 +620,34 @@ TEST(NfNat, DnatPortForward) {
   EXPECT_TRUE(r.ct.list()[0].dst_nat);
 }
 
+// Both manips on one connection (a port forward that also SNATs to the inside address, as a
+// hairpin NAT does): each direction gets both rewrites, in reverse for the reply.
+TEST(NfNat, DnatAndSnatOnOneConnection) {
+  Router r;
+  NatRange dn;
+  dn.has_addr = true;
+  dn.min_addr = dn.max_addr = ip("10.0.0.2");
+  dn.has_port = true;
+  dn.min_port = dn.max_port = 80;
+  const NatRange sn = masq("10.0.0.1");
+  auto o = r.fwd(P(ip("198.51.100.2"), ip("198.51.100.1"), ipproto::UDP, 50000, 8080), &sn, &dn);
+  EXPECT_EQ(Ipv4Addr::from_bytes(&o.bytes[12]), ip("10.0.0.1"));
+  EXPECT_EQ(Ipv4Addr::from_bytes(&o.bytes[16]), ip("10.0.0.2"));
+  EXPECT_EQ(get_be16(&o.bytes[20]), 50000);
+  EXPECT_EQ(get_be16(&o.bytes[22]), 80);
+  EXPECT_EQ(check_csums(o.bytes), "");
+  auto rows = r.ct.list();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(rows[0].src_nat && rows[0].dst_nat);
+  o = r.fwd(P(ip("10.0.0.2"), ip("10.0.0.1"), ipproto::UDP, 80, 50000));
+  EXPECT_EQ(o.state, net::kCtEstablished);
+  EXPECT_EQ(Ipv4Addr::from_bytes(&o.bytes[12]), ip("198.51.100.1"));
+  EXPECT_EQ(Ipv4Addr::from_bytes(&o.bytes[16]), ip("198.51.100.2"));
+  EXPECT_EQ(get_be16(&o.bytes[20]), 8080);
+  EXPECT_EQ(get_be16(&o.bytes[22]), 50000);
+  EXPECT_EQ(check_csums(o.bytes), "");
+}
+
 // B answers a NATed UDP datagram with port unreachable; the error is RELATED and comes back
 // to the private host with the embedded header translated back.
 TEST(NfNat, IcmpErrorRelatedWithInnerTranslation) {
