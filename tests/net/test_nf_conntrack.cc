@@ -226,6 +226,12 @@ struct TcpPair {
   uint16_t ap, bp;
   uint32_t a_seq = 1000, b_seq = 500000;
   std::vector<uint8_t> opts;
+  // SYN, SYN/ACK, ACK.
+  void handshake() {
+    c2s(kSyn);
+    s2c(kSyn | kAck);
+    c2s(kAck);
+  }
   // One segment from a (c2s) or b (s2c), acknowledging all the other side sent.
   Router::Out c2s(uint8_t flags, uint32_t len = 0, uint16_t win = 65535) { return send(true, flags, len, win); }
   Router::Out s2c(uint8_t flags, uint32_t len = 0, uint16_t win = 65535) { return send(false, flags, len, win); }
@@ -284,9 +290,7 @@ TEST(NfConntrackTcp, HandshakeDataAndActiveCloseByClient) {
 TEST(NfConntrackTcp, CloseInitiatedByServer) {
   Router r;
   TcpPair c(r, ip("10.0.0.2"), ip("198.51.100.2"), 40001, 22);
-  c.c2s(kSyn);
-  c.s2c(kSyn | kAck);
-  c.c2s(kAck);
+  c.handshake();
   EXPECT_EQ(c.s2c(kFin | kAck).tcp_state, "FIN_WAIT");
   EXPECT_EQ(c.c2s(kAck).tcp_state, "CLOSE_WAIT");
   EXPECT_EQ(c.c2s(kFin | kAck).tcp_state, "LAST_ACK");
@@ -338,9 +342,7 @@ TEST(NfConntrackTcp, RstAnsweringSynForgetsTheConnection) {
 TEST(NfConntrackTcp, RstOnEstablishedGoesToCloseFor10s) {
   Router r;
   TcpPair c(r, ip("10.0.0.2"), ip("198.51.100.2"), 40003, 80);
-  c.c2s(kSyn);
-  c.s2c(kSyn | kAck);
-  c.c2s(kAck);
+  c.handshake();
   EXPECT_EQ(c.s2c(kRst).tcp_state, "CLOSE");
   EXPECT_EQ(r.ct.list()[0].timeout_s, 10u);
   r.run_s(11);
@@ -350,9 +352,7 @@ TEST(NfConntrackTcp, RstOnEstablishedGoesToCloseFor10s) {
 TEST(NfConntrackTcp, RstBelowAcknowledgedSequenceIsInvalid) {
   Router r;
   TcpPair c(r, ip("10.0.0.2"), ip("198.51.100.2"), 40004, 80);
-  c.c2s(kSyn);
-  c.s2c(kSyn | kAck);
-  c.c2s(kAck);
+  c.handshake();
   c.s2c(kAck | kPsh, 5000);
   c.c2s(kAck);  // the client acknowledged the server's 5000 bytes
   Pkt rst = P(c.b, c.a, ipproto::TCP, 80, 40004, c.b_seq - 3000, 0, kRst, 0);
@@ -487,12 +487,16 @@ TEST(NfConntrackIcmp, EchoIsAConnection) {
   EXPECT_EQ(r.ct.count(), 0u);
 }
 
-NatRange masq(const char* addr) {
-  NatRange m;
-  m.has_addr = true;
-  m.min_addr = m.max_addr = ip(addr);
-  return m;
+// --to-source / --to-destination addr[:port] (port 0: none); MASQUERADE is masq(out address).
+NatRange nat_to(const char* addr, uint16_t port = 0) {
+  NatRange n;
+  n.has_addr = true;
+  n.min_addr = n.max_addr = ip(addr);
+  n.has_port = port != 0;
+  n.min_port = n.max_port = port;
+  return n;
 }
+NatRange masq(const char* addr) { return nat_to(addr); }
 
 TEST(NfNat, MasqueradeTcpRewritesBothWays) {
   Router r;
@@ -601,11 +605,7 @@ TEST(NfNat, PingIdsCollideThroughMasquerade) {
 
 TEST(NfNat, DnatPortForward) {
   Router r;
-  NatRange dn;
-  dn.has_addr = true;
-  dn.min_addr = dn.max_addr = ip("10.0.0.2");
-  dn.has_port = true;
-  dn.min_port = dn.max_port = 80;
+  const NatRange dn = nat_to("10.0.0.2", 80);
   Pkt syn = P(ip("198.51.100.2"), ip("198.51.100.1"), ipproto::TCP, 50000, 8080, 1, 0, kSyn, 65535);
   auto o = r.fwd(syn, nullptr, &dn);
   EXPECT_EQ(Ipv4Addr::from_bytes(&o.bytes[16]), ip("10.0.0.2"));
@@ -624,11 +624,7 @@ TEST(NfNat, DnatPortForward) {
 // hairpin NAT does): each direction gets both rewrites, in reverse for the reply.
 TEST(NfNat, DnatAndSnatOnOneConnection) {
   Router r;
-  NatRange dn;
-  dn.has_addr = true;
-  dn.min_addr = dn.max_addr = ip("10.0.0.2");
-  dn.has_port = true;
-  dn.min_port = dn.max_port = 80;
+  const NatRange dn = nat_to("10.0.0.2", 80);
   const NatRange sn = masq("10.0.0.1");
   auto o = r.fwd(P(ip("198.51.100.2"), ip("198.51.100.1"), ipproto::UDP, 50000, 8080), &sn, &dn);
   EXPECT_EQ(Ipv4Addr::from_bytes(&o.bytes[12]), ip("10.0.0.1"));
@@ -684,9 +680,7 @@ TEST(NfNat, IcmpErrorRelatedWithInnerTranslation) {
 // OUTPUT/POSTROUTING and its embedded header shows what the sender sent (before DNAT).
 TEST(NfNat, LocalIcmpErrorForDnatedPacket) {
   Router r;
-  NatRange dn;
-  dn.has_addr = true;
-  dn.min_addr = dn.max_addr = ip("10.0.0.2");
+  const NatRange dn = nat_to("10.0.0.2");
   Pkt q = P(ip("198.51.100.2"), ip("198.51.100.1"), ipproto::UDP, 5000, 53);
   q.payload = 20;
   auto in = r.fwd(q, nullptr, &dn);
@@ -798,9 +792,7 @@ TEST(NfConntrackTable, FullTableEarlyDropsThenDrops) {
   r.ct.flush();
   for (uint16_t port : {10, 11}) {
     TcpPair c(r, ip("10.0.0.2"), ip("198.51.100.2"), port, 80);
-    c.c2s(kSyn);
-    c.s2c(kSyn | kAck);
-    c.c2s(kAck);
+    c.handshake();
   }
   EXPECT_EQ(r.fwd(u1).v, NfVerdict::kDrop);
   EXPECT_EQ(r.ct.stats().drop, 1u);
