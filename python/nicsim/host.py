@@ -125,6 +125,32 @@ class Host:
         rows = [(layer, k, v) for layer, d in self.counters().items() for k, v in d.items()]
         return pd.DataFrame(rows, columns=["layer", "counter", "value"])
 
+    def conntrack(self) -> List[Dict[str, Any]]:
+        """The connection tracking table, as ``conntrack -L`` lists it, oldest first.
+
+        One dict per connection: proto, protonum, timeout_s (seconds left), state (TCP state
+        name, None otherwise), src/dst/sport/dport of the original direction and reply_src ...
+        reply_dport of the reply direction (after NAT), type/code/id for ICMP, unreplied,
+        assured, src_nat, dst_nat, packet and byte counts per direction, mark, and text (the
+        ``conntrack -L`` line).
+        """
+        return self._ready("conntrack").conntrack()
+
+    def conntrack_df(self):
+        """``conntrack()`` as a pandas DataFrame, one row per connection."""
+        import pandas as pd  # optional dependency
+        rows = self.conntrack()
+        cols = ["proto", "protonum", "timeout_s", "state", "src", "dst", "sport", "dport", "type", "code", "id",
+                "reply_src", "reply_dst", "reply_sport", "reply_dport", "reply_type", "reply_code", "reply_id",
+                "unreplied", "assured", "src_nat", "dst_nat", "packets", "bytes", "reply_packets",
+                "reply_bytes", "mark", "text"]
+        return pd.DataFrame(rows, columns=cols)
+
+    def conntrack_stats(self) -> Dict[str, int]:
+        """/proc/net/stat/nf_conntrack: found, invalid, insert, insert_failed, drop, early_drop,
+        error, search_restart, nat_failed, and count (connections in the table)."""
+        return self._ready("conntrack_stats").conntrack_stats()
+
     @property
     def cpu(self) -> Dict[str, int]:
         """The CPU cost model (ns per operation); set one with ``host.set_cpu_cost(name, ns)``."""

@@ -1,4 +1,5 @@
-// NetHost: ping, routes, sockets, counters of every layer and the CPU cost model.
+// NetHost: ping, routes, sockets, counters of every layer, the CPU cost model and the
+// connection tracking table.
 #include <pybind11/stl.h>
 
 #include "bind.h"
@@ -44,6 +45,40 @@ py::dict kernel_counters(const kern::Kernel::Counters& c) {
   C(timers_run); C(tasks_run); C(cpu_busy_ns); C(mmio_reads); C(mmio_writes); C(rx_nohandler);
   C(bad_dma_unmaps);
 #undef C
+  return d;
+}
+
+// One conntrack -L row. TCP/UDP have ports; ICMP has type, code and id (None elsewhere).
+py::dict conntrack_row(const net::NfConnRow& r) {
+  py::dict d;
+  d["proto"] = r.proto;
+  d["protonum"] = r.protonum;
+  d["timeout_s"] = r.timeout_s;
+  d["state"] = r.state.empty() ? py::object(py::none()) : py::object(py::str(r.state));
+  const bool icmp = r.protonum == net::ipproto::ICMP;
+  const bool ports = r.protonum == net::ipproto::TCP || r.protonum == net::ipproto::UDP;
+  auto tuple = [&](const char* pre, const net::NfTuple& t) {
+    const std::string p(pre);
+    d[py::str(p + "src")] = t.src.str();
+    d[py::str(p + "dst")] = t.dst.str();
+    d[py::str(p + "sport")] = ports ? py::object(py::int_(t.sport)) : py::object(py::none());
+    d[py::str(p + "dport")] = ports ? py::object(py::int_(t.dport)) : py::object(py::none());
+    d[py::str(p + "type")] = icmp ? py::object(py::int_(t.dport >> 8)) : py::object(py::none());
+    d[py::str(p + "code")] = icmp ? py::object(py::int_(t.dport & 0xFF)) : py::object(py::none());
+    d[py::str(p + "id")] = icmp ? py::object(py::int_(t.sport)) : py::object(py::none());
+  };
+  tuple("", r.orig);
+  tuple("reply_", r.reply);
+  d["unreplied"] = r.unreplied;
+  d["assured"] = r.assured;
+  d["src_nat"] = r.src_nat;
+  d["dst_nat"] = r.dst_nat;
+  d["packets"] = r.packets_orig;
+  d["bytes"] = r.bytes_orig;
+  d["reply_packets"] = r.packets_reply;
+  d["reply_bytes"] = r.bytes_reply;
+  d["mark"] = r.mark;
+  d["text"] = r.text;
   return d;
 }
 
@@ -105,6 +140,20 @@ void register_host(py::module_& m) {
         d["tcp_ext"] = items_dict(s.tcp_ext_mib().items());
         return d;
       }, "Counters of every layer: {layer: {name: value}}.")
+      .def("conntrack", [](sim::NetHost& h) {
+        py::list out;
+        for (const auto& r : h.stack().conntrack().list()) out.append(conntrack_row(r));
+        return out;
+      }, "The connection tracking table (conntrack -L), one dict per connection, oldest first.")
+      .def("conntrack_stats", [](sim::NetHost& h) {
+        const net::NfConntrackStats& c = h.stack().conntrack().stats();
+        py::dict d;
+#define C(f) d[#f] = c.f
+        C(found); C(invalid); C(insert); C(insert_failed); C(drop); C(early_drop); C(error); C(search_restart);
+        C(nat_failed); C(count);
+#undef C
+        return d;
+      }, "/proc/net/stat/nf_conntrack counters and the table size (count).")
       .def("cpu_costs", [](sim::NetHost& h) { return param_dict(h.kernel().costs()); })
       .def("set_cpu_cost", [](sim::NetHost& h, const std::string& name, const py::handle& v) {
         set_param_by_name(h.kernel().mutable_costs(), name, v, "CPU cost");  // KeyError, ValueError

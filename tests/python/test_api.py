@@ -195,3 +195,19 @@ def test_durations_round_to_whole_ns_and_bad_ones_are_value_errors():
         with pytest.raises(ValueError, match=match):
             call()
     assert tb.now_ns == t0, "a rejected call ran the simulation"
+
+
+def test_conntrack_table_api():
+    """host.conntrack() rows, the DataFrame and the stats agree with each other."""
+    tb, a, b = two_hosts("conntrack")
+    assert a.ping("10.0.0.2", count=1)[-1].replied
+    rows = a.conntrack()
+    stats = a.conntrack_stats()
+    assert stats["count"] == len(rows), f"{stats} vs {rows}"
+    for key in ("found", "invalid", "insert", "insert_failed", "drop", "early_drop"):
+        assert key in stats, f"{key} missing from {sorted(stats)}"
+    for r in rows:
+        assert r["text"].startswith(r["proto"]) and f"src={r['src']}" in r["text"], f"{r}"
+    df = a.conntrack_df()
+    assert list(df.columns[:6]) == ["proto", "protonum", "timeout_s", "state", "src", "dst"]
+    assert len(df) == len(rows)

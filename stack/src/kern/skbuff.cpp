@@ -58,6 +58,16 @@ void SkBuff::trim(uint32_t n) {
   if (n < len()) tail_ = data_ + n;
 }
 
+bool SkBuff::unclone() {
+  if (!cloned()) return false;
+  std::shared_ptr<Block> b = pool_->new_block(end_);
+  uint8_t* base = static_cast<uint8_t*>(b->buf.cpu);
+  if (end_) std::memcpy(base, base_, end_);
+  block_ = std::move(b);
+  base_ = base;
+  return true;
+}
+
 SkbPool::~SkbPool() {
   if (stats_.live) std::fprintf(stderr, "nicsim: SkbPool destroyed with %s\n", leak_report().c_str());
 }

@@ -18,6 +18,7 @@
 
 namespace nicsim::net {
 class Sock;
+struct NfConn;
 }
 
 namespace nicsim::kern {
@@ -83,6 +84,9 @@ class SkBuff {
   // --- sharing ---
   // True if the data block is shared with a clone (writing it would show in the other).
   bool cloned() const { return block_.use_count() > 1; }
+  // skb_unclone (pskb_expand_head with no growth): if the data block is shared, give this
+  // skb a private copy of it, so it can be written (NAT). Returns true if it copied.
+  bool unclone();
 
   // --- metadata (the fields of struct sk_buff this model uses) ---
   NetDevice* dev = nullptr;
@@ -98,6 +102,10 @@ class SkBuff {
   // reassembled); ip_fragment never makes fragments larger than this.
   uint16_t frag_max_size = 0;
   bool ignore_df = false;  // skb->ignore_df: may be fragmented although DF is set
+  // skb->_nfct: the tracked connection (nf_conntrack.h), shared with clones and copies as
+  // Linux's nf_conntrack_get does, and its ctinfo (net::CtInfo; 7 = not seen by conntrack).
+  std::shared_ptr<net::NfConn> nfct;
+  uint8_t nfctinfo = 7;
 
  private:
   friend class SkbPool;
@@ -143,6 +151,7 @@ class SkbPool {
 
  private:
   friend struct SkbDeleter;
+  friend class SkBuff;  // unclone() takes a new block
   void release(SkBuff* skb);
   SkbPtr wrap(SkBuff* skb);
   std::shared_ptr<SkBuff::Block> new_block(uint32_t size);

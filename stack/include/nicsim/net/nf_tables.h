@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "nicsim/kern/skbuff.h"
+#include "nicsim/net/ip_frag.h"
 #include "nicsim/net/netfilter.h"
 #include "nicsim/net/wire/ipv4.h"
 
@@ -74,6 +75,11 @@ class Netfilter {
   // and nat-table rules never apply).
   void set_conntrack(NfConntrackOps* ct);
   NfConntrackOps* conntrack() const { return ct_; }
+  // The tracker the host has, attached on first need as Linux autoloads nf_conntrack: the
+  // first command on the nat table, or the first rule with -m conntrack / -m state. Until
+  // then packets are not tracked (a host without such rules pays nothing); once attached it
+  // stays (as the module stays loaded).
+  void set_conntrack_on_demand(NfConntrackOps* ct) { ct_on_demand_ = ct; }
 
   // One iptables(8) command line, e.g. "-t nat -A POSTROUTING -o eth1 -j MASQUERADE".
   // Returns the output of -L/-S, "" otherwise. Throws IptablesError for a malformed
@@ -108,12 +114,14 @@ class Netfilter {
   NfVerdict nat_hook(NfHook hook, kern::SkbPtr& skb, const kern::NetDevice* in, const kern::NetDevice* out);
   bool nat_target(const nf::Rule& r, NfHook hook, kern::SkBuff& skb, const kern::NetDevice* in,
                   const kern::NetDevice* out);
+  NfVerdict nf_defrag(kern::SkbPtr& skb, IpDefragUser user);
   void reject(const nf::Rule& r, NfHook hook, kern::SkBuff& skb);
   void log_packet(const nf::Rule& r, const kern::SkBuff& skb, const kern::NetDevice* in,
                   const kern::NetDevice* out);
 
   Stack& st_;
   NfConntrackOps* ct_ = nullptr;
+  NfConntrackOps* ct_on_demand_ = nullptr;
   std::vector<std::unique_ptr<nf::TableData>> tables_;  // filter, nat
   NfStats stats_;
   bool enabled_ = false;

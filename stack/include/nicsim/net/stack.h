@@ -20,6 +20,7 @@
 #include "nicsim/net/icmp.h"
 #include "nicsim/net/ipv4.h"
 #include "nicsim/net/nf_tables.h"
+#include "nicsim/net/nf_conntrack.h"
 #include "nicsim/net/tcp.h"
 #include "nicsim/net/udp.h"
 #include "nicsim/net/wire/ipv4.h"
@@ -33,6 +34,7 @@ struct StackConfig {
   Icmp::Config icmp;
   Udp::Config udp;
   TcpConfig tcp;
+  NfConntrackConfig conntrack;  // net.netfilter.nf_conntrack_* (the tracker idles until called)
 };
 
 // splitmix64: a small seeded generator whose sequence is the same on every platform.
@@ -88,6 +90,9 @@ class Stack {
   const TcpMib& tcp_mib() const;
   const TcpExtMib& tcp_ext_mib() const;
   const ArpStats& arp_stats() const { return arp_.stats(); }
+  // The connection tracker and NAT engine (NfConntrackOps for the netfilter hooks).
+  NfConntrack& conntrack() { return conntrack_; }
+  const NfConntrack& conntrack() const { return conntrack_; }
   // /proc/net/snmp layout: "Ip: InReceives ...\nIp: 12 ...\n" for Ip, Icmp, Tcp, Udp.
   std::string snmp() const;
   // /proc/net/netstat layout for TcpExt.
@@ -109,6 +114,7 @@ class Stack {
   Udp udp_;
   Tcp tcp_;
   Netfilter nf_;
+  NfConntrack conntrack_;  // last: gone (and its gc timer with it) before the protocols
 };
 
 }  // namespace nicsim::net

@@ -147,6 +147,8 @@ std::string Netfilter::iptables(const std::string& args) {
   execute(t, c, &out);
   nf::validate_table(t);
   *live = std::move(t);
+  if (!ct_ && ct_on_demand_ && (c.table == "nat" || (c.has_rule && c.rule.ct_set)))
+    ct_ = ct_on_demand_;  // modprobe nf_conntrack (and nf_nat)
   update_enabled();
   return out;
 }
@@ -371,6 +373,15 @@ std::string Netfilter::save(bool counters) const {
 
 // ------------------------------------------------------------------------- packets
 
+// nf_defrag_ipv4 (priority -400): the tracker sees whole datagrams, so fragments are
+// reassembled before it (in their own queues) and the datagram goes on whole; ip_fragment
+// cuts it again on output, no larger than its largest fragment (frag_max_size).
+NfVerdict Netfilter::nf_defrag(SkbPtr& skb, IpDefragUser user) {
+  if (!wire::Ipv4Packet(skb->data(), skb->len()).is_fragment()) return NfVerdict::kAccept;
+  skb = st_.ip().ip_defrag(std::move(skb), user);
+  return skb ? NfVerdict::kAccept : NfVerdict::kStolen;  // queued, or dropped and counted
+}
+
 NfVerdict Netfilter::hook(NfHook h, SkbPtr& skb, const NetDevice* in, const NetDevice* out) {
   stats_.hooks++;
   NfVerdict v = NfVerdict::kAccept;
@@ -380,6 +391,7 @@ NfVerdict Netfilter::hook(NfHook h, SkbPtr& skb, const NetDevice* in, const NetD
   switch (h) {
     case NfHook::kPreRouting:
       if (ct_) {
+        next([&] { return nf_defrag(skb, IpDefragUser::kConntrackIn); });
         next([&] { return ct_->in(h, *skb, in, out); });
         next([&] { return nat_hook(h, skb, in, out); });
       }
@@ -396,6 +408,7 @@ NfVerdict Netfilter::hook(NfHook h, SkbPtr& skb, const NetDevice* in, const NetD
       break;
     case NfHook::kLocalOut:
       if (ct_) {
+        next([&] { return nf_defrag(skb, IpDefragUser::kConntrackOut); });
         next([&] { return ct_->in(h, *skb, in, out); });
         next([&] { return nat_hook(h, skb, in, out); });
       }
