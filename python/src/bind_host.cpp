@@ -68,7 +68,7 @@ void register_host(py::module_& m) {
            },
            py::arg("dst"), py::arg("count") = 1, py::arg("payload") = 56, py::arg("interval_ns") = 100'000,
            py::arg("timeout_ns") = 5'000'000'000ull)
-      .def("add_route", &sim::NetHost::add_route, py::arg("prefix"), py::arg("gateway") = "")
+      .def("add_route", &sim::NetHost::add_route, py::arg("prefix"), py::arg("gateway") = "", py::arg("dev") = "")
       .def("udp_socket", &sim::NetHost::udp_socket, py::keep_alive<0, 1>())
       .def("tcp_socket", &sim::NetHost::tcp_socket, py::keep_alive<0, 1>())
       .def("counters", [](sim::NetHost& h) {

@@ -19,6 +19,7 @@
 #include "nicsim/net/fib.h"
 #include "nicsim/net/icmp.h"
 #include "nicsim/net/ipv4.h"
+#include "nicsim/net/sysctl.h"
 #include "nicsim/net/tcp.h"
 #include "nicsim/net/udp.h"
 #include "nicsim/net/wire/ipv4.h"
@@ -90,6 +91,9 @@ class Stack {
   // /proc/net/netstat layout for TcpExt.
   std::string netstat() const;
 
+  // The host's sysctl table (net.ipv4.ip_forward, ...; sysctl.h).
+  Sysctl& sysctl() { return sysctl_; }
+
   Rng& rng() { return rng_; }
   // A token that dies with the stack, for deferred work (tasks, notifier) to check.
   std::weak_ptr<Stack*> alive() const { return self_; }
@@ -105,6 +109,7 @@ class Stack {
   Icmp icmp_;
   Udp udp_;
   Tcp tcp_;
+  Sysctl sysctl_;  // refers to the parts above
 };
 
 }  // namespace nicsim::net
