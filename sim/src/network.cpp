@@ -186,11 +186,14 @@ NetNic& NetHost::nic(const std::string& name) const {
                               std::to_string(nics_.size() - 1) + ")");
 }
 
-kern::NetDevice& NetNic::dev() const {
-  driver::IxgbAdapter* a = host_->driver().adapter(host_->kernel().pci().pci_dev(index_));
+driver::IxgbAdapter& NetNic::adapter() const {
+  kern::PciCore& pci = host_->kernel().pci();
+  driver::IxgbAdapter* a = index_ < pci.pci_dev_count() ? host_->driver().adapter(pci.pci_dev(index_)) : nullptr;
   if (!a) throw std::logic_error(host_->name() + " " + name() + ": no driver bound (call Network::up first)");
-  return a->netdev();
+  return *a;
 }
+
+kern::NetDevice& NetNic::dev() const { return adapter().netdev(); }
 
 std::string NetHost::sysctl(const std::string& key) {
   std::string v;

@@ -134,8 +134,9 @@ class NetNic {
   int prefix_len() const { return prefix_len_; }
   uint32_t mtu() const { return mtu_; }
   NicDevice& hw() const { return *hw_; }
-  // The driver's net device (after Network::up; std::logic_error before).
+  // The driver's net device and adapter (after Network::up; std::logic_error before).
   kern::NetDevice& dev() const;
+  driver::IxgbAdapter& adapter() const;
 
  private:
   friend class NetHost;
