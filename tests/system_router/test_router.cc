@@ -160,3 +160,36 @@ TEST_F(Router, WithoutForwardingTheRouterDropsWhatIsNotForIt) {
 TEST_F(Router, Tcp10MBThroughTheRouterArrivesByteExact) {
   bulk_through_router(net(), a(), r(), b(), 10ull << 20, 7.5);
 }
+
+TEST_F(Router, TimelineRecordsBothNicsOfTheRouter) {
+  sim::Network& net = this->net();
+  sim::NetHost& r = this->r();
+  kern::Timeline& tl = net.tb().timeline();
+  // Quiet before and after the ping, so no interrupt straddles the recording's edges (a NIC
+  // runs up to a quantum ahead of the CPU that counts its interrupt).
+  net.tb().set_timeline(true);
+  net.run_ns(100'000);
+  const uint64_t irqs0[2] = {r.nic(0).adapter().counters().interrupts, r.nic(1).adapter().counters().interrupts};
+  auto e = a().ping("10.0.2.2", 1);
+  ASSERT_TRUE(e.at(0).replied);
+  net.run_ns(100'000);
+  net.tb().set_timeline(false);
+  const uint64_t irqs[2] = {r.nic(0).adapter().counters().interrupts - irqs0[0],
+                            r.nic(1).adapter().counters().interrupts - irqs0[1]};
+  const uint16_t rn = r.hw().timeline_node();
+  uint16_t rb = 0;
+  for (uint16_t i = 0; i < tl.nodes().size(); ++i)
+    if (tl.nodes()[i] == "r.eth1-b") rb = i;
+  ASSERT_NE(rb, 0) << "the r-b cable is a timeline node named after r's eth1";
+  uint64_t msis = 0, wire_rb = 0;
+  for (const kern::TimelineEvent& ev : tl.events()) {
+    if (ev.node == rn && ev.stage == kern::Stage::kMsi) ++msis;
+    if (ev.node == rb && ev.stage == kern::Stage::kWire) ++wire_rb;
+  }
+  // The request arrives on eth0 and leaves on eth1, the reply the other way: both NICs'
+  // MSIs are on r's track (the timeline's node is the host, not the NIC).
+  EXPECT_GT(irqs[0], 0u);
+  EXPECT_GT(irqs[1], 0u);
+  EXPECT_EQ(msis, irqs[0] + irqs[1]) << "an MSI event for every interrupt of either NIC";
+  EXPECT_GE(wire_rb, 2u) << "request and reply on the r-b cable";
+}
