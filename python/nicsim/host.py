@@ -140,6 +140,10 @@ class Host:
                             error=0 if e["replied"] else (err or _errno.ETIMEDOUT)))
         return out
 
+    def sysctl_all(self) -> Dict[str, str]:
+        """``sysctl -a``: every setting the host has, {name: value}, sorted by name."""
+        return dict(self._ready("sysctl_all").sysctl_all())
+
     def add_route(self, prefix: str, gateway: str = "", dev: str = "") -> None:
         """Adds a route: ``prefix`` ("10.1.0.0/16", "0.0.0.0/0" for the default route) via
         ``gateway`` (empty: on the link of ``dev``, eth0 if not given).

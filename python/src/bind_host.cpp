@@ -92,6 +92,7 @@ void register_host(py::module_& m) {
       .def("sysctl_set", [](sim::NetHost& h, const std::string& name, const std::string& value) {
         h.sysctl(name, value);  // unknown name, refused value -> ValueError
       }, py::arg("name"), py::arg("value"))
+      .def("sysctl_all", &sim::NetHost::sysctl_all, "[(name, value)] sorted by name (sysctl -a)")
       .def("udp_socket", &sim::NetHost::udp_socket, py::keep_alive<0, 1>())
       .def("tcp_socket", &sim::NetHost::tcp_socket, py::keep_alive<0, 1>())
       .def("counters", [](sim::NetHost& h) {

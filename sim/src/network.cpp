@@ -202,6 +202,18 @@ std::string NetHost::sysctl(const std::string& key) {
   return v;
 }
 
+std::vector<std::pair<std::string, std::string>> NetHost::sysctl_all() {
+  return call([&] {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const std::string& n : stack_->sysctl().names()) {
+      std::string v;
+      stack_->sysctl().get(n, &v);
+      out.emplace_back(n, v);
+    }
+    return out;
+  });
+}
+
 void NetHost::sysctl(const std::string& key, const std::string& value) {
   const int r = call([&] { return stack_->sysctl().set(key, value); });
   if (r == -ENOENT) throw std::invalid_argument(name() + ": sysctl: cannot stat /proc/sys/" + key + " (ENOENT)");

@@ -117,6 +117,10 @@ def test_sysctl_and_routes_per_device():
         r.sysctl("net.ipv4.ip_forward", 7)
     with pytest.raises(TypeError):
         r.sysctl("net.ipv4.ip_forward", 1.5)
+    every = r.sysctl_all()
+    assert list(every) == sorted(every), "sysctl -a lists in name order"
+    assert every["net.ipv4.ip_forward"] == "1" and every["net.ipv4.ip_default_ttl"] == "100"
+    assert every["net.ipv4.ip_local_port_range"] == "32768\t60999"
     r.add_route("10.9.0.0/16", dev="eth1")
     r.add_route("0.0.0.0/0", "10.0.1.254")
     with pytest.raises(ValueError, match="eth0's subnet"):

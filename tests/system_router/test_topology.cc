@@ -2,7 +2,9 @@
 // add_route and sysctl accept and what they refuse (std::invalid_argument, nothing changed).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <stdexcept>
+#include <utility>
 #include <string>
 
 #include "nicsim/sim/network.h"
@@ -136,5 +138,10 @@ TEST(Topology, SysctlReadsSetsAndRefusesLikeProcSys) {
   expect_refused([&] { h.sysctl("net.ipv4.ip_default_ttl", "abc"); }, "EINVAL");
   expect_refused([&] { h.sysctl("net.ipv4.ip_local_port_range", "5000 4000"); }, "EINVAL");
   EXPECT_EQ(h.sysctl("net.ipv4.ip_default_ttl"), "32") << "a refused value changes nothing";
+  const auto all = h.sysctl_all();
+  ASSERT_FALSE(all.empty());
+  EXPECT_TRUE(std::is_sorted(all.begin(), all.end()));
+  EXPECT_NE(std::find(all.begin(), all.end(), std::make_pair(std::string("net.ipv4.ip_forward"), std::string("1"))),
+            all.end());
   net.down();
 }

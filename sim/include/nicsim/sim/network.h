@@ -185,6 +185,8 @@ class NetHost : public apps::AppHost {
   std::string sysctl(const std::string& name);
   void sysctl(const std::string& name, const std::string& value);
   void sysctl(const std::string& name, long long value) { sysctl(name, std::to_string(value)); }
+  // `sysctl -a`: every (name, value), sorted by name.
+  std::vector<std::pair<std::string, std::string>> sysctl_all();
 
   // Runs fn on this host's CPU as an application task and waits (in simulated time) until
   // it returned; returns its result. Throws SimTimeout if the CPU does not get to it within
