@@ -1,10 +1,11 @@
-"""One simulated host (``tb.add_host``): ping, routes, sockets, counters, CPU costs, its NIC."""
+"""One simulated host (``tb.add_host``): ping, routes, sockets, counters, CPU costs, sysctl,
+its NICs."""
 from __future__ import annotations
 
 import errno as _errno
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Union
 
 from . import _core
 from ._checks import _int, _known, _us_to_ns
@@ -56,7 +57,47 @@ class Host:
 
     def __init__(self, tb: Any, h: Any):
         self._tb, self._h = tb, h
-        self.nic = Nic(self)
+        self._nics = [Nic(self, 0)]
+        #: The first NIC (eth0); ``nics`` lists them all.
+        self.nic = self._nics[0]
+
+    @property
+    def nics(self) -> List[Nic]:
+        """The host's NICs, eth0 first."""
+        return list(self._nics)
+
+    def add_nic(self, cidr: str, mtu: int = 1500) -> Nic:
+        """Another NIC (its own RTL NIC, PCI function and MSI vector; the driver calls it
+        eth<n>) at ``cidr`` ("192.0.2.1/24") with ``mtu`` (68 .. the driver's maximum).
+
+        Before ``tb.up()``. ValueError for a malformed address, an MTU out of range, an
+        address another NIC has, or a call after the run started.
+        """
+        from .testbench import _check_cidr
+        _check_cidr(cidr)
+        mtu = _int("add_nic: mtu", mtu, 0, 2**32 - 1)
+        self._tb._running("add_nic")
+        n = self._h.add_nic(cidr, mtu)
+        nic = Nic(self, n.index)
+        self._nics.append(nic)
+        return nic
+
+    def sysctl(self, name: str, value: Optional[Union[int, str]] = None) -> Optional[str]:
+        """``sysctl name`` (returns the value as /proc/sys shows it, e.g. "1") or, with a
+        value, ``sysctl -w name=value`` (returns None): ``host.sysctl("net.ipv4.ip_forward", 1)``.
+
+        Names as in Linux (net.ipv4.ip_forward, net.ipv4.ip_default_ttl, ...). ValueError for an
+        unknown name (ENOENT) or a value the setting refuses (EINVAL).
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"sysctl: name must be a string like 'net.ipv4.ip_forward', not {name!r}")
+        h = self._ready("sysctl")
+        if value is None:
+            return h.sysctl_get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise TypeError(f"sysctl {name}: value must be an int or a string, not {value!r}")
+        h.sysctl_set(name, str(value))
+        return None
 
     def _ready(self, what: str) -> Any:
         """The C++ host, once calls into its software can run (else NotUpError)."""
@@ -99,15 +140,22 @@ class Host:
                             error=0 if e["replied"] else (err or _errno.ETIMEDOUT)))
         return out
 
-    def add_route(self, prefix: str, gateway: str = "") -> None:
-        """Adds a route: ``prefix`` ("10.1.0.0/16") via ``gateway`` (empty: on the link).
+    def sysctl_all(self) -> Dict[str, str]:
+        """``sysctl -a``: every setting the host has, {name: value}, sorted by name."""
+        return dict(self._ready("sysctl_all").sysctl_all())
+
+    def add_route(self, prefix: str, gateway: str = "", dev: str = "") -> None:
+        """Adds a route: ``prefix`` ("10.1.0.0/16", "0.0.0.0/0" for the default route) via
+        ``gateway`` (empty: on the link of ``dev``, eth0 if not given).
 
         ValueError for a malformed prefix or gateway, host bits set in the prefix, a gateway not
-        on a connected subnet, or a route that exists. Hosts have one NIC and do not forward
-        (net.ipv4.ip_forward off): a gateway here is a next hop whose MAC the packets get; it
+        on a connected subnet (of ``dev`` if given), an unknown ``dev``, or a route that exists.
+        A host forwards only with ``sysctl("net.ipv4.ip_forward", 1)``; otherwise a gateway
         drops what is not addressed to it (its ip InAddrErrors counts them).
         """
-        self._ready("add_route").add_route(_addr("prefix", prefix), _addr("gateway", gateway))
+        if not isinstance(dev, str):
+            raise TypeError(f"add_route: dev must be a device name like 'eth1', not {dev!r}")
+        self._ready("add_route").add_route(_addr("prefix", prefix), _addr("gateway", gateway), dev)
 
     def udp_socket(self) -> UdpSocket:
         return UdpSocket(self._ready("udp_socket").udp_socket())

@@ -1,4 +1,5 @@
-"""A host's NIC: its registers by name, from the one register table (rtl/regs/nic_regs.json)."""
+"""A host's NIC (eth0, eth1, ...): its address and MTU, and its registers by name from the one
+register table (rtl/regs/nic_regs.json)."""
 from __future__ import annotations
 
 from typing import Any, Dict, Tuple, Union
@@ -11,15 +12,52 @@ __all__ = ["Nic"]
 
 
 class Nic:
-    """A host's NIC, registers by name from the one register table (rtl/regs/nic_regs.json).
+    """One NIC of a host: ``host.nic`` (eth0), ``host.nics``, what ``host.add_nic`` returns.
 
+    Each is its own RTL NIC behind its own PCI function and MSI vector; the driver names them
+    eth0, eth1, ... in the order they were added. ``nic.name``, ``nic.address``, ``nic.mtu``;
+    registers by name from the one register table (rtl/regs/nic_regs.json):
     ``nic.read("STATUS")``, ``nic.write("ITR", 100)``, ``nic.read("RAL", index=1)``.
-    Access runs on the host's CPU as readl/writel (the PCI round trip costs simulated time);
-    it needs the host up (``tb.up()``).
+    Register access runs on the host's CPU as readl/writel (the PCI round trip costs simulated
+    time); it needs the host up (``tb.up()``).
     """
 
-    def __init__(self, host: Any):
-        self._host = host
+    def __init__(self, host: Any, index: int = 0):
+        self._host, self.index = host, index
+
+    @property
+    def _n(self) -> Any:
+        return self._host._h.nics[self.index]
+
+    @property
+    def host(self) -> Any:
+        """The Host this NIC is in."""
+        return self._host
+
+    @property
+    def name(self) -> str:
+        """eth<index>, as the driver names it."""
+        return f"eth{self.index}"
+
+    @property
+    def address(self) -> str:
+        return self._n.address
+
+    @property
+    def cidr(self) -> str:
+        return self._n.cidr
+
+    @property
+    def mtu(self) -> int:
+        """The MTU given to add_nic (1500 for eth0); the net device has it once up."""
+        return self._n.mtu
+
+    @property
+    def mac(self) -> str:
+        return self._n.mac
+
+    def __repr__(self) -> str:
+        return f"Nic({self._host.name!r}, {self.name!r}, {self.cidr!r})"
 
     @staticmethod
     def registers() -> Dict[str, Tuple[int, int, int, int, Dict[str, Tuple[int, str]]]]:
@@ -50,13 +88,13 @@ class Nic:
     def read(self, name: Union[str, int], index: int = 0) -> int:
         """Reads a register by name (or by BAR0 offset). Read-to-clear registers clear."""
         h = self._host._ready("nic.read")
-        return _core.mmio_read32(h, self._off(name, index))
+        return _core.mmio_read32(h, self._off(name, index), self.index)
 
     def write(self, name: Union[str, int], value: int, index: int = 0) -> None:
         """Writes a register by name (or by BAR0 offset)."""
         off = self._off(name, index)
         value = _int("value", value, 0, 0xFFFFFFFF)
-        _core.mmio_write32(self._host._ready("nic.write"), off, value)
+        _core.mmio_write32(self._host._ready("nic.write"), off, value, self.index)
 
     def field(self, name: str, field: str, index: int = 0) -> int:
         """One field of a register, shifted down: ``nic.field("STATUS", "LU")``."""

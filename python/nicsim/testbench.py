@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Union
 
 from . import _core
 from ._checks import _forward, _int, _known, _ns, _ps_text, _text_to_ns, _us_to_ns
 from .apps import _TestbenchApps
 from .host import Host, NotUpError, cpu_cost_fields
 from .link import Link
+from .nic import Nic
 from .pcap import read_pcap
 from .progress import RunProgress
 from .timeline import Timeline
@@ -166,20 +167,31 @@ class Testbench:
         self.hosts[name] = h
         return h
 
-    def connect(self, a: Host, b: Host, delay_ns: Optional[float] = None, pcap: Optional[str] = None,
-                **faults: Any) -> Link:
-        """A cable a <-> b: delay_ns, fault rates (loss=, corrupt=, reorder=, duplicate=, seed=,
-        durations as ``<name>_ns``/``<name>_us``: jitter_max_ns=, reorder_timeout_us=, ...; see
-        link_param_fields()) and a pcap file in out_dir recording both directions."""
-        for what, h in (("a", a), ("b", b)):
+    def connect(self, a: Union[Host, Nic], b: Union[Host, Nic], delay_ns: Optional[float] = None,
+                pcap: Optional[str] = None, **faults: Any) -> Link:
+        """A cable between a and b, each a Host (its first NIC without a cable) or a Nic
+        (``r.add_nic(...)``, ``host.nics[i]``): delay_ns, fault rates (loss=, corrupt=, reorder=,
+        duplicate=, seed=, durations as ``<name>_ns``/``<name>_us``: jitter_max_ns=,
+        reorder_timeout_us=, ...; see link_param_fields()) and a pcap file in out_dir recording
+        both directions.
+
+        ValueError for a NIC that has a cable already (or a host without a free NIC), a host
+        with itself, or two ends with the same address (one segment).
+        """
+        ends = []
+        for what, e in (("a", a), ("b", b)):
+            h = e.host if isinstance(e, Nic) else e
             if not isinstance(h, Host) or self.hosts.get(h.name) is not h:
-                raise TypeError(f"connect: {what} must be a Host of this Testbench (tb.add_host), not {h!r}")
+                raise TypeError(f"connect: {what} must be a Host or Nic of this Testbench (tb.add_host, "
+                                f"host.add_nic), not {e!r}")
+            ends.append((h, e._n if isinstance(e, Nic) else e._h))
         self._running("connect")
         if delay_ns is not None:
             faults["delay_ns"] = delay_ns
         params = _params("link", faults, _core.link_param_fields())
         params.setdefault("seed", self.seed)
-        link = Link(self, self._net.connect(a._h, b._h, params, pcap or ""), a, b, pcap)
+        link = Link(self, self._net.connect(ends[0][1], ends[1][1], params, pcap or ""), ends[0][0], ends[1][0],
+                    pcap)
         self.links.append(link)
         return link
 

@@ -85,6 +85,19 @@ py::dict conntrack_row(const net::NfConnRow& r) {
 }  // namespace
 
 void register_host(py::module_& m) {
+  py::class_<sim::NetNic>(m, "NetNic")
+      .def_property_readonly("index", &sim::NetNic::index)
+      .def_property_readonly("name", &sim::NetNic::name)
+      .def_property_readonly("cidr", &sim::NetNic::cidr)
+      .def_property_readonly("address", &sim::NetNic::address)
+      .def_property_readonly("prefix_len", &sim::NetNic::prefix_len)
+      .def_property_readonly("mtu", &sim::NetNic::mtu)
+      .def_property_readonly("host", &sim::NetNic::host, py::return_value_policy::reference)
+      .def_property_readonly("dev_mtu", [](sim::NetNic& n) {
+        return on_cpu(n.host(), [&] { return n.dev().mtu; });
+      }, "The net device's MTU as the driver has it (after up).")
+      .def_property_readonly("mac", [](sim::NetNic& n) { return n.hw().core().mac().str(); });
+
   py::class_<sim::NetHost>(m, "NetHost")
       .def_property_readonly("name", &sim::NetHost::name)
       .def_property_readonly("address", &sim::NetHost::address)
@@ -103,7 +116,18 @@ void register_host(py::module_& m) {
            },
            py::arg("dst"), py::arg("count") = 1, py::arg("payload") = 56, py::arg("interval_ns") = 100'000,
            py::arg("timeout_ns") = 5'000'000'000ull)
-      .def("add_route", &sim::NetHost::add_route, py::arg("prefix"), py::arg("gateway") = "")
+      .def("add_route", &sim::NetHost::add_route, py::arg("prefix"), py::arg("gateway") = "", py::arg("dev") = "")
+      // std::invalid_argument (address taken, MTU out of range, after the run) -> ValueError
+      .def("add_nic", &sim::NetHost::add_nic, py::arg("cidr"), py::arg("mtu") = 1500,
+           py::return_value_policy::reference_internal)
+      .def_property_readonly("nics", &sim::NetHost::nics, py::return_value_policy::reference_internal)
+      .def("sysctl_get", [](sim::NetHost& h, const std::string& name) {
+        return h.sysctl(name);  // unknown name -> ValueError
+      }, py::arg("name"))
+      .def("sysctl_set", [](sim::NetHost& h, const std::string& name, const std::string& value) {
+        h.sysctl(name, value);  // unknown name, refused value -> ValueError
+      }, py::arg("name"), py::arg("value"))
+      .def("sysctl_all", &sim::NetHost::sysctl_all, "[(name, value)] sorted by name (sysctl -a)")
       .def("udp_socket", &sim::NetHost::udp_socket, py::keep_alive<0, 1>())
       .def("tcp_socket", &sim::NetHost::tcp_socket, py::keep_alive<0, 1>())
       .def("iptables",

@@ -84,8 +84,16 @@ void register_network(py::module_& m) {
            py::arg("allow_duplicate_address") = false,
            py::return_value_policy::reference_internal)
       .def("connect",
-           [](sim::Network& n, sim::NetHost& a, sim::NetHost& b, const py::dict& params,
-              const std::string& pcap) -> sim::EthLink& { return n.connect(a, b, link_params(params), pcap); },
+           [](sim::Network& n, py::object a, py::object b, const py::dict& params,
+              const std::string& pcap) -> sim::EthLink& {
+             // Each end is a host (its first NIC without a cable) or one NIC.
+             const sim::LinkParams p = link_params(params);
+             const bool an = py::isinstance<sim::NetNic>(a), bn = py::isinstance<sim::NetNic>(b);
+             if (an && bn) return n.connect(a.cast<sim::NetNic&>(), b.cast<sim::NetNic&>(), p, pcap);
+             if (an) return n.connect(a.cast<sim::NetNic&>(), b.cast<sim::NetHost&>(), p, pcap);
+             if (bn) return n.connect(a.cast<sim::NetHost&>(), b.cast<sim::NetNic&>(), p, pcap);
+             return n.connect(a.cast<sim::NetHost&>(), b.cast<sim::NetHost&>(), p, pcap);
+           },
            py::arg("a"), py::arg("b"), py::arg("params") = py::dict(), py::arg("pcap") = "",
            py::return_value_policy::reference_internal)
       .def("up", &sim::Network::up, py::arg("timeout_ns") = 50'000'000)

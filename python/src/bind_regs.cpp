@@ -17,14 +17,22 @@ void check_offset(uint64_t off) {
 
 void register_regs(py::module_& m) {
   m.attr("BAR0_SIZE") = regs::kBar0Size;
-  m.def("mmio_read32", [](sim::NetHost& h, uint64_t off) {
+  // nic: the host's NIC (PCI function) index, 0 = eth0.
+  auto check_nic = [](sim::NetHost& h, unsigned nic) {
+    if (nic >= h.nics().size())
+      throw py::index_error("host " + h.name() + " has " + std::to_string(h.nics().size()) + " NIC(s); nic " +
+                            std::to_string(nic) + " is out of range");
+  };
+  m.def("mmio_read32", [check_nic](sim::NetHost& h, uint64_t off, unsigned nic) {
     check_offset(off);
-    return on_cpu(h, [&] { return h.kernel().mmio_read32(off); });
-  }, py::arg("host"), py::arg("offset"), "readl on the host's CPU; returns the value");
-  m.def("mmio_write32", [](sim::NetHost& h, uint64_t off, uint32_t v) {
+    check_nic(h, nic);
+    return on_cpu(h, [&] { return h.kernel().mmio_read32(off, nic); });
+  }, py::arg("host"), py::arg("offset"), py::arg("nic") = 0, "readl on the host's CPU; returns the value");
+  m.def("mmio_write32", [check_nic](sim::NetHost& h, uint64_t off, uint32_t v, unsigned nic) {
     check_offset(off);
-    on_cpu(h, [&] { h.kernel().mmio_write32(off, v); });
-  }, py::arg("host"), py::arg("offset"), py::arg("value"), "writel on the host's CPU");
+    check_nic(h, nic);
+    on_cpu(h, [&] { h.kernel().mmio_write32(off, v, nic); });
+  }, py::arg("host"), py::arg("offset"), py::arg("value"), py::arg("nic") = 0, "writel on the host's CPU");
 }
 
 }  // namespace nicsim::python

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <stdexcept>
+#include <tuple>
 
 namespace nicsim::sim {
 
@@ -36,6 +37,19 @@ Network::Network(const TestbenchConfig& cfg) : tb_(cfg) {}
 
 Network::~Network() = default;
 
+void Network::check_address(const NetHost& h, const std::string& addr, bool allow_duplicate,
+                            const std::string& what) const {
+  for (auto& o : hosts_) {
+    if (!allow_duplicate || o.get() == &h)
+      for (NetNic* n : o->nics())
+        if (n->address() == addr)
+          throw std::invalid_argument(what + ": address " + addr + " is " + o->name() + " " + n->name() +
+                                      "'s already" +
+                                      (o.get() == &h ? "" : " (a deliberate duplicate, e.g. behind a NAT, needs "
+                                                            "allow_duplicate_address)"));
+  }
+}
+
 NetHost& Network::add_host(const std::string& name, const std::string& cidr, const NetHostConfig& cfg) {
   const std::string addr = split_cidr(cidr).first;
   if (!cfg.allow_duplicate_address)
@@ -49,8 +63,31 @@ NetHost& Network::add_host(const std::string& name, const std::string& cidr, con
   return *hosts_.back();
 }
 
+NetNic& Network::free_nic(NetHost& h) {
+  for (NetNic* n : h.nics())
+    if (!n->hw().core().xgmii().link()) return *n;
+  throw std::invalid_argument("connect: every NIC of host " + h.name() + " has a cable already (it has " +
+                              std::to_string(h.nics().size()) + "; add_nic adds another)");
+}
+
 EthLink& Network::connect(NetHost& a, NetHost& b, const LinkParams& p, const std::string& pcap) {
   if (&a == &b) throw std::invalid_argument("connect: a cable joins two hosts, got " + a.name() + " twice");
+  return connect(free_nic(a), free_nic(b), p, pcap);
+}
+
+EthLink& Network::connect(NetNic& a, NetHost& b, const LinkParams& p, const std::string& pcap) {
+  return connect(a, free_nic(b), p, pcap);
+}
+
+EthLink& Network::connect(NetHost& a, NetNic& b, const LinkParams& p, const std::string& pcap) {
+  return connect(free_nic(a), b, p, pcap);
+}
+
+EthLink& Network::connect(NetNic& a, NetNic& b, const LinkParams& p, const std::string& pcap) {
+  // One cable is one segment: two ends with one address would both answer its ARP.
+  if (&a != &b && a.address() == b.address())
+    throw std::invalid_argument("connect: " + a.host().name() + " " + a.name() + " and " + b.host().name() + " " +
+                                b.name() + " both have address " + a.address() + " and would share a segment");
   return tb_.connect(a.hw(), b.hw(), p, pcap);
 }
 
@@ -97,10 +134,93 @@ void Network::check_running() const {
 // ------------------------------------------------------------------------------ NetHost
 
 NetHost::NetHost(Network& net, Host& hw, const std::string& cidr, const NetHostConfig& cfg)
-    : net_(net), hw_(hw), cidr_(cidr), addr_(split_cidr(cidr).first),
+    : net_(net), hw_(hw), allow_duplicate_address_(cfg.allow_duplicate_address),
       kernel_(hw.platform(), hw.name(), cfg.cpu), driver_(cfg.driver),
       stack_(std::make_unique<net::Stack>(kernel_, cfg.stack)) {
+  auto n = std::make_unique<NetNic>();
+  n->host_ = this;
+  n->cidr_ = cidr;
+  std::tie(n->addr_, n->prefix_len_) = split_cidr(cidr);
+  n->hw_ = &hw.nic();
+  nics_.push_back(std::move(n));
   kernel_.set_timeline(&net.tb().timeline(), hw.timeline_node());
+}
+
+NetNic& NetHost::add_nic(const std::string& cidr, uint32_t mtu) {
+  const std::string what = name() + ": add_nic " + cidr;
+  auto [addr, len] = split_cidr(cidr);
+  net::Ipv4Addr::parse(addr);  // std::invalid_argument if malformed
+  if (mtu < kMinMtu || mtu > kMaxMtu)
+    throw std::invalid_argument(what + ": MTU " + std::to_string(mtu) + " is outside what the NIC can do (" +
+                                std::to_string(kMinMtu) + ".." + std::to_string(kMaxMtu) + ")");
+  if (up_ || net_.tb().now_ps() > 0)
+    throw std::invalid_argument(what + ": NICs are added before the run (the topology is fixed once it ran)");
+  net_.check_address(*this, addr, allow_duplicate_address_, what);
+  // NIC i's MAC is eth0's with byte 3 = i (02:00:00:01:00:03 is host 3's eth1).
+  const size_t i = nics_.size();
+  MacAddr mac = hw_.nic().core().mac();
+  mac.b[3] = uint8_t(i);
+  NicDevice& d = net_.tb().add_nic(hw_, mac);
+  auto n = std::make_unique<NetNic>();
+  n->host_ = this;
+  n->index_ = unsigned(i);
+  n->cidr_ = cidr;
+  n->addr_ = addr;
+  n->prefix_len_ = len;
+  n->mtu_ = mtu;
+  n->hw_ = &d;
+  nics_.push_back(std::move(n));
+  return *nics_.back();
+}
+
+std::vector<NetNic*> NetHost::nics() const {
+  std::vector<NetNic*> v;
+  for (auto& n : nics_) v.push_back(n.get());
+  return v;
+}
+
+NetNic& NetHost::nic(const std::string& name) const {
+  for (auto& n : nics_)
+    if (n->name() == name) return *n;
+  throw std::invalid_argument(this->name() + " has no device " + name + " (it has eth0..eth" +
+                              std::to_string(nics_.size() - 1) + ")");
+}
+
+driver::IxgbAdapter& NetNic::adapter() const {
+  kern::PciCore& pci = host_->kernel().pci();
+  driver::IxgbAdapter* a = index_ < pci.pci_dev_count() ? host_->driver().adapter(pci.pci_dev(index_)) : nullptr;
+  if (!a) throw std::logic_error(host_->name() + " " + name() + ": no driver bound (call Network::up first)");
+  return *a;
+}
+
+kern::NetDevice& NetNic::dev() const { return adapter().netdev(); }
+
+std::string NetHost::sysctl(const std::string& key) {
+  std::string v;
+  const int r = call([&] { return stack_->sysctl().get(key, &v); });
+  if (r == -ENOENT) throw std::invalid_argument(name() + ": sysctl: cannot stat /proc/sys/" + key + " (ENOENT)");
+  return v;
+}
+
+std::vector<std::pair<std::string, std::string>> NetHost::sysctl_all() {
+  return call([&] {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const std::string& n : stack_->sysctl().names()) {
+      std::string v;
+      stack_->sysctl().get(n, &v);
+      out.emplace_back(n, v);
+    }
+    return out;
+  });
+}
+
+void NetHost::sysctl(const std::string& key, const std::string& value) {
+  const int r = call([&] { return stack_->sysctl().set(key, value); });
+  if (r == -ENOENT) throw std::invalid_argument(name() + ": sysctl: cannot stat /proc/sys/" + key + " (ENOENT)");
+  if (r == -EINVAL)
+    throw std::invalid_argument(name() + ": sysctl: setting key \"" + key + "\" to \"" + value +
+                                "\": Invalid argument (EINVAL)");
+  if (r) throw std::runtime_error(name() + ": sysctl " + key + ": error " + std::to_string(r));
 }
 
 NetHost::~NetHost() = default;
@@ -125,19 +245,24 @@ bool NetHost::wait_until(const std::function<bool()>& cond, uint64_t timeout_ns)
 namespace nicsim::sim {
 
 void NetHost::boot() {
-  if (kernel_.pci().pci_register_driver(driver_) != 1 || !driver_.adapter()) {
-    std::fprintf(stderr, "nicsim: %s: the ixgb driver did not bind to the NIC\n", name().c_str());
+  // The PCI bus scan binds the driver to every NIC, in slot order: eth0, eth1, ...
+  const int bound = kernel_.pci().pci_register_driver(driver_);
+  if (bound != int(nics_.size())) {
+    std::fprintf(stderr, "nicsim: %s: the ixgb driver bound %d of %zu NICs\n", name().c_str(), bound,
+                 nics_.size());
     return;
   }
-  kern::NetDevice& dev = driver_.adapter()->netdev();
-  if (int r = kernel_.net().dev_open(dev)) {
-    std::fprintf(stderr, "nicsim: %s: opening %s failed (%d)\n", name().c_str(), dev.name.c_str(), r);
-    return;
-  }
-  auto [addr, len] = split_cidr(cidr_);
-  if (int r = stack_->add_address(dev, net::Ipv4Addr::parse(addr), len)) {
-    std::fprintf(stderr, "nicsim: %s: adding %s failed (%d)\n", name().c_str(), cidr_.c_str(), r);
-    return;
+  for (auto& n : nics_) {
+    kern::NetDevice& dev = n->dev();
+    dev.mtu = n->mtu();  // read by open: RX buffer size and the MAC's MFS
+    if (int r = kernel_.net().dev_open(dev)) {
+      std::fprintf(stderr, "nicsim: %s: opening %s failed (%d)\n", name().c_str(), dev.name.c_str(), r);
+      return;
+    }
+    if (int r = stack_->add_address(dev, net::Ipv4Addr::parse(n->address()), n->prefix_len())) {
+      std::fprintf(stderr, "nicsim: %s: adding %s failed (%d)\n", name().c_str(), n->cidr().c_str(), r);
+      return;
+    }
   }
   up_ = true;
 }
@@ -147,12 +272,30 @@ void NetHost::shutdown() {
   up_ = false;
 }
 
-void NetHost::add_route(const std::string& prefix, const std::string& gateway) {
+void NetHost::add_route(const std::string& prefix, const std::string& gateway, const std::string& devname) {
   auto [p, len] = split_cidr(prefix);
   const net::Ipv4Addr gw = gateway.empty() ? net::Ipv4Addr::any() : net::Ipv4Addr::parse(gateway);
   const net::Ipv4Addr pa = net::Ipv4Addr::parse(p);
-  int r = call([&] { return stack_->add_route(pa, len, gw, gateway.empty() ? &dev() : nullptr); });
-  const std::string what = name() + ": route " + prefix + (gateway.empty() ? "" : " via " + gateway) + " refused: ";
+  const std::string what = name() + ": route " + prefix + (gateway.empty() ? "" : " via " + gateway) +
+                           (devname.empty() ? "" : " dev " + devname) + " refused: ";
+  NetNic* via = nullptr;
+  if (!devname.empty()) {
+    try {
+      via = &nic(devname);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(what + e.what() + " (ENODEV)");
+    }
+  }
+  if (!gateway.empty() && via) {
+    // `ip route add ... via gw dev d`: gw must be on d's subnet.
+    const uint32_t mask = via->prefix_len() ? ~0u << (32 - via->prefix_len()) : 0;
+    if ((gw.value() & mask) != (net::Ipv4Addr::parse(via->address()).value() & mask))
+      throw std::invalid_argument(what + "the gateway is not on " + devname + "'s subnet (ENETUNREACH)");
+  }
+  int r = call([&] {
+    kern::NetDevice* d = via ? &via->dev() : gateway.empty() ? &dev() : nullptr;
+    return stack_->add_route(pa, len, gw, d);
+  });
   // The caller's mistakes (as `ip route add` reports them) are std::invalid_argument.
   if (r == -ENETUNREACH)
     throw std::invalid_argument(what + "the gateway is not on a connected subnet (ENETUNREACH)");

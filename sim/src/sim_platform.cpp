@@ -33,11 +33,16 @@ void advance(uint64_t d) {
 }  // namespace
 
 SimPlatform::SimPlatform(sc_module_name name, PciFunction& pci, HostMemory& mem, EventQueue& eq)
-    : sc_module(name), pci_(pci), mem_(mem), eq_(eq) {
+    : sc_module(name), mem_(mem), eq_(eq) {
   SC_HAS_PROCESS(SimPlatform);
   SC_THREAD(cpu_thread);
   set_stack_size(8 << 20);  // driver and stack code run on this coroutine stack
-  pci_.set_irq_handler([this](uint32_t v) { raise_irq(v); });
+  add_function(pci);
+}
+
+void SimPlatform::add_function(PciFunction& pci) {
+  fns_.push_back(&pci);
+  pci.set_irq_handler([this](uint32_t v) { raise_irq(v); });
 }
 
 uint64_t SimPlatform::now_ns() { return ps_to_ns(sc_now_ps()); }
@@ -57,7 +62,35 @@ void SimPlatform::block_until(const bool* done, const bool* known, const uint64_
   }
 }
 
-uint32_t SimPlatform::mmio_read32(uint64_t off) {
+uint32_t SimPlatform::mmio_read32(uint64_t off) { return mmio_read(pci(), off); }
+
+uint32_t SimPlatform::fn_mmio_read32(unsigned fn, uint64_t off) {
+  return fn < fns_.size() ? mmio_read(*fns_[fn], off) : 0xFFFFFFFFu;
+}
+
+void SimPlatform::fn_mmio_write32(unsigned fn, uint64_t off, uint32_t v) {
+  if (fn < fns_.size()) fns_[fn]->mmio_write(sc_now_ps(), off, v);
+}
+
+uint32_t SimPlatform::fn_cfg_read(unsigned fn, uint32_t off, int size) {
+  return fn < fns_.size() ? fns_[fn]->cfg_read(off, size) : 0xFFFFFFFFu >> (32 - 8 * size);
+}
+
+void SimPlatform::fn_cfg_write(unsigned fn, uint32_t off, int size, uint32_t v) {
+  if (fn < fns_.size()) fns_[fn]->cfg_write(off, size, v);
+}
+
+void SimPlatform::map_all(uint64_t bus, size_t len, int dir) {
+  for (PciFunction* f : fns_) f->protection().map(bus, len, dir);
+}
+
+bool SimPlatform::unmap_all(uint64_t bus, size_t len, int dir) {
+  bool ok = true;
+  for (PciFunction* f : fns_) ok = f->protection().unmap(bus, len, dir) && ok;
+  return ok;
+}
+
+uint32_t SimPlatform::mmio_read(PciFunction& pci, uint64_t off) {
   struct State {
     bool done = false, known = false;
     uint64_t at = 0;
@@ -65,7 +98,7 @@ uint32_t SimPlatform::mmio_read32(uint64_t off) {
     sc_event ev;
   };
   auto st = std::make_shared<State>();
-  pci_.mmio_read(
+  pci.mmio_read(
       sc_now_ps(), off,
       [st](uint32_t v) {
         st->v = v;
@@ -76,17 +109,17 @@ uint32_t SimPlatform::mmio_read32(uint64_t off) {
         st->known = true;
         st->at = at;
       });
-  const auto& p = pci_.params();
+  const auto& p = pci.params();
   uint64_t back = p.mmio_read_latency.value.ps - p.mmio_read_latency.value.ps / 2;
   block_until(&st->done, &st->known, &st->at, std::max<uint64_t>(back, kCyclePs), &st->ev);
   return st->v;
 }
 
-void SimPlatform::mmio_write32(uint64_t off, uint32_t v) { pci_.mmio_write(sc_now_ps(), off, v); }
+void SimPlatform::mmio_write32(uint64_t off, uint32_t v) { pci().mmio_write(sc_now_ps(), off, v); }
 
-uint32_t SimPlatform::cfg_read(uint32_t off, int size) { return pci_.cfg_read(off, size); }
+uint32_t SimPlatform::cfg_read(uint32_t off, int size) { return pci().cfg_read(off, size); }
 
-void SimPlatform::cfg_write(uint32_t off, int size, uint32_t v) { pci_.cfg_write(off, size, v); }
+void SimPlatform::cfg_write(uint32_t off, int size, uint32_t v) { pci().cfg_write(off, size, v); }
 
 kern::DmaBuffer SimPlatform::mem_alloc(size_t size, size_t align) {
   uint64_t pa = mem_.alloc(size, align);
@@ -98,23 +131,23 @@ void SimPlatform::mem_free(const kern::DmaBuffer& b) { mem_.free(b.bus); }
 
 kern::DmaBuffer SimPlatform::dma_alloc_coherent(size_t size, size_t align) {
   kern::DmaBuffer b = mem_alloc(size, align);
-  pci_.protection().map(b.bus, size, kern::kDmaBidirectional);
+  map_all(b.bus, size, kern::kDmaBidirectional);
   return b;
 }
 
 void SimPlatform::dma_free(const kern::DmaBuffer& b) {
-  if (!pci_.protection().unmap(b.bus, b.size, kern::kDmaBidirectional)) counters_.bad_unmaps++;
+  if (!unmap_all(b.bus, b.size, kern::kDmaBidirectional)) counters_.bad_unmaps++;
   mem_.free(b.bus);
 }
 
 void SimPlatform::dma_map(uint64_t bus, size_t len, int dir) {
   NICSIM_DPRINTF(kHost, name(), "dma_map 0x%llx+%zu dir %d", (unsigned long long)bus, len, dir);
-  pci_.protection().map(bus, len, dir);
+  map_all(bus, len, dir);
 }
 
 void SimPlatform::dma_unmap(uint64_t bus, size_t len, int dir) {
   NICSIM_DPRINTF(kHost, name(), "dma_unmap 0x%llx+%zu dir %d", (unsigned long long)bus, len, dir);
-  if (!pci_.protection().unmap(bus, len, dir)) {
+  if (!unmap_all(bus, len, dir)) {
     counters_.bad_unmaps++;
     NICSIM_DPRINTF(kDma, name(), "dma_unmap of a window that is not open: 0x%llx+%zu dir %d",
                    (unsigned long long)bus, len, dir);

@@ -18,11 +18,36 @@ bool g_testbench_made = false;
 uint64_t sc_time_ps() { return sc_get_status() == SC_ELABORATION ? 0 : sc_now_ps(); }
 }  // namespace
 
-Host::Host(const HostConfig& cfg, EventQueue& eq) : name_(cfg.name) {
+Host::Host(const HostConfig& cfg, EventQueue& eq) : name_(cfg.name), cfg_(cfg) {
   memory_ = std::make_unique<HostMemory>(cfg.memory);
-  pci_ = std::make_unique<PciFunction>(name_ + ".pci", cfg.pci, *memory_, eq);
-  nic_ = std::make_unique<NicDevice>((name_ + "_nic").c_str(), cfg.mac, *pci_, cfg.nic);
-  platform_ = std::make_unique<SimPlatform>((name_ + "_host").c_str(), *pci_, *memory_, eq);
+  add_nic(cfg.mac, eq);
+}
+
+NicDevice& Host::add_nic(MacAddr mac, EventQueue& eq) {
+  // Function 0 keeps the names a one-NIC host always had (a.pci, a_nic, a_host).
+  const size_t i = nics_.size();
+  const std::string sfx = i ? std::to_string(i) : "";
+  Nic n;
+  n.pci = std::make_unique<PciFunction>(name_ + ".pci" + sfx, cfg_.pci, *memory_, eq);
+  n.dev = std::make_unique<NicDevice>((name_ + "_nic" + sfx).c_str(), mac, *n.pci, cfg_.nic);
+  nics_.push_back(std::move(n));
+  if (!platform_)
+    platform_ = std::make_unique<SimPlatform>((name_ + "_host").c_str(), *nics_[0].pci, *memory_, eq);
+  else
+    platform_->add_function(*nics_.back().pci);
+  return *nics_.back().dev;
+}
+
+int Host::nic_index(const NicDevice& d) const {
+  for (size_t i = 0; i < nics_.size(); ++i)
+    if (nics_[i].dev.get() == &d) return int(i);
+  return -1;
+}
+
+NicDevice* Host::free_nic() {
+  for (auto& n : nics_)
+    if (!n.dev->core().xgmii().link()) return n.dev.get();
+  return nullptr;
 }
 
 void Host::enable_pci(bool bus_master, uint64_t bar0) {
@@ -62,7 +87,8 @@ Testbench::~Testbench() {
 
 void Testbench::finish() {
   for (auto& p : pcaps_) p->close();
-  for (auto& h : hosts_) h->core().close_trace();
+  for (auto& h : hosts_)
+    for (size_t i = 0; i < h->nic_count(); ++i) h->core(i).close_trace();
 }
 
 void Testbench::check_topology_open(const char* what) const {
@@ -90,16 +116,48 @@ Host& Testbench::host(const std::string& name) {
   throw std::out_of_range("no host " + name);
 }
 
+NicDevice& Testbench::add_nic(Host& h, MacAddr mac) {
+  check_topology_open("add_nic");
+  NicDevice& d = h.add_nic(mac, eq_);
+  if (timeline_.on()) attach_timeline(d, h, true);
+  return d;
+}
+
+Host& Testbench::owner(const NicDevice& nic) {
+  for (auto& h : hosts_)
+    if (h->nic_index(nic) >= 0) return *h;
+  throw std::invalid_argument("connect: the NIC is not one of this testbench's hosts'");
+}
+
 EthLink& Testbench::connect(Host& a, Host& b, const LinkParams& p, const std::string& pcap) {
   check_topology_open("connect");
-  if (a.core().xgmii().link() || b.core().xgmii().link())
-    throw std::logic_error("a NIC has one port: it is already connected");
-  links_.push_back(std::make_unique<EthLink>(a.name() + "-" + b.name(), p));
+  for (Host* h : {&a, &b})
+    if (!h->free_nic())
+      throw std::invalid_argument("connect: every NIC of host " + h->name() + " has a cable already (it has " +
+                                  std::to_string(h->nic_count()) + "; add_nic adds another)");
+  return connect(*a.free_nic(), *b.free_nic(), p, pcap);
+}
+
+EthLink& Testbench::connect(NicDevice& a, NicDevice& b, const LinkParams& p, const std::string& pcap) {
+  check_topology_open("connect");
+  Host& ha = owner(a);
+  Host& hb = owner(b);
+  // A NIC is named by its host, with .eth<i> past the first one ("a", "r.eth1").
+  auto label = [](Host& h, NicDevice& d) {
+    const int i = h.nic_index(d);
+    return i ? h.name() + ".eth" + std::to_string(i) : h.name();
+  };
+  if (&a == &b) throw std::invalid_argument("connect: a cable joins two NICs, got " + label(ha, a) + " twice");
+  for (auto [h, d] : {std::make_pair(&ha, &a), std::make_pair(&hb, &b)})
+    if (d->core().xgmii().link())
+      throw std::invalid_argument("connect: NIC " + label(*h, *d) + " has one port and it has a cable already (" +
+                                  d->core().xgmii().link()->name() + ")");
+  links_.push_back(std::make_unique<EthLink>(label(ha, a) + "-" + label(hb, b), p));
   EthLink& l = *links_.back();
   a.core().xgmii().attach(&l, 0);
   b.core().xgmii().attach(&l, 1);
   const uint16_t node = timeline_.add_node(l.name(), true);
-  timeline_.set_link_sides(node, a.tl_node_, b.tl_node_);
+  timeline_.set_link_sides(node, ha.tl_node_, hb.tl_node_);
   tl_taps_.push_back(std::make_unique<LinkTimelineTap>(timeline_, node, EthLink::kSent));
   tl_taps_.push_back(std::make_unique<LinkTimelineTap>(timeline_, node, EthLink::kDelivered));
   if (timeline_.on()) set_timeline(true);
@@ -116,16 +174,19 @@ PcapWriter& Testbench::capture(EthLink& link, const std::string& path, EthLink::
 
 void Testbench::set_timeline(bool on) {
   timeline_.enable(on);
-  for (auto& h : hosts_) {
-    h->core().dma().set_observer(on ? h->tl_probe_.get() : nullptr);
-    h->core().msi().set_observer(on ? h->tl_probe_.get() : nullptr);
-  }
+  for (auto& h : hosts_)
+    for (size_t i = 0; i < h->nic_count(); ++i) attach_timeline(h->nic(i), *h, on);
   for (size_t i = 0; i < links_.size(); ++i)
     for (size_t k = 0; k < 2; ++k) {
       LinkTimelineTap* tap = tl_taps_.at(2 * i + k).get();
       links_[i]->remove_tap(tap);
       if (on) links_[i]->add_tap(tap, k == 0 ? EthLink::kSent : EthLink::kDelivered);
     }
+}
+
+void Testbench::attach_timeline(NicDevice& nic, Host& h, bool on) {
+  nic.core().dma().set_observer(on ? h.tl_probe_.get() : nullptr);
+  nic.core().msi().set_observer(on ? h.tl_probe_.get() : nullptr);
 }
 
 std::string Testbench::write_timeline(const std::string& path) {
@@ -177,9 +238,11 @@ uint64_t Testbench::now_ns() const { return ps_to_ns(now_ps()); }
 
 void Testbench::check_rtl() {
   for (auto& h : hosts_)
-    if (h->core().rtl_error())
-      throw std::runtime_error("RTL error (assertion or $stop) in " + h->name() + " at cycle " +
-                               std::to_string(h->core().cycle()));
+    for (size_t i = 0; i < h->nic_count(); ++i)
+      if (h->core(i).rtl_error())
+        throw std::runtime_error("RTL error (assertion or $stop) in " + h->name() +
+                                 (i ? " NIC " + std::to_string(i) : "") + " at cycle " +
+                                 std::to_string(h->core(i).cycle()));
 }
 
 void Testbench::start(uint64_t ps) {

@@ -11,16 +11,20 @@ namespace nicsim::test {
 // No RTL assertion fired; the NIC's DMA port saw no AXI protocol error and no late response
 // (a quantum violation).
 inline void expect_clean_core(sim::Host& h) {
-  EXPECT_FALSE(h.core().rtl_error()) << h.name() << ": an RTL assertion fired";
-  EXPECT_EQ(h.core().dma().counters().protocol_errors, 0u) << h.name() << ": AXI protocol error";
-  EXPECT_EQ(h.core().dma().counters().late, 0u) << h.name() << ": quantum violated";
+  for (size_t i = 0; i < h.nic_count(); ++i) {
+    EXPECT_FALSE(h.core(i).rtl_error()) << h.name() << " NIC " << i << ": an RTL assertion fired";
+    EXPECT_EQ(h.core(i).dma().counters().protocol_errors, 0u) << h.name() << " NIC " << i << ": AXI protocol error";
+    EXPECT_EQ(h.core(i).dma().counters().late, 0u) << h.name() << " NIC " << i << ": quantum violated";
+  }
 }
 
 // The NIC touched no host memory outside a DMA mapping (tests of bad programming cause that
 // on purpose, so it is apart from expect_clean_core).
 inline void expect_no_dma_fault(sim::Host& h) {
-  EXPECT_EQ(h.pci().counters().dma_read_faults, 0u) << h.name() << ": NIC read outside a mapping";
-  EXPECT_EQ(h.pci().counters().dma_write_faults, 0u) << h.name() << ": NIC wrote outside a mapping";
+  for (size_t i = 0; i < h.nic_count(); ++i) {
+    EXPECT_EQ(h.pci(i).counters().dma_read_faults, 0u) << h.name() << " NIC " << i << ": read outside a mapping";
+    EXPECT_EQ(h.pci(i).counters().dma_write_faults, 0u) << h.name() << " NIC " << i << ": wrote outside a mapping";
+  }
 }
 
 inline void expect_no_spurious_irq(sim::Host& h) {

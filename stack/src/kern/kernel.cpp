@@ -28,26 +28,29 @@ SkbPtr Kernel::netdev_alloc_skb(NetDevice& dev, uint32_t len) {
   return skb;
 }
 
-uint32_t Kernel::mmio_read32(uint64_t off) {
+uint32_t Kernel::mmio_read32(uint64_t off, unsigned fn) {
   cpu_.settle();  // the CPU issues the read after the work before it
   counters_.mmio_reads++;
-  return p_.mmio_read32(off);
+  return fn == 0 ? p_.mmio_read32(off) : p_.fn_mmio_read32(fn, off);
 }
 
-void Kernel::mmio_write32(uint64_t off, uint32_t v) {
+void Kernel::mmio_write32(uint64_t off, uint32_t v, unsigned fn) {
   cpu_.settle();
   counters_.mmio_writes++;
-  p_.mmio_write32(off, v);
+  if (fn == 0)
+    p_.mmio_write32(off, v);
+  else
+    p_.fn_mmio_write32(fn, off, v);
 }
 
 uint32_t Iomem::readl(uint32_t off) const {
   if (!k_) throw std::logic_error("readl on an unmapped BAR");
-  return k_->mmio_read32(off);
+  return k_->mmio_read32(off, fn_);
 }
 
 void Iomem::writel(uint32_t value, uint32_t off) const {
   if (!k_) throw std::logic_error("writel on an unmapped BAR");
-  k_->mmio_write32(off, value);
+  k_->mmio_write32(off, value, fn_);
 }
 
 // ---------------------------------------------------------------------------- leaks

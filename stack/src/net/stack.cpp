@@ -20,6 +20,7 @@ Stack::Stack(kern::Kernel& k, const StackConfig& cfg)
       nf_(*this),
       conntrack_(k, cfg.conntrack, cfg.seed) {
   nf_.set_conntrack_on_demand(&conntrack_);
+  register_stack_sysctls(*this, sysctl_);
   k_.net().dev_add_pack(kern::ETH_P_IP, [this](SkbPtr skb) { ip_.ip_rcv(std::move(skb)); });
   k_.net().dev_add_pack(kern::ETH_P_ARP, [this](SkbPtr skb) { arp_.arp_rcv(std::move(skb)); });
   // The kernel has no unregister_netdevice_notifier: the callback checks that we still exist.

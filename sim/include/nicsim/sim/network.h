@@ -6,6 +6,9 @@
 //   NetHost& a = net.add_host("a", "10.0.0.1/24");
 //   NetHost& b = net.add_host("b", "10.0.0.2/24");
 //   net.connect(a, b, {}, "a-b.pcap");          // cable (500 ns), pcap of both directions
+//   NetNic& r1 = r.add_nic("10.0.2.1/24");        // a second NIC: eth1, PCI function 1
+//   net.connect(r1, c);                           // a NIC or a host (its first free NIC)
+//   r.sysctl("net.ipv4.ip_forward", 1);           // after up(); sysctl(name) reads it back
 //   net.up();                                    // probe, open, addresses: every host ready
 //   auto echoes = a.ping("10.0.0.2", 3);          // per-echo RTT in simulated ns
 //   UdpSocket s = b.udp_socket(); s.bind(7000);
@@ -119,6 +122,32 @@ class UdpSocket {
 
 class TcpSocket;
 
+// One NIC of a NetHost: eth<index>, its address, the sim NIC below and (once up) the driver's
+// net device. NetHost::add_nic returns it; it lives as long as the host.
+class NetNic {
+ public:
+  NetHost& host() const { return *host_; }
+  unsigned index() const { return index_; }
+  std::string name() const { return "eth" + std::to_string(index_); }  // as the driver names it
+  const std::string& cidr() const { return cidr_; }
+  const std::string& address() const { return addr_; }
+  int prefix_len() const { return prefix_len_; }
+  uint32_t mtu() const { return mtu_; }
+  NicDevice& hw() const { return *hw_; }
+  // The driver's net device and adapter (after Network::up; std::logic_error before).
+  kern::NetDevice& dev() const;
+  driver::IxgbAdapter& adapter() const;
+
+ private:
+  friend class NetHost;
+  NetHost* host_ = nullptr;
+  unsigned index_ = 0;
+  std::string cidr_, addr_;
+  int prefix_len_ = 0;
+  uint32_t mtu_ = 1500;
+  NicDevice* hw_ = nullptr;
+};
+
 // A host for the traffic programs of apps/ too (apps::AppHost).
 class NetHost : public apps::AppHost {
  public:
@@ -134,7 +163,30 @@ class NetHost : public apps::AppHost {
   driver::IxgbDriver& driver() { return driver_; }
   driver::IxgbAdapter& adapter();
   kern::NetDevice& dev() { return adapter().netdev(); }
-  const std::string& address() const override { return addr_; }
+  const std::string& address() const override { return nics_.front()->address(); }
+
+  // Another NIC (the next PCI function, eth<n>) with its address and MTU; before Network::up.
+  // Throws std::invalid_argument for a malformed address, an MTU outside 68..kMaxMtu, or an
+  // address another NIC has (this host's always; another host's unless the host was made
+  // with allow_duplicate_address). The NIC lives as long as the host.
+  NetNic& add_nic(const std::string& cidr, uint32_t mtu = 1500);
+  // The largest MTU the driver takes: a frame in one RX buffer (RCTL.BSIZE 16 KB).
+  static constexpr uint32_t kMaxMtu = 16384 - 14 - 4;
+  static constexpr uint32_t kMinMtu = 68;  // IPv4's minimum (RFC 791)
+  // eth0 first.
+  std::vector<NetNic*> nics() const;
+  NetNic& nic(size_t i = 0) const { return *nics_.at(i); }
+  // The NIC named ethN (std::invalid_argument if none).
+  NetNic& nic(const std::string& name) const;
+
+  // `sysctl name`: the value as /proc/sys shows it (e.g. "1"); `sysctl -w name=value`.
+  // After up(). Throws std::invalid_argument for an unknown name (ENOENT) or a value the
+  // setting refuses (EINVAL); see net/sysctl.h for the names.
+  std::string sysctl(const std::string& name);
+  void sysctl(const std::string& name, const std::string& value);
+  void sysctl(const std::string& name, long long value) { sysctl(name, std::to_string(value)); }
+  // `sysctl -a`: every (name, value), sorted by name.
+  std::vector<std::pair<std::string, std::string>> sysctl_all();
 
   // Runs fn on this host's CPU as an application task and waits (in simulated time) until
   // it returned; returns its result. Throws SimTimeout if the CPU does not get to it within
@@ -160,10 +212,12 @@ class NetHost : public apps::AppHost {
   // timeout_ns) and returns each socket's current poll() bits masked by events.
   static std::vector<uint32_t> poll(Network& net, const std::vector<TcpSocket*>& socks, uint32_t events,
                                     uint64_t timeout_ns);
-  // Routes: "10.1.0.0/16" via "10.0.0.254" (empty gateway: directly connected). Throws
-  // std::invalid_argument for a malformed prefix or gateway, host bits set in the prefix, a
-  // gateway not on a connected subnet, or a route that exists already.
-  void add_route(const std::string& prefix, const std::string& gateway);
+  // Routes: "10.1.0.0/16" via "10.0.0.254", "0.0.0.0/0" (default); empty gateway: directly
+  // connected on dev (empty dev: eth0). With a gateway, dev (if given) must be the NIC the
+  // gateway's subnet is on. Throws std::invalid_argument for a malformed prefix or gateway,
+  // host bits set in the prefix, a gateway not on a connected subnet (of dev), an unknown
+  // dev, or a route that exists already.
+  void add_route(const std::string& prefix, const std::string& gateway, const std::string& dev = "");
 
   // The driver bound (probe ran) and the device is up with its address.
   bool is_up() const { return up_; }
@@ -179,7 +233,8 @@ class NetHost : public apps::AppHost {
 
   Network& net_;
   Host& hw_;
-  std::string cidr_, addr_;
+  bool allow_duplicate_address_;
+  std::vector<std::unique_ptr<NetNic>> nics_;
   kern::Kernel kernel_;
   driver::IxgbDriver driver_;
   std::unique_ptr<net::Stack> stack_;
@@ -194,8 +249,13 @@ class Network {
   // A host with one NIC, address/prefix like "10.0.0.1/24". Throws std::invalid_argument
   // for an address another host has (unless cfg.allow_duplicate_address).
   NetHost& add_host(const std::string& name, const std::string& cidr, const NetHostConfig& cfg = {});
-  // A cable between two different hosts (std::invalid_argument for a host with itself).
+  // A cable between two NICs: a host stands for its first NIC without a cable. Throws
+  // std::invalid_argument for a host with itself, a NIC that has a cable already (or a host
+  // without a free NIC), or two ends with the same address (one segment).
   EthLink& connect(NetHost& a, NetHost& b, const LinkParams& p = {}, const std::string& pcap = "");
+  EthLink& connect(NetNic& a, NetHost& b, const LinkParams& p = {}, const std::string& pcap = "");
+  EthLink& connect(NetHost& a, NetNic& b, const LinkParams& p = {}, const std::string& pcap = "");
+  EthLink& connect(NetNic& a, NetNic& b, const LinkParams& p = {}, const std::string& pcap = "");
   // Boots every host (driver probe, open, addresses) and runs until all are ready; throws
   // SimTimeout naming the hosts that did not come up in time.
   void up(uint64_t timeout_ns = 50'000'000);
@@ -223,6 +283,12 @@ class Network {
   size_t host_count() const { return hosts_.size(); }
 
  private:
+  friend class NetHost;
+  // The host's NIC that a cable would take (its first without one).
+  NetNic& free_nic(NetHost& h);
+  // Throws unless addr is free for a new NIC of h (see NetHost::add_nic).
+  void check_address(const NetHost& h, const std::string& addr, bool allow_duplicate, const std::string& what) const;
+
   Testbench tb_;
   std::vector<std::unique_ptr<NetHost>> hosts_;
   bool finished_ = false;

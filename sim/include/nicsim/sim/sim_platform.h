@@ -1,4 +1,5 @@
-// SimPlatform: kern::Platform for one host with one NIC, on the SystemC kernel.
+// SimPlatform: kern::Platform for one host with one or more NICs (a PciFunction each), on
+// the SystemC kernel.
 //
 // - The host has one simulated CPU: an SC_THREAD that runs IRQ handlers (in arrival
 //   order), then due timers (in time order), one at a time. Handlers may block (MMIO reads,
@@ -8,7 +9,8 @@
 //   advance the simulation with sc_start until the completion arrives, ending exactly at
 //   its time. They cannot be called from an SC_METHOD (std::logic_error).
 // - DMA memory comes from HostMemory; coherent allocations and dma_map open DMA windows
-//   in the PciFunction's DmaProtection.
+//   in every PciFunction's DmaProtection (the DMA API names no device: see platform.h).
+// - Function 0 is the one given to the constructor; add_function() adds the next.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,7 @@
 #include <map>
 #include <systemc>
 #include <utility>
+#include <vector>
 
 #include "nicsim/kern/platform.h"
 #include "nicsim/sim/event_queue.h"
@@ -47,8 +50,15 @@ class SimPlatform : public sc_core::sc_module, public kern::Platform {
   uint64_t add_timer(uint64_t at_ns, std::function<void()> fn) override;
   bool cancel_timer(uint64_t id) override;
   void delay_ns(uint64_t ns) override;
+  unsigned pci_functions() override { return unsigned(fns_.size()); }
+  uint32_t fn_mmio_read32(unsigned fn, uint64_t bar_offset) override;
+  void fn_mmio_write32(unsigned fn, uint64_t bar_offset, uint32_t value) override;
+  uint32_t fn_cfg_read(unsigned fn, uint32_t offset, int size) override;
+  void fn_cfg_write(unsigned fn, uint32_t offset, int size, uint32_t value) override;
 
-  PciFunction& pci() { return pci_; }
+  // The next PCI function (its MSIs raise this host's IRQs); before the first run.
+  void add_function(PciFunction& pci);
+  PciFunction& pci() { return *fns_.front(); }
   HostMemory& memory() { return mem_; }
 
   struct Counters {
@@ -68,7 +78,12 @@ class SimPlatform : public sc_core::sc_module, public kern::Platform {
   void block_until(const bool* done, const bool* known, const uint64_t* at_ps, uint64_t step_ps,
                    sc_core::sc_event* ev);
 
-  PciFunction& pci_;
+  uint32_t mmio_read(PciFunction& pci, uint64_t off);
+  // Opens / closes a DMA window in every function; unmap is false if one was not open.
+  void map_all(uint64_t bus, size_t len, int dir);
+  bool unmap_all(uint64_t bus, size_t len, int dir);
+
+  std::vector<PciFunction*> fns_;
   HostMemory& mem_;
   EventQueue& eq_;
   sc_core::sc_event work_ev_;

@@ -1,10 +1,12 @@
-// Testbench: builds a topology of hosts (each one host with one NIC: host memory, PCI
-// function, SimPlatform, NicDevice) and links, and runs it.
+// Testbench: builds a topology of hosts (host memory, a SimPlatform, and one or more NICs,
+// each a PciFunction with its NicDevice) and links, and runs it.
 //
 //   Testbench tb({"MySuite.MyTest"});                      // output under out/MySuite.MyTest/
 //   Host& a = tb.add_host({"a", MacAddr::local(1)});
 //   Host& b = tb.add_host({"b", MacAddr::local(2)});
 //   tb.connect(a, b, {}, "a-b.pcap");                    // 500 ns cable, pcap of both ways
+//   NicDevice& a1 = tb.add_nic(a, MacAddr::local(0x101)); // a's second NIC (PCI function 1)
+//   tb.connect(a1, c.nic());                              // a cable between two given NICs
 //   a.enable_pci();                                       // memory space + bus master
 //   uint32_t status = a.platform().mmio_read32(regs::STATUS);  // advances the simulation
 //   tb.run_until([&] { return ...; }, 100'000);           // false on timeout
@@ -49,16 +51,22 @@ struct HostConfig {
   NicParams nic;
 };
 
-// One host with one NIC.
+// One host: memory, a CPU (the SimPlatform) and its NICs. NIC i is PCI function i (slot i),
+// eth<i> once the driver probed; nic() is the first, which every host has.
 class Host {
  public:
   Host(const HostConfig& cfg, EventQueue& eq);
   const std::string& name() const { return name_; }
   SimPlatform& platform() { return *platform_; }
-  PciFunction& pci() { return *pci_; }
+  PciFunction& pci(size_t i = 0) { return *nics_.at(i).pci; }
   HostMemory& memory() { return *memory_; }
-  NicDevice& nic() { return *nic_; }
-  NicCore& core() { return nic_->core(); }
+  NicDevice& nic(size_t i = 0) { return *nics_.at(i).dev; }
+  NicCore& core(size_t i = 0) { return nics_.at(i).dev->core(); }
+  size_t nic_count() const { return nics_.size(); }
+  // The index of one of this host's NICs, or -1.
+  int nic_index(const NicDevice& d) const;
+  // The first NIC without a cable, nullptr if all have one.
+  NicDevice* free_nic();
 
   // What the PCI core would do at probe: BAR0 at bar0, memory space on, bus master on.
   void enable_pci(bool bus_master = true, uint64_t bar0 = 0xF0000000ull);
@@ -68,14 +76,20 @@ class Host {
   uint16_t timeline_node() const { return tl_node_; }
 
  private:
-  std::string name_;
-  std::unique_ptr<HostMemory> memory_;
-  std::unique_ptr<PciFunction> pci_;
-  std::unique_ptr<NicDevice> nic_;
-  std::unique_ptr<SimPlatform> platform_;
   friend class Testbench;
+  NicDevice& add_nic(MacAddr mac, EventQueue& eq);
+
+  struct Nic {
+    std::unique_ptr<PciFunction> pci;
+    std::unique_ptr<NicDevice> dev;  // destroyed before its PCI function
+  };
+  std::string name_;
+  HostConfig cfg_;
+  std::unique_ptr<HostMemory> memory_;
+  std::vector<Nic> nics_;
+  std::unique_ptr<SimPlatform> platform_;
   uint16_t tl_node_ = 0;
-  std::unique_ptr<NicTimelineProbe> tl_probe_;
+  std::unique_ptr<NicTimelineProbe> tl_probe_;  // shared by the host's NICs
 };
 
 class Testbench {
@@ -86,9 +100,17 @@ class Testbench {
   Testbench& operator=(const Testbench&) = delete;
 
   Host& add_host(const HostConfig& cfg);
-  // A cable between a's and b's NICs (a is side 0). pcap: a file (relative to the run
-  // directory) recording both directions as sent; empty for none.
+  // Another NIC on h (the next PCI function, with the host's PCI and NIC parameters).
+  NicDevice& add_nic(Host& h, MacAddr mac);
+  // A cable between a's and b's first NICs without one (a is side 0). pcap: a file (relative
+  // to the run directory) recording both directions as sent; empty for none. Throws
+  // std::invalid_argument if a host has no NIC left without a cable.
   EthLink& connect(Host& a, Host& b, const LinkParams& p = {}, const std::string& pcap = "");
+  // A cable between two given NICs; std::invalid_argument if one has a cable already, or
+  // they are one NIC.
+  EthLink& connect(NicDevice& a, NicDevice& b, const LinkParams& p = {}, const std::string& pcap = "");
+  // The host a NIC belongs to (std::invalid_argument if none of this testbench's).
+  Host& owner(const NicDevice& nic);
   // Another capture on a link, e.g. after faults: point EthLink::kDelivered.
   PcapWriter& capture(EthLink& link, const std::string& path,
                       EthLink::TapPoint point = EthLink::kSent, unsigned dir_mask = 3);
@@ -136,6 +158,7 @@ class Testbench {
  private:
   void check_topology_open(const char* what) const;
   void check_rtl();
+  void attach_timeline(NicDevice& nic, Host& h, bool on);
   void start(uint64_t ps);
 
   waves::RunDir out_;

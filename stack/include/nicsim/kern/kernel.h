@@ -137,8 +137,9 @@ class Kernel {
   SkbPtr netdev_alloc_skb(NetDevice& dev, uint32_t len);
 
   // --- MMIO (used by Iomem::readl/writel): the CPU's loads and stores to a BAR ---
-  uint32_t mmio_read32(uint64_t off);
-  void mmio_write32(uint64_t off, uint32_t v);
+  // fn: the platform's PCI function whose BAR it is.
+  uint32_t mmio_read32(uint64_t off, unsigned fn = 0);
+  void mmio_write32(uint64_t off, uint32_t v, unsigned fn = 0);
 
   // --- leak accounting ---
   struct Outstanding {

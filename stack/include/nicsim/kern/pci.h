@@ -1,6 +1,7 @@
 // The PCI core a driver sees (Linux's <linux/pci.h>): driver registration with probe
 // matching by vendor/device ID, enable/bus-master, BAR0 mapping with readl/writel, MSI.
-// The devices themselves are the Platform's (one function per host, at bus 0 slot 0).
+// The devices themselves are the Platform's (one function per NIC, bus 0, slot n for
+// Platform function n).
 #pragma once
 
 #include <cstdint>
@@ -44,7 +45,7 @@ struct PciDeviceId {
 class Iomem {
  public:
   Iomem() = default;
-  Iomem(Kernel* k, uint64_t len) : k_(k), len_(len) {}
+  Iomem(Kernel* k, uint64_t len, unsigned fn = 0) : k_(k), len_(len), fn_(fn) {}
   uint32_t readl(uint32_t off) const;
   void writel(uint32_t value, uint32_t off) const;
   bool mapped() const { return k_ != nullptr; }
@@ -53,20 +54,29 @@ class Iomem {
  private:
   Kernel* k_ = nullptr;
   uint64_t len_ = 0;
+  unsigned fn_ = 0;  // the Platform's PCI function
 };
 
 class PciDev {
  public:
-  PciDev(Kernel& k, Platform& p) : kernel(k), platform(p) {}
+  PciDev(Kernel& k, Platform& p, unsigned fn = 0)
+      : kernel(k), platform(p), fn(fn), name("0000:00:" + slot_name(fn) + ".0") {}
   Kernel& kernel;
   Platform& platform;
+  unsigned fn;  // the Platform's PCI function (the slot number)
   uint16_t vendor = 0, device = 0;
   int irq = -1;  // after pci_enable_msi: the vector for request_irq
   bool enabled = false, master = false, msi_enabled = false;
   uint64_t bar0 = 0, bar0_len = 0;
   void* drvdata = nullptr;  // pci_set_drvdata
   class PciDriver* driver = nullptr;
-  std::string name = "0000:00:00.0";
+  std::string name;  // 0000:00:<slot>.0
+
+ private:
+  static std::string slot_name(unsigned fn) {
+    const char* hex = "0123456789abcdef";
+    return std::string{hex[(fn >> 4) & 15], hex[fn & 15]};
+  }
 };
 
 class PciDriver {

@@ -1,5 +1,6 @@
 // PciCore: the PCI core of a host (part of kern::Kernel, kernel.pci()): driver binding by
-// ID table, BAR assignment, bus mastering, MSI, for the one PCI function of the platform.
+// ID table, BAR assignment, bus mastering, MSI, for the platform's PCI functions (a list
+// of devices in slot order, as the PCI bus scan finds them).
 #pragma once
 
 #include <memory>
@@ -30,11 +31,20 @@ class PciCore {
   // pdev.irq. Returns -ENODEV without an MSI capability.
   int pci_enable_msi(PciDev& pdev);
   void pci_disable_msi(PciDev& pdev);
-  PciDev& pci_dev() { return *pdev_; }
+  // The first device, and every device in slot order.
+  PciDev& pci_dev() { return *devs_.front(); }
+  size_t pci_dev_count() const { return devs_.size(); }
+  PciDev& pci_dev(size_t i) { return *devs_.at(i); }
 
  private:
+  // Configuration space of d's function.
+  uint32_t cfg_read(PciDev& d, uint32_t off, int size);
+  void cfg_write(PciDev& d, uint32_t off, int size, uint32_t v);
+  uint32_t find_msi_cap(PciDev& d);
+  int probe_one(PciDriver& drv, PciDev& d);
+
   Kernel& k_;
-  std::unique_ptr<PciDev> pdev_;
+  std::vector<std::unique_ptr<PciDev>> devs_;
   std::vector<PciDriver*> drivers_;
   int next_msi_vector_ = 0x41;
 };

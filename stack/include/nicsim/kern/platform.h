@@ -1,7 +1,7 @@
 // The narrow waist between the host software (stack/, driver/) and the hardware below it.
 //
-// The stack's kernel layer declares this interface and sim/ implements it (SimPlatform, one
-// NIC on one host), so stack/ and driver/ build and unit-test with nothing but the C++17
+// The stack's kernel layer declares this interface and sim/ implements it (SimPlatform, a
+// host with one or more NICs), so stack/ and driver/ build and unit-test with nothing but the C++17
 // standard library: no SystemC, no Verilator. A fake implementation is a few dozen lines.
 //
 // Time is simulated time in nanoseconds since the start of the run. Callbacks (IRQ handlers,
@@ -82,6 +82,26 @@ class Platform {
   virtual bool cancel_timer(uint64_t id) = 0;
   // Busy CPU work (ndelay): the calling CPU context advances by ns.
   virtual void delay_ns(uint64_t ns) = 0;
+
+  // --- several PCI functions (a host with several NICs) ---
+  // The host's PCI functions are numbered 0..pci_functions()-1 (slot order); the calls above
+  // address function 0, these address function fn. DMA memory and windows are the host's:
+  // every function's device may use a window that any dma_map opened (no per-device IOMMU).
+  // A platform with one function needs none of these.
+  virtual unsigned pci_functions() { return 1; }
+  virtual uint32_t fn_mmio_read32(unsigned fn, uint64_t bar_offset) {
+    return fn == 0 ? mmio_read32(bar_offset) : 0xFFFFFFFFu;
+  }
+  virtual void fn_mmio_write32(unsigned fn, uint64_t bar_offset, uint32_t value) {
+    if (fn == 0) mmio_write32(bar_offset, value);
+  }
+  // Reads of a function that is not there return all ones, as an empty slot does.
+  virtual uint32_t fn_cfg_read(unsigned fn, uint32_t offset, int size) {
+    return fn == 0 ? cfg_read(offset, size) : 0xFFFFFFFFu >> (32 - 8 * size);
+  }
+  virtual void fn_cfg_write(unsigned fn, uint32_t offset, int size, uint32_t value) {
+    if (fn == 0) cfg_write(offset, size, value);
+  }
 };
 
 }  // namespace nicsim::kern

@@ -21,6 +21,7 @@
 #include "nicsim/net/ipv4.h"
 #include "nicsim/net/nf_tables.h"
 #include "nicsim/net/nf_conntrack.h"
+#include "nicsim/net/sysctl.h"
 #include "nicsim/net/tcp.h"
 #include "nicsim/net/udp.h"
 #include "nicsim/net/wire/ipv4.h"
@@ -98,6 +99,9 @@ class Stack {
   // /proc/net/netstat layout for TcpExt.
   std::string netstat() const;
 
+  // The host's sysctl table (net.ipv4.ip_forward, ...; sysctl.h).
+  Sysctl& sysctl() { return sysctl_; }
+
   Rng& rng() { return rng_; }
   // A token that dies with the stack, for deferred work (tasks, notifier) to check.
   std::weak_ptr<Stack*> alive() const { return self_; }
@@ -114,6 +118,7 @@ class Stack {
   Udp udp_;
   Tcp tcp_;
   Netfilter nf_;
+  Sysctl sysctl_;  // refers to the parts above
   NfConntrack conntrack_;  // last: gone (and its gc timer with it) before the protocols
 };
 
