@@ -73,6 +73,14 @@ void register_stack_sysctls(Stack& st, Sysctl& t) {
   Ipv4::Config& ip = st.ip().config();
   t.add_bool("net.ipv4.ip_forward", ip.forwarding);
   t.add_int("net.ipv4.ip_default_ttl", ip.default_ttl, 1, 255);
+  t.add_int("net.ipv4.ipfrag_time", ip.frag.time_ns, 1, INT_MAX / 1000, kS);
+  t.add_int("net.ipv4.ipfrag_high_thresh", ip.frag.high_thresh, 0, INT_MAX);
+  t.add_int("net.ipv4.route.mtu_expires", ip.mtu_expires_ns, 1, INT_MAX / 1000, kS);
+  t.add_int("net.ipv4.route.min_pmtu", ip.min_pmtu, 68, 65535);
+
+  NfConntrack& ct = st.conntrack();
+  ct.config().visit([&t](auto& p) { t.add_param(std::string("net.netfilter.") + p.name, p); });
+  t.add_ro("net.netfilter.nf_conntrack_count", [&ct] { return std::to_string(ct.count()); });
 
   Icmp::Config& icmp = st.icmp().config();
   t.add_bool("net.ipv4.icmp_echo_ignore_broadcasts", icmp.echo_ignore_broadcasts);

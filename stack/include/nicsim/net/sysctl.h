@@ -55,6 +55,25 @@ class Sysctl {
                }});
   }
 
+  // A kern::Param<integer or bool> kept in p: shown as its integer value (bools 0/1), set
+  // within the Param's own range (-EINVAL outside it, the value unchanged).
+  template <class P>
+  void add_param(const std::string& name, P& p) {
+    P* q = &p;
+    add(name, {[q] { return std::to_string((long long)(q->value)); },
+               [q](const std::string& s) {
+                 long long x = 0;
+                 using T = typename P::value_type;
+                 if (!parse_int(s, &x) || x < 0 || (long long)T(x) != x || !q->in_range(T(x))) return -EINVAL;
+                 q->value = T(x);
+                 return 0;
+               }});
+  }
+  // A value that can be read only (as /proc/sys's 0444 entries): writing it gives -EPERM.
+  void add_ro(const std::string& name, std::function<std::string()> get) {
+    add(name, {std::move(get), [](const std::string&) { return -EPERM; }});
+  }
+
   // 0 or -ENOENT.
   int get(const std::string& name, std::string* value) const;
   // 0, -ENOENT or -EINVAL (the setting refused the value).
