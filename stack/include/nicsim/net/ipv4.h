@@ -5,8 +5,8 @@
 //
 // Differs from Linux: no fragmentation or reassembly (fragments are counted in ReasmReqds and
 // ReasmFails and dropped; datagrams larger than the MTU are refused with EMSGSIZE and counted
-// in FragFails), no IP options processing, no netfilter. Packets to our own addresses are
-// looped back through a task instead of a loopback device.
+// in FragFails), no IP options processing, no netfilter. Packets to our own addresses and to 127.0.0.0/8
+// go through the host's `lo` (RTN_LOCAL routes are decided here, not kept in a local table).
 #pragma once
 
 #include <cstdint>
@@ -101,7 +101,8 @@ class Ipv4 {
   int add_address(kern::NetDevice& dev, Ipv4Addr addr, int prefix_len);
   int del_address(kern::NetDevice& dev, Ipv4Addr addr);
   const std::vector<InIfAddr>& addresses(const kern::NetDevice& dev) const;
-  // Weak host model (Linux): an address of any device counts.
+  // Weak host model (Linux): an address of any device counts, and all of lo's prefix
+  // (127.0.0.0/8).
   bool is_local(Ipv4Addr a) const;
   // The device holding the local address a, or nullptr.
   kern::NetDevice* dev_of_local(Ipv4Addr a) const;
@@ -152,7 +153,6 @@ class Ipv4 {
   void ip_local_deliver(kern::SkbPtr skb);
   void ip_forward(kern::SkbPtr skb);
   int ip_finish_output(kern::SkbPtr skb, const Rtable& rt, Ipv4Addr daddr);
-  void loopback_xmit(kern::SkbPtr skb, kern::NetDevice* dev);
 
   struct Proto {
     RcvHandler rcv;
