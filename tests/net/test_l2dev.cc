@@ -226,6 +226,12 @@ TEST(Loopback, OwnAddressesAnd127GoThroughLoNotTheCable) {
   EXPECT_EQ(a.eth.dev.stats.tx_packets, eth_tx);
   EXPECT_EQ(lo.stats.tx_packets, 7u);  // 3 echo requests, 3 replies, 1 datagram
   EXPECT_EQ(lo.stats.rx_packets, 7u);
+  EXPECT_EQ(a.st->ip_mib().InDiscards, 0u);
+  // A closed port on 127.0.0.1: the port unreachable comes back through lo (ECONNREFUSED).
+  ASSERT_EQ(cli->connect(ip("127.0.0.1"), 7001), 0);
+  EXPECT_EQ(cli->send(d.data(), 10), 10);
+  a.p.run_for(kMs);
+  EXPECT_EQ(cli->send(d.data(), 10), -ECONNREFUSED);
   srv.reset();
   cli.reset();
   a.expect_clean();
