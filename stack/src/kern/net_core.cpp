@@ -315,14 +315,14 @@ int NetCore::dev_queue_xmit(SkbPtr skb) {
     return -ENETDOWN;
   }
   k_.cpu().charge_packet();
-  if (k_.tl()) {
-    k_.trace_assign(*skb);  // a frame no protocol gave an id (e.g. from a packet tap)
-    k_.trace(Stage::kQdiscEnq, skb->trace);
-  }
-  if (dev->no_queue) {  // noqueue: straight to the driver; a busy driver drops (as Linux)
+  if (dev->no_queue) {  // noqueue (lo, VLAN): straight to the driver; a busy one drops (as Linux)
     if (dev_hard_start_xmit(skb, *dev) == NETDEV_TX_OK) return NET_XMIT_SUCCESS;
     dev->stats.tx_dropped++;
     return NET_XMIT_DROP;
+  }
+  if (k_.tl()) {
+    k_.trace_assign(*skb);  // a frame no protocol gave an id (e.g. from a packet tap)
+    k_.trace(Stage::kQdiscEnq, skb->trace);
   }
   if (!dev->qdisc.enqueue(std::move(skb), dev->tx_queue_len)) {
     dev->stats.tx_dropped++;
