@@ -13,9 +13,10 @@
 //
 // Where the model differs from ixgb: skbs are linear, so a frame is split into descriptors
 // of at most kMaxDataPerTxd bytes instead of one per fragment, and with rx_chain a frame
-// spanning RX buffers is copied into one skb (ixgb drops those; e1000 chains pages); RX buffers are not IP-aligned
-// (the NIC ignores the low 4 address bits, so buffers must be 16-byte aligned); multicast
-// addresses go to the spare exact filters (RAR[1..15]) before the MTA hash.
+// spanning RX buffers is copied into one skb (ixgb drops those; e1000 chains pages); RX
+// buffers are not IP-aligned (the NIC ignores the low 4 address bits, so buffers must be
+// 16-byte aligned); multicast addresses go to the spare exact filters (RAR[1..15]) before
+// the MTA hash; the largest MTU is 16110, not 16114, so an 802.1Q-tagged frame still fits.
 #pragma once
 
 #include <cstdint>
