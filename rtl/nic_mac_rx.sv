@@ -9,6 +9,8 @@
 // of that word still to deliver go out one cycle later as the last beat.
 // Latency: the first beat is on m_axis two cycles after the start word is sampled; then one beat
 // per data word, one cycle behind it. There is no tready: the consumer must always accept.
+// A frame with an 802.1Q tag (TPID 0x8100 in bytes 12-13) may be MFS + 4 bytes long: MFS counts
+// the untagged frame, as on Intel's 10G MACs (802.3's 1518 / 1522 rule).
 module nic_mac_rx (
   input  logic              clk_i,
   input  logic              rst_ni,
@@ -77,6 +79,7 @@ module nic_mac_rx (
   logic [31:0] crc_q, crc_d;
   logic [15:0] cnt_q, cnt_d;             // frame bytes so far (saturating)
   logic [47:0] da_q, da_d;
+  logic        vlan_q, vlan_d;            // TPID 0x8100 seen in bytes 12-13
   logic [63:0] hold_q, hold_d;           // last data word, not yet sent
   logic        hold_v_q, hold_v_d;
   logic [63:0] tail_data_q, tail_data_d; // bytes of the end word, sent the cycle after it
@@ -137,13 +140,14 @@ module nic_mac_rx (
   // ---------------------------------------------------------------------------------------------
   // Verdict for a frame ending in this word
   logic [15:0] len;
-  logic [16:0] len_sum;
+  logic [16:0] len_sum, len_max;
   logic        crc_bad, runt, oversize, drop;
   assign len_sum  = {1'b0, cnt_q} + {13'd0, ctrl_lane[2:0]};
   assign len      = len_sum[16] ? 16'hFFFF : len_sum[15:0];
   assign crc_bad  = is_err || crc_next != CrcResidue;
   assign runt     = len < MinFrame;
-  assign oversize = len > mfs_i;
+  assign len_max  = {1'b0, mfs_i} + (vlan_q ? 17'd4 : 17'd0);  // VLAN_HLEN beyond MFS when tagged
+  assign oversize = {1'b0, len} > len_max;
   assign drop     = (crc_bad && !sbp_i) || is_err || runt || oversize || !filter_pass;
 
   // Bytes of the end word still to deliver: ctrl_lane, less the FCS with SECRC (<= 0: the held word
@@ -165,6 +169,7 @@ module nic_mac_rx (
     crc_d       = crc_q;
     cnt_d       = cnt_q;
     da_d        = da_q;
+    vlan_d      = vlan_q;
     hold_d      = hold_q;
     hold_v_d    = hold_v_q;
     tail_v_d    = 1'b0;
@@ -207,6 +212,7 @@ module nic_mac_rx (
       end else begin
         da_d = xgmii_rxd_i[47:0];
       end
+      if (hold_v_q && cnt_q == 16'd8) vlan_d = xgmii_rxd_i[47:32] == 16'h0081;  // bytes 12, 13: 81 00
       hold_d   = xgmii_rxd_i;
       hold_v_d = 1'b1;
       crc_d    = crc_next;
@@ -251,6 +257,7 @@ module nic_mac_rx (
       in_frame_d = 1'b1;
       crc_d      = 32'hFFFF_FFFF;
       cnt_d      = 16'd0;
+      vlan_d     = 1'b0;
       hold_v_d   = 1'b0;
     end
   end
@@ -261,6 +268,7 @@ module nic_mac_rx (
       crc_q       <= 32'hFFFF_FFFF;
       cnt_q       <= 16'd0;
       da_q        <= 48'd0;
+      vlan_q      <= 1'b0;
       hold_q      <= 64'd0;
       hold_v_q    <= 1'b0;
       tail_v_q    <= 1'b0;
@@ -287,6 +295,7 @@ module nic_mac_rx (
       crc_q       <= crc_d;
       cnt_q       <= cnt_d;
       da_q        <= da_d;
+      vlan_q      <= vlan_d;
       hold_q      <= hold_d;
       hold_v_q    <= hold_v_d;
       tail_v_q    <= tail_v_d;

@@ -62,6 +62,8 @@ int IxgbAdapter::probe() {
     return -EIO;
   }
   netdev_.dev_addr = netdev_.perm_addr = mac;
+  netdev_.min_mtu = kMinMtu;
+  netdev_.max_mtu = kMaxMtu;
 
   // The NIC signals only through MSI (there is no INTx pin in this model).
   int err = k_.pci().pci_enable_msi(pdev_);
@@ -103,6 +105,21 @@ void IxgbAdapter::set_coalesce(uint32_t itr, uint32_t rdtr) {
   if (!up_) return;
   wr(regs::ITR, params_.itr & regs::ITR_INTERVAL_MASK);
   wr(regs::RDTR, params_.rdtr & regs::RDTR_DELAY_MASK);
+}
+
+int IxgbAdapter::ndo_change_mtu(kern::NetDevice& dev, uint32_t new_mtu) {
+  if (new_mtu < kMinMtu || new_mtu > kMaxMtu) return -EINVAL;
+  const bool was_up = up_;
+  const uint32_t old_mtu = dev.mtu;
+  if (was_up) down();
+  dev.mtu = new_mtu;  // setup_rx_resources sizes the buffers, configure_rx MFS and JFE
+  if (!was_up) return 0;
+  const int err = up();
+  if (err) {  // back to what worked
+    dev.mtu = old_mtu;
+    if (up()) std::fprintf(stderr, "ixgb %s: restart after MTU change failed\n", dev.name.c_str());
+  }
+  return err;
 }
 
 int IxgbAdapter::ndo_stop(kern::NetDevice&) {
@@ -302,11 +319,11 @@ kern::NetDeviceStats IxgbAdapter::ndo_get_stats64(kern::NetDevice& dev) {
   s.tx_dropped += c.tx_dropped;
   s.multicast += h.mprc;
   s.rx_crc_errors += h.crcerrs;
-  s.rx_length_errors += h.rlec + c.rx_drop_length + c.rx_drop_no_eop;
+  s.rx_length_errors += h.rlec + c.rx_drop_length + c.rx_drop_no_eop + c.rx_drop_chain;
   s.rx_frame_errors += c.rx_drop_errors;
   s.rx_missed_errors += h.mpc;
   s.rx_over_errors += h.mpc;
-  s.rx_errors += h.crcerrs + h.rlec + c.rx_drop_errors + c.rx_drop_length + c.rx_drop_no_eop;
+  s.rx_errors += h.crcerrs + h.rlec + c.rx_drop_errors + c.rx_drop_length + c.rx_drop_no_eop + c.rx_drop_chain;
   s.tx_errors += c.tx_timeouts;
   return s;
 }

@@ -40,8 +40,9 @@ int IxgbAdapter::setup_tx_resources() {
 }
 
 int IxgbAdapter::setup_rx_resources() {
-  // The buffer must hold the largest frame the NIC accepts (FCS stripped): BSIZE steps.
-  const uint32_t need = std::max(params_.rx_buffer_len(), netdev_.mtu + kern::ETH_HLEN);
+  // The buffer must hold the largest frame the NIC accepts (FCS stripped, 802.1Q tag
+  // included): BSIZE steps. With rx_chain such frames span buffers instead.
+  const uint32_t need = params_.rx_chain ? params_.rx_buffer_len() : std::max(params_.rx_buffer_len(), max_frame());
   rx_buffer_len_ = 2048;
   while (rx_buffer_len_ < need && rx_buffer_len_ < 16384) rx_buffer_len_ <<= 1;
 
@@ -93,7 +94,10 @@ void IxgbAdapter::clean_rx_ring() {
   }
   if (rx_.mem.cpu) std::memset(rx_.mem.cpu, 0, rx_.mem.size);
   rx_.next_to_use = rx_.next_to_clean = 0;
+  rx_chain_skb_.reset();
 }
+
+uint32_t IxgbAdapter::max_frame() const { return netdev_.mtu + kern::ETH_HLEN + kern::VLAN_HLEN; }
 
 // --------------------------------------------------------------------------- programming
 
@@ -118,10 +122,13 @@ void IxgbAdapter::configure_rx() {
   wr(regs::RDLEN, rx_.count * regs::RXDESC_SIZE);
   wr(regs::RDH, 0);
   wr(regs::RDT, 0);
-  // Largest frame accepted, destination MAC through FCS.
+  // Largest frame accepted, destination MAC through FCS (the MAC allows 4 more for an
+  // 802.1Q tag). Jumbo frames also set CTRL0.JFE, as ixgb_up does.
   wr(regs::MFS, ((netdev_.mtu + kern::ETH_HLEN + kern::ETH_FCS_LEN) << regs::MFS_SHIFT) & regs::MFS_MASK);
+  if (netdev_.mtu > kern::ETH_DATA_LEN) wr(regs::CTRL0, regs::CTRL0_JFE);
   wr(regs::RXCSUM, params_.rx_csum ? (regs::RXCSUM_IPOFL | regs::RXCSUM_TUOFL) : 0);
   rx_discard_ = false;
+  rx_chain_skb_.reset();
   alloc_rx_buffers();  // count-1 buffers, RDT = count-1
 
   uint32_t bsize = 0;
@@ -305,12 +312,17 @@ int IxgbAdapter::clean_rx_irq(int budget) {
     counters_.rx_desc_cleaned++;
 
     bool drop = true;
+    kern::SkbPtr whole;  // rx_chain: a frame assembled from several buffers, complete at EOP
     if (!skb) {
       counters_.rx_drop_errors++;  // DD on a slot the driver never gave: ignore it
-    } else if (rx_discard_ || !eop) {
-      // Frames spanning buffers are not supported (as in ixgb): drop all of it.
-      if (!rx_discard_) counters_.rx_drop_no_eop++;
-      rx_discard_ = !eop;
+    } else if (rx_discard_) {
+      rx_discard_ = !eop;  // the rest of a dropped frame
+    } else if (!eop && !params_.rx_chain) {
+      // Frames spanning buffers are not supported without rx_chain (as in ixgb): drop all of it.
+      counters_.rx_drop_no_eop++;
+      rx_discard_ = true;
+    } else if (params_.rx_chain && (rx_chain_skb_ || !eop)) {
+      whole = rx_chain_add(*skb, length, eop, rx_error);  // copied: the buffer goes back
     } else if (rx_error) {
       counters_.rx_drop_errors++;
     } else if (length < kern::ETH_HLEN || length > rx_buffer_len_) {
@@ -318,9 +330,12 @@ int IxgbAdapter::clean_rx_irq(int budget) {
     } else {
       drop = false;
     }
-    if (drop) {
-      b.skb = std::move(skb);  // the buffer goes back to the ring
-    } else {
+    if (drop) b.skb = std::move(skb);  // the buffer goes back to the ring
+    if (whole) {
+      const uint64_t pkt = k_.tl() ? k_.tl()->rx_frame(k_.tl_node(), whole->data(), whole->len()) : 0;
+      k_.trace(kern::Stage::kNapiPoll, pkt, whole->len());
+      rx_hand_up(std::move(whole), pkt);
+    } else if (!drop) {
       uint64_t pkt = 0;
       if (kern::Timeline* tl = k_.tl()) {
         // The frame's id from the wire; the NIC's writes into this buffer and descriptor are its.
@@ -341,12 +356,7 @@ int IxgbAdapter::clean_rx_irq(int budget) {
         skb->put(length);
         counters_.rx_large++;
       }
-      skb->trace = pkt;
-      kern::eth_type_trans(*skb, netdev_);
-      counters_.rx_packets++;
-      counters_.rx_bytes += length;
-      k_.cpu().charge_packet();
-      k_.net().netif_receive_skb(std::move(skb));
+      rx_hand_up(std::move(skb), pkt);
     }
     if (cleaned >= params_.rx_refill_batch) {
       rx_.next_to_clean = i;
@@ -357,6 +367,46 @@ int IxgbAdapter::clean_rx_irq(int budget) {
   rx_.next_to_clean = i;
   alloc_rx_buffers();
   return work;
+}
+
+}  // namespace nicsim::driver
+
+namespace nicsim::driver {
+
+void IxgbAdapter::rx_hand_up(kern::SkbPtr skb, uint64_t pkt) {
+  const uint32_t length = skb->len();
+  skb->trace = pkt;
+  kern::eth_type_trans(*skb, netdev_);
+  counters_.rx_packets++;
+  counters_.rx_bytes += length;
+  k_.cpu().charge_packet();
+  k_.net().netif_receive_skb(std::move(skb));
+}
+
+kern::SkbPtr IxgbAdapter::rx_chain_add(kern::SkBuff& buf, uint32_t length, bool eop, bool error) {
+  auto give_up = [&](uint64_t& counter) {
+    counter++;
+    rx_chain_skb_.reset();
+    rx_discard_ = !eop;
+    return kern::SkbPtr{};
+  };
+  if (error) return give_up(counters_.rx_drop_errors);
+  if (length > rx_buffer_len_) return give_up(counters_.rx_drop_length);
+  if (!rx_chain_skb_) {
+    rx_chain_skb_ = k_.netdev_alloc_skb(netdev_, max_frame());
+    if (!rx_chain_skb_) return give_up(counters_.rx_alloc_failed);
+  }
+  if (rx_chain_skb_->len() + length > max_frame()) return give_up(counters_.rx_drop_chain);
+  rx_chain_skb_->put_data(buf.data(), length);
+  k_.cpu().charge_copy(length);
+  if (!eop) return nullptr;
+  kern::SkbPtr s = std::move(rx_chain_skb_);
+  if (s->len() < kern::ETH_HLEN) {
+    counters_.rx_drop_length++;
+    return nullptr;
+  }
+  counters_.rx_chained++;
+  return s;
 }
 
 }  // namespace nicsim::driver

@@ -157,6 +157,32 @@ class Host:
             raise TypeError(f"add_route: dev must be a device name like 'eth1', not {dev!r}")
         self._ready("add_route").add_route(_addr("prefix", prefix), _addr("gateway", gateway), dev)
 
+    def set_mtu(self, mtu: int, dev: str = "eth0") -> None:
+        """``ip link set dev <dev> mtu <mtu>``: the driver reprograms the NIC (MFS, CTRL0.JFE)
+        and restarts its rings. ValueError for an MTU the device cannot do (the NIC: 68 ..
+        16110; a VLAN device: up to its real device's MTU) or an unknown device.
+        """
+        if not isinstance(dev, str):
+            raise TypeError(f"set_mtu: dev must be a device name, got {dev!r}")
+        self._ready("set_mtu").set_mtu(dev, _int("set_mtu: mtu", mtu, 0, 2**32 - 1))
+
+    def mtu(self, dev: str = "eth0") -> int:
+        """The MTU of device ``dev`` (eth0, lo, eth0.10 ...)."""
+        return self._ready("mtu").mtu(dev)
+
+    def add_vlan(self, parent: str, vid: int, cidr: str) -> str:
+        """An 802.1Q sub-interface ``<parent>.<vid>`` with address ``cidr`` ("10.0.10.1/24"),
+        up: ``ip link add link eth0 name eth0.10 type vlan id 10``. Returns its name.
+        ValueError for an unknown parent, a VID outside 1..4094 or already there, a bad address.
+        """
+        vid = _int("add_vlan: vid", vid, 0, 65535)
+        return self._ready("add_vlan").add_vlan(parent, vid, cidr)
+
+    def interfaces(self) -> List[Dict[str, Any]]:
+        """Every network device by ifindex (lo first), like ``ip -s addr``: name, ifindex, mtu,
+        up, loopback, vlan_id, mac, addresses, rx_packets, tx_packets, rx_dropped."""
+        return self._ready("interfaces").interfaces()
+
     def udp_socket(self) -> UdpSocket:
         return UdpSocket(self._ready("udp_socket").udp_socket())
 

@@ -85,6 +85,15 @@ class Nic:
             return self.offset(name, index)
         return _int("offset", name, 0, 2**63 - 1)  # the core checks the range and alignment
 
+    @property
+    def mtu(self) -> int:
+        """The MTU of this NIC's net_device (``nic.mtu = 9000`` is ``host.set_mtu(9000)``)."""
+        return self._host.mtu("eth0")
+
+    @mtu.setter
+    def mtu(self, mtu: int) -> None:
+        self._host.set_mtu(mtu, "eth0")
+
     def read(self, name: Union[str, int], index: int = 0) -> int:
         """Reads a register by name (or by BAR0 offset). Read-to-clear registers clear."""
         h = self._host._ready("nic.read")

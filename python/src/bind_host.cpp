@@ -24,7 +24,7 @@ py::dict driver_counters(const driver::IxgbCounters& c) {
   C(tx_packets); C(tx_bytes); C(tx_cleaned); C(tx_desc_cleaned); C(tx_busy); C(tx_dropped);
   C(tx_queue_stops); C(tx_queue_wakes); C(tx_timeouts); C(rx_packets); C(rx_bytes); C(rx_desc_cleaned);
   C(rx_copybreak); C(rx_large); C(rx_drop_errors); C(rx_drop_no_eop); C(rx_drop_length); C(rx_alloc_failed);
-  C(rx_rdt_writes); C(restarts); C(watchdog_runs);
+  C(rx_rdt_writes); C(restarts); C(watchdog_runs); C(rx_chained); C(rx_drop_chain);
 #undef C
   return d;
 }
@@ -181,7 +181,27 @@ void register_host(py::module_& m) {
       .def("cpu_costs", [](sim::NetHost& h) { return param_dict(h.kernel().costs()); })
       .def("set_cpu_cost", [](sim::NetHost& h, const std::string& name, const py::handle& v) {
         set_param_by_name(h.kernel().mutable_costs(), name, v, "CPU cost");  // KeyError, ValueError
-      }, py::arg("name"), py::arg("value_ns"));
+      }, py::arg("name"), py::arg("value_ns"))
+      // `ip link`: MTU, VLAN devices, the device list (std::invalid_argument -> ValueError).
+      .def("set_mtu", &sim::NetHost::set_mtu, py::arg("dev"), py::arg("mtu"))
+      .def("mtu", &sim::NetHost::mtu, py::arg("dev"))
+      .def("add_vlan", &sim::NetHost::add_vlan, py::arg("parent"), py::arg("vid"), py::arg("cidr"))
+      .def("interfaces", [](sim::NetHost& h) {
+        py::list out;
+        for (const std::string& name : h.interfaces()) {
+          const kern::NetDevice& d = h.netdev(name);
+          py::list addrs;
+          for (const net::InIfAddr& a : h.stack().ip().addresses(d))
+            addrs.append(a.local.str() + "/" + std::to_string(a.prefix_len));
+          out.append(py::dict(py::arg("name") = d.name, py::arg("ifindex") = d.ifindex, py::arg("mtu") = d.mtu,
+                              py::arg("up") = d.is_up(), py::arg("loopback") = bool(d.flags & kern::IFF_LOOPBACK),
+                              py::arg("vlan_id") = d.vlan_id, py::arg("mac") = d.dev_addr.str(),
+                              py::arg("addresses") = addrs, py::arg("rx_packets") = d.stats.rx_packets,
+                              py::arg("tx_packets") = d.stats.tx_packets, py::arg("rx_dropped") = d.stats.rx_dropped));
+        }
+        return out;
+      }, "Every device by ifindex (`ip -s addr`): name, ifindex, mtu, up, loopback, vlan_id, mac, "
+         "addresses, rx/tx_packets, rx_dropped (software counters; the NIC's are in counters()).");
 }
 
 }  // namespace nicsim::python

@@ -1,6 +1,7 @@
 // Network / NetHost: hosts running kernel + ixgb driver + stack on the RTL NICs.
 #include "nicsim/sim/network.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <stdexcept>
@@ -394,6 +395,61 @@ int UdpSocket::error() {
 
 void UdpSocket::close() {
   if (sk_) h_->call([&] { sk_.reset(); });
+}
+
+}  // namespace nicsim::sim
+
+// ------------------------------------------------------------------------------ NetHost: ip link
+
+namespace nicsim::sim {
+
+kern::NetDevice& NetHost::netdev(const std::string& name) {
+  kern::NetDevice* d = kernel_.net().dev_get_by_name(name);
+  if (!d) throw std::invalid_argument(this->name() + ": no device named '" + name + "'");
+  return *d;
+}
+
+std::vector<std::string> NetHost::interfaces() {
+  std::vector<kern::NetDevice*> devs = kernel_.net().netdevs();
+  std::sort(devs.begin(), devs.end(), [](auto* x, auto* y) { return x->ifindex < y->ifindex; });
+  std::vector<std::string> names;
+  for (kern::NetDevice* d : devs) names.push_back(d->name);
+  return names;
+}
+
+void NetHost::set_mtu(const std::string& dev, uint32_t mtu) {
+  kern::NetDevice& d = netdev(dev);
+  const int r = call([&] { return kernel_.net().dev_set_mtu(d, mtu); });
+  if (r == -EINVAL)
+    throw std::invalid_argument(name() + ": set_mtu " + dev + " " + std::to_string(mtu) + ": EINVAL (" + dev +
+                                " takes " + std::to_string(d.min_mtu) + ".." + std::to_string(d.max_mtu) + ")");
+  if (r == -ERANGE)
+    throw std::invalid_argument(name() + ": set_mtu " + dev + " " + std::to_string(mtu) +
+                                ": ERANGE (above the MTU of its real device " +
+                                (d.vlan_real_dev ? d.vlan_real_dev->name : std::string("?")) + ")");
+  if (r) throw std::runtime_error(name() + ": set_mtu " + dev + ": error " + std::to_string(r));
+}
+
+std::string NetHost::add_vlan(const std::string& parent, uint16_t vid, const std::string& cidr) {
+  kern::NetDevice& real = netdev(parent);
+  const auto [addr, len] = split_cidr(cidr);
+  const net::Ipv4Addr ip = net::Ipv4Addr::parse(addr);
+  int err = 0;
+  kern::NetDevice* v = call([&]() -> kern::NetDevice* {
+    kern::NetDevice* d = kernel_.net().register_vlan_dev(real, vid, &err);
+    if (!d) return nullptr;
+    if ((err = kernel_.net().dev_open(*d)) || (err = stack_->add_address(*d, ip, len))) {
+      kernel_.net().unregister_vlan_dev(*d);
+      return nullptr;
+    }
+    return d;
+  });
+  if (!v)
+    throw std::invalid_argument(name() + ": add_vlan " + parent + " " + std::to_string(vid) + " " + cidr + ": " +
+                                (err == -EEXIST   ? "VLAN " + std::to_string(vid) + " exists on " + parent
+                                 : err == -EINVAL ? "VID must be 1..4094 on a real device"
+                                                  : "error " + std::to_string(err)));
+  return v->name;
 }
 
 }  // namespace nicsim::sim

@@ -536,5 +536,79 @@ TEST_F(IxgbTest, ProbeOpenTrafficCloseRemoveLeavesNothingBehind) {
   }
 }
 
+// ixgb_change_mtu: outside 68..16110 EINVAL and nothing changes; a new MTU while up restarts
+// the rings with buffers, MFS and CTRL0.JFE for it.
+TEST_F(IxgbTest, ChangeMtuReprogramsMfsJumboEnableAndBuffers) {
+  open();
+  kern::NetDevice& dev = ad->netdev();
+  EXPECT_EQ(dev.min_mtu, 68u);
+  EXPECT_EQ(dev.max_mtu, 16110u);
+  EXPECT_EQ(k->net().dev_set_mtu(dev, 67), -EINVAL);
+  EXPECT_EQ(k->net().dev_set_mtu(dev, 16111), -EINVAL);
+  EXPECT_EQ(ad->ndo_change_mtu(dev, 16111), -EINVAL) << "the driver checks too";
+  EXPECT_EQ(dev.mtu, 1500u);
+  EXPECT_EQ(nic.reg(regs::CTRL0) & regs::CTRL0_JFE, 0u);
+  EXPECT_EQ(k->net().dev_set_mtu(dev, 9000), 0);
+  EXPECT_EQ(dev.mtu, 9000u);
+  EXPECT_TRUE(ad->is_up());
+  EXPECT_EQ(nic.reg(regs::MFS) >> regs::MFS_SHIFT, 9018u);
+  EXPECT_TRUE(nic.reg(regs::CTRL0) & regs::CTRL0_JFE);
+  EXPECT_EQ(ad->rx_buffer_len(), 16384u);
+  EXPECT_EQ((nic.reg(regs::RCTL) & regs::RCTL_BSIZE_MASK) >> regs::RCTL_BSIZE_SHIFT, 3u);
+  EXPECT_EQ(nic.reg(regs::RDT), 511u) << "the ring was refilled";
+  const Bytes jumbo = make_frame(kMac, 9014, 3);
+  deliver({jumbo});
+  ASSERT_EQ(rx.size(), 1u);
+  EXPECT_EQ(rx[0].frame, jumbo);
+  EXPECT_EQ(k->net().dev_set_mtu(dev, 16110), 0);
+  EXPECT_EQ(nic.reg(regs::MFS) >> regs::MFS_SHIFT, 16128u);
+  EXPECT_EQ(k->net().dev_close(dev), 0);
+  EXPECT_EQ(k->net().dev_set_mtu(dev, 1500), 0) << "down: only remembered";
+  EXPECT_EQ(k->net().dev_open(dev), 0);
+  EXPECT_EQ(nic.reg(regs::MFS) >> regs::MFS_SHIFT, 1518u);
+  EXPECT_EQ(ad->rx_buffer_len(), 2048u);
+  teardown_and_check_leaks();
+}
+
+// rx_chain: 2 KiB buffers at MTU 9000; a frame in five descriptors (EOP on the last) comes up
+// whole; one longer than MTU + 18 and one with an error in its middle are dropped whole and
+// the next frame is fine.
+TEST_F(IxgbTest, RxChainAssemblesFramesSpanningDescriptors) {
+  params.rx_chain = true;
+  open();
+  ASSERT_EQ(k->net().dev_set_mtu(ad->netdev(), 9000), 0);
+  ASSERT_EQ(ad->rx_buffer_len(), 2048u);
+  const uint8_t dd = regs::RXDESC_STATUS_DD, eop = regs::RXDESC_STATUS_EOP;
+  auto spread = [&](const Bytes& f, int error_piece = -1) {
+    for (size_t off = 0, n = 0; off < f.size(); off += 2048, ++n) {
+      const size_t len = std::min<size_t>(2048, f.size() - off);
+      const bool last = off + len == f.size();
+      ASSERT_TRUE(nic.receive(Bytes(f.begin() + off, f.begin() + off + len), last ? dd | eop : dd,
+                              int(n) == error_piece ? regs::RXDESC_ERRORS_CE : 0));
+    }
+  };
+  const Bytes a = make_frame(kMac, 9014, 1), too_long = make_frame(kMac, 9023, 2), bad = make_frame(kMac, 5000, 3),
+              b = make_frame(kMac, 3000, 4), small = make_frame(kMac, 100, 5);
+  spread(a);
+  spread(too_long);
+  spread(bad, 1);
+  spread(b);
+  spread(small);
+  nic.cause(regs::ICR_RXT0);
+  p.run_for(50'000);
+  ASSERT_EQ(rx.size(), 3u);
+  EXPECT_EQ(rx[0].frame, a);
+  EXPECT_EQ(rx[1].frame, b);
+  EXPECT_EQ(rx[2].frame, small);
+  const auto& c = ad->counters();
+  EXPECT_EQ(c.rx_chained, 2u);
+  EXPECT_EQ(c.rx_drop_chain, 1u);
+  EXPECT_EQ(c.rx_drop_errors, 1u);
+  EXPECT_EQ(c.rx_drop_no_eop, 0u);
+  EXPECT_EQ(c.rx_packets, 3u);
+  EXPECT_EQ(c.rx_bytes, 9014u + 3000 + 100);
+  teardown_and_check_leaks();
+}
+
 }  // namespace
 }  // namespace nicsim::test

@@ -1,7 +1,9 @@
 // NetCore: net devices, packet types and taps, the qdisc, NAPI and the NET_TX/NET_RX softirqs.
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
+#include "nicsim/kern/if_vlan.h"
 #include "nicsim/kern/kernel.h"
 
 namespace nicsim::kern {
@@ -9,7 +11,12 @@ namespace nicsim::kern {
 NetCore::NetCore(Kernel& k) : k_(k) {
   k.cpu().open_softirq(NET_TX_SOFTIRQ, [this] { net_tx_action(); });
   k.cpu().open_softirq(NET_RX_SOFTIRQ, [this] { net_rx_action(); });
+  // The backlog's own NAPI instance (softnet_data.backlog), always enabled.
+  backlog_napi_.poll = [this](Napi&, int budget) { return process_backlog(budget); };
+  backlog_napi_.enabled = true;
 }
+
+NetCore::~NetCore() = default;
 
 void NetCore::net_tx_action() {
   std::deque<NetDevice*> list;
@@ -73,7 +80,13 @@ int NetCore::register_netdev(NetDevice& dev) {
 
 void NetCore::unregister_netdev(NetDevice& dev) {
   if (!dev.registered) return;
+  // vlan_device_event(NETDEV_UNREGISTER): the VLANs on dev go first.
+  for (size_t i = vlans_.size(); i-- > 0;)
+    if (&vlans_[i]->real() == &dev) unregister_vlan_dev(vlans_[i]->dev());
   if (dev.is_up()) dev_close(dev);
+  // flush_backlog: frames queued by netif_rx for dev.
+  for (auto it = backlog_.begin(); it != backlog_.end();)
+    it = (*it)->dev == &dev ? backlog_.erase(it) : std::next(it);
   notify(dev, NETDEV_UNREGISTER);
   netdevs_.erase(std::remove(netdevs_.begin(), netdevs_.end(), &dev), netdevs_.end());
   tx_list_.erase(std::remove(tx_list_.begin(), tx_list_.end(), &dev), tx_list_.end());
@@ -106,6 +119,9 @@ int NetCore::dev_open(NetDevice& dev) {
 
 int NetCore::dev_close(NetDevice& dev) {
   if (!dev.is_up()) return 0;
+  // vlan_device_event(NETDEV_DOWN): the VLANs on dev go down with it.
+  for (auto& v : vlans_)
+    if (&v->real() == &dev) dev_close(v->dev());
   notify(dev, NETDEV_DOWN);
   dev.flags &= ~IFF_UP;
   const int r = dev.ops->ndo_stop(dev);
@@ -141,6 +157,94 @@ void NetCore::dev_mc_del(NetDevice& dev, const MacAddr& a) {
   if (dev.is_up()) dev.ops->ndo_set_rx_mode(dev);
 }
 
+int NetCore::dev_set_mtu(NetDevice& dev, uint32_t new_mtu) {
+  if (!dev.registered) return -ENODEV;
+  if (new_mtu == dev.mtu) return 0;
+  if (new_mtu < dev.min_mtu || new_mtu > dev.max_mtu) return -EINVAL;
+  const int r = dev.ops->ndo_change_mtu(dev, new_mtu);
+  if (r) return r;
+  notify(dev, NETDEV_CHANGEMTU);
+  // vlan_device_event(NETDEV_CHANGEMTU): a VLAN is never larger than its real device.
+  for (auto& v : vlans_)
+    if (&v->real() == &dev && v->dev().mtu > dev.mtu) {
+      v->dev().mtu = dev.mtu;
+      notify(v->dev(), NETDEV_CHANGEMTU);
+    }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------- 802.1Q
+
+NetDevice* NetCore::register_vlan_dev(NetDevice& real, uint16_t vid, int* err) {
+  auto fail = [err](int e) -> NetDevice* {
+    if (err) *err = e;
+    return nullptr;
+  };
+  if (!real.registered || real.kernel != &k_) return fail(-ENODEV);
+  if (vid == 0 || vid >= VLAN_N_VID - 1 || real.vlan_real_dev || (real.flags & IFF_LOOPBACK)) return fail(-EINVAL);
+  if (vlan_find_dev(real, vid)) return fail(-EEXIST);
+  auto v = std::make_unique<VlanDev>(real, vid);
+  if (const int r = register_netdev(v->dev())) return fail(r);
+  netif_carrier_on(v->dev());
+  vlans_.push_back(std::move(v));
+  if (err) *err = 0;
+  return &vlans_.back()->dev();
+}
+
+void NetCore::unregister_vlan_dev(NetDevice& vlan) {
+  for (auto it = vlans_.begin(); it != vlans_.end(); ++it) {
+    if (&(*it)->dev() != &vlan) continue;
+    unregister_netdev(vlan);
+    vlans_.erase(it);
+    return;
+  }
+}
+
+NetDevice* NetCore::vlan_find_dev(const NetDevice& real, uint16_t vid) const {
+  for (const auto& v : vlans_)
+    if (&v->real() == &real && v->dev().vlan_id == vid) return &v->dev();
+  return nullptr;
+}
+
+// vlan_do_receive: skb data at the tag's TCI (eth_type_trans saw ETH_P_8021Q). Untags the
+// frame and moves it to its VLAN device; false (skb freed, rx_dropped on the real device)
+// for a VLAN nobody configured.
+bool NetCore::vlan_do_receive(SkbPtr& skb) {
+  NetDevice* real = skb->dev;
+  if (!real || skb->len() < VLAN_HLEN) {
+    if (real) real->stats.rx_length_errors++;
+    skb.reset();
+    return false;
+  }
+  const uint8_t* t = skb->data();
+  const uint16_t vid = uint16_t((t[0] << 8 | t[1]) & VLAN_VID_MASK);
+  const uint16_t inner = uint16_t(t[2] << 8 | t[3]);
+  NetDevice* vdev = vid ? vlan_find_dev(*real, vid) : real;  // VID 0: priority tag only
+  if (!vdev || !vdev->is_up()) {
+    real->stats.rx_dropped++;
+    skb.reset();
+    return false;
+  }
+  // vlan_remove_tag: the MAC addresses move up over the tag, the header is plain Ethernet.
+  skb->pull(VLAN_HLEN);
+  uint8_t* mac = skb->data() - ETH_HLEN;
+  std::memmove(mac, mac - VLAN_HLEN, 2 * ETH_ALEN);
+  skb->push(ETH_HLEN);
+  skb->reset_mac_header();
+  skb->pull(ETH_HLEN);
+  skb->reset_network_header();
+  skb->protocol = inner >= ETH_P_802_3_MIN ? inner : 0x0004;
+  skb->dev = vdev;
+  if (vdev != real) {
+    if (skb->pkt_type == PacketType::kOtherHost && MacAddr::from(mac) == vdev->dev_addr)
+      skb->pkt_type = PacketType::kHost;
+    vdev->stats.rx_packets++;
+    vdev->stats.rx_bytes += skb->len();
+    if (skb->pkt_type == PacketType::kMulticast) vdev->stats.multicast++;
+  }
+  return true;
+}
+
 void NetCore::register_netdevice_notifier(std::function<void(NetDevice&, NetdevEvent)> fn) {
   notifiers_.push_back(std::move(fn));
 }
@@ -166,7 +270,11 @@ void NetCore::netif_receive_skb(SkbPtr skb) {
   k_.cpu().charge_packet();
   if (!skb->tstamp_ns) skb->tstamp_ns = k_.now_ns();
   k_.trace(Stage::kNetifRx, skb->trace);
-  for (auto& [id, fn] : taps_) fn(*skb, false);
+  for (;;) {  // another_round: a VLAN frame comes round again on its VLAN device
+    for (auto& [id, fn] : taps_) fn(*skb, false);
+    if (skb->protocol != ETH_P_8021Q) break;
+    if (!vlan_do_receive(skb)) return;
+  }
   auto it = packet_types_.find(skb->protocol);
   if (it == packet_types_.end()) {
     k_.counters_.rx_nohandler++;
@@ -174,6 +282,28 @@ void NetCore::netif_receive_skb(SkbPtr skb) {
     return;  // freed
   }
   it->second(std::move(skb));
+}
+
+void NetCore::netif_rx(SkbPtr skb) {
+  if (!skb) return;
+  if (backlog_.size() >= size_t(k_.budget_.netdev_max_backlog)) {
+    if (skb->dev) skb->dev->stats.rx_dropped++;
+    return;
+  }
+  backlog_.push_back(std::move(skb));
+  if (napi_schedule(backlog_napi_) && !k_.cpu().in_softirq()) k_.cpu().defer_softirq();  // someone runs it
+}
+
+int NetCore::process_backlog(int budget) {
+  int work = 0;
+  while (work < budget && !backlog_.empty()) {
+    SkbPtr skb = std::move(backlog_.front());
+    backlog_.pop_front();
+    netif_receive_skb(std::move(skb));
+    ++work;
+  }
+  if (backlog_.empty()) napi_complete_done(backlog_napi_, work);
+  return work;
 }
 
 int NetCore::dev_queue_xmit(SkbPtr skb) {
@@ -185,6 +315,11 @@ int NetCore::dev_queue_xmit(SkbPtr skb) {
     return -ENETDOWN;
   }
   k_.cpu().charge_packet();
+  if (dev->no_queue) {  // noqueue (lo, VLAN): straight to the driver; a busy one drops (as Linux)
+    if (dev_hard_start_xmit(skb, *dev) == NETDEV_TX_OK) return NET_XMIT_SUCCESS;
+    dev->stats.tx_dropped++;
+    return NET_XMIT_DROP;
+  }
   if (k_.tl()) {
     k_.trace_assign(*skb);  // a frame no protocol gave an id (e.g. from a packet tap)
     k_.trace(Stage::kQdiscEnq, skb->trace);
@@ -214,8 +349,7 @@ void NetCore::qdisc_run(NetDevice& dev) {
     }
     SkbPtr skb = dev.qdisc.dequeue();
     k_.trace(Stage::kQdiscDeq, skb->trace);
-    for (auto& [id, fn] : taps_) fn(*skb, true);
-    const NetdevTx r = dev.ops->ndo_start_xmit(skb, dev);
+    const NetdevTx r = dev_hard_start_xmit(skb, dev);
     if (r == NETDEV_TX_BUSY) {
       dev.qdisc.requeue(std::move(skb));
       if (!dev.queue_stopped_) {
@@ -229,6 +363,11 @@ void NetCore::qdisc_run(NetDevice& dev) {
       return;
     }
   }
+}
+
+NetdevTx NetCore::dev_hard_start_xmit(SkbPtr& skb, NetDevice& dev) {
+  for (auto& [id, fn] : taps_) fn(*skb, true);
+  return dev.ops->ndo_start_xmit(skb, dev);
 }
 
 void NetCore::netif_wake_queue(NetDevice& dev) {

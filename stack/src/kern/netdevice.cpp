@@ -5,6 +5,11 @@ namespace nicsim::kern {
 
 NetDeviceStats NetDeviceOps::ndo_get_stats64(NetDevice& dev) { return dev.stats; }
 
+int NetDeviceOps::ndo_change_mtu(NetDevice& dev, uint32_t new_mtu) {
+  dev.mtu = new_mtu;
+  return 0;
+}
+
 uint32_t rt_tos2priority(uint8_t tos) {
   // Linux's ip_tos2prio, indexed by IPTOS_TOS(tos) >> 1; the odd (ECN_OR_COST) entries
   // carry the same priority as the even ones.

@@ -119,6 +119,8 @@ int Arp::output(SkbPtr skb, NetDevice& dev, Ipv4Addr nexthop) {
     stats_.tx_dropped++;
     return -ENETDOWN;
   }
+  // arp_constructor: no resolution on lo and IFF_NOARP devices (NUD_NOARP, ha = dev_addr).
+  if (dev.flags & (kern::IFF_NOARP | kern::IFF_LOOPBACK)) return neigh_xmit(std::move(skb), dev, dev.dev_addr);
   if (nexthop.is_broadcast() || st_.ip().is_broadcast_on(dev, nexthop))
     return neigh_xmit(std::move(skb), dev, MacAddr::broadcast());  // NOARP
   if (nexthop.is_multicast()) return neigh_xmit(std::move(skb), dev, ip_eth_mc_map(nexthop));
@@ -422,6 +424,7 @@ int Arp::arp_send(uint16_t op, NetDevice& dev, Ipv4Addr sip, Ipv4Addr tip, const
 }
 
 void Arp::send_gratuitous(NetDevice& dev, Ipv4Addr addr) {
+  if (dev.flags & (kern::IFF_NOARP | kern::IFF_LOOPBACK)) return;
   stats_.tx_gratuitous++;
   arp_send(wire::ARPOP_REQUEST, dev, addr, addr, MacAddr::broadcast(), MacAddr{});
 }

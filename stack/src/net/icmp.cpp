@@ -244,10 +244,12 @@ void Icmp::icmp_send(kern::SkBuff& skb_in, uint8_t type, uint8_t code, uint32_t 
   const Ipv4Addr src = ip.src(), dst = ip.dst();
   if (dst.is_multicast() || dst.is_broadcast() || (skb_in.dev && st_.ip().is_broadcast_on(*skb_in.dev, dst))) return;
   if (ip.frag_offset() != 0) return;
-  if (src.is_unspecified() || src.is_martian_source() || src.is_loopback()) return;
+  // A datagram that came through lo is ours: its error goes back through lo (Linux too).
+  const bool from_lo = skb_in.dev && (skb_in.dev->flags & kern::IFF_LOOPBACK);
+  if (src.is_unspecified() || src.is_martian_source() || (src.is_loopback() && !from_lo)) return;
   // Differs from Linux: errors about our own packets are not looped back; the socket hears
   // about them directly (Sock::sk_error_report_skb).
-  if (st_.ip().is_local(src)) return;
+  if (!from_lo && st_.ip().is_local(src)) return;
   const size_t dgram_len = std::min<size_t>(ip.total_len(), ip.len());
   if (ip.protocol() == ipproto::ICMP) {  // never an error about an error
     if (dgram_len < ip.header_len() + 1) return;

@@ -87,7 +87,13 @@ const std::vector<InIfAddr>& Ipv4::addresses(const NetDevice& dev) const {
   return it == in_devs_.end() ? kNone : it->second.second;
 }
 
-bool Ipv4::is_local(Ipv4Addr a) const { return dev_of_local(a) != nullptr; }
+bool Ipv4::is_local(Ipv4Addr a) const {
+  if (dev_of_local(a)) return true;
+  // lo's addresses are local for their whole prefix (Linux's `local 127.0.0.0/8 dev lo`).
+  for (const InIfAddr& i : addresses(st_.loopback()))
+    if (i.contains(a)) return true;
+  return false;
+}
 
 NetDevice* Ipv4::dev_of_local(Ipv4Addr a) const {
   for (const auto& [idx, e] : in_devs_)
@@ -108,8 +114,9 @@ Ipv4Addr Ipv4::select_source(const NetDevice& dev, Ipv4Addr dst) const {
   for (const InIfAddr& i : v)
     if (i.contains(dst)) return i.local;
   if (!v.empty()) return v.front().local;
-  for (const auto& [idx, e] : in_devs_)
-    if (!e.second.empty()) return e.second.front().local;
+  for (const auto& [idx, e] : in_devs_)  // scope host (lo's 127/8) is never picked for others
+    if (!e.second.empty() && (&dev == e.first || !(e.first->flags & kern::IFF_LOOPBACK)))
+      return e.second.front().local;
   return Ipv4Addr::any();
 }
 
@@ -145,11 +152,15 @@ std::optional<Rtable> Ipv4::route_output(Ipv4Addr daddr, Ipv4Addr saddr, int* er
   };
   if (!saddr.is_unspecified() && !is_local(saddr)) return fail(-EINVAL);
   Rtable rt;
-  if (NetDevice* d = dev_of_local(daddr)) {  // to ourselves: loopback
-    rt.dev = d;
+  NetDevice* holder = dev_of_local(daddr);
+  if (holder || is_local(daddr)) {  // RTN_LOCAL (own addresses, lo's 127.0.0.0/8): through lo
+    NetDevice& lo = st_.loopback();
+    if (!lo.is_up()) return fail(-ENETUNREACH);
+    rt.dev = &lo;
     rt.type = RtnType::kLocal;
-    rt.src = saddr.is_unspecified() ? daddr : saddr;
-    rt.mtu = 65535;
+    rt.src = !saddr.is_unspecified() ? saddr : holder ? daddr : select_source(lo, daddr);
+    rt.mtu = std::min<uint32_t>(lo.mtu, 0xFFFF);  // IP_MAX_MTU
+    if (err) *err = 0;
     return rt;
   }
   if (daddr.is_unspecified()) return fail(-EINVAL);
@@ -268,10 +279,6 @@ bool Ipv4::nf_hook(NfHook hook, SkbPtr& skb, const NetDevice* in, const NetDevic
 // __ip_finish_output: fragment what does not fit (and what was reassembled from smaller
 // fragments), then the neighbour layer.
 int Ipv4::ip_finish_output(SkbPtr skb, const Rtable& rt) {
-  if (rt.type == RtnType::kLocal) {
-    loopback_xmit(std::move(skb), rt.dev);
-    return 0;
-  }
   if (skb->len() > rt.mtu || skb->frag_max_size)
     return ip_fragment(std::move(skb), rt.mtu, [this, &rt](SkbPtr f) { return ip_finish_output2(std::move(f), rt); });
   return ip_finish_output2(std::move(skb), rt);
@@ -284,19 +291,6 @@ int Ipv4::ip_finish_output2(SkbPtr skb, const Rtable& rt) {
   }
   const Ipv4Addr daddr = wire::Ipv4Packet(skb->data(), skb->len()).dst();
   return st_.arp().output(std::move(skb), *rt.dev, rt.type == RtnType::kUnicast ? rt.nexthop(daddr) : daddr);
-}
-
-// Packets to our own addresses go back up through ip_rcv in a later CPU slot, as Linux's
-// loopback_xmit does with netif_rx (here attributed to the device holding the address).
-void Ipv4::loopback_xmit(SkbPtr skb, NetDevice* dev) {
-  skb->sk = nullptr;
-  skb->dev = dev;
-  skb->pkt_type = kern::PacketType::kHost;
-  auto holder = std::make_shared<SkbPtr>(std::move(skb));
-  std::weak_ptr<Stack*> alive = st_.alive();
-  st_.kernel().cpu().run_task([this, holder, alive] {
-    if (!alive.expired()) ip_rcv(std::move(*holder));
-  });
 }
 
 // ---------------------------------------------------------------------------- input
@@ -339,7 +333,9 @@ void Ipv4::ip_rcv_finish(SkbPtr skb) {
     ip_local_deliver(std::move(skb));
     return;
   }
-  if (src.is_martian_source() || src.is_loopback()) {
+  // Frames from lo carry their output route's verdict (Linux keeps the dst): no martian check.
+  const bool from_lo = skb->dev && (skb->dev->flags & kern::IFF_LOOPBACK);
+  if (!from_lo && (src.is_martian_source() || src.is_loopback())) {
     mib_.InDiscards++;  // martian source (Linux counts none of the Ip MIB here)
     return;
   }

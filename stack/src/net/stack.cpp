@@ -28,9 +28,15 @@ Stack::Stack(kern::Kernel& k, const StackConfig& cfg)
   k_.net().register_netdevice_notifier([alive](NetDevice& dev, kern::NetdevEvent ev) {
     if (auto p = alive.lock()) (*p)->netdev_event(dev, ev);
   });
+  // lo with 127.0.0.1/8: its connected route is the local route of 127.0.0.0/8.
+  k_.net().register_netdev(lo_.dev());
+  ip_.add_address(lo_.dev(), Ipv4Addr(127, 0, 0, 1), 8);
+  k_.net().dev_open(lo_.dev());
+  k_.net().netif_carrier_on(lo_.dev());
 }
 
 Stack::~Stack() {
+  k_.net().unregister_netdev(lo_.dev());
   k_.net().dev_remove_pack(kern::ETH_P_IP);
   k_.net().dev_remove_pack(kern::ETH_P_ARP);
 }

@@ -147,7 +147,9 @@ struct Expect {
 Expect expect(const RxCfg& c, const Bytes& received, bool xerr) {
   unsigned L = static_cast<unsigned>(received.size());
   bool crc_bad = xerr || crc32(0L, received.data(), L) != 0x2144DF1Cu;  // residue of a good frame
-  bool runt = L < 64, over = L > c.mfs;
+  // 802.1Q: a tagged frame may be 4 bytes longer than MFS.
+  const bool tagged = L >= 14 && received[12] == 0x81 && received[13] == 0x00;
+  bool runt = L < 64, over = L > c.mfs + (tagged ? 4u : 0u);
   bool pass = L >= 6 && filter_pass(c, received);
   uint64_t da = da48(received);
   bool bc = da == 0xFFFFFFFFFFFFull, mc = (da & 1) && !bc;
@@ -292,6 +294,48 @@ TEST(MacRx, RuntAndOversize) {
     EXPECT_EQ(runts, 64u - 5u);     // good-FCS frames of 5..63 bytes
     EXPECT_EQ(overs, 12u + 1u);     // good-FCS frames of 1519..1530 and 9018 bytes
   }
+}
+
+// 802.1Q (802.3 clause 3.5): with a tag (TPID 0x8100 in bytes 12-13) a frame may be MFS + 4
+// bytes, so a 1500-byte payload in a tagged 1522-byte frame passes MFS 1518; one byte more is
+// oversize. A TPID anywhere else, or another TPID value, gets no allowance.
+TEST(MacRx, VlanTaggedFrameMayExceedMfsByTheTag) {
+  const uint64_t seed = test_seed();
+  SCOPED_TRACE(seed_msg(seed));
+  std::mt19937_64 rng(seed ^ 0x8100);
+  RxCfg cfg;
+  cfg.mfs = 1518;
+  RxBench tb;
+  tb.reset(cfg);
+  std::vector<XWord> ws;
+  std::vector<Expect> want;
+  unsigned tagged_ok = 0, tagged_over = 0, plain_over = 0;
+  for (size_t l = 1516; l <= 1524; ++l) {
+    for (int kind = 0; kind < 3; ++kind) {  // 0: 0x8100 at 12, 1: 0x88A8 at 12, 2: 0x8100 at 16
+      Bytes f = random_bytes(rng, l - 4);
+      const size_t at = kind == 2 ? 16 : 12;
+      f[12] = 0x08;  // an untagged ethertype unless the case puts a TPID there
+      f[13] = 0x00;
+      f[at] = kind == 1 ? 0x88 : 0x81;
+      f[at + 1] = kind == 1 ? 0xA8 : 0x00;
+      const Bytes w = wire_frame(f, false);
+      xgmii_append(ws, w, 12);
+      want.push_back(expect(cfg, w, false));
+      if (kind == 0) (l <= 1522 ? tagged_ok : tagged_over)++;
+      else if (l > 1518) plain_over++;
+    }
+  }
+  tb.run(ws);
+  check(tb, want);
+  unsigned overs = 0, good = 0;
+  for (const RxStat& s : tb.stats) {
+    overs += s.oversize;
+    good += s.good;
+  }
+  EXPECT_EQ(tagged_ok, 7u);     // tagged 1516..1522
+  EXPECT_EQ(overs, tagged_over + plain_over);
+  EXPECT_EQ(overs, 2u + 12u);   // tagged 1523, 1524; untagged 1519..1524 twice
+  EXPECT_EQ(good, 27u - overs);
 }
 
 // A control character other than /T/ inside a frame ends it as an error (tuser, counted as a CRC

@@ -12,9 +12,11 @@
 //   k.pci().pci_unregister_driver(drv);    // close (if up) and remove
 //
 // Where the model differs from ixgb: skbs are linear, so a frame is split into descriptors
-// of at most kMaxDataPerTxd bytes instead of one per fragment; RX buffers are not IP-aligned
-// (the NIC ignores the low 4 address bits, so buffers must be 16-byte aligned); multicast
-// addresses go to the spare exact filters (RAR[1..15]) before the MTA hash.
+// of at most kMaxDataPerTxd bytes instead of one per fragment, and with rx_chain a frame
+// spanning RX buffers is copied into one skb (ixgb drops those; e1000 chains pages); RX
+// buffers are not IP-aligned (the NIC ignores the low 4 address bits, so buffers must be
+// 16-byte aligned); multicast addresses go to the spare exact filters (RAR[1..15]) before
+// the MTA hash; the largest MTU is 16110, not 16114, so an 802.1Q-tagged frame still fits.
 #pragma once
 
 #include <cstdint>
@@ -58,6 +60,9 @@ struct IxgbParams {
                               "watchdog period: link, statistics, TX hang"};
   Param<uint64_t> tx_timeout_ns{10'000'000, "tx_timeout_ns", "ns", 1000, kMaxNs,
                                 "TX without progress this long while TDH != TDT: reset"};
+  Param<bool> rx_chain{false, "rx_chain",
+                       "keep rx_buffer_len buffers when the MTU needs more: frames span several "
+                       "descriptors and the driver assembles them (else the buffers grow to the MTU)"};
   Param<bool> rx_csum{true, "rx_csum", "RXCSUM.IPOFL|TUOFL (stored by the NIC; no offload yet)"};
 
   template <class V>
@@ -75,6 +80,7 @@ struct IxgbParams {
     v(watchdog_ns);
     v(tx_timeout_ns);
     v(rx_csum);
+    v(rx_chain);
   }
 };
 
@@ -99,7 +105,9 @@ struct IxgbCounters {
   uint64_t rx_copybreak = 0;     // frames copied into a small skb (big buffer reused)
   uint64_t rx_large = 0;         // frames handed up in their own buffer
   uint64_t rx_drop_errors = 0;   // descriptor errors (CE, RXE)
-  uint64_t rx_drop_no_eop = 0;   // frames spanning buffers (not supported: dropped whole)
+  uint64_t rx_drop_no_eop = 0;   // frames spanning buffers without rx_chain: dropped whole
+  uint64_t rx_chained = 0;       // frames assembled from several buffers (rx_chain)
+  uint64_t rx_drop_chain = 0;    // chained frames longer than MTU + headers: dropped whole
   uint64_t rx_drop_length = 0;   // bogus length: 0, above the buffer, below ETH_HLEN
   uint64_t rx_alloc_failed = 0;  // refill could not get or map a buffer
   uint64_t rx_rdt_writes = 0;
@@ -121,6 +129,10 @@ class IxgbAdapter : public kern::NetDeviceOps {
   // Largest data per TX descriptor (the split of a linear skb), largest frame the NIC sends.
   static constexpr uint32_t kMaxDataPerTxd = 4096;
   static constexpr uint32_t kMaxTxFrame = regs::kMaxTxFrame;
+  // MTU range (netdev->min_mtu / max_mtu): the largest frame, with an 802.1Q tag, is what the
+  // TX DMA sends: 16128 - 14 - 4 = 16110 bytes of payload.
+  static constexpr uint32_t kMinMtu = kern::ETH_MIN_MTU;
+  static constexpr uint32_t kMaxMtu = kMaxTxFrame - kern::ETH_HLEN - kern::VLAN_HLEN;
   static constexpr uint32_t kMaxTxdPerFrame = (kMaxTxFrame + kMaxDataPerTxd - 1) / kMaxDataPerTxd;
   // Free descriptors the queue needs to stay awake (ixgb's DESC_NEEDED).
   static constexpr uint32_t kDescNeeded = kMaxTxdPerFrame + 2;
@@ -166,6 +178,9 @@ class IxgbAdapter : public kern::NetDeviceOps {
   kern::NetdevTx ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice& dev) override;
   void ndo_set_rx_mode(kern::NetDevice& dev) override;
   kern::NetDeviceStats ndo_get_stats64(kern::NetDevice& dev) override;
+  // ixgb_change_mtu: -EINVAL beyond [kMinMtu, kMaxMtu]; if up, the rings are torn down and
+  // rebuilt with buffers, MFS and CTRL0.JFE for the new size.
+  int ndo_change_mtu(kern::NetDevice& dev, uint32_t new_mtu) override;
 
  private:
   struct TxBuffer {
@@ -223,6 +238,11 @@ class IxgbAdapter : public kern::NetDeviceOps {
   int clean_rx_irq(int budget);
   void unmap_tx_buffer(TxBuffer& b);
   void maybe_stop_tx(uint32_t needed);
+  uint32_t max_frame() const;  // MTU + Ethernet header + 802.1Q tag, without FCS
+  // rx_chain: appends one buffer of a multi-descriptor frame; the whole frame at EOP.
+  kern::SkbPtr rx_chain_add(kern::SkBuff& buf, uint32_t length, bool eop, bool error);
+  // eth_type_trans and netif_receive_skb for a received frame (data at the MAC header).
+  void rx_hand_up(kern::SkbPtr skb, uint64_t pkt);
 
   kern::Kernel& k_;
   kern::PciDev& pdev_;
@@ -243,6 +263,7 @@ class IxgbAdapter : public kern::NetDeviceOps {
   uint32_t rx_buffer_len_ = 2048;
   uint32_t tdt_ = 0;             // last value written to TDT
   bool rx_discard_ = false;      // inside a frame that spans buffers: drop up to its EOP
+  kern::SkbPtr rx_chain_skb_;    // rx_chain: the frame being assembled up to its EOP
   uint64_t tx_progress_ns_ = 0;  // last time TX made progress (or started from idle)
 
   IxgbCounters counters_;

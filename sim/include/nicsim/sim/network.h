@@ -219,6 +219,21 @@ class NetHost : public apps::AppHost {
   // dev, or a route that exists already.
   void add_route(const std::string& prefix, const std::string& gateway, const std::string& dev = "");
 
+  // --- interfaces (`ip link`); the calls that change something run on the host CPU ---
+  // The device called name ("eth0", "lo", "eth0.10"); std::invalid_argument if none.
+  kern::NetDevice& netdev(const std::string& name);
+  // Every device's name, by ifindex (lo first: the stack registers it before the NICs).
+  std::vector<std::string> interfaces();
+  // `ip link set dev <dev> mtu <mtu>` (dev_set_mtu): the driver reprograms the NIC and
+  // restarts its rings. std::invalid_argument naming the device's range for an MTU it cannot
+  // do (EINVAL; a VLAN above its real device's MTU: ERANGE).
+  void set_mtu(const std::string& dev, uint32_t mtu);
+  uint32_t mtu(const std::string& dev) { return netdev(dev).mtu; }
+  // `ip link add link <parent> name <parent>.<vid> type vlan id <vid>`, `ip addr add <cidr>`,
+  // `ip link set up`: returns the new device's name. std::invalid_argument for an unknown
+  // parent, a VID outside 1..4094 or already there, or a malformed address.
+  std::string add_vlan(const std::string& parent, uint16_t vid, const std::string& cidr);
+
   // The driver bound (probe ran) and the device is up with its address.
   bool is_up() const { return up_; }
   // Throws NotUpError unless calls into this host's software can run (see call()).

@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,16 +17,24 @@
 namespace nicsim::kern {
 
 class Kernel;
+class VlanDev;
 
 // Budgets of net_rx_action (Linux's net.core.netdev_budget and netdev_budget_usecs).
 struct NetBudget {
   int netdev_budget = 300;
   uint64_t netdev_budget_ns = 2'000'000;
   int dev_tx_weight = 64;  // packets per qdisc run before yielding (Linux's dev_tx_weight)
+  int netdev_max_backlog = 1000;  // netif_rx queue limit (net.core.netdev_max_backlog)
 };
 
 // Netdevice notifier events.
-enum NetdevEvent : int { NETDEV_UP = 1, NETDEV_DOWN = 2, NETDEV_CHANGE = 4, NETDEV_UNREGISTER = 6 };
+enum NetdevEvent : int {
+  NETDEV_UP = 1,
+  NETDEV_DOWN = 2,
+  NETDEV_CHANGE = 4,
+  NETDEV_UNREGISTER = 6,
+  NETDEV_CHANGEMTU = 7,
+};
 
 // NET_XMIT_* return values of dev_queue_xmit.
 enum : int { NET_XMIT_SUCCESS = 0, NET_XMIT_DROP = 1 };
@@ -34,6 +43,7 @@ class NetCore {
  public:
   // Opens the NET_TX and NET_RX softirqs on k's CPU.
   explicit NetCore(Kernel& k);
+  ~NetCore();
   NetCore(const NetCore&) = delete;
   NetCore& operator=(const NetCore&) = delete;
 
@@ -49,6 +59,10 @@ class NetCore {
   void dev_set_allmulti(NetDevice& dev, int inc);
   void dev_mc_add(NetDevice& dev, const MacAddr& addr);
   void dev_mc_del(NetDevice& dev, const MacAddr& addr);
+  // dev_set_mtu (`ip link set dev X mtu N`): -EINVAL outside [min_mtu, max_mtu], else the
+  // driver's ndo_change_mtu (which restarts its rings if up); NETDEV_CHANGEMTU on success.
+  // VLAN devices on dev are clamped to its new MTU (vlan_device_event).
+  int dev_set_mtu(NetDevice& dev, uint32_t new_mtu);
   NetDeviceStats dev_get_stats(NetDevice& dev) { return dev.ops->ndo_get_stats64(dev); }
   // Called for NETDEV_* events (register order).
   void register_netdevice_notifier(std::function<void(NetDevice&, NetdevEvent)> fn);
@@ -61,8 +75,22 @@ class NetCore {
   int add_tap(std::function<void(const SkBuff&, bool outgoing)> fn);
   void remove_tap(int id);
 
+  // --- 802.1Q (net/8021q), in software: the tag is inserted when the VLAN device transmits
+  // (vlan_dev_hard_start_xmit) and removed in netif_receive_skb (vlan_do_receive) ---
+  // register_vlan_device (`ip link add link real name real.vid type vlan id vid`): a device
+  // "<real>.<vid>" with real's MAC and MTU. nullptr with *err = -EINVAL (vid not in 1..4094,
+  // or real is itself a VLAN or loopback device), -EEXIST (vid already on real), -ENODEV.
+  NetDevice* register_vlan_dev(NetDevice& real, uint16_t vid, int* err = nullptr);
+  // unregister_vlan_dev; also done for every VLAN of a device being unregistered.
+  void unregister_vlan_dev(NetDevice& vlan);
+  NetDevice* vlan_find_dev(const NetDevice& real, uint16_t vid) const;
+
   // netif_receive_skb: the driver hands up a frame after eth_type_trans.
   void netif_receive_skb(SkbPtr skb);
+  // netif_rx: queues skb on the per-CPU backlog, received later by the NET_RX softirq
+  // (process_backlog). Used by lo. Beyond netdev_max_backlog: dropped (dev rx_dropped).
+  void netif_rx(SkbPtr skb);
+  size_t backlog_len() const { return backlog_.size(); }
   // dev_queue_xmit: skb->dev set, data at the MAC header. Through the qdisc to the driver.
   int dev_queue_xmit(SkbPtr skb);
   void netif_stop_queue(NetDevice& dev) { dev.queue_stopped_ = true; }
@@ -89,6 +117,9 @@ class NetCore {
   void qdisc_run(NetDevice& dev);
   void schedule_tx(NetDevice& dev);
   void notify(NetDevice& dev, NetdevEvent ev);
+  int process_backlog(int budget);
+  bool vlan_do_receive(SkbPtr& skb);
+  NetdevTx dev_hard_start_xmit(SkbPtr& skb, NetDevice& dev);
 
   Kernel& k_;
   std::vector<NetDevice*> netdevs_;
@@ -99,6 +130,9 @@ class NetCore {
   int next_tap_ = 1;
   std::deque<Napi*> poll_list_;
   std::deque<NetDevice*> tx_list_;
+  std::deque<SkbPtr> backlog_;
+  Napi backlog_napi_;
+  std::vector<std::unique_ptr<VlanDev>> vlans_;
 };
 
 }  // namespace nicsim::kern

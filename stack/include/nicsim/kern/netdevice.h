@@ -22,6 +22,7 @@ enum : uint32_t {
   IFF_UP = 0x1,
   IFF_BROADCAST = 0x2,
   IFF_LOOPBACK = 0x8,
+  IFF_NOARP = 0x80,
   IFF_PROMISC = 0x100,
   IFF_ALLMULTI = 0x200,
   IFF_MULTICAST = 0x1000,
@@ -48,6 +49,9 @@ class NetDeviceOps {
   // (who requeues it).
   virtual NetdevTx ndo_start_xmit(SkbPtr& skb, NetDevice& dev) = 0;
   virtual void ndo_set_rx_mode(NetDevice&) {}
+  // new_mtu is within [min_mtu, max_mtu] (dev_set_mtu checked it). Sets dev.mtu and
+  // reprograms the hardware; 0 or -errno (dev.mtu unchanged then). Default: dev.mtu = new_mtu.
+  virtual int ndo_change_mtu(NetDevice& dev, uint32_t new_mtu);
   // Device counters merged with the driver's (dev.stats by default).
   virtual NetDeviceStats ndo_get_stats64(NetDevice& dev);
 };
@@ -111,6 +115,13 @@ class NetDevice {
   int ifindex = 0;
   MacAddr dev_addr, perm_addr;
   uint32_t mtu = ETH_DATA_LEN;
+  uint32_t min_mtu = ETH_MIN_MTU, max_mtu = ETH_DATA_LEN;  // dev_set_mtu's range (EINVAL outside)
+  // priv_flags IFF_NO_QUEUE (lo, VLAN devices): dev_queue_xmit hands frames straight to the
+  // driver, without the qdisc.
+  bool no_queue = false;
+  // An 802.1Q device (vlan_dev_priv): its real device and VLAN id; nullptr otherwise.
+  NetDevice* vlan_real_dev = nullptr;
+  uint16_t vlan_id = 0;
   uint32_t flags = IFF_BROADCAST | IFF_MULTICAST;
   uint32_t tx_queue_len = 1000;
   std::vector<MacAddr> mc_list;  // sorted, unique (dev->mc)

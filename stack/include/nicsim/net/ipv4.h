@@ -9,10 +9,10 @@
 // ip_local_deliver, FORWARD in ip_forward, OUTPUT in __ip_local_out, POSTROUTING in ip_output.
 //
 // Differs from Linux: no IP options processing beyond copying them into fragments. Packets to
-// our own addresses are looped back through a task instead of a loopback device. PMTU
-// exceptions live in one table per host keyed by destination (Linux keeps them in the FIB
-// next hop), and are learnt in icmp_unreach for any datagram we sent (Linux: in each
-// protocol's err handler once a socket matched).
+// our own addresses and to 127.0.0.0/8 go through the host's `lo` (RTN_LOCAL routes are
+// decided here, not kept in a local table). PMTU exceptions live in one table per host keyed
+// by destination (Linux keeps them in the FIB next hop), and are learnt in icmp_unreach for
+// any datagram we sent (Linux: in each protocol's err handler once a socket matched).
 #pragma once
 
 #include <cstdint>
@@ -121,7 +121,8 @@ class Ipv4 {
   int add_address(kern::NetDevice& dev, Ipv4Addr addr, int prefix_len);
   int del_address(kern::NetDevice& dev, Ipv4Addr addr);
   const std::vector<InIfAddr>& addresses(const kern::NetDevice& dev) const;
-  // Weak host model (Linux): an address of any device counts.
+  // Weak host model (Linux): an address of any device counts, and all of lo's prefix
+  // (127.0.0.0/8).
   bool is_local(Ipv4Addr a) const;
   // The device holding the local address a, or nullptr.
   kern::NetDevice* dev_of_local(Ipv4Addr a) const;
@@ -208,7 +209,6 @@ class Ipv4 {
   // NF_HOOK: true if the packet goes on (always, with one branch, while netfilter is off);
   // false: the rule engine dropped or took it (skb is then empty).
   bool nf_hook(NfHook hook, kern::SkbPtr& skb, const kern::NetDevice* in, const kern::NetDevice* out);
-  void loopback_xmit(kern::SkbPtr skb, kern::NetDevice* dev);
 
   struct Proto {
     RcvHandler rcv;

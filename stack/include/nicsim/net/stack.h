@@ -15,6 +15,7 @@
 #include <string>
 
 #include "nicsim/kern/kernel.h"
+#include "nicsim/kern/loopback.h"
 #include "nicsim/net/arp.h"
 #include "nicsim/net/fib.h"
 #include "nicsim/net/icmp.h"
@@ -62,6 +63,8 @@ class Stack {
   Stack& operator=(const Stack&) = delete;
 
   kern::Kernel& kernel() { return k_; }
+  // `lo`, registered and up with 127.0.0.1/8 from construction (loopback_net_init).
+  kern::NetDevice& loopback() { return lo_.dev(); }
 
   // `ip addr add addr/prefix_len dev dev` (also adds the connected route). 0 or -errno.
   int add_address(kern::NetDevice& dev, Ipv4Addr addr, int prefix_len);
@@ -112,6 +115,7 @@ class Stack {
   kern::Kernel& k_;
   Rng rng_;
   std::shared_ptr<Stack*> self_;
+  kern::LoopbackDev lo_;
   Arp arp_;
   Ipv4 ip_;
   Icmp icmp_;

@@ -1,0 +1,306 @@
+// Link-layer features through both RTL NICs (kernel + ixgb driver + stack on each host, one
+// cable): a 9,000-byte MTU end to end (ping with 8,972 bytes, 10 MB of TCP with MSS 8,960,
+// also with RX buffers chained across descriptors), MTU limits, two 802.1Q VLANs and
+// untagged traffic on one cable, and lo (10 MB of TCP to 127.0.0.1 with nothing on the
+// cable). Every pcap passes tshark with checksum validation.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "nicsim/apps/tcp_apps.h"
+#include "nicsim/kern/etherdevice.h"
+#include "nicsim/sim/network.h"
+#include "nicsim/sim/pcap.h"
+#include "test_env.h"
+#include "two_hosts.h"
+
+using namespace nicsim;
+using nicsim::test::TwoHostsConfig;
+using sim::NetHost;
+using sim::Network;
+
+namespace {
+
+class L2System : public nicsim::test::TwoHosts {};
+
+constexpr uint64_t kMB = 1'000'000;
+
+uint16_t be16(const std::vector<uint8_t>& f, size_t at) { return uint16_t(f[at] << 8 | f[at + 1]); }
+
+// The IPv4 packet of a frame (after an optional 802.1Q tag): its offset, or 0 if not IPv4.
+size_t ip_offset(const std::vector<uint8_t>& f) {
+  if (f.size() < 34) return 0;
+  size_t at = 12;
+  if (be16(f, at) == kern::ETH_P_8021Q) at += 4;
+  return be16(f, at) == kern::ETH_P_IP ? at + 2 : 0;
+}
+
+// The MSS option of a TCP SYN in frame f, 0 if f is no SYN or has none.
+uint32_t syn_mss(const std::vector<uint8_t>& f) {
+  const size_t ip = ip_offset(f);
+  if (!ip || f[ip + 9] != 6) return 0;
+  const size_t tcp = ip + 4 * (f[ip] & 15);
+  if (f.size() < tcp + 20 || !(f[tcp + 13] & 0x02)) return 0;
+  const size_t end = tcp + 4 * (f[tcp + 12] >> 4);
+  for (size_t o = tcp + 20; o + 1 < end && o + 1 < f.size();) {
+    if (f[o] == 0) break;
+    if (f[o] == 1) {
+      ++o;
+      continue;
+    }
+    if (f[o] == 2 && o + 3 < f.size()) return be16(f, o + 2);
+    o += f[o + 1] ? f[o + 1] : 1;
+  }
+  return 0;
+}
+
+std::vector<sim::PcapReader::Record> read_pcap(Network& net, const std::string& name) {
+  net.tb().flush_pcaps();
+  return sim::PcapReader(net.tb().out_path(name)).records;
+}
+
+// tshark over the pcap with IP/TCP/UDP/ICMP checksum validation: the number of frames that
+// match filter (-1 if tshark cannot run, which fails the test: no silent pass).
+long tshark_count(const std::string& pcap, const std::string& filter) {
+  const std::string cmd = "tshark -n -r '" + pcap +
+                          "' -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -o tcp.check_checksum:TRUE"
+                          " -d tcp.port==5001,data -d udp.port==7000,data -Y '" + filter + "' 2>/dev/null | wc -l";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  long n = -1;
+  if (std::fscanf(p, "%ld", &n) != 1) n = -1;
+  return pclose(p) == 0 ? n : -1;
+}
+
+void expect_tshark_clean(Network& net, const std::string& name) {
+  net.tb().flush_pcaps();
+  const std::string pcap = net.tb().out_path(name);
+  ASSERT_EQ(std::system("command -v tshark >/dev/null"), 0) << "tshark not installed (./nicsim setup)";
+  EXPECT_GT(tshark_count(pcap, "frame"), 0);
+  EXPECT_EQ(tshark_count(pcap,
+                         "_ws.malformed || _ws.expert.severity >= error || ip.checksum.status == \"Bad\" || "
+                         "udp.checksum.status == \"Bad\" || icmp.checksum.status == \"Bad\" || "
+                         "tcp.checksum.status == \"Bad\""),
+            0)
+      << pcap;
+}
+
+void set_mtu_both(Network& net, NetHost& a, NetHost& b, uint32_t mtu) {
+  for (NetHost* h : {&a, &b}) {
+    h->set_mtu("eth0", mtu);
+    EXPECT_EQ(h->mtu("eth0"), mtu);
+  }
+  // The rings restarted: wait for the carrier (and the queue) to come back.
+  ASSERT_TRUE(net.run_until([&] { return a.dev().carrier_ok() && b.dev().carrier_ok(); }, 10'000'000));
+}
+
+// 9,000-byte MTU: the ping's 9,000-byte datagrams and the TCP segments of MSS 8,960 go in
+// single 9,014-byte frames through both NICs; the 10 MB arrive byte-exact.
+void jumbo_run(Network& net, NetHost& a, NetHost& b) {
+  set_mtu_both(net, a, b, 9000);
+  auto echoes = a.ping("10.0.0.2", 3, 8972);
+  ASSERT_EQ(echoes.size(), 3u);
+  for (const auto& e : echoes) EXPECT_TRUE(e.replied) << "seq " << e.seq << " error " << e.error;
+
+  apps::TcpBulkConfig cfg;
+  cfg.bytes = 10 * kMB;
+  apps::TcpBulk bulk(a, b, cfg);
+  bulk.start();
+  ASSERT_TRUE(net.run_until([&] { return bulk.finished(); }, 1'000'000'000ull)) << "no end of stream in 1 s";
+  ASSERT_TRUE(bulk.error().empty()) << bulk.error();
+  EXPECT_EQ(bulk.received(), cfg.bytes);
+  EXPECT_EQ(bulk.sha256_received(), bulk.sha256_sent());
+  bulk.stop();
+  std::printf("MTU 9000: 10 MB at %.3f Gb/s (simulated), sha256 %s\n", bulk.goodput_gbps(),
+              bulk.sha256_received().c_str());
+
+  size_t jumbo = 0, syns = 0, largest = 0;
+  for (const auto& r : read_pcap(net, "a-b.pcap")) {
+    largest = std::max(largest, r.data.size());
+    jumbo += r.data.size() == 9014;
+    if (const uint32_t mss = syn_mss(r.data)) {
+      ++syns;
+      EXPECT_EQ(mss, 8960u) << "MSS of a SYN";
+    }
+  }
+  EXPECT_EQ(syns, 2u) << "SYN and SYN-ACK";
+  EXPECT_EQ(largest, 9014u);
+  EXPECT_GE(jumbo, 10 * kMB / 8960) << "full-sized segments in 9,014-byte frames";
+  for (NetHost* h : {&a, &b}) {
+    h->adapter().update_stats();
+    EXPECT_EQ(h->adapter().hw_stats().roc, 0u) << h->name() << ": oversize frames";
+    EXPECT_EQ(h->adapter().counters().rx_drop_no_eop, 0u);
+    EXPECT_EQ(h->adapter().counters().rx_drop_length, 0u);
+  }
+  expect_tshark_clean(net, "a-b.pcap");
+}
+
+// An AppHost that is host h reached at another of its addresses (127.0.0.1).
+class AtAddress : public apps::AppHost {
+ public:
+  AtAddress(NetHost& h, std::string addr) : h_(h), addr_(std::move(addr)) {}
+  kern::Kernel& kernel() override { return h_.kernel(); }
+  net::Stack& stack() override { return h_.stack(); }
+  const std::string& address() const override { return addr_; }
+  void run_on_cpu(const std::function<void()>& fn) override { h_.run_on_cpu(fn); }
+
+ private:
+  NetHost& h_;
+  std::string addr_;
+};
+
+}  // namespace
+
+TEST_F(L2System, Mtu9000PingAndTenMegabytesOfTcpByteExact) {
+  TwoHostsConfig tc;
+  tc.pcap = "a-b.pcap";
+  start(tc);
+  jumbo_run(net(), a(), b());
+  for (NetHost* h : {&a(), &b()}) {
+    EXPECT_EQ(h->adapter().rx_buffer_len(), 16384u) << "buffers grow to the jumbo frame";
+    EXPECT_EQ(h->adapter().counters().rx_chained, 0u);
+  }
+}
+
+// The same with 2 KiB RX buffers (rx_chain): each jumbo frame spans five descriptors (EOP on
+// the last) and the driver assembles them.
+TEST_F(L2System, Mtu9000WithRxBuffersChainedAcrossDescriptors) {
+  TwoHostsConfig tc;
+  tc.pcap = "a-b.pcap";
+  tc.host.driver.rx_chain = true;
+  tc.host.driver.rx_buffer_len = 2048;
+  start(tc);
+  jumbo_run(net(), a(), b());
+  for (NetHost* h : {&a(), &b()}) {
+    EXPECT_EQ(h->adapter().rx_buffer_len(), 2048u);
+    EXPECT_GE(h->adapter().counters().rx_chained, 3u) << h->name();
+    EXPECT_EQ(h->adapter().counters().rx_drop_chain, 0u);
+  }
+}
+
+// An MTU the NIC cannot do is EINVAL and changes nothing; the largest it can do works.
+TEST_F(L2System, MtuOutsideTheNicsRangeIsRefused) {
+  start();
+  for (uint32_t bad : {0u, 67u, 16111u, 65536u}) {
+    EXPECT_THROW(a().set_mtu("eth0", bad), std::invalid_argument) << bad;
+    EXPECT_EQ(a().mtu("eth0"), 1500u);
+  }
+  EXPECT_THROW(a().set_mtu("eth9", 1500), std::invalid_argument);
+  set_mtu_both(net(), a(), b(), driver::IxgbAdapter::kMaxMtu);
+  EXPECT_EQ(driver::IxgbAdapter::kMaxMtu, 16110u);
+  auto echoes = a().ping("10.0.0.2", 2, 16110 - 28);
+  for (const auto& e : echoes) EXPECT_TRUE(e.replied) << "seq " << e.seq << " error " << e.error;
+  set_mtu_both(net(), a(), b(), 68);
+  echoes = a().ping("10.0.0.2", 2, 40);
+  for (const auto& e : echoes) EXPECT_TRUE(e.replied) << "seq " << e.seq << " error " << e.error;
+}
+
+// VLANs 10 and 20 and untagged traffic on one cable: each pair talks; a VLAN the other end
+// lacks is dropped there and counted (rx_dropped of eth0), even though b has the address on
+// another VLAN; the pcap shows the tags.
+TEST_F(L2System, TwoVlansAndUntaggedShareOneCableIsolated) {
+  TwoHostsConfig tc;
+  tc.pcap = "a-b.pcap";
+  start(tc);
+  NetHost& a = this->a();
+  NetHost& b = this->b();
+  EXPECT_EQ(a.add_vlan("eth0", 10, "10.0.10.1/24"), "eth0.10");
+  EXPECT_EQ(a.add_vlan("eth0", 20, "10.0.20.1/24"), "eth0.20");
+  EXPECT_EQ(b.add_vlan("eth0", 10, "10.0.10.2/24"), "eth0.10");
+  EXPECT_EQ(b.add_vlan("eth0", 30, "10.0.20.2/24"), "eth0.30");  // 10.0.20.2, but not on VLAN 20
+  EXPECT_THROW(b.add_vlan("eth0", 10, "10.0.11.2/24"), std::invalid_argument);
+  EXPECT_THROW(b.add_vlan("eth0", 4095, "10.0.11.2/24"), std::invalid_argument);
+  EXPECT_EQ(a.mtu("eth0.10"), 1500u);
+  const std::vector<std::string> ifs = {"lo", "eth0", "eth0.10", "eth0.20"};
+  EXPECT_EQ(a.interfaces(), ifs);
+
+  for (const char* dst : {"10.0.10.2", "10.0.0.2"}) {
+    auto e = a.ping(dst, 3, 1472);  // full 1,500-byte datagrams: tagged frames of 1,518 + FCS
+    for (const auto& x : e) EXPECT_TRUE(x.replied) << dst << " seq " << x.seq;
+  }
+  // TCP on VLAN 10 as well.
+  apps::TcpBulkConfig cfg;
+  cfg.bytes = 1 * kMB;
+  AtAddress b10(b, "10.0.10.2");
+  apps::TcpBulk bulk(a, b10, cfg);
+  bulk.start();
+  ASSERT_TRUE(net().run_until([&] { return bulk.finished(); }, 500'000'000ull));
+  EXPECT_EQ(bulk.sha256_received(), bulk.sha256_sent());
+  bulk.stop();
+
+  const uint64_t dropped = b.dev().stats.rx_dropped;
+  auto iso = a.ping("10.0.20.2", 1, 56, 100'000, 20'000'000);
+  ASSERT_EQ(iso.size(), 1u);
+  EXPECT_FALSE(iso[0].replied) << "VLAN 20 reached VLAN 30";
+  EXPECT_GE(b.dev().stats.rx_dropped - dropped, 1u) << "the ARP request tagged 20, dropped at b";
+  EXPECT_EQ(b.netdev("eth0.30").stats.rx_packets, 0u);
+  EXPECT_GE(a.dev().stats.rx_dropped, 1u) << "b's gratuitous ARP on VLAN 30, which a lacks";
+  EXPECT_GT(b.netdev("eth0.10").stats.rx_packets, 600u);
+
+  size_t tag10 = 0, tag20 = 0, untagged_ip = 0, tagged_1522 = 0;
+  for (const auto& r : read_pcap(net(), "a-b.pcap")) {
+    if (be16(r.data, 12) == kern::ETH_P_8021Q) {
+      const uint16_t vid = be16(r.data, 14) & 0xFFF;
+      tag10 += vid == 10;
+      tag20 += vid == 20;
+      tagged_1522 += r.data.size() == 1518;  // 1,522 on the wire with the FCS
+      EXPECT_TRUE(vid == 10 || vid == 20 || vid == 30) << vid;  // 30: b's gratuitous ARP
+    } else if (be16(r.data, 12) == kern::ETH_P_IP) {
+      ++untagged_ip;
+    }
+  }
+  EXPECT_GE(tag10, 1000u);
+  EXPECT_GE(tag20, 1u);
+  EXPECT_GE(tagged_1522, 6u) << "1,500-byte datagrams in tagged frames pass MFS";
+  EXPECT_EQ(untagged_ip, 6u) << "the untagged pings";
+  expect_tshark_clean(net(), "a-b.pcap");
+  EXPECT_GE(tshark_count(net().tb().out_path("a-b.pcap"), "vlan.id == 10 && icmp"), 6);
+  EXPECT_GE(tshark_count(net().tb().out_path("a-b.pcap"), "vlan.id == 20 && arp"), 1);
+}
+
+// lo: 10 MB of TCP to 127.0.0.1, a ping of the host's own address and UDP to its eth0
+// address: all byte-exact, none of it on the cable, the NIC's TX counters unchanged.
+TEST_F(L2System, LoopbackTrafficNeverReachesTheCable) {
+  TwoHostsConfig tc;
+  tc.pcap = "a-b.pcap";
+  start(tc);
+  NetHost& a = this->a();
+  a.add_route("0.0.0.0/0", "10.0.0.2");  // a default route must not take 127.0.0.1 to the wire
+  a.adapter().update_stats();
+  const uint64_t tx_frames = a.adapter().counters().tx_packets, tx_hw = a.adapter().hw_stats().gptc;
+  const size_t pcap_before = read_pcap(net(), "a-b.pcap").size();
+
+  AtAddress lo(a, "127.0.0.1");
+  apps::TcpBulkConfig cfg;
+  cfg.bytes = 10 * kMB;
+  apps::TcpBulk bulk(a, lo, cfg);
+  bulk.start();
+  ASSERT_TRUE(net().run_until([&] { return bulk.finished(); }, 1'000'000'000ull));
+  ASSERT_TRUE(bulk.error().empty()) << bulk.error();
+  EXPECT_EQ(bulk.received(), cfg.bytes);
+  EXPECT_EQ(bulk.sha256_received(), bulk.sha256_sent());
+  bulk.stop();
+  std::printf("lo: 10 MB at %.3f Gb/s (simulated)\n", bulk.goodput_gbps());
+
+  auto echoes = a.ping("10.0.0.1", 2);
+  for (const auto& e : echoes) EXPECT_TRUE(e.replied) << "seq " << e.seq;
+  sim::UdpSocket srv = a.udp_socket();
+  ASSERT_EQ(srv.bind(7000), 0);
+  const std::vector<uint8_t> d(4000, 0x42);
+  EXPECT_EQ(a.udp_socket().sendto(d, "10.0.0.1", 7000), int(d.size()));
+  auto got = srv.recvfrom(10'000'000);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->data, d);
+  EXPECT_EQ(got->src, "10.0.0.1");
+  srv.close();
+
+  net().run_ns(1'000'000);
+  a.adapter().update_stats();
+  EXPECT_EQ(a.adapter().counters().tx_packets, tx_frames);
+  EXPECT_EQ(a.adapter().hw_stats().gptc, tx_hw);
+  EXPECT_EQ(read_pcap(net(), "a-b.pcap").size(), pcap_before) << "loopback traffic on the cable";
+  EXPECT_GE(a.netdev("lo").stats.tx_packets, 10 * kMB / 65483);
+}
