@@ -54,6 +54,10 @@ EthLink& Network::connect(NetHost& a, NetHost& b, const LinkParams& p, const std
   return tb_.connect(a.hw(), b.hw(), p, pcap);
 }
 
+EthLink& Network::connect(NetHost& h, EthSwitch& sw, int port, const LinkParams& p, const std::string& pcap) {
+  return tb_.connect(h.hw(), sw, port, p, pcap);
+}
+
 NetHost& Network::host(const std::string& name) {
   for (auto& h : hosts_)
     if (h->name() == name) return *h;

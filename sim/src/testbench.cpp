@@ -107,6 +107,52 @@ EthLink& Testbench::connect(Host& a, Host& b, const LinkParams& p, const std::st
   return l;
 }
 
+EthSwitch& Testbench::add_switch(const std::string& name, size_t ports, const SwitchParams& p) {
+  check_topology_open("add_switch");
+  if (name.empty()) throw std::invalid_argument("add_switch: a switch needs a name");
+  for (auto& sw : switches_)
+    if (sw->name() == name) throw std::invalid_argument("duplicate switch name " + name);
+  for (auto& h : hosts_)
+    if (h->name() == name) throw std::invalid_argument("add_switch: " + name + " is a host's name");
+  switches_.push_back(std::make_unique<EthSwitch>(name.c_str(), ports, p));
+  switch_nodes_.push_back(timeline_.add_node(name));
+  return *switches_.back();
+}
+
+EthSwitch& Testbench::eth_switch(const std::string& name) {
+  for (auto& sw : switches_)
+    if (sw->name() == name) return *sw;
+  throw std::out_of_range("no switch " + name);
+}
+
+EthLink& Testbench::connect(Host& h, EthSwitch& sw, int port, const LinkParams& p,
+                            const std::string& pcap) {
+  check_topology_open("connect");
+  size_t idx = 0;
+  while (idx < switches_.size() && switches_[idx].get() != &sw) ++idx;
+  if (idx == switches_.size()) throw std::invalid_argument("connect: the switch is not this testbench's");
+  if (h.core().xgmii().link())
+    throw std::invalid_argument("connect: " + h.name() + "'s NIC is already connected (cable " +
+                                h.core().xgmii().link()->name() + ")");
+  if (port < 0) port = sw.free_port();
+  if (port < 0)
+    throw std::invalid_argument("connect: switch " + sw.name() + " has no free port (" +
+                                std::to_string(sw.ports()) + " ports)");
+  sw.check_port(size_t(port));
+  auto l = std::make_unique<EthLink>(h.name() + "-" + sw.name() + ".p" + std::to_string(port), p);
+  sw.attach(size_t(port), l.get(), 1);
+  links_.push_back(std::move(l));
+  EthLink& link = *links_.back();
+  h.core().xgmii().attach(&link, 0);
+  const uint16_t node = timeline_.add_node(link.name(), true);
+  timeline_.set_link_sides(node, h.tl_node_, switch_nodes_[idx]);
+  tl_taps_.push_back(std::make_unique<LinkTimelineTap>(timeline_, node, EthLink::kSent));
+  tl_taps_.push_back(std::make_unique<LinkTimelineTap>(timeline_, node, EthLink::kDelivered));
+  if (timeline_.on()) set_timeline(true);
+  if (!pcap.empty()) capture(link, pcap);
+  return link;
+}
+
 PcapWriter& Testbench::capture(EthLink& link, const std::string& path, EthLink::TapPoint point,
                                unsigned dir_mask) {
   pcaps_.push_back(std::make_unique<PcapWriter>(out_path(path), dir_mask));

@@ -196,6 +196,13 @@ class Network {
   NetHost& add_host(const std::string& name, const std::string& cidr, const NetHostConfig& cfg = {});
   // A cable between two different hosts (std::invalid_argument for a host with itself).
   EthLink& connect(NetHost& a, NetHost& b, const LinkParams& p = {}, const std::string& pcap = "");
+  // A learning switch (eth_switch.h) and a cable from a host's NIC to one of its ports (-1: the
+  // first free one); see Testbench::add_switch / connect for the errors.
+  EthSwitch& add_switch(const std::string& name, size_t ports, const SwitchParams& p = {}) {
+    return tb_.add_switch(name, ports, p);
+  }
+  EthLink& connect(NetHost& h, EthSwitch& sw, int port = -1, const LinkParams& p = {},
+                   const std::string& pcap = "");
   // Boots every host (driver probe, open, addresses) and runs until all are ready; throws
   // SimTimeout naming the hosts that did not come up in time.
   void up(uint64_t timeout_ns = 50'000'000);

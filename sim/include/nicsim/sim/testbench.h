@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "nicsim/sim/eth_link.h"
+#include "nicsim/sim/eth_switch.h"
 #include "nicsim/sim/event_queue.h"
 #include "nicsim/sim/host_memory.h"
 #include "nicsim/sim/nic_core.h"
@@ -89,6 +90,16 @@ class Testbench {
   // A cable between a's and b's NICs (a is side 0). pcap: a file (relative to the run
   // directory) recording both directions as sent; empty for none.
   EthLink& connect(Host& a, Host& b, const LinkParams& p = {}, const std::string& pcap = "");
+  // A learning switch with `ports` ports (eth_switch.h); std::invalid_argument for a
+  // duplicate name or a port count out of 1..4096.
+  EthSwitch& add_switch(const std::string& name, size_t ports, const SwitchParams& p = {});
+  // A cable from h's NIC (side 0) to sw's port (side 1); port -1: the first free one. pcap as
+  // above (direction 0: host -> switch). std::invalid_argument for a port out of range or in
+  // use, no free port, or a NIC already connected; nothing is changed then.
+  EthLink& connect(Host& h, EthSwitch& sw, int port = -1, const LinkParams& p = {},
+                   const std::string& pcap = "");
+  EthSwitch& eth_switch(const std::string& name);
+  size_t switch_count() const { return switches_.size(); }
   // Another capture on a link, e.g. after faults: point EthLink::kDelivered.
   PcapWriter& capture(EthLink& link, const std::string& path,
                       EthLink::TapPoint point = EthLink::kSent, unsigned dir_mask = 3);
@@ -143,6 +154,8 @@ class Testbench {
   std::unique_ptr<ScEventQueue> sc_eq_;
   std::vector<std::unique_ptr<Host>> hosts_;
   std::vector<std::unique_ptr<EthLink>> links_;
+  std::vector<std::unique_ptr<EthSwitch>> switches_;
+  std::vector<uint16_t> switch_nodes_;  // timeline node per switch
   std::vector<std::unique_ptr<PcapWriter>> pcaps_;
   kern::Timeline timeline_;
   std::vector<std::unique_ptr<LinkTimelineTap>> tl_taps_;  // two per link: sent, delivered
