@@ -12,9 +12,11 @@ from .host import Host, NotUpError, cpu_cost_fields
 from .link import Link
 from .pcap import read_pcap
 from .progress import RunProgress
+from .switch import Switch
 from .timeline import Timeline
 
-__all__ = ["Testbench", "driver_param_fields", "link_param_fields", "nic_param_fields", "pci_param_fields"]
+__all__ = ["Testbench", "driver_param_fields", "link_param_fields", "nic_param_fields", "pci_param_fields",
+           "switch_param_fields"]
 
 _ONE_TESTBENCH: List[str] = []  # SystemC allows one elaboration per process
 #: run() advances in slices of this much simulated time: Ctrl-C and the progress bar act
@@ -54,6 +56,12 @@ def nic_param_fields() -> List[Dict[str, Any]]:
 def pci_param_fields() -> List[Dict[str, Any]]:
     """The PCI model parameters (``add_host(pci=...)``); durations as ``<name>_ns``/``_us``."""
     return _python_fields(_core.pci_param_fields())
+
+
+def switch_param_fields() -> List[Dict[str, Any]]:
+    """The switch parameters (``add_switch(**params)``: store_forward, ageing_time, queue sizes,
+    ...); durations as ``<name>_ns``/``_us``."""
+    return _python_fields(_core.switch_param_fields())
 
 
 def _params(kind: str, given: Dict[str, Any], fields: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -108,6 +116,7 @@ class Testbench:
         _ONE_TESTBENCH.append(name)
         self.hosts: Dict[str, Host] = {}
         self.links: List[Link] = []
+        self.switches: Dict[str, Switch] = {}
         self._apps = _TestbenchApps(self)
         #: The cross-layer event log (off until ``tb.timeline.start()``); see nicsim.timeline.
         self.timeline = Timeline(self._net, self._net.out_dir)
@@ -166,11 +175,53 @@ class Testbench:
         self.hosts[name] = h
         return h
 
-    def connect(self, a: Host, b: Host, delay_ns: Optional[float] = None, pcap: Optional[str] = None,
+    def add_switch(self, name: str, ports: int = 8, **params: Any) -> Switch:
+        """A learning Ethernet switch with ``ports`` ports (1..4096). params: store_forward_ns,
+        ageing_time_us (default 300 s), fdb_max_learned, queue_frames, queue_bytes, max_frame,
+        quantum (see switch_param_fields()). ValueError for a name in use or a bad value."""
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"name must be a non-empty string, not {name!r}")
+        _int("ports", ports, 1, 4096)
+        if name in self.hosts or name in self.switches:
+            raise ValueError(f"add_switch: the name {name!r} is taken")
+        self._running("add_switch")
+        sw = Switch(self, _core.switch_add(self._net, name, ports,
+                                           _params("switch", params, _core.switch_param_fields())))
+        self.switches[name] = sw
+        return sw
+
+    def _connect_switch(self, a: Host, sw: Switch, port: Optional[int], pcap: Optional[str],
+                        faults: Dict[str, Any]) -> Link:
+        if not isinstance(a, Host) or self.hosts.get(a.name) is not a:
+            raise TypeError(f"connect: a must be a Host of this Testbench (tb.add_host), not {a!r}")
+        if self.switches.get(sw.name) is not sw:
+            raise TypeError(f"connect: {sw!r} is not a switch of this Testbench")
+        if port is None:  # the first free one (-1 if none: the core says so)
+            port = next((p for p in range(sw.ports) if not sw._s.connected(p)), -1)
+        else:
+            _int("port", port, 0, sw.ports - 1)
+        self._running("connect")
+        params = _params("link", faults, _core.link_param_fields())
+        params.setdefault("seed", self.seed)
+        el = _core.switch_connect(self._net, a._h, sw._s, port, params, pcap or "")
+        link = Link(self, el, a, sw, pcap)
+        sw.links[port] = link
+        self.links.append(link)
+        return link
+
+    def connect(self, a: Host, b: Any, delay_ns: Optional[float] = None, pcap: Optional[str] = None,
                 **faults: Any) -> Link:
         """A cable a <-> b: delay_ns, fault rates (loss=, corrupt=, reorder=, duplicate=, seed=,
         durations as ``<name>_ns``/``<name>_us``: jitter_max_ns=, reorder_timeout_us=, ...; see
-        link_param_fields()) and a pcap file in out_dir recording both directions."""
+        link_param_fields()) and a pcap file in out_dir recording both directions.
+
+        b may be a Switch (``add_switch``): the cable goes to ``port=`` or the first free port
+        (ValueError if the port is in use or none is free); direction 0 is host -> switch."""
+        if isinstance(b, Switch):
+            port = faults.pop("port", None)
+            if delay_ns is not None:
+                faults["delay_ns"] = delay_ns
+            return self._connect_switch(a, b, port, pcap, faults)
         for what, h in (("a", a), ("b", b)):
             if not isinstance(h, Host) or self.hosts.get(h.name) is not h:
                 raise TypeError(f"connect: {what} must be a Host of this Testbench (tb.add_host), not {h!r}")

@@ -1,0 +1,77 @@
+"""A learning Ethernet switch (``tb.add_switch``): per-port counters and its forwarding database."""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+__all__ = ["Switch", "PORT_COUNTERS"]
+
+#: The per-port counters, as ``ip -s link`` / ethtool name them for a switch port.
+PORT_COUNTERS = ["rx_packets", "rx_bytes", "rx_unicast", "rx_multicast", "rx_broadcast", "rx_crc_errors",
+                 "rx_frame_errors", "rx_length_errors", "rx_dropped", "rx_filtered", "rx_flooded",
+                 "tx_packets", "tx_bytes", "tx_flooded", "tx_dropped", "tx_queue_max"]
+
+
+class Switch:
+    """A store-and-forward learning switch with ``ports`` ports (sim/eth_switch.h): FDB with
+    ageing, flooding of unknown unicast, broadcast and multicast, a bounded output queue per
+    port. Cables come from ``tb.connect(host, switch, port=None)``; ``links[port]`` is the
+    Link of a port (None while free)."""
+
+    def __init__(self, tb: Any, sw: Any):
+        self._tb, self._s = tb, sw
+        self.links: List[Any] = [None] * sw.ports
+
+    @property
+    def name(self) -> str:
+        return self._s.name
+
+    @property
+    def ports(self) -> int:
+        return self._s.ports
+
+    def _port(self, port: int) -> int:
+        if isinstance(port, bool) or not isinstance(port, int):
+            raise TypeError(f"port must be an int, not {port!r}")
+        return port
+
+    def port_counters(self, port: int) -> Dict[str, int]:
+        """One port's counters (PORT_COUNTERS); IndexError for a port out of range."""
+        return self._s.counters(self._port(port))
+
+    def counters(self) -> Dict[int, Dict[str, int]]:
+        """Every connected port's counters: {port: {name: value}}."""
+        return {p: self._s.counters(p) for p in range(self.ports) if self._s.connected(p)}
+
+    def counters_df(self):
+        """``counters()`` as a pandas DataFrame: one row per connected port (index ``port``),
+        a ``host`` column naming what the cable joins, then PORT_COUNTERS."""
+        import pandas as pd
+        rows = []
+        for p, c in self.counters().items():
+            link = self.links[p]
+            rows.append(dict(port=p, host=link.a.name if link is not None else None, **c))
+        df = pd.DataFrame(rows, columns=["port", "host"] + PORT_COUNTERS)
+        return df.set_index("port")
+
+    def fdb(self) -> List[Dict[str, Any]]:
+        """The forwarding database like ``bridge fdb show``: live entries by MAC, each
+        {mac, port, age_ns} (age: simulated time since the MAC's last frame)."""
+        return self._s.fdb()
+
+    def fdb_df(self):
+        """``fdb()`` as a pandas DataFrame (columns mac, port, age_ns)."""
+        import pandas as pd
+        return pd.DataFrame(self.fdb(), columns=["mac", "port", "age_ns"])
+
+    def fdb_counters(self) -> Dict[str, int]:
+        """FDB entries now and learned, moved, aged, learn_limit (not learned: table full), flushed."""
+        return self._s.fdb_counters()
+
+    def queue(self, port: int) -> Dict[str, int]:
+        """What waits in a port's output queue now: {frames, bytes}."""
+        frames, nbytes = self._s.queue(self._port(port))
+        return {"frames": frames, "bytes": nbytes}
+
+    def __repr__(self) -> str:
+        used = sum(link is not None for link in self.links)
+        return f"Switch({self.name!r}, ports={self.ports}, {used} connected)"

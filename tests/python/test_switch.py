@@ -1,0 +1,68 @@
+"""The learning switch from Python: add_switch, connect(host, switch), per-port counters, FDB."""
+import pytest
+
+import nicsim
+
+pytestmark = pytest.mark.forked  # one Testbench (SystemC elaboration) per process
+
+
+def four_on_a_switch(name, **params):
+    tb = nicsim.Testbench(name=f"python.{name}", seed=1)
+    sw = tb.add_switch("sw", ports=8, **params)
+    hosts = [tb.add_host(f"h{i}", f"10.0.0.{i + 1}/24") for i in range(4)]
+    for h in hosts:
+        tb.connect(h, sw, pcap=f"{h.name}-sw.pcap" if h.name == "h3" else None)
+    tb.up()
+    return tb, sw, hosts
+
+
+def test_switch_ping_counters_and_fdb():
+    """All pairs ping through the switch; the FDB lists each MAC on its port; once learned,
+    unicast between h0 and h1 leaves the other ports' counters alone."""
+    tb, sw, hosts = four_on_a_switch("switch_ping")
+    for a in hosts:
+        for b in hosts:
+            if a is not b:
+                e = a.ping(b.address, count=1)
+                assert e[0].replied, f"{a.name} -> {b.address}: {e[0]}"
+    fdb = sw.fdb()
+    assert [(e["mac"], e["port"]) for e in fdb] == [(f"02:00:00:00:00:0{i + 1}", i) for i in range(4)], f"{fdb}"
+    assert sw.fdb_counters()["learned"] == 4
+    c0 = sw.counters()
+    assert sorted(c0) == [0, 1, 2, 3], f"connected ports {sorted(c0)}"
+    hosts[0].ping(hosts[1].address, count=3)
+    c1 = sw.counters()
+    for p in (2, 3):
+        assert c1[p]["tx_packets"] == c0[p]["tx_packets"], f"port {p} saw unicast for h0/h1"
+    assert c1[1]["tx_packets"] - c0[1]["tx_packets"] == 3
+    df = sw.counters_df()
+    assert list(df.index) == [0, 1, 2, 3] and list(df["host"]) == ["h0", "h1", "h2", "h3"], f"{df}"
+    assert (df["rx_crc_errors"] == 0).all()
+    assert sw.links[3].pcap_path.endswith("h3-sw.pcap") and sw.links[4] is None
+    assert len(sw.links[3].packets()) > 0
+
+
+def test_switch_bad_topology_errors():
+    """A port in use, a port out of range, a full switch and bad parameters are clear errors."""
+    tb = nicsim.Testbench(name="python.switch_errors", seed=1)
+    with pytest.raises(KeyError):
+        tb.add_switch("x", ports=2, no_such_param=1)
+    with pytest.raises(ValueError):
+        tb.add_switch("y", ports=0)
+    sw = tb.add_switch("sw", ports=2, queue_frames=16, store_forward_ns=300)
+    hosts = [tb.add_host(f"h{i}", f"10.0.0.{i + 1}/24") for i in range(4)]
+    with pytest.raises(ValueError):
+        tb.add_switch("sw", ports=2)
+    tb.connect(hosts[0], sw, port=1)
+    with pytest.raises(ValueError, match="in use"):
+        tb.connect(hosts[1], sw, port=1)
+    with pytest.raises(ValueError):
+        tb.connect(hosts[1], sw, port=2)
+    tb.connect(hosts[1], sw)  # the free port 0
+    assert sw.links[0].a is hosts[1]
+    with pytest.raises(ValueError, match="no free port"):
+        tb.connect(hosts[2], sw)
+    with pytest.raises(IndexError):
+        sw.port_counters(5)
+    names = {f["name"] for f in nicsim.switch_param_fields()}
+    assert {"store_forward_ns", "ageing_time_ns", "queue_frames", "queue_bytes"} <= names, f"{names}"
