@@ -141,6 +141,13 @@ void SwitchCore::run(uint64_t n) {
   for (size_t p = 0; p < ports_.size(); ++p)
     if (ports_[p].link)
       next_rx[p] = ports_[p].rx.busy() ? cycle_ : ports_[p].link->next_rx_cycle(ports_[p].side, cycle_);
+  // Nothing arriving, nothing stored or queued: the quantum passes without a step.
+  bool busy = !pending_.empty() || *std::min_element(next_rx.begin(), next_rx.end()) < end;
+  for (size_t p = 0; p < ports_.size() && !busy; ++p) busy = !ports_[p].queue.empty();
+  if (!busy) {
+    cycle_ = end;
+    return;
+  }
   for (uint64_t c = cycle_; c < end; ++c) {
     // 1. Receive: every port, in port order.
     for (size_t p = 0; p < ports_.size(); ++p) {
