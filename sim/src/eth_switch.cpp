@@ -211,20 +211,20 @@ void SwitchCore::forward(const Pending& f, uint64_t now) {
   fdb_.update(src, f.port, now);  // br_fdb_update
   SwitchPortCounters& in = ports_[size_t(f.port)].counters;
   const int out = mac48_multicast(dst) ? -1 : fdb_.lookup(dst, now);
+  size_t queued = 0;
   if (out == f.port) {
     in.rx_filtered++;
-    return;
+  } else if (out >= 0) {
+    queued += enqueue(size_t(out), f.bytes, false);
+  } else {
+    in.rx_flooded++;
+    for (size_t q = 0; q < ports_.size(); ++q)
+      if (int(q) != f.port && ports_[q].link) queued += enqueue(q, f.bytes, true);
   }
-  if (out >= 0) {
-    enqueue(size_t(out), f.bytes, false);
-    return;
-  }
-  in.rx_flooded++;
-  for (size_t q = 0; q < ports_.size(); ++q)
-    if (int(q) != f.port && ports_[q].link) enqueue(q, f.bytes, true);
+  if (observer_) observer_->on_forward(f.port, b, queued);
 }
 
-void SwitchCore::enqueue(size_t p, const std::shared_ptr<const std::vector<uint8_t>>& bytes,
+bool SwitchCore::enqueue(size_t p, const std::shared_ptr<const std::vector<uint8_t>>& bytes,
                          bool flooded) {
   Port& o = ports_[p];
   const uint64_t qf = params_.queue_frames.value, qb = params_.queue_bytes.value;
@@ -232,11 +232,12 @@ void SwitchCore::enqueue(size_t p, const std::shared_ptr<const std::vector<uint8
     o.counters.tx_dropped++;
     NICSIM_DPRINTF(kSwitch, name_.c_str(), "port %zu: output queue full (%zu frames, %llu bytes), drop", p,
                    o.queue.size(), (unsigned long long)o.queued_bytes);
-    return;
+    return false;
   }
   o.queue.push_back(Frame{bytes, flooded});
   o.queued_bytes += bytes->size();
   o.counters.tx_queue_max = std::max<uint64_t>(o.counters.tx_queue_max, o.queue.size());
+  return true;
 }
 
 void SwitchCore::transmit(size_t p, uint64_t cycle) {

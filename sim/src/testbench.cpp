@@ -116,6 +116,8 @@ EthSwitch& Testbench::add_switch(const std::string& name, size_t ports, const Sw
     if (h->name() == name) throw std::invalid_argument("add_switch: " + name + " is a host's name");
   switches_.push_back(std::make_unique<EthSwitch>(name.c_str(), ports, p));
   switch_nodes_.push_back(timeline_.add_node(name));
+  switch_probes_.push_back(std::make_unique<SwitchTimelineProbe>(timeline_, switch_nodes_.back()));
+  if (timeline_.on()) set_timeline(true);
   return *switches_.back();
 }
 
@@ -166,6 +168,8 @@ void Testbench::set_timeline(bool on) {
     h->core().dma().set_observer(on ? h->tl_probe_.get() : nullptr);
     h->core().msi().set_observer(on ? h->tl_probe_.get() : nullptr);
   }
+  for (size_t i = 0; i < switches_.size(); ++i)
+    switches_[i]->set_observer(on ? switch_probes_[i].get() : nullptr);
   for (size_t i = 0; i < links_.size(); ++i)
     for (size_t k = 0; k < 2; ++k) {
       LinkTimelineTap* tap = tl_taps_.at(2 * i + k).get();

@@ -4,6 +4,7 @@
 // the port's pcap is tshark-clean, and the same seed gives the same pcap.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -103,6 +104,40 @@ TEST(SwitchSystem, AllPairsPingAndLearningStopsFlooding) {
     EXPECT_EQ(s.cable[p]->counters(1).frames, s.sw.counters(p).tx_packets);
     EXPECT_EQ(s.cable[p]->counters(0).frames, s.sw.counters(p).rx_packets);
   }
+  s.finish();
+}
+
+// The cross-layer timeline follows a datagram through the switch: MAC RX and TX on the
+// switch's node, then MAC RX and delivery on the receiver.
+TEST(SwitchSystem, TimelineFollowsADatagramThroughTheSwitch) {
+  SwitchNet s;
+  ASSERT_TRUE(s.h[0]->ping(s.ip(2), 1)[0].replied);  // ARP and FDB before the log starts
+  kern::Timeline& tl = s.net.tb().timeline();
+  s.net.tb().set_timeline(true);
+  auto rx = s.h[2]->udp_socket();
+  ASSERT_EQ(rx.bind(7000), 0);
+  ASSERT_EQ(s.h[0]->udp_socket().sendto(std::vector<uint8_t>(300, 7), s.ip(2), 7000), 300);
+  ASSERT_TRUE(rx.recvfrom(1'000'000).has_value());
+  const auto& names = tl.nodes();
+  const uint16_t nsw = uint16_t(std::find(names.begin(), names.end(), "sw") - names.begin());
+  ASSERT_LT(nsw, names.size());
+  const uint16_t n0 = s.h[0]->hw().timeline_node(), n2 = s.h[2]->hw().timeline_node();
+  uint64_t pkt = 0;
+  for (const auto& e : tl.events())
+    if (e.stage == kern::Stage::kUdpOut && e.node == n0) pkt = e.pkt;
+  ASSERT_NE(pkt, 0u);
+  std::vector<std::pair<kern::Stage, uint16_t>> seen;
+  for (const auto& e : tl.events())
+    if (e.pkt == pkt) seen.push_back({e.stage, e.node});
+  auto has = [&](kern::Stage st, uint16_t node) {
+    return std::find(seen.begin(), seen.end(), std::make_pair(st, node)) != seen.end();
+  };
+  EXPECT_TRUE(has(kern::Stage::kMacTx, n0));
+  EXPECT_TRUE(has(kern::Stage::kMacRx, nsw));
+  EXPECT_TRUE(has(kern::Stage::kMacTx, nsw));
+  EXPECT_TRUE(has(kern::Stage::kMacRx, n2));
+  EXPECT_TRUE(has(kern::Stage::kDeliver, n2));
+  rx.close();
   s.finish();
 }
 

@@ -142,6 +142,15 @@ struct SwitchPortCounters {
   uint64_t tx_queue_max = 0;      // most frames ever waiting in the output queue
 };
 
+// Sees each forwarding decision (the cross-layer timeline follows a packet through with it).
+class SwitchObserver {
+ public:
+  virtual ~SwitchObserver() = default;
+  // frame (DA..FCS), received on in_port, went into `queued` output queues (0: filtered, or
+  // every copy dropped).
+  virtual void on_forward(int in_port, const std::vector<uint8_t>& frame, size_t queued) = 0;
+};
+
 class SwitchCore {
  public:
   SwitchCore(std::string name, size_t ports, const SwitchParams& p = {});
@@ -174,6 +183,8 @@ class SwitchCore {
   const Fdb& fdb() const { return fdb_; }
   // Frames received whole and waiting for the forwarding engine (store_forward).
   size_t in_flight() const { return pending_.size(); }
+  // nullptr: none. The switch does not own it.
+  void set_observer(SwitchObserver* o) { observer_ = o; }
 
  private:
   struct Frame {
@@ -199,7 +210,7 @@ class SwitchCore {
   };
   void receive(size_t p, const xgmii::Decoder::Frame& f, uint64_t cycle);
   void forward(const Pending& f, uint64_t now);
-  void enqueue(size_t p, const std::shared_ptr<const std::vector<uint8_t>>& bytes, bool flooded);
+  bool enqueue(size_t p, const std::shared_ptr<const std::vector<uint8_t>>& bytes, bool flooded);
   void transmit(size_t p, uint64_t cycle);
 
   std::string name_;
@@ -209,6 +220,7 @@ class SwitchCore {
   std::deque<Pending> pending_;  // in due order (same latency for all: arrival order)
   Fdb fdb_;
   uint64_t cycle_ = 0;
+  SwitchObserver* observer_ = nullptr;
 };
 
 // The switch as a SystemC module, run in quanta (see the file comment).

@@ -156,6 +156,7 @@ class Testbench {
   std::vector<std::unique_ptr<EthLink>> links_;
   std::vector<std::unique_ptr<EthSwitch>> switches_;
   std::vector<uint16_t> switch_nodes_;  // timeline node per switch
+  std::vector<std::unique_ptr<SwitchTimelineProbe>> switch_probes_;
   std::vector<std::unique_ptr<PcapWriter>> pcaps_;
   kern::Timeline timeline_;
   std::vector<std::unique_ptr<LinkTimelineTap>> tl_taps_;  // two per link: sent, delivered
