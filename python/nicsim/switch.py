@@ -44,12 +44,13 @@ class Switch:
 
     def counters_df(self):
         """``counters()`` as a pandas DataFrame: one row per connected port (index ``port``),
-        a ``host`` column naming what the cable joins, then PORT_COUNTERS."""
+        a ``host`` column naming what the cable joins (a host or another switch), then PORT_COUNTERS."""
         import pandas as pd
         rows = []
         for p, c in self.counters().items():
             link = self.links[p]
-            rows.append(dict(port=p, host=link.a.name if link is not None else None, **c))
+            peer = None if link is None else (link.b if link.a is self else link.a).name
+            rows.append(dict(port=p, host=peer, **c))
         df = pd.DataFrame(rows, columns=["port", "host"] + PORT_COUNTERS)
         return df.set_index("port")
 

@@ -196,16 +196,34 @@ class Testbench:
             raise TypeError(f"connect: a must be a Host of this Testbench (tb.add_host), not {a!r}")
         if self.switches.get(sw.name) is not sw:
             raise TypeError(f"connect: {sw!r} is not a switch of this Testbench")
-        if port is None:  # the first free one (-1 if none: the core says so)
-            port = next((p for p in range(sw.ports) if not sw._s.connected(p)), -1)
-        else:
-            _int("port", port, 0, sw.ports - 1)
+        port = self._free_port(sw, port, "port")
         self._running("connect")
         params = _params("link", faults, _core.link_param_fields())
         params.setdefault("seed", self.seed)
         el = _core.switch_connect(self._net, a._h, sw._s, port, params, pcap or "")
         link = Link(self, el, a, sw, pcap)
         sw.links[port] = link
+        self.links.append(link)
+        return link
+
+    def _free_port(self, sw: Switch, port: Optional[int], what: str) -> int:
+        """The port to cable (checked), or the first free one; -1 if none (the core says so)."""
+        if port is None:
+            return next((p for p in range(sw.ports) if not sw._s.connected(p)), -1)
+        return _int(what, port, 0, sw.ports - 1)
+
+    def _connect_switches(self, a: Switch, b: Any, port_a: Optional[int], port_b: Optional[int],
+                          pcap: Optional[str], faults: Dict[str, Any]) -> Link:
+        for sw in (a, b):
+            if not isinstance(sw, Switch) or self.switches.get(sw.name) is not sw:
+                raise TypeError(f"connect: {sw!r} is not a switch of this Testbench (a switch joins a "
+                                "host as connect(host, switch))")
+        pa, pb = self._free_port(a, port_a, "port_a"), self._free_port(b, port_b, "port_b")
+        self._running("connect")
+        params = _params("link", faults, _core.link_param_fields())
+        params.setdefault("seed", self.seed)
+        link = Link(self, _core.switch_connect_switches(self._net, a._s, b._s, pa, pb, params, pcap or ""), a, b, pcap)
+        a.links[pa] = b.links[pb] = link
         self.links.append(link)
         return link
 
@@ -216,12 +234,16 @@ class Testbench:
         link_param_fields()) and a pcap file in out_dir recording both directions.
 
         b may be a Switch (``add_switch``): the cable goes to ``port=`` or the first free port
-        (ValueError if the port is in use or none is free); direction 0 is host -> switch."""
-        if isinstance(b, Switch):
-            port = faults.pop("port", None)
+        (ValueError if the port is in use or none is free); direction 0 is host -> switch.
+        a and b may both be switches (``port_a=``, ``port_b=``); a cable that would close a loop
+        is a ValueError (the switches run no spanning tree)."""
+        if isinstance(a, Switch) or isinstance(b, Switch):
             if delay_ns is not None:
                 faults["delay_ns"] = delay_ns
-            return self._connect_switch(a, b, port, pcap, faults)
+            if isinstance(a, Switch):
+                return self._connect_switches(a, b, faults.pop("port_a", None), faults.pop("port_b", None),
+                                              pcap, faults)
+            return self._connect_switch(a, b, faults.pop("port", None), pcap, faults)
         for what, h in (("a", a), ("b", b)):
             if not isinstance(h, Host) or self.hosts.get(h.name) is not h:
                 raise TypeError(f"connect: {what} must be a Host of this Testbench (tb.add_host), not {h!r}")

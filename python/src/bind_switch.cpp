@@ -75,6 +75,14 @@ void register_switch(py::module_& m) {
         },
         py::arg("net"), py::arg("host"), py::arg("switch"), py::arg("port") = -1, py::arg("params") = py::dict(),
         py::arg("pcap") = "", py::return_value_policy::reference);
+  m.def("switch_connect_switches",
+        [](sim::Network& n, sim::EthSwitch& a, sim::EthSwitch& b, int port_a, int port_b, const py::dict& params,
+           const std::string& pcap) -> sim::EthLink& {
+          n.check_running();
+          return n.connect(a, b, port_a, port_b, link_params(params), pcap);  // a loop: ValueError
+        },
+        py::arg("net"), py::arg("a"), py::arg("b"), py::arg("port_a") = -1, py::arg("port_b") = -1,
+        py::arg("params") = py::dict(), py::arg("pcap") = "", py::return_value_policy::reference);
 }
 
 }  // namespace nicsim::python

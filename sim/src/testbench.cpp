@@ -116,6 +116,7 @@ EthSwitch& Testbench::add_switch(const std::string& name, size_t ports, const Sw
     if (h->name() == name) throw std::invalid_argument("add_switch: " + name + " is a host's name");
   switches_.push_back(std::make_unique<EthSwitch>(name.c_str(), ports, p));
   switch_nodes_.push_back(timeline_.add_node(name));
+  switch_tree_.push_back(switch_tree_.size());
   switch_probes_.push_back(std::make_unique<SwitchTimelineProbe>(timeline_, switch_nodes_.back()));
   if (timeline_.on()) set_timeline(true);
   return *switches_.back();
@@ -127,30 +128,68 @@ EthSwitch& Testbench::eth_switch(const std::string& name) {
   throw std::out_of_range("no switch " + name);
 }
 
-EthLink& Testbench::connect(Host& h, EthSwitch& sw, int port, const LinkParams& p,
-                            const std::string& pcap) {
-  check_topology_open("connect");
-  size_t idx = 0;
-  while (idx < switches_.size() && switches_[idx].get() != &sw) ++idx;
-  if (idx == switches_.size()) throw std::invalid_argument("connect: the switch is not this testbench's");
-  if (h.core().xgmii().link())
-    throw std::invalid_argument("connect: " + h.name() + "'s NIC is already connected (cable " +
-                                h.core().xgmii().link()->name() + ")");
+size_t Testbench::switch_index(const EthSwitch& sw) const {
+  for (size_t i = 0; i < switches_.size(); ++i)
+    if (switches_[i].get() == &sw) return i;
+  throw std::invalid_argument("connect: switch " + sw.name() + " is not this testbench's");
+}
+
+// The port to cable on sw (the first free one for -1); throws if it cannot take one.
+int Testbench::switch_port(EthSwitch& sw, int port) const {
   if (port < 0) port = sw.free_port();
   if (port < 0)
     throw std::invalid_argument("connect: switch " + sw.name() + " has no free port (" +
                                 std::to_string(sw.ports()) + " ports)");
   sw.check_port(size_t(port));
-  auto l = std::make_unique<EthLink>(h.name() + "-" + sw.name() + ".p" + std::to_string(port), p);
-  sw.attach(size_t(port), l.get(), 1);
-  links_.push_back(std::move(l));
-  EthLink& link = *links_.back();
-  h.core().xgmii().attach(&link, 0);
-  const uint16_t node = timeline_.add_node(link.name(), true);
-  timeline_.set_link_sides(node, h.tl_node_, switch_nodes_[idx]);
+  return port;
+}
+
+void Testbench::add_link_node(EthLink& l, uint16_t side0, uint16_t side1) {
+  const uint16_t node = timeline_.add_node(l.name(), true);
+  timeline_.set_link_sides(node, side0, side1);
   tl_taps_.push_back(std::make_unique<LinkTimelineTap>(timeline_, node, EthLink::kSent));
   tl_taps_.push_back(std::make_unique<LinkTimelineTap>(timeline_, node, EthLink::kDelivered));
   if (timeline_.on()) set_timeline(true);
+}
+
+EthLink& Testbench::connect(Host& h, EthSwitch& sw, int port, const LinkParams& p,
+                            const std::string& pcap) {
+  check_topology_open("connect");
+  const size_t idx = switch_index(sw);
+  if (h.core().xgmii().link())
+    throw std::invalid_argument("connect: " + h.name() + "'s NIC is already connected (cable " +
+                                h.core().xgmii().link()->name() + ")");
+  port = switch_port(sw, port);
+  links_.push_back(std::make_unique<EthLink>(h.name() + "-" + sw.name() + ".p" + std::to_string(port), p));
+  EthLink& link = *links_.back();
+  sw.attach(size_t(port), &link, 1);
+  h.core().xgmii().attach(&link, 0);
+  add_link_node(link, h.tl_node_, switch_nodes_[idx]);
+  if (!pcap.empty()) capture(link, pcap);
+  return link;
+}
+
+EthLink& Testbench::connect(EthSwitch& a, EthSwitch& b, int port_a, int port_b, const LinkParams& p,
+                            const std::string& pcap) {
+  check_topology_open("connect");
+  const size_t ia = switch_index(a), ib = switch_index(b);
+  if (ia == ib) throw std::invalid_argument("connect: a cable from switch " + a.name() + " to itself");
+  auto root = [this](size_t i) {
+    while (switch_tree_[i] != i) i = switch_tree_[i];
+    return i;
+  };
+  if (root(ia) == root(ib))
+    throw std::invalid_argument("connect: switches " + a.name() + " and " + b.name() +
+                                " are joined already; another cable would make a loop (no spanning tree)");
+  port_a = switch_port(a, port_a);
+  port_b = switch_port(b, port_b);
+  switch_tree_[root(ia)] = root(ib);
+  links_.push_back(std::make_unique<EthLink>(a.name() + ".p" + std::to_string(port_a) + "-" + b.name() + ".p" +
+                                                 std::to_string(port_b), p));
+  EthLink& link = *links_.back();
+  a.attach(size_t(port_a), &link, 0);
+  b.attach(size_t(port_b), &link, 1);
+  add_link_node(link, switch_nodes_[ia], switch_nodes_[ib]);
   if (!pcap.empty()) capture(link, pcap);
   return link;
 }

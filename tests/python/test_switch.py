@@ -66,3 +66,27 @@ def test_switch_bad_topology_errors():
         sw.port_counters(5)
     names = {f["name"] for f in nicsim.switch_param_fields()}
     assert {"store_forward_ns", "ageing_time_ns", "queue_frames", "queue_bytes"} <= names, f"{names}"
+
+
+def test_two_switches_in_a_tree():
+    """Hosts on two cabled switches ping across; a third cable closing a loop is refused."""
+    tb = nicsim.Testbench(name="python.switch_tree", seed=1)
+    s1, s2, s3 = (tb.add_switch(f"s{i}", ports=4) for i in (1, 2, 3))
+    hosts = [tb.add_host(f"h{i}", f"10.0.0.{i + 1}/24") for i in range(3)]
+    tb.connect(hosts[0], s1)
+    tb.connect(hosts[1], s2)
+    tb.connect(hosts[2], s3)
+    uplink = tb.connect(s1, s2, port_a=3, delay_ns=1000)
+    tb.connect(s2, s3)
+    with pytest.raises(ValueError, match="loop"):
+        tb.connect(s3, s1)
+    with pytest.raises(TypeError):
+        tb.connect(s1, hosts[2])
+    assert s1.links[3] is uplink and s2.links[1] is uplink
+    tb.up()
+    for dst in ("10.0.0.2", "10.0.0.3"):
+        e = hosts[0].ping(dst, count=2)
+        assert all(x.replied for x in e), f"h0 -> {dst}: {e}"
+    assert {e["mac"]: e["port"] for e in s1.fdb()}["02:00:00:00:00:03"] == 3
+    df = s2.counters_df()
+    assert list(df["host"]) == ["h1", "s1", "s3"], f"{df}"

@@ -326,3 +326,41 @@ TEST(EthSwitch, QuantumIsBoundedByTheShortestCable) {
   sw.attach(2, &l2, 1);
   EXPECT_EQ(sw.max_quantum(), 10u);
 }
+
+TEST(EthSwitch, TwoSwitchesInARowLearnTheFarHostsOnTheUplink) {
+  // A on sw1 port 0; sw1 port 1 <-> sw2 port 0; B on sw2 port 1, C on sw2 port 2.
+  SwitchCore sw1("sw1", 2), sw2("sw2", 3);
+  LinkParams lp;
+  lp.delay.value = SimTime::ns(64);
+  EthLink up("uplink", lp);
+  std::vector<FakeNic> n(3);
+  for (size_t i = 0; i < 3; ++i) n[i].link = std::make_unique<EthLink>("n" + std::to_string(i), lp);
+  sw1.attach(0, n[0].link.get(), 1);
+  sw1.attach(1, &up, 0);
+  sw2.attach(0, &up, 1);
+  sw2.attach(1, n[1].link.get(), 1);
+  sw2.attach(2, n[2].link.get(), 1);
+  uint64_t cycle = 0;
+  auto run = [&](uint64_t cycles) {
+    const uint64_t q = std::min(sw1.max_quantum(), sw2.max_quantum());
+    for (uint64_t end = cycle + cycles; cycle < end; cycle += q) {
+      for (auto& x : n)
+        for (uint64_t c = cycle; c < cycle + q; ++c) x.step(c);
+      sw1.run(q);
+      sw2.run(q);
+    }
+  };
+  n[0].out.push_back(frame(kB, kA));  // flooded by both switches
+  run(1000);
+  EXPECT_EQ(n[1].got.size(), 1u);
+  EXPECT_EQ(n[2].got.size(), 1u);
+  n[1].out.push_back(frame(kA, kB));  // A is behind sw2's uplink: straight back
+  run(1000);
+  ASSERT_EQ(n[0].got.size(), 1u);
+  EXPECT_EQ(n[0].got[0].bytes, frame(kA, kB));
+  EXPECT_EQ(n[2].got.size(), 1u);
+  EXPECT_EQ(sw2.fdb().lookup(kA, sw2.cycle()), 0);
+  EXPECT_EQ(sw1.fdb().lookup(kB, sw1.cycle()), 1);
+  EXPECT_EQ(sw2.counters(0).rx_packets, 1u);
+  EXPECT_EQ(sw2.counters(0).tx_packets, 1u);
+}

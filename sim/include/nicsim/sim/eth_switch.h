@@ -1,6 +1,6 @@
 // EthSwitch: a store-and-forward learning Ethernet switch (an 802.1D transparent bridge
-// without spanning tree) with N ports, each the far side of an EthLink whose near side is a
-// NIC (Testbench::connect(Host&, EthSwitch&, ...)).
+// without spanning tree) with N ports, each one side of an EthLink whose other side is a
+// NIC (Testbench::connect(Host&, EthSwitch&, ...)) or another switch's port.
 //
 // Per port, in the switch's 156.25 MHz cycles (the NICs' clock):
 //   receive  : the port decodes the XGMII words the cable delivers; a frame counts when its
@@ -28,8 +28,8 @@
 // reaches its NIC in a later one: the result does not depend on the order in which the
 // switch and the NICs run at one SystemC time, so runs are deterministic.
 //
-// Not modelled: spanning tree (a loop of switches would storm; only NIC-switch cables are
-// offered), VLAN-aware forwarding (802.1Q tags pass through untouched, one flat FDB), pause
+// Not modelled: spanning tree (a loop of switches would storm: Testbench refuses a
+// switch-to-switch cable that closes one), VLAN-aware forwarding (802.1Q tags pass through untouched, one flat FDB), pause
 // frames (dropped as link-local), cut-through, shared buffers, priority queues, static
 // entries, IGMP snooping (multicast is flooded).
 #pragma once

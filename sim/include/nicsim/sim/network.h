@@ -203,6 +203,11 @@ class Network {
   }
   EthLink& connect(NetHost& h, EthSwitch& sw, int port = -1, const LinkParams& p = {},
                    const std::string& pcap = "");
+  // Two switches (a tree: a cable that would close a loop is std::invalid_argument).
+  EthLink& connect(EthSwitch& a, EthSwitch& b, int port_a = -1, int port_b = -1, const LinkParams& p = {},
+                   const std::string& pcap = "") {
+    return tb_.connect(a, b, port_a, port_b, p, pcap);
+  }
   // Boots every host (driver probe, open, addresses) and runs until all are ready; throws
   // SimTimeout naming the hosts that did not come up in time.
   void up(uint64_t timeout_ns = 50'000'000);

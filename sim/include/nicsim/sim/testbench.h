@@ -98,6 +98,11 @@ class Testbench {
   // use, no free port, or a NIC already connected; nothing is changed then.
   EthLink& connect(Host& h, EthSwitch& sw, int port = -1, const LinkParams& p = {},
                    const std::string& pcap = "");
+  // A cable between two switches (a is side 0), ports as above. Without spanning tree a loop
+  // would storm: std::invalid_argument if a and b are joined already (directly or through
+  // other switches), or a == b.
+  EthLink& connect(EthSwitch& a, EthSwitch& b, int port_a = -1, int port_b = -1,
+                   const LinkParams& p = {}, const std::string& pcap = "");
   EthSwitch& eth_switch(const std::string& name);
   size_t switch_count() const { return switches_.size(); }
   // Another capture on a link, e.g. after faults: point EthLink::kDelivered.
@@ -157,6 +162,10 @@ class Testbench {
   std::vector<std::unique_ptr<EthSwitch>> switches_;
   std::vector<uint16_t> switch_nodes_;  // timeline node per switch
   std::vector<std::unique_ptr<SwitchTimelineProbe>> switch_probes_;
+  std::vector<size_t> switch_tree_;  // union-find over switch-to-switch cables (loop check)
+  size_t switch_index(const EthSwitch& sw) const;
+  int switch_port(EthSwitch& sw, int port) const;
+  void add_link_node(EthLink& l, uint16_t side0, uint16_t side1);
   std::vector<std::unique_ptr<PcapWriter>> pcaps_;
   kern::Timeline timeline_;
   std::vector<std::unique_ptr<LinkTimelineTap>> tl_taps_;  // two per link: sent, delivered
