@@ -364,3 +364,22 @@ TEST(EthSwitch, TwoSwitchesInARowLearnTheFarHostsOnTheUplink) {
   EXPECT_EQ(sw2.counters(0).rx_packets, 1u);
   EXPECT_EQ(sw2.counters(0).tx_packets, 1u);
 }
+
+TEST(EthSwitch, AnAgedOutMacIsFloodedAgain) {
+  SwitchParams p;
+  p.ageing_time.value = SimTime::us(20);  // 3125 cycles
+  Bench b(3, p);
+  b.send(1, frame(kMac48Broadcast, kB));  // B learned on port 1
+  b.run(1000);
+  b.send(0, frame(kB, kA));
+  b.run(1000);
+  EXPECT_EQ(b.got(2), 1u);  // only the broadcast: the unicast went to port 1 alone
+  b.run(3200);              // B silent for more than 20 us
+  EXPECT_EQ(b.sw.fdb().lookup(kB, b.sw.cycle()), -1);
+  b.send(0, frame(kB, kA));
+  b.run(1000);
+  EXPECT_EQ(b.got(2), 2u);  // flooded again
+  EXPECT_EQ(b.got(1), 2u);
+  EXPECT_EQ(b.sw.fdb().counters().aged, 2u);  // A and B, both silent for longer than 20 us
+  EXPECT_EQ(b.sw.counters(0).rx_flooded, 1u);
+}
