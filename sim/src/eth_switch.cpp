@@ -22,6 +22,7 @@ uint32_t le32_at(const std::vector<uint8_t>& b, size_t off) {
   return uint32_t(b[off]) | uint32_t(b[off + 1]) << 8 | uint32_t(b[off + 2]) << 16 |
          uint32_t(b[off + 3]) << 24;
 }
+bool vlan_tagged(const std::vector<uint8_t>& b) { return b[12] == 0x81 && b[13] == 0x00; }
 // 802.1D reserved group addresses 01:80:c2:00:00:00..0f: a bridge never forwards them.
 bool link_local(Mac48 dst) { return (dst & ~Mac48(0xF)) == 0x0180C2000000ull; }
 }  // namespace
@@ -36,9 +37,13 @@ std::string mac48_str(Mac48 m) {
 
 // ------------------------------------------------------------------------------ Fdb
 
-void Fdb::update(Mac48 mac, int port, uint64_t now) {
+namespace {
+uint64_t fdb_key(Mac48 mac, uint16_t vid) { return uint64_t(vid) << 48 | mac; }
+}  // namespace
+
+void Fdb::update(Mac48 mac, int port, uint64_t now, uint16_t vid) {
   if (now >= next_cleanup_) cleanup(now);
-  auto it = table_.find(mac);
+  auto it = table_.find(fdb_key(mac, vid));
   if (it != table_.end()) {
     if (it->second.port != port) counters_.moved++;
     it->second.port = port;
@@ -49,14 +54,14 @@ void Fdb::update(Mac48 mac, int port, uint64_t now) {
     counters_.learn_limit++;
     return;
   }
-  table_.emplace(mac, Entry{mac, port, now});
+  table_.emplace(fdb_key(mac, vid), Entry{mac, port, now, vid});
   counters_.learned++;
   if (ageing_) next_cleanup_ = std::min(next_cleanup_, now + ageing_);
 }
 
-int Fdb::lookup(Mac48 mac, uint64_t now) {
+int Fdb::lookup(Mac48 mac, uint64_t now, uint16_t vid) {
   if (now >= next_cleanup_) cleanup(now);
-  auto it = table_.find(mac);
+  auto it = table_.find(fdb_key(mac, vid));
   return it == table_.end() ? -1 : it->second.port;
 }
 
@@ -87,7 +92,7 @@ void Fdb::flush(int port) {
 
 std::vector<Fdb::Entry> Fdb::entries(uint64_t now) const {
   std::vector<Entry> out;
-  for (const auto& [mac, e] : table_)
+  for (const auto& [key, e] : table_)
     if (!expired(e, now)) out.push_back(e);
   return out;
 }
@@ -103,6 +108,7 @@ SwitchCore::SwitchCore(std::string name, size_t ports, const SwitchParams& p)
   if (ports < 1 || ports > 4096)
     throw std::invalid_argument("switch " + name_ + ": " + std::to_string(ports) +
                                 " ports (1 to 4096)");
+  for (Port& o : ports_) o.member[1] = o.untagged[1] = true;  // default_pvid 1
 }
 
 void SwitchCore::attach(size_t port, EthLink* link, int side) {
@@ -201,27 +207,97 @@ void SwitchCore::receive(size_t p, const xgmii::Decoder::Frame& f, uint64_t cycl
     k.rx_dropped++;
     return;
   }
+  uint16_t vid = 0;
+  if (params_.vlan_filtering.value) {
+    // Ingress filtering: a tag's VID, else (untagged, priority-tagged) the port's PVID.
+    vid = vlan_tagged(b) ? uint16_t((b[14] & 0x0F) << 8 | b[15]) : 0;
+    if (!vid) vid = ports_[p].pvid;
+    if (!vid || vid == 4095 || !ports_[p].member[vid]) {
+      k.rx_vlan_dropped++;
+      return;
+    }
+  }
   pending_.push_back(Pending{cycle + store_forward_cycles_, int(p),
-                             std::make_shared<const std::vector<uint8_t>>(b)});
+                             std::make_shared<const std::vector<uint8_t>>(b), vid});
 }
 
 void SwitchCore::forward(const Pending& f, uint64_t now) {
   const std::vector<uint8_t>& b = *f.bytes;
   const Mac48 dst = mac_at(b, 0), src = mac_at(b, 6);
-  fdb_.update(src, f.port, now);  // br_fdb_update
+  fdb_.update(src, f.port, now, f.vid);  // br_fdb_update
   SwitchPortCounters& in = ports_[size_t(f.port)].counters;
-  const int out = mac48_multicast(dst) ? -1 : fdb_.lookup(dst, now);
+  const int out = mac48_multicast(dst) ? -1 : fdb_.lookup(dst, now, f.vid);
+  const bool vlans = params_.vlan_filtering.value;
+  Egress e{f, nullptr, nullptr};
   size_t queued = 0;
   if (out == f.port) {
     in.rx_filtered++;
   } else if (out >= 0) {
-    queued += enqueue(size_t(out), f.bytes, false);
+    if (!vlans || ports_[size_t(out)].member[f.vid]) queued += enqueue(size_t(out), egress_bytes(e, size_t(out)), false);
   } else {
     in.rx_flooded++;
     for (size_t q = 0; q < ports_.size(); ++q)
-      if (int(q) != f.port && ports_[q].link) queued += enqueue(q, f.bytes, true);
+      if (int(q) != f.port && ports_[q].link && (!vlans || ports_[q].member[f.vid]))
+        queued += enqueue(q, egress_bytes(e, q), true);
   }
   if (observer_) observer_->on_forward(f.port, b, queued);
+}
+
+const std::shared_ptr<const std::vector<uint8_t>>& SwitchCore::egress_bytes(Egress& e, size_t p) {
+  if (!params_.vlan_filtering.value) return e.f.bytes;
+  const bool untag = ports_[p].untagged[e.f.vid];
+  std::shared_ptr<const std::vector<uint8_t>>& form = untag ? e.untagged : e.tagged;
+  if (form) return form;
+  const std::vector<uint8_t>& b = *e.f.bytes;
+  const bool tagged_in = vlan_tagged(b);
+  const uint16_t tci_in = tagged_in ? uint16_t(b[14] << 8 | b[15]) : 0;
+  if (untag ? !tagged_in : (tagged_in && (tci_in & 0x0FFF) == e.f.vid)) return form = e.f.bytes;
+  // Re-encode: DA, SA, the tag (PCP and DEI kept, the frame's VID), the rest, padding, FCS.
+  std::vector<uint8_t> out(b.begin(), b.begin() + 12);
+  if (!untag) {
+    const uint16_t tci = uint16_t((tci_in & 0xF000) | e.f.vid);
+    out.insert(out.end(), {0x81, 0x00, uint8_t(tci >> 8), uint8_t(tci)});
+  }
+  out.insert(out.end(), b.begin() + (tagged_in ? 16 : 12), b.end() - 4);
+  if (out.size() < 60) out.resize(60, 0);
+  xgmii::append_fcs(out);
+  return form = std::make_shared<const std::vector<uint8_t>>(std::move(out));
+}
+
+void SwitchCore::check_vlan(size_t port, uint16_t vid) const {
+  if (port >= ports_.size())
+    throw std::invalid_argument("switch " + name_ + " has ports 0.." + std::to_string(ports_.size() - 1) +
+                                ", not " + std::to_string(port));
+  if (vid < 1 || vid > 4094)
+    throw std::invalid_argument("switch " + name_ + ": VLAN ID " + std::to_string(vid) + " (1 to 4094)");
+}
+
+void SwitchCore::vlan_add(size_t port, uint16_t vid, bool pvid, bool untagged) {
+  check_vlan(port, vid);
+  Port& o = ports_[port];
+  o.member[vid] = true;
+  o.untagged[vid] = untagged;
+  if (pvid) o.pvid = vid;
+  else if (o.pvid == vid) o.pvid = 0;  // as `bridge vlan add` without pvid on the PVID
+}
+
+void SwitchCore::vlan_del(size_t port, uint16_t vid) {
+  check_vlan(port, vid);
+  Port& o = ports_[port];
+  o.member[vid] = o.untagged[vid] = false;
+  if (o.pvid == vid) o.pvid = 0;
+}
+
+SwitchCore::PortVlans SwitchCore::vlans(size_t port) const {
+  const Port& o = ports_.at(port);
+  PortVlans v;
+  v.pvid = o.pvid;
+  for (uint16_t vid = 1; vid < 4095; ++vid)
+    if (o.member[vid]) {
+      v.vids.push_back(vid);
+      if (o.untagged[vid]) v.untagged.push_back(vid);
+    }
+  return v;
 }
 
 bool SwitchCore::enqueue(size_t p, const std::shared_ptr<const std::vector<uint8_t>>& bytes,

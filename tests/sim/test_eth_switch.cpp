@@ -3,6 +3,7 @@
 // frames on real EthLinks (flooding, filtering, errors, output-queue drops, line rate).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <random>
@@ -382,4 +383,85 @@ TEST(EthSwitch, AnAgedOutMacIsFloodedAgain) {
   EXPECT_EQ(b.got(1), 2u);
   EXPECT_EQ(b.sw.fdb().counters().aged, 2u);  // A and B, both silent for longer than 20 us
   EXPECT_EQ(b.sw.counters(0).rx_flooded, 1u);
+}
+
+namespace {
+// frame() with an 802.1Q tag (PCP 5) after the source MAC.
+std::vector<uint8_t> tagged(Mac48 dst, Mac48 src, uint16_t vid, size_t payload = 42) {
+  auto f = frame(dst, src, payload);
+  f.resize(f.size() - 4);
+  const uint16_t tci = uint16_t(5 << 13 | vid);
+  f.insert(f.begin() + 12, {0x81, 0x00, uint8_t(tci >> 8), uint8_t(tci)});
+  xgmii::append_fcs(f);
+  return f;
+}
+bool fcs_ok(const std::vector<uint8_t>& f) {
+  const size_t n = f.size() - 4;
+  const uint32_t want = uint32_t(f[n]) | uint32_t(f[n + 1]) << 8 | uint32_t(f[n + 2]) << 16 | uint32_t(f[n + 3]) << 24;
+  return xgmii::crc32(f.data(), n) == want;
+}
+uint16_t vid_of(const std::vector<uint8_t>& f) {
+  return f[12] == 0x81 && f[13] == 0 ? uint16_t((f[14] & 0x0F) << 8 | f[15]) : 0;
+}
+}  // namespace
+
+// Ports 0 and 1 access ports of VLAN 10, port 2 of VLAN 20, port 3 a trunk (10 and 20
+// tagged, VLAN 1 untagged as by default).
+TEST(EthSwitch, VlanFilteringIsolatesVlansAndTagsOnTheTrunk) {
+  SwitchParams p;
+  p.vlan_filtering.value = true;
+  Bench b(4, p);
+  for (size_t port : {0, 1, 2}) {
+    b.sw.vlan_add(port, port < 2 ? 10 : 20, true, true);
+    b.sw.vlan_del(port, 1);
+  }
+  b.sw.vlan_add(3, 10);
+  b.sw.vlan_add(3, 20);
+  EXPECT_EQ(b.sw.vlans(0).pvid, 10);
+  EXPECT_EQ(b.sw.vlans(3).vids, (std::vector<uint16_t>{1, 10, 20}));
+  EXPECT_EQ(b.sw.vlans(3).untagged, (std::vector<uint16_t>{1}));
+  EXPECT_THROW(b.sw.vlan_add(0, 4095), std::invalid_argument);
+  EXPECT_THROW(b.sw.vlan_add(9, 10), std::invalid_argument);
+
+  const auto bc = frame(kMac48Broadcast, kA);
+  b.send(0, bc);  // VLAN 10: port 1 as it is, port 3 tagged, never port 2
+  b.run(1000);
+  ASSERT_EQ(b.got(1), 1u);
+  EXPECT_EQ(b.nics[1].got[0].bytes, bc);
+  ASSERT_EQ(b.got(3), 1u);
+  EXPECT_EQ(vid_of(b.nics[3].got[0].bytes), 10);
+  EXPECT_EQ(b.nics[3].got[0].bytes.size(), bc.size() + 4);
+  EXPECT_TRUE(fcs_ok(b.nics[3].got[0].bytes));
+  EXPECT_EQ(b.got(2), 0u);
+
+  const auto t20 = tagged(kMac48Broadcast, kC, 20);  // 64 bytes with the tag
+  ASSERT_EQ(t20.size(), 64u);
+  b.send(3, t20);  // VLAN 20 from the trunk: port 2 untagged (padded to 64), nothing else
+  b.run(1000);
+  ASSERT_EQ(b.got(2), 1u);
+  const auto& u = b.nics[2].got[0].bytes;
+  EXPECT_EQ(u.size(), 64u);
+  EXPECT_EQ(vid_of(u), 0);
+  EXPECT_TRUE(fcs_ok(u));
+  EXPECT_TRUE(std::equal(t20.begin() + 16, t20.end() - 4, u.begin() + 12));
+  EXPECT_EQ(b.got(0) + b.got(1), 1u);  // only the first broadcast's copy on port 1
+
+  b.send(3, tagged(kMac48Broadcast, kC, 30));  // not a member of VLAN 30
+  b.send(0, tagged(kB, kA, 20));               // an access port of 10 sending into 20
+  b.run(1000);
+  EXPECT_EQ(b.sw.counters(3).rx_vlan_dropped, 1u);
+  EXPECT_EQ(b.sw.counters(0).rx_vlan_dropped, 1u);
+  EXPECT_EQ(b.got(2), 1u);
+
+  // The same MAC in two VLANs: two entries, no move.
+  b.send(2, frame(kB, kA));
+  b.run(1000);
+  EXPECT_EQ(b.sw.fdb().counters().moved, 0u);
+  EXPECT_EQ(b.sw.fdb().lookup(kA, b.sw.cycle(), 10), 0);
+  EXPECT_EQ(b.sw.fdb().lookup(kA, b.sw.cycle(), 20), 2);
+  // A tagged unicast to kA on VLAN 10 from the trunk goes to port 0 untagged.
+  b.send(3, tagged(kA, kD, 10, 100));
+  b.run(1000);
+  ASSERT_EQ(b.got(0), 1u);
+  EXPECT_EQ(b.nics[0].got[0].bytes, frame(kA, kD, 100));  // the tag taken out, a new FCS
 }

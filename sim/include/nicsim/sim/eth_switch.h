@@ -69,6 +69,9 @@ struct SwitchParams {
   Param<uint64_t> quantum{64, "quantum", "cycles", 1, 1 << 20,
                           "most switch cycles simulated per SystemC activation; lowered to the "
                           "smallest delay of the cables on its ports"};
+  Param<bool> vlan_filtering{false, "vlan_filtering",
+                             "802.1Q-aware forwarding as Linux's bridge vlan_filtering 1: per-port "
+                             "VLAN membership, PVID and untagged egress, one FDB per VLAN"};
   template <class V>
   void visit(V&& v) {
     v(store_forward);
@@ -78,6 +81,7 @@ struct SwitchParams {
     v(queue_bytes);
     v(max_frame);
     v(quantum);
+    v(vlan_filtering);
   }
 };
 
@@ -87,14 +91,15 @@ std::string mac48_str(Mac48 m);
 inline bool mac48_multicast(Mac48 m) { return (m >> 40) & 1; }  // includes broadcast
 constexpr Mac48 kMac48Broadcast = 0xFFFFFFFFFFFFull;
 
-// The forwarding database: MAC -> (port, last seen). Ordered by MAC, so listings are
-// deterministic. Time is in switch cycles.
+// The forwarding database: (VLAN, MAC) -> (port, last seen); VLAN 0 without vlan_filtering.
+// Ordered by VLAN then MAC, so listings are deterministic. Time is in switch cycles.
 class Fdb {
  public:
   struct Entry {
     Mac48 mac = 0;
     int port = 0;
     uint64_t updated = 0;  // cycle of the last frame from mac
+    uint16_t vid = 0;
   };
   struct Counters {
     uint64_t learned = 0;        // new entries
@@ -105,14 +110,14 @@ class Fdb {
   };
   Fdb(uint64_t ageing_cycles, uint64_t max_learned) : ageing_(ageing_cycles), max_(max_learned) {}
   // br_fdb_update: learn or refresh mac on port at cycle now.
-  void update(Mac48 mac, int port, uint64_t now);
+  void update(Mac48 mac, int port, uint64_t now, uint16_t vid = 0);
   // The port of mac if known and not aged by now, else -1 (an aged entry is removed).
-  int lookup(Mac48 mac, uint64_t now);
+  int lookup(Mac48 mac, uint64_t now, uint16_t vid = 0);
   // br_fdb_cleanup: removes every entry aged by now.
   void cleanup(uint64_t now);
   // Removes the entries of port (every port for -1), e.g. when its cable goes away.
   void flush(int port = -1);
-  // The live entries at now, by MAC.
+  // The live entries at now, by VLAN and MAC.
   std::vector<Entry> entries(uint64_t now) const;
   size_t size() const { return table_.size(); }
   const Counters& counters() const { return counters_; }
@@ -134,6 +139,7 @@ struct SwitchPortCounters {
   uint64_t rx_frame_errors = 0;   // /E/ inside or ended without /T/
   uint64_t rx_length_errors = 0;  // runts (< 64 bytes) and giants (> max_frame)
   uint64_t rx_dropped = 0;        // good frames not forwarded: bad source MAC, link-local group
+  uint64_t rx_vlan_dropped = 0;   // vlan_filtering: a VLAN the port is not in, or untagged without PVID
   uint64_t rx_filtered = 0;       // unicast whose destination was learned on this port
   uint64_t rx_flooded = 0;        // received frames flooded (unknown unicast, multicast, broadcast)
   uint64_t tx_packets = 0, tx_bytes = 0;  // frames sent (bytes DA..FCS)
@@ -162,6 +168,19 @@ class SwitchCore {
   // Port p is side `side` of link (the switch does not own it). std::invalid_argument for a
   // port out of range or in use.
   void attach(size_t port, EthLink* link, int side);
+  // vlan_filtering: like `bridge vlan add dev <port> vid <vid> [pvid] [untagged]`: port joins
+  // VLAN vid (1..4094); pvid: untagged and priority-tagged frames in belong to vid; untagged:
+  // frames of vid leave the port without a tag. Every port starts in VLAN 1, PVID, untagged
+  // (Linux's default_pvid). std::invalid_argument for a bad port or VID.
+  void vlan_add(size_t port, uint16_t vid, bool pvid = false, bool untagged = false);
+  // `bridge vlan del`: the port leaves VLAN vid (and loses its PVID if it was vid).
+  void vlan_del(size_t port, uint16_t vid);
+  // The port's VLANs (ascending), its PVID (0: none) and which of them leave untagged.
+  struct PortVlans {
+    uint16_t pvid = 0;
+    std::vector<uint16_t> vids, untagged;
+  };
+  PortVlans vlans(size_t port) const;
   // Throws attach's std::invalid_argument if port cannot take a cable.
   void check_port(size_t port) const;
   EthLink* link(size_t port) const { return ports_.at(port).link; }
@@ -194,6 +213,8 @@ class SwitchCore {
   struct Port {
     EthLink* link = nullptr;
     int side = 0;
+    uint16_t pvid = 1;
+    std::vector<bool> member = std::vector<bool>(4096), untagged = std::vector<bool>(4096);
     xgmii::Decoder rx;
     bool rx_busy = false;  // inside a frame: idle words must be fed too
     std::deque<Frame> queue;
@@ -207,7 +228,16 @@ class SwitchCore {
     uint64_t due;
     int port;
     std::shared_ptr<const std::vector<uint8_t>> bytes;
+    uint16_t vid = 0;  // vlan_filtering: the frame's VLAN
   };
+  // The frame as it leaves port p (vlan_filtering: tagged or not as p wants), built once per
+  // form for all the copies of one forwarding decision.
+  struct Egress {
+    const Pending& f;
+    std::shared_ptr<const std::vector<uint8_t>> tagged, untagged;
+  };
+  const std::shared_ptr<const std::vector<uint8_t>>& egress_bytes(Egress& e, size_t p);
+  void check_vlan(size_t port, uint16_t vid) const;
   void receive(size_t p, const xgmii::Decoder::Frame& f, uint64_t cycle);
   void forward(const Pending& f, uint64_t now);
   bool enqueue(size_t p, const std::shared_ptr<const std::vector<uint8_t>>& bytes, bool flooded);
