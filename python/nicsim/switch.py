@@ -7,7 +7,7 @@ __all__ = ["Switch", "PORT_COUNTERS"]
 
 #: The per-port counters, as ``ip -s link`` / ethtool name them for a switch port.
 PORT_COUNTERS = ["rx_packets", "rx_bytes", "rx_unicast", "rx_multicast", "rx_broadcast", "rx_crc_errors",
-                 "rx_frame_errors", "rx_length_errors", "rx_dropped", "rx_filtered", "rx_flooded",
+                 "rx_frame_errors", "rx_length_errors", "rx_dropped", "rx_vlan_dropped", "rx_filtered", "rx_flooded",
                  "tx_packets", "tx_bytes", "tx_flooded", "tx_dropped", "tx_queue_max"]
 
 
@@ -55,14 +55,29 @@ class Switch:
         return df.set_index("port")
 
     def fdb(self) -> List[Dict[str, Any]]:
-        """The forwarding database like ``bridge fdb show``: live entries by MAC, each
-        {mac, port, age_ns} (age: simulated time since the MAC's last frame)."""
+        """The forwarding database like ``bridge fdb show``: live entries by VLAN and MAC, each
+        {mac, vlan, port, age_ns} (vlan 0 without vlan_filtering; age: simulated time since the
+        MAC's last frame)."""
         return self._s.fdb()
 
     def fdb_df(self):
-        """``fdb()`` as a pandas DataFrame (columns mac, port, age_ns)."""
+        """``fdb()`` as a pandas DataFrame (columns mac, vlan, port, age_ns)."""
         import pandas as pd
-        return pd.DataFrame(self.fdb(), columns=["mac", "port", "age_ns"])
+        return pd.DataFrame(self.fdb(), columns=["mac", "vlan", "port", "age_ns"])
+
+    def vlan_add(self, port: int, vid: int, pvid: bool = False, untagged: bool = False) -> None:
+        """``bridge vlan add dev <port> vid <vid> [pvid] [untagged]`` (needs
+        ``add_switch(..., vlan_filtering=True)`` to matter). Every port starts in VLAN 1 as
+        PVID, untagged. ValueError for a VID outside 1..4094, IndexError for a bad port."""
+        self._s.vlan_add(self._port(port), vid, bool(pvid), bool(untagged))
+
+    def vlan_del(self, port: int, vid: int) -> None:
+        """``bridge vlan del dev <port> vid <vid>``."""
+        self._s.vlan_del(self._port(port), vid)
+
+    def vlans(self, port: int) -> Dict[str, Any]:
+        """A port's VLANs: {pvid (0: none), vids, untagged}."""
+        return self._s.vlans(self._port(port))
 
     def fdb_counters(self) -> Dict[str, int]:
         """FDB entries now and learned, moved, aged, learn_limit (not learned: table full), flushed."""

@@ -13,7 +13,7 @@ py::dict port_counters(const sim::SwitchPortCounters& c) {
   py::dict d;
 #define C(f) d[#f] = c.f
   C(rx_packets); C(rx_bytes); C(rx_unicast); C(rx_multicast); C(rx_broadcast); C(rx_crc_errors);
-  C(rx_frame_errors); C(rx_length_errors); C(rx_dropped); C(rx_filtered); C(rx_flooded);
+  C(rx_frame_errors); C(rx_length_errors); C(rx_dropped); C(rx_vlan_dropped); C(rx_filtered); C(rx_flooded);
   C(tx_packets); C(tx_bytes); C(tx_flooded); C(tx_dropped); C(tx_queue_max);
 #undef C
   return d;
@@ -45,10 +45,22 @@ void register_switch(py::module_& m) {
              // Like `bridge fdb show`: the live entries by MAC, with the time since their last frame.
              py::list out;
              for (const auto& e : s.fdb().entries(s.cycle()))
-               out.append(py::dict(py::arg("mac") = sim::mac48_str(e.mac), py::arg("port") = e.port,
+               out.append(py::dict(py::arg("mac") = sim::mac48_str(e.mac), py::arg("vlan") = e.vid, py::arg("port") = e.port,
                                    py::arg("age_ns") = sim::ps_to_ns(sim::cycle_to_ps(s.cycle() - e.updated))));
              return out;
            })
+      .def("vlan_add", [](sim::EthSwitch& s, int port, int vid, bool pvid, bool untagged) {
+             if (vid < 1 || vid > 4094) throw py::value_error("VLAN ID " + std::to_string(vid) + " (1 to 4094)");
+             s.vlan_add(check_port(s, port), uint16_t(vid), pvid, untagged);
+           }, py::arg("port"), py::arg("vid"), py::arg("pvid") = false, py::arg("untagged") = false)
+      .def("vlan_del", [](sim::EthSwitch& s, int port, int vid) {
+             if (vid < 1 || vid > 4094) throw py::value_error("VLAN ID " + std::to_string(vid) + " (1 to 4094)");
+             s.vlan_del(check_port(s, port), uint16_t(vid));
+           }, py::arg("port"), py::arg("vid"))
+      .def("vlans", [](const sim::EthSwitch& s, int port) {
+             const auto v = s.vlans(check_port(s, port));
+             return py::dict(py::arg("pvid") = v.pvid, py::arg("vids") = v.vids, py::arg("untagged") = v.untagged);
+           }, py::arg("port"))
       .def("fdb_counters", [](const sim::EthSwitch& s) {
         const auto& c = s.fdb().counters();
         return py::dict(py::arg("entries") = s.fdb().size(), py::arg("learned") = c.learned,

@@ -90,3 +90,24 @@ def test_two_switches_in_a_tree():
     assert {e["mac"]: e["port"] for e in s1.fdb()}["02:00:00:00:00:03"] == 3
     df = s2.counters_df()
     assert list(df["host"]) == ["h1", "s1", "s3"], f"{df}"
+
+
+def test_switch_vlans_isolate_access_ports():
+    """vlan_filtering: two access VLANs on one switch; each pair pings, nothing crosses."""
+    tb = nicsim.Testbench(name="python.switch_vlans", seed=1)
+    sw = tb.add_switch("sw", ports=4, vlan_filtering=True)
+    hosts = [tb.add_host(f"h{i}", f"10.0.0.{i + 1}/24") for i in range(4)]
+    for i, h in enumerate(hosts):
+        tb.connect(h, sw)
+        sw.vlan_add(i, 10 if i < 2 else 20, pvid=True, untagged=True)
+        sw.vlan_del(i, 1)
+    assert sw.vlans(0) == {"pvid": 10, "vids": [10], "untagged": [10]}
+    with pytest.raises(ValueError):
+        sw.vlan_add(0, 4095)
+    tb.up()
+    assert hosts[0].ping("10.0.0.2", count=1)[0].replied
+    assert hosts[2].ping("10.0.0.4", count=1)[0].replied
+    before = sw.counters()[2]["tx_packets"]
+    assert not hosts[0].ping("10.0.0.3", count=1, timeout_us=2000)[0].replied
+    assert sw.counters()[2]["tx_packets"] == before
+    assert sorted((e["vlan"], e["port"]) for e in sw.fdb()) == [(10, 0), (10, 1), (20, 2), (20, 3)]

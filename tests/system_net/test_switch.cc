@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -32,8 +33,9 @@ struct SwitchNet {
   EthSwitch& sw;
   std::vector<NetHost*> h;
   std::vector<sim::EthLink*> cable;
-  explicit SwitchNet(const sim::SwitchParams& p = {})
+  explicit SwitchNet(const sim::SwitchParams& p = {}, const std::function<void(EthSwitch&)>& setup = {})
       : net(sim::TestbenchConfig{test::current_test_name()}), sw(net.add_switch("sw", kHosts, p)) {
+    if (setup) setup(sw);
     for (size_t i = 0; i < kHosts; ++i) {
       h.push_back(&net.add_host("h" + std::to_string(i), "10.0.0." + std::to_string(i + 1) + "/24"));
       cable.push_back(&net.connect(*h[i], sw, -1, {}, i == 3 ? "h3-sw.pcap" : ""));
@@ -105,6 +107,29 @@ TEST(SwitchSystem, AllPairsPingAndLearningStopsFlooding) {
     EXPECT_EQ(s.cable[p]->counters(0).frames, s.sw.counters(p).rx_packets);
   }
   s.finish();
+}
+
+// vlan_filtering: h0, h1 on access ports of VLAN 10, h2, h3 of VLAN 20, one IP subnet. Each
+// pair pings; across the VLANs not even the ARP request gets through.
+TEST(SwitchSystem, VlansIsolateAccessPorts) {
+  sim::SwitchParams p;
+  p.vlan_filtering.value = true;
+  SwitchNet s(p, [](EthSwitch& sw) {
+    for (size_t port = 0; port < kHosts; ++port) {
+      sw.vlan_add(port, port < 2 ? 10 : 20, true, true);
+      sw.vlan_del(port, 1);
+    }
+  });
+  ASSERT_TRUE(s.h[0]->ping(s.ip(1), 1)[0].replied);
+  ASSERT_TRUE(s.h[3]->ping(s.ip(2), 1)[0].replied);
+  const uint64_t to2 = s.sw.counters(2).tx_packets, to3 = s.sw.counters(3).tx_packets;
+  auto e = s.h[0]->ping(s.ip(2), 1, 56, 100'000, 2'000'000);
+  EXPECT_FALSE(e[0].replied);
+  EXPECT_EQ(s.sw.counters(2).tx_packets, to2) << "VLAN 10's ARP request reached VLAN 20";
+  EXPECT_EQ(s.sw.counters(3).tx_packets, to3);
+  auto fdb = s.sw.fdb().entries(s.sw.cycle());
+  ASSERT_EQ(fdb.size(), kHosts);
+  for (const auto& en : fdb) EXPECT_EQ(en.vid, en.port < 2 ? 10 : 20) << sim::mac48_str(en.mac);
 }
 
 // The cross-layer timeline follows a datagram through the switch: MAC RX and TX on the

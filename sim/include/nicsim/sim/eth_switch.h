@@ -20,6 +20,9 @@
 //              and counted on that port (tx_dropped), like a full egress buffer.
 // The forwarding database ages entries out ageing_time after they were last refreshed
 // (Linux bridge default 300 s), in simulated time; moves follow the newest source port.
+// With vlan_filtering (Linux's bridge vlan_filtering 1) ports have VLAN memberships, a PVID
+// and untagged egress VLANs (vlan_add/vlan_del), the FDB is per VLAN and frames are tagged
+// or untagged on the way out as the output port wants.
 //
 // Time: the switch is stepped like a NIC (nic_device.h): SwitchCore::run(n) simulates the
 // next n cycles in plain C++; EthSwitch (the SystemC module) runs quanta of
@@ -29,9 +32,9 @@
 // switch and the NICs run at one SystemC time, so runs are deterministic.
 //
 // Not modelled: spanning tree (a loop of switches would storm: Testbench refuses a
-// switch-to-switch cable that closes one), VLAN-aware forwarding (802.1Q tags pass through untouched, one flat FDB), pause
-// frames (dropped as link-local), cut-through, shared buffers, priority queues, static
-// entries, IGMP snooping (multicast is flooded).
+// switch-to-switch cable that closes one), QinQ, pause frames (dropped as link-local),
+// cut-through, shared buffers, priority queues, static entries, IGMP snooping (multicast
+// is flooded).
 #pragma once
 
 #include <cstdint>
