@@ -90,6 +90,8 @@ TEST(SwitchSystem, AllPairsPingAndLearningStopsFlooding) {
   for (size_t p = 0; p < kHosts; ++p) before.push_back(s.sw.counters(p));
   auto e = s.h[0]->ping(s.ip(1), 5);
   for (const auto& x : e) EXPECT_TRUE(x.replied);
+  // Two cables and a 500 ns store-and-forward each way on top of the direct-cable RTT.
+  std::printf("ping h0 -> h1 through the switch: rtt %.2f us\n", e.back().rtt_ns / 1000.0);
   for (size_t p = 0; p < kHosts; ++p) {
     const auto& now = s.sw.counters(p);
     EXPECT_EQ(now.rx_flooded, before[p].rx_flooded) << "port " << p;
@@ -107,6 +109,34 @@ TEST(SwitchSystem, AllPairsPingAndLearningStopsFlooding) {
     EXPECT_EQ(s.cable[p]->counters(0).frames, s.sw.counters(p).rx_packets);
   }
   s.finish();
+}
+
+// Impossible topologies are std::invalid_argument and change nothing.
+TEST(SwitchSystem, BadCablesAreRefused) {
+  Network net(sim::TestbenchConfig{test::current_test_name()});
+  EthSwitch& sw = net.add_switch("sw", 2);
+  EthSwitch& sw2 = net.add_switch("sw2", 2);
+  EthSwitch& sw3 = net.add_switch("sw3", 2);
+  EXPECT_THROW(net.add_switch("sw", 4), std::invalid_argument);
+  EXPECT_THROW(net.add_switch("big", 5000), std::invalid_argument);
+  NetHost& h0 = net.add_host("h0", "10.0.0.1/24");
+  NetHost& h1 = net.add_host("h1", "10.0.0.2/24");
+  NetHost& h2 = net.add_host("h2", "10.0.0.3/24");
+  net.connect(h0, sw, 1);
+  EXPECT_THROW(net.connect(h1, sw, 1), std::invalid_argument);  // port in use
+  EXPECT_THROW(net.connect(h1, sw, 2), std::invalid_argument);  // no port 2
+  EXPECT_THROW(net.connect(h0, sw2), std::invalid_argument);    // h0's NIC is cabled
+  EXPECT_EQ(sw.free_port(), 0);
+  EXPECT_EQ(sw2.free_port(), 0);
+  net.connect(h1, sw);  // the free port 0
+  EXPECT_EQ(sw.link(0), h1.hw().core().xgmii().link());
+  EXPECT_THROW(net.connect(h2, sw), std::invalid_argument);  // full
+  net.connect(sw2, sw3);
+  EXPECT_THROW(net.connect(sw3, sw2), std::invalid_argument);  // a loop
+  EXPECT_THROW(net.connect(sw2, sw2), std::invalid_argument);
+  EXPECT_EQ(sw2.free_port(), 1);
+  EXPECT_EQ(sw3.free_port(), 1);
+  EXPECT_EQ(h2.hw().core().xgmii().link(), nullptr);
 }
 
 // vlan_filtering: h0, h1 on access ports of VLAN 10, h2, h3 of VLAN 20, one IP subnet. Each
