@@ -99,15 +99,20 @@ std::vector<Fdb::Entry> Fdb::entries(uint64_t now) const {
 
 // ------------------------------------------------------------------------------ SwitchCore
 
+namespace {
+size_t checked_ports(const std::string& name, size_t ports) {
+  if (ports < 1 || ports > 4096)
+    throw std::invalid_argument("switch " + name + ": " + std::to_string(ports) + " ports (1 to 4096)");
+  return ports;
+}
+}  // namespace
+
 SwitchCore::SwitchCore(std::string name, size_t ports, const SwitchParams& p)
     : name_(std::move(name)),
       params_(p),
       store_forward_cycles_((p.store_forward.value.ps + kCyclePs / 2) / kCyclePs),
-      ports_(ports),
+      ports_(checked_ports(name_, ports)),
       fdb_(cycle_ceil(p.ageing_time.value.ps), p.fdb_max_learned.value) {
-  if (ports < 1 || ports > 4096)
-    throw std::invalid_argument("switch " + name_ + ": " + std::to_string(ports) +
-                                " ports (1 to 4096)");
   for (Port& o : ports_) o.member[1] = o.untagged[1] = true;  // default_pvid 1
 }
 

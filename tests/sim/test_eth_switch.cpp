@@ -314,6 +314,7 @@ TEST(EthSwitch, PortErrors) {
   sw.attach(1, &l2, 1);
   EXPECT_EQ(sw.free_port(), -1);
   EXPECT_THROW(SwitchCore("none", 0), std::invalid_argument);
+  EXPECT_THROW(SwitchCore("huge", SIZE_MAX), std::invalid_argument);
 }
 
 TEST(EthSwitch, QuantumIsBoundedByTheShortestCable) {
