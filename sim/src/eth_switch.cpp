@@ -258,12 +258,17 @@ const std::shared_ptr<const std::vector<uint8_t>>& SwitchCore::egress_bytes(Egre
   const uint16_t tci_in = tagged_in ? uint16_t(b[14] << 8 | b[15]) : 0;
   if (untag ? !tagged_in : (tagged_in && (tci_in & 0x0FFF) == e.f.vid)) return form = e.f.bytes;
   // Re-encode: DA, SA, the tag (PCP and DEI kept, the frame's VID), the rest, padding, FCS.
-  std::vector<uint8_t> out(b.begin(), b.begin() + 12);
-  if (!untag) {
+  const size_t rest = (tagged_in ? 16 : 12), tag = untag ? 0 : 4;
+  std::vector<uint8_t> out(12 + tag + (b.size() - 4 - rest));
+  std::copy(b.begin(), b.begin() + 12, out.begin());
+  if (tag) {
     const uint16_t tci = uint16_t((tci_in & 0xF000) | e.f.vid);
-    out.insert(out.end(), {0x81, 0x00, uint8_t(tci >> 8), uint8_t(tci)});
+    out[12] = 0x81;
+    out[13] = 0x00;
+    out[14] = uint8_t(tci >> 8);
+    out[15] = uint8_t(tci);
   }
-  out.insert(out.end(), b.begin() + (tagged_in ? 16 : 12), b.end() - 4);
+  std::copy(b.begin() + long(rest), b.end() - 4, out.begin() + long(12 + tag));
   if (out.size() < 60) out.resize(60, 0);
   xgmii::append_fcs(out);
   return form = std::make_shared<const std::vector<uint8_t>>(std::move(out));
