@@ -13,7 +13,7 @@ more). Everything a host does (socket calls, register access) runs on that host'
 CPU and advances simulated time; nothing reads the wall clock.
 
 Modules by object: testbench (Testbench), host (Host, Echo), nic (Nic), sockets (UdpSocket,
-TcpSocket, option constants), link (Link), apps (traffic programs), timeline, pcap, waves.
+TcpSocket, option constants), link (Link), switch (Switch), apps (traffic programs), timeline, pcap, waves.
 Durations carry their unit in the argument's name (``delay_ns``, ``timeout_us``).
 """
 from __future__ import annotations
@@ -37,12 +37,14 @@ from .nic import Nic
 from .pcap import PcapError, pcap_df, read_pcap
 from .sockets import *  # noqa: F401,F403 - UdpSocket, TcpSocket and the socket option constants
 from .sockets import __all__ as _socket_names
-from .testbench import Testbench, driver_param_fields, link_param_fields, nic_param_fields, pci_param_fields
+from .switch import Switch
+from .testbench import (Testbench, driver_param_fields, link_param_fields, nic_param_fields, pci_param_fields,
+                        switch_param_fields)
 from .timeline import Timeline
 from .waves import WaveError, list_signals, read_wave, rising_edges, value_at
 
-__all__ = ["Testbench", "Host", "Link", "Nic", "Echo", "TimeoutError", "NotUpError", "Timeline",
-           "cpu_cost_fields", "driver_param_fields", "nic_param_fields", "pci_param_fields",
+__all__ = ["Testbench", "Host", "Link", "Switch", "Nic", "Echo", "TimeoutError", "NotUpError", "Timeline",
+           "cpu_cost_fields", "driver_param_fields", "nic_param_fields", "pci_param_fields", "switch_param_fields",
            "link_param_fields", "read_pcap", "pcap_df", "PcapError", "read_wave", "list_signals",
            "value_at", "rising_edges", "WaveError"]
 __all__ += _socket_names  # sockets.py: UdpSocket, TcpSocket, SOL_SOCKET, SO_ERROR, TCP_NODELAY, ...

@@ -13,9 +13,11 @@ from .link import Link
 from .nic import Nic
 from .pcap import read_pcap
 from .progress import RunProgress
+from .switch import Switch
 from .timeline import Timeline
 
-__all__ = ["Testbench", "driver_param_fields", "link_param_fields", "nic_param_fields", "pci_param_fields"]
+__all__ = ["Testbench", "driver_param_fields", "link_param_fields", "nic_param_fields", "pci_param_fields",
+           "switch_param_fields"]
 
 _ONE_TESTBENCH: List[str] = []  # SystemC allows one elaboration per process
 #: run() advances in slices of this much simulated time: Ctrl-C and the progress bar act
@@ -55,6 +57,12 @@ def nic_param_fields() -> List[Dict[str, Any]]:
 def pci_param_fields() -> List[Dict[str, Any]]:
     """The PCI model parameters (``add_host(pci=...)``); durations as ``<name>_ns``/``_us``."""
     return _python_fields(_core.pci_param_fields())
+
+
+def switch_param_fields() -> List[Dict[str, Any]]:
+    """The switch parameters (``add_switch(**params)``: store_forward, ageing_time, queue sizes,
+    ...); durations as ``<name>_ns``/``_us``."""
+    return _python_fields(_core.switch_param_fields())
 
 
 def _params(kind: str, given: Dict[str, Any], fields: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -109,6 +117,7 @@ class Testbench:
         _ONE_TESTBENCH.append(name)
         self.hosts: Dict[str, Host] = {}
         self.links: List[Link] = []
+        self.switches: Dict[str, Switch] = {}
         self._apps = _TestbenchApps(self)
         #: The cross-layer event log (off until ``tb.timeline.start()``); see nicsim.timeline.
         self.timeline = Timeline(self._net, self._net.out_dir)
@@ -167,7 +176,61 @@ class Testbench:
         self.hosts[name] = h
         return h
 
-    def connect(self, a: Union[Host, Nic], b: Union[Host, Nic], delay_ns: Optional[float] = None,
+    def add_switch(self, name: str, ports: int = 8, **params: Any) -> Switch:
+        """A learning Ethernet switch with ``ports`` ports (1..4096). params: store_forward_ns,
+        ageing_time_us (default 300 s), fdb_max_learned, queue_frames, queue_bytes, max_frame,
+        quantum (see switch_param_fields()). ValueError for a name in use or a bad value."""
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"name must be a non-empty string, not {name!r}")
+        _int("ports", ports, 1, 4096)
+        if name in self.hosts or name in self.switches:
+            raise ValueError(f"add_switch: the name {name!r} is taken")
+        self._running("add_switch")
+        sw = Switch(self, _core.switch_add(self._net, name, ports,
+                                           _params("switch", params, _core.switch_param_fields())))
+        self.switches[name] = sw
+        return sw
+
+    def _connect_switch(self, a: Union[Host, Nic], sw: Switch, port: Optional[int], pcap: Optional[str],
+                        faults: Dict[str, Any]) -> Link:
+        h = a.host if isinstance(a, Nic) else a
+        if not isinstance(h, Host) or self.hosts.get(h.name) is not h:
+            raise TypeError(f"connect: a must be a Host or Nic of this Testbench (tb.add_host, host.add_nic), "
+                            f"not {a!r}")
+        if self.switches.get(sw.name) is not sw:
+            raise TypeError(f"connect: {sw!r} is not a switch of this Testbench")
+        port = self._free_port(sw, port, "port")
+        self._running("connect")
+        params = _params("link", faults, _core.link_param_fields())
+        params.setdefault("seed", self.seed)
+        el = _core.switch_connect(self._net, a._n if isinstance(a, Nic) else a._h, sw._s, port, params, pcap or "")
+        link = Link(self, el, h, sw, pcap)
+        sw.links[port] = link
+        self.links.append(link)
+        return link
+
+    def _free_port(self, sw: Switch, port: Optional[int], what: str) -> int:
+        """The port to cable (checked), or the first free one; -1 if none (the core says so)."""
+        if port is None:
+            return next((p for p in range(sw.ports) if not sw._s.connected(p)), -1)
+        return _int(what, port, 0, sw.ports - 1)
+
+    def _connect_switches(self, a: Switch, b: Any, port_a: Optional[int], port_b: Optional[int],
+                          pcap: Optional[str], faults: Dict[str, Any]) -> Link:
+        for sw in (a, b):
+            if not isinstance(sw, Switch) or self.switches.get(sw.name) is not sw:
+                raise TypeError(f"connect: {sw!r} is not a switch of this Testbench (a switch joins a "
+                                "host as connect(host, switch))")
+        pa, pb = self._free_port(a, port_a, "port_a"), self._free_port(b, port_b, "port_b")
+        self._running("connect")
+        params = _params("link", faults, _core.link_param_fields())
+        params.setdefault("seed", self.seed)
+        link = Link(self, _core.switch_connect_switches(self._net, a._s, b._s, pa, pb, params, pcap or ""), a, b, pcap)
+        a.links[pa] = b.links[pb] = link
+        self.links.append(link)
+        return link
+
+    def connect(self, a: Union[Host, Nic, Switch], b: Union[Host, Nic, Switch], delay_ns: Optional[float] = None,
                 pcap: Optional[str] = None, **faults: Any) -> Link:
         """A cable between a and b, each a Host (its first NIC without a cable) or a Nic
         (``r.add_nic(...)``, ``host.nics[i]``): delay_ns, fault rates (loss=, corrupt=, reorder=,
@@ -177,7 +240,20 @@ class Testbench:
 
         ValueError for a NIC that has a cable already (or a host without a free NIC), a host
         with itself, or two ends with the same address (one segment).
+
+        b may be a Switch (``add_switch``): the cable goes to ``port=`` or the first free port
+        (ValueError if the port is in use or none is free); direction 0 is host -> switch. An
+        address another NIC on the switch's segment has is a ValueError.
+        a and b may both be switches (``port_a=``, ``port_b=``); a cable that would close a loop
+        is a ValueError (the switches run no spanning tree).
         """
+        if isinstance(a, Switch) or isinstance(b, Switch):
+            if delay_ns is not None:
+                faults["delay_ns"] = delay_ns
+            if isinstance(a, Switch):
+                return self._connect_switches(a, b, faults.pop("port_a", None), faults.pop("port_b", None),
+                                              pcap, faults)
+            return self._connect_switch(a, b, faults.pop("port", None), pcap, faults)
         ends = []
         for what, e in (("a", a), ("b", b)):
             h = e.host if isinstance(e, Nic) else e

@@ -12,4 +12,5 @@ PYBIND11_MODULE(_core, m) {
   register_sockets(m);
   register_regs(m);
   register_timeline(m);
+  register_switch(m);
 }

@@ -15,7 +15,8 @@ struct Named {
 };
 constexpr Named kNames[] = {{"pci", kPci},   {"mmio", kMmio}, {"dma", kDma},   {"msi", kMsi},
                             {"axi", kAxi},   {"link", kLink}, {"pcap", kPcap}, {"waves", kWaves},
-                            {"host", kHost}, {"tb", kTb},     {"nic", kNic}};
+                            {"host", kHost}, {"tb", kTb},     {"nic", kNic},
+                            {"switch", kSwitch}};
 
 uint64_t no_time() { return 0; }
 TimeSource g_time = &no_time;

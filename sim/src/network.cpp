@@ -92,6 +92,48 @@ EthLink& Network::connect(NetNic& a, NetNic& b, const LinkParams& p, const std::
   return tb_.connect(a.hw(), b.hw(), p, pcap);
 }
 
+EthLink& Network::connect(NetHost& h, EthSwitch& sw, int port, const LinkParams& p, const std::string& pcap) {
+  return connect(free_nic(h), sw, port, p, pcap);
+}
+
+EthLink& Network::connect(NetNic& n, EthSwitch& sw, int port, const LinkParams& p, const std::string& pcap) {
+  check_segment_address(segment_nics(sw), n);
+  EthLink& l = tb_.connect(n.hw(), sw, port, p, pcap);
+  switch_nics_.emplace_back(&sw, &n);
+  return l;
+}
+
+EthLink& Network::connect(EthSwitch& a, EthSwitch& b, int port_a, int port_b, const LinkParams& p,
+                          const std::string& pcap) {
+  const std::vector<NetNic*> sa = segment_nics(a);
+  for (NetNic* n : segment_nics(b))
+    if (&a != &b) check_segment_address(sa, *n);
+  EthLink& l = tb_.connect(a, b, port_a, port_b, p, pcap);
+  switch_joins_.emplace_back(&a, &b);
+  return l;
+}
+
+std::vector<NetNic*> Network::segment_nics(const EthSwitch& sw) const {
+  std::vector<const EthSwitch*> seg{&sw};
+  for (size_t i = 0; i < seg.size(); ++i)  // the tree of switches joined to sw
+    for (auto [x, y] : switch_joins_) {
+      const EthSwitch* other = x == seg[i] ? y : y == seg[i] ? x : nullptr;
+      if (other && std::find(seg.begin(), seg.end(), other) == seg.end()) seg.push_back(other);
+    }
+  std::vector<NetNic*> nics;
+  for (auto [s, n] : switch_nics_)
+    if (std::find(seg.begin(), seg.end(), s) != seg.end()) nics.push_back(n);
+  return nics;
+}
+
+void Network::check_segment_address(const std::vector<NetNic*>& seg, const NetNic& n) const {
+  for (const NetNic* m : seg)
+    if (m != &n && m->address() == n.address())
+      throw std::invalid_argument("connect: " + m->host().name() + " " + m->name() + " and " + n.host().name() +
+                                  " " + n.name() + " both have address " + n.address() +
+                                  " and would share a segment");
+}
+
 NetHost& Network::host(const std::string& name) {
   for (auto& h : hosts_)
     if (h->name() == name) return *h;

@@ -123,6 +123,12 @@ NicDevice& Testbench::add_nic(Host& h, MacAddr mac) {
   return d;
 }
 
+// A NIC is named by its host, with .eth<i> past the first one ("a", "r.eth1").
+std::string Testbench::nic_label(Host& h, const NicDevice& d) {
+  const int i = h.nic_index(d);
+  return i ? h.name() + ".eth" + std::to_string(i) : h.name();
+}
+
 Host& Testbench::owner(const NicDevice& nic) {
   for (auto& h : hosts_)
     if (h->nic_index(nic) >= 0) return *h;
@@ -142,11 +148,7 @@ EthLink& Testbench::connect(NicDevice& a, NicDevice& b, const LinkParams& p, con
   check_topology_open("connect");
   Host& ha = owner(a);
   Host& hb = owner(b);
-  // A NIC is named by its host, with .eth<i> past the first one ("a", "r.eth1").
-  auto label = [](Host& h, NicDevice& d) {
-    const int i = h.nic_index(d);
-    return i ? h.name() + ".eth" + std::to_string(i) : h.name();
-  };
+  auto label = [](Host& h, NicDevice& d) { return nic_label(h, d); };
   if (&a == &b) throw std::invalid_argument("connect: a cable joins two NICs, got " + label(ha, a) + " twice");
   for (auto [h, d] : {std::make_pair(&ha, &a), std::make_pair(&hb, &b)})
     if (d->core().xgmii().link())
@@ -165,6 +167,105 @@ EthLink& Testbench::connect(NicDevice& a, NicDevice& b, const LinkParams& p, con
   return l;
 }
 
+EthSwitch& Testbench::add_switch(const std::string& name, size_t ports, const SwitchParams& p) {
+  check_topology_open("add_switch");
+  if (name.empty()) throw std::invalid_argument("add_switch: a switch needs a name");
+  for (auto& sw : switches_)
+    if (sw->name() == name) throw std::invalid_argument("duplicate switch name " + name);
+  for (auto& h : hosts_)
+    if (h->name() == name) throw std::invalid_argument("add_switch: " + name + " is a host's name");
+  switches_.push_back(std::make_unique<EthSwitch>(name.c_str(), ports, p));
+  switch_nodes_.push_back(timeline_.add_node(name));
+  switch_tree_.push_back(switch_tree_.size());
+  switch_probes_.push_back(std::make_unique<SwitchTimelineProbe>(timeline_, switch_nodes_.back()));
+  if (timeline_.on()) set_timeline(true);
+  return *switches_.back();
+}
+
+EthSwitch& Testbench::eth_switch(const std::string& name) {
+  for (auto& sw : switches_)
+    if (sw->name() == name) return *sw;
+  throw std::out_of_range("no switch " + name);
+}
+
+size_t Testbench::switch_index(const EthSwitch& sw) const {
+  for (size_t i = 0; i < switches_.size(); ++i)
+    if (switches_[i].get() == &sw) return i;
+  throw std::invalid_argument("connect: switch " + sw.name() + " is not this testbench's");
+}
+
+// The port to cable on sw (the first free one for -1); throws if it cannot take one.
+int Testbench::switch_port(EthSwitch& sw, int port) const {
+  if (port < 0) port = sw.free_port();
+  if (port < 0)
+    throw std::invalid_argument("connect: switch " + sw.name() + " has no free port (" +
+                                std::to_string(sw.ports()) + " ports)");
+  sw.check_port(size_t(port));
+  return port;
+}
+
+void Testbench::add_link_node(EthLink& l, uint16_t side0, uint16_t side1) {
+  const uint16_t node = timeline_.add_node(l.name(), true);
+  timeline_.set_link_sides(node, side0, side1);
+  tl_taps_.push_back(std::make_unique<LinkTimelineTap>(timeline_, node, EthLink::kSent));
+  tl_taps_.push_back(std::make_unique<LinkTimelineTap>(timeline_, node, EthLink::kDelivered));
+  if (timeline_.on()) set_timeline(true);
+}
+
+EthLink& Testbench::connect(Host& h, EthSwitch& sw, int port, const LinkParams& p,
+                            const std::string& pcap) {
+  check_topology_open("connect");
+  NicDevice* d = h.free_nic();
+  if (!d)
+    throw std::invalid_argument("connect: every NIC of host " + h.name() + " has a cable already (it has " +
+                                std::to_string(h.nic_count()) + "; add_nic adds another)");
+  return connect(*d, sw, port, p, pcap);
+}
+
+EthLink& Testbench::connect(NicDevice& d, EthSwitch& sw, int port, const LinkParams& p,
+                            const std::string& pcap) {
+  check_topology_open("connect");
+  Host& h = owner(d);
+  const size_t idx = switch_index(sw);
+  const std::string label = nic_label(h, d);
+  if (d.core().xgmii().link())
+    throw std::invalid_argument("connect: NIC " + label + " is already connected (cable " +
+                                d.core().xgmii().link()->name() + ")");
+  port = switch_port(sw, port);
+  links_.push_back(std::make_unique<EthLink>(label + "-" + sw.name() + ".p" + std::to_string(port), p));
+  EthLink& link = *links_.back();
+  sw.attach(size_t(port), &link, 1);
+  d.core().xgmii().attach(&link, 0);
+  add_link_node(link, h.tl_node_, switch_nodes_[idx]);
+  if (!pcap.empty()) capture(link, pcap);
+  return link;
+}
+
+EthLink& Testbench::connect(EthSwitch& a, EthSwitch& b, int port_a, int port_b, const LinkParams& p,
+                            const std::string& pcap) {
+  check_topology_open("connect");
+  const size_t ia = switch_index(a), ib = switch_index(b);
+  if (ia == ib) throw std::invalid_argument("connect: a cable from switch " + a.name() + " to itself");
+  auto root = [this](size_t i) {
+    while (switch_tree_[i] != i) i = switch_tree_[i];
+    return i;
+  };
+  if (root(ia) == root(ib))
+    throw std::invalid_argument("connect: switches " + a.name() + " and " + b.name() +
+                                " are joined already; another cable would make a loop (no spanning tree)");
+  port_a = switch_port(a, port_a);
+  port_b = switch_port(b, port_b);
+  switch_tree_[root(ia)] = root(ib);
+  links_.push_back(std::make_unique<EthLink>(a.name() + ".p" + std::to_string(port_a) + "-" + b.name() + ".p" +
+                                                 std::to_string(port_b), p));
+  EthLink& link = *links_.back();
+  a.attach(size_t(port_a), &link, 0);
+  b.attach(size_t(port_b), &link, 1);
+  add_link_node(link, switch_nodes_[ia], switch_nodes_[ib]);
+  if (!pcap.empty()) capture(link, pcap);
+  return link;
+}
+
 PcapWriter& Testbench::capture(EthLink& link, const std::string& path, EthLink::TapPoint point,
                                unsigned dir_mask) {
   pcaps_.push_back(std::make_unique<PcapWriter>(out_path(path), dir_mask));
@@ -176,6 +277,8 @@ void Testbench::set_timeline(bool on) {
   timeline_.enable(on);
   for (auto& h : hosts_)
     for (size_t i = 0; i < h->nic_count(); ++i) attach_timeline(h->nic(i), *h, on);
+  for (size_t i = 0; i < switches_.size(); ++i)
+    switches_[i]->set_observer(on ? switch_probes_[i].get() : nullptr);
   for (size_t i = 0; i < links_.size(); ++i)
     for (size_t k = 0; k < 2; ++k) {
       LinkTimelineTap* tap = tl_taps_.at(2 * i + k).get();

@@ -27,4 +27,10 @@ void LinkTimelineTap::on_frame(const WireFrame& f) {
     tl_.wire_delivered(link_, f.dir, f.index, f.start_ps, f.bytes.data(), f.bytes.size());
 }
 
+void SwitchTimelineProbe::on_forward(int, const std::vector<uint8_t>& frame, size_t queued) {
+  if (!tl_.on()) return;
+  const uint64_t pkt = tl_.rx_frame(node_, frame.data(), frame.size());
+  for (size_t i = 0; i < queued; ++i) tl_.tx_frame(node_, frame.data(), frame.size(), pkt);
+}
+
 }  // namespace nicsim::sim

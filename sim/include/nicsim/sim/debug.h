@@ -22,6 +22,7 @@ enum Category : uint32_t {
   kHost = 1u << 8,   // SimPlatform: IRQs, timers, allocations
   kTb = 1u << 9,     // testbench and run control
   kNic = 1u << 10,   // NIC core: reset, quantum, RTL errors
+  kSwitch = 1u << 11,  // Ethernet switch: drops, quantum
   kAll = 0xFFFFFFFFu,
 };
 

@@ -271,6 +271,21 @@ class Network {
   EthLink& connect(NetNic& a, NetHost& b, const LinkParams& p = {}, const std::string& pcap = "");
   EthLink& connect(NetHost& a, NetNic& b, const LinkParams& p = {}, const std::string& pcap = "");
   EthLink& connect(NetNic& a, NetNic& b, const LinkParams& p = {}, const std::string& pcap = "");
+  // A learning switch (eth_switch.h) and a cable from a host's NIC to one of its ports (-1: the
+  // first free one); see Testbench::add_switch / connect for the errors.
+  EthSwitch& add_switch(const std::string& name, size_t ports, const SwitchParams& p = {}) {
+    return tb_.add_switch(name, ports, p);
+  }
+  // A NIC on a switch joins the switch's segment (every NIC behind the switches joined to it):
+  // an address another NIC of the segment has is std::invalid_argument, as for one cable.
+  EthLink& connect(NetHost& h, EthSwitch& sw, int port = -1, const LinkParams& p = {},
+                   const std::string& pcap = "");
+  EthLink& connect(NetNic& n, EthSwitch& sw, int port = -1, const LinkParams& p = {},
+                   const std::string& pcap = "");
+  // Two switches (a tree: a cable that would close a loop is std::invalid_argument; so is one
+  // that would put one address twice on the joined segment).
+  EthLink& connect(EthSwitch& a, EthSwitch& b, int port_a = -1, int port_b = -1, const LinkParams& p = {},
+                   const std::string& pcap = "");
   // Boots every host (driver probe, open, addresses) and runs until all are ready; throws
   // SimTimeout naming the hosts that did not come up in time.
   void up(uint64_t timeout_ns = 50'000'000);
@@ -304,8 +319,14 @@ class Network {
   // Throws unless addr is free for a new NIC of h (see NetHost::add_nic).
   void check_address(const NetHost& h, const std::string& addr, bool allow_duplicate, const std::string& what) const;
 
+  // The NICs on the segment of the switches joined (directly or not) to sw.
+  std::vector<NetNic*> segment_nics(const EthSwitch& sw) const;
+  void check_segment_address(const std::vector<NetNic*>& seg, const NetNic& n) const;
+
   Testbench tb_;
   std::vector<std::unique_ptr<NetHost>> hosts_;
+  std::vector<std::pair<const EthSwitch*, NetNic*>> switch_nics_;              // cabled to a port
+  std::vector<std::pair<const EthSwitch*, const EthSwitch*>> switch_joins_;  // switch-switch cables
   bool finished_ = false;
 };
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "nicsim/sim/eth_link.h"
+#include "nicsim/sim/eth_switch.h"
 #include "nicsim/sim/event_queue.h"
 #include "nicsim/sim/host_memory.h"
 #include "nicsim/sim/nic_core.h"
@@ -111,6 +112,26 @@ class Testbench {
   EthLink& connect(NicDevice& a, NicDevice& b, const LinkParams& p = {}, const std::string& pcap = "");
   // The host a NIC belongs to (std::invalid_argument if none of this testbench's).
   Host& owner(const NicDevice& nic);
+  // "a" for a host's first NIC, "r.eth1" for the others (link names).
+  static std::string nic_label(Host& h, const NicDevice& d);
+  // A learning switch with `ports` ports (eth_switch.h); std::invalid_argument for a
+  // duplicate name or a port count out of 1..4096.
+  EthSwitch& add_switch(const std::string& name, size_t ports, const SwitchParams& p = {});
+  // A cable from h's NIC (side 0) to sw's port (side 1); port -1: the first free one. pcap as
+  // above (direction 0: host -> switch). std::invalid_argument for a port out of range or in
+  // use, no free port, or a NIC already connected; nothing is changed then.
+  EthLink& connect(Host& h, EthSwitch& sw, int port = -1, const LinkParams& p = {},
+                   const std::string& pcap = "");
+  // The same from a given NIC (Host::nic(i)); h's overload takes its first NIC without a cable.
+  EthLink& connect(NicDevice& nic, EthSwitch& sw, int port = -1, const LinkParams& p = {},
+                   const std::string& pcap = "");
+  // A cable between two switches (a is side 0), ports as above. Without spanning tree a loop
+  // would storm: std::invalid_argument if a and b are joined already (directly or through
+  // other switches), or a == b.
+  EthLink& connect(EthSwitch& a, EthSwitch& b, int port_a = -1, int port_b = -1,
+                   const LinkParams& p = {}, const std::string& pcap = "");
+  EthSwitch& eth_switch(const std::string& name);
+  size_t switch_count() const { return switches_.size(); }
   // Another capture on a link, e.g. after faults: point EthLink::kDelivered.
   PcapWriter& capture(EthLink& link, const std::string& path,
                       EthLink::TapPoint point = EthLink::kSent, unsigned dir_mask = 3);
@@ -166,6 +187,13 @@ class Testbench {
   std::unique_ptr<ScEventQueue> sc_eq_;
   std::vector<std::unique_ptr<Host>> hosts_;
   std::vector<std::unique_ptr<EthLink>> links_;
+  std::vector<std::unique_ptr<EthSwitch>> switches_;
+  std::vector<uint16_t> switch_nodes_;  // timeline node per switch
+  std::vector<std::unique_ptr<SwitchTimelineProbe>> switch_probes_;
+  std::vector<size_t> switch_tree_;  // union-find over switch-to-switch cables (loop check)
+  size_t switch_index(const EthSwitch& sw) const;
+  int switch_port(EthSwitch& sw, int port) const;
+  void add_link_node(EthLink& l, uint16_t side0, uint16_t side1);
   std::vector<std::unique_ptr<PcapWriter>> pcaps_;
   kern::Timeline timeline_;
   std::vector<std::unique_ptr<LinkTimelineTap>> tl_taps_;  // two per link: sent, delivered

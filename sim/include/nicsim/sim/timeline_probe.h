@@ -8,6 +8,7 @@
 #include "nicsim/kern/timeline.h"
 #include "nicsim/sim/axi_dma_port.h"
 #include "nicsim/sim/eth_link.h"
+#include "nicsim/sim/eth_switch.h"
 #include "nicsim/sim/msi_port.h"
 
 namespace nicsim::sim {
@@ -35,6 +36,18 @@ class LinkTimelineTap : public FrameTap {
   kern::Timeline& tl_;
   uint16_t link_;
   EthLink::TapPoint point_;
+};
+
+// A switch node: the packet a port received (its MAC RX event on the switch node) goes on
+// with each copy the switch queued, so its path continues on the output cable(s).
+class SwitchTimelineProbe : public SwitchObserver {
+ public:
+  SwitchTimelineProbe(kern::Timeline& tl, uint16_t node) : tl_(tl), node_(node) {}
+  void on_forward(int in_port, const std::vector<uint8_t>& frame, size_t queued) override;
+
+ private:
+  kern::Timeline& tl_;
+  uint16_t node_;
 };
 
 }  // namespace nicsim::sim

@@ -41,6 +41,8 @@ class Decoder {
   // Returns true when a frame completed in this word (then frame() holds it).
   bool feed(uint64_t cycle, uint64_t d, uint8_t c);
   const Frame& frame() const { return done_; }
+  // Inside a frame (after /S/, before its end): idle words matter to it.
+  bool busy() const { return state_ != kIdleState; }
 
  private:
   enum State { kIdleState, kPreambleState, kDataState } state_ = kIdleState;
