@@ -48,11 +48,6 @@ class Nic:
         return self._n.cidr
 
     @property
-    def mtu(self) -> int:
-        """The MTU given to add_nic (1500 for eth0); the net device has it once up."""
-        return self._n.mtu
-
-    @property
     def mac(self) -> str:
         return self._n.mac
 
@@ -87,12 +82,15 @@ class Nic:
 
     @property
     def mtu(self) -> int:
-        """The MTU of this NIC's net_device (``nic.mtu = 9000`` is ``host.set_mtu(9000)``)."""
-        return self._host.mtu("eth0")
+        """The MTU of this NIC's net_device once up (before: the MTU given to add_nic, 1500 for
+        eth0). ``nic.mtu = 9000`` is ``host.set_mtu(9000, nic.name)``."""
+        if not self._host.is_up:
+            return self._n.mtu
+        return self._host.mtu(self.name)
 
     @mtu.setter
     def mtu(self, mtu: int) -> None:
-        self._host.set_mtu(mtu, "eth0")
+        self._host.set_mtu(mtu, self.name)
 
     def read(self, name: Union[str, int], index: int = 0) -> int:
         """Reads a register by name (or by BAR0 offset). Read-to-clear registers clear."""

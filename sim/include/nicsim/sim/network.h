@@ -171,8 +171,8 @@ class NetHost : public apps::AppHost {
   // with allow_duplicate_address). The NIC lives as long as the host.
   NetNic& add_nic(const std::string& cidr, uint32_t mtu = 1500);
   // The largest MTU the driver takes: a frame in one RX buffer (RCTL.BSIZE 16 KB).
-  static constexpr uint32_t kMaxMtu = 16384 - 14 - 4;
-  static constexpr uint32_t kMinMtu = 68;  // IPv4's minimum (RFC 791)
+  static constexpr uint32_t kMaxMtu = driver::IxgbAdapter::kMaxMtu;  // the driver's max_mtu
+  static constexpr uint32_t kMinMtu = driver::IxgbAdapter::kMinMtu;  // IPv4's minimum (RFC 791)
   // eth0 first.
   std::vector<NetNic*> nics() const;
   NetNic& nic(size_t i = 0) const { return *nics_.at(i); }
