@@ -355,6 +355,7 @@ TEST(Netfilter, InputRulesCountIpLengthAndListLikeIptables) {
 // Each match type over crafted packets: a LOG rule per match counts what it matched.
 TEST(Netfilter, MatchesOverCraftedPackets) {
   Pair p;
+  p.b.st->netfilter().set_conntrack(nullptr);  // no tracker (none loads on demand): all UNTRACKED
   const std::vector<std::string> rules = {
       "-p tcp --syn",                                   // 1
       "-p tcp --tcp-flags SYN,ACK SYN,ACK",             // 2

@@ -72,7 +72,7 @@ class Netfilter {
   Netfilter& operator=(const Netfilter&) = delete;
 
   // The connection tracker and NAT engine (not owned; nullptr: every packet is UNTRACKED
-  // and nat-table rules never apply).
+  // and nat-table rules never apply). An explicit choice: it cancels set_conntrack_on_demand.
   void set_conntrack(NfConntrackOps* ct);
   NfConntrackOps* conntrack() const { return ct_; }
   // The tracker the host has, attached on first need as Linux autoloads nf_conntrack: the

@@ -110,6 +110,7 @@ Netfilter::~Netfilter() = default;
 
 void Netfilter::set_conntrack(NfConntrackOps* ct) {
   ct_ = ct;
+  ct_on_demand_ = nullptr;  // an explicit choice: nothing else attaches later
   update_enabled();
 }
 
