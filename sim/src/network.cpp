@@ -312,6 +312,9 @@ void NetHost::boot() {
 
 void NetHost::shutdown() {
   if (driver_.adapter()) kernel_.pci().pci_unregister_driver(driver_);
+  // The host's network namespace goes away: its connection tracking table with it (and the
+  // tracker's timer), as nf_conntrack's pernet exit does.
+  stack_->conntrack().flush();
   up_ = false;
 }
 
