@@ -253,6 +253,15 @@ bool set_tcp_config(net::TcpConfig& c, const std::string& n, uint64_t v) {
       {"max_syn_backlog", [&](uint64_t x) { c.max_syn_backlog = int(x); }},
       {"challenge_ack", [&](uint64_t x) { c.challenge_ack = x; }},
       {"challenge_ack_limit", [&](uint64_t x) { c.challenge_ack_limit = uint32_t(x); }},
+      {"recovery", [&](uint64_t x) { c.recovery = int(x); }},
+      {"tcp_recovery", [&](uint64_t x) { c.recovery = int(x); }},
+      {"early_retrans", [&](uint64_t x) { c.early_retrans = int(x); }},
+      {"tcp_early_retrans", [&](uint64_t x) { c.early_retrans = int(x); }},
+      {"frto", [&](uint64_t x) { c.frto = int(x); }},
+      {"tcp_frto", [&](uint64_t x) { c.frto = int(x); }},
+      {"tcp_retries2", [&](uint64_t x) { c.retries2 = int(x); }},
+      {"tcp_syn_retries", [&](uint64_t x) { c.syn_retries = int(x); }},
+      {"timeout_min_ns", [&](uint64_t x) { c.timeout_min_ns = x; }},
   };
   auto it = t.find(n);
   if (it == t.end()) return false;
@@ -307,6 +316,10 @@ class Runner {
       if (d.name == "tolerance_us") {
         one_num(v);
         tolerance_ns_ = v * 1000;
+      } else if (d.name == "sysctl" && d.args.size() == 2 &&
+                 (d.args[0] == "tcp_congestion_control" || d.args[0] == "congestion_control")) {
+        if (!net::tcp_cong_find(d.args[1])) fail(d.line, "unknown congestion control '" + d.args[1] + "'");
+        cfg_.tcp.congestion_control = d.args[1];
       } else if (d.name == "sysctl") {
         if (d.args.size() != 2 || !parse_u64(d.args[1], v))
           fail(d.line, "%sysctl takes a TcpConfig field name and an unsigned integer");
