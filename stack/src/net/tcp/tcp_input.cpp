@@ -410,7 +410,10 @@ void TcpSock::ack_update_rtt(const wire::TcpRepr& th, uint32_t flag, const AckSa
     rtt = a.now - a.rtt_xmit_ns;
     have = true;
   }
-  if (!have && (flag & kFlagSndUnaAdvanced) && ts_ok_ && th.ts_present && th.tsecr) {
+  // A retransmission ACKed with a timestamp older than the first retransmission: the echo is
+  // of an original whose ACK was lost, so now - TSecr spans the RTO wait (no sample).
+  const bool stale_echo = (flag & kFlagRetransDataAcked) && packet_delayed();
+  if (!have && !stale_echo && (flag & kFlagSndUnaAdvanced) && ts_ok_ && th.ts_present && th.tsecr) {
     const uint32_t us = ts_now() - th.tsecr;
     if (us < 0x7FFFFFFF) {
       rtt = uint64_t(us) * 1000;
