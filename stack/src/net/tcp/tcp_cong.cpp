@@ -86,7 +86,11 @@ void CubicCongestionControl::on_rtt(State&, uint64_t rtt_ns) {
 // W(t) = C (t - K)^3 + W_max (RFC 9438 4.2), or the Reno-friendly window if that is larger (4.3).
 void CubicCongestionControl::update(uint32_t cwnd, uint32_t acked, uint64_t now_us) {
   ack_cnt_ += acked;
-  if (last_cwnd_ == cwnd && now_us - last_time_us_ <= kUsPerS / 32) return;
+  // Linux recomputes cnt at most every HZ/32 (31 ms) while cwnd is unchanged; at microsecond
+  // RTTs that freezes growth for thousands of round trips, so here the interval is at most
+  // one minimum RTT (a difference from Linux, see docs/sw-design.md).
+  const uint64_t throttle_us = std::min<uint64_t>(kUsPerS / 32, std::max<uint64_t>(delay_min_us_, 1));
+  if (last_cwnd_ == cwnd && now_us - last_time_us_ <= throttle_us) return;
   if (!(epoch_ && now_us == last_time_us_)) {
     last_cwnd_ = cwnd;
     last_time_us_ = now_us;
