@@ -80,6 +80,7 @@ bool TcpSock::rack_mark_lost(uint64_t now) {
   if (timeout) {
     rto_kind_ = RtoKind::kReo;
     k().cpu().mod_timer(rto_timer_, now + timeout + cfg().timeout_min_ns);
+    reo_armed_ = true;
   }
   return timeout != 0;
 }
