@@ -6,7 +6,8 @@
 // The code is split as Linux's net/ipv4 (stack/src/net/tcp/): tcp.cpp (system calls, state
 // changes, close), tcp_input.cpp (receive path, tcp_ack and loss recovery), tcp_output.cpp
 // (transmission, windows, options), tcp_timer.cpp, tcp_minisocks.cpp (connection requests,
-// TIME_WAIT), tcp_ipv4.cpp (demultiplexing, ports, ISNs), tcp_cong.cpp (Reno). The state is
+// TIME_WAIT), tcp_ipv4.cpp (demultiplexing, ports, ISNs), tcp_cong.cpp (Reno, CUBIC),
+// tcp_recovery.cpp (RACK-TLP, F-RTO, undo). The state is
 // grouped in small types with their own tests: TcpSendQueue (write queue + SACK scoreboard),
 // TcpOfoQueue, TcpRttEstimator and TcpCaState.
 #pragma once
