@@ -125,6 +125,7 @@ struct Flow {
   bool ended = false;  // a FIN or RST was seen since the stack's ISN was learnt
   bool have_tsval = false;
   uint32_t last_tsval = 0;  // the stack's latest TS val ("ecr *" on inbound segments echoes it)
+  std::map<uint32_t, uint32_t> first_tsval;  // relative seq -> TS val of its first transmission ("ecr @seq")
 };
 
 struct FdEntry {
@@ -494,6 +495,11 @@ class Runner {
           if (o.a.any) fail(e.line, "inbound TS val needs a value");
           uint32_t val = uint32_t(o.a.v);
           uint32_t ecr = o.b.any ? fl.last_tsval : uint32_t(o.b.v);  // "ecr *": echo the stack's latest
+          if (o.ecr_at) {  // "ecr @seq": the TS val of the first transmission of that segment
+            auto it = fl.first_tsval.find(uint32_t(o.b.v));
+            if (it == fl.first_tsval.end()) fail(e.line, "no segment of the host started at seq " + std::to_string(o.b.v));
+            ecr = it->second;
+          }
           ob.insert(ob.end(), {8, 10});
           for (int i = 3; i >= 0; --i) ob.push_back(uint8_t(val >> (8 * i)));
           for (int i = 3; i >= 0; --i) ob.push_back(uint8_t(ecr >> (8 * i)));
@@ -724,6 +730,7 @@ class Runner {
       if (w.kind == 8) {
         fl.last_tsval = w.a;
         fl.have_tsval = true;
+        if (!s->payload.empty()) fl.first_tsval.emplace(rseq, w.a);
       }
     if (ps.has_opts) {
       std::vector<bool> used(s->opts.size(), false);
