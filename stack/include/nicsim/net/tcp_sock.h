@@ -240,8 +240,8 @@ class TcpSock : public Sock {
   bool try_undo_dsack();
   bool try_undo_partial();
   void try_keep_open();
-  void check_dsack(const wire::TcpSackBlock& blk, AckSample& a, uint32_t* flag);
-  void note_retransmit(const TxSeg& seg);
+  void check_dsack(const wire::TcpSackBlock& blk, uint32_t* flag);
+  void note_retransmit();
   void cwnd_reduction(uint32_t delivered, bool una_advanced, bool force_one);
   void enter_loss();
   void challenge_ack();

@@ -291,7 +291,7 @@ uint32_t TcpSock::sacktag(const wire::TcpRepr& th, AckSample& a) {
                    (th.num_sack > 1 && seq_geq(blk.start, th.sack[1].start) && seq_leq(blk.end, th.sack[1].end)))) {
       ext.TCPDSACKRecv++;
       dsack_dups_++;
-      check_dsack(blk, a, &flag);
+      check_dsack(blk, &flag);
       continue;
     }
     if (seq_after(blk.end, snd_nxt_) || seq_before(blk.start, a.prior_snd_una - max_window_)) {

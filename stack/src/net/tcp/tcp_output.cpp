@@ -319,7 +319,7 @@ void TcpSock::retransmit_lost() {
     TxSeg& seg = sq_[i];
     if (!seg.lost || seg.retrans || seg.sacked) continue;
     if (sq_.in_flight() >= cs_.cwnd) break;
-    note_retransmit(seg);
+    note_retransmit();
     transmit(seg, true);
     sq_.mark_retrans(seg);
     if (ca_state_ == TcpCaState::kLoss)

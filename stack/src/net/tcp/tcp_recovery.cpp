@@ -315,8 +315,7 @@ bool TcpSock::try_undo_partial() {
 
 // tcp_check_dsack's bookkeeping: a D-SACK of a retransmission counts one unneeded
 // retransmission, tells RACK about reordering and may cover the TLP retransmission.
-void TcpSock::check_dsack(const wire::TcpSackBlock& blk, AckSample& a, uint32_t* flag) {
-  (void)a;
+void TcpSock::check_dsack(const wire::TcpSackBlock& blk, uint32_t* flag) {
   *flag |= kFlagDsackingAck;
   const uint32_t segs = std::max<uint32_t>(1, (blk.end - blk.start + mss_cache_ - 1) / mss_cache_);
   if (undo_marker_ && undo_retrans_ > 0 && seq_after(blk.end, undo_marker_))
@@ -327,8 +326,7 @@ void TcpSock::check_dsack(const wire::TcpSackBlock& blk, AckSample& a, uint32_t*
 }
 
 // A segment is retransmitted (tcp_retransmit_skb's bookkeeping for undo and the retry limit).
-void TcpSock::note_retransmit(const TxSeg& seg) {
-  (void)seg;
+void TcpSock::note_retransmit() {
   if (!retrans_stamp_ns_) retrans_stamp_ns_ = k().now_ns();
   if (undo_retrans_ < 0) undo_retrans_ = 0;
   undo_retrans_++;
