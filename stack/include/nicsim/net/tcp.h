@@ -260,7 +260,8 @@ struct TcpInfo {
   uint32_t dsack_dups = 0;
   uint32_t probes = 0;  // zero-window / keepalive probes sent without answer
   std::string cc;       // congestion control name
-  // nicsim (not in Linux's tcp_info): this connection's share of TCPTimeouts, of
+  // nicsim (not in Linux's tcp_info): this connection's share of TCPTimeouts (after the
+  // handshake: SYN retries are not counted), of
   // TCPSackRecovery + TCPRenoRecovery, and of TCPLossProbes.
   uint32_t rtos = 0, recoveries = 0, loss_probes = 0;
 };
