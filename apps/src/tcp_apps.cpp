@@ -73,6 +73,9 @@ TcpBulkResult TcpBulk::result() const {
   r.duration_ns = eof_ns_ ? eof_ns_ - connect_ns_ : 0;
   r.goodput_gbps = goodput_gbps();
   r.retransmissions = tx_info_.total_retrans;
+  r.rtos = tx_info_.rtos;
+  r.recoveries = tx_info_.recoveries;
+  r.loss_probes = tx_info_.loss_probes;
   r.srtt_us = double(tx_info_.rtt_us);
   r.cwnd = tx_info_.snd_cwnd;
   r.error = error_;

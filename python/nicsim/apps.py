@@ -88,6 +88,9 @@ class TcpBulkResult(_Summary):
     duration_ns: int          # connect() -> receiver's end of stream
     goodput_gbps: float       # payload bits per simulated second over duration_ns
     retransmissions: int      # segments retransmitted (TCP_INFO total_retrans)
+    rtos: int                 # RTOs of the sender once connected (its TCPTimeouts without SYN retries)
+    recoveries: int           # fast recoveries the sender entered (TCPSackRecovery + TCPRenoRecovery)
+    loss_probes: int          # Tail Loss Probes the sender sent (TCPLossProbes)
     srtt_us: float            # smoothed RTT at the end
     cwnd: int                 # congestion window at the end (segments)
     first_byte_ns: int        # the receiver's clock at the first byte

@@ -159,6 +159,9 @@ py::dict info_dict(const net::TcpInfo& i) {
 #undef NICSIM_KEY
   d["state"] = static_cast<int>(i.state);
   d["cc"] = i.cc;
+  d["rtos"] = i.rtos;
+  d["recoveries"] = i.recoveries;
+  d["loss_probes"] = i.loss_probes;
   return d;
 }
 

@@ -25,7 +25,8 @@ py::dict tcp_info(const net::TcpInfo& i) {
   C(ca_state); C(retransmits); C(backoff); C(ts_on); C(sack_on); C(wscale_on); C(rto_us); C(snd_mss);
   C(rcv_mss); C(unacked); C(sacked); C(lost); C(retrans); C(rtt_us); C(rttvar_us); C(snd_ssthresh);
   C(snd_cwnd); C(reordering); C(snd_wnd); C(rcv_wnd); C(total_retrans); C(bytes_acked);
-  C(bytes_received); C(segs_out); C(segs_in); C(dsack_dups); C(probes); C(cc);
+  C(bytes_received); C(segs_out); C(segs_in); C(dsack_dups); C(probes); C(cc); C(rtos); C(recoveries);
+  C(loss_probes);
 #undef C
   d["state"] = static_cast<int>(i.state);
   return d;

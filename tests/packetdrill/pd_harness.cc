@@ -125,6 +125,7 @@ struct Flow {
   bool ended = false;  // a FIN or RST was seen since the stack's ISN was learnt
   bool have_tsval = false;
   uint32_t last_tsval = 0;  // the stack's latest TS val ("ecr *" on inbound segments echoes it)
+  std::map<uint32_t, uint32_t> first_tsval;  // relative seq -> TS val of its first transmission ("ecr @seq")
 };
 
 struct FdEntry {
@@ -253,6 +254,15 @@ bool set_tcp_config(net::TcpConfig& c, const std::string& n, uint64_t v) {
       {"max_syn_backlog", [&](uint64_t x) { c.max_syn_backlog = int(x); }},
       {"challenge_ack", [&](uint64_t x) { c.challenge_ack = x; }},
       {"challenge_ack_limit", [&](uint64_t x) { c.challenge_ack_limit = uint32_t(x); }},
+      {"recovery", [&](uint64_t x) { c.recovery = int(x); }},
+      {"tcp_recovery", [&](uint64_t x) { c.recovery = int(x); }},
+      {"early_retrans", [&](uint64_t x) { c.early_retrans = int(x); }},
+      {"tcp_early_retrans", [&](uint64_t x) { c.early_retrans = int(x); }},
+      {"frto", [&](uint64_t x) { c.frto = int(x); }},
+      {"tcp_frto", [&](uint64_t x) { c.frto = int(x); }},
+      {"tcp_retries2", [&](uint64_t x) { c.retries2 = int(x); }},
+      {"tcp_syn_retries", [&](uint64_t x) { c.syn_retries = int(x); }},
+      {"timeout_min_ns", [&](uint64_t x) { c.timeout_min_ns = x; }},
   };
   auto it = t.find(n);
   if (it == t.end()) return false;
@@ -307,6 +317,10 @@ class Runner {
       if (d.name == "tolerance_us") {
         one_num(v);
         tolerance_ns_ = v * 1000;
+      } else if (d.name == "sysctl" && d.args.size() == 2 &&
+                 (d.args[0] == "tcp_congestion_control" || d.args[0] == "congestion_control")) {
+        if (!net::tcp_cong_find(d.args[1])) fail(d.line, "unknown congestion control '" + d.args[1] + "'");
+        cfg_.tcp.congestion_control = d.args[1];
       } else if (d.name == "sysctl") {
         if (d.args.size() != 2 || !parse_u64(d.args[1], v))
           fail(d.line, "%sysctl takes a TcpConfig field name and an unsigned integer");
@@ -481,6 +495,11 @@ class Runner {
           if (o.a.any) fail(e.line, "inbound TS val needs a value");
           uint32_t val = uint32_t(o.a.v);
           uint32_t ecr = o.b.any ? fl.last_tsval : uint32_t(o.b.v);  // "ecr *": echo the stack's latest
+          if (o.ecr_at) {  // "ecr @seq": the TS val of the first transmission of that segment
+            auto it = fl.first_tsval.find(uint32_t(o.b.v));
+            if (it == fl.first_tsval.end()) fail(e.line, "no segment of the host started at seq " + std::to_string(o.b.v));
+            ecr = it->second;
+          }
           ob.insert(ob.end(), {8, 10});
           for (int i = 3; i >= 0; --i) ob.push_back(uint8_t(val >> (8 * i)));
           for (int i = 3; i >= 0; --i) ob.push_back(uint8_t(ecr >> (8 * i)));
@@ -711,6 +730,7 @@ class Runner {
       if (w.kind == 8) {
         fl.last_tsval = w.a;
         fl.have_tsval = true;
+        if (!s->payload.empty()) fl.first_tsval.emplace(rseq, w.a);
       }
     if (ps.has_opts) {
       std::vector<bool> used(s->opts.size(), false);

@@ -193,7 +193,12 @@ void parse_options(Lex& lx, std::vector<TcpOptSpec>& out) {
       if (lx.word() != "val") lx.fail("expected 'val' after TS");
       o.a = lx.num("TS val");
       if (lx.word() != "ecr") lx.fail("expected 'ecr' after TS val");
-      o.b = lx.num("TS ecr");
+      if (lx.accept('@')) {
+        o.ecr_at = true;
+        o.b = Num::of(lx.uint("TS ecr @seq"));
+      } else {
+        o.b = lx.num("TS ecr");
+      }
       if ((!o.a.any && o.a.v > 0xFFFFFFFFll) || (!o.b.any && o.b.v > 0xFFFFFFFFll)) lx.fail("TS value above 2^32-1");
     } else if (w == "sack") {
       o.kind = TcpOptSpec::kSack;
@@ -465,7 +470,7 @@ std::string opts_str(const std::vector<TcpOptSpec>& opts) {
       case TcpOptSpec::kMss: s += "mss " + num_str(o.a); break;
       case TcpOptSpec::kWscale: s += "wscale " + num_str(o.a); break;
       case TcpOptSpec::kSackOk: s += "sackOK"; break;
-      case TcpOptSpec::kTs: s += "TS val " + num_str(o.a) + " ecr " + num_str(o.b); break;
+      case TcpOptSpec::kTs: s += "TS val " + num_str(o.a) + " ecr " + (o.ecr_at ? "@" : "") + num_str(o.b); break;
       case TcpOptSpec::kSack:
         s += "sack";
         for (const auto& [l, r] : o.blocks) s += " " + num_str(l) + ":" + num_str(r);

@@ -53,6 +53,8 @@ std::string flags_str(uint8_t flags);  // script letters, e.g. "S." or "P."
 struct TcpOptSpec {
   enum Kind { kNop, kEol, kMss, kWscale, kSackOk, kTs, kSack } kind = kNop;
   Num a, b;                             // mss value; wscale shift; TS val/ecr
+  bool ecr_at = false;  // inbound "ecr @SEQ": b is a host sequence number (relative); echo the
+                        // TS val of the host's first transmission of the segment starting there
   std::vector<std::pair<Num, Num>> blocks;  // sack left:right (relative to the peer's ISN)
 };
 std::string opts_str(const std::vector<TcpOptSpec>& o);

@@ -107,6 +107,16 @@ TEST(PdParser, PacketPrintsBackInScriptSyntax) {
   EXPECT_EQ(s.events[8].call.str(), "connect(4, 40000) = -EINPROGRESS");
 }
 
+// "ecr @SEQ" (inbound): echo the TS val of the host's first transmission at SEQ.
+TEST(PdParser, EcrAtSequenceNumber) {
+  Script s = parse_script("0.1 < . 1:1(0) ack 1449 <nop,nop,TS val 300 ecr @1449>\n");
+  const TcpOptSpec& ts = s.events[0].pkt.opts[2];
+  EXPECT_EQ(ts.kind, TcpOptSpec::kTs);
+  EXPECT_TRUE(ts.ecr_at);
+  EXPECT_EQ(ts.b.v, 1449);
+  EXPECT_EQ(s.events[0].pkt.str(), "< . 1:1(0) ack 1449 <nop,nop,TS val 300 ecr @1449>");
+}
+
 TEST(PdParser, TimesAreMicroseconds) {
   Script s = parse_script("1 socket() = 3\n+.5 socket() = 4\n2.000001 socket() = 5\n");
   EXPECT_EQ(s.events[0].time.start.us, 1000000);

@@ -136,6 +136,10 @@ def test_tcp_cwnd_under_loss(seed):
     r = tb.tcp_bulk(a, b, nbytes=2 << 20, sample_us=10, timeout_us=5_000_000)
     assert r.sha256_match, f"{r}"
     assert r.retransmissions > 0 and link.counters()["a->b"]["dropped"] > 0
+    # The recovery figures are in the result itself (issue 13), and match the sender's TCP_INFO.
+    assert r.recoveries + r.rtos + r.loss_probes > 0
+    assert (r.rtos, r.recoveries, r.loss_probes) == \
+        (r.sender_info["rtos"], r.sender_info["recoveries"], r.sender_info["loss_probes"])
     df = r.tcp_info_df()
     finite = df["ssthresh"] < 2**31 - 1
     assert finite.any(), "no loss reaction seen in the samples"

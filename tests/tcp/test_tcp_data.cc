@@ -290,7 +290,9 @@ class FixedCc : public net::CongestionControl {
 TEST(TcpData, CongestionControlIsPluggable) {
   net::StackConfig ca = TcpPair::fast_cfg(1);
   ca.tcp.make_cc = [] { return std::make_unique<FixedCc>(); };
-  TcpPair t(ca);
+  net::StackConfig cb = TcpPair::fast_cfg(2);
+  cb.tcp.congestion_control = "reno";  // the other side by name (net.ipv4.tcp_congestion_control)
+  TcpPair t(ca, cb);
   auto [c, s] = t.connect();
   EXPECT_EQ(c->info().cc, "fixed4");
   EXPECT_EQ(s->info().cc, "reno");

@@ -261,3 +261,33 @@ TEST(TcpCaState, NumbersAndNamesAreLinuxs) {
   EXPECT_STREQ(net::tcp_ca_state_name(net::TcpCaState::kRecovery), "Recovery");
   EXPECT_STREQ(net::tcp_ca_state_name(net::TcpCaState::kCwr), "CWR");
 }
+
+// ------------------------------------------------------------------ congestion control
+
+// CUBIC (RFC 9438, Linux tcp_cubic): ssthresh = cwnd * 717/1024; W_max with fast convergence
+// (a loss below the previous W_max remembers cwnd * (1 + beta) / 2); the epoch's K =
+// cbrt(W_max * (1 - beta) / C) in 2^-10 s; the TCP-friendly region bounds the growth; Reno and
+// CUBIC are found by their Linux names.
+TEST(TcpCong, CubicBetaFastConvergenceAndK) {
+  net::CubicCongestionControl cc;
+  net::CongestionControl::State s;
+  cc.init(s);
+  s.cwnd = 100;
+  EXPECT_EQ(cc.ssthresh_on_loss(s), 70u);  // 100 * 717 / 1024 = 70.02
+  EXPECT_EQ(cc.last_max_cwnd(), 100u);
+  s.cwnd = 80;
+  EXPECT_EQ(cc.ssthresh_on_loss(s), 56u);  // 80 * 717 / 1024 = 56.01
+  EXPECT_EQ(cc.last_max_cwnd(), 68u);      // fast convergence: 80 * (1024 + 717) / 2048 = 68.0
+  // Congestion avoidance from cwnd 47 below W_max 68 (RFC 9438 eq. 2): K = cbrt((W_max - cwnd) /
+  // C) = cbrt(21 / 0.4) = 3.744 s, in Linux's fixed point cbrt(2^40 / 410 * 21) = 3833 / 1024 s.
+  s.cwnd = 47;
+  s.ssthresh = 47;
+  s.now_ns = 1'000'000'000;
+  cc.on_ack(s, 1);
+  EXPECT_EQ(cc.k_units(), 3833u);
+  EXPECT_GE(cc.cnt(), 2u);
+  EXPECT_STREQ(net::tcp_cong_find("reno")->name(), "reno");
+  EXPECT_STREQ(net::tcp_cong_find("cubic")->name(), "cubic");
+  EXPECT_EQ(net::tcp_cong_find("bbr"), nullptr);
+  EXPECT_EQ(net::TcpConfig{}.congestion_control, "cubic");  // Linux's default
+}

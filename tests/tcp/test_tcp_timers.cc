@@ -11,7 +11,10 @@ using net::TcpState;
 
 TEST(TcpTimers, RtoBacksOffExponentiallyThenTimesOut) {
   net::StackConfig ca = TcpPair::fast_cfg(1);
-  ca.tcp.retries2 = 4;
+  // tcp_retries2 counts in time as Linux (tcp_model_timeout): 3 gives (2^4 - 1) * 200 ms = 3 s
+  // from the first retransmission, which the fifth RTO (14 RTOs of ~200 ms later) passes.
+  ca.tcp.retries2 = 3;
+  ca.tcp.early_retrans = 0;  // no Tail Loss Probe: it would take the first RTO's place
   TcpPair t(ca);
   auto [c, s] = t.connect();
   t.ab.blackhole = true;

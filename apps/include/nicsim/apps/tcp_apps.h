@@ -51,6 +51,9 @@ struct TcpBulkResult {
   Param<uint64_t> duration_ns{0, "duration_ns", "ns", "connect() -> the receiver's end of stream"};
   Param<double> goodput_gbps{0, "goodput_gbps", "Gb/s", "payload bits per simulated second over duration_ns"};
   Param<uint64_t> retransmissions{0, "retransmissions", "segments", "retransmitted (TCP_INFO total_retrans)"};
+  Param<uint64_t> rtos{0, "rtos", "", "retransmission timeouts of the sender once connected (its TCPTimeouts without SYN retries)"};
+  Param<uint64_t> recoveries{0, "recoveries", "", "fast recoveries the sender entered (TCPSackRecovery + TCPRenoRecovery)"};
+  Param<uint64_t> loss_probes{0, "loss_probes", "", "Tail Loss Probes the sender sent (TCPLossProbes)"};
   Param<double> srtt_us{0, "srtt_us", "us", "the sender's smoothed RTT at the end"};
   Param<uint64_t> cwnd{0, "cwnd", "segments", "the sender's congestion window at the end"};
   Param<std::string> error{"", "error", "the first problem seen, empty if none"};
@@ -69,6 +72,9 @@ struct TcpBulkResult {
     v(duration_ns);
     v(goodput_gbps);
     v(retransmissions);
+    v(rtos);
+    v(recoveries);
+    v(loss_probes);
     v(srtt_us);
     v(cwnd);
     v(error);

@@ -2,13 +2,14 @@
 // machine, MSS / window scaling / timestamps (RTT, PAWS) / SACK options, RFC 6298 RTO, RFC 5961
 // challenge ACKs, RFC 6528 ISNs, slow start + congestion avoidance + fast retransmit + NewReno
 // or SACK-based loss recovery behind a CongestionControl interface, delayed ACKs, Nagle,
-// zero-window probes, keepalive, SO_LINGER, listen backlog with SYN and accept queues, and the
+// zero-window probes, keepalive, SO_LINGER, listen backlog with SYN and accept queues, RACK-TLP
+// loss detection (RFC 8985), F-RTO (RFC 5682), undo of spurious recoveries (DSACK, Eifel
+// timestamps), CUBIC (RFC 9438, the default) or Reno, retry limits counted in time, and the
 // Tcp / TcpExt MIB counters.
 //
 // Differs from Linux: no TSO/GSO (segments are at most one MSS), no ECN, no TFO, no urgent
 // data, no SYN cookies, no receive buffer autotuning (rcvbuf defaults to tcp_rmem[2] so the
-// window never caps a 10G path), no RACK/TLP (loss is detected by duplicate ACKs / SACK
-// scoreboard / RTO), buffer accounting is in payload bytes rather than truesize. One CPU, so
+// window never caps a 10G path), no HyStart in CUBIC, buffer accounting is in payload bytes rather than truesize. One CPU, so
 // no socket backlog: a socket call runs as a task and never overlaps softirq processing,
 // hence segments are always processed directly (Linux's backlog queue is never needed).
 #pragma once
@@ -88,6 +89,7 @@ class CongestionControl {
     uint32_t cwnd_cnt = 0;    // snd_cwnd_cnt: ACKed segments toward the next +1 in CA
     uint32_t in_flight = 0;   // packets_in_flight at the time of the call
     bool cwnd_limited = true; // the sender was using the whole window
+    uint64_t now_ns = 0;      // the time of the call (tcp_jiffies32 / tcp_mstamp)
   };
   virtual ~CongestionControl() = default;
   virtual const char* name() const = 0;
@@ -102,6 +104,9 @@ class CongestionControl {
   virtual void on_recovery_end(State&) {}
   // An RTT sample in ns (for delay-based algorithms).
   virtual void on_rtt(State&, uint64_t) {}
+  // undo_cwnd: the window after a spurious recovery was undone (tcp_reno_undo_cwnd:
+  // max(cwnd, the cwnd before the reduction)).
+  virtual uint32_t undo_cwnd(const State& s, uint32_t prior_cwnd) { return s.cwnd > prior_cwnd ? s.cwnd : prior_cwnd; }
 };
 
 // RFC 5681 slow start / congestion avoidance with Linux's Reno ssthresh (max(cwnd/2, 2)).
@@ -112,6 +117,35 @@ class RenoCongestionControl : public CongestionControl {
   void on_ack(State& s, uint32_t acked) override;
   uint32_t ssthresh_on_loss(const State& s) override;
 };
+
+// CUBIC (RFC 9438) as Linux's tcp_cubic.c: beta 717/1024, C = 0.4 (bic_scale 41), fast
+// convergence, the TCP-friendly (Reno-emulating) region, cubic root in 2^-10 s units; time in
+// microseconds where Linux counts jiffies. No HyStart (slow start is plain RFC 5681).
+class CubicCongestionControl : public CongestionControl {
+ public:
+  const char* name() const override { return "cubic"; }
+  void init(State&) override { reset(); }
+  void on_ack(State& s, uint32_t acked) override;
+  uint32_t ssthresh_on_loss(const State& s) override;
+  void on_loss_timeout(State&) override { reset(); }
+  void on_rtt(State&, uint64_t rtt_ns) override;
+  // The state Linux keeps in struct bictcp (tests read it).
+  uint32_t last_max_cwnd() const { return last_max_cwnd_; }
+  uint32_t cnt() const { return cnt_; }
+  uint64_t k_units() const { return bic_k_; }  // K in 2^-10 s
+
+ private:
+  void reset();
+  void update(uint32_t cwnd, uint32_t acked, uint64_t now_us);
+  uint32_t cnt_ = 0, last_max_cwnd_ = 0, last_cwnd_ = 0, origin_point_ = 0, tcp_cwnd_ = 0, ack_cnt_ = 0;
+  uint64_t last_time_us_ = 0, epoch_start_us_ = 0, bic_k_ = 0, delay_min_us_ = 0;
+  bool epoch_ = false;
+};
+
+// The congestion controls by their Linux names ("cubic", "reno"); nullptr for another name.
+std::unique_ptr<CongestionControl> tcp_cong_find(const std::string& name);
+// net.ipv4.tcp_available_congestion_control: "reno cubic".
+const char* tcp_available_congestion_control();
 
 // Tunables (net.ipv4.tcp_* sysctls and a few per-socket defaults).
 struct TcpConfig {
@@ -133,7 +167,10 @@ struct TcpConfig {
   uint64_t msl_ns = 30'000'000'000;         // TIME_WAIT lasts 2*MSL (Linux: 60 s)
   uint64_t fin_timeout_ns = 60'000'000'000; // tcp_fin_timeout: orphaned FIN_WAIT2 lifetime
   int syn_retries = 6, synack_retries = 5;  // tcp_syn_retries, tcp_synack_retries
-  int retries2 = 15;                        // tcp_retries2: RTOs before ETIMEDOUT
+  // tcp_retries2: the connection gives up when the time since the first retransmission
+  // reaches what 15 RTOs from TCP_RTO_MIN doubling up to TCP_RTO_MAX take (tcp_model_timeout:
+  // 924.6 s); SYNs likewise from TCP_TIMEOUT_INIT (syn_retries 6: 127 s) or after that many.
+  int retries2 = 15;
   int orphan_retries = 8;                   // tcp_orphan_retries (0 in Linux means 8)
   uint64_t keepalive_time_ns = 7200'000'000'000ull;  // tcp_keepalive_time
   uint64_t keepalive_intvl_ns = 75'000'000'000ull;   // tcp_keepalive_intvl
@@ -146,8 +183,20 @@ struct TcpConfig {
   // tcp_invalid_ratelimit: per socket, at most one duplicate/challenge ACK per interval in
   // answer to out-of-window or otherwise invalid segments without data (stops ACK loops).
   uint64_t invalid_ratelimit_ns = 500'000'000;
-  // Factory of the congestion control of new sockets; null = Reno (NewReno recovery).
+  // net.ipv4.tcp_congestion_control: the algorithm of new sockets, "cubic" (default, as Linux)
+  // or "reno"; an unknown name falls back to cubic (the sysctl rejects it: tcp_cong_find).
+  std::string congestion_control = "cubic";
+  // Factory of the congestion control of new sockets; when set it overrides congestion_control.
   std::function<std::unique_ptr<CongestionControl>()> make_cc;
+  // net.ipv4.tcp_recovery: bit 0x1 RACK loss detection (RFC 8985; else the duplicate-ACK /
+  // RFC 6675 IsLost threshold), 0x2 static reordering window (no DSACK adaptation).
+  int recovery = 1;
+  // net.ipv4.tcp_early_retrans: 3 (Linux's default) = Tail Loss Probes on; 0 = off.
+  int early_retrans = 3;
+  int frto = 2;  // net.ipv4.tcp_frto: F-RTO (RFC 5682, SACK-enhanced) on when non-zero
+  // TCP_TIMEOUT_MIN (2 jiffies at HZ 1000): added to the TLP timeout (more than one segment in
+  // flight) and to the RACK reordering timer, as Linux.
+  uint64_t timeout_min_ns = 2'000'000;
 };
 
 // The Tcp line of /proc/net/snmp.
@@ -172,7 +221,8 @@ struct TcpExtMib {
   uint64_t TCPFullUndo = 0, TCPPartialUndo = 0, TCPLossUndo = 0;
   uint64_t TCPLostRetransmit = 0, TCPRenoFailures = 0, TCPSackFailures = 0, TCPLossFailures = 0;
   uint64_t TCPFastRetrans = 0, TCPSlowStartRetrans = 0, TCPTimeouts = 0;
-  uint64_t TCPLossProbes = 0, TCPRenoRecoveryFail = 0, TCPSackRecoveryFail = 0;
+  uint64_t TCPLossProbes = 0, TCPLossProbeRecovery = 0, TCPRenoRecoveryFail = 0, TCPSackRecoveryFail = 0;
+  uint64_t TCPDSACKUndo = 0;
   uint64_t TCPBacklogCoalesce = 0, TCPOFOQueue = 0, TCPOFODrop = 0, TCPOFOMerge = 0;
   uint64_t TCPDSACKOldSent = 0, TCPDSACKOfoSent = 0, TCPDSACKRecv = 0;
   uint64_t TCPAbortOnData = 0, TCPAbortOnClose = 0, TCPAbortOnMemory = 0, TCPAbortOnTimeout = 0;
@@ -210,6 +260,10 @@ struct TcpInfo {
   uint32_t dsack_dups = 0;
   uint32_t probes = 0;  // zero-window / keepalive probes sent without answer
   std::string cc;       // congestion control name
+  // nicsim (not in Linux's tcp_info): this connection's share of TCPTimeouts (after the
+  // handshake: SYN retries are not counted), of
+  // TCPSackRecovery + TCPRenoRecovery, and of TCPLossProbes.
+  uint32_t rtos = 0, recoveries = 0, loss_probes = 0;
 };
 
 // A TCP socket (non-blocking). Owned by the user through the shared_ptr that

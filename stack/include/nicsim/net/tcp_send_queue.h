@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 
 #include "nicsim/kern/skbuff.h"
 #include "nicsim/net/wire/tcp.h"
@@ -81,8 +82,11 @@ class TcpSendQueue {
   uint32_t in_flight() const { return packets_out_ - (sacked_out_ + lost_out_) + retrans_out_; }
   // A sent segment was retransmitted.
   void mark_retrans(TcpTxSeg& s);
+  // Called for each segment newly delivered (cumulatively ACKed and not SACKed before, or
+  // newly SACKed), before its bits change: RACK and F-RTO look at it.
+  using DeliveredFn = std::function<void(const TcpTxSeg&)>;
   // tcp_clean_rtx_queue: removes the segments ack covers, trims a partially ACKed one.
-  Cleaned clean_acked(uint32_t ack);
+  Cleaned clean_acked(uint32_t ack, const DeliveredFn& on_delivered = {});
   // The ACKed SYN of an active open leaves the queue.
   void drop_acked_syn();
   // Starts one ACK's SACK processing: returns tcp_highest_sack_seq (snd_una while nothing is
@@ -90,7 +94,13 @@ class TcpSendQueue {
   uint32_t sack_begin(uint32_t snd_una);
   // Marks the sent segments that blk covers SACKed (tcp_sacktag_one); prior_highest is what
   // sack_begin returned.
-  void sacktag_block(const wire::TcpSackBlock& blk, uint32_t prior_highest, Tagged* t);
+  void sacktag_block(const wire::TcpSackBlock& blk, uint32_t prior_highest, Tagged* t,
+                     const DeliveredFn& on_delivered = {});
+  // tcp_mark_skb_lost: a sent, un-SACKed segment is lost; if it was lost and retransmitted,
+  // the retransmission is lost too (returns true: counted as TCPLostRetransmit).
+  bool mark_seg_lost(TcpTxSeg& s);
+  // tcp_undo_cwnd_reduction(unmark_loss): no segment is lost any more.
+  void clear_lost();
   // Marks segments lost: without SACK the first un-SACKed one (NewReno); with SACK every
   // un-SACKed one with at least `reordering` SACKed segments above it (RFC 6675 IsLost).
   void mark_lost(bool sack, uint32_t reordering);

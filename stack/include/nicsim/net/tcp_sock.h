@@ -6,7 +6,8 @@
 // The code is split as Linux's net/ipv4 (stack/src/net/tcp/): tcp.cpp (system calls, state
 // changes, close), tcp_input.cpp (receive path, tcp_ack and loss recovery), tcp_output.cpp
 // (transmission, windows, options), tcp_timer.cpp, tcp_minisocks.cpp (connection requests,
-// TIME_WAIT), tcp_ipv4.cpp (demultiplexing, ports, ISNs), tcp_cong.cpp (Reno). The state is
+// TIME_WAIT), tcp_ipv4.cpp (demultiplexing, ports, ISNs), tcp_cong.cpp (Reno, CUBIC),
+// tcp_recovery.cpp (RACK-TLP, F-RTO, undo). The state is
 // grouped in small types with their own tests: TcpSendQueue (write queue + SACK scoreboard),
 // TcpOfoQueue, TcpRttEstimator and TcpCaState.
 #pragma once
@@ -57,7 +58,11 @@ class TcpSock : public Sock {
   static constexpr uint32_t kFlagDataAcked = 0x04;         // FLAG_DATA_ACKED: a whole segment newly ACKed
   static constexpr uint32_t kFlagRetransDataAcked = 0x08;  // FLAG_RETRANS_DATA_ACKED: one was retransmitted
   static constexpr uint32_t kFlagDataSacked = 0x20;        // FLAG_DATA_SACKED: new data SACKed
+  static constexpr uint32_t kFlagOrigSackAcked = 0x200;    // FLAG_ORIG_SACK_ACKED: never-retransmitted data (s)acked
   static constexpr uint32_t kFlagSndUnaAdvanced = 0x400;   // FLAG_SND_UNA_ADVANCED: SND.UNA moved (maybe mid-segment)
+  static constexpr uint32_t kFlagDsackingAck = 0x800;      // FLAG_DSACKING_ACK: the ACK carries a D-SACK
+  static constexpr uint32_t kFlagLostRetrans = 0x80000;    // FLAG_LOST_RETRANS: RACK found a retransmission lost
+  static constexpr uint32_t kFlagDsackTlp = 0x100000;      // FLAG_DSACK_TLP: the D-SACK covers the TLP retransmission
   static constexpr uint32_t kFlagFinAcked = 0x10000;       // nicsim: our FIN is ACKed
   static constexpr uint32_t kFlagNotDup = kFlagData | kFlagWinUpdate | kFlagDataAcked;  // FLAG_NOT_DUP
   // Values of one ACK that its steps share (tcp_ack's locals, Linux's rate sample).
@@ -65,6 +70,7 @@ class TcpSock : public Sock {
     uint64_t now = 0;  // when the ACK arrived
     uint32_t prior_snd_una = 0, prior_in_flight = 0, prior_packets = 0, prior_sacked = 0;
     uint32_t acked_segs = 0, acked_unsacked = 0, newly_sacked = 0;
+    uint32_t prior_delivered = 0;  // tp->delivered before the ACK (rate sample)
     uint64_t rtt_xmit_ns = 0, sack_rtt_xmit_ns = 0;  // send times for an RTT sample
     bool have_rtt = false;
   };
@@ -121,6 +127,31 @@ class TcpSock : public Sock {
   uint32_t prr_delivered_ = 0, prr_out_ = 0, prior_cwnd_ = 0;
   std::unique_ptr<CongestionControl> cc_;
   CongestionControl::State cs_;
+  uint32_t delivered_ = 0;  // tp->delivered: segments (s)acked over the connection
+  // RACK (RFC 8985, Linux's tp->rack): the most recently sent delivered segment, its RTT, the
+  // reordering window in steps of min_rtt/4 and how long a DSACK-widened one persists.
+  struct Rack {
+    uint64_t mstamp_ns = 0, rtt_ns = 0;
+    uint32_t end_seq = 0, last_delivered = 0;
+    uint8_t reo_wnd_steps = 1, reo_wnd_persist = 0;
+    bool dsack_seen = false, advanced = false;
+  } rack_;
+  uint64_t min_rtt_ns_ = 0;  // tcp_min_rtt (0: no sample yet)
+  uint32_t reord_seen_ = 0;  // tp->reord_seen
+  // Tail Loss Probe: snd_nxt when the probe went out (0: none outstanding), whether it was a
+  // retransmission and of which sequence number.
+  uint32_t tlp_high_seq_ = 0, tlp_seq_ = 0;
+  bool tlp_retrans_ = false;
+  // Undo (tcp_init_undo): SND.UNA when the reduction started (0: nothing to undo), the
+  // retransmissions not yet D-SACKed (-1: none sent), the ssthresh to restore (0: cwnd is not
+  // restored), when the first retransmission of the episode went out (0: none).
+  uint32_t undo_marker_ = 0, prior_ssthresh_ = 0;
+  int undo_retrans_ = -1;
+  uint64_t retrans_stamp_ns_ = 0;
+  bool frto_ = false;  // F-RTO in progress (tp->frto)
+  bool last_ack_ts_ = false;     // the ACK being processed carries a timestamp (saw_tstamp)
+  uint32_t last_ack_tsecr_ = 0;  // and echoes this (rcv_tsecr)
+  bool reo_armed_ = false;       // RACK armed the reordering timer during this ACK
 
   // --- RTT / timers ---
   TcpRttEstimator rtt_;
@@ -130,7 +161,9 @@ class TcpSock : public Sock {
   kern::Timer rto_timer_;        // retransmit, SYN/SYN-ACK retries, zero-window probe
   kern::Timer delack_timer_;
   kern::Timer keepalive_timer_;  // keepalive, FIN_WAIT2 timeout, TIME_WAIT
-  enum class RtoKind : uint8_t { kNone, kRetrans, kProbe0 } rto_kind_ = RtoKind::kNone;
+  // What rto_timer_ is armed for (icsk_pending): retransmission, zero-window probe, RACK
+  // reordering timeout, Tail Loss Probe.
+  enum class RtoKind : uint8_t { kNone, kRetrans, kProbe0, kReo, kLossProbe } rto_kind_ = RtoKind::kNone;
 
   // --- receive ---
   uint32_t irs_ = 0, rcv_nxt_ = 0, rcv_wup_ = 0, rcv_wnd_ = 0;
@@ -146,6 +179,7 @@ class TcpSock : public Sock {
 
   // --- stats (tcp_info) ---
   uint32_t total_retrans_ = 0, segs_in_ = 0, segs_out_ = 0, dsack_dups_ = 0;
+  uint32_t rtos_ = 0, recoveries_ = 0, loss_probes_ = 0;  // per-connection TCPTimeouts, *Recovery, TCPLossProbes
   uint64_t bytes_acked_ = 0, bytes_received_ = 0;
 
   // ---- core (tcp.cpp) ----
@@ -167,7 +201,10 @@ class TcpSock : public Sock {
   uint32_t clean_rtx_queue(const wire::TcpRepr& th, AckSample& a);
   void ack_update_rtt(const wire::TcpRepr& th, uint32_t flag, const AckSample& a);
   uint32_t count_delivered(uint32_t flag, bool is_dupack, const AckSample& a);
-  void fastretrans_alert(uint32_t flag, uint32_t delivered);
+  // tcp_ack's rexmit: what tcp_xmit_recovery sends after the ACK.
+  enum class Rexmit : uint8_t { kNone, kLost, kNew };
+  void fastretrans_alert(uint32_t& flag, uint32_t delivered, bool is_dupack, Rexmit* rexmit);
+  void xmit_recovery(Rexmit rexmit);
   void cong_control(uint32_t flag, const AckSample& a);
   void ack_rearm_and_space(uint32_t flag);
   bool fin_acked(uint64_t now);
@@ -178,6 +215,33 @@ class TcpSock : public Sock {
   void ack_snd_check();
   void rtt_sample(uint64_t rtt_ns);
   void enter_recovery(bool sack);
+  // ---- loss recovery (tcp_recovery.cpp: RACK-TLP, F-RTO, undo) ----
+  bool rack_enabled() const;
+  void rack_advance(const TxSeg& seg, uint64_t now);
+  void rack_detect_loss(uint64_t now, uint64_t* reo_timeout);
+  bool rack_mark_lost(uint64_t now);
+  void rack_update_reo_wnd(const AckSample& a);
+  uint64_t rack_reo_wnd() const;
+  void rack_reo_timeout();
+  void identify_packet_loss(uint32_t& flag, bool una_advanced);
+  bool time_to_recover() const;
+  void mark_seg_lost(TxSeg& seg);
+  bool schedule_loss_probe(bool advancing_rto);
+  void send_loss_probe();
+  void process_tlp_ack(uint32_t ack, uint32_t flag);
+  void process_loss(uint32_t flag, bool is_dupack, Rexmit* rexmit);
+  void init_undo();
+  uint32_t current_ssthresh() const;
+  bool packet_delayed() const;
+  bool may_undo() const;
+  void undo_cwnd_reduction(bool unmark_loss);
+  void try_undo_recovery();
+  bool try_undo_loss(bool frto_undo);
+  bool try_undo_dsack();
+  bool try_undo_partial();
+  void try_keep_open();
+  void check_dsack(const wire::TcpSackBlock& blk, uint32_t* flag);
+  void note_retransmit();
   void cwnd_reduction(uint32_t delivered, bool una_advanced, bool force_one);
   void enter_loss();
   void challenge_ack();
@@ -191,7 +255,8 @@ class TcpSock : public Sock {
   void enter_time_wait();
   // ---- output (tcp_output.cpp) ----
   int connect_start();
-  void write_xmit();
+  // push_one 2: one segment as a loss probe (no cwnd or Nagle test), as tcp_write_xmit's.
+  void write_xmit(int push_one = 0);
   bool transmit(TxSeg& seg, bool retrans);
   void send_ack();
   void send_probe();  // window / keepalive probe: seq snd_una - 1, no data
@@ -207,6 +272,10 @@ class TcpSock : public Sock {
   void set_mss();
   // ---- timers (tcp_timer.cpp) ----
   void arm_rto();
+  uint64_t k_now() const;
+  void rearm_rto();  // tcp_rearm_rto: the RTO from the head's send time after a TLP/REO timer
+  int64_t rto_delta_ns() const;  // tcp_rto_delta_us
+  bool retransmits_timed_out(int boundary, uint64_t rto_base_ns) const;
   void rearm_rto_or_probe();
   void on_rto_timer();
   void on_delack_timer();

@@ -501,7 +501,10 @@ TcpInfo TcpSock::info() const {
   i.segs_in = segs_in_;
   i.dsack_dups = dsack_dups_;
   i.probes = uint32_t(probes_out_);
-  i.cc = cc_ ? cc_->name() : "reno";
+  i.cc = cc_ ? cc_->name() : cfg().congestion_control;
+  i.rtos = rtos_;
+  i.recoveries = recoveries_;
+  i.loss_probes = loss_probes_;
   return i;
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "nicsim/net/tcp.h"
 
@@ -19,6 +20,14 @@ constexpr uint32_t kMaxTcpHeader = 128;  // TCP header with options + IP + link 
 constexpr int kMaxQuickAcks = 16;
 constexpr uint32_t kMaxReordering = 300;                              // tcp_max_reordering
 constexpr uint64_t kPawsIdleNs = 24ull * 24 * 3600 * 1'000'000'000;  // 24 days
+
+// The congestion control of a new socket: TcpConfig::make_cc, else tcp_congestion_control
+// (cubic if the name is unknown).
+inline std::unique_ptr<CongestionControl> tcp_make_cc(const TcpConfig& c) {
+  if (c.make_cc) return c.make_cc();
+  auto cc = tcp_cong_find(c.congestion_control);
+  return cc ? std::move(cc) : std::make_unique<CubicCongestionControl>();
+}
 
 // A state in which both sequence spaces are known.
 inline bool synchronized(TcpState s) {

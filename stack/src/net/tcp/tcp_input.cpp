@@ -22,6 +22,7 @@ void TcpSock::rtt_sample(uint64_t r) {
 
 void TcpSock::establish_common() {
   set_state(TcpState::kEstablished);
+  retrans_stamp_ns_ = 0;  // the SYN's retransmissions are over
   last_rcv_ns_ = k().now_ns();
   reset_keepalive();
 }
@@ -271,11 +272,17 @@ void TcpSock::challenge_ack() {
 // tcp_sacktag_write_queue: marks the segments the SACK blocks cover (the scoreboard), counts
 // D-SACKs and discarded blocks, and raises the duplicate threshold when it sees reordering
 // (tcp_check_sack_reordering: the distance seen, so the same reordering does not trigger
-// spurious fast retransmits again).
+// spurious fast retransmits again). Newly SACKed segments advance RACK.
 uint32_t TcpSock::sacktag(const wire::TcpRepr& th, AckSample& a) {
   TcpExtMib& ext = tcp_->ext_;
   const uint32_t prior_highest = sq_.sack_begin(a.prior_snd_una);
   TcpSendQueue::Tagged t;
+  uint32_t flag = 0;
+  const uint64_t now = k().now_ns();
+  const TcpSendQueue::DeliveredFn delivered = [&](const TxSeg& s) {
+    rack_advance(s, now);
+    if (!s.ever_retrans && seq_leq(s.end_seq, high_seq_)) flag |= kFlagOrigSackAcked;
+  };
   for (uint8_t b = 0; b < th.num_sack; ++b) {
     const wire::TcpSackBlock blk = th.sack[b];
     if (!seq_after(blk.end, blk.start)) continue;
@@ -284,22 +291,24 @@ uint32_t TcpSock::sacktag(const wire::TcpRepr& th, AckSample& a) {
                    (th.num_sack > 1 && seq_geq(blk.start, th.sack[1].start) && seq_leq(blk.end, th.sack[1].end)))) {
       ext.TCPDSACKRecv++;
       dsack_dups_++;
+      check_dsack(blk, &flag);
       continue;
     }
     if (seq_after(blk.end, snd_nxt_) || seq_before(blk.start, a.prior_snd_una - max_window_)) {
       ext.TCPSACKDiscard++;
       continue;
     }
-    sq_.sacktag_block(blk, prior_highest, &t);
+    sq_.sacktag_block(blk, prior_highest, &t, delivered);
   }
   if (t.reord && sq_.packets_out()) {
     ext.TCPSACKReorder++;
+    reord_seen_++;
     const uint32_t metric = (prior_highest - t.reord_low + mss_cache_ - 1) / mss_cache_;
     if (metric > reordering_) reordering_ = std::min<uint32_t>(metric, kMaxReordering);
   }
   a.newly_sacked = t.newly_sacked;
   a.sack_rtt_xmit_ns = t.newest_xmit_ns;
-  return t.newly_sacked ? kFlagDataSacked : 0;
+  return flag | (t.newly_sacked ? kFlagDataSacked : 0);
 }
 
 // tcp_ack, as Linux's: each step reports what it saw as AckFlag bits for the next ones.
@@ -312,24 +321,33 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
   a.prior_snd_una = snd_una_;
   a.prior_in_flight = sq_.in_flight();
   a.prior_packets = sq_.packets_out();
+  a.prior_delivered = delivered_;
+  last_ack_ts_ = ts_ok_ && th.ts_present;
+  last_ack_tsecr_ = last_ack_ts_ ? th.tsecr : 0;
+  reo_armed_ = false;
   uint32_t flag = plen ? kFlagData : 0;
   flag |= ack_update_window(th);
   a.prior_sacked = sq_.sacked_out();
-  if (sack_ok_ && th.num_sack) flag |= sacktag(th, a);
   a.now = k().now_ns();
+  if (sack_ok_ && th.num_sack) flag |= sacktag(th, a);
   flag |= clean_rtx_queue(th, a);
   ack_update_rtt(th, flag, a);
+  rack_update_reo_wnd(a);
+  if (tlp_high_seq_) process_tlp_ack(th.ack, flag);
   // A duplicate ACK (RFC 5681 2): nothing new ACKed, no data, no window change, no FIN.
   const bool is_dupack = !(flag & kFlagNotDup) && !th.fin() && a.prior_packets > 0;
   if (is_dupack) {
     dupacks_++;
     if (!sack_ok_) sq_.add_reno_sack();
   }
-  fastretrans_alert(flag, count_delivered(flag, is_dupack, a));
+  const uint32_t delivered = count_delivered(flag, is_dupack, a);
+  delivered_ += delivered;
+  Rexmit rexmit = Rexmit::kNone;
+  fastretrans_alert(flag, delivered, is_dupack, &rexmit);
   cong_control(flag, a);
   ack_rearm_and_space(flag);
   if ((flag & kFlagFinAcked) && !fin_acked(a.now)) return false;
-  retransmit_lost();
+  xmit_recovery(rexmit);
   write_xmit();
   return true;
 }
@@ -358,10 +376,15 @@ uint32_t TcpSock::ack_update_window(const wire::TcpRepr& th) {
   return flag;
 }
 
-// tcp_clean_rtx_queue: SND.UNA moves to the ACK; the segments it covers leave the queue.
+// tcp_clean_rtx_queue: SND.UNA moves to the ACK; the segments it covers leave the queue and
+// advance RACK.
 uint32_t TcpSock::clean_rtx_queue(const wire::TcpRepr& th, AckSample& a) {
   if (!seq_after(th.ack, snd_una_)) return 0;
-  const TcpSendQueue::Cleaned c = sq_.clean_acked(th.ack);
+  uint32_t flag = kFlagSndUnaAdvanced;
+  const TcpSendQueue::Cleaned c = sq_.clean_acked(th.ack, [&](const TxSeg& s) {
+    rack_advance(s, a.now);
+    if (!s.ever_retrans && seq_leq(s.end_seq, high_seq_)) flag |= kFlagOrigSackAcked;
+  });
   bytes_acked_ += c.bytes;
   tcp_->ext_.TCPDelivered += c.segs;
   snd_una_ = th.ack;
@@ -371,7 +394,6 @@ uint32_t TcpSock::clean_rtx_queue(const wire::TcpRepr& th, AckSample& a) {
   a.acked_unsacked = c.unsacked;
   a.have_rtt = c.have_rtt && !c.retrans;  // Karn: this ACK may be for a retransmission
   a.rtt_xmit_ns = c.rtt_xmit_ns;
-  uint32_t flag = kFlagSndUnaAdvanced;
   if (c.segs) flag |= kFlagDataAcked;
   if (c.retrans) flag |= kFlagRetransDataAcked;
   if (c.fin) flag |= kFlagFinAcked;
@@ -379,7 +401,8 @@ uint32_t TcpSock::clean_rtx_queue(const wire::TcpRepr& th, AckSample& a) {
 }
 
 // tcp_ack_update_rtt: the newest cumulatively ACKed original transmission, else the echoed
-// timestamp (RFC 7323 4.1, only when SND.UNA advanced), else the newest SACKed one.
+// timestamp (RFC 7323 4.1, only when SND.UNA advanced), else the newest SACKed one. The
+// minimum RTT (tcp_update_rtt_min) feeds RACK's reordering window.
 void TcpSock::ack_update_rtt(const wire::TcpRepr& th, uint32_t flag, const AckSample& a) {
   uint64_t rtt = 0;
   bool have = false;
@@ -387,7 +410,10 @@ void TcpSock::ack_update_rtt(const wire::TcpRepr& th, uint32_t flag, const AckSa
     rtt = a.now - a.rtt_xmit_ns;
     have = true;
   }
-  if (!have && (flag & kFlagSndUnaAdvanced) && ts_ok_ && th.ts_present && th.tsecr) {
+  // A retransmission ACKed with a timestamp older than the first retransmission: the echo is
+  // of an original whose ACK was lost, so now - TSecr spans the RTO wait (no sample).
+  const bool stale_echo = (flag & kFlagRetransDataAcked) && packet_delayed();
+  if (!have && !stale_echo && (flag & kFlagSndUnaAdvanced) && ts_ok_ && th.ts_present && th.tsecr) {
     const uint32_t us = ts_now() - th.tsecr;
     if (us < 0x7FFFFFFF) {
       rtt = uint64_t(us) * 1000;
@@ -398,7 +424,10 @@ void TcpSock::ack_update_rtt(const wire::TcpRepr& th, uint32_t flag, const AckSa
     rtt = a.now - a.sack_rtt_xmit_ns;
     have = true;
   }
-  if (have) rtt_sample(rtt);
+  if (have) {
+    if (!min_rtt_ns_ || std::max<uint64_t>(rtt, 1) < min_rtt_ns_) min_rtt_ns_ = std::max<uint64_t>(rtt, 1);
+    rtt_sample(rtt);
+  }
 }
 
 // Segments the peer got with this ACK (tp->delivered): without SACK a duplicate ACK stands
@@ -413,39 +442,65 @@ uint32_t TcpSock::count_delivered(uint32_t flag, bool is_dupack, const AckSample
   return is_dupack ? 1 : 0;
 }
 
-// tcp_fastretrans_alert: the congestion state machine. Recovery or Loss ends when the
-// recovery point is ACKed; a NewReno partial ACK marks the next hole lost; from Open, Disorder
-// or CWR, enough duplicate ACKs (or SACKed segments) start fast recovery; during recovery
-// PRR sets cwnd.
-void TcpSock::fastretrans_alert(uint32_t flag, uint32_t delivered) {
+// tcp_fastretrans_alert: the congestion state machine, in Linux's steps. D: Recovery ends when
+// the recovery point is ACKed (undone if it was spurious). E: by state - in Recovery partial
+// and D-SACK undo and loss marking; in Loss F-RTO and undo (tcp_process_loss); otherwise loss
+// detection (RACK, or duplicate ACKs / the SACK threshold) starts fast recovery. During
+// recovery PRR sets cwnd.
+void TcpSock::fastretrans_alert(uint32_t& flag, uint32_t delivered, bool is_dupack, Rexmit* rexmit) {
   const bool advanced = flag & kFlagDataAcked;
+  const bool una_advanced = flag & kFlagSndUnaAdvanced;
   bool partial_ack = false;
-  if (ca_state_ == TcpCaState::kCwr && seq_geq(snd_una_, high_seq_)) ca_state_ = TcpCaState::kOpen;
-  if (ca_state_ == TcpCaState::kRecovery || ca_state_ == TcpCaState::kLoss) {
-    if (seq_geq(snd_una_, high_seq_)) {
-      if (ca_state_ == TcpCaState::kRecovery) {
+  // D. state exit conditions.
+  if (ca_state_ == TcpCaState::kOpen) {
+    retrans_stamp_ns_ = 0;
+  } else if (seq_geq(snd_una_, high_seq_)) {
+    if (ca_state_ == TcpCaState::kCwr) {
+      ca_state_ = TcpCaState::kOpen;
+    } else if (ca_state_ == TcpCaState::kRecovery) {
+      dupacks_ = 0;
+      if (!sack_ok_) sq_.reset_reno_sacks();
+      const uint32_t marker = undo_marker_;
+      try_undo_recovery();
+      if (marker == undo_marker_) {     // not undone: tcp_end_cwnd_reduction
         cs_.cwnd = std::max(cs_.ssthresh, 2u);
         cc_->on_recovery_end(cs_);
       }
-      ca_state_ = TcpCaState::kOpen;
-      dupacks_ = 0;
-      if (!sack_ok_) sq_.reset_reno_sacks();
-    } else if (ca_state_ == TcpCaState::kRecovery && advanced && !sack_ok_) {
-      sq_.mark_lost(false, reordering_);  // NewReno partial ACK: the next hole
-      partial_ack = true;
     }
   }
-  if (ca_state_ == TcpCaState::kOpen || ca_state_ == TcpCaState::kDisorder || ca_state_ == TcpCaState::kCwr) {
-    if (advanced && !(flag & kFlagDataSacked)) dupacks_ = 0;
-    const bool dup_trigger = sack_ok_ ? sq_.sacked_out() >= reordering_ : dupacks_ >= reordering_;
-    if (dup_trigger && sq_.packets_out() > 0) {
+  // E. process the state.
+  switch (ca_state_) {
+    case TcpCaState::kRecovery:
+      if (una_advanced && try_undo_partial()) return;
+      if (try_undo_dsack()) try_keep_open();
+      if (ca_state_ == TcpCaState::kRecovery && advanced && !sack_ok_) partial_ack = true;
+      identify_packet_loss(flag, una_advanced);
+      if (ca_state_ != TcpCaState::kRecovery) {
+        if (!time_to_recover()) return;
+        enter_recovery(sack_ok_);
+      }
+      break;
+    case TcpCaState::kLoss:
+      process_loss(flag, is_dupack, rexmit);
+      if (*rexmit == Rexmit::kNew) return;
+      identify_packet_loss(flag, una_advanced);
+      if (!(ca_state_ == TcpCaState::kOpen || (flag & kFlagLostRetrans))) return;
+      [[fallthrough]];
+    default:
+      if (advanced && !(flag & kFlagDataSacked)) dupacks_ = 0;
+      if (ca_state_ == TcpCaState::kOpen || ca_state_ == TcpCaState::kDisorder) try_undo_dsack();
+      identify_packet_loss(flag, una_advanced);
+      if (!time_to_recover() || sq_.packets_out() == 0) {
+        if (ca_state_ != TcpCaState::kCwr)  // CWR lasts until its recovery point is ACKed
+          ca_state_ = sq_.sacked_out() || dupacks_ ? TcpCaState::kDisorder : TcpCaState::kOpen;
+        return;
+      }
       enter_recovery(sack_ok_);
-      sq_.mark_lost(sack_ok_, reordering_);
-    } else if (ca_state_ != TcpCaState::kCwr) {  // CWR lasts until its recovery point is ACKed
-      ca_state_ = sq_.sacked_out() || dupacks_ ? TcpCaState::kDisorder : TcpCaState::kOpen;
-    }
+      if (!sack_ok_) sq_.mark_lost(false, reordering_);
   }
-  if (ca_state_ == TcpCaState::kRecovery && sack_ok_) sq_.mark_lost(true, reordering_);
+  // Without RACK the SACK scoreboard marks by the RFC 6675 threshold (tcp_update_scoreboard).
+  if (sack_ok_ && !rack_enabled()) sq_.mark_lost(true, reordering_);
+  *rexmit = Rexmit::kLost;
   if (ca_state_ == TcpCaState::kRecovery) cwnd_reduction(delivered, advanced, partial_ack);
 }
 
@@ -454,17 +509,20 @@ void TcpSock::cong_control(uint32_t flag, const AckSample& a) {
   if (!(flag & (kFlagDataAcked | kFlagDataSacked))) return;
   if (ca_state_ == TcpCaState::kRecovery || ca_state_ == TcpCaState::kCwr) return;
   cs_.in_flight = sq_.in_flight();
+  cs_.now_ns = a.now;
   cs_.cwnd_limited =
       cs_.cwnd < cs_.ssthresh ? cs_.cwnd < 2 * a.prior_packets : a.prior_in_flight + 1 >= cs_.cwnd;
   cc_->on_ack(cs_, a.acked_segs + a.newly_sacked);
 }
 
-// After new data is ACKed: the RTO restarts (tcp_rearm_rto) and a writer waiting for room is
-// woken (tcp_check_space); otherwise a window that opened ends the zero-window probes
-// (tcp_ack_probe).
+// After new data is ACKed: a Tail Loss Probe or the RTO restarts (tcp_set_xmit_timer, unless
+// RACK armed its reordering timer) and a writer waiting for room is woken (tcp_check_space);
+// otherwise a window that opened ends the zero-window probes (tcp_ack_probe).
 void TcpSock::ack_rearm_and_space(uint32_t flag) {
   if (flag & kFlagDataAcked) {
-    rearm_rto_or_probe();
+    if (!(reo_armed_ && rto_kind_ == RtoKind::kReo && rto_timer_.pending()) &&
+        !(sq_.packets_out() > 0 && schedule_loss_probe(true)))
+      rearm_rto_or_probe();
     if (nospace_ && sq_.bytes() < sndbuf_ && sndbuf_ - sq_.bytes() >= sq_.bytes() / 2) {
       nospace_ = false;
       event();
@@ -507,17 +565,27 @@ void TcpSock::ofo_insert(SkbPtr skb, uint64_t start, uint64_t end, bool fin) {
   ext.TCPOFOQueue++;
 }
 
+// tcp_enter_recovery: the undo state is recorded and, unless a reduction is already under
+// way (CWR), ssthresh is cut and PRR starts.
 void TcpSock::enter_recovery(bool sack) {
   if (sack)
     tcp_->ext_.TCPSackRecovery++;
   else
     tcp_->ext_.TCPRenoRecovery++;
-  high_seq_ = snd_nxt_;
-  cs_.in_flight = sq_.in_flight();
-  cs_.ssthresh = cc_->ssthresh_on_loss(cs_);
-  prior_cwnd_ = std::max(cs_.cwnd, 1u);
-  prr_delivered_ = prr_out_ = 0;
-  cs_.cwnd_cnt = 0;
+  recoveries_++;
+  prior_ssthresh_ = 0;
+  init_undo();
+  if (ca_state_ != TcpCaState::kCwr) {
+    prior_ssthresh_ = current_ssthresh();
+    high_seq_ = snd_nxt_;
+    tlp_high_seq_ = 0;
+    cs_.in_flight = sq_.in_flight();
+    cs_.now_ns = k().now_ns();
+    prior_cwnd_ = std::max(cs_.cwnd, 1u);
+    cs_.ssthresh = cc_->ssthresh_on_loss(cs_);
+    prr_delivered_ = prr_out_ = 0;
+    cs_.cwnd_cnt = 0;
+  }
   ca_state_ = TcpCaState::kRecovery;
 }
 
@@ -543,20 +611,33 @@ void TcpSock::cwnd_reduction(uint32_t delivered, bool una_advanced, bool force_o
   cs_.cwnd = uint32_t(std::max<int64_t>(inflight + sndcnt, 1));
 }
 
-// tcp_enter_loss: after an RTO everything outstanding and not SACKed is presumed lost.
+// tcp_enter_loss: after an RTO everything outstanding and not SACKed is presumed lost; ssthresh
+// is cut once per window (and the undo state recorded); cwnd = in flight + 1. F-RTO starts
+// unless a recovery other than RTOs on the same SND.UNA is under way (RFC 5682 3.2).
 void TcpSock::enter_loss() {
   tcp_->ext_.TCPTimeouts++;
-  if (ca_state_ != TcpCaState::kLoss || backoff_ == 0) {
+  rtos_++;
+  const bool new_recovery = ca_state_ != TcpCaState::kRecovery && ca_state_ != TcpCaState::kLoss;
+  sq_.mark_all_lost(sack_ok_);
+  if (ca_state_ == TcpCaState::kOpen || ca_state_ == TcpCaState::kDisorder || !seq_after(high_seq_, snd_una_) ||
+      (ca_state_ == TcpCaState::kLoss && !retransmits_)) {
+    prior_ssthresh_ = current_ssthresh();
+    prior_cwnd_ = cs_.cwnd;
     cs_.in_flight = sq_.in_flight();
+    cs_.now_ns = k().now_ns();
     cs_.ssthresh = cc_->ssthresh_on_loss(cs_);
+    init_undo();
   }
-  cs_.cwnd = 1;
+  cs_.cwnd = sq_.in_flight() + 1;
   cs_.cwnd_cnt = 0;
   cc_->on_loss_timeout(cs_);
+  if ((ca_state_ == TcpCaState::kOpen || ca_state_ == TcpCaState::kDisorder) && sq_.sacked_out() >= cfg().reordering)
+    reordering_ = std::min(reordering_, cfg().reordering);
   high_seq_ = snd_nxt_;
   ca_state_ = TcpCaState::kLoss;
+  tlp_high_seq_ = 0;
   dupacks_ = 0;
-  sq_.mark_all_lost(sack_ok_);
+  frto_ = cfg().frto && (new_recovery || retransmits_ > 0);
 }
 
 // tcp_ofo_queue: moves what the new in-order data made contiguous.

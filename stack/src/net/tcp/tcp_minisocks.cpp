@@ -85,7 +85,7 @@ void TcpSock::rcv_listen(SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ip
   c.snd_wl1_ = th.seq;
   c.snd_wl2_ = c.iss_;
   c.set_mss();
-  c.cc_ = cfg().make_cc ? cfg().make_cc() : std::make_unique<RenoCongestionControl>();
+  c.cc_ = tcp_make_cc(cfg());
   c.cs_.cwnd = cfg().initial_cwnd;
   c.reordering_ = cfg().reordering;
   c.cc_->init(c.cs_);

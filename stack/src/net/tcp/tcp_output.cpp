@@ -52,7 +52,7 @@ int TcpSock::connect_start() {
   rcv_wscale_ = want_wscale_ ? wscale_for(std::max(rcvbuf_, cfg().rmem_max)) : 0;
   rx_mss_ = 0;
   set_mss();
-  cc_ = cfg().make_cc ? cfg().make_cc() : std::make_unique<RenoCongestionControl>();
+  cc_ = tcp_make_cc(cfg());
   cs_ = CongestionControl::State{};
   reordering_ = cfg().reordering;
   cs_.cwnd = cfg().initial_cwnd;
@@ -265,18 +265,19 @@ bool TcpSock::split_seg(size_t idx, uint32_t len) {
 
 // tcp_write_xmit: new data within cwnd and the peer's window; Nagle (RFC 896) holds a
 // partial segment while data is unacknowledged unless TCP_NODELAY.
-void TcpSock::write_xmit() {
+void TcpSock::write_xmit(int push_one) {
   if (state_ != TcpState::kEstablished && state_ != TcpState::kCloseWait && state_ != TcpState::kFinWait1 &&
       state_ != TcpState::kLastAck && state_ != TcpState::kClosing)
     return;
+  uint32_t sent = 0;
   while (sq_.has_unsent()) {
     TxSeg& seg = sq_.head_unsent();
-    if (sq_.in_flight() >= cs_.cwnd) break;
+    if (sq_.in_flight() >= cs_.cwnd && push_one != 2) break;
     const uint32_t wnd_end = snd_una_ + snd_wnd_;
     const uint32_t data_end = seg.seq + seg.len();
     if (seq_after(data_end, wnd_end)) break;
     if (seg.len() < mss_cache_ && !(seg.flags & tf::FIN) && sq_.send_head() + 1 == sq_.size() && !nodelay_ &&
-        sq_.packets_out() > 0)
+        sq_.packets_out() > 0 && push_one != 2)
       break;
     if (!transmit(seg, false)) {  // qdisc full: local congestion, once per window (tcp_enter_cwr)
       if (ca_state_ == TcpCaState::kOpen || ca_state_ == TcpCaState::kDisorder) {
@@ -296,8 +297,15 @@ void TcpSock::write_xmit() {
     if (seq_after(seg.end_seq, snd_nxt_)) snd_nxt_ = seg.end_seq;
     sq_.mark_head_sent();
     tcp_->ext_.TCPOrigDataSent++;
-    if (!rto_timer_.pending() || rto_kind_ != RtoKind::kRetrans) arm_rto();
+    sent++;
+    // tcp_event_new_data_sent: the RTO starts with the first segment out, and replaces a
+    // pending loss probe or window probe.
+    if (!rto_timer_.pending() || rto_kind_ == RtoKind::kProbe0 || rto_kind_ == RtoKind::kLossProbe ||
+        rto_kind_ == RtoKind::kNone)
+      rearm_rto();
+    if (push_one) break;
   }
+  if (sent && push_one != 2) schedule_loss_probe(false);  // one probe per tail loss episode
   if (sq_.packets_out() == 0 && sq_.has_unsent() && !rto_timer_.pending()) {
     rto_kind_ = RtoKind::kProbe0;
     k().cpu().mod_timer(rto_timer_, k().now_ns() + probe0_when());
@@ -311,6 +319,7 @@ void TcpSock::retransmit_lost() {
     TxSeg& seg = sq_[i];
     if (!seg.lost || seg.retrans || seg.sacked) continue;
     if (sq_.in_flight() >= cs_.cwnd) break;
+    note_retransmit();
     transmit(seg, true);
     sq_.mark_retrans(seg);
     if (ca_state_ == TcpCaState::kLoss)

@@ -67,7 +67,7 @@ void TcpSendQueue::mark_retrans(TcpTxSeg& s) {
   retrans_out_++;
 }
 
-TcpSendQueue::Cleaned TcpSendQueue::clean_acked(uint32_t ack) {
+TcpSendQueue::Cleaned TcpSendQueue::clean_acked(uint32_t ack, const DeliveredFn& on_delivered) {
   Cleaned c;
   while (!q_.empty() && send_head_ > 0) {
     TcpTxSeg& s = q_.front();
@@ -82,7 +82,10 @@ TcpSendQueue::Cleaned TcpSendQueue::clean_acked(uint32_t ack) {
       break;
     }
     packets_out_--;
-    if (!s.sacked) c.unsacked++;
+    if (!s.sacked) {
+      c.unsacked++;
+      if (on_delivered) on_delivered(s);
+    }
     if (s.sacked) sacked_out_--;
     if (s.lost) lost_out_--;
     if (s.retrans) retrans_out_--;
@@ -113,7 +116,8 @@ uint32_t TcpSendQueue::sack_begin(uint32_t snd_una) {
   return highest_sack_;
 }
 
-void TcpSendQueue::sacktag_block(const wire::TcpSackBlock& blk, uint32_t prior_highest, Tagged* t) {
+void TcpSendQueue::sacktag_block(const wire::TcpSackBlock& blk, uint32_t prior_highest, Tagged* t,
+                                 const DeliveredFn& on_delivered) {
   // Binary search for the first sent segment ending after blk.start.
   size_t lo = 0, hi = send_head_;
   while (lo < hi) {
@@ -127,6 +131,7 @@ void TcpSendQueue::sacktag_block(const wire::TcpSackBlock& blk, uint32_t prior_h
     TcpTxSeg& s = q_[i];
     if (seq_geq(s.seq, blk.end)) break;
     if (seq_before(s.seq, blk.start) || seq_after(s.end_seq, blk.end) || s.sacked) continue;
+    if (on_delivered) on_delivered(s);
     s.sacked = true;
     sacked_out_++;
     t->newly_sacked++;
@@ -172,6 +177,24 @@ void TcpSendQueue::mark_lost(bool sack, uint32_t reordering) {
       lost_out_++;
     }
   }
+}
+
+bool TcpSendQueue::mark_seg_lost(TcpTxSeg& s) {
+  if (s.sacked) return false;
+  if (s.lost) {
+    if (!s.retrans) return false;
+    s.retrans = false;  // the retransmission is lost again
+    retrans_out_--;
+    return true;
+  }
+  s.lost = true;
+  lost_out_++;
+  return false;
+}
+
+void TcpSendQueue::clear_lost() {
+  for (size_t i = 0; i < send_head_; ++i) q_[i].lost = false;
+  lost_out_ = 0;
 }
 
 void TcpSendQueue::mark_all_lost(bool sack) {

@@ -14,9 +14,48 @@ namespace nicsim::net {
 
 using namespace tcp_detail;  // constants and the names every TCP source uses
 
+uint64_t TcpSock::k_now() const { return const_cast<TcpSock*>(this)->k().now_ns(); }
+
 void TcpSock::arm_rto() {
   rto_kind_ = RtoKind::kRetrans;
   k().cpu().mod_timer(rto_timer_, k().now_ns() + rtt_.rto_ns());
+}
+
+// tcp_rto_delta_us: what is left of the RTO counted from the send time of the oldest
+// outstanding segment.
+int64_t TcpSock::rto_delta_ns() const {
+  if (sq_.send_head() == 0) return int64_t(rtt_.rto_ns());
+  return int64_t(rtt_.rto_ns()) - int64_t(k_now() - sq_[0].xmit_ns);
+}
+
+// tcp_rearm_rto: after a loss probe or reordering timer the RTO counts from the head's
+// transmission, else from now.
+void TcpSock::rearm_rto() {
+  if (sq_.packets_out() == 0) {
+    if (rto_timer_.pending() && rto_kind_ != RtoKind::kProbe0) k().cpu().del_timer(rto_timer_);
+    return;
+  }
+  uint64_t rto = rtt_.rto_ns();
+  if (rto_timer_.pending() && (rto_kind_ == RtoKind::kReo || rto_kind_ == RtoKind::kLossProbe))
+    rto = uint64_t(std::max<int64_t>(rto_delta_ns(), 1));
+  rto_kind_ = RtoKind::kRetrans;
+  k().cpu().mod_timer(rto_timer_, k().now_ns() + rto);
+}
+
+// retransmits_timed_out: the retry limit in time, as Linux (tcp_model_timeout): the time that
+// `boundary` RTOs starting at rto_base and doubling up to TCP_RTO_MAX take, counted from the
+// first retransmission of the episode.
+bool TcpSock::retransmits_timed_out(int boundary, uint64_t rto_base_ns) const {
+  if (!retransmits_ || !retrans_stamp_ns_) return false;
+  const uint64_t rto_max = cfg().rto_max_ns;
+  int thresh = 0;  // ilog2(TCP_RTO_MAX / rto_base)
+  for (uint64_t q = rto_base_ns ? rto_max / rto_base_ns : 1; q > 1; q >>= 1) thresh++;
+  uint64_t timeout;
+  if (boundary <= thresh)
+    timeout = ((2ull << boundary) - 1) * rto_base_ns;
+  else
+    timeout = ((2ull << thresh) - 1) * rto_base_ns + uint64_t(boundary - thresh) * rto_max;
+  return k_now() - retrans_stamp_ns_ >= timeout;
 }
 
 void TcpSock::rearm_rto_or_probe() {
@@ -40,6 +79,17 @@ uint64_t TcpSock::probe0_when() const {
 void TcpSock::on_rto_timer() {
   if (!tcp_) return;
   tcp_->reap();
+  if (rto_kind_ == RtoKind::kReo) {
+    rack_reo_timeout();
+    return;
+  }
+  if (rto_kind_ == RtoKind::kLossProbe) {
+    if (sq_.packets_out() > 0) {
+      send_loss_probe();
+      return;
+    }
+    rto_kind_ = RtoKind::kRetrans;
+  }
   if (rto_kind_ == RtoKind::kProbe0) {
     if (sq_.packets_out() > 0 || !sq_.has_unsent()) return;
     const TxSeg& head = sq_.head_unsent();
@@ -66,14 +116,16 @@ void TcpSock::on_rto_timer() {
     return;
   }
   if (state_ == TcpState::kSynSent || state_ == TcpState::kSynRecv) {
+    // tcp_write_timeout for SYNs: that many retries, or their time from TCP_TIMEOUT_INIT.
     const int limit = state_ == TcpState::kSynSent ? cfg().syn_retries : cfg().synack_retries;
-    if (retransmits_ >= limit) {
+    if (retransmits_ >= limit || retransmits_timed_out(limit, cfg().rto_initial_ns)) {
       if (state_ == TcpState::kSynSent) sk_err_ = sk_err_soft_ ? sk_err_soft_ : ETIMEDOUT;
       done();
       return;
     }
     if (!sq_.empty()) {
       sq_.front().ever_retrans = true;
+      if (!retrans_stamp_ns_) retrans_stamp_ns_ = k().now_ns();
       transmit(sq_.front(), true);
     }
     tcp_->ext_.TCPTimeouts++;
@@ -82,8 +134,9 @@ void TcpSock::on_rto_timer() {
       write_xmit();
       return;
     }
+    // tcp_write_timeout: tcp_retries2 (tcp_orphan_retries for an orphan) counted in time.
     const int limit = orphan_ ? cfg().orphan_retries : cfg().retries2;
-    if (retransmits_ >= limit) {
+    if (retransmits_timed_out(limit, cfg().rto_min_ns)) {
       tcp_->ext_.TCPAbortOnTimeout++;
       abort(sk_err_soft_ ? sk_err_soft_ : ETIMEDOUT);
       return;
