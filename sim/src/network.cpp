@@ -258,8 +258,18 @@ std::vector<std::pair<std::string, std::string>> NetHost::sysctl_all() {
 }
 
 void NetHost::sysctl(const std::string& key, const std::string& value) {
-  const int r = call([&] { return stack_->sysctl().set(key, value); });
-  if (r == -ENOENT) throw std::invalid_argument(name() + ": sysctl: cannot stat /proc/sys/" + key + " (ENOENT)");
+  bool known = false;
+  const int r = call([&] {
+    known = stack_->sysctl().has(key);
+    return stack_->sysctl().set(key, value);
+  });
+  if (r == -ENOENT && !known)
+    throw std::invalid_argument(name() + ": sysctl: cannot stat /proc/sys/" + key + " (ENOENT)");
+  if (r == -ENOENT)  // the entry refused a name it does not know (e.g. a congestion control)
+    throw std::invalid_argument(name() + ": sysctl: setting key \"" + key + "\" to \"" + value +
+                                "\": No such file or directory (ENOENT)");
+  if (r == -EPERM)
+    throw std::invalid_argument(name() + ": sysctl: setting key \"" + key + "\": Operation not permitted (read-only)");
   if (r == -EINVAL)
     throw std::invalid_argument(name() + ": sysctl: setting key \"" + key + "\" to \"" + value +
                                 "\": Invalid argument (EINVAL)");

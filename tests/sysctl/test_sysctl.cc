@@ -83,3 +83,50 @@ TEST(Sysctl, TheStackRegistersItsSettingsUnderLinuxNames) {
   const auto names = t.names();
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
 }
+
+// The settings of fragmentation, PMTU, conntrack and loss recovery, in Linux's units.
+TEST(Sysctl, FragmentConntrackAndTcpRecoverySettings) {
+  FakePlatform p;
+  kern::Kernel k(p, "h");
+  net::Stack st(k);
+  Sysctl& t = st.sysctl();
+  std::string v;
+  ASSERT_EQ(t.get("net.ipv4.ipfrag_time", &v), 0);
+  EXPECT_EQ(v, "30");  // seconds, as /proc/sys shows it
+  EXPECT_EQ(t.set("net.ipv4.ipfrag_time", "2"), 0);
+  EXPECT_EQ(st.ip().config().frag.time_ns, 2'000'000'000ull);
+  ASSERT_EQ(t.get("net.ipv4.ipfrag_high_thresh", &v), 0);
+  EXPECT_EQ(v, "4194304");
+  ASSERT_EQ(t.get("net.ipv4.route.min_pmtu", &v), 0);
+  EXPECT_EQ(v, "552");
+  EXPECT_EQ(t.set("net.ipv4.route.min_pmtu", "67"), -EINVAL);
+  ASSERT_EQ(t.get("net.ipv4.route.mtu_expires", &v), 0);
+  EXPECT_EQ(v, "600");
+
+  ASSERT_EQ(t.get("net.netfilter.nf_conntrack_max", &v), 0);
+  EXPECT_EQ(v, "65536");
+  EXPECT_EQ(t.set("net.netfilter.nf_conntrack_max", "16"), 0);
+  EXPECT_EQ(st.conntrack().config().max.value, 16u);
+  EXPECT_EQ(t.set("net.netfilter.nf_conntrack_max", "-1"), -EINVAL);
+  EXPECT_EQ(t.set("net.netfilter.nf_conntrack_tcp_be_liberal", "2"), -EINVAL);
+  EXPECT_EQ(t.set("net.netfilter.nf_conntrack_tcp_be_liberal", "1"), 0);
+  EXPECT_TRUE(st.conntrack().config().tcp_be_liberal.value);
+  ASSERT_EQ(t.get("net.netfilter.nf_conntrack_tcp_timeout_established", &v), 0);
+  EXPECT_EQ(v, "432000");
+  ASSERT_EQ(t.get("net.netfilter.nf_conntrack_count", &v), 0);
+  EXPECT_EQ(v, "0");
+  EXPECT_EQ(t.set("net.netfilter.nf_conntrack_count", "5"), -EPERM);
+
+  ASSERT_EQ(t.get("net.ipv4.tcp_congestion_control", &v), 0);
+  EXPECT_EQ(v, "cubic");  // Linux's default
+  EXPECT_EQ(t.set("net.ipv4.tcp_congestion_control", "bbr"), -ENOENT);
+  EXPECT_EQ(st.tcp().config().congestion_control, "cubic");
+  EXPECT_EQ(t.set("net.ipv4.tcp_congestion_control", "reno\n"), 0);
+  EXPECT_EQ(st.tcp().config().congestion_control, "reno");
+  ASSERT_EQ(t.get("net.ipv4.tcp_available_congestion_control", &v), 0);
+  EXPECT_EQ(v, "reno cubic");
+  for (const char* n : {"net.ipv4.tcp_recovery", "net.ipv4.tcp_early_retrans", "net.ipv4.tcp_frto"})
+    EXPECT_TRUE(t.has(n)) << n;
+  EXPECT_EQ(t.set("net.ipv4.tcp_frto", "0"), 0);
+  EXPECT_EQ(st.tcp().config().frto, 0);
+}

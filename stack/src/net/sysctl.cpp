@@ -112,6 +112,21 @@ void register_stack_sysctls(Stack& st, Sysctl& t) {
   t.add_int("net.ipv4.tcp_keepalive_intvl", tcp.keepalive_intvl_ns, 1, INT_MAX / 1000, kS);
   t.add_int("net.ipv4.tcp_keepalive_probes", tcp.keepalive_probes, 1, 127);
   t.add_int("net.ipv4.tcp_invalid_ratelimit", tcp.invalid_ratelimit_ns, 0, INT_MAX, kMs);
+  t.add_int("net.ipv4.tcp_recovery", tcp.recovery, 0, 3);
+  t.add_int("net.ipv4.tcp_early_retrans", tcp.early_retrans, 0, 4);
+  t.add_int("net.ipv4.tcp_frto", tcp.frto, 0, 2);
+  // Linux answers an unknown algorithm with ENOENT ("No such file or directory").
+  t.add("net.ipv4.tcp_congestion_control",
+        {[&tcp] { return tcp.congestion_control; },
+         [&tcp](const std::string& v) {
+           std::string name = v;
+           while (!name.empty() && std::isspace((unsigned char)name.back())) name.pop_back();
+           while (!name.empty() && std::isspace((unsigned char)name.front())) name.erase(name.begin());
+           if (!tcp_cong_find(name)) return -ENOENT;
+           tcp.congestion_control = name;
+           return 0;
+         }});
+  t.add_ro("net.ipv4.tcp_available_congestion_control", [] { return std::string(tcp_available_congestion_control()); });
 }
 
 }  // namespace nicsim::net
