@@ -155,10 +155,11 @@ TEST_F(Router, WithoutForwardingTheRouterDropsWhatIsNotForIt) {
   EXPECT_GE(r.stack().ip_mib().InAddrErrors, 1u) << "Linux counts a datagram for another host as InAddrErrors";
 }
 
-// Simulated time, so deterministic: measured 7.75 Gb/s, the router's CPU busy 87 % of the
-// transfer (printed); the floor is a little below. 100 MB: test_router_slow.cc.
+// Simulated time, so deterministic: measured 7.49 Gb/s with CUBIC (7.75 with Reno), the
+// router's CPU busy 87 % of the transfer (printed); the floor is a little below. 100 MB:
+// test_router_slow.cc.
 TEST_F(Router, Tcp10MBThroughTheRouterArrivesByteExact) {
-  bulk_through_router(net(), a(), r(), b(), 10ull << 20, 7.5);
+  bulk_through_router(net(), a(), r(), b(), 10ull << 20, 7.2);
 }
 
 TEST_F(Router, TimelineRecordsBothNicsOfTheRouter) {
