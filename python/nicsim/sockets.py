@@ -91,14 +91,27 @@ class UdpSocket(_Socket):
         return _errno_check(self._open("sendto").sendto(data, dst, port), f"sendto({dst}:{port})")
 
     def recvfrom(self) -> Optional[Tuple[bytes, Tuple[str, int]]]:
-        """(data, (src, port)), or None when nothing is queued."""
+        """(data, (src, port)), or None when nothing is queued. A pending socket error (an ICMP
+        error for a datagram this socket sent, e.g. ``ConnectionRefusedError`` for a port
+        unreachable) is raised as OSError once, before any datagram, as recvfrom(2) returns it."""
         r = self._open("recvfrom").recvfrom()
+        if isinstance(r, int):
+            _errno_check(r, "recvfrom")
         return None if r is None else (r[0], (r[1], r[2]))
 
     def recv(self) -> Optional[bytes]:
         """The next datagram's payload, or None (EAGAIN)."""
         r = self.recvfrom()
         return None if r is None else r[0]
+
+    def getsockopt(self, level: int, optname: int) -> int:
+        """``SOL_SOCKET, SO_ERROR``: the pending error as a positive errno (0 if none), cleared by
+        reading it. Other options: OSError(ENOPROTOOPT)."""
+        level, optname = _int("level", level, 0, 2**31 - 1), _int("optname", optname, 0, 2**31 - 1)
+        s = self._open("getsockopt")
+        if (level, optname) != (SOL_SOCKET, SO_ERROR):
+            raise OSError(_errno.ENOPROTOOPT, f"getsockopt({level}, {optname}): {os.strerror(_errno.ENOPROTOOPT)}")
+        return -s.error()
 
     @property
     def local_port(self) -> int:

@@ -118,6 +118,37 @@ class Timeline:
         previous stage: what this stage cost), in order."""
         return self._paths_df(_core.timeline_paths(self._net, int(pkt)))
 
+    def journey(self, pkt: int):
+        """Every event of one packet, hop by hop, in time order: t_us, since_prev_ns, node,
+        link, hop, track, stage, dur_ns, arg.
+
+        Unlike ``path()``, which keeps each stage's first event, this keeps every hop of a
+        packet a router forwarded (or a switch passed on): the router's mac_rx ... netif_receive_skb
+        on its input NIC, then qdisc ... mac_tx on its output NIC. ``link`` is the cable an event
+        belongs to (the one the packet arrived on for receive stages, the one it leaves on for
+        send stages), ``hop`` that cable's number along the way (0 for the first). Interrupts
+        (pkt 0) and the TX write-back (off the path) are not included."""
+        import numpy as np
+        ev = self.events_df()
+        ev = ev[(ev["pkt"] == int(pkt)) & (ev["stage"] != "tx_writeback")].reset_index(drop=True)
+        wire = ev.index[ev["stage"] == "wire"].tolist()
+        links: List[Optional[str]] = []
+        hops: List[Optional[int]] = []
+        before_wire = ev["stage"] < "wire"
+        for i in range(len(ev)):
+            if ev.at[i, "stage"] == "wire":
+                j = i
+            elif before_wire[i]:  # send side: the next cable
+                j = next((w for w in wire if w > i), None)
+            else:  # receive side: the cable it came on
+                j = next((w for w in reversed(wire) if w < i), None)
+            links.append(None if j is None else str(ev.at[j, "node"]))
+            hops.append(None if j is None else wire.index(j))
+        ev["link"] = links
+        ev["hop"] = np.array([-1 if h is None else h for h in hops], dtype=np.int64)
+        ev["since_prev_ns"] = ev["t_ps"].diff().fillna(0).to_numpy() / 1e3
+        return ev[["t_us", "since_prev_ns", "node", "link", "hop", "track", "stage", "dur_ns", "arg"]]
+
     def breakdown(self, pkts: Optional[List[int]] = None, complete: bool = False):
         """Per-packet latency breakdown: one row per packet, one column per stage holding the
         ns spent reaching it from the previous stage present (NaN where a stage is absent),

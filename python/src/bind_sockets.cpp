@@ -47,10 +47,12 @@ void register_sockets(py::module_& m) {
         return s.sendto(to_vec(data), dst, port);
       }, py::arg("data"), py::arg("dst"), py::arg("port"))
       .def("recvfrom", [](sim::UdpSocket& s) -> py::object {
-        auto d = open_udp(s, "recvfrom").try_recvfrom();
-        if (!d) return py::none();
+        int err = 0;
+        auto d = open_udp(s, "recvfrom").try_recvfrom(&err);
+        if (!d) return err ? py::object(py::int_(err)) : py::object(py::none());
         return py::make_tuple(to_bytes(d->data.data(), d->data.size()), d->src, d->src_port);
-      }, "(data, src, src_port), or None when nothing is queued; OSError(EBADF) once closed")
+      }, "(data, src, src_port), None when nothing is queued, or -errno for a pending socket error "
+         "(returned once, then cleared); OSError(EBADF) once closed")
       .def("error", &sim::UdpSocket::error)
       .def("close", &sim::UdpSocket::close)
       .def_property_readonly("closed", &sim::UdpSocket::closed)

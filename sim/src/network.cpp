@@ -417,14 +417,17 @@ int UdpSocket::sendto(const std::vector<uint8_t>& data, const std::string& dst, 
   return h_->call([&] { return sk_->sendto(data.data(), data.size(), d, port); });
 }
 
-std::optional<Datagram> UdpSocket::try_recvfrom() {
+std::optional<Datagram> UdpSocket::try_recvfrom(int* err) {
   if (!sk_) return std::nullopt;
   return h_->call([&]() -> std::optional<Datagram> {
     Datagram d;
     d.data.resize(sk_->next_len());
     net::Ipv4Addr src;
     const int r = sk_->recvfrom(d.data.data(), d.data.size(), &src, &d.src_port);
-    if (r < 0) return std::nullopt;
+    if (r < 0) {
+      if (err && r != -EAGAIN) *err = r;
+      return std::nullopt;
+    }
     d.data.resize(size_t(r));
     d.src = src.str();
     return d;

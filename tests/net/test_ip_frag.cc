@@ -494,3 +494,31 @@ TEST(Ipv4Pmtu, TcpShrinksItsMssAndCompletes) {
   s.reset();
   l.reset();
 }
+
+// ip_frag_reasm: the reassembled datagram keeps fragment 0's Ethernet header in front of its IP
+// header, as Linux's (reassembled into fragment 0's skb) does, so LOG prints its MAC=.
+TEST(Ipv4Defrag, ReassembledDatagramKeepsFragmentZerosMacHeader) {
+  Routed n;
+  const auto d = udp_datagram("10.0.1.2", "10.0.2.2", pattern(1800, 5), 34);
+  kern::SkbPtr whole;
+  std::vector<uint8_t> mac0;
+  // Fragment 0 arrives second: its header is the one kept, whatever the order.
+  for (auto [off, len, mf] : {std::tuple<uint32_t, uint32_t, bool>{600, 600, true}, {0, 600, true},
+                              {1200, 608, false}}) {
+    auto f = frag_frame(d, off, len, mf);
+    f[11] = uint8_t(off >> 4);  // a source MAC per fragment
+    if (off == 0) mac0.assign(f.begin(), f.begin() + 14);
+    kern::SkbPtr skb = n.r.k.alloc_skb(2048);
+    skb->put_data(f.data(), uint32_t(f.size()));
+    skb->reset_mac_header();
+    skb->pull(14);
+    skb->reset_network_header();
+    skb->dev = &n.r.eth.dev;
+    whole = n.r.st->ip().ip_defrag(std::move(skb), net::IpDefragUser::kConntrackIn);
+  }
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->bytes(), std::vector<uint8_t>(d.begin(), d.end()));
+  ASSERT_TRUE(whole->mac_header_set());
+  ASSERT_EQ(whole->mac_header() + 14, whole->network_header());
+  EXPECT_EQ(std::vector<uint8_t>(whole->mac_header(), whole->mac_header() + 14), mac0);
+}

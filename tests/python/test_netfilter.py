@@ -1,4 +1,6 @@
 """host.iptables, host.iptables_save and host.dmesg: rules from Python over the RTL NICs."""
+import errno
+
 import pytest
 
 import nicsim
@@ -32,3 +34,28 @@ def test_drop_log_listing_and_errors():
     with pytest.raises(ValueError, match="Couldn't load target `NOPE'"):
         b.iptables("-A INPUT -j NOPE")
     assert b.iptables("-S INPUT").count("-A INPUT") == 2, "the failed commands changed nothing"
+
+
+def test_reject_port_unreachable_reaches_the_udp_socket():
+    """REJECT --reject-with icmp-port-unreachable on b: a's UDP socket hears ECONNREFUSED once,
+    from recvfrom() (before any datagram) or from getsockopt(SO_ERROR), which clears it."""
+    tb, a, b = two_hosts("reject_udp")
+    b.iptables("-A INPUT -p udp --dport 5000 -j REJECT --reject-with icmp-port-unreachable")
+    for how in ("recvfrom", "so_error"):
+        u = a.udp_socket()
+        u.bind(4000 if how == "recvfrom" else 4001)
+        assert u.sendto(b"\x01\x02\x03\x04", "10.0.0.2", 5000) == 4
+        tb.run(us=100)
+        if how == "recvfrom":
+            with pytest.raises(ConnectionRefusedError):
+                u.recvfrom()
+        else:
+            assert u.getsockopt(nicsim.SOL_SOCKET, nicsim.SO_ERROR) == errno.ECONNREFUSED
+            assert u.getsockopt(nicsim.SOL_SOCKET, nicsim.SO_ERROR) == 0, "reading SO_ERROR clears it"
+        assert u.recvfrom() is None, "the error is reported once"
+        with pytest.raises(OSError) as e:
+            u.getsockopt(nicsim.IPPROTO_TCP, nicsim.TCP_NODELAY)
+        assert e.value.errno == errno.ENOPROTOOPT
+        u.close()
+    assert "reject-with icmp-port-unreachable" in b.iptables("-L INPUT -v -n")
+    assert b.iptables("-L INPUT -v -n -x").split("\n")[2].split()[0] == "2", b.iptables("-L INPUT -v -n -x")

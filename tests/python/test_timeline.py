@@ -165,3 +165,47 @@ def test_write_perfetto_to_a_missing_folder_names_the_path():
         a.ping("10.0.0.2")
     with pytest.raises(Exception, match="/nonexistent/x.json"):
         tb.timeline.write_perfetto("/nonexistent/x.json")
+
+
+def test_journey_follows_a_forwarded_datagram_hop_by_hop():
+    """journey(pkt) keeps both hops of a datagram r forwards (path() keeps each stage once):
+    a's send stages on a-r, r's receive stages on a-r and its send stages on r.eth1-b, b's
+    receive stages on r.eth1-b, in time order, with since_prev_ns adding up to the span."""
+    tb = nicsim.Testbench(name="python.timeline_journey", seed=1)
+    a = tb.add_host("a", "10.0.1.2/24")
+    r = tb.add_host("r", "10.0.1.1/24")
+    b = tb.add_host("b", "10.0.2.2/24")
+    first = tb.connect(a, r, delay_ns=500)
+    second = tb.connect(r.add_nic("10.0.2.1/24"), b, delay_ns=500)
+    tb.up()
+    r.sysctl("net.ipv4.ip_forward", 1)
+    a.add_route("0.0.0.0/0", "10.0.1.1")
+    b.add_route("0.0.0.0/0", "10.0.2.1")
+    assert a.ping("10.0.2.2")[0].replied  # ARP on both segments first
+    rx, tx = b.udp_socket(), a.udp_socket()
+    rx.bind(7000)
+    got = []
+
+    def received():
+        d = rx.recv()
+        if d is not None:
+            got.append(d)
+        return bool(got)
+    with tb.timeline:
+        tx.sendto(b"z" * 200, "10.0.2.2", 7000)
+        tb.run_until(received, timeout_us=1000)
+    assert got == [b"z" * 200]
+    (pkt,) = tb.timeline.packets()
+    j = tb.timeline.journey(pkt)
+    assert list(j["t_us"]) == sorted(j["t_us"]), j
+    assert abs(j["since_prev_ns"].sum() - (j["t_us"].iloc[-1] - j["t_us"].iloc[0]) * 1e3) < 1e-3
+    assert list(j[j["stage"] == "wire"]["link"]) == [first.name, second.name], j
+    where = {(str(n), str(s)): (l, h) for n, s, l, h in zip(j["node"], j["stage"], j["link"], j["hop"])}
+    assert where[("a", "mac_tx")] == (first.name, 0)
+    assert where[("r", "mac_rx")] == (first.name, 0) and where[("r", "netif_receive_skb")] == (first.name, 0)
+    assert where[("r", "qdisc_enq")] == (second.name, 1) and where[("r", "mac_tx")] == (second.name, 1)
+    assert where[("b", "mac_rx")] == (second.name, 1) and where[("b", "deliver")] == (second.name, 1)
+    # Each place is visited once per hop: r receives once and sends once.
+    assert (j["stage"] == "mac_rx").sum() == 2 and (j["stage"] == "mac_tx").sum() == 2
+    assert "tx_writeback" not in set(j["stage"].astype(str)) and set(j["node"].astype(str)) == {
+        "a", "r", "b", first.name, second.name}

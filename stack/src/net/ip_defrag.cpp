@@ -114,7 +114,7 @@ SkbPtr IpDefrag::frag_queue(Ipq& q, SkbPtr skb) {
 // ip_frag_reasm: one linear datagram from the queued pieces, headed by fragment 0's header.
 SkbPtr IpDefrag::frag_reasm(Ipq& q) {
   kern::Kernel& k = st_.kernel();
-  const kern::SkBuff& first = *q.frags.begin()->second.skb;
+  kern::SkBuff& first = *q.frags.begin()->second.skb;
   wire::Ipv4Packet fip(first.data(), first.len());
   const uint32_t ihl = uint32_t(fip.header_len());
   const uint32_t total = ihl + q.len;
@@ -138,6 +138,13 @@ SkbPtr IpDefrag::frag_reasm(Ipq& q) {
   w.fill_checksum();
   out->reset_network_header();
   out->set_transport_header(int32_t(ihl));
+  // Linux reassembles into fragment 0's skb, so its link-layer header stays in front of the
+  // IP header (what LOG prints as MAC=).
+  if (first.mac_header_set() && first.mac_header() + kern::ETH_HLEN <= first.network_header()) {
+    std::memcpy(out->push(kern::ETH_HLEN), first.mac_header(), kern::ETH_HLEN);
+    out->reset_mac_header();
+    out->pull(kern::ETH_HLEN);
+  }
   st_.ip().mib().ReasmOKs++;
   kill(q.key);
   return out;

@@ -100,8 +100,10 @@ class UdpSocket {
   int bind(uint16_t port, const std::string& addr = "0.0.0.0");
   // Bytes sent or -errno (EHOSTUNREACH / ECONNREFUSED reported by an earlier datagram).
   int sendto(const std::vector<uint8_t>& data, const std::string& dst, uint16_t port);
-  // Non-blocking: std::nullopt when nothing is queued (EAGAIN) or the socket is closed.
-  std::optional<Datagram> try_recvfrom();
+  // Non-blocking: std::nullopt when nothing is queued (EAGAIN) or the socket is closed. A
+  // pending socket error is returned (and cleared) first, as recvfrom(2) does: std::nullopt
+  // with the -errno in *err when err is given (without err the error is lost).
+  std::optional<Datagram> try_recvfrom(int* err = nullptr);
   // Blocking: waits up to timeout_ns of simulated time; std::nullopt on timeout.
   std::optional<Datagram> recvfrom(uint64_t timeout_ns);
   // The pending socket error (SO_ERROR), cleared by reading it: 0 or -errno.
