@@ -88,7 +88,9 @@ for t in $nat_tests; do nat_dirs="$nat_dirs $root/$t"; done
 # A fragmentation-needed quotes 548 bytes of a 9,000-byte segment (576 in all, as Linux):
 # tshark checksums the quoted TCP over what is there and calls it bad. Outside ICMP, every
 # checksum must hold; the ICMP and the quoted IP header's checksums too.
-check "$jt/a-r1.pcap" '_ws.malformed || (_ws.expert.severity >= error && !icmp) || ip.checksum.status == "Bad" || icmp.checksum.status == "Bad" || (tcp.checksum.status == "Bad" && !icmp) || udp.checksum.status == "Bad"' 0
+quoted_ok='_ws.malformed || (_ws.expert.severity >= error && !icmp) || ip.checksum.status == "Bad"
+           || icmp.checksum.status == "Bad" || (tcp.checksum.status == "Bad" && !icmp) || udp.checksum.status == "Bad"'
+check "$jt/a-r1.pcap" "$quoted_ok" 0
 check "$jt/a-r1.pcap" 'icmp && icmp.checksum.status == "Good" && ip.checksum.status == "Good"' ">=1"
 for p in "$jt/r1-r2.pcap" "$jt/r2-b.pcap"; do
   check "$p" "$bad_filter" 0

@@ -100,7 +100,7 @@ size_t fragments_from(const std::vector<IpFrame>& frames, Ipv4Addr src) {
 
 // Sends each datagram from tx to dst:port and checks it arrives on rx byte-exact from
 // expect_src; returns the port rx saw it come from.
-uint16_t send_and_check(sim::Network& net, sim::UdpSocket& tx, sim::UdpSocket& rx,
+uint16_t send_and_check(sim::UdpSocket& tx, sim::UdpSocket& rx,
                         const std::vector<std::vector<uint8_t>>& datagrams, const std::string& dst, uint16_t port,
                         const std::string& expect_src) {
   uint16_t seen_port = 0;
@@ -116,7 +116,6 @@ uint16_t send_and_check(sim::Network& net, sim::UdpSocket& tx, sim::UdpSocket& r
                                          << " bytes) differs: " << d->data.size() << " bytes received";
     seen_port = d->src_port;
   }
-  (void)net;
   return seen_port;
 }
 
@@ -197,7 +196,7 @@ TEST_F(RouterFrag, RouterBetweenJumboAndStandardSegmentFragments) {
     ba.push_back(pattern(sizes[i], seed + 100 + i));
   }
   const net::IpMib r0 = r.stack().ip_mib();
-  send_and_check(t.net(), txa, rxb, ab, "10.0.2.2", 7000, "10.0.1.2");
+  send_and_check(txa, rxb, ab, "10.0.2.2", 7000, "10.0.1.2");
 
   // What r made of a's datagrams: those up to 8,972 bytes came whole, the others in 9,000-byte
   // fragments, and each is cut for the 1,500-byte link.
@@ -229,7 +228,7 @@ TEST_F(RouterFrag, RouterBetweenJumboAndStandardSegmentFragments) {
 
   // b -> a: b's fragments fit a's segment; r forwards them untouched.
   const uint64_t forw0 = rm.ForwDatagrams, fragoks0 = rm.FragOKs;
-  send_and_check(t.net(), txb, rxa, ba, "10.0.1.2", 7001, "10.0.2.2");
+  send_and_check(txb, rxa, ba, "10.0.1.2", 7001, "10.0.2.2");
   uint64_t b_frags = 0;
   for (size_t n : sizes) b_frags += frags_for(n + 8, kStd);
   EXPECT_EQ(b.stack().ip_mib().FragCreates, b_frags);
@@ -260,12 +259,12 @@ TEST_F(RouterFrag, RouterBetweenJumboAndStandardSegmentFragments) {
   EXPECT_EQ(a.stack().icmp_mib().InDestUnreachs, 1u);
   EXPECT_EQ(a.call([&] { return a.stack().ip().path_mtu(ip("10.0.2.2"), a.dev()); }), kStd);
   EXPECT_EQ(txw.sendto(lone, "10.0.2.2", 7000), -EMSGSIZE);
-  send_and_check(t.net(), txw, rxb, {lone}, "10.0.2.2", 7000, "10.0.1.2");
+  send_and_check(txw, rxb, {lone}, "10.0.2.2", 7000, "10.0.1.2");
   EXPECT_EQ(rm.FragFails - fails0, 1u);
   EXPECT_EQ(rm.ForwDatagrams - forw1, frags_for(8008, kStd)) << "a cut it; r forwarded the fragments";
   const auto ar2 = ip_frames(t.net(), "a-r.pcap");
-  EXPECT_EQ(std::count_if(ar2.begin(), ar2.end(), [](const IpFrame& f) { return f.proto == 1 && f.dst == ip("10.0.1.2"); }), 1)
-      << "one ICMP error to a";
+  const auto icmp_to_a = [](const IpFrame& f) { return f.proto == 1 && f.dst == ip("10.0.1.2"); };
+  EXPECT_EQ(std::count_if(ar2.begin(), ar2.end(), icmp_to_a), 1) << "one ICMP error to a";
   txw.close();
   rxa.close();
   rxb.close();
@@ -296,9 +295,9 @@ TEST_F(RouterFrag, FragmentsThroughMasqueradeAreReassembledNattedAndCutAgain) {
     out.push_back(pattern(sizes[i], seed + i));
     back.push_back(pattern(sizes[i], seed + 100 + i));
   }
-  const uint16_t outside_port = send_and_check(t.net(), u, srv, out, "10.0.2.2", 7000, "10.0.2.1");
+  const uint16_t outside_port = send_and_check(u, srv, out, "10.0.2.2", 7000, "10.0.2.1");
   ASSERT_NE(outside_port, 0);
-  send_and_check(t.net(), srv, u, back, "10.0.2.1", outside_port, "10.0.2.2");
+  send_and_check(srv, u, back, "10.0.2.1", outside_port, "10.0.2.2");
 
   const net::IpMib& rm = r.stack().ip_mib();
   uint64_t reqds = 0, creates = 0, oks = 0;
