@@ -408,11 +408,10 @@ TEST(Ipv4Forward, NoRouteSendsNetUnreachableAndCountsInNoRoutes) {
   n.a.expect_clean();
 }
 
-// A datagram reassembled on the router (as conntrack does) leaves in fragments no larger
-// than the largest it came in, although the next hop could take it whole.
-TEST(Ipv4Forward, ReassembledDatagramIsRefragmentedNoLargerThanItArrived) {
-  Routed n;
-  const auto d = udp_datagram("10.0.1.2", "10.0.2.2", pattern(1800, 4), 33);
+// The 1,800-byte UDP datagram d, reassembled on n's router as conntrack does (from 600-, 600-
+// and 608-byte fragments: frag_max_size 628).
+template <class Net>
+kern::SkbPtr reassembled_on_router(Net& n, const std::vector<uint8_t>& d) {
   kern::SkbPtr whole;
   for (auto [off, len, mf] : {std::tuple<uint32_t, uint32_t, bool>{0, 600, true}, {600, 600, true},
                               {1200, 608, false}}) {
@@ -423,6 +422,15 @@ TEST(Ipv4Forward, ReassembledDatagramIsRefragmentedNoLargerThanItArrived) {
     skb->dev = &n.r.eth.dev;
     whole = n.r.st->ip().ip_defrag(std::move(skb), net::IpDefragUser::kConntrackIn);
   }
+  return whole;
+}
+
+// A datagram reassembled on the router (as conntrack does) leaves in fragments no larger
+// than the largest it came in, although the next hop could take it whole.
+TEST(Ipv4Forward, ReassembledDatagramIsRefragmentedNoLargerThanItArrived) {
+  Routed n;
+  const auto d = udp_datagram("10.0.1.2", "10.0.2.2", pattern(1800, 4), 33);
+  kern::SkbPtr whole = reassembled_on_router(n, d);
   ASSERT_TRUE(whole);
   EXPECT_EQ(whole->len(), d.size());
   EXPECT_EQ(whole->frag_max_size, 628u);  // the last piece: 20 + 608
@@ -435,6 +443,30 @@ TEST(Ipv4Forward, ReassembledDatagramIsRefragmentedNoLargerThanItArrived) {
   const auto pk = ip_packets(frames);
   ASSERT_EQ(pk.size(), 3u);
   for (const auto& p : pk) EXPECT_LE(p.total_len(), 628u);
+  EXPECT_EQ(n.b.st->ip_mib().ReasmOKs, 1u);
+  n.a.expect_clean();
+  n.b.expect_clean();
+}
+
+// Without DF, a reassembled datagram whose fragments were larger than the next hop's MTU is
+// cut to that MTU (ip_fragment refuses only DF datagrams: frag_max_size > mtu with DF).
+TEST(Ipv4Forward, ReassembledDatagramWithoutDfIsCutForASmallerMtu) {
+  Routed n;
+  n.r1.dev.mtu = 400;
+  const auto d = udp_datagram("10.0.1.2", "10.0.2.2", pattern(1800, 4), 34);
+  kern::SkbPtr whole = reassembled_on_router(n, d);
+  ASSERT_TRUE(whole);
+  auto rt = n.r.st->ip().route_output(ip("10.0.2.2"));
+  ASSERT_TRUE(rt);
+  ASSERT_EQ(n.r.st->ip().ip_output(std::move(whole), *rt), 0);
+  n.run(2 * kMs);
+  const auto pk = ip_packets(n.r1.sent_of(kern::ETH_P_IP));
+  ASSERT_EQ(pk.size(), 5u);  // 1,808 bytes of IP payload in pieces of 376
+  for (const auto& p : pk) EXPECT_LE(p.total_len(), 400u);
+  EXPECT_EQ(n.r.st->ip_mib().FragOKs, 1u);
+  EXPECT_EQ(n.r.st->ip_mib().FragFails, 0u);
+  EXPECT_EQ(n.r.st->icmp_mib().OutDestUnreachs, 0u);
+  n.run(2 * kMs);
   EXPECT_EQ(n.b.st->ip_mib().ReasmOKs, 1u);
   n.a.expect_clean();
   n.b.expect_clean();

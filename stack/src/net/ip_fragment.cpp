@@ -56,7 +56,9 @@ void ip_copy_metadata(kern::SkBuff& to, const kern::SkBuff& from) {
 int Ipv4::ip_fragment(SkbPtr skb, uint32_t mtu, const OutputFn& output) {
   kern::Kernel& k = st_.kernel();
   wire::Ipv4Packet ip(skb->data(), skb->len());
-  if ((ip.dont_frag() && !skb->ignore_df) || (skb->frag_max_size && skb->frag_max_size > mtu)) {
+  // DF: only a datagram reassembled here (conntrack) whose DF fragments all fit may be cut.
+  // Without DF a reassembled datagram is cut again whatever size its fragments were.
+  if (ip.dont_frag() && (!skb->ignore_df || (skb->frag_max_size && skb->frag_max_size > mtu))) {
     mib_.FragFails++;
     st_.icmp().icmp_send(*skb, wire::icmp::DEST_UNREACH, wire::icmp::FRAG_NEEDED, mtu);
     return -EMSGSIZE;

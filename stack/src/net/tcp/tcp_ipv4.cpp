@@ -382,20 +382,19 @@ void Tcp::tcp_v4_mtu_reduced(TcpSock& sk) {
   // tcp_sync_mss.
   sk.rt_->mtu = mtu;
   sk.set_mss();
-  // tcp_simple_retransmit: what is too large for the new MSS is lost (the router dropped it)
-  // and goes again in MSS-sized pieces; unsent data is cut to the new size too. cwnd stays:
-  // the amount of data in flight did not grow, only its units shrank.
+  // tcp_simple_retransmit: what was sent too large for the new MSS is lost (the router dropped
+  // it) and goes again in MSS-sized pieces; unsent data is cut when it goes out (write_xmit,
+  // as tso_fragment), not here: cutting a send buffer of it at once stalled the CPU for a ms.
+  // cwnd stays: the amount of data in flight did not grow, only its units shrank.
   const uint32_t mss = sk.mss_cache_;
-  for (size_t i = 0; i < sk.sq_.size(); ++i) {
-    TcpTxSeg& seg = sk.sq_[i];
-    const bool sent = i < sk.sq_.send_head();
-    if (seg.len() <= mss) continue;
+  for (size_t i = 0; i < sk.sq_.send_head(); ++i) {
+    if (sk.sq_[i].len() <= mss) continue;
     while (sk.sq_[i].len() > mss) {
       sk.split_seg(i, mss);
-      if (sent) sk.sq_.mark_seg_lost(i);
+      sk.sq_.mark_seg_lost(i);
       ++i;
     }
-    if (sent) sk.sq_.mark_seg_lost(i);
+    sk.sq_.mark_seg_lost(i);
   }
   if (!sk.sq_.lost_out()) return;
   if (sk.ca_state_ != TcpCaState::kLoss) {

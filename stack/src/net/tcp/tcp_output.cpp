@@ -254,11 +254,15 @@ void TcpSock::queue_fin() {
 bool TcpSock::split_seg(size_t idx, uint32_t len) {
   const TxSeg& s = sq_[idx];
   if (!s.skb || len == 0 || len >= s.skb->len()) return false;
-  const uint32_t rest_len = s.skb->len() - len;
-  SkbPtr rest = k().alloc_skb(kMaxTcpHeader + rest_len);
-  rest->reserve(kMaxTcpHeader);
-  rest->put_data(s.skb->data() + len, rest_len);
-  k().cpu().charge_copy(rest_len);
+  // The head (len bytes) is copied and the tail keeps the buffer, so cutting a segment into
+  // n pieces copies it once (copying the tail each time cost n/2 times that).
+  SkbPtr head = k().alloc_skb(kMaxTcpHeader + len);
+  head->reserve(kMaxTcpHeader);
+  head->put_data(s.skb->data(), len);
+  k().cpu().charge_copy(len);
+  SkbPtr rest = std::move(sq_[idx].skb);
+  rest->pull(len);  // a clone still on its way to the NIC keeps its own view of the data
+  sq_[idx].skb = std::move(head);
   sq_.split(idx, len, std::move(rest));
   return true;
 }
@@ -271,6 +275,7 @@ void TcpSock::write_xmit(int push_one) {
     return;
   uint32_t sent = 0;
   while (sq_.has_unsent()) {
+    if (sq_.head_unsent().len() > mss_cache_) split_seg(sq_.send_head(), mss_cache_);  // queued before PMTU fell
     TxSeg& seg = sq_.head_unsent();
     if (sq_.in_flight() >= cs_.cwnd && push_one != 2) break;
     const uint32_t wnd_end = snd_una_ + snd_wnd_;
