@@ -16,7 +16,7 @@ def _frame_bytes(frame: Any) -> bytes:
     if isinstance(frame, (bytes, bytearray, memoryview)):
         return bytes(frame)
     if isinstance(frame, (str, int)) or not hasattr(frame, "__bytes__"):
-        raise TypeError(f"inject: frame must be bytes or a packet bytes() converts (scapy), not {frame!r}")
+        raise TypeError(f"inject: frame must be bytes or a packet bytes() converts (scapy), not {type(frame).__name__}")
     return bytes(frame)
 
 

@@ -26,7 +26,7 @@ def test_inject_scapy_and_bytes(seed):
     from scapy.layers.l2 import Ether
 
     tb, a, b, link = two_hosts(seed, "basic")
-    pkt = Ether(src=a.nic.mac, dst=b.nic.mac) / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=5555, dport=7000) / b"x" * 18
+    pkt = Ether(src=a.nic.mac, dst=b.nic.mac) / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=5555, dport=7000) / (b"x" * 18)
     before = b.counters()
     n0 = len(link.packets())
     link.inject(pkt, to=b)
