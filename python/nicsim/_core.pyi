@@ -93,6 +93,8 @@ class EthLink:
     def delay_ps(self) -> int: ...
     def counters(self, dir: int) -> Dict[str, int]: ...
     def set_up(self, up: bool, at_ps: int) -> None: ...
+    # fcs: "auto" | "given" | "bad"; ValueError for a bad dir, fcs or length.
+    def inject(self, dir: int, frame: bytes, fcs: str = "auto") -> None: ...
 
 class EthSwitch:
     @property
@@ -161,6 +163,8 @@ class NetNic:
     def dev_mtu(self) -> int: ...  # the net device's, after up
     @property
     def mac(self) -> str: ...
+    @property
+    def cable(self) -> Optional[Tuple[EthLink, int]]: ...  # (link, side) or None
 
 class NetHost:
     @property

@@ -82,6 +82,18 @@ class Host:
         self._nics.append(nic)
         return nic
 
+    def inject_rx(self, frame: Any, fcs: str = "auto") -> None:
+        """``frame`` arrives at this host's first NIC (eth0) from its cable, at the current
+        simulated time: ``link.inject(frame, to=host)`` on eth0's cable (see Link.inject for
+        frame and fcs). ValueError if eth0 has no cable, or for a bad frame length.
+        """
+        from .link import _inject
+        cable = self.nic._n.cable
+        if cable is None:
+            raise ValueError(f"inject_rx: {self.name}'s eth0 has no cable (tb.connect)")
+        link, side = cable
+        _inject(link, 1 - side, frame, fcs)
+
     def sysctl(self, name: str, value: Optional[Union[int, str]] = None) -> Optional[str]:
         """``sysctl name`` (returns the value as /proc/sys shows it, e.g. "1") or, with a
         value, ``sysctl -w name=value`` (returns None): ``host.sysctl("net.ipv4.ip_forward", 1)``.

@@ -96,7 +96,13 @@ void register_host(py::module_& m) {
       .def_property_readonly("dev_mtu", [](sim::NetNic& n) {
         return on_cpu(n.host(), [&] { return n.dev().mtu; });
       }, "The net device's MTU as the driver has it (after up).")
-      .def_property_readonly("mac", [](sim::NetNic& n) { return n.hw().core().mac().str(); });
+      .def_property_readonly("mac", [](sim::NetNic& n) { return n.hw().core().mac().str(); })
+      // (link, side) of the cable in this NIC, or None: frames for the NIC go in direction 1 - side.
+      .def_property_readonly("cable", [](sim::NetNic& n) -> py::object {
+        const sim::XgmiiPort& p = n.hw().core().xgmii();
+        if (!p.link()) return py::none();
+        return py::make_tuple(py::cast(p.link(), py::return_value_policy::reference), p.side());
+      });
 
   py::class_<sim::NetHost>(m, "NetHost")
       .def_property_readonly("name", &sim::NetHost::name)

@@ -15,7 +15,7 @@ py::dict link_counters(const sim::EthLink::Counters& c) {
 #define C(f) d[#f] = c.f
   C(frames); C(bytes); C(delivered); C(dropped); C(corrupted); C(reordered); C(reorder_timeouts);
   C(duplicated); C(delayed); C(jittered); C(jitter_sum_ps); C(jitter_max_ps); C(extra_delay_sum_ps);
-  C(extra_delay_max_ps); C(lost_link_down); C(late);
+  C(extra_delay_max_ps); C(lost_link_down); C(late); C(injected);
 #undef C
   return d;
 }
@@ -29,6 +29,14 @@ std::string us_text(uint64_t ns) {
     t += "." + f;
   }
   return t + " us";
+}
+
+sim::EthLink::Fcs fcs_mode(const std::string& fcs) {
+  if (fcs == "auto") return sim::EthLink::Fcs::kAuto;
+  if (fcs == "given") return sim::EthLink::Fcs::kGiven;
+  if (fcs == "bad") return sim::EthLink::Fcs::kBad;
+  throw py::value_error("fcs is \"auto\" (append the right FCS), \"given\" (the frame ends with its FCS) "
+                        "or \"bad\" (append a wrong one), not \"" + fcs + "\"");
 }
 
 }  // namespace
@@ -64,7 +72,14 @@ void register_network(py::module_& m) {
         if (dir != 0 && dir != 1) throw py::value_error("direction is 0 (a -> b) or 1 (b -> a)");
         return link_counters(l.counters(dir));
       }, py::arg("dir"))
-      .def("set_up", &sim::EthLink::set_up, py::arg("up"), py::arg("at_ps"));
+      .def("set_up", &sim::EthLink::set_up, py::arg("up"), py::arg("at_ps"))
+      .def("inject",
+           [](sim::EthLink& l, int dir, const py::bytes& frame, const std::string& fcs) {
+             const std::string b = frame;  // a bad length or dir: std::invalid_argument -> ValueError
+             l.inject(dir, std::vector<uint8_t>(b.begin(), b.end()), fcs_mode(fcs));
+           },
+           py::arg("dir"), py::arg("frame"), py::arg("fcs") = "auto",
+           "Puts a frame (from the destination MAC) on direction dir now, after the frames queued.");
 
   py::class_<sim::Network>(m, "Network")
       .def(py::init([](const std::string& run_name, const std::string& out_root) {

@@ -2,6 +2,9 @@
 #include "nicsim/sim/eth_link.h"
 
 #include <algorithm>
+#include <stdexcept>
+
+#include <systemc>
 
 #include "nicsim/sim/debug.h"
 #include "nicsim/sim/pins.h"
@@ -96,7 +99,7 @@ uint64_t EthLink::replay(Dir& d, const Held& h, uint64_t at, uint32_t copy) {
   if (h.corrupted) d.counters.corrupted++;
   NICSIM_DPRINTF(kLink, name_.c_str(), "dir %d frame %llu%s on the lane at cycle %llu",
                  h.delivered.dir, (unsigned long long)h.delivered.index,
-                 copy ? " (duplicate)" : " (held)", (unsigned long long)slot);
+                 copy ? " (duplicate)" : " (held or injected)", (unsigned long long)slot);
   if (tap_delivered_) {
     WireFrame f = h.delivered;
     f.start_ps = cycle_to_ps(slot);
@@ -221,6 +224,55 @@ void EthLink::finish_frame(Dir& d, bool truncated, int t_lane) {
       ++i;
   }
   release_due(d, d.last_word, 0);
+  place_pending(d);
+}
+
+void EthLink::place_pending(Dir& d) {
+  while (!d.pending.empty()) {
+    auto [h, at] = std::move(d.pending.front());
+    d.pending.pop_front();
+    replay(d, h, at, 0);
+  }
+}
+
+void EthLink::inject(int dir, std::vector<uint8_t> frame, Fcs fcs) {
+  const bool elaborating = sc_core::sc_get_status() == sc_core::SC_ELABORATION;
+  inject(dir, std::move(frame), fcs, elaborating ? 0 : sc_core::sc_time_stamp().value());
+}
+
+void EthLink::inject(int dir, std::vector<uint8_t> frame, Fcs fcs, uint64_t at_ps) {
+  if (dir != 0 && dir != 1)
+    throw std::invalid_argument(name_ + ": inject: direction is 0 or 1, not " + std::to_string(dir));
+  const size_t fcs_len = fcs == Fcs::kGiven ? 0 : 4;
+  const size_t min = fcs == Fcs::kGiven ? 4 : 1, max = kMaxInjectFrame - fcs_len;
+  if (frame.size() < min || frame.size() > max)
+    throw std::invalid_argument(name_ + ": inject: a frame of " + std::to_string(frame.size()) + " bytes " +
+                                (fcs == Fcs::kGiven ? "with" : "without") + " its FCS; " +
+                                std::to_string(min) + " .. " + std::to_string(max) + " fit");
+  if (fcs != Fcs::kGiven) xgmii::append_fcs(frame);
+  if (fcs == Fcs::kBad) frame.back() ^= 0xFF;
+  Dir& d = dirs_[dir];
+  const uint64_t cycle = cycle_ceil(at_ps);
+  Held h;
+  h.start_cycle = cycle;
+  uint64_t k = 0;
+  for (const xgmii::Word& w : xgmii::encode(frame)) h.words.push_back(Captured{k++, w.d, w.c});
+  // The /T/ follows the SFD's word and the frame bytes: lane frame.size() % 8.
+  h.gap = frame.size() % 8 <= 4 ? 1 : 2;
+  d.counters.frames++;
+  d.counters.injected++;
+  d.counters.bytes += frame.size();
+  NICSIM_DPRINTF(kLink, name_.c_str(), "dir %d frame %llu: %zu bytes injected at cycle %llu", dir,
+                 (unsigned long long)d.next_index, frame.size(), (unsigned long long)cycle);
+  h.delivered = WireFrame{dir, d.next_index++, at_ps, std::move(frame), false, false, 0};
+  if (tap_sent_)
+    for (auto& [tap, point] : taps_)
+      if (point == kSent) tap->on_frame(h.delivered);
+  // A frame streaming from the sender decides lane_free at its end: go behind it then.
+  if (d.mode == kStreamed && d.state != kIdle)
+    d.pending.emplace_back(std::move(h), cycle + delay_cycles_);
+  else
+    replay(d, h, cycle + delay_cycles_, 0);
 }
 
 void EthLink::tx_word(int side, uint64_t cycle, uint64_t data, uint8_t ctrl) {

@@ -87,9 +87,9 @@ class LinkRun {
     next_[dir] = c;
   }
 
-  // Runs until every queued word is sent and `tail` cycles more.
-  void run(uint64_t tail = 20000) {
-    uint64_t end = std::max(next_[0], next_[1]) + tail;
+  // Runs until every queued word is sent and `tail` cycles more (or up to cycle `stop`).
+  void run(uint64_t tail = 20000, uint64_t stop = UINT64_MAX) {
+    uint64_t end = std::min(std::max(next_[0], next_[1]) + tail, stop);
     size_t* i = next_word_;
     for (uint64_t c = cycle_; c < end; ++c) {
       for (int side = 0; side < 2; ++side) {

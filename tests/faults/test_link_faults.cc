@@ -572,3 +572,63 @@ TEST(LinkFaults, SetFaultsPerDirectionAndBack) {
 
 }  // namespace
 }  // namespace nicsim::test
+
+namespace nicsim::test {
+
+// EthLink::inject: the frame enters at the given time with the FCS asked for, takes a lane
+// slot behind the frames already queued (right behind one still streaming from the sender),
+// a frame sent later waits behind it, and both taps see it.
+TEST(LinkInject, SlotsBehindQueuedFramesWithTheFcsAskedFor) {
+  std::mt19937_64 rng(7);
+  EthLink link("inj");
+  struct Count : FrameTap {
+    void on_frame(const WireFrame& f) override { n++, last = f; }
+    int n = 0;
+    WireFrame last;
+  } sent, delivered;
+  link.add_tap(&sent, EthLink::kSent);
+  link.add_tap(&delivered, EthLink::kDelivered);
+  LinkRun run(link);
+  const Bytes body = {0x02, 0, 0, 0, 0, 0xBB, 0x02, 0, 0, 0, 0, 0xAA, 0x88, 0xB5, 1, 2, 3, 4, 5};
+  // Idle cable: at the time given + the delay, the right FCS appended.
+  link.inject(0, body, EthLink::Fcs::kAuto, cycle_to_ps(100));
+  EXPECT_EQ(sent.n, 1);
+  EXPECT_EQ(sent.last.start_ps, cycle_to_ps(100));
+  EXPECT_EQ(delivered.last.start_ps, cycle_to_ps(100 + link.delay_cycles()));
+  // A frame the sender starts a cycle later waits behind the injected one.
+  run.queue(0, {make_frame(1, 200, rng)}, 101);
+  run.run(0, 300);
+  // While the sender streams a long frame, an injected one goes right behind it.
+  run.queue(0, {make_frame(2, 1500, rng)}, 400);
+  run.run(0, 420);
+  link.inject(0, body, EthLink::Fcs::kBad, cycle_to_ps(420));
+  Bytes given = body;
+  xgmii::append_fcs(given);
+  link.inject(0, given, EthLink::Fcs::kGiven, cycle_to_ps(421));
+  run.run(2000);
+  ASSERT_EQ(run.got[0].size(), 5u);
+  EXPECT_EQ(run.got[0][0].start_cycle, 100 + link.delay_cycles());
+  EXPECT_TRUE(run.got[0][0].ok);
+  EXPECT_EQ(Bytes(run.got[0][0].bytes.begin(), run.got[0][0].bytes.end() - 4), body);
+  EXPECT_EQ(run.got[0][1].seq, 1u);
+  EXPECT_GT(run.got[0][1].start_cycle, 101 + link.delay_cycles()) << "waited behind the injected frame";
+  EXPECT_EQ(run.got[0][2].seq, 2u);
+  EXPECT_FALSE(run.got[0][3].ok) << "kBad: a wrong FCS";
+  EXPECT_GT(run.got[0][3].start_cycle, run.got[0][2].start_cycle + 1500 / 8) << "behind the streaming frame";
+  EXPECT_TRUE(run.got[0][4].ok);
+  EXPECT_EQ(run.got[0][4].bytes, given);
+  EXPECT_EQ(run.lane_violations, 0u);
+  EXPECT_EQ(link.counters(0).injected, 3u);
+  EXPECT_EQ(link.counters(0).frames, 5u);
+  EXPECT_EQ(link.counters(0).delivered, 5u);
+  EXPECT_EQ(sent.n, 5);
+  EXPECT_EQ(delivered.n, 5);
+  EXPECT_EQ(link.counters(0).late, 0u);
+  // Lengths and directions outside the range are refused.
+  EXPECT_THROW(link.inject(0, {}, EthLink::Fcs::kAuto, 0), std::invalid_argument);
+  EXPECT_THROW(link.inject(0, {1, 2, 3}, EthLink::Fcs::kGiven, 0), std::invalid_argument);
+  EXPECT_THROW(link.inject(0, Bytes(EthLink::kMaxInjectFrame - 3), EthLink::Fcs::kAuto, 0), std::invalid_argument);
+  EXPECT_THROW(link.inject(2, body, EthLink::Fcs::kAuto, 0), std::invalid_argument);
+}
+
+}  // namespace nicsim::test

@@ -260,7 +260,10 @@ void Icmp::icmp_send(kern::SkBuff& skb_in, uint8_t type, uint8_t code, uint32_t 
   wire::IcmpRepr msg;
   msg.type = type;
   msg.code = code;
-  msg.rest = (type == ic::DEST_UNREACH && code == ic::FRAG_NEEDED) ? (info & 0xFFFF) : 0;
+  // FRAG_NEEDED: the next-hop MTU; PARAMETERPROB: the pointer in the top byte (info << 24).
+  msg.rest = (type == ic::DEST_UNREACH && code == ic::FRAG_NEEDED) ? (info & 0xFFFF)
+             : type == ic::PARAMETERPROB                          ? info
+                                                                  : 0;
   msg.data = ip.bytes();
   msg.data_len = std::min(dgram_len, kIcmpErrorMax - wire::Ipv4Repr::buffer_len() - wire::IcmpPacket::kHeaderLen);
   const Ipv4Addr saddr = st_.ip().is_local(dst) ? dst : Ipv4Addr::any();

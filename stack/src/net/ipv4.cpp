@@ -20,7 +20,57 @@ using kern::SkbPtr;
 
 namespace {
 constexpr Ipv4Addr kAllHosts(224, 0, 0, 1);
+
+// Option kinds ip_options_compile checks (RFC 791); others are skipped by their length.
+constexpr uint8_t kIpoptEnd = 0, kIpoptNoop = 1, kIpoptRr = 7, kIpoptTs = 68, kIpoptLsrr = 131,
+                  kIpoptSsrr = 137, kIpoptRa = 148;
+
+// ip_options_compile for a received datagram: the offset (from the IP header) of the first
+// byte of a malformed option, or 0 if the options are well formed. *srr: a source route.
+size_t ip_options_compile(const wire::Ipv4Packet& ip, bool* srr) {
+  const uint8_t* o = ip.options();
+  const size_t len = ip.options_len();
+  *srr = false;
+  for (size_t i = 0; i < len;) {
+    const uint8_t kind = o[i];
+    if (kind == kIpoptEnd) break;
+    if (kind == kIpoptNoop) {
+      ++i;
+      continue;
+    }
+    const size_t at = wire::Ipv4Packet::kMinHeaderLen + i;
+    if (len - i < 2) return at;
+    const size_t olen = o[i + 1];
+    if (olen < 2 || olen > len - i) return at + 1;
+    const uint8_t ptr = olen > 2 ? o[i + 2] : 0;
+    switch (kind) {
+      case kIpoptRr:
+      case kIpoptLsrr:
+      case kIpoptSsrr:
+        if (olen < 3) return at + 1;
+        if (ptr < 4) return at + 2;
+        if (ptr <= olen && ptr + 3 > olen) return at + 2;
+        if (kind != kIpoptRr) {
+          if (*srr) return at;  // two source routes
+          *srr = true;
+        }
+        break;
+      case kIpoptTs:
+        if (olen < 4) return at + 1;
+        if (ptr < 5) return at + 2;
+        if (ptr <= olen && ptr + 3 > olen) return at + 2;
+        break;
+      case kIpoptRa:
+        if (olen < 4) return at + 1;
+        break;
+      default:
+        break;  // unknown options of a received datagram are ignored
+    }
+    i += olen;
+  }
+  return 0;
 }
+}  // namespace
 
 std::vector<std::pair<std::string, uint64_t>> IpMib::items() const {
   return {{"InReceives", InReceives},           {"InHdrErrors", InHdrErrors},
@@ -319,24 +369,48 @@ void Ipv4::ip_rcv(SkbPtr skb) {
     return;
   }
   skb->trim(ip.total_len());  // Ethernet padding
+  if (ip.header_len() > wire::Ipv4Packet::kMinHeaderLen && !ip_rcv_options(*skb)) return;
   skb->reset_network_header();
   skb->set_transport_header(int32_t(ip.header_len()));
   if (!nf_hook(NfHook::kPreRouting, skb, skb->dev, nullptr)) return;
   ip_rcv_finish(std::move(skb));
 }
 
+// ip_rcv_options: malformed options drop the datagram (InHdrErrors, ICMP parameter problem
+// pointing at the bad byte); a source route is dropped uncounted (accept_source_route = 0).
+// nicsim: options are checked only, never acted upon (no record route, timestamps, or SRR).
+bool Ipv4::ip_rcv_options(kern::SkBuff& skb) {
+  wire::Ipv4Packet ip(skb.data(), skb.len());
+  bool srr = false;
+  if (const size_t bad = ip_options_compile(ip, &srr)) {
+    mib_.InHdrErrors++;
+    st_.icmp().icmp_send(skb, wire::icmp::PARAMETERPROB, 0, uint32_t(bad) << 24);
+    return false;
+  }
+  return !srr;
+}
+
 // ip_rcv_finish + ip_route_input: local, forward or drop.
 void Ipv4::ip_rcv_finish(SkbPtr skb) {
   wire::Ipv4Packet ip(skb->data(), skb->len());
   const Ipv4Addr src = ip.src(), dst = ip.dst();
-  if (dst.is_broadcast()) {  // limited broadcast: any source, even 0.0.0.0 (DHCP)
-    ip_local_deliver(std::move(skb));
-    return;
-  }
   // Frames from lo carry their output route's verdict (Linux keeps the dst): no martian check.
   const bool from_lo = skb->dev && (skb->dev->flags & kern::IFF_LOOPBACK);
-  if (!from_lo && (src.is_martian_source() || src.is_loopback())) {
-    mib_.InDiscards++;  // martian source (Linux counts none of the Ip MIB here)
+  // ip_route_input_slow: a multicast or limited-broadcast source is martian whatever the
+  // destination; the limited broadcast then takes a 0.0.0.0/8 source unchecked (DHCP);
+  // fib_validate_source makes the rest martian too: 0/8, 127/8, one of our own addresses
+  // (a "land" packet) or a subnet broadcast as the source.
+  if (!from_lo) {
+    const bool zeronet_bcast = dst.is_broadcast() && src.is_zeronet();
+    if (src.is_multicast() || src.is_broadcast() ||
+        (!zeronet_bcast && (src.is_martian_source() || src.is_loopback() || is_local(src) ||
+                            (skb->dev && is_broadcast_on(*skb->dev, src))))) {
+      mib_.InDiscards++;  // martian source (Linux counts none of the Ip MIB here)
+      return;
+    }
+  }
+  if (dst.is_broadcast()) {
+    ip_local_deliver(std::move(skb));
     return;
   }
   const bool local = is_local(dst) || dst == kAllHosts || (skb->dev && is_broadcast_on(*skb->dev, dst));

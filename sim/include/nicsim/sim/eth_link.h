@@ -30,6 +30,12 @@
 // for a duplicate), when its slot is decided. Per direction the kDelivered records come in
 // slot order; PcapWriter keeps both directions in order while jitter_max and
 // reorder_timeout stay under its 100 us window.
+// Injection (inject()): a frame from outside (a test, Python) enters direction d at time t
+// as if the sender had started it then: it takes a lane slot like a sent frame, at
+// max(t + delay, lane_free), after the frames already queued; if the sender is streaming a
+// frame at that moment, the injected one is placed when that frame ends. Injected frames
+// bypass the fault plan (they are already what the caller wants on the wire) and go to both
+// taps: kSent timestamped at t, kDelivered at the slot.
 // The link expects /S/ in lane 0 (nic_mac_tx and xgmii::encode do so); a frame starting
 // in lane 4 behind the previous one's /T/ shares that word's placement.
 #pragma once
@@ -100,6 +106,18 @@ class EthLink {
   // knows now (UINT64_MAX: nothing in flight or held). For idle fast-forwarding.
   uint64_t next_rx_cycle(int side, uint64_t from) const;
 
+  // How inject() ends the frame: kAuto appends the right FCS, kGiven sends the bytes as they
+  // are (the last 4 are the FCS, right or wrong), kBad appends a wrong one (the right one
+  // with its last byte inverted).
+  enum class Fcs { kAuto, kGiven, kBad };
+  static constexpr size_t kMaxInjectFrame = 65535;  // DA..FCS
+  // Puts frame (from the destination MAC; with its FCS only for kGiven) on direction dir
+  // at at_ps, the current simulated time by default (see the comment at the top). The frame
+  // on the wire must be 1 + 4 .. kMaxInjectFrame bytes (4 .. for kGiven): else
+  // std::invalid_argument, as for a dir other than 0 or 1.
+  void inject(int dir, std::vector<uint8_t> frame, Fcs fcs = Fcs::kAuto);
+  void inject(int dir, std::vector<uint8_t> frame, Fcs fcs, uint64_t at_ps);
+
   // dir 0, 1 or kBothDirs; nullptr restores pass-through (and removes set_faults' faults).
   // The link does not own the injector.
   void set_fault(int dir, FaultInjector* f);
@@ -126,6 +144,7 @@ class EthLink {
     uint64_t extra_delay_sum_ps = 0, extra_delay_max_ps = 0;  // slot - (c + delay), per frame
     uint64_t lost_link_down = 0;     // words sent while the cable was down
     uint64_t late = 0;               // words received after their cycle (quantum bug)
+    uint64_t injected = 0;           // frames put on the wire by inject() (also in frames)
   };
   const Counters& counters(int dir) const { return dirs_[dir].counters; }
 
@@ -172,6 +191,7 @@ class EthLink {
     Held cur;               // captured words (held or duplicated frame)
     uint64_t lane_free = 0; // first lane cycle the next /S/ may take
     std::deque<Held> held;
+    std::deque<std::pair<Held, uint64_t>> pending;  // injected during a streamed frame; lane cycle
   };
   void start_frame(Dir& d, int side, uint64_t cycle);
   void finish_frame(Dir& d, bool truncated, int t_lane);
@@ -181,6 +201,7 @@ class EthLink {
   void release_held(Dir& d, size_t i, bool timeout, uint64_t at);
   void release_due(Dir& d, uint64_t sender_cycle, uint64_t min_slot);
   void emit_delivered(const WireFrame& f);
+  void place_pending(Dir& d);
 
   std::string name_;
   uint64_t delay_cycles_;

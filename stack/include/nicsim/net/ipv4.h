@@ -201,6 +201,7 @@ class Ipv4 {
 
  private:
   void ip_rcv_finish(kern::SkbPtr skb);
+  bool ip_rcv_options(kern::SkBuff& skb);  // false: dropped (and counted)
   void ip_local_deliver(kern::SkbPtr skb);
   void ip_forward(kern::SkbPtr skb);
   int ip_forward_finish(kern::SkbPtr skb, const Rtable& rt);

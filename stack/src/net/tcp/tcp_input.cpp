@@ -91,6 +91,9 @@ void TcpSock::rcv(SkbPtr skb, const wire::TcpRepr& th) {
   const uint32_t end_seq = th.seq + plen + (th.syn() ? 1 : 0) + (th.fin() ? 1 : 0);
   const uint64_t now = k().now_ns();
   if (state_ == TcpState::kTimeWait && tw_syn_reuse(skb, th)) return;
+  // tcp_rcv_state_process / tcp_rcv_established: no ACK, RST or SYN: discarded unanswered
+  // (TIME_WAIT answers everything, tcp_timewait_state_process).
+  if (!th.has_ack() && !th.rst() && !th.syn() && state_ != TcpState::kTimeWait) return;
   if (!validate_incoming(th, plen, end_seq, now)) return;
   if (!th.has_ack()) return;
   if (state_ == TcpState::kSynRecv && !rcv_synrecv_ack(th, plen)) return;
@@ -285,7 +288,10 @@ uint32_t TcpSock::sacktag(const wire::TcpRepr& th, AckSample& a) {
   };
   for (uint8_t b = 0; b < th.num_sack; ++b) {
     const wire::TcpSackBlock blk = th.sack[b];
-    if (!seq_after(blk.end, blk.start)) continue;
+    if (!seq_after(blk.end, blk.start)) {  // tcp_is_sackblock_valid; below the ACK: a D-SACK's
+      if (!seq_before(blk.start, th.ack)) ext.TCPSACKDiscard++;
+      continue;
+    }
     // D-SACK (RFC 2883): the first block below the cumulative ACK or inside the second.
     if (b == 0 && (seq_leq(blk.end, th.ack) ||
                    (th.num_sack > 1 && seq_geq(blk.start, th.sack[1].start) && seq_leq(blk.end, th.sack[1].end)))) {

@@ -22,7 +22,8 @@ void TcpSock::rcv_listen(SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ip
     tcp_->send_reset_for(th, uint32_t(th.payload_len), saddr, daddr);
     return;
   }
-  if (!th.syn()) return;
+  // tcp_rcv_state_process (TCP_LISTEN): only a SYN opens, and SYN+FIN is discarded.
+  if (!th.syn() || th.fin()) return;
   TcpExtMib& ext = tcp_->ext_;
   if (int(accept_q_.size()) > backlog_) {  // sk_acceptq_is_full
     ext.ListenOverflows++;
