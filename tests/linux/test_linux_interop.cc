@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -143,8 +144,10 @@ class LinuxPeer : public ::testing::Test {
   sim::TapBridge* tap_ = nullptr;
 };
 
-// Linux `ping` to the simulated host, and the simulated host's ping to Linux.
+// Linux `ping` to the simulated host, and the simulated host's ping to Linux. Simulated time
+// never ran ahead of the wall clock since the attach.
 TEST_F(LinuxPeer, PingBothWays) {
+  const auto wall0 = std::chrono::steady_clock::now();
   start();
   LinuxProc p(*ns_, {"ping", "-c", "3", "-i", "0.2", "-W", "5", kSim}, out("ping.txt"));
   ASSERT_TRUE(wait_for(p, 20 * kSec)) << "ping did not finish";
@@ -154,6 +157,9 @@ TEST_F(LinuxPeer, PingBothWays) {
   for (const auto& e : echoes) EXPECT_TRUE(e.replied) << "seq " << e.seq << " error " << e.error;
   EXPECT_EQ(tap_->counters().rx_crc_errors, 0u);
   EXPECT_EQ(tap_->counters().tx_errors, 0u);
+  const uint64_t wall_ns =
+      uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - wall0).count());
+  EXPECT_LE(net_->now_ns(), wall_ns) << "simulated time ran ahead of the wall clock";
 }
 
 // Linux connects to the simulated host and sends 10 MB; the simulated side hashes what it
