@@ -338,3 +338,29 @@ TEST_F(LinuxPeer, TcpUnderCableLossStaysByteExact) {
 
 }  // namespace
 }  // namespace nicsim::test
+
+namespace nicsim::test {
+namespace {
+
+// Pacing on its own: a bridge without a cable and with a large quantum would let simulated
+// time race ahead; paced, 200 ms of simulated time take at least 200 ms of wall time, and the
+// bridge slept to keep it so.
+TEST(TapBridgePacing, SimulatedTimeWaitsForTheWallClock) {
+  const std::string why = sim::NetNamespace::unavailable_reason();
+  if (!why.empty()) GTEST_SKIP() << "no TAP here: " << why;
+  sim::NetNamespace ns = sim::NetNamespace::create();
+  sim::Testbench tb({current_test_name()});
+  sim::TapParams p;
+  p.quantum.value = 1 << 16;  // 419 us per activation: far faster than real time unpaced
+  sim::TapBridge br("tap_pace", "tap0", sim::open_tap("tap0", ns.path()), p);
+  const auto w0 = std::chrono::steady_clock::now();
+  tb.run_ns(200'000'000);
+  const double wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - w0).count();
+  EXPECT_GE(wall_ms, 200.0) << "simulated time ran ahead of the wall clock";
+  EXPECT_LT(wall_ms, 2000.0);
+  EXPECT_GT(br.counters().waits, 0u);
+  EXPECT_GT(br.counters().wait_ns, 100'000'000u) << "most of the 200 ms should be spent waiting";
+}
+
+}  // namespace
+}  // namespace nicsim::test
