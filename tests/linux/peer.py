@@ -3,9 +3,10 @@
 network namespace (`ip netns exec`). Each mode prints one JSON object on stdout.
 
   tcp-client HOST PORT NBYTES SEED   connect, send NBYTES (random.Random(SEED)), shut down the
-                                     write side, read to EOF; the SHA-256 sent and TCP_INFO
+                                     write side, read to EOF; the SHA-256 sent, TCP_INFO
+                                     and `ss -tin` of the connection
   tcp-server ADDR PORT READY         listen, create file READY, accept one, read to EOF, close;
-                                     the SHA-256 received and TCP_INFO
+                                     the SHA-256 received, TCP_INFO and `ss -tin`
   udp-echo HOST PORT COUNT           send COUNT datagrams (sizes 1..1472), expect each back
   tcp-rst HOST PORT                  connect, then close with SO_LINGER 0 (a RST)
 """
@@ -14,6 +15,7 @@ import json
 import random
 import socket
 import struct
+import subprocess
 import sys
 
 TCPI_OPT_TIMESTAMPS, TCPI_OPT_SACK, TCPI_OPT_WSCALE = 1, 2, 4
@@ -32,6 +34,13 @@ def tcp_info(s):
         "snd_mss": ints[2], "rcv_mss": ints[3], "lost": ints[6], "retrans": ints[7], "advmss": ints[19],
         "rtt_us": ints[15], "total_retrans": ints[23],
     }
+
+
+def ss_ti(s):
+    """`ss -tin` for this connection (run in the same namespace): what a user would look at."""
+    host, port = s.getsockname()
+    r = subprocess.run(["ss", "-tin", "src", f"{host}:{port}"], capture_output=True, text=True)
+    return (r.stdout + r.stderr).replace('"', "'")
 
 
 def read_to_eof(s, h):
@@ -55,10 +64,11 @@ def tcp_client(host, port, nbytes, seed):
         h.update(chunk)
         left -= len(chunk)
     s.shutdown(socket.SHUT_WR)
+    ss = ss_ti(s)
     back = read_to_eof(s, hashlib.sha256())
     info = tcp_info(s)
     s.close()
-    return {"sha256": h.hexdigest(), "sent": nbytes, "received": back, "info": info}
+    return {"sha256": h.hexdigest(), "sent": nbytes, "received": back, "info": info, "ss": ss}
 
 
 def tcp_server(addr, port, ready):
@@ -73,8 +83,9 @@ def tcp_server(addr, port, ready):
     h = hashlib.sha256()
     n = read_to_eof(s, h)
     info = tcp_info(s)
+    ss = ss_ti(s)
     s.close()
-    return {"sha256": h.hexdigest(), "received": n, "peer": peer[0], "info": info}
+    return {"sha256": h.hexdigest(), "received": n, "peer": peer[0], "info": info, "ss": ss}
 
 
 def udp_echo(host, port, count):

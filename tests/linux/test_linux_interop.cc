@@ -198,6 +198,12 @@ TEST_F(LinuxPeer, TcpLinuxClientTenMegabytes) {
   EXPECT_TRUE(info.ts_on && info.sack_on && info.wscale_on);
   EXPECT_EQ(json_num(o, "snd_mss"), 1448) << o;  // 1460 less the timestamp option
   EXPECT_EQ(json_num(o, "total_retrans"), 0) << "Linux retransmitted on a clean link: " << o;
+  // `ss -ti` in the namespace: the connection with its window scales and MSS, and no
+  // "retrans:" field (ss prints it only when something was retransmitted).
+  const std::string ss = json_field(o, "ss");
+  EXPECT_NE(ss.find("wscale:"), std::string::npos) << ss;
+  EXPECT_NE(ss.find("mss:1448"), std::string::npos) << ss;
+  EXPECT_EQ(ss.find("retrans:"), std::string::npos) << ss;
   net_->finish();
   const std::string pcap = out("tap.pcap");
   EXPECT_GE(tshark_count(pcap, "tcp.flags.syn==1 && tcp.options.mss_val && tcp.options.wscale.shift && "
@@ -238,6 +244,7 @@ TEST_F(LinuxPeer, TcpLinuxServerTenMegabytes) {
   ASSERT_EQ(p.status(), 0) << o;
   EXPECT_EQ(json_num(o, "received"), long(nbytes)) << o;
   EXPECT_EQ(json_field(o, "sha256"), sha.hex()) << "the bytes the simulated host sent and Linux read differ";
+  EXPECT_EQ(json_field(o, "ss").find("retrans:"), std::string::npos) << json_field(o, "ss");
   EXPECT_EQ(json_field(o, "timestamps"), "true") << o;
   EXPECT_EQ(json_field(o, "sack"), "true") << o;
   EXPECT_EQ(json_field(o, "wscale"), "true") << o;
