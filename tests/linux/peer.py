@@ -8,7 +8,8 @@ network namespace (`ip netns exec`). Each mode prints one JSON object on stdout.
   tcp-server ADDR PORT READY         listen, create file READY, accept one, read to EOF, close;
                                      the SHA-256 received, TCP_INFO and `ss -tin`
   udp-echo HOST PORT COUNT           send COUNT datagrams (sizes 1..1472), expect each back
-  tcp-rst HOST PORT                  connect, then close with SO_LINGER 0 (a RST)
+  tcp-rst HOST PORT                  connect, send 100 bytes, wait for one byte, then close
+                                     with SO_LINGER 0 (a RST)
 """
 import hashlib
 import json
@@ -108,6 +109,7 @@ def udp_echo(host, port, count):
 def tcp_rst(host, port):
     s = socket.create_connection((host, port), timeout=30)
     s.sendall(b"x" * 100)
+    s.recv(1)  # the server says it has accepted: the RST then hits an accepted socket
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
     return {"closed": True}

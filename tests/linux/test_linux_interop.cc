@@ -294,6 +294,7 @@ TEST_F(LinuxPeer, TcpResetFromLinux) {
   int err = 0;
   auto s = ls.accept(30 * kSec, &err);
   ASSERT_TRUE(s) << p.output();
+  ASSERT_EQ(s->send_all({'g'}, 5 * kSec), 1);  // Linux resets once it has this byte
   ASSERT_TRUE(wait_for(p, 20 * kSec));
   EXPECT_EQ(p.status(), 0) << p.output();
   // Read what came, then the reset.
