@@ -120,7 +120,8 @@ void NetNamespace::remove() {
 
 std::string NetNamespace::unavailable_reason() {
   if (access("/dev/net/tun", R_OK | W_OK) != 0)
-    return std::string("/dev/net/tun cannot be opened (") + std::strerror(errno) + "): no TAP devices here";
+    return std::string("/dev/net/tun cannot be opened (") + std::strerror(errno) +
+           "): no TAP devices here (they need root, or CAP_NET_ADMIN, and the tun module)";
   std::string out;
   if (run_command({"ip", "-V"}, &out) != 0) return "the `ip` command (iproute2) is missing: ./nicsim setup installs it";
   const std::string probe = "nicsim-probe-" + std::to_string(getpid());
