@@ -275,7 +275,9 @@ class Testbench:
                     pcap: Optional[str] = None, **faults: Any) -> Any:
         """A cable from host (its first NIC without a cable) or a Nic to a TAP bridge: the real
         Linux kernel becomes the peer through TAP ``ifname``, made inside network namespace
-        ``netns`` (e.g. ``nicsim.live.Namespace().name``; None: this process's own). Link
+        ``netns`` (e.g. ``nicsim.live.Namespace().name``; None: this process's own, for a process
+        started under ``ip netns exec`` or ``unshare -n`` -- otherwise the TAP would appear
+        among the machine's interfaces). Link
         parameters and faults as for connect(); pcap records the cable.
 
         From then on the run is paced to the wall clock (simulated time never runs ahead of it)
