@@ -271,6 +271,30 @@ class Testbench:
         self.links.append(link)
         return link
 
+    def connect_tap(self, host: Union[Host, Nic], ifname: str = "tap0", netns: Optional[str] = None,
+                    pcap: Optional[str] = None, **faults: Any) -> Any:
+        """A cable from host (its first NIC without a cable) or a Nic to a TAP bridge: the real
+        Linux kernel becomes the peer through TAP ``ifname``, made inside network namespace
+        ``netns`` (e.g. ``nicsim.live.Namespace().name``; None: this process's own, for a process
+        started under ``ip netns exec`` or ``unshare -n`` -- otherwise the TAP would appear
+        among the machine's interfaces). Link
+        parameters and faults as for connect(); pcap records the cable.
+
+        From then on the run is paced to the wall clock (simulated time never runs ahead of it)
+        and is NOT deterministic (docs/live.md). Returns the bridge (``.counters()``).
+        ValueError for a NIC with a cable or a TAP bridged twice; RuntimeError if the TAP
+        cannot be opened (not root, no /dev/net/tun, no such namespace)."""
+        h = host.host if isinstance(host, Nic) else host
+        if not isinstance(h, Host) or self.hosts.get(h.name) is not h:
+            raise TypeError(f"connect_tap: host must be a Host or Nic of this Testbench, not {host!r}")
+        if not isinstance(ifname, str) or not ifname:
+            raise TypeError(f"connect_tap: ifname must be a non-empty string, not {ifname!r}")
+        self._running("connect_tap")
+        params = _params("link", faults, _core.link_param_fields())
+        params.setdefault("seed", self.seed)
+        return _core.tap_connect(self._net, host._n if isinstance(host, Nic) else host._h, ifname, netns or "",
+                                 params, pcap or "")
+
     def up(self, timeout_us: float = 50_000) -> None:
         """Probes the drivers, opens the devices and sets the addresses on every host;
         nicsim.TimeoutError naming the hosts that did not come up within timeout_us."""

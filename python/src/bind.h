@@ -42,6 +42,7 @@ void register_sockets(py::module_& m);
 void register_regs(py::module_& m);
 void register_timeline(py::module_& m);
 void register_switch(py::module_& m);  // bind_switch.cpp: the learning switch
+void register_tap(py::module_& m);     // bind_tap.cpp: the TAP bridge and its namespace
 
 // Host configuration from the Python keyword dictionaries (bind_params.cpp); unknown names
 // raise KeyError, values that do not parse ValueError.

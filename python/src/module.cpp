@@ -13,4 +13,5 @@ PYBIND11_MODULE(_core, m) {
   register_regs(m);
   register_timeline(m);
   register_switch(m);
+  register_tap(m);
 }

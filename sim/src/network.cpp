@@ -113,6 +113,16 @@ EthLink& Network::connect(EthSwitch& a, EthSwitch& b, int port_a, int port_b, co
   return l;
 }
 
+TapBridge& Network::connect_tap(NetHost& h, const std::string& ifname, const std::string& netns,
+                                const LinkParams& p, const TapParams& tp, const std::string& pcap) {
+  return connect_tap(free_nic(h), ifname, netns, p, tp, pcap);
+}
+
+TapBridge& Network::connect_tap(NetNic& n, const std::string& ifname, const std::string& netns,
+                                const LinkParams& p, const TapParams& tp, const std::string& pcap) {
+  return tb_.connect_tap(n.hw(), ifname, netns.empty() ? "" : "/run/netns/" + netns, p, tp, pcap);
+}
+
 std::vector<NetNic*> Network::segment_nics(const EthSwitch& sw) const {
   std::vector<const EthSwitch*> seg{&sw};
   for (size_t i = 0; i < seg.size(); ++i)  // the tree of switches joined to sw

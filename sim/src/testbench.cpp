@@ -266,6 +266,28 @@ EthLink& Testbench::connect(EthSwitch& a, EthSwitch& b, int port_a, int port_b, 
   return link;
 }
 
+TapBridge& Testbench::connect_tap(NicDevice& d, const std::string& ifname, const std::string& netns_path,
+                                  const LinkParams& p, const TapParams& tp, const std::string& pcap) {
+  check_topology_open("connect_tap");
+  Host& h = owner(d);
+  const std::string label = nic_label(h, d);
+  if (d.core().xgmii().link())
+    throw std::invalid_argument("connect_tap: NIC " + label + " is already connected (cable " +
+                                d.core().xgmii().link()->name() + ")");
+  for (auto& t : taps_)
+    if (t->ifname() == ifname) throw std::invalid_argument("connect_tap: TAP " + ifname + " is bridged already");
+  const int fd = open_tap(ifname, netns_path);  // throws before anything is changed
+  taps_.push_back(std::make_unique<TapBridge>(("tap_" + ifname).c_str(), ifname, fd, tp));
+  TapBridge& br = *taps_.back();
+  links_.push_back(std::make_unique<EthLink>(label + "-" + ifname, p));
+  EthLink& link = *links_.back();
+  d.core().xgmii().attach(&link, 0);
+  br.attach(&link, 1);
+  add_link_node(link, h.tl_node_, timeline_.add_node(ifname));
+  if (!pcap.empty()) capture(link, pcap);
+  return br;
+}
+
 PcapWriter& Testbench::capture(EthLink& link, const std::string& path, EthLink::TapPoint point,
                                unsigned dir_mask) {
   pcaps_.push_back(std::make_unique<PcapWriter>(out_path(path), dir_mask));

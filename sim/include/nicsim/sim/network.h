@@ -288,6 +288,14 @@ class Network {
   // that would put one address twice on the joined segment).
   EthLink& connect(EthSwitch& a, EthSwitch& b, int port_a = -1, int port_b = -1, const LinkParams& p = {},
                    const std::string& pcap = "");
+  // A cable from a host's NIC (its first free one) to a TAP bridge on TAP `ifname` inside the
+  // network namespace `netns` (a name as `ip netns` lists it, or "" for this process's): the
+  // real Linux kernel becomes the peer (tap_bridge.h). The run is paced to the wall clock from
+  // then on and is not deterministic. Errors as Testbench::connect_tap.
+  TapBridge& connect_tap(NetHost& h, const std::string& ifname, const std::string& netns = "",
+                         const LinkParams& p = {}, const TapParams& tp = {}, const std::string& pcap = "");
+  TapBridge& connect_tap(NetNic& n, const std::string& ifname, const std::string& netns = "",
+                         const LinkParams& p = {}, const TapParams& tp = {}, const std::string& pcap = "");
   // Boots every host (driver probe, open, addresses) and runs until all are ready; throws
   // SimTimeout naming the hosts that did not come up in time.
   void up(uint64_t timeout_ns = 50'000'000);

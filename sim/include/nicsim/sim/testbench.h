@@ -32,6 +32,7 @@
 #include "nicsim/sim/pcap.h"
 #include "nicsim/sim/pci_function.h"
 #include "nicsim/sim/sc_event_queue.h"
+#include "nicsim/sim/tap_bridge.h"
 #include "nicsim/sim/sim_platform.h"
 #include "nicsim/sim/timeline_probe.h"
 #include "nicsim/kern/timeline.h"
@@ -130,6 +131,14 @@ class Testbench {
   // other switches), or a == b.
   EthLink& connect(EthSwitch& a, EthSwitch& b, int port_a = -1, int port_b = -1,
                    const LinkParams& p = {}, const std::string& pcap = "");
+  // A cable from nic (side 0) to a TAP bridge (side 1, tap_bridge.h) on TAP `ifname`, made
+  // inside the network namespace at netns_path ("" = this process's). The run is then paced to
+  // the wall clock and no longer deterministic. std::invalid_argument if the NIC has a cable,
+  // std::runtime_error if the TAP cannot be opened.
+  TapBridge& connect_tap(NicDevice& nic, const std::string& ifname, const std::string& netns_path,
+                         const LinkParams& p = {}, const TapParams& tp = {}, const std::string& pcap = "");
+  size_t tap_count() const { return taps_.size(); }
+  TapBridge& tap(size_t i) { return *taps_.at(i); }
   EthSwitch& eth_switch(const std::string& name);
   size_t switch_count() const { return switches_.size(); }
   // Another capture on a link, e.g. after faults: point EthLink::kDelivered.
@@ -188,6 +197,7 @@ class Testbench {
   std::vector<std::unique_ptr<Host>> hosts_;
   std::vector<std::unique_ptr<EthLink>> links_;
   std::vector<std::unique_ptr<EthSwitch>> switches_;
+  std::vector<std::unique_ptr<TapBridge>> taps_;
   std::vector<uint16_t> switch_nodes_;  // timeline node per switch
   std::vector<std::unique_ptr<SwitchTimelineProbe>> switch_probes_;
   std::vector<size_t> switch_tree_;  // union-find over switch-to-switch cables (loop check)
