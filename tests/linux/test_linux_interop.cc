@@ -97,6 +97,22 @@ long json_num(const std::string& json, const std::string& key) {
 
 std::string peer_py() { return NICSIM_LINUX_PEER; }
 
+// The simulated host sends nbytes of stream `seed` (apps::fill_stream), half-closes, and waits
+// for Linux to close its side; *sha is the SHA-256 of what was sent.
+void send_stream_and_close(sim::TcpSocket& s, uint64_t seed, size_t nbytes, uint64_t close_timeout_ns,
+                           std::string* sha) {
+  std::vector<uint8_t> data(nbytes);
+  apps::fill_stream(seed, 0, data.data(), data.size());
+  apps::Sha256 h;
+  h.update(data.data(), data.size());
+  *sha = h.hex();
+  ASSERT_EQ(s.send_all(data, 60 * kSec), int64_t(nbytes));
+  EXPECT_EQ(s.shutdown(net::kShutWr), 0);
+  int err = -1;
+  EXPECT_TRUE(s.recv(1, close_timeout_ns, &err).empty());
+  EXPECT_EQ(err, 0) << "Linux did not close its side";
+}
+
 class LinuxPeer : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -228,22 +244,15 @@ TEST_F(LinuxPeer, TcpLinuxServerTenMegabytes) {
       << "the Linux server did not start: " << p.output();
   sim::TcpSocket s = host_->tcp_socket();
   ASSERT_EQ(s.connect(kLinux, 5002, 10 * kSec), 0) << p.output();
-  std::vector<uint8_t> data(nbytes);
-  apps::fill_stream(11, 0, data.data(), data.size());
-  apps::Sha256 sha;
-  sha.update(data.data(), data.size());
-  ASSERT_EQ(s.send_all(data, 60 * kSec), int64_t(nbytes));
-  EXPECT_EQ(s.shutdown(net::kShutWr), 0);
-  int err = -1;
-  EXPECT_TRUE(s.recv(1, 30 * kSec, &err).empty());
-  EXPECT_EQ(err, 0) << "Linux did not close its side";
+  std::string sha;
+  ASSERT_NO_FATAL_FAILURE(send_stream_and_close(s, 11, nbytes, 30 * kSec, &sha));
   const net::TcpInfo info = s.info();
   s.close();
   ASSERT_TRUE(wait_for(p, 30 * kSec)) << "the Linux server did not finish";
   const std::string o = p.output();
   ASSERT_EQ(p.status(), 0) << o;
   EXPECT_EQ(json_num(o, "received"), long(nbytes)) << o;
-  EXPECT_EQ(json_field(o, "sha256"), sha.hex()) << "the bytes the simulated host sent and Linux read differ";
+  EXPECT_EQ(json_field(o, "sha256"), sha) << "the bytes the simulated host sent and Linux read differ";
   EXPECT_EQ(json_field(o, "ss").find("retrans:"), std::string::npos) << json_field(o, "ss");
   EXPECT_EQ(json_field(o, "timestamps"), "true") << o;
   EXPECT_EQ(json_field(o, "sack"), "true") << o;
@@ -362,21 +371,14 @@ TEST_F(LinuxPeer, TcpSimSenderUnderCableLossStaysByteExact) {
   int r = s.connect(kLinux, 5005, 10 * kSec);
   for (int i = 0; i < 3 && r == -ETIMEDOUT; ++i) r = s.connect(kLinux, 5005, 10 * kSec);  // a lost SYN
   ASSERT_EQ(r, 0) << p.output();
-  std::vector<uint8_t> data(nbytes);
-  apps::fill_stream(13, 0, data.data(), data.size());
-  apps::Sha256 sha;
-  sha.update(data.data(), data.size());
-  ASSERT_EQ(s.send_all(data, 60 * kSec), int64_t(nbytes));
-  EXPECT_EQ(s.shutdown(net::kShutWr), 0);
-  int err = -1;
-  EXPECT_TRUE(s.recv(1, 60 * kSec, &err).empty());
-  EXPECT_EQ(err, 0);
+  std::string sha;
+  ASSERT_NO_FATAL_FAILURE(send_stream_and_close(s, 13, nbytes, 60 * kSec, &sha));
   s.close();
   ASSERT_TRUE(wait_for(p, 30 * kSec));
   const std::string o = p.output();
   ASSERT_EQ(p.status(), 0) << o;
   EXPECT_EQ(json_num(o, "received"), long(nbytes)) << o;
-  EXPECT_EQ(json_field(o, "sha256"), sha.hex());
+  EXPECT_EQ(json_field(o, "sha256"), sha);
   EXPECT_GT(tap_->link()->counters(0).dropped, 0u) << "no loss on the simulated host's direction";
 }
 
