@@ -27,8 +27,8 @@ Context context(const char* what) {
 
 // Runs the kernel forward by d ps from outside; events at the end time run too.
 void advance(uint64_t d) {
-  if (d) sc_start(sc_time::from_value(d));
-  sc_start(SC_ZERO_TIME);
+  if (d) sc_advance(sc_time::from_value(d));
+  sc_advance(SC_ZERO_TIME);
 }
 }  // namespace
 

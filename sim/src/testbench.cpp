@@ -372,13 +372,13 @@ void Testbench::check_rtl() {
 
 void Testbench::start(uint64_t ps) {
   started_ = true;
-  sc_start(sc_time::from_value(ps));
+  sc_advance(sc_time::from_value(ps));
   check_rtl();
 }
 
 void Testbench::run_ns(uint64_t ns) {
   start(ns_to_ps(ns));
-  sc_start(SC_ZERO_TIME);  // what is due exactly at the end time runs too
+  sc_advance(SC_ZERO_TIME);  // what is due exactly at the end time runs too
 }
 
 bool Testbench::run_until(const std::function<bool()>& cond, uint64_t timeout_ns,
@@ -394,7 +394,7 @@ bool Testbench::run_until(const std::function<bool()>& cond, uint64_t timeout_ns
     uint64_t now = now_ps();
     if (now >= deadline) return false;
     start(std::min(poll_ps, deadline - now));
-    sc_start(SC_ZERO_TIME);
+    sc_advance(SC_ZERO_TIME);
   }
 }
 
