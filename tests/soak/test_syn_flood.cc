@@ -41,8 +41,6 @@ namespace {
 const Ipv4Addr kB = Ipv4Addr::parse("10.0.0.2");
 constexpr uint16_t kPort = 80;
 constexpr int kBacklog = 128;  // the SYN queue: min(128, tcp_max_syn_backlog) + 1 -> 256
-constexpr uint64_t kStepNs = 100'000;  // injection batch: the frames of the next 100 us
-constexpr uint64_t kLeadNs = 10'000;  // frames are injected at least this far ahead of now
 constexpr uint64_t kLegitEveryNs = 2'000'000;
 
 struct FloodConfig {
@@ -135,18 +133,17 @@ void run_flood(const FloodConfig& fc) {
 
   net::Rng rng(fc.seed);
   const sim::MacAddr bmac = b.hw().core().mac();
-  const uint64_t t0 = b.kernel().now_ns() + kLeadNs;
+  const uint64_t t0 = b.kernel().now_ns();
   const uint64_t flood_ns = fc.syns * fc.gap_ns;
   const auto w0 = std::chrono::steady_clock::now();
   const uint64_t rss0 = rss_kb();
-  uint64_t sent = 0, next_legit = t0 + kLegitEveryNs;  // the SYN queue is full by then
+  uint64_t next_legit = t0 + kLegitEveryNs;  // the SYN queue is full by then
   size_t max_socks = 0, max_timers = 0, max_synq = 0;
-  while (sent < fc.syns) {
-    const uint64_t now = b.kernel().now_ns();
-    const uint64_t until = now + kLeadNs + kStepNs;
-    for (; sent < fc.syns && t0 + sent * fc.gap_ns < until; ++sent)
-      link.inject(0, spoofed_syn(rng, bmac), sim::EthLink::Fcs::kAuto, (t0 + sent * fc.gap_ns) * 1000);
-    if (now >= next_legit) {
+  for (uint64_t sent = 0; sent < fc.syns; ++sent) {
+    // Each SYN goes on the cable at the current time (behind what a is sending), so a's
+    // frames are never queued behind SYNs of the future.
+    link.inject(0, spoofed_syn(rng, bmac));
+    if (b.kernel().now_ns() >= next_legit) {
       next_legit += kLegitEveryNs;
       const size_t i = legit.size();
       legit.emplace_back();
@@ -161,7 +158,7 @@ void run_flood(const FloodConfig& fc) {
         EXPECT_EQ(g.c->connect(kB, kPort), -EINPROGRESS);
       });
     }
-    net.run_ns(kStepNs);
+    net.run_ns(t0 + (sent + 1) * fc.gap_ns - std::min(b.kernel().now_ns(), t0 + (sent + 1) * fc.gap_ns));
     max_socks = std::max(max_socks, b.stack().tcp().sock_count());
     max_timers = std::max<size_t>(max_timers, b.kernel().outstanding().timers);
     max_synq = std::max(max_synq, l->syn_queue_len());
