@@ -2,13 +2,14 @@
 // machine, MSS / window scaling / timestamps (RTT, PAWS) / SACK options, RFC 6298 RTO, RFC 5961
 // challenge ACKs, RFC 6528 ISNs, slow start + congestion avoidance + fast retransmit + NewReno
 // or SACK-based loss recovery behind a CongestionControl interface, delayed ACKs, Nagle,
-// zero-window probes, keepalive, SO_LINGER, listen backlog with SYN and accept queues, RACK-TLP
+// zero-window probes, keepalive, SO_LINGER, listen backlog with SYN and accept queues and SYN
+// cookies (tcp_syncookies, syncookies.h), RACK-TLP
 // loss detection (RFC 8985), F-RTO (RFC 5682), undo of spurious recoveries (DSACK, Eifel
 // timestamps), CUBIC (RFC 9438, the default) or Reno, retry limits counted in time, and the
 // Tcp / TcpExt MIB counters.
 //
 // Differs from Linux: no TSO/GSO (segments are at most one MSS), no ECN, no TFO, no urgent
-// data, no SYN cookies, no receive buffer autotuning (rcvbuf defaults to tcp_rmem[2] so the
+// data, no receive buffer autotuning (rcvbuf defaults to tcp_rmem[2] so the
 // window never caps a 10G path), no HyStart in CUBIC, buffer accounting is in payload bytes rather than truesize. One CPU, so
 // no socket backlog: a socket call runs as a task and never overlaps softirq processing,
 // hence segments are always processed directly (Linux's backlog queue is never needed).
