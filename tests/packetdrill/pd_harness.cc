@@ -252,6 +252,8 @@ bool set_tcp_config(net::TcpConfig& c, const std::string& n, uint64_t v) {
       {"keepalive_probes", [&](uint64_t x) { c.keepalive_probes = int(x); }},
       {"somaxconn", [&](uint64_t x) { c.somaxconn = int(x); }},
       {"max_syn_backlog", [&](uint64_t x) { c.max_syn_backlog = int(x); }},
+      {"syncookies", [&](uint64_t x) { c.syncookies = int(x); }},
+      {"tcp_syncookies", [&](uint64_t x) { c.syncookies = int(x); }},
       {"challenge_ack", [&](uint64_t x) { c.challenge_ack = x; }},
       {"challenge_ack_limit", [&](uint64_t x) { c.challenge_ack_limit = uint32_t(x); }},
       {"recovery", [&](uint64_t x) { c.recovery = int(x); }},

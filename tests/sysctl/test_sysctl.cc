@@ -68,7 +68,8 @@ TEST(Sysctl, TheStackRegistersItsSettingsUnderLinuxNames) {
   Sysctl& t = st.sysctl();
   for (const char* n : {"net.ipv4.ip_forward", "net.ipv4.ip_default_ttl", "net.ipv4.icmp_ratelimit",
                         "net.ipv4.icmp_echo_ignore_broadcasts", "net.ipv4.ip_local_port_range",
-                        "net.ipv4.tcp_sack", "net.ipv4.tcp_syn_retries", "net.core.somaxconn"})
+                        "net.ipv4.tcp_sack", "net.ipv4.tcp_syn_retries", "net.core.somaxconn",
+                        "net.ipv4.tcp_syncookies", "net.ipv4.tcp_max_syn_backlog"})
     EXPECT_TRUE(t.has(n)) << n;
   std::string v;
   t.get("net.ipv4.ip_default_ttl", &v);
@@ -80,6 +81,11 @@ TEST(Sysctl, TheStackRegistersItsSettingsUnderLinuxNames) {
   EXPECT_EQ(st.ip().config().default_ttl, 100);
   EXPECT_EQ(t.set("net.ipv4.tcp_sack", "0"), 0);
   EXPECT_FALSE(st.tcp().config().sack);
+  t.get("net.ipv4.tcp_syncookies", &v);
+  EXPECT_EQ(v, "1");  // Linux's default: cookies when the SYN queue overflows
+  EXPECT_EQ(t.set("net.ipv4.tcp_syncookies", "3"), -EINVAL);
+  EXPECT_EQ(t.set("net.ipv4.tcp_syncookies", "2"), 0);
+  EXPECT_EQ(st.tcp().config().syncookies, 2);
   const auto names = t.names();
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
 }

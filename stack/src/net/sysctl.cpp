@@ -106,6 +106,7 @@ void register_stack_sysctls(Stack& st, Sysctl& t) {
   t.add_int("net.ipv4.tcp_retries2", tcp.retries2, 0, INT_MAX);
   t.add_int("net.ipv4.tcp_orphan_retries", tcp.orphan_retries, 0, INT_MAX);
   t.add_int("net.ipv4.tcp_max_syn_backlog", tcp.max_syn_backlog, 0, INT_MAX);
+  t.add_int("net.ipv4.tcp_syncookies", tcp.syncookies, 0, 2);
   t.add_int("net.ipv4.tcp_challenge_ack_limit", tcp.challenge_ack_limit, 0, INT_MAX);
   t.add_int("net.ipv4.tcp_fin_timeout", tcp.fin_timeout_ns, 1, INT_MAX / 1000, kS);
   t.add_int("net.ipv4.tcp_keepalive_time", tcp.keepalive_time_ns, 1, INT_MAX / 1000, kS);

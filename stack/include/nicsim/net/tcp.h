@@ -2,13 +2,14 @@
 // machine, MSS / window scaling / timestamps (RTT, PAWS) / SACK options, RFC 6298 RTO, RFC 5961
 // challenge ACKs, RFC 6528 ISNs, slow start + congestion avoidance + fast retransmit + NewReno
 // or SACK-based loss recovery behind a CongestionControl interface, delayed ACKs, Nagle,
-// zero-window probes, keepalive, SO_LINGER, listen backlog with SYN and accept queues, RACK-TLP
+// zero-window probes, keepalive, SO_LINGER, listen backlog with SYN and accept queues and SYN
+// cookies (tcp_syncookies, syncookies.h), RACK-TLP
 // loss detection (RFC 8985), F-RTO (RFC 5682), undo of spurious recoveries (DSACK, Eifel
 // timestamps), CUBIC (RFC 9438, the default) or Reno, retry limits counted in time, and the
 // Tcp / TcpExt MIB counters.
 //
 // Differs from Linux: no TSO/GSO (segments are at most one MSS), no ECN, no TFO, no urgent
-// data, no SYN cookies, no receive buffer autotuning (rcvbuf defaults to tcp_rmem[2] so the
+// data, no receive buffer autotuning (rcvbuf defaults to tcp_rmem[2] so the
 // window never caps a 10G path), no HyStart in CUBIC, buffer accounting is in payload bytes rather than truesize. One CPU, so
 // no socket backlog: a socket call runs as a task and never overlaps softirq processing,
 // hence segments are always processed directly (Linux's backlog queue is never needed).
@@ -28,6 +29,7 @@
 #include "nicsim/kern/skbuff.h"
 #include "nicsim/net/inet_ports.h"
 #include "nicsim/net/sock.h"
+#include "nicsim/net/syncookies.h"
 #include "nicsim/net/wire/ipv4.h"
 #include "nicsim/net/wire/tcp.h"
 
@@ -176,7 +178,12 @@ struct TcpConfig {
   uint64_t keepalive_intvl_ns = 75'000'000'000ull;   // tcp_keepalive_intvl
   int keepalive_probes = 9;                          // tcp_keepalive_probes
   int somaxconn = 4096;        // net.core.somaxconn: listen() backlog clamp
-  int max_syn_backlog = 4096;  // tcp_max_syn_backlog: SYN queue bound per listener
+  // tcp_max_syn_backlog: with the backlog, sizes a listener's SYN queue (TcpSocket::
+  // syn_queue_max); without SYN cookies its last quarter is kept for proven peers (none here).
+  int max_syn_backlog = 4096;
+  // net.ipv4.tcp_syncookies: 1 (default) SYN cookies when the SYN queue is full, 2 always,
+  // 0 never (a SYN to a full queue is dropped).
+  int syncookies = 1;
   uint16_t port_low = 32768, port_high = 60999;  // ip_local_port_range
   bool challenge_ack = true;   // RFC 5961
   uint32_t challenge_ack_limit = 1000;  // tcp_challenge_ack_limit per second
@@ -211,7 +218,7 @@ struct TcpMib {
 
 // The TcpExt counters of /proc/net/netstat that this model keeps (Linux names).
 struct TcpExtMib {
-  uint64_t SyncookiesSent = 0;
+  uint64_t SyncookiesSent = 0, SyncookiesRecv = 0, SyncookiesFailed = 0;
   uint64_t EmbryonicRsts = 0, PruneCalled = 0, OutOfWindowIcmps = 0, LockDroppedIcmps = 0;
   uint64_t TW = 0, TWRecycled = 0, PAWSActive = 0, PAWSEstab = 0;
   uint64_t DelayedACKs = 0, DelayedACKLost = 0, ListenOverflows = 0, ListenDrops = 0;
@@ -233,7 +240,7 @@ struct TcpExtMib {
   uint64_t TCPKeepAlive = 0, TCPWinProbe = 0, TCPZeroWindowDrop = 0, TCPRcvQDrop = 0;
   uint64_t TCPWantZeroWindowAdv = 0, TCPToZeroWindowAdv = 0, TCPFromZeroWindowAdv = 0;
   uint64_t TCPOrigDataSent = 0, TCPDelivered = 0, TCPAckCompressed = 0;
-  uint64_t TCPRcvQFull = 0, TCPTimeWaitOverflow = 0, TCPReqQFullDrop = 0;
+  uint64_t TCPRcvQFull = 0, TCPTimeWaitOverflow = 0, TCPReqQFullDoCookies = 0, TCPReqQFullDrop = 0;
   uint64_t TCPACKSkippedPAWS = 0, TCPACKSkippedSeq = 0, TCPACKSkippedChallenge = 0;
   uint64_t TCPDuplicateDataRehash = 0, InErrsBadSeq = 0;  // nicsim: segments failing tcp_sequence
   std::vector<std::pair<std::string, uint64_t>> items() const;
@@ -334,6 +341,11 @@ class TcpSocket {
   size_t rx_queued() const;   // FIONREAD / SIOCINQ: bytes readable
   size_t tx_queued() const;   // SIOCOUTQ: bytes not yet ACKed (queued + in flight)
   size_t accept_queue_len() const;
+  // A listener's SYN queue (request sockets in SYN_RECV): its length, the most it held since
+  // listen(), and its bound (see TcpConfig::max_syn_backlog; past it, SYN cookies).
+  size_t syn_queue_len() const;
+  size_t syn_queue_peak() const;
+  size_t syn_queue_max() const;
   // The protocol state behind the handle (tests, tools); nullptr after close().
   TcpSock* sock() const { return sk_.get(); }
 
@@ -373,6 +385,10 @@ class Tcp {
   size_t count_state(TcpState s) const;
   // RFC 6528 initial sequence number for a 4-tuple at the current time.
   uint32_t secure_seq(Ipv4Addr saddr, Ipv4Addr daddr, uint16_t sport, uint16_t dport);
+  // The offset of a connection's TCP timestamps (secure_tcp_ts_off), from its addresses.
+  uint32_t ts_off(Ipv4Addr local, Ipv4Addr remote) const;
+  // The keys of this host's SYN cookies (from the stack's seed).
+  const syncookies::Secret& cookie_secret() const { return cookie_secret_; }
 
  private:
   friend class TcpSock;
@@ -399,6 +415,7 @@ class Tcp {
   TcpMib mib_;
   TcpExtMib ext_;
   uint64_t secret_[2];
+  syncookies::Secret cookie_secret_;
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::shared_ptr<TcpSock>> socks_;  // by creation id (deterministic order)
   std::map<Key, TcpSock*> ehash_;

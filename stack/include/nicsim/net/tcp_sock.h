@@ -106,6 +106,11 @@ class TcpSock : public Sock {
   int backlog_ = 0;
   std::deque<std::shared_ptr<TcpSock>> accept_q_;
   int syn_q_len_ = 0;
+  int syn_q_peak_ = 0;  // the most syn_q_len_ reached since listen()
+  // When a SYN last found the SYN queue full (tcp_synq_overflow; Linux keeps it in the
+  // listener's rx_opt.ts_recent_stamp): cookies are checked only within kValidNs of it.
+  uint64_t synq_overflow_ns_ = 0;
+  bool synq_overflowed_ = false;
 
   // --- send ---
   uint32_t iss_ = 0, snd_una_ = 0, snd_nxt_ = 0, snd_wnd_ = 0, snd_wl1_ = 0, snd_wl2_ = 0, max_window_ = 0;
@@ -252,6 +257,21 @@ class TcpSock : public Sock {
   void reset_rcvd();
   // ---- connection requests, TIME_WAIT (tcp_minisocks.cpp) ----
   void rcv_listen(kern::SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ipv4Addr daddr);
+  int reqsk_queue_max() const;
+  uint8_t listen_rcv_wscale() const;
+  // tcp_create_openreq_child: a SYN_RECV child of this listener for the SYN syn (options as
+  // negotiated) from saddr to daddr, with our ISN iss; hashed, its SYN-ACK queued, not sent.
+  TcpSock& create_openreq_child(const wire::TcpRepr& syn, Ipv4Addr saddr, Ipv4Addr daddr, const Rtable& rt,
+                                uint32_t iss);
+  // ---- SYN cookies (syncookies.cpp) ----
+  bool syn_flood_action();
+  void synq_overflow();
+  bool synq_no_recent_overflow() const;
+  void send_synack_cookie(const wire::TcpRepr& th, Ipv4Addr saddr, Ipv4Addr daddr, const Rtable& rt);
+  // cookie_v4_check for an ACK to this listener: kNotCookie (the listener answers it with a
+  // RST), kDropped, or kTaken (a connection was made from the cookie and took the segment).
+  enum class CookieResult : uint8_t { kNotCookie, kDropped, kTaken };
+  CookieResult cookie_v4_check(kern::SkbPtr& skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ipv4Addr daddr);
   void enter_time_wait();
   // ---- output (tcp_output.cpp) ----
   int connect_start();

@@ -659,6 +659,11 @@ uint16_t TcpSocket::remote_port() const { return sk_ ? sk_->dport_ : 0; }
 size_t TcpSocket::rx_queued() const { return sk_ ? sk_->rcvq_bytes_ : 0; }
 size_t TcpSocket::tx_queued() const { return sk_ ? sk_->sq_.bytes() : 0; }
 size_t TcpSocket::accept_queue_len() const { return sk_ ? sk_->accept_q_.size() : 0; }
+size_t TcpSocket::syn_queue_len() const { return sk_ ? size_t(sk_->syn_q_len_) : 0; }
+size_t TcpSocket::syn_queue_peak() const { return sk_ ? size_t(sk_->syn_q_peak_) : 0; }
+size_t TcpSocket::syn_queue_max() const {
+  return sk_ && sk_->tcp_ && sk_->state_ == TcpState::kListen ? size_t(sk_->reqsk_queue_max()) : 0;
+}
 
 #undef NICSIM_TCP_ENTER
 

@@ -41,4 +41,10 @@ inline uint8_t wscale_for(size_t space) {
   return s;
 }
 
+// The MSS a socket announces on a route of this MTU (tcp_mss_clamp with TCP_MAXSEG).
+inline uint32_t advmss_for(uint32_t mtu, uint16_t user_mss) {
+  const uint32_t m = mtu > 40 ? mtu - 40 : 536;
+  return user_mss && user_mss < m ? user_mss : m;
+}
+
 }  // namespace nicsim::net::tcp_detail

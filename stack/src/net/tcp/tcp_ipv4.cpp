@@ -36,6 +36,8 @@ std::vector<std::pair<std::string, uint64_t>> TcpMib::items() const {
 std::vector<std::pair<std::string, uint64_t>> TcpExtMib::items() const {
 #define NICSIM_X(n) {#n, n}
   return {NICSIM_X(SyncookiesSent),
+          NICSIM_X(SyncookiesRecv),
+          NICSIM_X(SyncookiesFailed),
           NICSIM_X(EmbryonicRsts),
           NICSIM_X(PruneCalled),
           NICSIM_X(OutOfWindowIcmps),
@@ -106,6 +108,7 @@ std::vector<std::pair<std::string, uint64_t>> TcpExtMib::items() const {
           NICSIM_X(TCPAckCompressed),
           NICSIM_X(TCPRcvQFull),
           NICSIM_X(TCPTimeWaitOverflow),
+          NICSIM_X(TCPReqQFullDoCookies),
           NICSIM_X(TCPReqQFullDrop),
           NICSIM_X(TCPACKSkippedPAWS),
           NICSIM_X(TCPACKSkippedSeq),
@@ -120,6 +123,7 @@ Tcp::Tcp(Stack& st, const TcpConfig& cfg, uint64_t seed) : st_(st), cfg_(cfg) {
   secret_[0] = rng.next();
   secret_[1] = rng.next();
   ports_ = InetPortTable<TcpSock>(uint32_t(rng.next()));
+  for (syncookies::Key& key : cookie_secret_.k) key = {rng.next(), rng.next()};
   mib_.RtoMin = cfg_.rto_min_ns / 1'000'000;
   mib_.RtoMax = cfg_.rto_max_ns / 1'000'000;
   st_.ip().add_protocol(
@@ -194,6 +198,10 @@ uint32_t Tcp::secure_seq(Ipv4Addr saddr, Ipv4Addr daddr, uint16_t sport, uint16_
   uint64_t h = mix64(secret_[0] ^ (uint64_t(saddr.value()) << 32 | daddr.value()));
   h = mix64(h ^ secret_[1] ^ (uint64_t(sport) << 16 | dport));
   return uint32_t(h) + uint32_t(st_.kernel().now_ns() / 4000);
+}
+
+uint32_t Tcp::ts_off(Ipv4Addr local, Ipv4Addr remote) const {
+  return uint32_t(secret_[1] ^ (uint64_t(local.value()) * 0x9E3779B1u + remote.value()));
 }
 
 TcpSock* Tcp::lookup_established(Ipv4Addr saddr, uint16_t sport, Ipv4Addr daddr, uint16_t dport) const {

@@ -14,27 +14,44 @@ namespace nicsim::net {
 
 using namespace tcp_detail;  // constants and the names every TCP source uses
 
-// tcp_v4_conn_request / tcp_create_openreq_child: a child socket in SYN_RECV per SYN.
+// The SYN queue's bound, sized as Linux before 4.4 (reqsk_queue_alloc): min(backlog,
+// tcp_max_syn_backlog), at least 8, plus one, rounded up to a power of two. (Linux 4.4 on
+// bounds it by the backlog alone; see docs/sw-design.md.)
+int TcpSock::reqsk_queue_max() const {
+  const int n = std::max(std::min(backlog_, cfg().max_syn_backlog), 8) + 1;
+  int p = 1;
+  while (p < n && p < (1 << 30)) p <<= 1;
+  return p;
+}
+
+// The window scale a passive connection of this listener announces (tcp_select_initial_window).
+uint8_t TcpSock::listen_rcv_wscale() const { return wscale_for(std::max(rcvbuf_, cfg().rmem_max)); }
+
+// tcp_conn_request: a SYN to a listener gets a request socket (a SYN_RECV child) while the
+// SYN queue has room; past it (or always, with tcp_syncookies 2) a SYN cookie, or with
+// tcp_syncookies 0 nothing. Every SYN dropped counts in ListenDrops.
 void TcpSock::rcv_listen(SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ipv4Addr daddr) {
-  (void)skb;
   if (th.rst()) return;
   if (th.has_ack()) {
+    // tcp_v4_cookie_check: an ACK may return a SYN cookie; else it is answered with a RST.
+    if (!th.syn() && cookie_v4_check(skb, th, saddr, daddr) != CookieResult::kNotCookie) return;
     tcp_->send_reset_for(th, uint32_t(th.payload_len), saddr, daddr);
     return;
   }
   // tcp_rcv_state_process (TCP_LISTEN): only a SYN opens, and SYN+FIN is discarded.
   if (!th.syn() || th.fin()) return;
   TcpExtMib& ext = tcp_->ext_;
+  const int syncookies = cfg().syncookies;
+  bool want_cookie = false;
+  if (syncookies == 2 || syn_q_len_ >= reqsk_queue_max()) {  // inet_csk_reqsk_queue_is_full
+    want_cookie = syn_flood_action();
+    if (!want_cookie) {
+      ext.ListenDrops++;
+      return;
+    }
+  }
   if (int(accept_q_.size()) > backlog_) {  // sk_acceptq_is_full
     ext.ListenOverflows++;
-    ext.ListenDrops++;
-    return;
-  }
-  // The SYN queue is bounded by tcp_max_syn_backlog rather than the backlog: Linux, past the
-  // backlog, answers with SYN cookies (on by default), which this model stands in for by
-  // keeping the request; the accept queue bound then applies when the ACK arrives.
-  if (syn_q_len_ >= cfg().max_syn_backlog) {
-    ext.TCPReqQFullDrop++;
     ext.ListenDrops++;
     return;
   }
@@ -43,6 +60,26 @@ void TcpSock::rcv_listen(SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ip
     ext.ListenDrops++;
     return;
   }
+  if (want_cookie) {
+    send_synack_cookie(th, saddr, daddr, *rt);
+    return;
+  }
+  // Without cookies the last quarter of tcp_max_syn_backlog is kept for peers proven alive
+  // (tcp_peer_is_proven); this model keeps no TCP metrics, so no peer is proven.
+  const int max_syn = cfg().max_syn_backlog;
+  if (!syncookies && max_syn - syn_q_len_ < (max_syn >> 2)) {
+    ext.ListenDrops++;
+    return;
+  }
+  TcpSock& c = create_openreq_child(th, saddr, daddr, *rt, tcp_->secure_seq(daddr, saddr, num_, th.src_port));
+  syn_q_peak_ = std::max(syn_q_peak_, syn_q_len_);
+  c.transmit(c.sq_.front(), false);
+  c.sq_.mark_head_sent();
+  c.arm_rto();
+}
+
+TcpSock& TcpSock::create_openreq_child(const wire::TcpRepr& th, Ipv4Addr saddr, Ipv4Addr daddr, const Rtable& rt,
+                                       uint32_t iss) {
   std::shared_ptr<TcpSock> cp = tcp_->new_sock();
   TcpSock& c = *cp;
   c.rcvbuf_ = rcvbuf_;
@@ -68,17 +105,17 @@ void TcpSock::rcv_listen(SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ip
   c.ts_ok_ = cfg().timestamps && th.ts_present;
   c.wscale_ok_ = cfg().window_scaling && th.wscale.has_value();
   c.snd_wscale_ = c.wscale_ok_ ? std::min<uint8_t>(*th.wscale, 14) : 0;
-  c.rcv_wscale_ = c.wscale_ok_ ? wscale_for(std::max(c.rcvbuf_, cfg().rmem_max)) : 0;
+  c.rcv_wscale_ = c.wscale_ok_ ? listen_rcv_wscale() : 0;
   if (c.ts_ok_) {
     c.ts_recent_ = th.tsval;
     c.ts_recent_stamp_ns_ = k().now_ns();
   }
-  c.ts_offset_ = uint32_t(tcp_->secret_[1] ^ (uint64_t(daddr.value()) * 0x9E3779B1u + saddr.value()));
+  c.ts_offset_ = tcp_->ts_off(daddr, saddr);
   c.irs_ = th.seq;
   c.rcv_nxt_ = th.seq + 1;
   c.rcv_wup_ = c.rcv_nxt_;
   c.rcv_nxt64_ = 0;
-  c.iss_ = tcp_->secure_seq(daddr, saddr, num_, th.src_port);
+  c.iss_ = iss;
   c.snd_una_ = c.iss_;
   c.snd_nxt_ = c.iss_ + 1;
   c.snd_wnd_ = th.window;
@@ -93,7 +130,7 @@ void TcpSock::rcv_listen(SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ip
   c.rtt_.reset(cfg().rto_initial_ns);
   c.last_rcv_ns_ = k().now_ns();
   c.parent_ = this;
-  syn_q_len_++;
+  syn_q_len_++;  // until the ACK (a cookie's child takes it at once)
   c.set_state(TcpState::kSynRecv);
   tcp_->hash(c);
   TxSeg syn;
@@ -101,9 +138,7 @@ void TcpSock::rcv_listen(SkbPtr skb, const wire::TcpRepr& th, Ipv4Addr saddr, Ip
   syn.end_seq = c.iss_ + 1;
   syn.flags = tf::SYN;
   c.sq_.push_back(std::move(syn));
-  c.transmit(c.sq_.front(), false);
-  c.sq_.mark_head_sent();
-  c.arm_rto();
+  return c;
 }
 
 void TcpSock::enter_time_wait() {

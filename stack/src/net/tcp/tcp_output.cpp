@@ -16,8 +16,7 @@ using namespace tcp_detail;  // constants and the names every TCP source uses
 
 void TcpSock::set_mss() {
   const uint32_t mtu = rt_ ? rt_->mtu : 1500;
-  advmss_ = mtu > 40 ? mtu - 40 : 536;
-  if (user_mss_ && user_mss_ < advmss_) advmss_ = user_mss_;
+  advmss_ = advmss_for(mtu, user_mss_);
   uint32_t m = std::min<uint32_t>(rx_mss_ ? rx_mss_ : cfg().mss_default, advmss_);
   if (user_mss_ && user_mss_ < m) m = user_mss_;
   if (ts_ok_) m -= 12;
@@ -45,7 +44,7 @@ int TcpSock::connect_start() {
   done_ = false;
   shutdown_ = 0;
   iss_ = tcp_->secure_seq(saddr_, daddr_, num_, dport_);
-  ts_offset_ = uint32_t(tcp_->secret_[1] ^ (uint64_t(saddr_.value()) * 0x9E3779B1u + daddr_.value()));
+  ts_offset_ = tcp_->ts_off(saddr_, daddr_);
   want_wscale_ = cfg().window_scaling;
   want_sack_ = cfg().sack;
   want_ts_ = cfg().timestamps;
