@@ -16,10 +16,19 @@
 //      process: median and minimum goodput, RTOs per transfer, wall time, and the Mathis bound
 //      (MSS/RTT * sqrt(3/2)/sqrt(p)) for the measured RTT. `--only tcp_loss` runs this section
 //      alone, `--only base` the others; --loss-seeds N changes the 20.
+//   8. linux_loss (`--only linux_loss`, not in the default run; needs root, else skipped with
+//      the reason): the Linux reference for tcp_loss. Two real Linux TCP endpoints (CUBIC), each
+//      in its own network namespace behind a TAP, send 10 MB through ONE simulated cable (two
+//      TapBridges on its two ends) with the same fault model and seeds, for the 1 % and the
+//      10 % + 5 % + 1 % conditions (--linux-seeds N, default 3): goodput, Linux's own
+//      TCPTimeouts / TCPLossProbes / RetransSegs (from the sender's namespace) and its SRTT.
+//      Paced to the wall clock: not deterministic, and the RTT is the bridges' and the host's.
+//      NICSIM_LOSS_PCAP=1 writes a pcap of the cable for tcp_loss and linux_loss children.
 // The simulated-time figures are deterministic, so they have targets (targets() below): the
 // benchmark exits 1 when one is missed. Wall-clock speeds are printed figures only.
-// Usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] [--only base|tcp_loss]
-//                    [--loss-seeds N] [--loss-conditions 1%,2%,...] [--loss-floor GBPS] [--json]
+// Usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N]
+//                    [--only base|tcp_loss|linux_loss] [--loss-seeds N] [--loss-conditions 1%,2%,...]
+//                    [--loss-floor GBPS] [--linux-seeds N] [--json]
 #include <unistd.h>
 
 #include <algorithm>
@@ -289,7 +298,9 @@ int loss_child(double loss, double reorder, double corrupt, uint64_t seed, uint6
   lp.faults.reorder = reorder;
   lp.faults.corrupt = corrupt;
   lp.faults.seed = seed;
-  net.connect(a, b, lp);
+  // NICSIM_LOSS_PCAP=1: a pcap of the cable (out/<run_name>/a-b.pcap) to look at one seed.
+  const char* want_pcap = std::getenv("NICSIM_LOSS_PCAP");
+  net.connect(a, b, lp, want_pcap && *want_pcap == '1' ? "a-b.pcap" : "");
   net.up();
   apps::TcpBulkConfig cfg;
   cfg.bytes = mb << 20;
@@ -572,6 +583,208 @@ void print_loss(const std::vector<LossCondition>& cs, unsigned seeds) {
               "   costs a 1 s timer; Mathis = MSS/RTT * sqrt(3/2)/sqrt(p), median end SRTT, p = loss + corrupt)\n");
 }
 
+// ------------------------------------------------------------------------------ linux_loss
+// The reference for tcp_loss: two real Linux TCP endpoints, each in its own network namespace
+// behind a TAP, talk through one simulated cable (two TapBridges on the two ends of one
+// EthLink) with the same fault model and seed. Paced to the wall clock, so not deterministic
+// and the RTT is what the bridges and the host add (printed); needs root.
+
+// A counter of the namespace's /proc/net/netstat (TcpExt) or /proc/net/snmp (Tcp) text.
+long long proc_net_counter(const std::string& text, const std::string& group, const std::string& name) {
+  // Each group is two lines: "Group: names..." then "Group: values...".
+  size_t p = 0;
+  while ((p = text.find(group + ":", p)) != std::string::npos) {
+    const size_t e1 = text.find('\n', p);
+    if (e1 == std::string::npos) break;
+    const std::string names = text.substr(p, e1 - p);
+    const size_t e2 = text.find('\n', e1 + 1);
+    const std::string values = text.substr(e1 + 1, (e2 == std::string::npos ? text.size() : e2) - e1 - 1);
+    if (values.rfind(group + ":", 0) == 0) {
+      std::vector<std::string> n, v;
+      auto split = [](const std::string& s, std::vector<std::string>& out) {
+        size_t a = 0;
+        while (a < s.size()) {
+          const size_t b = std::min(s.find(' ', a), s.size());
+          if (b > a) out.push_back(s.substr(a, b - a));
+          a = b + 1;
+        }
+      };
+      split(names, n);
+      split(values, v);
+      for (size_t i = 1; i < n.size() && i < v.size(); ++i)
+        if (n[i] == name) return std::atoll(v[i].c_str());
+    }
+    p = e1;
+  }
+  return -1;
+}
+
+// A number field of peer.py's one-line JSON ("key": 12.5), or -1.
+double json_number(const std::string& json, const std::string& key) {
+  const size_t p = json.find("\"" + key + "\": ");
+  return p == std::string::npos ? -1 : std::strtod(json.c_str() + p + key.size() + 4, nullptr);
+}
+
+// Child: one 10 MB transfer Linux (10.9.1.1 in namespace a) -> Linux (10.9.1.2 in namespace b).
+// Prints "skip <reason>" where namespaces/TAPs are missing, else "<bytes> <transfer Gb/s>
+// <srtt us> <TCPTimeouts> <TCPLossProbes> <TCPLossProbeRecovery> <RetransSegs>
+// <TCPSackRecovery> <TCPSpuriousRTOs> <byte-exact> <wall s>".
+int linux_loss_child(double loss, double reorder, double corrupt, uint64_t seed, uint64_t mb) {
+  const std::string why = sim::NetNamespace::unavailable_reason();
+  if (!why.empty()) {
+    std::printf("skip %s\n", why.c_str());
+    return 0;
+  }
+  const std::string pid = std::to_string(getpid());
+  sim::NetNamespace ns_a = sim::NetNamespace::create("nicsim-" + pid + "-a");
+  sim::NetNamespace ns_b = sim::NetNamespace::create("nicsim-" + pid + "-b");
+  sim::TestbenchConfig tc;
+  tc.run_name = "bench-linux-loss-" + std::to_string(seed);
+  sim::Network net(tc);
+  sim::LinkParams lp;
+  lp.faults.loss = loss;
+  lp.faults.reorder = reorder;
+  lp.faults.corrupt = corrupt;
+  lp.faults.seed = seed;
+  const char* want_pcap = std::getenv("NICSIM_LOSS_PCAP");
+  net.connect_taps("tapa", ns_a.name(), "tapb", ns_b.name(), lp, {},
+                   want_pcap && *want_pcap == '1' ? "a-b.pcap" : "");
+  ns_a.ip({"addr", "add", "10.9.1.1/24", "dev", "tapa"});
+  ns_a.ip({"link", "set", "tapa", "up"});
+  ns_b.ip({"addr", "add", "10.9.1.2/24", "dev", "tapb"});
+  ns_b.ip({"link", "set", "tapb", "up"});
+  net.up();
+  const std::string peer = NICSIM_LINUX_PEER;
+  const std::string dir = net.tb().out_path("");
+  const std::string ready = dir + "/ready", srv_out = dir + "/server.json", cli_out = dir + "/client.json";
+  std::remove(ready.c_str());
+  auto spawn = [](const sim::NetNamespace& ns, std::vector<std::string> argv, const std::string& out) {
+    const std::vector<std::string> full = ns.exec_argv(argv);
+    std::string cmd;
+    for (const std::string& a : full) cmd += "'" + a + "' ";
+    cmd += "> '" + out + "' 2>&1 &";  // the shell returns at once; done when the file is complete
+    return std::system(cmd.c_str());
+  };
+  auto done = [](const std::string& f) {  // peer.py prints one JSON line at its end
+    FILE* fp = std::fopen(f.c_str(), "r");
+    if (!fp) return false;
+    char buf[8192];
+    const size_t n = std::fread(buf, 1, sizeof buf - 1, fp);
+    std::fclose(fp);
+    return n > 0 && buf[n - 1] == '\n';
+  };
+  const auto t0 = Clock::now();
+  // CUBIC (Linux's default and the simulated stack's) on both sockets: the machine's default
+  // may differ, and a namespace's sysctl may be read-only in a container.
+  spawn(ns_b, {"env", "NICSIM_PEER_CC=cubic", "python3", peer, "tcp-server", "10.9.1.2", "5001", ready}, srv_out);
+  net.run_until([&] { return access(ready.c_str(), F_OK) == 0; }, 30'000'000'000ull, 1'000'000);
+  spawn(ns_a, {"env", "NICSIM_PEER_CC=cubic", "python3", peer, "tcp-client", "10.9.1.2", "5001", std::to_string(mb << 20), std::to_string(seed)},
+        cli_out);
+  const bool ok = net.run_until([&] { return done(srv_out) && done(cli_out); }, 600'000'000'000ull, 1'000'000);
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  auto slurp = [](const std::string& f) {
+    std::string s;
+    if (FILE* fp = std::fopen(f.c_str(), "r")) {
+      char buf[4096];
+      size_t n;
+      while ((n = std::fread(buf, 1, sizeof buf, fp)) > 0) s.append(buf, n);
+      std::fclose(fp);
+    }
+    return s;
+  };
+  const std::string srv = slurp(srv_out), cli = slurp(cli_out);
+  std::string netstat, snmp;
+  sim::run_command(ns_a.exec_argv({"cat", "/proc/net/netstat"}), &netstat);
+  sim::run_command(ns_a.exec_argv({"cat", "/proc/net/snmp"}), &snmp);
+  const double secs = json_number(srv, "first_byte_to_eof_s");
+  const double bytes = json_number(srv, "received");
+  auto sha = [](const std::string& j) {
+    const size_t p = j.find("\"sha256\": \"");
+    return p == std::string::npos ? std::string() : j.substr(p + 11, 64);
+  };
+  const bool exact = ok && !sha(srv).empty() && sha(srv) == sha(cli) && bytes == double(mb << 20);
+  std::printf("%.0f %.4f %.1f %lld %lld %lld %lld %lld %lld %d %.2f\n", bytes > 0 ? bytes : 0,
+              secs > 0 ? bytes * 8 / secs / 1e9 : 0, json_number(cli, "rtt_us"),
+              proc_net_counter(netstat, "TcpExt", "TCPTimeouts"), proc_net_counter(netstat, "TcpExt", "TCPLossProbes"),
+              proc_net_counter(netstat, "TcpExt", "TCPLossProbeRecovery"), proc_net_counter(snmp, "Tcp", "RetransSegs"),
+              proc_net_counter(netstat, "TcpExt", "TCPSackRecovery"),
+              proc_net_counter(netstat, "TcpExt", "TCPSpuriousRTOs"), exact ? 1 : 0, wall);
+  return exact ? 0 : 1;
+}
+
+struct LinuxLossRun {
+  bool ok = false, exact = false;
+  double bytes = 0, gbps = 0, srtt_us = 0, wall_s = 0;
+  long long rtos = 0, probes = 0, probe_recoveries = 0, retrans = 0, sack_recoveries = 0, spurious = 0;
+};
+
+// The linux_loss section: `seeds` transfers per condition; false (with the reason printed) if
+// this machine cannot make namespaces and TAPs.
+bool run_linux_loss(unsigned seeds, uint64_t mb, bool json) {
+  struct Cond {
+    const char* name;
+    double loss, reorder, corrupt;
+  };
+  const Cond conds[] = {{"1% loss", 0.01, 0, 0}, {"10% loss + 5% reorder + 1% corrupt", 0.10, 0.05, 0.01}};
+  std::string js = "\"linux_loss_seeds\": " + std::to_string(seeds) + ", \"linux_loss\": [";
+  if (!json)
+    std::printf("nicsim bench: linux_loss, %llu MB Linux -> Linux through one simulated cable (two TAP bridges), "
+                "faults both ways, %u seeds each\n",
+                (unsigned long long)mb, seeds);
+  bool first = true;
+  for (const Cond& c : conds) {
+    std::vector<LinuxLossRun> runs;
+    for (unsigned s = 1; s <= seeds; ++s) {
+      char args[256];
+      std::snprintf(args, sizeof args, " --linux-loss-child %.6f %.6f %.6f %u --tcp-mb %llu", c.loss, c.reorder,
+                    c.corrupt, s, (unsigned long long)mb);
+      FILE* p = popen(("'" + self_exe() + "'" + args).c_str(), "r");
+      if (!p) return false;
+      char line[1024] = {0};
+      const bool got = std::fgets(line, sizeof line, p) != nullptr;
+      pclose(p);
+      if (got && !std::strncmp(line, "skip ", 5)) {
+        std::printf("nicsim bench: linux_loss skipped: %s", line + 5);
+        return false;
+      }
+      LinuxLossRun r;
+      int exact = 0;
+      r.ok = got && std::sscanf(line, "%lf %lf %lf %lld %lld %lld %lld %lld %lld %d %lf", &r.bytes, &r.gbps,
+                                &r.srtt_us, &r.rtos, &r.probes, &r.probe_recoveries, &r.retrans,
+                                &r.sack_recoveries, &r.spurious, &exact, &r.wall_s) == 11;
+      r.exact = r.ok && exact;
+      runs.push_back(r);
+      if (!json)
+        std::printf("    seed %2u: %7.3f Gb/s  srtt %7.1f us  RTOs %3lld  TLPs %3lld  retrans %5lld  sack recoveries "
+                    "%4lld  spurious RTOs %lld  %s  (%.1f s)\n",
+                    s, r.gbps, r.srtt_us, r.rtos, r.probes, r.retrans, r.sack_recoveries, r.spurious,
+                    r.exact ? "byte-exact" : "NOT byte-exact", r.wall_s);
+    }
+    std::vector<double> g, rtt;
+    double rtos = 0, probes = 0;
+    for (const auto& r : runs) {
+      g.push_back(r.exact ? r.gbps : 0);
+      if (r.srtt_us > 0) rtt.push_back(r.srtt_us);
+      rtos += double(r.rtos);
+      probes += double(r.probes);
+    }
+    const double med = median_of(g), mn = g.empty() ? 0 : *std::min_element(g.begin(), g.end());
+    const double n = runs.empty() ? 1 : double(runs.size());
+    if (!json)
+      std::printf("  %-36s median %7.3f Gb/s  min %7.3f Gb/s  RTOs/transfer %5.1f  TLPs/transfer %5.1f  srtt %7.1f us\n",
+                  c.name, med, mn, rtos / n, probes / n, median_of(rtt));
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "%s{\"condition\": \"%s\", \"median_gbps\": %.4f, \"min_gbps\": %.4f, \"rtos_per_transfer\": %.2f, "
+                  "\"tlps_per_transfer\": %.2f, \"srtt_us\": %.1f}",
+                  first ? "" : ", ", c.name, med, mn, rtos / n, probes / n, median_of(rtt));
+    js += buf;
+    first = false;
+  }
+  if (json) std::printf("{%s]}\n", js.c_str());
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -581,10 +794,11 @@ int main(int argc, char** argv) {
   const char* router_child_arg = nullptr;
   bool json = false, timeline = false;
   std::string only;
-  unsigned loss_seeds = 20;
+  unsigned loss_seeds = 20, linux_seeds = 3;
   std::string loss_pick;
   double loss_floor = 0;
   const char* loss_child_args[4] = {nullptr, nullptr, nullptr, nullptr};
+  const char* linux_child_args[4] = {nullptr, nullptr, nullptr, nullptr};
   const char* child = nullptr;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--json")) json = true;
@@ -601,21 +815,32 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--router-ms") && i + 1 < argc) router_ms = std::strtoull(argv[++i], nullptr, 0);
     else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
     else if (!std::strcmp(argv[i], "--loss-seeds") && i + 1 < argc) loss_seeds = unsigned(std::strtoul(argv[++i], nullptr, 0));
+    else if (!std::strcmp(argv[i], "--linux-seeds") && i + 1 < argc) linux_seeds = unsigned(std::strtoul(argv[++i], nullptr, 0));
     else if (!std::strcmp(argv[i], "--loss-conditions") && i + 1 < argc) loss_pick = argv[++i];
     else if (!std::strcmp(argv[i], "--loss-floor") && i + 1 < argc) loss_floor = std::strtod(argv[++i], nullptr);
     else if (!std::strcmp(argv[i], "--loss-child") && i + 4 < argc) {
       for (int k = 0; k < 4; ++k) loss_child_args[k] = argv[++i];
+    } else if (!std::strcmp(argv[i], "--linux-loss-child") && i + 4 < argc) {
+      for (int k = 0; k < 4; ++k) linux_child_args[k] = argv[++i];
     } else {
       std::fprintf(stderr,
                    "usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] "
-                   "[--only base|tcp_loss] [--loss-seeds N] [--loss-conditions 1%%,2%%,...] [--loss-floor GBPS] "
-                   "[--json]\n");
+                   "[--only base|tcp_loss|linux_loss] [--loss-seeds N] [--loss-conditions 1%%,2%%,...] [--loss-floor GBPS] "
+                   "[--linux-seeds N] [--json]\n");
       return 2;
     }
   }
-  if (!only.empty() && only != "base" && only != "tcp_loss") {
-    std::fprintf(stderr, "nicsim_bench: --only takes base or tcp_loss\n");
+  if (!only.empty() && only != "base" && only != "tcp_loss" && only != "linux_loss") {
+    std::fprintf(stderr, "nicsim_bench: --only takes base, tcp_loss or linux_loss\n");
     return 2;
+  }
+  if (linux_child_args[0])
+    return linux_loss_child(std::strtod(linux_child_args[0], nullptr), std::strtod(linux_child_args[1], nullptr),
+                            std::strtod(linux_child_args[2], nullptr), std::strtoull(linux_child_args[3], nullptr, 0),
+                            tcp_mb_set ? tcp_mb : 10);
+  if (only == "linux_loss") {  // needs root; not part of the default run (wall-clock paced)
+    run_linux_loss(linux_seeds, tcp_mb_set ? tcp_mb : 10, json);
+    return 0;
   }
   if (loss_child_args[0])
     return loss_child(std::strtod(loss_child_args[0], nullptr), std::strtod(loss_child_args[1], nullptr),

@@ -123,6 +123,13 @@ TapBridge& Network::connect_tap(NetNic& n, const std::string& ifname, const std:
   return tb_.connect_tap(n.hw(), ifname, netns.empty() ? "" : "/run/netns/" + netns, p, tp, pcap);
 }
 
+EthLink& Network::connect_taps(const std::string& if_a, const std::string& netns_a, const std::string& if_b,
+                               const std::string& netns_b, const LinkParams& p, const TapParams& tp,
+                               const std::string& pcap) {
+  auto path = [](const std::string& ns) { return ns.empty() ? std::string() : "/run/netns/" + ns; };
+  return tb_.connect_taps(if_a, path(netns_a), if_b, path(netns_b), p, tp, pcap);
+}
+
 std::vector<NetNic*> Network::segment_nics(const EthSwitch& sw) const {
   std::vector<const EthSwitch*> seg{&sw};
   for (size_t i = 0; i < seg.size(); ++i)  // the tree of switches joined to sw

@@ -85,9 +85,12 @@ NetNamespace NetNamespace::create(const std::string& name) {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator("/run/netns", ec)) {
     const std::string n = e.path().filename().string();
-    if (n.rfind("nicsim-", 0) != 0 || n.find_first_not_of("0123456789", 7) != std::string::npos || n.size() == 7)
+    // nicsim-<pid> or nicsim-<pid>-<suffix> (a run with several namespaces)
+    const size_t digits_end = n.find_first_not_of("0123456789", 7);
+    if (n.rfind("nicsim-", 0) != 0 || digits_end == 7 || n.size() == 7 ||
+        (digits_end != std::string::npos && n[digits_end] != '-'))
       continue;
-    const long pid = std::stol(n.substr(7));
+    const long pid = std::stol(n.substr(7, digits_end == std::string::npos ? std::string::npos : digits_end - 7));
     if (kill(pid_t(pid), 0) < 0 && errno == ESRCH) run_command({"ip", "netns", "delete", n});
   }
   NetNamespace ns(name.empty() ? "nicsim-" + std::to_string(getpid()) : name);

@@ -2,6 +2,8 @@
 #include "nicsim/sim/testbench.h"
 #include "nicsim/sim/timeline_export.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -286,6 +288,35 @@ TapBridge& Testbench::connect_tap(NicDevice& d, const std::string& ifname, const
   add_link_node(link, h.tl_node_, timeline_.add_node(ifname));
   if (!pcap.empty()) capture(link, pcap);
   return br;
+}
+
+EthLink& Testbench::connect_taps(const std::string& if_a, const std::string& netns_path_a, const std::string& if_b,
+                                 const std::string& netns_path_b, const LinkParams& p, const TapParams& tp,
+                                 const std::string& pcap) {
+  check_topology_open("connect_taps");
+  if (if_a == if_b) throw std::invalid_argument("connect_taps: the two ends need two TAP names (both " + if_a + ")");
+  for (auto& t : taps_)
+    if (t->ifname() == if_a || t->ifname() == if_b)
+      throw std::invalid_argument("connect_taps: TAP " + t->ifname() + " is bridged already");
+  const int fd_a = open_tap(if_a, netns_path_a);  // throws before anything is changed
+  int fd_b = -1;
+  try {
+    fd_b = open_tap(if_b, netns_path_b);
+  } catch (...) {
+    close(fd_a);
+    throw;
+  }
+  taps_.push_back(std::make_unique<TapBridge>(("tap_" + if_a).c_str(), if_a, fd_a, tp));
+  TapBridge& br_a = *taps_.back();
+  taps_.push_back(std::make_unique<TapBridge>(("tap_" + if_b).c_str(), if_b, fd_b, tp));
+  TapBridge& br_b = *taps_.back();
+  links_.push_back(std::make_unique<EthLink>(if_a + "-" + if_b, p));
+  EthLink& link = *links_.back();
+  br_a.attach(&link, 0);
+  br_b.attach(&link, 1);
+  add_link_node(link, timeline_.add_node(if_a), timeline_.add_node(if_b));
+  if (!pcap.empty()) capture(link, pcap);
+  return link;
 }
 
 PcapWriter& Testbench::capture(EthLink& link, const std::string& path, EthLink::TapPoint point,

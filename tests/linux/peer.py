@@ -6,18 +6,21 @@ network namespace (`ip netns exec`). Each mode prints one JSON object on stdout.
                                      write side, read to EOF; the SHA-256 sent, TCP_INFO
                                      and `ss -tin` of the connection
   tcp-server ADDR PORT READY         listen, create file READY, accept one, read to EOF, close;
-                                     the SHA-256 received, TCP_INFO and `ss -tin`
+                                     the SHA-256 received, the seconds from the first byte to
+                                     EOF, TCP_INFO and `ss -tin`
   udp-echo HOST PORT COUNT           send COUNT datagrams (sizes 1..1472), expect each back
   tcp-rst HOST PORT                  connect, send 100 bytes, wait for one byte, then close
                                      with SO_LINGER 0 (a RST)
 """
 import hashlib
 import json
+import os
 import random
 import socket
 import struct
 import subprocess
 import sys
+import time
 
 TCPI_OPT_TIMESTAMPS, TCPI_OPT_SACK, TCPI_OPT_WSCALE = 1, 2, 4
 
@@ -44,12 +47,26 @@ def ss_ti(s):
     return (r.stdout + r.stderr).replace('"', "'")
 
 
-def read_to_eof(s, h):
+def set_cc(s):
+    """TCP_CONGESTION from $NICSIM_PEER_CC (e.g. cubic), where the namespace's default differs
+    and its sysctl cannot be written."""
+    cc = os.environ.get("NICSIM_PEER_CC")
+    if cc:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc.encode())
+
+
+def read_to_eof(s, h, times=None):
+    """Reads to EOF into hash h; times (a list) gets the monotonic times of the first byte and
+    of the EOF."""
     n = 0
     while True:
         b = s.recv(1 << 16)
         if not b:
+            if times is not None:
+                times.append(time.monotonic())
             return n
+        if times is not None and not n:
+            times.append(time.monotonic())
         h.update(b)
         n += len(b)
 
@@ -57,7 +74,10 @@ def read_to_eof(s, h):
 def tcp_client(host, port, nbytes, seed):
     rng = random.Random(seed)
     h = hashlib.sha256()
-    s = socket.create_connection((host, port), timeout=60)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    set_cc(s)
+    s.settimeout(60)
+    s.connect((host, port))
     left = nbytes
     while left:
         chunk = rng.randbytes(min(left, 1 << 16))
@@ -75,6 +95,7 @@ def tcp_client(host, port, nbytes, seed):
 def tcp_server(addr, port, ready):
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    set_cc(ls)
     ls.bind((addr, port))
     ls.listen(1)
     ls.settimeout(60)
@@ -82,11 +103,14 @@ def tcp_server(addr, port, ready):
     s, peer = ls.accept()
     s.settimeout(60)
     h = hashlib.sha256()
-    n = read_to_eof(s, h)
+    times = []
+    n = read_to_eof(s, h, times)
     info = tcp_info(s)
     ss = ss_ti(s)
     s.close()
-    return {"sha256": h.hexdigest(), "received": n, "peer": peer[0], "info": info, "ss": ss}
+    secs = times[-1] - times[0] if len(times) == 2 else 0
+    return {"sha256": h.hexdigest(), "received": n, "peer": peer[0], "first_byte_to_eof_s": secs,
+            "info": info, "ss": ss}
 
 
 def udp_echo(host, port, count):

@@ -296,6 +296,12 @@ class Network {
                          const LinkParams& p = {}, const TapParams& tp = {}, const std::string& pcap = "");
   TapBridge& connect_tap(NetNic& n, const std::string& ifname, const std::string& netns = "",
                          const LinkParams& p = {}, const TapParams& tp = {}, const std::string& pcap = "");
+  // A cable between two TAPs, each inside its network namespace (names as `ip netns` lists
+  // them): two real Linux stacks as each other's peers through the cable's faults
+  // (Testbench::connect_taps).
+  EthLink& connect_taps(const std::string& if_a, const std::string& netns_a, const std::string& if_b,
+                        const std::string& netns_b, const LinkParams& p = {}, const TapParams& tp = {},
+                        const std::string& pcap = "");
   // Boots every host (driver probe, open, addresses) and runs until all are ready; throws
   // SimTimeout naming the hosts that did not come up in time.
   void up(uint64_t timeout_ns = 50'000'000);

@@ -137,6 +137,13 @@ class Testbench {
   // std::runtime_error if the TAP cannot be opened.
   TapBridge& connect_tap(NicDevice& nic, const std::string& ifname, const std::string& netns_path,
                          const LinkParams& p = {}, const TapParams& tp = {}, const std::string& pcap = "");
+  // A cable whose two ends are TAP bridges: TAP if_a (side 0) inside netns_path_a and TAP if_b
+  // (side 1) inside netns_path_b, so two real Linux stacks talk through the simulated cable and
+  // its faults (no simulated host involved). Paced and not deterministic, as connect_tap; the
+  // same errors (std::invalid_argument for a TAP name bridged already or if_a == if_b).
+  EthLink& connect_taps(const std::string& if_a, const std::string& netns_path_a, const std::string& if_b,
+                        const std::string& netns_path_b, const LinkParams& p = {}, const TapParams& tp = {},
+                        const std::string& pcap = "");
   size_t tap_count() const { return taps_.size(); }
   TapBridge& tap(size_t i) { return *taps_.at(i); }
   EthSwitch& eth_switch(const std::string& name);

@@ -130,6 +130,8 @@ class TcpSock : public Sock {
   uint32_t reordering_ = 3;  // duplicate threshold, raised when reordering is seen (tp->reordering)
   // Proportional rate reduction (RFC 6937) during recovery, as Linux's tcp_cwnd_reduction.
   uint32_t prr_delivered_ = 0, prr_out_ = 0, prior_cwnd_ = 0;
+  uint64_t lost_ = 0;  // tp->lost: segments marked lost, lost retransmissions included
+  uint64_t ack_lost_mark_ = 0;  // lost_ before the ACK being processed marked any
   std::unique_ptr<CongestionControl> cc_;
   CongestionControl::State cs_;
   uint32_t delivered_ = 0;  // tp->delivered: segments (s)acked over the connection
@@ -214,6 +216,7 @@ class TcpSock : public Sock {
   void ack_rearm_and_space(uint32_t flag);
   bool fin_acked(uint64_t now);
   void data_queue(kern::SkbPtr skb, const wire::TcpRepr& th);
+  void enter_quickack_mode();
   void fin();
   void ofo_insert(kern::SkbPtr skb, uint64_t start, uint64_t end, bool fin);
   void ofo_drain();
@@ -247,7 +250,7 @@ class TcpSock : public Sock {
   void try_keep_open();
   void check_dsack(const wire::TcpSackBlock& blk, uint32_t* flag);
   void note_retransmit();
-  void cwnd_reduction(uint32_t delivered, bool una_advanced, bool force_one);
+  void cwnd_reduction(uint32_t delivered, uint64_t newly_lost, bool una_advanced, bool force_one);
   void enter_loss();
   void challenge_ack();
   // tcp_oow_rate_limited: true (and counts in *mib) if an ACK for this invalid segment must
@@ -293,7 +296,9 @@ class TcpSock : public Sock {
   // ---- timers (tcp_timer.cpp) ----
   void arm_rto();
   uint64_t k_now() const;
-  void rearm_rto();  // tcp_rearm_rto: the RTO from the head's send time after a TLP/REO timer
+  // tcp_rearm_rto: the RTO from the head's send time after a TLP/REO timer (pending, or
+  // in_handler: called from that timer's own handler, where Linux's icsk_pending still names it).
+  void rearm_rto(bool in_handler = false);
   int64_t rto_delta_ns() const;  // tcp_rto_delta_us
   bool retransmits_timed_out(int boundary, uint64_t rto_base_ns) const;
   void rearm_rto_or_probe();

@@ -108,6 +108,13 @@ void TcpSock::done() {
   ofo_.clear();
   shutdown_ = kRcvShutdown | kSendShutdown;
   done_ = true;
+  if (parent_ && connect_reported_ && !orphan_) {
+    // A child in the accept queue (Linux: not SOCK_DEAD) stays there: accept() returns it and
+    // the first recv() reports the error.
+    if (!user_bound_) tcp_->put_port(*this);
+    event();
+    return;
+  }
   if (parent_) {
     TcpSock* p = parent_;
     parent_ = nullptr;
@@ -152,7 +159,7 @@ void TcpSock::close_user() {
     for (auto& [id, s] : tcp_->socks_)
       if (s->parent_ == this) kids.push_back(s.get());
     for (TcpSock* c : kids) {
-      if (c->state_ != TcpState::kSynRecv) c->send_active_reset();
+      if (c->state_ != TcpState::kSynRecv && !c->done_) c->send_active_reset();
       c->orphan_ = true;
       c->done();
     }

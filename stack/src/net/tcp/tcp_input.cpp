@@ -137,10 +137,11 @@ bool TcpSock::validate_incoming(const wire::TcpRepr& th, uint32_t plen, uint32_t
       challenge_ack();
       return false;
     }
-    if (plen && seq_before(seq, rcv_nxt_)) {
+    if (plen && seq_before(seq, rcv_nxt_)) {  // tcp_send_dupack
       dsack_ = wire::TcpSackBlock{seq, seq_before(end_seq, rcv_nxt_) ? end_seq : rcv_nxt_};
       if (sack_ok_) ext.TCPDSACKOldSent++;
       ext.DelayedACKLost++;
+      enter_quickack_mode();
     }
     ext.InErrsBadSeq++;
     if (!oow_rate_limited(plen, false, &ext.TCPACKSkippedSeq)) send_ack();
@@ -347,6 +348,7 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
     if (!sack_ok_) sq_.add_reno_sack();
   }
   const uint32_t delivered = count_delivered(flag, is_dupack, a);
+  ack_lost_mark_ = lost_;  // tp->lost before this ACK's loss marking (PRR's newly_lost)
   delivered_ += delivered;
   Rexmit rexmit = Rexmit::kNone;
   fastretrans_alert(flag, delivered, is_dupack, &rexmit);
@@ -507,7 +509,7 @@ void TcpSock::fastretrans_alert(uint32_t& flag, uint32_t delivered, bool is_dupa
   // Without RACK the SACK scoreboard marks by the RFC 6675 threshold (tcp_update_scoreboard).
   if (sack_ok_ && !rack_enabled()) sq_.mark_lost(true, reordering_);
   *rexmit = Rexmit::kLost;
-  if (ca_state_ == TcpCaState::kRecovery) cwnd_reduction(delivered, advanced, partial_ack);
+  if (ca_state_ == TcpCaState::kRecovery) cwnd_reduction(delivered, lost_ - ack_lost_mark_, advanced, partial_ack);
 }
 
 // tcp_cong_control: window growth outside recovery and CWR, by what was newly ACKed or SACKed.
@@ -599,7 +601,7 @@ void TcpSock::enter_recovery(bool sack) {
 // comes down to ssthresh over one round trip; the first transmission of a recovery (the fast
 // retransmit, RFC 5681 3.2) and, without SACK, the retransmission on a partial ACK (RFC 6582
 // 3.2 step 5) are always allowed.
-void TcpSock::cwnd_reduction(uint32_t delivered, bool una_advanced, bool force_one) {
+void TcpSock::cwnd_reduction(uint32_t delivered, uint64_t newly_lost, bool una_advanced, bool force_one) {
   if (!delivered && !force_one) return;
   prr_delivered_ += delivered;
   const int64_t inflight = sq_.in_flight();
@@ -609,7 +611,7 @@ void TcpSock::cwnd_reduction(uint32_t delivered, bool una_advanced, bool force_o
     sndcnt = int64_t((uint64_t(cs_.ssthresh) * prr_delivered_ + prior_cwnd_ - 1) / prior_cwnd_) - prr_out_;
   } else {
     sndcnt = std::max<int64_t>(int64_t(prr_delivered_) - prr_out_, delivered);
-    if (una_advanced) sndcnt++;
+    if (una_advanced && !newly_lost) sndcnt++;
     sndcnt = std::min(delta, sndcnt);
   }
   if (prr_out_ == 0 || force_one) sndcnt = std::max<int64_t>(sndcnt, 1);
@@ -682,6 +684,7 @@ void TcpSock::data_queue(SkbPtr skb, const wire::TcpRepr& th) {
       dsack_ = wire::TcpSackBlock{th.seq, th.seq + plen};
       if (sack_ok_) ext.TCPDSACKOldSent++;
       ext.DelayedACKLost++;
+      enter_quickack_mode();  // our ACK was probably lost: ACK the next segments at once
       ack_pending_ = ack_now_ = true;
       return;
     }
@@ -728,6 +731,13 @@ void TcpSock::data_queue(SkbPtr skb, const wire::TcpRepr& th) {
   }
   ofo_insert(std::move(skb), start, start + plen, th.fin());
   ack_pending_ = ack_now_ = true;
+}
+
+// tcp_enter_quickack_mode: the next segments are ACKed at once (quick-ACK mode, leaving the
+// TCP_QUICKACK 0 pingpong mode), as after a duplicate segment: the peer missed our ACK.
+void TcpSock::enter_quickack_mode() {
+  pingpong_ = false;
+  quickack_ = std::max(quickack_, kMaxQuickAcks);
 }
 
 // tcp_fin.

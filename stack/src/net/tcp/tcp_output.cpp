@@ -317,8 +317,10 @@ void TcpSock::write_xmit(int push_one) {
 }
 
 // tcp_xmit_retransmit_queue: lost segments first, within cwnd.
+// A retransmission of the head restarts the RTO, unless the REO timer is running (Linux).
 void TcpSock::retransmit_lost() {
   if (sq_.lost_out() == 0) return;
+  bool rearm = false;
   for (size_t i = 0; i < sq_.send_head(); ++i) {
     TxSeg& seg = sq_[i];
     if (!seg.lost || seg.retrans || seg.sacked) continue;
@@ -330,8 +332,10 @@ void TcpSock::retransmit_lost() {
       tcp_->ext_.TCPSlowStartRetrans++;
     else
       tcp_->ext_.TCPFastRetrans++;
+    if (i == 0 && rto_kind_ != RtoKind::kReo) rearm = true;
     if (!rto_timer_.pending()) arm_rto();
   }
+  if (rearm) arm_rto();
 }
 
 }  // namespace nicsim::net

@@ -49,7 +49,13 @@ uint64_t TcpSock::rack_reo_wnd() const {
 
 // tcp_mark_skb_lost.
 void TcpSock::mark_seg_lost(TxSeg& seg) {
-  if (sq_.mark_seg_lost(seg)) tcp_->ext_.TCPLostRetransmit++;
+  const uint32_t lost_before = sq_.lost_out();
+  if (sq_.mark_seg_lost(seg)) {
+    tcp_->ext_.TCPLostRetransmit++;
+    lost_++;
+  } else if (sq_.lost_out() != lost_before) {
+    lost_++;
+  }
 }
 
 // tcp_rack_detect_loss: a segment sent before RACK.xmit_ts is lost once RACK.rtt + reo_wnd
@@ -85,24 +91,24 @@ bool TcpSock::rack_mark_lost(uint64_t now) {
   return timeout != 0;
 }
 
-// tcp_rack_reo_timeout: the reordering window of a segment ran out.
+// tcp_rack_reo_timeout: the reordering window of a segment ran out. As Linux, segments still
+// inside their window wait for the next ACK (the timeout left is not used).
 void TcpSock::rack_reo_timeout() {
   const uint32_t prior_inflight = sq_.in_flight();
+  const uint64_t lost_before = lost_;
   uint64_t timeout = 0;
   rack_detect_loss(k().now_ns(), &timeout);
   if (prior_inflight != sq_.in_flight()) {
     if (ca_state_ != TcpCaState::kRecovery) {
       enter_recovery(true);
-      cwnd_reduction(1, false, false);
+      cwnd_reduction(1, lost_ - lost_before, false, false);
     }
     retransmit_lost();
   }
-  if (timeout) {
-    rto_kind_ = RtoKind::kReo;
-    k().cpu().mod_timer(rto_timer_, k().now_ns() + timeout + cfg().timeout_min_ns);
-  } else if (rto_kind_ != RtoKind::kRetrans || !rto_timer_.pending()) {
-    rearm_rto();
-  }
+  // Linux's retransmission here leaves the timer alone (icsk_pending is still the REO timer),
+  // so the RTO always counts from the head's latest transmission.
+  rto_kind_ = RtoKind::kReo;
+  rearm_rto(true);
 }
 
 // tcp_rack_update_reo_wnd: a D-SACK (at most one per round trip) widens the window by one
@@ -191,7 +197,7 @@ void TcpSock::send_loss_probe() {
     loss_probes_++;
     rto_kind_ = RtoKind::kNone;  // the RTO restarts from now
   }
-  rearm_rto();
+  rearm_rto(!sent);  // no probe went out: the RTO keeps counting from the head's transmission
 }
 
 // tcp_process_tlp_ack: the probe's ACK tells whether a segment was lost (then the window is

@@ -30,13 +30,13 @@ int64_t TcpSock::rto_delta_ns() const {
 
 // tcp_rearm_rto: after a loss probe or reordering timer the RTO counts from the head's
 // transmission, else from now.
-void TcpSock::rearm_rto() {
+void TcpSock::rearm_rto(bool in_handler) {
   if (sq_.packets_out() == 0) {
     if (rto_timer_.pending() && rto_kind_ != RtoKind::kProbe0) k().cpu().del_timer(rto_timer_);
     return;
   }
   uint64_t rto = rtt_.rto_ns();
-  if (rto_timer_.pending() && (rto_kind_ == RtoKind::kReo || rto_kind_ == RtoKind::kLossProbe))
+  if ((rto_timer_.pending() || in_handler) && (rto_kind_ == RtoKind::kReo || rto_kind_ == RtoKind::kLossProbe))
     rto = uint64_t(std::max<int64_t>(rto_delta_ns(), 1));
   rto_kind_ = RtoKind::kRetrans;
   k().cpu().mod_timer(rto_timer_, k().now_ns() + rto);
