@@ -85,7 +85,9 @@ def test_dask_local_cluster_matches_a_serial_run():
     # The workers are new interpreters: they import nicsim.regress (tasks go by name) from here.
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [os.path.join(ROOT, "python"), os.path.join(BUILD, "python")] + [p for p in [os.environ.get("PYTHONPATH")] if p])
-    seeds = list(range(1, 9))
+    # Eight seeds whose SYN goes through: a lost SYN waits out the 1 s initial RTO, 10-20 s of
+    # wall time polled at the default run_until step (seeds 4, 10, 12, 15 of 1-24).
+    seeds = [1, 2, 3, 5, 6, 7, 8, 9]
     opts = {"mbytes": 0.25}
     t0 = time.monotonic()
     serial = regress.run(seeds, ["tcp_faults"], workers=1, options=opts)
@@ -102,7 +104,7 @@ def test_dask_local_cluster_matches_a_serial_run():
             ran_on = {r[2] for r in nicsim.sweep(where, range(4), executor=client)}
         finally:
             cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
-    print(f"8 seeds: serial {t_serial:.1f} s, Dask LocalCluster (2 workers) {t_dask:.1f} s")
+    print(f"{len(seeds)} seeds: serial {t_serial:.1f} s, Dask LocalCluster (2 workers) {t_dask:.1f} s")
     assert len(worker_pids) == 2 and ran_on <= worker_pids, f"points ran on {ran_on}, workers are {worker_pids}"
     for s, d in zip(serial, on_dask):
         assert s["failures"] == [] and d["failures"] == [], f"seed {s['seed']}: {s['failures']} / {d['failures']}"
