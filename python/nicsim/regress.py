@@ -352,7 +352,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     a = p.parse_args(argv)
     if a.list:
         for name, (fn, full, quick) in SCENARIOS.items():
-            print(f"{name:14s} {(fn.__doc__ or '').strip().splitlines()[0]}")
+            doc = " ".join((fn.__doc__ or "").split()).replace("``", "")
+            print(f"{name:14s} {doc.split('; ')[0].split('. ')[0]} (full run {full}, --quick {quick})")
         return 0
     try:
         seeds = parse_seeds(a.seeds)
