@@ -2,8 +2,8 @@
 a Dask cluster (distributed.LocalCluster with 2 worker processes) giving the same results as a
 serial run.
 
-Not ``forked``: sweep forks a child per point by itself, and this (pytest's) process never
-builds a Testbench.
+Not ``forked`` (but the Dask test): sweep forks a child per point by itself, and this
+(pytest's) process never builds a Testbench.
 """
 import concurrent.futures
 import logging
@@ -77,6 +77,9 @@ def test_errors_raise_or_return_and_output_in_order(capsys):
         nicsim.sweep(fails_on_two, [1, 2, 3])
 
 
+# Forked: importing distributed installs tblib's pickling of every exception for the whole
+# process, which other tests (an exception that cannot be pickled) must not inherit.
+@pytest.mark.forked
 def test_dask_local_cluster_matches_a_serial_run():
     """A distributed.LocalCluster with 2 worker processes runs 8 seeds of a short TCP-with-faults
     scenario through nicsim.sweep(executor=client): the figures, every counter and the pcap
