@@ -32,6 +32,7 @@ except ImportError as e:  # pragma: no cover - depends on the build
 from .apps import AppError, TcpBulkResult, TcpRpcResult, UdpStreamResult
 from .host import Echo, Host, NotUpError, cpu_cost_fields
 from .isolated import RemoteTraceback, run_isolated, sweep
+from . import regress  # randomized scenarios over many seeds: ./nicsim regress
 from . import live  # the real Linux kernel as a peer: live.Namespace, Testbench.connect_tap
 from .link import Link
 from .nic import Nic

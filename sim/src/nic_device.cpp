@@ -21,13 +21,17 @@ NicDevice::NicDevice(sc_module_name name, MacAddr mac, PciFunction& pci, const N
   set_stack_size(16 << 20);  // Verilated eval of a large design can use a deep stack
 }
 
-uint64_t NicDevice::max_quantum() const {
+uint64_t NicDevice::latency_bound() const {
   uint64_t limit = pci_.min_device_latency_ps();
   if (EthLink* l = core_.xgmii().link()) limit = std::min(limit, l->delay_ps());
   if (limit < kCyclePs)
     throw std::invalid_argument(std::string(name()) +
                                 ": a latency to the NIC is shorter than one 6.4 ns cycle");
-  return std::max<uint64_t>(1, std::min<uint64_t>(core_.params().quantum, limit / kCyclePs));
+  return std::max<uint64_t>(1, limit / kCyclePs);
+}
+
+uint64_t NicDevice::max_quantum() const {
+  return std::max<uint64_t>(1, std::min<uint64_t>(core_.params().quantum, latency_bound()));
 }
 
 void NicDevice::start_of_simulation() {

@@ -39,16 +39,17 @@ void PcapWriter::on_frame(const WireFrame& f) {
   if (!((dir_mask_ >> f.dir) & 1)) return;
   std::vector<uint8_t> bytes = f.bytes;
   bytes.resize(bytes.size() >= 4 ? bytes.size() - 4 : 0);  // strip the FCS
-  pending_.emplace(std::make_pair(f.start_ps, seq_++), std::move(bytes));
+  const size_t len = bytes.size();
+  pending_.emplace(Key(f.start_ps, len, f.dir, seq_++), std::move(bytes));
   if (f.start_ps > newest_ps_) newest_ps_ = f.start_ps;
-  while (!pending_.empty() && pending_.begin()->first.first + kReorderWindowPs < newest_ps_) {
-    emit(pending_.begin()->first.first, pending_.begin()->second);
+  while (!pending_.empty() && std::get<0>(pending_.begin()->first) + kReorderWindowPs < newest_ps_) {
+    emit(std::get<0>(pending_.begin()->first), pending_.begin()->second);
     pending_.erase(pending_.begin());
   }
 }
 
 void PcapWriter::write(uint64_t ps, const uint8_t* data, size_t len) {
-  pending_.emplace(std::make_pair(ps, seq_++), std::vector<uint8_t>(data, data + len));
+  pending_.emplace(Key(ps, len, 0, seq_++), std::vector<uint8_t>(data, data + len));
   if (ps > newest_ps_) newest_ps_ = ps;
 }
 
@@ -67,14 +68,14 @@ void PcapWriter::emit(uint64_t ps, const std::vector<uint8_t>& bytes) {
 }
 
 void PcapWriter::flush() {
-  for (auto& [key, bytes] : pending_) emit(key.first, bytes);
+  for (auto& [key, bytes] : pending_) emit(std::get<0>(key), bytes);
   pending_.clear();
   if (f_) std::fflush(f_);
 }
 
 void PcapWriter::flush_before(uint64_t ps) {
-  while (!pending_.empty() && pending_.begin()->first.first < ps) {
-    emit(pending_.begin()->first.first, pending_.begin()->second);
+  while (!pending_.empty() && std::get<0>(pending_.begin()->first) < ps) {
+    emit(std::get<0>(pending_.begin()->first), pending_.begin()->second);
     pending_.erase(pending_.begin());
   }
   if (f_) std::fflush(f_);
@@ -83,7 +84,7 @@ void PcapWriter::flush_before(uint64_t ps) {
 std::vector<std::pair<uint64_t, std::vector<uint8_t>>> PcapWriter::pending() const {
   std::vector<std::pair<uint64_t, std::vector<uint8_t>>> out;
   out.reserve(pending_.size());
-  for (const auto& [key, bytes] : pending_) out.emplace_back(key.first, bytes);
+  for (const auto& [key, bytes] : pending_) out.emplace_back(std::get<0>(key), bytes);
   return out;
 }
 

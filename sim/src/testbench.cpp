@@ -416,8 +416,10 @@ bool Testbench::run_until(const std::function<bool()>& cond, uint64_t timeout_ns
                           uint64_t poll_ns) {
   uint64_t poll_ps = ns_to_ps(poll_ns);
   if (!poll_ps) {
-    poll_ps = 64 * kCyclePs;
-    if (!hosts_.empty()) poll_ps = hosts_[0]->nic().max_quantum() * kCyclePs;
+    // The default quantum bounded by the latencies, never the configured quantum: where cond
+    // is checked decides when the caller acts next, so it must not depend on a speed knob.
+    const uint64_t q = NicParams{}.quantum.value;
+    poll_ps = (hosts_.empty() ? q : std::min(q, hosts_[0]->nic().latency_bound())) * kCyclePs;
   }
   const uint64_t deadline = now_ps() + ns_to_ps(timeout_ns);
   for (;;) {

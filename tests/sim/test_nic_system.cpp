@@ -101,6 +101,19 @@ TEST(NicSystem, DefaultQuantumIsBoundedByTheMmioWriteLatency) {
   EXPECT_EQ(a.nic().quantum(), 62u);  // 400 ns / 6.4 ns
 }
 
+// run_until checks its condition on a grid of the default quantum bounded by the latencies
+// (62 cycles here), not on the configured quantum: where a wait ends decides when a scenario
+// acts next, so a quantum of 7 cycles must end the wait at the same time as the default.
+TEST(NicSystem, RunUntilEndsOnTheSameGridWhateverTheQuantum) {
+  Testbench tb(config());
+  HostConfig ha{"a", kMacA};
+  ha.nic.quantum = 7;
+  Host& a = tb.add_host(ha);
+  ASSERT_TRUE(tb.run_until([&] { return tb.now_ps() >= 1'000'000; }, 100'000));
+  EXPECT_EQ(a.nic().quantum(), 7u);
+  EXPECT_EQ(tb.now_ps(), 3u * 62 * kCyclePs) << "the first multiple of 62 cycles at or after 1 us";
+}
+
 TEST(NicSystem, TraceWindowWritesFstOnlyInsideTheWindow) {
   Testbench tb(config());
   Host& a = tb.add_host({"a", kMacA});

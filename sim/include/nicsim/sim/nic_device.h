@@ -33,6 +33,8 @@ class NicDevice : public sc_core::sc_module {
   uint64_t quantum() const { return quantum_; }
   // The largest quantum the current latencies allow (what start_of_simulation will use).
   uint64_t max_quantum() const;
+  // floor(L / 6.4 ns) (>= 1): the latency bound alone, whatever NicParams::quantum says.
+  uint64_t latency_bound() const;
   uint64_t activations() const { return activations_; }
 
  private:

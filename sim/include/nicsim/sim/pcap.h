@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -55,7 +56,11 @@ class PcapWriter : public FrameTap {
   std::string path_;
   FILE* f_ = nullptr;
   unsigned dir_mask_;
-  std::map<std::pair<uint64_t, uint64_t>, std::vector<uint8_t>> pending_;
+  // Ordered by start time, then length (of two frames that start together the shorter ends
+  // first), then direction, then arrival: never by the order in which the two NICs' quanta
+  // happened to hand them over, which depends on the quantum.
+  using Key = std::tuple<uint64_t, size_t, int, uint64_t>;  // start ps, bytes, dir, sequence
+  std::map<Key, std::vector<uint8_t>> pending_;
   uint64_t seq_ = 0, newest_ps_ = 0, records_ = 0;
 };
 

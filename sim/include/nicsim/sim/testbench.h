@@ -175,8 +175,9 @@ class Testbench {
   PcapWriter* pcap(const std::string& path);
 
   void run_ns(uint64_t ns);
-  // Runs until cond() holds (checked every poll_ns, default one quantum) or timeout_ns
-  // has passed; returns false on timeout.
+  // Runs until cond() holds (checked every poll_ns; default: the default NIC quantum, 64
+  // cycles, bounded by host 0's latencies, so not the configured quantum) or timeout_ns has
+  // passed; returns false on timeout.
   bool run_until(const std::function<bool()>& cond, uint64_t timeout_ns, uint64_t poll_ns = 0);
   uint64_t now_ns() const;
   uint64_t now_ps() const;
