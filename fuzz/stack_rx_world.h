@@ -226,6 +226,8 @@ class StackRxWorld {
     return std::nullopt;
   }
   net::Stack& stack() { return *st_; }
+  net::TcpSocket& active() { return *active_; }
+  net::TcpSocket& passive() { return *passive_; }
 
   // A SYN from the peer (MSS, window scale, SACK and timestamps offered).
   static w::TcpRepr syn(uint16_t sport, uint16_t dport) {
