@@ -1,6 +1,6 @@
 # Helpers shared by the RTL model build and block-level tests.
 
-set(NICSIM_RTL_DIR ${CMAKE_SOURCE_DIR}/rtl)
+set(NICSIM_RTL_DIR ${CMAKE_CURRENT_LIST_DIR}/../rtl)  # also when included from fuzz/
 # Verilator flags used for every model: assertions on, FST tracing compiled in
 # (switched on per time window at run time), fast X handling.
 set(NICSIM_VERILATOR_ARGS --assert -O3 --x-assign fast --x-initial fast -Wall
