@@ -35,6 +35,8 @@ module nic_csr
   output logic        bam_o,
   output logic        secrc_o,
   output logic [1:0]  rdmts_o,
+  output logic        ipofl_o,     // RXCSUM.IPOFL
+  output logic        tuofl_o,     // RXCSUM.TUOFL
   output logic [1:0]  mo_o,
   output logic [1:0]  bsize_o,
   output logic [15:0] mfs_o,
@@ -169,6 +171,8 @@ module nic_csr
   assign bam_o   = reg2hw.rctl.bam.q;
   assign secrc_o = reg2hw.rctl.secrc.q;
   assign rdmts_o = reg2hw.rctl.rdmts.q;
+  assign ipofl_o = reg2hw.rxcsum.ipofl.q;
+  assign tuofl_o = reg2hw.rxcsum.tuofl.q;
   assign mo_o    = reg2hw.rctl.mo.q;
   assign bsize_o = reg2hw.rctl.bsize.q;
   assign mfs_o   = reg2hw.mfs.q;
@@ -207,6 +211,6 @@ module nic_csr
 
   // stored only (no behaviour yet), or read by software alone
   logic unused;
-  assign unused = ^{reg2hw.ctrl0.lrst, reg2hw.ctrl0.jfe, reg2hw.rxcsum, reg2hw.tctl.tce, reg2hw.dmaerr,
+  assign unused = ^{reg2hw.ctrl0.lrst, reg2hw.ctrl0.jfe, reg2hw.tctl.tce, reg2hw.dmaerr,
                     reg2hw_ext.rdh.q[31:16], reg2hw_ext.tdh.q, reg2hw_ext.ics.q, reg2hw_ext.imc.q, rah};
 endmodule

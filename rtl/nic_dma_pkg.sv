@@ -8,29 +8,98 @@ package nic_dma_pkg;
   localparam logic [1:0]  AxiBurstIncr = 2'b01;
 
   // ---------------------------------------------------------------------------------------------
-  // TX: a prefetched descriptor (what the engine keeps of the 16 bytes it read)
+  // Checksum offload (nic_tx_csum, nic_rx_csum): ones' complement sums kept as plain 32-bit sums of
+  // 16-bit words aligned at even frame offsets (a frame of at most 16 KiB cannot overflow them).
+
+  // The words of one 64-bit stream beat at frame offset `off` whose bytes lie in [lo, hi) and in
+  // tkeep, the two bytes at `skip` left out when skip_en.
+  function automatic logic [19:0] csum_beat(logic [63:0] data, logic [7:0] keep, logic [13:0] off,
+                                            logic [16:0] lo, logic [16:0] hi, logic skip_en,
+                                            logic [16:0] skip);
+    logic [19:0] s;
+    logic [16:0] p;
+    s = '0;
+    for (int i = 0; i < 8; i++) begin
+      p = 17'(off) + 17'(i);
+      if (keep[i] && p >= lo && p < hi && !(skip_en && (p == skip || p == skip + 17'd1)))
+        s = s + ((i % 2 == 0) ? {4'd0, data[8*i +: 8], 8'd0} : {12'd0, data[8*i +: 8]});
+    end
+    return s;
+  endfunction
+
+  // End-around-carry fold of such a sum to 16 bits.
+  function automatic logic [15:0] csum_fold(logic [31:0] s);
+    logic [16:0] f;
+    f = {1'b0, s[15:0]} + {1'b0, s[31:16]};
+    f = {1'b0, f[15:0]} + {16'd0, f[16]};
+    return f[15:0] + {15'd0, f[16]};
+  endfunction
+
+  // ---------------------------------------------------------------------------------------------
+  // TX: the checksum part of a context descriptor (82597EX IPCSS/IPCSO/IPCSE, TUCSS/TUCSO/TUCSE;
+  // an end of 0 means "to the end of the frame")
   typedef struct packed {
-    logic [63:0] addr;
-    logic [19:0] len;
-    logic        eop;
-    logic        rs;
-    logic        ide;
-    logic [15:0] idx;
+    logic [7:0]  ipcss;
+    logic [7:0]  ipcso;
+    logic [15:0] ipcse;
+    logic [7:0]  tucss;
+    logic [7:0]  tucso;
+    logic [15:0] tucse;
+  } tx_csum_ctx_t;
+
+  // TX: the offload options of one frame, taken from its first descriptor with data (POPTS) and
+  // the context loaded at that point
+  typedef struct packed {
+    logic         ixsm;   // insert the IP header checksum
+    logic         txsm;   // insert the TCP/UDP checksum
+    tx_csum_ctx_t ctx;
+  } tx_opt_t;
+
+  // TX: the checksums to write into a stored frame before it is committed (nic_frame_fifo patch
+  // port): {TCP/UDP, IP} enables, byte offsets and values (written big-endian at the offset)
+  typedef struct packed {
+    logic [1:0]  en;
+    logic [15:0] off;
+    logic [31:0] val;
+  } tx_patch_t;
+
+  // TX: a prefetched descriptor (what the engine keeps of the 16 bytes it read)
+  // (the offload members sit above the others, whose bit positions the block tests use)
+  typedef struct packed {
+    logic         is_ctx;  // a context descriptor: no data, loads ctx
+    logic         ixsm;
+    logic         txsm;
+    tx_csum_ctx_t ctx;
+    logic [63:0]  addr;
+    logic [19:0]  len;
+    logic         eop;
+    logic         rs;
+    logic         ide;
+    logic [15:0]  idx;
   } tx_desc_t;
 
   // Descriptor decode: the only place the TX engine reads descriptor fields, through the
-  // generated descriptor struct (rtl/regs/nic_regs.json). The offload fields are not used yet.
+  // generated descriptor structs (rtl/regs/nic_regs.json). DTYP = CONTEXT is a context
+  // descriptor, any other type a data descriptor. TSE, MSS, HDRLEN, PAYLEN, the context's
+  // TCP/IP bits, IFCS, VLE and VLAN are not used yet (no TSO or VLAN insertion).
   /* verilator lint_off UNUSEDSIGNAL */
   function automatic tx_desc_t tx_desc_decode(logic [127:0] raw, logic [15:0] idx);
     tx_desc_t d;
     nic_tx_desc_t r;
+    nic_tx_ctx_desc_t c;
     r = nic_tx_desc_t'(raw);
-    d.addr = r.buff_addr;
-    d.len  = r.length;
-    d.eop  = r.cmd.eop;
-    d.rs   = r.cmd.rs;
-    d.ide  = r.cmd.ide;
-    d.idx  = idx;
+    c = nic_tx_ctx_desc_t'(raw);
+    d.is_ctx = (32'(r.dtyp) == TXCTXDESC_DTYP_CONTEXT);
+    d.addr   = r.buff_addr;
+    d.len    = r.length;
+    d.eop    = r.cmd.eop;
+    d.rs     = d.is_ctx ? c.cmd.rs : r.cmd.rs;
+    d.ide    = d.is_ctx ? c.cmd.ide : r.cmd.ide;
+    d.ixsm   = r.popts.ixsm;
+    d.txsm   = r.popts.txsm;
+    d.ctx    = '{ipcss: c.ipcss, ipcso: c.ipcso, ipcse: c.ipcse,
+                 tucss: c.tucss, tucso: c.tucso, tucse: c.tucse};
+    d.idx    = idx;
     return d;
   endfunction
   /* verilator lint_on UNUSEDSIGNAL */
@@ -79,8 +148,18 @@ package nic_dma_pkg;
     logic        last;   // last burst of its descriptor
   } rx_burst_t;
 
-  // RX: a filled buffer waiting for its write-back
+  // RX: the checksum offload result of a frame (nic_rx_csum), reported on its EOP descriptor
   typedef struct packed {
+    logic ixsm;
+    logic ipcs;
+    logic tcpcs;
+    logic ipe;
+    logic tcpe;
+  } rx_csum_t;
+
+  // RX: a filled buffer waiting for its write-back (csum above the members the block tests use)
+  typedef struct packed {
+    rx_csum_t    csum;
     logic [15:0] idx;
     logic [14:0] len;
     logic        eop;
@@ -95,6 +174,11 @@ package nic_dma_pkg;
     w.status.dd  = 1'b1;
     w.status.eop = pc.eop;
     w.errors.ce  = pc.ce;
+    w.status.ixsm  = pc.csum.ixsm;
+    w.status.ipcs  = pc.csum.ipcs;
+    w.status.tcpcs = pc.csum.tcpcs;
+    w.errors.ipe   = pc.csum.ipe;
+    w.errors.tcpe  = pc.csum.tcpe;
     return w[127:64];
   endfunction
   /* verilator lint_on UNUSEDSIGNAL */

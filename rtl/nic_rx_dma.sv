@@ -8,6 +8,8 @@
 //   u_writer    nic_rx_writer: one AW then its W beats at a time, data bursts or the write-back of
 //               the pc head (priority once its data is answered); each answered write-back
 //               advances RDH (in order: one AXI ID)
+//   u_csum      nic_rx_csum: watches the stream, checks IP and TCP/UDP checksums (RXCSUM); the
+//               result goes with the frame's last beat into its EOP descriptor's write-back
 // Errors, RXEN=0: no new requests; a frame being taken is consumed to its end and dropped; the bursts
 // in progress are completed and all responses awaited; queues are emptied before the engine runs
 // again. After an error RDH is frozen.
@@ -26,6 +28,8 @@ module nic_rx_dma #(
   output logic [15:0]               rdh_o,
   input  logic [1:0]                bsize_i,   // 0: 2048, 1: 4096, 2: 8192, 3: 16384 bytes
   input  logic [1:0]                rdmts_i,   // 0: 1/2, 1: 1/4, 2 (and 3): 1/8 of the ring
+  input  logic                      ipofl_i,   // RXCSUM.IPOFL: check IPv4 header checksums
+  input  logic                      tuofl_i,   // RXCSUM.TUOFL: check TCP/UDP checksums
   // frame stream from the RX FIFO (complete frames, no gaps inside a frame)
   input  logic [63:0]               s_axis_tdata,
   input  logic [7:0]                s_axis_tkeep,
@@ -97,7 +101,8 @@ module nic_rx_dma #(
   rx_wbeat_t   wf_in;
   rx_burst_t   bq_in;
   rx_pc_t      pc_in;
-  logic        in_frame, coll_quiet, coll_clean;
+  logic        in_frame, coll_quiet, coll_clean, csum_quiet;
+  rx_csum_t    rx_csum;
   logic        wr_drained, wr_quiet, wr_clean;
   logic [63:0] aw_addr;
   logic [3:0]  aw_len;
@@ -177,12 +182,19 @@ module nic_rx_dma #(
     .ring_n_i (ring_n), .tail_i (rdt_i), .head_next_i (rdh_d),
     .head_we_i (rdh_we_i), .head_wdata_i (rdh_wdata_i), .bsize_i,
     .s_axis_tdata, .s_axis_tkeep, .s_axis_tvalid, .s_axis_tready, .s_axis_tlast, .s_axis_tflag,
+    .s_axis_tcsum (rx_csum),
     .desc_valid_i (!desc_empty), .desc_i (desc_head), .desc_pop_o (desc_pop),
     .wf_full_i (wf_full), .wf_push_o (wf_push), .wf_o (wf_in),
     .bq_full_i (bq_full), .bq_push_o (bq_push), .bq_o (bq_in),
     .pc_full_i (pc_full), .pc_push_o (pc_push), .pc_o (pc_in),
     .evt_rnbc_o, .use_ptr_o (use_ptr), .in_frame_o (in_frame),
     .quiet_o (coll_quiet), .clean_o (coll_clean)
+  );
+
+  nic_rx_csum u_csum (
+    .clk_i, .rst_ni, .ipofl_i, .tuofl_i,
+    .s_axis_tdata, .s_axis_tkeep, .s_axis_tvalid, .s_axis_tready, .s_axis_tlast,
+    .csum_o (rx_csum), .quiet_o (csum_quiet)
   );
 
   // ------------------------------------------------------------------------------------------------
@@ -247,7 +259,7 @@ module nic_rx_dma #(
   // descriptors may wait for a frame, but no fetch may be wanted (want_fetch depends on registers
   // only); stopped, the state must be what `clear` leaves.
   logic quiet, settled_run, settled_stop;
-  assign quiet = !ar_valid_q && (rd_out_q == '0) && coll_quiet && wr_quiet && (err_pulse_q == '0) &&
+  assign quiet = !ar_valid_q && (rd_out_q == '0) && coll_quiet && csum_quiet && wr_quiet && (err_pulse_q == '0) &&
                  (err_q == (rxen_i && (err_q || cfg_err)));  // err_d without a bus error
   assign settled_run  = run && !want_fetch;
   assign settled_stop = stop_req && flush_q && (fetch_ptr == rdh_q) && (use_ptr == rdh_q) &&

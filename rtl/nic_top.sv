@@ -86,6 +86,7 @@ module nic_top #(
   // ---------------------------------------------------------------- configuration
   logic rxen, sbp, upe, mpe, bam, secrc, txen, tpde;
   logic [1:0] rdmts, mo, bsize;
+  logic       ipofl, tuofl;
   logic [15:0] mfs, rdt, rdh, rdtr, tdt, tdh, tidv, itr, wdata16;
   logic [63:0] rdba, tdba;
   logic [19:0] rdlen, tdlen;
@@ -128,7 +129,7 @@ module nic_top #(
     .s_axil_arready, .s_axil_rdata, .s_axil_rresp, .s_axil_rvalid, .s_axil_rready,
     .soft_rst_o (soft_rst),
     .rxen_o (rxen), .sbp_o (sbp), .upe_o (upe), .mpe_o (mpe), .bam_o (bam), .secrc_o (secrc),
-    .rdmts_o (rdmts), .mo_o (mo), .bsize_o (bsize), .mfs_o (mfs),
+    .rdmts_o (rdmts), .ipofl_o (ipofl), .tuofl_o (tuofl), .mo_o (mo), .bsize_o (bsize), .mfs_o (mfs),
     .rdba_o (rdba), .rdlen_o (rdlen), .rdt_o (rdt), .rdh_we_o (rdh_we), .rdh_i (rdh), .rdtr_o (rdtr),
     .ra_addr_o (ra_addr), .ra_valid_o (ra_valid), .mta_idx_i (mta_idx), .mta_word_o (mta_word),
     .txen_o (txen), .tpde_o (tpde), .tdba_o (tdba), .tdlen_o (tdlen), .tdt_o (tdt),
@@ -182,6 +183,7 @@ module nic_top #(
   logic [7:0]  txd_tkeep, txf_tkeep;
   logic txd_tvalid, txd_tready, txd_tlast, txd_tuser, txf_tvalid, txf_tready, txf_tlast;
   logic txf_tflag, txf_overflow;
+  nic_dma_pkg::tx_patch_t txd_tpatch;
   logic [11:0] txf_count;
 
   nic_tx_dma #(.AxiId(0)) u_tx_dma (
@@ -191,6 +193,7 @@ module nic_top #(
     .m_axi_req_o (dma_req[0]), .m_axi_rsp_i (dma_rsp[0]),
     .m_axis_tdata (txd_tdata), .m_axis_tkeep (txd_tkeep), .m_axis_tvalid (txd_tvalid),
     .m_axis_tready (txd_tready), .m_axis_tlast (txd_tlast), .m_axis_tuser (txd_tuser),
+    .m_axis_tpatch (txd_tpatch),
     .evt_wb_o (evt_txwb), .evt_wb_ide_o (evt_txwb_ide), .evt_txqe_o (evt_txqe),
     .err_o (tx_err), .stopped_o (tx_stopped), .idle_o (tx_dma_idle)
   );
@@ -199,6 +202,7 @@ module nic_top #(
     .clk_i, .rst_ni (core_rst_n),
     .s_axis_tdata (txd_tdata), .s_axis_tkeep (txd_tkeep), .s_axis_tvalid (txd_tvalid),
     .s_axis_tready (txd_tready), .s_axis_tlast (txd_tlast), .s_axis_tuser (txd_tuser), .s_axis_tflag (1'b0),
+    .s_axis_tpatch_en (txd_tpatch.en), .s_axis_tpatch_off (txd_tpatch.off), .s_axis_tpatch_val (txd_tpatch.val),
     .m_axis_tdata (txf_tdata), .m_axis_tkeep (txf_tkeep), .m_axis_tvalid (txf_tvalid),
     .m_axis_tready (txf_tready), .m_axis_tlast (txf_tlast), .m_axis_tflag (txf_tflag),
     .overflow_o (txf_overflow), .frame_count_o (txf_count), .idle_o (tx_fifo_idle)
@@ -235,6 +239,7 @@ module nic_top #(
     .clk_i, .rst_ni (core_rst_n),
     .s_axis_tdata (rxm_tdata), .s_axis_tkeep (rxm_tkeep), .s_axis_tvalid (rxm_tvalid),
     .s_axis_tready (rxm_tready), .s_axis_tlast (rxm_tlast), .s_axis_tuser (rxm_tuser), .s_axis_tflag (rxm_tflag),
+    .s_axis_tpatch_en (2'b00), .s_axis_tpatch_off (16'd0), .s_axis_tpatch_val (32'd0),
     .m_axis_tdata (rxf_tdata), .m_axis_tkeep (rxf_tkeep), .m_axis_tvalid (rxf_tvalid),
     .m_axis_tready (rxf_tready), .m_axis_tlast (rxf_tlast), .m_axis_tflag (rxf_tflag),
     .overflow_o (rx_overflow), .frame_count_o (rxf_count), .idle_o (rx_fifo_idle)
@@ -244,6 +249,7 @@ module nic_top #(
     .clk_i, .rst_ni (core_rst_n),
     .rxen_i (rxen), .rdba_i (rdba), .rdlen_i (rdlen), .rdt_i (rdt),
     .rdh_we_i (rdh_we), .rdh_wdata_i (wdata16), .rdh_o (rdh), .bsize_i (bsize), .rdmts_i (rdmts),
+    .ipofl_i (ipofl), .tuofl_i (tuofl),
     .s_axis_tdata (rxf_tdata), .s_axis_tkeep (rxf_tkeep), .s_axis_tvalid (rxf_tvalid),
     .s_axis_tready (rxf_tready), .s_axis_tlast (rxf_tlast), .s_axis_tflag (rxf_tflag),
     .m_axi_req_o (dma_req[1]), .m_axi_rsp_i (dma_rsp[1]),

@@ -8,6 +8,8 @@
 //             -> segment FIFO; a descriptor leaves to the completion queue (pc)
 //   u_packer  nic_tx_packer: data FIFO beats cut by their segments -> gap-free 64-bit frame stream
 //   u_wb      nic_tx_wb: pc head waits for its data, RS write-back (DD), retire advances TDH
+//   u_csum    nic_tx_csum: watches the frame stream with each frame's options (option FIFO, pushed by
+//             u_rd_req) and names the checksums the TX FIFO writes into the frame (m_axis_tpatch)
 // This level keeps the run/stop control, the AR register with its tag FIFO, and the FIFOs between
 // the stages.
 // Errors, TXEN=0: no new requests; outstanding bursts are drained (responses dropped), an open frame
@@ -36,6 +38,7 @@ module nic_tx_dma #(
   input  logic                      m_axis_tready,
   output logic                      m_axis_tlast,
   output logic                      m_axis_tuser,   // at tlast: 1 = discard the frame
+  output nic_dma_pkg::tx_patch_t    m_axis_tpatch,  // at tlast: checksums to write into the frame
   // events (one-cycle pulses) and status
   output logic                      evt_wb_o,       // RS descriptor written back
   output logic                      evt_wb_ide_o,   // ... and it had IDE
@@ -64,6 +67,7 @@ module nic_tx_dma #(
   localparam int unsigned SegDepth  = 32;
   localparam int unsigned PcDepth   = 16;
   localparam int unsigned RetDepth  = 16;
+  localparam int unsigned OptDepth  = 32;   // frames between the requester and the stream (<= SegDepth)
   localparam int unsigned DescCntW  = $clog2(DescDepth + 1);
 
   typedef struct packed {
@@ -109,6 +113,9 @@ module nic_tx_dma #(
 
   logic        pc_push, pc_full;
   tx_pc_t      pc_in;
+
+  logic        opt_push, opt_pop, opt_full, opt_empty, opt_clean, csum_quiet;
+  tx_opt_t     opt_in, opt_head;
 
   // requester, packer, write-back
   logic        req_go, req_last, zlen_pulse, long_pulse, rd_req_quiet;
@@ -174,6 +181,7 @@ module nic_tx_dma #(
     .data_pop_i (data_pop),
     .seg_full_i (seg_full), .seg_push_o (seg_push), .seg_o (seg_in),
     .pc_full_i (pc_full), .pc_push_o (pc_push), .pc_o (pc_in),
+    .opt_full_i (opt_full), .opt_push_o (opt_push), .opt_o (opt_in),
     .zlen_o (zlen_pulse), .long_o (long_pulse), .quiet_o (rd_req_quiet)
   );
 
@@ -244,6 +252,16 @@ module nic_tx_dma #(
   );
 
   // ------------------------------------------------------------------------------------------------
+  // Checksum offload: sums the packer's stream, checksums named at each frame's last beat
+  nic_tx_csum u_csum (
+    .clk_i, .rst_ni,
+    .s_axis_tdata (m_axis_tdata), .s_axis_tkeep (m_axis_tkeep), .s_axis_tvalid (m_axis_tvalid),
+    .s_axis_tready (m_axis_tready), .s_axis_tlast (m_axis_tlast), .s_axis_tuser (m_axis_tuser),
+    .opt_valid_i (!opt_empty), .opt_i (opt_head), .opt_pop_o (opt_pop),
+    .patch_o (m_axis_tpatch), .quiet_o (csum_quiet)
+  );
+
+  // ------------------------------------------------------------------------------------------------
   // Registers
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
@@ -288,6 +306,11 @@ module nic_tx_dma #(
     .push_i (seg_push), .wdata_i (seg_in), .pop_i (seg_pop), .rdata_o (seg_head),
     .count_o (), .full_o (seg_full), .empty_o (seg_empty), .clean_o (seg_clean)
   );
+  nic_sync_fifo #(.T(tx_opt_t), .Depth(OptDepth)) u_opt_fifo (
+    .clk_i, .rst_ni, .clr_i (clear),
+    .push_i (opt_push), .wdata_i (opt_in), .pop_i (opt_pop), .rdata_o (opt_head),
+    .count_o (), .full_o (opt_full), .empty_o (opt_empty), .clean_o (opt_clean)
+  );
   /* verilator lint_on PINCONNECTEMPTY */
 
   // ------------------------------------------------------------------------------------------------
@@ -315,11 +338,11 @@ module nic_tx_dma #(
   // at TDH, queues reset).
   logic quiet, settled_run, settled_stop;
   assign quiet = tag_empty && !ar_valid_q && desc_empty && data_empty && seg_empty && (desc_res == '0) &&
-                 rd_req_quiet && wb_quiet && packer_quiet && (err_pulse_q == '0) &&
+                 rd_req_quiet && wb_quiet && packer_quiet && opt_empty && csum_quiet && (err_pulse_q == '0) &&
                  (err_q == (txen_i && (err_q || cfg_err)));  // err_d without a bus error
   assign settled_run  = run && (fetch_ptr == tdt_i) && (tdh_q == tdt_i);
   assign settled_stop = stop_req && flush_q && (fetch_ptr == tdh_q) && (desc_widx_q == tdh_q) &&
-                        desc_clean && data_clean && seg_clean && wb_clean && packer_clean;
+                        desc_clean && data_clean && seg_clean && opt_clean && wb_clean && packer_clean;
   assign idle_o = quiet && (settled_run || settled_stop);
 
   logic unused_ok;

@@ -5,6 +5,10 @@
 // (zero length, or part of a frame that grew past MaxFrameLen) reads nothing and leaves at once;
 // at the end of such a frame a data-less segment tells the packer to close (or drop) it. Each
 // descriptor leaves to the completion queue (pc) with its last burst.
+// A context descriptor reads nothing and leaves at once; its checksum offsets are kept until the
+// next one (reset clears them). The first descriptor with data of each frame pushes the frame's
+// offload options (its POPTS and the context then loaded) to the option FIFO, before any of the
+// frame's data is requested: one entry per frame that reaches the packer.
 module nic_tx_rd_req #(
   parameter int unsigned DataDepth = 128,
   localparam int unsigned DataCntW = $clog2(DataDepth + 1)
@@ -32,6 +36,10 @@ module nic_tx_rd_req #(
   input  logic                       pc_full_i,
   output logic                       pc_push_o,
   output nic_dma_pkg::tx_pc_t        pc_o,
+  // per-frame offload options (towards nic_tx_csum)
+  input  logic                       opt_full_i,
+  output logic                       opt_push_o,
+  output nic_dma_pkg::tx_opt_t       opt_o,
   // DMAERR pulses (combinational)
   output logic                       zlen_o,       // a zero-length descriptor
   output logic                       long_o,       // a frame grew past MaxFrameLen
@@ -54,7 +62,9 @@ module nic_tx_rd_req #(
   logic [8:0]          beats_to4k, covered;
   logic [4:0]          nb, seg_hi;
   logic [3:0]          end_off;
-  logic                burst_last, long_now, nodata, req_go, req_fin;
+  logic                burst_last, long_now, nodata, req_go, req_fin, ctx_fin, start;
+  logic                ctx_valid_q, ctx_valid_d;
+  tx_csum_ctx_t        ctx_q, ctx_d;
 
   always_comb begin
     tot_beats  = (21'(cur_addr_q[3:0]) + 21'(cur_rem_q) + 21'd15) >> 4;
@@ -72,8 +82,14 @@ module nic_tx_rd_req #(
     nodata     = long_now || (desc_i.len == '0);
     data_free  = DataCntW'(DataDepth) - data_res_q;
 
-    // a descriptor without data (zero length, or part of an over-long frame) leaves at once
-    req_fin = run_i && desc_valid_i && !req_started_q && nodata && !pc_full_i && (!desc_i.eop || !seg_full_i);
+    // a context descriptor, or one without data (zero length, or part of an over-long frame),
+    // leaves at once
+    ctx_fin = run_i && desc_valid_i && !req_started_q && desc_i.is_ctx && !pc_full_i;
+    req_fin = run_i && desc_valid_i && !req_started_q && !desc_i.is_ctx && nodata && !pc_full_i &&
+              (!desc_i.eop || !seg_full_i);
+    // a descriptor with data starts; the first of a frame also needs room for the frame's options
+    start   = run_i && desc_valid_i && !req_started_q && !desc_i.is_ctx && !nodata &&
+              (frame_len_q != '0 || !opt_full_i);
     req_go  = run_i && desc_valid_i && req_started_q && ar_can_load_i && !fetch_want_i &&
               (data_free >= DataCntW'(nb)) && !seg_full_i && (!burst_last || !pc_full_i);
 
@@ -89,8 +105,18 @@ module nic_tx_rd_req #(
     pc_push_o     = 1'b0;
     pc_o          = '{has_data: 1'b0, rs: desc_i.rs, ide: desc_i.ide, idx: desc_i.idx};
     desc_pop_o    = 1'b0;
+    ctx_valid_d   = ctx_valid_q;
+    ctx_d         = ctx_q;
+    opt_push_o    = start && (frame_len_q == '0);
+    opt_o         = '{ixsm: desc_i.ixsm && ctx_valid_q, txsm: desc_i.txsm && ctx_valid_q, ctx: ctx_q};
 
-    if (run_i && desc_valid_i && !req_started_q && !nodata) begin
+    if (ctx_fin) begin
+      desc_pop_o  = 1'b1;
+      pc_push_o   = 1'b1;
+      ctx_valid_d = 1'b1;
+      ctx_d       = desc_i.ctx;
+    end
+    if (start) begin
       req_started_d = 1'b1;
       cur_addr_d    = desc_i.addr;
       cur_rem_d     = desc_i.len;
@@ -142,6 +168,8 @@ module nic_tx_rd_req #(
       frame_len_q   <= '0;
       frame_long_q  <= 1'b0;
       data_res_q    <= '0;
+      ctx_valid_q   <= 1'b0;
+      ctx_q         <= '0;
     end else begin
       req_started_q <= req_started_d;
       cur_addr_q    <= cur_addr_d;
@@ -149,6 +177,8 @@ module nic_tx_rd_req #(
       frame_len_q   <= frame_len_d;
       frame_long_q  <= frame_long_d;
       data_res_q    <= data_res_d;
+      ctx_valid_q   <= ctx_valid_d;
+      ctx_q         <= ctx_d;
     end
   end
 

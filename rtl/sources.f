@@ -9,8 +9,10 @@ nic_mac_rx.sv
 nic_tx_rd_req.sv
 nic_tx_packer.sv
 nic_tx_wb.sv
+nic_tx_csum.sv
 nic_tx_dma.sv
 nic_rx_collector.sv
+nic_rx_csum.sv
 nic_rx_writer.sv
 nic_rx_dma.sv
 nic_axi_arb.sv

@@ -79,6 +79,9 @@ def gen_sv(doc):
         for name, byte, lsb, width, _ in desc_items(d):
             o.append(f"  localparam int unsigned {K}_{name}_BIT = {byte * 8 + lsb};")
             o.append(f"  localparam int unsigned {K}_{name}_WIDTH = {width};")
+        for f in d["fields"]:
+            for vn, v in f.get("values", {}).items():  # named field values, unshifted (DTYP codes)
+                o.append(f"  localparam int unsigned {K}_{f['name']}_{vn} = {v};")
     o += gen_sv_desc_structs(doc)
     o += gen_structs(doc)
     o.append("endpackage")

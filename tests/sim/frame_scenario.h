@@ -60,6 +60,7 @@ struct FrameScenario {
     regs::TxDescViewMut d(static_cast<uint8_t*>(tx_ring.cpu), regs::TXDESC_SIZE);
     d.set_buff_addr(tx_buf.bus);
     d.set_length(static_cast<uint32_t>(frame.size()));
+    d.set_dtyp(d.kDtypData);  // DTYP 0 would be a context descriptor
     d.set_cmd_eop(true);
     d.set_cmd_rs(true);
     pa.mmio_write32(regs::TDBAL, static_cast<uint32_t>(tx_ring.bus));

@@ -73,7 +73,7 @@ module csr_tb_top
     .s_axil_wready, .s_axil_bresp (bresp), .s_axil_bvalid, .s_axil_bready, .s_axil_araddr, .s_axil_arvalid,
     .s_axil_arready, .s_axil_rdata, .s_axil_rresp (rresp), .s_axil_rvalid, .s_axil_rready,
     .soft_rst_o,
-    .rxen_o (), .sbp_o (), .upe_o (), .mpe_o (), .bam_o (), .secrc_o (), .rdmts_o (), .mo_o (), .bsize_o (),
+    .rxen_o (), .sbp_o (), .upe_o (), .mpe_o (), .bam_o (), .secrc_o (), .rdmts_o (), .ipofl_o (), .tuofl_o (), .mo_o (), .bsize_o (),
     .mfs_o (), .rdba_o (), .rdlen_o (), .rdt_o (), .rdh_we_o, .rdh_i, .rdtr_o (rdtr),
     .ra_addr_o, .ra_valid_o, .mta_idx_i, .mta_word_o,
     .txen_o (), .tpde_o (), .tdba_o (), .tdlen_o (), .tdt_o (), .tdh_we_o, .tdh_i, .tidv_o (tidv), .wdata16_o,

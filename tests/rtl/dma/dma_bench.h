@@ -189,6 +189,9 @@ class DmaBench {
 
   void idle_inputs() {
     m_.flush_i = 0;
+    m_.tx_fifo_i = 0;
+    m_.ipofl_i = 0;
+    m_.tuofl_i = 0;
     m_.txen_i = 0;
     m_.tdba_i = 0;
     m_.tdlen_i = 0;
@@ -326,10 +329,25 @@ class DmaBench {
 // ------------------------------------------------------------------------------------------------
 // Driver side of the TX ring: posts frames as descriptors, reclaims them as TDH moves and checks the
 // write-back of each one.
+// A context descriptor's fields (82597EX ixgb_context_desc).
+struct TxCtxSpec {
+  uint8_t ipcss = 0, ipcso = 0;
+  uint16_t ipcse = 0;
+  uint8_t tucss = 0, tucso = 0;
+  uint16_t tucse = 0;
+  uint32_t paylen = 0;
+  bool tcp = false, ip = false, tse = false;
+  uint8_t hdrlen = 0;
+  uint16_t mss = 0;
+};
+
 struct TxDescSpec {
   uint64_t buf;
   uint32_t len;
   bool eop, rs, ide;
+  int popts = -1;       // data descriptor POPTS; -1: random noise (ignored while no context is loaded)
+  bool ctx = false;     // a context descriptor (buf, len, eop unused)
+  TxCtxSpec c{};
 };
 
 class TxDriver {
@@ -360,6 +378,33 @@ class TxDriver {
     expected.push_back(frame);
   }
 
+  // Queue a frame of the given bytes, cut into the data descriptors' lengths (which must add up), and
+  // the frame expected on the wire (the software reference). Context descriptors among them are
+  // posted where they stand; the last data descriptor gets EOP.
+  void add_frame_bytes(const std::vector<TxDescSpec>& descs, const Bytes& frame, const Bytes& expect) {
+    size_t off = 0, last = 0;
+    for (size_t i = 0; i < descs.size(); ++i)
+      if (!descs[i].ctx) last = i;
+    for (size_t i = 0; i < descs.size(); ++i) {
+      TxDescSpec d = descs[i];
+      if (!d.ctx) {
+        d.eop = i == last;
+        b_.mem.poke(d.buf, Bytes(frame.begin() + off, frame.begin() + off + d.len));
+        off += d.len;
+      }
+      pending_.push_back(d);
+    }
+    expected.push_back(expect);
+  }
+
+  // Queue a context descriptor (no frame of its own).
+  void add_context(const TxCtxSpec& c, bool rs, bool ide) {
+    TxDescSpec d{0, 0, false, rs, ide};
+    d.ctx = true;
+    d.c = c;
+    pending_.push_back(d);
+  }
+
   // Reclaim what TDH passed, then post what fits (TDT written every `tdt_every` calls).
   void service(unsigned tdt_every = 1) {
     uint16_t tdh = b_.m().tdh_o;
@@ -380,18 +425,28 @@ class TxDriver {
       TxDescSpec d = pending_.front();
       pending_.pop_front();
       Bytes raw(regs::TXDESC_SIZE);
+      if (d.ctx) {
+        write_context(raw, d);
+        b_.mem.poke(slot_addr(tdt_), raw);
+        inflight_.push_back({tdt_, d});
+        tdt_ = static_cast<uint16_t>((tdt_ + 1) % n_);
+        posted = true;
+        ++posted_count;
+        continue;
+      }
       regs::TxDescViewMut v(raw.data(), raw.size());
       v.set_buff_addr(d.buf);
       v.set_length(d.len);
       v.set_cmd_eop(d.eop);
       v.set_cmd_rs(d.rs);
       v.set_cmd_ide(d.ide);
-      // DTYP, IFCS, TSE, VLE, popts and vlan are ignored: fill them with noise
-      v.set_dtyp(static_cast<uint8_t>(b_.rng()));
+      // any DTYP but CONTEXT is a data descriptor; IFCS, TSE, VLE and vlan are ignored, and so are
+      // the POPTS while no context is loaded: fill them with noise
+      v.set_dtyp(static_cast<uint8_t>(1 + b_.rng() % 15));
       v.set_cmd_ifcs(b_.rng() & 1);
       v.set_cmd_tse(b_.rng() & 1);
       v.set_cmd_vle(b_.rng() & 1);
-      v.set_popts(static_cast<uint8_t>(b_.rng()));
+      v.set_popts(d.popts >= 0 ? static_cast<uint8_t>(d.popts) : static_cast<uint8_t>(b_.rng()));
       v.set_vlan(static_cast<uint16_t>(b_.rng()));
       b_.mem.poke(slot_addr(tdt_), raw);
       inflight_.push_back({tdt_, d});
@@ -418,6 +473,24 @@ class TxDriver {
 
  private:
   uint64_t slot_addr(unsigned slot) const { return base_ + regs::TXDESC_SIZE * uint64_t(slot); }
+  static void write_context(Bytes& raw, const TxDescSpec& d) {
+    regs::TxCtxDescViewMut v(raw.data(), raw.size());
+    v.set_ipcss(d.c.ipcss);
+    v.set_ipcso(d.c.ipcso);
+    v.set_ipcse(d.c.ipcse);
+    v.set_tucss(d.c.tucss);
+    v.set_tucso(d.c.tucso);
+    v.set_tucse(d.c.tucse);
+    v.set_paylen(d.c.paylen);
+    v.set_dtyp(v.kDtypContext);
+    v.set_cmd_tcp(d.c.tcp);
+    v.set_cmd_ip(d.c.ip);
+    v.set_cmd_tse(d.c.tse);
+    v.set_cmd_rs(d.rs);
+    v.set_cmd_ide(d.ide);
+    v.set_hdrlen(d.c.hdrlen);
+    v.set_mss(d.c.mss);
+  }
   struct Posted {
     uint16_t slot;
     TxDescSpec d;
@@ -481,7 +554,11 @@ class RxDriver {
       uint16_t special = v.special();
       bool eop = status & regs::RXDESC_STATUS_EOP;
       if (!(status & regs::RXDESC_STATUS_DD)) bad("slot " + std::to_string(s) + " without DD");
-      if (status & ~(regs::RXDESC_STATUS_DD | regs::RXDESC_STATUS_EOP)) bad("stray status bits");
+      const uint8_t csum_status = regs::RXDESC_STATUS_IXSM | regs::RXDESC_STATUS_IPCS | regs::RXDESC_STATUS_TCPCS;
+      const uint8_t csum_errors = regs::RXDESC_ERRORS_IPE | regs::RXDESC_ERRORS_TCPE;
+      const uint8_t allowed = regs::RXDESC_STATUS_DD | regs::RXDESC_STATUS_EOP | (csum_ok && eop ? csum_status : 0);
+      if (status & ~allowed) bad("stray status bits");
+      if (!eop && (errs & csum_errors)) bad("checksum errors on a non-EOP descriptor");
       if (rsvd != 0 || special != 0) bad("reserved/special not written 0");
       if (!eop && len != bsize_) bad("non-EOP descriptor not full: " + std::to_string(len));
       if (len == 0 || len > bsize_) bad("bad length " + std::to_string(len));
@@ -494,6 +571,7 @@ class RxDriver {
       ++descs_done;
       if (eop) {
         received.push_back({cur_, static_cast<bool>(errs & regs::RXDESC_ERRORS_CE)});
+        csum.push_back({static_cast<uint8_t>(status & csum_status), static_cast<uint8_t>(errs & csum_errors)});
         cur_.clear();
       }
       if (recycle) {
@@ -518,6 +596,11 @@ class RxDriver {
   uint64_t buf(unsigned slot) const { return bufs_[slot]; }
   uint64_t buf_end() const { return buf_end_; }
   std::vector<RxInFrame> received;
+  bool csum_ok = false;  // checksum offload on: IXSM/IPCS/TCPCS, IPE/TCPE allowed on EOP descriptors
+  struct Csum {
+    uint8_t status, errors;  // only the checksum bits
+  };
+  std::vector<Csum> csum;  // per received frame
   std::vector<std::string> problems;
   uint64_t descs_done = 0;
 

@@ -1,4 +1,6 @@
 // Test top: TX DMA + RX DMA + AXI arbiter as in nic_top, with the FIFO sides and register inputs as ports.
+// tx_fifo_i = 1 puts the TX frame FIFO of nic_top (with its checksum patches) between the TX DMA
+// and the tx_axis port; 0 (the default) gives the DMA's stream itself.
 module dma_tb_top #(
   parameter int unsigned AxiDataWidth = 128,
   parameter int unsigned AxiIdWidth   = 4,
@@ -7,6 +9,7 @@ module dma_tb_top #(
   input  logic                      clk_i,
   input  logic                      rst_ni,
   input  logic                      flush_i,   // soft reset: engines reset, arbiter flushed
+  input  logic                      tx_fifo_i, // static: the TX stream through the TX frame FIFO
   // TX queue registers and stream
   input  logic                      txen_i,
   input  logic [63:0]               tdba_i,
@@ -36,6 +39,8 @@ module dma_tb_top #(
   output logic [15:0]               rdh_o,
   input  logic [1:0]                bsize_i,
   input  logic [1:0]                rdmts_i,
+  input  logic                      ipofl_i,
+  input  logic                      tuofl_i,
   input  logic [63:0]               rx_axis_tdata,
   input  logic [7:0]                rx_axis_tkeep,
   input  logic                      rx_axis_tvalid,
@@ -91,20 +96,42 @@ module dma_tb_top #(
   nic_axi_pkg::req_t m_req;
   nic_axi_pkg::rsp_t m_rsp;
 
+  logic [63:0] txd_tdata, txf_tdata;
+  logic [7:0]  txd_tkeep, txf_tkeep;
+  logic        txd_tvalid, txd_tready, txd_tlast, txd_tuser, txf_tvalid, txf_tready, txf_tlast;
+  nic_dma_pkg::tx_patch_t txd_tpatch;
+
   /* verilator lint_off PINCONNECTEMPTY */  // idle_o: not used at block level
   nic_tx_dma #(.AxiId(0)) u_tx_dma (
     .clk_i, .rst_ni (core_rst_n),
     .txen_i, .tdba_i, .tdlen_i, .tdt_i, .tdh_we_i, .tdh_wdata_i, .tdh_o,
     .m_axi_req_o (dma_req[0]), .m_axi_rsp_i (dma_rsp[0]),
-    .m_axis_tdata (tx_axis_tdata), .m_axis_tkeep (tx_axis_tkeep), .m_axis_tvalid (tx_axis_tvalid),
-    .m_axis_tready (tx_axis_tready), .m_axis_tlast (tx_axis_tlast), .m_axis_tuser (tx_axis_tuser),
+    .m_axis_tdata (txd_tdata), .m_axis_tkeep (txd_tkeep), .m_axis_tvalid (txd_tvalid),
+    .m_axis_tready (txd_tready), .m_axis_tlast (txd_tlast), .m_axis_tuser (txd_tuser),
+    .m_axis_tpatch (txd_tpatch),
     .evt_wb_o (tx_evt_wb_o), .evt_wb_ide_o (tx_evt_wb_ide_o), .evt_txqe_o (tx_evt_txqe_o),
     .err_o (tx_err_o), .stopped_o (tx_stopped_o), .idle_o ()
   );
 
+  nic_frame_fifo #(.Depth(2048), .DropWhenFull(1'b0)) u_tx_fifo (
+    .clk_i, .rst_ni (core_rst_n),
+    .s_axis_tdata (txd_tdata), .s_axis_tkeep (txd_tkeep), .s_axis_tvalid (txd_tvalid && tx_fifo_i),
+    .s_axis_tready (txf_tready), .s_axis_tlast (txd_tlast), .s_axis_tuser (txd_tuser), .s_axis_tflag (1'b0),
+    .s_axis_tpatch_en (txd_tpatch.en), .s_axis_tpatch_off (txd_tpatch.off), .s_axis_tpatch_val (txd_tpatch.val),
+    .m_axis_tdata (txf_tdata), .m_axis_tkeep (txf_tkeep), .m_axis_tvalid (txf_tvalid),
+    .m_axis_tready (tx_axis_tready && tx_fifo_i), .m_axis_tlast (txf_tlast), .m_axis_tflag (),
+    .overflow_o (), .frame_count_o (), .idle_o ()
+  );
+  assign txd_tready     = tx_fifo_i ? txf_tready : tx_axis_tready;
+  assign tx_axis_tdata  = tx_fifo_i ? txf_tdata : txd_tdata;
+  assign tx_axis_tkeep  = tx_fifo_i ? txf_tkeep : txd_tkeep;
+  assign tx_axis_tvalid = tx_fifo_i ? txf_tvalid : txd_tvalid;
+  assign tx_axis_tlast  = tx_fifo_i ? txf_tlast : txd_tlast;
+  assign tx_axis_tuser  = tx_fifo_i ? 1'b0 : txd_tuser;  // the FIFO drops discarded frames
+
   nic_rx_dma #(.AxiId(1)) u_rx_dma (
     .clk_i, .rst_ni (core_rst_n),
-    .rxen_i, .rdba_i, .rdlen_i, .rdt_i, .rdh_we_i, .rdh_wdata_i, .rdh_o, .bsize_i, .rdmts_i,
+    .rxen_i, .rdba_i, .rdlen_i, .rdt_i, .rdh_we_i, .rdh_wdata_i, .rdh_o, .bsize_i, .rdmts_i, .ipofl_i, .tuofl_i,
     .s_axis_tdata (rx_axis_tdata), .s_axis_tkeep (rx_axis_tkeep), .s_axis_tvalid (rx_axis_tvalid),
     .s_axis_tready (rx_axis_tready), .s_axis_tlast (rx_axis_tlast), .s_axis_tflag (rx_axis_tflag),
     .m_axi_req_o (dma_req[1]), .m_axi_rsp_i (dma_rsp[1]),

@@ -1,0 +1,158 @@
+// RX checksum offload: checks the IPv4 header and TCP/UDP checksums of each frame as it streams into the RX DMA; the result is valid with the frame's last beat.
+//
+// The block only watches the stream (no added latency). Parsing: Ethernet type at byte 12; one
+// 802.1Q tag (type 0x8100) moves the IP header from byte 14 to 18. An IPv4 header (version 4,
+// IHL >= 5, all of it inside the frame) is checked when RXCSUM.IPOFL is set: IPCS, and IPE when its
+// ones' complement sum is not 0xFFFF. A TCP or UDP datagram is checked when RXCSUM.TUOFL is set and
+// the packet is not a fragment (MF = 0, offset 0), the whole datagram (IP total length) lies in the
+// frame and is long enough to hold its checksum field, and (UDP) the checksum field is not 0 ("no
+// checksum"): TCPCS, and TCPE when the sum over the pseudo-header and the datagram is not 0xFFFF.
+// With either enable set and nothing checked, IXSM is set; with RXCSUM = 0 nothing is reported.
+// Bytes past the IP total length (Ethernet padding, a kept FCS) are not summed.
+module nic_rx_csum (
+  input  logic                 clk_i,
+  input  logic                 rst_ni,
+  input  logic                 ipofl_i,    // RXCSUM.IPOFL
+  input  logic                 tuofl_i,    // RXCSUM.TUOFL
+  // the frame stream (observed)
+  input  logic [63:0]          s_axis_tdata,
+  input  logic [7:0]           s_axis_tkeep,
+  input  logic                 s_axis_tvalid,
+  input  logic                 s_axis_tready,
+  input  logic                 s_axis_tlast,
+  // result, valid with the last beat
+  output nic_dma_pkg::rx_csum_t csum_o,
+  output logic                 quiet_o      // between frames, state at zero
+);
+  import nic_dma_pkg::*;
+
+  localparam int unsigned HdrBytes = 40;  // Ethernet + 802.1Q tag + the fixed 20-byte IPv4 header
+
+  logic [13:0] off_q, off_d;
+  logic [7:0]  hdr_q [HdrBytes];
+  logic [31:0] ip_sum_q, ip_sum_d, l4_sum_q, l4_sum_d;
+  logic        ucs_nz_q, ucs_nz_d, ucs_nz_now;  // a byte of the UDP checksum field was not zero
+
+  logic        beat, fin, vlan, is_ip, is_l4, is_udp, frag, len_ok, ip_good, l4_good;
+  logic [15:0] l3, etype, totlen, ip_hlen, l4, l4len;
+  logic [16:0] dgram_end;
+  logic [3:0]  ihl;
+  logic [7:0]  proto, vihl;
+  /* verilator lint_off UNUSEDSIGNAL */  // the flags' reserved and DF bits
+  logic [15:0] fragw;
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic [14:0] flen;
+  logic [3:0]  nkeep;
+  logic [19:0] ip_beat, l4_beat;
+  logic [31:0] ip_tot, l4_tot, pseudo;
+
+  // A header byte: from the current beat when it is in it, else from the bytes kept so far.
+  function automatic logic [7:0] hb(int unsigned k, logic [13:0] off, logic [63:0] data,
+                                    logic [7:0] hdr [HdrBytes]);
+    if (k >= 32'(off) && k < 32'(off) + 8) return data[8*(k - 32'(off)) +: 8];
+    return hdr[k];
+  endfunction
+
+  always_comb begin
+    // the result does not depend on tready (the consumer's tready may depend on it)
+    fin   = s_axis_tvalid && s_axis_tlast;
+    vlan  = {hb(12, off_q, s_axis_tdata, hdr_q), hb(13, off_q, s_axis_tdata, hdr_q)} == 16'h8100;
+    l3    = vlan ? 16'd18 : 16'd14;
+    etype = vlan ? {hb(16, off_q, s_axis_tdata, hdr_q), hb(17, off_q, s_axis_tdata, hdr_q)}
+                 : {hb(12, off_q, s_axis_tdata, hdr_q), hb(13, off_q, s_axis_tdata, hdr_q)};
+    vihl   = hb(32'(l3), off_q, s_axis_tdata, hdr_q);
+    ihl    = vihl[3:0];
+    is_ip  = etype == 16'h0800 && vihl[7:4] == 4'd4 && ihl >= 4'd5;
+    ip_hlen = {10'd0, ihl, 2'd0};
+    totlen = {hb(32'(l3) + 2, off_q, s_axis_tdata, hdr_q), hb(32'(l3) + 3, off_q, s_axis_tdata, hdr_q)};
+    fragw  = {hb(32'(l3) + 6, off_q, s_axis_tdata, hdr_q), hb(32'(l3) + 7, off_q, s_axis_tdata, hdr_q)};
+    frag   = fragw[13] || fragw[12:0] != '0;  // MF, or a fragment offset
+    proto  = hb(32'(l3) + 9, off_q, s_axis_tdata, hdr_q);
+    is_udp = proto == 8'd17;
+    l4     = l3 + ip_hlen;
+    dgram_end = 17'(l3) + 17'(totlen);  // one past the datagram's last byte
+    l4len  = totlen - ip_hlen;
+
+    // per-beat sums: IP header [l3, l4), datagram [l4, dgram_end); l3 and l4 are even, so the
+    // words are the frame's even-aligned ones
+    ip_beat    = csum_beat(s_axis_tdata, s_axis_tkeep, off_q, 17'(l3), 17'(l4), 1'b0, '0);
+    l4_beat    = csum_beat(s_axis_tdata, s_axis_tkeep, off_q, 17'(l4), dgram_end, 1'b0, '0);
+    nkeep      = '0;
+    ucs_nz_now = ucs_nz_q;
+    for (int i = 0; i < 8; i++) begin
+      logic [15:0] p;
+      p = 16'(off_q) + 16'(i);
+      nkeep = nkeep + 4'(s_axis_tkeep[i]);
+      if (s_axis_tkeep[i] && (p == l4 + 16'd6 || p == l4 + 16'd7) && s_axis_tdata[8*i +: 8] != '0)
+        ucs_nz_now = 1'b1;
+    end
+    ip_tot = ip_sum_q + 32'(ip_beat);
+    l4_tot = l4_sum_q + 32'(l4_beat);
+    flen   = 15'(off_q) + 15'(nkeep);
+
+    // pseudo-header: source and destination address, protocol, TCP/UDP length
+    pseudo = 32'(proto) + 32'(l4len);
+    for (int unsigned k = 12; k < 20; k += 2)
+      pseudo = pseudo + 32'({hb(32'(l3) + k, off_q, s_axis_tdata, hdr_q), hb(32'(l3) + k + 1, off_q, s_axis_tdata, hdr_q)});
+
+    len_ok  = is_ip && 17'(l4) <= 17'(flen);
+    ip_good = csum_fold(ip_tot) == 16'hFFFF;
+    is_l4   = len_ok && !frag && (proto == 8'd6 || is_udp) && totlen >= ip_hlen &&
+              l4len >= (is_udp ? 16'd8 : 16'd18) && dgram_end <= 17'(flen) &&
+              !(is_udp && !ucs_nz_now);
+    l4_good = csum_fold(l4_tot + pseudo) == 16'hFFFF;
+
+    csum_o       = '0;
+    csum_o.ipcs  = ipofl_i && len_ok;
+    csum_o.ipe   = ipofl_i && len_ok && !ip_good;
+    csum_o.tcpcs = tuofl_i && is_l4;
+    csum_o.tcpe  = tuofl_i && is_l4 && !l4_good;
+    csum_o.ixsm  = (ipofl_i || tuofl_i) && !csum_o.ipcs && !csum_o.tcpcs;
+    if (!fin) csum_o = '0;
+  end
+
+  always_comb begin
+    beat     = s_axis_tvalid && s_axis_tready;
+    off_d    = off_q;
+    ucs_nz_d = ucs_nz_q;
+    ip_sum_d = ip_sum_q;
+    l4_sum_d = l4_sum_q;
+    if (beat) begin
+      off_d    = off_q + 14'd8;
+      ip_sum_d = ip_tot;
+      l4_sum_d = l4_tot;
+      ucs_nz_d = ucs_nz_now;
+    end
+    if (beat && s_axis_tlast) begin
+      off_d    = '0;
+      ip_sum_d = '0;
+      l4_sum_d = '0;
+      ucs_nz_d = 1'b0;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      off_q    <= '0;
+      ip_sum_q <= '0;
+      l4_sum_q <= '0;
+      ucs_nz_q <= 1'b0;
+    end else begin
+      off_q    <= off_d;
+      ip_sum_q <= ip_sum_d;
+      l4_sum_q <= l4_sum_d;
+      ucs_nz_q <= ucs_nz_d;
+    end
+  end
+
+  // the header bytes kept so far (no reset: read only once written in the same frame)
+  always_ff @(posedge clk_i) begin
+    if (beat) begin
+      for (int i = 0; i < 8; i++) begin
+        if (32'(off_q) + 32'(i) < HdrBytes) hdr_q[32'(off_q) + 32'(i)] <= s_axis_tdata[8*i +: 8];
+      end
+    end
+  end
+
+  assign quiet_o = (off_q == '0) && (ip_sum_q == '0) && (l4_sum_q == '0) && !ucs_nz_q;
+endmodule
