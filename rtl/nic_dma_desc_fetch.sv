@@ -96,4 +96,14 @@ module nic_dma_desc_fetch #(
     end
   end
 `endif
+  // ==== cover points (docs/coverage.md; ./nicsim coverage prints each count) ====
+`ifndef SYNTHESIS
+  logic [15:0] cov_n_uncut;  // the request before the 4 KiB cut
+  assign cov_n_uncut = (avail_to_end < 16'(FetchBurst)) ? avail_to_end : 16'(FetchBurst);
+  cov_ring_wrap: cover property (@(posedge clk_i) disable iff (!rst_ni) go_o && (fetch_ptr_q + 16'(n_o) == ring_n_i));
+  cov_fetch_cut_at_4k: cover property (@(posedge clk_i) disable iff (!rst_ni) go_o && ({7'd0, fetch_to4k} < cov_n_uncut));
+  cov_wait_for_fifo_room: cover property (@(posedge clk_i) disable iff (!rst_ni) run_i && (fetch_ptr_q != tail_i) && (16'(desc_free) < cov_n_uncut));
+  cov_fetch_short_of_burst: cover property (@(posedge clk_i) disable iff (!rst_ni) go_o && n_o < 4'(FetchBurst));
+`endif
+  // ==== end cover points ====
 endmodule

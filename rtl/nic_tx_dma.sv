@@ -349,4 +349,16 @@ module nic_tx_dma #(
     end
   end
 `endif
+  // ==== cover points (docs/coverage.md; ./nicsim coverage prints each count) ====
+`ifndef SYNTHESIS
+  cov_bad_len: cover property (@(posedge clk_i) disable iff (!rst_ni) txen_i && !err_q && cfg_badlen);
+  cov_bad_head: cover property (@(posedge clk_i) disable iff (!rst_ni) txen_i && !err_q && cfg_head);
+  cov_bad_tail: cover property (@(posedge clk_i) disable iff (!rst_ni) txen_i && !err_q && cfg_tail);
+  cov_read_bus_error: cover property (@(posedge clk_i) disable iff (!rst_ni) rd_err);
+  cov_write_bus_error: cover property (@(posedge clk_i) disable iff (!rst_ni) wr_err);
+  cov_disabled_while_busy: cover property (@(posedge clk_i) disable iff (!rst_ni) !txen_i && !drained);
+  cov_desc_index_wrap: cover property (@(posedge clk_i) disable iff (!rst_ni) desc_push && (desc_widx_q + 16'd1 == ring_n));
+  cov_tag_fifo_full: cover property (@(posedge clk_i) disable iff (!rst_ni) tag_full);
+`endif
+  // ==== end cover points ====
 endmodule

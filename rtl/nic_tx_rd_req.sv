@@ -168,4 +168,15 @@ module nic_tx_rd_req #(
     end
   end
 `endif
+  // ==== cover points (docs/coverage.md; ./nicsim coverage prints each count) ====
+`ifndef SYNTHESIS
+  cov_burst_cut_at_4k: cover property (@(posedge clk_i) disable iff (!rst_ni) req_go && ({12'd0, beats_to4k} < ((tot_beats < 21'd16) ? tot_beats : 21'd16)));
+  cov_chain_next_desc: cover property (@(posedge clk_i) disable iff (!rst_ni) req_go && burst_last && !desc_i.eop);
+  cov_zero_len_desc: cover property (@(posedge clk_i) disable iff (!rst_ni) zlen_o);
+  cov_frame_too_long: cover property (@(posedge clk_i) disable iff (!rst_ni) long_o);
+  cov_long_frame_discarded: cover property (@(posedge clk_i) disable iff (!rst_ni) req_fin && desc_i.eop && long_now);
+  cov_data_fifo_full: cover property (@(posedge clk_i) disable iff (!rst_ni) run_i && desc_valid_i && req_started_q && (data_free < DataCntW'(nb)));
+  cov_unaligned_buffer: cover property (@(posedge clk_i) disable iff (!rst_ni) req_go && cur_addr_q[3:0] != 4'd0);
+`endif
+  // ==== end cover points ====
 endmodule
