@@ -105,6 +105,7 @@ def main():
         if kind is None or not any(fname.startswith(r) for r in roots):
             continue
         mod = page.split("/", 1)[1] if "/" in page else "?"
+        mod = mod.split("__", 1)[0]  # one module, whatever its parameters (nic_sync_fifo__Tz2_D10)
         key = (kind, mod, fname, int(fields.get("l", 0)), int(fields.get("n", 0)), fields.get("o", ""))
         if kind == "toggle" and any(m in (mod, "*") and rx.search(key[5]) for m, rx in waivers):
             waived.add(key)
