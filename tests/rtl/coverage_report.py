@@ -37,18 +37,25 @@ def parse_dat(path):
 
 
 def load_waivers(path):
-    """Lines `module signal-regex reason...`: toggle points not counted (cannot toggle)."""
-    waivers = []
+    """Lines `module-regex signal-regex reason...`: toggle points not counted (cannot toggle);
+    lines `code FILE:FIRST-LAST reason...`: block and branch points there not counted (code that
+    never runs in simulation by design, e.g. a function Verilator evaluates at elaboration)."""
+    waivers, code = [], []
     if not path or not os.path.exists(path):
-        return waivers
+        return waivers, code
     with open(path) as f:
         for line in f:
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
-            mod, rx, *_ = line.split(None, 2)
-            waivers.append((mod, re.compile(rx)))
-    return waivers
+            a, b, *_ = line.split(None, 2)
+            if a == "code":
+                fname, rng = b.rsplit(":", 1)
+                first, last = (int(x) for x in rng.split("-"))
+                code.append((fname, first, last))
+            else:
+                waivers.append((re.compile(a), re.compile(b)))
+    return waivers, code
 
 
 def reserved_bit_waivers(regs_json):
@@ -71,10 +78,13 @@ def reserved_bit_waivers(regs_json):
         n = r["name"].lower()
         if r.get("hwext"):
             # the value the hardware returns for a read (nic_csr drives it, nic_reg_top passes it on)
-            waivers.append(("nic_reg_top", re.compile(rf"^hw2reg_ext_i\.{n}\.d\[({bits})\]$")))
-            waivers.append(("nic_csr", re.compile(rf"^hw2reg_ext\.{n}\.d\[({bits})\]$")))
+            waivers.append((re.compile("nic_reg_top"), re.compile(rf"^hw2reg_ext_i\.{n}\.d\[({bits})\]$")))
+            waivers.append((re.compile("nic_csr"), re.compile(rf"^hw2reg_ext\.{n}\.d\[({bits})\]$")))
+            # the write data passed to the hardware is masked to the fields as well
+            waivers.append((re.compile("nic_reg_top"), re.compile(rf"^reg2hw_ext_o\.{n}\.q\[({bits})\]$")))
+            waivers.append((re.compile("nic_csr"), re.compile(rf"^reg2hw_ext\.{n}\.q\[({bits})\]$")))
         else:
-            waivers.append(("nic_reg_top", re.compile(rf"^{n}_q(\[\d+\])?\[({bits})\]$")))
+            waivers.append((re.compile("nic_reg_top"), re.compile(rf"^{n}_q(\[\d+\])?\[({bits})\]$")))
     return waivers
 
 
@@ -91,13 +101,13 @@ def main():
     roots = [os.path.realpath(args.rtl) + os.sep]
     if args.gen:
         roots.append(os.path.realpath(args.gen) + os.sep)
-    waivers = load_waivers(args.waivers)
+    waivers, code_waivers = load_waivers(args.waivers)
     if args.regs:
         waivers += reserved_bit_waivers(args.regs)
 
     # point identity without the instance path: (kind, module, file, line, column, comment)
     points = defaultdict(int)
-    waived = set()
+    waived, waived_code = set(), set()
     for fields, count in parse_dat(args.dat):
         page = fields.get("page", "")
         kind = KIND.get(page.split("/", 1)[0])
@@ -107,8 +117,12 @@ def main():
         mod = page.split("/", 1)[1] if "/" in page else "?"
         mod = mod.split("__", 1)[0]  # one module, whatever its parameters (nic_sync_fifo__Tz2_D10)
         key = (kind, mod, fname, int(fields.get("l", 0)), int(fields.get("n", 0)), fields.get("o", ""))
-        if kind == "toggle" and any(m in (mod, "*") and rx.search(key[5]) for m, rx in waivers):
+        if kind == "toggle" and any(m.fullmatch(mod) and rx.search(key[5]) for m, rx in waivers):
             waived.add(key)
+            continue
+        if kind in ("line", "branch") and any(os.path.basename(fname) == f and lo <= key[3] <= hi
+                                              for f, lo, hi in code_waivers):
+            waived_code.add(key)
             continue
         points[key] += count
 
@@ -135,8 +149,9 @@ def main():
     print("-" * len(hdr))
     print(f"{'rtl/ total':<22} {cell(total['line']):>16} {cell(total['branch']):>16} "
           f"{cell(total['toggle']):>18} {total['user'][0]:>3}/{total['user'][1]:<3}")
-    print(f"({len(waived)} toggle bits left out as constant by design: reserved register bits of "
-          f"{args.regs} and {args.waivers})")
+    print(f"({len(waived)} toggle bits left out as constant by design (reserved register bits of "
+          f"{args.regs}, {args.waivers}); {len(waived_code)} blocks/branches left out as never run "
+          f"in simulation by design ({args.waivers}))")
 
     print("\ncover points (hits over every test):")
     missed = []

@@ -213,9 +213,13 @@ TEST(DmaTx, DisabledMidFrameResumesFromTdh) {
   ASSERT_TRUE(b.run_until([&] { return b.tx_mid_frame() && !b.tx_frames.empty(); }, 400000)) << diag(b);
   b.run(50);
   ASSERT_TRUE(b.tx_mid_frame());
+  b.tx_ready_prob = 0.0;  // the stop arrives while the stream is stalled: the close must wait
+  b.run(10);
   const uint16_t tdh_at_stop = b.m().tdh_o;
   const size_t frames_at_stop = b.tx_frames.size();
   b.m().txen_i = 0;
+  b.run(10);
+  b.tx_ready_prob = kCfgs[2].tx_ready;
   ASSERT_TRUE(b.run_until([&] { return !b.tx_mid_frame(); }, 20000)) << "the cut frame was not closed: " << diag(b);
   b.run(2000);
   ASSERT_EQ(b.tx_frames.size(), frames_at_stop + 1);
