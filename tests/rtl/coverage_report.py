@@ -169,7 +169,7 @@ def main():
                 f.write(f"{kind:<7} {mod:<20} {os.path.basename(fname)}:{line}:{col} {name}\n")
 
     if missed:
-        print(f"\nNOT HIT: {', '.join(missed)}", file=sys.stderr)
+        print(f"\nNOT HIT: {', '.join(missed)}")
     print(f"\nline {pct(total['line']):.1f}% branch {pct(total['branch']):.1f}% "
           f"toggle {pct(total['toggle']):.1f}%")
     return 1 if missed or not total["user"][1] else 0
