@@ -6,6 +6,18 @@ set(NICSIM_RTL_DIR ${CMAKE_CURRENT_LIST_DIR}/../rtl)  # also when included from 
 set(NICSIM_VERILATOR_ARGS --assert -O3 --x-assign fast --x-initial fast -Wall
     ${NICSIM_RTL_DIR}/lint/waivers.vlt)
 
+# Each model writes its coverage counters before it is destroyed (nicsim/rtl_coverage.h): one
+# small library, a no-op unless NICSIM_COVERAGE, so no other object's flags change.
+if(NOT TARGET nicsim_rtl_cov)
+  add_library(nicsim_rtl_cov STATIC ${CMAKE_SOURCE_DIR}/sim/src/rtl_coverage.cpp)
+  if(NICSIM_COVERAGE)
+    target_compile_definitions(nicsim_rtl_cov PRIVATE NICSIM_COVERAGE=1
+                               NICSIM_COV_DEFAULT_DIR="${CMAKE_BINARY_DIR}/cov")
+  endif()
+  target_include_directories(nicsim_rtl_cov PUBLIC ${CMAKE_SOURCE_DIR}/sim/include
+                             ${VERILATOR_ROOT}/include ${VERILATOR_ROOT}/include/vltstd)
+endif()
+
 # nicsim_verilate(TARGET <lib> TOP <module> SOURCES <sv...> [TRACE])
 # Verilates <module> into the static library <lib> (prefix V<module>).
 function(nicsim_verilate)
@@ -19,6 +31,9 @@ function(nicsim_verilate)
     # instead of one flat vector, so the .gtkw presets (waves/presets) can show the fields.
     set(trace_flags --trace-structs)
   endif()
+  if(NICSIM_COVERAGE)
+    list(APPEND trace_args COVERAGE)  # --coverage: line (blocks, branches), toggle and user (cover property)
+  endif()
   verilate(${A_TARGET} ${trace_args}
     TOP_MODULE ${A_TOP} PREFIX V${A_TOP}
     SOURCES ${NICSIM_GEN_DIR}/nic_reg_pkg.sv ${NICSIM_GEN_DIR}/nic_reg_top.sv ${A_SOURCES}
@@ -31,6 +46,7 @@ function(nicsim_verilate)
     # behaviour (misaligned stores, shifts of negative values); ASan stays on.
     target_compile_options(${A_TARGET} PRIVATE -fno-sanitize=undefined)
   endif()
+  target_link_libraries(${A_TARGET} PUBLIC nicsim_rtl_cov)
   add_dependencies(${A_TARGET} nic_regs_gen)
 endfunction()
 

@@ -292,4 +292,10 @@ module nic_axi_arb (
     end
   end
 `endif
+  // ==== cover points (docs/coverage.md; ./nicsim coverage prints each count) ====
+`ifndef SYNTHESIS
+  cov_ar_both_engines: cover property (@(posedge clk_i) disable iff (!rst_ni) s_arvalid == 2'b11);
+  cov_aw_both_engines: cover property (@(posedge clk_i) disable iff (!rst_ni) s_awvalid == 2'b11);
+`endif
+  // ==== end cover points ====
 endmodule

@@ -213,4 +213,9 @@ module nic_csr
   logic unused;
   assign unused = ^{reg2hw.ctrl0.lrst, reg2hw.ctrl0.jfe, reg2hw.tctl.tce, reg2hw.dmaerr,
                     reg2hw_ext.rdh.q[31:16], reg2hw_ext.tdh.q, reg2hw_ext.ics.q, reg2hw_ext.imc.q, rah};
+  // ==== cover points (docs/coverage.md; ./nicsim coverage prints each count) ====
+`ifndef SYNTHESIS
+  cov_soft_reset: cover property (@(posedge clk_i) disable iff (!rst_ni) reg2hw.ctrl0.rst.q);
+`endif
+  // ==== end cover points ====
 endmodule

@@ -221,4 +221,11 @@ module nic_frame_fifo #(
     end
   end
 `endif
+  // ==== cover points (docs/coverage.md; ./nicsim coverage prints each count) ====
+`ifndef SYNTHESIS
+  cov_full: cover property (@(posedge clk_i) disable iff (!rst_ni) s_axis_tvalid && full);
+  cov_overflow_drop: cover property (@(posedge clk_i) disable iff (!rst_ni) overflow_d);
+  cov_discard_on_tuser: cover property (@(posedge clk_i) disable iff (!rst_ni) rewind && s_axis_tuser);
+`endif
+  // ==== end cover points ====
 endmodule

@@ -156,4 +156,24 @@ module nic_intr (
     if (rst_ni && req_prev_q && !ack_prev_q) assert (req_q) else $error("MSI request dropped before ack");
   end
 `endif
+  // ==== cover points (docs/coverage.md; ./nicsim coverage prints each count) ====
+`ifndef SYNTHESIS
+  cov_cause_txdw_now: cover property (@(posedge clk_i) disable iff (!rst_ni) evt_txwb_i && !(evt_txwb_ide_i && tidv_i != 16'd0));
+  cov_cause_txdw_tidv: cover property (@(posedge clk_i) disable iff (!rst_ni) tidv_run_q && tidv_cnt_q == '0 && !(evt_txwb_i && evt_txwb_ide_i));
+  cov_tidv_restarted: cover property (@(posedge clk_i) disable iff (!rst_ni) evt_txwb_i && evt_txwb_ide_i && tidv_i != 16'd0 && tidv_run_q);
+  cov_cause_txqe: cover property (@(posedge clk_i) disable iff (!rst_ni) evt_txqe_i);
+  cov_cause_lsc: cover property (@(posedge clk_i) disable iff (!rst_ni) evt_lsc_i);
+  cov_cause_rxdmt0: cover property (@(posedge clk_i) disable iff (!rst_ni) evt_rxdmt0_i);
+  cov_cause_rxo: cover property (@(posedge clk_i) disable iff (!rst_ni) evt_rxo_i);
+  cov_cause_rxt0_now: cover property (@(posedge clk_i) disable iff (!rst_ni) evt_rxt0_i && rdtr_i == 16'd0);
+  cov_cause_rxt0_rdtr: cover property (@(posedge clk_i) disable iff (!rst_ni) rdtr_run_q && rdtr_cnt_q == '0 && !evt_rxt0_i);
+  cov_cause_txde: cover property (@(posedge clk_i) disable iff (!rst_ni) evt_txde_i);
+  cov_cause_rxde: cover property (@(posedge clk_i) disable iff (!rst_ni) evt_rxde_i);
+  cov_ics_write: cover property (@(posedge clk_i) disable iff (!rst_ni) ics_we_i && (wdata_i & CauseMask) != '0);
+  cov_cause_during_icr_read: cover property (@(posedge clk_i) disable iff (!rst_ni) icr_rd_i && set_bits != '0);
+  cov_msi_while_busy: cover property (@(posedge clk_i) disable iff (!rst_ni) req_q && asserted && !asserted_q);
+  cov_msi_held_by_itr: cover property (@(posedge clk_i) disable iff (!rst_ni) !req_q && (pend_q || (asserted && !asserted_q)) && asserted && itr_cnt_q != '0);
+  cov_msi_held_then_dropped: cover property (@(posedge clk_i) disable iff (!rst_ni) !req_q && pend_q && !asserted);
+`endif
+  // ==== end cover points ====
 endmodule

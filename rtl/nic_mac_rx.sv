@@ -346,4 +346,15 @@ module nic_mac_rx (
     end
   end
 `endif
+  // ==== cover points (docs/coverage.md; ./nicsim coverage prints each count) ====
+`ifndef SYNTHESIS
+  cov_runt: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && runt);
+  cov_oversize: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && oversize);
+  cov_vlan_over_mfs_accepted: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && vlan_q && ({1'b0, len} > {1'b0, mfs_i}) && !oversize);
+  cov_bad_fcs: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && crc_bad);
+  cov_bad_fcs_delivered_sbp: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && crc_bad && !drop);
+  cov_filter_drop: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && !filter_pass);
+  cov_error_char_in_frame: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_err);
+`endif
+  // ==== end cover points ====
 endmodule

@@ -279,4 +279,10 @@ module nic_mac_tx (
     end
   end
 `endif
+  // ==== cover points (docs/coverage.md; ./nicsim coverage prints each count) ====
+`ifndef SYNTHESIS
+  cov_underrun: cover property (@(posedge clk_i) disable iff (!rst_ni) underrun_d);
+  cov_pad_short_frame: cover property (@(posedge clk_i) disable iff (!rst_ni) pad_now && s_axis_tvalid && s_axis_tready && s_axis_tlast);
+`endif
+  // ==== end cover points ====
 endmodule

@@ -293,4 +293,14 @@ module nic_rx_dma #(
     end
   end
 `endif
+  // ==== cover points (docs/coverage.md; ./nicsim coverage prints each count) ====
+`ifndef SYNTHESIS
+  cov_bad_len: cover property (@(posedge clk_i) disable iff (!rst_ni) rxen_i && !err_q && cfg_badlen);
+  cov_bad_head: cover property (@(posedge clk_i) disable iff (!rst_ni) rxen_i && !err_q && cfg_head);
+  cov_bad_tail: cover property (@(posedge clk_i) disable iff (!rst_ni) rxen_i && !err_q && cfg_tail);
+  cov_read_bus_error: cover property (@(posedge clk_i) disable iff (!rst_ni) rd_err);
+  cov_write_bus_error: cover property (@(posedge clk_i) disable iff (!rst_ni) wr_err);
+  cov_disabled_mid_frame: cover property (@(posedge clk_i) disable iff (!rst_ni) !run && in_frame);
+`endif
+  // ==== end cover points ====
 endmodule

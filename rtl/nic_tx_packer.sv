@@ -189,4 +189,11 @@ module nic_tx_packer (
     end
   end
 `endif
+  // ==== cover points (docs/coverage.md; ./nicsim coverage prints each count) ====
+`ifndef SYNTHESIS
+  cov_tx_disabled_mid_frame: cover property (@(posedge clk_i) disable iff (!rst_ni) !run_i && frame_open_q && pk_pop);
+  cov_dataless_end_segment: cover property (@(posedge clk_i) disable iff (!rst_ni) run_i && s_seg_valid && !eof_pop && s_seg.nbeats == '0 && cnt_pop != '0);
+  cov_stream_backpressure: cover property (@(posedge clk_i) disable iff (!rst_ni) m_axis_tvalid && !m_axis_tready);
+`endif
+  // ==== end cover points ====
 endmodule

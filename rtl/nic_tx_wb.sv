@@ -178,4 +178,12 @@ module nic_tx_wb #(
     end
   end
 `endif
+  // ==== cover points (docs/coverage.md; ./nicsim coverage prints each count) ====
+`ifndef SYNTHESIS
+  cov_head_wrap: cover property (@(posedge clk_i) disable iff (!rst_ni) ret_go && (tdh_q + 16'd1 == ring_n_i));
+  cov_queue_empty: cover property (@(posedge clk_i) disable iff (!rst_ni) evt_txqe_d);
+  cov_pc_fifo_full: cover property (@(posedge clk_i) disable iff (!rst_ni) pc_full_o);
+  cov_wb_bus_error: cover property (@(posedge clk_i) disable iff (!rst_ni) b_valid_i && b_err_i);
+`endif
+  // ==== end cover points ====
 endmodule

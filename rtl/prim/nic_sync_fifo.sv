@@ -68,4 +68,9 @@ module nic_sync_fifo #(
     end
   end
 `endif
+  // ==== cover points (docs/coverage.md; ./nicsim coverage prints each count) ====
+`ifndef SYNTHESIS
+  cov_full: cover property (@(posedge clk_i) disable iff (!rst_ni) full_o);
+`endif
+  // ==== end cover points ====
 endmodule

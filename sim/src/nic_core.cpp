@@ -8,6 +8,7 @@
 
 #include "Vnic_top.h"
 #include "nicsim/sim/debug.h"
+#include "nicsim/sim/rtl_coverage.h"
 #include "nicsim/sim/xgmii.h"
 #include "nicsim/waves/fst_tracer.h"
 #include "verilated.h"
@@ -88,7 +89,10 @@ NicCore::NicCore(std::string name, MacAddr mac, const NicParams& p)
   m.xgmii_rxc_i = 0xFF;
 }
 
-NicCore::~NicCore() { close_trace(); }
+NicCore::~NicCore() {
+  close_trace();
+  rtl_coverage_flush(ctx_);  // coverage build: save the counters the model's destructor frees
+}
 
 void NicCore::trace_window(uint64_t start_ps, uint64_t stop_ps, const std::string& path) {
   tracer_->add_window(start_ps, stop_ps, path);

@@ -2,6 +2,8 @@
 #pragma once
 #include <cstdint>
 
+#include "nicsim/sim/rtl_coverage.h"
+
 namespace nicsim::test {
 
 // Inputs are set between ticks; after tick() the outputs show the registered state.
@@ -9,6 +11,10 @@ template <class Model>
 class Clocked {
  public:
   explicit Clocked(Model& m) : m_(m) { m_.clk_i = 0; m_.rst_ni = 0; m_.eval(); }
+  // Declared after the model, so this runs first: the coverage build saves the model's counters.
+  ~Clocked() { nicsim::sim::rtl_coverage_flush(m_.contextp()); }
+  Clocked(const Clocked&) = delete;
+  Clocked& operator=(const Clocked&) = delete;
   void tick() {
     m_.clk_i = 1;
     m_.eval();

@@ -76,10 +76,12 @@ class FrameLog : public sim::FrameTap {
 
 class TwoNics {
  public:
-  explicit TwoNics(RegNic::Config ca = {}, RegNic::Config cb = {}, sim::LinkParams lp = {})
+  explicit TwoNics(RegNic::Config ca = {}, RegNic::Config cb = {}, sim::LinkParams lp = {},
+                   const sim::HostConfig& ha = {"a", MacAddr::local(1)},
+                   const sim::HostConfig& hb = {"b", MacAddr::local(2)})
       : tb_(sim::TestbenchConfig{current_test_name()}),
-        a_(tb_.add_host({"a", MacAddr::local(1)})),
-        b_(tb_.add_host({"b", MacAddr::local(2)})),
+        a_(tb_.add_host(ha)),
+        b_(tb_.add_host(hb)),
         link_(tb_.connect(a_, b_, lp, "a-b.pcap")) {
     link_.add_tap(&sent_, EthLink::kSent);
     a_.enable_pci();

@@ -36,10 +36,15 @@ class CsrBench {
       clk_.tick();
       if (m_.soft_rst_o) soft_resets_++;
       if (m_.msi_req_o) {
-        if (!msi_pending_) msi_cycles_.push_back(clk_.cycle());
+        if (!msi_pending_) {
+          msi_cycles_.push_back(clk_.cycle());
+          msi_age_ = 0;
+        }
         msi_pending_ = true;
+        ++msi_age_;
       }
-      m_.msi_ack_i = m_.msi_req_o;  // acknowledge one cycle after the request
+      // acknowledge msi_ack_delay_ cycles after the request (default: the next cycle)
+      m_.msi_ack_i = m_.msi_req_o && msi_age_ >= msi_ack_delay_;
       if (m_.msi_ack_i) msi_pending_ = false;
     }
   }
@@ -94,6 +99,7 @@ class CsrBench {
   std::vector<uint32_t> rdh_writes_, tdh_writes_;
   std::vector<uint64_t> msi_cycles_;
   bool msi_pending_ = false;
+  unsigned msi_age_ = 0, msi_ack_delay_ = 1;
 
  private:
   Vcsr_tb_top m_;
@@ -253,6 +259,59 @@ TEST(Csr, HeadRegisterWritesReachTheDmaEngines) {
   ASSERT_EQ(b.tdh_writes_.size(), 1u);
   EXPECT_EQ(b.rdh_writes_[0], 7u);
   EXPECT_EQ(b.tdh_writes_[0], 9u);
+}
+
+// Every bit of the EEPROM MAC address reaches RAL[0]/RAH[0] (two complementary addresses, so each
+// bit is loaded both as 0 and as 1); RAH[0] sets AV and nothing between the address and AV.
+TEST(Csr, EepromAddressLoadsEveryBitIntoEntryZero) {
+  for (uint64_t mac : {0xA5A5A5A5A5A5ull, 0x5A5A5A5A5A5Aull, 0xFFFFFFFFFFFFull}) {
+    SCOPED_TRACE(std::to_string(mac));
+    CsrBench b(mac);
+    EXPECT_EQ(b.read(r::RAL(0)), static_cast<uint32_t>(mac));
+    EXPECT_EQ(b.read(r::RAH(0)), static_cast<uint32_t>(mac >> 32) | r::RAH_AV);
+  }
+}
+
+// Head pointers take values over their whole 16-bit range in both directions (the DMA engines
+// own them): walking ones and zeros through TDH/RDH reads and writes. Bits 31:16 of a head write
+// are dropped.
+TEST(Csr, HeadRegistersWalkEveryBit) {
+  CsrBench b;
+  for (unsigned bit = 0; bit < 32; ++bit) {
+    for (uint32_t v : {1u << bit, ~(1u << bit)}) {
+      b.m().rdh_i = static_cast<uint16_t>(v);
+      b.m().tdh_i = static_cast<uint16_t>(~v);
+      EXPECT_EQ(b.read(r::RDH), v & 0xFFFFu);
+      EXPECT_EQ(b.read(r::TDH), ~v & 0xFFFFu);
+      b.write(r::RDH, v);
+      b.write(r::TDH, ~v);
+      ASSERT_FALSE(b.rdh_writes_.empty());
+      ASSERT_FALSE(b.tdh_writes_.empty());
+      EXPECT_EQ(b.rdh_writes_.back(), v & 0xFFFFu) << "bit " << bit;
+      EXPECT_EQ(b.tdh_writes_.back(), ~v & 0xFFFFu) << "bit " << bit;
+    }
+  }
+}
+
+// ICS, IMS and IMC written with walking ones and zeros over all 32 bits: only the cause bits
+// (ICR's fields) are ever set in ICR or in the mask; the other bits of the write are ignored.
+TEST(Csr, InterruptRegistersIgnoreBitsOutsideTheCauses) {
+  CsrBench b;
+  uint32_t causes = 0;
+  for (const auto& ri : r::kRegs)
+    if (std::string(ri.name) == "ICR") causes = ri.rc;
+  ASSERT_NE(causes, 0u);
+  for (unsigned bit = 0; bit < 32; ++bit) {
+    for (uint32_t v : {1u << bit, ~(1u << bit)}) {
+      b.write(r::IMS, v);
+      EXPECT_EQ(b.read(r::IMS), v & causes) << "IMS bit " << bit;
+      b.write(r::IMC, v);
+      EXPECT_EQ(b.read(r::IMS), 0u) << "IMC bit " << bit;
+      b.write(r::ICS, v);
+      EXPECT_EQ(b.read(r::ICR), v & causes) << "ICS bit " << bit;
+      EXPECT_EQ(b.read(r::ICR), 0u);
+    }
+  }
 }
 
 TEST(Csr, SoftResetSelfClearsAndRestoresResetValues) {
@@ -495,6 +554,36 @@ TEST(Intr, HeldEdgeIsDroppedWhenSoftwareClearsTheCause) {
   b.read(r::ICR);                               // cleared before it ends
   b.tick(50 * r::kItrUnitCycles + 20);
   EXPECT_EQ(b.msi_cycles_.size(), 1u);
+}
+
+// An interrupt re-asserted while an MSI request is still unacknowledged (ICR read, then a new
+// cause): the edge is kept and sent right after the acknowledge, not lost and not merged.
+TEST(Intr, EdgeWhileMsiOutstandingIsSentAfterTheAck) {
+  CsrBench b;
+  b.msi_ack_delay_ = 40;  // a slow root complex
+  b.write(r::IMS, r::IMS_TXQE | r::IMS_RXT0);
+  b.pulse([](auto& m) { m.evt_txqe_i = 1; });
+  b.tick(2);
+  ASSERT_EQ(b.msi_cycles_.size(), 1u);
+  ASSERT_TRUE(b.m().msi_req_o) << "the first request is still outstanding";
+  EXPECT_EQ(b.read(r::ICR), r::ICR_TXQE);  // the ISR runs before the message is acknowledged
+  b.pulse([](auto& m) { m.evt_rxt0_i = 1; });  // a new edge of ICR & IMS
+  ASSERT_TRUE(b.m().msi_req_o) << "still the first request";
+  b.tick(100);
+  ASSERT_EQ(b.msi_cycles_.size(), 2u) << "the edge seen while busy must raise a second MSI";
+  EXPECT_GE(b.msi_cycles_[1] - b.msi_cycles_[0], uint64_t(b.msi_ack_delay_));
+  EXPECT_EQ(b.read(r::ICR), r::ICR_RXT0);
+}
+
+// A cause that arrives in the very cycle ICR is read is not lost with the bits the read clears:
+// the next read returns it.
+TEST(Intr, CauseInTheCycleOfTheIcrReadIsKept) {
+  CsrBench b;
+  b.m().evt_rxo_i = 1;  // held through the whole read transaction, so also in its clear cycle
+  b.read(r::ICR);
+  b.clear_events();
+  EXPECT_EQ(b.read(r::ICR), r::ICR_RXO) << "the cause of the read cycle must survive the clear";
+  EXPECT_EQ(b.read(r::ICR), 0u);
 }
 
 TEST(Intr, TidvAndRdtrDelayTheirCauses) {

@@ -192,6 +192,87 @@ TEST(DmaTx, RandomFramesRingWrap) {
   }
 }
 
+// TCTL.TXEN cleared while a frame is on the stream: that frame is closed with tuser (discarded),
+// TDH stays on its unretired descriptor and nothing is left outstanding; set again, the queue
+// resumes from TDH and the frame is sent in full. Frames are longer than the 2 KiB data FIFO, so
+// the cut frame's descriptor cannot have been retired yet.
+TEST(DmaTx, DisabledMidFrameResumesFromTdh) {
+  const uint64_t seed = test_seed();
+  SCOPED_TRACE(seed_msg(seed));
+  DmaBench b(seed + 900);
+  b.reset();
+  apply(b, kCfgs[2]);
+  TxDriver d(b, kTxRing, 16);
+  Alloc al{kTxBufs + 0x777};
+  for (int f = 0; f < 6; ++f) {
+    const uint32_t len = 6000 + static_cast<uint32_t>(b.rng() % 2000);
+    d.add_frame({{al.get(b.rng, len), len, true, true, false}});
+  }
+  d.enable();
+  d.service();
+  ASSERT_TRUE(b.run_until([&] { return b.tx_mid_frame() && !b.tx_frames.empty(); }, 400000)) << diag(b);
+  b.run(50);
+  ASSERT_TRUE(b.tx_mid_frame());
+  b.tx_ready_prob = 0.0;  // the stop arrives while the stream is stalled: the close must wait
+  b.run(10);
+  const uint16_t tdh_at_stop = b.m().tdh_o;
+  const size_t frames_at_stop = b.tx_frames.size();
+  b.m().txen_i = 0;
+  b.run(10);
+  b.tx_ready_prob = kCfgs[2].tx_ready;
+  ASSERT_TRUE(b.run_until([&] { return !b.tx_mid_frame(); }, 20000)) << "the cut frame was not closed: " << diag(b);
+  b.run(2000);
+  ASSERT_EQ(b.tx_frames.size(), frames_at_stop + 1);
+  EXPECT_TRUE(b.tx_frames.back().tuser) << "the frame cut by TXEN=0 must be discarded";
+  EXPECT_EQ(b.m().tdh_o, tdh_at_stop) << "TDH stays on the unretired descriptor";
+  EXPECT_EQ(b.mem.outstanding(), 0u) << "bursts in flight finish";
+  b.m().txen_i = 1;
+  ASSERT_TRUE(run_tx(b, d, 0, 400000)) << "TX did not resume: " << diag(b);
+  b.run(200);
+  expect_tx_clean(b, d);
+}
+
+// Rings and buffers near the top of the 64-bit space, straddling 4 KiB boundaries: every address
+// bit is driven, and descriptor fetches and data bursts are cut at 4 KiB (the memory model flags a
+// burst that crosses one).
+TEST(DmaTx, HighAddressesAcross4KiBWithRx) {
+  const uint64_t seed = test_seed();
+  SCOPED_TRACE(seed_msg(seed));
+  DmaBench b(seed + 950);
+  b.reset();
+  apply(b, kCfgs[1]);
+  TxDriver td(b, 0xFFFFFFFFFFFF0F80ull, 32);
+  Alloc al{0xFFFFFFFFF0000FF0ull};
+  add_random_tx_frames(b, td, al, 80, 3, 3000);
+  RxDriver rd(b, 0xFFFFFFFFFFFE0FC0ull, 32, 1, 0xFFFFFFFFF8000000ull);
+  auto sent = random_rx_frames(b, 80, 6000);
+  for (auto& f : sent) b.rx_q.push_back(f);
+  td.enable();
+  rd.enable();
+  ASSERT_TRUE(b.run_until(
+      [&] {
+        td.service(3);
+        rd.service();
+        return td.idle() && good_frames(b, 0).size() >= nonempty(td.expected).size() && !b.tx_mid_frame() &&
+               rd.received.size() >= sent.size();
+      },
+      2000000))
+      << diag(b);
+  b.run(300);
+  rd.service();
+  expect_frames_equal(good_frames(b, 0), nonempty(td.expected), "TX stream");
+  expect_rx_equal(rd.received, sent);
+  EXPECT_TRUE(td.problems.empty()) << join(td.problems);
+  EXPECT_TRUE(rd.problems.empty()) << join(rd.problems);
+  size_t bad = 0;
+  for (auto& w : b.mem.write_log) bad += !td.write_is_dd(w) && !rd.write_allowed(w);
+  EXPECT_EQ(bad, 0u) << "AXI writes outside the rings' write-back bytes and the RX buffers";
+  EXPECT_TRUE(b.mem.violations.empty()) << join(b.mem.violations);
+  EXPECT_TRUE(b.errors.empty()) << join(b.errors);
+  EXPECT_FALSE(b.m().tx_stopped_o);
+  EXPECT_FALSE(b.m().rx_stopped_o);
+}
+
 // 1500-byte frames, 80-cycle read latency, consumer always ready.
 TEST(DmaTx, Throughput1500) {
   const uint64_t seed = test_seed();
