@@ -9,12 +9,12 @@ set(NICSIM_VERILATOR_ARGS --assert -O3 --x-assign fast --x-initial fast -Wall
 # Each model writes its coverage counters before it is destroyed (nicsim/rtl_coverage.h): one
 # small library, a no-op unless NICSIM_COVERAGE, so no other object's flags change.
 if(NOT TARGET nicsim_rtl_cov)
-  add_library(nicsim_rtl_cov STATIC ${CMAKE_SOURCE_DIR}/sim/src/rtl_coverage.cpp)
+  add_library(nicsim_rtl_cov STATIC ${CMAKE_CURRENT_LIST_DIR}/../sim/src/rtl_coverage.cpp)
   if(NICSIM_COVERAGE)
     target_compile_definitions(nicsim_rtl_cov PRIVATE NICSIM_COVERAGE=1
                                NICSIM_COV_DEFAULT_DIR="${CMAKE_BINARY_DIR}/cov")
   endif()
-  target_include_directories(nicsim_rtl_cov PUBLIC ${CMAKE_SOURCE_DIR}/sim/include
+  target_include_directories(nicsim_rtl_cov PUBLIC ${CMAKE_CURRENT_LIST_DIR}/../sim/include
                              ${VERILATOR_ROOT}/include ${VERILATOR_ROOT}/include/vltstd)
 endif()
 
