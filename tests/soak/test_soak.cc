@@ -183,7 +183,14 @@ void run_soak(uint64_t frames_target, uint64_t seed) {
   EXPECT_GT(arp_requests, 4 * kHosts) << "the neighbour entries were re-probed";
   // RSS flat: every checkpoint within 5 % of the RSS at the end of the warm-up.
   ASSERT_FALSE(rss.empty());
-  for (size_t i = 0; i < rss.size(); ++i) {
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's quarantine keeps freed memory (up to 256 MB) before reusing it, so RSS grows by
+  // design there; the leak check below still runs.
+  const bool check_rss = false;
+#else
+  const bool check_rss = true;
+#endif
+  for (size_t i = 0; check_rss && i < rss.size(); ++i) {
     EXPECT_LE(double(rss[i]), 1.05 * double(rss_warm)) << "checkpoint " << i;
     EXPECT_GE(double(rss[i]), 0.95 * double(rss_warm)) << "checkpoint " << i;
   }
