@@ -13,6 +13,7 @@
 //
 // SoakShort (label system) runs 20,000 frames; SoakSlow (label slow) 1,000,000, or
 // NICSIM_SOAK_FRAMES. NICSIM_SEED changes the payloads and sizes.
+#include "rss.h"
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -33,15 +34,7 @@ namespace {
 
 constexpr size_t kHosts = 4;
 
-uint64_t rss_kb() {
-  FILE* f = std::fopen("/proc/self/statm", "r");
-  long pages = 0, res = 0;
-  if (f) {
-    if (std::fscanf(f, "%ld %ld", &pages, &res) != 2) res = 0;
-    std::fclose(f);
-  }
-  return uint64_t(res) * 4;
-}
+using nicsim::test::rss_kb;
 
 // One kind of traffic, restarted with the next seed whenever a run of it finishes.
 template <class App, class Cfg>

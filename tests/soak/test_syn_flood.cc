@@ -14,6 +14,7 @@
 //
 // FloodShort (label system) sends 2,000 SYNs; FloodSlow (label slow) 100,000. Both print their
 // figures. NICSIM_SEED changes the spoofed sources.
+#include "rss.h"
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -91,15 +92,7 @@ struct Legit {
   uint64_t start_ns = 0, est_ns = 0;
 };
 
-uint64_t rss_kb() {
-  FILE* f = std::fopen("/proc/self/statm", "r");
-  long pages = 0, res = 0;
-  if (f) {
-    if (std::fscanf(f, "%ld %ld", &pages, &res) != 2) res = 0;
-    std::fclose(f);
-  }
-  return uint64_t(res) * 4;
-}
+using nicsim::test::rss_kb;
 
 void run_flood(const FloodConfig& fc) {
   SCOPED_TRACE(test::seed_note(fc.seed));
