@@ -212,18 +212,20 @@ void SimPlatform::cpu_thread() {
       }
       counters_.irqs++;
       NICSIM_DPRINTF(kHost, name(), "interrupt vector %u", v);
-      auto fn = it->second;  // the handler may free_irq itself
-      fn();
+      running_ = it->second;  // a copy: the handler may free_irq itself
+      running_();
+      running_ = nullptr;
       continue;
     }
     uint64_t now = sc_now_ps();
     if (!timers_.empty() && timers_.begin()->first.first <= now) {
       auto it = timers_.begin();
-      auto fn = std::move(it->second);
+      running_ = std::move(it->second);
       timer_at_.erase(it->first.second);
       timers_.erase(it);
       counters_.timers++;
-      fn();
+      running_();
+      running_ = nullptr;
       continue;
     }
     if (timers_.empty())

@@ -90,6 +90,10 @@ class SimPlatform : public sc_core::sc_module, public kern::Platform {
   std::map<int, std::function<void()>> handlers_;
   std::deque<uint32_t> pending_irqs_;
   std::map<std::pair<uint64_t, uint64_t>, std::function<void()>> timers_;  // (at ps, id)
+  // The handler or timer function cpu_thread is running. Kept here, not on the thread's
+  // stack: it may wait (a CPU paying for its work), and a thread still waiting when the
+  // program ends is never unwound, so a copy on its stack would never be freed.
+  std::function<void()> running_;
   std::map<uint64_t, uint64_t> timer_at_;                                 // id -> at ps
   uint64_t next_timer_id_ = 1;
   Counters counters_;
