@@ -24,11 +24,16 @@
 //      TCPTimeouts / TCPLossProbes / RetransSegs (from the sender's namespace) and its SRTT.
 //      Paced to the wall clock: not deterministic, and the RTT is the bridges' and the host's.
 //      NICSIM_LOSS_PCAP=1 writes a pcap of the cable for tcp_loss and linux_loss children.
+//   --rto-min-us N sets net.ipv4.tcp_rto_min_us (Linux 6.11+; default 200000 = TCP_RTO_MIN) for
+//      tcp_loss (both simulated hosts, before their sockets exist) and linux_loss (both
+//      namespaces, read back; the section stops if Linux did not take it): the RTO floor, the
+//      TLP's wait with one segment out (2*SRTT + rto_min) and the delayed-ACK cap (rto_min - 1
+//      jiffy). At the ~15 us RTT here every RTO and lone-tail TLP otherwise costs ~200 ms.
 // The simulated-time figures are deterministic, so they have targets (targets() below): the
 // benchmark exits 1 when one is missed. Wall-clock speeds are printed figures only.
 // Usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N]
 //                    [--only base|tcp_loss|linux_loss] [--loss-seeds N] [--loss-conditions 1%,2%,...]
-//                    [--loss-floor GBPS] [--linux-seeds N] [--json]
+//                    [--loss-floor GBPS] [--linux-seeds N] [--rto-min-us N] [--json]
 #include <unistd.h>
 
 #include <algorithm>
@@ -56,6 +61,7 @@ namespace {
 
 constexpr size_t kFrameLen = 1514;  // 1518 on the wire with FCS
 constexpr uint64_t kPumpCycles = 256;  // driver pass every 256 cycles (1.6 us)
+constexpr unsigned kDefaultRtoMinUs = 200000;  // net.ipv4.tcp_rto_min_us's default (TCP_RTO_MIN)
 
 struct Result {
   double wall_s = 0;
@@ -286,7 +292,7 @@ struct RouterResult {
 // <transfer goodput Gb/s> <setup ms>": goodput over connect() -> end of stream, transfer
 // goodput over the receiver's first byte -> end of stream (a lost ARP request or SYN costs a
 // 1 s timer before the first byte, as on Linux; that is setup, not loss recovery).
-int loss_child(double loss, double reorder, double corrupt, uint64_t seed, uint64_t mb) {
+int loss_child(double loss, double reorder, double corrupt, uint64_t seed, uint64_t mb, unsigned rto_min_us) {
   sim::TestbenchConfig tc;
   tc.run_name = "bench-tcp-loss-" + std::to_string(seed);
   sim::Network net(tc);
@@ -302,6 +308,8 @@ int loss_child(double loss, double reorder, double corrupt, uint64_t seed, uint6
   const char* want_pcap = std::getenv("NICSIM_LOSS_PCAP");
   net.connect(a, b, lp, want_pcap && *want_pcap == '1' ? "a-b.pcap" : "");
   net.up();
+  if (rto_min_us)  // before the sockets: a socket takes the floor when it is made, as Linux's
+    for (sim::NetHost* h : {&a, &b}) h->sysctl("net.ipv4.tcp_rto_min_us", (long long)rto_min_us);
   apps::TcpBulkConfig cfg;
   cfg.bytes = mb << 20;
   cfg.seed = seed;
@@ -347,11 +355,11 @@ struct LossCondition {
 
 std::string self_exe();
 
-LossRun run_loss(const LossCondition& c, uint64_t seed, uint64_t mb) {
+LossRun run_loss(const LossCondition& c, uint64_t seed, uint64_t mb, unsigned rto_min_us) {
   LossRun r;
   char args[256];
-  std::snprintf(args, sizeof args, " --loss-child %.6f %.6f %.6f %llu --tcp-mb %llu", c.loss, c.reorder, c.corrupt,
-                (unsigned long long)seed, (unsigned long long)mb);
+  std::snprintf(args, sizeof args, " --loss-child %.6f %.6f %.6f %llu --tcp-mb %llu --rto-min-us %u", c.loss, c.reorder,
+                c.corrupt, (unsigned long long)seed, (unsigned long long)mb, rto_min_us);
   const std::string cmd = "'" + self_exe() + "'" + args;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -373,7 +381,7 @@ double median_of(std::vector<double> v) {
 
 // The issue's four conditions, with their targets; `pick` (e.g. "1%,2%") keeps those whose name
 // starts with one of its entries (empty: all).
-std::vector<LossCondition> run_tcp_loss(unsigned seeds, uint64_t mb, const std::string& pick) {
+std::vector<LossCondition> run_tcp_loss(unsigned seeds, uint64_t mb, const std::string& pick, unsigned rto_min_us) {
   std::vector<LossCondition> cs = {
       {"0.5% loss", 0.005, 0, 0, 7.0, 0, false, {}},
       {"1% loss", 0.01, 0, 0, 6.0, 3.0, false, {}},
@@ -400,7 +408,7 @@ std::vector<LossCondition> run_tcp_loss(unsigned seeds, uint64_t mb, const std::
     std::vector<double> g, g_all, rtt;
     double rtos = 0;
     for (unsigned s = 1; s <= seeds; ++s) {
-      c.runs.push_back(run_loss(c, s, mb));
+      c.runs.push_back(run_loss(c, s, mb, rto_min_us));
       const LossRun& r = c.runs.back();
       g.push_back(r.exact ? r.xfer_gbps : 0);
       g_all.push_back(r.exact ? r.gbps : 0);
@@ -547,8 +555,10 @@ std::vector<Target> loss_targets(const std::vector<LossCondition>& cs, double fl
   return t;
 }
 
-std::string loss_json(const std::vector<LossCondition>& cs, unsigned seeds) {
-  std::string out = "\"tcp_loss_seeds\": " + std::to_string(seeds) + ", \"tcp_loss\": [";
+std::string loss_json(const std::vector<LossCondition>& cs, unsigned seeds, unsigned rto_min_us) {
+  std::string out = "\"tcp_loss_seeds\": " + std::to_string(seeds) +
+                    ", \"tcp_loss_rto_min_us\": " + std::to_string(rto_min_us ? rto_min_us : kDefaultRtoMinUs) +
+                    ", \"tcp_loss\": [";
   char b[600];
   for (size_t i = 0; i < cs.size(); ++i) {
     const auto& c = cs[i];
@@ -571,8 +581,10 @@ std::string loss_json(const std::vector<LossCondition>& cs, unsigned seeds) {
   return out + "]";
 }
 
-void print_loss(const std::vector<LossCondition>& cs, unsigned seeds) {
-  std::printf("nicsim bench: tcp_loss, 10 MB a -> b through both RTL NICs, faults both ways, %u seeds each\n", seeds);
+void print_loss(const std::vector<LossCondition>& cs, unsigned seeds, unsigned rto_min_us) {
+  std::printf("nicsim bench: tcp_loss, 10 MB a -> b through both RTL NICs, faults both ways, %u seeds each, "
+              "net.ipv4.tcp_rto_min_us %u%s\n",
+              seeds, rto_min_us ? rto_min_us : kDefaultRtoMinUs, rto_min_us ? "" : " (default)");
   std::printf("  %-36s %8s %8s %10s %8s %8s %11s %10s %s\n", "condition", "median", "min", "RTOs/xfer", "wall s",
               "RTT us", "Mathis", "byte-exact", "with setup: median min (slow setups)");
   for (const auto& c : cs)
@@ -629,7 +641,7 @@ double json_number(const std::string& json, const std::string& key) {
 // Prints "skip <reason>" where namespaces/TAPs are missing, else "<bytes> <transfer Gb/s>
 // <srtt us> <TCPTimeouts> <TCPLossProbes> <TCPLossProbeRecovery> <RetransSegs>
 // <TCPSackRecovery> <TCPSpuriousRTOs> <byte-exact> <wall s>".
-int linux_loss_child(double loss, double reorder, double corrupt, uint64_t seed, uint64_t mb) {
+int linux_loss_child(double loss, double reorder, double corrupt, uint64_t seed, uint64_t mb, unsigned rto_min_us) {
   const std::string why = sim::NetNamespace::unavailable_reason();
   if (!why.empty()) {
     std::printf("skip %s\n", why.c_str());
@@ -653,6 +665,17 @@ int linux_loss_child(double loss, double reorder, double corrupt, uint64_t seed,
   ns_a.ip({"link", "set", "tapa", "up"});
   ns_b.ip({"addr", "add", "10.9.1.2/24", "dev", "tapb"});
   ns_b.ip({"link", "set", "tapb", "up"});
+  // net.ipv4.tcp_rto_min_us in both namespaces (per network namespace since Linux 6.11), before
+  // peer.py makes its sockets; read back, so the output says what Linux really used.
+  long long rto_min_seen[2] = {-1, -1};
+  for (int i = 0; i < 2; ++i) {
+    const sim::NetNamespace& ns = i ? ns_b : ns_a;
+    if (rto_min_us)
+      sim::run_command(ns.exec_argv({"sysctl", "-q", "-w", "net.ipv4.tcp_rto_min_us=" + std::to_string(rto_min_us)}));
+    std::string v;
+    if (sim::run_command(ns.exec_argv({"cat", "/proc/sys/net/ipv4/tcp_rto_min_us"}), &v) == 0 && !v.empty())
+      rto_min_seen[i] = std::atoll(v.c_str());
+  }
   net.up();
   const std::string peer = NICSIM_LINUX_PEER;
   const std::string dir = net.tb().out_path("");
@@ -703,12 +726,14 @@ int linux_loss_child(double loss, double reorder, double corrupt, uint64_t seed,
     return p == std::string::npos ? std::string() : j.substr(p + 11, 64);
   };
   const bool exact = ok && !sha(srv).empty() && sha(srv) == sha(cli) && bytes == double(mb << 20);
-  std::printf("%.0f %.4f %.1f %lld %lld %lld %lld %lld %lld %d %.2f\n", bytes > 0 ? bytes : 0,
+  // Both namespaces must use the asked value (-1: this kernel has no tcp_rto_min_us).
+  const long long rto_min_used = rto_min_seen[0] == rto_min_seen[1] ? rto_min_seen[0] : -2;
+  std::printf("%.0f %.4f %.1f %lld %lld %lld %lld %lld %lld %d %.2f %lld\n", bytes > 0 ? bytes : 0,
               secs > 0 ? bytes * 8 / secs / 1e9 : 0, json_number(cli, "rtt_us"),
               proc_net_counter(netstat, "TcpExt", "TCPTimeouts"), proc_net_counter(netstat, "TcpExt", "TCPLossProbes"),
               proc_net_counter(netstat, "TcpExt", "TCPLossProbeRecovery"), proc_net_counter(snmp, "Tcp", "RetransSegs"),
               proc_net_counter(netstat, "TcpExt", "TCPSackRecovery"),
-              proc_net_counter(netstat, "TcpExt", "TCPSpuriousRTOs"), exact ? 1 : 0, wall);
+              proc_net_counter(netstat, "TcpExt", "TCPSpuriousRTOs"), exact ? 1 : 0, wall, rto_min_used);
   return exact ? 0 : 1;
 }
 
@@ -716,28 +741,31 @@ struct LinuxLossRun {
   bool ok = false, exact = false;
   double bytes = 0, gbps = 0, srtt_us = 0, wall_s = 0;
   long long rtos = 0, probes = 0, probe_recoveries = 0, retrans = 0, sack_recoveries = 0, spurious = 0;
+  long long rto_min_us = -1;  // net.ipv4.tcp_rto_min_us read back in the namespaces
 };
 
 // The linux_loss section: `seeds` transfers per condition; false (with the reason printed) if
 // this machine cannot make namespaces and TAPs.
-bool run_linux_loss(unsigned seeds, uint64_t mb, bool json) {
+bool run_linux_loss(unsigned seeds, uint64_t mb, bool json, unsigned rto_min_us) {
   struct Cond {
     const char* name;
     double loss, reorder, corrupt;
   };
   const Cond conds[] = {{"1% loss", 0.01, 0, 0}, {"10% loss + 5% reorder + 1% corrupt", 0.10, 0.05, 0.01}};
-  std::string js = "\"linux_loss_seeds\": " + std::to_string(seeds) + ", \"linux_loss\": [";
+  const unsigned want_rto_min = rto_min_us ? rto_min_us : kDefaultRtoMinUs;
+  std::string js = "\"linux_loss_seeds\": " + std::to_string(seeds) + ", \"linux_loss_rto_min_us\": " +
+                   std::to_string(want_rto_min) + ", \"linux_loss\": [";
   if (!json)
     std::printf("nicsim bench: linux_loss, %llu MB Linux -> Linux through one simulated cable (two TAP bridges), "
-                "faults both ways, %u seeds each\n",
-                (unsigned long long)mb, seeds);
+                "faults both ways, %u seeds each, net.ipv4.tcp_rto_min_us %u%s\n",
+                (unsigned long long)mb, seeds, want_rto_min, rto_min_us ? "" : " (default)");
   bool first = true;
   for (const Cond& c : conds) {
     std::vector<LinuxLossRun> runs;
     for (unsigned s = 1; s <= seeds; ++s) {
       char args[256];
-      std::snprintf(args, sizeof args, " --linux-loss-child %.6f %.6f %.6f %u --tcp-mb %llu", c.loss, c.reorder,
-                    c.corrupt, s, (unsigned long long)mb);
+      std::snprintf(args, sizeof args, " --linux-loss-child %.6f %.6f %.6f %u --tcp-mb %llu --rto-min-us %u", c.loss,
+                    c.reorder, c.corrupt, s, (unsigned long long)mb, rto_min_us);
       FILE* p = popen(("'" + self_exe() + "'" + args).c_str(), "r");
       if (!p) return false;
       char line[1024] = {0};
@@ -749,10 +777,15 @@ bool run_linux_loss(unsigned seeds, uint64_t mb, bool json) {
       }
       LinuxLossRun r;
       int exact = 0;
-      r.ok = got && std::sscanf(line, "%lf %lf %lf %lld %lld %lld %lld %lld %lld %d %lf", &r.bytes, &r.gbps,
+      r.ok = got && std::sscanf(line, "%lf %lf %lf %lld %lld %lld %lld %lld %lld %d %lf %lld", &r.bytes, &r.gbps,
                                 &r.srtt_us, &r.rtos, &r.probes, &r.probe_recoveries, &r.retrans,
-                                &r.sack_recoveries, &r.spurious, &exact, &r.wall_s) == 11;
+                                &r.sack_recoveries, &r.spurious, &exact, &r.wall_s, &r.rto_min_us) == 12;
       r.exact = r.ok && exact;
+      if (r.ok && rto_min_us && r.rto_min_us != (long long)rto_min_us) {  // a kernel before 6.11, or a read-only sysctl
+        std::printf("nicsim bench: linux_loss: the namespaces use tcp_rto_min_us %lld, not %u\n", r.rto_min_us,
+                    want_rto_min);
+        return false;
+      }
       runs.push_back(r);
       if (!json)
         std::printf("    seed %2u: %7.3f Gb/s  srtt %7.1f us  RTOs %3lld  TLPs %3lld  retrans %5lld  sack recoveries "
@@ -795,6 +828,7 @@ int main(int argc, char** argv) {
   bool json = false, timeline = false;
   std::string only;
   unsigned loss_seeds = 20, linux_seeds = 3;
+  unsigned rto_min_us = 0;  // 0: the default (200000)
   std::string loss_pick;
   double loss_floor = 0;
   const char* loss_child_args[4] = {nullptr, nullptr, nullptr, nullptr};
@@ -818,6 +852,14 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--linux-seeds") && i + 1 < argc) linux_seeds = unsigned(std::strtoul(argv[++i], nullptr, 0));
     else if (!std::strcmp(argv[i], "--loss-conditions") && i + 1 < argc) loss_pick = argv[++i];
     else if (!std::strcmp(argv[i], "--loss-floor") && i + 1 < argc) loss_floor = std::strtod(argv[++i], nullptr);
+    else if (!std::strcmp(argv[i], "--rto-min-us") && i + 1 < argc) {
+      const long long v = std::strtoll(argv[++i], nullptr, 0);
+      if (v < 0 || v > 2147483647) {  // Linux's range is 1..INT_MAX; 0 keeps the default here
+        std::fprintf(stderr, "nicsim_bench: --rto-min-us takes 1..2147483647 (net.ipv4.tcp_rto_min_us)\n");
+        return 2;
+      }
+      rto_min_us = unsigned(v);
+    }
     else if (!std::strcmp(argv[i], "--loss-child") && i + 4 < argc) {
       for (int k = 0; k < 4; ++k) loss_child_args[k] = argv[++i];
     } else if (!std::strcmp(argv[i], "--linux-loss-child") && i + 4 < argc) {
@@ -826,7 +868,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] "
                    "[--only base|tcp_loss|linux_loss] [--loss-seeds N] [--loss-conditions 1%%,2%%,...] [--loss-floor GBPS] "
-                   "[--linux-seeds N] [--json]\n");
+                   "[--linux-seeds N] [--rto-min-us N] [--json]\n");
       return 2;
     }
   }
@@ -837,30 +879,30 @@ int main(int argc, char** argv) {
   if (linux_child_args[0])
     return linux_loss_child(std::strtod(linux_child_args[0], nullptr), std::strtod(linux_child_args[1], nullptr),
                             std::strtod(linux_child_args[2], nullptr), std::strtoull(linux_child_args[3], nullptr, 0),
-                            tcp_mb_set ? tcp_mb : 10);
+                            tcp_mb_set ? tcp_mb : 10, rto_min_us);
   if (only == "linux_loss") {  // needs root; not part of the default run (wall-clock paced)
-    run_linux_loss(linux_seeds, tcp_mb_set ? tcp_mb : 10, json);
+    run_linux_loss(linux_seeds, tcp_mb_set ? tcp_mb : 10, json, rto_min_us);
     return 0;
   }
   if (loss_child_args[0])
     return loss_child(std::strtod(loss_child_args[0], nullptr), std::strtod(loss_child_args[1], nullptr),
                       std::strtod(loss_child_args[2], nullptr), std::strtoull(loss_child_args[3], nullptr, 0),
-                      tcp_mb_set ? tcp_mb : 10);
+                      tcp_mb_set ? tcp_mb : 10, rto_min_us);
   if (child) return idle_child(!std::strcmp(child, "skip"), idle_ms);
   if (tcp_child_arg) return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline);
   if (router_child_arg) return router_child(unsigned(std::strtoul(router_child_arg, nullptr, 0)), router_ms);
   std::vector<LossCondition> loss;
-  if (only != "base") loss = run_tcp_loss(loss_seeds, 10, loss_pick);
+  if (only != "base") loss = run_tcp_loss(loss_seeds, 10, loss_pick, rto_min_us);
   if (only == "tcp_loss") {  // this section alone
     const std::vector<Target> goals = loss_targets(loss, loss_floor);
     std::string missed_json;
     for (const auto& g : goals)
       if (!g.met) missed_json += std::string(missed_json.empty() ? "" : ", ") + "\"" + g.what + "\"";
     if (json) {
-      std::printf("{%s, \"targets_met\": %s, \"targets_missed\": [%s]}\n", loss_json(loss, loss_seeds).c_str(),
+      std::printf("{%s, \"targets_met\": %s, \"targets_missed\": [%s]}\n", loss_json(loss, loss_seeds, rto_min_us).c_str(),
                   missed_json.empty() ? "true" : "false", missed_json.c_str());
     } else {
-      print_loss(loss, loss_seeds);
+      print_loss(loss, loss_seeds, rto_min_us);
       std::printf("nicsim bench: simulated-time targets\n");
       for (const auto& g : goals) std::printf("  %-6s %s\n", g.met ? "met" : "MISSED", g.what.c_str());
     }
@@ -894,7 +936,7 @@ int main(int argc, char** argv) {
       targets(plain, sc, line_gbps, sim_us, idle_skip, idle_step, tcp, tcp_fast, tcp_tl, tcp_mb, r64, r1518);
   if (only != "base")
     for (const auto& g : loss_targets(loss, loss_floor)) goals.push_back(g);
-  const std::string loss_js = only != "base" ? loss_json(loss, loss_seeds) + ", " : "";
+  const std::string loss_js = only != "base" ? loss_json(loss, loss_seeds, rto_min_us) + ", " : "";
   std::string missed_json;
   bool all_met = true;
   for (const auto& g : goals)
@@ -969,7 +1011,7 @@ int main(int argc, char** argv) {
       std::printf("  %4u-byte frames    %10.0f packets per simulated second; r's CPU %.1f %% busy (%.0f ns a "
                   "packet), %llu dropped at r%s\n",
                   len, rr->pps(), rr->busy_pct(), rr->ns_per_packet(), rr->drops, rr->ok ? "" : "  FAILED");
-    if (only != "base") print_loss(loss, loss_seeds);
+    if (only != "base") print_loss(loss, loss_seeds, rto_min_us);
     std::printf("nicsim bench: simulated-time targets\n");
     for (const auto& g : goals) std::printf("  %-6s %s\n", g.met ? "met" : "MISSED", g.what.c_str());
   }

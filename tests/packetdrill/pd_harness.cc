@@ -238,6 +238,7 @@ bool set_tcp_config(net::TcpConfig& c, const std::string& n, uint64_t v) {
       {"reordering", [&](uint64_t x) { c.reordering = uint32_t(x); }},
       {"rto_initial_ns", [&](uint64_t x) { c.rto_initial_ns = x; }},
       {"rto_min_ns", [&](uint64_t x) { c.rto_min_ns = x; }},
+      {"tcp_rto_min_us", [&](uint64_t x) { c.rto_min_ns = x * 1000; }},
       {"rto_max_ns", [&](uint64_t x) { c.rto_max_ns = x; }},
       {"delack_min_ns", [&](uint64_t x) { c.delack_min_ns = x; }},
       {"delack_max_ns", [&](uint64_t x) { c.delack_max_ns = x; }},

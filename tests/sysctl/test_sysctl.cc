@@ -135,4 +135,12 @@ TEST(Sysctl, FragmentConntrackAndTcpRecoverySettings) {
     EXPECT_TRUE(t.has(n)) << n;
   EXPECT_EQ(t.set("net.ipv4.tcp_frto", "0"), 0);
   EXPECT_EQ(st.tcp().config().frto, 0);
+  // Linux 6.11's tcp_rto_min_us: microseconds, 200000 (TCP_RTO_MIN) by default, at least 1.
+  ASSERT_EQ(t.get("net.ipv4.tcp_rto_min_us", &v), 0);
+  EXPECT_EQ(v, "200000");
+  EXPECT_EQ(t.set("net.ipv4.tcp_rto_min_us", "0"), -EINVAL);
+  EXPECT_EQ(t.set("net.ipv4.tcp_rto_min_us", "2147483648"), -EINVAL);
+  EXPECT_EQ(t.set("net.ipv4.tcp_rto_min_us", "1000"), 0);
+  EXPECT_EQ(st.tcp().config().rto_min_ns, 1'000'000u);
+  EXPECT_EQ(st.tcp_mib().RtoMin, 200u);  // /proc/net/snmp shows TCP_RTO_MIN, as Linux
 }

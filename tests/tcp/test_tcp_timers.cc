@@ -55,6 +55,55 @@ TEST(TcpTimers, RttEstimateAndMinRto) {
   t.finish({c, s});
 }
 
+// net.ipv4.tcp_rto_min_us (Linux 6.11+): a socket takes the floor when it is made (tcp_init_sock),
+// an accepted one from its listener; sockets made before a change keep theirs.
+TEST(TcpTimers, RtoMinSysctlFloorsTheRtoOfNewSockets) {
+  TcpPair t(TcpPair::fast_cfg(1), TcpPair::fast_cfg(2), 50'000);  // 100 us RTT + CPU
+  for (auto* st : {t.a.st.get(), t.b.st.get()}) ASSERT_EQ(st->sysctl().set("net.ipv4.tcp_rto_min_us", "1000"), 0);
+  auto [c, s] = t.connect();  // b's listener is made now: its child takes 1 ms too
+  ASSERT_EQ(t.a.st->sysctl().set("net.ipv4.tcp_rto_min_us", "200000"), 0);  // c keeps 1 ms
+  ASSERT_EQ(t.transfer(*c, *s, 512 * 1024, 5 * kSec), 512u * 1024);
+  ASSERT_EQ(t.transfer(*s, *c, 512 * 1024, 5 * kSec), 512u * 1024);
+  for (const auto& i : {c->info(), s->info()}) {
+    EXPECT_GE(i.rtt_us, 100u);
+    EXPECT_GE(i.rto_us, i.rtt_us + 1000);  // srtt + max(4 * rttvar, 1 ms)
+    EXPECT_LT(i.rto_us, 10'000u);
+  }
+  auto [c2, s2] = t.connect();  // made after the change: the default floor
+  ASSERT_EQ(t.transfer(*c2, *s2, 64 * 1024, 5 * kSec), 64u * 1024);
+  EXPECT_GE(c2->info().rto_us, 200'000u);
+  t.finish({c, s, c2, s2});
+}
+
+// tcp_retries2 is modelled from the constant TCP_RTO_MIN (retransmits_timed_out), not from the
+// socket's floor: with tcp_rto_min_us 1000 the RTOs start at about 1 ms, and retries2 = 3 still
+// gives up only (2^4 - 1) * 200 ms = 3 s after the first retransmission (not 15 ms).
+TEST(TcpTimers, Retries2CountsFromTcpRtoMinNotTheSysctl) {
+  net::StackConfig ca = TcpPair::fast_cfg(1);
+  ca.tcp.retries2 = 3;
+  ca.tcp.early_retrans = 0;
+  ca.tcp.rto_min_ns = 1'000'000;
+  TcpPair t(ca);
+  auto [c, s] = t.connect();
+  t.ab.blackhole = true;
+  ASSERT_EQ(c->send("data", 4), 4);
+  uint64_t first_rto_ns = 0;
+  t.run_until(
+      [&] {
+        if (!first_rto_ns && t.a.st->tcp_ext_mib().TCPTimeouts) first_rto_ns = t.a.p.now_ns();
+        return c->state() == TcpState::kClose;
+      },
+      60 * kSec, 100 * kUs);
+  ASSERT_EQ(c->state(), TcpState::kClose);
+  EXPECT_EQ(c->take_error(), ETIMEDOUT);
+  ASSERT_NE(first_rto_ns, 0u);
+  EXPECT_GE(t.a.p.now_ns() - first_rto_ns, 3 * kSec);
+  EXPECT_LT(t.a.p.now_ns() - first_rto_ns, 6 * kSec);
+  EXPECT_GE(t.a.st->tcp_ext_mib().TCPTimeouts, 10u);  // 1, 2, 4 ... ms: many more than 4
+  t.ab.blackhole = false;
+  t.finish({c, s});
+}
+
 TEST(TcpTimers, SynRetriesThenEtimedout) {
   net::StackConfig ca = TcpPair::fast_cfg(1);
   ca.tcp.syn_retries = 2;

@@ -116,6 +116,7 @@ void register_stack_sysctls(Stack& st, Sysctl& t) {
   t.add_int("net.ipv4.tcp_recovery", tcp.recovery, 0, 3);
   t.add_int("net.ipv4.tcp_early_retrans", tcp.early_retrans, 0, 4);
   t.add_int("net.ipv4.tcp_frto", tcp.frto, 0, 2);
+  t.add_int("net.ipv4.tcp_rto_min_us", tcp.rto_min_ns, 1, INT_MAX, 1000);  // new sockets take it
   // Linux answers an unknown algorithm with ENOENT ("No such file or directory").
   t.add("net.ipv4.tcp_congestion_control",
         {[&tcp] { return tcp.congestion_control; },

@@ -162,7 +162,12 @@ struct TcpConfig {
   uint32_t initial_cwnd = 10;  // TCP_INIT_CWND
   uint32_t reordering = 3;     // tcp_reordering: duplicate ACKs that trigger fast retransmit
   uint64_t rto_initial_ns = 1'000'000'000;  // TCP_TIMEOUT_INIT
-  uint64_t rto_min_ns = 200'000'000;        // TCP_RTO_MIN
+  // net.ipv4.tcp_rto_min_us (in ns; default TCP_RTO_MIN): the RTO floor a new socket takes
+  // (icsk_rto_min, rounded up to a jiffy), which also adds to the Tail Loss Probe's timeout with
+  // one segment out and caps the delayed ACK (TcpSock::rto_min_ns / delack_max_ns). The
+  // kernel constant TCP_RTO_MIN (tcp_retries2's model, probe timers, RtoMin in /proc/net/snmp)
+  // stays 200 ms, as Linux's.
+  uint64_t rto_min_ns = 200'000'000;
   uint64_t rto_max_ns = 120'000'000'000;    // TCP_RTO_MAX
   uint64_t delack_min_ns = 40'000'000;      // TCP_DELACK_MIN
   uint64_t delack_max_ns = 200'000'000;     // TCP_DELACK_MAX

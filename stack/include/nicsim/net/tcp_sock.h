@@ -162,6 +162,9 @@ class TcpSock : public Sock {
 
   // --- RTT / timers ---
   TcpRttEstimator rtt_;
+  // icsk_rto_min: net.ipv4.tcp_rto_min_us when the socket was made (a child: its listener's),
+  // rounded up to a jiffy. Read it through rto_min_ns().
+  uint64_t icsk_rto_min_ns_ = 200'000'000;
   int backoff_ = 0, retransmits_ = 0, probes_out_ = 0;
   uint64_t last_rcv_ns_ = 0;
   uint64_t last_oow_ack_ns_ = 0;
@@ -294,6 +297,11 @@ class TcpSock : public Sock {
   void retransmit_lost();
   void set_mss();
   // ---- timers (tcp_timer.cpp) ----
+  // tcp_rto_min_us(sk): a locked rto_min route metric, else icsk_rto_min (routes here carry no
+  // metrics, so always the latter). The RTO floor, the TLP's one-segment allowance.
+  uint64_t rto_min_ns() const;
+  // tcp_delack_max: the delayed ACK's cap, TCP_DELACK_MAX or one jiffy below rto_min.
+  uint64_t delack_max_ns() const;
   void arm_rto();
   uint64_t k_now() const;
   // tcp_rearm_rto: the RTO from the head's send time after a TLP/REO timer (pending, or

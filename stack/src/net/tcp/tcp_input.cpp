@@ -16,7 +16,7 @@ using namespace tcp_detail;  // constants and the names every TCP source uses
 
 void TcpSock::rtt_sample(uint64_t r) {
   if (r == 0) r = 1;
-  rtt_.sample(r, cfg().rto_min_ns, cfg().rto_max_ns);
+  rtt_.sample(r, rto_min_ns(), cfg().rto_max_ns);
   if (cc_) cc_->on_rtt(cs_, r);
 }
 
@@ -775,7 +775,9 @@ void TcpSock::ack_snd_check() {
     send_ack();
     return;
   }
-  if (!delack_timer_.pending()) k().cpu().mod_timer(delack_timer_, k().now_ns() + cfg().delack_min_ns);
+  // tcp_send_delayed_ack: the ATO (always TCP_DELACK_MIN here), capped by tcp_delack_max.
+  const uint64_t ato = std::min(cfg().delack_min_ns, delack_max_ns());
+  if (!delack_timer_.pending()) k().cpu().mod_timer(delack_timer_, k().now_ns() + ato);
 }
 
 }  // namespace nicsim::net

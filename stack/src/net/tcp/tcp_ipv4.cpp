@@ -124,7 +124,7 @@ Tcp::Tcp(Stack& st, const TcpConfig& cfg, uint64_t seed) : st_(st), cfg_(cfg) {
   secret_[1] = rng.next();
   ports_ = InetPortTable<TcpSock>(uint32_t(rng.next()));
   for (syncookies::Key& key : cookie_secret_.k) key = {rng.next(), rng.next()};
-  mib_.RtoMin = cfg_.rto_min_ns / 1'000'000;
+  mib_.RtoMin = kTcpRtoMinNs / 1'000'000;  // TCP_RTO_MIN whatever tcp_rto_min_us says, as Linux
   mib_.RtoMax = cfg_.rto_max_ns / 1'000'000;
   st_.ip().add_protocol(
       ipproto::TCP, [this](SkbPtr skb) { tcp_v4_rcv(std::move(skb)); },
@@ -157,6 +157,8 @@ std::shared_ptr<TcpSock> Tcp::new_sock() {
   s->ka_intvl_ns_ = cfg_.keepalive_intvl_ns;
   s->ka_probes_ = cfg_.keepalive_probes;
   s->rtt_.reset(cfg_.rto_initial_ns);
+  // tcp_init_sock: icsk_rto_min = usecs_to_jiffies(tcp_rto_min_us), rounded up to a jiffy.
+  s->icsk_rto_min_ns_ = (cfg_.rto_min_ns + kJiffyNs - 1) / kJiffyNs * kJiffyNs;
   socks_[s->id_] = s;
   return s;
 }

@@ -93,6 +93,7 @@ TcpSock& TcpSock::create_openreq_child(const wire::TcpRepr& th, Ipv4Addr saddr, 
   c.user_mss_ = user_mss_;
   c.reuseaddr_ = reuseaddr_;
   c.tos_ = tos_;
+  c.icsk_rto_min_ns_ = icsk_rto_min_ns_;  // inet_csk_clone_lock: the listener's
   c.rcv_saddr_ = c.saddr_ = daddr;
   c.daddr_ = saddr;
   c.num_ = num_;

@@ -294,7 +294,7 @@ void TcpSock::write_xmit(int push_one) {
       }
       if (!rto_timer_.pending()) {
         rto_kind_ = RtoKind::kRetrans;
-        k().cpu().mod_timer(rto_timer_, k().now_ns() + cfg().rto_min_ns);
+        k().cpu().mod_timer(rto_timer_, k().now_ns() + kTcpRtoMinNs);  // tcp_probe0_base's floor
       }
       break;
     }

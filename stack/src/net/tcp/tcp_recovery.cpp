@@ -152,15 +152,15 @@ bool TcpSock::time_to_recover() const {
 // ---------------------------------------------------------------- Tail Loss Probe
 
 // tcp_schedule_loss_probe: in Open or CWR with SACK, the timer waits PTO = 2 SRTT (plus the
-// delayed-ACK allowance TCP_RTO_MIN if one segment is out, else TCP_TIMEOUT_MIN), never past
-// the RTO.
+// delayed-ACK allowance tcp_rto_min_us(sk) if one segment is out, else TCP_TIMEOUT_MIN), never
+// past the RTO.
 bool TcpSock::schedule_loss_probe(bool advancing_rto) {
   if ((cfg().early_retrans != 3 && cfg().early_retrans != 4) || !sq_.packets_out() || !sack_ok_ ||
       (ca_state_ != TcpCaState::kOpen && ca_state_ != TcpCaState::kCwr))
     return false;
   uint64_t timeout;
   if (rtt_.seeded()) {
-    timeout = 2 * rtt_.srtt_ns() + (sq_.packets_out() == 1 ? cfg().rto_min_ns : cfg().timeout_min_ns);
+    timeout = 2 * rtt_.srtt_ns() + (sq_.packets_out() == 1 ? rto_min_ns() : cfg().timeout_min_ns);
   } else {
     timeout = cfg().rto_initial_ns;
   }

@@ -16,6 +16,12 @@ using namespace tcp_detail;  // constants and the names every TCP source uses
 
 uint64_t TcpSock::k_now() const { return const_cast<TcpSock*>(this)->k().now_ns(); }
 
+uint64_t TcpSock::rto_min_ns() const { return icsk_rto_min_ns_; }
+
+uint64_t TcpSock::delack_max_ns() const {
+  return std::min(cfg().delack_max_ns, std::max(rto_min_ns(), 2 * kJiffyNs) - kJiffyNs);
+}
+
 void TcpSock::arm_rto() {
   rto_kind_ = RtoKind::kRetrans;
   k().cpu().mod_timer(rto_timer_, k().now_ns() + rtt_.rto_ns());
@@ -136,7 +142,7 @@ void TcpSock::on_rto_timer() {
     }
     // tcp_write_timeout: tcp_retries2 (tcp_orphan_retries for an orphan) counted in time.
     const int limit = orphan_ ? cfg().orphan_retries : cfg().retries2;
-    if (retransmits_timed_out(limit, cfg().rto_min_ns)) {
+    if (retransmits_timed_out(limit, kTcpRtoMinNs)) {  // Linux: the constant, not the socket's floor
       tcp_->ext_.TCPAbortOnTimeout++;
       abort(sk_err_soft_ ? sk_err_soft_ : ETIMEDOUT);
       return;
