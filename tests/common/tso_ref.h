@@ -75,6 +75,7 @@ inline Chain make_chain(std::mt19937_64& rng, bool ipv4, unsigned l2_extra, unsi
   if (ipv4) {
     b[c.ipcss] = static_cast<uint8_t>(0x40 | (iphl / 4));
     put16(b, c.ipcss + 2, 0);  // tot_len: the NIC sets it
+    put16(b, c.ipcss + 6, 0x4000);  // DF, not a fragment
     b[c.ipcss + 9] = 6;
     put16(b, c.ipcss + 10, 0);
   } else {
