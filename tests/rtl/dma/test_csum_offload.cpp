@@ -706,3 +706,31 @@ TEST(DmaTxTsoChain, BadProgrammingIsDefined) {
   EXPECT_EQ(b.tx_tso_fail, fails);
   EXPECT_EQ(b.tx_tso_done, dones);
 }
+
+// TXEN cleared in the middle of a 64 KiB chain: the segments already cut are on the wire as the
+// reference has them, the segment under way is discarded (tuser, the FIFO drops it), nothing
+// follows, the engine drains (no burst outstanding, no open frame) and TSCTFC counts the chain.
+TEST(DmaTxTsoChain, DisabledMidChain) {
+  const uint64_t seed = test_seed();
+  SCOPED_TRACE(seed_msg(seed));
+  DmaBench b(seed + 9500);
+  start(b);
+  TxDriver d(b, kRing, 16);
+  Alloc al{kBufs + 9};
+  const tso::Chain ch = tso::make_chain(b.rng, true, 0, 0, 3, 0x19, 65536, 1448);
+  const auto segs = tso::segments(ch.bytes, ch.ctx, ch.bytes.size());
+  d.add_context(tso_ctx(ch.ctx), true, false);
+  d.add_chain_bytes(tso_descs(b.rng, al, ch.ctx, ch.bytes.size(), 4), ch.bytes, segs);
+  d.enable();
+  ASSERT_TRUE(b.run_until([&] { d.service(); return b.tx_frames.size() >= 5; }, 200000));
+  b.m().txen_i = 0;
+  ASSERT_TRUE(b.run_until([&] { return !b.tx_mid_frame(); }, 200000));
+  b.run(5000);
+  const size_t n = b.tx_frames.size();
+  EXPECT_LT(n, segs.size());
+  for (size_t i = 0; i < n; ++i) EXPECT_TRUE(b.tx_frames[i].data == segs[i]) << "segment " << i;
+  EXPECT_EQ(b.tx_tso_done, 0u);
+  EXPECT_EQ(b.tx_tso_fail, 1u);
+  EXPECT_EQ(b.mem.outstanding(), 0u) << "bursts in flight finish";
+  EXPECT_TRUE(b.errors.empty()) << join(b.errors);
+}
