@@ -14,7 +14,8 @@
 //     chain is read and dropped, nothing is sent, fail_o. A chain that ends before HDRLEN + PAYLEN
 //     bytes (or is discarded by the packer, tuser) ends the segment under way with tuser = 1 (the
 //     TX FIFO drops it) and sends no later one; payload bytes past PAYLEN are dropped; both fail_o.
-// Header fields that lie past HDRLEN are not edited. Segments are cut by PAYLEN, not by the chain's
+// Header bytes at or past HDRLEN are not edited (a field straddling HDRLEN is computed with its
+// bytes past HDRLEN taken as 0). Segments are cut by PAYLEN, not by the chain's
 // length, so each header can be sent before its payload has arrived.
 // Cost: the header of each segment is sent from hdr_q while the payload input waits, so a segment
 // takes ceil((HDRLEN + len) / 8) cycles and the chain about HDRLEN/8 more cycles per segment than
@@ -81,11 +82,11 @@ module nic_tx_tso (
   logic [7:0]   tcp_flags;
   logic [16:0]  csf_sum;
 
-  /* verilator lint_off UNUSEDSIGNAL */  // positions past the 256-byte store are never edited
+  // A byte of the stored header; bytes at or past HDRLEN read as 0, so a field that straddles
+  // HDRLEN gets a value that does not depend on an earlier chain.
   function automatic logic [7:0] hdr_byte(logic [13:0] pos);
-    return hdr_q[pos[7:3]][8*pos[2:0] +: 8];
+    return (pos < 14'(tc.hdrlen)) ? hdr_q[pos[7:3]][8*pos[2:0] +: 8] : 8'd0;
   endfunction
-  /* verilator lint_on UNUSEDSIGNAL */
 
   always_comb begin
     tc         = opt_i.tso_ctx;
