@@ -284,3 +284,37 @@ TEST(DmaTxTso, BadProgrammingIsDefined) {
 }
 
 }  // namespace
+
+namespace {
+
+// Random mixes of the failures above and good chains, with stalls: every good segment is the
+// reference's, the failures send only the segments their data covers, and the counts add up.
+TEST(DmaTxTso, RandomBadProgrammingMixedWithGoodChains) {
+  const uint64_t s = seed(0x754);
+  SCOPED_TRACE(seed_msg(s));
+  TsoBench tb(s);
+  std::mt19937_64 rng(s + 1);
+  for (int i = 0; i < 120; ++i) {
+    tso::Chain c = random_chain(rng, 1 + static_cast<unsigned>(rng() % 20000));
+    const size_t full = c.bytes.size();
+    size_t have = full;
+    bool tuser = false;
+    switch (rng() % 8) {
+      case 0: c.ctx.mss = 0; break;
+      case 1: c.ctx.hdrlen = static_cast<unsigned>(rng() % 2) ? 0 : c.ctx.hdrlen; break;
+      case 2: c.ctx.paylen = static_cast<unsigned>(rng() % 2) ? 0 : 65537 + static_cast<unsigned>(rng() % 1000); break;
+      case 3: have = 1 + rng() % full; break;                              // short (maybe within the header)
+      case 4: have = full + 1 + rng() % 3000; break;                       // long
+      case 5: have = 1 + rng() % full, tuser = true; break;                // discarded by the packer
+      default: break;                                                       // good
+    }
+    const bool params_ok = c.ctx.mss != 0 && c.ctx.hdrlen != 0 && c.ctx.paylen != 0 && c.ctx.paylen <= 65536 &&
+                           c.ctx.hdrlen + c.ctx.mss <= kMaxFrame;
+    tb.add_tso(c, have, tuser, !params_ok || have != full || tuser);
+    if (rng() % 4 == 0) tb.add_plain(1 + static_cast<unsigned>(rng() % 200));
+  }
+  tb.run(0.8, 0.8, 20'000'000);
+  std::printf("%u good chains, %u failed, %zu frames checked\n", tb.done_, tb.fail_, tb.out_frames_);
+}
+
+}  // namespace
