@@ -235,6 +235,8 @@ module nic_tx_rd_req #(
   cov_long_frame_discarded: cover property (@(posedge clk_i) disable iff (!rst_ni) req_fin && desc_i.eop && long_now);
   cov_data_fifo_full: cover property (@(posedge clk_i) disable iff (!rst_ni) run_i && desc_valid_i && req_started_q && (data_free < DataCntW'(nb)));
   cov_unaligned_buffer: cover property (@(posedge clk_i) disable iff (!rst_ni) req_go && cur_addr_q[3:0] != 4'd0);
+  cov_tse_without_context: cover property (@(posedge clk_i) disable iff (!rst_ni) tse_noctx_o);
+  cov_tso_chain_too_long: cover property (@(posedge clk_i) disable iff (!rst_ni) long_o && tso_frame);
 `endif
   // ==== end cover points ====
 endmodule
