@@ -88,6 +88,8 @@ module nic_csr
   input  logic        st_tx_bcast_i,
   input  logic        st_tx_mcast_i,
   input  logic        st_tx_good_i,
+  input  logic        st_tso_i,       // a TSO chain sent completely
+  input  logic [1:0]  st_tso_fail_i,  // TSO chains that failed
   // no bus transaction in progress and no soft reset pulse; the registers change only on writes
   // and the counters only on events, which the other blocks report in their idle_o
   output logic        idle_o
@@ -162,6 +164,8 @@ module nic_csr
   assign hw2reg.gotc.inc    = (st_tx_i && st_tx_good_i) ? st_tx_bytes_i : 16'd0;
   assign hw2reg.bptc.inc    = {15'd0, st_tx_i && st_tx_good_i && st_tx_bcast_i};
   assign hw2reg.mptc.inc    = {15'd0, st_tx_i && st_tx_good_i && st_tx_mcast_i};
+  assign hw2reg.tsctc.inc   = {15'd0, st_tso_i};
+  assign hw2reg.tsctfc.inc  = {14'd0, st_tso_fail_i};
 
   // ---------------------------------------------------------------- outputs
   assign rxen_o  = reg2hw.rctl.rxen.q;

@@ -4,6 +4,7 @@ package nic_dma_pkg;
 
   localparam int unsigned FetchBurst   = 8;      // descriptors per fetch burst, at most
   localparam logic [20:0] MaxFrameLen  = 21'(MaxTxFrame);  // TX: longest frame the MAC sends (bytes, from the JSON)
+  localparam logic [20:0] MaxTsoPay    = 21'd65536;         // TX: longest TSO payload (PAYLEN; chain = HDRLEN + this)
   localparam logic [2:0]  AxiSizeBeat  = 3'd4;   // 16 bytes per beat
   localparam logic [1:0]  AxiBurstIncr = 2'b01;
 
@@ -47,9 +48,20 @@ package nic_dma_pkg;
     logic [15:0] tucse;
   } tx_csum_ctx_t;
 
-  // TX: the offload options of one frame, taken from its first descriptor with data (POPTS) and
-  // the context loaded at that point
+  // TX: the segmentation part of a context descriptor (82597EX TSE, IP, HDRLEN, MSS, PAYLEN)
   typedef struct packed {
+    logic        tse;     // the context is for TCP segmentation
+    logic        ip;      // IPv4 (else IPv6)
+    logic [7:0]  hdrlen;  // bytes replicated at the start of every segment
+    logic [15:0] mss;     // payload bytes per segment
+    logic [19:0] paylen;  // payload bytes of the whole chain
+  } tx_tso_ctx_t;
+
+  // TX: the offload options of one frame, taken from its first descriptor with data (POPTS, TSE)
+  // and the context loaded at that point
+  typedef struct packed {
+    logic         tso;    // cut into segments (nic_tx_tso): data TSE and a TSE context
+    tx_tso_ctx_t  tso_ctx;
     logic         ixsm;   // insert the IP header checksum
     logic         txsm;   // insert the TCP/UDP checksum
     tx_csum_ctx_t ctx;
@@ -66,6 +78,8 @@ package nic_dma_pkg;
   // TX: a prefetched descriptor (what the engine keeps of the 16 bytes it read)
   // (the offload members sit above the others, whose bit positions the block tests use)
   typedef struct packed {
+    logic         tse;     // data descriptor: TCP segmentation (CMD.TSE)
+    tx_tso_ctx_t  tso_ctx; // context descriptor: its segmentation fields
     logic         is_ctx;  // a context descriptor: no data, loads ctx
     logic         ixsm;
     logic         txsm;
@@ -80,8 +94,8 @@ package nic_dma_pkg;
 
   // Descriptor decode: the only place the TX engine reads descriptor fields, through the
   // generated descriptor structs (rtl/regs/nic_regs.json). DTYP = CONTEXT is a context
-  // descriptor, any other type a data descriptor. TSE, MSS, HDRLEN, PAYLEN, the context's
-  // TCP/IP bits, IFCS, VLE and VLAN are not used yet (no TSO or VLAN insertion).
+  // descriptor, any other type a data descriptor. The context's TCP bit, IFCS, VLE and VLAN are
+  // not used (TSO is always TCP; no VLAN insertion yet).
   /* verilator lint_off UNUSEDSIGNAL */
   function automatic tx_desc_t tx_desc_decode(logic [127:0] raw, logic [15:0] idx);
     tx_desc_t d;
@@ -99,6 +113,8 @@ package nic_dma_pkg;
     d.txsm   = r.popts.txsm;
     d.ctx    = '{ipcss: c.ipcss, ipcso: c.ipcso, ipcse: c.ipcse,
                  tucss: c.tucss, tucso: c.tucso, tucse: c.tucse};
+    d.tse    = r.cmd.tse;
+    d.tso_ctx = '{tse: c.cmd.tse, ip: c.cmd.ip, hdrlen: c.hdrlen, mss: c.mss, paylen: c.paylen};
     d.idx    = idx;
     return d;
   endfunction

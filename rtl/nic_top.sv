@@ -104,7 +104,8 @@ module nic_top #(
   // ---------------------------------------------------------------- events and statistics
   logic st_rx, st_rx_good, st_rx_bcast, st_rx_mcast, st_rx_crcerr, st_rx_runt, st_rx_oversize;
   logic [15:0] st_rx_bytes, st_tx_bytes;
-  logic st_tx, st_tx_bcast, st_tx_mcast, st_tx_underrun;
+  logic st_tx, st_tx_bcast, st_tx_mcast, st_tx_underrun, st_tso;
+  logic [1:0] st_tso_fail;
   logic rx_overflow, evt_rnbc, evt_rxt0, evt_rxdmt0, evt_txwb, evt_txwb_ide, evt_txqe;
 
   logic csr_idle, intr_idle, tx_dma_idle, tx_fifo_idle, mac_tx_idle, mac_rx_idle, rx_fifo_idle;
@@ -143,6 +144,7 @@ module nic_top #(
     .st_rx_nobuf_i (evt_rnbc),
     .st_tx_i (st_tx), .st_tx_bytes_i (st_tx_bytes), .st_tx_bcast_i (st_tx_bcast),
     .st_tx_mcast_i (st_tx_mcast), .st_tx_good_i (!st_tx_underrun),
+    .st_tso_i (st_tso), .st_tso_fail_i (st_tso_fail),
     .idle_o (csr_idle)
   );
 
@@ -195,7 +197,8 @@ module nic_top #(
     .m_axis_tready (txd_tready), .m_axis_tlast (txd_tlast), .m_axis_tuser (txd_tuser),
     .m_axis_tpatch (txd_tpatch),
     .evt_wb_o (evt_txwb), .evt_wb_ide_o (evt_txwb_ide), .evt_txqe_o (evt_txqe),
-    .err_o (tx_err), .stopped_o (tx_stopped), .idle_o (tx_dma_idle)
+    .err_o (tx_err), .st_tso_o (st_tso), .st_tso_fail_o (st_tso_fail),
+    .stopped_o (tx_stopped), .idle_o (tx_dma_idle)
   );
 
   nic_frame_fifo #(.Depth(2048), .DropWhenFull(1'b0)) u_tx_fifo (

@@ -109,6 +109,9 @@ module nic_tx_csum (
 
   assign quiet_o = (off_q == '0) && (ip_sum_q == '0) && (tu_sum_q == '0);
 
+  logic unused_ok;
+  assign unused_ok = ^{opt_i.tso, opt_i.tso_ctx};  // segmentation: nic_tx_tso
+
 `ifndef SYNTHESIS
   always_ff @(posedge clk_i) begin
     if (rst_ni) begin

@@ -8,6 +8,7 @@
 //             -> segment FIFO; a descriptor leaves to the completion queue (pc)
 //   u_packer  nic_tx_packer: data FIFO beats cut by their segments -> gap-free 64-bit frame stream
 //   u_wb      nic_tx_wb: pc head waits for its data, RS write-back (DD), retire advances TDH
+//   u_tso     nic_tx_tso: passes frames through, cuts a TSO chain into segments (header replicated)
 //   u_csum    nic_tx_csum: watches the frame stream with each frame's options (option FIFO, pushed by
 //             u_rd_req) and names the checksums the TX FIFO writes into the frame (m_axis_tpatch)
 // This level keeps the run/stop control, the AR register with its tag FIFO, and the FIFOs between
@@ -44,6 +45,8 @@ module nic_tx_dma #(
   output logic                      evt_wb_ide_o,   // ... and it had IDE
   output logic                      evt_txqe_o,     // TDH became equal to TDT
   output logic [5:0]                err_o,          // bits to set in DMAERR[5:0]
+  output logic                      st_tso_o,       // a TSO chain sent completely (TSCTC)
+  output logic [1:0]                st_tso_fail_o,  // TSO chains failed this cycle (TSCTFC)
   output logic                      stopped_o,      // queue in error state until TXEN=0
   // nothing to fetch, read, pack, write back or retire, no pulse, and the run/stop state settled:
   // with no AXI response and no register write this block keeps its state
@@ -115,10 +118,18 @@ module nic_tx_dma #(
   tx_pc_t      pc_in;
 
   logic        opt_push, opt_pop, opt_full, opt_empty, opt_clean, csum_quiet;
+  logic        csum_pop_unused;
   tx_opt_t     opt_in, opt_head;
 
   // requester, packer, write-back
   logic        req_go, req_last, zlen_pulse, long_pulse, rd_req_quiet;
+  // packer -> segmenter stream, TSO events
+  logic [63:0] pk_tdata;
+  logic [7:0]  pk_tkeep;
+  logic        pk_tvalid, pk_tready, pk_tlast, pk_tuser;
+  logic        tse_noctx, tso_done, tso_fail, tso_quiet;
+  logic        st_tso_q;
+  logic [1:0]  st_tso_fail_q;
   logic [63:0] req_addr;
   logic [3:0]  req_len;
   logic        frame_open, packer_quiet, packer_clean;
@@ -137,7 +148,7 @@ module nic_tx_dma #(
 
   assign stop_req = !txen_i || err_q || cfg_err;
   assign run      = !stop_req && !flush_q;
-  assign drained  = tag_empty && wr_idle && !frame_open;
+  assign drained  = tag_empty && wr_idle && !frame_open && tso_quiet;
   assign clear    = !run && drained;
   assign flush_d  = stop_req || (flush_q && !drained);
 
@@ -182,7 +193,7 @@ module nic_tx_dma #(
     .seg_full_i (seg_full), .seg_push_o (seg_push), .seg_o (seg_in),
     .pc_full_i (pc_full), .pc_push_o (pc_push), .pc_o (pc_in),
     .opt_full_i (opt_full), .opt_push_o (opt_push), .opt_o (opt_in),
-    .zlen_o (zlen_pulse), .long_o (long_pulse), .quiet_o (rd_req_quiet)
+    .zlen_o (zlen_pulse), .long_o (long_pulse), .tse_noctx_o (tse_noctx), .quiet_o (rd_req_quiet)
   );
 
   // AR register: descriptor bursts first (they are short and keep the requester fed)
@@ -247,8 +258,20 @@ module nic_tx_dma #(
     .clk_i, .rst_ni, .run_i (run),
     .s_seg_valid (!seg_empty), .s_seg (seg_head), .s_seg_ready (seg_pop),
     .s_data_valid (!data_empty), .s_data (data_head), .s_data_ready (data_pop),
-    .m_axis_tdata, .m_axis_tkeep, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast, .m_axis_tuser,
+    .m_axis_tdata (pk_tdata), .m_axis_tkeep (pk_tkeep), .m_axis_tvalid (pk_tvalid),
+    .m_axis_tready (pk_tready), .m_axis_tlast (pk_tlast), .m_axis_tuser (pk_tuser),
     .frame_open_o (frame_open), .quiet_o (packer_quiet), .clean_o (packer_clean)
+  );
+
+  // ------------------------------------------------------------------------------------------------
+  // Segmentation: frames pass through; a TSO chain leaves as segments (pops the option FIFO)
+  nic_tx_tso u_tso (
+    .clk_i, .rst_ni,
+    .s_axis_tdata (pk_tdata), .s_axis_tkeep (pk_tkeep), .s_axis_tvalid (pk_tvalid),
+    .s_axis_tready (pk_tready), .s_axis_tlast (pk_tlast), .s_axis_tuser (pk_tuser),
+    .opt_valid_i (!opt_empty), .opt_i (opt_head), .opt_pop_o (opt_pop),
+    .m_axis_tdata, .m_axis_tkeep, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast, .m_axis_tuser,
+    .done_o (tso_done), .fail_o (tso_fail), .quiet_o (tso_quiet)
   );
 
   // ------------------------------------------------------------------------------------------------
@@ -257,7 +280,7 @@ module nic_tx_dma #(
     .clk_i, .rst_ni,
     .s_axis_tdata (m_axis_tdata), .s_axis_tkeep (m_axis_tkeep), .s_axis_tvalid (m_axis_tvalid),
     .s_axis_tready (m_axis_tready), .s_axis_tlast (m_axis_tlast), .s_axis_tuser (m_axis_tuser),
-    .opt_valid_i (!opt_empty), .opt_i (opt_head), .opt_pop_o (opt_pop),
+    .opt_valid_i (!opt_empty), .opt_i (opt_head), .opt_pop_o (csum_pop_unused),  // u_tso pops
     .patch_o (m_axis_tpatch), .quiet_o (csum_quiet)
   );
 
@@ -268,6 +291,8 @@ module nic_tx_dma #(
       err_q       <= 1'b0;
       flush_q     <= 1'b1;
       err_pulse_q <= '0;
+      st_tso_q    <= 1'b0;
+      st_tso_fail_q <= '0;
       desc_widx_q <= '0;
       ar_valid_q  <= 1'b0;
       ar_addr_q   <= '0;
@@ -276,6 +301,8 @@ module nic_tx_dma #(
       err_q       <= err_d;
       flush_q     <= flush_d;
       err_pulse_q <= err_pulse_d;
+      st_tso_q    <= tso_done;
+      st_tso_fail_q <= 2'(tse_noctx) + 2'(tso_fail);
       desc_widx_q <= desc_widx_d;
       ar_valid_q  <= ar_valid_d;
       ar_addr_q   <= ar_addr_d;
@@ -317,6 +344,8 @@ module nic_tx_dma #(
   // Outputs
   assign tdh_o        = tdh_q;
   assign err_o        = err_pulse_q;
+  assign st_tso_o      = st_tso_q;
+  assign st_tso_fail_o = st_tso_fail_q;
   assign stopped_o    = err_q;
 
   assign m_axi_req_o = '{
@@ -338,7 +367,8 @@ module nic_tx_dma #(
   // at TDH, queues reset).
   logic quiet, settled_run, settled_stop;
   assign quiet = tag_empty && !ar_valid_q && desc_empty && data_empty && seg_empty && (desc_res == '0) &&
-                 rd_req_quiet && wb_quiet && packer_quiet && opt_empty && csum_quiet && (err_pulse_q == '0) &&
+                 rd_req_quiet && wb_quiet && packer_quiet && opt_empty && csum_quiet && tso_quiet && (err_pulse_q == '0) &&
+                 !st_tso_q && (st_tso_fail_q == '0) &&
                  (err_q == (txen_i && (err_q || cfg_err)));  // err_d without a bus error
   assign settled_run  = run && (fetch_ptr == tdt_i) && (tdh_q == tdt_i);
   assign settled_stop = stop_req && flush_q && (fetch_ptr == tdh_q) && (desc_widx_q == tdh_q) &&
@@ -347,7 +377,7 @@ module nic_tx_dma #(
 
   logic unused_ok;
   assign unused_ok = ^{m_axi_rsp_i.r.id, m_axi_rsp_i.b.id, m_axi_rsp_i.r.resp[0], m_axi_rsp_i.b.resp[0],
-                       desc_cnt};
+                       desc_cnt, csum_pop_unused};
 
   // ------------------------------------------------------------------------------------------------
   // Assertions (the sub-blocks check their own handshakes and counters)

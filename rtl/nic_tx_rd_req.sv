@@ -8,7 +8,11 @@
 // A context descriptor reads nothing and leaves at once; its checksum offsets are kept until the
 // next one (reset clears them). The first descriptor with data of each frame pushes the frame's
 // offload options (its POPTS and the context then loaded) to the option FIFO, before any of the
-// frame's data is requested: one entry per frame that reaches the packer.
+// frame's data is requested: one entry per frame that reaches the packer. A frame whose first data
+// descriptor has TSE under a TSE context is a TSO chain (opt.tso, cut by nic_tx_tso): its length
+// limit is HDRLEN + 64 KiB instead of MaxFrameLen, and both checksums are inserted in every segment
+// (the IP one for IPv4 only) whatever POPTS says. TSE without a TSE context is counted (tse_noctx_o)
+// and the chain is sent as one frame, as without TSE.
 module nic_tx_rd_req #(
   parameter int unsigned DataDepth = 128,
   localparam int unsigned DataCntW = $clog2(DataDepth + 1)
@@ -42,7 +46,8 @@ module nic_tx_rd_req #(
   output nic_dma_pkg::tx_opt_t       opt_o,
   // DMAERR pulses (combinational)
   output logic                       zlen_o,       // a zero-length descriptor
-  output logic                       long_o,       // a frame grew past MaxFrameLen
+  output logic                       long_o,       // a frame grew past its limit
+  output logic                       tse_noctx_o,  // a frame with TSE but no TSE context loaded
   // registers at the state `clear` leaves (no descriptor started, no frame open, nothing reserved)
   output logic                       quiet_o
 );
@@ -55,16 +60,18 @@ module nic_tx_rd_req #(
   logic                req_started_q, req_started_d;
   logic [63:0]         cur_addr_q, cur_addr_d;
   logic [19:0]         cur_rem_q, cur_rem_d;
-  logic [13:0]         frame_len_q, frame_len_d;
+  logic [16:0]         frame_len_q, frame_len_d;
+  logic                frame_tso_q, frame_tso_d;
   logic                frame_long_q, frame_long_d;
   logic [DataCntW-1:0] data_res_q, data_res_d, data_free;
-  logic [20:0]         tot_beats, new_len;
+  logic [20:0]         tot_beats, new_len, max_len;
   logic [8:0]          beats_to4k, covered;
   logic [4:0]          nb, nb_uncut, seg_hi;
   logic [3:0]          end_off;
-  logic                burst_last, long_now, nodata, req_go, req_fin, ctx_fin, start;
+  logic                burst_last, long_now, nodata, req_go, req_fin, ctx_fin, start, tso_now, tso_frame;
   logic                ctx_valid_q, ctx_valid_d;
   tx_csum_ctx_t        ctx_q, ctx_d;
+  tx_tso_ctx_t         tso_ctx_q, tso_ctx_d;
 
   always_comb begin
     tot_beats  = (21'(cur_addr_q[3:0]) + 21'(cur_rem_q) + 21'd15) >> 4;
@@ -78,8 +85,12 @@ module nic_tx_rd_req #(
     end_off    = cur_addr_q[3:0] + cur_rem_q[3:0];
     seg_hi     = (end_off == 4'd0) ? 5'd16 : {1'b0, end_off};
 
+    // the first data descriptor of a frame decides whether it is a TSO chain
+    tso_now    = desc_i.tse && ctx_valid_q && tso_ctx_q.tse;
+    tso_frame  = (frame_len_q == '0) ? tso_now : frame_tso_q;
+    max_len    = tso_frame ? 21'(tso_ctx_q.hdrlen) + MaxTsoPay : MaxFrameLen;
     new_len    = 21'(frame_len_q) + 21'(desc_i.len);
-    long_now   = frame_long_q || (new_len > MaxFrameLen);
+    long_now   = frame_long_q || (new_len > max_len);
     nodata     = long_now || (desc_i.len == '0);
     data_free  = DataCntW'(DataDepth) - data_res_q;
 
@@ -99,6 +110,7 @@ module nic_tx_rd_req #(
     cur_rem_d     = cur_rem_q;
     frame_len_d   = frame_len_q;
     frame_long_d  = frame_long_q;
+    frame_tso_d   = frame_tso_q;
     zlen_o        = 1'b0;
     long_o        = 1'b0;
     seg_push_o    = 1'b0;
@@ -108,20 +120,26 @@ module nic_tx_rd_req #(
     desc_pop_o    = 1'b0;
     ctx_valid_d   = ctx_valid_q;
     ctx_d         = ctx_q;
+    tso_ctx_d     = tso_ctx_q;
     opt_push_o    = start && (frame_len_q == '0);
-    opt_o         = '{ixsm: desc_i.ixsm && ctx_valid_q, txsm: desc_i.txsm && ctx_valid_q, ctx: ctx_q};
+    opt_o         = '{tso: tso_now, tso_ctx: tso_ctx_q,
+                      ixsm: tso_now ? tso_ctx_q.ip : desc_i.ixsm && ctx_valid_q,
+                      txsm: tso_now || (desc_i.txsm && ctx_valid_q), ctx: ctx_q};
+    tse_noctx_o   = opt_push_o && desc_i.tse && !tso_now;
 
     if (ctx_fin) begin
       desc_pop_o  = 1'b1;
       pc_push_o   = 1'b1;
       ctx_valid_d = 1'b1;
       ctx_d       = desc_i.ctx;
+      tso_ctx_d   = desc_i.tso_ctx;
     end
     if (start) begin
       req_started_d = 1'b1;
       cur_addr_d    = desc_i.addr;
       cur_rem_d     = desc_i.len;
-      frame_len_d   = new_len[13:0];
+      frame_len_d   = new_len[16:0];
+      frame_tso_d   = tso_frame;
     end
     if (req_fin) begin
       desc_pop_o = 1'b1;
@@ -133,6 +151,7 @@ module nic_tx_rd_req #(
         seg_o        = '{nbeats: 5'd0, lo: 4'd0, hi: 5'd16, eof: 1'b1, discard: long_now};
         frame_len_d  = '0;
         frame_long_d = 1'b0;
+        frame_tso_d  = 1'b0;
       end else begin
         frame_long_d = long_now;
       end
@@ -148,7 +167,10 @@ module nic_tx_rd_req #(
         desc_pop_o     = 1'b1;
         pc_push_o      = 1'b1;
         pc_o.has_data  = 1'b1;
-        if (desc_i.eop) frame_len_d = '0;
+        if (desc_i.eop) begin
+          frame_len_d = '0;
+          frame_tso_d = 1'b0;
+        end
       end
     end
 
@@ -157,6 +179,7 @@ module nic_tx_rd_req #(
       req_started_d = 1'b0;
       frame_len_d   = '0;
       frame_long_d  = 1'b0;
+      frame_tso_d   = 1'b0;
       data_res_d    = '0;
     end
   end
@@ -168,18 +191,22 @@ module nic_tx_rd_req #(
       cur_rem_q     <= '0;
       frame_len_q   <= '0;
       frame_long_q  <= 1'b0;
+      frame_tso_q   <= 1'b0;
       data_res_q    <= '0;
       ctx_valid_q   <= 1'b0;
       ctx_q         <= '0;
+      tso_ctx_q     <= '0;
     end else begin
       req_started_q <= req_started_d;
       cur_addr_q    <= cur_addr_d;
       cur_rem_q     <= cur_rem_d;
       frame_len_q   <= frame_len_d;
       frame_long_q  <= frame_long_d;
+      frame_tso_q   <= frame_tso_d;
       data_res_q    <= data_res_d;
       ctx_valid_q   <= ctx_valid_d;
       ctx_q         <= ctx_d;
+      tso_ctx_q     <= tso_ctx_d;
     end
   end
 
@@ -187,7 +214,7 @@ module nic_tx_rd_req #(
   assign req_addr_o = {cur_addr_q[63:4], 4'd0};
   assign req_len_o  = 4'(nb - 5'd1);
   assign req_last_o = burst_last;
-  assign quiet_o    = !req_started_q && (frame_len_q == '0) && !frame_long_q && (data_res_q == '0);
+  assign quiet_o    = !req_started_q && (frame_len_q == '0) && !frame_long_q && !frame_tso_q && (data_res_q == '0);
 
   logic unused_ok;
   assign unused_ok = ^{tot_beats[20:5]};
@@ -208,6 +235,8 @@ module nic_tx_rd_req #(
   cov_long_frame_discarded: cover property (@(posedge clk_i) disable iff (!rst_ni) req_fin && desc_i.eop && long_now);
   cov_data_fifo_full: cover property (@(posedge clk_i) disable iff (!rst_ni) run_i && desc_valid_i && req_started_q && (data_free < DataCntW'(nb)));
   cov_unaligned_buffer: cover property (@(posedge clk_i) disable iff (!rst_ni) req_go && cur_addr_q[3:0] != 4'd0);
+  cov_tse_without_context: cover property (@(posedge clk_i) disable iff (!rst_ni) tse_noctx_o);
+  cov_tso_chain_too_long: cover property (@(posedge clk_i) disable iff (!rst_ni) long_o && tso_frame);
 `endif
   // ==== end cover points ====
 endmodule

@@ -10,6 +10,7 @@ nic_tx_rd_req.sv
 nic_tx_packer.sv
 nic_tx_wb.sv
 nic_tx_csum.sv
+nic_tx_tso.sv
 nic_tx_dma.sv
 nic_rx_collector.sv
 nic_rx_csum.sv

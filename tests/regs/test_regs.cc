@@ -53,6 +53,8 @@ TEST(Regs, OffsetsFollowTheIxgbLayout) {
   EXPECT_EQ(r::TPTL, 0x02100u);
   EXPECT_EQ(r::GPTCL, 0x02108u);
   EXPECT_EQ(r::GOTCL, 0x02138u);
+  EXPECT_EQ(r::TSCTC, 0x02170u);
+  EXPECT_EQ(r::TSCTFC, 0x02178u);
 }
 
 TEST(Regs, BitsFollowTheIxgbLayout) {

@@ -1,6 +1,6 @@
 // Checksum offload through two Verilated nic_top in the SystemC testbench, programmed at register level:
 // A inserts the IP and UDP checksums (context + POPTS), B checks them (RXCSUM) and reports them in
-// its EOP descriptors. Each TEST runs in its own process.
+// its EOP descriptors; A cuts a TSO chain into segments that B checks. Each TEST runs in its own process.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,6 +9,7 @@
 #include "frame_scenario.h"
 #include "nic_regs.h"
 #include "nicsim/sim/testbench.h"
+#include "tso_ref.h"
 
 using namespace nicsim::sim;
 using nicsim::test::FrameScenario;
@@ -142,4 +143,87 @@ TEST(NicOffload, ChecksumsInsertedByAAndCheckedByB) {
   EXPECT_EQ(s.rx_desc(0).errors(), 0);
   EXPECT_EQ(s.rx_desc(1).status() & (cs | regs::RXDESC_STATUS_IXSM), cs);
   EXPECT_EQ(s.rx_desc(1).errors(), regs::RXDESC_ERRORS_IPE) << "IP checksum wrong, UDP checksum right";
+}
+
+// TCP segmentation: A gets one TSE chain (context + 3 data descriptors, the header split across two)
+// of 7 segments; B receives segments byte-equal to software segmentation, each with the IP and TCP
+// checksums verified by its RX checksum offload; A's TSCTC counts the chain.
+TEST(NicOffload, TsoChainCutByAIntoSegmentsCheckedByB) {
+  TestbenchConfig cfg;
+  cfg.run_name = "NicOffload.TsoChainCutByAIntoSegmentsCheckedByB";
+  Testbench tb(cfg);
+  Host& a = tb.add_host({"a", kMacA});
+  Host& b = tb.add_host({"b", kMacB});
+  tb.connect(a, b, {}, "a-b.pcap");
+  a.enable_pci();
+  b.enable_pci();
+  tb.run_ns(1000);
+
+  FrameScenario s;
+  s.setup_rx(b.platform());
+  b.platform().mmio_write32(regs::RXCSUM, regs::RXCSUM_IPOFL | regs::RXCSUM_TUOFL);
+
+  std::mt19937_64 rng(12);
+  nicsim::test::tso::Chain ch = nicsim::test::tso::make_chain(rng, true, 0, 0, 3, 0x19, 6 * 1448 + 500, 1448);
+  std::memcpy(&ch.bytes[0], kMacB.b.data(), 6);
+  std::memcpy(&ch.bytes[6], kMacA.b.data(), 6);
+  const auto segs = nicsim::test::tso::segments(ch.bytes, ch.ctx, ch.bytes.size());
+  ASSERT_EQ(segs.size(), 7u);
+
+  kern::Platform& pa = a.platform();
+  auto ring = pa.dma_alloc_coherent(FrameScenario::kDesc * regs::TXDESC_SIZE, 128);
+  auto* slots = static_cast<uint8_t*>(ring.cpu);
+  {
+    regs::TxCtxDescViewMut c(slots, regs::TXDESC_SIZE);
+    c.set_ipcss(static_cast<uint8_t>(ch.ctx.ipcss));
+    c.set_ipcso(static_cast<uint8_t>(ch.ctx.ipcso));
+    c.set_ipcse(static_cast<uint16_t>(ch.ctx.ipcse));
+    c.set_tucss(static_cast<uint8_t>(ch.ctx.tucss));
+    c.set_tucso(static_cast<uint8_t>(ch.ctx.tucso));
+    c.set_tucse(0);
+    c.set_paylen(ch.ctx.paylen);
+    c.set_hdrlen(static_cast<uint8_t>(ch.ctx.hdrlen));
+    c.set_mss(static_cast<uint16_t>(ch.ctx.mss));
+    c.set_dtyp(c.kDtypContext);
+    c.set_cmd_tcp(true);
+    c.set_cmd_ip(true);
+    c.set_cmd_tse(true);
+    c.set_cmd_rs(true);
+  }
+  std::vector<kern::DmaBuffer> bufs;
+  const size_t cuts[] = {0, 30, 4000, ch.bytes.size()};
+  for (unsigned i = 0; i < 3; ++i) {
+    const size_t len = cuts[i + 1] - cuts[i];
+    bufs.push_back(pa.mem_alloc(len, 64));
+    std::memcpy(bufs.back().cpu, ch.bytes.data() + cuts[i], len);
+    pa.dma_map(bufs.back().bus, len, kern::kDmaToDevice);
+    regs::TxDescViewMut d(slots + (i + 1) * regs::TXDESC_SIZE, regs::TXDESC_SIZE);
+    d.set_buff_addr(bufs.back().bus);
+    d.set_length(static_cast<uint32_t>(len));
+    d.set_dtyp(d.kDtypData);
+    d.set_cmd_tse(true);
+    d.set_cmd_eop(i == 2);
+    d.set_cmd_rs(true);
+    d.set_popts(regs::TXDESC_POPTS_IXSM | regs::TXDESC_POPTS_TXSM);
+  }
+  pa.mmio_write32(regs::TDBAL, static_cast<uint32_t>(ring.bus));
+  pa.mmio_write32(regs::TDBAH, static_cast<uint32_t>(ring.bus >> 32));
+  pa.mmio_write32(regs::TDLEN, FrameScenario::kDesc * regs::TXDESC_SIZE);
+  pa.mmio_write32(regs::TDH, 0);
+  pa.mmio_write32(regs::TDT, 0);
+  pa.mmio_write32(regs::TCTL, regs::TCTL_TXEN | regs::TCTL_TPDE);
+  pa.mmio_write32(regs::TDT, 4);
+
+  ASSERT_TRUE(tb.run_until([&] { return s.rx_desc(6).status_dd(); }, 1'000'000)) << "B did not receive 7 segments";
+  EXPECT_EQ(pa.mmio_read32(regs::TDH), 4u);
+  const uint8_t cs = regs::RXDESC_STATUS_IPCS | regs::RXDESC_STATUS_TCPCS;
+  for (unsigned i = 0; i < 7; ++i) {
+    auto* p = static_cast<const uint8_t*>(s.rx_bufs[i].cpu);
+    EXPECT_EQ(Bytes(p, p + s.rx_desc(i).length()), segs[i]) << "segment " << i;
+    EXPECT_EQ(s.rx_desc(i).status() & (cs | regs::RXDESC_STATUS_IXSM), cs) << "segment " << i;
+    EXPECT_EQ(s.rx_desc(i).errors(), 0) << "segment " << i;
+  }
+  EXPECT_EQ(pa.mmio_read32(regs::TSCTC), 1u);
+  EXPECT_EQ(pa.mmio_read32(regs::TSCTFC), 0u);
+  EXPECT_EQ(pa.mmio_read32(regs::TSCTC), 0u) << "clear on read";
 }

@@ -43,6 +43,8 @@ module csr_tb_top
   input  logic        st_tx_bcast_i,
   input  logic        st_tx_mcast_i,
   input  logic        st_tx_good_i,
+  input  logic        st_tso_i,
+  input  logic [1:0]  st_tso_fail_i,
   input  logic        evt_txwb_i,
   input  logic        evt_txwb_ide_i,
   input  logic        evt_txqe_i,
@@ -82,7 +84,7 @@ module csr_tb_top
     .tx_err_i, .rx_err_i,
     .st_rx_i, .st_rx_bytes_i, .st_rx_good_i, .st_rx_bcast_i, .st_rx_mcast_i, .st_rx_crcerr_i,
     .st_rx_runt_i, .st_rx_oversize_i, .st_rx_missed_i, .st_rx_nobuf_i,
-    .st_tx_i, .st_tx_bytes_i, .st_tx_bcast_i, .st_tx_mcast_i, .st_tx_good_i,
+    .st_tx_i, .st_tx_bytes_i, .st_tx_bcast_i, .st_tx_mcast_i, .st_tx_good_i, .st_tso_i, .st_tso_fail_i,
     .idle_o ()
   );
   nic_intr u_intr (

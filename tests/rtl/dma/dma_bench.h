@@ -174,6 +174,7 @@ class DmaBench {
   std::vector<uint16_t> rx_rxdmt0_rdh;  // RDH seen with each RXDMT0 pulse
   std::vector<uint16_t> tx_txqe_bad;    // TDH at a TXQE pulse that did not match TDT
   unsigned tx_err_count[6] = {}, rx_err_count[4] = {};
+  unsigned tx_tso_done = 0, tx_tso_fail = 0;  // TSCTC / TSCTFC events
   uint64_t leaked_responses = 0;
   uint64_t tx_beats = 0, tx_first_beat_cycle = 0, tx_last_beat_cycle = 0;
 
@@ -291,6 +292,8 @@ class DmaBench {
     }
     if (m_.rx_evt_rnbc_o) ++rx_rnbc;
     for (unsigned i = 0; i < 6; ++i) tx_err_count[i] += (m_.tx_err_o >> i) & 1;
+    tx_tso_done += m_.tx_st_tso_o;
+    tx_tso_fail += m_.tx_st_tso_fail_o;
     for (unsigned i = 0; i < 4; ++i) rx_err_count[i] += (m_.rx_err_o >> i) & 1;
     tdt_prev_ = m_.tdt_i;
   }
@@ -346,6 +349,7 @@ struct TxDescSpec {
   uint32_t len;
   bool eop, rs, ide;
   int popts = -1;       // data descriptor POPTS; -1: random noise (ignored while no context is loaded)
+  int tse = -1;         // data descriptor TSE; -1: random noise (ignored while no TSE context is loaded)
   bool ctx = false;     // a context descriptor (buf, len, eop unused)
   TxCtxSpec c{};
 };
@@ -382,6 +386,10 @@ class TxDriver {
   // the frame expected on the wire (the software reference). Context descriptors among them are
   // posted where they stand; the last data descriptor gets EOP.
   void add_frame_bytes(const std::vector<TxDescSpec>& descs, const Bytes& frame, const Bytes& expect) {
+    add_chain_bytes(descs, frame, {expect});
+  }
+  // The same for a chain that leaves as any number of frames (TSO segments; none if it is dropped).
+  void add_chain_bytes(const std::vector<TxDescSpec>& descs, const Bytes& frame, const std::vector<Bytes>& expect) {
     size_t off = 0, last = 0;
     for (size_t i = 0; i < descs.size(); ++i)
       if (!descs[i].ctx) last = i;
@@ -394,7 +402,7 @@ class TxDriver {
       }
       pending_.push_back(d);
     }
-    expected.push_back(expect);
+    expected.insert(expected.end(), expect.begin(), expect.end());
   }
 
   // Queue a context descriptor (no frame of its own).
@@ -444,7 +452,7 @@ class TxDriver {
       // the POPTS while no context is loaded: fill them with noise
       v.set_dtyp(static_cast<uint8_t>(1 + b_.rng() % 15));
       v.set_cmd_ifcs(b_.rng() & 1);
-      v.set_cmd_tse(b_.rng() & 1);
+      v.set_cmd_tse(d.tse >= 0 ? d.tse != 0 : (b_.rng() & 1) != 0);
       v.set_cmd_vle(b_.rng() & 1);
       v.set_popts(d.popts >= 0 ? static_cast<uint8_t>(d.popts) : static_cast<uint8_t>(b_.rng()));
       v.set_vlan(static_cast<uint16_t>(b_.rng()));

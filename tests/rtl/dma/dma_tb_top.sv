@@ -28,6 +28,8 @@ module dma_tb_top #(
   output logic                      tx_evt_wb_ide_o,
   output logic                      tx_evt_txqe_o,
   output logic [5:0]                tx_err_o,
+  output logic                      tx_st_tso_o,
+  output logic [1:0]                tx_st_tso_fail_o,
   output logic                      tx_stopped_o,
   // RX queue registers and stream
   input  logic                      rxen_i,
@@ -110,7 +112,8 @@ module dma_tb_top #(
     .m_axis_tready (txd_tready), .m_axis_tlast (txd_tlast), .m_axis_tuser (txd_tuser),
     .m_axis_tpatch (txd_tpatch),
     .evt_wb_o (tx_evt_wb_o), .evt_wb_ide_o (tx_evt_wb_ide_o), .evt_txqe_o (tx_evt_txqe_o),
-    .err_o (tx_err_o), .stopped_o (tx_stopped_o), .idle_o ()
+    .err_o (tx_err_o), .st_tso_o (tx_st_tso_o), .st_tso_fail_o (tx_st_tso_fail_o),
+    .stopped_o (tx_stopped_o), .idle_o ()
   );
 
   nic_frame_fifo #(.Depth(2048), .DropWhenFull(1'b0)) u_tx_fifo (
