@@ -47,10 +47,11 @@ module nic_rx_csum (
   logic [31:0] ip_tot, l4_tot, pseudo;
 
   // A header byte: from the current beat when it is in it, else from the bytes kept so far.
+  // (one conditional expression: Verilator 5.006 does not count an `if` that returns early from a
+  // function, docs/coverage.md)
   function automatic logic [7:0] hb(int unsigned k, logic [13:0] off, logic [63:0] data,
                                     logic [7:0] hdr [HdrBytes]);
-    if (k >= 32'(off) && k < 32'(off) + 8) return data[8*(k - 32'(off)) +: 8];
-    return hdr[k];
+    return (k >= 32'(off) && k < 32'(off) + 8) ? data[8*(k - 32'(off)) +: 8] : hdr[k];
   endfunction
 
   always_comb begin

@@ -444,7 +444,7 @@ TEST(DmaTxOffload, OptionsStayWithTheirFramesWhenTheOptionFifoFills) {
     d.add_frame_bytes(cut(b.rng, al, p.frame.size(), 2, 3), p.frame, ref_offload(p.frame, true, true, p.ctx));
   }
   for (unsigned i = 0; i < 100; ++i) {
-    const size_t len = 8 + b.rng() % 33;
+    const size_t len = 2 + b.rng() % 39;
     TxCtxSpec c;
     auto off = [&](size_t below) { return static_cast<uint8_t>(b.rng() % below); };
     c.ipcss = off(len), c.ipcso = off(len - 1), c.tucss = off(len), c.tucso = off(len - 1);
@@ -506,17 +506,29 @@ struct RxCase {
   Bytes frame;
   const char* kind;
 };
-RxCase random_rx_case(std::mt19937_64& rng) {
-  Pkt p = random_packet(rng, 1400);
+// A right IP header checksum in p.frame.
+void set_ip_checksum(Pkt& p) {
+  put16(p.frame, p.l3 + 10, 0);
+  put16(p.frame, p.l3 + 10, static_cast<uint16_t>(~fold(ocsum(p.frame, p.l3, p.l4 - 1))));
+}
+
+// Right IP and TCP/UDP checksums in p.frame (as a sender's stack leaves them).
+void set_good_checksums(Pkt& p) {
   Bytes& f = p.frame;
   const size_t cso = p.l4 + (p.tcp ? 16 : 6);
-  put16(f, p.l3 + 10, 0);
-  put16(f, p.l3 + 10, static_cast<uint16_t>(~fold(ocsum(f, p.l3, p.l4 - 1))));
+  set_ip_checksum(p);
   put16(f, cso, 0);
   const uint32_t len = static_cast<uint32_t>(f.size() - p.l4);
   uint16_t cs = static_cast<uint16_t>(~fold(ocsum(f, p.l3 + 12, p.l3 + 19) + (p.tcp ? 6 : 17) + len +
                                             ocsum(f, p.l4, f.size() - 1)));
   put16(f, cso, cs ? cs : 0xFFFF);
+}
+
+RxCase random_rx_case(std::mt19937_64& rng) {
+  Pkt p = random_packet(rng, 1400);
+  Bytes& f = p.frame;
+  const size_t cso = p.l4 + (p.tcp ? 16 : 6);
+  set_good_checksums(p);
   const char* kind = "good";
   switch (rng() % 13) {
     case 0: f[p.l3 + 1 + rng() % (p.l4 - p.l3 - 1)] ^= static_cast<uint8_t>(1 + rng() % 255); kind = "bad IP header"; break;
@@ -615,6 +627,107 @@ TEST(DmaRxOffload, ChecksumStatusPerFrame) {
       EXPECT_GE(seen.size(), 14u) << "the case mix lacks variety";
     }
   }
+}
+
+// A datagram too short to hold its checksum field (IP total length leaves fewer than 18 bytes for
+// TCP, 8 for UDP) is not checked: the IP header still is (IPCS), and with TUOFL alone IXSM is set;
+// from 18 (TCP) / 8 (UDP) bytes on it is checked, and its right checksum gives no TCPE.
+TEST(DmaRxOffload, DatagramTooShortForItsChecksumIsNotChecked) {
+  const uint64_t seed = test_seed();
+  SCOPED_TRACE(seed_msg(seed));
+  for (unsigned mode = 2; mode < 4; ++mode) {
+    const bool ipofl = mode & 1, tuofl = true;
+    SCOPED_TRACE("IPOFL " + std::to_string(ipofl));
+    DmaBench b(seed + 9000 + mode);
+    b.reset();
+    b.m().ipofl_i = ipofl;
+    b.m().tuofl_i = tuofl;
+    RxDriver d(b, kRxRing, 32, 0, kRxBufs);
+    d.csum_ok = true;
+    d.enable();
+    std::vector<RxInFrame> sent;
+    std::vector<size_t> l4lens;
+    std::vector<bool> tcp;
+    for (int proto = 0; proto < 2; ++proto) {
+      const size_t need = proto ? 8 : 18;
+      for (size_t l4len = 0; l4len <= need + 2; ++l4len) {
+        Pkt p;
+        do p = random_packet(b.rng, 0); while (p.tcp != (proto == 0));
+        p.frame.resize(p.l4 + l4len);
+        put16(p.frame, p.l3 + 2, static_cast<uint16_t>(p.l4 - p.l3 + l4len));
+        if (l4len >= need) {
+          if (!p.tcp) put16(p.frame, p.l4 + 4, static_cast<uint16_t>(l4len));
+          set_good_checksums(p);
+        } else {
+          set_ip_checksum(p);
+        }
+        Bytes pad = random_bytes(b.rng, 6);  // Ethernet padding after the datagram: never summed
+        p.frame.insert(p.frame.end(), pad.begin(), pad.end());
+        sent.push_back({p.frame, false});
+        l4lens.push_back(l4len);
+        tcp.push_back(p.tcp);
+      }
+    }
+    for (auto& f : sent) b.rx_q.push_back(f);
+    ASSERT_TRUE(b.run_until([&] { d.service(); return d.received.size() >= sent.size(); }, 200000));
+    expect_rx_equal_data(d.received, sent);
+    EXPECT_TRUE(d.problems.empty()) << join(d.problems);
+    ASSERT_EQ(d.csum.size(), sent.size());
+    for (size_t i = 0; i < sent.size(); ++i) {
+      const bool checked = l4lens[i] >= (tcp[i] ? 18u : 8u);
+      SCOPED_TRACE(std::string(tcp[i] ? "TCP" : "UDP") + " datagram of " + std::to_string(l4lens[i]) + " bytes");
+      const RxDriver::Csum want = ref_rx_csum(sent[i].data, ipofl, tuofl);
+      EXPECT_EQ(d.csum[i].status, want.status);
+      EXPECT_EQ(d.csum[i].errors, want.errors);
+      EXPECT_EQ((d.csum[i].status & regs::RXDESC_STATUS_TCPCS) != 0, checked);
+      EXPECT_EQ((d.csum[i].status & regs::RXDESC_STATUS_IPCS) != 0, ipofl);
+      EXPECT_EQ((d.csum[i].status & regs::RXDESC_STATUS_IXSM) != 0, !ipofl && !checked);
+      EXPECT_EQ(d.csum[i].errors, 0) << "right checksums, no error";
+    }
+  }
+}
+
+// A checked frame whose last beat has no descriptor yet: it fills the one free buffer, waits with
+// its last beat offered (RNBC once, part-way through the frame, nothing written back for it), and
+// once RDT gives it a descriptor its EOP write-back carries the checks of the whole frame.
+TEST(DmaRxOffload, FrameWaitingForItsLastDescriptorKeepsItsStatus) {
+  const uint64_t seed = test_seed();
+  SCOPED_TRACE(seed_msg(seed));
+  DmaBench b(seed + 9100);
+  b.reset();
+  b.m().ipofl_i = 1;
+  b.m().tuofl_i = 1;
+  RxDriver d(b, kRxRing, 16, 0, kRxBufs);  // 2048-byte buffers
+  d.csum_ok = true;
+  d.enable(false);  // RDT = RDH = 0: no free descriptor
+  d.set_rdt(1);     // one
+  std::vector<RxInFrame> sent;
+  for (int bad = 0; bad < 2; ++bad) {
+    Pkt p;
+    do p = random_packet(b.rng, 2100); while (p.frame.size() <= 2048 || p.frame.size() > 2056);
+    set_good_checksums(p);
+    if (bad) p.frame[p.frame.size() - 1] ^= 0x5A;  // the datagram's last byte: TCPE
+    sent.push_back({p.frame, false});
+  }
+  b.rx_q.push_back(sent[0]);
+  b.run(3000);
+  d.service(false);
+  EXPECT_EQ(b.rx_rnbc, 1u) << "RNBC once, part-way through the frame";
+  EXPECT_TRUE(d.received.empty()) << "no EOP write-back before the last beat has a descriptor";
+  EXPECT_EQ(b.m().rdh_o, 1u) << "the first buffer is written back, full";
+  d.set_rdt(4);
+  ASSERT_TRUE(b.run_until([&] { d.service(false); return d.received.size() == 1; }, 20000));
+  b.rx_q.push_back(sent[1]);
+  ASSERT_TRUE(b.run_until([&] { d.service(false); return d.received.size() == 2; }, 20000));
+  expect_rx_equal_data(d.received, sent);
+  EXPECT_TRUE(d.problems.empty()) << join(d.problems);
+  EXPECT_EQ(b.rx_rnbc, 1u);
+  ASSERT_EQ(d.csum.size(), 2u);
+  const uint8_t both = regs::RXDESC_STATUS_IPCS | regs::RXDESC_STATUS_TCPCS;
+  EXPECT_EQ(d.csum[0].status, both);
+  EXPECT_EQ(d.csum[0].errors, 0);
+  EXPECT_EQ(d.csum[1].status, both);
+  EXPECT_EQ(d.csum[1].errors, regs::RXDESC_ERRORS_TCPE);
 }
 
 }  // namespace
