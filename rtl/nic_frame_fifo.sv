@@ -226,6 +226,11 @@ module nic_frame_fifo #(
   cov_full: cover property (@(posedge clk_i) disable iff (!rst_ni) s_axis_tvalid && full);
   cov_overflow_drop: cover property (@(posedge clk_i) disable iff (!rst_ni) overflow_d);
   cov_discard_on_tuser: cover property (@(posedge clk_i) disable iff (!rst_ni) rewind && s_axis_tuser);
+  cov_patch_one_field: cover property (@(posedge clk_i) disable iff (!rst_ni) frame_end && (s_axis_tpatch_en == 2'b01 || s_axis_tpatch_en == 2'b10));
+  cov_patch_two_fields: cover property (@(posedge clk_i) disable iff (!rst_ni) frame_end && s_axis_tpatch_en == 2'b11);
+  cov_patch_straddles_word: cover property (@(posedge clk_i) disable iff (!rst_ni) patching && split_q);
+  cov_patch_in_last_word: cover property (@(posedge clk_i) disable iff (!rst_ni) patching && !split_q && (AddrW + 1)'(p_off[7:3]) + 1 == wr_ptr_q - commit_ptr_q);
+  cov_patch_holds_next_frame: cover property (@(posedge clk_i) disable iff (!rst_ni) patching && s_axis_tvalid);
 `endif
   // ==== end cover points ====
 endmodule

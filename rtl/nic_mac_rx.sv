@@ -355,6 +355,8 @@ module nic_mac_rx (
   cov_bad_fcs_delivered_sbp: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && crc_bad && !drop);
   cov_filter_drop: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && !filter_pass);
   cov_error_char_in_frame: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_err);
+  cov_start_word_ends_frame: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_start);
+  cov_secrc_nothing_to_deliver: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && secrc_i && len <= 16'd4);
 `endif
   // ==== end cover points ====
 endmodule

@@ -189,6 +189,7 @@ module nic_rx_collector (
   cov_no_descriptor: cover property (@(posedge clk_i) disable iff (!rst_ni) evt_rnbc_d);
   cov_frame_dropped_while_stopped: cover property (@(posedge clk_i) disable iff (!rst_ni) !run_i && st_hs);
   cov_crc_error_flag: cover property (@(posedge clk_i) disable iff (!rst_ni) pc_push_o && pc_o.ce);
+  cov_no_descriptor_mid_frame: cover property (@(posedge clk_i) disable iff (!rst_ni) evt_rnbc_d && in_frame_q);
 `endif
   // ==== end cover points ====
 endmodule

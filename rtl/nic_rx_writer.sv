@@ -279,6 +279,7 @@ module nic_rx_writer #(
   cov_head_wrap: cover property (@(posedge clk_i) disable iff (!rst_ni) retire && (rdh_q + 16'd1 == ring_n_i));
   cov_rxdmt0: cover property (@(posedge clk_i) disable iff (!rst_ni) evt_rxdmt0_d);
   cov_wb_after_stop: cover property (@(posedge clk_i) disable iff (!rst_ni) b_valid_i && !b_err_i && tag_head.is_wb && stopped_i);
+  cov_rxdmt0_rdmts_3: cover property (@(posedge clk_i) disable iff (!rst_ni) evt_rxdmt0_d && rdmts_i == 2'd3);
 `endif
   // ==== end cover points ====
 endmodule

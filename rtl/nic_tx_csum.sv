@@ -120,5 +120,31 @@ module nic_tx_csum (
     end
   end
 `endif
+  // ==== cover points (docs/coverage.md; ./nicsim coverage prints each count) ====
+`ifndef SYNTHESIS
+  logic cov_tu_raw_zero;  // the TCP/UDP checksum came out 0 and is sent as 0xFFFF
+  assign cov_tu_raw_zero = csum_final(tu_tot, opt_i.ctx.tucss[0]) == '0;
+  cov_ixsm_only: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && patch_o.en == 2'b01);
+  cov_txsm_only: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && patch_o.en == 2'b10);
+  cov_ixsm_and_txsm: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && patch_o.en == 2'b11);
+  cov_no_options: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && !opt_i.ixsm && !opt_i.txsm);
+  cov_ip_odd_start: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && patch_o.en[0] && opt_i.ctx.ipcss[0]);
+  cov_tu_odd_start: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && patch_o.en[1] && opt_i.ctx.tucss[0]);
+  cov_ip_end_inside: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && patch_o.en[0] && opt_i.ctx.ipcse != '0 && 17'(opt_i.ctx.ipcse) + 17'd1 < 17'(flen));
+  cov_ip_end_past_frame: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && patch_o.en[0] && opt_i.ctx.ipcse != '0 && 17'(opt_i.ctx.ipcse) >= 17'(flen));
+  cov_tu_end_inside: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && patch_o.en[1] && opt_i.ctx.tucse != '0 && 17'(opt_i.ctx.tucse) + 17'd1 < 17'(flen));
+  cov_tu_end_past_frame: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && patch_o.en[1] && opt_i.ctx.tucse != '0 && 17'(opt_i.ctx.tucse) >= 17'(flen));
+  cov_ip_start_past_end: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && opt_i.ixsm && !(15'(opt_i.ctx.ipcss) < flen));
+  cov_ip_field_past_end: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && opt_i.ixsm && 15'(opt_i.ctx.ipcss) < flen && !(15'(opt_i.ctx.ipcso) + 15'd1 < flen));
+  cov_tu_start_past_end: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && opt_i.txsm && !(15'(opt_i.ctx.tucss) < flen));
+  cov_tu_field_past_end: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && opt_i.txsm && 15'(opt_i.ctx.tucss) < flen && !(15'(opt_i.ctx.tucso) + 15'd1 < flen));
+  cov_one_fits_other_not: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && !s_axis_tuser && opt_i.ixsm && opt_i.txsm && (ip_fits != tu_fits));
+  cov_field_straddles_word: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && ((patch_o.en[0] && opt_i.ctx.ipcso[2:0] == 3'd7) || (patch_o.en[1] && opt_i.ctx.tucso[2:0] == 3'd7)));
+  cov_tu_range_over_ip_field: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && patch_o.en == 2'b11 && opt_i.ctx.tucss <= opt_i.ctx.ipcso + 8'd1);
+  cov_tu_zero_sent_as_ffff: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && patch_o.en[1] && cov_tu_raw_zero);
+  cov_discarded_with_options: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && s_axis_tuser && (opt_i.ixsm || opt_i.txsm) && (ip_fits || tu_fits));
+  cov_single_beat_frame_with_options: cover property (@(posedge clk_i) disable iff (!rst_ni) fin && off_q == '0 && patch_o.en != '0);
+`endif
+  // ==== end cover points ====
 endmodule
 

@@ -237,6 +237,13 @@ module nic_tx_rd_req #(
   cov_unaligned_buffer: cover property (@(posedge clk_i) disable iff (!rst_ni) req_go && cur_addr_q[3:0] != 4'd0);
   cov_tse_without_context: cover property (@(posedge clk_i) disable iff (!rst_ni) tse_noctx_o);
   cov_tso_chain_too_long: cover property (@(posedge clk_i) disable iff (!rst_ni) long_o && tso_frame);
+  cov_context_loaded: cover property (@(posedge clk_i) disable iff (!rst_ni) ctx_fin && frame_len_q == '0);
+  cov_context_mid_frame: cover property (@(posedge clk_i) disable iff (!rst_ni) ctx_fin && frame_len_q != '0);
+  cov_popts_before_context: cover property (@(posedge clk_i) disable iff (!rst_ni) opt_push_o && (desc_i.ixsm || desc_i.txsm) && !ctx_valid_q);
+  cov_popts_with_context: cover property (@(posedge clk_i) disable iff (!rst_ni) opt_push_o && opt_o.ixsm && opt_o.txsm);
+  cov_popts_of_later_desc_ignored: cover property (@(posedge clk_i) disable iff (!rst_ni) start && frame_len_q != '0 && (desc_i.ixsm || desc_i.txsm));
+  cov_option_fifo_full: cover property (@(posedge clk_i) disable iff (!rst_ni) run_i && desc_valid_i && !req_started_q && !desc_i.is_ctx && !nodata && frame_len_q == '0 && opt_full_i);
+  cov_long_first_desc_with_popts: cover property (@(posedge clk_i) disable iff (!rst_ni) req_fin && frame_len_q == '0 && long_now && (desc_i.ixsm || desc_i.txsm));
 `endif
   // ==== end cover points ====
 endmodule

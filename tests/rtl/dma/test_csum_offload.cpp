@@ -325,6 +325,144 @@ TEST(DmaTxOffload, ContextKeptUntilTheNext) {
   EXPECT_TRUE(b.tx_frames[0].data == p1.frame) << "offload without a context";
 }
 
+// The 0 -> 0xFFFF rule: TCP and UDP packets whose payload is chosen so that the checksum comes out
+// 0 are sent with 0xFFFF in the field (Linux skb_checksum_help; for UDP 0 means "no checksum"), and
+// still verify; the IP checksum next to it is inserted as usual.
+TEST(DmaTxOffload, TcpUdpChecksumZeroIsSentAsFfff) {
+  const uint64_t seed = test_seed();
+  SCOPED_TRACE(seed_msg(seed));
+  DmaBench b(seed + 6000);
+  start(b);
+  TxDriver d(b, kRing, 16);
+  Alloc al{kBufs + 5};
+  std::vector<Pkt> pkts;
+  for (unsigned i = 0; i < 12; ++i) {
+    Pkt p;
+    do p = random_packet(b.rng, 600); while (p.frame.size() < p.l4 + (p.tcp ? 60 : 8) + 4);
+    Bytes& f = p.frame;
+    // a payload word (aligned to TUCSS) that makes the sum over TUCSS..end, pseudo-header sum
+    // included, fold to 0xFFFF: the checksum is then ~0xFFFF = 0
+    const size_t w = f.size() - 2 - ((f.size() - 2 - p.ctx.tucss) % 2);
+    put16(f, w, 0);
+    const uint16_t rest = fold(ocsum(f, p.ctx.tucss, f.size() - 1));
+    put16(f, w, static_cast<uint16_t>(0xFFFF - rest));
+    ASSERT_EQ(fold(ocsum(f, p.ctx.tucss, f.size() - 1)), 0xFFFF);
+    d.add_context(p.ctx, i % 2 == 0, false);
+    d.add_frame_bytes(cut(b.rng, al, f.size(), 3, 3), f, ref_offload(f, true, true, p.ctx));
+    pkts.push_back(p);
+  }
+  d.enable();
+  run_and_check(b, d, 200000);
+  for (size_t i = 0; i < pkts.size() && i < b.tx_frames.size(); ++i) {
+    const Bytes& f = b.tx_frames[i].data;
+    const Pkt& p = pkts[i];
+    EXPECT_EQ(f[p.ctx.tucso], 0xFF) << "frame " << i;
+    EXPECT_EQ(f[p.ctx.tucso + 1], 0xFF) << "frame " << i;
+    EXPECT_TRUE(ip_ok(f, p.l3, p.l4)) << "frame " << i << ": IP header checksum";
+    EXPECT_TRUE(l4_ok(f, p.l3, p.l4, p.tcp)) << "frame " << i << ": 0xFFFF verifies as the TCP/UDP checksum";
+  }
+}
+
+// TX_LONG with checksum offload: a frame that grows past 0x3F00 bytes after its first descriptor
+// (options already taken, data streamed, then discarded) and one whose first descriptor is already
+// too long (no options taken) are not sent, nor one that grows past the limit at its fifth; the
+// options of the frames around them stay with their own frames (both checksums right), and TX_LONG
+// is flagged once per long frame.
+TEST(DmaTxOffload, LongFramesWithOptionsAreDroppedAndNeighboursKeepTheirs) {
+  const uint64_t seed = test_seed();
+  SCOPED_TRACE(seed_msg(seed));
+  DmaBench b(seed + 7000);
+  start(b);
+  b.mem.cfg.read_latency = 20;
+  TxDriver d(b, kRing, 16);
+  Alloc al{kBufs + 1};
+  constexpr uint32_t kMax = regs::kMaxTxFrame;
+  Pkt p1 = random_packet(b.rng, 300), p2 = random_packet(b.rng, 1200);
+  std::vector<Pkt> sent;
+  auto good = [&](const Pkt& p) {
+    d.add_frame_bytes(cut(b.rng, al, p.frame.size(), 2, 3), p.frame, ref_offload(p.frame, true, true, p.ctx));
+    sent.push_back(p);
+  };
+  auto dropped = [&](std::vector<uint32_t> lens) {
+    std::vector<TxDescSpec> v;
+    size_t total = 0;
+    for (uint32_t l : lens) {
+      v.push_back(TxDescSpec{al.get(b.rng, l), l, false, true, false});
+      v.back().popts = 3;
+      total += l;
+    }
+    d.add_frame_bytes(v, random_bytes(b.rng, total), {});
+    d.expected.pop_back();  // nothing on the wire
+  };
+  d.add_context(p1.ctx, true, false);
+  good(p1);
+  dropped({9000, kMax - 9000 + 1});  // long at its second descriptor: 9000 bytes streamed, discarded
+  good(p1);
+  d.add_context(p2.ctx, false, false);
+  dropped({kMax + 1});               // long from its first descriptor: nothing streamed
+  good(p2);
+  dropped({4000, 4000, 4000, 4000, 200});
+  good(p2);
+  d.enable();
+  ASSERT_TRUE(b.run_until(
+      [&] {
+        d.service();
+        return d.idle() && !b.tx_mid_frame() && b.tx_frames.size() >= sent.size();
+      },
+      400000))
+      << "frames " << b.tx_frames.size() << "/" << sent.size() << join(b.errors);
+  b.run(200);
+  ASSERT_EQ(b.tx_frames.size(), sent.size());
+  for (size_t i = 0; i < sent.size(); ++i) {
+    const Bytes& f = b.tx_frames[i].data;
+    EXPECT_TRUE(f == d.expected[i]) << "frame " << i << " differs from the reference";
+    EXPECT_TRUE(ip_ok(f, sent[i].l3, sent[i].l4)) << "frame " << i << ": IP header checksum";
+    EXPECT_TRUE(l4_ok(f, sent[i].l3, sent[i].l4, sent[i].tcp)) << "frame " << i << ": TCP/UDP checksum";
+  }
+  EXPECT_EQ(b.tx_err_count[dmaerr::kTxLong], 3u);
+  for (unsigned e = 0; e < 5; ++e) EXPECT_EQ(b.tx_err_count[e], 0u) << "DMAERR bit " << e;
+  EXPECT_EQ(b.m().tdh_o, d.tdt());
+  EXPECT_TRUE(d.problems.empty()) << join(d.problems);
+  EXPECT_TRUE(b.mem.violations.empty()) << join(b.mem.violations);
+  EXPECT_TRUE(b.errors.empty()) << join(b.errors);
+}
+
+// The option FIFO full: the TX FIFO's output is held until it is full of 1300-byte frames, then
+// 100 frames of 8..40 bytes, each with its own context (offsets inside the frame) and random
+// POPTS, pile up behind it (more frames than the 32-entry option FIFO holds); released, every
+// frame leaves with its own checksums (the reference's bytes).
+TEST(DmaTxOffload, OptionsStayWithTheirFramesWhenTheOptionFifoFills) {
+  const uint64_t seed = test_seed();
+  SCOPED_TRACE(seed_msg(seed));
+  DmaBench b(seed + 8000);
+  start(b);
+  b.tx_ready_prob = 0.0;
+  TxDriver d(b, kRing, 64);
+  Alloc al{kBufs + 7};
+  for (unsigned i = 0; i < 14; ++i) {
+    Pkt p;
+    do p = random_packet(b.rng, 1400); while (p.frame.size() < 1300);
+    d.add_context(p.ctx, false, false);
+    d.add_frame_bytes(cut(b.rng, al, p.frame.size(), 2, 3), p.frame, ref_offload(p.frame, true, true, p.ctx));
+  }
+  for (unsigned i = 0; i < 100; ++i) {
+    const size_t len = 2 + b.rng() % 39;
+    TxCtxSpec c;
+    auto off = [&](size_t below) { return static_cast<uint8_t>(b.rng() % below); };
+    c.ipcss = off(len), c.ipcso = off(len - 1), c.tucss = off(len), c.tucso = off(len - 1);
+    Bytes f = random_bytes(b.rng, len);
+    const int popts = static_cast<int>(1 + b.rng() % 3);
+    d.add_context(c, false, false);
+    d.add_frame_bytes(cut(b.rng, al, len, 1, popts), f, ref_offload(f, popts & 1, popts & 2, c));
+  }
+  d.enable();
+  b.run_until([&] { d.service(2); return false; }, 20000);  // held: everything backs up
+  EXPECT_TRUE(b.tx_frames.empty());
+  EXPECT_FALSE(d.idle()) << "the ring must still hold frames while the output is held";
+  b.tx_ready_prob = 1.0;
+  run_and_check(b, d, 400000);
+}
+
 // Cost: 1500-byte TCP frames with both checksums inserted leave the FIFO at 10G line rate, and
 // with offload off (POPTS 0) the FIFO's output timing is that of a run without contexts at all.
 TEST(DmaTxOffload, ThroughputAndNoCostWhenOff) {
@@ -370,17 +508,29 @@ struct RxCase {
   Bytes frame;
   const char* kind;
 };
-RxCase random_rx_case(std::mt19937_64& rng) {
-  Pkt p = random_packet(rng, 1400);
+// A right IP header checksum in p.frame.
+void set_ip_checksum(Pkt& p) {
+  put16(p.frame, p.l3 + 10, 0);
+  put16(p.frame, p.l3 + 10, static_cast<uint16_t>(~fold(ocsum(p.frame, p.l3, p.l4 - 1))));
+}
+
+// Right IP and TCP/UDP checksums in p.frame (as a sender's stack leaves them).
+void set_good_checksums(Pkt& p) {
   Bytes& f = p.frame;
   const size_t cso = p.l4 + (p.tcp ? 16 : 6);
-  put16(f, p.l3 + 10, 0);
-  put16(f, p.l3 + 10, static_cast<uint16_t>(~fold(ocsum(f, p.l3, p.l4 - 1))));
+  set_ip_checksum(p);
   put16(f, cso, 0);
   const uint32_t len = static_cast<uint32_t>(f.size() - p.l4);
   uint16_t cs = static_cast<uint16_t>(~fold(ocsum(f, p.l3 + 12, p.l3 + 19) + (p.tcp ? 6 : 17) + len +
                                             ocsum(f, p.l4, f.size() - 1)));
   put16(f, cso, cs ? cs : 0xFFFF);
+}
+
+RxCase random_rx_case(std::mt19937_64& rng) {
+  Pkt p = random_packet(rng, 1400);
+  Bytes& f = p.frame;
+  const size_t cso = p.l4 + (p.tcp ? 16 : 6);
+  set_good_checksums(p);
   const char* kind = "good";
   switch (rng() % 13) {
     case 0: f[p.l3 + 1 + rng() % (p.l4 - p.l3 - 1)] ^= static_cast<uint8_t>(1 + rng() % 255); kind = "bad IP header"; break;
@@ -479,6 +629,107 @@ TEST(DmaRxOffload, ChecksumStatusPerFrame) {
       EXPECT_GE(seen.size(), 14u) << "the case mix lacks variety";
     }
   }
+}
+
+// A datagram too short to hold its checksum field (IP total length leaves fewer than 18 bytes for
+// TCP, 8 for UDP) is not checked: the IP header still is (IPCS), and with TUOFL alone IXSM is set;
+// from 18 (TCP) / 8 (UDP) bytes on it is checked, and its right checksum gives no TCPE.
+TEST(DmaRxOffload, DatagramTooShortForItsChecksumIsNotChecked) {
+  const uint64_t seed = test_seed();
+  SCOPED_TRACE(seed_msg(seed));
+  for (unsigned mode = 2; mode < 4; ++mode) {
+    const bool ipofl = mode & 1, tuofl = true;
+    SCOPED_TRACE("IPOFL " + std::to_string(ipofl));
+    DmaBench b(seed + 9000 + mode);
+    b.reset();
+    b.m().ipofl_i = ipofl;
+    b.m().tuofl_i = tuofl;
+    RxDriver d(b, kRxRing, 32, 0, kRxBufs);
+    d.csum_ok = true;
+    d.enable();
+    std::vector<RxInFrame> sent;
+    std::vector<size_t> l4lens;
+    std::vector<bool> tcp;
+    for (int proto = 0; proto < 2; ++proto) {
+      const size_t need = proto ? 8 : 18;
+      for (size_t l4len = 0; l4len <= need + 2; ++l4len) {
+        Pkt p;
+        do p = random_packet(b.rng, 0); while (p.tcp != (proto == 0));
+        p.frame.resize(p.l4 + l4len);
+        put16(p.frame, p.l3 + 2, static_cast<uint16_t>(p.l4 - p.l3 + l4len));
+        if (l4len >= need) {
+          if (!p.tcp) put16(p.frame, p.l4 + 4, static_cast<uint16_t>(l4len));
+          set_good_checksums(p);
+        } else {
+          set_ip_checksum(p);
+        }
+        Bytes pad = random_bytes(b.rng, 6);  // Ethernet padding after the datagram: never summed
+        p.frame.insert(p.frame.end(), pad.begin(), pad.end());
+        sent.push_back({p.frame, false});
+        l4lens.push_back(l4len);
+        tcp.push_back(p.tcp);
+      }
+    }
+    for (auto& f : sent) b.rx_q.push_back(f);
+    ASSERT_TRUE(b.run_until([&] { d.service(); return d.received.size() >= sent.size(); }, 200000));
+    expect_rx_equal_data(d.received, sent);
+    EXPECT_TRUE(d.problems.empty()) << join(d.problems);
+    ASSERT_EQ(d.csum.size(), sent.size());
+    for (size_t i = 0; i < sent.size(); ++i) {
+      const bool checked = l4lens[i] >= (tcp[i] ? 18u : 8u);
+      SCOPED_TRACE(std::string(tcp[i] ? "TCP" : "UDP") + " datagram of " + std::to_string(l4lens[i]) + " bytes");
+      const RxDriver::Csum want = ref_rx_csum(sent[i].data, ipofl, tuofl);
+      EXPECT_EQ(d.csum[i].status, want.status);
+      EXPECT_EQ(d.csum[i].errors, want.errors);
+      EXPECT_EQ((d.csum[i].status & regs::RXDESC_STATUS_TCPCS) != 0, checked);
+      EXPECT_EQ((d.csum[i].status & regs::RXDESC_STATUS_IPCS) != 0, ipofl);
+      EXPECT_EQ((d.csum[i].status & regs::RXDESC_STATUS_IXSM) != 0, !ipofl && !checked);
+      EXPECT_EQ(d.csum[i].errors, 0) << "right checksums, no error";
+    }
+  }
+}
+
+// A checked frame whose last beat has no descriptor yet: it fills the one free buffer, waits with
+// its last beat offered (RNBC once, part-way through the frame, nothing written back for it), and
+// once RDT gives it a descriptor its EOP write-back carries the checks of the whole frame.
+TEST(DmaRxOffload, FrameWaitingForItsLastDescriptorKeepsItsStatus) {
+  const uint64_t seed = test_seed();
+  SCOPED_TRACE(seed_msg(seed));
+  DmaBench b(seed + 9100);
+  b.reset();
+  b.m().ipofl_i = 1;
+  b.m().tuofl_i = 1;
+  RxDriver d(b, kRxRing, 16, 0, kRxBufs);  // 2048-byte buffers
+  d.csum_ok = true;
+  d.enable(false);  // RDT = RDH = 0: no free descriptor
+  d.set_rdt(1);     // one
+  std::vector<RxInFrame> sent;
+  for (int bad = 0; bad < 2; ++bad) {
+    Pkt p;
+    do p = random_packet(b.rng, 2100); while (p.frame.size() <= 2048 || p.frame.size() > 2056);
+    set_good_checksums(p);
+    if (bad) p.frame[p.frame.size() - 1] ^= 0x5A;  // the datagram's last byte: TCPE
+    sent.push_back({p.frame, false});
+  }
+  b.rx_q.push_back(sent[0]);
+  b.run(3000);
+  d.service(false);
+  EXPECT_EQ(b.rx_rnbc, 1u) << "RNBC once, part-way through the frame";
+  EXPECT_TRUE(d.received.empty()) << "no EOP write-back before the last beat has a descriptor";
+  EXPECT_EQ(b.m().rdh_o, 1u) << "the first buffer is written back, full";
+  d.set_rdt(4);
+  ASSERT_TRUE(b.run_until([&] { d.service(false); return d.received.size() == 1; }, 20000));
+  b.rx_q.push_back(sent[1]);
+  ASSERT_TRUE(b.run_until([&] { d.service(false); return d.received.size() == 2; }, 20000));
+  expect_rx_equal_data(d.received, sent);
+  EXPECT_TRUE(d.problems.empty()) << join(d.problems);
+  EXPECT_EQ(b.rx_rnbc, 1u);
+  ASSERT_EQ(d.csum.size(), 2u);
+  const uint8_t both = regs::RXDESC_STATUS_IPCS | regs::RXDESC_STATUS_TCPCS;
+  EXPECT_EQ(d.csum[0].status, both);
+  EXPECT_EQ(d.csum[0].errors, 0);
+  EXPECT_EQ(d.csum[1].status, both);
+  EXPECT_EQ(d.csum[1].errors, regs::RXDESC_ERRORS_TCPE);
 }
 
 }  // namespace

@@ -415,18 +415,19 @@ TEST(DmaRx, Throughput1500) {
   EXPECT_TRUE(b.mem.violations.empty()) << join(b.mem.violations);
 }
 
-// RXDMT0 fires once, when the free descriptors (RDT - RDH) drop to 1/2, 1/4, 1/8 of the ring.
+// RXDMT0 fires once, when the free descriptors (RDT - RDH) drop to 1/2, 1/4, 1/8 of the ring
+// (RDMTS 0, 1, 2; the reserved value 3 is treated as 1/8).
 TEST(DmaRx, Rxdmt0Threshold) {
   const uint64_t seed = test_seed();
   SCOPED_TRACE(seed_msg(seed));
-  for (unsigned rdmts = 0; rdmts < 3; ++rdmts) {
+  for (unsigned rdmts = 0; rdmts < 4; ++rdmts) {
     SCOPED_TRACE("RDMTS " + std::to_string(rdmts));
     DmaBench b(seed + 300 + rdmts);
     b.reset();
     const unsigned n = 32;
     RxDriver d(b, kRxRing, n, 0, kRxBufs);
     d.enable(true, rdmts);  // RDT = 31: 31 free
-    const unsigned thr = n >> (rdmts + 1);
+    const unsigned thr = n >> (std::min(rdmts, 2u) + 1);
     const unsigned frames = n - 1 - thr + 3;
     for (unsigned i = 0; i < frames; ++i) {
       b.rx_q.push_back({random_bytes(b.rng, 60 + i), false});
