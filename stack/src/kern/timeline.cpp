@@ -20,7 +20,8 @@ constexpr StageInfo kStages[] = {
     {"tdt_write", "cpu"},       {"desc_fetch", "nic.txdma"}, {"data_dma", "nic.txdma"},
     {"mac_tx", "mac.tx"},       {"wire", "wire"},           {"mac_rx", "mac.rx"},
     {"rx_dma", "nic.rxdma"},    {"rx_writeback", "nic.rxdma"}, {"msi", "nic.irq"},
-    {"isr", "cpu"},             {"napi_poll", "cpu"},       {"netif_receive_skb", "cpu"},
+    {"isr", "cpu"},             {"napi_poll", "cpu"},       {"gro", "cpu"},
+    {"netif_receive_skb", "cpu"},
     {"ip_rcv", "cpu"},          {"deliver", "cpu"},         {"sock_wake", "cpu"},
     {"sock_recv", "cpu"},       {"tx_writeback", "nic.txdma"},
 };
