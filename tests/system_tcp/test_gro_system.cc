@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ struct GroCase {
   bool gro;
   double loss, reorder;
 };
+
+void PrintTo(const GroCase& c, std::ostream* os) {
+  *os << "gro " << (c.gro ? "on" : "off") << " loss " << c.loss << " reorder " << c.reorder;
+}
 
 std::string case_name(const ::testing::TestParamInfo<GroCase>& i) {
   return std::string(i.param.gro ? "GroOn" : "GroOff") + (i.param.loss > 0 ? "Loss" : "") +
@@ -102,7 +107,9 @@ TEST_P(RxOffload, TenMegabytesByteExactGroOnOffUnderFaults) {
     EXPECT_GT(g.gro_skbs, 0u);
     EXPECT_GT(g.gro_packets, g.gro_skbs);
     EXPECT_LT(b.stack().tcp_mib().InSegs, cb.rx_packets) << "merged skbs reach TCP as one segment each";
-    if (c.loss > 0 || c.reorder > 0) EXPECT_GT(g.flush_ooo, 0u) << "holes ended merges";
+    if (c.loss > 0 || c.reorder > 0) {
+      EXPECT_GT(g.flush_ooo, 0u) << "holes ended merges";
+    }
   } else {
     EXPECT_EQ(g.held, 0u);
     EXPECT_EQ(g.gro_skbs, 0u);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <ostream>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -33,7 +34,7 @@ struct SegOpt {
   uint16_t window = 1000;
   uint32_t ack = 1;
   bool ts = false;
-  uint32_t tsval = 7;
+  uint32_t tsval = 7, tsecr = 0;
   uint8_t ttl = 64;
   bool bad_csum = false;
 };
@@ -55,6 +56,7 @@ Bytes seg(uint32_t seq, size_t len, SegOpt o = {}) {
   r.window = o.window;
   r.ts_present = o.ts;
   r.tsval = o.tsval;
+  r.tsecr = o.tsecr;
   r.payload_len = len;
   const size_t tl = r.header_len() + len;
   Bytes b(20 + tl);
@@ -157,25 +159,29 @@ TEST_F(Gro, AShorterSegmentIsTheLastOfItsMerge) {
 }
 
 TEST_F(Gro, DifferentFlagsOptionsWindowOrAckFlushTheHeldSkb) {
-  SegOpt ece, win, ack, ts1, ts2, ttl;
+  SegOpt ece, win, ack, ts1, ts2, ecr, ttl;
   ece.flags = tf::ACK | tf::ECE;
   win.window = 999;
   ack.ack = 2;
   ts1.ts = ts2.ts = true;
-  ts2.tsval = 8;
+  ts1.tsval = 7000;
+  ts2.tsval = 8000;  // another millisecond tick of the TSval clock
+  ecr = ts2;
+  ecr.tsecr = 1000;  // same TSval tick, TSecr in another
   ttl.ttl = 63;
   // each pair: the second differs from the first, so neither merges with the other
   const auto& u = burst({seg(1, 1000), seg(1001, 1000, ece), seg(2001, 1000, win), seg(3001, 1000, ack),
-                         seg(4001, 1000, ts1), seg(5001, 1000, ts2), seg(6001, 1000, ttl)});
-  ASSERT_EQ(u.size(), 7u);
+                         seg(4001, 1000, ts1), seg(5001, 1000, ts2), seg(6001, 1000, ecr), seg(7001, 1000, ttl)});
+  ASSERT_EQ(u.size(), 8u);
   for (size_t i = 0; i < u.size(); ++i) {
     EXPECT_EQ(u[i].segs, 1) << i;
     EXPECT_EQ(seq_of(u[i]), 1 + 1000 * i) << "order kept";
   }
-  EXPECT_EQ(gs().flush_mismatch, 6u);
-  // the same options (timestamps included) do merge
-  ts2.tsval = 7;
-  const auto& v = burst({seg(7001, 1000, ts1), seg(8001, 1000, ts2)});
+  EXPECT_EQ(gs().flush_mismatch, 7u);
+  // the same options merge, TSvals within one millisecond tick included (Linux's TSval
+  // clock ticks in ms, ours in us)
+  ts2.tsval = 7999;
+  const auto& v = burst({seg(8001, 1000, ts1), seg(9001, 1000, ts2)});
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].segs, 2);
 }
@@ -290,6 +296,9 @@ struct GroTransfer {
   bool gro;
   double loss, reorder;
 };
+void PrintTo(const GroTransfer& c, std::ostream* os) {
+  *os << "gro " << (c.gro ? "on" : "off") << " loss " << c.loss << " reorder " << c.reorder;
+}
 class GroBulk : public ::testing::TestWithParam<GroTransfer> {};
 
 TEST_P(GroBulk, ByteExactWithGroOnAndOffUnderFaults) {
@@ -316,7 +325,9 @@ TEST_P(GroBulk, ByteExactWithGroOnAndOffUnderFaults) {
   if (c.gro) {
     EXPECT_GT(g.gro_skbs, 0u);
     EXPECT_GT(g.gro_packets, 2 * g.gro_skbs);
-    if (c.loss > 0 || c.reorder > 0) EXPECT_GT(g.flush_ooo, 0u) << "holes flushed the flow";
+    if (c.loss > 0 || c.reorder > 0) {
+      EXPECT_GT(g.flush_ooo, 0u) << "holes flushed the flow";
+    }
   } else {
     EXPECT_EQ(g.held, 0u);
   }

@@ -62,6 +62,35 @@ bool same_flow(kern::SkBuff& p, kern::SkBuff& skb) {
          std::memcmp(p.data() + kIpHlen, skb.data() + kIpHlen, 4) == 0;         // ports
 }
 
+// tcp_gro_receive compares the options byte for byte. Linux's TSval ticks once a
+// millisecond, so the segments of a burst carry the same one; ours ticks every microsecond
+// (tcp.h), so TSval and TSecr (the peer's TSval echoed) compare equal here when they fall
+// in the same millisecond tick (value / 1000), which is what Linux's clock would have made
+// byte-equal.
+bool options_match(const uint8_t* a, const uint8_t* b, size_t len) {
+  size_t i = 0;
+  while (i < len) {
+    const uint8_t kind = a[i];
+    if (kind == 0) return std::memcmp(a + i, b + i, len - i) == 0;  // EOL: the rest as is
+    if (kind == 1) {  // NOP
+      if (b[i] != 1) return false;
+      ++i;
+      continue;
+    }
+    if (i + 1 >= len || a[i + 1] < 2 || i + a[i + 1] > len) return std::memcmp(a + i, b + i, len - i) == 0;
+    const size_t olen = a[i + 1];
+    if (kind == 8 && olen == 10) {  // timestamps: kind, len, TSval, TSecr
+      if (b[i] != 8 || b[i + 1] != 10) return false;
+      for (size_t f = i + 2; f < i + 10; f += 4)
+        if (wire::get_be32(a + f) / 1000 != wire::get_be32(b + f) / 1000) return false;
+    } else if (std::memcmp(a + i, b + i, olen) != 0) {
+      return false;
+    }
+    i += olen;
+  }
+  return true;
+}
+
 }  // namespace
 
 GroVerdict inet_gro_receive(Stack& st, std::vector<kern::Napi::GroHeld>& held, kern::SkbPtr& skb) {
@@ -93,8 +122,9 @@ GroVerdict inet_gro_receive(Stack& st, std::vector<kern::Napi::GroHeld>& held, k
   const bool mismatch = ip.ttl() != pip.ttl() || ip.tos() != pip.tos() || ip.dont_frag() != pip.dont_frag() ||
                         (s->flags & tf::CWR) || ((s->flags ^ h->flags) & ~any) || s->thlen != h->thlen ||
                         th.window() != th2.window() || th.ack() != th2.ack() ||
-                        std::memcmp(s->ip + kIpHlen + wire::TcpPacket::kHeaderLen,
-                                    h->ip + kIpHlen + wire::TcpPacket::kHeaderLen, s->thlen - wire::TcpPacket::kHeaderLen) != 0 ||
+                        !options_match(s->ip + kIpHlen + wire::TcpPacket::kHeaderLen,
+                                       h->ip + kIpHlen + wire::TcpPacket::kHeaderLen,
+                                       s->thlen - wire::TcpPacket::kHeaderLen) ||
                         s->len == 0 || s->len > p.gso_size;
   const bool ooo = th2.seq() + h->len != th.seq();
   const bool full = p.len() + s->len >= kGroMaxSize;
