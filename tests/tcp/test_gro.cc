@@ -135,6 +135,45 @@ TEST_F(Gro, InOrderSegmentsOfOneFlowMergeIntoOneSkb) {
   EXPECT_TRUE(h.eth.napi.gro_list.empty());
 }
 
+// The timeline shows a merged skb as one delivery with its members: each member has a gro
+// event naming the merged packet, and a member's path continues with that packet's stages.
+TEST_F(Gro, TimelineShowsOneDeliveryWithItsMembers) {
+  kern::Timeline tl;
+  tl.enable();
+  const uint16_t node = tl.add_node("b");
+  h.k.set_timeline(&tl, node);
+  auto listener = h.st->tcp_socket();  // delivery to a socket (which answers with a RST)
+  ASSERT_EQ(listener->bind(net::Ipv4Addr::any(), 80), 0);
+  ASSERT_EQ(listener->listen(8), 0);
+  std::vector<Bytes> f;
+  for (uint32_t i = 0; i < 4; ++i) f.push_back(seg(1 + i * 1000, 1000));
+  ASSERT_EQ(burst(f).size(), 1u);
+  std::vector<uint64_t> members;
+  uint64_t merged = 0;
+  for (const kern::TimelineEvent& e : tl.events())
+    if (e.stage == kern::Stage::kGro) {
+      members.push_back(e.pkt);
+      merged = e.arg;
+    }
+  ASSERT_EQ(members.size(), 4u) << "one gro event per member";
+  EXPECT_EQ(merged, members.front()) << "the first segment's packet carries the merged skb";
+  size_t delivered = 0;
+  for (const kern::TimelineEvent& e : tl.events())
+    if (e.stage == kern::Stage::kNetifRx) {
+      ++delivered;
+      EXPECT_EQ(e.pkt, merged);
+    }
+  EXPECT_EQ(delivered, 1u) << "one delivery";
+  for (uint64_t m : members) {
+    const auto p = tl.path(m);
+    ASSERT_FALSE(p.empty());
+    EXPECT_EQ(p.back().stage, kern::Stage::kDeliver) << "member " << m << " reaches TCP with the merged skb";
+    EXPECT_EQ(tl.paths().at(m).back().stage, kern::Stage::kDeliver);
+  }
+  listener->close();
+  h.k.set_timeline(nullptr, 0);
+}
+
 TEST_F(Gro, PshEndsTheMergeAndGoesUpAtOnce) {
   SegOpt psh;
   psh.flags = tf::ACK | tf::PSH;

@@ -52,14 +52,16 @@ enum class Stage : uint8_t {
   kMsi,          // NIC: MSI requested (pkt 0; path() attaches it)
   kIsr,          // driver: interrupt handler entered (pkt 0; path() attaches it)
   kNapiPoll,     // driver: the NAPI poll that took the packet from the ring
-  kGro,          // GRO: the packet went up inside a merged skb (arg: the merged skb's packet,
-                 // whose netif_receive_skb and delivery it shares; every member has one)
   kNetifRx,      // netif_receive_skb
   kIpRcv,        // ip_rcv accepted it for local delivery
   kDeliver,      // protocol delivery: queued on a socket, or consumed (echo request, ACK)
   kSockWake,     // a reader waiting on the socket was woken
   kSockRecv,     // the application's recv returned it
   kTxWriteBack,  // NIC: DMA write of the TX descriptor (done), off the one-way path
+  kGro,          // GRO: the packet went up inside a merged skb (arg: the merged skb's packet,
+                 // whose netif_receive_skb and delivery it shares; every member, the merged
+                 // skb's own first segment too, has one). Off the one-way path: a member's
+                 // path() continues with the merged packet's stages after napi_poll.
   kCount
 };
 
