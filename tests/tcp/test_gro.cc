@@ -83,6 +83,8 @@ class Gro : public ::testing::Test {
     h.st->arp().add_permanent(h.eth.dev, ip("10.0.0.1"), kMacA);  // for the RSTs it answers with
     h.eth.napi_mode = true;
     h.eth.rx_ip_summed = kern::CHECKSUM_UNNECESSARY;
+    EXPECT_FALSE(h.eth.dev.features & kern::NETIF_F_GRO) << "off by default";
+    h.k.net().dev_set_gro(h.eth.dev, true);
     tap = h.k.net().add_tap([this](const kern::SkBuff& s, bool out) {
       if (out || s.protocol != kern::ETH_P_IP) return;
       ups.push_back({Bytes(s.data(), s.data() + s.len()), s.gso_segs, s.gso_size, s.ip_summed});

@@ -151,8 +151,10 @@ class NetDevice {
   NetDevice* vlan_real_dev = nullptr;
   uint16_t vlan_id = 0;
   uint32_t flags = IFF_BROADCAST | IFF_MULTICAST;
-  // NETIF_F_* features on (dev->features); GRO on by default, as Linux's register_netdevice.
-  uint64_t features = NETIF_F_GRO;
+  // NETIF_F_* features on (dev->features). Linux turns GRO on by default; here it is off
+  // until the sender paces its bursts (with it on, a router that forwards below line rate
+  // overflows its RX ring: docs/sw-design.md). dev_set_gro turns it on.
+  uint64_t features = 0;
   uint32_t tx_queue_len = 1000;
   std::vector<MacAddr> mc_list;  // sorted, unique (dev->mc)
   int promiscuity = 0, allmulti = 0;
