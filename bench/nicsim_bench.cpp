@@ -182,10 +182,12 @@ int idle_child(bool skip, uint64_t idle_ms) {
 }
 
 // TCP bulk (child process): a -> b, `mb` MB, with the default CPU costs or all of them
-// scaled by cost_pct/100, optionally with the cross-layer timeline recording. Prints
+// scaled by cost_pct/100, optionally with the cross-layer timeline recording, and b's GRO
+// as the device has it (off) or as `--gro on|off` sets it (run alone: `nicsim_bench
+// --tcp-child 100 --tcp-mb 100 --gro on`). Prints
 // "<bytes> <goodput Gb/s> <sim ms> <wall s> <retrans> <rx CPU busy %> <tx CPU busy %>
 // <rx MPC+RNBC> <timeline events> <ok>".
-int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline) {
+int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro) {
   sim::TestbenchConfig tc;
   tc.run_name = "bench-tcp-" + std::to_string(cost_pct) + (timeline ? "-timeline" : "");
   sim::NetHostConfig hc;
@@ -197,6 +199,7 @@ int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline) {
   apps::TcpBulkConfig cfg;
   cfg.bytes = mb << 20;
   apps::TcpBulk bulk(a, b, cfg);
+  if (gro >= 0) b.call([&] { b.kernel().net().dev_set_gro(b.dev(), gro != 0); });
   net.tb().set_timeline(timeline);
   const uint64_t busy_a0 = a.kernel().counters().cpu_busy_ns, busy_b0 = b.kernel().counters().cpu_busy_ns;
   const uint64_t t0_ns = net.now_ns();
@@ -826,6 +829,7 @@ int main(int argc, char** argv) {
   const char* tcp_child_arg = nullptr;
   const char* router_child_arg = nullptr;
   bool json = false, timeline = false;
+  int gro = -1;  // --gro on|off for --tcp-child: b's NETIF_F_GRO (default: the device's)
   std::string only;
   unsigned loss_seeds = 20, linux_seeds = 3;
   unsigned rto_min_us = 0;  // 0: the default (200000)
@@ -845,6 +849,7 @@ int main(int argc, char** argv) {
       tcp_mb_set = true;
     }
     else if (!std::strcmp(argv[i], "--timeline")) timeline = true;
+    else if (!std::strcmp(argv[i], "--gro") && i + 1 < argc) gro = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--router-child") && i + 1 < argc) router_child_arg = argv[++i];
     else if (!std::strcmp(argv[i], "--router-ms") && i + 1 < argc) router_ms = std::strtoull(argv[++i], nullptr, 0);
     else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
@@ -889,7 +894,7 @@ int main(int argc, char** argv) {
                       std::strtod(loss_child_args[2], nullptr), std::strtoull(loss_child_args[3], nullptr, 0),
                       tcp_mb_set ? tcp_mb : 10, rto_min_us);
   if (child) return idle_child(!std::strcmp(child, "skip"), idle_ms);
-  if (tcp_child_arg) return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline);
+  if (tcp_child_arg) return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline, gro);
   if (router_child_arg) return router_child(unsigned(std::strtoul(router_child_arg, nullptr, 0)), router_ms);
   std::vector<LossCondition> loss;
   if (only != "base") loss = run_tcp_loss(loss_seeds, 10, loss_pick, rto_min_us);

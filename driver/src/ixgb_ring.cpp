@@ -298,6 +298,7 @@ int IxgbAdapter::clean_rx_irq(int budget) {
     const uint32_t length = d.length();
     const bool eop = d.status_eop();
     const bool rx_error = d.errors_ce() || d.errors_rxe();
+    const uint8_t status = d.status(), errors = d.errors();
     const uint64_t addr = d.buff_addr();
     d.clear();  // the write-back; the buffer address stays
     d.set_buff_addr(addr);
@@ -334,7 +335,7 @@ int IxgbAdapter::clean_rx_irq(int budget) {
     if (whole) {
       const uint64_t pkt = k_.tl() ? k_.tl()->rx_frame(k_.tl_node(), whole->data(), whole->len()) : 0;
       k_.trace(kern::Stage::kNapiPoll, pkt, whole->len());
-      rx_hand_up(std::move(whole), pkt);
+      rx_hand_up(std::move(whole), pkt, status, errors);
     } else if (!drop) {
       uint64_t pkt = 0;
       if (kern::Timeline* tl = k_.tl()) {
@@ -356,7 +357,7 @@ int IxgbAdapter::clean_rx_irq(int budget) {
         skb->put(length);
         counters_.rx_large++;
       }
-      rx_hand_up(std::move(skb), pkt);
+      rx_hand_up(std::move(skb), pkt, status, errors);
     }
     if (cleaned >= params_.rx_refill_batch) {
       rx_.next_to_clean = i;
@@ -373,14 +374,29 @@ int IxgbAdapter::clean_rx_irq(int budget) {
 
 namespace nicsim::driver {
 
-void IxgbAdapter::rx_hand_up(kern::SkbPtr skb, uint64_t pkt) {
+// ixgb_rx_checksum: IXSM (nothing checked) or no TCPCS leaves the checksum to the stack;
+// TCPE is counted and also left to the stack, which verifies again and counts InCsumErrors.
+// The IP header's IPCS/IPE are not used: ip_rcv checks the header in software, as Linux.
+void IxgbAdapter::rx_checksum(uint8_t status, uint8_t errors, kern::SkBuff& skb) {
+  skb.ip_summed = kern::CHECKSUM_NONE;
+  if (!params_.rx_csum || (status & regs::RXDESC_STATUS_IXSM) || !(status & regs::RXDESC_STATUS_TCPCS)) return;
+  if (errors & regs::RXDESC_ERRORS_TCPE) {
+    counters_.hw_csum_rx_error++;
+    return;
+  }
+  skb.ip_summed = kern::CHECKSUM_UNNECESSARY;
+  counters_.hw_csum_rx_good++;
+}
+
+void IxgbAdapter::rx_hand_up(kern::SkbPtr skb, uint64_t pkt, uint8_t status, uint8_t errors) {
   const uint32_t length = skb->len();
   skb->trace = pkt;
+  rx_checksum(status, errors, *skb);
   kern::eth_type_trans(*skb, netdev_);
   counters_.rx_packets++;
   counters_.rx_bytes += length;
   k_.cpu().charge_packet();
-  k_.net().netif_receive_skb(std::move(skb));
+  k_.net().napi_gro_receive(napi_, std::move(skb));
 }
 
 kern::SkbPtr IxgbAdapter::rx_chain_add(kern::SkBuff& buf, uint32_t length, bool eop, bool error) {

@@ -182,6 +182,19 @@ class Host:
         """The MTU of device ``dev`` (eth0, lo, eth0.10 ...)."""
         return self._ready("mtu").mtu(dev)
 
+    def set_gro(self, on: bool, dev: str = "eth0") -> None:
+        """Turns GRO (NETIF_F_GRO) of ``dev`` on or off, as ``ethtool -K <dev> gro on|off``
+        will: with it off every TCP segment goes up the stack alone. Off by default
+        (Linux: on; see docs/sw-design.md).
+        """
+        if not isinstance(dev, str):
+            raise TypeError(f"set_gro: dev must be a device name, got {dev!r}")
+        self._ready("set_gro").set_gro(dev, bool(on))
+
+    def gro(self, dev: str = "eth0") -> bool:
+        """Whether GRO is on for device ``dev``."""
+        return self._ready("gro").gro(dev)
+
     def add_vlan(self, parent: str, vid: int, cidr: str) -> str:
         """An 802.1Q sub-interface ``<parent>.<vid>`` with address ``cidr`` ("10.0.10.1/24"),
         up: ``ip link add link eth0 name eth0.10 type vlan id 10``. Returns its name.

@@ -25,6 +25,16 @@ py::dict driver_counters(const driver::IxgbCounters& c) {
   C(tx_queue_stops); C(tx_queue_wakes); C(tx_timeouts); C(rx_packets); C(rx_bytes); C(rx_desc_cleaned);
   C(rx_copybreak); C(rx_large); C(rx_drop_errors); C(rx_drop_no_eop); C(rx_drop_length); C(rx_alloc_failed);
   C(rx_rdt_writes); C(restarts); C(watchdog_runs); C(rx_chained); C(rx_drop_chain);
+  C(hw_csum_rx_good); C(hw_csum_rx_error);
+#undef C
+  return d;
+}
+
+py::dict gro_counters(const kern::GroStats& c) {
+  py::dict d;
+#define C(f) d[#f] = c.f
+  C(gro_packets); C(gro_bytes); C(gro_skbs); C(held); C(flush_complete); C(flush_final); C(flush_mismatch);
+  C(flush_ooo); C(flush_full); C(flush_evict); C(flush_off);
 #undef C
   return d;
 }
@@ -162,6 +172,7 @@ void register_host(py::module_& m) {
         py::dict d;
         d["nic"] = nic_counters(h.adapter().hw_stats());
         d["driver"] = driver_counters(h.adapter().counters());
+        d["gro"] = gro_counters(h.adapter().napi().gro);
         d["kernel"] = kernel_counters(h.kernel().counters());
         d["ip"] = items_dict(s.ip_mib().items());
         d["icmp"] = items_dict(s.icmp_mib().items());
@@ -191,6 +202,13 @@ void register_host(py::module_& m) {
       // `ip link`: MTU, VLAN devices, the device list (std::invalid_argument -> ValueError).
       .def("set_mtu", &sim::NetHost::set_mtu, py::arg("dev"), py::arg("mtu"))
       .def("mtu", &sim::NetHost::mtu, py::arg("dev"))
+      // NETIF_F_GRO of a device (what `ethtool -K dev gro on|off` will set).
+      .def("set_gro", [](sim::NetHost& h, const std::string& dev, bool on) {
+        h.kernel().net().dev_set_gro(h.netdev(dev), on);
+      }, py::arg("dev"), py::arg("on"))
+      .def("gro", [](sim::NetHost& h, const std::string& dev) {
+        return bool(h.netdev(dev).features & kern::NETIF_F_GRO);
+      }, py::arg("dev"))
       .def("add_vlan", &sim::NetHost::add_vlan, py::arg("parent"), py::arg("vid"), py::arg("cidr"))
       .def("interfaces", [](sim::NetHost& h) {
         py::list out;

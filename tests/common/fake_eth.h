@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <utility>
 #include <vector>
@@ -15,9 +16,19 @@ namespace nicsim::test {
 // A net_device whose transmitted frames are recorded and handed to `wire`.
 class FakeEth : public kern::NetDeviceOps {
  public:
-  FakeEth(kern::Kernel& k, kern::MacAddr mac) : k_(k), dev("eth%d", this) { dev.dev_addr = dev.perm_addr = mac; }
-  int ndo_open(kern::NetDevice&) override { return 0; }
-  int ndo_stop(kern::NetDevice&) override { return 0; }
+  FakeEth(kern::Kernel& k, kern::MacAddr mac) : k_(k), dev("eth%d", this) {
+    dev.dev_addr = dev.perm_addr = mac;
+    k_.net().netif_napi_add(dev, napi, [this](kern::Napi&, int budget) { return poll(budget); });
+  }
+  ~FakeEth() override { k_.net().netif_napi_del(napi); }
+  int ndo_open(kern::NetDevice&) override {
+    k_.net().napi_enable(napi);
+    return 0;
+  }
+  int ndo_stop(kern::NetDevice&) override {
+    k_.net().napi_disable(napi);
+    return 0;
+  }
   kern::NetdevTx ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice& d) override {
     std::vector<uint8_t> f = skb->bytes();
     d.stats.tx_packets++;
@@ -30,15 +41,36 @@ class FakeEth : public kern::NetDeviceOps {
   // A frame arrives from the cable at time at_ns (receive path of a driver: a fresh skb,
   // eth_type_trans, netif_receive_skb).
   void receive_at(uint64_t at_ns, std::vector<uint8_t> frame) {
+    if (napi_mode) {
+      napi_receive_at(at_ns, {std::move(frame)});
+      return;
+    }
     k_.cpu().run_task_at(at_ns, [this, frame = std::move(frame)] {
       kern::SkbPtr skb = k_.netdev_alloc_skb(dev, uint32_t(frame.size()));
       skb->put_data(frame.data(), uint32_t(frame.size()));
+      skb->ip_summed = rx_ip_summed;
       dev.stats.rx_packets++;
       if (kern::eth_type_trans(*skb, dev) == 0) return;
       k_.net().netif_receive_skb(std::move(skb));
     });
   }
   void receive(std::vector<uint8_t> frame) { receive_at(k_.now_ns(), std::move(frame)); }
+  // A driver's NAPI path: the frames arrive together at at_ns and go up through
+  // napi_gro_receive, napi.weight per poll, napi_complete_done once all are taken. The
+  // interrupt comes napi_irq_delay_ns after the first frame that found the ring empty
+  // (interrupt moderation), so frames arriving meanwhile are taken by the same poll.
+  void napi_receive_at(uint64_t at_ns, std::vector<std::vector<uint8_t>> frames) {
+    k_.cpu().run_task_at(at_ns, [this, frames = std::move(frames)] {
+      for (const auto& f : frames) rxq_.push_back(f);
+      if (irq_pending_) return;
+      irq_pending_ = true;
+      k_.cpu().run_task_at(k_.now_ns() + napi_irq_delay_ns, [this] {
+        irq_pending_ = false;
+        k_.net().napi_schedule(napi);
+      });
+    });
+  }
+  void napi_receive(std::vector<std::vector<uint8_t>> frames) { napi_receive_at(k_.now_ns(), std::move(frames)); }
 
   // Frames sent so far with this ethertype, and clears nothing.
   std::vector<std::vector<uint8_t>> sent_of(uint16_t type) const {
@@ -52,6 +84,33 @@ class FakeEth : public kern::NetDeviceOps {
   kern::NetDevice dev;
   std::vector<std::vector<uint8_t>> sent;
   std::function<void(std::vector<uint8_t>, uint64_t now_ns)> wire;
+  // skb->ip_summed of received frames, as a driver with RX checksum offload would set it.
+  uint8_t rx_ip_summed = kern::CHECKSUM_NONE;
+  // receive_at takes the NAPI path (napi_receive_at) instead of netif_receive_skb per frame.
+  bool napi_mode = false;
+  uint64_t napi_irq_delay_ns = 0;
+  kern::Napi napi;
+
+ private:
+  int poll(int budget) {
+    int work = 0;
+    while (work < budget && !rxq_.empty()) {
+      std::vector<uint8_t> f = std::move(rxq_.front());
+      rxq_.pop_front();
+      ++work;
+      kern::SkbPtr skb = k_.netdev_alloc_skb(dev, uint32_t(f.size()));
+      skb->put_data(f.data(), uint32_t(f.size()));
+      skb->ip_summed = rx_ip_summed;
+      k_.trace_assign(*skb);
+      dev.stats.rx_packets++;
+      if (kern::eth_type_trans(*skb, dev) == 0) continue;
+      k_.net().napi_gro_receive(napi, std::move(skb));
+    }
+    if (work < budget) k_.net().napi_complete_done(napi, work);
+    return work;
+  }
+  std::deque<std::vector<uint8_t>> rxq_;
+  bool irq_pending_ = false;
 };
 
 }  // namespace nicsim::test

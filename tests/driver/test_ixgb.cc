@@ -40,6 +40,7 @@ class IxgbTest : public ::testing::Test {
   struct Rx {
     Bytes frame;  // MAC header through payload
     uint32_t truesize;
+    uint8_t ip_summed = kern::CHECKSUM_NONE;
   };
 
   void SetUp() override {
@@ -58,7 +59,7 @@ class IxgbTest : public ::testing::Test {
     ASSERT_EQ(k->net().dev_open(ad->netdev()), 0);
     k->net().dev_add_pack(kEtherType, [this](kern::SkbPtr skb) {
       Bytes f(skb->mac_header(), skb->data() + skb->len());
-      rx.push_back({f, skb->truesize()});
+      rx.push_back({f, skb->truesize(), skb->ip_summed});
     });
   }
   // Queues frames through dev_queue_xmit from a task on the host CPU.
@@ -607,6 +608,51 @@ TEST_F(IxgbTest, RxChainAssemblesFramesSpanningDescriptors) {
   EXPECT_EQ(c.rx_drop_no_eop, 0u);
   EXPECT_EQ(c.rx_packets, 3u);
   EXPECT_EQ(c.rx_bytes, 9014u + 3000 + 100);
+  teardown_and_check_leaks();
+}
+
+// ixgb_rx_checksum: only TCPCS without TCPE (and without IXSM) spares the stack its
+// software check; TCPE is counted and left to the stack; IPCS/IPE alone change nothing.
+TEST_F(IxgbTest, RxChecksumStatusSetsIpSummedAndCounts) {
+  open();
+  const uint8_t de = regs::RXDESC_STATUS_DD | regs::RXDESC_STATUS_EOP;
+  const uint8_t ixsm = regs::RXDESC_STATUS_IXSM, tcpcs = regs::RXDESC_STATUS_TCPCS, ipcs = regs::RXDESC_STATUS_IPCS;
+  struct Case {
+    uint8_t status, errors, want;
+    const char* what;
+  };
+  const Case cases[] = {
+      {de, 0, kern::CHECKSUM_NONE, "nothing reported (RXCSUM off at the NIC)"},
+      {uint8_t(de | ixsm), 0, kern::CHECKSUM_NONE, "IXSM: not checked"},
+      {uint8_t(de | ixsm | tcpcs), 0, kern::CHECKSUM_NONE, "IXSM wins over TCPCS"},
+      {uint8_t(de | ipcs), 0, kern::CHECKSUM_NONE, "IP header only"},
+      {uint8_t(de | ipcs | tcpcs), 0, kern::CHECKSUM_UNNECESSARY, "TCP/UDP checked, good"},
+      {uint8_t(de | ipcs | tcpcs), regs::RXDESC_ERRORS_IPE, kern::CHECKSUM_UNNECESSARY, "IPE: ip_rcv checks it"},
+      {uint8_t(de | ipcs | tcpcs), regs::RXDESC_ERRORS_TCPE, kern::CHECKSUM_NONE, "TCPE: the stack verifies"},
+  };
+  for (const Case& c : cases) ASSERT_TRUE(nic.receive(make_frame(kMac, 600, 1), c.status, c.errors));
+  nic.cause(regs::ICR_RXT0);
+  p.run_for(20'000);
+  ASSERT_EQ(rx.size(), std::size(cases));
+  for (size_t i = 0; i < rx.size(); ++i) EXPECT_EQ(rx[i].ip_summed, cases[i].want) << cases[i].what;
+  EXPECT_EQ(ad->counters().hw_csum_rx_good, 2u);
+  EXPECT_EQ(ad->counters().hw_csum_rx_error, 1u);
+  EXPECT_EQ(k->net().dev_get_stats(ad->netdev()).rx_errors, 0u) << "a checksum error is not a frame error";
+  teardown_and_check_leaks();
+}
+
+// With rx_csum off the driver clears RXCSUM and trusts no status bit.
+TEST_F(IxgbTest, RxChecksumOffIgnoresTheStatus) {
+  params.rx_csum = false;
+  open();
+  EXPECT_EQ(nic.reg(regs::RXCSUM), 0u);
+  const uint8_t st = regs::RXDESC_STATUS_DD | regs::RXDESC_STATUS_EOP | regs::RXDESC_STATUS_TCPCS;
+  ASSERT_TRUE(nic.receive(make_frame(kMac, 600, 2), st));
+  nic.cause(regs::ICR_RXT0);
+  p.run_for(10'000);
+  ASSERT_EQ(rx.size(), 1u);
+  EXPECT_EQ(rx[0].ip_summed, kern::CHECKSUM_NONE);
+  EXPECT_EQ(ad->counters().hw_csum_rx_good, 0u);
   teardown_and_check_leaks();
 }
 

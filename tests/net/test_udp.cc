@@ -117,6 +117,28 @@ TEST(Udp, LookupPrefersExactAddressThenConnectedPeer) {
   h.expect_clean();
 }
 
+// A datagram the NIC verified (CHECKSUM_UNNECESSARY) is not summed again (udp4_csum_init):
+// even a wrong checksum field passes, as it would in Linux; unverified ones are checked.
+TEST(Udp, ChecksumTheDeviceVerifiedIsNotSummedAgain) {
+  Host h("h", kMacA, "10.0.0.1", 24, {});
+  auto s = h.st->udp_socket();
+  ASSERT_EQ(s->bind(Ipv4Addr::any(), 7000), 0);
+  auto bad = udp_in("10.0.0.1", 5555, 7000, "payload");
+  bad[14 + 20 + 8] ^= 0x01;
+  h.eth.rx_ip_summed = kern::CHECKSUM_UNNECESSARY;
+  h.eth.receive(bad);
+  h.p.run_for(1 * kMs);
+  h.eth.rx_ip_summed = kern::CHECKSUM_NONE;
+  h.eth.receive(bad);
+  h.p.run_for(1 * kMs);
+  EXPECT_EQ(h.st->udp_mib().InCsumErrors, 1u) << "only the unverified copy was summed";
+  char buf[16];
+  EXPECT_EQ(s->recv(buf, sizeof buf), 7);
+  EXPECT_EQ(s->recv(buf, sizeof buf), -EAGAIN);
+  s.reset();
+  h.expect_clean();
+}
+
 TEST(Udp, ChecksumVerifiedOnReceiveAndGeneratedOnSend) {
   Host h("h", kMacA, "10.0.0.1", 24, {});
   h.st->arp().add_permanent(h.eth.dev, ip("10.0.0.2"), kMacB);

@@ -43,6 +43,7 @@ void NetCore::net_rx_action() {
     budget -= work;
     if (n->scheduled) {  // not completed: used its whole weight, goes to the back
       if (work >= n->weight) n->budget_exhausted++;
+      napi_gro_flush(*n, true);  // napi_poll: what was held for a jiffy goes up
       poll_list_.push_back(n);
     }
     if (budget <= 0 || k_.now_ns() >= time_limit) {
@@ -408,6 +409,7 @@ void NetCore::napi_enable(Napi& napi) {
 }
 
 void NetCore::napi_disable(Napi& napi) {
+  napi.gro_list.clear();  // held skbs are dropped, as netif_napi_del's flush_gro_hash
   napi.enabled = false;
   napi.scheduled = false;
   poll_list_.erase(std::remove(poll_list_.begin(), poll_list_.end(), &napi), poll_list_.end());
@@ -422,10 +424,82 @@ bool NetCore::napi_schedule(Napi& napi) {
 }
 
 bool NetCore::napi_complete_done(Napi& napi, int) {
+  napi_gro_flush(napi);  // nothing is held once the interrupt is back on
   napi.complete++;
   napi.scheduled = false;
   poll_list_.erase(std::remove(poll_list_.begin(), poll_list_.end(), &napi), poll_list_.end());
   return napi.enabled;
+}
+
+// ---------------------------------------------------------------------------- GRO
+
+void NetCore::dev_add_offload(uint16_t type, PacketOffload off) { offloads_[type] = std::move(off); }
+
+void NetCore::dev_set_gro(NetDevice& dev, bool on) {
+  if (on)
+    dev.features |= NETIF_F_GRO;
+  else
+    dev.features &= ~NETIF_F_GRO;
+}
+
+void NetCore::napi_gro_receive(Napi& napi, SkbPtr skb) {
+  if (!skb) return;
+  auto off = offloads_.find(skb->protocol);
+  if (!skb->dev || !(skb->dev->features & NETIF_F_GRO) || off == offloads_.end() || !off->second.gro_receive) {
+    // Held skbs of the flow must not be overtaken: without GRO nothing is held any more.
+    while (!napi.gro_list.empty()) napi_gro_complete(napi, 0, &GroStats::flush_off);
+    netif_receive_skb(std::move(skb));
+    return;
+  }
+  const GroVerdict v = off->second.gro_receive(napi.gro_list, skb);
+  if (v.merged) {
+    if (v.flush_held != GroVerdict::kNone) napi_gro_complete(napi, size_t(v.match), &GroStats::flush_final);
+    return;
+  }
+  if (v.match >= 0 && v.flush_held != GroVerdict::kNone) {
+    static constexpr uint64_t GroStats::*kWhy[] = {&GroStats::flush_final, &GroStats::flush_final,
+                                                   &GroStats::flush_mismatch, &GroStats::flush_ooo,
+                                                   &GroStats::flush_full};
+    napi_gro_complete(napi, size_t(v.match), kWhy[v.flush_held]);
+  }
+  if (!v.hold) {
+    netif_receive_skb(std::move(skb));
+    return;
+  }
+  if (napi.gro_list.size() >= kMaxGroSkbs) napi_gro_complete(napi, 0, &GroStats::flush_evict);  // gro_flush_oldest
+  napi.gro.held++;
+  napi.gro_list.push_back(Napi::GroHeld{std::move(skb), k_.now_ns()});
+}
+
+void NetCore::napi_gro_flush(Napi& napi, bool flush_old) {
+  const uint64_t now = k_.now_ns();
+  for (size_t i = 0; i < napi.gro_list.size();) {
+    if (flush_old && now - napi.gro_list[i].since_ns < kGroFlushAgeNs) {
+      ++i;
+      continue;
+    }
+    napi_gro_complete(napi, i, &GroStats::flush_complete);
+  }
+}
+
+void NetCore::napi_gro_complete(Napi& napi, size_t i, uint64_t GroStats::*why) {
+  SkbPtr skb = std::move(napi.gro_list.at(i).skb);
+  napi.gro_list.erase(napi.gro_list.begin() + ptrdiff_t(i));
+  napi.gro.*why += 1;
+  if (skb->gso_segs > 1) {
+    auto off = offloads_.find(skb->protocol);
+    if (off != offloads_.end() && off->second.gro_complete) napi.gro.gro_bytes += off->second.gro_complete(*skb);
+    napi.gro.gro_skbs++;
+    napi.gro.gro_packets += skb->gso_segs;
+    if (skb->trace) {
+      // One delivery, its members listed: every member (the head too) gets a gro event
+      // naming the merged skb's packet, which carries on through the stack.
+      k_.trace(Stage::kGro, skb->trace, uint32_t(skb->trace));
+      for (uint64_t m : skb->gro_members)
+        if (m) k_.trace(Stage::kGro, m, uint32_t(skb->trace));
+    }
+  }
+  netif_receive_skb(std::move(skb));
 }
 
 }  // namespace nicsim::kern

@@ -1,6 +1,7 @@
 // sk_buff and its pool.
 #include "nicsim/kern/skbuff.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -114,6 +115,22 @@ SkbPtr SkbPool::copy(const SkBuff& src) {
   skb->block_ = new_block(src.end_);
   skb->base_ = static_cast<uint8_t*>(skb->block_->buf.cpu);
   if (src.end_) std::memcpy(skb->base_, src.base_, src.end_);
+  return wrap(skb);
+}
+
+SkbPtr SkbPool::copy_expand(const SkBuff& src, uint32_t newheadroom, uint32_t newtailroom) {
+  auto* skb = new SkBuff(src);
+  const uint32_t len = src.len(), size = newheadroom + len + newtailroom;
+  skb->block_ = new_block(size);
+  skb->base_ = static_cast<uint8_t*>(skb->block_->buf.cpu);
+  const uint32_t head_copy = std::min(newheadroom, src.data_);
+  std::memcpy(skb->base_ + newheadroom - head_copy, src.base_ + src.data_ - head_copy, head_copy + len);
+  const int32_t shift = int32_t(newheadroom) - int32_t(src.data_);
+  for (int32_t* h : {&skb->mac_header_, &skb->network_header_, &skb->transport_header_})
+    if (*h >= 0) *h = std::max(*h + shift, -1);
+  skb->data_ = newheadroom;
+  skb->tail_ = newheadroom + len;
+  skb->end_ = size;
   return wrap(skb);
 }
 

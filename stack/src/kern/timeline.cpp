@@ -22,7 +22,7 @@ constexpr StageInfo kStages[] = {
     {"rx_dma", "nic.rxdma"},    {"rx_writeback", "nic.rxdma"}, {"msi", "nic.irq"},
     {"isr", "cpu"},             {"napi_poll", "cpu"},       {"netif_receive_skb", "cpu"},
     {"ip_rcv", "cpu"},          {"deliver", "cpu"},         {"sock_wake", "cpu"},
-    {"sock_recv", "cpu"},       {"tx_writeback", "nic.txdma"},
+    {"sock_recv", "cpu"},       {"tx_writeback", "nic.txdma"}, {"gro", "cpu"},
 };
 static_assert(sizeof(kStages) / sizeof(kStages[0]) == size_t(Stage::kCount), "a name per stage");
 
@@ -323,6 +323,12 @@ void note_first(First& f, const TimelineEvent& e) {
   if (!p || e.t_ps < p->t_ps) p = &e;
 }
 
+// A GRO member's stages after napi_poll are those of the merged skb it went up in.
+void inherit_gro(First& member, const First& merged) {
+  for (size_t s = size_t(Stage::kNetifRx); s < size_t(Stage::kTxWriteBack); ++s)
+    if (!member[s]) member[s] = merged[s];
+}
+
 }  // namespace
 
 std::vector<Timeline::Step> Timeline::path(uint64_t pkt) const {
@@ -330,6 +336,12 @@ std::vector<Timeline::Step> Timeline::path(uint64_t pkt) const {
   First first{};
   for (const TimelineEvent& e : events_)
     if (e.pkt == pkt) note_first(first, e);
+  if (const TimelineEvent* g = first[size_t(Stage::kGro)]; g && g->arg != uint32_t(pkt)) {
+    First merged{};
+    for (const TimelineEvent& e : events_)
+      if (e.node == g->node && uint32_t(e.pkt) == g->arg && e.pkt) note_first(merged, e);
+    inherit_gro(first, merged);
+  }
   Irqs msis, isrs;
   if (const TimelineEvent* wb = first[size_t(Stage::kRxWriteBack)]) index_irqs(events_, msis, isrs, wb->node);
   return make_path(first, msis, isrs);
@@ -342,6 +354,18 @@ std::map<uint64_t, std::vector<Timeline::Step>> Timeline::paths() const {
       auto it = firsts.try_emplace(e.pkt).first;
       note_first(it->second, e);
     }
+  // GRO members take the merged packet's stages after napi_poll (members are listed before
+  // the merged packet's own stages are final, so from a copy).
+  std::map<uint32_t, uint64_t> by_arg;  // the kGro arg (a packet id's low 32 bits) -> packet
+  for (auto& [pkt, f] : firsts)
+    if (f[size_t(Stage::kGro)]) by_arg[uint32_t(pkt)] = pkt;
+  std::map<uint64_t, First> merged_of;
+  for (auto& [pkt, f] : firsts)
+    if (const TimelineEvent* g = f[size_t(Stage::kGro)]; g && g->arg != uint32_t(pkt)) {
+      auto h = by_arg.find(g->arg);
+      if (h != by_arg.end()) merged_of[pkt] = firsts[h->second];
+    }
+  for (auto& [pkt, hf] : merged_of) inherit_gro(firsts[pkt], hf);
   Irqs msis, isrs;
   index_irqs(events_, msis, isrs);
   std::map<uint64_t, std::vector<Step>> out;

@@ -3,6 +3,8 @@
 
 #include <cerrno>
 
+#include "nicsim/net/ip_offload.h"
+
 namespace nicsim::net {
 
 using kern::NetDevice;
@@ -23,6 +25,10 @@ Stack::Stack(kern::Kernel& k, const StackConfig& cfg)
   register_stack_sysctls(*this, sysctl_);
   k_.net().dev_add_pack(kern::ETH_P_IP, [this](SkbPtr skb) { ip_.ip_rcv(std::move(skb)); });
   k_.net().dev_add_pack(kern::ETH_P_ARP, [this](SkbPtr skb) { arp_.arp_rcv(std::move(skb)); });
+  k_.net().dev_add_offload(kern::ETH_P_IP, {[this](std::vector<kern::Napi::GroHeld>& held, SkbPtr& skb) {
+                                              return inet_gro_receive(*this, held, skb);
+                                            },
+                                            inet_gro_complete});
   // The kernel has no unregister_netdevice_notifier: the callback checks that we still exist.
   std::weak_ptr<Stack*> alive = self_;
   k_.net().register_netdevice_notifier([alive](NetDevice& dev, kern::NetdevEvent ev) {
@@ -38,6 +44,7 @@ Stack::Stack(kern::Kernel& k, const StackConfig& cfg)
 Stack::~Stack() {
   k_.net().unregister_netdev(lo_.dev());
   k_.net().dev_remove_pack(kern::ETH_P_IP);
+  k_.net().dev_remove_offload(kern::ETH_P_IP);
   k_.net().dev_remove_pack(kern::ETH_P_ARP);
 }
 

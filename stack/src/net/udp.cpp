@@ -269,8 +269,14 @@ void Udp::udp_rcv(SkbPtr skb) {
     return;
   }
   skb->trim(u.length());
-  k.cpu().charge_copy(u.length());  // checksum
-  if (!u.verify_checksum(saddr, daddr)) {
+  // __udp4_lib_rcv's checksum init: a checksum the NIC verified (CHECKSUM_UNNECESSARY) is
+  // not summed again; otherwise in software, and a bad one counted here.
+  bool csum_ok = true;
+  if (skb->ip_summed != kern::CHECKSUM_UNNECESSARY) {
+    k.cpu().charge_copy(u.length());
+    csum_ok = u.verify_checksum(saddr, daddr);
+  }
+  if (!csum_ok) {
     mib_.InCsumErrors++;
     mib_.InErrors++;
     return;

@@ -63,7 +63,9 @@ struct IxgbParams {
   Param<bool> rx_chain{false, "rx_chain",
                        "keep rx_buffer_len buffers when the MTU needs more: frames span several "
                        "descriptors and the driver assembles them (else the buffers grow to the MTU)"};
-  Param<bool> rx_csum{true, "rx_csum", "RXCSUM.IPOFL|TUOFL (stored by the NIC; no offload yet)"};
+  Param<bool> rx_csum{true, "rx_csum",
+                      "RX checksum offload: RXCSUM.IPOFL|TUOFL, and ixgb_rx_checksum marks frames the "
+                      "NIC checked CHECKSUM_UNNECESSARY"};
 
   template <class V>
   void visit(V&& v) {
@@ -111,6 +113,9 @@ struct IxgbCounters {
   uint64_t rx_drop_length = 0;   // bogus length: 0, above the buffer, below ETH_HLEN
   uint64_t rx_alloc_failed = 0;  // refill could not get or map a buffer
   uint64_t rx_rdt_writes = 0;
+  // ixgb_rx_checksum (ethtool -S names): TCP/UDP checksums the NIC found good (skb
+  // CHECKSUM_UNNECESSARY) and bad (TCPE: CHECKSUM_NONE, the stack verifies and counts it).
+  uint64_t hw_csum_rx_good = 0, hw_csum_rx_error = 0;
   // adapter
   uint64_t restarts = 0;         // resets by the driver itself (TX hang, DMA error, link loss)
   uint64_t watchdog_runs = 0;
@@ -241,8 +246,11 @@ class IxgbAdapter : public kern::NetDeviceOps {
   uint32_t max_frame() const;  // MTU + Ethernet header + 802.1Q tag, without FCS
   // rx_chain: appends one buffer of a multi-descriptor frame; the whole frame at EOP.
   kern::SkbPtr rx_chain_add(kern::SkBuff& buf, uint32_t length, bool eop, bool error);
-  // eth_type_trans and netif_receive_skb for a received frame (data at the MAC header).
-  void rx_hand_up(kern::SkbPtr skb, uint64_t pkt);
+  // ixgb_rx_checksum: skb->ip_summed from the EOP descriptor's status and errors bytes.
+  void rx_checksum(uint8_t status, uint8_t errors, kern::SkBuff& skb);
+  // eth_type_trans, ixgb_rx_checksum and napi_gro_receive for a received frame (data at the
+  // MAC header; status/errors of its EOP descriptor).
+  void rx_hand_up(kern::SkbPtr skb, uint64_t pkt, uint8_t status, uint8_t errors);
 
   kern::Kernel& k_;
   kern::PciDev& pdev_;

@@ -39,6 +39,24 @@ enum NetdevEvent : int {
 // NET_XMIT_* return values of dev_queue_xmit.
 enum : int { NET_XMIT_SUCCESS = 0, NET_XMIT_DROP = 1 };
 
+// What a protocol's gro_receive decided for one skb (the outcome of Linux's
+// inet_gro_receive/tcp4_gro_receive: same_flow, flush, and the held skb to flush, pp).
+struct GroVerdict {
+  enum Flush : uint8_t { kNone, kFinal, kMismatch, kOoo, kFull };
+  int match = -1;         // index in the held list of skb's flow, -1: a new flow
+  bool merged = false;    // skb was appended to the held skb (consumed)
+  Flush flush_held = kNone;  // the held skb goes up now, and why
+  bool hold = false;      // skb may be held as the head of a new flow (else it goes up now)
+};
+
+// A protocol's GRO callbacks (struct packet_offload): gro_receive looks for skb's flow among
+// the held skbs and merges it there if it can; gro_complete fixes a merged skb's headers
+// before it goes up (inet_gro_complete) and returns its payload bytes.
+struct PacketOffload {
+  std::function<GroVerdict(std::vector<Napi::GroHeld>& held, SkbPtr& skb)> gro_receive;
+  std::function<uint32_t(SkBuff& skb)> gro_complete;
+};
+
 class NetCore {
  public:
   // Opens the NET_TX and NET_RX softirqs on k's CPU.
@@ -87,6 +105,23 @@ class NetCore {
 
   // netif_receive_skb: the driver hands up a frame after eth_type_trans.
   void netif_receive_skb(SkbPtr skb);
+  // napi_gro_receive: as netif_receive_skb, but with NETIF_F_GRO on skb->dev and an offload
+  // for its protocol, a TCP segment may be held on napi and merged with the next ones of
+  // its flow (up to 64 KB); held skbs go up at napi_complete_done at the latest.
+  void napi_gro_receive(Napi& napi, SkbPtr skb);
+  // napi_gro_flush: every held skb goes up (flush_old: only those held since before now -
+  // kGroFlushAgeNs, as Linux's napi_poll does after a poll that used its whole budget).
+  void napi_gro_flush(Napi& napi, bool flush_old = false);
+  // dev_add_offload: GRO callbacks for an ethertype (one per type).
+  void dev_add_offload(uint16_t type, PacketOffload off);
+  void dev_remove_offload(uint16_t type) { offloads_.erase(type); }
+  // netdev_update_features for NETIF_F_GRO (`ethtool -K dev gro on|off`): turning it off
+  // lets nothing new be held (skbs already held go up at the next flush).
+  void dev_set_gro(NetDevice& dev, bool on);
+  // MAX_GRO_SKBS: flows held per NAPI instance; a new one beyond that flushes the oldest.
+  static constexpr size_t kMaxGroSkbs = 8;
+  // The age after which a poll that used its whole budget flushes a held skb (1 jiffy at HZ 1000).
+  static constexpr uint64_t kGroFlushAgeNs = 1'000'000;
   // netif_rx: queues skb on the per-CPU backlog, received later by the NET_RX softirq
   // (process_backlog). Used by lo. Beyond netdev_max_backlog: dropped (dev rx_dropped).
   void netif_rx(SkbPtr skb);
@@ -119,6 +154,8 @@ class NetCore {
   void notify(NetDevice& dev, NetdevEvent ev);
   int process_backlog(int budget);
   bool vlan_do_receive(SkbPtr& skb);
+  // napi_gro_complete: the held skb at index i goes up (headers fixed if merged).
+  void napi_gro_complete(Napi& napi, size_t i, uint64_t GroStats::*why);
   NetdevTx dev_hard_start_xmit(SkbPtr& skb, NetDevice& dev);
 
   Kernel& k_;
@@ -126,6 +163,7 @@ class NetCore {
   int next_ifindex_ = 1;
   std::vector<std::function<void(NetDevice&, NetdevEvent)>> notifiers_;
   std::map<uint16_t, std::function<void(SkbPtr)>> packet_types_;
+  std::map<uint16_t, PacketOffload> offloads_;
   std::map<int, std::function<void(const SkBuff&, bool)>> taps_;
   int next_tap_ = 1;
   std::deque<Napi*> poll_list_;

@@ -92,6 +92,27 @@ class PfifoFast {
   Stats stats_;
 };
 
+// dev->features bits (Linux's NETIF_F_*), the ones this model acts on.
+enum : uint64_t {
+  NETIF_F_GRO = 1ull << 0,  // napi_gro_receive merges TCP segments (ethtool -K gro)
+};
+
+// GRO counters of one NAPI instance. Linux keeps none in software; the names follow the
+// drivers that report GRO in ethtool -S (mlx5's rx_gro_packets/bytes/skbs), plus why each
+// merged or held skb went up.
+struct GroStats {
+  uint64_t gro_packets = 0;  // segments that went up inside a merged skb (its members)
+  uint64_t gro_bytes = 0;    // payload bytes of those segments
+  uint64_t gro_skbs = 0;     // merged skbs (two or more segments) that went up
+  uint64_t held = 0;         // skbs held as the head of a flow
+  // Why a held skb (merged or not) went up: napi_complete_done (or the poll aged it out),
+  // a final segment (PSH, FIN, shorter than the first: tcp_gro_receive's out_check_final),
+  // flags/options/ACK/window/TTL/TOS that differ, a sequence gap (out of order or a hole),
+  // the 64 KB limit, too many flows held (the oldest goes), GRO turned off.
+  uint64_t flush_complete = 0, flush_final = 0, flush_mismatch = 0, flush_ooo = 0, flush_full = 0,
+           flush_evict = 0, flush_off = 0;
+};
+
 // struct napi_struct.
 struct Napi {
   NetDevice* dev = nullptr;
@@ -101,6 +122,13 @@ struct Napi {
   bool scheduled = false;  // NAPI_STATE_SCHED
   // counters
   uint64_t polls = 0, complete = 0, budget_exhausted = 0, work = 0;
+  // GRO: the flows held (gro_hash/gro_list), oldest first, and when each was first held.
+  struct GroHeld {
+    SkbPtr skb;
+    uint64_t since_ns = 0;
+  };
+  std::vector<GroHeld> gro_list;
+  GroStats gro;
 };
 
 class NetDevice {
@@ -123,6 +151,10 @@ class NetDevice {
   NetDevice* vlan_real_dev = nullptr;
   uint16_t vlan_id = 0;
   uint32_t flags = IFF_BROADCAST | IFF_MULTICAST;
+  // NETIF_F_* features on (dev->features). Linux turns GRO on by default; here it is off
+  // until the sender paces its bursts (with it on, a router that forwards below line rate
+  // overflows its RX ring: docs/sw-design.md). dev_set_gro turns it on.
+  uint64_t features = 0;
   uint32_t tx_queue_len = 1000;
   std::vector<MacAddr> mc_list;  // sorted, unique (dev->mc)
   int promiscuity = 0, allmulti = 0;

@@ -33,6 +33,10 @@ struct SkbDeleter {
 };
 using SkbPtr = std::unique_ptr<SkBuff, SkbDeleter>;
 
+// skb->ip_summed on receive (Linux's CHECKSUM_*): NONE = the stack verifies the TCP/UDP
+// checksum in software; UNNECESSARY = the device (or GRO) verified it.
+enum IpSummed : uint8_t { CHECKSUM_NONE = 0, CHECKSUM_UNNECESSARY = 1 };
+
 // skb->pkt_type, as eth_type_trans sets it.
 enum class PacketType : uint8_t { kHost, kBroadcast, kMulticast, kOtherHost, kOutgoing };
 
@@ -102,6 +106,13 @@ class SkBuff {
   // reassembled); ip_fragment never makes fragments larger than this.
   uint16_t frag_max_size = 0;
   bool ignore_df = false;  // skb->ignore_df: may be fragmented although DF is set
+  uint8_t ip_summed = CHECKSUM_NONE;  // IpSummed
+  // skb_shinfo(skb)->gso_size / gso_segs of a GRO-merged skb (0 / 1 otherwise): the payload
+  // per member segment and the number of segments merged.
+  uint16_t gso_size = 0;
+  uint16_t gso_segs = 1;
+  // A merged skb's members after the first (their timeline packet ids), for the timeline.
+  std::vector<uint64_t> gro_members;
   // skb->_nfct: the tracked connection (nf_conntrack.h), shared with clones and copies as
   // Linux's nf_conntrack_get does, and its ctinfo (net::CtInfo; 7 = not seen by conntrack).
   std::shared_ptr<net::NfConn> nfct;
@@ -143,6 +154,9 @@ class SkbPool {
   SkbPtr clone(const SkBuff& skb);
   // skb_copy: a private copy of block and metadata.
   SkbPtr copy(const SkBuff& skb);
+  // skb_copy_expand: a private copy with newheadroom bytes before data (the old headroom's
+  // last bytes copied as far as they fit, header offsets kept) and newtailroom after it.
+  SkbPtr copy_expand(const SkBuff& skb, uint32_t newheadroom, uint32_t newtailroom);
 
   const Stats& stats() const { return stats_; }
   uint64_t live() const { return stats_.live; }

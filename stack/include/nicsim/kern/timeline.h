@@ -58,6 +58,10 @@ enum class Stage : uint8_t {
   kSockWake,     // a reader waiting on the socket was woken
   kSockRecv,     // the application's recv returned it
   kTxWriteBack,  // NIC: DMA write of the TX descriptor (done), off the one-way path
+  kGro,          // GRO: the packet went up inside a merged skb (arg: the merged skb's packet,
+                 // whose netif_receive_skb and delivery it shares; every member, the merged
+                 // skb's own first segment too, has one). Off the one-way path: a member's
+                 // path() continues with the merged packet's stages after napi_poll.
   kCount
 };
 

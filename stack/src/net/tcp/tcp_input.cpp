@@ -81,7 +81,7 @@ void TcpSock::rcv_synsent(const wire::TcpRepr& th) {
 // TIME_WAIT reuse, tcp_validate_incoming, the ACK of a SYN_RECV child, tcp_ack, the data by
 // state, __tcp_ack_snd_check. Each step returns false when the segment is finished with.
 void TcpSock::rcv(SkbPtr skb, const wire::TcpRepr& th) {
-  segs_in_++;
+  segs_in_ += std::max<uint32_t>(1, skb->gso_segs);  // a GRO skb counts its segments
   if (state_ == TcpState::kSynSent) {
     rcv_synsent(th);
     return;
@@ -678,7 +678,9 @@ void TcpSock::data_queue(SkbPtr skb, const wire::TcpRepr& th) {
     rcvd_data_ = true;
     if (!pingpong_) quickack_ = kMaxQuickAcks;
   }
-  if (plen > rcv_mss_ && plen <= advmss_) rcv_mss_ = plen;
+  // tcp_measure_rcv_mss: a GRO skb's segment size is its gso_size, not its length.
+  const uint32_t seg_len = skb->gso_size && skb->gso_segs > 1 ? skb->gso_size : plen;
+  if (seg_len > rcv_mss_ && seg_len <= advmss_) rcv_mss_ = seg_len;
   if (start < rcv_nxt64_) {
     if (end < rcv_nxt64_ || (end == rcv_nxt64_ && !th.fin())) {  // complete duplicate
       dsack_ = wire::TcpSackBlock{th.seq, th.seq + plen};

@@ -332,8 +332,13 @@ void Tcp::tcp_v4_rcv(SkbPtr skb) {
     return;
   }
   mib_.InSegs++;
-  k.cpu().charge_copy(skb->len());  // checksum
-  if (!p.verify_checksum(saddr, daddr)) {
+  // tcp_v4_rcv's skb_checksum_init: not summed again when the NIC (or GRO) verified it.
+  bool csum_ok = true;
+  if (skb->ip_summed != kern::CHECKSUM_UNNECESSARY) {
+    k.cpu().charge_copy(skb->len());
+    csum_ok = p.verify_checksum(saddr, daddr);
+  }
+  if (!csum_ok) {
     mib_.InCsumErrors++;
     mib_.InErrs++;
     return;

@@ -1,0 +1,28 @@
+// GRO for TCP over IPv4 (Linux's inet_gro_receive/tcp4_gro_receive, tcp_gro_receive and
+// inet_gro_complete/tcp4_gro_complete), registered by net::Stack with dev_add_offload.
+//
+// Differs from Linux: the merged skb is linear (the members' payloads are copied into one
+// 64 KB buffer, not chained as page fragments; the copy is not charged to the CPU since
+// Linux does not make it); only segments addressed to this host are merged (there is no
+// GSO to cut a forwarded merged skb again); the IP ID sequence is not checked.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "nicsim/kern/net_core.h"
+
+namespace nicsim::net {
+
+class Stack;
+
+// GRO_LEGACY_MAX_SIZE: a merged IPv4 packet stays below this many bytes.
+constexpr uint32_t kGroMaxSize = 65536;
+
+// tcp4_gro_receive: skb's data at its IPv4 header (after eth_type_trans).
+kern::GroVerdict inet_gro_receive(Stack& st, std::vector<kern::Napi::GroHeld>& held, kern::SkbPtr& skb);
+// inet_gro_complete: the merged skb's IP total length and header checksum; returns its
+// TCP payload bytes.
+uint32_t inet_gro_complete(kern::SkBuff& skb);
+
+}  // namespace nicsim::net
