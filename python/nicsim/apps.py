@@ -337,12 +337,16 @@ class _LinkFaults:
                    reorder: float = 0.0, duplicate: float = 0.0, jitter_max_ns: float = 0.0,
                    jitter: str = "uniform", jitter_mean_ns: float = 200.0, corrupt_bits: int = 1,
                    reorder_depth: int = 3, reorder_timeout_us: float = 10.0,
+                   corrupt_offset: int = 0, corrupt_fcs: bool = False,
                    seed: Optional[int] = None) -> None:
         """Replaces the random faults of one direction ("a->b", "b->a" by host name, 0, 1) or
         "both", from the next frame on; all rates 0 restores a clean cable.
 
         loss/corrupt/reorder/duplicate: probability per frame in [0, 1]. corrupt flips
-        corrupt_bits bits (the receiving MAC drops the frame on its FCS). jitter_max_ns: extra
+        corrupt_bits bits (the receiving MAC drops the frame on its FCS) in the 64 bytes from
+        corrupt_offset (0: the destination MAC; 14: the IP datagram). corrupt_fcs=True rewrites
+        the FCS of a corrupted frame, so it passes the MAC and only the IP/TCP/UDP checksums
+        (in the NIC with RX checksum offload, else in software) catch it. jitter_max_ns: extra
         delay per frame up to jitter_max_ns ("uniform", or "exponential" with mean jitter_mean_ns),
         frames keep their order. seed: of the fault streams (default: the Testbench seed).
         Counters of what happened: ``link.counters()`` (dropped, corrupted, reordered,
@@ -360,6 +364,10 @@ class _LinkFaults:
         params["jitter_max"] = _ps_text("jitter_max_ns", jn, 1000)
         params["jitter_mean"] = _ps_text("jitter_mean_ns", _num("jitter_mean_ns", jitter_mean_ns, 0.0, 1e9), 1000)
         params["corrupt_bits"] = _int("corrupt_bits", corrupt_bits, 1, 64)
+        params["corrupt_offset"] = _int("corrupt_offset", corrupt_offset, 0, 16384)
+        if not isinstance(corrupt_fcs, bool):
+            raise ValueError(f"corrupt_fcs must be True or False, not {corrupt_fcs!r}")
+        params["corrupt_fcs"] = "true" if corrupt_fcs else "false"
         params["reorder_depth"] = _int("reorder_depth", reorder_depth, 1, 1 << 16)
         params["reorder_timeout"] = _ps_text("reorder_timeout_us",
                                              _num("reorder_timeout_us", reorder_timeout_us, 0.0, 1e9), 1_000_000)

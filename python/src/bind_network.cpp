@@ -15,7 +15,7 @@ py::dict link_counters(const sim::EthLink::Counters& c) {
 #define C(f) d[#f] = c.f
   C(frames); C(bytes); C(delivered); C(dropped); C(corrupted); C(reordered); C(reorder_timeouts);
   C(duplicated); C(delayed); C(jittered); C(jitter_sum_ps); C(jitter_max_ps); C(extra_delay_sum_ps);
-  C(extra_delay_max_ps); C(lost_link_down); C(late); C(injected);
+  C(extra_delay_max_ps); C(lost_link_down); C(late); C(injected); C(fcs_recomputed);
 #undef C
   return d;
 }

@@ -146,6 +146,9 @@ void EthLink::start_frame(Dir& d, int side, uint64_t cycle) {
   d.cur = Held{};
   d.offset = 0;
   d.slot = cycle + delay_cycles_;
+  d.recompute = d.plan.recompute_fcs && !d.plan.flips.empty() && !d.plan.drop;
+  d.store_forward = false;
+  d.bytes.clear();
   if (d.plan.drop) {
     d.counters.dropped++;
     d.mode = kDropped;
@@ -154,6 +157,10 @@ void EthLink::start_frame(Dir& d, int side, uint64_t cycle) {
     d.counters.reordered++;
     d.mode = kHeld;
     d.capture = true;
+  } else if (d.recompute) {
+    d.mode = kHeld;
+    d.capture = true;
+    d.store_forward = true;
   } else {
     d.mode = kStreamed;
     d.capture = d.plan.duplicates > 0;
@@ -200,19 +207,31 @@ void EthLink::finish_frame(Dir& d, bool truncated, int t_lane) {
     h.gap = d.gap;
     h.corrupted = d.corrupted;
     h.delivered = std::move(d.delivered);
-    d.held.push_back(std::move(h));
+    if (d.recompute) rewrite_fcs(d, truncated);
+    if (!d.store_forward) {
+      d.held.push_back(std::move(h));
+      return;
+    }
+    // Stored and forwarded: on the lane once its last word has crossed the cable.
+    const uint64_t slot = replay(d, h, d.last_word + delay_cycles_ + 1, 0);
+    const uint64_t extra = slot - (h.start_cycle + delay_cycles_);
+    d.counters.delayed++;
+    d.counters.extra_delay_sum_ps += cycle_to_ps(extra);
+    d.counters.extra_delay_max_ps = std::max(d.counters.extra_delay_max_ps, cycle_to_ps(extra));
+    for (uint32_t j = 1; j <= h.duplicates; ++j) replay(d, h, 0, j);
+  } else if (mode != kStreamed) {
     return;
-  }
-  if (mode != kStreamed) return;
-  d.counters.delivered++;
-  if (d.corrupted) d.counters.corrupted++;
-  d.lane_free = d.last_word + delay_cycles_ + d.offset + 1 + d.gap;
-  if (tap_delivered_) emit_delivered(d.delivered);
-  if (d.plan.duplicates) {
-    d.cur.gap = d.gap;
-    d.cur.corrupted = d.corrupted;
-    d.cur.delivered = std::move(d.delivered);
-    for (uint32_t j = 1; j <= d.plan.duplicates; ++j) replay(d, d.cur, 0, j);
+  } else {
+    d.counters.delivered++;
+    if (d.corrupted) d.counters.corrupted++;
+    d.lane_free = d.last_word + delay_cycles_ + d.offset + 1 + d.gap;
+    if (tap_delivered_) emit_delivered(d.delivered);
+    if (d.plan.duplicates) {
+      d.cur.gap = d.gap;
+      d.cur.corrupted = d.corrupted;
+      d.cur.delivered = std::move(d.delivered);
+      for (uint32_t j = 1; j <= d.plan.duplicates; ++j) replay(d, d.cur, 0, j);
+    }
   }
   // This frame overtook the held ones; those whose count is reached follow it, in order.
   for (Held& h : d.held)
@@ -225,6 +244,22 @@ void EthLink::finish_frame(Dir& d, bool truncated, int t_lane) {
   }
   release_due(d, d.last_word, 0);
   place_pending(d);
+}
+
+void EthLink::rewrite_fcs(Dir& d, bool truncated) {
+  Held& h = d.cur;
+  // A frame that ended badly (/E/, no /T/) or flips that all fell past its end: as sent.
+  if (!d.corrupted || truncated || h.delivered.error || d.bytes.size() < 4) return;
+  std::vector<uint8_t> f(d.bytes.begin(), d.bytes.end() - 4);
+  xgmii::append_fcs(f);
+  h.words.clear();
+  uint64_t k = 0;
+  for (const xgmii::Word& w : xgmii::encode(f)) h.words.push_back(Captured{k++, w.d, w.c});
+  if (tap_delivered_) h.delivered.bytes = f;
+  if (d.first_flip + 4 < d.bytes.size())
+    d.counters.fcs_recomputed++;
+  else  // only the FCS was hit, and it is rewritten: the frame is as sent
+    h.corrupted = d.corrupted = false;
 }
 
 void EthLink::place_pending(Dir& d) {
@@ -327,11 +362,13 @@ void EthLink::tx_word(int side, uint64_t cycle, uint64_t data, uint8_t ctrl) {
           }
         }
         if (nb != b) {
+          if (!d.corrupted) d.first_flip = d.byte;
           d.corrupted = true;
           out ^= static_cast<uint64_t>(nb ^ b) << (8 * i);
         }
         if (tap_sent_) d.sent.bytes.push_back(b);
         if (tap_delivered_) d.delivered.bytes.push_back(nb);
+        if (d.recompute) d.bytes.push_back(nb);
         d.byte++;
       } else if (b == xgmii::kTerminate) {
         if (d.mode == kDropped) {  // the /T/ belongs to the dropped frame

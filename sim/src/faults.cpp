@@ -117,7 +117,10 @@ void RandomFaults::on_frame(const FrameMeta& meta, FaultPlan& plan) {
       uint64_t b = rng_[kCorrupt].below(span_bits);
       if (std::find(bits.begin(), bits.end(), b) == bits.end()) bits.push_back(b);
     }
-    for (uint64_t b : bits) plan.flips.push_back({static_cast<uint32_t>(b / 8), static_cast<uint8_t>(1u << (b % 8))});
+    const uint64_t first = p_.corrupt_offset();
+    for (uint64_t b : bits)
+      plan.flips.push_back({static_cast<uint32_t>(first + b / 8), static_cast<uint8_t>(1u << (b % 8))});
+    plan.recompute_fcs = p_.corrupt_fcs();
   }
 
   if (rng_[kReorder].bernoulli(p_.reorder())) {

@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "nicsim/apps/tcp_apps.h"
 #include "nicsim/sim/network.h"
+#include "bulk_check.h"
 #include "test_env.h"
 #include "two_hosts.h"
 
@@ -107,3 +109,80 @@ TEST_F(NetworkFaults, ConnectAndSetFaultsChain) {
   EXPECT_EQ(link.counters(0).duplicated, link.counters(0).frames);
   EXPECT_EQ(link.counters(1).duplicated, 0u);
 }
+
+// Corruption the MAC cannot see (corrupt_fcs: the link rewrites the FCS of a corrupted frame):
+// only the IP and TCP checksums catch it, in the NIC with RX checksum offload (RXCSUM, the
+// driver's hw_csum_rx_error) and in the stack either way. a -> b: flips in the TCP segment
+// (past the IP header), so b counts each one in Tcp InCsumErrors; b -> a (the ACKs): flips in
+// the IP header, so a counts each one in Ip InHdrErrors (InCsumErrors unless the flip hit the
+// version or IHL). No CRC error anywhere, and 4 MB arrive byte-exact.
+class FcsRecomputed : public nicsim::test::TwoHostsWithParam<bool> {};
+
+TEST_P(FcsRecomputed, CorruptionPassesTheMacAndIsCaughtByTheChecksums) {
+  const bool rx_csum = GetParam();
+  const uint64_t seed = test_seed(71);
+  SCOPED_TRACE(nicsim::test::seed_note(seed));
+  nicsim::test::TwoHostsConfig tc;
+  tc.host.driver.rx_csum = rx_csum;
+  start(tc);
+  NetHost& a = this->a();
+  NetHost& b = this->b();
+  EthLink& link = this->link();
+  ASSERT_TRUE(a.ping("10.0.0.2", 1)[0].replied);  // ARP resolved before the faults
+  FaultParams fp;
+  fp.corrupt = 0.02;
+  fp.corrupt_bits = 1;  // one bit: the 16-bit ones' complement sums catch every such flip
+  fp.corrupt_fcs = true;
+  fp.seed = seed;
+  fp.corrupt_offset = 34;  // Ethernet 14 + IP 20: the TCP header and payload
+  fp.corrupt_span = 1400;
+  link.set_faults(0, fp);
+  fp.corrupt = 0.05;
+  fp.corrupt_offset = 14;  // the IP header of b's ACKs
+  fp.corrupt_span = 20;
+  link.set_faults(1, fp);
+  apps::TcpBulkConfig cfg;
+  cfg.bytes = 4ull << 20;
+  cfg.seed = seed;
+  apps::TcpBulk bulk(a, b, cfg);
+  bulk.start();
+  ASSERT_NO_FATAL_FAILURE(nicsim::test::run_bulk_checked(net(), bulk, cfg.bytes, 10'000'000'000ull));
+  bulk.stop();
+  const auto& c0 = link.counters(0);
+  const auto& c1 = link.counters(1);
+  a.call([&] { a.adapter().update_stats(); });
+  b.call([&] { b.adapter().update_stats(); });
+  EXPECT_GT(c0.corrupted, 0u);
+  EXPECT_GT(c1.corrupted, 0u);
+  EXPECT_EQ(c0.fcs_recomputed, c0.corrupted);
+  EXPECT_EQ(c1.fcs_recomputed, c1.corrupted);
+  EXPECT_EQ(a.adapter().hw_stats().crcerrs, 0u) << "every corrupted frame passed the MAC";
+  EXPECT_EQ(b.adapter().hw_stats().crcerrs, 0u) << "every corrupted frame passed the MAC";
+  const auto& bt = b.stack().tcp_mib();
+  const auto& ai = a.stack().ip_mib();
+  EXPECT_EQ(bt.InCsumErrors, c0.corrupted) << "b's TCP caught every corrupted segment";
+  EXPECT_EQ(b.stack().ip_mib().InHdrErrors, 0u);
+  EXPECT_EQ(ai.InHdrErrors, c1.corrupted) << "a's IP caught every corrupted header";
+  EXPECT_LE(ai.InCsumErrors, ai.InHdrErrors);
+  EXPECT_GT(ai.InCsumErrors, 0u);
+  EXPECT_EQ(a.stack().tcp_mib().InCsumErrors, 0u);
+  const auto& bd = b.adapter().counters();
+  if (rx_csum) {
+    EXPECT_EQ(bd.hw_csum_rx_error, c0.corrupted) << "the NIC flagged TCPE on each corrupted segment";
+    EXPECT_GT(bd.hw_csum_rx_good, 0u);
+  } else {
+    EXPECT_EQ(bd.hw_csum_rx_error, 0u);
+    EXPECT_EQ(bd.hw_csum_rx_good, 0u);
+  }
+  EXPECT_GT(bulk.sender_info().total_retrans, 0u) << "the segments b dropped were sent again";
+  std::printf("rx_csum %s: %.3f Gb/s; a->b %llu of %llu frames corrupted (b: Tcp InCsumErrors %llu, NIC TCPE %llu); "
+              "b->a %llu of %llu (a: Ip InHdrErrors %llu, InCsumErrors %llu); %u retransmitted\n",
+              rx_csum ? "on" : "off", bulk.goodput_gbps(), (unsigned long long)c0.corrupted,
+              (unsigned long long)c0.frames, (unsigned long long)bt.InCsumErrors,
+              (unsigned long long)bd.hw_csum_rx_error, (unsigned long long)c1.corrupted,
+              (unsigned long long)c1.frames, (unsigned long long)ai.InHdrErrors, (unsigned long long)ai.InCsumErrors,
+              bulk.sender_info().total_retrans);
+}
+
+INSTANTIATE_TEST_SUITE_P(RxCsum, FcsRecomputed, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? std::string("Offload") : std::string("Software"); });

@@ -54,7 +54,8 @@ TEST(FaultParams, HaveUnitsHelpAndTextForms) {
     EXPECT_FALSE(i.help.empty()) << i.name;
     EXPECT_FALSE(i.unit.empty()) << i.name;
   }
-  for (const char* n : {"delay", "loss", "corrupt", "corrupt_bits", "corrupt_span", "reorder", "reorder_depth",
+  for (const char* n : {"delay", "loss", "corrupt", "corrupt_bits", "corrupt_span", "corrupt_offset", "corrupt_fcs",
+                        "reorder", "reorder_depth",
                         "reorder_timeout", "duplicate", "jitter", "jitter_mean", "jitter_max", "seed"})
     EXPECT_EQ(names.count(n), 1u) << n;
   EXPECT_FALSE(lp.faults.active());
@@ -255,6 +256,89 @@ TEST(LinkFaultSemantics, HoldDuplicateAndDelayOnTheLane) {
   EXPECT_EQ(c.jittered, 1u);
   EXPECT_EQ(c.jitter_sum_ps, 300 * kCyclePs);
   EXPECT_EQ(c.delivered, 12u);
+}
+
+// corrupt_fcs: a corrupted frame gets the FCS of its flipped bytes, so every copy passes the
+// receiver's FCS check; exactly corrupt_bits bits differ, all at or past corrupt_offset; the
+// frame is stored and forwarded (on the lane the cycle after its last word crossed the
+// cable); the rest stream through at c + delay, and the order never changes.
+TEST(LinkFaultSemantics, RecomputedFcsPassesTheMacAndIsStoredAndForwarded) {
+  const uint64_t seed = test_seed(61);
+  SCOPED_TRACE(seed_note(seed));
+  std::mt19937_64 rng(seed);
+  EthLink l("l");
+  const uint64_t D = l.delay_cycles();
+  FaultParams fp;
+  fp.corrupt = 0.3;
+  fp.corrupt_bits = 1 + seed % 3;
+  fp.corrupt_offset = 18;  // past the sequence number the receiver reads
+  fp.corrupt_span = 28;    // bytes 18..45: inside the smallest frame
+  fp.corrupt_fcs = true;
+  fp.seed = seed;
+  l.set_faults(0, fp);
+  LinkRun run(l);
+  const size_t n = 2000;
+  run.queue(0, frames(n, 46, 300, rng), 100, 400);  // spaced: no frame waits for the lane
+  run.run();
+  const auto& c = l.counters(0);
+  const auto& got = run.got[0];
+  ASSERT_EQ(got.size(), n);
+  EXPECT_EQ(run.lane_violations, 0u);
+  EXPECT_EQ(c.late, 0u);
+  expect_binomial(c.corrupted, n, 0.3, "corrupted");
+  EXPECT_EQ(c.fcs_recomputed, c.corrupted);
+  EXPECT_EQ(c.delayed, c.corrupted) << "only the stored-and-forwarded frames are late";
+  uint64_t changed = 0;
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_EQ(got[i].seq, i) << "order kept";
+    EXPECT_TRUE(got[i].ok) << "frame " << i << ": the FCS was recomputed";
+    const auto& sent = run.sent(0)[i];
+    ASSERT_EQ(got[i].bytes.size(), sent.bytes.size());
+    uint64_t bits = 0;
+    size_t first = SIZE_MAX;
+    for (size_t j = 0; j + 4 < sent.bytes.size(); ++j)
+      if (uint8_t x = got[i].bytes[j] ^ sent.bytes[j]) {
+        bits += static_cast<uint64_t>(__builtin_popcount(x));
+        first = std::min(first, j);
+      }
+    if (bits == 0) {
+      EXPECT_EQ(got[i].start_cycle, sent.start + D) << "frame " << i << " streamed";
+      continue;
+    }
+    changed++;
+    EXPECT_EQ(bits, fp.corrupt_bits()) << "frame " << i;
+    EXPECT_GE(first, 18u) << "frame " << i;
+    const uint64_t last_word = sent.start + xgmii::encode(sent.bytes).size() - 1;
+    EXPECT_EQ(got[i].start_cycle, last_word + D + 1) << "frame " << i << " stored and forwarded";
+  }
+  EXPECT_EQ(changed, c.corrupted);
+  std::printf("%llu of %zu frames corrupted with a recomputed FCS (%llu bits each)\n",
+              (unsigned long long)c.corrupted, n, (unsigned long long)fp.corrupt_bits());
+}
+
+// A recompute plan whose flips fall only on the FCS bytes (or past the frame) changes
+// nothing once the FCS is rewritten: not counted as corrupted.
+TEST(LinkFaultSemantics, RecomputedFcsFlipsOnTheFcsAloneLeaveTheFrameIntact) {
+  EthLink l("l");
+  Script s;
+  s.plan[0].flips = {{62, 0x01}};    // a 64-byte frame: its FCS's third byte
+  s.plan[0].recompute_fcs = true;
+  s.plan[1].flips = {{5000, 0x80}};  // past the end
+  s.plan[1].recompute_fcs = true;
+  s.plan[2].flips = {{20, 0x10}};
+  s.plan[2].recompute_fcs = true;
+  l.set_fault(0, &s);
+  std::mt19937_64 rng(7);
+  LinkRun run(l);
+  run.queue(0, frames(3, 46, 46, rng), 100, 400);
+  run.run();
+  ASSERT_EQ(run.got[0].size(), 3u);
+  EXPECT_EQ(run.got[0][0].bytes, run.sent(0)[0].bytes);
+  EXPECT_EQ(run.got[0][1].bytes, run.sent(0)[1].bytes);
+  EXPECT_NE(run.got[0][2].bytes, run.sent(0)[2].bytes);
+  for (const auto& f : run.got[0]) EXPECT_TRUE(f.ok);
+  EXPECT_EQ(l.counters(0).corrupted, 1u);
+  EXPECT_EQ(l.counters(0).fcs_recomputed, 1u);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -70,12 +70,29 @@ def test_corruption_counts_and_crc_errors(seed):
     assert b.counters()["nic"]["crcerrs"] >= 2
 
 
+def test_corruption_with_recomputed_fcs(seed):
+    """corrupt_fcs=True: corrupted frames pass the MAC (no CRC error) and ICMP's checksum
+    catches them on b; the link counts each FCS it rewrote."""
+    tb, a, b, link = two_hosts(seed, "corruptfcs")
+    assert a.ping("10.0.0.2")[0].replied  # ARP before the faults
+    link.set_faults(0, corrupt=1.0, corrupt_offset=34, corrupt_fcs=True)  # the ICMP message
+    f = link.faults()["a->b"]
+    assert f["corrupt_fcs"] == "true" and f["corrupt_offset"] == "34"
+    before = b.counters()["icmp"]["InCsumErrors"]
+    assert not any(e.replied for e in a.ping("10.0.0.2", count=2, timeout_us=500))
+    c = link.counters()["a->b"]
+    assert c["corrupted"] >= 2 and c["fcs_recomputed"] == c["corrupted"]
+    assert b.counters()["nic"]["crcerrs"] == 0
+    assert b.counters()["icmp"]["InCsumErrors"] - before == 2
+
+
 def test_fault_validation(seed):
     """Rates outside [0, 1], NaN, unknown directions and jitter kinds raise ValueError."""
     tb, a, b, link = two_hosts(seed, "validate")
     for kwargs in [dict(loss=1.5), dict(loss=-0.1), dict(corrupt=float("nan")), dict(reorder=2),
                    dict(duplicate="x"), dict(jitter_max_ns=-1), dict(jitter="gauss", jitter_max_ns=10),
-                   dict(corrupt_bits=0), dict(seed=-1), dict(loss=True)]:
+                   dict(corrupt_bits=0), dict(seed=-1), dict(loss=True), dict(corrupt_offset=-1),
+                   dict(corrupt_offset=20000), dict(corrupt_fcs=1)]:
         with pytest.raises(ValueError):
             link.set_faults("both", **kwargs)
     for d in ["x->y", "a->a", 2, -1, None, "a-b"]:

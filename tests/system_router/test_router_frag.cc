@@ -19,6 +19,7 @@
 #include "nicsim/net/wire/ipv4.h"
 #include "nicsim/sim/network.h"
 #include "nicsim/sim/pcap.h"
+#include "bulk_check.h"
 #include "test_env.h"
 #include "two_hosts.h"
 
@@ -371,11 +372,7 @@ TEST_F(RouterFrag, DfGetsFragmentationNeededAndTcpPmtuLowersTheMss) {
   SCOPED_TRACE(nicsim::test::seed_note(cfg.seed));
   apps::TcpBulk bulk(a, b, cfg);
   bulk.start();
-  ASSERT_TRUE(net.run_until([&] { return bulk.finished(); }, 2'000'000'000ull)) << "no end of stream in 2 s";
-  ASSERT_TRUE(bulk.error().empty()) << bulk.error();
-  EXPECT_EQ(bulk.received(), uint64_t(cfg.bytes));
-  EXPECT_EQ(bulk.sha256_received(), bulk.sha256_sent());
-  EXPECT_TRUE(bulk.ok());
+  ASSERT_NO_FATAL_FAILURE(nicsim::test::run_bulk_checked(net, bulk, uint64_t(cfg.bytes), 2'000'000'000ull));
   bulk.stop();
   const net::TcpInfo info = bulk.sender_info();  // as stop() read it
 

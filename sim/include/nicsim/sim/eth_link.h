@@ -17,7 +17,11 @@
 //     decided at its /S/; its words stream through at that offset. A frame never overtakes
 //     a delayed one: it waits behind it (counted as delayed too).
 //   - drop: the frame's words become idles, it takes no slot.
-//   - flips: XOR into frame bytes (DA..FCS) on the way; the FCS is not recomputed.
+//   - flips: XOR into frame bytes (DA..FCS) on the way; the FCS is not recomputed, unless
+//     plan.recompute_fcs: then the frame is captured whole (store and forward), its FCS is
+//     rewritten over the flipped bytes, and it goes on the lane at max(its last word +
+//     delay + 1, lane_free), one frame time later than a streamed frame (a held frame with
+//     recompute_fcs gets its FCS rewritten the same way before it is released).
 //   - hold (reorder): the frame is captured at the sender instead of streamed; it goes on
 //     the lane right after the end of the plan.hold-th later frame that streams (the
 //     release is decided at that frame's /T/), or, if that has not happened by sender
@@ -145,6 +149,7 @@ class EthLink {
     uint64_t lost_link_down = 0;     // words sent while the cable was down
     uint64_t late = 0;               // words received after their cycle (quantum bug)
     uint64_t injected = 0;           // frames put on the wire by inject() (also in frames)
+    uint64_t fcs_recomputed = 0;     // corrupted frames whose FCS the link rewrote (recompute_fcs)
   };
   const Counters& counters(int dir) const { return dirs_[dir].counters; }
 
@@ -188,6 +193,10 @@ class EthLink {
     uint64_t last_word = 0;  // sender cycle of the frame's last word
     int gap = 2;
     bool capture = false;
+    bool recompute = false;      // rewrite the FCS at the frame's end (plan.recompute_fcs)
+    bool store_forward = false;  // ... and forward it then (not held for reordering)
+    std::vector<uint8_t> bytes;  // the frame's bytes after flips, while recompute
+    uint32_t first_flip = 0;     // index of the first byte a flip changed
     Held cur;               // captured words (held or duplicated frame)
     uint64_t lane_free = 0; // first lane cycle the next /S/ may take
     std::deque<Held> held;
@@ -202,6 +211,8 @@ class EthLink {
   void release_due(Dir& d, uint64_t sender_cycle, uint64_t min_slot);
   void emit_delivered(const WireFrame& f);
   void place_pending(Dir& d);
+  // Rewrites the FCS of the captured frame d.cur from d.bytes and re-encodes its words.
+  void rewrite_fcs(Dir& d, bool truncated);
 
   std::string name_;
   uint64_t delay_cycles_;

@@ -62,8 +62,12 @@ struct FrameMeta {
 struct FaultPlan {
   bool drop = false;  // the whole frame becomes idles on the wire (overrides the rest)
   // (byte index from the first destination MAC byte, XOR mask); bytes beyond the frame
-  // are ignored. The FCS is not recomputed, so the receiver sees a CRC error.
+  // are ignored. The FCS is not recomputed, so the receiver sees a CRC error ...
   std::vector<std::pair<uint32_t, uint8_t>> flips;
+  // ... unless this is set: the link then stores the whole frame, writes the FCS of the
+  // flipped bytes and forwards it (after its last word), so it passes the receiving MAC and
+  // only a checksum above Ethernet (IP header, TCP/UDP/ICMP) can catch the corruption.
+  bool recompute_fcs = false;
   uint64_t delay_cycles = 0;  // extra delay before the frame's slot on the receiving lane
   // Reordering: hold the frame back until this many later frames of the direction have been
   // put on the receiving lane (0: in order), or until hold_timeout_cycles after its last
@@ -93,9 +97,16 @@ struct FaultParams {
                                "distinct bits flipped in a corrupted frame (1-3: the CRC-32 "
                                "catches every such error in frames up to 9 KB)"};
   Param<uint64_t> corrupt_span{64, "corrupt_span", "bytes", 1, 16384,
-                               "bytes from the destination MAC that the flipped bits fall in "
+                               "bytes from corrupt_offset that the flipped bits fall in "
                                "(uniform); drawn when the frame starts, before its length is "
                                "known, so a shorter frame escapes flips past its end"};
+  Param<uint64_t> corrupt_offset{0, "corrupt_offset", "bytes", 0, 16384,
+                                 "first frame byte (0: the destination MAC) a flip may hit; 14 "
+                                 "spares the Ethernet header and corrupts the IP datagram"};
+  Param<bool> corrupt_fcs{false, "corrupt_fcs",
+                          "recompute the FCS of a corrupted frame, so it passes the receiving "
+                          "MAC and only the IP/TCP/UDP checksums can catch it (the link stores "
+                          "and forwards such a frame: it arrives one frame time later)"};
   Param<Probability> reorder{0.0, "reorder",
                              "probability that a frame is held back so that later frames "
                              "overtake it"};
@@ -128,6 +139,8 @@ struct FaultParams {
     v(corrupt);
     v(corrupt_bits);
     v(corrupt_span);
+    v(corrupt_offset);
+    v(corrupt_fcs);
     v(reorder);
     v(reorder_depth);
     v(reorder_timeout);
