@@ -51,7 +51,7 @@ py::dict nic_counters(const driver::IxgbHwStats& c) {
 py::dict kernel_counters(const kern::Kernel::Counters& c) {
   py::dict d;
 #define C(f) d[#f] = c.f
-  C(irqs); C(softirq_passes); C(softirq_deferred); C(net_rx_actions); C(time_squeeze); C(napi_polls);
+  C(irqs); C(softirq_passes); C(softirq_deferred); C(softirq_yields); C(net_rx_actions); C(time_squeeze); C(napi_polls);
   C(timers_run); C(tasks_run); C(cpu_busy_ns); C(mmio_reads); C(mmio_writes); C(rx_nohandler);
   C(bad_dma_unmaps);
 #undef C

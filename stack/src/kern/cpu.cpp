@@ -20,7 +20,7 @@ Cpu::~Cpu() {
     t->platform_id_ = 0;
     t->cpu_ = nullptr;
   }
-  for (uint64_t id : task_ids_) k_.p_.cancel_timer(id);
+  for (const auto& [id, at] : tasks_) k_.p_.cancel_timer(id);
   if (deferred_pending_) k_.p_.cancel_timer(deferred_timer_);
   for (auto& [irq, name] : irqs_) k_.p_.free_irq(irq);
 }
@@ -70,28 +70,41 @@ void Cpu::run_task(std::function<void()> fn) { run_task_at(k_.now_ns(), std::mov
 void Cpu::run_task_at(uint64_t at_ns, std::function<void()> fn) {
   auto id = std::make_shared<uint64_t>(0);
   *id = k_.p_.add_timer(at_ns, [this, id, fn = std::move(fn)] {
-    task_ids_.erase(*id);
+    auto it = tasks_.find(*id);
+    task_due_.erase(task_due_.find(it->second));
+    tasks_.erase(it);
     k_.counters_.tasks_run++;
     charge_ns(k_.costs_.task_ns);
     fn();
     end_of_context();
   });
-  task_ids_.insert(*id);
+  tasks_.emplace(*id, at_ns);
+  task_due_.insert(at_ns);
 }
+
+bool Cpu::need_resched() const { return !task_due_.empty() && *task_due_.begin() <= k_.now_ns(); }
 
 // ---------------------------------------------------------------------------- softirqs
 
 void Cpu::do_softirq() {
   if (in_softirq_) return;
   in_softirq_ = true;
-  int restarts = 10;  // MAX_SOFTIRQ_RESTART
-  while (softirq_pending_ && restarts-- > 0) {
+  // __do_softirq: restart while work is pending, at most MAX_SOFTIRQ_RESTART (10) passes in
+  // MAX_SOFTIRQ_TIME (2 ms), and not when a task waits for the CPU (need_resched).
+  const uint64_t end = k_.now_ns() + 2'000'000;
+  int restarts = 10;
+  while (softirq_pending_) {
     const unsigned pending = softirq_pending_;
     softirq_pending_ = 0;
     k_.counters_.softirq_passes++;
     charge_ns(k_.costs_.softirq_ns);
     for (int nr = 0; nr < NR_SOFTIRQS; ++nr)
       if (pending & (1u << nr) && actions_[nr]) actions_[nr]();
+    if (k_.now_ns() >= end || --restarts == 0) break;
+    if (softirq_pending_ && need_resched()) {
+      k_.counters_.softirq_yields++;
+      break;
+    }
   }
   in_softirq_ = false;
   if (softirq_pending_) defer_softirq();

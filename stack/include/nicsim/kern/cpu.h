@@ -1,8 +1,11 @@
 // Cpu: the one CPU of a host (part of kern::Kernel, kernel.cpu()): the CPU time software
 // charges and pays, softirqs, hard IRQs, timers (struct timer_list) and application tasks.
 //
-// Order of work: hard IRQ handler -> irq_exit: softirqs (at most 10 restarts, then the rest
-// in a deferred "ksoftirqd" pass) -> expired timers (each followed by softirqs) -> tasks.
+// Order of work: hard IRQ handler -> irq_exit: softirqs -> expired timers (each followed by
+// softirqs) -> tasks. A softirq run (__do_softirq) stops after 10 passes, after 2 ms of CPU
+// time, or as soon as a task is due (need_resched); what is left goes to a deferred
+// "ksoftirqd" pass queued behind the tasks already due, so a receive flood shares the CPU
+// with applications instead of starving them.
 // Charged CPU time is a debt paid (the CPU is busy in simulated time) before each MMIO
 // access and at the end of each IRQ, softirq pass, timer and task.
 #pragma once
@@ -67,6 +70,9 @@ class Cpu {
   // and tasks). Work left over after the restart limit goes to a deferred pass.
   void do_softirq();
   bool in_softirq() const { return in_softirq_; }
+  // A task is due (queued for now or earlier) and waits for the CPU: Linux's need_resched()
+  // after a wake-up, which ends a softirq run early.
+  bool need_resched() const;
   // Runs pending softirqs in a later CPU slot (Linux wakes ksoftirqd), so interrupts and
   // timers that are due get in first.
   void defer_softirq();
@@ -101,7 +107,8 @@ class Cpu {
   std::function<void()> actions_[NR_SOFTIRQS];
   std::map<int, std::string> irqs_;
   std::set<Timer*> timers_;
-  std::set<uint64_t> task_ids_;
+  std::map<uint64_t, uint64_t> tasks_;  // platform timer id -> due time (ns) of each queued task
+  std::multiset<uint64_t> task_due_;     // those due times
 };
 
 }  // namespace nicsim::kern

@@ -69,6 +69,7 @@ class Kernel {
     uint64_t irqs = 0;               // hard IRQ handlers run
     uint64_t softirq_passes = 0;     // do_softirq passes that found work
     uint64_t softirq_deferred = 0;   // passes handed to the deferred (ksoftirqd) run
+    uint64_t softirq_yields = 0;     // softirq runs ended early because a task was due
     uint64_t net_rx_actions = 0;     // NET_RX softirq runs
     uint64_t time_squeeze = 0;       // net_rx_action stopped on budget or time
     uint64_t napi_polls = 0;
