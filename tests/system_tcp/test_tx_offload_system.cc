@@ -1,7 +1,8 @@
 // The transmit offloads through both RTL NICs: 10 MB a -> b byte-exact (SHA-256) with a's
 // TCP segmentation offload and checksum offload on or off (the NIC's TSO cuts the stack's
-// GSO skbs, its TXSM inserts the checksums), every frame of the pcap passing tshark with
-// checksum validation; and `ethtool -K` toggles in the middle of a connection.
+// GSO skbs, its TXSM inserts the checksums), also with 1 % loss (parts of TSO skbs sent
+// again), every frame of the pcap passing tshark with checksum validation; and `ethtool -K`
+// toggles in the middle of a connection.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -25,6 +26,7 @@ namespace {
 struct TxCase {
   const char* name;
   bool csum, tso;
+  double loss = 0;  // on the cable, both ways
 };
 void PrintTo(const TxCase& c, std::ostream* os) { *os << c.name; }
 
@@ -39,6 +41,8 @@ TEST_P(TxOffload, TenMegabytesByteExactAndTsharkClean) {
   tc.pcap = "a-b.pcap";
   tc.host.driver.tx_csum = c.csum;
   tc.host.driver.tso = c.tso;
+  tc.link.faults.loss = c.loss;
+  tc.link.faults.seed = seed;
   start(tc);
   Network& net = this->net();
   NetHost& a = this->a();
@@ -74,22 +78,25 @@ TEST_P(TxOffload, TenMegabytesByteExactAndTsharkClean) {
   if (c.tso) {
     EXPECT_GT(ca.tx_tso_skbs, 0u);
     EXPECT_GT(ca.tx_tso_segs, 2 * ca.tx_tso_skbs);
-    EXPECT_LT(ca.tx_packets, ha.gptc / 2) << "the driver posts far fewer skbs than the NIC sends frames";
+    EXPECT_LT(ca.tx_packets, c.loss > 0 ? ha.gptc : ha.gptc / 2) << "the driver posts fewer skbs than the NIC sends frames";
   } else {
     EXPECT_EQ(ca.tx_tso_skbs, 0u);
     EXPECT_EQ(ha.tsctc, 0u);
   }
+  if (c.loss > 0)
+    EXPECT_GT(bulk.sender_info().total_retrans, 0u) << "segments of TSO skbs lost and sent again";
   if (c.csum)
     EXPECT_GT(ca.tx_csum_offload, 0u);
   else
     EXPECT_EQ(ca.tx_csum_offload, 0u);
   nicsim::test::expect_tshark_clean(net, "a-b.pcap");
   EXPECT_GT(nicsim::test::tshark_count(net.tb().out_path("a-b.pcap"), "tcp.len > 1000"), 7000);
+  EXPECT_EQ(nicsim::test::tshark_count(net.tb().out_path("a-b.pcap"), "tcp.len > 1448"), 0) << "every frame fits the MSS";
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, TxOffload,
                          ::testing::Values(TxCase{"TsoOn", true, true}, TxCase{"CsumOnly", true, false},
-                                           TxCase{"Off", false, false}),
+                                           TxCase{"Off", false, false}, TxCase{"TsoOnLoss", true, true, 0.01}),
                          [](const ::testing::TestParamInfo<TxCase>& i) { return std::string(i.param.name); });
 
 // ethtool -K on a's eth0 while 10 MB flow: TSO off, then checksum offload off (and TSO with
