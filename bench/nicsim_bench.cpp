@@ -187,7 +187,9 @@ int idle_child(bool skip, uint64_t idle_ms) {
 // --tcp-child 100 --tcp-mb 100 --gro on`). Prints
 // "<bytes> <goodput Gb/s> <sim ms> <wall s> <retrans> <rx CPU busy %> <tx CPU busy %>
 // <rx MPC+RNBC> <timeline events> <ok>".
-int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro) {
+// `--offload on|off` sets a's TSO and TX checksum offload (ethtool -K eth0 tx/sg/tso) and,
+// unless --gro says otherwise, b's GRO the same way.
+int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offload) {
   sim::TestbenchConfig tc;
   tc.run_name = "bench-tcp-" + std::to_string(cost_pct) + (timeline ? "-timeline" : "");
   sim::NetHostConfig hc;
@@ -199,6 +201,10 @@ int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro) {
   apps::TcpBulkConfig cfg;
   cfg.bytes = mb << 20;
   apps::TcpBulk bulk(a, b, cfg);
+  if (offload >= 0) {
+    a.ethtool(offload ? "-K eth0 sg on tx on tso on" : "-K eth0 tso off tx off");
+    if (gro < 0) gro = offload;
+  }
   if (gro >= 0) b.call([&] { b.kernel().net().dev_set_gro(b.dev(), gro != 0); });
   net.tb().set_timeline(timeline);
   const uint64_t busy_a0 = a.kernel().counters().cpu_busy_ns, busy_b0 = b.kernel().counters().cpu_busy_ns;
@@ -452,10 +458,10 @@ std::string self_exe() {
   return exe;
 }
 
-TcpResult run_tcp(unsigned cost_pct, uint64_t mb, bool timeline = false) {
+TcpResult run_tcp(unsigned cost_pct, uint64_t mb, bool timeline = false, bool offload = false) {
   TcpResult r;
   const std::string cmd = "'" + self_exe() + "' --tcp-child " + std::to_string(cost_pct) + " --tcp-mb " +
-                          std::to_string(mb) + (timeline ? " --timeline" : "");
+                          std::to_string(mb) + (timeline ? " --timeline" : "") + (offload ? " --offload on" : "");
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
   int ok = 0;
@@ -830,6 +836,7 @@ int main(int argc, char** argv) {
   const char* router_child_arg = nullptr;
   bool json = false, timeline = false;
   int gro = -1;  // --gro on|off for --tcp-child: b's NETIF_F_GRO (default: the device's)
+  int offload = -1;  // --offload on|off for --tcp-child: a's TSO + TX checksum (and b's GRO)
   std::string only;
   unsigned loss_seeds = 20, linux_seeds = 3;
   unsigned rto_min_us = 0;  // 0: the default (200000)
@@ -850,6 +857,7 @@ int main(int argc, char** argv) {
     }
     else if (!std::strcmp(argv[i], "--timeline")) timeline = true;
     else if (!std::strcmp(argv[i], "--gro") && i + 1 < argc) gro = std::strcmp(argv[++i], "off") ? 1 : 0;
+    else if (!std::strcmp(argv[i], "--offload") && i + 1 < argc) offload = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--router-child") && i + 1 < argc) router_child_arg = argv[++i];
     else if (!std::strcmp(argv[i], "--router-ms") && i + 1 < argc) router_ms = std::strtoull(argv[++i], nullptr, 0);
     else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
@@ -894,7 +902,7 @@ int main(int argc, char** argv) {
                       std::strtod(loss_child_args[2], nullptr), std::strtoull(loss_child_args[3], nullptr, 0),
                       tcp_mb_set ? tcp_mb : 10, rto_min_us);
   if (child) return idle_child(!std::strcmp(child, "skip"), idle_ms);
-  if (tcp_child_arg) return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline, gro);
+  if (tcp_child_arg) return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline, gro, offload);
   if (router_child_arg) return router_child(unsigned(std::strtoul(router_child_arg, nullptr, 0)), router_ms);
   std::vector<LossCondition> loss;
   if (only != "base") loss = run_tcp_loss(loss_seeds, 10, loss_pick, rto_min_us);
@@ -919,6 +927,8 @@ int main(int argc, char** argv) {
   // rate tells whether the modelled CPU is the bottleneck.
   TcpResult tcp = run_tcp(100, tcp_mb);
   TcpResult tcp_fast = run_tcp(50, tcp_mb);
+  // The same with the offloads on: a's TSO and TX checksum offload, b's GRO.
+  TcpResult tcp_off = run_tcp(100, tcp_mb, false, true);
   // The same TCP bulk with the cross-layer timeline recording every event.
   TcpResult tcp_tl = run_tcp(100, tcp_mb, true);
   // The router's forwarding rate, minimum-size and MTU-size frames.
@@ -959,6 +969,8 @@ int main(int argc, char** argv) {
         "\"idle_ok\": %s, \"tcp_mb\": %llu, \"tcp_goodput_gbps\": %.3f, \"tcp_sim_ms_per_wall_s\": %.3f, "
         "\"tcp_retrans\": %u, \"tcp_rx_cpu_busy_pct\": %.1f, \"tcp_tx_cpu_busy_pct\": %.1f, \"tcp_rx_nic_drops\": %llu, "
         "\"tcp_half_cost_goodput_gbps\": %.3f, \"tcp_half_cost_retrans\": %u, \"tcp_ok\": %s, "
+        "\"tcp_offload_goodput_gbps\": %.3f, \"tcp_offload_rx_cpu_busy_pct\": %.1f, "
+        "\"tcp_offload_tx_cpu_busy_pct\": %.1f, \"tcp_offload_retrans\": %u, \"tcp_offload_ok\": %s, "
         "\"timeline_events\": %llu, \"timeline_on_cost_ratio\": %.3f, \"timeline_same_goodput\": %s, "
         "\"router_ms\": %llu, \"router_64_pps\": %.0f, \"router_64_cpu_busy_pct\": %.1f, "
         "\"router_64_cpu_ns_per_packet\": %.1f, \"router_64_drops\": %llu, \"router_1518_pps\": %.0f, "
@@ -971,7 +983,8 @@ int main(int argc, char** argv) {
         idle_skip.ms_per_wall_s(), idle_step.ms_per_wall_s(), idle_speedup, idle_skip.skipped_share,
         idle_skip.ok && idle_step.ok ? "true" : "false", (unsigned long long)tcp_mb, tcp.gbps, tcp.ms_per_wall_s(),
         tcp.retrans, tcp.rx_busy, tcp.tx_busy, tcp.drops, tcp_fast.gbps, tcp_fast.retrans,
-        tcp.ok && tcp_fast.ok ? "true" : "false", tcp_tl.events, tl_cost,
+        tcp.ok && tcp_fast.ok ? "true" : "false", tcp_off.gbps, tcp_off.rx_busy, tcp_off.tx_busy, tcp_off.retrans,
+        tcp_off.ok ? "true" : "false", tcp_tl.events, tl_cost,
         tcp_tl.ok && tcp_tl.gbps == tcp.gbps ? "true" : "false", (unsigned long long)router_ms, r64.pps(),
         r64.busy_pct(), r64.ns_per_packet(), r64.drops, r1518.pps(), r1518.busy_pct(), r1518.ns_per_packet(),
         r1518.drops, r64.ok && r1518.ok ? "true" : "false", loss_js.c_str(), all_met ? "true" : "false",
@@ -1003,6 +1016,9 @@ int main(int argc, char** argv) {
     std::printf("  CPU busy            %10.1f %% receiver, %.1f %% sender; receiver NIC drops (MPC+RNBC) %llu, "
                 "%u segments retransmitted\n",
                 tcp.rx_busy, tcp.tx_busy, tcp.drops, tcp.retrans);
+    std::printf("  offloads on         %10.3f Gb/s, CPU busy %.1f %% receiver, %.1f %% sender, %u retransmitted "
+                "(a: TSO + TX checksum, b: GRO)%s\n",
+                tcp_off.gbps, tcp_off.rx_busy, tcp_off.tx_busy, tcp_off.retrans, tcp_off.ok ? "" : "  FAILED");
     std::printf("  half the CPU costs  %10.3f Gb/s, %u retransmitted, receiver %.1f %% busy%s\n", tcp_fast.gbps,
                 tcp_fast.retrans, tcp_fast.rx_busy, tcp_fast.ok ? "" : "  FAILED");
     std::printf("  timeline recording  %10.3f ms simulated per wall-second: %.2f x slower than off, %llu events, "

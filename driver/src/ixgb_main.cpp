@@ -42,6 +42,7 @@ IxgbAdapter::~IxgbAdapter() = default;
 
 void IxgbAdapter::hw_reset() {
   wr(regs::CTRL0, regs::CTRL0_RST);
+  tx_ctx_loaded_ = TxCtx{};  // the reset forgets the context
   k_.cpu().charge_ns(kResetSettleNs);
   (void)rd(regs::STATUS);  // flush the posted write
 }
@@ -64,6 +65,14 @@ int IxgbAdapter::probe() {
   netdev_.dev_addr = netdev_.perm_addr = mac;
   netdev_.min_mtu = kMinMtu;
   netdev_.max_mtu = kMaxMtu;
+  // What the NIC can do (ethtool -K changes these) and what is on at probe (register_netdev
+  // drops TSO without SG and checksum offload).
+  netdev_.hw_features = kern::NETIF_F_SG | kern::NETIF_F_IP_CSUM | kern::NETIF_F_TSO | kern::NETIF_F_RXCSUM;
+  netdev_.features &= ~netdev_.hw_features;
+  if (params_.rx_csum) netdev_.features |= kern::NETIF_F_RXCSUM;
+  if (params_.tx_csum) netdev_.features |= kern::NETIF_F_SG | kern::NETIF_F_IP_CSUM;
+  if (params_.tso) netdev_.features |= kern::NETIF_F_TSO;
+  netdev_.gso_max_size = 65536;  // the NIC's PAYLEN limit; the IP total length caps a GSO skb lower
 
   // The NIC signals only through MSI (there is no INTx pin in this model).
   int err = k_.pci().pci_enable_msi(pdev_);
@@ -246,7 +255,7 @@ void IxgbAdapter::check_link() {
   if (link) {
     if (!netdev_.carrier_ok()) {
       k_.net().netif_carrier_on(netdev_);
-      if (desc_unused(tx_) >= kDescNeeded) k_.net().netif_wake_queue(netdev_);
+      if (desc_unused(tx_) >= desc_needed()) k_.net().netif_wake_queue(netdev_);
     }
   } else if (netdev_.carrier_ok()) {
     k_.net().netif_carrier_off(netdev_);
@@ -306,6 +315,57 @@ void IxgbAdapter::update_stats() {
   s.mptc += rd64(regs::MPTCL, regs::MPTCH);
   s.gotc += rd64(regs::GOTCL, regs::GOTCH);
   s.tot += rd64(regs::TOTL, regs::TOTH);
+  // The TSO statistics only once TSO is in use: two more MMIO reads per watchdog run would
+  // move the timing of every run that never uses it.
+  if ((netdev_.features & kern::NETIF_F_TSO) || counters_.tx_tso_skbs) {
+    s.tsctc += rd(regs::TSCTC);
+    s.tsctfc += rd(regs::TSCTFC);
+  }
+}
+
+int IxgbAdapter::ndo_set_features(kern::NetDevice&, uint64_t features) {
+  const bool rx = features & kern::NETIF_F_RXCSUM;
+  if (up_ && rx != bool(netdev_.features & kern::NETIF_F_RXCSUM))
+    wr(regs::RXCSUM, rx ? (regs::RXCSUM_IPOFL | regs::RXCSUM_TUOFL) : 0);
+  return 0;
+}
+
+std::vector<std::pair<std::string, uint64_t>> IxgbAdapter::get_ethtool_stats(kern::NetDevice&) {
+  if (up_) update_stats();
+  const IxgbCounters& c = counters_;
+  const IxgbHwStats& h = hw_stats_;
+  return {
+      {"rx_packets", c.rx_packets},
+      {"tx_packets", c.tx_packets},
+      {"rx_bytes", c.rx_bytes},
+      {"tx_bytes", c.tx_bytes},
+      {"tx_busy", c.tx_busy},
+      {"tx_dropped", c.tx_dropped},
+      {"tx_restart_queue", c.tx_queue_wakes},
+      {"tx_timeout_count", c.tx_timeouts},
+      {"rx_no_buffer_count", h.rnbc},
+      {"rx_missed_errors", h.mpc},
+      {"rx_crc_errors", h.crcerrs},
+      {"rx_length_errors", h.rlec},
+      {"rx_long_length_errors", h.roc},
+      {"rx_short_length_errors", h.ruc},
+      {"rx_csum_offload_good", c.hw_csum_rx_good},
+      {"rx_csum_offload_errors", c.hw_csum_rx_error},
+      {"tx_csum_offload", c.tx_csum_offload},
+      {"tx_tso_skbs", c.tx_tso_skbs},
+      {"tx_tso_segs", c.tx_tso_segs},
+      {"tx_ctx_desc", c.tx_ctx_desc},
+      {"tx_tcp_seg_good", h.tsctc},
+      {"tx_tcp_seg_failed", h.tsctfc},
+      {"rx_copybreak", c.rx_copybreak},
+      {"alloc_rx_buff_failed", c.rx_alloc_failed},
+      {"total_packets_received", h.tpr},
+      {"total_packets_transmitted", h.tpt},
+      {"good_packets_received", h.gprc},
+      {"good_packets_transmitted", h.gptc},
+      {"good_octets_received", h.gorc},
+      {"good_octets_transmitted", h.gotc},
+  };
 }
 
 kern::NetDeviceStats IxgbAdapter::ndo_get_stats64(kern::NetDevice& dev) {

@@ -109,6 +109,7 @@ void IxgbAdapter::configure_tx() {
   wr(regs::TDH, 0);
   wr(regs::TDT, 0);
   tdt_ = 0;
+  tx_ctx_loaded_ = TxCtx{};  // written again before the first frame that needs one
   wr(regs::TIDV, params_.tidv & regs::TIDV_DELAY_MASK);
   wr(regs::TCTL, regs::TCTL_TCE | regs::TCTL_TXEN | regs::TCTL_TPDE);
 }
@@ -126,7 +127,7 @@ void IxgbAdapter::configure_rx() {
   // 802.1Q tag). Jumbo frames also set CTRL0.JFE, as ixgb_up does.
   wr(regs::MFS, ((netdev_.mtu + kern::ETH_HLEN + kern::ETH_FCS_LEN) << regs::MFS_SHIFT) & regs::MFS_MASK);
   if (netdev_.mtu > kern::ETH_DATA_LEN) wr(regs::CTRL0, regs::CTRL0_JFE);
-  wr(regs::RXCSUM, params_.rx_csum ? (regs::RXCSUM_IPOFL | regs::RXCSUM_TUOFL) : 0);
+  wr(regs::RXCSUM, (netdev_.features & kern::NETIF_F_RXCSUM) ? (regs::RXCSUM_IPOFL | regs::RXCSUM_TUOFL) : 0);
   rx_discard_ = false;
   rx_chain_skb_.reset();
   alloc_rx_buffers();  // count-1 buffers, RDT = count-1
@@ -147,6 +148,54 @@ void IxgbAdapter::maybe_stop_tx(uint32_t needed) {
   counters_.tx_queue_stops++;
 }
 
+namespace {
+// The IPv4 pseudo-header sum (addresses, protocol, len) folded to 16 bits, not complemented:
+// what a CHECKSUM_PARTIAL / TSO checksum field holds for the NIC.
+uint16_t pseudo_sum(const uint8_t* iph, uint8_t proto, uint32_t len) {
+  uint32_t s = proto + (len >> 16) + (len & 0xFFFF);
+  for (int i = 12; i < 20; i += 2) s += uint32_t(iph[i]) << 8 | iph[i + 1];
+  while (s >> 16) s = (s & 0xFFFF) + (s >> 16);
+  return uint16_t(s);
+}
+}  // namespace
+
+bool IxgbAdapter::tso(kern::SkBuff& skb, TxCtx& ctx) {
+  const int32_t ip = skb.network_offset(), th = skb.transport_offset();
+  if (!skb.network_header_set() || !skb.transport_header_set() || ip < 0 || th < ip + 20 ||
+      uint32_t(th) + 20 > skb.len())
+    return false;
+  if (skb.cloned()) skb.unclone();  // skb_cow_head: the header is edited below
+  uint8_t* d = skb.data();
+  const uint32_t hdrlen = uint32_t(th) + ((d[th + 12] >> 4) * 4u);
+  if (hdrlen > 255 || hdrlen >= skb.len() || d[ip + 9] != 6 || skb.gso_size == 0) return false;
+  // iph->tot_len = 0, iph->check = 0; th->check = ~csum_tcpudp_magic(saddr, daddr, 0, TCP, 0).
+  d[ip + 2] = d[ip + 3] = 0;
+  d[ip + 10] = d[ip + 11] = 0;
+  const uint16_t ps = pseudo_sum(d + ip, 6, 0);
+  d[th + 16] = uint8_t(ps >> 8);
+  d[th + 17] = uint8_t(ps);
+  ctx.kind = 2;
+  ctx.ipcss = uint8_t(ip);
+  ctx.ipcso = uint8_t(ip + 10);
+  ctx.ipcse = uint16_t(th - 1);
+  ctx.tucss = uint8_t(th);
+  ctx.tucso = uint8_t(th + 16);
+  ctx.hdrlen = uint8_t(hdrlen);
+  ctx.mss = skb.gso_size;
+  ctx.paylen = skb.len() - hdrlen;
+  return true;
+}
+
+bool IxgbAdapter::tx_csum(kern::SkBuff& skb, TxCtx& ctx) {
+  const int32_t css = skb.checksum_start_offset();
+  const int32_t cso = css + skb.csum_offset;
+  if (css < 0 || css > 255 || cso + 2 > int32_t(skb.len()) || cso > 255) return false;
+  ctx.kind = 1;
+  ctx.tucss = uint8_t(css);
+  ctx.tucso = uint8_t(cso);
+  return true;
+}
+
 kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) {
   if (!up_) {
     counters_.tx_dropped++;
@@ -154,12 +203,24 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
     return kern::NETDEV_TX_OK;
   }
   const uint32_t len = skb->len();
-  if (len == 0 || len > kMaxTxFrame) {  // the NIC would send nothing: drop here
+  const bool gso = skb->is_gso() && skb->gso_type;
+  if (len == 0 || len > (gso ? kMaxTsoFrame : kMaxTxFrame)) {  // the NIC would send nothing: drop here
     counters_.tx_dropped++;
     skb.reset();
     return kern::NETDEV_TX_OK;
   }
-  const uint32_t ndesc = (len + kMaxDataPerTxd - 1) / kMaxDataPerTxd;
+  TxCtx ctx;
+  bool ok = true;
+  if (gso)
+    ok = tso(*skb, ctx);  // edits only the header, the same way if the skb comes back after BUSY
+  else if (skb->ip_summed == kern::CHECKSUM_PARTIAL)
+    ok = tx_csum(*skb, ctx);
+  if (!ok) {  // offsets the NIC cannot express: dropped, as ixgb drops what it cannot map
+    counters_.tx_dropped++;
+    skb.reset();
+    return kern::NETDEV_TX_OK;
+  }
+  const uint32_t ndesc = (len + kMaxDataPerTxd - 1) / kMaxDataPerTxd + (ctx.kind ? 1 : 0);
   if (desc_unused(tx_) < ndesc + 2) {
     // The queue should have been stopped before the ring got this full (ixgb's BUG path).
     k_.net().netif_stop_queue(netdev_);
@@ -171,6 +232,36 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
 
   const uint32_t first = tx_.next_to_use;
   uint32_t i = first, last = first;
+  // A context descriptor when this frame needs one the NIC does not hold (TSO changes PAYLEN,
+  // so every TSO skb loads its own).
+  if (ctx.kind && !(ctx == tx_ctx_loaded_)) {
+    regs::TxCtxDescViewMut c = tx_.ctx_desc(i);
+    c.clear();
+    c.set_ipcss(ctx.ipcss);
+    c.set_ipcso(ctx.ipcso);
+    c.set_ipcse(ctx.ipcse);
+    c.set_tucss(ctx.tucss);
+    c.set_tucso(ctx.tucso);
+    c.set_tucse(0);
+    c.set_paylen(ctx.paylen);
+    c.set_dtyp(c.kDtypContext);
+    c.set_cmd_tcp(ctx.kind == 2);
+    c.set_cmd_ip(ctx.kind == 2);
+    c.set_cmd_tse(ctx.kind == 2);
+    c.set_hdrlen(ctx.hdrlen);
+    c.set_mss(ctx.mss);
+    tx_buf_[i].dma = 0;
+    tx_buf_[i].len = 0;
+    tx_ctx_loaded_ = ctx;
+    counters_.tx_ctx_desc++;
+    i = i + 1 == tx_.count ? 0 : i + 1;
+  }
+  if (ctx.kind == 2) {
+    counters_.tx_tso_skbs++;
+    counters_.tx_tso_segs += (ctx.paylen + ctx.mss - 1) / ctx.mss;
+  } else if (ctx.kind == 1) {
+    counters_.tx_csum_offload++;
+  }
   for (uint32_t off = 0; off < len;) {
     const uint32_t chunk = std::min(kMaxDataPerTxd, len - off);
     TxBuffer& b = tx_buf_[i];
@@ -186,6 +277,9 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
     d.set_cmd_ide(params_.tidv != 0);
     d.set_cmd_eop(off == len);
     d.set_cmd_rs(off == len);
+    d.set_cmd_tse(ctx.kind == 2);
+    d.set_popts_ixsm(ctx.kind == 2);
+    d.set_popts_txsm(ctx.kind != 0);
     last = i;
     i = i + 1 == tx_.count ? 0 : i + 1;
   }
@@ -197,7 +291,7 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
     const uint16_t node = k_.tl_node();
     for (uint32_t j = first;; j = j + 1 == tx_.count ? 0 : j + 1) {
       tl->tag(node, tx_.desc_bus(j), Ring::kDescSize, pkt, kern::Timeline::TagKind::kTxDesc);
-      tl->tag(node, tx_buf_[j].dma, tx_buf_[j].len, pkt, kern::Timeline::TagKind::kTxBuf);
+      if (tx_buf_[j].dma) tl->tag(node, tx_buf_[j].dma, tx_buf_[j].len, pkt, kern::Timeline::TagKind::kTxBuf);
       if (j == last) break;
     }
     tl->tx_frame(node, skb->data(), len, pkt);
@@ -212,7 +306,7 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
   k_.trace(kern::Stage::kTdtWrite, pkt, i);
   wr(regs::TDT, i);
   tdt_ = i;
-  maybe_stop_tx(kDescNeeded);
+  maybe_stop_tx(desc_needed());
   return kern::NETDEV_TX_OK;
 }
 
@@ -241,7 +335,7 @@ bool IxgbAdapter::clean_tx_irq() {
   tx_.next_to_clean = i;
   if (cleaned) {
     tx_progress_ns_ = k_.now_ns();
-    if (netdev_.queue_stopped() && netdev_.carrier_ok() && desc_unused(tx_) >= kDescNeeded) {
+    if (netdev_.queue_stopped() && netdev_.carrier_ok() && desc_unused(tx_) >= desc_needed()) {
       k_.net().netif_wake_queue(netdev_);
       counters_.tx_queue_wakes++;
     }
@@ -379,7 +473,7 @@ namespace nicsim::driver {
 // The IP header's IPCS/IPE are not used: ip_rcv checks the header in software, as Linux.
 void IxgbAdapter::rx_checksum(uint8_t status, uint8_t errors, kern::SkBuff& skb) {
   skb.ip_summed = kern::CHECKSUM_NONE;
-  if (!params_.rx_csum || (status & regs::RXDESC_STATUS_IXSM) || !(status & regs::RXDESC_STATUS_TCPCS)) return;
+  if (!(netdev_.features & kern::NETIF_F_RXCSUM) || (status & regs::RXDESC_STATUS_IXSM) || !(status & regs::RXDESC_STATUS_TCPCS)) return;
   if (errors & regs::RXDESC_ERRORS_TCPE) {
     counters_.hw_csum_rx_error++;
     return;

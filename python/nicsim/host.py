@@ -260,6 +260,19 @@ class Host:
         _known("CPU cost", [name], {f["name"] for f in cpu_cost_fields()})
         self._h.set_cpu_cost(name, _int("ns", ns, 0, 2**63 - 1))
 
+    def ethtool(self, args: str) -> str:
+        """One ethtool(8) command on this host: ``"-k eth0"`` (features, as ``ethtool -k``
+        prints them), ``"-K eth0 tso off gro on"`` (change them; TSO needs sg and tx, and goes
+        off with either), ``"-S eth0"`` (the NIC's and the driver's statistics).
+
+        Returns what ethtool prints (``""`` for a -K that did what was asked). Raises ValueError
+        with ethtool's message for bad arguments, an unknown device, or a feature that cannot
+        change ("Could not change any device features").
+        """
+        if not isinstance(args, str):
+            raise TypeError(f"ethtool: args must be a string, got {args!r}")
+        return self._ready("ethtool").ethtool(args)
+
     def iptables(self, args: str) -> str:
         """One iptables(8) command on this host, e.g. ``"-A INPUT -p tcp --dport 22 -j DROP"``.
 

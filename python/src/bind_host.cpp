@@ -4,6 +4,7 @@
 
 #include "bind.h"
 #include "param_bind.h"
+#include "nicsim/kern/ethtool.h"
 #include "nicsim/net/tcp.h"
 #include "nicsim/sim/tcp_socket.h"
 
@@ -160,6 +161,17 @@ void register_host(py::module_& m) {
              });
              if (!err.empty()) throw py::value_error(err);
              return out;
+           },
+           py::arg("args"))
+      .def("ethtool",
+           [](sim::NetHost& h, const std::string& args) {
+             // ethtool's stderr text (bad arguments, no such device, "Could not change any
+             // device features") -> ValueError; nothing changed then.
+             try {
+               return h.ethtool(args);
+             } catch (const kern::EthtoolError& e) {
+               throw py::value_error(e.what());
+             }
            },
            py::arg("args"))
       .def("iptables_save", [](sim::NetHost& h, bool counters) { return on_cpu(h, [&] { return h.stack().netfilter().save(counters); }); },

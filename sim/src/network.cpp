@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "nicsim/kern/ethtool.h"
+
 namespace nicsim::sim {
 
 namespace {
@@ -260,6 +262,22 @@ std::string NetHost::sysctl(const std::string& key) {
   const int r = call([&] { return stack_->sysctl().get(key, &v); });
   if (r == -ENOENT) throw std::invalid_argument(name() + ": sysctl: cannot stat /proc/sys/" + key + " (ENOENT)");
   return v;
+}
+
+std::string NetHost::ethtool(const std::string& args) {
+  std::string out, err;
+  int status = 0;
+  call([&] {
+    try {
+      out = kern::ethtool(kernel(), args);
+    } catch (const kern::EthtoolError& e) {
+      err = e.what();
+      status = e.status();
+    }
+    return 0;
+  });
+  if (!err.empty()) throw kern::EthtoolError(err, status);
+  return out;
 }
 
 std::vector<std::pair<std::string, std::string>> NetHost::sysctl_all() {

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "nicsim/kern/kernel.h"
+#include "nicsim/kern/net_core.h"
+#include "tso_ref.h"
 
 namespace nicsim::test {
 
@@ -30,13 +32,41 @@ class FakeEth : public kern::NetDeviceOps {
     return 0;
   }
   kern::NetdevTx ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice& d) override {
-    std::vector<uint8_t> f = skb->bytes();
-    d.stats.tx_packets++;
-    d.stats.tx_bytes += f.size();
+    if (on_xmit) on_xmit(*skb);
+    std::vector<std::vector<uint8_t>> frames;
+    if (skb->is_gso()) {
+      frames = tso_cut(*skb);  // a NIC with TSO (dev.features has NETIF_F_TSO)
+    } else {
+      if (skb->ip_summed == kern::CHECKSUM_PARTIAL) kern::skb_checksum_help(*skb);  // the NIC's TXSM
+      frames.push_back(skb->bytes());
+    }
     skb.reset();
-    sent.push_back(f);
-    if (wire) wire(std::move(f), k_.now_ns());
+    for (std::vector<uint8_t>& f : frames) {
+      d.stats.tx_packets++;
+      d.stats.tx_bytes += f.size();
+      sent.push_back(f);
+      if (wire) wire(std::move(f), k_.now_ns());
+    }
     return kern::NETDEV_TX_OK;
+  }
+  // What the nicsim NIC sends for a TCP/IPv4 GSO skb (data at the MAC header): the header
+  // edited as ixgb_tso leaves it, cut by the RTL's software reference (tso_ref.h).
+  static std::vector<std::vector<uint8_t>> tso_cut(const kern::SkBuff& skb) {
+    tso::Bytes b = skb.bytes();
+    const unsigned ip = 14, ihl = (b[ip] & 0x0F) * 4u, th = ip + ihl, thl = (b[th + 12] >> 4) * 4u;
+    tso::Ctx c;
+    c.ipcss = ip;
+    c.ipcso = ip + 10;
+    c.ipcse = th - 1;
+    c.tucss = th;
+    c.tucso = th + 16;
+    c.hdrlen = th + thl;
+    c.mss = skb.gso_size;
+    c.paylen = unsigned(b.size()) - c.hdrlen;
+    tso::put16(b, ip + 2, 0);
+    tso::put16(b, ip + 10, 0);
+    tso::put16(b, c.tucso, tso::pseudo_sum(b, c, 0));
+    return tso::segments(b, c, b.size());
   }
   // A frame arrives from the cable at time at_ns (receive path of a driver: a fresh skb,
   // eth_type_trans, netif_receive_skb).
@@ -84,6 +114,8 @@ class FakeEth : public kern::NetDeviceOps {
   kern::NetDevice dev;
   std::vector<std::vector<uint8_t>> sent;
   std::function<void(std::vector<uint8_t>, uint64_t now_ns)> wire;
+  // Sees every skb the stack hands the device (GSO skbs whole), before it is sent.
+  std::function<void(const kern::SkBuff&)> on_xmit;
   // skb->ip_summed of received frames, as a driver with RX checksum offload would set it.
   uint8_t rx_ip_summed = kern::CHECKSUM_NONE;
   // receive_at takes the NAPI path (napi_receive_at) instead of netif_receive_skb per frame.

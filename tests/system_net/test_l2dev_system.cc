@@ -16,9 +16,12 @@
 #include "nicsim/sim/pcap.h"
 #include "bulk_check.h"
 #include "test_env.h"
+#include "tshark_check.h"
 #include "two_hosts.h"
 
 using namespace nicsim;
+using nicsim::test::expect_tshark_clean;
+using nicsim::test::tshark_count;
 using nicsim::test::TwoHostsConfig;
 using sim::NetHost;
 using sim::Network;
@@ -61,32 +64,6 @@ uint32_t syn_mss(const std::vector<uint8_t>& f) {
 std::vector<sim::PcapReader::Record> read_pcap(Network& net, const std::string& name) {
   net.tb().flush_pcaps();
   return sim::PcapReader(net.tb().out_path(name)).records;
-}
-
-// tshark over the pcap with IP/TCP/UDP/ICMP checksum validation: the number of frames that
-// match filter (-1 if tshark cannot run, which fails the test: no silent pass).
-long tshark_count(const std::string& pcap, const std::string& filter) {
-  const std::string cmd = "tshark -n -r '" + pcap +
-                          "' -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -o tcp.check_checksum:TRUE"
-                          " -d tcp.port==5001,data -d udp.port==7000,data -Y '" + filter + "' 2>/dev/null | wc -l";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return -1;
-  long n = -1;
-  if (std::fscanf(p, "%ld", &n) != 1) n = -1;
-  return pclose(p) == 0 ? n : -1;
-}
-
-void expect_tshark_clean(Network& net, const std::string& name) {
-  net.tb().flush_pcaps();
-  const std::string pcap = net.tb().out_path(name);
-  ASSERT_EQ(std::system("command -v tshark >/dev/null"), 0) << "tshark not installed (./nicsim setup)";
-  EXPECT_GT(tshark_count(pcap, "frame"), 0);
-  EXPECT_EQ(tshark_count(pcap,
-                         "_ws.malformed || _ws.expert.severity >= error || ip.checksum.status == \"Bad\" || "
-                         "udp.checksum.status == \"Bad\" || icmp.checksum.status == \"Bad\" || "
-                         "tcp.checksum.status == \"Bad\""),
-            0)
-      << pcap;
 }
 
 void set_mtu_both(Network& net, NetHost& a, NetHost& b, uint32_t mtu) {

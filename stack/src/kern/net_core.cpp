@@ -74,6 +74,11 @@ int NetCore::register_netdev(NetDevice& dev) {
   }
   dev.kernel = &k_;
   dev.ifindex = next_ifindex_++;
+  // register_netdevice: the software features are the user's to change; the driver's
+  // choice of features is what is wanted, fixed for their dependencies.
+  dev.hw_features |= NETIF_F_SOFT_FEATURES;
+  dev.features = netdev_fix_features(dev, dev.features);
+  dev.wanted_features = dev.features;
   dev.registered = true;
   netdevs_.push_back(&dev);
   return 0;
@@ -317,20 +322,113 @@ int NetCore::dev_queue_xmit(SkbPtr skb) {
   }
   k_.cpu().charge_packet();
   if (dev->no_queue) {  // noqueue (lo, VLAN): straight to the driver; a busy one drops (as Linux)
-    if (dev_hard_start_xmit(skb, *dev) == NETDEV_TX_OK) return NET_XMIT_SUCCESS;
-    dev->stats.tx_dropped++;
-    return NET_XMIT_DROP;
+    int rc = NET_XMIT_SUCCESS;
+    for (SkbPtr& s : validate_xmit_skb(std::move(skb), *dev)) {
+      if (dev_hard_start_xmit(s, *dev) == NETDEV_TX_OK) continue;
+      dev->stats.tx_dropped++;
+      rc = NET_XMIT_DROP;
+    }
+    return rc;
   }
   if (k_.tl()) {
     k_.trace_assign(*skb);  // a frame no protocol gave an id (e.g. from a packet tap)
     k_.trace(Stage::kQdiscEnq, skb->trace);
   }
+  // The qdisc holds skbs as built (a GSO skb is one entry, as in Linux); they are validated
+  // for the device's features when dequeued.
   if (!dev->qdisc.enqueue(std::move(skb), dev->tx_queue_len)) {
     dev->stats.tx_dropped++;
     return NET_XMIT_DROP;
   }
   qdisc_run(*dev);
   return NET_XMIT_SUCCESS;
+}
+
+// ---------------------------------------------------------------------------- TX offloads
+
+namespace {
+uint32_t csum_add_bytes(const uint8_t* p, size_t len) {
+  uint64_t acc = 0;
+  size_t i = 0;
+  for (; i + 1 < len; i += 2) acc += uint32_t(p[i]) << 8 | p[i + 1];
+  if (i < len) acc += uint32_t(p[i]) << 8;
+  while (acc >> 16) acc = (acc & 0xFFFF) + (acc >> 16);
+  return uint32_t(acc);
+}
+}  // namespace
+
+int skb_checksum_help(SkBuff& skb) {
+  if (skb.ip_summed != CHECKSUM_PARTIAL) return 0;
+  const int32_t start = skb.checksum_start_offset();
+  const int64_t field = int64_t(start) + skb.csum_offset;
+  if (start < 0 || field + 2 > int64_t(skb.len())) return -EINVAL;
+  uint8_t* d = skb.data();
+  // The field holds the pseudo-header sum: it is part of the sum, as the NIC's TXSM counts it.
+  const uint16_t c = uint16_t(~csum_add_bytes(d + start, skb.len() - uint32_t(start)));
+  const uint16_t v = c == 0 ? 0xFFFF : c;
+  d[field] = uint8_t(v >> 8);
+  d[field + 1] = uint8_t(v);
+  skb.ip_summed = CHECKSUM_NONE;
+  return 0;
+}
+
+uint64_t netdev_fix_features(const NetDevice&, uint64_t f) {
+  if (!(f & NETIF_F_SG)) f &= ~NETIF_F_TSO;       // "Dropping TSO features since no SG feature."
+  if (!(f & NETIF_F_CSUM_MASK)) f &= ~NETIF_F_TSO;  // "Dropping TSO features since no CSUM feature."
+  return f;
+}
+
+int NetCore::netdev_update_features(NetDevice& dev) {
+  const uint64_t f =
+      netdev_fix_features(dev, (dev.wanted_features & dev.hw_features) | (dev.features & ~dev.hw_features));
+  if (f == dev.features) return 0;
+  if (const int r = dev.ops->ndo_set_features(dev, f)) return r;
+  dev.features = f;
+  return 0;
+}
+
+int NetCore::dev_set_features(NetDevice& dev, uint64_t mask, bool on) {
+  mask &= dev.hw_features;
+  if (on)
+    dev.wanted_features |= mask;
+  else
+    dev.wanted_features &= ~mask;
+  return netdev_update_features(dev);
+}
+
+std::vector<SkbPtr> NetCore::validate_xmit_skb(SkbPtr skb, NetDevice& dev) {
+  std::vector<SkbPtr> out;
+  if (skb->is_gso() && skb->gso_type && !(dev.features & NETIF_F_TSO)) {
+    auto off = offloads_.find(skb->protocol);
+    const uint32_t mac_len = uint32_t(skb->network_offset() > 0 ? skb->network_offset() : 0);
+    std::vector<SkbPtr> segs;
+    if (off != offloads_.end() && off->second.gso_segment && skb->network_header_set()) {
+      skb->pull(mac_len);  // the protocol's view starts at its header, as in skb_mac_gso_segment
+      segs = off->second.gso_segment(*skb, dev.features);
+    }
+    if (segs.empty()) {
+      tx_off_.gso_drops++;
+      dev.stats.tx_dropped++;
+      return out;
+    }
+    tx_off_.gso_skbs++;
+    tx_off_.gso_segs += segs.size();
+    for (SkbPtr& s : segs) {
+      std::memcpy(s->push(mac_len), skb->data() - mac_len, mac_len);  // the GSO skb's MAC header
+      s->reset_mac_header();
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+  if (skb->ip_summed == CHECKSUM_PARTIAL && !(dev.features & NETIF_F_CSUM_MASK)) {
+    tx_off_.csum_help++;
+    if (skb_checksum_help(*skb)) {
+      dev.stats.tx_dropped++;
+      return out;
+    }
+  }
+  out.push_back(std::move(skb));
+  return out;
 }
 
 void NetCore::schedule_tx(NetDevice& dev) {
@@ -350,6 +448,14 @@ void NetCore::qdisc_run(NetDevice& dev) {
     }
     SkbPtr skb = dev.qdisc.dequeue();
     k_.trace(Stage::kQdiscDeq, skb->trace);
+    if ((skb->is_gso() && skb->gso_type && !(dev.features & NETIF_F_TSO)) ||
+        (skb->ip_summed == CHECKSUM_PARTIAL && !(dev.features & NETIF_F_CSUM_MASK))) {
+      // validate_xmit_skb: cut or summed for what the device does now (ethtool -K may have
+      // changed it while the skb waited); the segments go back to the head of the queue.
+      std::vector<SkbPtr> segs = validate_xmit_skb(std::move(skb), dev);
+      for (auto it = segs.rbegin(); it != segs.rend(); ++it) dev.qdisc.push_front(std::move(*it));
+      continue;
+    }
     const NetdevTx r = dev_hard_start_xmit(skb, dev);
     if (r == NETDEV_TX_BUSY) {
       dev.qdisc.requeue(std::move(skb));
@@ -440,6 +546,10 @@ void NetCore::dev_set_gro(NetDevice& dev, bool on) {
     dev.features |= NETIF_F_GRO;
   else
     dev.features &= ~NETIF_F_GRO;
+  if (on)
+    dev.wanted_features |= NETIF_F_GRO;
+  else
+    dev.wanted_features &= ~NETIF_F_GRO;
 }
 
 void NetCore::napi_gro_receive(Napi& napi, SkbPtr skb) {

@@ -55,6 +55,11 @@ void PfifoFast::requeue(SkbPtr skb) {
   stats_.requeues++;
 }
 
+void PfifoFast::push_front(SkbPtr skb) {
+  bands_[pfifo_fast_band(skb->priority)].push_front(std::move(skb));
+  stats_.enqueued++;
+}
+
 void PfifoFast::reset() {
   for (auto& b : bands_) {
     stats_.drops += b.size();

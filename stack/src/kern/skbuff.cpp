@@ -128,6 +128,7 @@ SkbPtr SkbPool::copy_expand(const SkBuff& src, uint32_t newheadroom, uint32_t ne
   const int32_t shift = int32_t(newheadroom) - int32_t(src.data_);
   for (int32_t* h : {&skb->mac_header_, &skb->network_header_, &skb->transport_header_})
     if (*h >= 0) *h = std::max(*h + shift, -1);
+  if (skb->ip_summed == CHECKSUM_PARTIAL) skb->csum_start = uint16_t(int32_t(skb->csum_start) + shift);
   skb->data_ = newheadroom;
   skb->tail_ = newheadroom + len;
   skb->end_ = size;

@@ -8,6 +8,7 @@
 
 #include "nicsim/net/arp.h"
 #include "nicsim/net/icmp.h"
+#include "nicsim/net/ip_offload.h"
 #include "nicsim/net/nf_tables.h"
 #include "nicsim/net/stack.h"
 #include "nicsim/net/wire/icmp.h"
@@ -274,7 +275,11 @@ int Ipv4::ip_local_out(SkbPtr skb, const Rtable& rt, Ipv4Addr saddr, Ipv4Addr da
     mib_.OutDiscards++;
     return -ENOMEM;
   }
-  const bool fits = rt.type == RtnType::kLocal || total <= rt.mtu;
+  // A GSO skb fits if its segments do (skb_gso_validate_network_len).
+  const size_t seg_total = skb->is_gso() && skb->len() > 12
+                               ? size_t(skb->gso_size) + wire::Ipv4Repr::buffer_len() + (skb->data()[12] >> 4) * 4u
+                               : total;
+  const bool fits = rt.type == RtnType::kLocal || seg_total <= rt.mtu;
   wire::Ipv4Repr repr;
   repr.src = saddr;
   repr.dst = daddr;
@@ -282,7 +287,8 @@ int Ipv4::ip_local_out(SkbPtr skb, const Rtable& rt, Ipv4Addr saddr, Ipv4Addr da
   repr.payload_len = skb->len();
   repr.ttl = tp.ttl ? tp.ttl : cfg_.default_ttl;
   repr.tos = tp.tos;
-  repr.ident = ip_id_++;
+  repr.ident = ip_id_;
+  ip_id_ = uint16_t(ip_id_ + (skb->is_gso() ? skb->gso_segs : 1));  // ip_select_ident_segs
   // __ip_make_skb: DF only where the datagram fits, unless the socket insists (PMTUDISC_DO).
   repr.dont_frag = tp.dont_frag && (fits || tp.pmtudisc_do);
   k.trace(kern::Stage::kIpOut, skb->trace);
@@ -329,6 +335,23 @@ bool Ipv4::nf_hook(NfHook hook, SkbPtr& skb, const NetDevice* in, const NetDevic
 // __ip_finish_output: fragment what does not fit (and what was reassembled from smaller
 // fragments), then the neighbour layer.
 int Ipv4::ip_finish_output(SkbPtr skb, const Rtable& rt) {
+  if (skb->is_gso()) {
+    // ip_finish_output_gso: segments that fit go on whole; otherwise cut here in software and
+    // each segment goes the normal way (fragmented if DF allows).
+    const int32_t th = skb->transport_offset();
+    const uint32_t hdrs = uint32_t(th) + (skb->data()[th + 12] >> 4) * 4u;  // IP + TCP headers
+    if (hdrs + skb->gso_size <= rt.mtu) return ip_finish_output2(std::move(skb), rt);
+    std::vector<SkbPtr> segs = tcp4_gso_segment(st_.kernel(), *skb, 0);
+    if (segs.empty()) {
+      mib_.OutDiscards++;
+      return -EINVAL;
+    }
+    int rc = 0;
+    for (SkbPtr& seg : segs) rc = ip_finish_output(std::move(seg), rt);
+    return rc;
+  }
+  if (skb->ip_summed == kern::CHECKSUM_PARTIAL && (skb->len() > rt.mtu || skb->frag_max_size))
+    kern::skb_checksum_help(*skb);  // fragments cannot be summed by the device
   if (skb->len() > rt.mtu || skb->frag_max_size)
     return ip_fragment(std::move(skb), rt.mtu, [this, &rt](SkbPtr f) { return ip_finish_output2(std::move(f), rt); });
   return ip_finish_output2(std::move(skb), rt);

@@ -28,7 +28,10 @@ Stack::Stack(kern::Kernel& k, const StackConfig& cfg)
   k_.net().dev_add_offload(kern::ETH_P_IP, {[this](std::vector<kern::Napi::GroHeld>& held, SkbPtr& skb) {
                                               return inet_gro_receive(*this, held, skb);
                                             },
-                                            inet_gro_complete});
+                                            inet_gro_complete,
+                                            [this](kern::SkBuff& skb, uint64_t features) {
+                                              return tcp4_gso_segment(k_, skb, features);
+                                            }});
   // The kernel has no unregister_netdevice_notifier: the callback checks that we still exist.
   std::weak_ptr<Stack*> alive = self_;
   k_.net().register_netdevice_notifier([alive](NetDevice& dev, kern::NetdevEvent ev) {

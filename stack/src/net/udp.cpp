@@ -139,7 +139,17 @@ int UdpSocket::do_send(const void* buf, size_t len, Ipv4Addr dst, uint16_t port)
   if (len) std::memcpy(p + wire::UdpPacket::kHeaderLen, buf, len);
   k.cpu().charge_copy(len);  // copy and checksum in one pass, as csum_and_copy_from_user
   wire::UdpPacketMut u(p, ulen);
-  wire::UdpRepr{num_, port, len}.emit(u, saddr, dst, !no_check_);
+  // udp_send_skb: CHECKSUM_PARTIAL (udp4_hwcsum) when the device sums UDP over IPv4 and the
+  // datagram is not fragmented; else summed here.
+  const bool partial = !no_check_ && rt->dev && (rt->dev->features & kern::NETIF_F_CSUM_MASK) &&
+                       rt->type == RtnType::kUnicast && ulen + wire::Ipv4Repr::buffer_len() <= rt->mtu;
+  wire::UdpRepr{num_, port, len}.emit(u, saddr, dst, !no_check_ && !partial);
+  if (partial) {
+    u.set_checksum(uint16_t(~wire::csum_tcpudp_magic(saddr.value(), dst.value(), uint32_t(ulen), ipproto::UDP, 0)));
+    skb->ip_summed = kern::CHECKSUM_PARTIAL;
+    skb->csum_start = uint16_t(skb->headroom());
+    skb->csum_offset = 6;
+  }
   skb->sk = this;
   if (kern::Timeline* tl = k.tl()) {
     skb->trace = tl->new_packet();

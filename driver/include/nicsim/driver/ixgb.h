@@ -66,6 +66,12 @@ struct IxgbParams {
   Param<bool> rx_csum{true, "rx_csum",
                       "RX checksum offload: RXCSUM.IPOFL|TUOFL, and ixgb_rx_checksum marks frames the "
                       "NIC checked CHECKSUM_UNNECESSARY"};
+  Param<bool> tx_csum{false, "tx_csum",
+                      "NETIF_F_SG|NETIF_F_IP_CSUM on at probe: the stack leaves TCP/UDP checksums "
+                      "CHECKSUM_PARTIAL and ixgb_tx_csum has the NIC insert them (ethtool -K tx/sg)"};
+  Param<bool> tso{false, "tso",
+                  "NETIF_F_TSO on at probe (needs tx_csum): the stack hands up to 64 KB TCP skbs and "
+                  "ixgb_tso has the NIC cut them into MSS segments (ethtool -K tso)"};
 
   template <class V>
   void visit(V&& v) {
@@ -83,6 +89,8 @@ struct IxgbParams {
     v(tx_timeout_ns);
     v(rx_csum);
     v(rx_chain);
+    v(tx_csum);
+    v(tso);
   }
 };
 
@@ -116,6 +124,10 @@ struct IxgbCounters {
   // ixgb_rx_checksum (ethtool -S names): TCP/UDP checksums the NIC found good (skb
   // CHECKSUM_UNNECESSARY) and bad (TCPE: CHECKSUM_NONE, the stack verifies and counts it).
   uint64_t hw_csum_rx_good = 0, hw_csum_rx_error = 0;
+  // Transmit offloads (e1000/ixgb ethtool -S names): checksum contexts used (tx_csum_offload)
+  // and TSO skbs handed to the NIC (tx_tso_skbs) with the segments they make (tx_tso_segs).
+  uint64_t tx_csum_offload = 0, tx_tso_skbs = 0, tx_tso_segs = 0;
+  uint64_t tx_ctx_desc = 0;  // context descriptors written (a context is kept until it changes)
   // adapter
   uint64_t restarts = 0;         // resets by the driver itself (TX hang, DMA error, link loss)
   uint64_t watchdog_runs = 0;
@@ -126,6 +138,7 @@ struct IxgbHwStats {
   uint64_t tpr = 0, gprc = 0, bprc = 0, mprc = 0, gorc = 0, tor = 0;
   uint64_t rnbc = 0, ruc = 0, roc = 0, rlec = 0, crcerrs = 0, mpc = 0;
   uint64_t tpt = 0, gptc = 0, bptc = 0, mptc = 0, gotc = 0, tot = 0;
+  uint64_t tsctc = 0, tsctfc = 0;  // TSO contexts transmitted / failed
 };
 
 // One bound NIC (struct ixgb_adapter), its net_device and its rings.
@@ -141,6 +154,10 @@ class IxgbAdapter : public kern::NetDeviceOps {
   static constexpr uint32_t kMaxTxdPerFrame = (kMaxTxFrame + kMaxDataPerTxd - 1) / kMaxDataPerTxd;
   // Free descriptors the queue needs to stay awake (ixgb's DESC_NEEDED).
   static constexpr uint32_t kDescNeeded = kMaxTxdPerFrame + 2;
+  // The largest TSO skb (header + 64 KiB payload) the NIC takes, and what it needs of the ring
+  // with its context descriptor.
+  static constexpr uint32_t kMaxTsoFrame = 255 + 65536;
+  static constexpr uint32_t kDescNeededTso = (kMaxTsoFrame + kMaxDataPerTxd - 1) / kMaxDataPerTxd + 3;
   static constexpr uint32_t kExactFilters = 16;  // RAR entries; 0 is the station address
   static constexpr size_t kMaxMtaAddrs = 128;    // more than this (beyond RAR): MPE
 
@@ -186,6 +203,11 @@ class IxgbAdapter : public kern::NetDeviceOps {
   // ixgb_change_mtu: -EINVAL beyond [kMinMtu, kMaxMtu]; if up, the rings are torn down and
   // rebuilt with buffers, MFS and CTRL0.JFE for the new size.
   int ndo_change_mtu(kern::NetDevice& dev, uint32_t new_mtu) override;
+  // ixgb_set_features: NETIF_F_RXCSUM reprograms RXCSUM when up; the transmit features need
+  // nothing (each skb says what it wants).
+  int ndo_set_features(kern::NetDevice& dev, uint64_t features) override;
+  // ethtool -S: the driver's counters and the NIC's statistics (read first).
+  std::vector<std::pair<std::string, uint64_t>> get_ethtool_stats(kern::NetDevice& dev) override;
 
  private:
   struct TxBuffer {
@@ -207,6 +229,7 @@ class IxgbAdapter : public kern::NetDeviceOps {
     uint8_t* slot(uint32_t i) const { return static_cast<uint8_t*>(mem.cpu) + kDescSize * size_t(i); }
     regs::TxDescViewMut tx_desc(uint32_t i) const { return {slot(i), kDescSize}; }
     regs::RxDescViewMut rx_desc(uint32_t i) const { return {slot(i), kDescSize}; }
+    regs::TxCtxDescViewMut ctx_desc(uint32_t i) const { return {slot(i), kDescSize}; }
     uint64_t desc_bus(uint32_t i) const { return mem.bus + kDescSize * uint64_t(i); }
   };
 
@@ -243,6 +266,24 @@ class IxgbAdapter : public kern::NetDeviceOps {
   int clean_rx_irq(int budget);
   void unmap_tx_buffer(TxBuffer& b);
   void maybe_stop_tx(uint32_t needed);
+  uint32_t desc_needed() const { return (netdev_.features & kern::NETIF_F_TSO) ? kDescNeededTso : kDescNeeded; }
+  // The offload context a frame needs (ixgb_tso / ixgb_tx_csum); kind 0: none.
+  struct TxCtx {
+    uint8_t kind = 0;  // 0 none, 1 checksum, 2 TSO
+    uint8_t ipcss = 0, ipcso = 0, tucss = 0, tucso = 0, hdrlen = 0;
+    uint16_t ipcse = 0, mss = 0;
+    uint32_t paylen = 0;
+    bool operator==(const TxCtx& o) const {
+      return kind == o.kind && ipcss == o.ipcss && ipcso == o.ipcso && tucss == o.tucss && tucso == o.tucso &&
+             hdrlen == o.hdrlen && ipcse == o.ipcse && mss == o.mss && paylen == o.paylen;
+    }
+  };
+  // ixgb_tso: the context of a GSO skb, with its IP total length and checksum zeroed and its
+  // TCP checksum field holding the pseudo-header sum without the length, as the NIC wants.
+  // False if the skb cannot be cut by the NIC (it is dropped).
+  bool tso(kern::SkBuff& skb, TxCtx& ctx);
+  // ixgb_tx_csum: the context of a CHECKSUM_PARTIAL skb (TCP/UDP checksum start and field).
+  bool tx_csum(kern::SkBuff& skb, TxCtx& ctx);
   uint32_t max_frame() const;  // MTU + Ethernet header + 802.1Q tag, without FCS
   // rx_chain: appends one buffer of a multi-descriptor frame; the whole frame at EOP.
   kern::SkbPtr rx_chain_add(kern::SkBuff& buf, uint32_t length, bool eop, bool error);
@@ -273,6 +314,7 @@ class IxgbAdapter : public kern::NetDeviceOps {
   bool rx_discard_ = false;      // inside a frame that spans buffers: drop up to its EOP
   kern::SkbPtr rx_chain_skb_;    // rx_chain: the frame being assembled up to its EOP
   uint64_t tx_progress_ns_ = 0;  // last time TX made progress (or started from idle)
+  TxCtx tx_ctx_loaded_;          // the context the NIC holds (kind 0: none since reset)
 
   IxgbCounters counters_;
   IxgbHwStats hw_stats_;

@@ -187,6 +187,10 @@ class NetHost : public apps::AppHost {
   std::string sysctl(const std::string& name);
   void sysctl(const std::string& name, const std::string& value);
   void sysctl(const std::string& name, long long value) { sysctl(name, std::to_string(value)); }
+  // `ethtool ARGS` (-k, -K, -S; kern/ethtool.h), run on the host's CPU: what ethtool prints,
+  // or kern::EthtoolError with ethtool's message (bad arguments, no such device, a feature
+  // that cannot change).
+  std::string ethtool(const std::string& args);
   // `sysctl -a`: every (name, value), sorted by name.
   std::vector<std::pair<std::string, std::string>> sysctl_all();
 

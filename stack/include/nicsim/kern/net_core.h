@@ -52,10 +52,29 @@ struct GroVerdict {
 // A protocol's GRO callbacks (struct packet_offload): gro_receive looks for skb's flow among
 // the held skbs and merges it there if it can; gro_complete fixes a merged skb's headers
 // before it goes up (inet_gro_complete) and returns its payload bytes.
+// gso_segment (skb_gso_segment) cuts a GSO skb, data at its network header, into the
+// segments the device would send (features: the device's; with NETIF_F_IP_CSUM the segments
+// stay CHECKSUM_PARTIAL, else their checksums are summed in software).
 struct PacketOffload {
   std::function<GroVerdict(std::vector<Napi::GroHeld>& held, SkbPtr& skb)> gro_receive;
   std::function<uint32_t(SkBuff& skb)> gro_complete;
+  std::function<std::vector<SkbPtr>(SkBuff& skb, uint64_t features)> gso_segment;
 };
+
+// Transmit offload counters of the net core (Linux keeps none; named after what they count).
+struct TxOffloadStats {
+  uint64_t gso_skbs = 0;       // GSO skbs cut in software (skb_gso_segment)
+  uint64_t gso_segs = 0;       // segments they became
+  uint64_t csum_help = 0;      // CHECKSUM_PARTIAL skbs summed in software (skb_checksum_help)
+  uint64_t gso_drops = 0;      // GSO skbs no protocol could cut (dropped, tx_dropped)
+};
+
+// skb_checksum_help: sums a CHECKSUM_PARTIAL skb from csum_start to its end, writes the
+// folded result at csum_start + csum_offset (0 sent as 0xFFFF, as CSUM_MANGLED_0) and makes
+// it CHECKSUM_NONE. Returns -EINVAL if the offsets are outside the data.
+int skb_checksum_help(SkBuff& skb);
+// netdev_fix_features: TSO without SG or without IP_CSUM is dropped.
+uint64_t netdev_fix_features(const NetDevice& dev, uint64_t features);
 
 class NetCore {
  public:
@@ -118,6 +137,17 @@ class NetCore {
   // netdev_update_features for NETIF_F_GRO (`ethtool -K dev gro on|off`): turning it off
   // lets nothing new be held (skbs already held go up at the next flush).
   void dev_set_gro(NetDevice& dev, bool on);
+  // netdev_update_features: features = fix((wanted & hw_features) | (features & ~hw_features)),
+  // through the driver's ndo_set_features. Returns 0 or the driver's -errno (unchanged then).
+  int netdev_update_features(NetDevice& dev);
+  // `ethtool -K dev <feature> on|off` for the bits in mask: wanted_features changes, then
+  // netdev_update_features. Bits outside hw_features are ignored (they are fixed).
+  int dev_set_features(NetDevice& dev, uint64_t mask, bool on);
+  // validate_xmit_skb: a GSO skb the device cannot segment is cut in software (gso_segment
+  // of its protocol), a CHECKSUM_PARTIAL skb it cannot sum goes through skb_checksum_help.
+  // The result, in order (empty: dropped).
+  std::vector<SkbPtr> validate_xmit_skb(SkbPtr skb, NetDevice& dev);
+  const TxOffloadStats& tx_offload_stats() const { return tx_off_; }
   // MAX_GRO_SKBS: flows held per NAPI instance; a new one beyond that flushes the oldest.
   static constexpr size_t kMaxGroSkbs = 8;
   // The age after which a poll that used its whole budget flushes a held skb (1 jiffy at HZ 1000).
@@ -171,6 +201,7 @@ class NetCore {
   std::deque<SkbPtr> backlog_;
   Napi backlog_napi_;
   std::vector<std::unique_ptr<VlanDev>> vlans_;
+  TxOffloadStats tx_off_;
 };
 
 }  // namespace nicsim::kern

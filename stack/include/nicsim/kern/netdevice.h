@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nicsim/kern/etherdevice.h"
@@ -54,6 +55,11 @@ class NetDeviceOps {
   virtual int ndo_change_mtu(NetDevice& dev, uint32_t new_mtu);
   // Device counters merged with the driver's (dev.stats by default).
   virtual NetDeviceStats ndo_get_stats64(NetDevice& dev);
+  // ndo_set_features: features (already fixed) are about to become dev.features; the driver
+  // reprograms the hardware (e.g. RXCSUM). 0 or -errno (nothing changes then).
+  virtual int ndo_set_features(NetDevice&, uint64_t /*features*/) { return 0; }
+  // ethtool_ops get_strings + get_ethtool_stats (ethtool -S): name/value pairs, in order.
+  virtual std::vector<std::pair<std::string, uint64_t>> get_ethtool_stats(NetDevice&) { return {}; }
 };
 
 // Linux's TC_PRIO_* values and the two tables pfifo_fast uses.
@@ -82,6 +88,8 @@ class PfifoFast {
   SkbPtr dequeue();
   // Puts an skb the driver refused back at the head of its band (dev_requeue_skb).
   void requeue(SkbPtr skb);
+  // Puts an skb (a segment of one just dequeued) back at the head of its band, uncounted.
+  void push_front(SkbPtr skb);
   void reset();  // frees everything queued
   size_t qlen() const { return bands_[0].size() + bands_[1].size() + bands_[2].size(); }
   size_t band_len(int band) const { return bands_.at(band).size(); }
@@ -92,10 +100,20 @@ class PfifoFast {
   Stats stats_;
 };
 
-// dev->features bits (Linux's NETIF_F_*), the ones this model acts on.
+// dev->features bits (Linux's NETIF_F_*), the ones this model acts on. Dependencies as
+// netdev_fix_features: TSO needs SG and IP_CSUM (turning either off turns TSO off).
 enum : uint64_t {
-  NETIF_F_GRO = 1ull << 0,  // napi_gro_receive merges TCP segments (ethtool -K gro)
+  NETIF_F_GRO = 1ull << 0,      // napi_gro_receive merges TCP segments (ethtool -K gro)
+  NETIF_F_SG = 1ull << 1,       // scatter-gather (ethtool -K sg)
+  NETIF_F_IP_CSUM = 1ull << 2,  // TCP/UDP over IPv4 checksum on transmit (ethtool -K tx)
+  NETIF_F_RXCSUM = 1ull << 3,   // checksum offload on receive (ethtool -K rx)
+  NETIF_F_TSO = 1ull << 4,      // TCP segmentation offload, IPv4 (ethtool -K tso)
+  NETIF_F_GSO = 1ull << 5,      // software GSO: TCP builds large skbs cut before the driver (ethtool -K gso)
 };
+// NETIF_F_CSUM_MASK (the transmit checksum features) and the software features Linux lets
+// every device toggle (NETIF_F_SOFT_FEATURES).
+constexpr uint64_t NETIF_F_CSUM_MASK = NETIF_F_IP_CSUM;
+constexpr uint64_t NETIF_F_SOFT_FEATURES = NETIF_F_GSO | NETIF_F_GRO;
 
 // GRO counters of one NAPI instance. Linux keeps none in software; the names follow the
 // drivers that report GRO in ethtool -S (mlx5's rx_gro_packets/bytes/skbs), plus why each
@@ -155,6 +173,13 @@ class NetDevice {
   // until the sender paces its bursts (with it on, a router that forwards below line rate
   // overflows its RX ring: docs/sw-design.md). dev_set_gro turns it on.
   uint64_t features = 0;
+  // dev->hw_features: what ethtool -K may change (the rest is "[fixed]"); dev->wanted_features:
+  // what the user asked for (netdev_update_features turns it into features).
+  uint64_t hw_features = 0;
+  uint64_t wanted_features = 0;
+  // dev->gso_max_size / gso_max_segs: the largest GSO skb the stack builds for this device.
+  uint32_t gso_max_size = 65536;
+  uint16_t gso_max_segs = 64;
   uint32_t tx_queue_len = 1000;
   std::vector<MacAddr> mc_list;  // sorted, unique (dev->mc)
   int promiscuity = 0, allmulti = 0;

@@ -33,9 +33,15 @@ struct SkbDeleter {
 };
 using SkbPtr = std::unique_ptr<SkBuff, SkbDeleter>;
 
-// skb->ip_summed on receive (Linux's CHECKSUM_*): NONE = the stack verifies the TCP/UDP
-// checksum in software; UNNECESSARY = the device (or GRO) verified it.
-enum IpSummed : uint8_t { CHECKSUM_NONE = 0, CHECKSUM_UNNECESSARY = 1 };
+// skb->ip_summed (Linux's CHECKSUM_*). On receive: NONE = the stack verifies the TCP/UDP
+// checksum in software; UNNECESSARY = the device (or GRO) verified it. On transmit: NONE =
+// the checksum is in the packet; PARTIAL = the TCP/UDP checksum field at csum_start +
+// csum_offset holds the pseudo-header sum and the device (NETIF_F_IP_CSUM) or
+// skb_checksum_help sums from csum_start to the end.
+enum IpSummed : uint8_t { CHECKSUM_NONE = 0, CHECKSUM_UNNECESSARY = 1, CHECKSUM_PARTIAL = 3 };
+
+// skb_shinfo(skb)->gso_type bits (Linux's SKB_GSO_*).
+enum : uint8_t { SKB_GSO_TCPV4 = 1 };
 
 // skb->pkt_type, as eth_type_trans sets it.
 enum class PacketType : uint8_t { kHost, kBroadcast, kMulticast, kOtherHost, kOutgoing };
@@ -107,10 +113,18 @@ class SkBuff {
   uint16_t frag_max_size = 0;
   bool ignore_df = false;  // skb->ignore_df: may be fragmented although DF is set
   uint8_t ip_summed = CHECKSUM_NONE;  // IpSummed
-  // skb_shinfo(skb)->gso_size / gso_segs of a GRO-merged skb (0 / 1 otherwise): the payload
-  // per member segment and the number of segments merged.
+  // CHECKSUM_PARTIAL: where the checksum starts (offset from head, as Linux's csum_start)
+  // and where the field is, from there.
+  uint16_t csum_start = 0, csum_offset = 0;
+  // skb_checksum_start_offset: csum_start from data.
+  int32_t checksum_start_offset() const { return int32_t(csum_start) - int32_t(data_); }
+  // skb_shinfo(skb)->gso_size / gso_segs / gso_type: of a GRO-merged skb, the payload per
+  // member segment and the number merged; of a TCP GSO skb on transmit (gso_type
+  // SKB_GSO_TCPV4), the MSS and the number of segments it becomes. 0 / 1 / 0 otherwise.
   uint16_t gso_size = 0;
   uint16_t gso_segs = 1;
+  uint8_t gso_type = 0;
+  bool is_gso() const { return gso_size != 0; }  // skb_is_gso
   // A merged skb's members after the first (their timeline packet ids), for the timeline.
   std::vector<uint64_t> gro_members;
   // skb->_nfct: the tracked connection (nf_conntrack.h), shared with clones and copies as

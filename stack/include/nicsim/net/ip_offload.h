@@ -25,4 +25,14 @@ kern::GroVerdict inet_gro_receive(Stack& st, std::vector<kern::Napi::GroHeld>& h
 // TCP payload bytes.
 uint32_t inet_gro_complete(kern::SkBuff& skb);
 
+// tcp4_gso_segment (inet_gso_segment + tcp_gso_segment + skb_segment): a TCP GSO skb, data
+// at its IPv4 header, cut into gso_size segments as the NIC's TSO cuts it (IP total length,
+// IP ID + n, sequence + n * MSS, FIN/PSH only on the last, CWR only on the first, the IP
+// header checksum summed). With NETIF_F_IP_CSUM in features the segments are
+// CHECKSUM_PARTIAL, else their TCP checksums are summed here (0 sent as 0xFFFF), so the wire
+// bytes are those TSO gives. Empty if skb is not a TCP/IPv4 GSO skb it can cut.
+// Differs from Linux: the segments are linear copies (Linux shares the payload pages); the
+// copy is not charged to the CPU, as Linux does not make it.
+std::vector<kern::SkbPtr> tcp4_gso_segment(kern::Kernel& k, kern::SkBuff& skb, uint64_t features);
+
 }  // namespace nicsim::net

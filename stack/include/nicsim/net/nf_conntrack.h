@@ -262,7 +262,9 @@ class NfConntrack : public NfConntrackOps {
   bool nat_used_tuple(const NfTuple& t, const NfConn& ignored) const;
   bool get_unique_tuple(NfTuple* out, const NfTuple& orig, const NatRange& range, const NfConn& ct,
                         NatManip manip);
-  void manip_pkt(uint8_t* ip, uint32_t len, const NfTuple& target, NatManip manip);
+  // partial: the packet is CHECKSUM_PARTIAL, its TCP/UDP checksum field holds the pseudo-header
+  // sum (only an address change touches it, as inet_proto_csum_replace4 with pseudohdr).
+  void manip_pkt(uint8_t* ip, uint32_t len, const NfTuple& target, NatManip manip, bool partial = false);
   bool icmp_reply_translation(kern::SkBuff& skb, NfConn& ct, uint8_t ctinfo, NatManip manip);
 
   kern::Kernel& k_;

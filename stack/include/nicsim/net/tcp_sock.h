@@ -284,6 +284,19 @@ class TcpSock : public Sock {
   // push_one 2: one segment as a loss probe (no cwnd or Nagle test), as tcp_write_xmit's.
   void write_xmit(int push_one = 0);
   bool transmit(TxSeg& seg, bool retrans);
+  // tcp_transmit_skb of a GSO skb: entries idx .. idx+n-1 of the write queue (unsent, full MSS
+  // but the last) in one skb of gso_segs n and gso_size mss_cache_, cut by the NIC (TSO) or
+  // before the driver (GSO). n == 1 is transmit().
+  bool transmit_gso(size_t idx, uint32_t n);
+  // sk_can_gso: the route's device takes GSO skbs (NETIF_F_TSO, or NETIF_F_GSO in software).
+  bool can_gso() const;
+  // size_goal in segments (tcp_tso_autosize / tcp_tso_segs): as many MSS as the device's
+  // gso_max_size (and an IP datagram) hold, at most gso_max_segs.
+  uint32_t tso_segs_goal() const;
+  // tcp_mss_split_point in whole entries: how many unsent entries from the send head go out
+  // in one GSO skb within cwnd, the receive window, size_goal and Nagle (at least 1 if the
+  // head may go at all; the caller has checked that).
+  uint32_t mss_split_point(int push_one);
   void send_ack();
   void send_probe();  // window / keepalive probe: seq snd_una - 1, no data
   void send_active_reset();

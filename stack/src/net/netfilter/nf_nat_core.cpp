@@ -208,7 +208,7 @@ bool NfConntrack::get_unique_tuple(NfTuple* out, const NfTuple& orig, const NatR
 // the datagram at ip (len bytes available) to target's, fixing the checksums incrementally.
 // In the embedded header of an ICMP error the L4 header may be cut after 8 bytes: a
 // checksum field beyond what is there is left alone, as Linux does.
-void NfConntrack::manip_pkt(uint8_t* ip, uint32_t len, const NfTuple& target, NatManip m) {
+void NfConntrack::manip_pkt(uint8_t* ip, uint32_t len, const NfTuple& target, NatManip m, bool partial) {
   const uint32_t ihl = uint32_t(ip[0] & 0x0F) * 4;
   if (len < ihl) return;
   uint8_t* l4 = ip + ihl;
@@ -229,7 +229,10 @@ void NfConntrack::manip_pkt(uint8_t* ip, uint32_t len, const NfTuple& target, Na
         if (l4len >= csum_off + 2) {
           uint8_t* cf = l4 + csum_off;
           uint16_t c = get_be16(cf);
-          if (ip[9] == ipproto::TCP || c != 0) {  // UDP checksum 0: none, stays none
+          if (partial) {
+            // The field is the uncomplemented pseudo-header sum; the device sums the ports.
+            put_be16(cf, uint16_t(~nf_csum_replace4(uint16_t(~c), old_addr, new_addr)));
+          } else if (ip[9] == ipproto::TCP || c != 0) {  // UDP checksum 0: none, stays none
             c = nf_csum_replace4(c, old_addr, new_addr);  // pseudo-header
             c = nf_csum_replace2(c, old_port, new_port);
             if (ip[9] == ipproto::UDP && c == 0) c = 0xFFFF;  // CSUM_MANGLED_0
@@ -303,7 +306,7 @@ NfVerdict NfConntrack::nat_packet(NfHook hook, kern::SkBuff& skb) {
   if (skb.unclone()) k_.cpu().charge_copy(skb.len());  // a TCP segment shares its queue's data
   ip = skb.data();
   const uint32_t len = get_be16(ip + 2);
-  manip_pkt(ip, len <= skb.len() ? len : skb.len(), target, m);
+  manip_pkt(ip, len <= skb.len() ? len : skb.len(), target, m, skb.ip_summed == kern::CHECKSUM_PARTIAL);
   return NfVerdict::kAccept;
 }
 

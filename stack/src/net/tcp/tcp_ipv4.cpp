@@ -284,9 +284,22 @@ int Tcp::output(SkbPtr skb, wire::TcpRepr& r, Ipv4Addr saddr, Ipv4Addr daddr, co
   const size_t hl = r.header_len();
   uint8_t* h = skb->push(uint32_t(hl));
   wire::TcpPacketMut p(h, skb->len());
-  r.emit(p, saddr, daddr, true);
+  // __tcp_v4_send_check: CHECKSUM_PARTIAL (the pseudo-header sum in the field) when the
+  // device sums TCP over IPv4; else summed here, 0 sent as 0xFFFF (skb_checksum_help's
+  // CSUM_MANGLED_0), so both give the same bytes.
+  const bool partial = rt.dev && (rt.dev->features & kern::NETIF_F_CSUM_MASK) && rt.type == RtnType::kUnicast;
+  r.emit(p, saddr, daddr, !partial);
+  if (partial) {
+    p.set_checksum(uint16_t(~wire::csum_tcpudp_magic(saddr.value(), daddr.value(), uint32_t(skb->len()),
+                                                     ipproto::TCP, 0)));
+    skb->ip_summed = kern::CHECKSUM_PARTIAL;
+    skb->csum_start = uint16_t(skb->headroom());
+    skb->csum_offset = 16;
+  } else if (p.checksum() == 0) {
+    p.set_checksum(0xFFFF);
+  }
   k.cpu().charge_packet();
-  mib_.OutSegs++;
+  mib_.OutSegs += skb->is_gso() ? skb->gso_segs : 1;  // TCP_ADD_STATS(OutSegs, tcp_skb_pcount)
   if (r.flags & tf::RST) mib_.OutRsts++;
   skb->sk = sk;
   Ipv4::TxParams tp;

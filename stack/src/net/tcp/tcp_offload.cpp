@@ -1,5 +1,6 @@
 // GRO for TCP over IPv4: inet_gro_receive + tcp_gro_receive + skb_gro_receive, and
 // inet_gro_complete (net/ipv4/af_inet.c, net/ipv4/tcp_offload.c, net/core/gro.c).
+#include <algorithm>
 #include <cstring>
 
 #include "nicsim/kern/kernel.h"
@@ -158,6 +159,71 @@ uint32_t inet_gro_complete(kern::SkBuff& skb) {
   ip.fill_checksum();
   const size_t thlen = wire::TcpPacket(skb.data() + kIpHlen, skb.len() - kIpHlen).header_len();
   return uint32_t(skb.len() - kIpHlen - thlen);
+}
+
+}  // namespace nicsim::net
+
+namespace nicsim::net {
+
+std::vector<kern::SkbPtr> tcp4_gso_segment(kern::Kernel& k, kern::SkBuff& skb, uint64_t features) {
+  std::vector<kern::SkbPtr> out;
+  const uint8_t* d = skb.data();
+  const uint32_t len = skb.len();
+  if (!skb.is_gso() || len < kIpHlen || (d[0] >> 4) != 4) return out;
+  const uint32_t ihl = (d[0] & 0x0F) * 4u;
+  if (ihl < kIpHlen || len < ihl + wire::TcpPacket::kHeaderLen || d[9] != ipproto::TCP) return out;
+  const uint32_t thl = (d[ihl + 12] >> 4) * 4u;
+  const uint32_t hdrlen = ihl + thl;
+  if (thl < wire::TcpPacket::kHeaderLen || hdrlen > len) return out;
+  const uint32_t paylen = len - hdrlen, mss = skb.gso_size;
+  const uint32_t saddr = wire::get_be32(d + 12), daddr = wire::get_be32(d + 16);
+  const uint16_t id0 = wire::get_be16(d + 4);
+  const uint32_t seq0 = wire::get_be32(d + ihl + 4);
+  constexpr uint32_t kRoom = 128;  // for the link-layer header in front
+  uint32_t n = 0;
+  for (uint32_t start = 0; start < paylen || (paylen == 0 && n == 0); start += mss, ++n) {
+    const uint32_t plen = std::min(mss, paylen - start);
+    const bool last = start + plen >= paylen;
+    kern::SkbPtr s = k.alloc_skb(kRoom + hdrlen + plen);
+    s->reserve(kRoom);
+    uint8_t* p = s->put(hdrlen + plen);
+    std::memcpy(p, d, hdrlen);
+    std::memcpy(p + hdrlen, d + hdrlen + start, plen);
+    wire::put_be16(p + 2, uint16_t(hdrlen + plen));
+    wire::put_be16(p + 4, uint16_t(id0 + n));
+    wire::put_be16(p + 10, 0);
+    wire::put_be16(p + 10, wire::ip_compute_csum(p, ihl));
+    uint8_t* th = p + ihl;
+    wire::put_be32(th + 4, seq0 + start);
+    if (!last) th[13] &= uint8_t(~(tf::FIN | tf::PSH));
+    if (n != 0) th[13] &= uint8_t(~tf::CWR);
+    const uint32_t tlen = thl + plen;
+    s->reset_network_header();
+    s->set_transport_header(int32_t(ihl));
+    if (features & kern::NETIF_F_IP_CSUM) {
+      wire::put_be16(th + 16, uint16_t(~wire::csum_tcpudp_magic(saddr, daddr, tlen, ipproto::TCP, 0)));
+      s->ip_summed = kern::CHECKSUM_PARTIAL;
+      s->csum_start = uint16_t(s->headroom() + ihl);
+      s->csum_offset = 16;
+    } else {
+      wire::put_be16(th + 16, 0);
+      const uint16_t c = wire::csum_tcpudp_magic(saddr, daddr, tlen, ipproto::TCP, wire::csum_partial(th, tlen));
+      wire::put_be16(th + 16, c == 0 ? 0xFFFF : c);
+      s->ip_summed = kern::CHECKSUM_NONE;
+    }
+    s->dev = skb.dev;
+    s->protocol = skb.protocol;
+    s->priority = skb.priority;
+    s->sk = skb.sk;
+    s->mark = skb.mark;
+    s->trace = skb.trace;
+    s->tstamp_ns = skb.tstamp_ns;
+    s->nfct = skb.nfct;
+    s->nfctinfo = skb.nfctinfo;
+    out.push_back(std::move(s));
+    if (paylen == 0) break;
+  }
+  return out;
 }
 
 }  // namespace nicsim::net

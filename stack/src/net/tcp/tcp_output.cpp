@@ -203,6 +203,44 @@ bool TcpSock::transmit(TxSeg& seg, bool retrans) {
   return rc != -ENOBUFS;
 }
 
+bool TcpSock::transmit_gso(size_t idx, uint32_t n) {
+  if (!rt_) return false;
+  uint32_t bytes = 0;
+  for (uint32_t j = 0; j < n; ++j) bytes += sq_[idx + j].len();
+  // One linear skb with the entries' payloads (Linux's GSO skb shares their pages: this copy
+  // is not charged to the CPU).
+  SkbPtr skb = k().alloc_skb(kMaxTcpHeader + bytes);
+  skb->reserve(kMaxTcpHeader);
+  for (uint32_t j = 0; j < n; ++j) {
+    const TxSeg& e = sq_[idx + j];
+    skb->put_data(e.skb->data(), e.len());
+  }
+  skb->gso_size = uint16_t(mss_cache_);
+  skb->gso_segs = uint16_t(n);
+  skb->gso_type = kern::SKB_GSO_TCPV4;
+  TxSeg& first = sq_[idx];
+  TxSeg& last = sq_[idx + n - 1];
+  wire::TcpRepr r;
+  r.src_port = num_;
+  r.dst_port = dport_;
+  r.seq = first.seq;
+  r.flags = uint8_t(last.flags & tf::FIN) | tf::ACK;
+  r.ack = rcv_nxt_;
+  if (&last == &sq_.back()) r.flags |= tf::PSH;
+  build_options(r, false);
+  r.window = select_window();
+  ack_pending_ = false;
+  ack_now_ = false;
+  dsack_.reset();
+  if (delack_timer_.pending()) k().cpu().del_timer(delack_timer_);
+  const uint64_t now = k().now_ns();
+  for (uint32_t j = 0; j < n; ++j) sq_[idx + j].xmit_ns = now;
+  segs_out_ += n;
+  if (ca_state_ == TcpCaState::kRecovery) prr_out_ += n;
+  const int rc = tcp_->output(std::move(skb), r, saddr_, daddr_, *rt_, tos_, this);
+  return rc != -ENOBUFS;
+}
+
 void TcpSock::send_control(uint8_t flags, uint32_t seq, uint32_t ack_seq) {
   if (!rt_ || !tcp_) return;
   SkbPtr skb = k().alloc_skb(kMaxTcpHeader);
@@ -266,6 +304,43 @@ bool TcpSock::split_seg(size_t idx, uint32_t len) {
   return true;
 }
 
+bool TcpSock::can_gso() const {
+  return rt_ && rt_->dev && rt_->type == RtnType::kUnicast &&
+         (rt_->dev->features & (kern::NETIF_F_TSO | kern::NETIF_F_GSO));
+}
+
+uint32_t TcpSock::tso_segs_goal() const {
+  const kern::NetDevice& dev = *rt_->dev;
+  // The whole GSO skb is one IP datagram: its headers and payload stay below 64 KB.
+  const uint32_t hdrs = uint32_t(wire::Ipv4Repr::buffer_len()) + 60;  // IP + the largest TCP header
+  const uint32_t max_size = std::min<uint32_t>(dev.gso_max_size, 0xFFFF) - hdrs;
+  const uint32_t segs = std::min<uint32_t>(max_size / mss_cache_, dev.gso_max_segs);
+  return std::max<uint32_t>(segs, 1);
+}
+
+uint32_t TcpSock::mss_split_point(int push_one) {
+  if (push_one) return 1;  // a loss probe or one segment: alone, as before
+  const size_t head = sq_.send_head();
+  const uint32_t in_flight = sq_.in_flight();
+  const uint32_t cwnd_quota = cs_.cwnd > in_flight ? cs_.cwnd - in_flight : 1;
+  const uint32_t limit = std::min(cwnd_quota, tso_segs_goal());
+  const uint32_t wnd_end = snd_una_ + snd_wnd_;
+  uint32_t n = 1;
+  for (size_t i = head; n < limit && i + 1 < sq_.size(); ++i, ++n) {
+    const TxSeg& cur = sq_[i];
+    const TxSeg& next = sq_[i + 1];
+    // Only full segments are followed by more; SYN/FIN-only entries and a FIN go last.
+    if (cur.len() != mss_cache_ || (cur.flags & (tf::FIN | tf::SYN)) || !next.skb || (next.flags & tf::SYN)) break;
+    if (next.len() > mss_cache_) break;
+    if (seq_after(next.seq + next.len(), wnd_end)) break;  // the receive window
+    // Nagle (tcp_nagle_check) for a short last segment, as for the head.
+    if (next.len() < mss_cache_ && !(next.flags & tf::FIN) && i + 2 == sq_.size() && !nodelay_ &&
+        sq_.packets_out() > 0)
+      break;
+  }
+  return n;
+}
+
 // tcp_write_xmit: new data within cwnd and the peer's window; Nagle (RFC 896) holds a
 // partial segment while data is unacknowledged unless TCP_NODELAY.
 void TcpSock::write_xmit(int push_one) {
@@ -283,7 +358,9 @@ void TcpSock::write_xmit(int push_one) {
     if (seg.len() < mss_cache_ && !(seg.flags & tf::FIN) && sq_.send_head() + 1 == sq_.size() && !nodelay_ &&
         sq_.packets_out() > 0 && push_one != 2)
       break;
-    if (!transmit(seg, false)) {  // qdisc full: local congestion, once per window (tcp_enter_cwr)
+    const uint32_t nsegs = can_gso() ? mss_split_point(push_one) : 1;
+    if (!(nsegs > 1 ? transmit_gso(sq_.send_head(), nsegs) : transmit(seg, false))) {
+      // qdisc full: local congestion, once per window (tcp_enter_cwr)
       if (ca_state_ == TcpCaState::kOpen || ca_state_ == TcpCaState::kDisorder) {
         cs_.in_flight = sq_.in_flight();
         cs_.ssthresh = cc_->ssthresh_on_loss(cs_);
@@ -298,10 +375,13 @@ void TcpSock::write_xmit(int push_one) {
       }
       break;
     }
-    if (seq_after(seg.end_seq, snd_nxt_)) snd_nxt_ = seg.end_seq;
-    sq_.mark_head_sent();
-    tcp_->ext_.TCPOrigDataSent++;
-    sent++;
+    for (uint32_t j = 0; j < nsegs; ++j) {
+      const uint32_t end = sq_.head_unsent().end_seq;
+      if (seq_after(end, snd_nxt_)) snd_nxt_ = end;
+      sq_.mark_head_sent();
+      tcp_->ext_.TCPOrigDataSent++;
+      sent++;
+    }
     // tcp_event_new_data_sent: the RTO starts with the first segment out, and replaces a
     // pending loss probe or window probe.
     if (!rto_timer_.pending() || rto_kind_ == RtoKind::kProbe0 || rto_kind_ == RtoKind::kLossProbe ||

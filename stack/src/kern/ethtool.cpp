@@ -1,0 +1,202 @@
+// ethtool -k / -K / -S (see ethtool.h).
+#include "nicsim/kern/ethtool.h"
+
+#include <cstring>
+#include <sstream>
+#include <vector>
+
+#include "nicsim/kern/kernel.h"
+#include "nicsim/kern/net_core.h"
+#include "nicsim/kern/netdevice.h"
+
+namespace nicsim::kern {
+
+namespace {
+
+// A kernel feature as ethtool names it (bit 0: one this device model does not have, always
+// "off [fixed]").
+struct Feature {
+  const char* name;
+  uint64_t bit;
+};
+// A line of `ethtool -k`: a legacy group with its kernel features, or a single feature.
+struct Group {
+  const char* legacy;  // nullptr: the feature is printed under its own name
+  std::vector<Feature> features;
+};
+
+const std::vector<Group>& groups() {
+  static const std::vector<Group> g = {
+      {"rx-checksumming", {{"rx-checksum", NETIF_F_RXCSUM}}},
+      {"tx-checksumming",
+       {{"tx-checksum-ipv4", NETIF_F_IP_CSUM},
+        {"tx-checksum-ip-generic", 0},
+        {"tx-checksum-ipv6", 0},
+        {"tx-checksum-fcoe-crc", 0},
+        {"tx-checksum-sctp", 0}}},
+      {"scatter-gather", {{"tx-scatter-gather", NETIF_F_SG}, {"tx-scatter-gather-fraglist", 0}}},
+      {"tcp-segmentation-offload",
+       {{"tx-tcp-segmentation", NETIF_F_TSO},
+        {"tx-tcp-ecn-segmentation", 0},
+        {"tx-tcp-mangleid-segmentation", 0},
+        {"tx-tcp6-segmentation", 0}}},
+      {"generic-segmentation-offload", {{"tx-generic-segmentation", NETIF_F_GSO}}},
+      {"generic-receive-offload", {{"rx-gro", NETIF_F_GRO}}},
+      {"large-receive-offload", {{"rx-lro", 0}}},
+      {"rx-vlan-offload", {{"rx-vlan-hw-parse", 0}}},
+      {"tx-vlan-offload", {{"tx-vlan-hw-insert", 0}}},
+      {"ntuple-filters", {{"rx-ntuple-filter", 0}}},
+      {"receive-hashing", {{"rx-hashing", 0}}},
+      {nullptr, {{"rx-fcs", 0}}},
+      {nullptr, {{"rx-all", 0}}},
+  };
+  return g;
+}
+
+// The short names of ethtool -K and the legacy group names: the kernel features they set.
+const std::vector<std::pair<const char*, const char*>>& aliases() {
+  static const std::vector<std::pair<const char*, const char*>> a = {
+      {"rx", "rx-checksumming"}, {"tx", "tx-checksumming"},      {"sg", "scatter-gather"},
+      {"tso", "tcp-segmentation-offload"}, {"gso", "generic-segmentation-offload"},
+      {"gro", "generic-receive-offload"},  {"lro", "large-receive-offload"},
+      {"rxvlan", "rx-vlan-offload"},       {"txvlan", "tx-vlan-offload"},
+      {"ntuple", "ntuple-filters"},        {"rxhash", "receive-hashing"},
+  };
+  return a;
+}
+
+[[noreturn]] void bad_args() {
+  throw EthtoolError("ethtool: bad command line argument(s)\nFor more information run ethtool -h\n", 1);
+}
+
+NetDevice& find_dev(Kernel& k, const std::string& name) {
+  NetDevice* dev = k.net().dev_get_by_name(name);
+  if (!dev) throw EthtoolError("netlink error: no device matches name\nnetlink error: No such device\n", 1);
+  return *dev;
+}
+
+bool changeable(const NetDevice& dev, uint64_t bit) { return bit && (dev.hw_features & bit); }
+
+// "on", "off [fixed]", "off [requested on]".
+std::string state(const NetDevice& dev, uint64_t bit) {
+  const bool on = bit && (dev.features & bit);
+  std::string s = on ? "on" : "off";
+  if (!changeable(dev, bit))
+    s += " [fixed]";
+  else if (bool(dev.wanted_features & bit) != on)
+    s += on ? " [requested off]" : " [requested on]";
+  return s;
+}
+
+std::string show_features(NetDevice& dev) {
+  std::ostringstream o;
+  o << "Features for " << dev.name << ":\n";
+  for (const Group& g : groups()) {
+    if (!g.legacy) {
+      o << g.features[0].name << ": " << state(dev, g.features[0].bit) << "\n";
+      continue;
+    }
+    if (g.features.size() == 1) {
+      o << g.legacy << ": " << state(dev, g.features[0].bit) << "\n";
+      continue;
+    }
+    bool any_on = false, any_changeable = false;
+    for (const Feature& f : g.features) {
+      any_on |= f.bit && (dev.features & f.bit);
+      any_changeable |= changeable(dev, f.bit);
+    }
+    o << g.legacy << ": " << (any_on ? "on" : "off") << (any_changeable ? "" : " [fixed]") << "\n";
+    for (const Feature& f : g.features) o << "\t" << f.name << ": " << state(dev, f.bit) << "\n";
+  }
+  return o.str();
+}
+
+std::string set_features(Kernel& k, NetDevice& dev, const std::vector<std::string>& w) {
+  if (w.empty() || w.size() % 2) bad_args();
+  struct Req {
+    const Feature* f;
+    bool on;
+    bool named;  // named itself, not only as part of a legacy group (reported even if absent)
+  };
+  std::vector<Req> reqs;
+  for (size_t i = 0; i < w.size(); i += 2) {
+    bool on;
+    if (w[i + 1] == "on")
+      on = true;
+    else if (w[i + 1] == "off")
+      on = false;
+    else
+      bad_args();
+    std::string name = w[i];
+    for (const auto& [shortname, legacy] : aliases())
+      if (name == shortname) name = legacy;
+    bool found = false;
+    for (const Group& g : groups())
+      for (const Feature& f : g.features)
+        if ((g.legacy && name == g.legacy) || name == f.name) {
+          reqs.push_back({&f, on, name == f.name || g.features.size() == 1});
+          found = true;
+        }
+    if (!found) bad_args();
+  }
+  const uint64_t before = dev.features;
+  uint64_t on_mask = 0, off_mask = 0;
+  for (const Req& r : reqs) (r.on ? on_mask : off_mask) |= r.f->bit;
+  k.net().dev_set_features(dev, off_mask, false);
+  const int err = k.net().dev_set_features(dev, on_mask, true);
+  const uint64_t after = dev.features;
+  std::ostringstream o;
+  for (const Group& g : groups())
+    for (const Feature& f : g.features) {
+      const bool now = f.bit && (after & f.bit);
+      const Req* req = nullptr;
+      for (const Req& r : reqs)
+        if (r.f == &f) req = &r;
+      if (req && req->on != now && (f.bit || req->named))
+        o << f.name << ": " << (now ? "on" : "off") << " [requested " << (req->on ? "on" : "off") << "]\n";
+      else if (!req && f.bit && bool(before & f.bit) != now)
+        o << f.name << ": " << (now ? "on" : "off") << "\n";
+    }
+  std::string out = o.str();
+  if (!out.empty()) out = "Actual changes:\n" + out;
+  if (!out.empty() && (after == before || err)) throw EthtoolError(out + "Could not change any device features\n", 1);
+  return out;
+}
+
+std::string show_stats(NetDevice& dev) {
+  const auto stats = dev.ops->get_ethtool_stats(dev);
+  if (stats.empty()) throw EthtoolError("no stats available\n", 94);
+  std::ostringstream o;
+  o << "NIC statistics:\n";
+  for (const auto& [name, v] : stats) o << "     " << name << ": " << v << "\n";
+  return o.str();
+}
+
+}  // namespace
+
+std::string ethtool(Kernel& k, const std::string& args) {
+  std::istringstream in(args);
+  std::vector<std::string> w;
+  for (std::string t; in >> t;) w.push_back(t);
+  if (w.size() < 2) bad_args();
+  const std::string cmd = w[0];
+  static const char* const kCmds[] = {"-k", "--show-features", "--show-offload", "-K", "--features",
+                                      "--offload", "-S", "--statistics"};
+  bool known = false;
+  for (const char* c : kCmds) known |= cmd == c;
+  if (!known) bad_args();
+  NetDevice& dev = find_dev(k, w[1]);
+  const std::vector<std::string> rest(w.begin() + 2, w.end());
+  if (cmd == "-k" || cmd == "--show-features" || cmd == "--show-offload") {
+    if (!rest.empty()) bad_args();
+    return show_features(dev);
+  }
+  if (cmd == "-K" || cmd == "--features" || cmd == "--offload") return set_features(k, dev, rest);
+  if (cmd == "-S" || cmd == "--statistics") {
+    if (!rest.empty()) bad_args();
+    return show_stats(dev);
+  }
+  bad_args();
+}
+
+}  // namespace nicsim::kern

@@ -1,0 +1,40 @@
+"""ethtool -k / -K / -S from Python on an RTL NIC: the features in ethtool's format, TSO and
+checksum offload toggled with their dependency, ethtool's errors as ValueError, and a bulk
+transfer byte-exact with TSO on (the NIC's TSCTC counting the chains it cut)."""
+import pytest
+
+import nicsim
+
+pytestmark = pytest.mark.forked  # one Testbench (SystemC elaboration) per process
+
+
+def test_ethtool_features_toggles_errors_and_tso_bulk():
+    """-K tso needs tx; tx off takes TSO along; a bad word or a fixed feature is ValueError."""
+    tb = nicsim.Testbench(name="python.ethtool", seed=1)
+    a = tb.add_host("a", "10.0.0.1/24")
+    b = tb.add_host("b", "10.0.0.2/24")
+    tb.connect(a, b, delay_ns=500, pcap="a-b.pcap")
+    tb.up()
+    k = a.ethtool("-k eth0")
+    assert k.startswith("Features for eth0:\n"), k
+    assert "\ntcp-segmentation-offload: off\n" in k and "\nlarge-receive-offload: off [fixed]\n" in k, k
+    assert a.ethtool("-K eth0 sg on tx on tso on gro off") == ""
+    assert "\n\ttx-tcp-segmentation: on\n" in a.ethtool("-k eth0")
+    assert a.ethtool("-K eth0 tx off") == "Actual changes:\ntx-tcp-segmentation: off\n"
+    assert "\n\ttx-tcp-segmentation: off [requested on]\n" in a.ethtool("-k eth0")
+    with pytest.raises(ValueError, match="bad command line argument"):
+        a.ethtool("-K eth0 tso sideways")
+    with pytest.raises(ValueError, match="Could not change any device features"):
+        a.ethtool("-K eth0 lro on")
+    with pytest.raises(ValueError, match="No such device"):
+        a.ethtool("-k eth9")
+    # TSO comes back with tx (still wanted), and ethtool says so.
+    assert a.ethtool("-K eth0 tx on") == "Actual changes:\ntx-tcp-segmentation: on\n"
+    r = tb.tcp_bulk(a, b, nbytes=2_000_000)
+    assert r.sha256_match and r.received_bytes == 2_000_000, f"{r}"
+    stats = dict(
+        line.strip().split(": ") for line in a.ethtool("-S eth0").splitlines()[1:]
+    )
+    assert int(stats["tx_tso_skbs"]) > 0 and int(stats["tx_tcp_seg_good"]) == int(stats["tx_tso_skbs"]), stats
+    assert int(stats["tx_tcp_seg_failed"]) == 0, stats
+    assert int(stats["tx_tso_segs"]) > 2 * int(stats["tx_tso_skbs"]), stats
