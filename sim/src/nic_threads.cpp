@@ -1,0 +1,269 @@
+// NICs stepped on several threads in batches, with the results of one thread.
+#include "nicsim/sim/nic_threads.h"
+
+// Before any SystemC header: verilated.h would otherwise expect a SystemC model.
+#include "verilated.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "nicsim/sim/debug.h"
+#include "nicsim/sim/nic_device.h"
+
+namespace nicsim::sim {
+
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// How long a wait spins before it blocks. A busy quantum of two NICs takes some tens of
+// microseconds, so the other side is rarely further away than that, unless it was
+// descheduled (a busy machine): then blocking gives the CPU to whoever holds it up.
+constexpr double kSpinSeconds = 30e-6;
+
+// Spin iterations in kSpinSeconds on this machine (measured once).
+int spin_limit() {
+  static const int n = [] {
+    constexpr int kProbe = 2000;
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < kProbe; ++i) cpu_relax();
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return std::max(100, std::min(1'000'000, int(kSpinSeconds / std::max(s / kProbe, 1e-10))));
+  }();
+  return n;
+}
+
+// A flag one side sets and the other waits for: spin, then block on a condition variable.
+// The setter takes the mutex only when the waiter may be asleep.
+class Gate {
+ public:
+  // Waits until value() != seen; returns the new value and whether it had to block.
+  uint64_t wait_change(uint64_t seen, bool* blocked) {
+    for (int i = 0, n = spin_limit(); i < n; ++i) {
+      uint64_t v = value_.load(std::memory_order_acquire);
+      if (v != seen) return v;
+      cpu_relax();
+    }
+    std::unique_lock<std::mutex> lock(m_);
+    sleeping_.store(true);
+    uint64_t v;
+    while ((v = value_.load()) == seen) cv_.wait(lock);
+    sleeping_.store(false);
+    *blocked = true;
+    return v;
+  }
+  void set(uint64_t v) {
+    value_.store(v);
+    if (sleeping_.load()) {
+      std::lock_guard<std::mutex> lock(m_);
+      cv_.notify_all();
+    }
+  }
+  uint64_t value() const { return value_.load(std::memory_order_acquire); }
+
+ private:
+  std::atomic<uint64_t> value_{0};
+  std::atomic<bool> sleeping_{false};
+  std::mutex m_;
+  std::condition_variable cv_;
+};
+
+unsigned parse_threads(const char* e) {
+  char* end = nullptr;
+  unsigned long n = std::strtoul(e, &end, 10);
+  if (!*e || *end || n < 1 || n > 64)
+    throw std::invalid_argument(std::string("NICSIM_THREADS='") + e + "': a number of threads, 1 to 64");
+  return unsigned(n);
+}
+
+}  // namespace
+
+// Workers 1 .. n-1; the kernel thread is thread 0. Batch b starts when start_ becomes b; each
+// worker reports b in its done gate.
+struct NicThreads::Pool {
+  struct Worker {
+    VerilatedContext* ctx = nullptr;  // this thread's RTL errors (never destroyed)
+    Gate done;
+    pthread_t tid{};
+  };
+  Gate start_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  const std::vector<NicDevice*>* batch_ = nullptr;
+  unsigned parts_ = 1;
+  std::mutex err_m_;
+  std::exception_ptr error_;
+  uint64_t blocks_ = 0;  // written by the kernel thread only
+  std::atomic<uint64_t> worker_blocks_{0};
+
+  explicit Pool(unsigned workers) {
+    VerilatedContext* main_ctx = Verilated::threadContextp();
+    for (unsigned i = 0; i < workers; ++i) {
+      auto w = std::make_unique<Worker>();
+      w->ctx = new VerilatedContext;  // also made the calling thread's: restored below
+      w->ctx->fatalOnError(false);
+      workers_.push_back(std::move(w));
+    }
+    Verilated::threadContextp(main_ctx);
+    for (unsigned i = 0; i < workers; ++i) {
+      struct Arg {
+        Pool* pool;
+        unsigned index;
+      };
+      pthread_attr_t a;
+      pthread_attr_init(&a);
+      pthread_attr_setstacksize(&a, 16 << 20);  // a Verilated eval can use a deep stack
+      auto* arg = new Arg{this, i};
+      int rc = pthread_create(
+          &workers_[i]->tid, &a,
+          [](void* p) -> void* {
+            Arg arg = *static_cast<Arg*>(p);
+            delete static_cast<Arg*>(p);
+            arg.pool->work(arg.index);
+            return nullptr;
+          },
+          arg);
+      pthread_attr_destroy(&a);
+      if (rc != 0) {
+        delete arg;
+        throw std::runtime_error("NicThreads: cannot start a worker thread: " + std::string(std::strerror(rc)));
+      }
+      pthread_detach(workers_[i]->tid);
+    }
+  }
+
+  // Steps the NICs of part `part` of the batch on the calling thread: every parts-th, so
+  // while the same NICs are busy together, each NIC stays on one thread.
+  void step_part(unsigned part, VerilatedContext* ctx) {
+    for (size_t i = part; i < batch_->size(); i += parts_) NicThreads::step((*batch_)[i], ctx);
+  }
+
+  void work(unsigned index) {
+    Worker& w = *workers_[index];
+    Verilated::threadContextp(w.ctx);  // where this thread's evaluations raise RTL errors
+    uint64_t seen = 0;
+    for (;;) {
+      bool blocked = false;
+      seen = start_.wait_change(seen, &blocked);
+      if (blocked) worker_blocks_++;
+      try {
+        step_part(index + 1, w.ctx);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(err_m_);
+        if (!error_) error_ = std::current_exception();
+      }
+      w.done.set(seen);
+    }
+  }
+
+  // The kernel thread's side of one batch.
+  void run(const std::vector<NicDevice*>& batch, unsigned parts) {
+    batch_ = &batch;
+    parts_ = parts;
+    const uint64_t b = start_.value() + 1;
+    start_.set(b);
+    std::exception_ptr mine;
+    try {
+      step_part(0, nullptr);
+    } catch (...) {
+      mine = std::current_exception();
+    }
+    for (unsigned i = 0; i + 1 < parts; ++i) {
+      uint64_t seen = workers_[i]->done.value();
+      bool blocked = false;
+      while (seen != b) seen = workers_[i]->done.wait_change(seen, &blocked);
+      if (blocked) blocks_++;
+    }
+    batch_ = nullptr;
+    if (mine) std::rethrow_exception(mine);
+    if (error_) {
+      std::exception_ptr e = error_;
+      error_ = nullptr;
+      std::rethrow_exception(e);
+    }
+  }
+};
+
+unsigned NicThreads::default_threads() {
+  return std::thread::hardware_concurrency() >= 2 ? 2 : 1;
+}
+
+NicThreads::NicThreads() {
+  const char* e = std::getenv("NICSIM_THREADS");
+  threads_ = e ? parse_threads(e) : default_threads();
+}
+
+NicThreads& NicThreads::get() {
+  static NicThreads* t = new NicThreads;  // never destroyed: its workers outlive main()
+  return *t;
+}
+
+void NicThreads::set_threads(unsigned n) {
+  if (n > 64) throw std::invalid_argument("NicThreads: at most 64 threads");
+  threads_ = n ? n : default_threads();
+}
+
+void NicThreads::add(NicDevice* d) { devices_.push_back(d); }
+
+void NicThreads::step(NicDevice* d, VerilatedContext* ctx) { d->step_batch(ctx); }
+
+void NicThreads::remove(NicDevice* d) {
+  devices_.erase(std::remove(devices_.begin(), devices_.end(), d), devices_.end());
+}
+
+void NicThreads::activate(NicDevice& d, uint64_t now_ps) {
+  if (!d.stepped_) run_batch(now_ps);
+  d.apply_batch();
+}
+
+void NicThreads::run_batch(uint64_t now_ps) {
+  // Every NIC due now: its SC_THREAD runs at now, in this evaluation phase.
+  batch_.clear();
+  bool tracing = false;
+  for (NicDevice* d : devices_)
+    if (!d->stepped_ && d->core_.time_ps() == now_ps) {
+      batch_.push_back(d);
+      tracing |= d->core_.trace_pending();
+    }
+  for (NicDevice* d : batch_) d->fetch_batch();
+  counters_.batches++;
+  counters_.nic_quanta += batch_.size();
+  // A NIC that will skip its quantum costs next to nothing: the kernel thread steps the idle
+  // ones itself, and the busy ones are spread only if there are two or more (a hand-over
+  // costs more than an idle quantum).
+  busy_.clear();
+  idle_.clear();
+  for (NicDevice* d : batch_) (d->core_.expect_idle(d->quantum_) ? idle_ : busy_).push_back(d);
+  const unsigned parts = tracing ? 1 : std::min<unsigned>(threads_, unsigned(busy_.size()));
+  if (parts <= 1) {
+    for (NicDevice* d : batch_) d->step_batch(nullptr);
+    return;
+  }
+  for (NicDevice* d : idle_) d->step_batch(nullptr);
+  if (pools_.empty() || pools_.back()->workers_.size() + 1 < parts) {
+    // Only ever grown: an older pool's workers stay blocked (set_threads upwards is rare).
+    pools_.push_back(new Pool(parts - 1));
+  }
+  Pool& pool = *pools_.back();
+  counters_.parallel++;
+  pool.run(busy_, parts);
+  counters_.blocked = pool.blocks_ + pool.worker_blocks_.load();
+}
+
+}  // namespace nicsim::sim
