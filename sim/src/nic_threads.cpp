@@ -102,6 +102,7 @@ struct NicThreads::Pool {
     VerilatedContext* ctx = nullptr;  // this thread's RTL errors (never destroyed)
     Gate done;
     pthread_t tid{};
+    double busy_s = 0;  // stepping time of its last part (read after done)
   };
   Gate start_;
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -162,18 +163,23 @@ struct NicThreads::Pool {
       bool blocked = false;
       seen = start_.wait_change(seen, &blocked);
       if (blocked) worker_blocks_++;
+      const auto t0 = std::chrono::steady_clock::now();
       try {
         step_part(index + 1, w.ctx);
       } catch (...) {
         std::lock_guard<std::mutex> lock(err_m_);
         if (!error_) error_ = std::current_exception();
       }
+      w.busy_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       w.done.set(seen);
     }
   }
 
-  // The kernel thread's side of one batch.
-  void run(const std::vector<NicDevice*>& batch, unsigned parts) {
+  // The kernel thread's side of one batch. Returns its wall time and the stepping time of
+  // all parts together (what one thread would have needed, about).
+  std::pair<double, double> run(const std::vector<NicDevice*>& batch, unsigned parts) {
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
     batch_ = &batch;
     parts_ = parts;
     const uint64_t b = start_.value() + 1;
@@ -184,12 +190,15 @@ struct NicThreads::Pool {
     } catch (...) {
       mine = std::current_exception();
     }
+    double serial = std::chrono::duration<double>(Clock::now() - t0).count();
     for (unsigned i = 0; i + 1 < parts; ++i) {
       uint64_t seen = workers_[i]->done.value();
       bool blocked = false;
       while (seen != b) seen = workers_[i]->done.wait_change(seen, &blocked);
       if (blocked) blocks_++;
+      serial += workers_[i]->busy_s;
     }
+    const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
     batch_ = nullptr;
     if (mine) std::rethrow_exception(mine);
     if (error_) {
@@ -197,6 +206,7 @@ struct NicThreads::Pool {
       error_ = nullptr;
       std::rethrow_exception(e);
     }
+    return {wall, serial};
   }
 };
 
@@ -250,7 +260,8 @@ void NicThreads::run_batch(uint64_t now_ps) {
   busy_.clear();
   idle_.clear();
   for (NicDevice* d : batch_) (d->core_.expect_idle(d->quantum_) ? idle_ : busy_).push_back(d);
-  const unsigned parts = tracing ? 1 : std::min<unsigned>(threads_, unsigned(busy_.size()));
+  unsigned parts = tracing ? 1 : std::min<unsigned>(threads_, unsigned(busy_.size()));
+  if (parts > 1 && counters_.batches < serial_until_) parts = 1;
   if (parts <= 1) {
     for (NicDevice* d : batch_) d->step_batch(nullptr);
     return;
@@ -262,8 +273,25 @@ void NicThreads::run_batch(uint64_t now_ps) {
   }
   Pool& pool = *pools_.back();
   counters_.parallel++;
-  pool.run(busy_, parts);
+  const auto [wall, serial] = pool.run(busy_, parts);
   counters_.blocked = pool.blocks_ + pool.worker_blocks_.load();
+  // Does spreading pay on this machine now? Judged over windows of parallel batches (wall
+  // time against the stepping time one thread would have spent): if not, the next batches
+  // run on the kernel thread alone for a while, doubling while it keeps not paying. Only
+  // the speed depends on it, never a result.
+  window_wall_ += wall;
+  window_serial_ += serial;
+  if (++window_n_ == kWindow) {
+    if (window_wall_ > kPays * window_serial_) {
+      counters_.backoffs++;
+      serial_until_ = counters_.batches + backoff_;
+      backoff_ = std::min<uint64_t>(backoff_ * 2, kMaxBackoff);
+    } else {
+      backoff_ = kMinBackoff;
+    }
+    window_n_ = 0;
+    window_wall_ = window_serial_ = 0;
+  }
 }
 
 }  // namespace nicsim::sim

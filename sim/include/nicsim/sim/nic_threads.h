@@ -18,6 +18,11 @@
 // end (the kernel thread waits for them). Each waiting side spins briefly, then blocks on a
 // condition variable, so a busy machine does not turn the wait into a collapse.
 //
+// Spreading a batch pays only when the threads get CPUs: each window of 32 spread batches
+// compares their wall time with the stepping time they held; if it is not below 90 %, the
+// next batches step on the kernel thread alone for a while (256 batches, doubling up to 65536
+// while it keeps not paying). That reads the wall clock, but only to choose where NICs step.
+//
 // NICSIM_THREADS=N (1 .. 64) sets the number of threads, 1 switches the workers off; the
 // default is 2 when the machine has two or more CPUs. A NIC with an FST window pending steps
 // its batch on the kernel thread (the tracer is not thread-safe); so does a batch of one NIC.
@@ -54,6 +59,7 @@ class NicThreads {
     uint64_t parallel = 0;        // of those, spread over more than one thread
     uint64_t nic_quanta = 0;      // NIC quanta stepped in batches
     uint64_t blocked = 0;         // waits (kernel thread or worker) that spun out and blocked
+    uint64_t backoffs = 0;        // times spreading did not pay and batches ran serially a while
   };
   const Counters& counters() const { return counters_; }
 
@@ -68,6 +74,13 @@ class NicThreads {
   std::vector<NicDevice*> devices_;  // in construction order
   std::vector<NicDevice*> batch_, busy_, idle_;
   Counters counters_;
+  // Whether spreading pays (wall clock: decides where NICs step, never what they do).
+  static constexpr unsigned kWindow = 32;
+  static constexpr double kPays = 0.9;
+  static constexpr uint64_t kMinBackoff = 256, kMaxBackoff = 1 << 16;
+  unsigned window_n_ = 0;
+  double window_wall_ = 0, window_serial_ = 0;
+  uint64_t serial_until_ = 0, backoff_ = kMinBackoff;
 };
 
 }  // namespace nicsim::sim
