@@ -279,6 +279,8 @@ void NicThreads::run_batch(uint64_t now_ps) {
   // time against the stepping time one thread would have spent): if not, the next batches
   // run on the kernel thread alone for a while, doubling while it keeps not paying. Only
   // the speed depends on it, never a result.
+  counters_.spread_wall_s += wall;
+  counters_.spread_work_s += serial;
   window_wall_ += wall;
   window_serial_ += serial;
   if (++window_n_ == kWindow) {

@@ -60,6 +60,9 @@ class NicThreads {
     uint64_t nic_quanta = 0;      // NIC quanta stepped in batches
     uint64_t blocked = 0;         // waits (kernel thread or worker) that spun out and blocked
     uint64_t backoffs = 0;        // times spreading did not pay and batches ran serially a while
+    // Wall-clock seconds (not deterministic): spread batches' wall time, and the stepping
+    // time their parts held (what one thread would have needed, about).
+    double spread_wall_s = 0, spread_work_s = 0;
   };
   const Counters& counters() const { return counters_; }
 
