@@ -217,6 +217,8 @@ unsigned NicThreads::default_threads() {
 NicThreads::NicThreads() {
   const char* e = std::getenv("NICSIM_THREADS");
   threads_ = e ? parse_threads(e) : default_threads();
+  const char* a = std::getenv("NICSIM_THREADS_ADAPT");
+  adaptive_ = !(a && !std::strcmp(a, "0"));
 }
 
 NicThreads& NicThreads::get() {
@@ -261,7 +263,7 @@ void NicThreads::run_batch(uint64_t now_ps) {
   idle_.clear();
   for (NicDevice* d : batch_) (d->core_.expect_idle(d->quantum_) ? idle_ : busy_).push_back(d);
   unsigned parts = tracing ? 1 : std::min<unsigned>(threads_, unsigned(busy_.size()));
-  if (parts > 1 && counters_.batches < serial_until_) parts = 1;
+  if (parts > 1 && adaptive_ && counters_.batches < serial_until_) parts = 1;
   if (parts <= 1) {
     for (NicDevice* d : batch_) d->step_batch(nullptr);
     return;

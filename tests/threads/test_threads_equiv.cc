@@ -9,8 +9,12 @@
 //           (tests/skip/scenario.h), IRQ times as the handlers saw them;
 //   tcp:    two hosts (kernel, ixgb driver, stack), TCP bulk a -> b over a cable that drops,
 //           reorders (held frames released by timeout too), duplicates and corrupts frames;
-//   router: a - r - b, r forwarding with two NICs: pings, then TCP bulk a -> b through r.
-// Seeds: NICSIM_SEED (printed on failure) seeds the payload and the cable faults.
+//   router: a - r - b, r forwarding with two NICs: pings, then TCP bulk a -> b through r;
+//   switch: a, b and c on a learning switch (a 300 ns cable to c: another lookahead), TCP
+//           bulk a -> c and b -> c at once, c's port congested.
+// Seeds: NICSIM_SEED (printed on failure) seeds the payload and the cable faults. With two
+// threads the back-off is off (NICSIM_THREADS_ADAPT=0): every batch with two busy NICs is
+// spread, however loaded the machine.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -195,6 +199,53 @@ Record scenario_router() {
   return rec;
 }
 
+Record scenario_switch() {
+  const uint64_t seed = test::test_seed(3);
+  sim::Network net(sim::TestbenchConfig{"ThreadsEquiv.switch.t" + threads_tag()});
+  sim::NetHost& a = net.add_host("a", "10.0.0.1/24");
+  sim::NetHost& b = net.add_host("b", "10.0.0.2/24");
+  sim::NetHost& c = net.add_host("c", "10.0.0.3/24");
+  sim::SwitchParams sp;
+  sp.queue_frames = 16;  // two senders into one port: the switch drops
+  sim::EthSwitch& sw = net.add_switch("sw", 3, sp);
+  sim::EthLink& la = net.connect(a, sw, -1, {}, "a-sw.pcap");
+  sim::EthLink& lb = net.connect(b, sw);
+  sim::LinkParams shorter;
+  shorter.delay = sim::SimTime::ns(300);
+  sim::EthLink& lc = net.connect(c, sw, -1, shorter, "c-sw.pcap");
+  Record rec;
+  auto logs = log_msis(rec, net);
+  net.up();
+  apps::TcpBulkConfig ca, cb;
+  ca.bytes = cb.bytes = 512 << 10;
+  ca.seed = seed;
+  cb.seed = seed + 1;
+  cb.port = 5002;
+  apps::TcpBulk ac(a, c, ca), bc(b, c, cb);
+  ac.start();
+  bc.start();
+  net.run_until([&] { return ac.finished() && bc.finished(); }, 2'000'000'000ull);
+  ac.stop();
+  bc.stop();
+  add_bulk(rec, ac);
+  add_bulk(rec, bc);
+  for (sim::NetHost* h : {&a, &b, &c}) add_host(rec, *h);
+  add_link(rec, "a-sw", la);
+  add_link(rec, "b-sw", lb);
+  add_link(rec, "c-sw", lc);
+  for (size_t p = 0; p < sw.ports(); ++p) {
+    const auto& k = sw.counters(p);
+    rec.add("switch_port", p, k.rx_packets, k.rx_bytes, k.rx_dropped, k.rx_filtered, k.rx_flooded, k.tx_packets,
+            k.tx_bytes, k.tx_dropped, k.tx_queue_max);
+  }
+  rec.add("end_ns", net.now_ns());
+  net.tb().finish();
+  rec.add("~pcap", net.tb().out_path("a-sw.pcap"));
+  rec.add("~pcap2", net.tb().out_path("c-sw.pcap"));
+  add_threads(rec);
+  return rec;
+}
+
 // ------------------------------------------------------------------ parent side
 
 std::string self_exe() {
@@ -228,8 +279,9 @@ void expect_identical(const std::string& scenario) {
   for (int t = 0; t < 2; ++t) {
     const std::string out = ::testing::TempDir() + "threads_equiv_" + scenario + "_t" + std::to_string(t + 1) + ".txt";
     std::remove(out.c_str());
-    const std::string cmd = "NICSIM_THREADS=" + std::to_string(t + 1) + " '" + exe + "' --scenario " + scenario +
-                            " --out '" + out + "'";
+    // Two threads spread every batch with two busy NICs (no back-off on a loaded machine).
+    const std::string cmd = "NICSIM_THREADS=" + std::to_string(t + 1) + " NICSIM_THREADS_ADAPT=0 '" + exe +
+                            "' --scenario " + scenario + " --out '" + out + "'";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     rec[t] = read_lines(out);
     ASSERT_FALSE(rec[t].empty()) << out;
@@ -268,6 +320,8 @@ TEST(ThreadsEquiv, TcpOverFaultyCableIsIdentical) { expect_identical("tcp"); }
 
 TEST(ThreadsEquiv, RouterTopologyIsIdentical) { expect_identical("router"); }
 
+TEST(ThreadsEquiv, SwitchTopologyIsIdentical) { expect_identical("switch"); }
+
 }  // namespace
 }  // namespace nicsim::threadtest
 
@@ -279,6 +333,7 @@ int main(int argc, char** argv) {
     if (name == "regs") rec = scenario_regs();
     else if (name == "tcp") rec = scenario_tcp();
     else if (name == "router") rec = scenario_router();
+    else if (name == "switch") rec = scenario_switch();
     else return 2;
     std::ofstream f(argv[4]);
     for (const auto& l : rec.lines) f << l << '\n';

@@ -22,6 +22,7 @@
 // compares their wall time with the stepping time they held; if it is not below 90 %, the
 // next batches step on the kernel thread alone for a while (256 batches, doubling up to 65536
 // while it keeps not paying). That reads the wall clock, but only to choose where NICs step.
+// NICSIM_THREADS_ADAPT=0 spreads every batch it can (tests).
 //
 // NICSIM_THREADS=N (1 .. 64) sets the number of threads, 1 switches the workers off; the
 // default is 2 when the machine has two or more CPUs. A NIC with an FST window pending steps
@@ -47,6 +48,9 @@ class NicThreads {
   // Sets it (tests, benchmarks); takes effect at the next batch. 0: the default.
   void set_threads(unsigned n);
   static unsigned default_threads();
+  // Off: every batch with two or more busy NICs is spread, paying or not (tests; the
+  // environment NICSIM_THREADS_ADAPT=0 does the same).
+  void set_adaptive(bool on) { adaptive_ = on; }
 
   void add(NicDevice* d);
   void remove(NicDevice* d);
@@ -74,6 +78,7 @@ class NicThreads {
   static void step(NicDevice* d, VerilatedContext* error_ctx);
   std::vector<Pool*> pools_;  // started with the first parallel batch, never stopped
   unsigned threads_ = 1;
+  bool adaptive_ = true;
   std::vector<NicDevice*> devices_;  // in construction order
   std::vector<NicDevice*> batch_, busy_, idle_;
   Counters counters_;
