@@ -50,8 +50,8 @@ int spin_limit() {
   return n;
 }
 
-// A flag one side sets and the other waits for: spin, then block on a condition variable.
-// The setter takes the mutex only when the waiter may be asleep.
+// A value one side sets and others wait for: spin, then block on a condition variable. The
+// setter takes the mutex only when a waiter may be asleep.
 class Gate {
  public:
   // Waits until value() != seen; returns the new value and whether it had to block.
@@ -62,16 +62,16 @@ class Gate {
       cpu_relax();
     }
     std::unique_lock<std::mutex> lock(m_);
-    sleeping_.store(true);
+    sleepers_++;
     uint64_t v;
     while ((v = value_.load()) == seen) cv_.wait(lock);
-    sleeping_.store(false);
+    sleepers_--;
     *blocked = true;
     return v;
   }
   void set(uint64_t v) {
     value_.store(v);
-    if (sleeping_.load()) {
+    if (sleepers_.load()) {
       std::lock_guard<std::mutex> lock(m_);
       cv_.notify_all();
     }
@@ -80,7 +80,7 @@ class Gate {
 
  private:
   std::atomic<uint64_t> value_{0};
-  std::atomic<bool> sleeping_{false};
+  std::atomic<int> sleepers_{0};
   std::mutex m_;
   std::condition_variable cv_;
 };
@@ -165,7 +165,7 @@ struct NicThreads::Pool {
       if (blocked) worker_blocks_++;
       const auto t0 = std::chrono::steady_clock::now();
       try {
-        step_part(index + 1, w.ctx);
+        if (index + 1 < parts_) step_part(index + 1, w.ctx);  // a small batch leaves some idle
       } catch (...) {
         std::lock_guard<std::mutex> lock(err_m_);
         if (!error_) error_ = std::current_exception();
@@ -191,7 +191,8 @@ struct NicThreads::Pool {
       mine = std::current_exception();
     }
     double serial = std::chrono::duration<double>(Clock::now() - t0).count();
-    for (unsigned i = 0; i + 1 < parts; ++i) {
+    // Every worker, even one without a part: none may still read this batch at the next.
+    for (size_t i = 0; i < workers_.size(); ++i) {
       uint64_t seen = workers_[i]->done.value();
       bool blocked = false;
       while (seen != b) seen = workers_[i]->done.wait_change(seen, &blocked);
