@@ -71,14 +71,21 @@ class Gate {
   }
   void set(uint64_t v) {
     value_.store(v);
+    wake();
+  }
+  void add(uint64_t d) {
+    value_.fetch_add(d);
+    wake();
+  }
+  uint64_t value() const { return value_.load(std::memory_order_acquire); }
+
+ private:
+  void wake() {
     if (sleepers_.load()) {
       std::lock_guard<std::mutex> lock(m_);
       cv_.notify_all();
     }
   }
-  uint64_t value() const { return value_.load(std::memory_order_acquire); }
-
- private:
   std::atomic<uint64_t> value_{0};
   std::atomic<int> sleepers_{0};
   std::mutex m_;
@@ -95,23 +102,28 @@ unsigned parse_threads(const char* e) {
 
 }  // namespace
 
-// Workers 1 .. n-1; the kernel thread is thread 0. Batch b starts when start_ becomes b; each
-// worker reports b in its done gate.
+// Workers 1 .. n-1; the kernel thread is thread 0. A batch is published in claim_ (its
+// number, its size, the next NIC to take) and announced in start_; every thread, the kernel
+// thread first, takes NICs one at a time until none is left, and counts each one stepped in
+// finished_. The kernel thread waits only for NICs a worker has taken: a worker that is
+// slow to wake (descheduled on a busy machine) finds nothing left and costs nothing.
 struct NicThreads::Pool {
   struct Worker {
     VerilatedContext* ctx = nullptr;  // this thread's RTL errors (never destroyed)
-    Gate done;
     pthread_t tid{};
-    double busy_s = 0;  // stepping time of its last part (read after done)
   };
-  Gate start_;
+  static constexpr int kIdBits = 40, kSizeBits = 12;  // claim_: id | size | next
+  static constexpr uint64_t kMask = (1u << kSizeBits) - 1;
+  Gate start_, finished_;
+  std::atomic<uint64_t> claim_{0};
   std::vector<std::unique_ptr<Worker>> workers_;
   const std::vector<NicDevice*>* batch_ = nullptr;
-  unsigned parts_ = 1;
+  std::atomic<uint64_t> step_ns_{0};  // stepping time of the batch's NICs, all threads
   std::mutex err_m_;
   std::exception_ptr error_;
   uint64_t blocks_ = 0;  // written by the kernel thread only
-  std::atomic<uint64_t> worker_blocks_{0};
+  std::atomic<uint64_t> worker_blocks_{0}, worker_steps_{0};
+  uint64_t batch_id_ = 0, steps_ = 0;  // kernel thread only
 
   explicit Pool(unsigned workers) {
     VerilatedContext* main_ctx = Verilated::threadContextp();
@@ -149,10 +161,26 @@ struct NicThreads::Pool {
     }
   }
 
-  // Steps the NICs of part `part` of the batch on the calling thread: every parts-th, so
-  // while the same NICs are busy together, each NIC stays on one thread.
-  void step_part(unsigned part, VerilatedContext* ctx) {
-    for (size_t i = part; i < batch_->size(); i += parts_) NicThreads::step((*batch_)[i], ctx);
+  // Takes and steps NICs of the published batch until none is left (any thread).
+  void take_and_step(VerilatedContext* ctx) {
+    uint64_t c = claim_.load(std::memory_order_acquire);
+    for (;;) {
+      const uint64_t next = c & kMask, size = (c >> kSizeBits) & kMask;
+      if (next >= size) return;
+      if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel)) continue;
+      // Taken: the kernel thread keeps this batch until every NIC taken is counted.
+      const auto t0 = std::chrono::steady_clock::now();
+      try {
+        NicThreads::step((*batch_)[next], ctx);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(err_m_);
+        if (!error_) error_ = std::current_exception();
+      }
+      step_ns_.fetch_add(uint64_t(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count()));
+      if (ctx) worker_steps_++;
+      finished_.add(1);
+      c = claim_.load(std::memory_order_acquire);
+    }
   }
 
   void work(unsigned index) {
@@ -163,51 +191,35 @@ struct NicThreads::Pool {
       bool blocked = false;
       seen = start_.wait_change(seen, &blocked);
       if (blocked) worker_blocks_++;
-      const auto t0 = std::chrono::steady_clock::now();
-      try {
-        if (index + 1 < parts_) step_part(index + 1, w.ctx);  // a small batch leaves some idle
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(err_m_);
-        if (!error_) error_ = std::current_exception();
-      }
-      w.busy_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      w.done.set(seen);
+      take_and_step(w.ctx);
     }
   }
 
   // The kernel thread's side of one batch. Returns its wall time and the stepping time of
-  // all parts together (what one thread would have needed, about).
-  std::pair<double, double> run(const std::vector<NicDevice*>& batch, unsigned parts) {
+  // its NICs (what one thread would have needed, about).
+  std::pair<double, double> run(const std::vector<NicDevice*>& batch) {
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
     batch_ = &batch;
-    parts_ = parts;
-    const uint64_t b = start_.value() + 1;
-    start_.set(b);
-    std::exception_ptr mine;
-    try {
-      step_part(0, nullptr);
-    } catch (...) {
-      mine = std::current_exception();
-    }
-    double serial = std::chrono::duration<double>(Clock::now() - t0).count();
-    // Every worker, even one without a part: none may still read this batch at the next.
-    for (size_t i = 0; i < workers_.size(); ++i) {
-      uint64_t seen = workers_[i]->done.value();
-      bool blocked = false;
-      while (seen != b) seen = workers_[i]->done.wait_change(seen, &blocked);
-      if (blocked) blocks_++;
-      serial += workers_[i]->busy_s;
-    }
+    step_ns_.store(0);
+    const uint64_t id = ++batch_id_ & ((uint64_t(1) << kIdBits) - 1);
+    claim_.store(id << (2 * kSizeBits) | uint64_t(batch.size()) << kSizeBits, std::memory_order_release);
+    start_.set(batch_id_);
+    take_and_step(nullptr);
+    // Every NIC taken is stepped and counted before the batch (and batch_) may change.
+    steps_ += batch.size();
+    uint64_t seen = finished_.value();
+    bool blocked = false;
+    while (seen != steps_) seen = finished_.wait_change(seen, &blocked);
+    if (blocked) blocks_++;
     const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
     batch_ = nullptr;
-    if (mine) std::rethrow_exception(mine);
     if (error_) {
       std::exception_ptr e = error_;
       error_ = nullptr;
       std::rethrow_exception(e);
     }
-    return {wall, serial};
+    return {wall, step_ns_.load() * 1e-9};
   }
 };
 
@@ -263,21 +275,22 @@ void NicThreads::run_batch(uint64_t now_ps) {
   busy_.clear();
   idle_.clear();
   for (NicDevice* d : batch_) (d->core_.expect_idle(d->quantum_) ? idle_ : busy_).push_back(d);
-  unsigned parts = tracing ? 1 : std::min<unsigned>(threads_, unsigned(busy_.size()));
+  unsigned parts = tracing || busy_.size() > Pool::kMask ? 1 : std::min<unsigned>(threads_, unsigned(busy_.size()));
   if (parts > 1 && adaptive_ && counters_.batches < serial_until_) parts = 1;
   if (parts <= 1) {
     for (NicDevice* d : batch_) d->step_batch(nullptr);
     return;
   }
   for (NicDevice* d : idle_) d->step_batch(nullptr);
-  if (pools_.empty() || pools_.back()->workers_.size() + 1 < parts) {
-    // Only ever grown: an older pool's workers stay blocked (set_threads upwards is rare).
-    pools_.push_back(new Pool(parts - 1));
+  if (pools_.empty() || pools_.back()->workers_.size() + 1 != threads_) {
+    // An older pool's workers stay blocked for good (set_threads is for tests).
+    pools_.push_back(new Pool(threads_ - 1));
   }
   Pool& pool = *pools_.back();
   counters_.parallel++;
-  const auto [wall, serial] = pool.run(busy_, parts);
+  const auto [wall, serial] = pool.run(busy_);
   counters_.blocked = pool.blocks_ + pool.worker_blocks_.load();
+  counters_.worker_quanta = pool.worker_steps_.load();
   // Does spreading pay on this machine now? Judged over windows of parallel batches (wall
   // time against the stepping time one thread would have spent): if not, the next batches
   // run on the kernel thread alone for a while, doubling while it keeps not paying. Only

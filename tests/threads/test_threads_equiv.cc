@@ -110,7 +110,7 @@ void add_bulk(Record& rec, const apps::TcpBulk& bulk) {
 void add_threads(Record& rec) {
   const auto& k = sim::NicThreads::get().counters();
   rec.add("~threads", sim::NicThreads::get().threads());  // '~': reported, not compared
-  rec.add("~batches", k.batches, k.parallel, k.nic_quanta, k.blocked);
+  rec.add("~batches", k.batches, k.parallel, k.nic_quanta, k.blocked, k.worker_quanta);
 }
 
 Record scenario_regs() {
@@ -304,15 +304,17 @@ void expect_identical(const std::string& scenario, unsigned threads = 2) {
   // One thread stepped every batch itself; more spread them (else this proved nothing).
   EXPECT_EQ(value_of(rec[0], "~threads"), "1");
   EXPECT_EQ(value_of(rec[1], "~threads"), std::to_string(threads));
-  unsigned long long b0[4] = {}, b1[4] = {};
-  std::sscanf(value_of(rec[0], "~batches").c_str(), "%llu %llu %llu %llu", &b0[0], &b0[1], &b0[2], &b0[3]);
-  std::sscanf(value_of(rec[1], "~batches").c_str(), "%llu %llu %llu %llu", &b1[0], &b1[1], &b1[2], &b1[3]);
+  unsigned long long b0[5] = {}, b1[5] = {};
+  const char* fmt = "%llu %llu %llu %llu %llu";
+  std::sscanf(value_of(rec[0], "~batches").c_str(), fmt, &b0[0], &b0[1], &b0[2], &b0[3], &b0[4]);
+  std::sscanf(value_of(rec[1], "~batches").c_str(), fmt, &b1[0], &b1[1], &b1[2], &b1[3], &b1[4]);
   EXPECT_EQ(b0[1], 0u) << "parallel batches with one thread";
   EXPECT_GT(b1[1], 0u) << "no batch ran on two threads";
+  EXPECT_GT(b1[4], 0u) << "no worker thread stepped a NIC";
   EXPECT_EQ(b0[2], b1[2]) << "NIC quanta stepped";
   std::printf("%s: %zu records equal, pcaps %zu bytes equal; %u threads: %llu of %llu batches parallel, "
-              "%llu NIC quanta, %llu waits blocked\n",
-              scenario.c_str(), cmp[0].size(), pcap_bytes, threads, b1[1], b1[0], b1[2], b1[3]);
+              "%llu NIC quanta (%llu by workers), %llu waits blocked\n",
+              scenario.c_str(), cmp[0].size(), pcap_bytes, threads, b1[1], b1[0], b1[2], b1[4], b1[3]);
 }
 
 TEST(ThreadsEquiv, RegisterLevelScenarioIsIdentical) { expect_identical("regs"); }

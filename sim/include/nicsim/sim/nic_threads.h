@@ -62,6 +62,7 @@ class NicThreads {
     uint64_t batches = 0;         // batches run
     uint64_t parallel = 0;        // of those, spread over more than one thread
     uint64_t nic_quanta = 0;      // NIC quanta stepped in batches
+    uint64_t worker_quanta = 0;   // of those, stepped by a worker thread
     uint64_t blocked = 0;         // waits (kernel thread or worker) that spun out and blocked
     uint64_t backoffs = 0;        // times spreading did not pay and batches ran serially a while
     // Wall-clock seconds (not deterministic): spread batches' wall time, and the stepping
