@@ -275,12 +275,15 @@ void NicThreads::run_batch(uint64_t now_ps) {
   busy_.clear();
   idle_.clear();
   for (NicDevice* d : batch_) (d->core_.expect_idle(d->quantum_) ? idle_ : busy_).push_back(d);
-  unsigned parts = tracing || busy_.size() > Pool::kMask ? 1 : std::min<unsigned>(threads_, unsigned(busy_.size()));
-  if (parts > 1 && adaptive_ && counters_.batches < serial_until_) parts = 1;
-  if (parts <= 1) {
+  const bool can_spread = !tracing && threads_ > 1 && busy_.size() >= 2 && busy_.size() <= Pool::kMask;
+  const bool spread = can_spread && (!adaptive_ || choose_spread());
+  if (!spread) {
+    const auto t0 = std::chrono::steady_clock::now();
     for (NicDevice* d : batch_) d->step_batch(nullptr);
+    if (can_spread) judge(false, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     return;
   }
+  const auto t0 = std::chrono::steady_clock::now();
   for (NicDevice* d : idle_) d->step_batch(nullptr);
   if (pools_.empty() || pools_.back()->workers_.size() + 1 != threads_) {
     // An older pool's workers stay blocked for good (set_threads is for tests).
@@ -288,28 +291,47 @@ void NicThreads::run_batch(uint64_t now_ps) {
   }
   Pool& pool = *pools_.back();
   counters_.parallel++;
-  const auto [wall, serial] = pool.run(busy_);
+  const auto [wall, stepping] = pool.run(busy_);
   counters_.blocked = pool.blocks_ + pool.worker_blocks_.load();
   counters_.worker_quanta = pool.worker_steps_.load();
-  // Does spreading pay on this machine now? Judged over windows of parallel batches (wall
-  // time against the stepping time one thread would have spent): if not, the next batches
-  // run on the kernel thread alone for a while, doubling while it keeps not paying. Only
-  // the speed depends on it, never a result.
   counters_.spread_wall_s += wall;
-  counters_.spread_work_s += serial;
-  window_wall_ += wall;
-  window_serial_ += serial;
-  if (++window_n_ == kWindow) {
-    if (window_wall_ > kPays * window_serial_) {
-      counters_.backoffs++;
-      serial_until_ = counters_.batches + backoff_;
-      backoff_ = std::min<uint64_t>(backoff_ * 2, kMaxBackoff);
-    } else {
-      backoff_ = kMinBackoff;
+  counters_.spread_work_s += stepping;
+  judge(true, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
+// Does spreading pay on this machine now? Batches that could be spread alternate between
+// trials: kTrial batches spread, kTrial on the kernel thread alone, their wall time per
+// batch compared; the faster way runs the next run_ batches (doubling while the verdict
+// stays the same, up to kMaxRun), then the next trial. Only the speed depends on it, never
+// a result.
+bool NicThreads::choose_spread() {
+  if (phase_ == kRun) {
+    if (left_ > 0) {
+      left_--;
+      return verdict_;
     }
-    window_n_ = 0;
-    window_wall_ = window_serial_ = 0;
+    phase_ = kTrySpread;
+    trial_n_[0] = trial_n_[1] = 0;
+    trial_s_[0] = trial_s_[1] = 0;
   }
+  return phase_ == kTrySpread;
+}
+
+void NicThreads::judge(bool spread, double wall_s) {
+  if (!adaptive_ || phase_ == kRun) return;
+  const int k = spread ? 1 : 0;
+  trial_s_[k] += wall_s;
+  if (++trial_n_[k] < kTrial) return;
+  if (phase_ == kTrySpread) {
+    phase_ = kTrySerial;
+    return;
+  }
+  const bool v = trial_s_[1] < kPays * trial_s_[0];
+  run_ = v == verdict_ ? std::min<uint64_t>(run_ * 2, kMaxRun) : kMinRun;
+  verdict_ = v;
+  if (!v) counters_.backoffs++;
+  left_ = run_;
+  phase_ = kRun;
 }
 
 }  // namespace nicsim::sim

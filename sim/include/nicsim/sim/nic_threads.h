@@ -7,26 +7,27 @@
 // other and of everything else that happens at T: whatever one NIC does in [T, T + Q) reaches
 // the others at T + Q or later. The first of those NICs whose SC_THREAD runs at T runs the
 // whole batch: on the kernel thread, it takes each NIC's received words for its quantum from
-// the cable (XgmiiPort::fetch), then steps the NICs, spread over the threads (a fixed
-// partition: NIC i on thread i mod N), each windowed (NicCore::set_windowed): what a NIC
-// would change outside itself is kept in order. Each NIC's SC_THREAD then makes its own
+// the cable (XgmiiPort::fetch), then steps the NICs windowed (NicCore::set_windowed): what a
+// NIC would change outside itself is kept in order. Each NIC's SC_THREAD then makes its own
 // NIC's side effects at its usual turn (NicCore::apply): the same calls, in the same order,
 // at the same SystemC time and delta as when every NIC runs alone on the kernel thread. One
 // thread runs the batch in the same way, so results are identical for any thread count.
 //
-// The threads meet at two points per batch: the start (the workers take their NICs) and the
-// end (the kernel thread waits for them). Each waiting side spins briefly, then blocks on a
-// condition variable, so a busy machine does not turn the wait into a collapse.
+// A NIC about to skip its whole quantum (NicCore::expect_idle) steps on the kernel thread;
+// the busy ones, if two or more, are taken one at a time by whichever thread is free, the
+// kernel thread first. The kernel thread waits only for NICs a worker has taken; every wait
+// spins briefly, then blocks on a condition variable, so a busy machine does not turn the
+// wait into a collapse.
 //
-// Spreading a batch pays only when the threads get CPUs: each window of 32 spread batches
-// compares their wall time with the stepping time they held; if it is not below 90 %, the
-// next batches step on the kernel thread alone for a while (256 batches, doubling up to 65536
-// while it keeps not paying). That reads the wall clock, but only to choose where NICs step.
-// NICSIM_THREADS_ADAPT=0 spreads every batch it can (tests).
+// Spreading pays only when the threads get CPUs: trials of 64 batches spread and 64 on the
+// kernel thread alone compare their wall time; the faster way runs the next 1024 batches,
+// doubling up to 65536 while the verdict stays, then the next trial. That reads the wall
+// clock, but only to choose where NICs step. NICSIM_THREADS_ADAPT=0 spreads every batch it
+// can (tests).
 //
 // NICSIM_THREADS=N (1 .. 64) sets the number of threads, 1 switches the workers off; the
-// default is 2 when the machine has two or more CPUs. A NIC with an FST window pending steps
-// its batch on the kernel thread (the tracer is not thread-safe); so does a batch of one NIC.
+// default is 2 when the machine has two or more CPUs. A batch with a NIC whose FST window is
+// pending steps on the kernel thread (the tracer is not thread-safe).
 #pragma once
 
 #include <cstdint>
@@ -64,7 +65,7 @@ class NicThreads {
     uint64_t nic_quanta = 0;      // NIC quanta stepped in batches
     uint64_t worker_quanta = 0;   // of those, stepped by a worker thread
     uint64_t blocked = 0;         // waits (kernel thread or worker) that spun out and blocked
-    uint64_t backoffs = 0;        // times spreading did not pay and batches ran serially a while
+    uint64_t backoffs = 0;        // trials after which spreading did not pay (serial for a while)
     // Wall-clock seconds (not deterministic): spread batches' wall time, and the stepping
     // time their parts held (what one thread would have needed, about).
     double spread_wall_s = 0, spread_work_s = 0;
@@ -84,12 +85,17 @@ class NicThreads {
   std::vector<NicDevice*> batch_, busy_, idle_;
   Counters counters_;
   // Whether spreading pays (wall clock: decides where NICs step, never what they do).
-  static constexpr unsigned kWindow = 32;
-  static constexpr double kPays = 0.9;
-  static constexpr uint64_t kMinBackoff = 256, kMaxBackoff = 1 << 16;
-  unsigned window_n_ = 0;
-  double window_wall_ = 0, window_serial_ = 0;
-  uint64_t serial_until_ = 0, backoff_ = kMinBackoff;
+  bool choose_spread();
+  void judge(bool spread, double wall_s);
+  static constexpr unsigned kTrial = 64;
+  static constexpr double kPays = 1.0;
+  static constexpr uint64_t kMinRun = 1024, kMaxRun = 1 << 16;
+  enum Phase { kTrySpread, kTrySerial, kRun };
+  Phase phase_ = kTrySpread;
+  unsigned trial_n_[2] = {0, 0};
+  double trial_s_[2] = {0, 0};
+  bool verdict_ = true;
+  uint64_t left_ = 0, run_ = kMinRun;
 };
 
 }  // namespace nicsim::sim
