@@ -496,9 +496,6 @@ int loop_child(uint64_t sim_us) {
   const auto& k = sim::NicThreads::get().counters();
   std::printf("%llu %.6f %llu %llu %llu\n", (unsigned long long)r.cycles, r.wall_s, (unsigned long long)r.frames,
               (unsigned long long)k.batches, (unsigned long long)k.parallel);
-  std::fprintf(stderr, "loop child: %llu batches, %llu spread (wall %.3f s for %.3f s of stepping), %llu backoffs\n",
-               (unsigned long long)k.batches, (unsigned long long)k.parallel, k.spread_wall_s, k.spread_work_s,
-               (unsigned long long)k.backoffs);
   return r.frames > 0 && r.bad == 0 ? 0 : 1;
 }
 
