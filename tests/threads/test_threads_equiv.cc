@@ -1,7 +1,8 @@
 // The NICs stepped on one thread and on two (NicThreads, NICSIM_THREADS) give identical
-// results: the same scenario and seed, run once with NICSIM_THREADS=1 and once with 2, must
-// produce byte-identical pcaps and equal records: every MSI (vector and cycle) and IRQ time,
-// the NIC, DMA, MMIO and cable counters, the driver's statistics and every MIB of every host.
+// results: the same scenario and seed, run once with NICSIM_THREADS=1 and once with 2 (the
+// router also with 3), must produce byte-identical pcaps and equal records: every MSI (vector
+// and cycle; regs: every IRQ as its handler saw it), the NIC, DMA, MMIO, PCI and cable
+// counters, the driver's statistics, switch ports and every MIB of every host.
 //
 // One Testbench per process, so each TEST re-executes this binary once per thread count:
 //   test_threads_equiv --scenario <name> --out <file>
@@ -12,9 +13,9 @@
 //   router: a - r - b, r forwarding with two NICs: pings, then TCP bulk a -> b through r;
 //   switch: a, b and c on a learning switch (a 300 ns cable to c: another lookahead), TCP
 //           bulk a -> c and b -> c at once, c's port congested.
-// Seeds: NICSIM_SEED (printed on failure) seeds the payload and the cable faults. With two
-// threads the back-off is off (NICSIM_THREADS_ADAPT=0): every batch with two busy NICs is
-// spread, however loaded the machine.
+// Seeds: NICSIM_SEED (printed on failure) seeds the payload and the cable faults. The
+// many-thread run has the trials off (NICSIM_THREADS_ADAPT=0): every batch with two busy
+// NICs is spread, however loaded the machine.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
