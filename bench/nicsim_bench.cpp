@@ -24,6 +24,11 @@
 //      TCPTimeouts / TCPLossProbes / RetransSegs (from the sender's namespace) and its SRTT.
 //      Paced to the wall clock: not deterministic, and the RTT is the bridges' and the host's.
 //      NICSIM_LOSS_PCAP=1 writes a pcap of the cable for tcp_loss and linux_loss children.
+//   9. threads (`--only threads` alone): threads off (NICSIM_THREADS=1) against on (2), in
+//      --threads-pairs N (3) alternating pairs of child processes: the SystemC two-NIC loop of
+//      section 2 (NIC cycles/s) and TCP bulk of --threads-tcp-mb N (20) MB (simulated ms per
+//      wall-second); the median pair's ratio. (The plain C++ loop of section 1 steps its NICs
+//      cycle by cycle on one thread: it has no quanta to spread.)
 //   --rto-min-us N sets net.ipv4.tcp_rto_min_us (Linux 6.11+; default 200000 = TCP_RTO_MIN) for
 //      tcp_loss (both simulated hosts, before their sockets exist) and linux_loss (both
 //      namespaces, read back; the section stops if Linux did not take it): the RTO floor, the
@@ -32,7 +37,7 @@
 // The simulated-time figures are deterministic, so they have targets (targets() below): the
 // benchmark exits 1 when one is missed. Wall-clock speeds are printed figures only.
 // Usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N]
-//                    [--only base|tcp_loss|linux_loss] [--loss-seeds N] [--loss-conditions 1%,2%,...]
+//                    [--only base|tcp_loss|linux_loss|threads] [--loss-seeds N] [--loss-conditions 1%,2%,...]
 //                    [--loss-floor GBPS] [--linux-seeds N] [--rto-min-us N] [--json]
 #include <unistd.h>
 
@@ -47,6 +52,7 @@
 #include <vector>
 
 #include "nicsim/sim/network.h"
+#include "nicsim/sim/nic_threads.h"
 #include "nicsim/sim/plain_harness.h"
 #include "nicsim/sim/reg_nic.h"
 #include "nicsim/apps/tcp_apps.h"
@@ -458,9 +464,11 @@ std::string self_exe() {
   return exe;
 }
 
-TcpResult run_tcp(unsigned cost_pct, uint64_t mb, bool timeline = false, bool offload = false) {
+// env: variables for the child ("NICSIM_THREADS=1 ").
+TcpResult run_tcp(unsigned cost_pct, uint64_t mb, bool timeline = false, bool offload = false,
+                  const std::string& env = "") {
   TcpResult r;
-  const std::string cmd = "'" + self_exe() + "' --tcp-child " + std::to_string(cost_pct) + " --tcp-mb " +
+  const std::string cmd = env + "'" + self_exe() + "' --tcp-child " + std::to_string(cost_pct) + " --tcp-mb " +
                           std::to_string(mb) + (timeline ? " --timeline" : "") + (offload ? " --offload on" : "");
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -482,6 +490,96 @@ RouterResult run_router(unsigned frame_len, uint64_t ms) {
                      &r.offered, &ok) == 6;
   r.ok = (pclose(p) == 0) && r.ok && ok;
   return r;
+}
+
+// Threads off against on: the NICs stepped on one thread (NICSIM_THREADS=1) and on two,
+// each run in its own process, the two alternating so that both see the same machine load.
+// loop: the SystemC two-NIC loop of section 2 (saturated both ways), NIC cycles per second;
+// tcp: TCP bulk as in section 5, simulated ms per wall-second. Per pair the ratio on/off;
+// the figure is the median pair.
+int loop_child(uint64_t sim_us) {
+  uint64_t q = 0;
+  Result r = run_systemc(sim_us, &q);
+  const auto& k = sim::NicThreads::get().counters();
+  std::printf("%llu %.6f %llu %llu %llu\n", (unsigned long long)r.cycles, r.wall_s, (unsigned long long)r.frames,
+              (unsigned long long)k.batches, (unsigned long long)k.parallel);
+  return r.frames > 0 && r.bad == 0 ? 0 : 1;
+}
+
+double run_loop(unsigned threads, uint64_t sim_us) {
+  const std::string cmd = "NICSIM_THREADS=" + std::to_string(threads) + " '" + self_exe() + "' --loop-child " +
+                          std::to_string(sim_us);
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return 0;
+  unsigned long long cycles = 0, frames = 0, batches = 0, parallel = 0;
+  double wall = 0;
+  bool ok = std::fscanf(p, "%llu %lf %llu %llu %llu", &cycles, &wall, &frames, &batches, &parallel) == 5;
+  ok = (pclose(p) == 0) && ok;
+  return ok && wall > 0 ? 2.0 * cycles / wall : 0;
+}
+
+struct ThreadsResult {
+  std::vector<std::pair<double, double>> loop, tcp;  // (off, on) per pair
+  static double median_ratio(const std::vector<std::pair<double, double>>& v) {
+    std::vector<double> r;
+    for (const auto& [off, on] : v)
+      if (off > 0 && on > 0) r.push_back(on / off);
+    if (r.empty()) return 0;
+    std::sort(r.begin(), r.end());
+    return r.size() % 2 ? r[r.size() / 2] : (r[r.size() / 2 - 1] + r[r.size() / 2]) / 2;
+  }
+  static double median(const std::vector<std::pair<double, double>>& v, bool on) {
+    std::vector<double> x;
+    for (const auto& p : v) x.push_back(on ? p.second : p.first);
+    if (x.empty()) return 0;
+    std::sort(x.begin(), x.end());
+    return x[x.size() / 2];
+  }
+  double loop_ratio() const { return median_ratio(loop); }
+  double tcp_ratio() const { return median_ratio(tcp); }
+};
+
+ThreadsResult run_threads(unsigned pairs, uint64_t sim_us, uint64_t tcp_mb) {
+  ThreadsResult t;
+  for (unsigned i = 0; i < pairs; ++i) {
+    // Alternate which goes first, so a load change between the two runs of a pair evens out.
+    const bool on_first = i % 2;
+    double off = 0, on = 0;
+    for (int k = 0; k < 2; ++k) (k == on_first ? on : off) = run_loop(k == on_first ? 2 : 1, sim_us);
+    t.loop.emplace_back(off, on);
+    TcpResult r[2];
+    for (int k = 0; k < 2; ++k) {
+      const unsigned threads = k == on_first ? 2 : 1;
+      r[threads - 1] = run_tcp(100, tcp_mb, false, false, "NICSIM_THREADS=" + std::to_string(threads) + " ");
+    }
+    t.tcp.emplace_back(r[0].ok ? r[0].ms_per_wall_s() : 0, r[1].ok ? r[1].ms_per_wall_s() : 0);
+  }
+  return t;
+}
+
+std::string threads_json(const ThreadsResult& t, unsigned pairs, uint64_t tcp_mb) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "\"threads_pairs\": %u, \"threads_loop_off_nic_cycles_per_s\": %.0f, "
+                "\"threads_loop_on_nic_cycles_per_s\": %.0f, \"threads_loop_speedup\": %.3f, \"threads_tcp_mb\": %llu, "
+                "\"threads_tcp_off_sim_ms_per_wall_s\": %.3f, \"threads_tcp_on_sim_ms_per_wall_s\": %.3f, "
+                "\"threads_tcp_speedup\": %.3f",
+                pairs, ThreadsResult::median(t.loop, false), ThreadsResult::median(t.loop, true), t.loop_ratio(),
+                (unsigned long long)tcp_mb, ThreadsResult::median(t.tcp, false), ThreadsResult::median(t.tcp, true),
+                t.tcp_ratio());
+  return buf;
+}
+
+void print_threads(const ThreadsResult& t, uint64_t sim_us, uint64_t tcp_mb) {
+  std::printf("nicsim bench: threads off (NICSIM_THREADS=1) against on (2), %zu alternating pairs\n", t.loop.size());
+  for (size_t i = 0; i < t.loop.size(); ++i)
+    std::printf("  pair %zu  loop %10.0f -> %10.0f NIC cycles/s (%.2f x)   TCP %7.3f -> %7.3f ms per wall-s (%.2f x)\n",
+                i + 1, t.loop[i].first, t.loop[i].second, t.loop[i].first > 0 ? t.loop[i].second / t.loop[i].first : 0,
+                t.tcp[i].first, t.tcp[i].second, t.tcp[i].first > 0 ? t.tcp[i].second / t.tcp[i].first : 0);
+  std::printf("  two-NIC loop        %10.3f x with two threads (median pair; %llu us simulated, SystemC harness)\n",
+              t.loop_ratio(), (unsigned long long)sim_us);
+  std::printf("  TCP bulk            %10.3f x with two threads (median pair; %llu MB)\n", t.tcp_ratio(),
+              (unsigned long long)tcp_mb);
 }
 
 struct IdleResult {
@@ -845,6 +943,8 @@ int main(int argc, char** argv) {
   const char* loss_child_args[4] = {nullptr, nullptr, nullptr, nullptr};
   const char* linux_child_args[4] = {nullptr, nullptr, nullptr, nullptr};
   const char* child = nullptr;
+  uint64_t loop_child_us = 0, threads_tcp_mb = 20;
+  unsigned threads_pairs = 3;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--json")) json = true;
     else if (!std::strcmp(argv[i], "--sim-us") && i + 1 < argc) sim_us = std::strtoull(argv[++i], nullptr, 0);
@@ -861,6 +961,9 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--router-child") && i + 1 < argc) router_child_arg = argv[++i];
     else if (!std::strcmp(argv[i], "--router-ms") && i + 1 < argc) router_ms = std::strtoull(argv[++i], nullptr, 0);
     else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+    else if (!std::strcmp(argv[i], "--loop-child") && i + 1 < argc) loop_child_us = std::strtoull(argv[++i], nullptr, 0);
+    else if (!std::strcmp(argv[i], "--threads-pairs") && i + 1 < argc) threads_pairs = unsigned(std::strtoul(argv[++i], nullptr, 0));
+    else if (!std::strcmp(argv[i], "--threads-tcp-mb") && i + 1 < argc) threads_tcp_mb = std::strtoull(argv[++i], nullptr, 0);
     else if (!std::strcmp(argv[i], "--loss-seeds") && i + 1 < argc) loss_seeds = unsigned(std::strtoul(argv[++i], nullptr, 0));
     else if (!std::strcmp(argv[i], "--linux-seeds") && i + 1 < argc) linux_seeds = unsigned(std::strtoul(argv[++i], nullptr, 0));
     else if (!std::strcmp(argv[i], "--loss-conditions") && i + 1 < argc) loss_pick = argv[++i];
@@ -881,13 +984,22 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] "
                    "[--only base|tcp_loss|linux_loss] [--loss-seeds N] [--loss-conditions 1%%,2%%,...] [--loss-floor GBPS] "
-                   "[--linux-seeds N] [--rto-min-us N] [--json]\n");
+                   "[--linux-seeds N] [--rto-min-us N] [--threads-pairs N] [--threads-tcp-mb N] [--json]\n");
       return 2;
     }
   }
-  if (!only.empty() && only != "base" && only != "tcp_loss" && only != "linux_loss") {
-    std::fprintf(stderr, "nicsim_bench: --only takes base, tcp_loss or linux_loss\n");
+  if (!only.empty() && only != "base" && only != "tcp_loss" && only != "linux_loss" && only != "threads") {
+    std::fprintf(stderr, "nicsim_bench: --only takes base, tcp_loss, linux_loss or threads\n");
     return 2;
+  }
+  if (loop_child_us) return loop_child(loop_child_us);
+  if (only == "threads") {  // this section alone
+    const ThreadsResult t = run_threads(threads_pairs, sim_us, threads_tcp_mb);
+    if (json)
+      std::printf("{%s}\n", threads_json(t, threads_pairs, threads_tcp_mb).c_str());
+    else
+      print_threads(t, sim_us, threads_tcp_mb);
+    return t.loop_ratio() > 0 && t.tcp_ratio() > 0 ? 0 : 1;
   }
   if (linux_child_args[0])
     return linux_loss_child(std::strtod(linux_child_args[0], nullptr), std::strtod(linux_child_args[1], nullptr),
@@ -941,6 +1053,8 @@ int main(int argc, char** argv) {
   IdleResult idle_step = run_idle(false, std::min<uint64_t>(idle_ms, 20));
   const double idle_speedup =
       idle_step.ms_per_wall_s() > 0 ? idle_skip.ms_per_wall_s() / idle_step.ms_per_wall_s() : 0;
+  // Threads off against on, alternating pairs of child processes.
+  const ThreadsResult threads = run_threads(threads_pairs, sim_us, threads_tcp_mb);
   Result plain_step = run_plain(sim_us, false);
   Result plain = run_plain(sim_us);
   uint64_t q = 0;
@@ -951,7 +1065,8 @@ int main(int argc, char** argv) {
       targets(plain, sc, line_gbps, sim_us, idle_skip, idle_step, tcp, tcp_fast, tcp_tl, tcp_mb, r64, r1518);
   if (only != "base")
     for (const auto& g : loss_targets(loss, loss_floor)) goals.push_back(g);
-  const std::string loss_js = only != "base" ? loss_json(loss, loss_seeds, rto_min_us) + ", " : "";
+  const std::string loss_js = (only != "base" ? loss_json(loss, loss_seeds, rto_min_us) + ", " : "") +
+                              threads_json(threads, threads_pairs, threads_tcp_mb) + ", ";
   std::string missed_json;
   bool all_met = true;
   for (const auto& g : goals)
@@ -1033,6 +1148,7 @@ int main(int argc, char** argv) {
                   "packet), %llu dropped at r%s\n",
                   len, rr->pps(), rr->busy_pct(), rr->ns_per_packet(), rr->drops, rr->ok ? "" : "  FAILED");
     if (only != "base") print_loss(loss, loss_seeds, rto_min_us);
+    print_threads(threads, sim_us, threads_tcp_mb);
     std::printf("nicsim bench: simulated-time targets\n");
     for (const auto& g : goals) std::printf("  %-6s %s\n", g.met ? "met" : "MISSED", g.what.c_str());
   }

@@ -86,6 +86,8 @@ void AxiDmaPort::sample(const AxiPins& p, uint64_t cycle) {
     reads_.push_back(std::move(rd));
     if (!check_burst("read", p.araddr, p.arlen, p.arsize, p.arburst) || !bus_)
       complete_read(req.tag, cycle + 1, nullptr, kAxiSlvErr);
+    else if (def_)
+      def_->defer([this, req] { bus_->dma_read(*this, req); });
     else
       bus_->dma_read(*this, req);
   }
@@ -140,7 +142,10 @@ void AxiDmaPort::match_writes(uint64_t cycle) {
     }
     w.data = std::move(b.data);
     w.strb = std::move(b.strb);
-    bus_->dma_write(*this, std::move(w));
+    if (def_)
+      def_->defer([this, w = std::move(w)]() mutable { bus_->dma_write(*this, std::move(w)); });
+    else
+      bus_->dma_write(*this, std::move(w));
   }
 }
 

@@ -39,6 +39,16 @@ void AxiLiteTarget::drive(AxiLitePins& p, uint64_t cycle) {
   p.rready = true;
 }
 
+void AxiLiteTarget::complete(uint32_t data, uint8_t resp, uint64_t cycle) {
+  if (!cur_.done) return;
+  if (!def_) {
+    cur_.done(data, resp, cycle);
+    return;
+  }
+  def_->defer([done = std::move(cur_.done), data, resp, cycle] { done(data, resp, cycle); });
+  cur_.done = nullptr;
+}
+
 void AxiLiteTarget::sample(const AxiLitePins& p, uint64_t cycle) {
   if (p.awvalid && p.awready) aw_ = false;
   if (p.wvalid && p.wready) w_ = false;
@@ -48,7 +58,7 @@ void AxiLiteTarget::sample(const AxiLitePins& p, uint64_t cycle) {
       busy_ = false;
       counters_.writes++;
       if (p.bresp != kAxiOkay) counters_.protocol_errors++;
-      if (cur_.done) cur_.done(0, p.bresp, cycle);
+      complete(0, p.bresp, cycle);
     } else {
       counters_.protocol_errors++;
       NICSIM_DPRINTF(kAxi, name_.c_str(), "B without a write in flight");
@@ -61,7 +71,7 @@ void AxiLiteTarget::sample(const AxiLitePins& p, uint64_t cycle) {
       if (p.rresp != kAxiOkay) counters_.protocol_errors++;
       NICSIM_DPRINTF(kMmio, name_.c_str(), "read 0x%05x -> 0x%08x at cycle %llu", cur_.addr,
                      p.rdata, (unsigned long long)cycle);
-      if (cur_.done) cur_.done(p.rdata, p.rresp, cycle);
+      complete(p.rdata, p.rresp, cycle);
     } else {
       counters_.protocol_errors++;
       NICSIM_DPRINTF(kAxi, name_.c_str(), "R without a read in flight");

@@ -21,6 +21,7 @@ constexpr Named kNames[] = {{"pci", kPci},   {"mmio", kMmio}, {"dma", kDma},   {
 uint64_t no_time() { return 0; }
 TimeSource g_time = &no_time;
 FILE* g_out = nullptr;
+thread_local std::string* t_capture = nullptr;
 
 FILE* out() {
   if (!g_out) {
@@ -79,9 +80,30 @@ const char* name(Category c) {
 
 void set_time_source(TimeSource fn) { g_time = fn ? fn : &no_time; }
 
+void set_capture(std::string* buf) { t_capture = buf; }
+
+void write(const std::string& lines) {
+  if (!lines.empty()) std::fwrite(lines.data(), 1, lines.size(), out());
+}
+
 void print(Category c, const char* who, const char* fmt, ...) {
-  FILE* f = out();
   uint64_t ps = g_time();
+  if (t_capture) {
+    char head[96], body[1024];
+    std::snprintf(head, sizeof head, "%10llu.%03llu ns %-5s ", (unsigned long long)(ps / 1000),
+                  (unsigned long long)(ps % 1000), name(c));
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    *t_capture += head;
+    *t_capture += who ? who : "";
+    *t_capture += ": ";
+    *t_capture += body;
+    *t_capture += '\n';
+    return;
+  }
+  FILE* f = out();
   std::fprintf(f, "%10llu.%03llu ns %-5s %s: ", (unsigned long long)(ps / 1000),
                (unsigned long long)(ps % 1000), name(c), who ? who : "");
   va_list ap;

@@ -427,6 +427,27 @@ void EthLink::rx_word(int side, uint64_t cycle, uint64_t* data, uint8_t* ctrl) {
   *ctrl = xgmii::kIdleCtrl;
 }
 
+void EthLink::rx_window(int side, uint64_t from, uint64_t to, std::vector<Word>& out) {
+  Dir& d = dirs_[1 - side];
+  if (!d.held.empty()) {  // timeouts may release held frames at any of these cycles
+    for (uint64_t c = from; c < to; ++c) {
+      Word w{c, 0, 0};
+      rx_word(side, c, &w.d, &w.c);
+      if (w.d != xgmii::kIdleData || w.c != xgmii::kIdleCtrl) out.push_back(w);
+    }
+    return;
+  }
+  // Nothing held: rx_word would only pop the words in flight, cycle by cycle.
+  while (!d.q.empty() && d.q.front().cycle < to) {
+    const InFlight& f = d.q.front();
+    if (f.cycle < from)
+      d.counters.late++;
+    else
+      out.push_back(Word{f.cycle, f.d, f.c});
+    d.q.pop_front();
+  }
+}
+
 uint64_t EthLink::next_rx_cycle(int side, uint64_t from) const {
   const Dir& d = dirs_[1 - side];
   uint64_t next = UINT64_MAX;
@@ -441,6 +462,24 @@ uint64_t EthLink::next_rx_cycle(int side, uint64_t from) const {
   return next;
 }
 
+void XgmiiPort::fetch(uint64_t from, uint64_t to) {
+  in_.clear();
+  in_next_ = 0;
+  if (link_) link_->rx_window(side_, from, to, in_);
+}
+
+void XgmiiPort::send(size_t n) {
+  n = std::min(n, out_.size());
+  for (; out_sent_ < n; ++out_sent_) {
+    const EthLink::Word& w = out_[out_sent_];
+    link_->tx_word(side_, w.cycle, w.d, w.c);
+  }
+  if (out_sent_ == out_.size()) {
+    out_.clear();
+    out_sent_ = 0;
+  }
+}
+
 void XgmiiPort::drive(XgmiiPins& p, uint64_t cycle) {
   if (!link_) {
     p.rxd = xgmii::kIdleData;
@@ -448,7 +487,19 @@ void XgmiiPort::drive(XgmiiPins& p, uint64_t cycle) {
     p.link_up = false;
     return;
   }
-  link_->rx_word(side_, cycle, &p.rxd, &p.rxc);
+  if (windowed_) {
+    while (in_next_ < in_.size() && in_[in_next_].cycle < cycle) in_next_++;  // never: drive() sees every cycle
+    if (in_next_ < in_.size() && in_[in_next_].cycle == cycle) {
+      p.rxd = in_[in_next_].d;
+      p.rxc = in_[in_next_].c;
+      in_next_++;
+    } else {
+      p.rxd = xgmii::kIdleData;
+      p.rxc = xgmii::kIdleCtrl;
+    }
+  } else {
+    link_->rx_word(side_, cycle, &p.rxd, &p.rxc);
+  }
   if (p.rxd != xgmii::kIdleData || p.rxc != xgmii::kIdleCtrl) rx_words_++;
   p.link_up = link_->up_at(cycle);
 }
@@ -456,7 +507,11 @@ void XgmiiPort::drive(XgmiiPins& p, uint64_t cycle) {
 void XgmiiPort::sample(const XgmiiPins& p, uint64_t cycle) {
   if (p.txd == xgmii::kIdleData && p.txc == xgmii::kIdleCtrl) return;
   tx_words_++;
-  if (link_) link_->tx_word(side_, cycle, p.txd, p.txc);
+  if (!link_) return;
+  if (windowed_)
+    out_.push_back(EthLink::Word{cycle, p.txd, p.txc});
+  else
+    link_->tx_word(side_, cycle, p.txd, p.txc);
 }
 
 }  // namespace nicsim::sim

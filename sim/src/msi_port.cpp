@@ -17,8 +17,16 @@ void MsiPort::sample(const MsiPins& p, uint64_t cycle) {
   ack_ = true;
   NICSIM_DPRINTF(kMsi, name_.c_str(), "request vector %u at cycle %llu", p.vector,
                  (unsigned long long)cycle);
-  if (sink_) sink_->msi(p.vector, cycle);
-  if (obs_) obs_->msi(p.vector, cycle);
+  const uint32_t v = p.vector;
+  if (def_ && (sink_ || obs_)) {
+    def_->defer([sink = sink_, obs = obs_, v, cycle] {
+      if (sink) sink->msi(v, cycle);
+      if (obs) obs->msi(v, cycle);
+    });
+    return;
+  }
+  if (sink_) sink_->msi(v, cycle);
+  if (obs_) obs_->msi(v, cycle);
 }
 
 }  // namespace nicsim::sim

@@ -76,7 +76,7 @@ NicCore::NicCore(std::string name, MacAddr mac, const NicParams& p)
            static_cast<uint32_t>(p.dma_max_writes)),
       msi_(name_ + ".msi") {
   skip_ = p.skip_idle && !skip_vetoed();
-  ctx_ = shared_context();
+  ctx_ = err_ctx_ = shared_context();
   Verilated::threadContextp(ctx_);
   model_ = std::make_unique<Vnic_top>(ctx_, name_.c_str());
   tracer_ = std::make_unique<waves::FstTracer<Vnic_top>>(*model_);
@@ -107,6 +107,26 @@ void NicCore::close_trace() {
 }
 
 bool NicCore::rtl_error() const { return rtl_error_; }
+
+void NicCore::set_windowed(bool on) {
+  Deferral* d = on ? this : nullptr;
+  axil_.set_deferral(d);
+  dma_.set_deferral(d);
+  msi_.set_deferral(d);
+  xgmii_.set_windowed(on);
+}
+
+void NicCore::defer(std::function<void()> fn) { effects_.push_back(Effect{xgmii_.outbox(), std::move(fn)}); }
+
+void NicCore::apply() {
+  // An effect may defer nothing further: it runs on the kernel thread, not in a step.
+  for (Effect& e : effects_) {
+    xgmii_.send(e.sent);
+    e.fn();
+  }
+  effects_.clear();
+  xgmii_.send();
+}
 
 void NicCore::step() {
   const uint64_t c = cycle_;
@@ -214,10 +234,10 @@ void NicCore::step() {
   // idle_o: with rst_ni high from now on (it rises once), a promise about the next cycles.
   rtl_idle_ = m.idle_o && c + 1 >= params_.reset_cycles;
   idle_ = skip_ && rtl_idle_;
-  if (__builtin_expect(ctx_->gotError(), 0)) {
+  if (__builtin_expect(err_ctx_->gotError(), 0)) {
     rtl_error_ = true;
-    ctx_->gotError(false);
-    ctx_->gotFinish(false);
+    err_ctx_->gotError(false);
+    err_ctx_->gotFinish(false);
     NICSIM_DPRINTF(kNic, name_.c_str(), "RTL error at cycle %llu", (unsigned long long)c);
   }
   cycle_ = c + 1;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "nicsim/sim/debug.h"
+#include "nicsim/sim/nic_threads.h"
 #include "nicsim/sim/sc_event_queue.h"
 
 namespace nicsim::sim {
@@ -16,10 +17,14 @@ NicDevice::NicDevice(sc_module_name name, MacAddr mac, PciFunction& pci, const N
   pci_.attach_mmio(&core_.axil());
   core_.dma().set_bus(&pci_);
   core_.msi().set_sink(&pci_);
+  core_.set_windowed(true);
   SC_HAS_PROCESS(NicDevice);
   SC_THREAD(run);
   set_stack_size(16 << 20);  // Verilated eval of a large design can use a deep stack
+  NicThreads::get().add(this);
 }
+
+NicDevice::~NicDevice() { NicThreads::get().remove(this); }
 
 uint64_t NicDevice::latency_bound() const {
   uint64_t limit = pci_.min_device_latency_ps();
@@ -41,14 +46,43 @@ void NicDevice::start_of_simulation() {
 
 void NicDevice::run() {
   const sc_time step = sc_time::from_value(quantum_ * kCyclePs);
+  NicThreads& threads = NicThreads::get();
   for (;;) {
-    // Invariant: each activation starts exactly at the NIC's next edge.
-    if (core_.time_ps() != sc_now_ps())
+    // Invariant: each activation starts exactly at the NIC's next edge (or, if its batch
+    // ran already, right after the quantum that starts now).
+    const uint64_t now = sc_now_ps();
+    if (core_.time_ps() != now + (stepped_ ? quantum_ * kCyclePs : 0))
       SC_REPORT_FATAL("nicsim/NicDevice", "NIC cycle counter out of step with SystemC time");
-    core_.run(quantum_);
+    threads.activate(*this, now);
     activations_++;
     wait(step);
   }
+}
+
+void NicDevice::fetch_batch() {
+  core_.fetch(quantum_);
+  stepped_ = true;
+}
+
+void NicDevice::step_batch(VerilatedContext* error_ctx) {
+  core_.set_error_context(error_ctx);
+  debug::set_capture(&debug_);
+  try {
+    core_.run(quantum_);
+  } catch (...) {
+    debug::set_capture(nullptr);
+    core_.set_error_context(nullptr);
+    throw;
+  }
+  debug::set_capture(nullptr);
+  core_.set_error_context(nullptr);
+}
+
+void NicDevice::apply_batch() {
+  stepped_ = false;
+  debug::write(debug_);
+  debug_.clear();
+  core_.apply();
 }
 
 }  // namespace nicsim::sim

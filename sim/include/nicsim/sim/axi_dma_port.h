@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "nicsim/sim/deferral.h"
 #include "nicsim/sim/pins.h"
 
 namespace nicsim::sim {
@@ -67,6 +68,8 @@ class AxiDmaPort {
   void set_bus(DmaBus* bus) { bus_ = bus; }
   // nullptr: none (the default; then the port pays one branch per answer).
   void set_observer(DmaObserver* o) { obs_ = o; }
+  // Requests to the bus go through d (nullptr: made at once).
+  void set_deferral(Deferral* d) { def_ = d; }
   void drive(AxiPins& p, uint64_t cycle);
   void sample(const AxiPins& p, uint64_t cycle);
 
@@ -130,6 +133,7 @@ class AxiDmaPort {
   uint32_t max_reads_, max_writes_;
   DmaBus* bus_ = nullptr;
   DmaObserver* obs_ = nullptr;
+  Deferral* def_ = nullptr;
   std::deque<Read> reads_;     // issue order
   std::deque<Write> writes_;   // issue order (B channel)
   std::deque<Aw> aw_;          // addresses waiting for their data

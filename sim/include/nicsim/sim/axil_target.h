@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 
+#include "nicsim/sim/deferral.h"
 #include "nicsim/sim/pins.h"
 
 namespace nicsim::sim {
@@ -28,6 +29,8 @@ class AxiLiteTarget {
  public:
   explicit AxiLiteTarget(std::string name = "axil") : name_(std::move(name)) {}
 
+  // Completion callbacks go through d (nullptr: called at once).
+  void set_deferral(Deferral* d) { def_ = d; }
   // Queue a request; due cycles are kept non-decreasing (a request never overtakes).
   void push(MmioRequest r);
   void drive(AxiLitePins& p, uint64_t cycle);
@@ -56,6 +59,8 @@ class AxiLiteTarget {
   bool busy_ = false, aw_ = false, w_ = false, ar_ = false;
   uint64_t last_due_ = 0, cycle_ = 0;
   Counters counters_;
+  Deferral* def_ = nullptr;
+  void complete(uint32_t data, uint8_t resp, uint64_t cycle);
 };
 
 }  // namespace nicsim::sim

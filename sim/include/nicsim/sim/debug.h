@@ -39,6 +39,12 @@ const char* name(Category c);
 using TimeSource = uint64_t (*)();
 void set_time_source(TimeSource fn);
 
+// While this thread has a capture, print() appends its lines there instead of writing them
+// (a NIC stepped on a worker thread: its lines are written at its turn, so the log reads the
+// same whatever the number of threads). nullptr ends it. write() writes captured lines.
+void set_capture(std::string* buf);
+void write(const std::string& lines);
+
 void print(Category c, const char* who, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 
 }  // namespace nicsim::sim::debug

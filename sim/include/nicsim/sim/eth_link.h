@@ -106,6 +106,14 @@ class EthLink {
   void tx_word(int side, uint64_t cycle, uint64_t d, uint8_t c);
   // The word side receives at cycle (idle if none). Cycles must not go backwards.
   void rx_word(int side, uint64_t cycle, uint64_t* d, uint8_t* c);
+  // A non-idle word on the wire at a cycle.
+  struct Word {
+    uint64_t cycle, d;
+    uint8_t c;
+  };
+  // rx_word(side, c) for every cycle c in [from, to), in order; the non-idle words are
+  // appended to out. (A NIC stepped in a window takes its quantum's words at once.)
+  void rx_window(int side, uint64_t from, uint64_t to, std::vector<Word>& out);
   // The first cycle >= from at which side may receive a non-idle word, as far as the link
   // knows now (UINT64_MAX: nothing in flight or held). For idle fast-forwarding.
   uint64_t next_rx_cycle(int side, uint64_t from) const;
@@ -225,6 +233,10 @@ class EthLink {
 
 // XgmiiPort: the NIC's xgmii_tx/xgmii_rx and link_up_i, attached to one side of a link.
 // Without a link (or with the cable down) the NIC sees idles and link_up_i = 0.
+// Windowed (NicDevice, nic_threads.h): the port never changes the link while the NIC runs.
+// fetch() takes the words the NIC receives in [from, to) from the link beforehand, and the
+// words the NIC sends wait in an outbox until send() hands them to the link; meanwhile the
+// NIC only reads the link's cable state (up_at), which nobody changes during a quantum.
 class XgmiiPort {
  public:
   void attach(EthLink* link, int side) {
@@ -240,10 +252,24 @@ class XgmiiPort {
   uint64_t tx_words() const { return tx_words_; }
   uint64_t rx_words() const { return rx_words_; }
 
+  void set_windowed(bool on) { windowed_ = on; }
+  bool windowed() const { return windowed_; }
+  // Windowed: the words arriving in [from, to) (from = the next cycle drive() will see).
+  void fetch(uint64_t from, uint64_t to);
+  // Windowed: fetched words not yet seen by drive().
+  bool input_pending() const { return in_next_ < in_.size(); }
+  // Windowed: words sent so far and not yet handed to the link.
+  size_t outbox() const { return out_.size(); }
+  // Windowed: hands the first n (all by default) outbox words to the link, in order.
+  void send(size_t n = SIZE_MAX);
+
  private:
   EthLink* link_ = nullptr;
   int side_ = 0;
   uint64_t tx_words_ = 0, rx_words_ = 0;
+  bool windowed_ = false;
+  std::vector<EthLink::Word> in_, out_;
+  size_t in_next_ = 0, out_sent_ = 0;
 };
 
 }  // namespace nicsim::sim

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "nicsim/sim/deferral.h"
 #include "nicsim/sim/pins.h"
 
 namespace nicsim::sim {
@@ -25,6 +26,8 @@ class MsiPort {
   void set_sink(MsiSink* s) { sink_ = s; }
   // A second listener (the cross-layer timeline); nullptr for none.
   void set_observer(MsiSink* o) { obs_ = o; }
+  // Sink and observer calls go through d (nullptr: called at once).
+  void set_deferral(Deferral* d) { def_ = d; }
   void drive(MsiPins& p, uint64_t cycle);
   void sample(const MsiPins& p, uint64_t cycle);
   uint64_t requests() const { return requests_; }
@@ -35,6 +38,7 @@ class MsiPort {
   std::string name_;
   MsiSink* sink_ = nullptr;
   MsiSink* obs_ = nullptr;
+  Deferral* def_ = nullptr;
   bool ack_ = false;
   uint64_t requests_ = 0;
 };

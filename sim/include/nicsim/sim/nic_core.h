@@ -23,11 +23,14 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "nicsim/sim/axi_dma_port.h"
 #include "nicsim/sim/axil_target.h"
+#include "nicsim/sim/deferral.h"
 #include "nicsim/sim/eth_link.h"
 #include "nicsim/sim/msi_port.h"
 #include "nicsim/sim/param.h"
@@ -78,7 +81,7 @@ struct NicParams {
   }
 };
 
-class NicCore {
+class NicCore : private Deferral {
  public:
   NicCore(std::string name, MacAddr mac, const NicParams& p = {});
   ~NicCore();
@@ -119,11 +122,41 @@ class NicCore {
   // An RTL assertion or $stop fired (the message went to stdout); the model keeps running.
   bool rtl_error() const;
 
+  // Windowed stepping (NicDevice, nic_threads.h): while the NIC runs a window of cycles it
+  // changes nothing outside itself, so it may run on any thread. Its DMA requests, MSIs,
+  // MMIO completions and transmitted words are kept in order, and apply() makes them, in
+  // that order, on the kernel thread; fetch() takes the received words beforehand.
+  void set_windowed(bool on);
+  // Windowed: takes the words the NIC receives in the next `cycles` cycles from its cable.
+  void fetch(uint64_t cycles) { xgmii_.fetch(cycle_, cycle_ + cycles); }
+  // After fetch(): the RTL is idle and nothing reaches it in the next `cycles` cycles, so
+  // they will most likely be skipped (a scheduling hint, not a promise).
+  bool expect_idle(uint64_t cycles) const {
+    return idle_ && !tracing_ && axil_.quiet_at(cycle_ + cycles - 1) && dma_.idle() && msi_.idle() &&
+           !xgmii_.input_pending();
+  }
+  // Windowed: makes the side effects of the cycles run since the last apply(), in order.
+  void apply();
+  // Verilator raises an RTL error in the context of the thread that evaluates the model
+  // (Verilated::threadContextp()); a NIC stepped on another thread is told which one.
+  // nullptr: the shared context (the kernel thread's).
+  void set_error_context(VerilatedContext* c) { err_ctx_ = c ? c : ctx_; }
+  // A waveform window is open or pending: FST dumps must stay on the kernel thread.
+  bool trace_pending() const { return trace_check_ps_ != UINT64_MAX || tracing_; }
+
  private:
   std::string name_;
   MacAddr mac_;
   NicParams params_;
+  void defer(std::function<void()> fn) override;
+
   VerilatedContext* ctx_ = nullptr;  // shared by all NICs, never destroyed
+  VerilatedContext* err_ctx_ = nullptr;  // where this thread's evaluations raise errors
+  struct Effect {
+    size_t sent;  // transmitted words (XgmiiPort::outbox()) before it
+    std::function<void()> fn;
+  };
+  std::vector<Effect> effects_;
   bool rtl_error_ = false;
   std::unique_ptr<Vnic_top> model_;
   std::unique_ptr<waves::FstTracer<Vnic_top>> tracer_;

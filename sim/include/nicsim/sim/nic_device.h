@@ -12,9 +12,14 @@
 //           DMA write latency, delay of the attached link),
 // fixed at the start of simulation (start_of_simulation). Outputs the NIC produces are
 // timestamped with their own cycle, never with the quantum's start.
+//
+// The same bound lets the NICs due at one time step in parallel (nic_threads.h): the NIC is
+// stepped windowed, in a batch with the others, and its SC_THREAD makes the side effects
+// (DMA requests, MSIs, MMIO completions, words onto the cable) at its own turn.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <systemc>
 
 #include "nicsim/sim/nic_core.h"
@@ -26,6 +31,7 @@ class NicDevice : public sc_core::sc_module {
  public:
   NicDevice(sc_core::sc_module_name name, MacAddr mac, PciFunction& pci,
             const NicParams& p = {});
+  ~NicDevice() override;
 
   NicCore& core() { return core_; }
   PciFunction& pci() { return pci_; }
@@ -38,13 +44,20 @@ class NicDevice : public sc_core::sc_module {
   uint64_t activations() const { return activations_; }
 
  private:
+  friend class NicThreads;
   void start_of_simulation() override;
   void run();
+  // The batch (NicThreads): fetch on the kernel thread, step on any, apply at this turn.
+  void fetch_batch();
+  void step_batch(VerilatedContext* error_ctx);
+  void apply_batch();
 
   NicCore core_;
   PciFunction& pci_;
   uint64_t quantum_ = 1;
   uint64_t activations_ = 0;
+  bool stepped_ = false;  // this quantum ran in a batch; its side effects are pending
+  std::string debug_;     // debug lines of the stepped quantum, written at apply_batch()
 };
 
 }  // namespace nicsim::sim
