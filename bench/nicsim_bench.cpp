@@ -31,7 +31,9 @@
 //      jiffy). At the ~15 us RTT here every RTO and lone-tail TLP otherwise costs ~200 ms.
 // The simulated-time figures are deterministic, so they have targets (targets() below): the
 // benchmark exits 1 when one is missed. Wall-clock speeds are printed figures only.
-// Usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N]
+// `--plain` runs only the plain loop (stepping every cycle, then with the idle skip) and prints
+// its two NIC-cycles-per-second figures on one line, for paired runs of two builds.
+// Usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] [--plain]
 //                    [--only base|tcp_loss|linux_loss] [--loss-seeds N] [--loss-conditions 1%,2%,...]
 //                    [--loss-floor GBPS] [--linux-seeds N] [--rto-min-us N] [--json]
 #include <unistd.h>
@@ -838,6 +840,7 @@ int main(int argc, char** argv) {
   const char* loss_child_args[4] = {nullptr, nullptr, nullptr, nullptr};
   const char* linux_child_args[4] = {nullptr, nullptr, nullptr, nullptr};
   const char* child = nullptr;
+  bool plain_only = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--json")) json = true;
     else if (!std::strcmp(argv[i], "--sim-us") && i + 1 < argc) sim_us = std::strtoull(argv[++i], nullptr, 0);
@@ -849,6 +852,7 @@ int main(int argc, char** argv) {
       tcp_mb_set = true;
     }
     else if (!std::strcmp(argv[i], "--timeline")) timeline = true;
+    else if (!std::strcmp(argv[i], "--plain")) plain_only = true;
     else if (!std::strcmp(argv[i], "--gro") && i + 1 < argc) gro = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--router-child") && i + 1 < argc) router_child_arg = argv[++i];
     else if (!std::strcmp(argv[i], "--router-ms") && i + 1 < argc) router_ms = std::strtoull(argv[++i], nullptr, 0);
@@ -871,7 +875,7 @@ int main(int argc, char** argv) {
       for (int k = 0; k < 4; ++k) linux_child_args[k] = argv[++i];
     } else {
       std::fprintf(stderr,
-                   "usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] "
+                   "usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] [--plain] "
                    "[--only base|tcp_loss|linux_loss] [--loss-seeds N] [--loss-conditions 1%%,2%%,...] [--loss-floor GBPS] "
                    "[--linux-seeds N] [--rto-min-us N] [--json]\n");
       return 2;
@@ -896,6 +900,11 @@ int main(int argc, char** argv) {
   if (child) return idle_child(!std::strcmp(child, "skip"), idle_ms);
   if (tcp_child_arg) return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline, gro);
   if (router_child_arg) return router_child(unsigned(std::strtoul(router_child_arg, nullptr, 0)), router_ms);
+  if (plain_only) {  // the plain loop alone, for paired runs of two builds: "<cycles/s no skip> <cycles/s skip>"
+    const Result step = run_plain(sim_us, false), skip = run_plain(sim_us);
+    std::printf("%.0f %.0f\n", step.nic_cycles_per_s(), skip.nic_cycles_per_s());
+    return step.bad + skip.bad == 0 ? 0 : 1;
+  }
   std::vector<LossCondition> loss;
   if (only != "base") loss = run_tcp_loss(loss_seeds, 10, loss_pick, rto_min_us);
   if (only == "tcp_loss") {  // this section alone
