@@ -36,7 +36,9 @@
 //      jiffy). At the ~15 us RTT here every RTO and lone-tail TLP otherwise costs ~200 ms.
 // The simulated-time figures are deterministic, so they have targets (targets() below): the
 // benchmark exits 1 when one is missed. Wall-clock speeds are printed figures only.
-// Usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N]
+// `--plain` runs only the plain loop (stepping every cycle, then with the idle skip) and prints
+// its two NIC-cycles-per-second figures on one line, for paired runs of two builds.
+// Usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] [--plain]
 //                    [--only base|tcp_loss|linux_loss|threads] [--loss-seeds N] [--loss-conditions 1%,2%,...]
 //                    [--loss-floor GBPS] [--linux-seeds N] [--rto-min-us N] [--json]
 #include <unistd.h>
@@ -86,10 +88,12 @@ sim::RegNic::Config cfg() {
   return c;
 }
 
-Result run_plain(uint64_t sim_us, bool skip = true) {
+// one_pass false: a full eval() at every rising edge (NicParams::one_input_pass, NICSIM_FULL_EVAL).
+Result run_plain(uint64_t sim_us, bool skip = true, bool one_pass = true) {
   sim::PlainHarness h;
   sim::NicParams np;
   np.skip_idle = skip;
+  np.one_input_pass = one_pass;
   auto& a = h.add_nic("a", sim::MacAddr::local(1), {}, np);
   auto& b = h.add_nic("b", sim::MacAddr::local(2), {}, np);
   h.connect(a, b);
@@ -945,6 +949,7 @@ int main(int argc, char** argv) {
   const char* child = nullptr;
   uint64_t loop_child_us = 0, threads_tcp_mb = 20;
   unsigned threads_pairs = 3;
+  bool plain_only = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--json")) json = true;
     else if (!std::strcmp(argv[i], "--sim-us") && i + 1 < argc) sim_us = std::strtoull(argv[++i], nullptr, 0);
@@ -956,6 +961,7 @@ int main(int argc, char** argv) {
       tcp_mb_set = true;
     }
     else if (!std::strcmp(argv[i], "--timeline")) timeline = true;
+    else if (!std::strcmp(argv[i], "--plain")) plain_only = true;
     else if (!std::strcmp(argv[i], "--gro") && i + 1 < argc) gro = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--offload") && i + 1 < argc) offload = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--router-child") && i + 1 < argc) router_child_arg = argv[++i];
@@ -982,7 +988,7 @@ int main(int argc, char** argv) {
       for (int k = 0; k < 4; ++k) linux_child_args[k] = argv[++i];
     } else {
       std::fprintf(stderr,
-                   "usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] "
+                   "usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] [--plain] "
                    "[--only base|tcp_loss|linux_loss] [--loss-seeds N] [--loss-conditions 1%%,2%%,...] [--loss-floor GBPS] "
                    "[--linux-seeds N] [--rto-min-us N] [--threads-pairs N] [--threads-tcp-mb N] [--json]\n");
       return 2;
@@ -1016,6 +1022,11 @@ int main(int argc, char** argv) {
   if (child) return idle_child(!std::strcmp(child, "skip"), idle_ms);
   if (tcp_child_arg) return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline, gro, offload);
   if (router_child_arg) return router_child(unsigned(std::strtoul(router_child_arg, nullptr, 0)), router_ms);
+  if (plain_only) {  // the plain loop alone, for paired runs of two builds: "<cycles/s no skip> <cycles/s skip>"
+    const Result step = run_plain(sim_us, false), skip = run_plain(sim_us);
+    std::printf("%.0f %.0f\n", step.nic_cycles_per_s(), skip.nic_cycles_per_s());
+    return step.bad + skip.bad == 0 ? 0 : 1;
+  }
   std::vector<LossCondition> loss;
   if (only != "base") loss = run_tcp_loss(loss_seeds, 10, loss_pick, rto_min_us);
   if (only == "tcp_loss") {  // this section alone
@@ -1056,13 +1067,17 @@ int main(int argc, char** argv) {
   // Threads off against on, alternating pairs of child processes.
   const ThreadsResult threads = run_threads(threads_pairs, sim_us, threads_tcp_mb);
   Result plain_step = run_plain(sim_us, false);
+  Result plain_full = run_plain(sim_us, true, false);  // the input pass repeated at every edge
   Result plain = run_plain(sim_us);
+  const double one_pass_speedup = plain.nic_cycles_per_s() / plain_full.nic_cycles_per_s();
   uint64_t q = 0;
   Result sc = run_systemc(sim_us, &q);
   const double ratio = plain.nic_cycles_per_s() / sc.nic_cycles_per_s();
   const double line_gbps = sc.bytes * 8 / sc.sim_s() / 2 / 1e9;
   std::vector<Target> goals =
       targets(plain, sc, line_gbps, sim_us, idle_skip, idle_step, tcp, tcp_fast, tcp_tl, tcp_mb, r64, r1518);
+  goals.push_back({"one input pass per cycle: the same frames and bytes as a full eval at every edge",
+                   plain_full.frames == plain.frames && plain_full.bytes == plain.bytes && plain_full.bad == 0});
   if (only != "base")
     for (const auto& g : loss_targets(loss, loss_floor)) goals.push_back(g);
   const std::string loss_js = (only != "base" ? loss_json(loss, loss_seeds, rto_min_us) + ", " : "") +
@@ -1079,7 +1094,8 @@ int main(int argc, char** argv) {
         "{\"sim_us\": %llu, \"plain_nic_cycles_per_s\": %.0f, \"systemc_nic_cycles_per_s\": %.0f, "
         "\"harness_cost_ratio\": %.3f, \"quantum_cycles\": %llu, \"sim_ms_per_wall_s\": %.3f, "
         "\"frames_per_wall_s\": %.0f, \"goodput_gbps_per_direction\": %.3f, \"bad_frames\": %llu, "
-        "\"plain_noskip_nic_cycles_per_s\": %.0f, \"idle_ms\": %llu, \"idle_sim_ms_per_wall_s\": %.3f, "
+        "\"plain_noskip_nic_cycles_per_s\": %.0f, \"plain_full_eval_nic_cycles_per_s\": %.0f, "
+        "\"one_input_pass_speedup\": %.3f, \"idle_ms\": %llu, \"idle_sim_ms_per_wall_s\": %.3f, "
         "\"idle_noskip_sim_ms_per_wall_s\": %.3f, \"idle_speedup\": %.1f, \"idle_skipped_share\": %.4f, "
         "\"idle_ok\": %s, \"tcp_mb\": %llu, \"tcp_goodput_gbps\": %.3f, \"tcp_sim_ms_per_wall_s\": %.3f, "
         "\"tcp_retrans\": %u, \"tcp_rx_cpu_busy_pct\": %.1f, \"tcp_tx_cpu_busy_pct\": %.1f, \"tcp_rx_nic_drops\": %llu, "
@@ -1094,7 +1110,8 @@ int main(int argc, char** argv) {
         "%s\"targets_met\": %s, \"targets_missed\": [%s]}\n",
         (unsigned long long)sim_us, plain.nic_cycles_per_s(), sc.nic_cycles_per_s(), ratio, (unsigned long long)q,
         sc.sim_s() * 1e3 / sc.wall_s, sc.frames / sc.wall_s, line_gbps,
-        (unsigned long long)(plain.bad + sc.bad), plain_step.nic_cycles_per_s(), (unsigned long long)idle_ms,
+        (unsigned long long)(plain.bad + sc.bad), plain_step.nic_cycles_per_s(), plain_full.nic_cycles_per_s(),
+        one_pass_speedup, (unsigned long long)idle_ms,
         idle_skip.ms_per_wall_s(), idle_step.ms_per_wall_s(), idle_speedup, idle_skip.skipped_share,
         idle_skip.ok && idle_step.ok ? "true" : "false", (unsigned long long)tcp_mb, tcp.gbps, tcp.ms_per_wall_s(),
         tcp.retrans, tcp.rx_busy, tcp.tx_busy, tcp.drops, tcp_fast.gbps, tcp_fast.retrans,
@@ -1118,6 +1135,8 @@ int main(int argc, char** argv) {
     std::printf("  bad frames          %10llu\n", (unsigned long long)(plain.bad + sc.bad));
     std::printf("  plain, no idle skip %10.0f NIC cycles/s  (busy traffic: the skip should cost nothing)\n",
                 plain_step.nic_cycles_per_s());
+    std::printf("  plain, full eval    %10.0f NIC cycles/s  (input pass repeated at every edge: one pass is %.2fx)\n",
+                plain_full.nic_cycles_per_s(), one_pass_speedup);
     std::printf("nicsim bench: idle-heavy, two hosts (kernel + driver + stack), ping every 10 ms\n");
     std::printf("  idle skip on        %10.3f ms per wall-second  (%.0f ms simulated, %.1f %% of NIC cycles skipped)%s\n",
                 idle_skip.ms_per_wall_s(), idle_skip.sim_ms, 100 * idle_skip.skipped_share,

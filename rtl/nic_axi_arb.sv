@@ -46,23 +46,18 @@ module nic_axi_arb (
 
   // ------------------------------------------------------------------------------------------------
   // State
-  logic                ar_valid_q, ar_valid_d, ar_disc_q, ar_disc_d, ar_rr_q, ar_rr_d;
-  ax_t                 ar_q, ar_d;
-  logic                aw_valid_q, aw_valid_d, aw_disc_q, aw_disc_d, aw_rr_q, aw_rr_d;
-  ax_t                 aw_q, aw_d;
-  logic                w_active_q, w_active_d, w_sel_q, w_sel_d, w_aw_sent_q, w_aw_sent_d;
-  logic                w_gen_q, w_gen_d;
-  logic [8:0]          w_in_rem_q, w_in_rem_d;  // beats still to load into the W slot
-  logic                wv_q, wv_d;
-  w_t                  w_q, w_d;
+  logic                ar_valid_q, ar_disc_q, ar_rr_q;
+  ax_t                 ar_q;
+  logic                aw_valid_q, aw_disc_q, aw_rr_q;
+  ax_t                 aw_q;
+  logic                w_active_q, w_sel_q, w_aw_sent_q, w_gen_q;
+  logic [8:0]          w_in_rem_q;  // beats still to load into the W slot
+  logic                wv_q;
+  w_t                  w_q;
   logic [CntWidth-1:0] out_r_q [2];
-  logic [CntWidth-1:0] out_r_d [2];
   logic [CntWidth-1:0] disc_r_q [2];
-  logic [CntWidth-1:0] disc_r_d [2];
   logic [CntWidth-1:0] out_b_q [2];
-  logic [CntWidth-1:0] out_b_d [2];
   logic [CntWidth-1:0] disc_b_q [2];
-  logic [CntWidth-1:0] disc_b_d [2];
 
   logic ar_load_ok, ar_sel, ar_take, m_ar_hs, ar_idx;
   logic aw_load_ok, aw_sel, aw_take, m_aw_hs, aw_idx;
@@ -74,6 +69,10 @@ module nic_axi_arb (
   endfunction
 
   // ------------------------------------------------------------------------------------------------
+  // The handshakes of this cycle (combinational: ready and valid towards the ports and the master).
+  // What the slots and counters load is computed in the register block below, once per edge
+  // (in the Verilated model a combinational next state would be evaluated again after every edge).
+
   // AR: round-robin into the AR slot
   always_comb begin
     ar_load_ok = (!ar_valid_q || m_rsp_i.ar_ready) && !flush_i;
@@ -83,23 +82,9 @@ module nic_axi_arb (
     s_arready[ar_sel] = ar_load_ok;
     m_ar_hs    = ar_valid_q && m_rsp_i.ar_ready;
     ar_idx     = id_port(ar_q.id);
-
-    ar_valid_d = ar_valid_q && !m_rsp_i.ar_ready;
-    ar_d       = ar_q;
-    ar_disc_d  = ar_disc_q;
-    ar_rr_d    = ar_rr_q;
-    if (ar_take) begin
-      ar_valid_d = 1'b1;
-      ar_d       = s_req_i[ar_sel].ar;
-      ar_disc_d  = 1'b0;
-      ar_rr_d    = !ar_sel;
-    end
-    // a request still waiting in the slot belongs to the engine being reset
-    if (flush_i) ar_disc_d = 1'b1;
   end
 
-  // ------------------------------------------------------------------------------------------------
-  // AW + W: one burst at a time
+  // AW + W: one burst at a time; W beats only after the AW has been accepted downstream
   always_comb begin
     aw_load_ok = !w_active_q && !flush_i;
     aw_sel     = (s_awvalid == 2'b11) ? aw_rr_q : s_awvalid[1];
@@ -109,27 +94,6 @@ module nic_axi_arb (
     m_aw_hs    = aw_valid_q && m_rsp_i.aw_ready;
     aw_idx     = id_port(aw_q.id);
 
-    aw_valid_d  = aw_valid_q && !m_rsp_i.aw_ready;
-    aw_d        = aw_q;
-    aw_disc_d   = aw_disc_q;
-    aw_rr_d     = aw_rr_q;
-    w_active_d  = w_active_q;
-    w_sel_d     = w_sel_q;
-    w_aw_sent_d = w_aw_sent_q || m_aw_hs;
-    w_in_rem_d  = w_in_rem_q;
-    if (aw_take) begin
-      aw_valid_d  = 1'b1;
-      aw_d        = s_req_i[aw_sel].aw;
-      aw_disc_d   = 1'b0;
-      aw_rr_d     = !aw_sel;
-      w_active_d  = 1'b1;
-      w_sel_d     = aw_sel;
-      w_aw_sent_d = 1'b0;
-      w_in_rem_d  = 9'(s_req_i[aw_sel].aw.len) + 9'd1;
-    end
-    if (flush_i) aw_disc_d = 1'b1;
-
-    // W slot: beats only after the AW has been accepted downstream
     m_w_hs    = wv_q && m_rsp_i.w_ready;
     w_load_ok = w_active_q && (w_aw_sent_q || m_aw_hs) && (w_in_rem_q != '0) &&
                 (!wv_q || m_rsp_i.w_ready) && !flush_i;
@@ -137,25 +101,8 @@ module nic_axi_arb (
     w_load    = w_load_ok && (w_gen_q || s_wvalid[w_sel_q]);
     s_wready  = '0;
     s_wready[w_sel_q] = w_load_ok && !w_gen_q;
-
-    wv_d = wv_q && !m_rsp_i.w_ready;
-    w_d  = w_q;
-    if (w_load) begin
-      wv_d = 1'b1;
-      if (w_gen_q) begin
-        w_d = '{data: '0, strb: '0, last: (w_in_rem_q == 9'd1)};
-      end else begin
-        w_d      = s_req_i[w_sel_q].w;
-        w_d.last = (w_in_rem_q == 9'd1);
-      end
-      w_in_rem_d = w_in_rem_q - 9'd1;
-    end
-    if (m_w_hs && w_q.last) w_active_d = 1'b0;
-    // the engine that owned the burst is being reset: finish it with empty beats
-    w_gen_d = w_active_d && (w_gen_q || flush_i);
   end
 
-  // ------------------------------------------------------------------------------------------------
   // R and B: routed by ID; bursts marked at flush are swallowed
   always_comb begin
     r_idx  = id_port(m_rsp_i.r.id);
@@ -171,27 +118,13 @@ module nic_axi_arb (
     s_bvalid = '0;
     s_bvalid[b_idx] = m_rsp_i.b_valid && !b_disc;
     b_end  = m_rsp_i.b_valid && m_bready;
-
-    for (int unsigned i = 0; i < 2; i++) begin
-      out_r_d[i] = out_r_q[i] + CntWidth'(m_ar_hs && ar_idx == 1'(i)) - CntWidth'(r_end && r_idx == 1'(i));
-      out_b_d[i] = out_b_q[i] + CntWidth'(m_aw_hs && aw_idx == 1'(i)) - CntWidth'(b_end && b_idx == 1'(i));
-      if (flush_i) begin
-        // everything outstanding now belongs to the engines being reset
-        disc_r_d[i] = out_r_d[i];
-        disc_b_d[i] = out_b_d[i];
-      end else begin
-        disc_r_d[i] = disc_r_q[i] + CntWidth'(m_ar_hs && ar_disc_q && ar_idx == 1'(i)) -
-                      CntWidth'(r_end && r_disc && r_idx == 1'(i));
-        disc_b_d[i] = disc_b_q[i] + CntWidth'(m_aw_hs && aw_disc_q && aw_idx == 1'(i)) -
-                      CntWidth'(b_end && b_disc && b_idx == 1'(i));
-      end
-    end
   end
 
-
   // ------------------------------------------------------------------------------------------------
-  // Registers
+  // Registers: the slots load on their handshakes; a flush marks what is waiting or outstanding
   always_ff @(posedge clk_i) begin
+    logic w_active_d;
+    logic [CntWidth-1:0] out_r_d, out_b_d;
     if (!rst_ni) begin
       ar_valid_q  <= 1'b0;
       ar_disc_q   <= 1'b0;
@@ -215,25 +148,65 @@ module nic_axi_arb (
         disc_b_q[i] <= '0;
       end
     end else begin
-      ar_valid_q  <= ar_valid_d;
-      ar_disc_q   <= ar_disc_d;
-      ar_rr_q     <= ar_rr_d;
-      ar_q        <= ar_d;
-      aw_valid_q  <= aw_valid_d;
-      aw_disc_q   <= aw_disc_d;
-      aw_rr_q     <= aw_rr_d;
-      aw_q        <= aw_d;
-      w_active_q  <= w_active_d;
-      w_sel_q     <= w_sel_d;
-      w_aw_sent_q <= w_aw_sent_d;
-      w_gen_q     <= w_gen_d;
-      w_in_rem_q  <= w_in_rem_d;
-      wv_q        <= wv_d;
-      w_q         <= w_d;
-      out_r_q     <= out_r_d;
-      disc_r_q    <= disc_r_d;
-      out_b_q     <= out_b_d;
-      disc_b_q    <= disc_b_d;
+      // AR slot (a take needs !flush_i; a request still waiting belongs to the engine being reset)
+      if (ar_take) begin
+        ar_valid_q <= 1'b1;
+        ar_q       <= s_req_i[ar_sel].ar;
+        ar_disc_q  <= 1'b0;
+        ar_rr_q    <= !ar_sel;
+      end else begin
+        if (m_rsp_i.ar_ready) ar_valid_q <= 1'b0;
+        if (flush_i) ar_disc_q <= 1'b1;
+      end
+
+      // AW slot and the W burst it opens
+      w_active_d = w_active_q;
+      if (aw_take) begin
+        aw_valid_q  <= 1'b1;
+        aw_q        <= s_req_i[aw_sel].aw;
+        aw_disc_q   <= 1'b0;
+        aw_rr_q     <= !aw_sel;
+        w_active_d  = 1'b1;
+        w_sel_q     <= aw_sel;
+        w_aw_sent_q <= 1'b0;
+      end else begin
+        if (m_rsp_i.aw_ready) aw_valid_q <= 1'b0;
+        if (flush_i) aw_disc_q <= 1'b1;
+        if (m_aw_hs) w_aw_sent_q <= 1'b1;
+      end
+
+      // W slot (aw_take needs !w_active_q, w_load needs w_active_q: never both)
+      if (w_load) begin
+        wv_q <= 1'b1;
+        if (w_gen_q) w_q <= '{data: '0, strb: '0, last: (w_in_rem_q == 9'd1)};
+        else w_q <= '{data: s_req_i[w_sel_q].w.data, strb: s_req_i[w_sel_q].w.strb, last: (w_in_rem_q == 9'd1)};
+        w_in_rem_q <= w_in_rem_q - 9'd1;
+      end else begin
+        if (m_rsp_i.w_ready) wv_q <= 1'b0;
+        if (aw_take) w_in_rem_q <= 9'(s_req_i[aw_sel].aw.len) + 9'd1;
+      end
+      if (m_w_hs && w_q.last) w_active_d = 1'b0;
+      w_active_q <= w_active_d;
+      // the engine that owned the burst is being reset: finish it with empty beats
+      w_gen_q <= w_active_d && (w_gen_q || flush_i);
+
+      // outstanding bursts per ID, and those to discard
+      for (int unsigned i = 0; i < 2; i++) begin
+        out_r_d = out_r_q[i] + CntWidth'(m_ar_hs && ar_idx == 1'(i)) - CntWidth'(r_end && r_idx == 1'(i));
+        out_b_d = out_b_q[i] + CntWidth'(m_aw_hs && aw_idx == 1'(i)) - CntWidth'(b_end && b_idx == 1'(i));
+        out_r_q[i] <= out_r_d;
+        out_b_q[i] <= out_b_d;
+        if (flush_i) begin
+          // everything outstanding now belongs to the engines being reset
+          disc_r_q[i] <= out_r_d;
+          disc_b_q[i] <= out_b_d;
+        end else begin
+          disc_r_q[i] <= disc_r_q[i] + CntWidth'(m_ar_hs && ar_disc_q && ar_idx == 1'(i)) -
+                         CntWidth'(r_end && r_disc && r_idx == 1'(i));
+          disc_b_q[i] <= disc_b_q[i] + CntWidth'(m_aw_hs && aw_disc_q && aw_idx == 1'(i)) -
+                         CntWidth'(b_end && b_disc && b_idx == 1'(i));
+        end
+      end
     end
   end
 

@@ -75,25 +75,25 @@ module nic_mac_rx (
 
   // ---------------------------------------------------------------------------------------------
   // State
-  logic        in_frame_q, in_frame_d;
-  logic [31:0] crc_q, crc_d;
-  logic [15:0] cnt_q, cnt_d;             // frame bytes so far (saturating)
-  logic [47:0] da_q, da_d;
-  logic        vlan_q, vlan_d;            // TPID 0x8100 seen in bytes 12-13
-  logic [63:0] hold_q, hold_d;           // last data word, not yet sent
-  logic        hold_v_q, hold_v_d;
-  logic [63:0] tail_data_q, tail_data_d; // bytes of the end word, sent the cycle after it
-  logic [7:0]  tail_keep_q, tail_keep_d;
-  logic        tail_v_q, tail_v_d, tail_user_q, tail_user_d, tail_flag_q, tail_flag_d;
+  logic        in_frame_q;
+  logic [31:0] crc_q;
+  logic [15:0] cnt_q;        // frame bytes so far (saturating)
+  logic [47:0] da_q;
+  logic        vlan_q;       // TPID 0x8100 seen in bytes 12-13
+  logic [63:0] hold_q;       // last data word, not yet sent
+  logic        hold_v_q;
+  logic [63:0] tail_data_q;  // bytes of the end word, sent the cycle after it
+  logic [7:0]  tail_keep_q;
+  logic        tail_v_q, tail_user_q, tail_flag_q;
 
-  logic [63:0] out_data_q, out_data_d;
-  logic [7:0]  out_keep_q, out_keep_d;
-  logic        out_valid_q, out_valid_d, out_last_q, out_last_d, out_user_q, out_user_d;
-  logic        out_flag_q, out_flag_d;
+  logic [63:0] out_data_q;
+  logic [7:0]  out_keep_q;
+  logic        out_valid_q, out_last_q, out_user_q;
+  logic        out_flag_q;
 
-  logic        st_rx_q, st_rx_d, st_good_q, st_good_d, st_bc_q, st_bc_d, st_mc_q, st_mc_d;
-  logic        st_crc_q, st_crc_d, st_runt_q, st_runt_d, st_over_q, st_over_d;
-  logic [15:0] st_bytes_q, st_bytes_d;
+  logic        st_rx_q, st_good_q, st_bc_q, st_mc_q;
+  logic        st_crc_q, st_runt_q, st_over_q;
+  logic [15:0] st_bytes_q;
 
   // ---------------------------------------------------------------------------------------------
   // CRC over the data bytes of this word
@@ -164,7 +164,35 @@ module nic_mac_rx (
     end
   endfunction
 
-  always_comb begin
+  // Next state, computed at the edge: in the Verilated model a combinational next state of the
+  // XGMII input would be evaluated twice per cycle (when the input changes and after the edge).
+  always_ff @(posedge clk_i) begin
+    logic        in_frame_d;
+    logic [31:0] crc_d;
+    logic [15:0] cnt_d;
+    logic [47:0] da_d;
+    logic        vlan_d;
+    logic [63:0] hold_d;
+    logic        hold_v_d;
+    logic [63:0] tail_data_d;
+    logic [7:0]  tail_keep_d;
+    logic        tail_v_d;
+    logic        tail_user_d;
+    logic        tail_flag_d;
+    logic [63:0] out_data_d;
+    logic [7:0]  out_keep_d;
+    logic        out_valid_d;
+    logic        out_last_d;
+    logic        out_user_d;
+    logic        out_flag_d;
+    logic        st_rx_d;
+    logic        st_good_d;
+    logic        st_bc_d;
+    logic        st_mc_d;
+    logic        st_crc_d;
+    logic        st_runt_d;
+    logic        st_over_d;
+    logic [15:0] st_bytes_d;
     in_frame_d  = in_frame_q;
     crc_d       = crc_q;
     cnt_d       = cnt_q;
@@ -260,9 +288,7 @@ module nic_mac_rx (
       vlan_d     = 1'b0;
       hold_v_d   = 1'b0;
     end
-  end
 
-  always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
       in_frame_q  <= 1'b0;
       crc_q       <= 32'hFFFF_FFFF;

@@ -401,7 +401,7 @@ def gen_reg_top(doc):
          ");",
          "  // Writes: AW and W accepted together, B one cycle later. Reads: R one cycle after AR.",
          "  logic bvalid_q, rvalid_q;",
-         "  logic [31:0] rdata_q, rd_val, wd;",
+         "  logic [31:0] rdata_q, wd;",
          "  logic wr_en, rd_en;",
          "  logic [CsrAddrWidth-1:0] waddr, raddr;",
          "",
@@ -432,8 +432,10 @@ def gen_reg_top(doc):
          "    end",
          "  end",
          "",
+         "  // the read data register loads rd_val (the read mux at the end) in the cycle of the AR",
+         "  // handshake only: the mux and its address decode are evaluated on a read, not every cycle",
          "  always_ff @(posedge clk_i) begin",
-         "    if (rd_en) rdata_q <= rd_val;",
+         "    if (rd_en) rdata_q <= rd_val(raddr);",
          "  end",
          "",
          "  // index into a register array, or -1 (one expression: Verilator 5.006 coverage never counts",
@@ -467,19 +469,20 @@ def gen_reg_top(doc):
         if r["count"] > 1:
             iw = (r["count"] - 1).bit_length()
             o += [f"  logic [{N}_COUNT-1:0][31:0] {n}_q;  // packed: Verilator 5.006 cannot do non-blocking writes to unpacked arrays in loops",
-                  f"  int wr_{n}, rd_{n};",
-                  f"  assign wr_{n} = arr_idx(waddr, {N}_OFFSET, {N}_COUNT, {N}_STRIDE);",
-                  f"  assign rd_{n} = arr_idx(raddr, {N}_OFFSET, {N}_COUNT, {N}_STRIDE);",
                   "  always_ff @(posedge clk_i) begin",
+                  f"    int wr_{n};  // the entry written (decoded on a write only)",
                   "    if (!reg_rst_ni) begin",
                   f"      for (int i = 0; i < {N}_COUNT; i++) {n}_q[i] <= {N}_RESET;"]
             if r.get("eeprom_entry0"):
                 o.append(f"      if (hw2reg_ext_i.{n}.init_en) {n}_q[0] <= hw2reg_ext_i.{n}.init_d;")
             o += ["    end else begin",
-                  f"      if (wr_en && wr_{n} >= 0) {n}_q[wr_{n}[{iw - 1}:0]] <= wd & 32'h{stored:08X};",
+                  f"      if (wr_en) begin",
+                  f"        wr_{n} = arr_idx(waddr, {N}_OFFSET, {N}_COUNT, {N}_STRIDE);",
+                  f"        if (wr_{n} >= 0) {n}_q[wr_{n}[{iw - 1}:0]] <= wd & 32'h{stored:08X};",
+                  "      end",
                   "    end", "  end"]
             o.append(f"  assign {n}_q_o = {n}_q;")
-            rd_arr.append((f"rd_{n} >= 0", f"rd_val = {n}_q[rd_{n}[{iw - 1}:0]];"))
+            rd_arr.append((n, f"arr_idx(a, {N}_OFFSET, {N}_COUNT, {N}_STRIDE)", f"rd_val = {n}_q[i_{n}[{iw - 1}:0]];"))
             o.append("")
             continue
         we = f"wr_en && waddr == {N}_OFFSET"
@@ -542,12 +545,12 @@ def gen_reg_top(doc):
     o.append("  // Statistics counters: reading the low half (or a 32-bit counter) returns the count and")
     o.append("  // clears it, keeping an event of the same cycle; it also latches the high half." +
              (" Counters saturate." if sat else ""))
+    o.append("  // A counter is written only on a read of it or an event (no add in the other cycles).")
     for s, (w, rs) in stats(doc).items():
         sl = s.lower()
         inc = f"hw2reg_i.{sl}.inc"
         lo = [x for x in rs if x["stat_half"] in ("L", "32")][0]
-        o.append(f"  logic [{w - 1}:0] {sl}_q, {sl}_sum;")
-        o.append(f"  assign {sl}_sum = {sl}_q + {w}'({inc});  // wrapped past the maximum when below {sl}_q")
+        o.append(f"  logic [{w - 1}:0] {sl}_q;")
         hi = [x for x in rs if x["stat_half"] == "H"]
         if hi:
             o.append(f"  logic [31:0] {sl}_hi_q;")
@@ -560,32 +563,36 @@ def gen_reg_top(doc):
               f"      {sl}_q <= {w}'({inc});"]
         if hi:
             o.append(f"      {sl}_hi_q <= {sl}_q[63:32];")
-        nxt = f"({sl}_sum < {sl}_q) ? '1 : {sl}_sum" if sat else f"{sl}_sum"
-        o += ["    end else begin",
+        # q + inc wraps exactly when q > max - inc = ~inc
+        nxt = f"({sl}_q > ~{w}'({inc})) ? '1 : {sl}_q + {w}'({inc})" if sat else f"{sl}_q + {w}'({inc})"
+        o += [f"    end else if ({inc} != '0) begin",
               f"      {sl}_q <= {nxt};",
               "    end",
               "  end"]
         rd_case.append(f"{lo['name']}_OFFSET: rd_val = {sl}_q[31:0];")
         for x in hi:
             rd_case.append(f"{x['name']}_OFFSET: rd_val = {sl}_hi_q;")
-    o += ["", "  // read mux: unmapped offsets and write-only bits read 0",
-          "  always_comb begin",
-          "    rd_val = 32'd0;"]
+    o += ["", "  // read mux: the value read at word address a; unmapped offsets and write-only bits read 0",
+          "  function automatic logic [31:0] rd_val(input logic [CsrAddrWidth-1:0] a);",
+          "    logic [31:0] rd_val;"]
+    o += [f"    int i_{n};" for n, _, _ in rd_arr]
+    o.append("    rd_val = 32'd0;")
+    o += [f"    i_{n} = {idx};" for n, idx, _ in rd_arr]
     first = True
-    for cond, stmt in rd_arr:
-        o.append(f"    {'if' if first else 'end else if'} ({cond}) begin")
+    for n, _, stmt in rd_arr:
+        o.append(f"    {'if' if first else 'end else if'} (i_{n} >= 0) begin")
         o.append(f"      {stmt}")
         first = False
     ind = "    " if first else "      "
     if not first:
         o.append("    end else begin")
-    o.append(f"{ind}unique case (raddr)")
+    o.append(f"{ind}unique case (a)")
     o += [f"{ind}  {c}" for c in rd_case]
     o.append(f"{ind}  default: rd_val = 32'd0;")
     o.append(f"{ind}endcase")
     if not first:
         o.append("    end")
-    o += ["  end", "",
+    o += ["    return rd_val;", "  endfunction", "",
           "  logic unused;",
           "  assign unused = ^{s_axil_wstrb, s_axil_awaddr[1:0], s_axil_araddr[1:0]};",
           "endmodule", ""]

@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
               "(%.2f ms simulated per wall-second)\n",
               bulk.goodput_gbps(), bulk.sender_info().total_retrans, bulk_sim_ms, bulk_wall, bulk_sim_ms / bulk_wall);
   std::printf("TCP request/response %zu/%zu bytes: %u transactions, latency median %.2f us, p99 %.2f us\n",
-              rcfg.request, rcfg.response, rpc.completed(), rpc.percentile_ns(50) / 1e3, rpc.percentile_ns(99) / 1e3);
+              (size_t)rcfg.request(), (size_t)rcfg.response(), rpc.completed(), rpc.percentile_ns(50) / 1e3, rpc.percentile_ns(99) / 1e3);
   if (!bulk.error().empty() || !rpc.error().empty())
     std::printf("TCP: %s %s\n", bulk.error().c_str(), rpc.error().c_str());
 

@@ -1,5 +1,6 @@
 """Determinism across configurations: one seed gives the same pcap bytes, the same counters of
 every host and cable and the same figures whatever the NIC quantum, with idle skip on or off,
+with one input pass per cycle or a full evaluation at every rising edge (one_input_pass),
 and in whichever process it runs (each configuration below runs in its own process).
 
 The scenarios are nicsim.regress's randomized ones, shortened: TCP through a cable that drops,
@@ -27,6 +28,8 @@ CONFIGS = [
     ("quantum 31, skip off", {"quantum": 31, "skip_idle": False}),
     ("quantum 61", {"quantum": 61}),
     ("quantum 1024", {"quantum": 1024}),
+    ("full eval at every edge", {"one_input_pass": False}),
+    ("full eval, quantum 7, skip off", {"one_input_pass": False, "quantum": 7, "skip_idle": False}),
 ]
 
 SCENARIOS = [("tcp_faults", {"mbytes": 0.5}), ("frame_stream", {"datagrams": 100})]

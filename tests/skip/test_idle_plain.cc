@@ -5,8 +5,11 @@
 //   - skipping on and off give the same record (frames, IRQ times, ICR values, statistics
 //     registers, MSI/DMA/link counters) and the same pcap bytes, while skipping on really
 //     skips most cycles.
+//   - one input pass per cycle (NicParams::one_input_pass) and a full eval() at every rising
+//     edge give the same record and pcap, every cycle evaluated.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -135,24 +138,46 @@ TEST(IdleRtl, IdleCyclesChangeNoOutputAndStayIdle) {
   EXPECT_GT(wb.checked(), r->hs.core[1]->cycle() / 2);
 }
 
+// The two runs saw the same: record line by line, pcap byte by byte (and a real pcap).
+void expect_same_run(PlainRun& a, const Record& ra, PlainRun& b, const Record& rb) {
+  a.pcap->close();
+  b.pcap->close();
+  ASSERT_EQ(rb.lines.size(), ra.lines.size());
+  for (size_t i = 0; i < rb.lines.size(); ++i) ASSERT_EQ(rb.lines[i], ra.lines[i]) << "line " << i;
+  EXPECT_EQ(slurp(b.pcap_path), slurp(a.pcap_path));
+  EXPECT_GT(slurp(b.pcap_path).size(), 10'000u);
+}
+
 TEST(IdleSkip, PlainHarnessSkippingMatchesSteppingEveryCycle) {
   auto off = make_run(false, "off");
   Record r_off = run_reg_scenario(off->hs);
-  off->pcap->close();
   auto on = make_run(true, "on");
   Record r_on = run_reg_scenario(on->hs);
-  on->pcap->close();
-
-  ASSERT_EQ(r_on.lines.size(), r_off.lines.size());
-  for (size_t i = 0; i < r_on.lines.size(); ++i) ASSERT_EQ(r_on.lines[i], r_off.lines[i]) << "line " << i;
-  EXPECT_EQ(slurp(on->pcap_path), slurp(off->pcap_path));
-  EXPECT_GT(slurp(on->pcap_path).size(), 10'000u);
+  expect_same_run(*off, r_off, *on, r_on);
   for (int s = 0; s < 2; ++s) {
     EXPECT_EQ(off->hs.core[s]->skipped_cycles(), 0u);
     EXPECT_EQ(on->hs.core[s]->cycle(), off->hs.core[s]->cycle());
     EXPECT_GT(on->hs.core[s]->skipped_cycles(), on->hs.core[s]->cycle() * 9 / 10)
         << "the scenario is idle most of the time";
   }
+}
+
+TEST(EdgeEval, OneInputPassMatchesFullEvalAtEveryEdge) {
+  unsetenv("NICSIM_FULL_EVAL");  // (it would turn the one pass off in both runs)
+  sim::NicParams full, one;
+  full.skip_idle = one.skip_idle = false;  // every cycle evaluated
+  full.one_input_pass = false;
+  auto r_full = make_plain_run(full, ::testing::TempDir() + "edge_full.pcap");
+  Record rec_full = run_reg_scenario(r_full->hs);
+  auto r_one = make_plain_run(one, ::testing::TempDir() + "edge_one.pcap");
+  Record rec_one = run_reg_scenario(r_one->hs);
+  for (int s = 0; s < 2; ++s) {
+    EXPECT_FALSE(r_full->hs.core[s]->one_input_pass());
+    EXPECT_TRUE(r_one->hs.core[s]->one_input_pass()) << "the model's scheduling functions were not found";
+    EXPECT_EQ(r_one->hs.core[s]->cycle(), r_full->hs.core[s]->cycle());
+    EXPECT_EQ(r_one->hs.core[s]->skipped_cycles(), 0u);
+  }
+  expect_same_run(*r_full, rec_full, *r_one, rec_one);
 }
 
 }  // namespace

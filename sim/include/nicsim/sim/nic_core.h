@@ -6,7 +6,10 @@
 //   1. every adapter drives the NIC inputs for this edge (from its queues and state);
 //   2. eval with clk low: combinational outputs settle (ready may depend on valid);
 //   3. every adapter samples the outputs: the handshakes that happen at this edge;
-//   4. eval with clk high: the edge.
+//   4. eval with clk high: the edge. Without its input-combinational pass (NicParams::
+//      one_input_pass): Verilator's eval() would first settle the logic fed by the inputs
+//      again, with the inputs and the state of step 2 (bit-exact; NICSIM_FULL_EVAL=1 turns it
+//      off, and so does an open FST window).
 // rst_ni is held low for the first reset_cycles cycles. mac_addr_i is fixed at
 // construction; link_up_i follows the attached EthLink (0 without a cable).
 //
@@ -71,6 +74,10 @@ struct NicParams {
                         "skip the evaluation of NIC cycles in which the RTL is idle and no "
                         "input arrives (bit-exact); the environment NICSIM_NO_SKIP=1 "
                         "overrides it with off"};
+  Param<bool> one_input_pass{true, "one_input_pass",
+                             "evaluate the logic fed by the NIC's inputs once per cycle, not again "
+                             "at the rising edge with the same inputs and state (bit-exact); the "
+                             "environment NICSIM_FULL_EVAL=1 overrides it with off"};
   template <class V>
   void visit(V&& v) {
     v(quantum);
@@ -78,6 +85,7 @@ struct NicParams {
     v(dma_max_reads);
     v(dma_max_writes);
     v(skip_idle);
+    v(one_input_pass);
   }
 };
 
@@ -98,6 +106,9 @@ class NicCore : private Deferral {
   uint64_t skipped_cycles() const { return skipped_; }
   // Idle skip on (NicParams::skip_idle and no NICSIM_NO_SKIP=1 in the environment).
   bool skip_enabled() const { return skip_; }
+  // The rising edge skips the repeated input pass (NicParams::one_input_pass, no
+  // NICSIM_FULL_EVAL=1, and a model whose scheduling functions NicCore knows).
+  bool one_input_pass() const { return one_pass_; }
   // nic_top's idle_o after the last evaluated edge, with rst_ni high (whether or not
   // skipping is on).
   bool rtl_idle() const { return rtl_idle_; }
@@ -170,8 +181,10 @@ class NicCore : private Deferral {
   AxiPins ap_;
   MsiPins mp_;
   XgmiiPins xp_;
+  void rising_edge();
   uint64_t cycle_ = 0;
   bool skip_ = true;
+  bool one_pass_ = true;
   bool idle_ = false;      // rtl_idle_ and skipping on
   bool rtl_idle_ = false;
   uint64_t skipped_ = 0;
