@@ -38,7 +38,10 @@ namespace {
 
 using skiptest::Record;
 
-std::string threads_tag() { return std::to_string(sim::NicThreads::get().threads()); }
+// The run's tag in its output folder: set by --out (the record file's name without .txt), so
+// two tests running the same scenario at once (ctest -j) never share a folder.
+std::string g_run_tag;
+std::string threads_tag() { return g_run_tag.empty() ? "t" + std::to_string(sim::NicThreads::get().threads()) : g_run_tag; }
 
 // Every MSI a NIC requests, with its cycle: the interrupt times of the run.
 class MsiLog : public sim::MsiSink {
@@ -115,7 +118,7 @@ void add_threads(Record& rec) {
 }
 
 Record scenario_regs() {
-  sim::Testbench tb(sim::TestbenchConfig{"ThreadsEquiv.regs.t" + threads_tag()});
+  sim::Testbench tb(sim::TestbenchConfig{"ThreadsEquiv.regs." + threads_tag()});
   sim::Host& a = tb.add_host({"a", sim::MacAddr::local(1)});
   sim::Host& b = tb.add_host({"b", sim::MacAddr::local(2)});
   skiptest::Harness h = skiptest::testbench_harness(tb, a, b, tb.connect(a, b, {}, "a-b.pcap"));
@@ -128,7 +131,7 @@ Record scenario_regs() {
 
 Record scenario_tcp() {
   const uint64_t seed = test::test_seed(5);
-  sim::TestbenchConfig tc{"ThreadsEquiv.tcp.t" + threads_tag()};
+  sim::TestbenchConfig tc{"ThreadsEquiv.tcp." + threads_tag()};
   sim::Network net(tc);
   sim::NetHost& a = net.add_host("a", "10.0.0.1/24");
   sim::NetHost& b = net.add_host("b", "10.0.0.2/24");
@@ -162,7 +165,7 @@ Record scenario_tcp() {
 
 Record scenario_router() {
   const uint64_t seed = test::test_seed(9);
-  sim::Network net(sim::TestbenchConfig{"ThreadsEquiv.router.t" + threads_tag()});
+  sim::Network net(sim::TestbenchConfig{"ThreadsEquiv.router." + threads_tag()});
   sim::NetHost& a = net.add_host("a", "10.0.1.2/24");
   sim::NetHost& r = net.add_host("r", "10.0.1.1/24");
   sim::NetHost& b = net.add_host("b", "10.0.2.2/24");
@@ -202,7 +205,7 @@ Record scenario_router() {
 
 Record scenario_switch() {
   const uint64_t seed = test::test_seed(3);
-  sim::Network net(sim::TestbenchConfig{"ThreadsEquiv.switch.t" + threads_tag()});
+  sim::Network net(sim::TestbenchConfig{"ThreadsEquiv.switch." + threads_tag()});
   sim::NetHost& a = net.add_host("a", "10.0.0.1/24");
   sim::NetHost& b = net.add_host("b", "10.0.0.2/24");
   sim::NetHost& c = net.add_host("c", "10.0.0.3/24");
@@ -279,7 +282,9 @@ void expect_identical(const std::string& scenario, unsigned threads = 2) {
   std::vector<std::string> rec[2];
   for (int t = 0; t < 2; ++t) {
     const unsigned n = t ? threads : 1;
-    const std::string out = ::testing::TempDir() + "threads_equiv_" + scenario + "_t" + std::to_string(n) + ".txt";
+    // One name per test and thread count: the 2- and 3-thread router tests both run a 1-thread child.
+    const std::string out = ::testing::TempDir() + "threads_equiv_" + scenario + "_of" + std::to_string(threads) +
+                            "_t" + std::to_string(n) + ".txt";
     std::remove(out.c_str());
     // More threads spread every batch with two busy NICs (no back-off on a loaded machine).
     const std::string cmd = "NICSIM_THREADS=" + std::to_string(n) + " NICSIM_THREADS_ADAPT=0 '" + exe +
@@ -337,6 +342,10 @@ int main(int argc, char** argv) {
   if (argc == 5 && !std::strcmp(argv[1], "--scenario") && !std::strcmp(argv[3], "--out")) {
     using namespace nicsim::threadtest;
     const std::string name = argv[2];
+    std::string tag = argv[4];
+    tag = tag.substr(tag.find_last_of('/') + 1);
+    tag = tag.substr(0, tag.rfind(".txt"));
+    g_run_tag = tag.substr(tag.rfind("_of") + 1);  // "of2_t1": the test's thread count, then this run's
     Record rec;
     if (name == "regs") rec = scenario_regs();
     else if (name == "tcp") rec = scenario_tcp();
