@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "nic_regs.h"
 #include "nicsim/kern/platform.h"
 #include "nicsim/sim/eth_link.h"
@@ -240,6 +242,30 @@ inline std::vector<std::string> per_host(const Record& r) {
 inline std::string slurp(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// The running test binary (to run a scenario in a child process), or "" if unknown.
+inline std::string self_exe() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "";
+  buf[n] = 0;
+  return buf;
+}
+
+// A child's record file, line by line.
+inline std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream f(path);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(f, line);) out.push_back(line);
+  return out;
+}
+
+// The value of the record line "key value", or "".
+inline std::string value_of(const std::vector<std::string>& lines, const std::string& key) {
+  for (const auto& l : lines)
+    if (l.compare(0, key.size() + 1, key + " ") == 0) return l.substr(key.size() + 1);
+  return "";
 }
 
 }  // namespace nicsim::skiptest

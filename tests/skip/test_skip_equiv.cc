@@ -87,26 +87,6 @@ Record scenario_ping() {
 
 // ------------------------------------------------------------------ parent side
 
-std::string self_exe() {
-  char buf[4096];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "";
-  buf[n] = 0;
-  return buf;
-}
-
-std::vector<std::string> read_lines(const std::string& path) {
-  std::ifstream f(path);
-  std::vector<std::string> out;
-  for (std::string line; std::getline(f, line);) out.push_back(line);
-  return out;
-}
-
-std::string value_of(const std::vector<std::string>& lines, const std::string& key) {
-  for (const auto& l : lines)
-    if (l.compare(0, key.size() + 1, key + " ") == 0) return l.substr(key.size() + 1);
-  return "";
-}
 
 // Runs the scenario in two child processes and compares what they saw.
 void expect_equivalent(const std::string& scenario) {

@@ -8,11 +8,10 @@
 #include <memory>
 #include <vector>
 
-#include "nicsim/net/wire/ipv4.h"
-#include "nicsim/net/wire/udp.h"
 #include "nicsim/sim/network.h"
 #include "test_env.h"
 #include "two_hosts.h"
+#include "udp_frame.h"
 
 using namespace nicsim;
 using sim::NetHost;
@@ -21,26 +20,11 @@ namespace {
 
 class CpuShare : public nicsim::test::TwoHosts {};
 
-// A 64-byte-payload UDP datagram a:5000 -> b:7000 (Ethernet, no FCS).
-std::vector<uint8_t> udp_frame(NetHost& a, NetHost& b, uint32_t n) {
-  std::vector<uint8_t> f(42 + 64);
-  const auto& da = b.dev().dev_addr.b;
-  const auto& sa = a.dev().dev_addr.b;
-  std::copy(da.begin(), da.end(), f.begin());
-  std::copy(sa.begin(), sa.end(), f.begin() + 6);
-  f[12] = 0x08, f[13] = 0x00;
-  net::wire::Ipv4Repr ip;
-  ip.src = net::Ipv4Addr::parse(a.address());
-  ip.dst = net::Ipv4Addr::parse(b.address());
-  ip.protocol = net::ipproto::UDP;
-  ip.payload_len = 8 + 64;
-  ip.ident = static_cast<uint16_t>(n);
-  for (size_t i = 0; i < 64; ++i) f[42 + i] = uint8_t(n + i);
-  net::wire::UdpPacketMut u(f.data() + 34, 8 + 64);
-  net::wire::UdpRepr{5000, 7000, 64}.emit(u, ip.src, ip.dst);
-  net::wire::Ipv4PacketMut p(f.data() + 14, 20 + 8 + 64);
-  ip.emit(p);
-  return f;
+// The n-th datagram of the flood: 64 bytes a:5000 -> b:7000, IP ID n.
+std::vector<uint8_t> flood_frame(NetHost& a, NetHost& b, uint32_t n) {
+  std::vector<uint8_t> payload(64);
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = uint8_t(n + i);
+  return nicsim::test::udp_frame(a, b, 5000, 7000, payload, static_cast<uint16_t>(n));
 }
 
 }  // namespace
@@ -54,7 +38,7 @@ TEST_F(CpuShare, SocketCallsCompleteDuringALineRateUdpFlood) {
     return s;
   });
   const size_t n = 150'000;  // ~16 ms of back-to-back 106-byte frames
-  for (uint32_t i = 0; i < n; ++i) link().inject(0, udp_frame(a, b, i));
+  for (uint32_t i = 0; i < n; ++i) link().inject(0, flood_frame(a, b, i));
   net().run_ns(1'000'000);
   const uint64_t rx0 = b.adapter().counters().rx_packets;
   std::vector<double> waits_us;

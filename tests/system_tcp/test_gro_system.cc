@@ -15,6 +15,7 @@
 #include "bulk_check.h"
 #include "test_env.h"
 #include "two_hosts.h"
+#include "udp_frame.h"
 
 using namespace nicsim;
 using nicsim::test::test_seed;
@@ -42,23 +43,10 @@ class RxOffload : public nicsim::test::TwoHostsWithParam<GroCase> {};
 
 // A UDP/IPv4 frame a -> b (10.0.0.1:5000 -> 10.0.0.2:7000) with a right or wrong UDP checksum.
 std::vector<uint8_t> udp_frame(NetHost& a, NetHost& b, bool good_csum) {
-  std::vector<uint8_t> f(42 + 64);
-  const auto& da = b.dev().dev_addr.b;
-  const auto& sa = a.dev().dev_addr.b;
-  std::copy(da.begin(), da.end(), f.begin());
-  std::copy(sa.begin(), sa.end(), f.begin() + 6);
-  f[12] = 0x08, f[13] = 0x00;
-  net::wire::Ipv4Repr ip;
-  ip.src = net::Ipv4Addr::parse("10.0.0.1");
-  ip.dst = net::Ipv4Addr::parse("10.0.0.2");
-  ip.protocol = net::ipproto::UDP;
-  ip.payload_len = 8 + 64;
-  for (size_t i = 0; i < 64; ++i) f[42 + i] = uint8_t(i * 3);
-  net::wire::UdpPacketMut u(f.data() + 34, 8 + 64);
-  net::wire::UdpRepr{5000, 7000, 64}.emit(u, ip.src, ip.dst);
-  if (!good_csum) u.set_checksum(uint16_t(u.checksum() ^ 0x0101));
-  net::wire::Ipv4PacketMut p(f.data() + 14, 20 + 8 + 64);
-  ip.emit(p);
+  std::vector<uint8_t> payload(64);
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = uint8_t(i * 3);
+  std::vector<uint8_t> f = nicsim::test::udp_frame(a, b, 5000, 7000, payload);
+  if (!good_csum) f[40] ^= 0x01, f[41] ^= 0x01;  // the UDP checksum field
   return f;
 }
 

@@ -36,6 +36,10 @@
 namespace nicsim::threadtest {
 namespace {
 
+using skiptest::read_lines;
+using skiptest::self_exe;
+using skiptest::value_of;
+
 using skiptest::Record;
 
 // The run's tag in its output folder: set by --out (the record file's name without .txt), so
@@ -252,26 +256,6 @@ Record scenario_switch() {
 
 // ------------------------------------------------------------------ parent side
 
-std::string self_exe() {
-  char buf[4096];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "";
-  buf[n] = 0;
-  return buf;
-}
-
-std::vector<std::string> read_lines(const std::string& path) {
-  std::ifstream f(path);
-  std::vector<std::string> out;
-  for (std::string line; std::getline(f, line);) out.push_back(line);
-  return out;
-}
-
-std::string value_of(const std::vector<std::string>& lines, const std::string& key) {
-  for (const auto& l : lines)
-    if (l.compare(0, key.size() + 1, key + " ") == 0) return l.substr(key.size() + 1);
-  return "";
-}
 
 // Runs the scenario with NICSIM_THREADS=1 and =threads in child processes and compares.
 void expect_identical(const std::string& scenario, unsigned threads = 2) {
