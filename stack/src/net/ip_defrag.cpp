@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "nicsim/net/ip_frag.h"
+#include "nicsim/net/ip_offload.h"
 #include "nicsim/net/ipv4.h"
 #include "nicsim/net/stack.h"
 #include "nicsim/net/wire/icmp.h"
@@ -124,13 +125,7 @@ SkbPtr IpDefrag::frag_reasm(Ipq& q) {
   std::memcpy(p, first.data(), ihl);
   for (const auto& [off, f] : q.frags) std::memcpy(p + ihl + off, f.skb->data() + ihl, f.end - off);
   k.cpu().charge_copy(total);
-  out->dev = first.dev;
-  out->protocol = first.protocol;
-  out->pkt_type = first.pkt_type;
-  out->priority = first.priority;
-  out->mark = first.mark;
-  out->tstamp_ns = first.tstamp_ns;
-  out->trace = first.trace;
+  ip_copy_metadata(*out, first);
   out->frag_max_size = q.max_size;
   wire::Ipv4PacketMut w(p, total);
   w.set_total_len(uint16_t(total));

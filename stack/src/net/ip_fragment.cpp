@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nicsim/net/icmp.h"
+#include "nicsim/net/ip_offload.h"
 #include "nicsim/net/ipv4.h"
 #include "nicsim/net/stack.h"
 #include "nicsim/net/wire/icmp.h"
@@ -40,7 +41,8 @@ void ip_options_fragment(uint8_t* opt, size_t len) {
   }
 }
 
-// ip_copy_metadata: what a fragment inherits from the datagram.
+}  // namespace
+
 void ip_copy_metadata(kern::SkBuff& to, const kern::SkBuff& from) {
   to.dev = from.dev;
   to.protocol = from.protocol;
@@ -50,8 +52,6 @@ void ip_copy_metadata(kern::SkBuff& to, const kern::SkBuff& from) {
   to.tstamp_ns = from.tstamp_ns;
   to.trace = from.trace;
 }
-
-}  // namespace
 
 int Ipv4::ip_fragment(SkbPtr skb, uint32_t mtu, const OutputFn& output) {
   kern::Kernel& k = st_.kernel();

@@ -14,6 +14,11 @@
 
 namespace nicsim::net {
 
+// ip_copy_metadata: what a datagram made from another inherits from it (a fragment, a
+// reassembled datagram, a GSO segment): device, protocol, packet type, priority, mark,
+// timestamp and timeline trace.
+void ip_copy_metadata(kern::SkBuff& to, const kern::SkBuff& from);
+
 class Stack;
 
 // GRO_LEGACY_MAX_SIZE: a merged IPv4 packet stays below this many bytes.

@@ -211,13 +211,8 @@ std::vector<kern::SkbPtr> tcp4_gso_segment(kern::Kernel& k, kern::SkBuff& skb, u
       wire::put_be16(th + 16, c == 0 ? 0xFFFF : c);
       s->ip_summed = kern::CHECKSUM_NONE;
     }
-    s->dev = skb.dev;
-    s->protocol = skb.protocol;
-    s->priority = skb.priority;
+    ip_copy_metadata(*s, skb);
     s->sk = skb.sk;
-    s->mark = skb.mark;
-    s->trace = skb.trace;
-    s->tstamp_ns = skb.tstamp_ns;
     s->nfct = skb.nfct;
     s->nfctinfo = skb.nfctinfo;
     out.push_back(std::move(s));
