@@ -4,7 +4,8 @@
 //   2. the same traffic through the full SystemC/PCI harness (Testbench, NicDevice quanta);
 //   3. their ratio, simulated time per wall-second and frames per second;
 //   4. idle-heavy: two hosts (kernel, ixgb driver, stack) pinging every 10 ms, simulated ms per
-//      wall-second with the idle skip (NicParams::skip_idle) and stepping every NIC cycle.
+//      wall-second with the idle skip (NicParams::skip_idle) and stepping every NIC cycle
+//      (`--only idle` alone: --threads-pairs alternating pairs, the median pair's ratio).
 //      Each run needs its own process (one Testbench per process): the benchmark re-executes
 //      itself with --idle-child.
 //   5. TCP bulk with default and halved CPU costs, and with the cross-layer timeline on.
@@ -39,7 +40,7 @@
 // `--plain` runs only the plain loop (stepping every cycle, then with the idle skip) and prints
 // its two NIC-cycles-per-second figures on one line, for paired runs of two builds.
 // Usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] [--plain]
-//                    [--only base|tcp_loss|linux_loss|threads] [--loss-seeds N] [--loss-conditions 1%,2%,...]
+//                    [--only base|tcp_loss|linux_loss|threads|idle] [--loss-seeds N] [--loss-conditions 1%,2%,...]
 //                    [--loss-floor GBPS] [--linux-seeds N] [--rto-min-us N] [--json]
 #include <unistd.h>
 
@@ -612,6 +613,44 @@ IdleResult run_idle(bool skip, uint64_t idle_ms) {
   return r;
 }
 
+// `--only idle`: the idle-heavy scenario with the skip on and off in `pairs` alternating pairs
+// of child processes (so load moves both alike); the median pair's ratio.
+int run_idle_pairs(unsigned pairs, uint64_t idle_ms, bool json) {
+  std::vector<double> ratios;
+  std::vector<IdleResult> skips, steps;
+  bool ok = true;
+  for (unsigned i = 0; i < pairs; ++i) {
+    IdleResult skip = run_idle(true, idle_ms);
+    IdleResult step = run_idle(false, std::min<uint64_t>(idle_ms, 20));
+    ok = ok && skip.ok && step.ok;
+    ratios.push_back(step.ms_per_wall_s() > 0 ? skip.ms_per_wall_s() / step.ms_per_wall_s() : 0);
+    skips.push_back(skip);
+    steps.push_back(step);
+  }
+  std::vector<size_t> order(pairs);
+  for (size_t i = 0; i < pairs; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ratios[a] < ratios[b]; });
+  const size_t m = order.empty() ? 0 : order[pairs / 2];
+  if (pairs == 0) return 1;
+  if (json) {
+    std::printf("{\"idle_pairs\": %u, \"idle_ms\": %llu, \"idle_sim_ms_per_wall_s\": %.3f, "
+                "\"idle_noskip_sim_ms_per_wall_s\": %.3f, \"idle_speedup\": %.1f, \"idle_speedup_min\": %.1f, "
+                "\"idle_speedup_max\": %.1f, \"idle_skipped_share\": %.4f, \"idle_ok\": %s}\n",
+                pairs, (unsigned long long)idle_ms, skips[m].ms_per_wall_s(), steps[m].ms_per_wall_s(), ratios[m],
+                ratios[order.front()], ratios[order.back()], skips[m].skipped_share, ok ? "true" : "false");
+  } else {
+    std::printf("nicsim bench: idle-heavy (a pings b every 10 ms), skip on against off, %u alternating pairs\n",
+                pairs);
+    for (unsigned i = 0; i < pairs; ++i)
+      std::printf("  pair %u  skip %9.1f ms/s (%.0f ms, %.2f %% skipped)  step %7.2f ms/s  %7.1f x\n", i + 1,
+                  skips[i].ms_per_wall_s(), skips[i].sim_ms, 100 * skips[i].skipped_share, steps[i].ms_per_wall_s(),
+                  ratios[i]);
+    std::printf("  speed-up (median pair) %.1f x (%.1f-%.1f)%s\n", ratios[m], ratios[order.front()],
+                ratios[order.back()], ok ? "" : "  FAILED");
+  }
+  return ok ? 0 : 1;
+}
+
 // A simulated-time figure and what it must reach.
 struct Target {
   std::string what;
@@ -989,13 +1028,14 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] [--plain] "
-                   "[--only base|tcp_loss|linux_loss] [--loss-seeds N] [--loss-conditions 1%%,2%%,...] [--loss-floor GBPS] "
+                   "[--only base|tcp_loss|linux_loss|threads|idle] [--loss-seeds N] [--loss-conditions 1%%,2%%,...] [--loss-floor GBPS] "
                    "[--linux-seeds N] [--rto-min-us N] [--threads-pairs N] [--threads-tcp-mb N] [--json]\n");
       return 2;
     }
   }
-  if (!only.empty() && only != "base" && only != "tcp_loss" && only != "linux_loss" && only != "threads") {
-    std::fprintf(stderr, "nicsim_bench: --only takes base, tcp_loss, linux_loss or threads\n");
+  if (!only.empty() && only != "base" && only != "tcp_loss" && only != "linux_loss" && only != "threads" &&
+      only != "idle") {
+    std::fprintf(stderr, "nicsim_bench: --only takes base, tcp_loss, linux_loss, threads or idle\n");
     return 2;
   }
   if (loop_child_us) return loop_child(loop_child_us);
@@ -1020,6 +1060,7 @@ int main(int argc, char** argv) {
                       std::strtod(loss_child_args[2], nullptr), std::strtoull(loss_child_args[3], nullptr, 0),
                       tcp_mb_set ? tcp_mb : 10, rto_min_us);
   if (child) return idle_child(!std::strcmp(child, "skip"), idle_ms);
+  if (only == "idle") return run_idle_pairs(threads_pairs, idle_ms, json);  // this section alone
   if (tcp_child_arg) return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline, gro, offload);
   if (router_child_arg) return router_child(unsigned(std::strtoul(router_child_arg, nullptr, 0)), router_ms);
   if (plain_only) {  // the plain loop alone, for paired runs of two builds: "<cycles/s no skip> <cycles/s skip>"

@@ -53,6 +53,12 @@ bool EthLink::up_at(uint64_t cycle) const {
   return false;
 }
 
+uint64_t EthLink::next_transition(uint64_t cycle) const {
+  uint64_t next = UINT64_MAX;
+  for (auto it = transitions_.rbegin(); it != transitions_.rend() && it->first > cycle; ++it) next = it->first;
+  return next;
+}
+
 void EthLink::add_tap(FrameTap* tap, TapPoint point) {
   taps_.push_back({tap, point});
   if (point == kSent) tap_sent_ = true;
@@ -502,6 +508,14 @@ void XgmiiPort::drive(XgmiiPins& p, uint64_t cycle) {
   }
   if (p.rxd != xgmii::kIdleData || p.rxc != xgmii::kIdleCtrl) rx_words_++;
   p.link_up = link_->up_at(cycle);
+}
+
+uint64_t XgmiiPort::quiet_until(uint64_t cycle, uint64_t end, bool up) const {
+  if (!link_) return up ? cycle : end;  // drive(): idle words, link down
+  if (!windowed_ || link_->up_at(cycle) != up) return cycle;
+  uint64_t stop = std::min(end, link_->next_transition(cycle));
+  if (in_next_ < in_.size()) stop = std::min(stop, std::max(cycle, in_[in_next_].cycle));
+  return stop;
 }
 
 void XgmiiPort::sample(const XgmiiPins& p, uint64_t cycle) {

@@ -101,6 +101,9 @@ class EthLink {
   // Cable state: a change at time at_ps is seen by both NICs (link_up_i) one delay later.
   void set_up(bool up, uint64_t at_ps);
   bool up_at(uint64_t cycle) const;
+  // The first cycle after `cycle` at which the cable state scheduled so far changes
+  // (UINT64_MAX if none).
+  uint64_t next_transition(uint64_t cycle) const;
 
   // side transmits a (non-idle) word at cycle.
   void tx_word(int side, uint64_t cycle, uint64_t d, uint8_t c);
@@ -258,6 +261,10 @@ class XgmiiPort {
   void fetch(uint64_t from, uint64_t to);
   // Windowed: fetched words not yet seen by drive().
   bool input_pending() const { return in_next_ < in_.size(); }
+  // The first cycle in [cycle, end) at which drive() may set anything but idle words with
+  // link_up == up, or end if there is none: the idle skip passes over the cycles before it at
+  // once. Only a windowed port knows its words beforehand; an unwindowed one answers `cycle`.
+  uint64_t quiet_until(uint64_t cycle, uint64_t end, bool up) const;
   // Windowed: words sent so far and not yet handed to the link.
   size_t outbox() const { return out_.size(); }
   // Windowed: hands the first n (all by default) outbox words to the link, in order.
