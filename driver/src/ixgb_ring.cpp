@@ -267,6 +267,7 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
     counters_.tx_ctx_desc++;
     i = i + 1 == tx_.count ? 0 : i + 1;
   }
+  counters_.tx_vlan_hw += skb->vlan_present;
   if (ctx.kind == 2) {
     counters_.tx_tso_skbs++;
     counters_.tx_tso_segs += (ctx.paylen + ctx.mss - 1) / ctx.mss;
@@ -511,7 +512,10 @@ void IxgbAdapter::rx_hand_up(kern::SkbPtr skb, uint64_t pkt, uint8_t status, uin
   rx_checksum(status, errors, *skb);
   kern::eth_type_trans(*skb, netdev_);
   // the NIC stripped the tag (CTRL0.VME): the stack takes it from the skb (__vlan_hwaccel_put_tag)
-  if (status & regs::RXDESC_STATUS_VP) kern::vlan_hwaccel_put_tag(*skb, special);
+  if (status & regs::RXDESC_STATUS_VP) {
+    kern::vlan_hwaccel_put_tag(*skb, special);
+    counters_.rx_vlan_hw++;
+  }
   counters_.rx_packets++;
   counters_.rx_bytes += length;
   k_.cpu().charge_packet();

@@ -297,6 +297,10 @@ TEST_F(L2System, VlanOffloadOnOneEndInteroperatesWithSoftwareTagging) {
   uab.stop();
   uba.stop();
   EXPECT_GE(ethtool_stat(a, "rx_vlan_filter_drops"), 1u) << "b's frames on VLAN 30";
+  // a's NIC tagged what a sent and untagged what it received; b did both in software
+  EXPECT_GT(a.adapter().counters().tx_vlan_hw, 1000u);
+  EXPECT_GT(a.adapter().counters().rx_vlan_hw, 1000u);
+  EXPECT_EQ(b.adapter().counters().tx_vlan_hw + b.adapter().counters().rx_vlan_hw, 0u);
   EXPECT_EQ(a.dev().stats.rx_dropped, a_dropped) << "VLAN 30 never reached a's stack";
 
   // The same datagrams from the same port with a's offload on, then off.
@@ -327,10 +331,13 @@ TEST_F(L2System, VlanOffloadOnOneEndInteroperatesWithSoftwareTagging) {
     }
     return out;
   };
+  const uint64_t a_tx_hw = a.adapter().counters().tx_vlan_hw;
   probe(1);
+  EXPECT_EQ(a.adapter().counters().tx_vlan_hw - a_tx_hw, sizes.size());
   EXPECT_EQ(a.ethtool("-K eth0 txvlan off rxvlan off rx-vlan-filter off"), "");
   EXPECT_NE(a.ethtool("-k eth0").find("\ntx-vlan-offload: off\n"), std::string::npos);
   probe(2);
+  EXPECT_EQ(a.adapter().counters().tx_vlan_hw - a_tx_hw, sizes.size()) << "tagged in software now";
   net().run_until([] { return false; }, 1'000'000);  // the last frames into the pcap
   const auto both = probe_frames();
   ASSERT_EQ(both.size(), 2 * sizes.size());

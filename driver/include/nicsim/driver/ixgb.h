@@ -134,6 +134,9 @@ struct IxgbCounters {
   // and TSO skbs handed to the NIC (tx_tso_skbs) with the segments they make (tx_tso_segs).
   uint64_t tx_csum_offload = 0, tx_tso_skbs = 0, tx_tso_segs = 0;
   uint64_t tx_ctx_desc = 0;  // context descriptors written (a context is kept until it changes)
+  // VLAN acceleration: frames posted with CMD.VLE (the NIC inserts the tag) and frames whose tag
+  // the NIC stripped (status VP)
+  uint64_t tx_vlan_hw = 0, rx_vlan_hw = 0;
   // adapter
   uint64_t restarts = 0;         // resets by the driver itself (TX hang, DMA error, link loss)
   uint64_t watchdog_runs = 0;
