@@ -50,6 +50,12 @@ module nic_csr
   output logic [15:0] ra_valid_o,
   input  logic [6:0]  mta_idx_i,
   output logic [31:0] mta_word_o,
+  // VLAN (CTRL0.VME, RCTL.VFE, VET, VFTA lookup)
+  output logic        vme_o,
+  output logic        vfe_o,
+  output logic [15:0] vet_o,
+  input  logic [6:0]  vfta_idx_i,
+  output logic [31:0] vfta_word_o,
   // transmit configuration
   output logic        txen_o,
   output logic        tpde_o,
@@ -83,6 +89,7 @@ module nic_csr
   input  logic        st_rx_oversize_i,
   input  logic        st_rx_missed_i,
   input  logic        st_rx_nobuf_i,
+  input  logic        st_rx_vlan_drop_i,  // dropped by the VLAN filter (VFDC)
   input  logic        st_tx_i,
   input  logic [15:0] st_tx_bytes_i,
   input  logic        st_tx_bcast_i,
@@ -104,13 +111,14 @@ module nic_csr
   logic [RAL_COUNT-1:0][31:0] ral;  // the register arrays, as words
   logic [RAH_COUNT-1:0][31:0] rah;
   logic [MTA_COUNT-1:0][31:0] mta;
+  logic [VFTA_COUNT-1:0][31:0] vfta;
 
   nic_reg_top u_reg (
     .clk_i, .rst_ni, .reg_rst_ni (reg_rst_n),
     .s_axil_awaddr, .s_axil_awvalid, .s_axil_awready, .s_axil_wdata, .s_axil_wstrb, .s_axil_wvalid,
     .s_axil_wready, .s_axil_bresp, .s_axil_bvalid, .s_axil_bready, .s_axil_araddr, .s_axil_arvalid,
     .s_axil_arready, .s_axil_rdata, .s_axil_rresp, .s_axil_rvalid, .s_axil_rready,
-    .reg2hw_o (reg2hw), .reg2hw_ext_o (reg2hw_ext), .hw2reg_i (hw2reg), .hw2reg_ext_i (hw2reg_ext), .ral_q_o (ral), .rah_q_o (rah), .mta_q_o (mta),
+    .reg2hw_o (reg2hw), .reg2hw_ext_o (reg2hw_ext), .hw2reg_i (hw2reg), .hw2reg_ext_i (hw2reg_ext), .ral_q_o (ral), .rah_q_o (rah), .mta_q_o (mta), .vfta_q_o (vfta),
     .idle_o (bus_idle)
   );
 
@@ -158,6 +166,7 @@ module nic_csr
   assign hw2reg.rlec.inc    = {15'd0, st_rx_runt_i || st_rx_oversize_i};
   assign hw2reg.mpc.inc     = {15'd0, st_rx_missed_i};
   assign hw2reg.rnbc.inc    = {15'd0, st_rx_nobuf_i};
+  assign hw2reg.vfdc.inc    = {15'd0, st_rx_vlan_drop_i};
   assign hw2reg.tpt.inc     = {15'd0, st_tx_i};
   assign hw2reg.tot.inc     = st_tx_i ? st_tx_bytes_i : 16'd0;
   assign hw2reg.gptc.inc    = {15'd0, st_tx_i && st_tx_good_i};
@@ -192,6 +201,10 @@ module nic_csr
   assign tidv_o  = reg2hw.tidv.q;
   assign itr_o   = reg2hw.itr.q;
   assign mta_word_o = mta[mta_idx_i];
+  assign vme_o       = reg2hw.ctrl0.vme.q;
+  assign vfe_o       = reg2hw.rctl.vfe.q;
+  assign vet_o       = reg2hw.vet.q;
+  assign vfta_word_o = vfta[vfta_idx_i];
 
   // head writes go to the DMA engines, which own the head pointers
   assign rdh_we_o  = reg2hw_ext.rdh.qe;

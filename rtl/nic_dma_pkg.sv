@@ -60,6 +60,8 @@ package nic_dma_pkg;
   // TX: the offload options of one frame, taken from its first descriptor with data (POPTS, TSE)
   // and the context loaded at that point
   typedef struct packed {
+    logic         vle;    // insert an 802.1Q tag after the source MAC (nic_tx_vlan): data CMD.VLE
+    logic [15:0]  vlan;   // ... its TCI (the descriptor's VLAN field)
     logic         tso;    // cut into segments (nic_tx_tso): data TSE and a TSE context
     tx_tso_ctx_t  tso_ctx;
     logic         ixsm;   // insert the IP header checksum
@@ -75,9 +77,38 @@ package nic_dma_pkg;
     logic [31:0] val;
   } tx_patch_t;
 
+  // VLAN insertion and stripping (nic_tx_vlan, nic_rx_vlan) move the rest of a frame by 4 bytes:
+  // an output beat is 4 bytes held from before (carry) and the lower 4 of `data`. A last input
+  // beat of at most 4 bytes ends the frame in it; a longer one leaves its upper nkeep - 4 bytes
+  // (the next carry) for one more beat, with vlan_tail_keep.
+  typedef struct packed {
+    logic [63:0] data;
+    logic [7:0]  keep;
+    logic        last;   // the frame ends with this beat
+    logic        extra;  // one more beat follows, with ex_n bytes
+    logic [2:0]  ex_n;
+  } vlan_beat_t;
+
+  function automatic vlan_beat_t vlan_shift(logic [31:0] carry, logic [31:0] data, logic [3:0] nkeep,
+                                            logic last);
+    vlan_beat_t b;
+    b.data  = {data, carry};
+    b.last  = last && nkeep <= 4'd4;
+    b.keep  = b.last ? 8'hFF >> (4'd4 - nkeep) : 8'hFF;
+    b.extra = last && nkeep > 4'd4;
+    b.ex_n  = 3'(nkeep - 4'd4);
+    return b;
+  endfunction
+
+  function automatic logic [7:0] vlan_tail_keep(logic [2:0] n);
+    return 8'hFF >> (4'd8 - 4'(n));
+  endfunction
+
   // TX: a prefetched descriptor (what the engine keeps of the 16 bytes it read)
   // (the offload members sit above the others, whose bit positions the block tests use)
   typedef struct packed {
+    logic         vle;     // data descriptor: insert the VLAN tag (CMD.VLE)
+    logic [15:0]  vlan;    // data descriptor: the tag's TCI (VLAN)
     logic         tse;     // data descriptor: TCP segmentation (CMD.TSE)
     tx_tso_ctx_t  tso_ctx; // context descriptor: its segmentation fields
     logic         is_ctx;  // a context descriptor: no data, loads ctx
@@ -94,8 +125,8 @@ package nic_dma_pkg;
 
   // Descriptor decode: the only place the TX engine reads descriptor fields, through the
   // generated descriptor structs (rtl/regs/nic_regs.json). DTYP = CONTEXT is a context
-  // descriptor, any other type a data descriptor. The context's TCP bit, IFCS, VLE and VLAN are
-  // not used (TSO is always TCP; no VLAN insertion yet).
+  // descriptor, any other type a data descriptor. The context's TCP bit and IFCS are not used
+  // (TSO is always TCP; the FCS is always appended).
   /* verilator lint_off UNUSEDSIGNAL */
   function automatic tx_desc_t tx_desc_decode(logic [127:0] raw, logic [15:0] idx);
     tx_desc_t d;
@@ -114,6 +145,8 @@ package nic_dma_pkg;
     d.ctx    = '{ipcss: c.ipcss, ipcso: c.ipcso, ipcse: c.ipcse,
                  tucss: c.tucss, tucso: c.tucso, tucse: c.tucse};
     d.tse    = r.cmd.tse;
+    d.vle    = r.cmd.vle;
+    d.vlan   = r.vlan;
     d.tso_ctx = '{tse: c.cmd.tse, ip: c.cmd.ip, hdrlen: c.hdrlen, mss: c.mss, paylen: c.paylen};
     d.idx    = idx;
     return d;
@@ -173,8 +206,16 @@ package nic_dma_pkg;
     logic tcpe;
   } rx_csum_t;
 
-  // RX: a filled buffer waiting for its write-back (csum above the members the block tests use)
+  // RX: the 802.1Q tag stripped from a frame (nic_rx_vlan, CTRL0.VME), reported on its EOP descriptor
   typedef struct packed {
+    logic        vp;     // a tag was stripped
+    logic [15:0] tci;    // its TCI (PCP, DEI, VID) for the descriptor's SPECIAL field
+  } rx_vlan_t;
+
+  // RX: a filled buffer waiting for its write-back (vlan and csum above the members the block
+  // tests use)
+  typedef struct packed {
+    rx_vlan_t    vlan;
     rx_csum_t    csum;
     logic [15:0] idx;
     logic [14:0] len;
@@ -182,7 +223,7 @@ package nic_dma_pkg;
     logic        ce;
   } rx_pc_t;
 
-  // RX write-back: descriptor bytes 8..15 (length, status, errors); bytes 0..7 are not written
+  // RX write-back: descriptor bytes 8..15 (length, status, errors, special); bytes 0..7 are not written
   function automatic logic [63:0] rx_desc_wb_hi(rx_pc_t pc);
     nic_rx_desc_t w;
     w = '0;
@@ -195,6 +236,8 @@ package nic_dma_pkg;
     w.status.tcpcs = pc.csum.tcpcs;
     w.errors.ipe   = pc.csum.ipe;
     w.errors.tcpe  = pc.csum.tcpe;
+    w.status.vp    = pc.vlan.vp;
+    w.special      = pc.vlan.tci;
     return w[127:64];
   endfunction
   /* verilator lint_on UNUSEDSIGNAL */

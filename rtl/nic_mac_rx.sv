@@ -9,8 +9,10 @@
 // of that word still to deliver go out one cycle later as the last beat.
 // Latency: the first beat is on m_axis two cycles after the start word is sampled; then one beat
 // per data word, one cycle behind it. There is no tready: the consumer must always accept.
-// A frame with an 802.1Q tag (TPID 0x8100 in bytes 12-13) may be MFS + 4 bytes long: MFS counts
-// the untagged frame, as on Intel's 10G MACs (802.3's 1518 / 1522 rule).
+// A frame with an 802.1Q tag (TPID = VET, 0x8100 by default, in bytes 12-13) may be MFS + 4 bytes
+// long: MFS counts the untagged frame, as on Intel's 10G MACs (802.3's 1518 / 1522 rule). With
+// RCTL.VFE, a tagged frame whose VID (bytes 14-15, low 12 bits) has its VFTA bit clear fails the
+// filter like an address mismatch, and stat_vlan_drop_o counts it (when its FCS and length are good).
 module nic_mac_rx (
   input  logic              clk_i,
   input  logic              rst_ni,
@@ -29,6 +31,11 @@ module nic_mac_rx (
   // MTA lookup (combinational)
   output logic [6:0]        mta_idx_o,
   input  logic [31:0]       mta_word_i,
+  // VLAN: VET, RCTL.VFE and the VFTA lookup (combinational)
+  input  logic [15:0]       vet_i,
+  input  logic              vfe_i,
+  output logic [6:0]        vfta_idx_o,
+  input  logic [31:0]       vfta_word_i,
   // frame stream: DA..FCS, or DA..payload with secrc_i
   output logic [63:0]       m_axis_tdata,
   output logic [7:0]        m_axis_tkeep,
@@ -45,6 +52,7 @@ module nic_mac_rx (
   output logic              stat_crcerr_o,
   output logic              stat_runt_o,
   output logic              stat_oversize_o,
+  output logic              stat_vlan_drop_o,  // dropped by the VLAN filter (VFTA)
   // no frame being received or delivered, no statistics pulse (an idle line keeps it so)
   output logic              idle_o
 );
@@ -79,7 +87,8 @@ module nic_mac_rx (
   logic [31:0] crc_q;
   logic [15:0] cnt_q;        // frame bytes so far (saturating)
   logic [47:0] da_q;
-  logic        vlan_q;       // TPID 0x8100 seen in bytes 12-13
+  logic        vlan_q;       // TPID (VET) seen in bytes 12-13
+  logic [11:0] vid_q;        // ... and the VID of its tag
   logic [63:0] hold_q;       // last data word, not yet sent
   logic        hold_v_q;
   logic [63:0] tail_data_q;  // bytes of the end word, sent the cycle after it
@@ -92,7 +101,7 @@ module nic_mac_rx (
   logic        out_flag_q;
 
   logic        st_rx_q, st_good_q, st_bc_q, st_mc_q;
-  logic        st_crc_q, st_runt_q, st_over_q;
+  logic        st_crc_q, st_runt_q, st_over_q, st_vdrop_q;
   logic [15:0] st_bytes_q;
 
   // ---------------------------------------------------------------------------------------------
@@ -111,7 +120,7 @@ module nic_mac_rx (
   // ---------------------------------------------------------------------------------------------
   // Address filter on the DA captured from the first data word
   logic [11:0] mta_hash;
-  logic        da_bcast, da_mcast, ra_hit, mta_hit, filter_pass;
+  logic        da_bcast, da_mcast, ra_hit, mta_hit, addr_pass, vlan_pass, filter_pass;
 
   always_comb begin
     unique case (mo_i)
@@ -134,8 +143,11 @@ module nic_mac_rx (
 
   assign da_bcast    = da_q == 48'hFFFF_FFFF_FFFF;
   assign da_mcast    = da_q[0] && !da_bcast;
-  assign filter_pass = ra_hit || (da_bcast && bam_i) || (da_mcast && (mpe_i || mta_hit)) ||
+  assign addr_pass   = ra_hit || (da_bcast && bam_i) || (da_mcast && (mpe_i || mta_hit)) ||
                        (!da_bcast && !da_mcast && upe_i);
+  assign vfta_idx_o  = vid_q[11:5];
+  assign vlan_pass   = !(vfe_i && vlan_q && !vfta_word_i[vid_q[4:0]]);
+  assign filter_pass = addr_pass && vlan_pass;
 
   // ---------------------------------------------------------------------------------------------
   // Verdict for a frame ending in this word
@@ -172,6 +184,7 @@ module nic_mac_rx (
     logic [15:0] cnt_d;
     logic [47:0] da_d;
     logic        vlan_d;
+    logic [11:0] vid_d;
     logic [63:0] hold_d;
     logic        hold_v_d;
     logic [63:0] tail_data_d;
@@ -192,12 +205,14 @@ module nic_mac_rx (
     logic        st_crc_d;
     logic        st_runt_d;
     logic        st_over_d;
+    logic        st_vdrop_d;
     logic [15:0] st_bytes_d;
     in_frame_d  = in_frame_q;
     crc_d       = crc_q;
     cnt_d       = cnt_q;
     da_d        = da_q;
     vlan_d      = vlan_q;
+    vid_d       = vid_q;
     hold_d      = hold_q;
     hold_v_d    = hold_v_q;
     tail_v_d    = 1'b0;
@@ -220,6 +235,7 @@ module nic_mac_rx (
     st_crc_d   = 1'b0;
     st_runt_d  = 1'b0;
     st_over_d  = 1'b0;
+    st_vdrop_d = 1'b0;
     st_bytes_d = st_bytes_q;
 
     // the end word's bytes left over from the previous cycle
@@ -240,7 +256,10 @@ module nic_mac_rx (
       end else begin
         da_d = xgmii_rxd_i[47:0];
       end
-      if (hold_v_q && cnt_q == 16'd8) vlan_d = xgmii_rxd_i[47:32] == 16'h0081;  // bytes 12, 13: 81 00
+      if (hold_v_q && cnt_q == 16'd8) begin  // bytes 12, 13: VET (81 00); 14, 15: PCP, DEI, VID
+        vlan_d = xgmii_rxd_i[47:32] == {vet_i[7:0], vet_i[15:8]};
+        vid_d  = {xgmii_rxd_i[51:48], xgmii_rxd_i[63:56]};
+      end
       hold_d   = xgmii_rxd_i;
       hold_v_d = 1'b1;
       crc_d    = crc_next;
@@ -276,6 +295,7 @@ module nic_mac_rx (
       st_runt_d  = !crc_bad && runt;
       st_over_d  = !crc_bad && oversize;
       st_good_d  = !crc_bad && !runt && !oversize && filter_pass;
+      st_vdrop_d = !crc_bad && !runt && !oversize && addr_pass && !vlan_pass;
       st_bc_d    = !crc_bad && !runt && !oversize && filter_pass && da_bcast;
       st_mc_d    = !crc_bad && !runt && !oversize && filter_pass && da_mcast;
     end
@@ -295,6 +315,7 @@ module nic_mac_rx (
       cnt_q       <= 16'd0;
       da_q        <= 48'd0;
       vlan_q      <= 1'b0;
+      vid_q       <= 12'd0;
       hold_q      <= 64'd0;
       hold_v_q    <= 1'b0;
       tail_v_q    <= 1'b0;
@@ -315,6 +336,7 @@ module nic_mac_rx (
       st_crc_q    <= 1'b0;
       st_runt_q   <= 1'b0;
       st_over_q   <= 1'b0;
+      st_vdrop_q  <= 1'b0;
       st_bytes_q  <= 16'd0;
     end else begin
       in_frame_q  <= in_frame_d;
@@ -322,6 +344,7 @@ module nic_mac_rx (
       cnt_q       <= cnt_d;
       da_q        <= da_d;
       vlan_q      <= vlan_d;
+      vid_q       <= vid_d;
       hold_q      <= hold_d;
       hold_v_q    <= hold_v_d;
       tail_v_q    <= tail_v_d;
@@ -342,12 +365,14 @@ module nic_mac_rx (
       st_crc_q    <= st_crc_d;
       st_runt_q   <= st_runt_d;
       st_over_q   <= st_over_d;
+      st_vdrop_q  <= st_vdrop_d;
       st_bytes_q  <= st_bytes_d;
     end
   end
 
   assign idle_o = !in_frame_q && !hold_v_q && !tail_v_q && !out_valid_q &&
-                  !st_rx_q && !st_good_q && !st_bc_q && !st_mc_q && !st_crc_q && !st_runt_q && !st_over_q;
+                  !st_rx_q && !st_good_q && !st_bc_q && !st_mc_q && !st_crc_q && !st_runt_q && !st_over_q &&
+                  !st_vdrop_q;
 
   assign m_axis_tvalid   = out_valid_q;
   assign m_axis_tdata    = out_data_q;
@@ -363,6 +388,7 @@ module nic_mac_rx (
   assign stat_crcerr_o   = st_crc_q;
   assign stat_runt_o     = st_runt_q;
   assign stat_oversize_o = st_over_q;
+  assign stat_vlan_drop_o = st_vdrop_q;
 
 `ifndef SYNTHESIS
   // The tail beat goes out in the cycle after an end word, when no held word can be pending.
@@ -379,6 +405,8 @@ module nic_mac_rx (
   cov_vlan_over_mfs_accepted: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && vlan_q && ({1'b0, len} > {1'b0, mfs_i}) && !oversize);
   cov_bad_fcs: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && crc_bad);
   cov_bad_fcs_delivered_sbp: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && crc_bad && !drop);
+  cov_vlan_filter_drop: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && !crc_bad && addr_pass && !vlan_pass);
+  cov_vlan_filter_pass: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && !crc_bad && vfe_i && vlan_q && vlan_pass);
   cov_filter_drop: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && !filter_pass);
   cov_error_char_in_frame: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_err);
   cov_start_word_ends_frame: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_start);

@@ -24,6 +24,7 @@ module nic_rx_collector (
   input  logic                  s_axis_tlast,
   input  logic                  s_axis_tflag,   // at tlast: CRC error
   input  nic_dma_pkg::rx_csum_t s_axis_tcsum,   // at tlast: checksum offload result
+  input  nic_dma_pkg::rx_vlan_t s_axis_tvlan,   // at tlast: the 802.1Q tag stripped (nic_rx_vlan)
   // descriptor FIFO head (buffer address / 16)
   input  logic                  desc_valid_i,
   input  logic [59:0]           desc_i,
@@ -85,7 +86,7 @@ module nic_rx_collector (
     wf_push_o  = take && push_beat;
     bq_o       = '{addr: burst_start, len: 4'(burst_cnt_n - 5'd1), last: end_desc};
     bq_push_o  = take && push_beat && close_burst;
-    pc_o       = '{csum: s_axis_tlast ? s_axis_tcsum : '0, idx: use_ptr_q, len: buf_len_n, eop: s_axis_tlast,
+    pc_o       = '{vlan: s_axis_tlast ? s_axis_tvlan : '0, csum: s_axis_tlast ? s_axis_tcsum : '0, idx: use_ptr_q, len: buf_len_n, eop: s_axis_tlast,
                    ce: s_axis_tlast && s_axis_tflag};
     pc_push_o  = take && end_desc;
     desc_pop_o = take && !have_desc_q;

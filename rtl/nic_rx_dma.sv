@@ -37,6 +37,7 @@ module nic_rx_dma #(
   output logic                      s_axis_tready,
   input  logic                      s_axis_tlast,
   input  logic                      s_axis_tflag,  // at tlast: CRC error -> errors.CE
+  input  nic_dma_pkg::rx_vlan_t     s_axis_tvlan,  // at tlast: 802.1Q tag stripped -> status.VP, special
   // AXI4 master
   output nic_axi_pkg::req_t         m_axi_req_o,
   input  nic_axi_pkg::rsp_t         m_axi_rsp_i,
@@ -182,7 +183,7 @@ module nic_rx_dma #(
     .ring_n_i (ring_n), .tail_i (rdt_i), .head_next_i (rdh_d),
     .head_we_i (rdh_we_i), .head_wdata_i (rdh_wdata_i), .bsize_i,
     .s_axis_tdata, .s_axis_tkeep, .s_axis_tvalid, .s_axis_tready, .s_axis_tlast, .s_axis_tflag,
-    .s_axis_tcsum (rx_csum),
+    .s_axis_tcsum (rx_csum), .s_axis_tvlan,
     .desc_valid_i (!desc_empty), .desc_i (desc_head), .desc_pop_o (desc_pop),
     .wf_full_i (wf_full), .wf_push_o (wf_push), .wf_o (wf_in),
     .bq_full_i (bq_full), .bq_push_o (bq_push), .bq_o (bq_in),

@@ -95,6 +95,10 @@ module nic_top #(
   logic [15:0] ra_valid;
   logic [6:0] mta_idx;
   logic [31:0] mta_word;
+  logic vme, vfe;
+  logic [15:0] vet;
+  logic [6:0] vfta_idx;
+  logic [31:0] vfta_word;
   logic icr_rd, ics_we, ims_we, imc_we;
   logic [31:0] icr, ims, csr_wdata;
   logic [5:0] tx_err;
@@ -103,13 +107,14 @@ module nic_top #(
 
   // ---------------------------------------------------------------- events and statistics
   logic st_rx, st_rx_good, st_rx_bcast, st_rx_mcast, st_rx_crcerr, st_rx_runt, st_rx_oversize;
+  logic st_rx_vlan_drop;
   logic [15:0] st_rx_bytes, st_tx_bytes;
   logic st_tx, st_tx_bcast, st_tx_mcast, st_tx_underrun, st_tso;
   logic [1:0] st_tso_fail;
   logic rx_overflow, evt_rnbc, evt_rxt0, evt_rxdmt0, evt_txwb, evt_txwb_ide, evt_txqe;
 
   logic csr_idle, intr_idle, tx_dma_idle, tx_fifo_idle, mac_tx_idle, mac_rx_idle, rx_fifo_idle;
-  logic rx_dma_idle, arb_idle;
+  logic rx_dma_idle, arb_idle, rx_vlan_quiet;
 
   // LSC on every change of the link
   logic link_q, link_seen_q;
@@ -133,6 +138,7 @@ module nic_top #(
     .rdmts_o (rdmts), .ipofl_o (ipofl), .tuofl_o (tuofl), .mo_o (mo), .bsize_o (bsize), .mfs_o (mfs),
     .rdba_o (rdba), .rdlen_o (rdlen), .rdt_o (rdt), .rdh_we_o (rdh_we), .rdh_i (rdh), .rdtr_o (rdtr),
     .ra_addr_o (ra_addr), .ra_valid_o (ra_valid), .mta_idx_i (mta_idx), .mta_word_o (mta_word),
+    .vme_o (vme), .vfe_o (vfe), .vet_o (vet), .vfta_idx_i (vfta_idx), .vfta_word_o (vfta_word),
     .txen_o (txen), .tpde_o (tpde), .tdba_o (tdba), .tdlen_o (tdlen), .tdt_o (tdt),
     .tdh_we_o (tdh_we), .tdh_i (tdh), .tidv_o (tidv), .wdata16_o (wdata16),
     .itr_o (itr), .icr_rd_o (icr_rd), .icr_i (icr), .ims_i (ims),
@@ -141,7 +147,7 @@ module nic_top #(
     .st_rx_i (st_rx), .st_rx_bytes_i (st_rx_bytes), .st_rx_good_i (st_rx_good),
     .st_rx_bcast_i (st_rx_bcast), .st_rx_mcast_i (st_rx_mcast), .st_rx_crcerr_i (st_rx_crcerr),
     .st_rx_runt_i (st_rx_runt), .st_rx_oversize_i (st_rx_oversize), .st_rx_missed_i (rx_overflow),
-    .st_rx_nobuf_i (evt_rnbc),
+    .st_rx_nobuf_i (evt_rnbc), .st_rx_vlan_drop_i (st_rx_vlan_drop),
     .st_tx_i (st_tx), .st_tx_bytes_i (st_tx_bytes), .st_tx_bcast_i (st_tx_bcast),
     .st_tx_mcast_i (st_tx_mcast), .st_tx_good_i (!st_tx_underrun),
     .st_tso_i (st_tso), .st_tso_fail_i (st_tso_fail),
@@ -190,7 +196,7 @@ module nic_top #(
 
   nic_tx_dma #(.AxiId(0)) u_tx_dma (
     .clk_i, .rst_ni (core_rst_n),
-    .txen_i (txen), .tdba_i (tdba), .tdlen_i (tdlen), .tdt_i (tdt),
+    .txen_i (txen), .tdba_i (tdba), .tdlen_i (tdlen), .tdt_i (tdt), .vet_i (vet),
     .tdh_we_i (tdh_we), .tdh_wdata_i (wdata16), .tdh_o (tdh),
     .m_axi_req_o (dma_req[0]), .m_axi_rsp_i (dma_rsp[0]),
     .m_axis_tdata (txd_tdata), .m_axis_tkeep (txd_tkeep), .m_axis_tvalid (txd_tvalid),
@@ -231,11 +237,13 @@ module nic_top #(
     .clk_i, .rst_ni (core_rst_n), .xgmii_rxd_i, .xgmii_rxc_i,
     .sbp_i (sbp), .upe_i (upe), .mpe_i (mpe), .bam_i (bam), .mo_i (mo), .secrc_i (secrc), .mfs_i (mfs),
     .ra_addr_i (ra_addr), .ra_valid_i (ra_valid), .mta_idx_o (mta_idx), .mta_word_i (mta_word),
+    .vet_i (vet), .vfe_i (vfe), .vfta_idx_o (vfta_idx), .vfta_word_i (vfta_word),
     .m_axis_tdata (rxm_tdata), .m_axis_tkeep (rxm_tkeep), .m_axis_tvalid (rxm_tvalid),
     .m_axis_tlast (rxm_tlast), .m_axis_tuser (rxm_tuser), .m_axis_tflag (rxm_tflag),
     .stat_rx_o (st_rx), .stat_rx_bytes_o (st_rx_bytes), .stat_good_o (st_rx_good),
     .stat_bcast_o (st_rx_bcast), .stat_mcast_o (st_rx_mcast), .stat_crcerr_o (st_rx_crcerr),
-    .stat_runt_o (st_rx_runt), .stat_oversize_o (st_rx_oversize), .idle_o (mac_rx_idle)
+    .stat_runt_o (st_rx_runt), .stat_oversize_o (st_rx_oversize), .stat_vlan_drop_o (st_rx_vlan_drop),
+    .idle_o (mac_rx_idle)
   );
 
   nic_frame_fifo #(.Depth(4096), .DropWhenFull(1'b1)) u_rx_fifo (
@@ -248,13 +256,28 @@ module nic_top #(
     .overflow_o (rx_overflow), .frame_count_o (rxf_count), .idle_o (rx_fifo_idle)
   );
 
+  // VLAN stripping (CTRL0.VME) between the FIFO and the DMA; the tag goes to the write-back
+  logic [63:0] rxv_tdata;
+  logic [7:0]  rxv_tkeep;
+  logic rxv_tvalid, rxv_tready, rxv_tlast, rxv_tflag;
+  nic_dma_pkg::rx_vlan_t rxv_tvlan;
+  nic_rx_vlan u_rx_vlan (
+    .clk_i, .rst_ni (core_rst_n), .vme_i (vme), .vet_i (vet),
+    .s_axis_tdata (rxf_tdata), .s_axis_tkeep (rxf_tkeep), .s_axis_tvalid (rxf_tvalid),
+    .s_axis_tready (rxf_tready), .s_axis_tlast (rxf_tlast), .s_axis_tflag (rxf_tflag),
+    .m_axis_tdata (rxv_tdata), .m_axis_tkeep (rxv_tkeep), .m_axis_tvalid (rxv_tvalid),
+    .m_axis_tready (rxv_tready), .m_axis_tlast (rxv_tlast), .m_axis_tflag (rxv_tflag),
+    .m_axis_tvlan (rxv_tvlan), .quiet_o (rx_vlan_quiet)
+  );
+
   nic_rx_dma #(.AxiId(1)) u_rx_dma (
     .clk_i, .rst_ni (core_rst_n),
     .rxen_i (rxen), .rdba_i (rdba), .rdlen_i (rdlen), .rdt_i (rdt),
     .rdh_we_i (rdh_we), .rdh_wdata_i (wdata16), .rdh_o (rdh), .bsize_i (bsize), .rdmts_i (rdmts),
     .ipofl_i (ipofl), .tuofl_i (tuofl),
-    .s_axis_tdata (rxf_tdata), .s_axis_tkeep (rxf_tkeep), .s_axis_tvalid (rxf_tvalid),
-    .s_axis_tready (rxf_tready), .s_axis_tlast (rxf_tlast), .s_axis_tflag (rxf_tflag),
+    .s_axis_tdata (rxv_tdata), .s_axis_tkeep (rxv_tkeep), .s_axis_tvalid (rxv_tvalid),
+    .s_axis_tready (rxv_tready), .s_axis_tlast (rxv_tlast), .s_axis_tflag (rxv_tflag),
+    .s_axis_tvlan (rxv_tvlan),
     .m_axi_req_o (dma_req[1]), .m_axi_rsp_i (dma_rsp[1]),
     .evt_rxt0_o (evt_rxt0), .evt_rxdmt0_o (evt_rxdmt0), .evt_rnbc_o (evt_rnbc),
     .err_o (rx_err), .stopped_o (rx_stopped), .idle_o (rx_dma_idle)
@@ -282,7 +305,7 @@ module nic_top #(
   // (link_q holds the last link_up_i: with link_up_i unchanged there is no LSC edge)
   assign top_idle = link_seen_q && (tx_stopped_q == tx_stopped) && (rx_stopped_q == rx_stopped);
   assign idle_o = top_idle && csr_idle && intr_idle && tx_dma_idle && tx_fifo_idle && mac_tx_idle &&
-                  mac_rx_idle && rx_fifo_idle && rx_dma_idle && arb_idle;
+                  mac_rx_idle && rx_fifo_idle && rx_vlan_quiet && rx_dma_idle && arb_idle;
 
   logic unused;
   assign unused = ^{txf_tflag, txf_overflow, txf_count, rxf_count, rxm_tready};

@@ -110,7 +110,7 @@ module nic_tx_csum (
   assign quiet_o = (off_q == '0) && (ip_sum_q == '0) && (tu_sum_q == '0);
 
   logic unused_ok;
-  assign unused_ok = ^{opt_i.tso, opt_i.tso_ctx};  // segmentation: nic_tx_tso
+  assign unused_ok = ^{opt_i.tso, opt_i.tso_ctx, opt_i.vle, opt_i.vlan};  // nic_tx_tso, nic_tx_vlan
 
 `ifndef SYNTHESIS
   always_ff @(posedge clk_i) begin

@@ -11,6 +11,8 @@
 //   u_tso     nic_tx_tso: passes frames through, cuts a TSO chain into segments (header replicated)
 //   u_csum    nic_tx_csum: watches the frame stream with each frame's options (option FIFO, pushed by
 //             u_rd_req) and names the checksums the TX FIFO writes into the frame (m_axis_tpatch)
+//   u_vlan    nic_tx_vlan: inserts the 802.1Q tag into frames with VLE (after u_csum's observation
+//             point, so the context offsets name the untagged frame), moving the patch offsets
 // This level keeps the run/stop control, the AR register with its tag FIFO, and the FIFOs between
 // the stages.
 // Errors, TXEN=0: no new requests; outstanding bursts are drained (responses dropped), an open frame
@@ -26,6 +28,7 @@ module nic_tx_dma #(
   input  logic [63:0]               tdba_i,
   input  logic [19:0]               tdlen_i,
   input  logic [15:0]               tdt_i,
+  input  logic [15:0]               vet_i,          // VET: TPID of inserted VLAN tags
   input  logic                      tdh_we_i,
   input  logic [15:0]               tdh_wdata_i,
   output logic [15:0]               tdh_o,
@@ -128,6 +131,11 @@ module nic_tx_dma #(
   logic [7:0]  pk_tkeep;
   logic        pk_tvalid, pk_tready, pk_tlast, pk_tuser;
   logic        tse_noctx, tso_done, tso_fail, tso_quiet;
+  // segmenter -> VLAN insertion stream (observed by the checksum offload)
+  logic [63:0] sg_tdata;
+  logic [7:0]  sg_tkeep;
+  logic        sg_tvalid, sg_tready, sg_tlast, sg_tuser, vlan_quiet;
+  tx_patch_t   sg_tpatch;
   logic        st_tso_q;
   logic [1:0]  st_tso_fail_q;
   logic [63:0] req_addr;
@@ -148,7 +156,7 @@ module nic_tx_dma #(
 
   assign stop_req = !txen_i || err_q || cfg_err;
   assign run      = !stop_req && !flush_q;
-  assign drained  = tag_empty && wr_idle && !frame_open && tso_quiet;
+  assign drained  = tag_empty && wr_idle && !frame_open && tso_quiet && vlan_quiet;
   assign clear    = !run && drained;
   assign flush_d  = stop_req || (flush_q && !drained);
 
@@ -270,7 +278,8 @@ module nic_tx_dma #(
     .s_axis_tdata (pk_tdata), .s_axis_tkeep (pk_tkeep), .s_axis_tvalid (pk_tvalid),
     .s_axis_tready (pk_tready), .s_axis_tlast (pk_tlast), .s_axis_tuser (pk_tuser),
     .opt_valid_i (!opt_empty), .opt_i (opt_head), .opt_pop_o (opt_pop),
-    .m_axis_tdata, .m_axis_tkeep, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast, .m_axis_tuser,
+    .m_axis_tdata (sg_tdata), .m_axis_tkeep (sg_tkeep), .m_axis_tvalid (sg_tvalid),
+    .m_axis_tready (sg_tready), .m_axis_tlast (sg_tlast), .m_axis_tuser (sg_tuser),
     .done_o (tso_done), .fail_o (tso_fail), .quiet_o (tso_quiet)
   );
 
@@ -278,10 +287,22 @@ module nic_tx_dma #(
   // Checksum offload: sums the packer's stream, checksums named at each frame's last beat
   nic_tx_csum u_csum (
     .clk_i, .rst_ni,
-    .s_axis_tdata (m_axis_tdata), .s_axis_tkeep (m_axis_tkeep), .s_axis_tvalid (m_axis_tvalid),
-    .s_axis_tready (m_axis_tready), .s_axis_tlast (m_axis_tlast), .s_axis_tuser (m_axis_tuser),
+    .s_axis_tdata (sg_tdata), .s_axis_tkeep (sg_tkeep), .s_axis_tvalid (sg_tvalid),
+    .s_axis_tready (sg_tready), .s_axis_tlast (sg_tlast), .s_axis_tuser (sg_tuser),
     .opt_valid_i (!opt_empty), .opt_i (opt_head), .opt_pop_o (csum_pop_unused),  // u_tso pops
-    .patch_o (m_axis_tpatch), .quiet_o (csum_quiet)
+    .patch_o (sg_tpatch), .quiet_o (csum_quiet)
+  );
+
+  // ------------------------------------------------------------------------------------------------
+  // VLAN insertion: the tag after the source MAC of frames with VLE; untagged frames pass unchanged
+  nic_tx_vlan u_vlan (
+    .clk_i, .rst_ni, .vet_i,
+    .s_axis_tdata (sg_tdata), .s_axis_tkeep (sg_tkeep), .s_axis_tvalid (sg_tvalid),
+    .s_axis_tready (sg_tready), .s_axis_tlast (sg_tlast), .s_axis_tuser (sg_tuser),
+    .s_axis_tpatch (sg_tpatch),
+    .opt_valid_i (!opt_empty), .opt_i (opt_head),
+    .m_axis_tdata, .m_axis_tkeep, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast, .m_axis_tuser,
+    .m_axis_tpatch, .quiet_o (vlan_quiet)
   );
 
   // ------------------------------------------------------------------------------------------------
@@ -367,7 +388,7 @@ module nic_tx_dma #(
   // at TDH, queues reset).
   logic quiet, settled_run, settled_stop;
   assign quiet = tag_empty && !ar_valid_q && desc_empty && data_empty && seg_empty && (desc_res == '0) &&
-                 rd_req_quiet && wb_quiet && packer_quiet && opt_empty && csum_quiet && tso_quiet && (err_pulse_q == '0) &&
+                 rd_req_quiet && wb_quiet && packer_quiet && opt_empty && csum_quiet && tso_quiet && vlan_quiet && (err_pulse_q == '0) &&
                  !st_tso_q && (st_tso_fail_q == '0) &&
                  (err_q == (txen_i && (err_q || cfg_err)));  // err_d without a bus error
   assign settled_run  = run && (fetch_ptr == tdt_i) && (tdh_q == tdt_i);

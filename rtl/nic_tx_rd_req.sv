@@ -12,7 +12,8 @@
 // descriptor has TSE under a TSE context is a TSO chain (opt.tso, cut by nic_tx_tso): its length
 // limit is HDRLEN + 64 KiB instead of MaxFrameLen, and both checksums are inserted in every segment
 // (the IP one for IPv4 only) whatever POPTS says. TSE without a TSE context is counted (tse_noctx_o)
-// and the chain is sent as one frame, as without TSE.
+// and the chain is sent as one frame, as without TSE. VLE and VLAN are taken from the same first
+// data descriptor (Linux ixgb sets them in every descriptor of the frame).
 module nic_tx_rd_req #(
   parameter int unsigned DataDepth = 128,
   localparam int unsigned DataCntW = $clog2(DataDepth + 1)
@@ -122,7 +123,7 @@ module nic_tx_rd_req #(
     ctx_d         = ctx_q;
     tso_ctx_d     = tso_ctx_q;
     opt_push_o    = start && (frame_len_q == '0);
-    opt_o         = '{tso: tso_now, tso_ctx: tso_ctx_q,
+    opt_o         = '{vle: desc_i.vle, vlan: desc_i.vlan, tso: tso_now, tso_ctx: tso_ctx_q,
                       ixsm: tso_now ? tso_ctx_q.ip : desc_i.ixsm && ctx_valid_q,
                       txsm: tso_now || (desc_i.txsm && ctx_valid_q), ctx: ctx_q};
     tse_noctx_o   = opt_push_o && desc_i.tse && !tso_now;

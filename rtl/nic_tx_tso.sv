@@ -306,7 +306,7 @@ module nic_tx_tso (
   assign quiet_o = (state_q == StIdle);
 
   logic unused_ok;
-  assign unused_ok = ^{opt_i.ixsm, opt_i.txsm, tc.tse};
+  assign unused_ok = ^{opt_i.ixsm, opt_i.txsm, tc.tse, opt_i.vle, opt_i.vlan};  // VLAN: nic_tx_vlan
 
 `ifndef SYNTHESIS
   logic        out_stall_q;

@@ -11,10 +11,12 @@ nic_tx_packer.sv
 nic_tx_wb.sv
 nic_tx_csum.sv
 nic_tx_tso.sv
+nic_tx_vlan.sv
 nic_tx_dma.sv
 nic_rx_collector.sv
 nic_rx_csum.sv
 nic_rx_writer.sv
+nic_rx_vlan.sv
 nic_rx_dma.sv
 nic_axi_arb.sv
 nic_axi_flat.sv

@@ -6,6 +6,7 @@
 
 #include "nic_regs.h"
 #include "nicsim/driver/ixgb.h"
+#include "nicsim/kern/if_vlan.h"
 
 namespace nicsim::driver {
 
@@ -67,11 +68,15 @@ int IxgbAdapter::probe() {
   netdev_.max_mtu = kMaxMtu;
   // What the NIC can do (ethtool -K changes these) and what is on at probe (register_netdev
   // drops TSO without SG and checksum offload).
-  netdev_.hw_features = kern::NETIF_F_SG | kern::NETIF_F_IP_CSUM | kern::NETIF_F_TSO | kern::NETIF_F_RXCSUM;
+  constexpr uint64_t kVlanFeatures =
+      kern::NETIF_F_HW_VLAN_CTAG_TX | kern::NETIF_F_HW_VLAN_CTAG_RX | kern::NETIF_F_HW_VLAN_CTAG_FILTER;
+  netdev_.hw_features =
+      kern::NETIF_F_SG | kern::NETIF_F_IP_CSUM | kern::NETIF_F_TSO | kern::NETIF_F_RXCSUM | kVlanFeatures;
   netdev_.features &= ~netdev_.hw_features;
   if (params_.rx_csum) netdev_.features |= kern::NETIF_F_RXCSUM;
   if (params_.tx_csum) netdev_.features |= kern::NETIF_F_SG | kern::NETIF_F_IP_CSUM;
   if (params_.tso) netdev_.features |= kern::NETIF_F_TSO;
+  if (params_.vlan_offload) netdev_.features |= kVlanFeatures;
   netdev_.gso_max_size = 65536;  // the NIC's PAYLEN limit; the IP total length caps a GSO skb lower
 
   // The NIC signals only through MSI (there is no INTx pin in this model).
@@ -158,6 +163,7 @@ int IxgbAdapter::up() {
   wr(regs::ITR, params_.itr & regs::ITR_INTERVAL_MASK);
   up_ = true;
   set_rx_mode();
+  restore_vlan();
 
   k_.net().napi_enable(napi_);
   irq_enable();
@@ -321,12 +327,49 @@ void IxgbAdapter::update_stats() {
     s.tsctc += rd(regs::TSCTC);
     s.tsctfc += rd(regs::TSCTFC);
   }
+  // The VLAN filter's drops likewise only once the filter is in use.
+  if ((netdev_.features & kern::NETIF_F_HW_VLAN_CTAG_FILTER) || s.vfdc) s.vfdc += rd(regs::VFDC);
 }
 
 int IxgbAdapter::ndo_set_features(kern::NetDevice&, uint64_t features) {
-  const bool rx = features & kern::NETIF_F_RXCSUM;
-  if (up_ && rx != bool(netdev_.features & kern::NETIF_F_RXCSUM))
-    wr(regs::RXCSUM, rx ? (regs::RXCSUM_IPOFL | regs::RXCSUM_TUOFL) : 0);
+  const uint64_t changed = features ^ netdev_.features;
+  if (!up_) return 0;  // up() programs what features say
+  if (changed & kern::NETIF_F_RXCSUM)
+    wr(regs::RXCSUM, (features & kern::NETIF_F_RXCSUM) ? (regs::RXCSUM_IPOFL | regs::RXCSUM_TUOFL) : 0);
+  // ixgb_vlan_strip_enable / disable
+  if (changed & kern::NETIF_F_HW_VLAN_CTAG_RX) wr(regs::CTRL0, ctrl0_value(features));
+  // ixgb_vlan_filter_on / off: the table first, then RCTL.VFE (not in promiscuous mode)
+  if (changed & kern::NETIF_F_HW_VLAN_CTAG_FILTER) {
+    const bool on = (features & kern::NETIF_F_HW_VLAN_CTAG_FILTER) && !(netdev_.flags & kern::IFF_PROMISC);
+    if (on)
+      for (uint32_t i = 0; i < regs::VFTA_COUNT; ++i) wr(regs::VFTA(i), vfta_[i]);
+    wr(regs::RCTL, (rd(regs::RCTL) & ~regs::RCTL_VFE) | (on ? regs::RCTL_VFE : 0));
+  }
+  return 0;
+}
+
+uint32_t IxgbAdapter::ctrl0_value(uint64_t features) const {
+  return (netdev_.mtu > kern::ETH_DATA_LEN ? regs::CTRL0_JFE : 0) |
+         ((features & kern::NETIF_F_HW_VLAN_CTAG_RX) ? regs::CTRL0_VME : 0);
+}
+
+void IxgbAdapter::restore_vlan() {
+  if (!(netdev_.features & kern::NETIF_F_HW_VLAN_CTAG_FILTER)) return;
+  for (uint32_t i = 0; i < regs::VFTA_COUNT; ++i)
+    if (vfta_[i]) wr(regs::VFTA(i), vfta_[i]);
+}
+
+int IxgbAdapter::ndo_vlan_rx_add_vid(kern::NetDevice&, uint16_t, uint16_t vid) {
+  vid = uint16_t(vid & kern::VLAN_VID_MASK);
+  vfta_[vid >> 5] |= 1u << (vid & 31);
+  if (up_ && (netdev_.features & kern::NETIF_F_HW_VLAN_CTAG_FILTER)) wr(regs::VFTA(vid >> 5), vfta_[vid >> 5]);
+  return 0;
+}
+
+int IxgbAdapter::ndo_vlan_rx_kill_vid(kern::NetDevice&, uint16_t, uint16_t vid) {
+  vid = uint16_t(vid & kern::VLAN_VID_MASK);
+  vfta_[vid >> 5] &= ~(1u << (vid & 31));
+  if (up_ && (netdev_.features & kern::NETIF_F_HW_VLAN_CTAG_FILTER)) wr(regs::VFTA(vid >> 5), vfta_[vid >> 5]);
   return 0;
 }
 
@@ -365,6 +408,7 @@ std::vector<std::pair<std::string, uint64_t>> IxgbAdapter::get_ethtool_stats(ker
       {"good_packets_transmitted", h.gptc},
       {"good_octets_received", h.gorc},
       {"good_octets_transmitted", h.gotc},
+      {"rx_vlan_filter_drops", h.vfdc},
   };
 }
 
@@ -406,11 +450,13 @@ void IxgbAdapter::set_rx_mode() {
     wr(regs::RAH(n), hi | regs::RAH_AV);
   };
 
-  uint32_t rctl = rd(regs::RCTL) & ~(regs::RCTL_UPE | regs::RCTL_MPE | regs::RCTL_MO_MASK);
+  uint32_t rctl = rd(regs::RCTL) & ~(regs::RCTL_UPE | regs::RCTL_MPE | regs::RCTL_MO_MASK | regs::RCTL_VFE);
   if (netdev_.flags & kern::IFF_PROMISC)
-    rctl |= regs::RCTL_UPE | regs::RCTL_MPE;
+    rctl |= regs::RCTL_UPE | regs::RCTL_MPE;  // and no VLAN filter (ixgb_set_multi)
   else if (netdev_.flags & kern::IFF_ALLMULTI)
     rctl |= regs::RCTL_MPE;
+  if ((netdev_.features & kern::NETIF_F_HW_VLAN_CTAG_FILTER) && !(netdev_.flags & kern::IFF_PROMISC))
+    rctl |= regs::RCTL_VFE;
 
   write_rar(0, &netdev_.dev_addr);
   // Exact filters first (no false positives), the hash table for the rest.

@@ -8,6 +8,7 @@
 #include "nic_regs.h"
 #include "nicsim/driver/ixgb.h"
 #include "nicsim/kern/etherdevice.h"
+#include "nicsim/kern/if_vlan.h"
 
 namespace nicsim::driver {
 
@@ -97,6 +98,15 @@ void IxgbAdapter::clean_rx_ring() {
   rx_chain_skb_.reset();
 }
 
+// A frame with an 802.1Q tag (TPID 0x8100) after its source MAC, for the timeline's wire match.
+static std::vector<uint8_t> tagged_copy(const uint8_t* f, uint32_t len, uint16_t tci) {
+  std::vector<uint8_t> w(f, f + len);
+  if (len < 2 * kern::ETH_ALEN) return w;
+  const uint8_t tag[4] = {uint8_t(kern::ETH_P_8021Q >> 8), uint8_t(kern::ETH_P_8021Q), uint8_t(tci >> 8), uint8_t(tci)};
+  w.insert(w.begin() + 2 * kern::ETH_ALEN, tag, tag + 4);
+  return w;
+}
+
 uint32_t IxgbAdapter::max_frame() const { return netdev_.mtu + kern::ETH_HLEN + kern::VLAN_HLEN; }
 
 // --------------------------------------------------------------------------- programming
@@ -126,7 +136,8 @@ void IxgbAdapter::configure_rx() {
   // Largest frame accepted, destination MAC through FCS (the MAC allows 4 more for an
   // 802.1Q tag). Jumbo frames also set CTRL0.JFE, as ixgb_up does.
   wr(regs::MFS, ((netdev_.mtu + kern::ETH_HLEN + kern::ETH_FCS_LEN) << regs::MFS_SHIFT) & regs::MFS_MASK);
-  if (netdev_.mtu > kern::ETH_DATA_LEN) wr(regs::CTRL0, regs::CTRL0_JFE);
+  // VLAN stripping (CTRL0.VME) with NETIF_F_HW_VLAN_CTAG_RX, in the same write.
+  if (const uint32_t ctrl0 = ctrl0_value(netdev_.features)) wr(regs::CTRL0, ctrl0);
   wr(regs::RXCSUM, (netdev_.features & kern::NETIF_F_RXCSUM) ? (regs::RXCSUM_IPOFL | regs::RXCSUM_TUOFL) : 0);
   rx_discard_ = false;
   rx_chain_skb_.reset();
@@ -256,6 +267,7 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
     counters_.tx_ctx_desc++;
     i = i + 1 == tx_.count ? 0 : i + 1;
   }
+  counters_.tx_vlan_hw += skb->vlan_present;
   if (ctx.kind == 2) {
     counters_.tx_tso_skbs++;
     counters_.tx_tso_segs += (ctx.paylen + ctx.mss - 1) / ctx.mss;
@@ -280,6 +292,9 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
     d.set_cmd_tse(ctx.kind == 2);
     d.set_popts_ixsm(ctx.kind == 2);
     d.set_popts_txsm(ctx.kind != 0);
+    // the tag the stack left beside the data (NETIF_F_HW_VLAN_CTAG_TX), in every descriptor as ixgb_tx_queue
+    d.set_cmd_vle(skb->vlan_present);
+    d.set_vlan(skb->vlan_present ? skb->vlan_tci : 0);
     last = i;
     i = i + 1 == tx_.count ? 0 : i + 1;
   }
@@ -294,7 +309,12 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
       if (tx_buf_[j].dma) tl->tag(node, tx_buf_[j].dma, tx_buf_[j].len, pkt, kern::Timeline::TagKind::kTxBuf);
       if (j == last) break;
     }
-    tl->tx_frame(node, skb->data(), len, pkt);
+    if (skb->vlan_present) {  // the frame as it leaves the NIC, with the tag it inserts
+      const std::vector<uint8_t> w = tagged_copy(skb->data(), len, skb->vlan_tci);
+      tl->tx_frame(node, w.data(), w.size(), pkt);
+    } else {
+      tl->tx_frame(node, skb->data(), len, pkt);
+    }
   }
   tx_buf_[last].skb = std::move(skb);
   tx_buf_[first].next_to_watch = int32_t(last);
@@ -393,6 +413,7 @@ int IxgbAdapter::clean_rx_irq(int budget) {
     const bool eop = d.status_eop();
     const bool rx_error = d.errors_ce() || d.errors_rxe();
     const uint8_t status = d.status(), errors = d.errors();
+    const uint16_t special = d.special();
     const uint64_t addr = d.buff_addr();
     d.clear();  // the write-back; the buffer address stays
     d.set_buff_addr(addr);
@@ -429,12 +450,15 @@ int IxgbAdapter::clean_rx_irq(int budget) {
     if (whole) {
       const uint64_t pkt = k_.tl() ? k_.tl()->rx_frame(k_.tl_node(), whole->data(), whole->len()) : 0;
       k_.trace(kern::Stage::kNapiPoll, pkt, whole->len());
-      rx_hand_up(std::move(whole), pkt, status, errors);
+      rx_hand_up(std::move(whole), pkt, status, errors, special);
     } else if (!drop) {
       uint64_t pkt = 0;
       if (kern::Timeline* tl = k_.tl()) {
         // The frame's id from the wire; the NIC's writes into this buffer and descriptor are its.
-        pkt = tl->rx_frame(k_.tl_node(), skb->data(), length);
+        // (a stripped frame is found by its wire bytes, the tag put back)
+        pkt = (status & regs::RXDESC_STATUS_VP)
+                  ? tl->rx_frame(k_.tl_node(), tagged_copy(skb->data(), length, special).data(), length + kern::VLAN_HLEN)
+                  : tl->rx_frame(k_.tl_node(), skb->data(), length);
         tl->claim(k_.tl_node(), buf_dma, length, desc_dma, pkt, k_.now_ns() * 1000);
         k_.trace(kern::Stage::kNapiPoll, pkt, length);
       }
@@ -451,7 +475,7 @@ int IxgbAdapter::clean_rx_irq(int budget) {
         skb->put(length);
         counters_.rx_large++;
       }
-      rx_hand_up(std::move(skb), pkt, status, errors);
+      rx_hand_up(std::move(skb), pkt, status, errors, special);
     }
     if (cleaned >= params_.rx_refill_batch) {
       rx_.next_to_clean = i;
@@ -482,11 +506,16 @@ void IxgbAdapter::rx_checksum(uint8_t status, uint8_t errors, kern::SkBuff& skb)
   counters_.hw_csum_rx_good++;
 }
 
-void IxgbAdapter::rx_hand_up(kern::SkbPtr skb, uint64_t pkt, uint8_t status, uint8_t errors) {
+void IxgbAdapter::rx_hand_up(kern::SkbPtr skb, uint64_t pkt, uint8_t status, uint8_t errors, uint16_t special) {
   const uint32_t length = skb->len();
   skb->trace = pkt;
   rx_checksum(status, errors, *skb);
   kern::eth_type_trans(*skb, netdev_);
+  // the NIC stripped the tag (CTRL0.VME): the stack takes it from the skb (__vlan_hwaccel_put_tag)
+  if (status & regs::RXDESC_STATUS_VP) {
+    kern::vlan_hwaccel_put_tag(*skb, special);
+    counters_.rx_vlan_hw++;
+  }
   counters_.rx_packets++;
   counters_.rx_bytes += length;
   k_.cpu().charge_packet();

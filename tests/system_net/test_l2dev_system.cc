@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "nicsim/apps/tcp_apps.h"
+#include "nicsim/apps/udp_stream.h"
 #include "nicsim/kern/etherdevice.h"
 #include "nicsim/sim/network.h"
 #include "nicsim/sim/pcap.h"
@@ -234,6 +235,133 @@ TEST_F(L2System, TwoVlansAndUntaggedShareOneCableIsolated) {
   expect_tshark_clean(net(), "a-b.pcap");
   EXPECT_GE(tshark_count(net().tb().out_path("a-b.pcap"), "vlan.id == 10 && icmp"), 6);
   EXPECT_GE(tshark_count(net().tb().out_path("a-b.pcap"), "vlan.id == 20 && arp"), 1);
+}
+
+// 802.1Q offload on a (NETIF_F_HW_VLAN_CTAG_TX/RX/FILTER: the NIC inserts, strips and filters
+// tags), software tagging on b, one cable: TCP and UDP on VLAN 10 both ways arrive byte-exact;
+// every frame on the cable is tagged as software tags it (tshark: vlan.id, checksums valid);
+// the same UDP datagrams sent with a's offload on and then off give the same wire bytes, but
+// for the IP ID the stack numbers per datagram (and the header checksum over it); b's frames on
+// VLAN 30, which a lacks, are dropped by a's NIC and counted (rx_vlan_filter_drops), and with
+// the filter off they reach a's stack, which drops them (rx_dropped).
+TEST_F(L2System, VlanOffloadOnOneEndInteroperatesWithSoftwareTagging) {
+  TwoHostsConfig tc;
+  tc.pcap = "a-b.pcap";
+  tc.host.driver.vlan_offload = true;
+  sim::NetHostConfig hb = tc.host;
+  hb.driver.vlan_offload = false;
+  tc.host_b = hb;
+  start(tc);
+  NetHost& a = this->a();
+  NetHost& b = this->b();
+  const std::string ka = a.ethtool("-k eth0"), kb = b.ethtool("-k eth0");
+  for (const char* line : {"\nrx-vlan-offload: on\n", "\ntx-vlan-offload: on\n", "\nrx-vlan-filter: on\n"})
+    EXPECT_NE(ka.find(line), std::string::npos) << line << ka;
+  for (const char* line : {"\nrx-vlan-offload: off\n", "\ntx-vlan-offload: off\n", "\nrx-vlan-filter: off\n"})
+    EXPECT_NE(kb.find(line), std::string::npos) << line << kb;
+  auto ethtool_stat = [](NetHost& h, const std::string& name) {
+    const std::string s = h.ethtool("-S eth0"), key = "     " + name + ": ";
+    const size_t at = s.find(key);
+    return at == std::string::npos ? ~0ull : std::strtoull(s.c_str() + at + key.size(), nullptr, 10);
+  };
+
+  EXPECT_EQ(a.add_vlan("eth0", 10, "10.0.10.1/24"), "eth0.10");
+  EXPECT_EQ(b.add_vlan("eth0", 10, "10.0.10.2/24"), "eth0.10");
+  const uint64_t a_dropped = a.dev().stats.rx_dropped;
+  EXPECT_EQ(b.add_vlan("eth0", 30, "10.0.30.2/24"), "eth0.30");  // its gratuitous ARP is tagged 30
+
+  AtAddress a10(a, "10.0.10.1"), b10(b, "10.0.10.2");
+  apps::TcpBulkConfig cfg;
+  cfg.bytes = 1 * kMB;
+  for (auto [from, to] : {std::pair<apps::AppHost*, apps::AppHost*>{&a10, &b10}, {&b10, &a10}}) {
+    apps::TcpBulk bulk(*from, *to, cfg);
+    bulk.start();
+    ASSERT_TRUE(net().run_until([&] { return bulk.finished(); }, 500'000'000ull));
+    EXPECT_EQ(bulk.sha256_received(), bulk.sha256_sent());
+    bulk.stop();
+  }
+  apps::UdpStreamConfig ucfg;  // port 7000 both ways: tshark decodes it as data (tshark_check.h)
+  ucfg.count = 500;
+  ucfg.port = 7000;
+  apps::UdpStream uab(a10, b10, ucfg);
+  ucfg.seed = 2;
+  apps::UdpStream uba(b10, a10, ucfg);
+  uab.start();
+  uba.start();
+  ASSERT_TRUE(net().run_until([&] { return uab.finished() && uba.finished(); }, 500'000'000ull));
+  for (apps::UdpStream* st : {&uab, &uba}) {
+    EXPECT_TRUE(st->error().empty()) << st->error();
+    EXPECT_EQ(st->received(), 500u);
+    EXPECT_EQ(st->corrupt(), 0u);
+  }
+  uab.stop();
+  uba.stop();
+  EXPECT_GE(ethtool_stat(a, "rx_vlan_filter_drops"), 1u) << "b's frames on VLAN 30";
+  // a's NIC tagged what a sent and untagged what it received; b did both in software
+  EXPECT_GT(a.adapter().counters().tx_vlan_hw, 1000u);
+  EXPECT_GT(a.adapter().counters().rx_vlan_hw, 1000u);
+  EXPECT_EQ(b.adapter().counters().tx_vlan_hw + b.adapter().counters().rx_vlan_hw, 0u);
+  EXPECT_EQ(a.dev().stats.rx_dropped, a_dropped) << "VLAN 30 never reached a's stack";
+
+  // The same datagrams from the same port with a's offload on, then off.
+  const std::vector<size_t> sizes = {1, 18, 100, 1000, 1472};
+  auto probe = [&](uint8_t mark) {
+    auto r = b.udp_socket();
+    auto s = a.udp_socket();
+    EXPECT_EQ(r.bind(7001), 0);
+    EXPECT_EQ(s.bind(7000, "10.0.10.1"), 0);
+    for (size_t n : sizes) {
+      std::vector<uint8_t> d(n);
+      for (size_t i = 0; i < n; ++i) d[i] = uint8_t(i * 7 + n);
+      EXPECT_EQ(s.sendto(d, "10.0.10.2", 7001), int(n));
+      auto got = r.recvfrom(10'000'000);
+      ASSERT_TRUE(got.has_value()) << "size " << n << " mark " << int(mark);
+      EXPECT_EQ(got->data, d);
+    }
+    s.close();
+    r.close();
+  };
+  auto probe_frames = [&] {  // a's frames to port 7001, IP ID and header checksum blanked
+    std::vector<std::vector<uint8_t>> out;
+    for (auto r : read_pcap(net(), "a-b.pcap")) {
+      std::vector<uint8_t>& f = r.data;
+      if (f.size() < 42 || be16(f, 12) != kern::ETH_P_8021Q || f[27] != 17 || be16(f, 40) != 7001) continue;
+      f[22] = f[23] = f[28] = f[29] = 0;
+      out.push_back(f);
+    }
+    return out;
+  };
+  const uint64_t a_tx_hw = a.adapter().counters().tx_vlan_hw;
+  probe(1);
+  EXPECT_EQ(a.adapter().counters().tx_vlan_hw - a_tx_hw, sizes.size());
+  EXPECT_EQ(a.ethtool("-K eth0 txvlan off rxvlan off rx-vlan-filter off"), "");
+  EXPECT_NE(a.ethtool("-k eth0").find("\ntx-vlan-offload: off\n"), std::string::npos);
+  probe(2);
+  EXPECT_EQ(a.adapter().counters().tx_vlan_hw - a_tx_hw, sizes.size()) << "tagged in software now";
+  net().run_until([] { return false; }, 1'000'000);  // the last frames into the pcap
+  const auto both = probe_frames();
+  ASSERT_EQ(both.size(), 2 * sizes.size());
+  for (size_t i = 0; i < sizes.size(); ++i)
+    EXPECT_TRUE(both[sizes.size() + i] == both[i]) << "datagram of " << sizes[i] << " bytes: offload on and off differ";
+
+  // Filter off: a frame on a VLAN a lacks reaches its stack, which drops it.
+  EXPECT_EQ(b.add_vlan("eth0", 40, "10.0.40.2/24"), "eth0.40");
+  ASSERT_TRUE(net().run_until([&] { return a.dev().stats.rx_dropped > a_dropped; }, 10'000'000));
+
+  size_t tagged = 0;
+  for (const auto& r : read_pcap(net(), "a-b.pcap")) {
+    if (be16(r.data, 12) != kern::ETH_P_8021Q) continue;
+    ++tagged;
+    const uint16_t tci = be16(r.data, 14);
+    EXPECT_TRUE((tci & 0xFFF) == 10 || (tci & 0xFFF) == 30 || (tci & 0xFFF) == 40) << tci;
+    EXPECT_EQ(tci >> 12, 0) << "PCP 0, DEI 0";
+  }
+  EXPECT_GT(tagged, 2000u);
+  expect_tshark_clean(net(), "a-b.pcap");
+  EXPECT_GE(tshark_count(net().tb().out_path("a-b.pcap"), "vlan.id == 10 && udp"), 1000 + 2 * long(sizes.size()));
+  EXPECT_GE(tshark_count(net().tb().out_path("a-b.pcap"), "vlan.id == 10 && tcp"), 1000);
+  std::printf("VLAN offload: %zu tagged frames; a dropped %llu frames in its VLAN filter\n", tagged,
+              static_cast<unsigned long long>(ethtool_stat(a, "rx_vlan_filter_drops")));
 }
 
 // lo: 10 MB of TCP to 127.0.0.1, a ping of the host's own address and UDP to its eth0

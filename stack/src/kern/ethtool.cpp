@@ -43,10 +43,11 @@ const std::vector<Group>& groups() {
       {"generic-segmentation-offload", {{"tx-generic-segmentation", NETIF_F_GSO}}},
       {"generic-receive-offload", {{"rx-gro", NETIF_F_GRO}}},
       {"large-receive-offload", {{"rx-lro", 0}}},
-      {"rx-vlan-offload", {{"rx-vlan-hw-parse", 0}}},
-      {"tx-vlan-offload", {{"tx-vlan-hw-insert", 0}}},
+      {"rx-vlan-offload", {{"rx-vlan-hw-parse", NETIF_F_HW_VLAN_CTAG_RX}}},
+      {"tx-vlan-offload", {{"tx-vlan-hw-insert", NETIF_F_HW_VLAN_CTAG_TX}}},
       {"ntuple-filters", {{"rx-ntuple-filter", 0}}},
       {"receive-hashing", {{"rx-hashing", 0}}},
+      {nullptr, {{"rx-vlan-filter", NETIF_F_HW_VLAN_CTAG_FILTER}}},
       {nullptr, {{"rx-fcs", 0}}},
       {nullptr, {{"rx-all", 0}}},
   };

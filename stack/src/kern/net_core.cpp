@@ -189,6 +189,8 @@ NetDevice* NetCore::register_vlan_dev(NetDevice& real, uint16_t vid, int* err) {
   if (!real.registered || real.kernel != &k_) return fail(-ENODEV);
   if (vid == 0 || vid >= VLAN_N_VID - 1 || real.vlan_real_dev || (real.flags & IFF_LOOPBACK)) return fail(-EINVAL);
   if (vlan_find_dev(real, vid)) return fail(-EEXIST);
+  // vlan_vid_add: the real device's VLAN filter learns the VID
+  if (const int r = real.ops->ndo_vlan_rx_add_vid(real, ETH_P_8021Q, vid)) return fail(r);
   auto v = std::make_unique<VlanDev>(real, vid);
   if (const int r = register_netdev(v->dev())) return fail(r);
   netif_carrier_on(v->dev());
@@ -200,7 +202,9 @@ NetDevice* NetCore::register_vlan_dev(NetDevice& real, uint16_t vid, int* err) {
 void NetCore::unregister_vlan_dev(NetDevice& vlan) {
   for (auto it = vlans_.begin(); it != vlans_.end(); ++it) {
     if (&(*it)->dev() != &vlan) continue;
+    NetDevice& real = (*it)->real();
     unregister_netdev(vlan);
+    real.ops->ndo_vlan_rx_kill_vid(real, ETH_P_8021Q, vlan.vlan_id);  // vlan_vid_del
     vlans_.erase(it);
     return;
   }
@@ -212,33 +216,41 @@ NetDevice* NetCore::vlan_find_dev(const NetDevice& real, uint16_t vid) const {
   return nullptr;
 }
 
-// vlan_do_receive: skb data at the tag's TCI (eth_type_trans saw ETH_P_8021Q). Untags the
-// frame and moves it to its VLAN device; false (skb freed, rx_dropped on the real device)
-// for a VLAN nobody configured.
+// vlan_do_receive: skb data at the tag's TCI (eth_type_trans saw ETH_P_8021Q), or the tag
+// stripped by the NIC in skb->vlan_tci (skb_vlan_tag_present: data at the inner header already).
+// Untags the frame and moves it to its VLAN device; false (skb freed, rx_dropped on the real
+// device) for a VLAN nobody configured. Both ways end the same.
 bool NetCore::vlan_do_receive(SkbPtr& skb) {
   NetDevice* real = skb->dev;
-  if (!real || skb->len() < VLAN_HLEN) {
+  const bool hw = skb->vlan_present;
+  if (!real || (!hw && skb->len() < VLAN_HLEN)) {
     if (real) real->stats.rx_length_errors++;
     skb.reset();
     return false;
   }
   const uint8_t* t = skb->data();
-  const uint16_t vid = uint16_t((t[0] << 8 | t[1]) & VLAN_VID_MASK);
-  const uint16_t inner = uint16_t(t[2] << 8 | t[3]);
+  const uint16_t tci = hw ? skb->vlan_tci : uint16_t(t[0] << 8 | t[1]);
+  const uint16_t vid = uint16_t(tci & VLAN_VID_MASK);
+  const uint16_t inner = hw ? skb->protocol : uint16_t(t[2] << 8 | t[3]);
   NetDevice* vdev = vid ? vlan_find_dev(*real, vid) : real;  // VID 0: priority tag only
   if (!vdev || !vdev->is_up()) {
     real->stats.rx_dropped++;
     skb.reset();
     return false;
   }
-  // vlan_remove_tag: the MAC addresses move up over the tag, the header is plain Ethernet.
-  skb->pull(VLAN_HLEN);
   uint8_t* mac = skb->data() - ETH_HLEN;
-  std::memmove(mac, mac - VLAN_HLEN, 2 * ETH_ALEN);
-  skb->push(ETH_HLEN);
-  skb->reset_mac_header();
-  skb->pull(ETH_HLEN);
-  skb->reset_network_header();
+  if (hw) {
+    vlan_hwaccel_clear_tag(*skb);  // the header is plain Ethernet already
+  } else {
+    // vlan_remove_tag: the MAC addresses move up over the tag, the header is plain Ethernet.
+    skb->pull(VLAN_HLEN);
+    mac = skb->data() - ETH_HLEN;
+    std::memmove(mac, mac - VLAN_HLEN, 2 * ETH_ALEN);
+    skb->push(ETH_HLEN);
+    skb->reset_mac_header();
+    skb->pull(ETH_HLEN);
+    skb->reset_network_header();
+  }
   skb->protocol = inner >= ETH_P_802_3_MIN ? inner : 0x0004;
   skb->dev = vdev;
   if (vdev != real) {
@@ -278,7 +290,7 @@ void NetCore::netif_receive_skb(SkbPtr skb) {
   k_.trace(Stage::kNetifRx, skb->trace);
   for (;;) {  // another_round: a VLAN frame comes round again on its VLAN device
     for (auto& [id, fn] : taps_) fn(*skb, false);
-    if (skb->protocol != ETH_P_8021Q) break;
+    if (skb->protocol != ETH_P_8021Q && !skb->vlan_present) break;
     if (!vlan_do_receive(skb)) return;
   }
   auto it = packet_types_.find(skb->protocol);
@@ -398,6 +410,16 @@ int NetCore::dev_set_features(NetDevice& dev, uint64_t mask, bool on) {
 
 std::vector<SkbPtr> NetCore::validate_xmit_skb(SkbPtr skb, NetDevice& dev) {
   std::vector<SkbPtr> out;
+  if (skb->vlan_present && !(dev.features & NETIF_F_HW_VLAN_CTAG_TX)) {
+    // validate_xmit_vlan: the device no longer inserts the tag (ethtool -K txvlan off while the
+    // skb waited): put it in the data (__vlan_hwaccel_push_inside)
+    const uint16_t tci = skb->vlan_tci;
+    vlan_hwaccel_clear_tag(*skb);
+    if (!vlan_insert_tag(k_, skb, tci)) {
+      dev.stats.tx_dropped++;
+      return out;
+    }
+  }
   if (skb->is_gso() && skb->gso_type && !(dev.features & NETIF_F_TSO)) {
     auto off = offloads_.find(skb->protocol);
     const uint32_t mac_len = uint32_t(skb->network_offset() > 0 ? skb->network_offset() : 0);
@@ -449,7 +471,8 @@ void NetCore::qdisc_run(NetDevice& dev) {
     SkbPtr skb = dev.qdisc.dequeue();
     k_.trace(Stage::kQdiscDeq, skb->trace);
     if ((skb->is_gso() && skb->gso_type && !(dev.features & NETIF_F_TSO)) ||
-        (skb->ip_summed == CHECKSUM_PARTIAL && !(dev.features & NETIF_F_CSUM_MASK))) {
+        (skb->ip_summed == CHECKSUM_PARTIAL && !(dev.features & NETIF_F_CSUM_MASK)) ||
+        (skb->vlan_present && !(dev.features & NETIF_F_HW_VLAN_CTAG_TX))) {
       // validate_xmit_skb: cut or summed for what the device does now (ethtool -K may have
       // changed it while the skb waited); the segments go back to the head of the queue.
       std::vector<SkbPtr> segs = validate_xmit_skb(std::move(skb), dev);
@@ -555,7 +578,9 @@ void NetCore::dev_set_gro(NetDevice& dev, bool on) {
 void NetCore::napi_gro_receive(Napi& napi, SkbPtr skb) {
   if (!skb) return;
   auto off = offloads_.find(skb->protocol);
-  if (!skb->dev || !(skb->dev->features & NETIF_F_GRO) || off == offloads_.end() || !off->second.gro_receive) {
+  // (a frame whose tag the NIC stripped is not merged: skb->vlan_tci is not part of the flow match)
+  if (!skb->dev || !(skb->dev->features & NETIF_F_GRO) || off == offloads_.end() || !off->second.gro_receive ||
+      skb->vlan_present) {
     // Held skbs of the flow must not be overtaken: without GRO nothing is held any more.
     while (!napi.gro_list.empty()) napi_gro_complete(napi, 0, &GroStats::flush_off);
     netif_receive_skb(std::move(skb));

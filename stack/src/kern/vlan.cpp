@@ -53,7 +53,9 @@ int VlanDev::ndo_open(NetDevice&) { return real_.is_up() ? 0 : -ENETDOWN; }
 NetdevTx VlanDev::ndo_start_xmit(SkbPtr& skb, NetDevice& dev) {
   Kernel& k = *dev.kernel;
   const uint32_t len = skb->len();
-  if (!vlan_insert_tag(k, skb, dev.vlan_id)) {
+  if (real_.features & NETIF_F_HW_VLAN_CTAG_TX) {
+    vlan_hwaccel_put_tag(*skb, dev.vlan_id);  // the real device's NIC inserts it
+  } else if (!vlan_insert_tag(k, skb, dev.vlan_id)) {
     dev.stats.tx_dropped++;
     return NETDEV_TX_OK;
   }

@@ -38,6 +38,7 @@ module csr_tb_top
   input  logic        st_rx_oversize_i,
   input  logic        st_rx_missed_i,
   input  logic        st_rx_nobuf_i,
+  input  logic        st_rx_vlan_drop_i,
   input  logic        st_tx_i,
   input  logic [15:0] st_tx_bytes_i,
   input  logic        st_tx_bcast_i,
@@ -58,6 +59,11 @@ module csr_tb_top
   input  logic        msi_ack_i,
   input  logic [6:0]  mta_idx_i,
   output logic [31:0] mta_word_o,
+  input  logic [6:0]  vfta_idx_i,
+  output logic [31:0] vfta_word_o,
+  output logic        vme_o,
+  output logic        vfe_o,
+  output logic [15:0] vet_o,
   output logic [16*48-1:0] ra_addr_o,
   output logic [15:0] ra_valid_o
 );
@@ -77,13 +83,13 @@ module csr_tb_top
     .soft_rst_o,
     .rxen_o (), .sbp_o (), .upe_o (), .mpe_o (), .bam_o (), .secrc_o (), .rdmts_o (), .ipofl_o (), .tuofl_o (), .mo_o (), .bsize_o (),
     .mfs_o (), .rdba_o (), .rdlen_o (), .rdt_o (), .rdh_we_o, .rdh_i, .rdtr_o (rdtr),
-    .ra_addr_o, .ra_valid_o, .mta_idx_i, .mta_word_o,
+    .ra_addr_o, .ra_valid_o, .mta_idx_i, .mta_word_o, .vme_o, .vfe_o, .vet_o, .vfta_idx_i, .vfta_word_o,
     .txen_o (), .tpde_o (), .tdba_o (), .tdlen_o (), .tdt_o (), .tdh_we_o, .tdh_i, .tidv_o (tidv), .wdata16_o,
     .itr_o (itr), .icr_rd_o (icr_rd), .icr_i (icr), .ims_i (ims), .ics_we_o (ics_we), .ims_we_o (ims_we),
     .imc_we_o (imc_we), .wdata_o (wdata),
     .tx_err_i, .rx_err_i,
     .st_rx_i, .st_rx_bytes_i, .st_rx_good_i, .st_rx_bcast_i, .st_rx_mcast_i, .st_rx_crcerr_i,
-    .st_rx_runt_i, .st_rx_oversize_i, .st_rx_missed_i, .st_rx_nobuf_i,
+    .st_rx_runt_i, .st_rx_oversize_i, .st_rx_missed_i, .st_rx_nobuf_i, .st_rx_vlan_drop_i,
     .st_tx_i, .st_tx_bytes_i, .st_tx_bcast_i, .st_tx_mcast_i, .st_tx_good_i, .st_tso_i, .st_tso_fail_i,
     .idle_o ()
   );

@@ -52,7 +52,7 @@ class CsrBench {
     m_.tx_err_i = 0; m_.rx_err_i = 0;
     m_.st_rx_i = 0; m_.st_rx_bytes_i = 0; m_.st_rx_good_i = 0; m_.st_rx_bcast_i = 0; m_.st_rx_mcast_i = 0;
     m_.st_rx_crcerr_i = 0; m_.st_rx_runt_i = 0; m_.st_rx_oversize_i = 0; m_.st_rx_missed_i = 0;
-    m_.st_rx_nobuf_i = 0; m_.st_tx_i = 0; m_.st_tx_bytes_i = 0; m_.st_tx_bcast_i = 0; m_.st_tx_mcast_i = 0;
+    m_.st_rx_nobuf_i = 0; m_.st_rx_vlan_drop_i = 0; m_.st_tx_i = 0; m_.st_tx_bytes_i = 0; m_.st_tx_bcast_i = 0; m_.st_tx_mcast_i = 0;
     m_.st_tx_good_i = 0; m_.st_tso_i = 0; m_.st_tso_fail_i = 0; m_.evt_txwb_i = 0; m_.evt_txwb_ide_i = 0; m_.evt_txqe_i = 0; m_.evt_rxt0_i = 0;
     m_.evt_rxdmt0_i = 0; m_.evt_rxo_i = 0; m_.evt_lsc_i = 0; m_.evt_txde_i = 0; m_.evt_rxde_i = 0;
   }
@@ -364,6 +364,7 @@ std::vector<StatCase> stat_cases() {
       {"RLEC", [](auto& m) { m.st_rx_runt_i = 1; }, 1},
       {"MPC", [](auto& m) { m.st_rx_missed_i = 1; }, 1},
       {"RNBC", [](auto& m) { m.st_rx_nobuf_i = 1; }, 1},
+      {"VFDC", [](auto& m) { m.st_rx_vlan_drop_i = 1; }, 1},
       {"TPT", [](auto& m) { m.st_tx_i = 1; m.st_tx_bytes_i = 1518; }, 1},
       {"TOT", [](auto& m) { m.st_tx_i = 1; m.st_tx_bytes_i = 1518; }, 1518},
       {"GPTC", [](auto& m) { m.st_tx_i = 1; m.st_tx_good_i = 1; }, 1},
@@ -407,7 +408,7 @@ TEST(Csr, EveryStatisticsCounterSaturates) {
       NICSIM_COUNTER("RLEC", rlec), NICSIM_COUNTER("CRCERRS", crcerrs), NICSIM_COUNTER("MPC", mpc),
       NICSIM_COUNTER("TPT", tpt),   NICSIM_COUNTER("GPTC", gptc), NICSIM_COUNTER("BPTC", bptc),
       NICSIM_COUNTER("MPTC", mptc), NICSIM_COUNTER("GOTC", gotc), NICSIM_COUNTER("TOT", tot),
-      NICSIM_COUNTER("TSCTC", tsctc), NICSIM_COUNTER("TSCTFC", tsctfc),
+      NICSIM_COUNTER("TSCTC", tsctc), NICSIM_COUNTER("TSCTFC", tsctfc), NICSIM_COUNTER("VFDC", vfdc),
   };
 #undef NICSIM_COUNTER
   std::map<std::string, StatCase> cases;

@@ -1,4 +1,4 @@
-// Test top: TX DMA + RX DMA + AXI arbiter as in nic_top, with the FIFO sides and register inputs as ports.
+// Test top: TX DMA + RX DMA (behind the VLAN stripping stage) + AXI arbiter as in nic_top, with the FIFO sides and register inputs as ports.
 // tx_fifo_i = 1 puts the TX frame FIFO of nic_top (with its checksum patches) between the TX DMA
 // and the tx_axis port; 0 (the default) gives the DMA's stream itself.
 module dma_tb_top #(
@@ -15,6 +15,7 @@ module dma_tb_top #(
   input  logic [63:0]               tdba_i,
   input  logic [19:0]               tdlen_i,
   input  logic [15:0]               tdt_i,
+  input  logic [15:0]               vet_i,     // VET (TX insertion and RX stripping)
   input  logic                      tdh_we_i,
   input  logic [15:0]               tdh_wdata_i,
   output logic [15:0]               tdh_o,
@@ -43,6 +44,7 @@ module dma_tb_top #(
   input  logic [1:0]                rdmts_i,
   input  logic                      ipofl_i,
   input  logic                      tuofl_i,
+  input  logic                      vme_i,     // CTRL0.VME: strip the tag of received frames
   input  logic [63:0]               rx_axis_tdata,
   input  logic [7:0]                rx_axis_tkeep,
   input  logic                      rx_axis_tvalid,
@@ -106,7 +108,7 @@ module dma_tb_top #(
   /* verilator lint_off PINCONNECTEMPTY */  // idle_o: not used at block level
   nic_tx_dma #(.AxiId(0)) u_tx_dma (
     .clk_i, .rst_ni (core_rst_n),
-    .txen_i, .tdba_i, .tdlen_i, .tdt_i, .tdh_we_i, .tdh_wdata_i, .tdh_o,
+    .txen_i, .tdba_i, .tdlen_i, .tdt_i, .vet_i, .tdh_we_i, .tdh_wdata_i, .tdh_o,
     .m_axi_req_o (dma_req[0]), .m_axi_rsp_i (dma_rsp[0]),
     .m_axis_tdata (txd_tdata), .m_axis_tkeep (txd_tkeep), .m_axis_tvalid (txd_tvalid),
     .m_axis_tready (txd_tready), .m_axis_tlast (txd_tlast), .m_axis_tuser (txd_tuser),
@@ -132,11 +134,24 @@ module dma_tb_top #(
   assign tx_axis_tlast  = tx_fifo_i ? txf_tlast : txd_tlast;
   assign tx_axis_tuser  = tx_fifo_i ? 1'b0 : txd_tuser;  // the FIFO drops discarded frames
 
+  logic [63:0] rxv_tdata;
+  logic [7:0]  rxv_tkeep;
+  logic        rxv_tvalid, rxv_tready, rxv_tlast, rxv_tflag;
+  nic_dma_pkg::rx_vlan_t rxv_tvlan;
+  nic_rx_vlan u_rx_vlan (
+    .clk_i, .rst_ni (core_rst_n), .vme_i, .vet_i,
+    .s_axis_tdata (rx_axis_tdata), .s_axis_tkeep (rx_axis_tkeep), .s_axis_tvalid (rx_axis_tvalid),
+    .s_axis_tready (rx_axis_tready), .s_axis_tlast (rx_axis_tlast), .s_axis_tflag (rx_axis_tflag),
+    .m_axis_tdata (rxv_tdata), .m_axis_tkeep (rxv_tkeep), .m_axis_tvalid (rxv_tvalid),
+    .m_axis_tready (rxv_tready), .m_axis_tlast (rxv_tlast), .m_axis_tflag (rxv_tflag),
+    .m_axis_tvlan (rxv_tvlan), .quiet_o ()
+  );
+
   nic_rx_dma #(.AxiId(1)) u_rx_dma (
     .clk_i, .rst_ni (core_rst_n),
     .rxen_i, .rdba_i, .rdlen_i, .rdt_i, .rdh_we_i, .rdh_wdata_i, .rdh_o, .bsize_i, .rdmts_i, .ipofl_i, .tuofl_i,
-    .s_axis_tdata (rx_axis_tdata), .s_axis_tkeep (rx_axis_tkeep), .s_axis_tvalid (rx_axis_tvalid),
-    .s_axis_tready (rx_axis_tready), .s_axis_tlast (rx_axis_tlast), .s_axis_tflag (rx_axis_tflag),
+    .s_axis_tdata (rxv_tdata), .s_axis_tkeep (rxv_tkeep), .s_axis_tvalid (rxv_tvalid),
+    .s_axis_tready (rxv_tready), .s_axis_tlast (rxv_tlast), .s_axis_tflag (rxv_tflag), .s_axis_tvlan (rxv_tvlan),
     .m_axi_req_o (dma_req[1]), .m_axi_rsp_i (dma_rsp[1]),
     .evt_rxt0_o (rx_evt_rxt0_o), .evt_rxdmt0_o (rx_evt_rxdmt0_o), .evt_rnbc_o (rx_evt_rnbc_o),
     .err_o (rx_err_o), .stopped_o (rx_stopped_o), .idle_o ()

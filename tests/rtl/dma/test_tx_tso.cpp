@@ -3,6 +3,9 @@
 // mixed with plain frames, stalls on both sides; every segment out of the FIFO must equal the
 // software reference (tso_ref.h) byte for byte, both checksums included. Bad programming: the
 // chain is dropped, or the segments the data covers are sent, and TSCTFC's event counts it.
+// VLAN insertion (nic_tx_vlan behind the checksum offload): frames and every segment of a chain
+// with VLE get the 802.1Q tag after the source MAC, the checksums still right (software tagging:
+// the untagged reference frame with the tag put in).
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -23,9 +26,21 @@ struct Job {
   Bytes bytes;       // the stream the packer gives
   bool tuser = false;
   bool tso = false;
+  bool csum = false; // checksum offload without TSO (IXSM for IPv4, TXSM)
+  bool vle = false;  // insert the VLAN tag `vlan`
+  uint16_t vlan = 0;
   tso::Ctx ctx;      // tso: the context
   bool tse_ctx = true;
 };
+
+// Software 802.1Q tagging (as vlan_insert_tag): TPID and TCI after the source MAC; a frame too
+// short to hold it after the source MAC is sent untagged, as the NIC does.
+Bytes vlan_tagged(Bytes f, uint16_t tpid, uint16_t tci) {
+  if (f.size() < 12) return f;
+  const uint8_t tag[4] = {uint8_t(tpid >> 8), uint8_t(tpid), uint8_t(tci >> 8), uint8_t(tci)};
+  f.insert(f.begin() + 12, tag, tag + 4);
+  return f;
+}
 
 class TsoBench {
  public:
@@ -33,12 +48,16 @@ class TsoBench {
     m_.s_axis_tvalid = 0;
     m_.opt_valid_i = 0;
     m_.m_axis_tready = 1;
+    m_.vet_i = 0x8100;
     clk_.reset();
   }
 
   // A TSO chain: `have` bytes of it reach the segmenter (short or long chains), tuser at its end.
-  void add_tso(const tso::Chain& ch, size_t have, bool tuser, bool expect_fail) {
+  void add_tso(const tso::Chain& ch, size_t have, bool tuser, bool expect_fail, bool vle = false,
+               uint16_t vlan = 0) {
     Job j;
+    j.vle = vle;
+    j.vlan = vlan;
     j.bytes.assign(ch.bytes.begin(), ch.bytes.begin() + std::min(have, ch.bytes.size()));
     while (j.bytes.size() < have) j.bytes.push_back(static_cast<uint8_t>(rng_()));  // excess
     j.tuser = tuser;
@@ -47,16 +66,36 @@ class TsoBench {
     const bool params_ok = ch.ctx.mss != 0 && ch.ctx.hdrlen != 0 && ch.ctx.paylen != 0 &&
                            ch.ctx.paylen <= 65536 && ch.ctx.hdrlen + ch.ctx.mss <= kMaxFrame;
     if (params_ok)
-      for (auto& s : tso::segments(ch.bytes, ch.ctx, std::min(have, ch.bytes.size()))) expected_.push_back(s);
+      for (auto& s : tso::segments(ch.bytes, ch.ctx, std::min(have, ch.bytes.size())))
+        expected_.push_back(vle ? vlan_tagged(s, m_.vet_i, vlan) : s);
     if (expect_fail) ++exp_fail_;
     else ++exp_done_;
     jobs_.push_back(std::move(j));
   }
-  void add_plain(unsigned len) {
+  void add_plain(unsigned len, bool vle = false, uint16_t vlan = 0) {
     Job j;
     j.bytes.resize(len);
     for (auto& b : j.bytes) b = static_cast<uint8_t>(rng_());
-    expected_.push_back(j.bytes);
+    j.vle = vle;
+    j.vlan = vlan;
+    expected_.push_back(vle ? vlan_tagged(j.bytes, m_.vet_i, vlan) : j.bytes);
+    jobs_.push_back(std::move(j));
+  }
+  // One TCP frame with checksum offload and no TSO, as ixgb_tx_csum leaves it: lengths set, the
+  // IP checksum 0 and the TCP one holding the pseudo-header sum with the length.
+  void add_csum(const tso::Chain& ch, bool vle, uint16_t vlan) {
+    tso::Ctx one = ch.ctx;
+    one.mss = one.paylen;
+    const Bytes ref = tso::segments(ch.bytes, one, ch.bytes.size()).at(0);  // checksums in full
+    Job j;
+    j.bytes = ref;
+    if (one.ipv4) tso::put16(j.bytes, one.ipcso, 0);
+    tso::put16(j.bytes, one.tucso, tso::pseudo_sum(j.bytes, one, static_cast<uint32_t>(ref.size() - one.tucss)));
+    j.csum = true;
+    j.ctx = one;
+    j.vle = vle;
+    j.vlan = vlan;
+    expected_.push_back(vle ? vlan_tagged(ref, m_.vet_i, vlan) : ref);
     jobs_.push_back(std::move(j));
   }
 
@@ -112,8 +151,10 @@ class TsoBench {
     m_.opt_hdrlen_i = j.ctx.hdrlen;
     m_.opt_mss_i = j.ctx.mss;
     m_.opt_paylen_i = j.ctx.paylen & 0xFFFFF;
-    m_.opt_ixsm_i = j.tso && j.ctx.ipv4;  // as nic_tx_rd_req sets them for a TSO chain
-    m_.opt_txsm_i = j.tso;
+    m_.opt_ixsm_i = (j.tso || j.csum) && j.ctx.ipv4;  // as nic_tx_rd_req sets them for a TSO chain
+    m_.opt_txsm_i = j.tso || j.csum;
+    m_.opt_vle_i = j.vle;
+    m_.opt_vlan_i = j.vlan;
     m_.opt_ipcss_i = j.ctx.ipcss;
     m_.opt_ipcso_i = j.ctx.ipcso;
     m_.opt_ipcse_i = j.ctx.ipcse;
@@ -315,6 +356,48 @@ TEST(DmaTxTso, RandomBadProgrammingMixedWithGoodChains) {
   }
   tb.run(0.8, 0.8, 20'000'000);
   std::printf("%u good chains, %u failed, %zu frames checked\n", tb.done_, tb.fail_, tb.out_frames_);
+}
+
+}  // namespace
+
+namespace {
+
+// VLAN insertion with random VIDs and priorities (PCP, DEI), TPIDs, frame lengths, with and
+// without checksum offload and TSO, stalls on both sides: every frame (every segment) equals the
+// software-tagged reference; frames without VLE are untouched.
+TEST(DmaTxVlan, InsertionMatchesSoftwareTagging) {
+  const uint64_t s = seed(0x760);
+  SCOPED_TRACE(seed_msg(s));
+  TsoBench tb(s);
+  std::mt19937_64 rng(s + 1);
+  tb.m_.vet_i = rng() % 2 ? 0x8100 : 0x88A8;
+  unsigned tagged = 0;
+  for (int i = 0; i < 120; ++i) {
+    const bool vle = rng() % 4 != 0;
+    const uint16_t tci = static_cast<uint16_t>(rng());  // PCP, DEI and VID all random
+    tagged += vle;
+    switch (rng() % 3) {
+      case 0: tb.add_plain(1 + static_cast<unsigned>(rng() % 1600), vle, tci); break;
+      case 1: tb.add_csum(random_chain(rng, 1 + static_cast<unsigned>(rng() % 1400)), vle, tci); break;
+      default: {
+        const tso::Chain ch = random_chain(rng, random_paylen(rng) % 20000 + 1);
+        tb.add_tso(ch, ch.bytes.size(), false, false, vle, tci);
+      }
+    }
+  }
+  tb.run(0.8, 0.7, 20'000'000);
+  std::printf("VET %04x: %u of 120 jobs tagged, %zu frames checked\n", unsigned(tb.m_.vet_i), tagged, tb.out_frames_);
+}
+
+// Every frame length from 1 to 40 bytes (every last-beat fill, frames shorter than the tag's
+// place), tagged, with the output stalled half the time (the extra beat held).
+TEST(DmaTxVlan, ShortFramesAndEveryLastBeatLength) {
+  const uint64_t s = seed(0x761);
+  SCOPED_TRACE(seed_msg(s));
+  TsoBench tb(s);
+  for (unsigned len = 1; len <= 40; ++len) tb.add_plain(len, true, static_cast<uint16_t>(0xE000 | len));
+  for (unsigned len = 1; len <= 40; ++len) tb.add_plain(len, len % 2 == 0, 0x0FFF);
+  tb.run(1.0, 0.5, 100000);
 }
 
 }  // namespace

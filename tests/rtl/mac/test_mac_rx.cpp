@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
+#include <string>
 
 #include "Vnic_mac_rx.h"
 #include "clocked.h"
@@ -19,6 +21,9 @@ struct RxCfg {
   std::array<uint64_t, 16> ra{};
   uint16_t ra_valid = 0;
   std::array<uint32_t, 128> mta{};
+  bool vfe = false;         // RCTL.VFE
+  unsigned vet = 0x8100;    // VET
+  std::array<uint32_t, 128> vfta{};
 };
 
 struct RxFrameOut {
@@ -58,11 +63,14 @@ class RxBench {
       }
     }
     m_.ra_valid_i = cfg.ra_valid;
+    m_.vfe_i = cfg.vfe;
+    m_.vet_i = cfg.vet;
     m_.xgmii_rxd_i = kIdleWord.d;
     m_.xgmii_rxc_i = kIdleWord.c;
     clk_.reset();
     frames.clear();
     stats.clear();
+    vlan_drops = 0;
     steps = 0;
     first_beat_step.clear();
     last_beat_step.clear();
@@ -74,6 +82,7 @@ class RxBench {
     m_.xgmii_rxc_i = w.c;
     m_.eval();
     m_.mta_word_i = cfg_.mta[m_.mta_idx_o];  // the register file answers combinationally
+    m_.vfta_word_i = cfg_.vfta[m_.vfta_idx_o];
     m_.eval();
     clk_.tick();
     ++steps;
@@ -91,6 +100,7 @@ class RxBench {
         cur_.clear();
       }
     }
+    vlan_drops += m_.stat_vlan_drop_o;
     if (m_.stat_rx_o) {
       stat_step.push_back(steps);
       stats.push_back({m_.stat_rx_bytes_o, bool(m_.stat_good_o), bool(m_.stat_bcast_o), bool(m_.stat_mcast_o),
@@ -108,6 +118,7 @@ class RxBench {
 
   std::vector<RxFrameOut> frames;
   std::vector<RxStat> stats;
+  unsigned vlan_drops = 0;  // stat_vlan_drop_o pulses
   // step() count (1 = the first word) after which a first beat, last beat or stat pulse was seen
   uint64_t steps = 0;
   std::vector<uint64_t> first_beat_step, last_beat_step, stat_step;
@@ -141,16 +152,25 @@ struct Expect {
   bool has_stream;  // any bytes delivered
   RxFrameOut out;
   RxStat stat;
+  bool vlan_drop = false;  // counted as a VLAN filter drop (VFDC)
 };
+
+// The VLAN filter (RCTL.VFE): a frame tagged with VET whose VID bit in the VFTA is clear fails.
+bool vlan_pass(const RxCfg& c, const Bytes& f) {
+  if (!c.vfe || f.size() < 16 || (unsigned(f[12]) << 8 | f[13]) != c.vet) return true;
+  const unsigned vid = (unsigned(f[14]) << 8 | f[15]) & 0xFFF;
+  return (c.vfta[vid >> 5] >> (vid & 31)) & 1;
+}
 
 // What the MAC must do with `received` (the bytes between the SFD and /T/, or the error character).
 Expect expect(const RxCfg& c, const Bytes& received, bool xerr) {
   unsigned L = static_cast<unsigned>(received.size());
   bool crc_bad = xerr || crc32(0L, received.data(), L) != 0x2144DF1Cu;  // residue of a good frame
   // 802.1Q: a tagged frame may be 4 bytes longer than MFS.
-  const bool tagged = L >= 14 && received[12] == 0x81 && received[13] == 0x00;
+  const bool tagged = L >= 14 && (unsigned(received[12]) << 8 | received[13]) == c.vet;
   bool runt = L < 64, over = L > c.mfs + (tagged ? 4u : 0u);
-  bool pass = L >= 6 && filter_pass(c, received);
+  const bool addr_pass = L >= 6 && filter_pass(c, received);
+  bool pass = addr_pass && vlan_pass(c, received);
   uint64_t da = da48(received);
   bool bc = da == 0xFFFFFFFFFFFFull, mc = (da & 1) && !bc;
   bool good = !crc_bad && !runt && !over && pass;
@@ -160,6 +180,7 @@ Expect expect(const RxCfg& c, const Bytes& received, bool xerr) {
   d.resize(c.secrc ? (L >= 4 ? L - 4 : 0) : L);
   e.has_stream = !d.empty();
   e.out = {d, (crc_bad && !c.sbp) || xerr || runt || over || !pass, crc_bad};
+  e.vlan_drop = !crc_bad && !runt && !over && addr_pass && !vlan_pass(c, received);
   return e;
 }
 
@@ -169,6 +190,9 @@ void check(const RxBench& tb, const std::vector<Expect>& want) {
     if (e.has_stream) streamed.push_back(&e);
   }
   ASSERT_EQ(tb.stats.size(), want.size()) << "frames seen (stat_rx_o)";
+  unsigned vlan_drops = 0;
+  for (const Expect& e : want) vlan_drops += e.vlan_drop;
+  EXPECT_EQ(tb.vlan_drops, vlan_drops) << "VLAN filter drops (VFDC events)";
   for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(tb.stats[i], want[i].stat) << "frame " << i;
   ASSERT_EQ(tb.frames.size(), streamed.size()) << "frames on the stream";
   for (size_t i = 0; i < streamed.size(); ++i) {
@@ -553,6 +577,64 @@ TEST(MacFilter, Table) {
       if (secrc) d.resize(d.size() - 4);
       EXPECT_TRUE(tb.frames[0].data == d);
     }
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// The VLAN filter (RCTL.VFE, VFTA, VET): tagged frames whose VID bit is clear are dropped and
+// counted (stat_vlan_drop_o, VFDC), those whose bit is set pass; untagged frames, frames tagged
+// with another TPID, and every frame with VFE clear are not filtered. Random VIDs, PCPs, table
+// contents, lengths (with the MFS + 4 allowance for tagged ones) and bad FCS.
+TEST(MacRx, VlanFilterTable) {
+  const uint64_t seed = test_seed();
+  SCOPED_TRACE(seed_msg(seed));
+  std::mt19937_64 rng(seed ^ 0xF7A);
+  for (int run = 0; run < 4; ++run) {
+    RxCfg cfg;
+    cfg.mfs = 1518;
+    cfg.vfe = run != 3;
+    cfg.vet = run == 2 ? 0x88A8 : 0x8100;
+    for (auto& w : cfg.vfta) w = static_cast<uint32_t>(rng()) & static_cast<uint32_t>(rng());  // about 1/4 set
+    SCOPED_TRACE("run " + std::to_string(run));
+    RxBench tb;
+    tb.reset(cfg);
+    std::vector<XWord> ws;
+    std::vector<Expect> want;
+    std::vector<Bytes> wires;
+    unsigned drops = 0, passed_tagged = 0;
+    for (int i = 0; i < 300; ++i) {
+      Bytes f = random_bytes(rng, 60 + rng() % 1464);
+      const int kind = static_cast<int>(rng() % 4);  // 0, 1: VET tag; 2: the other TPID; 3: IPv4
+      const unsigned tpid = kind < 2 ? cfg.vet : kind == 2 ? (cfg.vet ^ 0x0929) : 0x0800;
+      f[12] = static_cast<uint8_t>(tpid >> 8);
+      f[13] = static_cast<uint8_t>(tpid);
+      const unsigned vid = kind == 1 ? 0x100 + static_cast<unsigned>(rng() % 32) : static_cast<unsigned>(rng() % 4096);
+      if (kind == 1) cfg.vfta[vid >> 5] |= 1u << (vid & 31);  // some known-good VIDs
+      f[14] = static_cast<uint8_t>((rng() % 16) << 4 | vid >> 8);
+      f[15] = static_cast<uint8_t>(vid);
+      Bytes w = wire_frame(f, false);
+      if (rng() % 16 == 0) w[20] ^= 0x40;  // bad FCS: not a VLAN drop
+      xgmii_append(ws, w, 12);
+      wires.push_back(w);
+    }
+    for (const Bytes& w : wires) {  // against the table with every known-good VID set
+      want.push_back(expect(cfg, w, false));
+      drops += want.back().vlan_drop;
+      passed_tagged += (unsigned(w[12]) << 8 | w[13]) == cfg.vet && want.back().stat.good;
+    }
+    tb.reset(cfg);
+    tb.run(ws);
+    check(tb, want);
+    if (cfg.vfe) {
+      EXPECT_GT(drops, 20u);
+      EXPECT_GT(passed_tagged, 20u);
+    }
+    if (!cfg.vfe) EXPECT_EQ(drops, 0u);
+    std::printf("run %d: VFE=%d VET=%04x: %u VLAN drops, %u tagged frames passed\n", run, cfg.vfe, cfg.vet, drops,
+                passed_tagged);
   }
 }
 

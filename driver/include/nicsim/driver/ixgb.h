@@ -19,6 +19,7 @@
 // the MTA hash; the largest MTU is 16110, not 16114, so an 802.1Q-tagged frame still fits.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -72,6 +73,10 @@ struct IxgbParams {
   Param<bool> tso{false, "tso",
                   "NETIF_F_TSO on at probe (needs tx_csum): the stack hands up to 64 KB TCP skbs and "
                   "ixgb_tso has the NIC cut them into MSS segments (ethtool -K tso)"};
+  Param<bool> vlan_offload{false, "vlan_offload",
+                           "NETIF_F_HW_VLAN_CTAG_TX|RX|FILTER on at probe: the NIC inserts and strips "
+                           "802.1Q tags (CMD.VLE, CTRL0.VME) and filters VIDs (VFTA, RCTL.VFE) "
+                           "(ethtool -K txvlan/rxvlan/rx-vlan-filter; off by default, Linux's ixgb has them on)"};
 
   template <class V>
   void visit(V&& v) {
@@ -91,6 +96,7 @@ struct IxgbParams {
     v(rx_chain);
     v(tx_csum);
     v(tso);
+    v(vlan_offload);
   }
 };
 
@@ -128,6 +134,9 @@ struct IxgbCounters {
   // and TSO skbs handed to the NIC (tx_tso_skbs) with the segments they make (tx_tso_segs).
   uint64_t tx_csum_offload = 0, tx_tso_skbs = 0, tx_tso_segs = 0;
   uint64_t tx_ctx_desc = 0;  // context descriptors written (a context is kept until it changes)
+  // VLAN acceleration: frames posted with CMD.VLE (the NIC inserts the tag) and frames whose tag
+  // the NIC stripped (status VP)
+  uint64_t tx_vlan_hw = 0, rx_vlan_hw = 0;
   // adapter
   uint64_t restarts = 0;         // resets by the driver itself (TX hang, DMA error, link loss)
   uint64_t watchdog_runs = 0;
@@ -139,6 +148,7 @@ struct IxgbHwStats {
   uint64_t rnbc = 0, ruc = 0, roc = 0, rlec = 0, crcerrs = 0, mpc = 0;
   uint64_t tpt = 0, gptc = 0, bptc = 0, mptc = 0, gotc = 0, tot = 0;
   uint64_t tsctc = 0, tsctfc = 0;  // TSO contexts transmitted / failed
+  uint64_t vfdc = 0;               // frames dropped by the VLAN filter (nicsim VFDC)
 };
 
 // One bound NIC (struct ixgb_adapter), its net_device and its rings.
@@ -206,6 +216,9 @@ class IxgbAdapter : public kern::NetDeviceOps {
   // ixgb_set_features: NETIF_F_RXCSUM reprograms RXCSUM when up; the transmit features need
   // nothing (each skb says what it wants).
   int ndo_set_features(kern::NetDevice& dev, uint64_t features) override;
+  // ixgb_vlan_rx_add_vid / kill_vid: the VID's VFTA bit (written when the filter is on and up).
+  int ndo_vlan_rx_add_vid(kern::NetDevice& dev, uint16_t proto, uint16_t vid) override;
+  int ndo_vlan_rx_kill_vid(kern::NetDevice& dev, uint16_t proto, uint16_t vid) override;
   // ethtool -S: the driver's counters and the NIC's statistics (read first).
   std::vector<std::pair<std::string, uint64_t>> get_ethtool_stats(kern::NetDevice& dev) override;
 
@@ -291,7 +304,12 @@ class IxgbAdapter : public kern::NetDeviceOps {
   void rx_checksum(uint8_t status, uint8_t errors, kern::SkBuff& skb);
   // eth_type_trans, ixgb_rx_checksum and napi_gro_receive for a received frame (data at the
   // MAC header; status/errors of its EOP descriptor).
-  void rx_hand_up(kern::SkbPtr skb, uint64_t pkt, uint8_t status, uint8_t errors);
+  void rx_hand_up(kern::SkbPtr skb, uint64_t pkt, uint8_t status, uint8_t errors, uint16_t special);
+  // CTRL0 as configure_rx leaves it for these features: JFE for jumbo frames, VME for VLAN
+  // stripping (0: no write needed after the reset).
+  uint32_t ctrl0_value(uint64_t features) const;
+  // ixgb_restore_vlan: the VFTA words with a VID in them, after a reset cleared the table.
+  void restore_vlan();
 
   kern::Kernel& k_;
   kern::PciDev& pdev_;
@@ -315,6 +333,7 @@ class IxgbAdapter : public kern::NetDeviceOps {
   kern::SkbPtr rx_chain_skb_;    // rx_chain: the frame being assembled up to its EOP
   uint64_t tx_progress_ns_ = 0;  // last time TX made progress (or started from idle)
   TxCtx tx_ctx_loaded_;          // the context the NIC holds (kind 0: none since reset)
+  std::array<uint32_t, regs::VFTA_COUNT> vfta_{};  // active_vlans: the VIDs of VLAN devices on top
 
   IxgbCounters counters_;
   IxgbHwStats hw_stats_;

@@ -20,6 +20,16 @@ constexpr uint16_t VLAN_N_VID = 4096;
 // shorter than ETH_HLEN (skb freed then).
 bool vlan_insert_tag(Kernel& k, SkbPtr& skb, uint16_t tci);
 
+// __vlan_hwaccel_put_tag / __vlan_hwaccel_clear_tag (TPID ETH_P_8021Q only).
+inline void vlan_hwaccel_put_tag(SkBuff& skb, uint16_t tci) {
+  skb.vlan_present = true;
+  skb.vlan_tci = tci;
+}
+inline void vlan_hwaccel_clear_tag(SkBuff& skb) {
+  skb.vlan_present = false;
+  skb.vlan_tci = 0;
+}
+
 class VlanDev : public NetDeviceOps {
  public:
   VlanDev(NetDevice& real, uint16_t vid);

@@ -58,6 +58,10 @@ class NetDeviceOps {
   // ndo_set_features: features (already fixed) are about to become dev.features; the driver
   // reprograms the hardware (e.g. RXCSUM). 0 or -errno (nothing changes then).
   virtual int ndo_set_features(NetDevice&, uint64_t /*features*/) { return 0; }
+  // ndo_vlan_rx_add_vid / kill_vid: a VLAN device with this VID appeared on (left) this device,
+  // which programs its VLAN filter (NETIF_F_HW_VLAN_CTAG_FILTER). 0 or -errno.
+  virtual int ndo_vlan_rx_add_vid(NetDevice&, uint16_t /*proto*/, uint16_t /*vid*/) { return 0; }
+  virtual int ndo_vlan_rx_kill_vid(NetDevice&, uint16_t /*proto*/, uint16_t /*vid*/) { return 0; }
   // ethtool_ops get_strings + get_ethtool_stats (ethtool -S): name/value pairs, in order.
   virtual std::vector<std::pair<std::string, uint64_t>> get_ethtool_stats(NetDevice&) { return {}; }
 };
@@ -109,6 +113,9 @@ enum : uint64_t {
   NETIF_F_RXCSUM = 1ull << 3,   // checksum offload on receive (ethtool -K rx)
   NETIF_F_TSO = 1ull << 4,      // TCP segmentation offload, IPv4 (ethtool -K tso)
   NETIF_F_GSO = 1ull << 5,      // software GSO: TCP builds large skbs cut before the driver (ethtool -K gso)
+  NETIF_F_HW_VLAN_CTAG_TX = 1ull << 6,      // the NIC inserts skb->vlan_tci (ethtool -K txvlan)
+  NETIF_F_HW_VLAN_CTAG_RX = 1ull << 7,      // the NIC strips the tag into skb->vlan_tci (ethtool -K rxvlan)
+  NETIF_F_HW_VLAN_CTAG_FILTER = 1ull << 8,  // the NIC drops VIDs not added (ethtool -K rx-vlan-filter)
 };
 // NETIF_F_CSUM_MASK (the transmit checksum features) and the software features Linux lets
 // every device toggle (NETIF_F_SOFT_FEATURES).

@@ -113,6 +113,11 @@ class SkBuff {
   uint16_t frag_max_size = 0;
   bool ignore_df = false;  // skb->ignore_df: may be fragmented although DF is set
   uint8_t ip_summed = CHECKSUM_NONE;  // IpSummed
+  // skb->vlan_present / vlan_tci: an 802.1Q tag carried beside the data (TPID ETH_P_8021Q):
+  // on transmit for a NIC with NETIF_F_HW_VLAN_CTAG_TX to insert, on receive the tag the NIC
+  // stripped (__vlan_hwaccel_put_tag, if_vlan.h).
+  bool vlan_present = false;
+  uint16_t vlan_tci = 0;
   // CHECKSUM_PARTIAL: where the checksum starts (offset from head, as Linux's csum_start)
   // and where the field is, from there.
   uint16_t csum_start = 0, csum_offset = 0;
