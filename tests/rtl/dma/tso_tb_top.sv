@@ -77,7 +77,7 @@ module tso_tb_top (
     .s_axis_tlast (t_tlast), .s_axis_tuser (t_tuser), .s_axis_tflag (1'b0),
     .s_axis_tpatch_en (patch.en), .s_axis_tpatch_off (patch.off), .s_axis_tpatch_val (patch.val),
     .m_axis_tdata, .m_axis_tkeep, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast, .m_axis_tflag (),
-    .overflow_o (), .frame_count_o (), .idle_o ()
+    .overflow_o (), .frame_count_o (), .level_o (), .idle_o ()
   );
   /* verilator lint_on PINCONNECTEMPTY */
 
