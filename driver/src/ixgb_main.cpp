@@ -353,11 +353,14 @@ void IxgbAdapter::setup_fc() {
   if (fc & kFcRxPause) ctrl0 |= regs::CTRL0_RPE;
   if (fc & kFcTxPause) ctrl0 |= regs::CTRL0_TPE;
   if (fc == 0) return;
+  // The pause time and the thresholds before TPE: with TPE and FCRTH still 0 the NIC would send
+  // a PAUSE frame at once (an empty FIFO is at or above a 0 mark).
+  if (fc & kFcTxPause) {
+    wr(regs::PAP, params_.fc_pause_time & regs::PAP_TXPC_MASK);
+    wr(regs::FCRTL, (params_.fc_low_water & regs::FCRTL_RTL_MASK) | (params_.fc_send_xon ? regs::FCRTL_XONE : 0));
+    wr(regs::FCRTH, params_.fc_high_water & regs::FCRTH_RTH_MASK);
+  }
   wr(regs::CTRL0, ctrl0);
-  if (!(fc & kFcTxPause)) return;
-  wr(regs::PAP, params_.fc_pause_time & regs::PAP_TXPC_MASK);
-  wr(regs::FCRTL, (params_.fc_low_water & regs::FCRTL_RTL_MASK) | (params_.fc_send_xon ? regs::FCRTL_XONE : 0));
-  wr(regs::FCRTH, params_.fc_high_water & regs::FCRTH_RTH_MASK);
 }
 
 int IxgbAdapter::get_pauseparam(kern::NetDevice&, kern::EthtoolPauseParam& p) {
