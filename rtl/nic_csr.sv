@@ -97,6 +97,18 @@ module nic_csr
   input  logic        st_tx_good_i,
   input  logic        st_tso_i,       // a TSO chain sent completely
   input  logic [1:0]  st_tso_fail_i,  // TSO chains that failed
+  // 802.3x flow control (CTRL0.RPE/TPE, FCRTL, FCRTH, PAP; XON/XOFF counters; STATUS.TXOFF)
+  output logic        rpe_o,
+  output logic        tpe_o,
+  output logic        xone_o,
+  output logic [15:0] fcrtl_o,        // 8-byte words
+  output logic [15:0] fcrth_o,        // 8-byte words
+  output logic [15:0] pause_time_o,   // PAP.TXPC
+  input  logic        txoff_i,
+  input  logic        st_xon_rx_i,
+  input  logic        st_xoff_rx_i,
+  input  logic        st_xon_tx_i,
+  input  logic        st_xoff_tx_i,
   // no bus transaction in progress and no soft reset pulse; the registers change only on writes
   // and the counters only on events, which the other blocks report in their idle_o
   output logic        idle_o
@@ -128,7 +140,7 @@ module nic_csr
   assign reg_rst_n  = rst_ni && !reg2hw.ctrl0.rst.q;
 
   // ---------------------------------------------------------------- hardware values
-  assign hw2reg_ext.status.d = 32'(link_up_i) << STATUS_LU_LSB;
+  assign hw2reg_ext.status.d = (32'(link_up_i) << STATUS_LU_LSB) | (32'(txoff_i) << STATUS_TXOFF_LSB);
   assign hw2reg_ext.icr.d    = icr_i;
   assign hw2reg_ext.ims.d    = ims_i;
   assign hw2reg_ext.rdh.d    = 32'(rdh_i);
@@ -175,6 +187,10 @@ module nic_csr
   assign hw2reg.mptc.inc    = {15'd0, st_tx_i && st_tx_good_i && st_tx_mcast_i};
   assign hw2reg.tsctc.inc   = {15'd0, st_tso_i};
   assign hw2reg.tsctfc.inc  = {14'd0, st_tso_fail_i};
+  assign hw2reg.xonrxc.inc  = {15'd0, st_xon_rx_i};
+  assign hw2reg.xoffrxc.inc = {15'd0, st_xoff_rx_i};
+  assign hw2reg.xontxc.inc  = {15'd0, st_xon_tx_i};
+  assign hw2reg.xofftxc.inc = {15'd0, st_xoff_tx_i};
 
   // ---------------------------------------------------------------- outputs
   assign rxen_o  = reg2hw.rctl.rxen.q;
@@ -205,6 +221,12 @@ module nic_csr
   assign vfe_o       = reg2hw.rctl.vfe.q;
   assign vet_o       = reg2hw.vet.q;
   assign vfta_word_o = vfta[vfta_idx_i];
+  assign rpe_o   = reg2hw.ctrl0.rpe.q;
+  assign tpe_o   = reg2hw.ctrl0.tpe.q;
+  assign xone_o  = reg2hw.fcrtl.xone.q;
+  assign fcrtl_o = reg2hw.fcrtl.rtl.q;
+  assign fcrth_o = reg2hw.fcrth.q;
+  assign pause_time_o = reg2hw.pap.txpc.q;
 
   // head writes go to the DMA engines, which own the head pointers
   assign rdh_we_o  = reg2hw_ext.rdh.qe;
@@ -228,7 +250,7 @@ module nic_csr
 
   // stored only (no behaviour yet), or read by software alone
   logic unused;
-  assign unused = ^{reg2hw.ctrl0.lrst, reg2hw.ctrl0.jfe, reg2hw.tctl.tce, reg2hw.dmaerr,
+  assign unused = ^{reg2hw.ctrl0.lrst, reg2hw.ctrl0.jfe, reg2hw.tctl.tce, reg2hw.dmaerr, reg2hw.pap.txpv,
                     reg2hw_ext.rdh.q[31:16], reg2hw_ext.tdh.q, reg2hw_ext.ics.q, reg2hw_ext.imc.q, rah};
   // ==== cover points (docs/coverage.md; ./nicsim coverage prints each count) ====
 `ifndef SYNTHESIS

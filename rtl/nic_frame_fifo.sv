@@ -34,6 +34,7 @@ module nic_frame_fifo #(
   output logic                       m_axis_tflag,
   output logic                       overflow_o,     // pulse: a tuser=0 frame was dropped for lack of space
   output logic [$clog2(Depth):0]     frame_count_o,  // complete frames stored (incl. the one being output)
+  output logic [$clog2(Depth):0]     level_o,        // words stored, a partial frame included (flow control)
   output logic                       idle_o          // empty, nothing offered or presented, no pulse
 );
   // the pointers carry one wrap bit, so the depth must be a power of two
@@ -200,6 +201,7 @@ module nic_frame_fifo #(
   assign m_axis_tflag  = out_side_q[9];
   assign overflow_o    = overflow_q;
   assign frame_count_o = frames_q;
+  assign level_o       = used;
 
 `ifndef SYNTHESIS
   always_ff @(posedge clk_i) begin

@@ -13,6 +13,9 @@
 // long: MFS counts the untagged frame, as on Intel's 10G MACs (802.3's 1518 / 1522 rule). With
 // RCTL.VFE, a tagged frame whose VID (bytes 14-15, low 12 bits) has its VFTA bit clear fails the
 // filter like an address mismatch, and stat_vlan_drop_o counts it (when its FCS and length are good).
+// 802.3x: a frame to 01-80-C2-00-00-01 with type 0x8808 and opcode 0x0001 (PAUSE) is never
+// delivered, whatever the filter settings; a valid one (good FCS, legal length) pulses pause_rx_o
+// with its pause time (bytes 16-17) together with the stats, and is not counted as good.
 module nic_mac_rx (
   input  logic              clk_i,
   input  logic              rst_ni,
@@ -53,6 +56,8 @@ module nic_mac_rx (
   output logic              stat_runt_o,
   output logic              stat_oversize_o,
   output logic              stat_vlan_drop_o,  // dropped by the VLAN filter (VFTA)
+  output logic              pause_rx_o,      // a valid PAUSE frame (with the stats)
+  output logic [15:0]       pause_quanta_o,  // its pause time, valid with pause_rx_o
   // no frame being received or delivered, no statistics pulse (an idle line keeps it so)
   output logic              idle_o
 );
@@ -89,6 +94,10 @@ module nic_mac_rx (
   logic [47:0] da_q;
   logic        vlan_q;       // TPID (VET) seen in bytes 12-13
   logic [11:0] vid_q;        // ... and the VID of its tag
+  logic        mac_ctl_q;    // bytes 12-15: type 0x8808, opcode 0x0001 (PAUSE)
+  logic [15:0] pause_time_q; // bytes 16-17
+  logic        st_pause_q;
+  logic [15:0] st_quanta_q;
   logic [63:0] hold_q;       // last data word, not yet sent
   logic        hold_v_q;
   logic [63:0] tail_data_q;  // bytes of the end word, sent the cycle after it
@@ -160,7 +169,9 @@ module nic_mac_rx (
   assign runt     = len < MinFrame;
   assign len_max  = {1'b0, mfs_i} + (vlan_q ? 17'd4 : 17'd0);  // VLAN_HLEN beyond MFS when tagged
   assign oversize = {1'b0, len} > len_max;
-  assign drop     = (crc_bad && !sbp_i) || is_err || runt || oversize || !filter_pass;
+  logic        is_pause;    // a PAUSE frame: never delivered
+  assign is_pause = mac_ctl_q && da_q == 48'h01_00_00_C2_80_01;
+  assign drop     = (crc_bad && !sbp_i) || is_err || runt || oversize || !filter_pass || is_pause;
 
   // Bytes of the end word still to deliver: ctrl_lane, less the FCS with SECRC (<= 0: the held word
   // is the last beat, with that many of its bytes stripped).
@@ -185,6 +196,9 @@ module nic_mac_rx (
     logic [47:0] da_d;
     logic        vlan_d;
     logic [11:0] vid_d;
+    logic        mac_ctl_d;
+    logic [15:0] pause_time_d;
+    logic        st_pause_d;
     logic [63:0] hold_d;
     logic        hold_v_d;
     logic [63:0] tail_data_d;
@@ -213,6 +227,9 @@ module nic_mac_rx (
     da_d        = da_q;
     vlan_d      = vlan_q;
     vid_d       = vid_q;
+    mac_ctl_d   = mac_ctl_q;
+    pause_time_d = pause_time_q;
+    st_pause_d  = 1'b0;
     hold_d      = hold_q;
     hold_v_d    = hold_v_q;
     tail_v_d    = 1'b0;
@@ -260,6 +277,8 @@ module nic_mac_rx (
         vlan_d = xgmii_rxd_i[47:32] == {vet_i[7:0], vet_i[15:8]};
         vid_d  = {xgmii_rxd_i[51:48], xgmii_rxd_i[63:56]};
       end
+      if (hold_v_q && cnt_q == 16'd8) mac_ctl_d = xgmii_rxd_i[63:32] == 32'h0100_0888;  // 88 08 00 01
+      if (cnt_q == 16'd16) pause_time_d = {xgmii_rxd_i[7:0], xgmii_rxd_i[15:8]};
       hold_d   = xgmii_rxd_i;
       hold_v_d = 1'b1;
       crc_d    = crc_next;
@@ -294,10 +313,11 @@ module nic_mac_rx (
       st_crc_d   = crc_bad;
       st_runt_d  = !crc_bad && runt;
       st_over_d  = !crc_bad && oversize;
-      st_good_d  = !crc_bad && !runt && !oversize && filter_pass;
+      st_good_d  = !crc_bad && !runt && !oversize && filter_pass && !is_pause;
       st_vdrop_d = !crc_bad && !runt && !oversize && addr_pass && !vlan_pass;
-      st_bc_d    = !crc_bad && !runt && !oversize && filter_pass && da_bcast;
-      st_mc_d    = !crc_bad && !runt && !oversize && filter_pass && da_mcast;
+      st_bc_d    = !crc_bad && !runt && !oversize && filter_pass && !is_pause && da_bcast;
+      st_mc_d    = !crc_bad && !runt && !oversize && filter_pass && !is_pause && da_mcast;
+      st_pause_d = !crc_bad && !runt && !oversize && is_pause;
     end
 
     // a start word begins a frame (also right where an error character ended one)
@@ -306,6 +326,7 @@ module nic_mac_rx (
       crc_d      = 32'hFFFF_FFFF;
       cnt_d      = 16'd0;
       vlan_d     = 1'b0;
+      mac_ctl_d  = 1'b0;
       hold_v_d   = 1'b0;
     end
 
@@ -316,6 +337,10 @@ module nic_mac_rx (
       da_q        <= 48'd0;
       vlan_q      <= 1'b0;
       vid_q       <= 12'd0;
+      mac_ctl_q   <= 1'b0;
+      pause_time_q <= 16'd0;
+      st_pause_q  <= 1'b0;
+      st_quanta_q <= 16'd0;
       hold_q      <= 64'd0;
       hold_v_q    <= 1'b0;
       tail_v_q    <= 1'b0;
@@ -345,6 +370,10 @@ module nic_mac_rx (
       da_q        <= da_d;
       vlan_q      <= vlan_d;
       vid_q       <= vid_d;
+      mac_ctl_q   <= mac_ctl_d;
+      pause_time_q <= pause_time_d;
+      st_pause_q  <= st_pause_d;
+      if (st_pause_d) st_quanta_q <= pause_time_q;
       hold_q      <= hold_d;
       hold_v_q    <= hold_v_d;
       tail_v_q    <= tail_v_d;
@@ -372,7 +401,7 @@ module nic_mac_rx (
 
   assign idle_o = !in_frame_q && !hold_v_q && !tail_v_q && !out_valid_q &&
                   !st_rx_q && !st_good_q && !st_bc_q && !st_mc_q && !st_crc_q && !st_runt_q && !st_over_q &&
-                  !st_vdrop_q;
+                  !st_vdrop_q && !st_pause_q;
 
   assign m_axis_tvalid   = out_valid_q;
   assign m_axis_tdata    = out_data_q;
@@ -389,6 +418,8 @@ module nic_mac_rx (
   assign stat_runt_o     = st_runt_q;
   assign stat_oversize_o = st_over_q;
   assign stat_vlan_drop_o = st_vdrop_q;
+  assign pause_rx_o      = st_pause_q;
+  assign pause_quanta_o  = st_quanta_q;
 
 `ifndef SYNTHESIS
   // The tail beat goes out in the cycle after an end word, when no held word can be pending.
@@ -410,6 +441,8 @@ module nic_mac_rx (
   cov_filter_drop: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && !filter_pass);
   cov_error_char_in_frame: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_err);
   cov_start_word_ends_frame: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_start);
+  cov_pause_frame: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && is_pause && !crc_bad);
+  cov_pause_frame_filter_open: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && is_pause && filter_pass && (upe_i || mpe_i || sbp_i));
   cov_secrc_nothing_to_deliver: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && secrc_i && len <= 16'd4);
 `endif
   // ==== end cover points ====

@@ -116,6 +116,12 @@ module nic_top #(
   logic csr_idle, intr_idle, tx_dma_idle, tx_fifo_idle, mac_tx_idle, mac_rx_idle, rx_fifo_idle;
   logic rx_dma_idle, arb_idle, rx_vlan_quiet;
 
+  // 802.3x flow control
+  logic fc_rpe, fc_tpe, fc_xone, fc_txoff, fc_idle;
+  logic [15:0] fc_rtl, fc_rth, fc_pause_time, rx_pause_quanta;
+  logic rx_pause, st_xon_tx, st_xoff_tx;
+  logic [12:0] rxf_level;
+
   // LSC on every change of the link
   logic link_q, link_seen_q;
   always_ff @(posedge clk_i) begin
@@ -151,6 +157,10 @@ module nic_top #(
     .st_tx_i (st_tx), .st_tx_bytes_i (st_tx_bytes), .st_tx_bcast_i (st_tx_bcast),
     .st_tx_mcast_i (st_tx_mcast), .st_tx_good_i (!st_tx_underrun),
     .st_tso_i (st_tso), .st_tso_fail_i (st_tso_fail),
+    .rpe_o (fc_rpe), .tpe_o (fc_tpe), .xone_o (fc_xone), .fcrtl_o (fc_rtl), .fcrth_o (fc_rth),
+    .pause_time_o (fc_pause_time), .txoff_i (fc_txoff),
+    .st_xon_rx_i (rx_pause && rx_pause_quanta == 16'd0), .st_xoff_rx_i (rx_pause && rx_pause_quanta != 16'd0),
+    .st_xon_tx_i (st_xon_tx), .st_xoff_tx_i (st_xoff_tx),
     .idle_o (csr_idle)
   );
 
@@ -192,7 +202,7 @@ module nic_top #(
   logic txd_tvalid, txd_tready, txd_tlast, txd_tuser, txf_tvalid, txf_tready, txf_tlast;
   logic txf_tflag, txf_overflow;
   nic_dma_pkg::tx_patch_t txd_tpatch;
-  logic [11:0] txf_count;
+  logic [11:0] txf_count, txf_level;
 
   nic_tx_dma #(.AxiId(0)) u_tx_dma (
     .clk_i, .rst_ni (core_rst_n),
@@ -214,13 +224,29 @@ module nic_top #(
     .s_axis_tpatch_en (txd_tpatch.en), .s_axis_tpatch_off (txd_tpatch.off), .s_axis_tpatch_val (txd_tpatch.val),
     .m_axis_tdata (txf_tdata), .m_axis_tkeep (txf_tkeep), .m_axis_tvalid (txf_tvalid),
     .m_axis_tready (txf_tready), .m_axis_tlast (txf_tlast), .m_axis_tflag (txf_tflag),
-    .overflow_o (txf_overflow), .frame_count_o (txf_count), .idle_o (tx_fifo_idle)
+    .overflow_o (txf_overflow), .frame_count_o (txf_count), .level_o (txf_level), .idle_o (tx_fifo_idle)
+  );
+
+  // PAUSE frames and the pause hold between the FIFO and the MAC
+  logic [63:0] txp_tdata;
+  logic [7:0]  txp_tkeep;
+  logic txp_tvalid, txp_tready, txp_tlast;
+  nic_mac_fc u_mac_fc (
+    .clk_i, .rst_ni (core_rst_n),
+    .tpe_i (fc_tpe), .rpe_i (fc_rpe), .xone_i (fc_xone), .rtl_i (fc_rtl), .rth_i (fc_rth),
+    .pause_time_i (fc_pause_time), .sa_i (ra_addr[47:0]), .rx_level_i (16'(rxf_level)),
+    .pause_rx_i (rx_pause), .pause_quanta_i (rx_pause_quanta),
+    .s_axis_tdata (txf_tdata), .s_axis_tkeep (txf_tkeep), .s_axis_tvalid (txf_tvalid),
+    .s_axis_tready (txf_tready), .s_axis_tlast (txf_tlast),
+    .m_axis_tdata (txp_tdata), .m_axis_tkeep (txp_tkeep), .m_axis_tvalid (txp_tvalid),
+    .m_axis_tready (txp_tready), .m_axis_tlast (txp_tlast),
+    .stat_xon_tx_o (st_xon_tx), .stat_xoff_tx_o (st_xoff_tx), .txoff_o (fc_txoff), .idle_o (fc_idle)
   );
 
   nic_mac_tx u_mac_tx (
     .clk_i, .rst_ni (core_rst_n), .pad_en_i (tpde),
-    .s_axis_tdata (txf_tdata), .s_axis_tkeep (txf_tkeep), .s_axis_tvalid (txf_tvalid),
-    .s_axis_tready (txf_tready), .s_axis_tlast (txf_tlast),
+    .s_axis_tdata (txp_tdata), .s_axis_tkeep (txp_tkeep), .s_axis_tvalid (txp_tvalid),
+    .s_axis_tready (txp_tready), .s_axis_tlast (txp_tlast),
     .xgmii_txd_o, .xgmii_txc_o,
     .stat_tx_o (st_tx), .stat_tx_bytes_o (st_tx_bytes), .stat_tx_bcast_o (st_tx_bcast),
     .stat_tx_mcast_o (st_tx_mcast), .stat_underrun_o (st_tx_underrun), .idle_o (mac_tx_idle)
@@ -243,7 +269,7 @@ module nic_top #(
     .stat_rx_o (st_rx), .stat_rx_bytes_o (st_rx_bytes), .stat_good_o (st_rx_good),
     .stat_bcast_o (st_rx_bcast), .stat_mcast_o (st_rx_mcast), .stat_crcerr_o (st_rx_crcerr),
     .stat_runt_o (st_rx_runt), .stat_oversize_o (st_rx_oversize), .stat_vlan_drop_o (st_rx_vlan_drop),
-    .idle_o (mac_rx_idle)
+    .pause_rx_o (rx_pause), .pause_quanta_o (rx_pause_quanta), .idle_o (mac_rx_idle)
   );
 
   nic_frame_fifo #(.Depth(4096), .DropWhenFull(1'b1)) u_rx_fifo (
@@ -253,7 +279,7 @@ module nic_top #(
     .s_axis_tpatch_en (2'b00), .s_axis_tpatch_off (16'd0), .s_axis_tpatch_val (32'd0),
     .m_axis_tdata (rxf_tdata), .m_axis_tkeep (rxf_tkeep), .m_axis_tvalid (rxf_tvalid),
     .m_axis_tready (rxf_tready), .m_axis_tlast (rxf_tlast), .m_axis_tflag (rxf_tflag),
-    .overflow_o (rx_overflow), .frame_count_o (rxf_count), .idle_o (rx_fifo_idle)
+    .overflow_o (rx_overflow), .frame_count_o (rxf_count), .level_o (rxf_level), .idle_o (rx_fifo_idle)
   );
 
   // VLAN stripping (CTRL0.VME) between the FIFO and the DMA; the tag goes to the write-back
@@ -305,8 +331,8 @@ module nic_top #(
   // (link_q holds the last link_up_i: with link_up_i unchanged there is no LSC edge)
   assign top_idle = link_seen_q && (tx_stopped_q == tx_stopped) && (rx_stopped_q == rx_stopped);
   assign idle_o = top_idle && csr_idle && intr_idle && tx_dma_idle && tx_fifo_idle && mac_tx_idle &&
-                  mac_rx_idle && rx_fifo_idle && rx_vlan_quiet && rx_dma_idle && arb_idle;
+                  mac_rx_idle && rx_fifo_idle && rx_vlan_quiet && rx_dma_idle && arb_idle && fc_idle;
 
   logic unused;
-  assign unused = ^{txf_tflag, txf_overflow, txf_count, rxf_count, rxm_tready};
+  assign unused = ^{txf_tflag, txf_overflow, txf_count, txf_level, rxf_count, rxm_tready};
 endmodule

@@ -6,6 +6,7 @@ nic_crc32.sv
 nic_frame_fifo.sv
 nic_mac_tx.sv
 nic_mac_rx.sv
+nic_mac_fc.sv
 nic_tx_rd_req.sv
 nic_tx_packer.sv
 nic_tx_wb.sv

@@ -169,6 +169,9 @@ int IxgbAdapter::up() {
   irq_enable();
   k_.net().netif_stop_queue(netdev_);
   check_link();  // carrier and queue on if the link is up
+  // Flow control last (ixgb_init_hw programs it before the rings): posted writes that nothing in
+  // up() waits behind, so an open takes the time it took before flow control existed.
+  setup_fc();
   tx_progress_ns_ = k_.now_ns();
   k_.cpu().mod_timer(watchdog_timer_, k_.now_ns() + params_.watchdog_ns);
   return 0;
@@ -191,6 +194,7 @@ void IxgbAdapter::down() {
   wr(regs::RCTL, 0);
   wr(regs::TCTL, 0);
   update_stats();  // the reset clears the counters
+  update_fc_stats();
   hw_reset();      // drops prefetched descriptors and in-flight DMA
 
   free_tx_resources();
@@ -284,7 +288,10 @@ void IxgbAdapter::watchdog() {
     }
     if (now - tx_progress_ns_ > params_.tx_timeout_ns) {
       const uint32_t tdh = rd(regs::TDH) & regs::TDH_MASK;
-      if (tdh != tdt_) {
+      // Held by the link partner's XOFF (STATUS.TXOFF) is not a hang (ixgb_clean_tx_irq).
+      if (tdh != tdt_ && (rd(regs::STATUS) & regs::STATUS_TXOFF)) {
+        tx_progress_ns_ = now;
+      } else if (tdh != tdt_) {
         counters_.tx_timeouts++;
         reinit("TX hang");
         return;
@@ -331,6 +338,52 @@ void IxgbAdapter::update_stats() {
   if ((netdev_.features & kern::NETIF_F_HW_VLAN_CTAG_FILTER) || s.vfdc) s.vfdc += rd(regs::VFDC);
 }
 
+void IxgbAdapter::update_fc_stats() {
+  IxgbHwStats& s = hw_stats_;
+  s.xonrxc += rd(regs::XONRXC);
+  s.xontxc += rd(regs::XONTXC);
+  s.xoffrxc += rd(regs::XOFFRXC);
+  s.xofftxc += rd(regs::XOFFTXC);
+}
+
+// --------------------------------------------------------------------------- flow control
+
+namespace {
+// ixgb's hw->fc.type values (ixgb_fc_none .. ixgb_fc_full): bit 0 rx pause, bit 1 tx pause.
+constexpr uint32_t kFcRxPause = 1, kFcTxPause = 2;
+}  // namespace
+
+void IxgbAdapter::setup_fc() {
+  // The reset before up() cleared CTRL0.RPE/TPE, PAP, FCRTL and FCRTH: only what differs is
+  // written (ixgb writes all of them; the same end state with fewer MMIO writes).
+  const uint32_t fc = params_.flow_control;
+  const uint32_t ctrl0 = ctrl0_value(netdev_.features);  // configure_rx's bits, with RPE/TPE
+  if (fc == 0) return;
+  // The pause time and the thresholds before TPE: with TPE and FCRTH still 0 the NIC would send
+  // a PAUSE frame at once (an empty FIFO is at or above a 0 mark).
+  if (fc & kFcTxPause) {
+    wr(regs::PAP, params_.fc_pause_time & regs::PAP_TXPC_MASK);
+    wr(regs::FCRTL, (params_.fc_low_water & regs::FCRTL_RTL_MASK) | (params_.fc_send_xon ? regs::FCRTL_XONE : 0));
+    wr(regs::FCRTH, params_.fc_high_water & regs::FCRTH_RTH_MASK);
+  }
+  wr(regs::CTRL0, ctrl0);
+}
+
+int IxgbAdapter::get_pauseparam(kern::NetDevice&, kern::EthtoolPauseParam& p) {
+  p.autoneg = false;
+  p.rx_pause = params_.flow_control & kFcRxPause;
+  p.tx_pause = params_.flow_control & kFcTxPause;
+  return 0;
+}
+
+int IxgbAdapter::set_pauseparam(kern::NetDevice&, const kern::EthtoolPauseParam& p) {
+  if (p.autoneg) return -EINVAL;
+  params_.flow_control = (p.rx_pause ? kFcRxPause : 0) | (p.tx_pause ? kFcTxPause : 0);
+  if (!up_) return 0;  // programmed at the next open
+  down();
+  return up();
+}
+
 int IxgbAdapter::ndo_set_features(kern::NetDevice&, uint64_t features) {
   const uint64_t changed = features ^ netdev_.features;
   if (!up_) return 0;  // up() programs what features say
@@ -348,9 +401,11 @@ int IxgbAdapter::ndo_set_features(kern::NetDevice&, uint64_t features) {
   return 0;
 }
 
-uint32_t IxgbAdapter::ctrl0_value(uint64_t features) const {
+uint32_t IxgbAdapter::ctrl0_value(uint64_t features, bool pause) const {
+  const uint32_t fc = pause ? params_.flow_control : 0;
   return (netdev_.mtu > kern::ETH_DATA_LEN ? regs::CTRL0_JFE : 0) |
-         ((features & kern::NETIF_F_HW_VLAN_CTAG_RX) ? regs::CTRL0_VME : 0);
+         ((features & kern::NETIF_F_HW_VLAN_CTAG_RX) ? regs::CTRL0_VME : 0) |
+         ((fc & kFcRxPause) ? regs::CTRL0_RPE : 0) | ((fc & kFcTxPause) ? regs::CTRL0_TPE : 0);
 }
 
 void IxgbAdapter::restore_vlan() {
@@ -374,7 +429,10 @@ int IxgbAdapter::ndo_vlan_rx_kill_vid(kern::NetDevice&, uint16_t, uint16_t vid) 
 }
 
 std::vector<std::pair<std::string, uint64_t>> IxgbAdapter::get_ethtool_stats(kern::NetDevice&) {
-  if (up_) update_stats();
+  if (up_) {
+    update_stats();
+    update_fc_stats();
+  }
   const IxgbCounters& c = counters_;
   const IxgbHwStats& h = hw_stats_;
   return {
@@ -409,6 +467,10 @@ std::vector<std::pair<std::string, uint64_t>> IxgbAdapter::get_ethtool_stats(ker
       {"good_octets_received", h.gorc},
       {"good_octets_transmitted", h.gotc},
       {"rx_vlan_filter_drops", h.vfdc},
+      {"tx_flow_control_xon", h.xontxc},
+      {"rx_flow_control_xon", h.xonrxc},
+      {"tx_flow_control_xoff", h.xofftxc},
+      {"rx_flow_control_xoff", h.xoffrxc},
   };
 }
 

@@ -137,7 +137,7 @@ void IxgbAdapter::configure_rx() {
   // 802.1Q tag). Jumbo frames also set CTRL0.JFE, as ixgb_up does.
   wr(regs::MFS, ((netdev_.mtu + kern::ETH_HLEN + kern::ETH_FCS_LEN) << regs::MFS_SHIFT) & regs::MFS_MASK);
   // VLAN stripping (CTRL0.VME) with NETIF_F_HW_VLAN_CTAG_RX, in the same write.
-  if (const uint32_t ctrl0 = ctrl0_value(netdev_.features)) wr(regs::CTRL0, ctrl0);
+  if (const uint32_t ctrl0 = ctrl0_value(netdev_.features, false)) wr(regs::CTRL0, ctrl0);
   wr(regs::RXCSUM, (netdev_.features & kern::NETIF_F_RXCSUM) ? (regs::RXCSUM_IPOFL | regs::RXCSUM_TUOFL) : 0);
   rx_discard_ = false;
   rx_chain_skb_.reset();

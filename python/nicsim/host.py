@@ -263,9 +263,11 @@ class Host:
     def ethtool(self, args: str) -> str:
         """One ethtool(8) command on this host: ``"-k eth0"`` (features, as ``ethtool -k``
         prints them), ``"-K eth0 tso off gro on"`` (change them; TSO needs sg and tx, and goes
-        off with either), ``"-S eth0"`` (the NIC's and the driver's statistics).
+        off with either), ``"-S eth0"`` (the NIC's and the driver's statistics), ``"-a eth0"``
+        (802.3x pause parameters) and ``"-A eth0 rx on tx on"`` (change them; the driver resets
+        the link when a value changes).
 
-        Returns what ethtool prints (``""`` for a -K that did what was asked). Raises ValueError
+        Returns what ethtool prints (``""`` for a -K or -A that did what was asked). Raises ValueError
         with ethtool's message for bad arguments, an unknown device, or a feature that cannot
         change ("Could not change any device features").
         """

@@ -38,3 +38,23 @@ def test_ethtool_features_toggles_errors_and_tso_bulk():
     assert int(stats["tx_tso_skbs"]) > 0 and int(stats["tx_tcp_seg_good"]) == int(stats["tx_tso_skbs"]), stats
     assert int(stats["tx_tcp_seg_failed"]) == 0, stats
     assert int(stats["tx_tso_segs"]) > 2 * int(stats["tx_tso_skbs"]), stats
+
+
+def test_ethtool_pause_parameters():
+    """-a in ethtool's format (ixgb's default: tx pause only), -A rx on tx on (the link is reset
+    and traffic flows again), pause autonegotiation refused by the driver, parser errors."""
+    tb = nicsim.Testbench(name="python.ethtool_pause", seed=1)
+    a = tb.add_host("a", "10.0.0.1/24")
+    b = tb.add_host("b", "10.0.0.2/24")
+    tb.connect(a, b, delay_ns=500)
+    tb.up()
+    head = "Pause parameters for eth0:\nAutonegotiate:\toff\n"
+    assert a.ethtool("-a eth0") == head + "RX:\t\toff\nTX:\t\ton\n\n"
+    assert a.ethtool("-A eth0 rx on tx on") == ""
+    assert a.ethtool("-a eth0") == head + "RX:\t\ton\nTX:\t\ton\n\n"
+    with pytest.raises(ValueError, match="netlink error: Invalid argument"):
+        a.ethtool("-A eth0 autoneg on")
+    with pytest.raises(ValueError, match=r"ethtool \(-A\): invalid value 'maybe' for parameter 'rx'"):
+        a.ethtool("-A eth0 rx maybe")
+    r = tb.tcp_bulk(a, b, nbytes=1_000_000)
+    assert r.sha256_match and r.received_bytes == 1_000_000, f"{r}"

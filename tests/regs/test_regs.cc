@@ -249,3 +249,21 @@ TEST(Regs, DescViewsCheckTheirLength) {
   std::array<uint8_t, 16> ok{};
   EXPECT_TRUE(r::TxCtxDescViewMut::new_checked(ok.data(), ok.size()).has_value());
 }
+
+// 802.3x flow control, as ixgb_hw.h has it (IXGB_FCRTL/FCRTH/PAP, the XON/XOFF counters,
+// IXGB_CTRL0_RPE/TPE, IXGB_FCRTL_XONE, IXGB_STATUS_TXOFF, IXGB_PAP_TXPC_MASK).
+TEST(Regs, FlowControlFollowsTheIxgbLayout) {
+  EXPECT_EQ(r::FCRTL, 0x00108u);
+  EXPECT_EQ(r::FCRTH, 0x00110u);
+  EXPECT_EQ(r::PAP, 0x00640u);
+  EXPECT_EQ(r::XONRXC, 0x021B8u);
+  EXPECT_EQ(r::XONTXC, 0x021C0u);
+  EXPECT_EQ(r::XOFFRXC, 0x021C8u);
+  EXPECT_EQ(r::XOFFTXC, 0x021D0u);
+  EXPECT_EQ(r::CTRL0_RPE, 0x08000000u);
+  EXPECT_EQ(r::CTRL0_TPE, 0x10000000u);
+  EXPECT_EQ(r::FCRTL_XONE, 0x80000000u);
+  EXPECT_EQ(r::STATUS_TXOFF, 0x00000010u);
+  EXPECT_EQ(r::PAP_TXPC_MASK, 0x0000FFFFu);
+  EXPECT_EQ(r::PAP_TXPV_MASK, 0x000F0000u);
+}

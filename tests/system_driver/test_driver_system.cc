@@ -2,6 +2,12 @@
 // frames between two hosts through both drivers and NICs.
 #include "fixture.h"
 
+#include <algorithm>
+#include <cstring>
+
+#include "nicsim/kern/ethtool.h"
+#include "tshark_check.h"
+
 namespace nicsim::test {
 namespace {
 
@@ -10,6 +16,20 @@ std::vector<Bytes> random_frames(const kern::MacAddr& dst, const kern::MacAddr& 
   std::vector<Bytes> v;
   for (uint32_t i = 0; i < n; ++i) v.push_back(make_frame(dst, src, min_len + rng() % (max_len - min_len + 1), i, rng));
   return v;
+}
+
+// The slow receiver's driver: a 64-descriptor RX ring, the watchdog every 200 us.
+IxgbParams small_rx_ring() {
+  IxgbParams pb;
+  pb.rx_ring = 64;
+  pb.watchdog_ns = 200'000;
+  return pb;
+}
+
+// The receiver has taken everything: no poll pending and every RX buffer but one given back.
+bool rx_drained(DriverHost& h) {
+  const auto r = h.ad->rx_ring_info();
+  return !h.ad->napi().scheduled && r.next_to_use == (r.next_to_clean + r.count - 1) % r.count;
 }
 
 // probe/open, traffic both ways, close, open again, traffic, remove: every frame arrives
@@ -67,9 +87,7 @@ TEST(DriverSystem, RxRingExhaustionCountsMissedFramesAndRecovers) {
   const uint64_t seed = test_seed(103);
   SCOPED_TRACE(seed_note(seed));
   std::mt19937_64 rng(seed);
-  IxgbParams pb;
-  pb.rx_ring = 64;
-  pb.watchdog_ns = 200'000;
+  const IxgbParams pb = small_rx_ring();
   DriverPair t({}, pb);
   t.start();
   const uint64_t normal_cost = t.b().k.costs().per_packet_ns;
@@ -81,9 +99,7 @@ TEST(DriverSystem, RxRingExhaustionCountsMissedFramesAndRecovers) {
   t.tb().run_ns(2000);  // the last frame is in
   // the burst is over: the receiver speeds up again and drains what the NIC stored
   t.b().k.mutable_costs().per_packet_ns = normal_cost;
-  ASSERT_TRUE(t.tb().run_until([&] { return !t.b().ad->napi().scheduled && t.b().ad->rx_ring_info().next_to_use ==
-                                                 (t.b().ad->rx_ring_info().next_to_clean + pb.rx_ring - 1) % pb.rx_ring; },
-                               10'000'000));
+  ASSERT_TRUE(t.tb().run_until([&] { return rx_drained(t.b()); }, 10'000'000));
   t.tb().run_ns(100'000);
   t.b().task([&] { t.b().ad->update_stats(); });
   ASSERT_TRUE(t.idle(100'000));
@@ -115,6 +131,170 @@ TEST(DriverSystem, RxRingExhaustionCountsMissedFramesAndRecovers) {
     h->expect_nothing_leaked();
     h->expect_clean_hardware();
   }
+}
+
+// ethtool on a host's CPU (a task): what it prints, or the error text.
+std::string ethtool_on(DriverPair& t, DriverHost& h, const std::string& args) {
+  std::string out;
+  h.task([&] {
+    try {
+      out = kern::ethtool(h.k, args);
+    } catch (const kern::EthtoolError& e) {
+      out = e.what();
+    }
+  });
+  EXPECT_TRUE(t.idle(200'000));
+  return out;
+}
+
+// 802.3x end to end. The same line-rate burst of 1514-byte frames into the slow receiver with a
+// 64-descriptor ring twice: with flow control off (ethtool -A eth0 rx off tx off) b's RX FIFO
+// overflows (MPC > 0); with it on (b sends PAUSE: tx on; a honours them: rx on) b sends XOFF at
+// FCRTH and XON below FCRTL, a's NIC holds its frames (no data frame of a starts on the wire
+// between an XOFF and the next XON beyond those already under way), nothing is missed and every
+// frame arrives in order. The pause frames are on the wire (tshark: macc.opcode), in both NICs'
+// XON/XOFF counters, and never delivered to a's stack.
+TEST(DriverSystem, FlowControlStopsRxFifoOverflow) {
+  const uint64_t seed = test_seed(109);
+  SCOPED_TRACE(seed_note(seed));
+  std::mt19937_64 rng(seed);
+  const IxgbParams pb = small_rx_ring();
+  DriverPair t({}, pb);
+  t.start();
+  // ixgb's default: tx pause only
+  EXPECT_EQ(ethtool_on(t, t.b(), "-a eth0"), "Pause parameters for eth0:\nAutonegotiate:\toff\nRX:\t\toff\nTX:\t\ton\n\n");
+  const uint64_t normal_cost = t.b().k.costs().per_packet_ns;
+  const size_t kBurst = 300;
+  struct Phase {
+    uint64_t mpc, xoff_tx_b, xon_tx_b, xoff_rx_a, xon_rx_a, delivered, wire_ns;
+  };
+  auto stats = [&](DriverHost& h) {
+    h.task([&] { (void)h.ad->get_ethtool_stats(h.dev()); });  // update_stats + the XON/XOFF counters
+    EXPECT_TRUE(t.idle(200'000));
+    return h.ad->hw_stats();
+  };
+  auto run_phase = [&](bool fc) -> Phase {
+    SCOPED_TRACE(fc ? "flow control on" : "flow control off");
+    const std::string on = fc ? "on" : "off";
+    EXPECT_EQ(ethtool_on(t, t.a(), "-A eth0 rx " + on + " tx " + on), "");
+    EXPECT_EQ(ethtool_on(t, t.b(), "-A eth0 rx " + on + " tx " + on), "");
+    EXPECT_TRUE(t.tb().run_until([&] { return t.a().dev().carrier_ok() && t.b().dev().carrier_ok(); }, 100'000));
+    const auto b0 = stats(t.b()), a0 = stats(t.a());
+    t.b().rx.clear();
+    t.b().k.mutable_costs().per_packet_ns = 20'000;  // 20 us per packet per layer
+    auto burst = random_frames(t.b().mac(), t.a().mac(), kBurst, 1514, 1514, rng);
+    t.a().send(burst);
+    const uint64_t sent0 = t.link().counters(0).frames, t0 = t.tb().now_ns();
+    // slow until a has put the whole burst on the wire (with flow control: as b lets it)
+    EXPECT_TRUE(t.tb().run_until([&] { return t.link().counters(0).frames - sent0 >= kBurst; }, 100'000'000));
+    const uint64_t wire_ns = t.tb().now_ns() - t0;
+    t.tb().run_ns(2000);
+    t.b().k.mutable_costs().per_packet_ns = normal_cost;
+    EXPECT_TRUE(t.tb().run_until([&] { return rx_drained(t.b()); }, 10'000'000));
+    t.tb().run_ns(100'000);
+    const auto b1 = stats(t.b()), a1 = stats(t.a());
+    Phase p{b1.mpc - b0.mpc, b1.xofftxc - b0.xofftxc, b1.xontxc - b0.xontxc, a1.xoffrxc - a0.xoffrxc,
+            a1.xonrxc - a0.xonrxc, t.b().rx.size(), wire_ns};
+    std::printf("%s: %zu frames into a 64-descriptor ring: %llu delivered, MPC %llu; b XOFF/XON sent %llu/%llu, "
+                "a XOFF/XON received %llu/%llu; the burst took %.3f ms on the wire\n",
+                fc ? "flow control on " : "flow control off", kBurst, (unsigned long long)p.delivered,
+                (unsigned long long)p.mpc, (unsigned long long)p.xoff_tx_b, (unsigned long long)p.xon_tx_b,
+                (unsigned long long)p.xoff_rx_a, (unsigned long long)p.xon_rx_a, p.wire_ns / 1e6);
+    EXPECT_EQ(p.delivered + p.mpc, kBurst) << "every frame is delivered or counted missed";
+    if (fc) {
+      EXPECT_EQ(t.b().rx, burst) << "in order and intact";
+    }
+    return p;
+  };
+
+  const Phase off = run_phase(false);
+  const Phase on = run_phase(true);
+  EXPECT_EQ(ethtool_on(t, t.b(), "-a eth0"), "Pause parameters for eth0:\nAutonegotiate:\toff\nRX:\t\ton\nTX:\t\ton\n\n");
+
+  EXPECT_GT(off.mpc, 0u) << "without flow control the RX FIFO overflows";
+  EXPECT_EQ(off.xoff_tx_b + off.xon_tx_b + off.xoff_rx_a + off.xon_rx_a, 0u);
+  EXPECT_EQ(on.mpc, 0u) << "with flow control nothing is missed";
+  EXPECT_GT(on.xoff_tx_b, 0u);
+  EXPECT_GT(on.xon_tx_b, 0u) << "FCRTL.XONE: XON once the FIFO drained";
+  EXPECT_EQ(on.xoff_rx_a, on.xoff_tx_b) << "a's NIC counted every XOFF b sent";
+  EXPECT_EQ(on.xon_rx_a, on.xon_tx_b);
+  EXPECT_GT(on.wire_ns, 3 * off.wire_ns) << "a's NIC sent at b's pace, not at line rate";
+
+  // The wire: b's PAUSE frames (tshark's MAC control dissector) and a's data frames around them.
+  t.tb().flush_pcaps();
+  const std::string pcap = t.tb().out_path("a-b.pcap");
+  ASSERT_EQ(std::system("command -v tshark >/dev/null"), 0) << "tshark not installed (./nicsim setup)";
+  const std::string bmac = t.b().mac().str();
+  EXPECT_EQ(tshark_count(pcap, "macc.opcode == 0x0001 && macc.pause_time > 0 && eth.src == " + bmac),
+            long(on.xoff_tx_b));
+  EXPECT_EQ(tshark_count(pcap, "macc.opcode == 0x0001 && macc.pause_time == 0 && eth.src == " + bmac), long(on.xon_tx_b));
+  EXPECT_EQ(tshark_count(pcap, "eth.type == 0x8808 && eth.src != " + bmac), 0) << "a sent PAUSE frames";
+  EXPECT_EQ(tshark_count(pcap, "eth.type == 0x8808 && eth.dst != 01:80:c2:00:00:01"), 0);
+  // a's data frames that start on the wire while an XOFF holds it: at most the one under way when
+  // the XOFF reached a and the one already on the cable (500 ns) at the capture point.
+  FILE* p = popen(("tshark -n -r '" + pcap + "' -T fields -e eth.src -e macc.pause_time -Y 'eth.type == 0x88b5 || "
+                   "macc.opcode == 0x0001' 2>/dev/null").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char line[256];
+  bool held = false;
+  unsigned windows = 0, in_window = 0, worst = 0;
+  while (std::fgets(line, sizeof line, p)) {
+    std::string l(line);
+    const size_t tab = l.find('\t');
+    const std::string src = l.substr(0, tab), pt = tab == std::string::npos ? "" : l.substr(tab + 1);
+    if (src == bmac && !pt.empty() && pt != "\n") {
+      const bool xoff = std::strtoul(pt.c_str(), nullptr, 0) != 0;
+      if (xoff && !held) {
+        ++windows;
+        in_window = 0;
+      }
+      held = xoff;
+    } else if (held) {
+      worst = std::max(worst, ++in_window);
+    }
+  }
+  pclose(p);
+  EXPECT_GT(windows, 0u);
+  EXPECT_LE(worst, 2u) << "a's NIC kept sending while paused";
+  // PAUSE frames are never delivered: a's stack saw none (its handler takes only 0x88B5, the
+  // device counts what the NIC delivered)
+  EXPECT_EQ(t.a().ad->counters().rx_packets, 0u);
+
+  t.stop();
+  for (DriverHost* h : {&t.a(), &t.b()}) {
+    h->expect_nothing_leaked();
+    h->expect_clean_hardware();
+  }
+}
+
+// ethtool -A / -a: ethtool's messages for bad arguments, the driver's -EINVAL for pause
+// autonegotiation (exit 76), nothing changed when the values are the same.
+TEST(DriverSystem, EthtoolPauseErrors) {
+  DriverPair t;
+  t.start();
+  EXPECT_EQ(ethtool_on(t, t.a(), "-A eth0 autoneg on"), "netlink error: Invalid argument\n");
+  EXPECT_EQ(ethtool_on(t, t.a(), "-A eth0 rx"), "ethtool (-A): no value for parameter 'rx'\n");
+  EXPECT_EQ(ethtool_on(t, t.a(), "-A eth0 rx maybe"), "ethtool (-A): invalid value 'maybe' for parameter 'rx'\n");
+  EXPECT_EQ(ethtool_on(t, t.a(), "-A eth0 rx on rx off"), "ethtool (-A): duplicate parameter 'rx'\n");
+  EXPECT_EQ(ethtool_on(t, t.a(), "-A eth0 speed 10"), "ethtool (-A): unknown parameter 'speed'\n");
+  EXPECT_EQ(ethtool_on(t, t.a(), "-a eth0 rx"), "ethtool: unexpected parameter 'rx'\n");
+  EXPECT_EQ(ethtool_on(t, t.a(), "-a eth9"), "netlink error: no device matches name\nnetlink error: No such device\n");
+  int status = 0;
+  t.a().task([&] {
+    try {
+      kern::ethtool(t.a().k, "-A eth0 autoneg on");
+    } catch (const kern::EthtoolError& e) {
+      status = e.status();
+    }
+  });
+  ASSERT_TRUE(t.idle(200'000));
+  EXPECT_EQ(status, 76);
+  const uint64_t writes = t.a().k.counters().mmio_writes;
+  EXPECT_EQ(ethtool_on(t, t.a(), "-A eth0 tx on autoneg off"), "") << "the values it has: nothing to do";
+  EXPECT_EQ(t.a().k.counters().mmio_writes, writes) << "no reset for values that did not change";
+  EXPECT_EQ(ethtool_on(t, t.a(), "--pause eth0 rx on"), "");
+  EXPECT_EQ(ethtool_on(t, t.a(), "--show-pause eth0"), "Pause parameters for eth0:\nAutonegotiate:\toff\nRX:\t\ton\nTX:\t\ton\n\n");
+  t.stop();
 }
 
 // Interrupt moderation: the same paced stream into two receivers, one without ITR and one

@@ -1,6 +1,7 @@
-// ethtool -k / -K / -S (see ethtool.h).
+// ethtool -k / -K / -S / -a / -A (see ethtool.h).
 #include "nicsim/kern/ethtool.h"
 
+#include <cerrno>
 #include <cstring>
 #include <sstream>
 #include <vector>
@@ -173,6 +174,54 @@ std::string show_stats(NetDevice& dev) {
   return o.str();
 }
 
+// ethtool -a (netlink/pause.c): the device's pause parameters, then the blank line ethtool prints.
+EthtoolOps* ethtool_ops(NetDevice& dev) { return dynamic_cast<EthtoolOps*>(dev.ops); }
+
+std::string show_pause(NetDevice& dev) {
+  EthtoolPauseParam p;
+  EthtoolOps* ops = ethtool_ops(dev);
+  const int err = ops ? ops->get_pauseparam(dev, p) : -EOPNOTSUPP;
+  if (err) throw EthtoolError(std::string("netlink error: ") + std::strerror(-err) + "\n", 1);
+  auto onoff = [](bool b) { return b ? "on" : "off"; };
+  std::ostringstream o;
+  o << "Pause parameters for " << dev.name << ":\n"
+    << "Autonegotiate:\t" << onoff(p.autoneg) << "\n"
+    << "RX:\t\t" << onoff(p.rx_pause) << "\n"
+    << "TX:\t\t" << onoff(p.tx_pause) << "\n\n";
+  return o.str();
+}
+
+// ethtool -A: ethtool's netlink parser (autoneg|rx|tx on|off, each at most once), then the kernel's
+// ethnl_set_pause: nothing reaches the driver unless a value changes; a driver error is printed as
+// the netlink error and ethtool exits 76.
+[[noreturn]] void fail(const std::string& msg) { throw EthtoolError("ethtool (-A): " + msg + "\n", 1); }
+
+std::string set_pause(NetDevice& dev, const std::vector<std::string>& w) {
+  EthtoolPauseParam p;
+  EthtoolOps* ops = ethtool_ops(dev);
+  int err = ops ? ops->get_pauseparam(dev, p) : -EOPNOTSUPP;
+  const EthtoolPauseParam before = p;
+  bool seen[3] = {false, false, false};
+  for (size_t i = 0; i < w.size(); i += 2) {
+    static const char* const kNames[] = {"autoneg", "rx", "tx"};
+    int idx = -1;
+    for (int n = 0; n < 3; ++n)
+      if (w[i] == kNames[n]) idx = n;
+    if (idx < 0) fail("unknown parameter '" + w[i] + "'");
+    if (seen[idx]) fail("duplicate parameter '" + w[i] + "'");
+    seen[idx] = true;
+    if (i + 1 >= w.size()) fail("no value for parameter '" + w[i] + "'");
+    if (w[i + 1] != "on" && w[i + 1] != "off") fail("invalid value '" + w[i + 1] + "' for parameter '" + w[i] + "'");
+    bool& field = idx == 0 ? p.autoneg : idx == 1 ? p.rx_pause : p.tx_pause;
+    field = w[i + 1] == "on";
+  }
+  if (!err && p.autoneg == before.autoneg && p.rx_pause == before.rx_pause && p.tx_pause == before.tx_pause)
+    return "";
+  if (!err) err = ops->set_pauseparam(dev, p);
+  if (err) throw EthtoolError(std::string("netlink error: ") + std::strerror(-err) + "\n", 76);
+  return "";
+}
+
 }  // namespace
 
 std::string ethtool(Kernel& k, const std::string& args) {
@@ -182,7 +231,7 @@ std::string ethtool(Kernel& k, const std::string& args) {
   if (w.size() < 2) bad_args();
   const std::string cmd = w[0];
   static const char* const kCmds[] = {"-k", "--show-features", "--show-offload", "-K", "--features",
-                                      "--offload", "-S", "--statistics"};
+                                      "--offload", "-S", "--statistics", "-a", "--show-pause", "-A", "--pause"};
   bool known = false;
   for (const char* c : kCmds) known |= cmd == c;
   if (!known) bad_args();
@@ -197,6 +246,11 @@ std::string ethtool(Kernel& k, const std::string& args) {
     if (!rest.empty()) bad_args();
     return show_stats(dev);
   }
+  if (cmd == "-a" || cmd == "--show-pause") {
+    if (!rest.empty()) throw EthtoolError("ethtool: unexpected parameter '" + rest[0] + "'\n", 1);
+    return show_pause(dev);
+  }
+  if (cmd == "-A" || cmd == "--pause") return set_pause(dev, rest);
   bad_args();
 }
 

@@ -46,6 +46,11 @@ module csr_tb_top
   input  logic        st_tx_good_i,
   input  logic        st_tso_i,
   input  logic [1:0]  st_tso_fail_i,
+  input  logic        st_xon_rx_i,
+  input  logic        st_xoff_rx_i,
+  input  logic        st_xon_tx_i,
+  input  logic        st_xoff_tx_i,
+  input  logic        txoff_i,
   input  logic        evt_txwb_i,
   input  logic        evt_txwb_ide_i,
   input  logic        evt_txqe_i,
@@ -91,6 +96,8 @@ module csr_tb_top
     .st_rx_i, .st_rx_bytes_i, .st_rx_good_i, .st_rx_bcast_i, .st_rx_mcast_i, .st_rx_crcerr_i,
     .st_rx_runt_i, .st_rx_oversize_i, .st_rx_missed_i, .st_rx_nobuf_i, .st_rx_vlan_drop_i,
     .st_tx_i, .st_tx_bytes_i, .st_tx_bcast_i, .st_tx_mcast_i, .st_tx_good_i, .st_tso_i, .st_tso_fail_i,
+    .rpe_o (), .tpe_o (), .xone_o (), .fcrtl_o (), .fcrth_o (), .pause_time_o (), .txoff_i,
+    .st_xon_rx_i, .st_xoff_rx_i, .st_xon_tx_i, .st_xoff_tx_i,
     .idle_o ()
   );
   nic_intr u_intr (

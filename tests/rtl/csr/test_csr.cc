@@ -55,6 +55,7 @@ class CsrBench {
     m_.st_rx_nobuf_i = 0; m_.st_rx_vlan_drop_i = 0; m_.st_tx_i = 0; m_.st_tx_bytes_i = 0; m_.st_tx_bcast_i = 0; m_.st_tx_mcast_i = 0;
     m_.st_tx_good_i = 0; m_.st_tso_i = 0; m_.st_tso_fail_i = 0; m_.evt_txwb_i = 0; m_.evt_txwb_ide_i = 0; m_.evt_txqe_i = 0; m_.evt_rxt0_i = 0;
     m_.evt_rxdmt0_i = 0; m_.evt_rxo_i = 0; m_.evt_lsc_i = 0; m_.evt_txde_i = 0; m_.evt_rxde_i = 0;
+    m_.st_xon_rx_i = 0; m_.st_xoff_rx_i = 0; m_.st_xon_tx_i = 0; m_.st_xoff_tx_i = 0; m_.txoff_i = 0;
   }
   // Hold the inputs set by `set` for one cycle.
   void pulse(const std::function<void(Vcsr_tb_top&)>& set) {
@@ -373,6 +374,10 @@ std::vector<StatCase> stat_cases() {
       {"MPTC", [](auto& m) { m.st_tx_i = 1; m.st_tx_good_i = 1; m.st_tx_mcast_i = 1; }, 1},
       {"TSCTC", [](auto& m) { m.st_tso_i = 1; }, 1},
       {"TSCTFC", [](auto& m) { m.st_tso_fail_i = 2; }, 2},  // a TSE chain without context and a failed one
+      {"XONRXC", [](auto& m) { m.st_xon_rx_i = 1; }, 1},
+      {"XOFFRXC", [](auto& m) { m.st_xoff_rx_i = 1; }, 1},
+      {"XONTXC", [](auto& m) { m.st_xon_tx_i = 1; }, 1},
+      {"XOFFTXC", [](auto& m) { m.st_xoff_tx_i = 1; }, 1},
   };
 }
 
@@ -409,6 +414,8 @@ TEST(Csr, EveryStatisticsCounterSaturates) {
       NICSIM_COUNTER("TPT", tpt),   NICSIM_COUNTER("GPTC", gptc), NICSIM_COUNTER("BPTC", bptc),
       NICSIM_COUNTER("MPTC", mptc), NICSIM_COUNTER("GOTC", gotc), NICSIM_COUNTER("TOT", tot),
       NICSIM_COUNTER("TSCTC", tsctc), NICSIM_COUNTER("TSCTFC", tsctfc), NICSIM_COUNTER("VFDC", vfdc),
+      NICSIM_COUNTER("XONRXC", xonrxc), NICSIM_COUNTER("XONTXC", xontxc),
+      NICSIM_COUNTER("XOFFRXC", xoffrxc), NICSIM_COUNTER("XOFFTXC", xofftxc),
   };
 #undef NICSIM_COUNTER
   std::map<std::string, StatCase> cases;

@@ -90,7 +90,7 @@ module tso_tb_top (
     .s_axis_tlast (v_tlast), .s_axis_tuser (v_tuser), .s_axis_tflag (1'b0),
     .s_axis_tpatch_en (v_patch.en), .s_axis_tpatch_off (v_patch.off), .s_axis_tpatch_val (v_patch.val),
     .m_axis_tdata, .m_axis_tkeep, .m_axis_tvalid, .m_axis_tready, .m_axis_tlast, .m_axis_tflag (),
-    .overflow_o (), .frame_count_o (), .idle_o ()
+    .overflow_o (), .frame_count_o (), .level_o (), .idle_o ()
   );
   /* verilator lint_on PINCONNECTEMPTY */
 

@@ -78,6 +78,45 @@ inline void xgmii_append(std::vector<XWord>& out, const Bytes& wire, unsigned mi
   }
 }
 
+// The frames in a 64-bit XGMII word stream: index of the /S/ word and the bytes after the SFD
+// up to /T/ (DA..FCS). A frame without /T/ at the end of the stream is left out.
+struct XFrame {
+  size_t start;
+  Bytes bytes;
+};
+inline std::vector<XFrame> xgmii_frames(const std::vector<XWord>& ws) {
+  std::vector<XFrame> out;
+  for (size_t i = 0; i < ws.size(); ++i) {
+    if (!(ws[i].c == 0x01 && (ws[i].d & 0xFF) == 0xFB)) continue;
+    XFrame f{i, {}};
+    bool done = false;
+    for (size_t j = i + 1; j < ws.size() && !done; ++j) {
+      for (int l = 0; l < 8 && !done; ++l) {
+        if ((ws[j].c >> l) & 1) {
+          done = true;
+          i = j;
+        } else {
+          f.bytes.push_back(static_cast<uint8_t>(ws[j].d >> (8 * l)));
+        }
+      }
+    }
+    if (done) out.push_back(f);
+  }
+  return out;
+}
+
+// An 802.3x PAUSE frame without FCS (60 bytes): DA 01-80-C2-00-00-01, SA (byte 0 in bits 7:0 of
+// sa), type 0x8808, opcode, pause time big-endian, zero padding.
+inline Bytes pause_frame(uint64_t sa, uint16_t quanta, uint16_t opcode = 0x0001) {
+  Bytes f = {0x01, 0x80, 0xC2, 0x00, 0x00, 0x01};
+  for (int i = 0; i < 6; ++i) f.push_back(static_cast<uint8_t>(sa >> (8 * i)));
+  for (uint8_t b : {uint8_t(0x88), uint8_t(0x08), uint8_t(opcode >> 8), uint8_t(opcode), uint8_t(quanta >> 8),
+                    uint8_t(quanta)})
+    f.push_back(b);
+  f.resize(60, 0);
+  return f;
+}
+
 // Linux ixgb_hash_mc_addr(): 12-bit MTA hash of a multicast DA for filter type mo.
 inline uint32_t ixgb_hash_mc_addr(const uint8_t* mc_addr, unsigned mo) {
   uint32_t h = 0;

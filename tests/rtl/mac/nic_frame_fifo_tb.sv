@@ -60,6 +60,7 @@ module nic_frame_fifo_tb #(
     .m_axis_tflag  (bp_m_axis_tflag),
     .overflow_o    (bp_overflow_o),
     .frame_count_o (bp_frame_count_o),
+    .level_o       (),
     .idle_o        ()
   );
 
@@ -85,6 +86,7 @@ module nic_frame_fifo_tb #(
     .m_axis_tflag  (dr_m_axis_tflag),
     .overflow_o    (dr_overflow_o),
     .frame_count_o (dr_frame_count_o),
+    .level_o       (),
     .idle_o        ()
   );
   /* verilator lint_on PINCONNECTEMPTY */

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "nic_regs.h"
+#include "nicsim/kern/ethtool.h"
 #include "nicsim/kern/kernel.h"
 #include "nicsim/kern/netdevice.h"
 #include "nicsim/kern/pci.h"
@@ -77,6 +78,19 @@ struct IxgbParams {
                            "NETIF_F_HW_VLAN_CTAG_TX|RX|FILTER on at probe: the NIC inserts and strips "
                            "802.1Q tags (CMD.VLE, CTRL0.VME) and filters VIDs (VFTA, RCTL.VFE) "
                            "(ethtool -K txvlan/rxvlan/rx-vlan-filter; off by default, Linux's ixgb has them on)"};
+  // 802.3x flow control (ixgb_param.c FlowControl, RxFCHighThresh, RxFCLowThresh, FCReqTimeout;
+  // send_xon as ixgb_sw_init sets it). The thresholds keep ixgb's fractions of the RX packet
+  // buffer: 0x30000 / 0x28000 are 3/4 and 5/8 of the 82597EX's 256 KiB, this NIC has 32 KiB.
+  Param<uint32_t> flow_control{2, "flow_control", "choice", 0, 3,
+                               "0 none, 1 rx pause (honour PAUSE: CTRL0.RPE), 2 tx pause (send XOFF/XON: "
+                               "CTRL0.TPE; ixgb's default), 3 both (ethtool -A)"};
+  Param<uint32_t> fc_high_water{0x6000, "fc_high_water", "bytes", 8, 0x7FFF8,
+                                "FCRTH: RX FIFO fill that sends XOFF (8-byte granularity)"};
+  Param<uint32_t> fc_low_water{0x5000, "fc_low_water", "bytes", 0, 0x7FFF8,
+                               "FCRTL: fill below which XON follows an XOFF (8-byte granularity)"};
+  Param<uint32_t> fc_pause_time{0xFFFF, "fc_pause_time", "quanta", 1, 0xFFFF,
+                                "PAP.TXPC: pause time sent in XOFF, 512 bit times each (6.4 ns x 8 at 10G)"};
+  Param<bool> fc_send_xon{true, "fc_send_xon", "FCRTL.XONE: send XON when the fill falls below FCRTL"};
 
   template <class V>
   void visit(V&& v) {
@@ -97,6 +111,11 @@ struct IxgbParams {
     v(tx_csum);
     v(tso);
     v(vlan_offload);
+    v(flow_control);
+    v(fc_high_water);
+    v(fc_low_water);
+    v(fc_pause_time);
+    v(fc_send_xon);
   }
 };
 
@@ -149,10 +168,13 @@ struct IxgbHwStats {
   uint64_t tpt = 0, gptc = 0, bptc = 0, mptc = 0, gotc = 0, tot = 0;
   uint64_t tsctc = 0, tsctfc = 0;  // TSO contexts transmitted / failed
   uint64_t vfdc = 0;               // frames dropped by the VLAN filter (nicsim VFDC)
+  // 802.3x XON/XOFF received and transmitted (read on demand and before a reset, not by the
+  // watchdog: four more MMIO reads per run would move the timing of every run)
+  uint64_t xonrxc = 0, xontxc = 0, xoffrxc = 0, xofftxc = 0;
 };
 
 // One bound NIC (struct ixgb_adapter), its net_device and its rings.
-class IxgbAdapter : public kern::NetDeviceOps {
+class IxgbAdapter : public kern::NetDeviceOps, public kern::EthtoolOps {
  public:
   // Largest data per TX descriptor (the split of a linear skb), largest frame the NIC sends.
   static constexpr uint32_t kMaxDataPerTxd = 4096;
@@ -221,6 +243,12 @@ class IxgbAdapter : public kern::NetDeviceOps {
   int ndo_vlan_rx_kill_vid(kern::NetDevice& dev, uint16_t proto, uint16_t vid) override;
   // ethtool -S: the driver's counters and the NIC's statistics (read first).
   std::vector<std::pair<std::string, uint64_t>> get_ethtool_stats(kern::NetDevice& dev) override;
+  // ixgb_get_pauseparam / ixgb_set_pauseparam (ethtool -a / -A): no pause autonegotiation
+  // (-EINVAL); a change resets the adapter when it is up, as ixgb does (ixgb_down + ixgb_up).
+  int get_pauseparam(kern::NetDevice& dev, kern::EthtoolPauseParam& p) override;
+  int set_pauseparam(kern::NetDevice& dev, const kern::EthtoolPauseParam& p) override;
+  // Reads the XON/XOFF counters into hw_stats() (MMIO reads).
+  void update_fc_stats();
 
  private:
   struct TxBuffer {
@@ -265,6 +293,8 @@ class IxgbAdapter : public kern::NetDeviceOps {
   void check_link();
   void set_rx_mode();
   uint32_t ims_mask() const;
+  // ixgb_setup_fc: CTRL0.RPE/TPE, PAP, FCRTL/FCRTH for params_.flow_control (end of up()).
+  void setup_fc();
   // ixgb_ring.cpp
   int setup_tx_resources();
   int setup_rx_resources();
@@ -305,9 +335,11 @@ class IxgbAdapter : public kern::NetDeviceOps {
   // eth_type_trans, ixgb_rx_checksum and napi_gro_receive for a received frame (data at the
   // MAC header; status/errors of its EOP descriptor).
   void rx_hand_up(kern::SkbPtr skb, uint64_t pkt, uint8_t status, uint8_t errors, uint16_t special);
-  // CTRL0 as configure_rx leaves it for these features: JFE for jumbo frames, VME for VLAN
-  // stripping (0: no write needed after the reset).
-  uint32_t ctrl0_value(uint64_t features) const;
+  // CTRL0 for these features: JFE for jumbo frames, VME for VLAN stripping, and RPE/TPE for
+  // params_.flow_control unless !pause (configure_rx, before setup_fc has programmed the pause
+  // time and thresholds; 0 there: no write needed after the reset). Every CTRL0 write but the
+  // reset goes through it, so none clears another's bits.
+  uint32_t ctrl0_value(uint64_t features, bool pause = true) const;
   // ixgb_restore_vlan: the VFTA words with a VID in them, after a reset cleared the table.
   void restore_vlan();
 

@@ -1,9 +1,12 @@
 // ethtool(8) for the devices of one kernel: -k (show features), -K (change them, with
-// netdev_update_features's dependencies) and -S (the driver's statistics), with ethtool's
-// output format and error messages.
+// netdev_update_features's dependencies), -S (the driver's statistics), -a / -A (802.3x pause
+// parameters, as the netlink ethtool prints and parses them), with ethtool's output format and
+// error messages.
 //
 //   kern::ethtool(k, "-K eth0 tso off gro on");   // "" (or "Actual changes:..." if they differ)
 //   kern::ethtool(k, "-k eth0");                  // "Features for eth0:\nrx-checksumming: on\n..."
+//   kern::ethtool(k, "-A eth0 rx on tx on");      // "" (the driver resets the link if it changed)
+//   kern::ethtool(k, "-a eth0");                  // "Pause parameters for eth0:\nAutonegotiate:\toff\n..."
 //
 // Differs from ethtool: only the features this model has are listed (the others as
 // "off [fixed]" where ethtool would list them too); errors are an EthtoolError carrying the
@@ -16,6 +19,24 @@
 namespace nicsim::kern {
 
 class Kernel;
+class NetDevice;
+
+// struct ethtool_pauseparam: pause autonegotiation and the two directions of 802.3x.
+struct EthtoolPauseParam {
+  bool autoneg = false;
+  bool rx_pause = false;  // honour received PAUSE frames
+  bool tx_pause = false;  // send PAUSE frames
+};
+
+// The part of struct ethtool_ops beyond NetDeviceOps::get_ethtool_stats: a driver that has it
+// implements it beside NetDeviceOps (ethtool finds it on dev.ops); without it -a / -A fail
+// with EOPNOTSUPP. 0 or -errno (-EINVAL for what the device cannot do).
+class EthtoolOps {
+ public:
+  virtual ~EthtoolOps() = default;
+  virtual int get_pauseparam(NetDevice& dev, EthtoolPauseParam& p) = 0;  // ethtool -a
+  virtual int set_pauseparam(NetDevice& dev, const EthtoolPauseParam& p) = 0;  // ethtool -A
+};
 
 class EthtoolError : public std::runtime_error {
  public:
