@@ -44,10 +44,11 @@ module nic_mac_fc_tb (
     .clk_i, .rst_ni, .xgmii_rxd_i, .xgmii_rxc_i,
     .sbp_i (1'b1), .upe_i (1'b1), .mpe_i (1'b1), .bam_i (1'b1), .mo_i (2'd0), .secrc_i (1'b0),
     .mfs_i (16'd1518), .ra_addr_i ('0), .ra_valid_i (16'd0), .mta_idx_o (), .mta_word_i (32'd0),
+    .vet_i (16'h8100), .vfe_i (1'b0), .vfta_idx_o (), .vfta_word_i (32'd0),
     .m_axis_tdata (rx_tdata), .m_axis_tkeep (rx_tkeep), .m_axis_tvalid (rx_tvalid_o),
     .m_axis_tlast (rx_tlast_o), .m_axis_tuser (rx_tuser_o), .m_axis_tflag (rx_tflag),
     .stat_rx_o (), .stat_rx_bytes_o (), .stat_good_o (stat_rx_good_o), .stat_bcast_o (), .stat_mcast_o (),
-    .stat_crcerr_o (), .stat_runt_o (), .stat_oversize_o (),
+    .stat_crcerr_o (), .stat_runt_o (), .stat_oversize_o (), .stat_vlan_drop_o (),
     .pause_rx_o, .pause_quanta_o, .idle_o (mac_rx_idle)
   );
 
