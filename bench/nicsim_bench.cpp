@@ -35,12 +35,17 @@
 //      namespaces, read back; the section stops if Linux did not take it): the RTO floor, the
 //      TLP's wait with one segment out (2*SRTT + rto_min) and the delayed-ACK cap (rto_min - 1
 //      jiffy). At the ~15 us RTT here every RTO and lone-tail TLP otherwise costs ~200 ms.
+//  10. offload (`--only offload` alone, not in the default run): issue 12's figures. TCP bulk
+//      of --tcp-mb MB with offloads off and on (a: SG + TSO + TX checksum, b: GRO), on at a
+//      9,000-byte MTU (`--mtu`), a reader waking on every arrival (`--rcvlowat off`) with
+//      offloads off and on, and a line-rate flood of 150,000 64-byte UDP datagrams into b
+//      during which 20 recvfrom() calls on b are timed in simulated time.
 // The simulated-time figures are deterministic, so they have targets (targets() below): the
 // benchmark exits 1 when one is missed. Wall-clock speeds are printed figures only.
 // `--plain` runs only the plain loop (stepping every cycle, then with the idle skip) and prints
 // its two NIC-cycles-per-second figures on one line, for paired runs of two builds.
 // Usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] [--plain]
-//                    [--only base|tcp_loss|linux_loss|threads|idle] [--loss-seeds N] [--loss-conditions 1%,2%,...]
+//                    [--only base|tcp_loss|linux_loss|threads|idle|offload] [--loss-seeds N] [--loss-conditions 1%,2%,...]
 //                    [--loss-floor GBPS] [--linux-seeds N] [--rto-min-us N] [--json]
 #include <unistd.h>
 
@@ -50,6 +55,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,6 +68,7 @@
 #include "nicsim/sim/tcp_socket.h"
 #include "nicsim/sim/testbench.h"
 #include "traffic.h"
+#include "udp_frame.h"
 
 using namespace nicsim;
 using Clock = std::chrono::steady_clock;
@@ -200,7 +207,9 @@ int idle_child(bool skip, uint64_t idle_ms) {
 // <rx MPC+RNBC> <timeline events> <ok>".
 // `--offload on|off` sets a's TSO and TX checksum offload (ethtool -K eth0 tx/sg/tso) and,
 // unless --gro says otherwise, b's GRO the same way.
-int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offload) {
+// `--mtu N` sets both hosts' MTU before the connection (the MSS follows it); `--rcvlowat off`
+// makes the receiver wake on every arrival instead of every read_size bytes (SO_RCVLOWAT).
+int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offload, unsigned mtu, int rcvlowat) {
   sim::TestbenchConfig tc;
   tc.run_name = "bench-tcp-" + std::to_string(cost_pct) + (timeline ? "-timeline" : "");
   sim::NetHostConfig hc;
@@ -209,8 +218,13 @@ int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offloa
   auto [pa, pb] = two_hosts_up(net, hc);
   sim::NetHost& a = *pa;
   sim::NetHost& b = *pb;
+  if (mtu) {
+    a.set_mtu("eth0", mtu);
+    b.set_mtu("eth0", mtu);
+  }
   apps::TcpBulkConfig cfg;
   cfg.bytes = mb << 20;
+  if (rcvlowat >= 0) cfg.rcvlowat = rcvlowat != 0;
   apps::TcpBulk bulk(a, b, cfg);
   if (offload >= 0) {
     a.ethtool(offload ? "-K eth0 sg on tx on tso on" : "-K eth0 tso off tx off");
@@ -296,6 +310,50 @@ int router_child(unsigned frame_len, uint64_t ms) {
               (unsigned long long)busy, (unsigned long long)drops, (unsigned long long)(offered - off0),
               arp_ok && fwd > 0 ? 1 : 0);
   return arp_ok && fwd > 0 ? 0 : 1;
+}
+
+// UDP flood (child process): `frames` 64-byte UDP datagrams put back to back on the cable
+// towards b (EthLink::inject, line rate), whose socket is bound and read only by the calls
+// measured here; 1 ms into the flood, 20 recvfrom() calls are made on b one after another,
+// each timed in simulated time from being asked to returning. Prints "<max wait ns>
+// <median wait ns> <frames b's NIC took during the calls> <calls that returned a datagram> <ok>".
+int flood_child(uint64_t frames) {
+  sim::TestbenchConfig tc;
+  tc.run_name = "bench-flood";
+  sim::Network net(tc);
+  sim::NetHost& a = net.add_host("a", "10.0.0.1/24");
+  sim::NetHost& b = net.add_host("b", "10.0.0.2/24");
+  sim::EthLink& link = net.connect(a, b);
+  net.up();
+  std::shared_ptr<net::UdpSocket> rx = b.call([&] {
+    auto s = b.stack().udp_socket();
+    s->bind(net::Ipv4Addr::any(), 7000);
+    return s;
+  });
+  for (uint32_t i = 0; i < frames; ++i) {
+    std::vector<uint8_t> payload(64);
+    for (size_t k = 0; k < payload.size(); ++k) payload[k] = uint8_t(i + k);
+    link.inject(0, nicsim::test::udp_frame(a, b, 5000, 7000, payload, uint16_t(i)));
+  }
+  net.run_ns(1'000'000);
+  const uint64_t rx0 = b.adapter().counters().rx_packets;
+  std::vector<uint64_t> waits;
+  int got = 0;
+  for (int i = 0; i < 20; ++i) {
+    const uint64_t t0 = net.now_ns();
+    got += b.call([&] {
+      uint8_t buf[128];
+      return rx->recvfrom(buf, sizeof buf) > 0;
+    }, 100'000'000);
+    waits.push_back(net.now_ns() - t0);
+  }
+  const uint64_t during = b.adapter().counters().rx_packets - rx0;
+  net.run_ns(frames * 100 + 1'000'000);  // the flood ends (~85 ns a frame)
+  b.call([&] { rx.reset(); });
+  std::sort(waits.begin(), waits.end());
+  std::printf("%llu %llu %llu %d %d\n", (unsigned long long)waits.back(), (unsigned long long)waits[waits.size() / 2],
+              (unsigned long long)during, got, during > 1000 ? 1 : 0);
+  return during > 1000 ? 0 : 1;
 }
 
 struct RouterResult {
@@ -470,11 +528,13 @@ std::string self_exe() {
 }
 
 // env: variables for the child ("NICSIM_THREADS=1 ").
+// extra: more child options ("--mtu 9000").
 TcpResult run_tcp(unsigned cost_pct, uint64_t mb, bool timeline = false, bool offload = false,
-                  const std::string& env = "") {
+                  const std::string& env = "", const std::string& extra = "") {
   TcpResult r;
   const std::string cmd = env + "'" + self_exe() + "' --tcp-child " + std::to_string(cost_pct) + " --tcp-mb " +
-                          std::to_string(mb) + (timeline ? " --timeline" : "") + (offload ? " --offload on" : "");
+                          std::to_string(mb) + (timeline ? " --timeline" : "") + (offload ? " --offload on" : "") +
+                          (extra.empty() ? "" : " " + extra);
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
   int ok = 0;
@@ -968,6 +1028,97 @@ bool run_linux_loss(unsigned seeds, uint64_t mb, bool json, unsigned rto_min_us)
   return true;
 }
 
+struct FloodResult {
+  bool ok = false;
+  unsigned long long max_wait_ns = 0, median_wait_ns = 0, frames_during = 0;
+  int got = 0;
+};
+
+FloodResult run_flood(uint64_t frames) {
+  FloodResult r;
+  const std::string cmd = "'" + self_exe() + "' --flood-child " + std::to_string(frames);
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  int ok = 0;
+  r.ok = std::fscanf(p, "%llu %llu %llu %d %d", &r.max_wait_ns, &r.median_wait_ns, &r.frames_during, &r.got, &ok) == 5;
+  r.ok = (pclose(p) == 0) && r.ok && ok;
+  return r;
+}
+
+// Section 10, offloads (`--only offload`, issue 12's figures): TCP bulk of --tcp-mb MB with
+// offloads off and on (a: SG + TSO + TX checksum, b: GRO), on at a 9,000-byte MTU, a reader
+// waking on every arrival (SO_RCVLOWAT off) with offloads off and on, and a line-rate UDP flood
+// into b (150,000 64-byte datagrams) during which b's socket calls are timed.
+int run_offload(uint64_t mb, bool json) {
+  struct Row {
+    const char* key;
+    const char* what;
+    bool offload;
+    std::string extra;
+    TcpResult r;
+  };
+  std::vector<Row> rows = {
+      {"off", "offloads off", false, "--offload off"},
+      {"on", "offloads on", true, ""},
+      {"on_mtu9000", "offloads on, MTU 9000", true, "--mtu 9000"},
+      {"wake_off", "per-arrival reader, offloads off", false, "--offload off --rcvlowat off"},
+      {"wake_on", "per-arrival reader, offloads on", true, "--rcvlowat off"},
+  };
+  for (auto& row : rows) row.r = run_tcp(100, mb, false, row.offload, "", row.extra);
+  const FloodResult flood = run_flood(150'000);
+  const TcpResult& on = rows[1].r;
+  const TcpResult& wake = rows[4].r;
+  std::vector<Target> goals = {
+      {"offloads on: goodput >= 9.4 Gb/s", on.ok && on.gbps >= 9.4},
+      {"offloads on: sender CPU <= 35 % busy", on.ok && on.tx_busy <= 35},
+      {"offloads on: receiver CPU <= 50 % busy", on.ok && on.rx_busy <= 50},
+      {"offloads on: 0 retransmissions", on.ok && on.retrans == 0},
+      {"per-arrival reader, offloads on: >= 9 Gb/s with no MPC/RNBC", wake.ok && wake.gbps >= 9 && wake.drops == 0},
+      {"UDP flood: every socket call on the flooded host within 10 ms", flood.ok && flood.max_wait_ns <= 10'000'000},
+  };
+  for (const auto& row : rows)
+    goals.push_back({std::string(row.what) + ": byte-exact transfer", row.r.ok});
+  std::string missed;
+  for (const auto& g : goals)
+    if (!g.met) missed += std::string(missed.empty() ? "" : ", ") + "\"" + g.what + "\"";
+  if (json) {
+    std::string js = "{\"tcp_mb\": " + std::to_string(mb);
+    char buf[512];
+    for (const auto& row : rows) {
+      std::snprintf(buf, sizeof buf,
+                    ", \"%s\": {\"goodput_gbps\": %.3f, \"rx_cpu_busy_pct\": %.1f, \"tx_cpu_busy_pct\": %.1f, "
+                    "\"retrans\": %u, \"rx_nic_drops\": %llu, \"sim_ms_per_wall_s\": %.3f, \"ok\": %s}",
+                    row.key, row.r.gbps, row.r.rx_busy, row.r.tx_busy, row.r.retrans, row.r.drops,
+                    row.r.ms_per_wall_s(), row.r.ok ? "true" : "false");
+      js += buf;
+    }
+    std::snprintf(buf, sizeof buf,
+                  ", \"flood\": {\"max_wait_us\": %.1f, \"median_wait_us\": %.1f, \"frames_during_calls\": %llu, "
+                  "\"calls_with_data\": %d, \"ok\": %s}",
+                  flood.max_wait_ns / 1e3, flood.median_wait_ns / 1e3, flood.frames_during, flood.got,
+                  flood.ok ? "true" : "false");
+    js += buf;
+    std::printf("%s, \"targets_met\": %s, \"targets_missed\": [%s]}\n", js.c_str(), missed.empty() ? "true" : "false",
+                missed.c_str());
+  } else {
+    std::printf("nicsim bench: offloads, TCP bulk a -> b, %llu MB, both NICs in RTL, default CPU costs\n",
+                (unsigned long long)mb);
+    for (const auto& row : rows)
+      std::printf("  %-34s %7.3f Gb/s, CPU busy %.1f %% receiver, %.1f %% sender, %u retransmitted, receiver NIC "
+                  "drops (MPC+RNBC) %llu%s\n",
+                  row.what, row.r.gbps, row.r.rx_busy, row.r.tx_busy, row.r.retrans, row.r.drops,
+                  row.r.ok ? "" : "  FAILED");
+    std::printf("nicsim bench: line-rate UDP flood into b (150,000 64-byte datagrams), 20 recvfrom() calls on b\n");
+    std::printf("  socket call wait    %10.1f us max, %.1f us median; b's NIC took %llu frames meanwhile%s\n",
+                flood.max_wait_ns / 1e3, flood.median_wait_ns / 1e3, flood.frames_during, flood.ok ? "" : "  FAILED");
+    std::printf("nicsim bench: offload targets\n");
+    for (const auto& g : goals) std::printf("  %-6s %s\n", g.met ? "met" : "MISSED", g.what.c_str());
+  }
+  for (const auto& g : goals)
+    if (!g.met) std::fprintf(stderr, "nicsim bench: target missed: %s\n", g.what.c_str());
+  return missed.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -978,6 +1129,9 @@ int main(int argc, char** argv) {
   bool json = false, timeline = false;
   int gro = -1;  // --gro on|off for --tcp-child: b's NETIF_F_GRO (default: the device's)
   int offload = -1;  // --offload on|off for --tcp-child: a's TSO + TX checksum (and b's GRO)
+  unsigned mtu = 0;   // --mtu N for --tcp-child: both hosts' MTU (0: 1500)
+  int rcvlowat = -1;  // --rcvlowat on|off for --tcp-child: the reader's SO_RCVLOWAT (default on)
+  uint64_t flood_child_frames = 0;
   std::string only;
   unsigned loss_seeds = 20, linux_seeds = 3;
   unsigned rto_min_us = 0;  // 0: the default (200000)
@@ -1003,6 +1157,16 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--plain")) plain_only = true;
     else if (!std::strcmp(argv[i], "--gro") && i + 1 < argc) gro = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--offload") && i + 1 < argc) offload = std::strcmp(argv[++i], "off") ? 1 : 0;
+    else if (!std::strcmp(argv[i], "--rcvlowat") && i + 1 < argc) rcvlowat = std::strcmp(argv[++i], "off") ? 1 : 0;
+    else if (!std::strcmp(argv[i], "--mtu") && i + 1 < argc) {
+      const unsigned long v = std::strtoul(argv[++i], nullptr, 0);
+      if (v < 68 || v > sim::NetHost::kMaxMtu) {
+        std::fprintf(stderr, "nicsim_bench: --mtu takes 68..%u\n", unsigned(sim::NetHost::kMaxMtu));
+        return 2;
+      }
+      mtu = unsigned(v);
+    }
+    else if (!std::strcmp(argv[i], "--flood-child") && i + 1 < argc) flood_child_frames = std::strtoull(argv[++i], nullptr, 0);
     else if (!std::strcmp(argv[i], "--router-child") && i + 1 < argc) router_child_arg = argv[++i];
     else if (!std::strcmp(argv[i], "--router-ms") && i + 1 < argc) router_ms = std::strtoull(argv[++i], nullptr, 0);
     else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
@@ -1028,14 +1192,14 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] [--plain] "
-                   "[--only base|tcp_loss|linux_loss|threads|idle] [--loss-seeds N] [--loss-conditions 1%%,2%%,...] [--loss-floor GBPS] "
+                   "[--only base|tcp_loss|linux_loss|threads|idle|offload] [--loss-seeds N] [--loss-conditions 1%%,2%%,...] [--loss-floor GBPS] "
                    "[--linux-seeds N] [--rto-min-us N] [--threads-pairs N] [--threads-tcp-mb N] [--json]\n");
       return 2;
     }
   }
   if (!only.empty() && only != "base" && only != "tcp_loss" && only != "linux_loss" && only != "threads" &&
-      only != "idle") {
-    std::fprintf(stderr, "nicsim_bench: --only takes base, tcp_loss, linux_loss, threads or idle\n");
+      only != "idle" && only != "offload") {
+    std::fprintf(stderr, "nicsim_bench: --only takes base, tcp_loss, linux_loss, threads, idle or offload\n");
     return 2;
   }
   if (loop_child_us) return loop_child(loop_child_us);
@@ -1061,7 +1225,10 @@ int main(int argc, char** argv) {
                       tcp_mb_set ? tcp_mb : 10, rto_min_us);
   if (child) return idle_child(!std::strcmp(child, "skip"), idle_ms);
   if (only == "idle") return run_idle_pairs(threads_pairs, idle_ms, json);  // this section alone
-  if (tcp_child_arg) return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline, gro, offload);
+  if (tcp_child_arg)
+    return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline, gro, offload, mtu, rcvlowat);
+  if (flood_child_frames) return flood_child(flood_child_frames);
+  if (only == "offload") return run_offload(tcp_mb, json);  // this section alone
   if (router_child_arg) return router_child(unsigned(std::strtoul(router_child_arg, nullptr, 0)), router_ms);
   if (plain_only) {  // the plain loop alone, for paired runs of two builds: "<cycles/s no skip> <cycles/s skip>"
     const Result step = run_plain(sim_us, false), skip = run_plain(sim_us);
