@@ -99,6 +99,12 @@ class TsoBench {
     jobs_.push_back(std::move(j));
   }
 
+  // Any job with the frame it must give.
+  void add_job(Job j, Bytes expected) {
+    expected_.push_back(std::move(expected));
+    jobs_.push_back(std::move(j));
+  }
+
   void run(double p_in, double p_out, uint64_t max_cycles) {
     uint64_t c = 0;
     for (; c < max_cycles && (out_frames_ < expected_.size() || !jobs_.empty() || !m_.quiet_o); ++c) {
@@ -398,6 +404,31 @@ TEST(DmaTxVlan, ShortFramesAndEveryLastBeatLength) {
   for (unsigned len = 1; len <= 40; ++len) tb.add_plain(len, true, static_cast<uint16_t>(0xE000 | len));
   for (unsigned len = 1; len <= 40; ++len) tb.add_plain(len, len % 2 == 0, 0x0FFF);
   tb.run(1.0, 0.5, 100000);
+}
+
+// A checksum field the tag would push past byte 255 (the patch offset is 8 bits, like TUCSO):
+// TXSM with TUCSO 252..254 on a tagged frame. The field is not written (the frame leaves with
+// the bytes the host put there, tagged), and the frames after it are unaffected.
+TEST(DmaTxVlan, ChecksumFieldPushedPastByte255IsNotInserted) {
+  const uint64_t s = seed(0x762);
+  SCOPED_TRACE(seed_msg(s));
+  TsoBench tb(s);
+  std::mt19937_64 rng(s + 1);
+  for (unsigned tucso = 252; tucso <= 254; ++tucso) {
+    Job j;
+    j.bytes.resize(300 + rng() % 200);
+    for (auto& b : j.bytes) b = static_cast<uint8_t>(rng());
+    j.csum = true;
+    j.ctx.ipv4 = false;  // TXSM only: no IP header checksum to insert
+    j.ctx.tucss = 14 + static_cast<unsigned>(rng() % 40);
+    j.ctx.tucso = tucso;
+    j.ctx.tucse = 0;  // to the end of the frame
+    j.vle = true;
+    j.vlan = static_cast<uint16_t>(rng());
+    tb.add_job(j, vlan_tagged(j.bytes, tb.m_.vet_i, j.vlan));
+    tb.add_plain(1 + static_cast<unsigned>(rng() % 300), true, static_cast<uint16_t>(rng()));
+  }
+  tb.run(0.8, 0.7, 100000);
 }
 
 }  // namespace
