@@ -187,7 +187,6 @@ PageRef SkbPool::alloc_page(uint32_t size) {
     return nullptr;
   }
   if (!p->address()) return nullptr;
-  if (mem_) std::memset(p->address(), 0, size);
   p->pool_ = this;
   stats_.page_allocs++;
   stats_.pages_live++;

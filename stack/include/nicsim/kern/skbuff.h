@@ -257,7 +257,8 @@ class SkbPool {
   SkbPtr clone(const SkBuff& skb);
   // skb_copy: a private linear copy of head, frags and metadata.
   SkbPtr copy(const SkBuff& skb);
-  // alloc_pages: a counted page of size bytes (zeroed), nullptr if the memory source fails.
+  // alloc_pages: a counted page of size bytes (contents unspecified, no __GFP_ZERO), nullptr
+  // if the memory source fails.
   PageRef alloc_page(uint32_t size);
   // skb_copy_expand: a private copy with newheadroom bytes before data (the old headroom's
   // last bytes copied as far as they fit, header offsets kept) and newtailroom after it.
