@@ -74,9 +74,13 @@ void IxgbAdapter::free_rx_resources() {
 }
 
 void IxgbAdapter::unmap_tx_buffer(TxBuffer& b) {
-  if (b.dma) k_.dma().dma_unmap_single(b.dma, b.len, kern::kDmaToDevice);
+  if (b.dma && b.mapped_as_page)
+    k_.dma().dma_unmap_page(b.dma, b.len, kern::kDmaToDevice);
+  else if (b.dma)
+    k_.dma().dma_unmap_single(b.dma, b.len, kern::kDmaToDevice);
   b.dma = 0;
   b.len = 0;
+  b.mapped_as_page = false;
   b.skb.reset();
   b.next_to_watch = -1;
 }
@@ -173,12 +177,13 @@ uint16_t pseudo_sum(const uint8_t* iph, uint8_t proto, uint32_t len) {
 bool IxgbAdapter::tso(kern::SkBuff& skb, TxCtx& ctx) {
   const int32_t ip = skb.network_offset(), th = skb.transport_offset();
   if (!skb.network_header_set() || !skb.transport_header_set() || ip < 0 || th < ip + 20 ||
-      uint32_t(th) + 20 > skb.len())
+      uint32_t(th) + 20 > skb.headlen())
     return false;
   if (skb.cloned()) skb.unclone();  // skb_cow_head: the header is edited below
   uint8_t* d = skb.data();
   const uint32_t hdrlen = uint32_t(th) + ((d[th + 12] >> 4) * 4u);
-  if (hdrlen > 255 || hdrlen >= skb.len() || d[ip + 9] != 6 || skb.gso_size == 0) return false;
+  if (hdrlen > 255 || hdrlen >= skb.len() || hdrlen > skb.headlen() || d[ip + 9] != 6 || skb.gso_size == 0)
+    return false;
   // iph->tot_len = 0, iph->check = 0; th->check = ~csum_tcpudp_magic(saddr, daddr, 0, TCP, 0).
   d[ip + 2] = d[ip + 3] = 0;
   d[ip + 10] = d[ip + 11] = 0;
@@ -200,7 +205,7 @@ bool IxgbAdapter::tso(kern::SkBuff& skb, TxCtx& ctx) {
 bool IxgbAdapter::tx_csum(kern::SkBuff& skb, TxCtx& ctx) {
   const int32_t css = skb.checksum_start_offset();
   const int32_t cso = css + skb.csum_offset;
-  if (css < 0 || css > 255 || cso + 2 > int32_t(skb.len()) || cso > 255) return false;
+  if (css < 0 || css > 255 || cso + 2 > int32_t(skb.headlen()) || cso > 255) return false;
   ctx.kind = 1;
   ctx.tucss = uint8_t(css);
   ctx.tucso = uint8_t(cso);
@@ -231,7 +236,11 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
     skb.reset();
     return kern::NETDEV_TX_OK;
   }
-  const uint32_t ndesc = (len + kMaxDataPerTxd - 1) / kMaxDataPerTxd + (ctx.kind ? 1 : 0);
+  // TXD_USE_COUNT of the head and of each frag: each piece is split at kMaxDataPerTxd.
+  const kern::SkbSharedInfo& sh = skb->shinfo();
+  uint32_t ndata = txd_use_count(skb->headlen());
+  for (uint8_t f = 0; f < sh.nr_frags; ++f) ndata += txd_use_count(kern::skb_frag_size(sh.frags[f]));
+  const uint32_t ndesc = ndata + (ctx.kind ? 1 : 0);
   if (desc_unused(tx_) < ndesc + 2) {
     // The queue should have been stopped before the ring got this full (ixgb's BUG path).
     k_.net().netif_stop_queue(netdev_);
@@ -274,30 +283,41 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
   } else if (ctx.kind == 1) {
     counters_.tx_csum_offload++;
   }
-  for (uint32_t off = 0; off < len;) {
-    const uint32_t chunk = std::min(kMaxDataPerTxd, len - off);
-    TxBuffer& b = tx_buf_[i];
-    b.dma = k_.dma().dma_map_single(skb->data() + off, chunk, kern::kDmaToDevice);
-    b.len = chunk;
-    off += chunk;
-    regs::TxDescViewMut d = tx_.tx_desc(i);
-    d.clear();
-    d.set_buff_addr(b.dma);
-    d.set_length(chunk);
-    d.set_dtyp(d.kDtypData);  // legacy data descriptor, as ixgb sets it; the NIC ignores DTYP
-    d.set_cmd_ifcs(true);
-    d.set_cmd_ide(params_.tidv != 0);
-    d.set_cmd_eop(off == len);
-    d.set_cmd_rs(off == len);
-    d.set_cmd_tse(ctx.kind == 2);
-    d.set_popts_ixsm(ctx.kind == 2);
-    d.set_popts_txsm(ctx.kind != 0);
-    // the tag the stack left beside the data (NETIF_F_HW_VLAN_CTAG_TX), in every descriptor as ixgb_tx_queue
-    d.set_cmd_vle(skb->vlan_present);
-    d.set_vlan(skb->vlan_present ? skb->vlan_tci : 0);
-    last = i;
-    i = i + 1 == tx_.count ? 0 : i + 1;
-  }
+  // ixgb_tx_map + ixgb_tx_queue: the head mapped with dma_map_single, each frag with
+  // dma_map_page (a gather list of one or more descriptors per piece), EOP and RS on the last.
+  uint32_t done = 0;
+  auto map_piece = [&](const kern::SkbFrag* frag, const uint8_t* cpu, uint32_t size) {
+    for (uint32_t off = 0; off < size;) {
+      const uint32_t chunk = std::min(kMaxDataPerTxd, size - off);
+      TxBuffer& b = tx_buf_[i];
+      b.dma = frag ? k_.dma().dma_map_page(*frag->page, frag->off + off, chunk, kern::kDmaToDevice)
+                   : k_.dma().dma_map_single(cpu + off, chunk, kern::kDmaToDevice);
+      b.mapped_as_page = frag != nullptr;
+      b.len = chunk;
+      off += chunk;
+      const bool eop = ++done == ndata;
+      regs::TxDescViewMut d = tx_.tx_desc(i);
+      d.clear();
+      d.set_buff_addr(b.dma);
+      d.set_length(chunk);
+      d.set_dtyp(d.kDtypData);  // legacy data descriptor, as ixgb sets it; the NIC ignores DTYP
+      d.set_cmd_ifcs(true);
+      d.set_cmd_ide(params_.tidv != 0);
+      d.set_cmd_eop(eop);
+      d.set_cmd_rs(eop);
+      d.set_cmd_tse(ctx.kind == 2);
+      d.set_popts_ixsm(ctx.kind == 2);
+      d.set_popts_txsm(ctx.kind != 0);
+      // the tag the stack left beside the data (NETIF_F_HW_VLAN_CTAG_TX), in every descriptor as ixgb_tx_queue
+      d.set_cmd_vle(skb->vlan_present);
+      d.set_vlan(skb->vlan_present ? skb->vlan_tci : 0);
+      last = i;
+      i = i + 1 == tx_.count ? 0 : i + 1;
+    }
+  };
+  map_piece(nullptr, skb->data(), skb->headlen());
+  for (uint8_t f = 0; f < sh.nr_frags; ++f) map_piece(&sh.frags[f], nullptr, kern::skb_frag_size(sh.frags[f]));
+  if (sh.nr_frags) counters_.tx_sg_skbs++;
   uint64_t pkt = 0;
   if (kern::Timeline* tl = k_.tl()) {
     // Where this packet's descriptors and buffers are, so the NIC's DMA can be named.
@@ -309,11 +329,13 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
       if (tx_buf_[j].dma) tl->tag(node, tx_buf_[j].dma, tx_buf_[j].len, pkt, kern::Timeline::TagKind::kTxBuf);
       if (j == last) break;
     }
+    const std::vector<uint8_t> lin = skb->is_nonlinear() ? skb->bytes() : std::vector<uint8_t>{};
+    const uint8_t* frame = skb->is_nonlinear() ? lin.data() : skb->data();
     if (skb->vlan_present) {  // the frame as it leaves the NIC, with the tag it inserts
-      const std::vector<uint8_t> w = tagged_copy(skb->data(), len, skb->vlan_tci);
+      const std::vector<uint8_t> w = tagged_copy(frame, len, skb->vlan_tci);
       tl->tx_frame(node, w.data(), w.size(), pkt);
     } else {
-      tl->tx_frame(node, skb->data(), len, pkt);
+      tl->tx_frame(node, frame, len, pkt);
     }
   }
   tx_buf_[last].skb = std::move(skb);

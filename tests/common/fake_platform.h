@@ -10,6 +10,7 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <new>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -82,6 +83,7 @@ class FakePlatform : public kern::Platform {
   size_t open_windows() const { return windows_.size(); }
   size_t live_allocations() const { return mem_.size(); }
   uint64_t spurious = 0, bad_unmaps = 0;
+  bool fail_mem_alloc = false;  // mem_alloc throws std::bad_alloc (an allocation failure)
   uint64_t msi_address() const { return get(0x54, 4) | (uint64_t(get(0x58, 4)) << 32); }
   uint16_t msi_data() const { return uint16_t(get(0x5C, 2)); }
   bool msi_enabled() const { return get(0x52, 2) & 1; }
@@ -121,6 +123,7 @@ class FakePlatform : public kern::Platform {
     mem_free(b);
   }
   kern::DmaBuffer mem_alloc(size_t size, size_t align) override {
+    if (fail_mem_alloc) throw std::bad_alloc();  // host RAM exhausted
     if (align < 16) align = 16;
     next_bus_ = (next_bus_ + align - 1) & ~uint64_t(align - 1);
     uint64_t bus = next_bus_;

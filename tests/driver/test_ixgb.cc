@@ -658,3 +658,96 @@ TEST_F(IxgbTest, RxChecksumOffIgnoresTheStatus) {
 
 }  // namespace
 }  // namespace nicsim::test
+
+namespace nicsim::test {
+namespace {
+
+// A frame whose first 64 bytes are in the head and the rest in three page frags: one longer
+// than a descriptor takes, one at an odd offset, one short.
+struct FragFrame {
+  kern::SkbPtr skb;
+  Bytes bytes;
+  std::vector<kern::PageRef> pages;
+};
+FragFrame make_frag_frame(kern::Kernel& k, kern::NetDevice& dev) {
+  FragFrame ff;
+  ff.bytes = make_frame(kPeer, 64, 9);
+  ff.skb = k.alloc_skb(128);
+  ff.skb->reserve(32);
+  ff.skb->put_data(ff.bytes.data(), 64);
+  const uint32_t sizes[3] = {5000, 1448, 17}, offs[3] = {0, 333, 4000};
+  for (int f = 0; f < 3; ++f) {
+    kern::PageRef pg = k.skb_pool().alloc_page(8192);
+    for (uint32_t i = 0; i < 8192; ++i) pg->address()[i] = uint8_t(i * 13 + f);
+    ff.bytes.insert(ff.bytes.end(), pg->address() + offs[f], pg->address() + offs[f] + sizes[f]);
+    EXPECT_TRUE(ff.skb->add_frag(pg, offs[f], sizes[f]));
+    ff.pages.push_back(std::move(pg));
+  }
+  ff.skb->dev = &dev;
+  return ff;
+}
+
+TEST_F(IxgbTest, XmitMapsHeadAndFragsAsAGatherListAndUnmapsAtClean) {
+  params.tx_csum = true;  // NETIF_F_SG with the checksum offload, as ixgb
+  open();
+  ASSERT_TRUE(ad->netdev().features & kern::NETIF_F_SG);
+  const size_t windows_idle = p.open_windows();
+  FragFrame ff = make_frag_frame(*k, ad->netdev());
+  std::vector<kern::PageRef> pages = ff.pages;
+  ff.pages.clear();
+  k->cpu().run_task([this, &ff] { k->net().dev_queue_xmit(std::move(ff.skb)); });
+  p.run_for(1000);
+  // head 64 | frag 0: 4096 + 904 | frag 1: 1448 | frag 2: 17
+  const uint32_t lens[5] = {64, 4096, 904, 1448, 17};
+  ASSERT_EQ(nic.reg(regs::TDT), 5u);
+  for (uint32_t i = 0; i < 5; ++i) {
+    const regs::TxDescViewMut d = nic.tx_desc(i);
+    EXPECT_EQ(d.length(), lens[i]) << i;
+    EXPECT_EQ(d.cmd_eop(), i == 4) << i;
+    EXPECT_EQ(d.cmd_rs(), i == 4) << i;
+  }
+  EXPECT_EQ(nic.tx_desc(1).buff_addr(), pages[0]->bus()) << "a frag is mapped at its page's bus address";
+  EXPECT_EQ(nic.tx_desc(2).buff_addr(), pages[0]->bus() + 4096);
+  EXPECT_EQ(nic.tx_desc(3).buff_addr(), pages[1]->bus() + 333);
+  EXPECT_EQ(nic.tx_desc(4).buff_addr(), pages[2]->bus() + 4000);
+  EXPECT_EQ(p.open_windows(), windows_idle + 5) << "one streaming mapping per data descriptor";
+  EXPECT_EQ(ad->counters().tx_sg_skbs, 1u);
+  EXPECT_EQ(k->net().tx_offload_stats().linearized, 0u);
+  auto frames = nic.complete_tx();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0], ff.bytes) << "the NIC gathers head and frags in order";
+  EXPECT_EQ(pages[0].use_count(), 2) << "the skb in the ring holds its pages";
+  nic.cause(regs::ICR_TXDW);
+  p.run_for(10'000);
+  EXPECT_EQ(ad->counters().tx_cleaned, 1u);
+  EXPECT_EQ(p.open_windows(), windows_idle) << "every chunk unmapped at TX clean";
+  EXPECT_EQ(pages[0].use_count(), 1) << "the freed skb dropped its page references";
+  pages.clear();
+  EXPECT_EQ(k->skb_pool().stats().pages_live, 0u);
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, SgOffLinearizesBeforeTheDriver) {
+  params.tx_csum = true;
+  open();
+  ASSERT_EQ(k->net().dev_set_features(ad->netdev(), kern::NETIF_F_SG, false), 0);  // ethtool -K sg off
+  EXPECT_FALSE(ad->netdev().features & kern::NETIF_F_SG);
+  FragFrame ff = make_frag_frame(*k, ad->netdev());
+  ff.pages.clear();
+  k->cpu().run_task([this, &ff] { k->net().dev_queue_xmit(std::move(ff.skb)); });
+  p.run_for(1000);
+  EXPECT_EQ(k->net().tx_offload_stats().linearized, 1u);
+  EXPECT_EQ(ad->counters().tx_sg_skbs, 0u);
+  ASSERT_EQ(nic.reg(regs::TDT), 2u) << "6529 linear bytes in 4096-byte descriptors";
+  EXPECT_EQ(nic.tx_desc(0).length() + nic.tx_desc(1).length(), 64u + 5000 + 1448 + 17);
+  auto frames = nic.complete_tx();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0], ff.bytes);
+  EXPECT_EQ(k->skb_pool().stats().pages_live, 0u) << "linearize dropped the page references";
+  nic.cause(regs::ICR_TXDW);
+  p.run_for(10'000);
+  teardown_and_check_leaks();
+}
+
+}  // namespace
+}  // namespace nicsim::test

@@ -27,6 +27,9 @@ struct TxCase {
   const char* name;
   bool csum, tso;
   double loss = 0;  // on the cable, both ways
+  // `ethtool -K eth0 sg off gso on` after probe: TSO goes with SG, TCP's nonlinear GSO skbs
+  // are cut in software (skb_segment copies the frags into linear segments)
+  bool sg_off = false;
 };
 void PrintTo(const TxCase& c, std::ostream* os) { *os << c.name; }
 
@@ -47,8 +50,12 @@ TEST_P(TxOffload, TenMegabytesByteExactAndTsharkClean) {
   Network& net = this->net();
   NetHost& a = this->a();
   NetHost& b = this->b();
+  if (c.sg_off)  // ethtool reports the dependent feature it also turned off, as Linux's does
+    EXPECT_EQ(a.ethtool("-K eth0 sg off gso on"), "Actual changes:\ntx-tcp-segmentation: off\n");
+  const bool tso = c.tso && !c.sg_off;  // netdev_fix_features: no TSO without SG
   const std::string k = a.ethtool("-k eth0");
-  EXPECT_NE(k.find(std::string("\ntcp-segmentation-offload: ") + (c.tso ? "on" : "off") + "\n"), std::string::npos) << k;
+  EXPECT_NE(k.find(std::string("\nscatter-gather: ") + (c.csum && !c.sg_off ? "on" : "off") + "\n"), std::string::npos) << k;
+  EXPECT_NE(k.find(std::string("\ntcp-segmentation-offload: ") + (tso ? "on" : "off") + "\n"), std::string::npos) << k;
   EXPECT_NE(k.find(std::string("\ntx-checksumming: ") + (c.csum ? "on" : "off") + "\n"), std::string::npos) << k;
   apps::TcpBulkConfig cfg;
   cfg.bytes = 10ull << 20;
@@ -75,7 +82,15 @@ TEST_P(TxOffload, TenMegabytesByteExactAndTsharkClean) {
   EXPECT_EQ(ha.tsctc, ca.tx_tso_skbs) << "every TSO skb the driver posted was cut completely";
   EXPECT_EQ(cb.hw_csum_rx_error, 0u) << "b's NIC found every checksum a's NIC inserted right";
   EXPECT_EQ(b.stack().tcp_mib().InCsumErrors, 0u);
-  if (c.tso) {
+  // TCP's GSO skbs carry the payload in page frags: the driver maps them as gather lists when
+  // the NIC cuts them (TSO); without SG software GSO copies them into linear segments.
+  const auto& off = a.kernel().net().tx_offload_stats();
+  std::printf("%s: a: sg skbs %llu, software GSO %llu -> %llu segs, linearized %llu\n", c.name,
+              (unsigned long long)ca.tx_sg_skbs, (unsigned long long)off.gso_skbs, (unsigned long long)off.gso_segs,
+              (unsigned long long)off.linearized);
+  EXPECT_EQ(ca.tx_sg_skbs, ca.tx_tso_skbs);
+  if (c.sg_off) EXPECT_GT(off.gso_skbs, 0u) << "GSO skbs cut in software";
+  if (tso) {
     EXPECT_GT(ca.tx_tso_skbs, 0u);
     EXPECT_GT(ca.tx_tso_segs, 2 * ca.tx_tso_skbs);
     EXPECT_LT(ca.tx_packets, c.loss > 0 ? ha.gptc : ha.gptc / 2) << "the driver posts fewer skbs than the NIC sends frames";
@@ -96,7 +111,8 @@ TEST_P(TxOffload, TenMegabytesByteExactAndTsharkClean) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, TxOffload,
                          ::testing::Values(TxCase{"TsoOn", true, true}, TxCase{"CsumOnly", true, false},
-                                           TxCase{"Off", false, false}, TxCase{"TsoOnLoss", true, true, 0.01}),
+                                           TxCase{"Off", false, false}, TxCase{"TsoOnLoss", true, true, 0.01},
+                                           TxCase{"SgOff", true, true, 0, true}),
                          [](const ::testing::TestParamInfo<TxCase>& i) { return std::string(i.param.name); });
 
 // ethtool -K on a's eth0 while 10 MB flow: TSO off, then checksum offload off (and TSO with

@@ -211,6 +211,72 @@ TEST(SoftwareGso, SegmentsEqualTheNicTsoReferenceByteForByte) {
   EXPECT_GT(segs_checked, 1000u);
 }
 
+// The same skb with its headers (and a random part of the payload) in the head and the rest
+// in up to MAX_SKB_FRAGS page frags of random sizes at random (also odd) page offsets.
+kern::SkbPtr to_nonlinear(kern::Kernel& k, const kern::SkBuff& lin, uint32_t hdrlen, std::mt19937_64& rng) {
+  const std::vector<uint8_t> b = lin.bytes();
+  const uint32_t head = hdrlen + uint32_t(rng() % (b.size() - hdrlen + 1));
+  kern::SkbPtr s = k.alloc_skb(128 + head);
+  s->reserve(128);
+  s->put_data(b.data(), head);
+  uint32_t at = head;
+  for (int f = 0; f < kern::MAX_SKB_FRAGS && at < b.size(); ++f) {
+    const uint32_t left = uint32_t(b.size()) - at;
+    const uint32_t size = f + 1 == kern::MAX_SKB_FRAGS ? left : 1 + uint32_t(rng() % left);
+    const uint32_t off = uint32_t(rng() % 64);
+    kern::PageRef pg = k.skb_pool().alloc_page(off + size);
+    std::memcpy(pg->address() + off, b.data() + at, size);
+    EXPECT_TRUE(s->add_frag(std::move(pg), off, size));
+    at += size;
+  }
+  s->reset_network_header();
+  s->set_transport_header(lin.transport_offset());
+  s->protocol = lin.protocol;
+  s->gso_size = lin.gso_size;
+  s->gso_segs = lin.gso_segs;
+  s->gso_type = lin.gso_type;
+  return s;
+}
+
+// skb_segment reads the payload across the frags; the segments and their checksums (in
+// software or left for the NIC) are the linear skb's, byte for byte.
+TEST(SoftwareGso, NonlinearSkbSegmentsEqualTheLinearOnes) {
+  Host h("h", kMacA, "10.0.0.1", 24);
+  const uint64_t seed = test_seed(12);
+  SCOPED_TRACE(seed_note(seed));
+  std::mt19937_64 rng(seed);
+  size_t segs_checked = 0;
+  for (int iter = 0; iter < 100; ++iter) {
+    const uint16_t mss = uint16_t(1 + rng() % 9000);
+    const uint32_t paylen = 1 + uint32_t(rng() % 60000);
+    kern::SkbPtr lin = make_gso(h.k, rng, paylen, mss, uint8_t(rng() | 0x10));
+    const uint32_t hdrlen = uint32_t(lin->transport_offset()) + (lin->data()[lin->transport_offset() + 12] >> 4) * 4u;
+    kern::SkbPtr nl = to_nonlinear(h.k, *lin, hdrlen, rng);
+    ASSERT_EQ(nl->bytes(), lin->bytes());
+    for (uint64_t features : {uint64_t(0), uint64_t(NETIF_F_IP_CSUM)}) {
+      auto want = net::tcp4_gso_segment(h.k, *lin, features);
+      auto got = net::tcp4_gso_segment(h.k, *nl, features);
+      ASSERT_EQ(got.size(), want.size()) << "iter " << iter;
+      for (size_t i = 0; i < got.size(); ++i) {
+        EXPECT_FALSE(got[i]->is_nonlinear());
+        EXPECT_EQ(got[i]->ip_summed, want[i]->ip_summed);
+        ASSERT_EQ(got[i]->bytes(), want[i]->bytes()) << "segment " << i << ", mss " << mss << ", iter " << iter;
+        ++segs_checked;
+      }
+    }
+    // skb_checksum_help sums across the frags as over the linear bytes
+    for (kern::SkBuff* s : {lin.get(), nl.get()}) {
+      s->ip_summed = kern::CHECKSUM_PARTIAL;
+      s->csum_start = uint16_t(s->headroom() + uint32_t(s->transport_offset()));
+      s->csum_offset = 16;
+      ASSERT_EQ(kern::skb_checksum_help(*s), 0);
+    }
+    ASSERT_EQ(nl->bytes(), lin->bytes()) << "checksum, iter " << iter;
+  }
+  EXPECT_GT(segs_checked, 500u);
+  EXPECT_EQ(h.k.skb_pool().stats().pages_live, 0u);
+}
+
 TEST(SoftwareGso, RefusesWhatIsNotTcpOverIpv4) {
   Host h("h", kMacA, "10.0.0.1", 24);
   std::mt19937_64 rng(3);

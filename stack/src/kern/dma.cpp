@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "nicsim/kern/kernel.h"
+#include "nicsim/kern/skbuff.h"
 
 namespace nicsim::kern {
 
@@ -18,6 +19,13 @@ void DmaApi::dma_free_coherent(const DmaBuffer& b) {
 
 uint64_t DmaApi::dma_map_single(const void* cpu, size_t len, DmaDirection dir) {
   const uint64_t bus = k_.p_.virt_to_phys(cpu);
+  k_.p_.dma_map(bus, len, dir);
+  mappings_.emplace(bus, std::make_pair(len, int(dir)));
+  return bus;
+}
+
+uint64_t DmaApi::dma_map_page(const Page& page, size_t offset, size_t len, DmaDirection dir) {
+  const uint64_t bus = page.bus() ? page.bus() + offset : k_.p_.virt_to_phys(page.address() + offset);
   k_.p_.dma_map(bus, len, dir);
   mappings_.emplace(bus, std::make_pair(len, int(dir)));
   return bus;

@@ -373,15 +373,32 @@ int skb_checksum_help(SkBuff& skb) {
   if (skb.ip_summed != CHECKSUM_PARTIAL) return 0;
   const int32_t start = skb.checksum_start_offset();
   const int64_t field = int64_t(start) + skb.csum_offset;
-  if (start < 0 || field + 2 > int64_t(skb.len())) return -EINVAL;
+  if (start < 0 || field + 2 > int64_t(skb.headlen())) return -EINVAL;
   uint8_t* d = skb.data();
   // The field holds the pseudo-header sum: it is part of the sum, as the NIC's TXSM counts it.
-  const uint16_t c = uint16_t(~csum_add_bytes(d + start, skb.len() - uint32_t(start)));
+  // skb_checksum: the head, then each frag (a frag starting at an odd offset is summed
+  // byte-swapped, as csum_block_add does).
+  uint32_t sum = csum_add_bytes(d + start, skb.headlen() - uint32_t(start));
+  uint32_t at = skb.headlen() - uint32_t(start);
+  const SkbSharedInfo& sh = skb.shinfo();
+  for (uint8_t i = 0; i < sh.nr_frags; ++i) {
+    const SkbFrag& f = sh.frags[i];
+    uint32_t fs = csum_add_bytes(skb_frag_address(f), f.size);
+    if (at & 1) fs = ((fs & 0xFF) << 8) | (fs >> 8);
+    sum += fs;
+    sum = (sum & 0xFFFF) + (sum >> 16);
+    at += f.size;
+  }
+  const uint16_t c = uint16_t(~sum);
   const uint16_t v = c == 0 ? 0xFFFF : c;
   d[field] = uint8_t(v >> 8);
   d[field + 1] = uint8_t(v);
   skb.ip_summed = CHECKSUM_NONE;
   return 0;
+}
+
+bool skb_needs_linearize(const SkBuff& skb, uint64_t features) {
+  return skb.is_nonlinear() && !(features & NETIF_F_SG);
 }
 
 uint64_t netdev_fix_features(const NetDevice&, uint64_t f) {
@@ -421,6 +438,8 @@ std::vector<SkbPtr> NetCore::validate_xmit_skb(SkbPtr skb, NetDevice& dev) {
     }
   }
   if (skb->is_gso() && skb->gso_type && !(dev.features & NETIF_F_TSO)) {
+    // software GSO: skb_segment copies the payload out of the frags (skb_copy_bits), so the
+    // segments are linear whatever the device does
     auto off = offloads_.find(skb->protocol);
     const uint32_t mac_len = uint32_t(skb->network_offset() > 0 ? skb->network_offset() : 0);
     std::vector<SkbPtr> segs;
@@ -441,6 +460,13 @@ std::vector<SkbPtr> NetCore::validate_xmit_skb(SkbPtr skb, NetDevice& dev) {
       out.push_back(std::move(s));
     }
     return out;
+  }
+  if (skb_needs_linearize(*skb, dev.features)) {
+    tx_off_.linearized++;
+    if (skb->linearize()) {
+      dev.stats.tx_dropped++;
+      return out;
+    }
   }
   if (skb->ip_summed == CHECKSUM_PARTIAL && !(dev.features & NETIF_F_CSUM_MASK)) {
     tx_off_.csum_help++;
@@ -472,7 +498,7 @@ void NetCore::qdisc_run(NetDevice& dev) {
     k_.trace(Stage::kQdiscDeq, skb->trace);
     if ((skb->is_gso() && skb->gso_type && !(dev.features & NETIF_F_TSO)) ||
         (skb->ip_summed == CHECKSUM_PARTIAL && !(dev.features & NETIF_F_CSUM_MASK)) ||
-        (skb->vlan_present && !(dev.features & NETIF_F_HW_VLAN_CTAG_TX))) {
+        (skb->vlan_present && !(dev.features & NETIF_F_HW_VLAN_CTAG_TX)) || skb_needs_linearize(*skb, dev.features)) {
       // validate_xmit_skb: cut or summed for what the device does now (ethtool -K may have
       // changed it while the skb waited); the segments go back to the head of the queue.
       std::vector<SkbPtr> segs = validate_xmit_skb(std::move(skb), dev);
@@ -496,7 +522,14 @@ void NetCore::qdisc_run(NetDevice& dev) {
 }
 
 NetdevTx NetCore::dev_hard_start_xmit(SkbPtr& skb, NetDevice& dev) {
-  for (auto& [id, fn] : taps_) fn(*skb, true);
+  if (!taps_.empty() && skb->is_nonlinear()) {
+    // dev_queue_xmit_nit: a tap reads data()/len(), so it gets a linear copy with every byte
+    // (AF_PACKET copies out with skb_copy_bits).
+    SkbPtr lin = k_.skb_pool().copy(*skb);
+    for (auto& [id, fn] : taps_) fn(*lin, true);
+  } else {
+    for (auto& [id, fn] : taps_) fn(*skb, true);
+  }
   return dev.ops->ndo_start_xmit(skb, dev);
 }
 

@@ -19,7 +19,7 @@ bool vlan_insert_tag(Kernel& k, SkbPtr& skb, uint16_t tci) {
       return false;
     }
     n->reserve(VLAN_HLEN + ETH_HLEN);
-    n->put_data(skb->data(), skb->len());
+    skb->copy_bits(0, n->put(skb->len()), skb->len());  // head and frags
     n->dev = skb->dev;
     n->protocol = skb->protocol;
     n->priority = skb->priority;

@@ -43,7 +43,7 @@ MacAddr ip_eth_mc_map(Ipv4Addr a) {
 SkbPtr realloc_headroom(kern::Kernel& k, SkbPtr skb, uint32_t room) {
   SkbPtr n = k.alloc_skb(room + skb->len());
   n->reserve(room);
-  n->put_data(skb->data(), skb->len());
+  skb->copy_bits(0, n->put(skb->len()), skb->len());  // head and frags
   n->dev = skb->dev;
   n->protocol = skb->protocol;
   n->pkt_type = skb->pkt_type;

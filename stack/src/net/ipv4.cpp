@@ -350,6 +350,10 @@ int Ipv4::ip_finish_output(SkbPtr skb, const Rtable& rt) {
     for (SkbPtr& seg : segs) rc = ip_finish_output(std::move(seg), rt);
     return rc;
   }
+  if ((skb->len() > rt.mtu || skb->frag_max_size) && skb->is_nonlinear() && skb->linearize()) {
+    mib_.OutDiscards++;  // ip_fragment copies from the linear data (Linux's slow path walks frags)
+    return -ENOMEM;
+  }
   if (skb->ip_summed == kern::CHECKSUM_PARTIAL && (skb->len() > rt.mtu || skb->frag_max_size))
     kern::skb_checksum_help(*skb);  // fragments cannot be summed by the device
   if (skb->len() > rt.mtu || skb->frag_max_size)

@@ -11,8 +11,9 @@
 //   ... ad->counters(), ad->hw_stats(), k.net().dev_get_stats(ad->netdev())
 //   k.pci().pci_unregister_driver(drv);    // close (if up) and remove
 //
-// Where the model differs from ixgb: skbs are linear, so a frame is split into descriptors
-// of at most kMaxDataPerTxd bytes instead of one per fragment, and with rx_chain a frame
+// Where the model differs from ixgb: the head and each page frag of an skb (NETIF_F_SG) are
+// mapped separately and each is split into descriptors of at most kMaxDataPerTxd bytes, as
+// ixgb_tx_map does; with rx_chain a frame
 // spanning RX buffers is copied into one skb (ixgb drops those; e1000 chains pages); RX
 // buffers are not IP-aligned (the NIC ignores the low 4 address bits, so buffers must be
 // 16-byte aligned); multicast addresses go to the spare exact filters (RAR[1..15]) before
@@ -153,6 +154,7 @@ struct IxgbCounters {
   // and TSO skbs handed to the NIC (tx_tso_skbs) with the segments they make (tx_tso_segs).
   uint64_t tx_csum_offload = 0, tx_tso_skbs = 0, tx_tso_segs = 0;
   uint64_t tx_ctx_desc = 0;  // context descriptors written (a context is kept until it changes)
+  uint64_t tx_sg_skbs = 0;   // skbs with page frags mapped as a gather list (NETIF_F_SG)
   // VLAN acceleration: frames posted with CMD.VLE (the NIC inserts the tag) and frames whose tag
   // the NIC stripped (status VP)
   uint64_t tx_vlan_hw = 0, rx_vlan_hw = 0;
@@ -189,7 +191,10 @@ class IxgbAdapter : public kern::NetDeviceOps, public kern::EthtoolOps {
   // The largest TSO skb (header + 64 KiB payload) the NIC takes, and what it needs of the ring
   // with its context descriptor.
   static constexpr uint32_t kMaxTsoFrame = 255 + 65536;
-  static constexpr uint32_t kDescNeededTso = (kMaxTsoFrame + kMaxDataPerTxd - 1) / kMaxDataPerTxd + 3;
+  // With scatter-gather each of the head and MAX_SKB_FRAGS frags may end in a partial
+  // descriptor (ixgb's DESC_NEEDED counts MAX_SKB_FRAGS pages the same way).
+  static constexpr uint32_t kDescNeededTso =
+      (kMaxTsoFrame + kMaxDataPerTxd - 1) / kMaxDataPerTxd + kern::MAX_SKB_FRAGS + 1 + 3;
   static constexpr uint32_t kExactFilters = 16;  // RAR entries; 0 is the station address
   static constexpr size_t kMaxMtaAddrs = 128;    // more than this (beyond RAR): MPE
 
@@ -255,6 +260,7 @@ class IxgbAdapter : public kern::NetDeviceOps, public kern::EthtoolOps {
     kern::SkbPtr skb;       // on the frame's last descriptor
     uint64_t dma = 0;       // mapping of this descriptor's chunk
     uint32_t len = 0;
+    bool mapped_as_page = false;  // a frag's chunk (dma_map_page), else the head's
     int32_t next_to_watch = -1;  // on the frame's first descriptor: index of its EOP
   };
   struct RxBuffer {
@@ -309,6 +315,8 @@ class IxgbAdapter : public kern::NetDeviceOps, public kern::EthtoolOps {
   int clean_rx_irq(int budget);
   void unmap_tx_buffer(TxBuffer& b);
   void maybe_stop_tx(uint32_t needed);
+  // TXD_USE_COUNT: descriptors for size bytes of one mapped piece.
+  static uint32_t txd_use_count(uint32_t size) { return (size + kMaxDataPerTxd - 1) / kMaxDataPerTxd; }
   uint32_t desc_needed() const { return (netdev_.features & kern::NETIF_F_TSO) ? kDescNeededTso : kDescNeeded; }
   // The offload context a frame needs (ixgb_tso / ixgb_tx_csum); kind 0: none.
   struct TxCtx {

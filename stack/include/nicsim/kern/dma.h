@@ -12,6 +12,7 @@
 namespace nicsim::kern {
 
 class Kernel;
+class Page;
 
 class DmaApi {
  public:
@@ -25,6 +26,10 @@ class DmaApi {
   // data) and returns the bus address.
   uint64_t dma_map_single(const void* cpu, size_t len, DmaDirection dir);
   void dma_unmap_single(uint64_t bus, size_t len, DmaDirection dir);
+  // dma_map_page / dma_unmap_page: len bytes at offset of a page (an skb frag: Linux's
+  // skb_frag_dma_map), by the page's bus address.
+  uint64_t dma_map_page(const Page& page, size_t offset, size_t len, DmaDirection dir);
+  void dma_unmap_page(uint64_t bus, size_t len, DmaDirection dir) { dma_unmap_single(bus, len, dir); }
 
   size_t coherent_allocs() const { return coherent_.size(); }
   uint64_t coherent_bytes() const;

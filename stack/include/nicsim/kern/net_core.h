@@ -67,12 +67,16 @@ struct TxOffloadStats {
   uint64_t gso_segs = 0;       // segments they became
   uint64_t csum_help = 0;      // CHECKSUM_PARTIAL skbs summed in software (skb_checksum_help)
   uint64_t gso_drops = 0;      // GSO skbs no protocol could cut (dropped, tx_dropped)
+  uint64_t linearized = 0;     // nonlinear skbs pulled into one block for a device without SG
 };
 
 // skb_checksum_help: sums a CHECKSUM_PARTIAL skb from csum_start to its end, writes the
 // folded result at csum_start + csum_offset (0 sent as 0xFFFF, as CSUM_MANGLED_0) and makes
-// it CHECKSUM_NONE. Returns -EINVAL if the offsets are outside the data.
+// it CHECKSUM_NONE; the frags are summed in place. Returns -EINVAL if the offsets are
+// outside the linear head.
 int skb_checksum_help(SkBuff& skb);
+// skb_needs_linearize: a nonlinear skb for a device that cannot gather (no NETIF_F_SG).
+bool skb_needs_linearize(const SkBuff& skb, uint64_t features);
 // netdev_fix_features: TSO without SG or without IP_CSUM is dropped.
 uint64_t netdev_fix_features(const NetDevice& dev, uint64_t features);
 
@@ -144,7 +148,8 @@ class NetCore {
   // netdev_update_features. Bits outside hw_features are ignored (they are fixed).
   int dev_set_features(NetDevice& dev, uint64_t mask, bool on);
   // validate_xmit_skb: a GSO skb the device cannot segment is cut in software (gso_segment
-  // of its protocol), a CHECKSUM_PARTIAL skb it cannot sum goes through skb_checksum_help.
+  // of its protocol), a nonlinear skb for a device without NETIF_F_SG is linearized, a
+  // CHECKSUM_PARTIAL skb it cannot sum goes through skb_checksum_help.
   // The result, in order (empty: dropped).
   std::vector<SkbPtr> validate_xmit_skb(SkbPtr skb, NetDevice& dev);
   const TxOffloadStats& tx_offload_stats() const { return tx_off_; }

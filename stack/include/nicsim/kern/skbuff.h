@@ -1,15 +1,25 @@
-// sk_buff: a packet buffer with head/data/tail/end, header offsets and shared data for
-// clones, allocated from a per-host pool that counts every buffer so a test can assert that
-// nothing leaked.
+// sk_buff: a packet buffer with head/data/tail/end, header offsets, page fragments and shared
+// data for clones, allocated from a per-host pool that counts every buffer and page so a test
+// can assert that nothing leaked.
 //
-//   head ........ data ======== tail ........ end
-//        headroom      len          tailroom
+//   head ........ data ======== tail ........ end     + skb_shinfo(skb)->frags[0..nr_frags)
+//        headroom    headlen         tailroom           (data_len bytes in pages)
+//
+// len() = headlen() + data_len: the linear part (data..tail) comes first, then the frags in
+// order. Only TCP's GSO skbs are built nonlinear (tcp_output.cpp, transmit_gso); every
+// reader of data()/len() that may meet one either touches only the linear headers (which
+// are always in the head) or walks the frags (skb_copy_bits), and validate_xmit_skb
+// linearizes for a device without NETIF_F_SG.
 //
 // Differs from Linux: ownership is a std::unique_ptr (SkbPtr) instead of kfree_skb calls;
-// the data is one linear block (no frags), and the buffer block of a clone is shared and
-// reference-counted like Linux's skb_shared_info.dataref.
+// the head block of a clone is shared and reference-counted like Linux's
+// skb_shared_info.dataref, but each clone holds its own copy of the frags array (each
+// copy a reference to every page), where Linux's clones share one skb_shared_info. A page
+// is any refcounted block of host RAM (Page), so a frag may also point into another skb's
+// head block (as a head_frag skb's head is a page fragment in Linux).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -27,6 +37,51 @@ class NetDevice;
 class Platform;
 class SkbPool;
 class SkBuff;
+
+// MAX_SKB_FRAGS: page fragments an skb may carry (Linux's default; 4 KB pages, 64 KB + 1).
+constexpr int MAX_SKB_FRAGS = 17;
+
+// struct page: a reference-counted block of host RAM with a bus address (from the platform's
+// mem_alloc, or the C++ heap without a platform), freed when its last reference (PageRef)
+// goes. Pages from SkbPool::alloc_page are counted in the pool's leak accounting; an skb's
+// head block is a Page too (not counted as one: its skb is).
+class Page {
+ public:
+  Page() = default;
+  ~Page();
+  Page(const Page&) = delete;
+  Page& operator=(const Page&) = delete;
+  uint8_t* address() const { return static_cast<uint8_t*>(cpu_); }  // page_address
+  uint64_t bus() const { return bus_; }                              // page_to_phys (0: heap)
+  uint32_t size() const { return size_; }
+
+ private:
+  friend class SkbPool;
+  SkbPool* pool_ = nullptr;  // counted page (alloc_page)
+  Platform* mem_ = nullptr;  // from mem_alloc
+  void* cpu_ = nullptr;
+  uint64_t bus_ = 0;
+  uint32_t size_ = 0;
+  std::unique_ptr<uint8_t[]> heap_;
+};
+using PageRef = std::shared_ptr<Page>;
+
+// skb_frag_t: size bytes at offset off of a page.
+struct SkbFrag {
+  PageRef page;
+  uint32_t off = 0;
+  uint32_t size = 0;
+};
+inline uint32_t skb_frag_size(const SkbFrag& f) { return f.size; }
+inline uint32_t skb_frag_off(const SkbFrag& f) { return f.off; }
+inline uint8_t* skb_frag_address(const SkbFrag& f) { return f.page->address() + f.off; }
+inline uint64_t skb_frag_dma_addr(const SkbFrag& f) { return f.page->bus() + f.off; }  // the frag's bus range
+
+// struct skb_shared_info, the part this model uses (gso_* live in SkBuff).
+struct SkbSharedInfo {
+  uint8_t nr_frags = 0;
+  std::array<SkbFrag, MAX_SKB_FRAGS> frags;
+};
 
 struct SkbDeleter {
   void operator()(SkBuff* skb) const;
@@ -54,10 +109,20 @@ class SkBuff {
   uint8_t* data() { return head() + data_; }
   const uint8_t* data() const { return head() + data_; }
   uint8_t* tail_ptr() { return head() + tail_; }
-  uint32_t len() const { return tail_ - data_; }
+  // skb->len: the linear part and the frags.
+  uint32_t len() const { return tail_ - data_ + data_len; }
+  // skb_headlen: the linear part (data .. tail).
+  uint32_t headlen() const { return tail_ - data_; }
   uint32_t headroom() const { return data_; }
   uint32_t tailroom() const { return end_ - tail_; }
-  uint32_t truesize() const { return end_; }
+  uint32_t truesize() const { return end_ + data_len; }
+  // skb->data_len: bytes in the frags.
+  uint32_t data_len = 0;
+  bool is_nonlinear() const { return data_len != 0 || shinfo_.nr_frags != 0; }  // skb_is_nonlinear
+  SkbSharedInfo& shinfo() { return shinfo_; }
+  const SkbSharedInfo& shinfo() const { return shinfo_; }
+  // The head block as a page, for a frag that points into this skb's data.
+  const PageRef& head_page() const { return block_; }
 
   // skb_reserve: move data and tail forward by n on an empty buffer.
   void reserve(uint32_t n);
@@ -65,16 +130,30 @@ class SkBuff {
   // (Linux's skb_under_panic).
   uint8_t* push(uint32_t n);
   // skb_pull: drop n bytes from the front; returns nullptr (and changes nothing) if
-  // len() < n.
+  // headlen() < n (Linux's skb_pull of a nonlinear skb would need __pskb_pull_tail).
   uint8_t* pull(uint32_t n);
-  // skb_put: extend the data area at the end; throws std::length_error without tailroom.
+  // skb_put: extend the data area at the end; throws std::length_error without tailroom and
+  // std::logic_error on a nonlinear skb (Linux's SKB_LINEAR_ASSERT).
   uint8_t* put(uint32_t n);
   // skb_put_data.
   uint8_t* put_data(const void* src, uint32_t n);
-  // skb_trim: shorten to len (no-op if already shorter).
+  // skb_trim / pskb_trim: shorten to len (no-op if already shorter), frags included.
   void trim(uint32_t len);
-  // Copies of the data, for tests and tools.
-  std::vector<uint8_t> bytes() const { return {data(), data() + len()}; }
+  // A copy of the data, head and frags, for tests and tools.
+  std::vector<uint8_t> bytes() const;
+
+  // --- page fragments (skb_shinfo(skb)->frags) ---
+  // skb_fill_page_desc + the len/data_len/truesize update of skb_add_rx_frag: appends size
+  // bytes at off of page as frag nr_frags. False (nothing changed) if all MAX_SKB_FRAGS are
+  // in use, the range is outside the page or page is null.
+  bool add_frag(PageRef page, uint32_t off, uint32_t size);
+  // skb_copy_bits: copies len bytes from offset (from data) across head and frags to to.
+  // Returns 0, or -EFAULT (nothing copied) if the range is outside the skb.
+  int copy_bits(uint32_t offset, void* to, uint32_t len) const;
+  // skb_linearize: pulls every frag into the head (a new head block when the tailroom is too
+  // small; headroom kept) and drops the page references. Returns 0, or -ENOMEM (the skb
+  // unchanged) if the pool cannot give the new head.
+  int linearize();
 
   // --- header offsets (from head, like Linux's mac_header/network_header), -1 = unset ---
   void reset_mac_header() { mac_header_ = int32_t(data_); }
@@ -95,7 +174,8 @@ class SkBuff {
   // True if the data block is shared with a clone (writing it would show in the other).
   bool cloned() const { return block_.use_count() > 1; }
   // skb_unclone (pskb_expand_head with no growth): if the data block is shared, give this
-  // skb a private copy of it, so it can be written (NAT). Returns true if it copied.
+  // skb a private copy of it, so it can be written (NAT). Returns true if it copied. The
+  // frags stay shared (page references), as in Linux.
   bool unclone();
 
   // --- metadata (the fields of struct sk_buff this model uses) ---
@@ -140,9 +220,9 @@ class SkBuff {
  private:
   friend class SkbPool;
   friend struct SkbDeleter;
-  struct Block;
   SkbPool* pool_ = nullptr;
-  std::shared_ptr<Block> block_;
+  std::shared_ptr<Page> block_;
+  SkbSharedInfo shinfo_;
   uint8_t* base_ = nullptr;
   uint32_t data_ = 0, tail_ = 0, end_ = 0;
   int32_t mac_header_ = -1, network_header_ = -1, transport_header_ = -1;
@@ -158,6 +238,10 @@ class SkbPool {
     uint64_t live = 0;    // allocs - frees
     uint64_t peak = 0;
     uint64_t live_bytes = 0;  // truesize of live buffers (shared blocks counted per skb)
+    uint64_t page_allocs = 0;  // alloc_page calls that returned a page
+    uint64_t page_frees = 0;
+    uint64_t pages_live = 0;   // pages some reference still holds
+    uint64_t linearized = 0;   // skb_linearize calls that pulled frags in
   };
 
   // Buffers come from mem (host RAM the device can DMA to once mapped) or, without a
@@ -171,23 +255,28 @@ class SkbPool {
   SkbPtr alloc(uint32_t size);
   // skb_clone: a new sk_buff sharing the data block; metadata copied.
   SkbPtr clone(const SkBuff& skb);
-  // skb_copy: a private copy of block and metadata.
+  // skb_copy: a private linear copy of head, frags and metadata.
   SkbPtr copy(const SkBuff& skb);
+  // alloc_pages: a counted page of size bytes (contents unspecified, no __GFP_ZERO), nullptr
+  // if the memory source fails.
+  PageRef alloc_page(uint32_t size);
   // skb_copy_expand: a private copy with newheadroom bytes before data (the old headroom's
   // last bytes copied as far as they fit, header offsets kept) and newtailroom after it.
   SkbPtr copy_expand(const SkBuff& skb, uint32_t newheadroom, uint32_t newtailroom);
 
   const Stats& stats() const { return stats_; }
-  uint64_t live() const { return stats_.live; }
+  // Live sk_buffs and pages.
+  uint64_t live() const { return stats_.live + stats_.pages_live; }
   // Empty if nothing is live; otherwise a description of what leaked.
   std::string leak_report() const;
 
  private:
   friend struct SkbDeleter;
-  friend class SkBuff;  // unclone() takes a new block
+  friend class SkBuff;  // unclone() / linearize() take a new block
+  friend class Page;   // a counted page's destructor
   void release(SkBuff* skb);
   SkbPtr wrap(SkBuff* skb);
-  std::shared_ptr<SkBuff::Block> new_block(uint32_t size);
+  std::shared_ptr<Page> new_block(uint32_t size);
   Platform* mem_;
   Stats stats_;
   uint64_t next_id_ = 1;

@@ -385,6 +385,13 @@ NfVerdict Netfilter::nf_defrag(SkbPtr& skb, IpDefragUser user) {
 
 NfVerdict Netfilter::hook(NfHook h, SkbPtr& skb, const NetDevice* in, const NetDevice* out) {
   stats_.hooks++;
+  // Rules, conntrack and NAT read the packet as one block here: a nonlinear skb (a TCP GSO
+  // skb with page frags) is linearized first, where Linux reads through skb_header_pointer.
+  if (skb->is_nonlinear()) {
+    const uint32_t frag_bytes = skb->data_len;
+    if (skb->linearize()) return NfVerdict::kDrop;
+    st_.kernel().cpu().charge_copy(frag_bytes);
+  }
   NfVerdict v = NfVerdict::kAccept;
   auto next = [&v](auto&& step) {
     if (v == NfVerdict::kAccept) v = step();

@@ -288,13 +288,16 @@ int Tcp::output(SkbPtr skb, wire::TcpRepr& r, Ipv4Addr saddr, Ipv4Addr daddr, co
   // device sums TCP over IPv4; else summed here, 0 sent as 0xFFFF (skb_checksum_help's
   // CSUM_MANGLED_0), so both give the same bytes.
   const bool partial = rt.dev && (rt.dev->features & kern::NETIF_F_CSUM_MASK) && rt.type == RtnType::kUnicast;
-  r.emit(p, saddr, daddr, !partial);
-  if (partial) {
+  // A GSO skb's payload is in page frags: summed by skb_checksum_help, which walks them.
+  const bool frags = !partial && skb->is_nonlinear();
+  r.emit(p, saddr, daddr, !partial && !frags);
+  if (partial || frags) {
     p.set_checksum(uint16_t(~wire::csum_tcpudp_magic(saddr.value(), daddr.value(), uint32_t(skb->len()),
                                                      ipproto::TCP, 0)));
     skb->ip_summed = kern::CHECKSUM_PARTIAL;
     skb->csum_start = uint16_t(skb->headroom());
     skb->csum_offset = 16;
+    if (frags) kern::skb_checksum_help(*skb);
   } else if (p.checksum() == 0) {
     p.set_checksum(0xFFFF);
   }

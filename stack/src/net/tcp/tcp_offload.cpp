@@ -169,12 +169,13 @@ std::vector<kern::SkbPtr> tcp4_gso_segment(kern::Kernel& k, kern::SkBuff& skb, u
   std::vector<kern::SkbPtr> out;
   const uint8_t* d = skb.data();
   const uint32_t len = skb.len();
-  if (!skb.is_gso() || len < kIpHlen || (d[0] >> 4) != 4) return out;
+  const uint32_t headlen = skb.headlen();
+  if (!skb.is_gso() || headlen < kIpHlen || (d[0] >> 4) != 4) return out;
   const uint32_t ihl = (d[0] & 0x0F) * 4u;
-  if (ihl < kIpHlen || len < ihl + wire::TcpPacket::kHeaderLen || d[9] != ipproto::TCP) return out;
+  if (ihl < kIpHlen || headlen < ihl + wire::TcpPacket::kHeaderLen || d[9] != ipproto::TCP) return out;
   const uint32_t thl = (d[ihl + 12] >> 4) * 4u;
   const uint32_t hdrlen = ihl + thl;
-  if (thl < wire::TcpPacket::kHeaderLen || hdrlen > len) return out;
+  if (thl < wire::TcpPacket::kHeaderLen || hdrlen > skb.headlen()) return out;  // headers in the head
   const uint32_t paylen = len - hdrlen, mss = skb.gso_size;
   const uint32_t saddr = wire::get_be32(d + 12), daddr = wire::get_be32(d + 16);
   const uint16_t id0 = wire::get_be16(d + 4);
@@ -188,7 +189,7 @@ std::vector<kern::SkbPtr> tcp4_gso_segment(kern::Kernel& k, kern::SkBuff& skb, u
     s->reserve(kRoom);
     uint8_t* p = s->put(hdrlen + plen);
     std::memcpy(p, d, hdrlen);
-    std::memcpy(p + hdrlen, d + hdrlen + start, plen);
+    skb.copy_bits(hdrlen + start, p + hdrlen, plen);  // head or frags (skb_segment)
     wire::put_be16(p + 2, uint16_t(hdrlen + plen));
     wire::put_be16(p + 4, uint16_t(id0 + n));
     wire::put_be16(p + 10, 0);

@@ -205,15 +205,30 @@ bool TcpSock::transmit(TxSeg& seg, bool retrans) {
 
 bool TcpSock::transmit_gso(size_t idx, uint32_t n) {
   if (!rt_) return false;
-  uint32_t bytes = 0;
-  for (uint32_t j = 0; j < n; ++j) bytes += sq_[idx + j].len();
-  // One linear skb with the entries' payloads (Linux's GSO skb shares their pages: this copy
-  // is not charged to the CPU).
-  SkbPtr skb = k().alloc_skb(kMaxTcpHeader + bytes);
+  // The GSO skb: the headers in its head, the entries' payloads as page frags pointing into
+  // their buffers (page references, no copy), as Linux's GSO skb shares the send queue's
+  // pages. Our entries hold one MSS each, so past MAX_SKB_FRAGS of them the rest are copied
+  // into one page, the last frag (Linux's entries are up to 64 KB in a few frags: it never
+  // copies here, so neither copy is charged to the CPU).
+  SkbPtr skb = k().alloc_skb(kMaxTcpHeader);
   skb->reserve(kMaxTcpHeader);
-  for (uint32_t j = 0; j < n; ++j) {
-    const TxSeg& e = sq_[idx + j];
-    skb->put_data(e.skb->data(), e.len());
+  const uint32_t shared = n <= uint32_t(kern::MAX_SKB_FRAGS) ? n : uint32_t(kern::MAX_SKB_FRAGS) - 1;
+  for (uint32_t j = 0; j < shared; ++j) {
+    const kern::SkBuff& e = *sq_[idx + j].skb;
+    if (e.len()) skb->add_frag(e.head_page(), uint32_t(e.data() - e.head()), e.len());
+  }
+  if (shared < n) {
+    uint32_t rest = 0;
+    for (uint32_t j = shared; j < n; ++j) rest += sq_[idx + j].len();
+    kern::PageRef page = k().skb_pool().alloc_page(rest);
+    if (!page) return false;
+    uint8_t* p = page->address();
+    for (uint32_t j = shared; j < n; ++j) {
+      const kern::SkBuff& e = *sq_[idx + j].skb;
+      std::memcpy(p, e.data(), e.len());
+      p += e.len();
+    }
+    skb->add_frag(std::move(page), 0, rest);
   }
   skb->gso_size = uint16_t(mss_cache_);
   skb->gso_segs = uint16_t(n);
