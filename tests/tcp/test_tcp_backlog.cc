@@ -127,6 +127,58 @@ TEST(TcpBacklog, PastTheLimitSegmentsAreDroppedCountedFreedAndResent) {
   t.finish({t.c, t.s});
 }
 
+TEST(TcpBacklog, IcmpErrorsForAnOwnedSocketAreSoftAndTheMtuChangeWaitsForRelease) {
+  // b has data in flight to a when a sends it a port unreachable and a fragmentation needed
+  // (MTU 1280) about that data, which arrive while b is in a slow send(): the first is
+  // counted in LockDroppedIcmps, the second (tcp_v4_err: TCP_MTU_REDUCED_DEFERRED) lowers the
+  // MSS and resends in smaller pieces only at release_sock.
+  BacklogPair t;
+  t.ab.blackhole = true;  // a's ACKs get lost: b's data stays in flight
+  std::vector<uint8_t> data(10 * 1448, 0x33);
+  ASSERT_EQ(t.s->send(data.data(), data.size()), int(data.size()));
+  ASSERT_FALSE(t.b.eth.sent.empty());
+  const std::vector<uint8_t> f = t.b.eth.sent.back();  // b's last data frame, as a got it
+  auto quote = [&] {
+    kern::SkbPtr skb = t.a.k.alloc_skb(2048);
+    skb->reserve(128);
+    skb->put_data(f.data() + 14, uint32_t(f.size() - 14));
+    skb->reset_network_header();
+    skb->pull(20);
+    return skb;
+  };
+  kern::SkbPtr q1 = quote(), q2 = quote();
+  t.a.p.run_for(30'000);  // a runs ahead: its messages reach b 40 us on, inside b's next call
+  t.a.st->icmp().icmp_send(*q1, w::icmp::DEST_UNREACH, w::icmp::PORT_UNREACH);
+  t.a.st->icmp().icmp_send(*q2, w::icmp::DEST_UNREACH, w::icmp::FRAG_NEEDED, 1280);
+  q1.reset();
+  q2.reset();
+  std::vector<std::pair<uint64_t, size_t>> resent;  // (time, payload) of b's frames from now
+  t.on_frame = [&](bool to_b, const std::vector<uint8_t>& fr) {
+    if (auto sg = parse_seg(fr); sg && !to_b && !sg->payload.empty()) resent.emplace_back(t.b.p.now_ns(), sg->payload.size());
+  };
+  const uint64_t locked0 = t.b.st->tcp().ext().LockDroppedIcmps;
+  std::vector<uint8_t> more(1024, 0x44);
+  t.b.k.mutable_costs().per_kbyte_copy_ns = 1'000'000;  // 1 ms for the 1 KiB copy
+  const uint64_t start = t.b.p.now_ns();
+  ASSERT_EQ(t.s->send(more.data(), more.size()), int(more.size()));
+  const uint64_t end = t.b.p.now_ns();
+  t.b.k.mutable_costs().per_kbyte_copy_ns = 1024;
+  t.on_frame = nullptr;
+  EXPECT_GE(end - start, 1'000'000u);
+  EXPECT_EQ(t.b.st->tcp().ext().LockDroppedIcmps, locked0 + 1) << "the port unreachable, not the MTU";
+  EXPECT_EQ(t.s->info().snd_mss, 1280u - 40 - 12) << "lowered at release_sock";
+  size_t pieces = 0;  // the lost data again, cut to the new MSS
+  for (const auto& [at, len] : resent) {
+    EXPECT_LE(len, 1228u);
+    EXPECT_GE(at, start + 1'000'000) << "nothing sent before the call paid its copy";
+    pieces += len == 1228;
+  }
+  EXPECT_GT(pieces, 0u);
+  EXPECT_EQ(t.s->pending_error(), 0) << "a soft error only";
+  t.ab.blackhole = false;
+  t.finish({t.c, t.s});
+}
+
 TEST(TcpBacklog, CallsFromInterruptContextTakeNoOwnershipAndSegmentsGoStraightIn) {
   // Without a long call, or with the call made from a softirq callback, nothing is deferred:
   // the segments are processed as they come (tcp_v4_do_rcv) and the backlog stays unused.
