@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "nicsim/apps/stats.h"
+#include "nicsim/kern/kernel.h"
 
 namespace nicsim::apps {
 
@@ -97,7 +98,17 @@ void TcpBulk::on_listener_event() {
     // with a large buffer and SO_RCVLOWAT does.
     if (cfg_.rcvlowat) rx_->setsockopt(net::kSolSocket, net::kSoRcvLowat, int(cfg_.read_size));
     rx_->on_event([this, alive = alive_] {
-      if (*alive) on_rx_event();
+      if (!*alive) return;
+      if (!cfg_.read_in_task) {
+        on_rx_event();
+      } else if (!rx_task_queued_) {  // sk_data_ready wakes the reading process
+        rx_task_queued_ = true;
+        to_.kernel().cpu().run_task([this, alive] {
+          if (!*alive) return;
+          rx_task_queued_ = false;
+          on_rx_event();
+        });
+      }
     });
     on_rx_event();
   }

@@ -1,6 +1,7 @@
 // The host platform on the SystemC kernel: blocking MMIO, DMA memory, IRQs, timers.
 #include "nicsim/sim/sim_platform.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "nicsim/sim/debug.h"
@@ -172,6 +173,24 @@ void SimPlatform::kick() {
 void SimPlatform::raise_irq(uint32_t vector) {
   pending_irqs_.push_back(vector);
   kick();
+  sc_status st = sc_get_status();
+  if (st == SC_RUNNING || st == SC_PAUSED) irq_ev_.notify(SC_ZERO_TIME);
+}
+
+void SimPlatform::take_irq(std::function<void()>* slot) {
+  uint32_t v = pending_irqs_.front();
+  pending_irqs_.pop_front();
+  auto it = handlers_.find(static_cast<int>(v));
+  if (it == handlers_.end()) {
+    counters_.spurious_irqs++;
+    NICSIM_DPRINTF(kHost, name(), "spurious interrupt vector %u", v);
+    return;
+  }
+  counters_.irqs++;
+  NICSIM_DPRINTF(kHost, name(), "interrupt vector %u", v);
+  *slot = it->second;  // a copy: the handler may free_irq itself
+  (*slot)();
+  *slot = nullptr;
 }
 
 uint64_t SimPlatform::add_timer(uint64_t at_ns, std::function<void()> fn) {
@@ -199,22 +218,26 @@ void SimPlatform::delay_ns(uint64_t ns) {
   advance(ns_to_ps(ns));
 }
 
+void SimPlatform::delay_ns_irqs_on(uint64_t ns) {
+  if (context("delay_ns_irqs_on") != Context::kThread) {
+    advance(ns_to_ps(ns));
+    return;
+  }
+  uint64_t left = ns_to_ps(ns);
+  for (;;) {
+    // Interrupt entry: each pending MSI's handler runs now; its time is not the caller's.
+    while (!pending_irqs_.empty()) take_irq(&running_nested_);
+    if (!left) return;
+    const uint64_t from = sc_now_ps();
+    wait(sc_time::from_value(left), irq_ev_);
+    left -= std::min(left, sc_now_ps() - from);
+  }
+}
+
 void SimPlatform::cpu_thread() {
   for (;;) {
     if (!pending_irqs_.empty()) {
-      uint32_t v = pending_irqs_.front();
-      pending_irqs_.pop_front();
-      auto it = handlers_.find(static_cast<int>(v));
-      if (it == handlers_.end()) {
-        counters_.spurious_irqs++;
-        NICSIM_DPRINTF(kHost, name(), "spurious interrupt vector %u", v);
-        continue;
-      }
-      counters_.irqs++;
-      NICSIM_DPRINTF(kHost, name(), "interrupt vector %u", v);
-      running_ = it->second;  // a copy: the handler may free_irq itself
-      running_();
-      running_ = nullptr;
+      take_irq(&running_);
       continue;
     }
     uint64_t now = sc_now_ps();

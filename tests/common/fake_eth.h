@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -71,6 +72,11 @@ class FakeEth : public kern::NetDeviceOps {
   // A frame arrives from the cable at time at_ns (receive path of a driver: a fresh skb,
   // eth_type_trans, netif_receive_skb).
   void receive_at(uint64_t at_ns, std::vector<uint8_t> frame) {
+    if (raise_irq_at) {
+      arriving_.emplace(std::make_pair(at_ns, next_arrival_++), std::move(frame));
+      raise_irq_at(at_ns);
+      return;
+    }
     if (napi_mode) {
       napi_receive_at(at_ns, {std::move(frame)});
       return;
@@ -101,6 +107,19 @@ class FakeEth : public kern::NetDeviceOps {
     });
   }
   void napi_receive(std::vector<std::vector<uint8_t>> frames) { napi_receive_at(k_.now_ns(), std::move(frames)); }
+
+  // Receive by interrupt, as a NIC's RX ring: when raise_irq_at is set, receive_at keeps the
+  // frame until at_ns and has the host's MSI raised then (FakePlatform::raise_at); rx_irq, the
+  // IRQ handler, moves the frames that have arrived to the ring and schedules NAPI. So a frame
+  // can interrupt a process paying its work with interrupts on (Cpu::settle_irqs_on).
+  std::function<void(uint64_t at_ns)> raise_irq_at;
+  void rx_irq() {
+    while (!arriving_.empty() && arriving_.begin()->first.first <= k_.now_ns()) {
+      rxq_.push_back(std::move(arriving_.begin()->second));
+      arriving_.erase(arriving_.begin());
+    }
+    if (!rxq_.empty()) k_.net().napi_schedule(napi);
+  }
 
   // Frames sent so far with this ethertype, and clears nothing.
   std::vector<std::vector<uint8_t>> sent_of(uint16_t type) const {
@@ -142,6 +161,8 @@ class FakeEth : public kern::NetDeviceOps {
     return work;
   }
   std::deque<std::vector<uint8_t>> rxq_;
+  std::map<std::pair<uint64_t, uint64_t>, std::vector<uint8_t>> arriving_;  // (at ns, seq) -> frame
+  uint64_t next_arrival_ = 0;
   bool irq_pending_ = false;
 };
 

@@ -6,6 +6,7 @@
 // ID and an MSI capability at 0x50 like the real function.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -43,21 +44,23 @@ class FakePlatform : public kern::Platform {
 
   // Queues an MSI with this data (the handler runs on the next run_*).
   void raise(int vector) { irqs_.push_back(vector); }
+  // An MSI that arrives at simulated time at_ns: run_* takes it then (before timers due at
+  // the same time), and so does a delay_ns_irqs_on that spans at_ns (nested in the caller).
+  void raise_at(uint64_t at_ns, int vector) { irqs_at_.emplace(std::make_pair(at_ns, next_irq_++), vector); }
 
   // Runs IRQs and due timers, advancing time to now + ns.
   void run_for(uint64_t ns) { run_until_time(now_ + ns); }
   void run_until_time(uint64_t t) {
     for (;;) {
       if (!irqs_.empty()) {
-        int v = irqs_.front();
-        irqs_.pop_front();
-        auto it = handlers_.find(v);
-        if (it == handlers_.end()) {
-          spurious++;
-          continue;
-        }
-        auto fn = it->second;
-        fn();
+        take_irq();
+        continue;
+      }
+      if (!irqs_at_.empty() && irqs_at_.begin()->first.first <= t &&
+          (timers_.empty() || irqs_at_.begin()->first.first <= timers_.begin()->first.first)) {
+        now_ = std::max(now_, irqs_at_.begin()->first.first);
+        irqs_.push_back(irqs_at_.begin()->second);
+        irqs_at_.erase(irqs_at_.begin());
         continue;
       }
       if (!timers_.empty() && timers_.begin()->first.first <= t) {
@@ -177,12 +180,38 @@ class FakePlatform : public kern::Platform {
     return true;
   }
   void delay_ns(uint64_t ns) override { now_ += ns; }
+  void delay_ns_irqs_on(uint64_t ns) override {
+    uint64_t left = ns;
+    for (;;) {
+      while (!irqs_.empty()) take_irq();  // nested: their time is not the caller's
+      if (irqs_at_.empty() || irqs_at_.begin()->first.first > now_ + left) break;
+      const uint64_t at = std::max(now_, irqs_at_.begin()->first.first);
+      left -= at - now_;
+      now_ = at;
+      irqs_.push_back(irqs_at_.begin()->second);
+      irqs_at_.erase(irqs_at_.begin());
+    }
+    now_ += left;
+  }
+  uint64_t irqs_taken = 0;  // handlers run
 
  private:
   struct Block {
     size_t size = 0;
     std::unique_ptr<uint8_t[]> bytes;
   };
+  void take_irq() {
+    int v = irqs_.front();
+    irqs_.pop_front();
+    auto it = handlers_.find(v);
+    if (it == handlers_.end()) {
+      spurious++;
+      return;
+    }
+    irqs_taken++;
+    auto fn = it->second;
+    fn();
+  }
   uint32_t get(uint32_t off, int size) const {
     uint32_t v = 0;
     for (int i = 0; i < size; ++i) v |= uint32_t(cfg_[off + i]) << (8 * i);
@@ -200,6 +229,8 @@ class FakePlatform : public kern::Platform {
   std::map<uint64_t, std::pair<size_t, int>> windows_;
   std::map<int, std::function<void()>> handlers_;
   std::deque<int> irqs_;
+  std::map<std::pair<uint64_t, uint64_t>, int> irqs_at_;  // (arrival ns, seq) -> vector
+  uint64_t next_irq_ = 1;
   std::map<std::pair<uint64_t, uint64_t>, std::function<void()>> timers_;
   std::map<uint64_t, uint64_t> timer_at_;
 };

@@ -472,3 +472,38 @@ TEST(KernelParts, LeakReportCoversEveryPart) {
 
 }  // namespace
 }  // namespace nicsim::kern
+
+TEST(KernelParts, ProcessWorkPaidWithIrqsOnIsInterruptedAndEndsLater) {
+  // A task pays 10 us of work with interrupts on: the MSI that arrives at 4 us runs its
+  // handler (1 us IRQ cost + 2 us of its own) and its softirq (0.2 us) then, nested, and the
+  // task ends 3.2 us later than its own work; each ns of CPU time is counted once. A timer due
+  // meanwhile waits for the task; settle_irqs_on in interrupt context does not nest.
+  FakePlatform p;
+  Kernel k(p, "h");
+  std::vector<std::pair<const char*, uint64_t>> log;
+  k.cpu().open_softirq(NET_RX_SOFTIRQ, [&] { log.emplace_back("softirq", p.now_ns()); });
+  ASSERT_EQ(k.cpu().request_irq(0x41, [&] {
+    log.emplace_back("irq", p.now_ns());
+    EXPECT_TRUE(k.cpu().in_interrupt());
+    k.cpu().charge_ns(2000);
+    k.cpu().settle_irqs_on();  // interrupt context: paid at once, nothing nests
+    k.cpu().raise_softirq(NET_RX_SOFTIRQ);
+  }, "nic"), 0);
+  Timer t([&] { log.emplace_back("timer", p.now_ns()); });
+  k.cpu().mod_timer(t, 5000);
+  p.raise_at(4000, 0x41);
+  k.cpu().run_task([&] {
+    EXPECT_FALSE(k.cpu().in_interrupt());
+    k.cpu().charge_ns(10'000);
+    k.cpu().settle_irqs_on();
+    log.emplace_back("task done", p.now_ns());
+  });
+  p.run_for(100'000);
+  using E = std::vector<std::pair<const char*, uint64_t>>;
+  EXPECT_EQ(log, (E{{"irq", 4000}, {"softirq", 7000}, {"task done", 13'200}, {"timer", 13'200}}));
+  EXPECT_EQ(k.counters().irqs, 1u);
+  // task 10 us + IRQ 1 us + handler 2 us + softirq pass 0.2 us + timer 0.1 us
+  EXPECT_EQ(k.counters().cpu_busy_ns, 10'000u + 1000 + 2000 + 200 + 100);
+  EXPECT_EQ(p.now_ns(), 100'000u);
+  k.cpu().free_irq(0x41);
+}

@@ -39,10 +39,21 @@ struct Host {
   }
   ~Host() { st.reset(); }
 
+  // The device receives by interrupt on MSI vector `vector` (FakeEth::raise_irq_at) instead
+  // of by task; expect_clean frees the IRQ.
+  void rx_by_irq(int vector) {
+    EXPECT_EQ(k.cpu().request_irq(vector, [this] { eth.rx_irq(); }, "eth-rx"), 0);
+    eth.raise_irq_at = [this, vector](uint64_t at_ns) { p.raise_at(at_ns, vector); };
+    rx_irq_ = vector;
+  }
+  int rx_irq_ = -1;
+
   // Destroys the stack (cancelling its timers) and checks nothing is left.
   void expect_clean() {
     EXPECT_EQ(k.skb_pool().live(), 0u) << k.skb_pool().leak_report();
     st.reset();
+    if (rx_irq_ >= 0) k.cpu().free_irq(rx_irq_);
+    rx_irq_ = -1;
     EXPECT_EQ(k.leak_report(), "") << k.leak_report();
   }
 

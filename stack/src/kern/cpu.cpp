@@ -33,6 +33,18 @@ void Cpu::settle() {
   k_.p_.delay_ns(d);
 }
 
+void Cpu::settle_irqs_on() {
+  if (in_interrupt()) {
+    settle();
+    return;
+  }
+  if (!debt_ns_) return;
+  const uint64_t d = debt_ns_;
+  debt_ns_ = 0;  // nested handlers charge and pay their own work from zero
+  k_.counters_.cpu_busy_ns += d;
+  k_.p_.delay_ns_irqs_on(d);
+}
+
 void Cpu::end_of_context() {
   do_softirq();
   settle();
@@ -48,8 +60,10 @@ bool Cpu::mod_timer(Timer& t, uint64_t expires_ns) {
     tp->platform_id_ = 0;
     k_.counters_.timers_run++;
     charge_ns(k_.costs_.timer_ns);
+    irq_context_++;
     if (tp->fn) tp->fn();  // may re-arm (and so may delete nothing: the timer is not pending)
     end_of_context();
+    irq_context_--;
   });
   timers_.insert(tp);
   return was;
@@ -117,7 +131,9 @@ void Cpu::defer_softirq() {
   deferred_timer_ = k_.p_.add_timer(k_.now_ns(), [this] {
     deferred_pending_ = false;
     deferred_timer_ = 0;
+    irq_context_++;
     end_of_context();
+    irq_context_--;
   });
 }
 
@@ -129,9 +145,13 @@ int Cpu::request_irq(int irq, std::function<void()> handler, const std::string& 
   irqs_[irq] = name;
   k_.p_.request_irq(irq, [this, handler = std::move(handler)] {
     k_.counters_.irqs++;
+    // The work of the context it interrupted (a process paying with interrupts on) is
+    // already out of debt_ns_: this handler's own starts here.
     charge_ns(k_.costs_.irq_ns);
+    irq_context_++;
     handler();
     end_of_context();  // irq_exit
+    irq_context_--;
   });
   return 0;
 }

@@ -25,6 +25,9 @@ struct TcpBulkConfig {
   Param<uint64_t> seed{1, "seed", "seed of the payload stream"};
   Param<bool> nodelay{false, "nodelay", "TCP_NODELAY on the sender"};
   Param<bool> rcvlowat{true, "rcvlowat", "SO_RCVLOWAT = read_size on the receiver (fewer wake-ups)"};
+  Param<bool> read_in_task{false, "read_in_task",
+                           "the receiver reads in a task its socket wakes (a process, whose recv() owns the socket "
+                           "while it copies) instead of in the socket callback"};
   template <class V>
   void visit(V&& v) {
     v(bytes);
@@ -34,6 +37,7 @@ struct TcpBulkConfig {
     v(seed);
     v(nodelay);
     v(rcvlowat);
+    v(read_in_task);
   }
 };
 
@@ -134,6 +138,7 @@ class TcpBulk {
   uint64_t sent_ = 0, received_ = 0;
   uint64_t connect_ns_ = 0, first_ns_ = 0, eof_ns_ = 0;
   bool eof_ = false, tx_closed_ = false;
+  bool rx_task_queued_ = false;  // read_in_task: the reader is woken and waits for the CPU
   std::string sha_tx_, sha_rx_, error_;
   net::TcpInfo tx_info_;
 };

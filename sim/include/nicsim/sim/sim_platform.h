@@ -50,6 +50,10 @@ class SimPlatform : public sc_core::sc_module, public kern::Platform {
   uint64_t add_timer(uint64_t at_ns, std::function<void()> fn) override;
   bool cancel_timer(uint64_t id) override;
   void delay_ns(uint64_t ns) override;
+  // In the CPU thread: waits ns of the caller's work, running each IRQ that arrives meanwhile
+  // at once (nested) and resuming after it. From outside the kernel: delay_ns (the CPU
+  // thread takes the IRQs meanwhile).
+  void delay_ns_irqs_on(uint64_t ns) override;
   unsigned pci_functions() override { return unsigned(fns_.size()); }
   uint32_t fn_mmio_read32(unsigned fn, uint64_t bar_offset) override;
   void fn_mmio_write32(unsigned fn, uint64_t bar_offset, uint32_t value) override;
@@ -72,6 +76,8 @@ class SimPlatform : public sc_core::sc_module, public kern::Platform {
  private:
   void cpu_thread();
   void raise_irq(uint32_t vector);
+  // Runs the handler of the next pending IRQ in *slot (the CPU thread's or a nested one).
+  void take_irq(std::function<void()>* slot);
   void kick();
   // Blocks the caller until *done, see the class comment. step_ps bounds each sc_start
   // while the completion time is unknown; *known/at_ps give it once known.
@@ -94,6 +100,8 @@ class SimPlatform : public sc_core::sc_module, public kern::Platform {
   // stack: it may wait (a CPU paying for its work), and a thread still waiting when the
   // program ends is never unwound, so a copy on its stack would never be freed.
   std::function<void()> running_;
+  std::function<void()> running_nested_;  // an IRQ handler run inside delay_ns_irqs_on
+  sc_core::sc_event irq_ev_;              // an MSI arrived (wakes delay_ns_irqs_on)
   std::map<uint64_t, uint64_t> timer_at_;                                 // id -> at ps
   uint64_t next_timer_id_ = 1;
   Counters counters_;

@@ -7,7 +7,11 @@
 // "ksoftirqd" pass queued behind the tasks already due, so a receive flood shares the CPU
 // with applications instead of starving them.
 // Charged CPU time is a debt paid (the CPU is busy in simulated time) before each MMIO
-// access and at the end of each IRQ, softirq pass, timer and task.
+// access and at the end of each IRQ, softirq pass, timer and task. Process context (a task,
+// or a test calling the stack directly) may instead pay with interrupts enabled
+// (settle_irqs_on): hard IRQs arriving meanwhile run nested, with their irq_exit softirqs,
+// and the process's work ends that much later. A socket call does so while it owns its
+// socket (lock_sock .. release_sock), so segments for it meet sock_owned_by_user.
 #pragma once
 
 #include <cstddef>
@@ -59,6 +63,13 @@ class Cpu {
   uint64_t debt_ns() const { return debt_ns_; }
   // Pays the charged work: the CPU is busy for that long in simulated time.
   void settle();
+  // Pays the charged work as a process with interrupts enabled (Platform::delay_ns_irqs_on):
+  // IRQ handlers and their softirqs may run before it is done, each paying its own time, so
+  // cpu_busy_ns counts every ns once. In interrupt context (IRQ, softirq, timer) = settle().
+  void settle_irqs_on();
+  // Linux's in_interrupt(): inside a hard IRQ, a softirq run, a timer or the deferred softirq
+  // pass; false in process context (a task or code called from outside the CPU's loop).
+  bool in_interrupt() const { return irq_context_ > 0 || in_softirq_; }
   // The end of a piece of CPU work (irq_exit, a timer or a task): softirqs, then the debt.
   void end_of_context();
 
@@ -102,6 +113,7 @@ class Cpu {
   uint64_t debt_ns_ = 0;
   unsigned softirq_pending_ = 0;
   bool in_softirq_ = false;
+  int irq_context_ = 0;  // hard IRQs, timers and deferred softirq passes running (nested)
   bool deferred_pending_ = false;
   uint64_t deferred_timer_ = 0;
   std::function<void()> actions_[NR_SOFTIRQS];

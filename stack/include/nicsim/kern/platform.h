@@ -82,6 +82,13 @@ class Platform {
   virtual bool cancel_timer(uint64_t id) = 0;
   // Busy CPU work (ndelay): the calling CPU context advances by ns.
   virtual void delay_ns(uint64_t ns) = 0;
+  // Busy CPU work of a process with interrupts enabled: ns of the caller's own work, but an
+  // IRQ handler whose message arrives meanwhile (or is already pending) runs at once, nested
+  // in the caller's context (Linux's interrupt entry on the process's CPU), and the work
+  // resumes after it; so the call returns ns plus the handlers' time later. Timers do not
+  // run nested: they wait for the caller's context to end. A handler running nested here
+  // must not call this itself. Default: delay_ns (interrupts held off until the end).
+  virtual void delay_ns_irqs_on(uint64_t ns) { delay_ns(ns); }
 
   // --- several PCI functions (a host with several NICs) ---
   // The host's PCI functions are numbered 0..pci_functions()-1 (slot order); the calls above

@@ -10,9 +10,15 @@
 //
 // Differs from Linux: no TSO/GSO (segments are at most one MSS), no ECN, no TFO, no urgent
 // data, no receive buffer autotuning (rcvbuf defaults to tcp_rmem[2] so the
-// window never caps a 10G path), no HyStart in CUBIC, buffer accounting is in payload bytes rather than truesize. One CPU, so
-// no socket backlog: a socket call runs as a task and never overlaps softirq processing,
-// hence segments are always processed directly (Linux's backlog queue is never needed).
+// window never caps a 10G path), no HyStart in CUBIC, buffer accounting is in payload bytes rather than truesize.
+// Socket owner lock as Linux's: send/recv own the socket (lock_sock) while their copy is paid
+// with interrupts on (Cpu::settle_irqs_on), so a segment that an IRQ's softirq brings meanwhile
+// goes to the socket's backlog (tcp_add_backlog: coalesced into its tail, TCPBacklogCoalesce,
+// or dropped past the limit, TCPBacklogDrop) and is processed at release_sock; timers that
+// fire meanwhile run from tcp_release_cb. Differs from Linux: a call does its work first and
+// then pays its time, so it never sees a segment that arrived during it (Linux's tcp_recvmsg
+// may flush the backlog mid-copy), and only send/recv take the lock (the other calls take no
+// time that interrupts could split).
 #pragma once
 
 #include <cstddef>
@@ -226,7 +232,7 @@ struct TcpExtMib {
   uint64_t SyncookiesSent = 0, SyncookiesRecv = 0, SyncookiesFailed = 0;
   uint64_t EmbryonicRsts = 0, PruneCalled = 0, OutOfWindowIcmps = 0, LockDroppedIcmps = 0;
   uint64_t TW = 0, TWRecycled = 0, PAWSActive = 0, PAWSEstab = 0;
-  uint64_t DelayedACKs = 0, DelayedACKLost = 0, ListenOverflows = 0, ListenDrops = 0;
+  uint64_t DelayedACKs = 0, DelayedACKLocked = 0, DelayedACKLost = 0, ListenOverflows = 0, ListenDrops = 0;
   uint64_t TCPHPHits = 0, TCPPureAcks = 0, TCPHPAcks = 0;
   uint64_t TCPRenoRecovery = 0, TCPSackRecovery = 0, TCPSACKReneging = 0;
   uint64_t TCPSACKReorder = 0, TCPRenoReorder = 0, TCPTSReorder = 0;
@@ -240,7 +246,7 @@ struct TcpExtMib {
   uint64_t TCPAbortOnData = 0, TCPAbortOnClose = 0, TCPAbortOnMemory = 0, TCPAbortOnTimeout = 0;
   uint64_t TCPAbortOnLinger = 0, TCPAbortFailed = 0;
   uint64_t TCPSACKDiscard = 0, TCPDSACKIgnoredOld = 0, TCPDSACKIgnoredNoUndo = 0;
-  uint64_t TCPSpuriousRTOs = 0, TCPSackShifted = 0, TCPSackMerged = 0;
+  uint64_t TCPSpuriousRTOs = 0, TCPSackShifted = 0, TCPSackMerged = 0, TCPBacklogDrop = 0;
   uint64_t TCPRcvCoalesce = 0, TCPChallengeACK = 0, TCPSYNChallenge = 0;
   uint64_t TCPKeepAlive = 0, TCPWinProbe = 0, TCPZeroWindowDrop = 0, TCPRcvQDrop = 0;
   uint64_t TCPWantZeroWindowAdv = 0, TCPToZeroWindowAdv = 0, TCPFromZeroWindowAdv = 0;
@@ -408,6 +414,12 @@ class Tcp {
   std::shared_ptr<TcpSock> new_sock();
   void destroy_later(TcpSock* sk);
   void reap();
+  // tcp_add_backlog: sk's owner is in a socket call, so skb (payload; header th, IP TOS tos,
+  // raw options opts) waits in its backlog, merged into the tail when it continues it
+  // (TCPBacklogCoalesce). True if it was dropped instead: the backlog and receive queues
+  // hold more than 2 * rcvbuf + sndbuf / 2 + 64 KB (TCPBacklogDrop).
+  bool tcp_add_backlog(TcpSock& sk, kern::SkbPtr& skb, const wire::TcpRepr& th, uint8_t tos, const uint8_t* opts,
+                       size_t optlen);
   // tcp_v4_send_reset for a segment (from saddr to daddr) that no socket takes.
   void send_reset_for(const wire::TcpRepr& th, uint32_t payload_len, Ipv4Addr saddr, Ipv4Addr daddr);
   // Pushes the header r (options filled) in front of skb's payload and hands it to IP.

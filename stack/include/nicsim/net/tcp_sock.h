@@ -45,6 +45,11 @@ class TcpSock : public Sock {
   const TcpOfoQueue& ofo_queue() const { return ofo_; }
   uint32_t ts_recent() const { return ts_recent_; }  // TS.Recent (RFC 7323)
   uint32_t ts_now() { return uint32_t(k().now_ns() / 1000) + ts_offset_; }  // our TSval now
+  // sock_owned_by_user: a process is inside a socket call on this socket (lock_sock ..
+  // release_sock); segments arriving meanwhile wait in the backlog.
+  bool sock_owned_by_user() const { return owned_; }
+  size_t backlog_segs() const { return sk_backlog_.size(); }  // segments in the backlog
+  size_t backlog_len() const { return sk_backlog_len_; }     // sk_backlog.len (payload bytes)
 
  private:
   friend class Tcp;
@@ -187,6 +192,24 @@ class TcpSock : public Sock {
   bool ack_pending_ = false, ack_now_ = false;
   uint32_t rcv_mss_ = 536;
 
+  // --- the socket owner lock (socket_lock_t) and its backlog (sk_backlog) ---
+  // One segment that arrived while the socket was owned: its payload (skb data, header
+  // pulled), parsed header, addresses, TOS and raw options (tcp_add_backlog compares them).
+  struct BacklogSeg {
+    kern::SkbPtr skb;
+    wire::TcpRepr th;
+    uint8_t tos = 0;
+    uint8_t optlen = 0;
+    uint8_t opts[40] = {};
+  };
+  bool owned_ = false;
+  std::deque<BacklogSeg> sk_backlog_;
+  size_t sk_backlog_len_ = 0;  // payload bytes, reset at the end of release_sock as Linux's
+  // TCP_*_DEFERRED (tsq_flags): timers that fired, or an ICMP fragmentation-needed that
+  // came, while the socket was owned; tcp_release_cb runs them.
+  static constexpr uint8_t kDelackTimerDeferred = 0x1, kWriteTimerDeferred = 0x2, kMtuReducedDeferred = 0x4;
+  uint8_t deferred_ = 0;
+
   // --- stats (tcp_info) ---
   uint32_t total_retrans_ = 0, segs_in_ = 0, segs_out_ = 0, dsack_dups_ = 0;
   uint32_t rtos_ = 0, recoveries_ = 0, loss_probes_ = 0;  // per-connection TCPTimeouts, *Recovery, TCPLossProbes
@@ -197,6 +220,15 @@ class TcpSock : public Sock {
   const TcpConfig& cfg() const;
   void set_state(TcpState s);
   void event();  // sk_state_change / data_ready / write_space
+  // lock_sock: pays the work charged so far (interrupts on, socket still free), then owns
+  // the socket. False (nothing owned) in interrupt context or when already owned.
+  bool lock_sock();
+  // release_sock: pays the call's work with interrupts on while still owning the socket, then
+  // processes the backlog (__release_sock: sk_backlog_rcv for each segment, its time paid the
+  // same way, until none is left), drops ownership and runs the deferred timers
+  // (tcp_release_cb).
+  void release_sock();
+  void tcp_release_cb();
   // ---- input (tcp_input.cpp) ----
   void rcv(kern::SkbPtr skb, const wire::TcpRepr& th);
   void rcv_synsent(const wire::TcpRepr& th);

@@ -43,9 +43,28 @@ const char* tcp_ca_state_name(TcpCaState s) {
 }
 
 TcpSock::TcpSock(Tcp* tcp, uint64_t id) : tcp_(tcp), id_(id) {
-  rto_timer_.fn = [this] { on_rto_timer(); };
-  delack_timer_.fn = [this] { on_delack_timer(); };
-  keepalive_timer_.fn = [this] { on_keepalive_timer(); };
+  // tcp_write_timer / tcp_delack_timer / tcp_keepalive_timer: on a socket its owner holds,
+  // the first two leave their work to tcp_release_cb, keepalive tries again in 50 ms.
+  rto_timer_.fn = [this] {
+    if (owned_)
+      deferred_ |= kWriteTimerDeferred;
+    else
+      on_rto_timer();
+  };
+  delack_timer_.fn = [this] {
+    if (!owned_) {
+      on_delack_timer();
+    } else if (tcp_) {
+      tcp_->ext_.DelayedACKLocked++;
+      deferred_ |= kDelackTimerDeferred;
+    }
+  };
+  keepalive_timer_.fn = [this] {
+    if (owned_ && tcp_)
+      k().cpu().mod_timer(keepalive_timer_, k().now_ns() + 50'000'000);
+    else
+      on_keepalive_timer();
+  };
 }
 
 TcpSock::~TcpSock() = default;
@@ -229,6 +248,44 @@ int TcpSock::shutdown_user(int how) {
   return 0;
 }
 
+// ---------------------------------------------------------------------------- socket lock
+
+bool TcpSock::lock_sock() {
+  kern::Cpu& cpu = k().cpu();
+  if (owned_ || cpu.in_interrupt()) return false;  // a call from a callback: bh_lock_sock
+  cpu.settle_irqs_on();  // the system call's entry, before the lock is taken
+  owned_ = true;
+  return true;
+}
+
+void TcpSock::release_sock() {
+  kern::Cpu& cpu = k().cpu();
+  for (;;) {
+    cpu.settle_irqs_on();  // the call's (or the backlog's) work: interrupts may come meanwhile
+    if (sk_backlog_.empty() || !tcp_) break;
+    // __release_sock: the whole backlog, each segment through sk_backlog_rcv (tcp_v4_do_rcv;
+    // listeners never have one); what arrives meanwhile makes another round.
+    std::deque<BacklogSeg> q;
+    q.swap(sk_backlog_);
+    for (BacklogSeg& e : q) rcv(std::move(e.skb), e.th);
+  }
+  sk_backlog_.clear();
+  sk_backlog_len_ = 0;
+  owned_ = false;
+  tcp_release_cb();
+}
+
+// tcp_release_cb: the timers that fired while the socket was owned (unless re-armed since),
+// then a deferred MTU reduction.
+void TcpSock::tcp_release_cb() {
+  const uint8_t d = deferred_;
+  deferred_ = 0;
+  if (!tcp_) return;
+  if ((d & kWriteTimerDeferred) && !rto_timer_.pending()) on_rto_timer();
+  if ((d & kDelackTimerDeferred) && !delack_timer_.pending()) on_delack_timer();
+  if (d & kMtuReducedDeferred) tcp_->tcp_v4_mtu_reduced(*this);
+}
+
 // ---------------------------------------------------------------------------- syscalls
 
 // tcp_cleanup_rbuf: after the application read, advertise a window that grew a lot.
@@ -285,6 +342,9 @@ int TcpSock::sendmsg(const void* buf, size_t len) {
     off += c;
   }
   k().cpu().charge_copy(n);
+  // tcp_sendmsg copies with interrupts on while it owns the socket: ACKs arriving meanwhile
+  // wait in the backlog, and the push below sees the state from before them.
+  if (owned_) k().cpu().settle_irqs_on();
   k().trace(kern::Stage::kSockSend, 0, uint32_t(n));  // segments get their ids at output
   if (n < len) nospace_ = true;
   write_xmit();
@@ -604,14 +664,24 @@ int TcpSocket::connect(Ipv4Addr addr, uint16_t port) {
   return s.connect_start();
 }
 
+// send and recv hold the socket's owner lock while their copy is paid (see lock_sock); the
+// other calls do no work that interrupts could split, so they run as one piece.
 int TcpSocket::send(const void* buf, size_t len) {
   NICSIM_TCP_ENTER();
-  return s.sendmsg(buf, len);
+  std::shared_ptr<TcpSock> hold = sk_;  // release_sock may run the user's callbacks
+  const bool locked = s.lock_sock();
+  const int r = s.sendmsg(buf, len);
+  if (locked) s.release_sock();
+  return r;
 }
 
 int TcpSocket::recv(void* buf, size_t len, bool peek) {
   NICSIM_TCP_ENTER();
-  return s.recvmsg(buf, len, peek);
+  std::shared_ptr<TcpSock> hold = sk_;
+  const bool locked = s.lock_sock();
+  const int r = s.recvmsg(buf, len, peek);
+  if (locked) s.release_sock();
+  return r;
 }
 
 int TcpSocket::shutdown(int how) {

@@ -31,6 +31,11 @@ inline std::unique_ptr<CongestionControl> tcp_make_cc(const TcpConfig& c) {
   return cc ? std::move(cc) : std::make_unique<CubicCongestionControl>();
 }
 
+// The TCP options of two segments (len bytes each) are the same, as tcp_gro_receive and
+// tcp_add_backlog compare them: byte for byte, except TSval/TSecr, compared at Linux's
+// millisecond tick (tcp_offload.cpp).
+bool tcp_options_match(const uint8_t* a, const uint8_t* b, size_t len);
+
 // A state in which both sequence spaces are known.
 inline bool synchronized(TcpState s) {
   return s != TcpState::kClose && s != TcpState::kListen && s != TcpState::kSynSent;

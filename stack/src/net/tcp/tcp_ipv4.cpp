@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "nicsim/net/icmp.h"
+#include "nicsim/net/ip_offload.h"
 #include "nicsim/net/ipv4.h"
 #include "nicsim/net/stack.h"
 #include "nicsim/net/tcp.h"
@@ -47,6 +48,7 @@ std::vector<std::pair<std::string, uint64_t>> TcpExtMib::items() const {
           NICSIM_X(PAWSActive),
           NICSIM_X(PAWSEstab),
           NICSIM_X(DelayedACKs),
+          NICSIM_X(DelayedACKLocked),
           NICSIM_X(DelayedACKLost),
           NICSIM_X(ListenOverflows),
           NICSIM_X(ListenDrops),
@@ -93,6 +95,7 @@ std::vector<std::pair<std::string, uint64_t>> TcpExtMib::items() const {
           NICSIM_X(TCPDSACKUndo),
           NICSIM_X(TCPSackShifted),
           NICSIM_X(TCPSackMerged),
+          NICSIM_X(TCPBacklogDrop),
           NICSIM_X(TCPRcvCoalesce),
           NICSIM_X(TCPChallengeACK),
           NICSIM_X(TCPSYNChallenge),
@@ -139,6 +142,7 @@ Tcp::~Tcp() {
     s.sq_.clear();
     s.rcvq_.clear();
     s.ofo_.clear();
+    s.sk_backlog_.clear();
     s.accept_q_.clear();
     s.tcp_ = nullptr;
     s.on_event_ = nullptr;
@@ -371,10 +375,75 @@ void Tcp::tcp_v4_rcv(SkbPtr skb) {
   }
   skb->pull(uint32_t(hl));
   k.trace(kern::Stage::kDeliver, skb->trace, skb->len());  // to its socket (listener or connection)
-  if (sk->state_ == TcpState::kListen)
+  if (sk->state_ == TcpState::kListen) {  // listeners take segments without the owner lock
     sk->rcv_listen(std::move(skb), *th, saddr, daddr);
-  else
-    sk->rcv(std::move(skb), *th);
+  } else if (!sk->sock_owned_by_user()) {
+    sk->rcv(std::move(skb), *th);  // tcp_v4_do_rcv
+  } else {
+    tcp_add_backlog(*sk, skb, *th, ip.tos(), p.options(), p.options_len());
+  }
+}
+
+bool Tcp::tcp_add_backlog(TcpSock& sk, SkbPtr& skb, const wire::TcpRepr& th, uint8_t tos, const uint8_t* opts,
+                          size_t optlen) {
+  // Merged into the tail when it continues it with the same TOS, header length, options and
+  // ECE/CWR, both ACKs without SYN/RST/URG: the ACK and window of the later one, FIN/PSH of
+  // either. Differs from Linux: the payload is copied (no frags to steal) and a merged skb
+  // stays within kGroMaxSize.
+  const uint32_t len = skb->len();
+  if (!sk.sk_backlog_.empty()) {
+    TcpSock::BacklogSeg& tail = sk.sk_backlog_.back();
+    const uint8_t both = tail.th.flags & th.flags, either = tail.th.flags | th.flags;
+    kern::SkBuff& t = *tail.skb;
+    if (tail.th.seq + uint32_t(tail.th.seg_len()) == th.seq && tail.tos == tos && !(either & (tf::SYN | tf::RST | tf::URG)) &&
+        (both & tf::ACK) && !((tail.th.flags ^ th.flags) & (tf::ECE | tf::CWR)) && !tail.th.fin() &&
+        tail.optlen == optlen && tcp_options_match(tail.opts, opts, optlen) && t.len() + len <= kGroMaxSize) {
+      if (t.tailroom() < len || t.cloned()) {  // skb_try_coalesce: room for the rest of the burst
+        SkbPtr big = st_.kernel().skb_pool().copy_expand(t, t.headroom(), kGroMaxSize - t.len());
+        if (big) {
+          big->gso_size = t.gso_size;
+          big->gso_segs = t.gso_segs;
+          tail.skb = std::move(big);
+        }
+      }
+      kern::SkBuff& m = *tail.skb;
+      if (m.tailroom() >= len && !m.cloned()) {
+        const uint16_t tail_gso = m.gso_size ? m.gso_size : uint16_t(m.len());
+        const uint16_t gso = skb->gso_size ? skb->gso_size : uint16_t(len);
+        m.put_data(skb->data(), len);
+        tail.th.payload_len += len;
+        if (!seq_before(th.ack, tail.th.ack)) {
+          tail.th.ack = th.ack;
+          tail.th.window = th.window;
+        }
+        tail.th.flags |= th.flags & (tf::FIN | tf::PSH);
+        m.gso_size = std::max(tail_gso, gso);
+        m.gso_segs = uint16_t(std::min<uint32_t>(uint32_t(m.gso_segs) + std::max<uint16_t>(skb->gso_segs, 1), 0xFFFF));
+        sk.sk_backlog_len_ += len;
+        ext_.TCPBacklogCoalesce++;
+        skb.reset();
+        return false;
+      }
+    }
+  }
+  // sk_add_backlog's sk_rcvqueues_full: the backlog plus what the receive queues hold, against
+  // Linux's limit since 6.9 (ec00ed472bdb, in the 5.4+ stable trees): 2 * rcvbuf + sndbuf / 2
+  // + 64 KB (payload bytes here, truesize there).
+  const uint64_t limit = std::min<uint64_t>(2 * uint64_t(sk.rcvbuf_) + sk.sndbuf_ / 2 + 64 * 1024, UINT32_MAX);
+  if (sk.sk_backlog_len_ + sk.rcvq_bytes_ + sk.ofo_.bytes() > limit) {
+    ext_.TCPBacklogDrop++;
+    skb.reset();
+    return true;
+  }
+  TcpSock::BacklogSeg& e = sk.sk_backlog_.emplace_back();
+  e.skb = std::move(skb);
+  e.th = th;
+  e.th.payload_len = len;
+  e.tos = tos;
+  e.optlen = uint8_t(std::min<size_t>(optlen, sizeof e.opts));
+  std::memcpy(e.opts, opts, e.optlen);
+  sk.sk_backlog_len_ += len;
+  return false;
 }
 
 // tcp_v4_err: hard errors end a connection attempt; on a synchronized connection they are
@@ -389,11 +458,23 @@ void Tcp::tcp_v4_err(const IcmpErrInfo& info) {
     ext_.OutOfWindowIcmps++;
     return;
   }
-  if (info.type == wire::icmp::DEST_UNREACH && info.code == wire::icmp::FRAG_NEEDED) {
-    tcp_v4_mtu_reduced(*sk);  // icmp_unreach has lowered the path MTU already
+  // With the owner in a socket call the error only goes to sk_err_soft (counted, though not
+  // dropped, in LockDroppedIcmps) and the MTU change waits for tcp_release_cb, as Linux's.
+  const bool frag_needed = info.type == wire::icmp::DEST_UNREACH && info.code == wire::icmp::FRAG_NEEDED;
+  const bool owned = sk->sock_owned_by_user();
+  if (owned && !frag_needed) ext_.LockDroppedIcmps++;
+  if (frag_needed) {
+    if (owned)
+      sk->deferred_ |= TcpSock::kMtuReducedDeferred;
+    else
+      tcp_v4_mtu_reduced(*sk);  // icmp_unreach has lowered the path MTU already
     return;
   }
   if (!info.err) return;
+  if (owned) {
+    sk->sk_err_soft_ = info.err;
+    return;
+  }
   if (sk->state_ == TcpState::kSynSent || sk->state_ == TcpState::kSynRecv) {
     if (sk->state_ == TcpState::kSynRecv && sk->parent_) {
       sk->done();  // request dropped

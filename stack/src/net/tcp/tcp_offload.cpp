@@ -8,6 +8,7 @@
 #include "nicsim/net/stack.h"
 #include "nicsim/net/wire/ipv4.h"
 #include "nicsim/net/wire/tcp.h"
+#include "tcp_impl.h"
 
 namespace nicsim::net {
 
@@ -63,12 +64,14 @@ bool same_flow(kern::SkBuff& p, kern::SkBuff& skb) {
          std::memcmp(p.data() + kIpHlen, skb.data() + kIpHlen, 4) == 0;         // ports
 }
 
+}  // namespace
+
 // tcp_gro_receive compares the options byte for byte. Linux's TSval ticks once a
 // millisecond, so the segments of a burst carry the same one; ours ticks every microsecond
 // (tcp.h), so TSval and TSecr (the peer's TSval echoed) compare equal here when they fall
 // in the same millisecond tick (value / 1000), which is what Linux's clock would have made
 // byte-equal.
-bool options_match(const uint8_t* a, const uint8_t* b, size_t len) {
+bool tcp_detail::tcp_options_match(const uint8_t* a, const uint8_t* b, size_t len) {
   size_t i = 0;
   while (i < len) {
     const uint8_t kind = a[i];
@@ -91,8 +94,6 @@ bool options_match(const uint8_t* a, const uint8_t* b, size_t len) {
   }
   return true;
 }
-
-}  // namespace
 
 GroVerdict inet_gro_receive(Stack& st, std::vector<kern::Napi::GroHeld>& held, kern::SkbPtr& skb) {
   GroVerdict v;  // default: not ours, goes up as it is
@@ -123,7 +124,7 @@ GroVerdict inet_gro_receive(Stack& st, std::vector<kern::Napi::GroHeld>& held, k
   const bool mismatch = ip.ttl() != pip.ttl() || ip.tos() != pip.tos() || ip.dont_frag() != pip.dont_frag() ||
                         (s->flags & tf::CWR) || ((s->flags ^ h->flags) & ~any) || s->thlen != h->thlen ||
                         th.window() != th2.window() || th.ack() != th2.ack() ||
-                        !options_match(s->ip + kIpHlen + wire::TcpPacket::kHeaderLen,
+                        !tcp_detail::tcp_options_match(s->ip + kIpHlen + wire::TcpPacket::kHeaderLen,
                                        h->ip + kIpHlen + wire::TcpPacket::kHeaderLen,
                                        s->thlen - wire::TcpPacket::kHeaderLen) ||
                         s->len == 0 || s->len > p.gso_size;
