@@ -199,8 +199,9 @@ int idle_child(bool skip, uint64_t idle_ms) {
 // "<bytes> <goodput Gb/s> <sim ms> <wall s> <retrans> <rx CPU busy %> <tx CPU busy %>
 // <rx MPC+RNBC> <timeline events> <ok>".
 // `--offload on|off` sets a's TSO and TX checksum offload (ethtool -K eth0 tx/sg/tso) and,
-// unless --gro says otherwise, b's GRO the same way.
-int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offload) {
+// unless --gro says otherwise, b's GRO the same way. `--pacing on|off` sets both hosts' TCP
+// internal pacing (TcpConfig::internal_pacing; default off).
+int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offload, int pacing) {
   sim::TestbenchConfig tc;
   tc.run_name = "bench-tcp-" + std::to_string(cost_pct) + (timeline ? "-timeline" : "");
   sim::NetHostConfig hc;
@@ -217,6 +218,8 @@ int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offloa
     if (gro < 0) gro = offload;
   }
   if (gro >= 0) b.call([&] { b.kernel().net().dev_set_gro(b.dev(), gro != 0); });
+  if (pacing >= 0)
+    for (sim::NetHost* h : {&a, &b}) h->stack().tcp().config().internal_pacing = pacing != 0;
   net.tb().set_timeline(timeline);
   const uint64_t busy_a0 = a.kernel().counters().cpu_busy_ns, busy_b0 = b.kernel().counters().cpu_busy_ns;
   const uint64_t t0_ns = net.now_ns();
@@ -978,6 +981,7 @@ int main(int argc, char** argv) {
   bool json = false, timeline = false;
   int gro = -1;  // --gro on|off for --tcp-child: b's NETIF_F_GRO (default: the device's)
   int offload = -1;  // --offload on|off for --tcp-child: a's TSO + TX checksum (and b's GRO)
+  int pacing = -1;   // --pacing on|off for --tcp-child: TCP internal pacing on a and b
   std::string only;
   unsigned loss_seeds = 20, linux_seeds = 3;
   unsigned rto_min_us = 0;  // 0: the default (200000)
@@ -1003,6 +1007,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--plain")) plain_only = true;
     else if (!std::strcmp(argv[i], "--gro") && i + 1 < argc) gro = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--offload") && i + 1 < argc) offload = std::strcmp(argv[++i], "off") ? 1 : 0;
+    else if (!std::strcmp(argv[i], "--pacing") && i + 1 < argc) pacing = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--router-child") && i + 1 < argc) router_child_arg = argv[++i];
     else if (!std::strcmp(argv[i], "--router-ms") && i + 1 < argc) router_ms = std::strtoull(argv[++i], nullptr, 0);
     else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
@@ -1061,7 +1066,7 @@ int main(int argc, char** argv) {
                       tcp_mb_set ? tcp_mb : 10, rto_min_us);
   if (child) return idle_child(!std::strcmp(child, "skip"), idle_ms);
   if (only == "idle") return run_idle_pairs(threads_pairs, idle_ms, json);  // this section alone
-  if (tcp_child_arg) return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline, gro, offload);
+  if (tcp_child_arg) return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline, gro, offload, pacing);
   if (router_child_arg) return router_child(unsigned(std::strtoul(router_child_arg, nullptr, 0)), router_ms);
   if (plain_only) {  // the plain loop alone, for paired runs of two builds: "<cycles/s no skip> <cycles/s skip>"
     const Result step = run_plain(sim_us, false), skip = run_plain(sim_us);
