@@ -206,10 +206,12 @@ int idle_child(bool skip, uint64_t idle_ms) {
 // "<bytes> <goodput Gb/s> <sim ms> <wall s> <retrans> <rx CPU busy %> <tx CPU busy %>
 // <rx MPC+RNBC> <timeline events> <ok>".
 // `--offload on|off` sets a's TSO and TX checksum offload (ethtool -K eth0 tx/sg/tso) and,
-// unless --gro says otherwise, b's GRO the same way.
+// unless --gro says otherwise, b's GRO the same way. `--pacing on|off` sets both hosts' TCP
+// internal pacing (TcpConfig::internal_pacing; default off).
 // `--mtu N` sets both hosts' MTU before the connection (the MSS follows it); `--rcvlowat off`
 // makes the receiver wake on every arrival instead of every read_size bytes (SO_RCVLOWAT).
-int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offload, unsigned mtu, int rcvlowat) {
+int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offload, int pacing, unsigned mtu,
+              int rcvlowat) {
   sim::TestbenchConfig tc;
   tc.run_name = "bench-tcp-" + std::to_string(cost_pct) + (timeline ? "-timeline" : "");
   sim::NetHostConfig hc;
@@ -231,6 +233,8 @@ int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offloa
     if (gro < 0) gro = offload;
   }
   if (gro >= 0) b.call([&] { b.kernel().net().dev_set_gro(b.dev(), gro != 0); });
+  if (pacing >= 0)
+    for (sim::NetHost* h : {&a, &b}) h->stack().tcp().config().internal_pacing = pacing != 0;
   net.tb().set_timeline(timeline);
   const uint64_t busy_a0 = a.kernel().counters().cpu_busy_ns, busy_b0 = b.kernel().counters().cpu_busy_ns;
   const uint64_t t0_ns = net.now_ns();
@@ -1132,6 +1136,7 @@ int main(int argc, char** argv) {
   unsigned mtu = 0;   // --mtu N for --tcp-child: both hosts' MTU (0: 1500)
   int rcvlowat = -1;  // --rcvlowat on|off for --tcp-child: the reader's SO_RCVLOWAT (default on)
   uint64_t flood_child_frames = 0;
+  int pacing = -1;   // --pacing on|off for --tcp-child: TCP internal pacing on a and b
   std::string only;
   unsigned loss_seeds = 20, linux_seeds = 3;
   unsigned rto_min_us = 0;  // 0: the default (200000)
@@ -1167,6 +1172,7 @@ int main(int argc, char** argv) {
       mtu = unsigned(v);
     }
     else if (!std::strcmp(argv[i], "--flood-child") && i + 1 < argc) flood_child_frames = std::strtoull(argv[++i], nullptr, 0);
+    else if (!std::strcmp(argv[i], "--pacing") && i + 1 < argc) pacing = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--router-child") && i + 1 < argc) router_child_arg = argv[++i];
     else if (!std::strcmp(argv[i], "--router-ms") && i + 1 < argc) router_ms = std::strtoull(argv[++i], nullptr, 0);
     else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
@@ -1226,7 +1232,8 @@ int main(int argc, char** argv) {
   if (child) return idle_child(!std::strcmp(child, "skip"), idle_ms);
   if (only == "idle") return run_idle_pairs(threads_pairs, idle_ms, json);  // this section alone
   if (tcp_child_arg)
-    return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline, gro, offload, mtu, rcvlowat);
+    return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline, gro, offload, pacing, mtu,
+                     rcvlowat);
   if (flood_child_frames) return flood_child(flood_child_frames);
   if (only == "offload") return run_offload(tcp_mb, json);  // this section alone
   if (router_child_arg) return router_child(unsigned(std::strtoul(router_child_arg, nullptr, 0)), router_ms);

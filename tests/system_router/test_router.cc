@@ -162,6 +162,18 @@ TEST_F(Router, Tcp10MBThroughTheRouterArrivesByteExact) {
   bulk_through_router(net(), a(), r(), b(), 10ull << 20, 7.2);
 }
 
+// GRO at b alone turns b's ACKs into stretch ACKs, each releasing a line-rate burst from a
+// that r, forwarding below line rate, cannot take: MPC at r, RTOs, 0.386 Gb/s (measured).
+// Internal pacing at a spreads those bursts at 1.2 times cwnd / srtt: measured 7.798 Gb/s
+// with nothing missed and nothing retransmitted.
+TEST_F(Router, PacingKeepsTheRouterRingCleanWhenOnlyTheReceiverHasGro) {
+  b().ethtool("-K eth0 gro on");
+  a().stack().tcp().config().internal_pacing = true;
+  bulk_through_router(net(), a(), r(), b(), 10ull << 20, 7.2);
+  EXPECT_EQ(a().stack().tcp_mib().RetransSegs, 0u);
+  for (sim::NetNic* n : r().nics()) EXPECT_EQ(n->adapter().hw_stats().mpc, 0u) << n->name();
+}
+
 TEST_F(Router, TimelineRecordsBothNicsOfTheRouter) {
   sim::Network& net = this->net();
   sim::NetHost& r = this->r();

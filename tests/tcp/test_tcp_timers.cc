@@ -1,8 +1,15 @@
 // TCP timers: RTO with exponential backoff and ETIMEDOUT, SYN retries, keepalive probes and
-// death, ICMP errors on a connecting socket, RTT estimation.
+// death, ICMP errors on a connecting socket, RTT estimation, pacing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "nicsim/net/icmp.h"
+#include "nicsim/net/sysctl.h"
 #include "tcp_testbed.h"
 
 using namespace nicsim;
@@ -165,4 +172,59 @@ TEST(TcpTimers, IcmpUnreachableAbortsConnectingSocket) {
   EXPECT_EQ(c->take_error(), EHOSTUNREACH);
   t.ab.blackhole = false;
   t.finish({c});
+}
+
+// Pacing (tcp_update_pacing_rate, sysctls as Linux's: ratios 0..1000 %, tcp_min_tso_segs >= 1).
+TEST(TcpPacing, SysctlsHaveLinuxDefaultsAndBounds) {
+  TcpPair t;
+  net::Sysctl& s = t.a.st->sysctl();
+  const std::pair<const char*, const char*> defaults[] = {{"net.ipv4.tcp_pacing_ss_ratio", "200"},
+                                                          {"net.ipv4.tcp_pacing_ca_ratio", "120"},
+                                                          {"net.ipv4.tcp_min_tso_segs", "2"},
+                                                          {"net.ipv4.tcp_tso_rtt_log", "9"}};
+  for (const auto& [name, value] : defaults) {
+    std::string v;
+    ASSERT_EQ(s.get(name, &v), 0) << name;
+    EXPECT_EQ(v, value) << name;
+  }
+  EXPECT_EQ(s.set("net.ipv4.tcp_pacing_ss_ratio", "1001"), -EINVAL);
+  EXPECT_EQ(s.set("net.ipv4.tcp_pacing_ca_ratio", "-1"), -EINVAL);
+  EXPECT_EQ(s.set("net.ipv4.tcp_min_tso_segs", "0"), -EINVAL);
+  EXPECT_EQ(s.set("net.ipv4.tcp_pacing_ca_ratio", "150"), 0);
+  EXPECT_EQ(t.a.st->tcp().config().pacing_ca_ratio, 150);
+}
+
+// Internal pacing: after the first 10 data segments, a data skb leaves no sooner than half its
+// length at sk_pacing_rate after the one before (tcp_update_skb_after_send), the pacing timer
+// sending it. With a 1 ms RTT and at most ~100 segments in flight that is >= 2.5 us, where an
+// unpaced flight leaves back to back. sk_pacing_rate is mss * cwnd / srtt at 200 % (slow start).
+TEST(TcpPacing, PacedSkbsAreSpacedAndTheRateFollowsCwndAndSrtt) {
+  for (const bool paced : {false, true}) {
+    SCOPED_TRACE(paced ? "paced" : "not paced");
+    TcpPair t(TcpPair::fast_cfg(1), TcpPair::fast_cfg(2), 500'000);
+    t.a.st->tcp().config().internal_pacing = paced;
+    auto [c, s] = t.connect();
+    std::vector<uint64_t> departures;
+    t.a.eth.on_xmit = [&](const kern::SkBuff& skb) {
+      if (skb.len() > 14 + 20 + 32) departures.push_back(t.a.p.now_ns());  // carries data
+    };
+    const size_t n = 128 * 1024;
+    ASSERT_EQ(t.transfer(*c, *s, n, 5 * kSec), n);
+    ASSERT_GT(departures.size(), 80u);
+    size_t back_to_back = 0;
+    for (size_t i = 10; i < departures.size(); ++i)
+      if (departures[i] - departures[i - 1] < 1000) back_to_back++;
+    const net::TcpInfo i = c->info();
+    EXPECT_EQ(i.data_segs_out, departures.size());
+    ASSERT_NE(i.pacing_rate, ~0ull) << "set by the ACKs (paced or not: TSO autosizing uses it)";
+    const double expect = 2.0 * i.snd_mss * std::max(i.snd_cwnd, i.unacked) / (i.rtt_us * 1e-6);
+    EXPECT_NEAR(double(i.pacing_rate), expect, expect * 0.01);
+    if (paced) {
+      EXPECT_EQ(back_to_back, 0u);
+      EXPECT_GT(t.a.k.counters().timers_run, departures.size() / 2) << "the pacing timer sent them";
+    } else {
+      EXPECT_GT(back_to_back, departures.size() / 2) << "flights leave in bursts";
+    }
+    t.finish({c, s});
+  }
 }

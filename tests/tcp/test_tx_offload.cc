@@ -363,6 +363,33 @@ INSTANTIATE_TEST_SUITE_P(
                       OffloadCase{"gso_loss", NETIF_F_GSO, 0.01}),
     [](const ::testing::TestParamInfo<OffloadCase>& i) { return std::string(i.param.name); });
 
+// tcp_tso_autosize: with a 10 ms RTT (no min-RTT bonus: 10,000 us >> tcp_tso_rtt_log 9 =
+// 19) a GSO skb holds about 1 ms of the pacing rate, far below 64 KB here; with a 20 us RTT
+// the bonus is a whole gso_max_size (45 segments). Seen on the first skb of a large write
+// after a transfer, when cwnd and the receive window allow more than the size goal.
+TEST(TcpOffload, TsoAutosizingFollowsThePacingRateAndTheMinRtt) {
+  for (const uint64_t latency_ns : {5'000'000ull, 10'000ull}) {
+    SCOPED_TRACE(latency_ns);
+    TcpPair t(TcpPair::fast_cfg(1), TcpPair::fast_cfg(2), latency_ns);
+    offloads(t.a, NETIF_F_SG | NETIF_F_IP_CSUM | NETIF_F_TSO);
+    auto [cl, sv] = t.connect();
+    ASSERT_EQ(t.transfer(*cl, *sv, 256 * 1024, 60 * kSec), 256u * 1024);
+    t.run(3 * latency_ns);
+    const net::TcpInfo i = cl->info();
+    uint32_t first_segs = 0;
+    t.a.eth.on_xmit = [&](const kern::SkBuff& skb) {
+      if (!first_segs) first_segs = skb.is_gso() ? skb.gso_segs : 1;
+    };
+    const uint64_t goal_bytes = i.pacing_rate >> 10;  // sk_pacing_shift
+    ASSERT_EQ(t.transfer(*cl, *sv, 256 * 1024, 60 * kSec), 256u * 1024);
+    if (latency_ns > 1'000'000)
+      EXPECT_EQ(first_segs, std::max<uint64_t>(goal_bytes / i.snd_mss, 2)) << "about 1 ms of the pacing rate";
+    else
+      EXPECT_EQ(first_segs, (65535u - 20 - 60) / i.snd_mss) << "an IP datagram's worth: 45 at MSS 1448";
+    t.finish({cl, sv});
+  }
+}
+
 TEST(TcpOffload, GsoSkbsRespectTheReceiveWindow) {
   net::StackConfig cb = TcpPair::fast_cfg(2);
   TcpPair t(TcpPair::fast_cfg(1), cb);

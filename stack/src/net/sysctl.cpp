@@ -117,6 +117,10 @@ void register_stack_sysctls(Stack& st, Sysctl& t) {
   t.add_int("net.ipv4.tcp_early_retrans", tcp.early_retrans, 0, 4);
   t.add_int("net.ipv4.tcp_frto", tcp.frto, 0, 2);
   t.add_int("net.ipv4.tcp_rto_min_us", tcp.rto_min_ns, 1, INT_MAX, 1000);  // new sockets take it
+  t.add_int("net.ipv4.tcp_pacing_ss_ratio", tcp.pacing_ss_ratio, 0, 1000);
+  t.add_int("net.ipv4.tcp_pacing_ca_ratio", tcp.pacing_ca_ratio, 0, 1000);
+  t.add_int("net.ipv4.tcp_min_tso_segs", tcp.min_tso_segs, 1, 255);
+  t.add_int("net.ipv4.tcp_tso_rtt_log", tcp.tso_rtt_log, 0, 255);
   // Linux answers an unknown algorithm with ENOENT ("No such file or directory").
   t.add("net.ipv4.tcp_congestion_control",
         {[&tcp] { return tcp.congestion_control; },

@@ -215,6 +215,20 @@ struct TcpConfig {
   // TCP_TIMEOUT_MIN (2 jiffies at HZ 1000): added to the TLP timeout (more than one segment in
   // flight) and to the RACK reordering timer, as Linux.
   uint64_t timeout_min_ns = 2'000'000;
+  // Pacing (Linux's tcp_update_pacing_rate): on every ACK sk_pacing_rate = mss * max(cwnd,
+  // packets_out) / srtt, times net.ipv4.tcp_pacing_ss_ratio % while cwnd < ssthresh / 2 and
+  // net.ipv4.tcp_pacing_ca_ratio % after (0..1000 each).
+  int pacing_ss_ratio = 200;
+  int pacing_ca_ratio = 120;
+  // Internal pacing (tcp_pacing_check, tcp_wstamp_ns, the pacing timer): a socket sends at
+  // sk_pacing_rate. Off by default, as Linux's CUBIC without sch_fq (SK_PACING_NONE: Linux
+  // paces internally only for BBR or SO_MAX_PACING_RATE). No sysctl in Linux: set it here.
+  bool internal_pacing = false;
+  // TSO autosizing (tcp_tso_autosize): a GSO skb carries about 1 ms of the pacing rate
+  // (sk_pacing_rate >> sk_pacing_shift 10) plus gso_max_size >> (min_rtt_us >>
+  // net.ipv4.tcp_tso_rtt_log), at least net.ipv4.tcp_min_tso_segs segments.
+  int min_tso_segs = 2;
+  int tso_rtt_log = 9;
 };
 
 // The Tcp line of /proc/net/snmp.
@@ -282,6 +296,8 @@ struct TcpInfo {
   // handshake: SYN retries are not counted), of
   // TCPSackRecovery + TCPRenoRecovery, and of TCPLossProbes.
   uint32_t rtos = 0, recoveries = 0, loss_probes = 0;
+  uint64_t pacing_rate = ~0ull;  // tcpi_pacing_rate: bytes per second (~0: not set yet)
+  uint32_t data_segs_out = 0;    // tcpi_data_segs_out: segments with data, retransmissions too
 };
 
 // A TCP socket (non-blocking). Owned by the user through the shared_ptr that

@@ -176,6 +176,12 @@ class TcpSock : public Sock {
   kern::Timer rto_timer_;        // retransmit, SYN/SYN-ACK retries, zero-window probe
   kern::Timer delack_timer_;
   kern::Timer keepalive_timer_;  // keepalive, FIN_WAIT2 timeout, TIME_WAIT
+  // Pacing: sk_pacing_rate in bytes per second (~0 until the first ACK with an RTT: not
+  // paced), tcp_wstamp_ns (the earliest departure of the next data skb, EDT) and the pacing
+  // hrtimer that sends it then (tcp_pacing_timer).
+  uint64_t pacing_rate_ = ~0ull;
+  uint64_t wstamp_ns_ = 0;
+  kern::Timer pacing_timer_;
   // What rto_timer_ is armed for (icsk_pending): retransmission, zero-window probe, RACK
   // reordering timeout, Tail Loss Probe.
   enum class RtoKind : uint8_t { kNone, kRetrans, kProbe0, kReo, kLossProbe } rto_kind_ = RtoKind::kNone;
@@ -212,6 +218,7 @@ class TcpSock : public Sock {
 
   // --- stats (tcp_info) ---
   uint32_t total_retrans_ = 0, segs_in_ = 0, segs_out_ = 0, dsack_dups_ = 0;
+  uint32_t data_segs_out_ = 0;  // tp->data_segs_out
   uint32_t rtos_ = 0, recoveries_ = 0, loss_probes_ = 0;  // per-connection TCPTimeouts, *Recovery, TCPLossProbes
   uint64_t bytes_acked_ = 0, bytes_received_ = 0;
 
@@ -257,6 +264,8 @@ class TcpSock : public Sock {
   void ofo_drain();
   void ack_snd_check();
   void rtt_sample(uint64_t rtt_ns);
+  // tcp_update_pacing_rate: sk_pacing_rate from cwnd, srtt and the ratio of the phase.
+  void update_pacing_rate();
   void enter_recovery(bool sack);
   // ---- loss recovery (tcp_recovery.cpp: RACK-TLP, F-RTO, undo) ----
   bool rack_enabled() const;
@@ -320,11 +329,21 @@ class TcpSock : public Sock {
   // but the last) in one skb of gso_segs n and gso_size mss_cache_, cut by the NIC (TSO) or
   // before the driver (GSO). n == 1 is transmit().
   bool transmit_gso(size_t idx, uint32_t n);
+  bool transmit_gso_paced(uint32_t n);  // transmit_gso from the send head, with the pacing stamps
   // sk_can_gso: the route's device takes GSO skbs (NETIF_F_TSO, or NETIF_F_GSO in software).
   bool can_gso() const;
-  // size_goal in segments (tcp_tso_autosize / tcp_tso_segs): as many MSS as the device's
-  // gso_max_size (and an IP datagram) hold, at most gso_max_segs.
+  // size_goal in segments (tcp_tso_segs / tcp_tso_autosize): about 1 ms of the pacing rate,
+  // plus gso_max_size >> (min_rtt_us >> tcp_tso_rtt_log), within what the device's
+  // gso_max_size (and an IP datagram) hold, at least tcp_min_tso_segs, at most gso_max_segs.
   uint32_t tso_segs_goal() const;
+  // Internal pacing. pacing_check (tcp_pacing_check): true if the next data skb must wait for
+  // tcp_wstamp_ns (the pacing timer is armed for it). pacing_stamp: before a data skb goes,
+  // its departure time becomes at least now; returns the stamp before (prior_wstamp).
+  // update_skb_after_send (tcp_update_skb_after_send): the next departure moves by the
+  // skb's payload at the pacing rate (less up to half of it as credit for idle time).
+  bool pacing_check();
+  uint64_t pacing_stamp();
+  void update_skb_after_send(uint64_t prior_wstamp, uint32_t payload, uint32_t segs);
   // tcp_mss_split_point in whole entries: how many unsent entries from the send head go out
   // in one GSO skb within cwnd, the receive window, size_goal and Nagle (at least 1 if the
   // head may go at all; the caller has checked that).
@@ -358,6 +377,7 @@ class TcpSock : public Sock {
   void on_rto_timer();
   void on_delack_timer();
   void on_keepalive_timer();
+  void on_pacing_timer();  // tcp_pace_kick -> tcp_tsq_write
   void reset_keepalive();
   uint64_t probe0_when() const;
   // ---- close and system calls (tcp.cpp) ----

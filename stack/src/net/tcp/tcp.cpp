@@ -65,6 +65,7 @@ TcpSock::TcpSock(Tcp* tcp, uint64_t id) : tcp_(tcp), id_(id) {
     else
       on_keepalive_timer();
   };
+  pacing_timer_.fn = [this] { on_pacing_timer(); };
 }
 
 TcpSock::~TcpSock() = default;
@@ -123,6 +124,7 @@ void TcpSock::done() {
   if (rto_timer_.pending()) kk.cpu().del_timer(rto_timer_);
   if (delack_timer_.pending()) kk.cpu().del_timer(delack_timer_);
   if (keepalive_timer_.pending()) kk.cpu().del_timer(keepalive_timer_);
+  if (pacing_timer_.pending()) kk.cpu().del_timer(pacing_timer_);
   sq_.clear();
   ofo_.clear();
   shutdown_ = kRcvShutdown | kSendShutdown;
@@ -572,6 +574,8 @@ TcpInfo TcpSock::info() const {
   i.rtos = rtos_;
   i.recoveries = recoveries_;
   i.loss_probes = loss_probes_;
+  i.pacing_rate = pacing_rate_;
+  i.data_segs_out = data_segs_out_;
   return i;
 }
 

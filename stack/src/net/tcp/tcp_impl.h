@@ -21,6 +21,7 @@ constexpr int kMaxQuickAcks = 16;
 constexpr uint32_t kMaxReordering = 300;                              // tcp_max_reordering
 constexpr uint64_t kJiffyNs = 1'000'000;    // one jiffy at HZ 1000 (Linux rounds its TCP timers to it)
 constexpr uint64_t kTcpRtoMinNs = 200'000'000;  // TCP_RTO_MIN, the constant (not the sysctl)
+constexpr unsigned kPacingShift = 10;  // sk_pacing_shift: TSO autosizing aims at 1/1024 s of the rate
 constexpr uint64_t kPawsIdleNs = 24ull * 24 * 3600 * 1'000'000'000;  // 24 days
 
 // The congestion control of a new socket: TcpConfig::make_cc, else tcp_congestion_control

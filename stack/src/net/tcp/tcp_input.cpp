@@ -20,6 +20,18 @@ void TcpSock::rtt_sample(uint64_t r) {
   if (cc_) cc_->on_rtt(cs_, r);
 }
 
+// tcp_update_pacing_rate: twice the current rate (mss * cwnd / srtt) while cwnd is below half
+// ssthresh (slow start, far from its end), 1.2 times after, so the sender can still probe. The
+// window counts at least the packets out (a reduced cwnd does not slow what is in flight).
+// Linux divides by srtt even before a sample (a huge rate); here the rate stays unset.
+void TcpSock::update_pacing_rate() {
+  if (!rtt_.seeded()) return;
+  const uint64_t ratio = uint64_t(cs_.cwnd < cs_.ssthresh / 2 ? cfg().pacing_ss_ratio : cfg().pacing_ca_ratio);
+  const uint64_t segs = std::max(cs_.cwnd, sq_.packets_out());
+  // bytes/s = mss * segs * (ratio / 100) / (srtt_ns / 1e9)
+  pacing_rate_ = uint64_t(mss_cache_) * segs * ratio * 10'000'000ull / std::max<uint64_t>(rtt_.srtt_ns(), 1);
+}
+
 void TcpSock::establish_common() {
   set_state(TcpState::kEstablished);
   retrans_stamp_ns_ = 0;  // the SYN's retransmissions are over
@@ -187,6 +199,7 @@ bool TcpSock::rcv_synrecv_ack(const wire::TcpRepr& th, uint32_t plen) {
   snd_wnd_ = uint32_t(th.window) << snd_wscale_;
   snd_wl1_ = th.seq;
   establish_common();
+  update_pacing_rate();  // the SYN-ACK's RTT (tcp_rcv_state_process)
   connect_reported_ = true;
   if (parent_) {
     tcp_->mib_.PassiveOpens++;
@@ -353,6 +366,7 @@ bool TcpSock::ack(const wire::TcpRepr& th, uint32_t plen) {
   Rexmit rexmit = Rexmit::kNone;
   fastretrans_alert(flag, delivered, is_dupack, &rexmit);
   cong_control(flag, a);
+  update_pacing_rate();  // tcp_cong_control's last step, on every ACK
   ack_rearm_and_space(flag);
   if ((flag & kFlagFinAcked) && !fin_acked(a.now)) return false;
   xmit_recovery(rexmit);

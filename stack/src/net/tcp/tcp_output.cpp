@@ -199,8 +199,11 @@ bool TcpSock::transmit(TxSeg& seg, bool retrans) {
     tcp_->mib_.RetransSegs++;
     total_retrans_++;
   }
+  const uint64_t prior_wstamp = pacing_stamp();
   const int rc = tcp_->output(std::move(skb), r, saddr_, daddr_, *rt_, tos_, this);
-  return rc != -ENOBUFS;
+  if (rc == -ENOBUFS) return false;
+  update_skb_after_send(prior_wstamp, seg.len(), seg.len() ? 1 : 0);
+  return true;
 }
 
 bool TcpSock::transmit_gso(size_t idx, uint32_t n) {
@@ -254,6 +257,18 @@ bool TcpSock::transmit_gso(size_t idx, uint32_t n) {
   if (ca_state_ == TcpCaState::kRecovery) prr_out_ += n;
   const int rc = tcp_->output(std::move(skb), r, saddr_, daddr_, *rt_, tos_, this);
   return rc != -ENOBUFS;
+}
+
+// transmit_gso of the nsegs entries from the send head, with the pacing stamps transmit()
+// keeps for one segment.
+bool TcpSock::transmit_gso_paced(uint32_t nsegs) {
+  const size_t head = sq_.send_head();
+  uint32_t bytes = 0;
+  for (uint32_t j = 0; j < nsegs; ++j) bytes += sq_[head + j].len();
+  const uint64_t prior_wstamp = pacing_stamp();
+  if (!transmit_gso(head, nsegs)) return false;
+  update_skb_after_send(prior_wstamp, bytes, nsegs);
+  return true;
 }
 
 void TcpSock::send_control(uint8_t flags, uint32_t seq, uint32_t ack_seq) {
@@ -324,13 +339,50 @@ bool TcpSock::can_gso() const {
          (rt_->dev->features & (kern::NETIF_F_TSO | kern::NETIF_F_GSO));
 }
 
+// tcp_tso_segs + tcp_tso_autosize. At 10 Gb/s 1 ms of the rate is far above 64 KB; a slower
+// flow (one of many sharing the link) gets smaller skbs, unless its min RTT is below
+// 512 us << (tso_rtt_log - 9), which adds up to a whole gso_max_size.
 uint32_t TcpSock::tso_segs_goal() const {
   const kern::NetDevice& dev = *rt_->dev;
   // The whole GSO skb is one IP datagram: its headers and payload stay below 64 KB.
   const uint32_t hdrs = uint32_t(wire::Ipv4Repr::buffer_len()) + 60;  // IP + the largest TCP header
-  const uint32_t max_size = std::min<uint32_t>(dev.gso_max_size, 0xFFFF) - hdrs;
-  const uint32_t segs = std::min<uint32_t>(max_size / mss_cache_, dev.gso_max_segs);
-  return std::max<uint32_t>(segs, 1);
+  const uint64_t max_size = std::min<uint32_t>(dev.gso_max_size, 0xFFFF) - hdrs;  // sk_gso_max_size
+  uint64_t bytes = pacing_rate_ >> kPacingShift;
+  if (min_rtt_ns_) {  // tcp_min_rtt: ~0U (no bonus) before the first sample
+    const uint64_t r = (min_rtt_ns_ / 1000) >> cfg().tso_rtt_log;
+    if (r < 32) bytes += max_size >> r;
+  }
+  bytes = std::min(bytes, max_size);
+  const uint32_t segs = std::max<uint32_t>(uint32_t(bytes / mss_cache_), uint32_t(cfg().min_tso_segs));
+  return std::max<uint32_t>(std::min<uint32_t>(segs, dev.gso_max_segs), 1);
+}
+
+// ---------------------------------------------------------------------------- pacing
+
+// The clock is read for each skb, with the CPU time the sending loop has charged: when the
+// rate is above what the CPU sends, skbs go back to back (Linux compares with tcp_clock_cache,
+// read once per tcp_write_xmit, so a paced flow sends one skb per call and per timer).
+bool TcpSock::pacing_check() {
+  if (!cfg().internal_pacing || wstamp_ns_ <= k().now_ns()) return false;
+  if (!pacing_timer_.pending()) k().cpu().mod_timer(pacing_timer_, wstamp_ns_);
+  return true;
+}
+
+uint64_t TcpSock::pacing_stamp() {
+  const uint64_t prior = wstamp_ns_;
+  wstamp_ns_ = std::max(wstamp_ns_, k().now_ns());
+  return prior;
+}
+
+// Linux starts pacing after the first 10 data segments (as sch_fq's initial quantum).
+void TcpSock::update_skb_after_send(uint64_t prior_wstamp, uint32_t payload, uint32_t segs) {
+  data_segs_out_ += segs;
+  const uint64_t rate = pacing_rate_;
+  if (!cfg().internal_pacing || rate == ~0ull || rate == 0 || data_segs_out_ < 10) return;
+  uint64_t len_ns = uint64_t(payload) * 1'000'000'000ull / rate;
+  const uint64_t credit = wstamp_ns_ - prior_wstamp;  // how far the stamp lagged behind now
+  len_ns -= std::min(len_ns / 2, credit);              // OS jitter: an idle gap pays back half
+  wstamp_ns_ += len_ns;
 }
 
 uint32_t TcpSock::mss_split_point(int push_one) {
@@ -364,6 +416,7 @@ void TcpSock::write_xmit(int push_one) {
     return;
   uint32_t sent = 0;
   while (sq_.has_unsent()) {
+    if (pacing_check()) break;
     if (sq_.head_unsent().len() > mss_cache_) split_seg(sq_.send_head(), mss_cache_);  // queued before PMTU fell
     TxSeg& seg = sq_.head_unsent();
     if (sq_.in_flight() >= cs_.cwnd && push_one != 2) break;
@@ -374,7 +427,7 @@ void TcpSock::write_xmit(int push_one) {
         sq_.packets_out() > 0 && push_one != 2)
       break;
     const uint32_t nsegs = can_gso() ? mss_split_point(push_one) : 1;
-    if (!(nsegs > 1 ? transmit_gso(sq_.send_head(), nsegs) : transmit(seg, false))) {
+    if (!(nsegs > 1 ? transmit_gso_paced(nsegs) : transmit(seg, false))) {
       // qdisc full: local congestion, once per window (tcp_enter_cwr)
       if (ca_state_ == TcpCaState::kOpen || ca_state_ == TcpCaState::kDisorder) {
         cs_.in_flight = sq_.in_flight();
@@ -420,6 +473,7 @@ void TcpSock::retransmit_lost() {
     TxSeg& seg = sq_[i];
     if (!seg.lost || seg.retrans || seg.sacked) continue;
     if (sq_.in_flight() >= cs_.cwnd) break;
+    if (pacing_check()) break;
     note_retransmit();
     transmit(seg, true);
     sq_.mark_retrans(seg);

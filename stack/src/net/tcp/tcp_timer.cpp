@@ -1,6 +1,6 @@
 // TCP timers (Linux's net/ipv4/tcp_timer.c): retransmission, SYN/SYN-ACK retries and the
 // zero-window probe on one timer, delayed ACK, keepalive (also the FIN_WAIT2 and TIME_WAIT
-// lifetimes).
+// lifetimes), and the pacing timer (tcp_output.c's tcp_pace_kick).
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -160,6 +160,17 @@ void TcpSock::on_delack_timer() {
   if (!tcp_ || !ack_pending_) return;
   tcp_->ext_.DelayedACKs++;
   send_ack();
+}
+
+// tcp_pace_kick -> tcp_tsq_write: the paced skb's departure time has come. Lost segments
+// first (within cwnd), then new data; either may wait for the timer again.
+void TcpSock::on_pacing_timer() {
+  if (!tcp_) return;
+  if (state_ != TcpState::kEstablished && state_ != TcpState::kFinWait1 && state_ != TcpState::kClosing &&
+      state_ != TcpState::kCloseWait && state_ != TcpState::kLastAck)
+    return;
+  if (sq_.lost_out() > sq_.retrans_out() && cs_.cwnd > sq_.in_flight()) retransmit_lost();
+  write_xmit();
 }
 
 void TcpSock::reset_keepalive() {
