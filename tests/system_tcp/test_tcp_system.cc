@@ -107,6 +107,54 @@ TEST_F(Tcp, RequestResponseTenThousandTransactions) {
   rpc.stop();
 }
 
+// Adaptive interrupt moderation (the driver's default, e1000_set_itr): a bulk transfer moves
+// both NICs to the bulk latency range, so the receiver takes an interrupt per many frames; the
+// request/response traffic after it moves them back to the lowest range and keeps its latency.
+TEST_F(Tcp, AdaptiveModerationBulkFewInterruptsRpcKeepsLatency) {
+  Network& net = this->net();
+  NetHost& a = this->a();
+  NetHost& b = this->b();
+  using driver::IxgbAdapter;
+  const uint64_t irq0 = b.adapter().counters().interrupts, frames0 = b.adapter().counters().rx_packets;
+  apps::TcpBulkConfig bc;
+  bc.bytes = 4ull << 20;
+  bc.seed = test_seed(5);
+  SCOPED_TRACE(nicsim::test::seed_note(bc.seed));
+  apps::TcpBulk bulk(a, b, bc);
+  bulk.start();
+  // The ranges in the middle of the transfer (when half the bytes are in).
+  ASSERT_TRUE(net.run_until([&] { return bulk.received() >= bc.bytes / 2; }, 100'000'000));
+  EXPECT_EQ(b.adapter().itr_state().rx, IxgbAdapter::LatencyRange::kBulk);
+  EXPECT_EQ(b.adapter().itr_state().rate, IxgbAdapter::kRateBulk);
+  EXPECT_EQ(a.adapter().itr_state().rate, IxgbAdapter::kRateBulk) << "the sender too (its TX)";
+  ASSERT_NO_FATAL_FAILURE(nicsim::test::run_bulk_checked(net, bulk, bc.bytes, 200'000'000ull));
+  bulk.stop();
+  const double per_frame = double(b.adapter().counters().interrupts - irq0) /
+                           double(b.adapter().counters().rx_packets - frames0);
+  std::printf("bulk %.3f Gb/s: receiver %.3f interrupts per frame, ITR writes a %llu b %llu\n", bulk.goodput_gbps(),
+              per_frame, (unsigned long long)a.adapter().counters().itr_writes,
+              (unsigned long long)b.adapter().counters().itr_writes);
+  EXPECT_GE(bulk.goodput_gbps(), 9.0);
+  // 10 Gb/s of 1514-byte frames is one per 1.2 us; at most one interrupt per 24.8 us
+  EXPECT_LT(per_frame, 0.1) << "one interrupt per ten frames at most";
+  apps::TcpRpcConfig rc;
+  rc.transactions = 2000;
+  apps::TcpRpc rpc(a, b, rc);
+  rpc.start();
+  ASSERT_TRUE(net.run_until([&] { return rpc.finished(); }, 1'000'000'000ull));
+  ASSERT_TRUE(rpc.error().empty()) << rpc.error();
+  const double p50 = rpc.percentile_ns(50) / 1e3, p99 = rpc.percentile_ns(99) / 1e3;
+  std::printf("then request/response: median %.2f us, p99 %.2f us\n", p50, p99);
+  for (NetHost* h : {&a, &b}) {
+    EXPECT_EQ(h->adapter().itr_state().rate, IxgbAdapter::kRateLowest) << h->name();
+    EXPECT_EQ(h->adapter().itr_state().rx, IxgbAdapter::LatencyRange::kLowest) << h->name();
+  }
+  // the band of RequestResponseTenThousandTransactions (unmoderated: 15.40 us)
+  EXPECT_GE(p50, 14.5);
+  EXPECT_LE(p50, 16.5);
+  EXPECT_LE(p99, 16.5);
+}
+
 TEST_F(Tcp, FiftyConcurrentConnectionsAllCompleteWithFairShare) {
   Network& net = this->net();
   NetHost& a = this->a();
