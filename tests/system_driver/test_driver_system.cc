@@ -369,10 +369,10 @@ TEST(DriverSystem, InterruptModerationReducesInterruptsPerPacket) {
   tb.connect(s0, r0);
   tb.connect(s1, r1);
   IxgbParams plain, moderated;
-  plain.itr = IxgbParams::kItrOff;  // no moderation (the default is dynamic)
+  plain.itr = IxgbParams::kItrOff;  // no moderation (the default is dynamic), senders included
   moderated.itr = 100;  // 25.6 us between MSIs
   {
-    DriverHost hs0(s0, {}), hr0(r0, plain), hs1(s1, {}), hr1(r1, moderated);
+    DriverHost hs0(s0, plain), hr0(r0, plain), hs1(s1, plain), hr1(r1, moderated);
     DriverHost* all[] = {&hs0, &hr0, &hs1, &hr1};
     for (DriverHost* h : all) h->start();
     ASSERT_TRUE(tb.run_until([&] { return !hs0.busy && !hr0.busy && !hs1.busy && !hr1.busy; }, 200'000));
