@@ -332,7 +332,7 @@ TEST(IxgbItr, UpdateItrFollowsTheLatencyRangeTable) {
   // the rates and their ITR values (256 ns units)
   EXPECT_EQ(IxgbAdapter::itr_for_rate(IxgbAdapter::kRateLowest), 15u);  // 3.84 us
   EXPECT_EQ(IxgbAdapter::itr_for_rate(IxgbAdapter::kRateLow), 39u);     // 9.98 us
-  EXPECT_EQ(IxgbAdapter::itr_for_rate(IxgbAdapter::kRateBulk), 97u);    // 24.8 us
+  EXPECT_EQ(IxgbAdapter::itr_for_rate(IxgbAdapter::kRateBulk), 62u);    // 15.9 us
 }
 
 TEST_F(IxgbTest, DynamicItrGoesBulkUnderLoadAndBackToLowestLatency) {

@@ -231,7 +231,7 @@ class IxgbAdapter : public kern::NetDeviceOps, public kern::EthtoolOps {
   static LatencyRange update_itr(LatencyRange cur, uint64_t packets, uint64_t bytes);
   // Interrupts per second of each range: e1000's 70,000 / 20,000 / 4,000 are for 1 Gb/s; these
   // keep the bytes per interrupt that e1000's thresholds expect at 10 Gb/s (docs/sw-design.md).
-  static constexpr uint32_t kRateLowest = 250'000, kRateLow = 100'000, kRateBulk = 40'000;
+  static constexpr uint32_t kRateLowest = 250'000, kRateLow = 100'000, kRateBulk = 62'500;
   // The ITR register value (256 ns units) for an interrupt rate.
   static constexpr uint32_t itr_for_rate(uint32_t ints_per_s) {
     return uint32_t(1'000'000'000ull / (uint64_t(ints_per_s) * 256));
