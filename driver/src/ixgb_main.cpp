@@ -116,9 +116,40 @@ int IxgbAdapter::ndo_open(kern::NetDevice&) { return up(); }
 void IxgbAdapter::set_coalesce(uint32_t itr, uint32_t rdtr) {
   params_.itr = itr;
   params_.rdtr = rdtr;
+  itr_ = ItrState{};  // a dynamic mode starts again from e1000's 20,000 ints/s equivalent
   if (!up_) return;
-  wr(regs::ITR, params_.itr & regs::ITR_INTERVAL_MASK);
+  wr(regs::ITR, itr_register());
   wr(regs::RDTR, params_.rdtr & regs::RDTR_DELAY_MASK);
+}
+
+namespace {
+// e1000's limits of a fixed rx-usecs (E1000_MIN_ITR_USECS, E1000_MAX_ITR_USECS).
+constexpr uint32_t kMinItrUsecs = 10, kMaxItrUsecs = 10000;
+bool dynamic_itr(uint32_t itr) {
+  return itr == IxgbParams::kItrDynamic || itr == IxgbParams::kItrDynamicConservative;
+}
+}  // namespace
+
+uint32_t IxgbAdapter::itr_register() const {
+  const uint32_t v = dynamic_itr(params_.itr) ? itr_for_rate(itr_.rate) : params_.itr;
+  return v & regs::ITR_INTERVAL_MASK;
+}
+
+int IxgbAdapter::get_coalesce(kern::NetDevice&, kern::EthtoolCoalesce& c) {
+  // e1000_get_coalesce: the mode itself for 0..3, else the interval (256 ns units to us, rounded)
+  const uint32_t itr = params_.itr;
+  c.rx_coalesce_usecs = itr == IxgbParams::kItrOff || dynamic_itr(itr) ? itr : (itr * 256 + 500) / 1000;
+  return 0;
+}
+
+int IxgbAdapter::set_coalesce(kern::NetDevice&, const kern::EthtoolCoalesce& c) {
+  // e1000_set_coalesce: 0 off, 1 / 3 dynamic, 10..10000 us fixed; 2 and e1000's simplified mode
+  // 4 (not modelled) are refused with the values e1000 refuses.
+  const uint32_t us = c.rx_coalesce_usecs;
+  if (us > kMaxItrUsecs || (us > IxgbParams::kItrDynamicConservative && us < kMinItrUsecs) || us == 2) return -EINVAL;
+  const uint32_t itr = us <= IxgbParams::kItrDynamicConservative ? us : (us * 1000 + 128) / 256;
+  set_coalesce(itr, params_.rdtr);
+  return 0;
 }
 
 int IxgbAdapter::ndo_change_mtu(kern::NetDevice& dev, uint32_t new_mtu) {
@@ -160,7 +191,8 @@ int IxgbAdapter::up() {
 
   configure_tx();
   configure_rx();
-  wr(regs::ITR, params_.itr & regs::ITR_INTERVAL_MASK);
+  itr_ = ItrState{};
+  wr(regs::ITR, itr_register());
   up_ = true;
   set_rx_mode();
   restore_vlan();
@@ -240,9 +272,56 @@ void IxgbAdapter::intr() {
     if (up_) k_.cpu().mod_timer(reset_timer_, k_.now_ns());
   }
   if (!up_) return;
-  // Mask everything until the poll is done; the causes stay in ICR for later.
+  // napi_schedule_prep: a poll already scheduled (its ISR masked the causes) needs nothing more.
+  if (!napi_.enabled || napi_.scheduled) return;
+  // Mask everything until the poll is done; the causes stay in ICR for later. The posted write
+  // is not flushed (as ixgb_intr).
   wr(regs::IMC, 0xFFFFFFFFu);
+  itr_tot_ = {};  // what this interrupt's polls clean decides the next rate
   k_.net().napi_schedule(napi_);
+}
+
+IxgbAdapter::LatencyRange IxgbAdapter::update_itr(LatencyRange cur, uint64_t packets, uint64_t bytes) {
+  if (packets == 0) return cur;
+  const uint64_t per_packet = bytes / packets;
+  switch (cur) {
+    case LatencyRange::kLowest:
+      if (per_packet > 8000) return LatencyRange::kBulk;  // jumbo frames: bulk at once
+      if (packets < 5 && bytes > 512) return LatencyRange::kLow;
+      return cur;
+    case LatencyRange::kLow:
+      if (bytes > 10000) {
+        if (per_packet > 8000 || packets < 10 || per_packet > 1200) return LatencyRange::kBulk;
+        if (packets > 35) return LatencyRange::kLowest;  // many small packets
+        return cur;
+      }
+      if (per_packet > 2000) return LatencyRange::kBulk;
+      if (packets <= 2 && bytes < 512) return LatencyRange::kLowest;
+      return cur;
+    case LatencyRange::kBulk:
+      if (bytes > 25000) return packets > 35 ? LatencyRange::kLow : cur;
+      if (bytes < 6000) return LatencyRange::kLow;
+      return cur;
+  }
+  return cur;
+}
+
+void IxgbAdapter::set_itr() {
+  const bool conservative = params_.itr == IxgbParams::kItrDynamicConservative;
+  itr_.tx = update_itr(itr_.tx, itr_tot_.tx_packets, itr_tot_.tx_bytes);
+  if (conservative && itr_.tx == LatencyRange::kLowest) itr_.tx = LatencyRange::kLow;
+  itr_.rx = update_itr(itr_.rx, itr_tot_.rx_packets, itr_tot_.rx_bytes);
+  if (conservative && itr_.rx == LatencyRange::kLowest) itr_.rx = LatencyRange::kLow;
+  const LatencyRange r = std::max(itr_.tx, itr_.rx);
+  uint32_t rate = r == LatencyRange::kLowest ? kRateLowest : r == LatencyRange::kLow ? kRateLow : kRateBulk;
+  if (rate == itr_.rate) return;
+  // Towards more interrupts only in steps of a quarter of the target (e1000: a bias to bulk).
+  if (rate > itr_.rate) rate = std::min(itr_.rate + rate / 4, rate);
+  const uint32_t old_reg = itr_for_rate(itr_.rate);
+  itr_.rate = rate;
+  if (itr_for_rate(rate) == old_reg) return;
+  counters_.itr_writes++;
+  wr(regs::ITR, itr_for_rate(rate) & regs::ITR_INTERVAL_MASK);
 }
 
 int IxgbAdapter::poll(int budget) {
@@ -250,6 +329,7 @@ int IxgbAdapter::poll(int budget) {
   clean_tx_irq();
   const int work = clean_rx_irq(budget);
   if (work < budget) {
+    if (dynamic_itr(params_.itr) && up_) set_itr();  // e1000_clean, before the IMS write
     if (k_.net().napi_complete_done(napi_, work) && up_) {
       counters_.napi_complete++;
       irq_enable();

@@ -365,6 +365,7 @@ bool IxgbAdapter::clean_tx_irq() {
         tl->untag(k_.tl_node(), tx_.desc_bus(i));
         tl->untag(k_.tl_node(), tx_buf_[i].dma);
       }
+      itr_tot_.tx_bytes += tx_buf_[i].len;  // e1000's total_tx_bytes (a TSO skb: one packet)
       unmap_tx_buffer(tx_buf_[i]);
       tx_.tx_desc(i).clear();
       counters_.tx_desc_cleaned++;
@@ -372,6 +373,7 @@ bool IxgbAdapter::clean_tx_irq() {
       if (last) break;
     }
     counters_.tx_cleaned++;
+    itr_tot_.tx_packets++;
     cleaned = true;
   }
   tx_.next_to_clean = i;
@@ -540,6 +542,8 @@ void IxgbAdapter::rx_hand_up(kern::SkbPtr skb, uint64_t pkt, uint8_t status, uin
   }
   counters_.rx_packets++;
   counters_.rx_bytes += length;
+  itr_tot_.rx_packets++;
+  itr_tot_.rx_bytes += length;
   k_.cpu().charge_packet();
   k_.net().napi_gro_receive(napi_, std::move(skb));
 }

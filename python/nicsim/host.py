@@ -264,10 +264,12 @@ class Host:
         """One ethtool(8) command on this host: ``"-k eth0"`` (features, as ``ethtool -k``
         prints them), ``"-K eth0 tso off gro on"`` (change them; TSO needs sg and tx, and goes
         off with either), ``"-S eth0"`` (the NIC's and the driver's statistics), ``"-a eth0"``
-        (802.3x pause parameters) and ``"-A eth0 rx on tx on"`` (change them; the driver resets
-        the link when a value changes).
+        (802.3x pause parameters), ``"-A eth0 rx on tx on"`` (change them; the driver resets
+        the link when a value changes), ``"-c eth0"`` (interrupt coalescing: rx-usecs 0 off, 1
+        dynamic, 3 dynamic conservative, else a fixed interval in us) and ``"-C eth0 rx-usecs 50"``
+        (change it: 0, 1, 3 or 10..10000).
 
-        Returns what ethtool prints (``""`` for a -K or -A that did what was asked). Raises ValueError
+        Returns what ethtool prints (``""`` for a -K, -A or -C that did what was asked). Raises ValueError
         with ethtool's message for bad arguments, an unknown device, or a feature that cannot
         change ("Could not change any device features").
         """

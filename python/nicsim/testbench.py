@@ -148,7 +148,9 @@ class Testbench:
                  cpu: Optional[Dict[str, int]] = None, driver: Optional[Dict[str, int]] = None,
                  nic: Optional[Dict[str, Any]] = None, pci: Optional[Dict[str, Any]] = None,
                  allow_duplicate_address: bool = False) -> Host:
-        """A host with one NIC at cidr ("10.0.0.1/24"). itr: the driver's ITR (256 ns units).
+        """A host with one NIC at cidr ("10.0.0.1/24"). itr: the driver's interrupt moderation,
+        e1000's InterruptThrottleRate values: 0 none, 1 dynamic (the default when None), 3 dynamic
+        conservative, any other value a fixed ITR (minimum gap between interrupts, 256 ns units).
 
         cpu: CPU costs in ns (see cpu_cost_fields()); driver: IxgbParams (driver_param_fields());
         nic/pci: NIC and PCI model parameters (nic_param_fields(), pci_param_fields()), a

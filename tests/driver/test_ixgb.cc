@@ -305,6 +305,118 @@ TEST_F(IxgbTest, InterruptNotOursVersusOurs) {
   teardown_and_check_leaks();
 }
 
+// e1000_update_itr's table, one rule at a time (packets and bytes of one interrupt).
+TEST(IxgbItr, UpdateItrFollowsTheLatencyRangeTable) {
+  using R = IxgbAdapter::LatencyRange;
+  auto up = IxgbAdapter::update_itr;
+  for (R r : {R::kLowest, R::kLow, R::kBulk}) EXPECT_EQ(up(r, 0, 0), r) << "no packets: unchanged";
+  // lowest: jumbo-sized packets go bulk at once; a few mid-sized ones go low; many stay lowest
+  EXPECT_EQ(up(R::kLowest, 1, 9000), R::kBulk);
+  EXPECT_EQ(up(R::kLowest, 4, 4 * 1514), R::kLow);
+  EXPECT_EQ(up(R::kLowest, 1, 512), R::kLowest) << "bytes > 512 needed";
+  EXPECT_EQ(up(R::kLowest, 1, 100), R::kLowest);
+  EXPECT_EQ(up(R::kLowest, 5, 5 * 1514), R::kLowest) << "five or more: e1000 stays";
+  // low: more than 10000 bytes of full-sized frames go bulk; 36+ small ones go lowest
+  EXPECT_EQ(up(R::kLow, 8, 8 * 1514), R::kBulk);
+  EXPECT_EQ(up(R::kLow, 20, 20 * 1514), R::kBulk) << "per packet > 1200";
+  EXPECT_EQ(up(R::kLow, 36, 36 * 300), R::kLowest);
+  EXPECT_EQ(up(R::kLow, 20, 20 * 600), R::kLow);
+  EXPECT_EQ(up(R::kLow, 2, 2 * 3000), R::kBulk) << "per packet > 2000";
+  EXPECT_EQ(up(R::kLow, 2, 2 * 200), R::kLowest) << "<= 2 packets, < 512 bytes";
+  EXPECT_EQ(up(R::kLow, 3, 3 * 150), R::kLow);
+  // bulk: leaves for low on little traffic or on many packets; stays in between
+  EXPECT_EQ(up(R::kBulk, 20, 20 * 1514), R::kBulk);
+  EXPECT_EQ(up(R::kBulk, 40, 40 * 1514), R::kLow);
+  EXPECT_EQ(up(R::kBulk, 3, 3 * 1514), R::kLow) << "fewer than 6000 bytes";
+  EXPECT_EQ(up(R::kBulk, 5, 5 * 1514), R::kBulk);
+  // the rates and their ITR values (256 ns units)
+  EXPECT_EQ(IxgbAdapter::itr_for_rate(IxgbAdapter::kRateLowest), 15u);  // 3.84 us
+  EXPECT_EQ(IxgbAdapter::itr_for_rate(IxgbAdapter::kRateLow), 39u);     // 9.98 us
+  EXPECT_EQ(IxgbAdapter::itr_for_rate(IxgbAdapter::kRateBulk), 62u);    // 15.9 us
+}
+
+TEST_F(IxgbTest, DynamicItrGoesBulkUnderLoadAndBackToLowestLatency) {
+  open();  // the default: dynamic (e1000's InterruptThrottleRate=1)
+  EXPECT_EQ(params.itr.value, IxgbParams::kItrDynamic);
+  EXPECT_EQ(nic.reg(regs::ITR), IxgbAdapter::itr_for_rate(IxgbAdapter::kRateLow)) << "starts at low latency";
+  using R = IxgbAdapter::LatencyRange;
+  auto burst = [&](size_t n, size_t len) {
+    std::vector<Bytes> frames;
+    for (size_t i = 0; i < n; ++i) frames.push_back(make_frame(kMac, len, uint8_t(i)));
+    deliver(frames);
+  };
+  // Full-sized frames, eight per interrupt (10 Gb/s at one interrupt per 10 us): low, then bulk.
+  burst(4, 1514);
+  EXPECT_EQ(ad->itr_state().rx, R::kLow);
+  burst(8, 1514);
+  EXPECT_EQ(ad->itr_state().rx, R::kBulk);
+  EXPECT_EQ(ad->itr_state().rate, IxgbAdapter::kRateBulk) << "fewer interrupts: at once";
+  EXPECT_EQ(nic.reg(regs::ITR), IxgbAdapter::itr_for_rate(IxgbAdapter::kRateBulk));
+  burst(20, 1514);
+  EXPECT_EQ(ad->itr_state().rx, R::kBulk) << "20 frames of 1514 bytes per interrupt stay bulk";
+  // One small request per interrupt (RPC): low, then lowest; the rate climbs in quarter steps.
+  burst(1, 100);
+  EXPECT_EQ(ad->itr_state().rx, R::kLow);
+  EXPECT_EQ(ad->itr_state().rate, IxgbAdapter::kRateBulk + IxgbAdapter::kRateLow / 4);
+  std::vector<uint32_t> rates;
+  for (int i = 0; i < 6; ++i) {
+    burst(1, 100);
+    rates.push_back(ad->itr_state().rate);
+  }
+  EXPECT_EQ(ad->itr_state().rx, R::kLowest);
+  EXPECT_TRUE(std::is_sorted(rates.begin(), rates.end())) << "monotone";
+  EXPECT_LT(rates[0], IxgbAdapter::kRateLowest) << "not in one step";
+  EXPECT_EQ(rates.back(), IxgbAdapter::kRateLowest);
+  EXPECT_EQ(nic.reg(regs::ITR), IxgbAdapter::itr_for_rate(IxgbAdapter::kRateLowest));
+  EXPECT_GE(ad->counters().itr_writes, 4u);
+  EXPECT_EQ(rx.size(), 4u + 8 + 20 + 7);
+  // TX counts too: the larger range of the two wins. A TSO-sized frame cleaned is bulk.
+  send({make_frame(kPeer, 9000, 1)});
+  ASSERT_EQ(nic.complete_tx().size(), 1u);
+  nic.cause(regs::ICR_TXDW);
+  p.run_for(10'000);
+  EXPECT_EQ(ad->itr_state().tx, R::kBulk);
+  EXPECT_EQ(ad->itr_state().rate, IxgbAdapter::kRateBulk);
+  teardown_and_check_leaks();
+}
+
+TEST_F(IxgbTest, FixedAndConservativeItrSettings) {
+  params.itr = 100;  // fixed: 25.6 us, whatever the traffic
+  open();
+  EXPECT_EQ(nic.reg(regs::ITR), 100u);
+  for (int i = 0; i < 3; ++i) deliver({make_frame(kMac, 1514, 1), make_frame(kMac, 1514, 2)});
+  for (int i = 0; i < 3; ++i) deliver({make_frame(kMac, 100, 3)});
+  EXPECT_EQ(nic.reg(regs::ITR), 100u);
+  EXPECT_EQ(ad->counters().itr_writes, 0u);
+  // conservative (3): small packets never get more than low latency's rate
+  ad->set_coalesce(IxgbParams::kItrDynamicConservative, 0);
+  EXPECT_EQ(nic.reg(regs::ITR), IxgbAdapter::itr_for_rate(IxgbAdapter::kRateLow));
+  for (int i = 0; i < 5; ++i) deliver({make_frame(kMac, 100, 3)});
+  EXPECT_EQ(ad->itr_state().rx, IxgbAdapter::LatencyRange::kLow);
+  EXPECT_EQ(ad->itr_state().rate, IxgbAdapter::kRateLow);
+  // off (0): no throttle
+  ad->set_coalesce(IxgbParams::kItrOff, 0);
+  EXPECT_EQ(nic.reg(regs::ITR), 0u);
+  for (int i = 0; i < 3; ++i) deliver({make_frame(kMac, 1514, 1), make_frame(kMac, 1514, 2)});
+  EXPECT_EQ(nic.reg(regs::ITR), 0u);
+  teardown_and_check_leaks();
+}
+
+// ixgb_intr: an MSI whose causes an earlier ISR already read costs the ICR read only (no IMC
+// write, no NAPI: IRQ_NONE).
+TEST_F(IxgbTest, SecondMessageForCausesAlreadyReadCostsOnlyTheIcrRead) {
+  open();
+  nic.imc_writes.clear();
+  nic.cause(regs::ICR_RXT0);  // MSI 1; its ISR masks and schedules the poll
+  nic.spurious_msi();         // a second message before the poll ran
+  p.run_for(10'000);
+  EXPECT_EQ(ad->counters().interrupts, 1u);
+  EXPECT_EQ(ad->counters().not_ours, 1u);
+  EXPECT_EQ(nic.imc_writes.size(), 1u);
+  EXPECT_EQ(ad->counters().napi_polls, 1u);
+  teardown_and_check_leaks();
+}
+
 TEST_F(IxgbTest, SmallFrameIsCopiedAndItsBufferReusedInPlace) {
   open();
   const uint64_t addr0 = nic.rx_desc(0).buff_addr();

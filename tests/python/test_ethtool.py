@@ -58,3 +58,36 @@ def test_ethtool_pause_parameters():
         a.ethtool("-A eth0 rx maybe")
     r = tb.tcp_bulk(a, b, nbytes=1_000_000)
     assert r.sha256_match and r.received_bytes == 1_000_000, f"{r}"
+
+
+def test_ethtool_coalesce_rx_usecs():
+    """-c in the netlink ethtool's format (rx-usecs 1: the driver's dynamic moderation; "n/a"
+    for what it lacks), -C rx-usecs fixed / off / dynamic (ITR follows), e1000's refusals as
+    ValueError, and traffic still flowing with a fixed interval."""
+    tb = nicsim.Testbench(name="python.ethtool_coalesce", seed=1)
+    a = tb.add_host("a", "10.0.0.1/24")
+    b = tb.add_host("b", "10.0.0.2/24")
+    tb.connect(a, b, delay_ns=500)
+    tb.up()
+    c = a.ethtool("-c eth0")
+    assert c.startswith("Coalesce parameters for eth0:\nAdaptive RX: n/a  TX: n/a\n"), c
+    assert "\n\nrx-usecs:\t1\nrx-frames:\tn/a\n" in c, c
+    assert c.endswith("\nCQE mode RX: n/a  TX: n/a\n\n"), c
+    assert a.ethtool("-C eth0 rx-usecs 20") == ""
+    assert "\nrx-usecs:\t20\n" in a.ethtool("-c eth0")
+    assert a.ethtool("-C eth0 rx-usecs 0") == ""
+    assert "\nrx-usecs:\t0\n" in a.ethtool("-c eth0")
+    with pytest.raises(ValueError, match="netlink error: Invalid argument"):
+        a.ethtool("-C eth0 rx-usecs 5")
+    with pytest.raises(ValueError, match="cannot modify an unsupported parameter"):
+        a.ethtool("-C eth0 adaptive-rx on")
+    with pytest.raises(ValueError, match=r"ethtool \(-C\): invalid value 'x' for parameter 'rx-usecs'"):
+        a.ethtool("-C eth0 rx-usecs x")
+    with pytest.raises(ValueError, match=r"ethtool \(-C\): unknown parameter 'usecs'"):
+        a.ethtool("-C eth0 usecs 5")
+    assert "\nrx-usecs:\t0\n" in a.ethtool("-c eth0"), "unchanged by the errors"
+    assert b.ethtool("-C eth0 rx-usecs 50") == ""
+    r = tb.tcp_bulk(a, b, nbytes=1_000_000)
+    assert r.sha256_match and r.received_bytes == 1_000_000, f"{r}"
+    assert a.ethtool("-C eth0 rx-usecs 1") == ""
+    assert "\nrx-usecs:\t1\n" in a.ethtool("-c eth0")

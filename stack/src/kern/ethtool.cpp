@@ -1,7 +1,8 @@
-// ethtool -k / -K / -S / -a / -A (see ethtool.h).
+// ethtool -k / -K / -S / -a / -A / -c / -C (see ethtool.h).
 #include "nicsim/kern/ethtool.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <sstream>
 #include <vector>
@@ -177,11 +178,17 @@ std::string show_stats(NetDevice& dev) {
 // ethtool -a (netlink/pause.c): the device's pause parameters, then the blank line ethtool prints.
 EthtoolOps* ethtool_ops(NetDevice& dev) { return dynamic_cast<EthtoolOps*>(dev.ops); }
 
+// A kernel error as ethtool prints it: the extack message if any, then strerror.
+[[noreturn]] void netlink_error(int err, int status, const char* extack = nullptr) {
+  std::string msg = extack ? std::string("netlink error: ") + extack + "\n" : "";
+  throw EthtoolError(msg + "netlink error: " + std::strerror(-err) + "\n", status);
+}
+
 std::string show_pause(NetDevice& dev) {
   EthtoolPauseParam p;
   EthtoolOps* ops = ethtool_ops(dev);
   const int err = ops ? ops->get_pauseparam(dev, p) : -EOPNOTSUPP;
-  if (err) throw EthtoolError(std::string("netlink error: ") + std::strerror(-err) + "\n", 1);
+  if (err) netlink_error(err, 1);
   auto onoff = [](bool b) { return b ? "on" : "off"; };
   std::ostringstream o;
   o << "Pause parameters for " << dev.name << ":\n"
@@ -194,7 +201,10 @@ std::string show_pause(NetDevice& dev) {
 // ethtool -A: ethtool's netlink parser (autoneg|rx|tx on|off, each at most once), then the kernel's
 // ethnl_set_pause: nothing reaches the driver unless a value changes; a driver error is printed as
 // the netlink error and ethtool exits 76.
-[[noreturn]] void fail(const std::string& msg) { throw EthtoolError("ethtool (-A): " + msg + "\n", 1); }
+[[noreturn]] void fail(const std::string& cmd, const std::string& msg) {
+  throw EthtoolError("ethtool (" + cmd + "): " + msg + "\n", 1);
+}
+[[noreturn]] void fail(const std::string& msg) { fail("-A", msg); }
 
 std::string set_pause(NetDevice& dev, const std::vector<std::string>& w) {
   EthtoolPauseParam p;
@@ -218,11 +228,120 @@ std::string set_pause(NetDevice& dev, const std::vector<std::string>& w) {
   if (!err && p.autoneg == before.autoneg && p.rx_pause == before.rx_pause && p.tx_pause == before.tx_pause)
     return "";
   if (!err) err = ops->set_pauseparam(dev, p);
-  if (err) throw EthtoolError(std::string("netlink error: ") + std::strerror(-err) + "\n", 76);
+  if (err) netlink_error(err, 76);
+  return "";
+}
+
+// ethtool -c (netlink/coalesce.c): every parameter of the netlink reply, "n/a" for those the
+// driver does not support (supported_coalesce_params), in ethtool's groups.
+struct CoalesceParam {
+  const char* name;   // as -C takes it
+  const char* label;  // as -c prints it
+  uint32_t supported;  // ETHTOOL_COALESCE_* bit (0: none here)
+  bool is_bool;
+};
+const std::vector<std::vector<CoalesceParam>>& coalesce_groups() {
+  static const std::vector<std::vector<CoalesceParam>> g = {
+      {{"adaptive-rx", "Adaptive RX: ", 0, true},
+       {"adaptive-tx", "TX: ", 0, true},
+       {"stats-block-usecs", "stats-block-usecs:\t", 0, false},
+       {"sample-interval", "sample-interval:\t", 0, false},
+       {"pkt-rate-low", "pkt-rate-low:\t\t", 0, false},
+       {"pkt-rate-high", "pkt-rate-high:\t\t", 0, false}},
+      {{"rx-usecs", "rx-usecs:\t", ETHTOOL_COALESCE_RX_USECS, false},
+       {"rx-frames", "rx-frames:\t", 0, false},
+       {"rx-usecs-irq", "rx-usecs-irq:\t", 0, false},
+       {"rx-frames-irq", "rx-frames-irq:\t", 0, false}},
+      {{"tx-usecs", "tx-usecs:\t", 0, false},
+       {"tx-frames", "tx-frames:\t", 0, false},
+       {"tx-usecs-irq", "tx-usecs-irq:\t", 0, false},
+       {"tx-frames-irq", "tx-frames-irq:\t", 0, false}},
+      {{"rx-usecs-low", "rx-usecs-low:\t", 0, false},
+       {"rx-frames-low", "rx-frame-low:\t", 0, false},
+       {"tx-usecs-low", "tx-usecs-low:\t", 0, false},
+       {"tx-frames-low", "tx-frame-low:\t", 0, false}},
+      {{"rx-usecs-high", "rx-usecs-high:\t", 0, false},
+       {"rx-frames-high", "rx-frame-high:\t", 0, false},
+       {"tx-usecs-high", "tx-usecs-high:\t", 0, false},
+       {"tx-frames-high", "tx-frame-high:\t", 0, false}},
+      {{"cqe-mode-rx", "CQE mode RX: ", 0, true}, {"cqe-mode-tx", "TX: ", 0, true}},
+  };
+  return g;
+}
+
+std::string show_coalesce(NetDevice& dev) {
+  EthtoolCoalesce c;
+  EthtoolOps* ops = ethtool_ops(dev);
+  const int err = ops ? ops->get_coalesce(dev, c) : -EOPNOTSUPP;
+  if (err) netlink_error(err, 1);
+  const uint32_t supported = ops->supported_coalesce_params();
+  std::ostringstream o;
+  o << "Coalesce parameters for " << dev.name << ":\n";
+  for (const auto& group : coalesce_groups()) {
+    for (size_t i = 0; i < group.size(); ++i) {
+      const CoalesceParam& p = group[i];
+      const bool have = p.supported & supported;
+      o << p.label;
+      if (!have)
+        o << "n/a";
+      else if (p.supported == ETHTOOL_COALESCE_RX_USECS)
+        o << c.rx_coalesce_usecs;
+      // the two booleans of a pair share a line ("Adaptive RX: off  TX: off")
+      o << (p.is_bool && i % 2 == 0 ? "  " : "\n");
+    }
+    o << "\n";
+  }
+  return o.str();
+}
+
+// ethtool -C: ethtool's parser (every parameter it knows, each at most once, u32 or on|off), then
+// the kernel's ethnl_set_coalesce: a parameter the driver does not support is refused; the driver
+// is called only if a value changes; a driver error is the netlink error (exit 1).
+std::string set_coalesce(NetDevice& dev, const std::vector<std::string>& w) {
+  EthtoolCoalesce c;
+  EthtoolOps* ops = ethtool_ops(dev);
+  int err = ops ? ops->get_coalesce(dev, c) : -EOPNOTSUPP;
+  const EthtoolCoalesce before = c;
+  const uint32_t supported = ops ? ops->supported_coalesce_params() : 0;
+  std::vector<std::string> seen;
+  bool unsupported = false;
+  for (size_t i = 0; i < w.size(); i += 2) {
+    const CoalesceParam* param = nullptr;
+    for (const auto& group : coalesce_groups())
+      for (const CoalesceParam& p : group)
+        if (w[i] == p.name) param = &p;
+    if (!param) fail("-C", "unknown parameter '" + w[i] + "'");
+    for (const std::string& s : seen)
+      if (s == w[i]) fail("-C", "duplicate parameter '" + w[i] + "'");
+    seen.push_back(w[i]);
+    if (i + 1 >= w.size()) fail("-C", "no value for parameter '" + w[i] + "'");
+    const std::string& v = w[i + 1];
+    uint64_t value = 0;
+    bool ok = !v.empty();
+    if (param->is_bool) {
+      ok = v == "on" || v == "off";
+    } else {
+      for (char ch : v) ok = ok && ch >= '0' && ch <= '9';
+      if (ok) ok = v.size() <= 10 && (value = std::stoull(v)) <= UINT32_MAX;
+    }
+    if (!ok) fail("-C", "invalid value '" + v + "' for parameter '" + w[i] + "'");
+    if (!(param->supported & supported))
+      unsupported = true;
+    else if (param->supported == ETHTOOL_COALESCE_RX_USECS)
+      c.rx_coalesce_usecs = uint32_t(value);
+  }
+  if (err) netlink_error(err, 1);
+  if (unsupported) netlink_error(-EINVAL, 1, "cannot modify an unsupported parameter");
+  if (c.rx_coalesce_usecs == before.rx_coalesce_usecs) return "";
+  err = ops->set_coalesce(dev, c);
+  if (err) netlink_error(err, 1);
   return "";
 }
 
 }  // namespace
+
+int EthtoolOps::get_coalesce(NetDevice&, EthtoolCoalesce&) { return -EOPNOTSUPP; }
+int EthtoolOps::set_coalesce(NetDevice&, const EthtoolCoalesce&) { return -EOPNOTSUPP; }
 
 std::string ethtool(Kernel& k, const std::string& args) {
   std::istringstream in(args);
@@ -231,7 +350,8 @@ std::string ethtool(Kernel& k, const std::string& args) {
   if (w.size() < 2) bad_args();
   const std::string cmd = w[0];
   static const char* const kCmds[] = {"-k", "--show-features", "--show-offload", "-K", "--features",
-                                      "--offload", "-S", "--statistics", "-a", "--show-pause", "-A", "--pause"};
+                                      "--offload", "-S", "--statistics", "-a", "--show-pause", "-A", "--pause",
+                                      "-c", "--show-coalesce", "-C", "--coalesce"};
   bool known = false;
   for (const char* c : kCmds) known |= cmd == c;
   if (!known) bad_args();
@@ -251,6 +371,11 @@ std::string ethtool(Kernel& k, const std::string& args) {
     return show_pause(dev);
   }
   if (cmd == "-A" || cmd == "--pause") return set_pause(dev, rest);
+  if (cmd == "-c" || cmd == "--show-coalesce") {
+    if (!rest.empty()) throw EthtoolError("ethtool: unexpected parameter '" + rest[0] + "'\n", 1);
+    return show_coalesce(dev);
+  }
+  if (cmd == "-C" || cmd == "--coalesce") return set_coalesce(dev, rest);
   bad_args();
 }
 

@@ -51,7 +51,13 @@ struct IxgbParams {
                                 "(RCTL.BSIZE) and at least MTU + 14"};
   Param<uint32_t> copybreak{256, "copybreak", "bytes", 0, 16384,
                             "frames shorter than this are copied into a small skb"};
-  Param<uint32_t> itr{0, "itr", "256ns", 0, 0xFFFF, "ITR: minimum gap between MSIs, 256 ns units; 0 = none"};
+  // Interrupt moderation, with the values of e1000's InterruptThrottleRate: 0 off, 1 dynamic,
+  // 3 dynamic conservative, anything else a fixed ITR (256 ns units here, ints/s in Linux).
+  static constexpr uint32_t kItrOff = 0, kItrDynamic = 1, kItrDynamicConservative = 3;
+  Param<uint32_t> itr{kItrDynamic, "itr", "256ns", 0, 0xFFFF,
+                      "ITR: 0 none, 1 dynamic (e1000_set_itr's latency ranges, the default), 3 dynamic "
+                      "conservative (never below low latency), else a fixed minimum gap between MSIs in "
+                      "256 ns units (ethtool -C rx-usecs)"};
   Param<uint32_t> rdtr{0, "rdtr", "1.024us", 0, 0xFFFF, "RDTR: RXT0 delay, 1.024 us units; 0 = immediate"};
   Param<uint32_t> tidv{0, "tidv", "1.024us", 0, 0xFFFF,
                        "TIDV: TXDW delay, 1.024 us units; 0 = no IDE on descriptors"};
@@ -126,6 +132,7 @@ struct IxgbCounters {
   uint64_t not_ours = 0;         // handler calls with ICR == 0 (or all ones: device gone)
   uint64_t napi_polls = 0;
   uint64_t napi_complete = 0;    // polls under budget that re-enabled the interrupt
+  uint64_t itr_writes = 0;       // ITR register writes by the dynamic moderation (rate changed)
   uint64_t lsc = 0, rxo = 0, rxdmt0 = 0, dma_errors = 0;  // ICR causes seen
   // TX
   uint64_t tx_packets = 0, tx_bytes = 0;  // frames handed to the NIC
@@ -216,10 +223,31 @@ class IxgbAdapter : public kern::NetDeviceOps, public kern::EthtoolOps {
   bool is_up() const { return up_; }
   // Reads and accumulates the NIC's statistics registers (runs on the CPU: MMIO reads).
   void update_stats();
-  // Interrupt coalescing (ethtool -C): ITR (minimum MSI interval, 256 ns units) and RDTR
-  // (RX interrupt delay, 1.024 us units), 0 = none. Written to the NIC at once when up, and
-  // kept for the next open.
+  // Interrupt coalescing: itr as IxgbParams::itr (0 none, 1 / 3 dynamic, else a fixed minimum
+  // MSI interval in 256 ns units) and RDTR (RX interrupt delay, 1.024 us units, 0 = none).
+  // Written to the NIC at once when up, and kept for the next open.
   void set_coalesce(uint32_t itr, uint32_t rdtr);
+
+  // Adaptive interrupt moderation (e1000_update_itr / e1000_set_itr): each NAPI completion
+  // classifies the packets and bytes cleaned since the interrupt, for TX and RX apart, into a
+  // latency range; the larger one picks the interrupt rate, which the ITR register enforces.
+  enum class LatencyRange : uint8_t { kLowest = 0, kLow = 1, kBulk = 2 };  // e1000's latency_range
+  // e1000_update_itr: the next range from the current one and one interrupt's traffic.
+  static LatencyRange update_itr(LatencyRange cur, uint64_t packets, uint64_t bytes);
+  // Interrupts per second of each range: e1000's 70,000 / 20,000 / 4,000 are for 1 Gb/s; these
+  // keep the bytes per interrupt that e1000's thresholds expect at 10 Gb/s (docs/sw-design.md).
+  static constexpr uint32_t kRateLowest = 250'000, kRateLow = 100'000, kRateBulk = 62'500;
+  // The ITR register value (256 ns units) for an interrupt rate.
+  static constexpr uint32_t itr_for_rate(uint32_t ints_per_s) {
+    return uint32_t(1'000'000'000ull / (uint64_t(ints_per_s) * 256));
+  }
+  struct ItrState {
+    LatencyRange tx = LatencyRange::kLowest, rx = LatencyRange::kLowest;
+    uint32_t rate = kRateLow;  // ints/s chosen by the dynamic mode (e1000's adapter->itr)
+  };
+  const ItrState& itr_state() const { return itr_; }
+  // The value the ITR register holds (or will hold at open) for the current setting.
+  uint32_t itr_register() const;
 
   // Ring state, for tests.
   struct RingInfo {
@@ -252,6 +280,11 @@ class IxgbAdapter : public kern::NetDeviceOps, public kern::EthtoolOps {
   // (-EINVAL); a change resets the adapter when it is up, as ixgb does (ixgb_down + ixgb_up).
   int get_pauseparam(kern::NetDevice& dev, kern::EthtoolPauseParam& p) override;
   int set_pauseparam(kern::NetDevice& dev, const kern::EthtoolPauseParam& p) override;
+  // e1000_get_coalesce / e1000_set_coalesce (ethtool -c / -C rx-usecs): 0 off, 1 dynamic, 3
+  // dynamic conservative, 10..10000 a fixed interval in us; anything else -EINVAL.
+  uint32_t supported_coalesce_params() const override { return kern::ETHTOOL_COALESCE_RX_USECS; }
+  int get_coalesce(kern::NetDevice& dev, kern::EthtoolCoalesce& c) override;
+  int set_coalesce(kern::NetDevice& dev, const kern::EthtoolCoalesce& c) override;
   // Reads the XON/XOFF counters into hw_stats() (MMIO reads).
   void update_fc_stats();
 
@@ -295,6 +328,8 @@ class IxgbAdapter : public kern::NetDeviceOps, public kern::EthtoolOps {
   void irq_disable();
   void intr();
   int poll(int budget);
+  // e1000_set_itr: the latency ranges from itr_tot_, the rate, and ITR if it changed.
+  void set_itr();
   void watchdog();
   void check_link();
   void set_rx_mode();
@@ -374,6 +409,13 @@ class IxgbAdapter : public kern::NetDeviceOps, public kern::EthtoolOps {
   uint64_t tx_progress_ns_ = 0;  // last time TX made progress (or started from idle)
   TxCtx tx_ctx_loaded_;          // the context the NIC holds (kind 0: none since reset)
   std::array<uint32_t, regs::VFTA_COUNT> vfta_{};  // active_vlans: the VIDs of VLAN devices on top
+
+  // Dynamic interrupt moderation: the ranges and rate, and what the poll cleaned since the
+  // interrupt that scheduled it (e1000's total_tx/rx_packets/bytes, zeroed in the ISR).
+  ItrState itr_;
+  struct {
+    uint64_t tx_packets = 0, tx_bytes = 0, rx_packets = 0, rx_bytes = 0;
+  } itr_tot_;
 
   IxgbCounters counters_;
   IxgbHwStats hw_stats_;
