@@ -139,39 +139,48 @@ struct TcpPair {
   // Moves `bytes` from src to dst with the applications running on their hosts' CPUs (woken
   // by on_event); checks every byte against a pattern. Returns bytes received in order.
   size_t transfer(net::TcpSocket& src, net::TcpSocket& dst, size_t bytes, uint64_t limit_ns, size_t chunk = 65536) {
-    size_t sent = 0, got = 0;
-    bool bad = false;
-    std::vector<uint8_t> buf(chunk);
+    // The state is shared with the tasks: a writer or reader task still queued on a CPU when
+    // the transfer ends runs later, finds `done` and does nothing.
+    struct State {
+      size_t sent = 0, got = 0;
+      bool bad = false, done = false;
+      std::vector<uint8_t> buf, rbuf;
+    };
+    auto st = std::make_shared<State>();
+    st->buf.resize(chunk);
+    st->rbuf.resize(256 * 1024);
     auto pattern = [](size_t i) { return uint8_t((i * 7 + (i >> 10)) & 0xFF); };
     Host& sh = src.sock()->tcp() == &a.st->tcp() ? a : b;
     Host& dh = &sh == &a ? b : a;
-    std::function<void()> writer = [&] {
-      while (sent < bytes) {
-        const size_t n = std::min(chunk, bytes - sent);
-        for (size_t i = 0; i < n; ++i) buf[i] = pattern(sent + i);
-        const int r = src.send(buf.data(), n);
+    net::TcpSocket* from = &src;
+    net::TcpSocket* to = &dst;
+    std::function<void()> writer = [st, from, bytes, chunk, pattern] {
+      while (!st->done && st->sent < bytes) {
+        const size_t n = std::min(chunk, bytes - st->sent);
+        for (size_t i = 0; i < n; ++i) st->buf[i] = pattern(st->sent + i);
+        const int r = from->send(st->buf.data(), n);
         if (r <= 0) break;
-        sent += size_t(r);
+        st->sent += size_t(r);
       }
     };
-    std::vector<uint8_t> rbuf(256 * 1024);
-    std::function<void()> reader = [&] {
-      for (;;) {
-        const int r = dst.recv(rbuf.data(), rbuf.size());
+    std::function<void()> reader = [st, to, pattern] {
+      while (!st->done) {
+        const int r = to->recv(st->rbuf.data(), st->rbuf.size());
         if (r <= 0) break;
         for (int i = 0; i < r; ++i)
-          if (rbuf[size_t(i)] != pattern(got + size_t(i))) bad = true;
-        got += size_t(r);
+          if (st->rbuf[size_t(i)] != pattern(st->got + size_t(i))) st->bad = true;
+        st->got += size_t(r);
       }
     };
-    src.on_event([&] { sh.k.cpu().run_task(writer); });
-    dst.on_event([&] { dh.k.cpu().run_task(reader); });
+    src.on_event([&sh, writer] { sh.k.cpu().run_task(writer); });
+    dst.on_event([&dh, reader] { dh.k.cpu().run_task(reader); });
     sh.k.cpu().run_task(writer);
-    run_until([&] { return got >= bytes || bad; }, limit_ns);
+    run_until([&] { return st->got >= bytes || st->bad; }, limit_ns);
     src.on_event(nullptr);
     dst.on_event(nullptr);
-    EXPECT_FALSE(bad) << "data corrupted near byte " << got;
-    return got;
+    st->done = true;
+    EXPECT_FALSE(st->bad) << "data corrupted near byte " << st->got;
+    return st->got;
   }
 
   // Closes everything and waits for timers (TIME_WAIT included) to end; checks for leaks.

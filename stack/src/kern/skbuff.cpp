@@ -92,6 +92,7 @@ bool SkBuff::add_frag(PageRef page, uint32_t off, uint32_t size) {
 
 int SkBuff::copy_bits(uint32_t offset, void* to, uint32_t n) const {
   if (offset > len() || n > len() - offset) return -EFAULT;
+  if (n == 0) return 0;  // `to` may be null then (memcpy must not see it)
   uint8_t* out = static_cast<uint8_t*>(to);
   const uint32_t hl = headlen();
   if (offset < hl) {
