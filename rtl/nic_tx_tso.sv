@@ -81,6 +81,8 @@ module nic_tx_tso (
   logic [31:0]  tcp_seq;
   logic [7:0]   tcp_flags;
   logic [16:0]  csf_sum;
+  logic [13:0]  ep;                          // header editing: the byte position and value
+  logic [7:0]   eb;
 
   // A byte of the stored header; bytes at or past HDRLEN read as 0, so a field that straddles
   // HDRLEN gets a value that does not depend on an earlier chain.
@@ -96,79 +98,119 @@ module nic_tx_tso (
     mode = state_q;
     if (state_q == StIdle && s_axis_tvalid) mode = !opt_i.tso ? StPass : params_bad ? StDrop : StTso;
 
-    // ---- the segment under way
-    pay_left  = paylen - sent_q;
-    last_seg  = pay_left <= 17'(tc.mss);
-    seglen    = last_seg ? pay_left : 17'(tc.mss);
-    seg_total = 14'(tc.hdrlen) + 14'(seglen);
-    rem       = seg_total - out_pos_q;
-    hb        = (out_pos_q >= 14'(tc.hdrlen)) ? 4'd0 :
-                (14'(tc.hdrlen) - out_pos_q >= 14'd8) ? 4'd8 : 4'(14'(tc.hdrlen) - out_pos_q);
-    nbytes    = (rem >= 14'd8) ? 4'd8 : rem[3:0];
-    pay_need  = nbytes - hb;
-    hdr_ready = in_off_q >= 18'(tc.hdrlen);
-    avail     = hdr_ready && (5'(pay_need) <= acc_cnt_q);
-    // the chain ended before this beat's bytes: close a started segment as bad, skip an unstarted one
-    close_bad = in_done_q && !avail && (out_pos_q != '0);
-    seg_skip  = in_done_q && !avail && (out_pos_q == '0);
-    out_v     = (state_q == StTso) && !out_done_q && (avail || close_bad);
-    out_last  = close_bad || (rem <= 14'd8);
+    // A frame passing through (StPass) uses none of what follows: its output is the input, and
+    // nothing here reaches the next state, the option pop or a cover point while no segment is
+    // under way (out_v needs StTso). Skipped then; it was evaluated every cycle of every frame.
+    pay_left  = '0;
+    last_seg  = 1'b0;
+    seglen    = '0;
+    seg_total = '0;
+    rem       = '0;
+    hb        = '0;
+    nbytes    = '0;
+    pay_need  = '0;
+    hdr_ready = 1'b0;
+    avail     = 1'b0;
+    close_bad = 1'b0;
+    seg_skip  = 1'b0;
+    out_v     = 1'b0;
+    out_last  = 1'b0;
+    ip_len    = '0;
+    ip_id     = '0;
+    tcp_seq   = '0;
+    tcp_flags = '0;
+    tcp_len   = '0;
+    csf_sum   = '0;
+    tcp_csf   = '0;
+    hdr_word  = '0;
+    out_data  = '0;
+    nkeep     = '0;
+    skip      = '0;
+    pbytes    = '0;
+    pay_room  = '0;
+    take      = '0;
+    excess    = 1'b0;
+    pay_sh    = '0;
+    pay_bits  = '0;
+    ep        = '0;
+    eb        = '0;
+    if (mode != StPass) begin
+      // ---- the segment under way
+      pay_left  = paylen - sent_q;
+      last_seg  = pay_left <= 17'(tc.mss);
+      seglen    = last_seg ? pay_left : 17'(tc.mss);
+      seg_total = 14'(tc.hdrlen) + 14'(seglen);
+      rem       = seg_total - out_pos_q;
+      hb        = (out_pos_q >= 14'(tc.hdrlen)) ? 4'd0 :
+                  (14'(tc.hdrlen) - out_pos_q >= 14'd8) ? 4'd8 : 4'(14'(tc.hdrlen) - out_pos_q);
+      nbytes    = (rem >= 14'd8) ? 4'd8 : rem[3:0];
+      pay_need  = nbytes - hb;
+      hdr_ready = in_off_q >= 18'(tc.hdrlen);
+      avail     = hdr_ready && (5'(pay_need) <= acc_cnt_q);
+      // the chain ended before this beat's bytes: close a started segment as bad, skip an unstarted one
+      close_bad = in_done_q && !avail && (out_pos_q != '0);
+      seg_skip  = in_done_q && !avail && (out_pos_q == '0);
+      out_v     = (state_q == StTso) && !out_done_q && (avail || close_bad);
+      out_last  = close_bad || (rem <= 14'd8);
 
-    // ---- header fields of segment n
-    ip_len    = tc.ip ? 16'(seg_total) - 16'(opt_i.ctx.ipcss)
-                      : 16'(seg_total) - 16'(opt_i.ctx.ipcss) - 16'd40;
-    ip_id     = {hdr_byte(14'(opt_i.ctx.ipcss) + 14'd4), hdr_byte(14'(opt_i.ctx.ipcss) + 14'd5)} + seg_n_q;
-    tcp_seq   = {hdr_byte(14'(opt_i.ctx.tucss) + 14'd4), hdr_byte(14'(opt_i.ctx.tucss) + 14'd5),
-                 hdr_byte(14'(opt_i.ctx.tucss) + 14'd6), hdr_byte(14'(opt_i.ctx.tucss) + 14'd7)} + 32'(sent_q);
-    tcp_flags = hdr_byte(14'(opt_i.ctx.tucss) + 14'd13);
-    if (!last_seg) tcp_flags = tcp_flags & ~8'h09;   // FIN, PSH: last segment only
-    if (seg_n_q != '0) tcp_flags = tcp_flags & ~8'h80;  // CWR: first segment only
-    tcp_len   = 16'(seg_total) - 16'(opt_i.ctx.tucss);
-    csf_sum   = 17'({hdr_byte(14'(opt_i.ctx.tucso)), hdr_byte(14'(opt_i.ctx.tucso) + 14'd1)}) + 17'(tcp_len);
-    tcp_csf   = csf_sum[15:0] + 16'(csf_sum[16]);
+      // ---- header fields of segment n
+      ip_len    = tc.ip ? 16'(seg_total) - 16'(opt_i.ctx.ipcss)
+                        : 16'(seg_total) - 16'(opt_i.ctx.ipcss) - 16'd40;
+      ip_id     = {hdr_byte(14'(opt_i.ctx.ipcss) + 14'd4), hdr_byte(14'(opt_i.ctx.ipcss) + 14'd5)} + seg_n_q;
+      tcp_seq   = {hdr_byte(14'(opt_i.ctx.tucss) + 14'd4), hdr_byte(14'(opt_i.ctx.tucss) + 14'd5),
+                   hdr_byte(14'(opt_i.ctx.tucss) + 14'd6), hdr_byte(14'(opt_i.ctx.tucss) + 14'd7)} + 32'(sent_q);
+      tcp_flags = hdr_byte(14'(opt_i.ctx.tucss) + 14'd13);
+      if (!last_seg) tcp_flags = tcp_flags & ~8'h09;   // FIN, PSH: last segment only
+      if (seg_n_q != '0) tcp_flags = tcp_flags & ~8'h80;  // CWR: first segment only
+      tcp_len   = 16'(seg_total) - 16'(opt_i.ctx.tucss);
+      csf_sum   = 17'({hdr_byte(14'(opt_i.ctx.tucso)), hdr_byte(14'(opt_i.ctx.tucso) + 14'd1)}) + 17'(tcp_len);
+      tcp_csf   = csf_sum[15:0] + 16'(csf_sum[16]);
 
-    // ---- output beat: hb header bytes (edited), then pay_need payload bytes from acc
-    hdr_word = hdr_q[out_pos_q[7:3]];
-    for (int i = 0; i < 8; i++) begin
-      logic [13:0] p;
-      logic [7:0]  b;
-      p = out_pos_q + 14'(i);
-      b = hdr_word[8*i +: 8];
-      if (tc.ip) begin
-        if (p == 14'(opt_i.ctx.ipcss) + 14'd2) b = ip_len[15:8];
-        if (p == 14'(opt_i.ctx.ipcss) + 14'd3) b = ip_len[7:0];
-        if (p == 14'(opt_i.ctx.ipcss) + 14'd4) b = ip_id[15:8];
-        if (p == 14'(opt_i.ctx.ipcss) + 14'd5) b = ip_id[7:0];
-      end else begin
-        if (p == 14'(opt_i.ctx.ipcss) + 14'd4) b = ip_len[15:8];
-        if (p == 14'(opt_i.ctx.ipcss) + 14'd5) b = ip_len[7:0];
+      // ---- output beat: hb header bytes (edited), then pay_need payload bytes from acc
+      hdr_word = hdr_q[out_pos_q[7:3]];
+      for (int i = 0; i < 8; i++) begin
+        ep = out_pos_q + 14'(i);
+        eb = hdr_word[8*i +: 8];
+        if (tc.ip) begin
+          if (ep == 14'(opt_i.ctx.ipcss) + 14'd2) eb = ip_len[15:8];
+          if (ep == 14'(opt_i.ctx.ipcss) + 14'd3) eb = ip_len[7:0];
+          if (ep == 14'(opt_i.ctx.ipcss) + 14'd4) eb = ip_id[15:8];
+          if (ep == 14'(opt_i.ctx.ipcss) + 14'd5) eb = ip_id[7:0];
+        end else begin
+          if (ep == 14'(opt_i.ctx.ipcss) + 14'd4) eb = ip_len[15:8];
+          if (ep == 14'(opt_i.ctx.ipcss) + 14'd5) eb = ip_len[7:0];
+        end
+        for (int k = 0; k < 4; k++)
+          if (ep == 14'(opt_i.ctx.tucss) + 14'(4 + k)) eb = tcp_seq[8*(3-k) +: 8];
+        if (ep == 14'(opt_i.ctx.tucss) + 14'd13) eb = tcp_flags;
+        if (ep == 14'(opt_i.ctx.tucso)) eb = tcp_csf[15:8];
+        if (ep == 14'(opt_i.ctx.tucso) + 14'd1) eb = tcp_csf[7:0];
+        hdr_word[8*i +: 8] = eb;
       end
-      for (int k = 0; k < 4; k++)
-        if (p == 14'(opt_i.ctx.tucss) + 14'(4 + k)) b = tcp_seq[8*(3-k) +: 8];
-      if (p == 14'(opt_i.ctx.tucss) + 14'd13) b = tcp_flags;
-      if (p == 14'(opt_i.ctx.tucso)) b = tcp_csf[15:8];
-      if (p == 14'(opt_i.ctx.tucso) + 14'd1) b = tcp_csf[7:0];
-      hdr_word[8*i +: 8] = b;
-    end
-    out_data = (hdr_word & ~(64'hFFFF_FFFF_FFFF_FFFF << {hb, 3'd0})) | 64'(acc_q << {hb, 3'd0});
+      out_data = (hdr_word & ~(64'hFFFF_FFFF_FFFF_FFFF << {hb, 3'd0})) | 64'(acc_q << {hb, 3'd0});
 
-    // ---- input beat: header bytes into hdr_q, payload bytes (up to PAYLEN) into acc
-    nkeep = '0;
-    for (int i = 0; i < 8; i++) nkeep = nkeep + 4'(s_axis_tkeep[i]);
-    skip     = (in_off_q >= 18'(tc.hdrlen)) ? 4'd0 :
-               (18'(tc.hdrlen) - in_off_q >= 18'd8) ? 4'd8 : 4'(18'(tc.hdrlen) - in_off_q);
-    pbytes   = (nkeep > skip) ? nkeep - skip : 4'd0;
-    pay_room = paylen - pay_in_q;
-    take     = (17'(pbytes) > pay_room) ? 4'(pay_room) : pbytes;
-    excess   = take != pbytes;
-    pay_sh   = s_axis_tdata >> {skip[2:0], 3'd0};
-    pay_bits = {64'd0, pay_sh} & ~(~128'd0 << {take, 3'd0});
+      // ---- input beat: header bytes into hdr_q, payload bytes (up to PAYLEN) into acc
+      nkeep = '0;
+      for (int i = 0; i < 8; i++) nkeep = nkeep + 4'(s_axis_tkeep[i]);
+      skip     = (in_off_q >= 18'(tc.hdrlen)) ? 4'd0 :
+                 (18'(tc.hdrlen) - in_off_q >= 18'd8) ? 4'd8 : 4'(18'(tc.hdrlen) - in_off_q);
+      pbytes   = (nkeep > skip) ? nkeep - skip : 4'd0;
+      pay_room = paylen - pay_in_q;
+      take     = (17'(pbytes) > pay_room) ? 4'(pay_room) : pbytes;
+      excess   = take != pbytes;
+      pay_sh   = s_axis_tdata >> {skip[2:0], 3'd0};
+      pay_bits = {64'd0, pay_sh} & ~(~128'd0 << {take, 3'd0});
+    end
   end
 
   always_comb begin
     out_hs    = out_v && m_axis_tready;
-    cnt_pop   = (out_hs && !close_bad) ? acc_cnt_q - 5'(pay_need) : acc_cnt_q;
-    acc_pop   = (out_hs && !close_bad) ? acc_q >> {pay_need, 3'd0} : acc_q;
+    cnt_pop   = acc_cnt_q;
+    acc_pop   = acc_q;
+    if (out_hs && !close_bad) begin  // (an if: the 128-bit shift only when bytes leave)
+      cnt_pop = acc_cnt_q - 5'(pay_need);
+      acc_pop = acc_q >> {pay_need, 3'd0};
+    end
 
     unique case (mode)
       StPass:  s_axis_tready = m_axis_tready;
