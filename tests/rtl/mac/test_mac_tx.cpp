@@ -306,7 +306,7 @@ TEST(MacTx, LineRate1518Dic) {
     EXPECT_EQ(p.frames[i].start - p.frames[i - 4].start, 769u * 8) << "frames " << i - 4 << ".." << i;
   const double cycles = (p.frames[n - 1].start - p.frames[0].start) / 8.0 / (n - 1);
   std::printf("MacTx.LineRate1518Dic: %.2f cycles (%.1f ns) per 1518-byte frame, %.2f%% of line rate\n", cycles,
-              cycles * 6.4, 100.0 * 1538 / (8 * cycles));
+              cycles * 6.4, 100.0 * 1518 / (8 * cycles));
   EXPECT_DOUBLE_EQ(cycles, 192.25);
   check_gaps(p);
 }
