@@ -267,8 +267,10 @@ int idle_child(bool skip, uint64_t idle_ms) {
 // internal pacing (TcpConfig::internal_pacing; default off).
 // `--mtu N` sets both hosts' MTU before the connection (the MSS follows it); `--rcvlowat off`
 // makes the receiver wake on every arrival instead of every read_size bytes (SO_RCVLOWAT).
+// `--writer task|callback`: the sender writes in a task its socket wakes, as a process does
+// (TcpBulkConfig::write_in_task), or in the socket callback (the app default).
 int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offload, int pacing, unsigned mtu,
-              int rcvlowat) {
+              int rcvlowat, int writer_task) {
   sim::TestbenchConfig tc;
   tc.run_name = "bench-tcp-" + std::to_string(cost_pct) + (timeline ? "-timeline" : "");
   sim::NetHostConfig hc;
@@ -284,6 +286,7 @@ int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offloa
   apps::TcpBulkConfig cfg;
   cfg.bytes = mb << 20;
   if (rcvlowat >= 0) cfg.rcvlowat = rcvlowat != 0;
+  if (writer_task >= 0) cfg.write_in_task = writer_task != 0;
   apps::TcpBulk bulk(a, b, cfg);
   if (offload >= 0) {
     a.ethtool(offload ? "-K eth0 sg on tx on tso on" : "-K eth0 tso off tx off");
@@ -1203,6 +1206,7 @@ int main(int argc, char** argv) {
   int offload = -1;  // --offload on|off for --tcp-child: a's TSO + TX checksum (and b's GRO)
   unsigned mtu = 0;   // --mtu N for --tcp-child: both hosts' MTU (0: 1500)
   int rcvlowat = -1;  // --rcvlowat on|off for --tcp-child: the reader's SO_RCVLOWAT (default on)
+  int writer_task = -1;  // --writer task|callback for --tcp-child (default: the app's, callback)
   uint64_t flood_child_frames = 0;
   int pacing = -1;   // --pacing on|off for --tcp-child: TCP internal pacing on a and b
   std::string only;
@@ -1231,6 +1235,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--gro") && i + 1 < argc) gro = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--offload") && i + 1 < argc) offload = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--rcvlowat") && i + 1 < argc) rcvlowat = std::strcmp(argv[++i], "off") ? 1 : 0;
+    else if (!std::strcmp(argv[i], "--writer") && i + 1 < argc) writer_task = std::strcmp(argv[++i], "task") ? 0 : 1;
     else if (!std::strcmp(argv[i], "--mtu") && i + 1 < argc) {
       const unsigned long v = std::strtoul(argv[++i], nullptr, 0);
       if (v < 68 || v > sim::NetHost::kMaxMtu) {
@@ -1301,7 +1306,7 @@ int main(int argc, char** argv) {
   if (only == "idle") return run_idle_pairs(threads_pairs, idle_ms, json);  // this section alone
   if (tcp_child_arg)
     return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline, gro, offload, pacing, mtu,
-                     rcvlowat);
+                     rcvlowat, writer_task);
   if (flood_child_frames) return flood_child(flood_child_frames);
   if (only == "offload") return run_offload(tcp_mb, json);  // this section alone
   if (router_child_arg) return router_child(unsigned(std::strtoul(router_child_arg, nullptr, 0)), router_ms);
