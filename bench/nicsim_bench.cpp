@@ -24,7 +24,8 @@
 //      10 % + 5 % + 1 % conditions (--linux-seeds N, default 3): goodput, Linux's own
 //      TCPTimeouts / TCPLossProbes / RetransSegs (from the sender's namespace) and its SRTT.
 //      Paced to the wall clock: not deterministic, and the RTT is the bridges' and the host's.
-//      NICSIM_LOSS_PCAP=1 writes a pcap of the cable for tcp_loss and linux_loss children.
+//      NICSIM_LOSS_PCAP=1 writes a pcap of the cable for tcp_loss and linux_loss children,
+//      NICSIM_TCP_PCAP=1 for the TCP bulk children (--tcp-child) and the idle ones.
 //   9. threads (`--only threads` alone): threads off (NICSIM_THREADS=1) against on (2), in
 //      --threads-pairs N (3) alternating pairs of child processes: the SystemC two-NIC loop of
 //      section 2 (NIC cycles/s) and TCP bulk of --threads-tcp-mb N (20) MB (simulated ms per
@@ -39,7 +40,8 @@
 //      of --tcp-mb MB with offloads off and on (a: SG + TSO + TX checksum, b: GRO), on at a
 //      9,000-byte MTU (`--mtu`), a reader waking on every arrival (`--rcvlowat off`) with
 //      offloads off and on, and a line-rate flood of 150,000 64-byte UDP datagrams into b
-//      during which 20 recvfrom() calls on b are timed in simulated time.
+//      during which 20 recvfrom() calls on b are timed in simulated time; and the MAC frame period
+//      for back-to-back 1518-byte frames (also in the base run, after the plain loop).
 // The simulated-time figures are deterministic, so they have targets (targets() below): the
 // benchmark exits 1 when one is missed. Wall-clock speeds are printed figures only.
 // `--plain` runs only the plain loop (stepping every cycle, then with the idle skip) and prints
@@ -130,6 +132,59 @@ Result run_plain(uint64_t sim_us, bool skip = true, bool one_pass = true) {
   return r;
 }
 
+// The MAC's frame period for back-to-back 1518-byte frames: the plain loop's saturated traffic,
+// timed at b's receiving XGMII (the link's delivered timestamps count the /S/ lane). The mean
+// period between consecutive frames of a's that start within 1,300 ns of each other, and the line
+// rate it gives: 1518 byte times per period (the 802.3 best is 1518 / 1538 = 98.70 %: 8 bytes of
+// preamble and an average 12-byte IPG per frame).
+struct MacPeriod {
+  double ns_per_frame = 0;
+  uint64_t pairs = 0;
+  bool ok = false;
+  double line_rate_pct() const { return ns_per_frame > 0 ? 100.0 * (kFrameLen + 4) * 0.8 / ns_per_frame : 0; }
+};
+
+MacPeriod run_mac_period(uint64_t sim_us) {
+  struct Starts : sim::FrameTap {
+    std::vector<uint64_t> ps;
+    void on_frame(const sim::WireFrame& f) override {
+      if (f.dir == 0) ps.push_back(f.start_ps);
+    }
+  } starts;
+  sim::PlainHarness h;
+  auto& a = h.add_nic("a", sim::MacAddr::local(1), {}, {});
+  auto& b = h.add_nic("b", sim::MacAddr::local(2), {}, {});
+  sim::EthLink& link = h.connect(a, b);
+  link.add_tap(&starts, sim::EthLink::kDelivered);
+  sim::RegNic na(*a.platform, cfg()), nb(*b.platform, cfg());
+  na.pci_enable();
+  nb.pci_enable();
+  na.setup();
+  nb.setup();
+  bench::Traffic t(na, nb, a.core->mac().to_u48(), b.core->mac().to_u48(), kFrameLen, kFrameLen, 1);
+  t.pump();
+  const uint64_t start = h.cycle(), cycles = sim_us * 1000 * 1000 / 6400;
+  uint64_t n = 0;
+  h.run_until(
+      [&] {
+        if (++n % kPumpCycles == 0) t.pump();
+        return h.cycle() - start >= cycles;
+      },
+      cycles + 1);
+  link.remove_tap(&starts);
+  MacPeriod m;
+  uint64_t sum = 0;
+  for (size_t i = 1; i < starts.ps.size(); ++i) {
+    const uint64_t d = starts.ps[i] - starts.ps[i - 1];
+    if (d > 1'300'000) continue;
+    sum += d;
+    m.pairs++;
+  }
+  m.ns_per_frame = m.pairs ? sum / 1e3 / m.pairs : 0;
+  m.ok = m.pairs >= 100 && t.bad() == 0;
+  return m;
+}
+
 Result run_systemc(uint64_t sim_us, uint64_t* quantum) {
   sim::TestbenchConfig tc;
   tc.run_name = "bench";
@@ -167,7 +222,9 @@ Result run_systemc(uint64_t sim_us, uint64_t* quantum) {
 std::pair<sim::NetHost*, sim::NetHost*> two_hosts_up(sim::Network& net, const sim::NetHostConfig& hc) {
   sim::NetHost& a = net.add_host("a", "10.0.0.1/24", hc);
   sim::NetHost& b = net.add_host("b", "10.0.0.2/24", hc);
-  net.connect(a, b);
+  // NICSIM_TCP_PCAP=1: a pcap of the cable (out/<run_name>/a-b.pcap), to see the gaps on the wire
+  const char* want_pcap = std::getenv("NICSIM_TCP_PCAP");
+  net.connect(a, b, {}, want_pcap && *want_pcap == '1' ? "a-b.pcap" : "");
   net.up();
   return {&a, &b};
 }
@@ -210,8 +267,10 @@ int idle_child(bool skip, uint64_t idle_ms) {
 // internal pacing (TcpConfig::internal_pacing; default off).
 // `--mtu N` sets both hosts' MTU before the connection (the MSS follows it); `--rcvlowat off`
 // makes the receiver wake on every arrival instead of every read_size bytes (SO_RCVLOWAT).
+// `--writer task|callback`: the sender writes in a task its socket wakes, as a process does
+// (TcpBulkConfig::write_in_task), or in the socket callback (the app default).
 int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offload, int pacing, unsigned mtu,
-              int rcvlowat) {
+              int rcvlowat, int writer_task) {
   sim::TestbenchConfig tc;
   tc.run_name = "bench-tcp-" + std::to_string(cost_pct) + (timeline ? "-timeline" : "");
   sim::NetHostConfig hc;
@@ -227,6 +286,7 @@ int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offloa
   apps::TcpBulkConfig cfg;
   cfg.bytes = mb << 20;
   if (rcvlowat >= 0) cfg.rcvlowat = rcvlowat != 0;
+  if (writer_task >= 0) cfg.write_in_task = writer_task != 0;
   apps::TcpBulk bulk(a, b, cfg);
   if (offload >= 0) {
     a.ethtool(offload ? "-K eth0 sg on tx on tso on" : "-K eth0 tso off tx off");
@@ -1070,6 +1130,7 @@ int run_offload(uint64_t mb, bool json) {
   };
   for (auto& row : rows) row.r = run_tcp(100, mb, false, row.offload, "", row.extra);
   const FloodResult flood = run_flood(150'000);
+  const MacPeriod mac = run_mac_period(500);
   const TcpResult& on = rows[1].r;
   const TcpResult& wake = rows[4].r;
   std::vector<Target> goals = {
@@ -1102,6 +1163,12 @@ int run_offload(uint64_t mb, bool json) {
                   flood.max_wait_ns / 1e3, flood.median_wait_ns / 1e3, flood.frames_during, flood.got,
                   flood.ok ? "true" : "false");
     js += buf;
+    std::snprintf(buf, sizeof buf,
+                  ", \"mac_1518\": {\"ns_per_frame\": %.2f, \"cycles_per_frame\": %.3f, \"line_rate_pct\": %.2f, "
+                  "\"pairs\": %llu, \"ok\": %s}",
+                  mac.ns_per_frame, mac.ns_per_frame / 6.4, mac.line_rate_pct(), (unsigned long long)mac.pairs,
+                  mac.ok ? "true" : "false");
+    js += buf;
     std::printf("%s, \"targets_met\": %s, \"targets_missed\": [%s]}\n", js.c_str(), missed.empty() ? "true" : "false",
                 missed.c_str());
   } else {
@@ -1115,6 +1182,10 @@ int run_offload(uint64_t mb, bool json) {
     std::printf("nicsim bench: line-rate UDP flood into b (150,000 64-byte datagrams), 20 recvfrom() calls on b\n");
     std::printf("  socket call wait    %10.1f us max, %.1f us median; b's NIC took %llu frames meanwhile%s\n",
                 flood.max_wait_ns / 1e3, flood.median_wait_ns / 1e3, flood.frames_during, flood.ok ? "" : "  FAILED");
+    std::printf("nicsim bench: MAC frame period, back-to-back %zu-byte frames (plain loop, at b's XGMII)\n",
+                kFrameLen + 4);
+    std::printf("  frame period        %10.2f ns per frame (%.3f cycles), %.2f %% of line rate (best 98.70 %%)%s\n",
+                mac.ns_per_frame, mac.ns_per_frame / 6.4, mac.line_rate_pct(), mac.ok ? "" : "  FAILED");
     std::printf("nicsim bench: offload targets\n");
     for (const auto& g : goals) std::printf("  %-6s %s\n", g.met ? "met" : "MISSED", g.what.c_str());
   }
@@ -1135,6 +1206,7 @@ int main(int argc, char** argv) {
   int offload = -1;  // --offload on|off for --tcp-child: a's TSO + TX checksum (and b's GRO)
   unsigned mtu = 0;   // --mtu N for --tcp-child: both hosts' MTU (0: 1500)
   int rcvlowat = -1;  // --rcvlowat on|off for --tcp-child: the reader's SO_RCVLOWAT (default on)
+  int writer_task = -1;  // --writer task|callback for --tcp-child (default: the app's, callback)
   uint64_t flood_child_frames = 0;
   int pacing = -1;   // --pacing on|off for --tcp-child: TCP internal pacing on a and b
   std::string only;
@@ -1163,6 +1235,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--gro") && i + 1 < argc) gro = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--offload") && i + 1 < argc) offload = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--rcvlowat") && i + 1 < argc) rcvlowat = std::strcmp(argv[++i], "off") ? 1 : 0;
+    else if (!std::strcmp(argv[i], "--writer") && i + 1 < argc) writer_task = std::strcmp(argv[++i], "task") ? 0 : 1;
     else if (!std::strcmp(argv[i], "--mtu") && i + 1 < argc) {
       const unsigned long v = std::strtoul(argv[++i], nullptr, 0);
       if (v < 68 || v > sim::NetHost::kMaxMtu) {
@@ -1233,7 +1306,7 @@ int main(int argc, char** argv) {
   if (only == "idle") return run_idle_pairs(threads_pairs, idle_ms, json);  // this section alone
   if (tcp_child_arg)
     return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline, gro, offload, pacing, mtu,
-                     rcvlowat);
+                     rcvlowat, writer_task);
   if (flood_child_frames) return flood_child(flood_child_frames);
   if (only == "offload") return run_offload(tcp_mb, json);  // this section alone
   if (router_child_arg) return router_child(unsigned(std::strtoul(router_child_arg, nullptr, 0)), router_ms);
@@ -1284,6 +1357,7 @@ int main(int argc, char** argv) {
   Result plain_step = run_plain(sim_us, false);
   Result plain_full = run_plain(sim_us, true, false);  // the input pass repeated at every edge
   Result plain = run_plain(sim_us);
+  const MacPeriod mac = run_mac_period(std::min<uint64_t>(sim_us, 500));
   const double one_pass_speedup = plain.nic_cycles_per_s() / plain_full.nic_cycles_per_s();
   uint64_t q = 0;
   Result sc = run_systemc(sim_us, &q);
@@ -1321,7 +1395,7 @@ int main(int argc, char** argv) {
         "\"router_ms\": %llu, \"router_64_pps\": %.0f, \"router_64_cpu_busy_pct\": %.1f, "
         "\"router_64_cpu_ns_per_packet\": %.1f, \"router_64_drops\": %llu, \"router_1518_pps\": %.0f, "
         "\"router_1518_cpu_busy_pct\": %.1f, \"router_1518_cpu_ns_per_packet\": %.1f, \"router_1518_drops\": %llu, "
-        "\"router_ok\": %s, "
+        "\"router_ok\": %s, \"mac_1518_ns_per_frame\": %.2f, \"mac_1518_line_rate_pct\": %.2f, "
         "%s\"targets_met\": %s, \"targets_missed\": [%s]}\n",
         (unsigned long long)sim_us, plain.nic_cycles_per_s(), sc.nic_cycles_per_s(), ratio, (unsigned long long)q,
         sc.sim_s() * 1e3 / sc.wall_s, sc.frames / sc.wall_s, line_gbps,
@@ -1334,7 +1408,7 @@ int main(int argc, char** argv) {
         tcp_off.ok ? "true" : "false", tcp_tl.events, tl_cost,
         tcp_tl.ok && tcp_tl.gbps == tcp.gbps ? "true" : "false", (unsigned long long)router_ms, r64.pps(),
         r64.busy_pct(), r64.ns_per_packet(), r64.drops, r1518.pps(), r1518.busy_pct(), r1518.ns_per_packet(),
-        r1518.drops, r64.ok && r1518.ok ? "true" : "false", loss_js.c_str(), all_met ? "true" : "false",
+        r1518.drops, r64.ok && r1518.ok ? "true" : "false", mac.ns_per_frame, mac.line_rate_pct(), loss_js.c_str(), all_met ? "true" : "false",
         missed_json.c_str());
   } else {
     std::printf("nicsim bench: two NICs, back-to-back %zu-byte frames both ways, %llu us simulated\n", kFrameLen + 4,
@@ -1348,6 +1422,8 @@ int main(int argc, char** argv) {
     std::printf("  frames              %10.0f per wall-second (%.2f Gb/s per direction simulated)\n",
                 sc.frames / sc.wall_s, line_gbps);
     std::printf("  bad frames          %10llu\n", (unsigned long long)(plain.bad + sc.bad));
+    std::printf("  MAC frame period    %10.2f ns per %zu-byte frame (%.3f cycles), %.2f %% of line rate (best 98.70 %%)\n",
+                mac.ns_per_frame, kFrameLen + 4, mac.ns_per_frame / 6.4, mac.line_rate_pct());
     std::printf("  plain, no idle skip %10.0f NIC cycles/s  (busy traffic: the skip should cost nothing)\n",
                 plain_step.nic_cycles_per_s());
     std::printf("  plain, full eval    %10.0f NIC cycles/s  (input pass repeated at every edge: one pass is %.2fx)\n",

@@ -1,14 +1,18 @@
 // 10G MAC receiver: 64-bit XGMII to frame stream with FCS check, length checks, address filter and FCS strip.
 //
-// A frame starts with /S/ in lane 0 (the word's other lanes are data: preamble and SFD), so frame
-// byte k arrives in lane k%8 and needs no realignment. Each data word is held for one cycle: only the
+// A frame starts with /S/ in lane 0 or lane 4 (802.3 clause 46, 64-bit XGMII). The preamble and SFD
+// bytes after /S/ are not checked (a data byte in their lanes is taken as preamble). A lane-4 start
+// switches the input to a realigned word stream: each word is the upper half of the previous input
+// word (held one cycle) below the lower half of the current one, so the start word and frame byte k
+// arrive in lane k%8 as for a lane-0 start, half a word (one cycle) later; a lane-0 start switches
+// back (in a legal stream the held half is then idle). Each data word is held for one cycle: only the
 // next word tells whether it is the last beat (/T/ in lane 0 of the next word) or, with SECRC, how
 // many of its bytes are FCS. When the word with /T/ (or an error character) arrives, the verdict is
 // known (the CRC of its bytes is computed in that cycle, the filter result from the DA captured at
 // the first data word) and goes out with the last beat; the stats pulse in the same cycle. Bytes
 // of that word still to deliver go out one cycle later as the last beat.
-// Latency: the first beat is on m_axis two cycles after the start word is sampled; then one beat
-// per data word, one cycle behind it. There is no tready: the consumer must always accept.
+// Latency: the first beat is on m_axis two cycles after the start word is sampled (three for a
+// lane-4 start); then one beat per data word, one cycle behind it (two for a lane-4 frame). There is no tready: the consumer must always accept.
 // A frame with an 802.1Q tag (TPID = VET, 0x8100 by default, in bytes 12-13) may be MFS + 4 bytes
 // long: MFS counts the untagged frame, as on Intel's 10G MACs (802.3's 1518 / 1522 rule). With
 // RCTL.VFE, a tagged frame whose VID (bytes 14-15, low 12 bits) has its VFTA bit clear fails the
@@ -67,21 +71,37 @@ module nic_mac_rx (
   localparam logic [15:0] MinFrame  = 16'(nic_reg_pkg::EthMinFrame + nic_reg_pkg::EthFcsLen);  // 64
 
   // ---------------------------------------------------------------------------------------------
-  // Decode the input word
+  // Lane-4 realignment: rxd/rxc is the input word, or with shift_q the previous word's upper half
+  // below this word's lower half. A lane-0 start word is always taken as it is.
+  localparam logic [31:0] IdleHalf = {4{8'h07}};
+  logic        shift_q;      // the current frame started in lane 4
+  logic [31:0] hold_hi_q;    // upper half of the previous input word
+  logic [3:0]  hold_hc_q;
+  logic        raw_start0, raw_start4, use_shift;
+  logic [63:0] rxd;
+  logic [7:0]  rxc;
+  assign raw_start0 = xgmii_rxc_i == 8'h01 && xgmii_rxd_i[7:0] == CharStart;
+  assign raw_start4 = xgmii_rxc_i[7:4] == 4'h1 && xgmii_rxd_i[39:32] == CharStart;
+  assign use_shift  = shift_q && !raw_start0;
+  assign rxd        = use_shift ? {xgmii_rxd_i[31:0], hold_hi_q} : xgmii_rxd_i;
+  assign rxc        = use_shift ? {xgmii_rxc_i[3:0], hold_hc_q} : xgmii_rxc_i;
+
+  // ---------------------------------------------------------------------------------------------
+  // Decode the (realigned) input word
   logic       is_start;    // /S/ in lane 0, data in lanes 1-7
   logic [3:0] ctrl_lane;   // first lane with a control character, 8 if none
   logic [7:0] ctrl_char;
   logic       is_data, is_end, is_err;
 
-  assign is_start = xgmii_rxc_i == 8'h01 && xgmii_rxd_i[7:0] == CharStart;
+  assign is_start = rxc == 8'h01 && rxd[7:0] == CharStart;
 
   always_comb begin
     ctrl_lane = 4'd8;
     for (int i = 7; i >= 0; i--) begin
-      if (xgmii_rxc_i[i]) ctrl_lane = 4'(i);
+      if (rxc[i]) ctrl_lane = 4'(i);
     end
   end
-  assign ctrl_char = xgmii_rxd_i[8*ctrl_lane[2:0] +: 8];
+  assign ctrl_char = rxd[8*ctrl_lane[2:0] +: 8];
   assign is_data   = ctrl_lane == 4'd8;
   assign is_end    = !is_data;                      // /T/ or an error character ends the frame
   assign is_err    = !is_data && ctrl_char != CharTerm;
@@ -121,7 +141,7 @@ module nic_mac_rx (
 
   nic_crc32 u_crc (
     .crc_i  (crc_q),
-    .data_i (xgmii_rxd_i),
+    .data_i (rxd),
     .keep_i (crc_keep),
     .crc_o  (crc_next)
   );
@@ -271,15 +291,15 @@ module nic_mac_rx (
         out_data_d  = hold_q;
         out_keep_d  = 8'hFF;
       end else begin
-        da_d = xgmii_rxd_i[47:0];
+        da_d = rxd[47:0];
       end
       if (hold_v_q && cnt_q == 16'd8) begin  // bytes 12, 13: VET (81 00); 14, 15: PCP, DEI, VID
-        vlan_d = xgmii_rxd_i[47:32] == {vet_i[7:0], vet_i[15:8]};
-        vid_d  = {xgmii_rxd_i[51:48], xgmii_rxd_i[63:56]};
+        vlan_d = rxd[47:32] == {vet_i[7:0], vet_i[15:8]};
+        vid_d  = {rxd[51:48], rxd[63:56]};
       end
-      if (hold_v_q && cnt_q == 16'd8) mac_ctl_d = xgmii_rxd_i[63:32] == 32'h0100_0888;  // 88 08 00 01
-      if (cnt_q == 16'd16) pause_time_d = {xgmii_rxd_i[7:0], xgmii_rxd_i[15:8]};
-      hold_d   = xgmii_rxd_i;
+      if (hold_v_q && cnt_q == 16'd8) mac_ctl_d = rxd[63:32] == 32'h0100_0888;  // 88 08 00 01
+      if (cnt_q == 16'd16) pause_time_d = {rxd[7:0], rxd[15:8]};
+      hold_d   = rxd;
       hold_v_d = 1'b1;
       crc_d    = crc_next;
       cnt_d    = (cnt_q > 16'hFFF7) ? 16'hFFFF : cnt_q + 16'd8;
@@ -300,7 +320,7 @@ module nic_mac_rx (
           out_keep_d  = 8'hFF;
         end
         tail_v_d    = 1'b1;
-        tail_data_d = mask_bytes(xgmii_rxd_i, tail_keep);
+        tail_data_d = mask_bytes(rxd, tail_keep);
         tail_keep_d = tail_keep;
         tail_user_d = drop;
         tail_flag_d = crc_bad;
@@ -331,6 +351,9 @@ module nic_mac_rx (
     end
 
     if (!rst_ni) begin
+      shift_q     <= 1'b0;
+      hold_hi_q   <= IdleHalf;
+      hold_hc_q   <= 4'hF;
       in_frame_q  <= 1'b0;
       crc_q       <= 32'hFFFF_FFFF;
       cnt_q       <= 16'd0;
@@ -364,6 +387,9 @@ module nic_mac_rx (
       st_vdrop_q  <= 1'b0;
       st_bytes_q  <= 16'd0;
     end else begin
+      shift_q     <= raw_start4 ? 1'b1 : raw_start0 ? 1'b0 : shift_q;
+      hold_hi_q   <= xgmii_rxd_i[63:32];
+      hold_hc_q   <= xgmii_rxc_i[7:4];
       in_frame_q  <= in_frame_d;
       crc_q       <= crc_d;
       cnt_q       <= cnt_d;
@@ -399,7 +425,7 @@ module nic_mac_rx (
     end
   end
 
-  assign idle_o = !in_frame_q && !hold_v_q && !tail_v_q && !out_valid_q &&
+  assign idle_o = !in_frame_q && hold_hi_q == IdleHalf && hold_hc_q == 4'hF && !hold_v_q && !tail_v_q && !out_valid_q &&
                   !st_rx_q && !st_good_q && !st_bc_q && !st_mc_q && !st_crc_q && !st_runt_q && !st_over_q &&
                   !st_vdrop_q && !st_pause_q;
 
@@ -431,6 +457,9 @@ module nic_mac_rx (
 `endif
   // ==== cover points (docs/coverage.md; ./nicsim coverage prints each count) ====
 `ifndef SYNTHESIS
+  cov_start_lane4: cover property (@(posedge clk_i) disable iff (!rst_ni) !in_frame_q && is_start && use_shift);
+  cov_lane4_frame_good: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && shift_q && !crc_bad);
+  cov_lane4_frame_bad_fcs: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && shift_q && crc_bad);
   cov_runt: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && runt);
   cov_oversize: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && oversize);
   cov_vlan_over_mfs_accepted: cover property (@(posedge clk_i) disable iff (!rst_ni) in_frame_q && is_end && vlan_q && ({1'b0, len} > {1'b0, mfs_i}) && !oversize);

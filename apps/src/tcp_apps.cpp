@@ -86,7 +86,23 @@ TcpBulkResult TcpBulk::result() const {
 
 void TcpBulk::start() {
   error_ = open_connection(to_, from_, cfg_.port, cfg_.nodelay, alive_, listener_, [this] { on_listener_event(); },
-                           tx_, [this] { on_tx_event(); }, &connect_ns_);
+                           tx_, [this] { tx_wakeup(); }, &connect_ns_);
+}
+
+// sk_write_space / the connect completion: the sender writes in the callback, or (write_in_task)
+// wakes the writing process, which runs as a task with interrupts on, as a Linux writer does.
+void TcpBulk::tx_wakeup() {
+  if (!cfg_.write_in_task) {
+    on_tx_event();
+    return;
+  }
+  if (tx_task_queued_) return;
+  tx_task_queued_ = true;
+  from_.kernel().cpu().run_task([this, alive = alive_] {
+    if (!*alive) return;
+    tx_task_queued_ = false;
+    on_tx_event();
+  });
 }
 
 void TcpBulk::on_listener_event() {

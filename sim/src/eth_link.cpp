@@ -100,6 +100,7 @@ uint64_t EthLink::replay(Dir& d, const Held& h, uint64_t at, uint32_t copy) {
       d.counters.lost_link_down++;
   }
   d.lane_free = slot + (h.words.empty() ? 0 : h.words.back().k + 1) + h.gap;
+  d.free_by_stream = false;
   d.counters.delivered++;
   if (copy) d.counters.duplicated++;
   if (h.corrupted) d.counters.corrupted++;
@@ -108,7 +109,7 @@ uint64_t EthLink::replay(Dir& d, const Held& h, uint64_t at, uint32_t copy) {
                  copy ? " (duplicate)" : " (held or injected)", (unsigned long long)slot);
   if (tap_delivered_) {
     WireFrame f = h.delivered;
-    f.start_ps = cycle_to_ps(slot);
+    f.start_ps = cycle_to_ps(slot) + lane_ps(h.start_lane);
     f.copy = copy;
     emit_delivered(f);
   }
@@ -138,8 +139,8 @@ void EthLink::release_due(Dir& d, uint64_t sender_cycle, uint64_t min_slot) {
   }
 }
 
-void EthLink::start_frame(Dir& d, int side, uint64_t cycle) {
-  FrameMeta meta{side, d.next_index++, cycle, cycle_to_ps(cycle)};
+void EthLink::start_frame(Dir& d, int side, uint64_t cycle, int lane) {
+  FrameMeta meta{side, d.next_index++, cycle, cycle_to_ps(cycle) + lane_ps(lane)};
   d.plan = FaultPlan{};
   d.fault->on_frame(meta, d.plan);
   std::sort(d.plan.flips.begin(), d.plan.flips.end());
@@ -149,6 +150,7 @@ void EthLink::start_frame(Dir& d, int side, uint64_t cycle) {
   d.byte = 0;
   d.corrupted = false;
   d.start_cycle = cycle;
+  d.start_lane = lane;
   d.cur = Held{};
   d.offset = 0;
   d.slot = cycle + delay_cycles_;
@@ -171,7 +173,10 @@ void EthLink::start_frame(Dir& d, int side, uint64_t cycle) {
     d.mode = kStreamed;
     d.capture = d.plan.duplicates > 0;
     uint64_t want = cycle + delay_cycles_ + d.plan.delay_cycles;
-    d.slot = std::max(want, d.lane_free);
+    // Right behind the previous streamed frame the sender's own gap (maybe under 12 bytes with
+    // its deficit idle count) is kept as long as this frame is not delayed less than that one.
+    uint64_t floor = d.free_by_stream ? std::min(d.lane_free, cycle + delay_cycles_ + d.prev_offset) : d.lane_free;
+    d.slot = std::max(want, floor);
     d.offset = d.slot - (cycle + delay_cycles_);
     Counters& k = d.counters;
     if (d.plan.delay_cycles) {
@@ -186,7 +191,7 @@ void EthLink::start_frame(Dir& d, int side, uint64_t cycle) {
   }
   if (tap_sent_ || tap_delivered_) {
     d.sent = WireFrame{side, meta.index, meta.start_ps, {}, false, false, 0};
-    d.delivered = WireFrame{side, meta.index, cycle_to_ps(d.slot), {}, false, false, 0};
+    d.delivered = WireFrame{side, meta.index, cycle_to_ps(d.slot) + lane_ps(lane), {}, false, false, 0};
   }
 }
 
@@ -211,6 +216,7 @@ void EthLink::finish_frame(Dir& d, bool truncated, int t_lane) {
     h.remaining = d.plan.hold;
     h.duplicates = d.plan.duplicates;
     h.gap = d.gap;
+    h.start_lane = d.start_lane;
     h.corrupted = d.corrupted;
     h.delivered = std::move(d.delivered);
     if (d.recompute) rewrite_fcs(d, truncated);
@@ -231,9 +237,12 @@ void EthLink::finish_frame(Dir& d, bool truncated, int t_lane) {
     d.counters.delivered++;
     if (d.corrupted) d.counters.corrupted++;
     d.lane_free = d.last_word + delay_cycles_ + d.offset + 1 + d.gap;
+    d.free_by_stream = true;
+    d.prev_offset = d.offset;
     if (tap_delivered_) emit_delivered(d.delivered);
     if (d.plan.duplicates) {
       d.cur.gap = d.gap;
+      d.cur.start_lane = d.start_lane;
       d.cur.corrupted = d.corrupted;
       d.cur.delivered = std::move(d.delivered);
       for (uint32_t j = 1; j <= d.plan.duplicates; ++j) replay(d, d.cur, 0, j);
@@ -261,6 +270,9 @@ void EthLink::rewrite_fcs(Dir& d, bool truncated) {
   h.words.clear();
   uint64_t k = 0;
   for (const xgmii::Word& w : xgmii::encode(f)) h.words.push_back(Captured{k++, w.d, w.c});
+  // re-encoded with /S/ in lane 0: its /T/ lane and gap follow the length
+  h.start_lane = 0;
+  h.gap = f.size() % 8 <= 4 ? 1 : 2;
   if (tap_delivered_) h.delivered.bytes = f;
   if (d.first_flip + 4 < d.bytes.size())
     d.counters.fcs_recomputed++;
@@ -342,7 +354,7 @@ void EthLink::tx_word(int side, uint64_t cycle, uint64_t data, uint8_t ctrl) {
         finish_frame(d, truncated, t_lane);
         end = truncated = false;
       }
-      start_frame(d, side, cycle);
+      start_frame(d, side, cycle, i);
       if (!owned) {
         owned = true;
         mode = d.mode;

@@ -60,6 +60,7 @@ bool Decoder::feed(uint64_t cycle, uint64_t d, uint8_t c) {
         if (is_ctrl && b == kStart) {
           cur_ = Frame{};
           cur_.start_cycle = cycle;
+          cur_.start_lane = i;
           state_ = kPreambleState;
           preamble_ = 0;
         }
@@ -88,6 +89,7 @@ bool Decoder::feed(uint64_t cycle, uint64_t d, uint8_t c) {
           if (b == kStart) {
             cur_ = Frame{};
             cur_.start_cycle = cycle;
+            cur_.start_lane = i;
             preamble_ = 0;
           }
           completed = true;

@@ -78,7 +78,118 @@ inline void xgmii_append(std::vector<XWord>& out, const Bytes& wire, unsigned mi
   }
 }
 
-// The frames in a 64-bit XGMII word stream: index of the /S/ word and the bytes after the SFD
+// A lane-level XGMII transmitter reference: /S/ in lane 0 or lane 4 of the 64-bit word, the gap
+// after /T/ chosen by a deficit idle count (IEEE 802.3 46.3.1.4) or a fixed minimum. Positions are
+// byte (lane) indices from the first lane of the stream; the IPG counts /T/ and the idles up to,
+// not including, the next /S/.
+struct LaneEncoder {
+  std::vector<std::pair<uint8_t, bool>> lanes;
+  unsigned dic = 0;        // deficit idle count, 0..3
+  size_t next_start = 0;   // position of the next /S/
+  bool use_dic = true;     // false: the next /S/ at the first lane 0/4 at least min_ipg after /T/
+  unsigned min_ipg = 12;   // without DIC
+  std::vector<size_t> starts, terms;
+
+  // Appends a frame (DA..FCS) at next_start, then plans the next start.
+  void append(const Bytes& wire) {
+    while (lanes.size() < next_start) lanes.push_back({0x07, true});
+    starts.push_back(lanes.size());
+    lanes.push_back({0xFB, true});
+    for (int i = 0; i < 6; ++i) lanes.push_back({0x55, false});
+    lanes.push_back({0xD5, false});
+    for (uint8_t b : wire) lanes.push_back({b, false});
+    const size_t t = lanes.size();
+    terms.push_back(t);
+    lanes.push_back({0xFD, true});
+    if (!use_dic) {
+      next_start = (t + min_ipg + 3) / 4 * 4;
+      return;
+    }
+    const size_t ideal = t + 12;
+    const unsigned r = ideal % 4;
+    if (r == 0) {
+      next_start = ideal;
+    } else if (dic + r <= 3) {  // delete r idles
+      next_start = ideal - r;
+      dic += r;
+    } else {                    // insert 4 - r idles
+      next_start = ideal + 4 - r;
+      dic = dic > 4 - r ? dic - (4 - r) : 0;
+    }
+  }
+  // The stream so far, idles up to a word boundary at or after the planned next start.
+  std::vector<XWord> words() const {
+    std::vector<std::pair<uint8_t, bool>> l = lanes;
+    while (l.size() < next_start || l.size() % 8 != 0) l.push_back({0x07, true});
+    std::vector<XWord> out;
+    for (size_t w = 0; w < l.size(); w += 8) {
+      XWord x{0, 0};
+      for (int i = 0; i < 8; ++i) {
+        x.d |= static_cast<uint64_t>(l[w + i].first) << (8 * i);
+        if (l[w + i].second) x.c |= static_cast<uint8_t>(1u << i);
+      }
+      out.push_back(x);
+    }
+    return out;
+  }
+};
+
+// The frames in a word stream at lane level, /S/ in any lane: positions of /S/ and of the
+// character that ended the frame (/T/, or the first other control character), the bytes after
+// the SFD, whether the seven bytes after /S/ were the preamble and SFD, and whether an /E/ came
+// before /T/. stray counts lanes outside frames that are not idle.
+struct LaneFrame {
+  size_t start = 0, term = 0;
+  Bytes bytes;
+  bool preamble_ok = true, error = false, terminated = false;
+};
+struct LaneParse {
+  std::vector<LaneFrame> frames;
+  size_t stray = 0;
+};
+inline LaneParse lane_frames(const std::vector<XWord>& ws) {
+  LaneParse p;
+  LaneFrame cur;
+  int state = 0;  // 0 idle, 1..7 preamble bytes seen + 1, 8 data
+  for (size_t w = 0; w < ws.size(); ++w) {
+    for (int i = 0; i < 8; ++i) {
+      const size_t pos = 8 * w + i;
+      const uint8_t b = static_cast<uint8_t>(ws[w].d >> (8 * i));
+      const bool c = (ws[w].c >> i) & 1;
+      if (state == 0) {
+        if (c && b == 0xFB) {
+          cur = LaneFrame{};
+          cur.start = pos;
+          state = 1;
+        } else if (!(c && b == 0x07)) {
+          p.stray++;
+        }
+      } else if (state < 8) {
+        if (c) {  // control character inside the preamble: a broken frame
+          cur.preamble_ok = false;
+          cur.term = pos;
+          p.frames.push_back(cur);
+          state = 0;
+          continue;
+        }
+        if (b != (state == 7 ? 0xD5 : 0x55)) cur.preamble_ok = false;
+        state++;
+      } else if (!c) {
+        cur.bytes.push_back(b);
+      } else if (b == 0xFE) {
+        cur.error = true;
+      } else {
+        cur.term = pos;
+        cur.terminated = b == 0xFD;
+        p.frames.push_back(cur);
+        state = 0;
+      }
+    }
+  }
+  return p;
+}
+
+// The frames in a 64-bit XGMII word stream: index of the /S/ word// The frames in a 64-bit XGMII word stream: index of the /S/ word and the bytes after the SFD
 // up to /T/ (DA..FCS). A frame without /T/ at the end of the stream is left out.
 struct XFrame {
   size_t start;

@@ -96,8 +96,12 @@ class FcBench {
   }
   bool txoff() const { return m_.txoff_o; }
   bool idle() const { return m_.idle_o; }
-  // the TX frames seen so far (xgmii_frames over tx)
-  std::vector<XFrame> tx_frames() const { return xgmii_frames(tx); }
+  // the TX frames seen so far, /S/ in any lane (start: the index of its word)
+  std::vector<XFrame> tx_frames() const {
+    std::vector<XFrame> out;
+    for (const LaneFrame& f : lane_frames(tx).frames) out.push_back({f.start / 8, f.bytes});
+    return out;
+  }
 
   std::vector<XWord> tx;                                 // tx[i]: XGMII word after tick i + 1
   std::vector<std::pair<size_t, uint16_t>> pause_rx;     // (tick, quanta)
@@ -241,6 +245,53 @@ TEST(MacFc, PauseHoldsTxForTheQuanta) {
       EXPECT_FALSE(tb.txoff());
     }
   }
+}
+
+// PAUSE frames go into a stream of back-to-back FIFO frames through the same path: every frame
+// byte-exact and in order with the XOFF between two of them, starts in lane 0 or 4, IPG >= 9 and
+// at most 3 bytes short of 12 per gap over any run of gaps (the deficit idle count).
+TEST(MacFc, XoffAmongBackToBackFramesKeepsTheGapRules) {
+  std::mt19937_64 rng(test_seed());
+  SCOPED_TRACE(seed_msg(test_seed()));
+  FcBench tb;
+  tb.reset({true, false, false, 50, 100, 0x0ABC});
+  std::vector<Bytes> sent;
+  for (int i = 0; i < 40; ++i) {
+    sent.push_back(random_bytes(rng, 60 + rng() % 1455));
+    tb.send(sent.back());
+  }
+  tb.run(1500);
+  tb.level(100);  // XOFF wanted while frames stream
+  while (tb.tx_pending()) tb.step();
+  tb.run(50);
+  const LaneParse p = lane_frames(tb.tx);
+  EXPECT_EQ(p.stray, 0u);
+  ASSERT_EQ(p.frames.size(), sent.size() + 1);
+  size_t k = 0, pauses = 0, lane4 = 0;
+  long worst = 0, run = 0;
+  for (size_t i = 0; i < p.frames.size(); ++i) {
+    const LaneFrame& f = p.frames[i];
+    EXPECT_TRUE(f.preamble_ok && f.terminated && !f.error);
+    EXPECT_EQ(f.start % 4, 0u) << "frame " << i;
+    lane4 += f.start % 8 == 4;
+    if (f.bytes == pause_wire(0x0ABC)) {
+      pauses++;
+    } else {
+      ASSERT_LT(k, sent.size());
+      EXPECT_TRUE(f.bytes == wire_frame(sent[k], true)) << "FIFO frame " << k;
+      k++;
+    }
+    if (i > 0) {
+      const long g = long(f.start - p.frames[i - 1].term);
+      EXPECT_GE(g, 9) << "IPG before frame " << i;
+      run = std::max<long>(0, run) + 12 - g;
+      worst = std::max(worst, run);
+    }
+  }
+  EXPECT_EQ(pauses, 1u);
+  EXPECT_EQ(tb.xoff_tx, 1u);
+  EXPECT_GT(lane4, 0u);
+  EXPECT_LE(worst, 3);
 }
 
 // XON (quanta 0) during a long hold: the waiting frame starts 1 tick after the XON pulse. A PAUSE

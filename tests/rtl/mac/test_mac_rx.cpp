@@ -429,6 +429,76 @@ TEST(MacRx, ShortAndRandomGaps) {
   }
 }
 
+// Frames with /S/ in lane 0 or lane 4, as a deficit-idle-count transmitter sends them back to back
+// (every wire length residue mod 8, 64..9018), or with the shortest gap that a lane-0/4 start
+// allows (5 bytes); about one in eight with a bad FCS, in lane-0 and lane-4 frames alike: the
+// stream byte-exact, the FCS verdicts, stats and drops as for lane-0 starts, with and without SBP
+// and SECRC.
+TEST(MacRx, Lane4StartsByteExactWithFcsCheck) {
+  const uint64_t seed = test_seed();
+  SCOPED_TRACE(seed_msg(seed));
+  for (bool dic : {true, false}) {
+    for (bool sbp : {false, true}) {
+      for (bool secrc : {false, true}) {
+        SCOPED_TRACE(std::string(dic ? "DIC gaps" : "5-byte gaps") + " sbp=" + (sbp ? "1" : "0") +
+                     " secrc=" + (secrc ? "1" : "0"));
+        std::mt19937_64 rng(seed ^ (0x1A4E + 8 * dic + 4 * sbp + 2 * secrc));
+        RxCfg cfg;
+        cfg.sbp = sbp;
+        cfg.secrc = secrc;
+        RxBench tb;
+        tb.reset(cfg);
+        LaneEncoder enc;
+        enc.use_dic = dic;
+        enc.min_ipg = 5;
+        std::vector<Expect> want;
+        unsigned bad4 = 0, bad0 = 0, lane4 = 0;
+        for (int i = 0; i < 240; ++i) {
+          const size_t r = rng() % 8;
+          size_t len = 64 + r + 8 * (rng() % ((9018 - 64 - r) / 8 + 1));
+          if (rng() % 2) len = 64 + r + 8 * (rng() % 24);  // many short ones: more gaps per word
+          Bytes f = random_frame(rng, len);
+          const bool bad = rng() % 8 == 0;
+          if (bad) f[rng() % f.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
+          const bool l4 = enc.next_start % 8 == 4;
+          lane4 += l4;
+          if (bad) (l4 ? bad4 : bad0)++;
+          enc.append(f);
+          want.push_back(expect(cfg, f, false));
+        }
+        ASSERT_GT(lane4, 0u);
+        ASSERT_GT(bad4, 0u) << "no bad FCS in a lane-4 frame";
+        tb.run(enc.words());
+        check(tb, want);
+      }
+    }
+  }
+}
+
+// A lane-4 start costs the receiver half a word: the first beat three cycles after the word holding
+// /S/ (two for lane 0); the stats right after the word holding /T/ when /T/ is in lanes 0-3, one
+// cycle later when it is in lanes 4-7.
+TEST(MacRx, Lane4Latency) {
+  const uint64_t seed = test_seed();
+  SCOPED_TRACE(seed_msg(seed));
+  std::mt19937_64 rng(seed);
+  for (unsigned len = 64; len < 72; ++len) {
+    SCOPED_TRACE("L=" + std::to_string(len));
+    RxBench tb;
+    tb.reset(RxCfg{});
+    LaneEncoder enc;
+    enc.next_start = 4;  // /S/ in lane 4 of word 0
+    enc.append(random_frame(rng, len));
+    tb.run(enc.words());
+    const uint64_t term_step = enc.terms[0] / 8 + 1;  // steps count words from 1
+    ASSERT_EQ(tb.first_beat_step.size(), 1u);
+    EXPECT_EQ(tb.first_beat_step[0], 1u + 3u);
+    ASSERT_EQ(tb.stat_step.size(), 1u);
+    // a /T/ in lanes 4-7 reaches the realigned word one cycle after its raw word
+    EXPECT_EQ(tb.stat_step[0], term_step + (enc.terms[0] % 8 >= 4 ? 1u : 0u));
+  }
+}
+
 // Latency: the first beat two cycles after the /S/ word; the last beat one cycle after the word
 // with /T/ when that word delivers no bytes (/T/ in lane 0, or lanes 0-4 with SECRC), else two.
 TEST(MacRx, Latency) {

@@ -28,6 +28,9 @@ struct TcpBulkConfig {
   Param<bool> read_in_task{false, "read_in_task",
                            "the receiver reads in a task its socket wakes (a process, whose recv() owns the socket "
                            "while it copies) instead of in the socket callback"};
+  Param<bool> write_in_task{false, "write_in_task",
+                            "the sender writes in a task its socket wakes (a process, whose send() owns the socket "
+                            "while it copies, with interrupts on) instead of in the socket callback"};
   template <class V>
   void visit(V&& v) {
     v(bytes);
@@ -38,6 +41,7 @@ struct TcpBulkConfig {
     v(nodelay);
     v(rcvlowat);
     v(read_in_task);
+    v(write_in_task);
   }
 };
 
@@ -127,6 +131,7 @@ class TcpBulk {
   void on_listener_event();
   void on_rx_event();
   void on_tx_event();
+  void tx_wakeup();
 
   AppHost& from_;
   AppHost& to_;
@@ -139,6 +144,7 @@ class TcpBulk {
   uint64_t connect_ns_ = 0, first_ns_ = 0, eof_ns_ = 0;
   bool eof_ = false, tx_closed_ = false;
   bool rx_task_queued_ = false;  // read_in_task: the reader is woken and waits for the CPU
+  bool tx_task_queued_ = false;  // write_in_task: the writer is woken and waits for the CPU
   std::string sha_tx_, sha_rx_, error_;
   net::TcpInfo tx_info_;
 };

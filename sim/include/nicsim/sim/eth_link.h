@@ -11,11 +11,14 @@
 // receiving XGMII lane; frames never overlap there and keep an inter-frame gap:
 //   - lane_free: the first cycle the next /S/ may take = the previous frame's last word
 //     + 1 + 1 idle word (/T/ in lanes 0-4) or 2 (/T/ in lanes 5-7, or no /T/), the least
-//     that keeps the 12-byte IPG; this is the gap nic_mac_tx sends, so without faults
-//     every frame gets exactly c + delay_cycles, as before.
-//   - in-order frame (incl. jitter): slot = max(c + delay + plan.delay_cycles, lane_free),
-//     decided at its /S/; its words stream through at that offset. A frame never overtakes
-//     a delayed one: it waits behind it (counted as delayed too).
+//     that keeps the 12-byte IPG for a lane-0 start.
+//   - in-order frame (incl. jitter): slot = max(c + delay + plan.delay_cycles, floor),
+//     decided at its /S/; its words stream through at that offset. floor is lane_free, or,
+//     right behind the previous streamed frame, the earlier of lane_free and c + delay + that
+//     frame's offset: the gap nic_mac_tx chose (9..15 bytes with its deficit idle count, /S/
+//     in lane 0 or 4) is kept, so without faults every frame gets exactly c + delay_cycles.
+//     A frame never overtakes a delayed one: it waits behind it (counted as delayed too).
+//     Timestamps count the /S/ lane: a lane-4 start is 4 byte times (3.2 ns) into its word.
 //   - drop: the frame's words become idles, it takes no slot.
 //   - flips: XOR into frame bytes (DA..FCS) on the way; the FCS is not recomputed, unless
 //     plan.recompute_fcs: then the frame is captured whole (store and forward), its FCS is
@@ -181,6 +184,7 @@ class EthLink {
     uint32_t remaining = 0;    // later frames still to overtake it
     uint32_t duplicates = 0;
     int gap = 2;               // idle words after the last word
+    int start_lane = 0;        // lane of /S/ in the first word (0 or 4)
     bool corrupted = false;
     WireFrame delivered;
   };
@@ -210,10 +214,13 @@ class EthLink {
     uint32_t first_flip = 0;     // index of the first byte a flip changed
     Held cur;               // captured words (held or duplicated frame)
     uint64_t lane_free = 0; // first lane cycle the next /S/ may take
+    bool free_by_stream = false;  // lane_free was set by a streamed frame ...
+    uint64_t prev_offset = 0;     // ... with this offset
+    int start_lane = 0;           // lane of the current frame's /S/
     std::deque<Held> held;
     std::deque<std::pair<Held, uint64_t>> pending;  // injected during a streamed frame; lane cycle
   };
-  void start_frame(Dir& d, int side, uint64_t cycle);
+  void start_frame(Dir& d, int side, uint64_t cycle, int lane);
   void finish_frame(Dir& d, bool truncated, int t_lane);
   void place(Dir& d, uint64_t cycle, uint64_t data, uint8_t ctrl);
   // Puts a captured frame on the lane at max(at, lane_free); returns its slot.

@@ -34,6 +34,7 @@ class Decoder {
  public:
   struct Frame {
     uint64_t start_cycle = 0;
+    int start_lane = 0;          // lane of /S/ in that word (0 or 4 from a 64-bit XGMII sender)
     std::vector<uint8_t> bytes;  // destination MAC through FCS
     bool error = false;          // /E/ or another control character inside the frame
     bool truncated = false;      // ended without /T/
