@@ -216,6 +216,18 @@ class SkBuff {
   // Linux's nf_conntrack_get does, and its ctinfo (net::CtInfo; 7 = not seen by conntrack).
   std::shared_ptr<net::NfConn> nfct;
   uint8_t nfctinfo = 7;
+  // skb->destructor: runs once when this skb is freed, wherever that is (the driver's TX
+  // clean, a qdisc or driver drop, a segmentation that replaced it), before the buffer goes
+  // back to the pool. TCP's tcp_wfree gives back the socket's sk_wmem_alloc with it. Clones
+  // and copies start without one, as Linux's skb_clone clears it.
+  void (*destructor)(SkBuff& skb) = nullptr;
+  // What the destructor gives back to sk's sk_wmem_alloc. Linux gives back skb->truesize and
+  // keeps it fixed while the skb is owned; here truesize() follows the buffer (linearize),
+  // so the charge is kept apart.
+  uint32_t sk_charge = 0;
+  // Expires with sk (Sock::sk_alive()): a destructor checks it before following sk (Linux
+  // holds a reference on the socket while sk_wmem_alloc is not zero).
+  std::weak_ptr<const void> sk_alive;
 
  private:
   friend class SkbPool;
