@@ -45,11 +45,20 @@ TEST(TcpSmallQueues, SysctlHasLinuxDefault) {
   EXPECT_EQ(t.a.st->sysctl().set("net.ipv4.tcp_limit_output_bytes", "-1"), -EINVAL);
 }
 
+// A first exchange gives a its RTT and so a pacing rate (before it, the rate is unset and
+// only tcp_limit_output_bytes bounds the queue).
+void warm_up(TcpPair& t, net::TcpSocket& c, net::TcpSocket& s) {
+  ASSERT_EQ(t.transfer(c, s, 40000, kSec), 40000u);
+  t.run(50 * kMs);
+  ASSERT_NE(c.info().pacing_rate, ~0ull);
+}
+
 // With the TX completions held and a 2 ms path (no ACK yet), the socket puts no more below
-// it than the limit allows (plus the skb that crossed it), although cwnd allows 10.
+// it than the limit allows (plus the skb that crossed it), although cwnd allows more.
 TEST(TcpSmallQueues, BytesBelowTheSocketStayWithinTheLimit) {
   TcpPair t(TcpPair::fast_cfg(1), TcpPair::fast_cfg(2), 2 * kMs);
   auto [c, s] = t.connect();
+  warm_up(t, *c, *s);
   t.a.eth.hold_tx = true;
   const size_t before = data_segs_sent(t.a);
   const std::vector<uint8_t> buf = payload(64 * 1024);
@@ -101,6 +110,7 @@ TEST(TcpSmallQueues, TxCompletionResumesTheThrottledSocket) {
   TcpPair t(TcpPair::fast_cfg(1), TcpPair::fast_cfg(2), 2 * kMs);
   ASSERT_EQ(t.a.k.cpu().request_irq(kTxVector, [&] { t.a.eth.tx_complete(); }, "eth-tx"), 0);
   auto [c, s] = t.connect();
+  warm_up(t, *c, *s);
   t.a.eth.hold_tx = true;
   const std::vector<uint8_t> buf = payload(64 * 1024);
   ASSERT_EQ(c->send(buf.data(), buf.size()), int(buf.size()));
@@ -201,6 +211,8 @@ TEST(TcpSmallQueues, QdiscDropsGiveTheChargeBack) {
 // nothing is charged (each skb's destructor ran once).
 TEST(TcpSmallQueues, TransferWithDelayedCompletionsBalancesTheCharge) {
   TcpPair t;
+  // 16 KB: below what 30 us of a 10 Gb/s flow's pacing rate would allow, so TSQ bites.
+  ASSERT_EQ(t.a.st->sysctl().set("net.ipv4.tcp_limit_output_bytes", "16000"), 0);
   ASSERT_EQ(t.a.k.cpu().request_irq(kTxVector, [&] { t.a.eth.tx_complete(); }, "eth-tx"), 0);
   auto [c, s] = t.connect();
   t.a.eth.hold_tx = true;

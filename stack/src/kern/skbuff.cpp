@@ -204,6 +204,7 @@ SkbPtr SkbPool::wrap(SkBuff* skb) {
   skb->pool_ = this;
   skb->destructor = nullptr;  // a clone or copy is not charged to the socket
   skb->sk_charge = 0;
+  skb->owner_sk = nullptr;
   skb->sk_alive.reset();
   skb->id = next_id_++;
   stats_.allocs++;

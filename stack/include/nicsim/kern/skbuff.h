@@ -225,8 +225,10 @@ class SkBuff {
   // keeps it fixed while the skb is owned; here truesize() follows the buffer (linearize),
   // so the charge is kept apart.
   uint32_t sk_charge = 0;
-  // Expires with sk (Sock::sk_alive()): a destructor checks it before following sk (Linux
-  // holds a reference on the socket while sk_wmem_alloc is not zero).
+  // The socket charged (Linux's skb->sk, which here the neighbour layer clears before the
+  // device) and a token that expires with it (Sock::sk_alive()): the destructor checks it
+  // before following the pointer (Linux holds a reference on the socket instead).
+  net::Sock* owner_sk = nullptr;
   std::weak_ptr<const void> sk_alive;
 
  private:
@@ -239,6 +241,18 @@ class SkBuff {
   uint32_t data_ = 0, tail_ = 0, end_ = 0;
   int32_t mac_header_ = -1, network_header_ = -1, transport_header_ = -1;
 };
+
+// skb_orphan: runs the destructor now (the skb lives on, charged to nobody) and forgets sk.
+inline void skb_orphan(SkBuff& skb) {
+  if (void (*d)(SkBuff&) = skb.destructor) {
+    skb.destructor = nullptr;
+    d(skb);
+  }
+  skb.sk = nullptr;
+  skb.owner_sk = nullptr;
+  skb.sk_charge = 0;
+  skb.sk_alive.reset();
+}
 
 // Allocates and counts buffers. Outlives every SkbPtr it made.
 class SkbPool {

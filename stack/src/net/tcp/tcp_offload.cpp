@@ -226,6 +226,7 @@ std::vector<kern::SkbPtr> tcp4_gso_segment(kern::Kernel& k, kern::SkBuff& skb, u
     const uint32_t n = uint32_t(out.size()), share = skb.sk_charge / n;
     for (uint32_t i = 0; i < n; ++i) {
       out[i]->destructor = skb.destructor;
+      out[i]->owner_sk = skb.owner_sk;
       out[i]->sk_alive = skb.sk_alive;
       out[i]->sk_charge = i + 1 < n ? share : skb.sk_charge - share * (n - 1);
     }

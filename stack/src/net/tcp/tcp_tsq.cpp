@@ -21,11 +21,12 @@ void TcpSock::wmem_alloc_sub(uint32_t bytes) { wmem_alloc_ -= std::min<uint64_t>
 // __sock_wfree for a pure ACK: gives the charge back, does not resume the socket.
 void TcpSock::tcp_pure_ack_wfree(kern::SkBuff& skb) {
   if (skb.sk_alive.expired()) return;
-  static_cast<TcpSock*>(skb.sk)->wmem_alloc_sub(skb.sk_charge);
+  static_cast<TcpSock*>(skb.owner_sk)->wmem_alloc_sub(skb.sk_charge);
 }
 
 void TcpSock::skb_set_owner_w(kern::SkBuff& skb, bool pure_ack) {
   skb.sk = this;
+  skb.owner_sk = this;
   skb.sk_alive = sk_alive();
   skb.sk_charge = pure_ack ? kPureAckTruesize : skb.truesize();
   skb.destructor = pure_ack ? &tcp_pure_ack_wfree : &TcpSock::tcp_wfree;
@@ -36,7 +37,7 @@ void TcpSock::skb_set_owner_w(kern::SkBuff& skb, bool pure_ack) {
 // socket goes on the TSQ tasklet's list, once.
 void TcpSock::tcp_wfree(kern::SkBuff& skb) {
   if (skb.sk_alive.expired()) return;
-  auto* tp = static_cast<TcpSock*>(skb.sk);
+  auto* tp = static_cast<TcpSock*>(skb.owner_sk);
   tp->wmem_alloc_sub(skb.sk_charge);
   if (!tp->tcp_ || !(tp->tsq_flags_ & kTsqThrottled) || (tp->tsq_flags_ & kTsqQueued)) return;
   tp->tsq_flags_ = uint8_t((tp->tsq_flags_ & ~kTsqThrottled) | kTsqQueued);
