@@ -224,8 +224,8 @@ TEST_F(Tcp, FiftyConcurrentConnectionsAllCompleteWithFairShare) {
   std::printf("TSQ at a: %llu throttles, %llu tasklet runs, %llu deferred to release_sock; qdisc drops %llu\n",
               (unsigned long long)tsq.throttled, (unsigned long long)tsq.tasklet_runs,
               (unsigned long long)tsq.deferred, (unsigned long long)a.dev().qdisc.stats().drops);
-  // Measured: Jain 0.944 without moderation and without TSQ, per-connection 1.68..8.04 Gb/s
-  // (each over its own lifetime).
+  // Measured without moderation: Jain 0.944 before TSQ, per-connection 1.68..8.04 Gb/s (each
+  // over its own lifetime); with TSQ 0.954, 2.10..8.05 Gb/s, 2 qdisc drops, 104 throttles.
   EXPECT_GE(jain, 0.9);
   for (auto& f : flows) f->stop();
   print_tcp(a);
