@@ -41,7 +41,10 @@ class FakeEth : public kern::NetDeviceOps {
       if (skb->ip_summed == kern::CHECKSUM_PARTIAL) kern::skb_checksum_help(*skb);  // the NIC's TXSM
       frames.push_back(skb->bytes());
     }
-    skb.reset();
+    if (hold_tx)
+      tx_held.push_back(std::move(skb));  // in the "ring" until tx_complete
+    else
+      skb.reset();
     for (std::vector<uint8_t>& f : frames) {
       d.stats.tx_packets++;
       d.stats.tx_bytes += f.size();
@@ -135,6 +138,11 @@ class FakeEth : public kern::NetDeviceOps {
   std::function<void(std::vector<uint8_t>, uint64_t now_ns)> wire;
   // Sees every skb the stack hands the device (GSO skbs whole), before it is sent.
   std::function<void(const kern::SkBuff&)> on_xmit;
+  // A TX ring: with hold_tx the skbs stay in tx_held after their frames went to the wire,
+  // until tx_complete frees them (a driver's TX clean), as skb destructors see it.
+  bool hold_tx = false;
+  std::deque<kern::SkbPtr> tx_held;
+  void tx_complete() { tx_held.clear(); }
   // skb->ip_summed of received frames, as a driver with RX checksum offload would set it.
   uint8_t rx_ip_summed = kern::CHECKSUM_NONE;
   // receive_at takes the NAPI path (napi_receive_at) instead of netif_receive_skb per frame.

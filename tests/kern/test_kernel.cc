@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "fake_platform.h"
@@ -506,4 +508,29 @@ TEST(KernelParts, ProcessWorkPaidWithIrqsOnIsInterruptedAndEndsLater) {
   EXPECT_EQ(k.counters().cpu_busy_ns, 10'000u + 1000 + 2000 + 200 + 100);
   EXPECT_EQ(p.now_ns(), 100'000u);
   k.cpu().free_irq(0x41);
+}
+
+// tasklet_schedule: the tasklet runs once in TASKLET_SOFTIRQ (after NET_RX in the same pass),
+// however often it was scheduled before; one destroyed while scheduled never runs.
+TEST(Kernel, TaskletRunsOnceInItsSoftirq) {
+  FakePlatform p;
+  Kernel k(p, "h");
+  std::vector<std::string> order;
+  Tasklet t([&] { order.push_back("tasklet"); });
+  auto gone = std::make_unique<Tasklet>([&] { order.push_back("gone"); });
+  k.cpu().open_softirq(NET_RX_SOFTIRQ, [&] { order.push_back("net_rx"); });
+  k.cpu().run_task([&] {
+    k.cpu().tasklet_schedule(t);
+    k.cpu().tasklet_schedule(t);
+    k.cpu().tasklet_schedule(*gone);
+    EXPECT_TRUE(t.scheduled());
+    k.cpu().raise_softirq(NET_RX_SOFTIRQ);
+    gone.reset();
+  });
+  p.run_for(1'000'000);
+  EXPECT_EQ(order, (std::vector<std::string>{"net_rx", "tasklet"}));
+  EXPECT_FALSE(t.scheduled());
+  k.cpu().run_task([&] { k.cpu().tasklet_schedule(t); });
+  p.run_for(1'000'000);
+  EXPECT_EQ(order.size(), 3u);
 }

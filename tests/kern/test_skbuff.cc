@@ -273,3 +273,36 @@ TEST(SkbFrags, LinearizeFailsCleanlyWithoutMemory) {
   EXPECT_EQ(skb->len(), 1004u);
   EXPECT_EQ(pool.stats().linearized, 1u);
 }
+
+namespace {
+int g_destructed = 0;
+uint32_t g_destructed_charge = 0;
+void count_destructor(SkBuff& skb) {
+  g_destructed++;
+  g_destructed_charge += skb.sk_charge;
+}
+}  // namespace
+
+// skb->destructor (what TCP small queues give the socket's charge back with): runs once when
+// the skb is freed, wherever; clones and copies do not inherit it.
+TEST(Skbuff, DestructorRunsOnceOnFreeAndIsNotCloned) {
+  SkbPool pool;
+  g_destructed = 0;
+  g_destructed_charge = 0;
+  SkbPtr skb = pool.alloc(256);
+  skb->put(100);
+  skb->destructor = &count_destructor;
+  skb->sk_charge = skb->truesize();
+  SkbPtr c = pool.clone(*skb);
+  SkbPtr d = pool.copy(*skb);
+  EXPECT_EQ(c->destructor, nullptr);
+  EXPECT_EQ(c->sk_charge, 0u);
+  EXPECT_EQ(d->destructor, nullptr);
+  c.reset();
+  d.reset();
+  EXPECT_EQ(g_destructed, 0);
+  skb.reset();
+  EXPECT_EQ(g_destructed, 1);
+  EXPECT_EQ(g_destructed_charge, 256u);
+  EXPECT_EQ(pool.live(), 0u);
+}

@@ -12,9 +12,13 @@ Timer::~Timer() {
   if (cpu_ && pending()) cpu_->del_timer(*this);
 }
 
-Cpu::Cpu(Kernel& k) : k_(k) {}
+Cpu::Cpu(Kernel& k) : k_(k) { actions_[TASKLET_SOFTIRQ] = [this] { tasklet_action(); }; }
 
 Cpu::~Cpu() {
+  for (Tasklet* t : tasklets_) {
+    t->cpu_ = nullptr;
+    t->scheduled_ = false;
+  }
   for (Timer* t : timers_) {
     k_.p_.cancel_timer(t->platform_id_);
     t->platform_id_ = 0;
@@ -135,6 +139,46 @@ void Cpu::defer_softirq() {
     end_of_context();
     irq_context_--;
   });
+}
+
+// ---------------------------------------------------------------------------- tasklets
+
+Tasklet::~Tasklet() {
+  if (!cpu_) return;
+  if (cpu_->running_)
+    for (Tasklet*& t : *cpu_->running_)
+      if (t == this) t = nullptr;
+  if (!scheduled_) return;
+  auto& v = cpu_->tasklets_;
+  for (auto it = v.begin(); it != v.end(); ++it)
+    if (*it == this) {
+      v.erase(it);
+      break;
+    }
+}
+
+void Cpu::tasklet_schedule(Tasklet& t) {
+  if (t.scheduled_) return;
+  t.scheduled_ = true;
+  t.cpu_ = this;
+  tasklets_.push_back(&t);
+  raise_softirq(TASKLET_SOFTIRQ);
+  if (!in_interrupt()) defer_softirq();  // process context: ksoftirqd; else irq_exit runs it
+}
+
+// tasklet_action: the tasklets scheduled so far; those scheduled meanwhile run next pass.
+void Cpu::tasklet_action() {
+  std::vector<Tasklet*> list;
+  list.swap(tasklets_);
+  running_ = &list;  // a tasklet destroyed by an earlier one's fn leaves a null here
+  for (size_t i = 0; i < list.size(); ++i) {
+    Tasklet* t = list[i];
+    if (!t) continue;
+    t->scheduled_ = false;
+    if (t->fn) t->fn();
+    if (list[i] && !list[i]->scheduled_) list[i]->cpu_ = nullptr;  // not ours until scheduled again
+  }
+  running_ = nullptr;
 }
 
 // ---------------------------------------------------------------------------- IRQ

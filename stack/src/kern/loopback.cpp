@@ -13,7 +13,7 @@ LoopbackDev::LoopbackDev() : dev_("lo", this) {
 
 NetdevTx LoopbackDev::ndo_start_xmit(SkbPtr& skb, NetDevice& dev) {
   const uint32_t len = skb->len();
-  skb->sk = nullptr;  // skb_orphan
+  skb_orphan(*skb);
   if (!eth_type_trans(*skb, dev)) {
     dev.stats.tx_dropped++;
     skb.reset();

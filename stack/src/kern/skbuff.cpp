@@ -20,7 +20,13 @@ Page::~Page() {
 }
 
 void SkbDeleter::operator()(SkBuff* skb) const {
-  if (skb) skb->pool_->release(skb);
+  if (!skb) return;
+  if (skb->destructor) {
+    void (*d)(SkBuff&) = skb->destructor;
+    skb->destructor = nullptr;
+    d(*skb);
+  }
+  skb->pool_->release(skb);
 }
 
 void SkBuff::reserve(uint32_t n) {
@@ -196,6 +202,10 @@ PageRef SkbPool::alloc_page(uint32_t size) {
 
 SkbPtr SkbPool::wrap(SkBuff* skb) {
   skb->pool_ = this;
+  skb->destructor = nullptr;  // a clone or copy is not charged to the socket
+  skb->sk_charge = 0;
+  skb->owner_sk = nullptr;
+  skb->sk_alive.reset();
   skb->id = next_id_++;
   stats_.allocs++;
   stats_.live++;

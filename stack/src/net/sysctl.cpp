@@ -121,6 +121,7 @@ void register_stack_sysctls(Stack& st, Sysctl& t) {
   t.add_int("net.ipv4.tcp_pacing_ca_ratio", tcp.pacing_ca_ratio, 0, 1000);
   t.add_int("net.ipv4.tcp_min_tso_segs", tcp.min_tso_segs, 1, 255);
   t.add_int("net.ipv4.tcp_tso_rtt_log", tcp.tso_rtt_log, 0, 255);
+  t.add_int("net.ipv4.tcp_limit_output_bytes", tcp.limit_output_bytes, 0, INT_MAX);
   // Linux answers an unknown algorithm with ENOENT ("No such file or directory").
   t.add("net.ipv4.tcp_congestion_control",
         {[&tcp] { return tcp.congestion_control; },

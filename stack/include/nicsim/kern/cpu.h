@@ -20,13 +20,15 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace nicsim::kern {
 
 class Kernel;
 class Cpu;
 
-enum Softirq : int { NET_TX_SOFTIRQ = 0, NET_RX_SOFTIRQ = 1, NR_SOFTIRQS = 2 };
+// In Linux's order (a lower number runs first in a pass): NET_TX, NET_RX, then TASKLET.
+enum Softirq : int { NET_TX_SOFTIRQ = 0, NET_RX_SOFTIRQ = 1, TASKLET_SOFTIRQ = 2, NR_SOFTIRQS = 3 };
 
 // struct timer_list: fn runs on the CPU at expires_ns (then softirqs run).
 class Timer {
@@ -45,6 +47,24 @@ class Timer {
   Cpu* cpu_ = nullptr;
   uint64_t platform_id_ = 0;
   uint64_t expires_ns_ = 0;
+};
+
+// struct tasklet_struct: fn runs once in TASKLET_SOFTIRQ after tasklet_schedule (scheduling
+// it again before it runs changes nothing; while it runs, it queues it for another run).
+class Tasklet {
+ public:
+  Tasklet() = default;
+  explicit Tasklet(std::function<void()> fn) : fn(std::move(fn)) {}
+  ~Tasklet();
+  Tasklet(const Tasklet&) = delete;
+  Tasklet& operator=(const Tasklet&) = delete;
+  bool scheduled() const { return scheduled_; }
+  std::function<void()> fn;
+
+ private:
+  friend class Cpu;
+  Cpu* cpu_ = nullptr;
+  bool scheduled_ = false;
 };
 
 class Cpu {
@@ -88,6 +108,10 @@ class Cpu {
   // timers that are due get in first.
   void defer_softirq();
 
+  // tasklet_schedule: t runs in the next TASKLET_SOFTIRQ (raised here; from process
+  // context the softirq runs in a later CPU slot, as Linux wakes ksoftirqd).
+  void tasklet_schedule(Tasklet& t);
+
   // --- interrupts ---
   // handler runs in hard-IRQ context; then softirqs run (irq_exit).
   int request_irq(int irq, std::function<void()> handler, const std::string& name);
@@ -117,6 +141,10 @@ class Cpu {
   bool deferred_pending_ = false;
   uint64_t deferred_timer_ = 0;
   std::function<void()> actions_[NR_SOFTIRQS];
+  std::vector<Tasklet*> tasklets_;  // scheduled, in order (tasklet_vec)
+  std::vector<Tasklet*>* running_ = nullptr;  // the list tasklet_action is running
+  friend class Tasklet;
+  void tasklet_action();
   std::map<int, std::string> irqs_;
   std::set<Timer*> timers_;
   std::map<uint64_t, uint64_t> tasks_;  // platform timer id -> due time (ns) of each queued task

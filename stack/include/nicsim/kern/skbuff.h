@@ -216,6 +216,20 @@ class SkBuff {
   // Linux's nf_conntrack_get does, and its ctinfo (net::CtInfo; 7 = not seen by conntrack).
   std::shared_ptr<net::NfConn> nfct;
   uint8_t nfctinfo = 7;
+  // skb->destructor: runs once when this skb is freed, wherever that is (the driver's TX
+  // clean, a qdisc or driver drop, a segmentation that replaced it), before the buffer goes
+  // back to the pool. TCP's tcp_wfree gives back the socket's sk_wmem_alloc with it. Clones
+  // and copies start without one, as Linux's skb_clone clears it.
+  void (*destructor)(SkBuff& skb) = nullptr;
+  // What the destructor gives back to sk's sk_wmem_alloc. Linux gives back skb->truesize and
+  // keeps it fixed while the skb is owned; here truesize() follows the buffer (linearize),
+  // so the charge is kept apart.
+  uint32_t sk_charge = 0;
+  // The socket charged (Linux's skb->sk, which here the neighbour layer clears before the
+  // device) and a token that expires with it (Sock::sk_alive()): the destructor checks it
+  // before following the pointer (Linux holds a reference on the socket instead).
+  net::Sock* owner_sk = nullptr;
+  std::weak_ptr<const void> sk_alive;
 
  private:
   friend class SkbPool;
@@ -227,6 +241,18 @@ class SkBuff {
   uint32_t data_ = 0, tail_ = 0, end_ = 0;
   int32_t mac_header_ = -1, network_header_ = -1, transport_header_ = -1;
 };
+
+// skb_orphan: runs the destructor now (the skb lives on, charged to nobody) and forgets sk.
+inline void skb_orphan(SkBuff& skb) {
+  if (void (*d)(SkBuff&) = skb.destructor) {
+    skb.destructor = nullptr;
+    d(skb);
+  }
+  skb.sk = nullptr;
+  skb.owner_sk = nullptr;
+  skb.sk_charge = 0;
+  skb.sk_alive.reset();
+}
 
 // Allocates and counts buffers. Outlives every SkbPtr it made.
 class SkbPool {

@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "nicsim/kern/cpu.h"
 #include "nicsim/kern/skbuff.h"
 #include "nicsim/net/inet_ports.h"
 #include "nicsim/net/sock.h"
@@ -229,6 +230,9 @@ struct TcpConfig {
   // net.ipv4.tcp_tso_rtt_log), at least net.ipv4.tcp_min_tso_segs segments.
   int min_tso_segs = 2;
   int tso_rtt_log = 9;
+  // net.ipv4.tcp_limit_output_bytes: TCP small queues' cap on the bytes a socket keeps in
+  // the qdisc and the device (sk_wmem_alloc); 4 MB as Linux 6.16+.
+  int limit_output_bytes = 4 << 20;
 };
 
 // The Tcp line of /proc/net/snmp.
@@ -298,6 +302,10 @@ struct TcpInfo {
   uint32_t rtos = 0, recoveries = 0, loss_probes = 0;
   uint64_t pacing_rate = ~0ull;  // tcpi_pacing_rate: bytes per second (~0: not set yet)
   uint32_t data_segs_out = 0;    // tcpi_data_segs_out: segments with data, retransmissions too
+  // sk_wmem_alloc (not tcp_info: `ss -m` shows it as skmem's t, SK_MEMINFO_WMEM_ALLOC).
+  uint64_t wmem_alloc = 0;
+  // nicsim (no Linux counter): times TCP small queues stopped this socket's sending.
+  uint32_t tsq_throttled = 0;
 };
 
 // A TCP socket (non-blocking). Owned by the user through the shared_ptr that
@@ -410,6 +418,13 @@ class Tcp {
   size_t sock_count() const { return socks_.size(); }
   // Sockets in each state (tests: e.g. wait until TIME_WAIT is gone).
   size_t count_state(TcpState s) const;
+  // nicsim (Linux counts none of these): TCP small queues' throttles (tcp_small_queue_check
+  // stopping a send), TSQ tasklet runs of a socket, and those left to tcp_release_cb because
+  // the socket was owned (TCP_TSQ_DEFERRED).
+  struct TsqStats {
+    uint64_t throttled = 0, tasklet_runs = 0, deferred = 0;
+  };
+  const TsqStats& tsq_stats() const { return tsq_stats_; }
   // RFC 6528 initial sequence number for a 4-tuple at the current time.
   uint32_t secure_seq(Ipv4Addr saddr, Ipv4Addr daddr, uint16_t sport, uint16_t dport);
   // The offset of a connection's TCP timestamps (secure_tcp_ts_off), from its addresses.
@@ -455,6 +470,14 @@ class Tcp {
   InetPortTable<TcpSock> ports_;  // bound ports (bhash)
   std::vector<std::shared_ptr<TcpSock>> graveyard_;
   bool reap_scheduled_ = false;
+  // The TSQ tasklet (Linux's per-CPU tsq_tasklet; one CPU per host): the ids of the
+  // sockets whose throttled sending a freed skb resumes (looked up in socks_, so a socket
+  // that went meanwhile is skipped).
+  void tsq_queue(TcpSock& sk);
+  void tsq_tasklet_func();
+  std::vector<uint64_t> tsq_list_;
+  kern::Tasklet tsq_tasklet_;
+  TsqStats tsq_stats_;
   uint64_t challenge_stamp_s_ = 0;
   uint32_t challenge_count_ = 0;
 };

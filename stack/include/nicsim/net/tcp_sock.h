@@ -50,6 +50,10 @@ class TcpSock : public Sock {
   bool sock_owned_by_user() const { return owned_; }
   size_t backlog_segs() const { return sk_backlog_.size(); }  // segments in the backlog
   size_t backlog_len() const { return sk_backlog_len_; }     // sk_backlog.len (payload bytes)
+  // sk_wmem_alloc: bytes of this socket's skbs below it (IP, qdisc, driver ring), each
+  // charged at transmit and given back by its destructor when freed (TCP small queues).
+  uint64_t wmem_alloc() const { return wmem_alloc_; }
+  bool tsq_throttled() const { return tsq_flags_ & kTsqThrottled; }  // TSQ_THROTTLED
 
  private:
   friend class Tcp;
@@ -214,7 +218,15 @@ class TcpSock : public Sock {
   // TCP_*_DEFERRED (tsq_flags): timers that fired, or an ICMP fragmentation-needed that
   // came, while the socket was owned; tcp_release_cb runs them.
   static constexpr uint8_t kDelackTimerDeferred = 0x1, kWriteTimerDeferred = 0x2, kMtuReducedDeferred = 0x4;
+  static constexpr uint8_t kTsqDeferred = 0x8;  // TCP_TSQ_DEFERRED: the TSQ handler found it owned
   uint8_t deferred_ = 0;
+
+  // --- TCP small queues (sk_wmem_alloc, sk_tsq_flags) ---
+  // TSQ_THROTTLED: tcp_write_xmit stopped on the limit; TSQ_QUEUED: on the TSQ tasklet's list.
+  static constexpr uint8_t kTsqThrottled = 0x1, kTsqQueued = 0x2;
+  uint8_t tsq_flags_ = 0;
+  uint64_t wmem_alloc_ = 0;
+  uint32_t tsq_throttles_ = 0;  // nicsim: times tcp_small_queue_check stopped a send
 
   // --- stats (tcp_info) ---
   uint32_t total_retrans_ = 0, segs_in_ = 0, segs_out_ = 0, dsack_dups_ = 0;
@@ -378,6 +390,22 @@ class TcpSock : public Sock {
   void on_delack_timer();
   void on_keepalive_timer();
   void on_pacing_timer();  // tcp_pace_kick -> tcp_tsq_write
+  // ---- TCP small queues (tcp_tsq.cpp) ----
+  // skb_set_owner_w for TCP: charges skb to sk_wmem_alloc (its truesize; 2 for a pure ACK, as
+  // Linux's skb_set_tcp_pure_ack) with tcp_wfree (the pure ACK's does not resume the socket).
+  void skb_set_owner_w(kern::SkBuff& skb, bool pure_ack);
+  static void tcp_wfree(kern::SkBuff& skb);
+  static void tcp_pure_ack_wfree(kern::SkBuff& skb);
+  void wmem_alloc_sub(uint32_t bytes);
+  // tcp_small_queue_check for the nsegs entries from idx: true (TSQ_THROTTLED set) if the
+  // bytes below the socket exceed max(2 * their truesize, sk_pacing_rate >> 10), capped at
+  // net.ipv4.tcp_limit_output_bytes, << factor (1 for retransmissions), unless the
+  // retransmit queue holds at most one entry.
+  bool small_queue_check(size_t idx, uint32_t nsegs, int factor);
+  // tcp_tsq_handler: from the TSQ tasklet; a socket its owner holds gets TCP_TSQ_DEFERRED
+  // and tcp_release_cb sends instead. tcp_tsq_write: lost segments first, then new data.
+  void tsq_handler();
+  void tsq_write();
   void reset_keepalive();
   uint64_t probe0_when() const;
   // ---- close and system calls (tcp.cpp) ----

@@ -277,12 +277,13 @@ void TcpSock::release_sock() {
   tcp_release_cb();
 }
 
-// tcp_release_cb: the timers that fired while the socket was owned (unless re-armed since),
-// then a deferred MTU reduction.
+// tcp_release_cb: a TSQ resume deferred while the socket was owned, the timers that fired
+// meanwhile (unless re-armed since), then a deferred MTU reduction.
 void TcpSock::tcp_release_cb() {
   const uint8_t d = deferred_;
   deferred_ = 0;
   if (!tcp_) return;
+  if (d & kTsqDeferred) tsq_write();  // a freed skb resumed us while we were owned
   if ((d & kWriteTimerDeferred) && !rto_timer_.pending()) on_rto_timer();
   if ((d & kDelackTimerDeferred) && !delack_timer_.pending()) on_delack_timer();
   if (d & kMtuReducedDeferred) tcp_->tcp_v4_mtu_reduced(*this);
@@ -576,6 +577,8 @@ TcpInfo TcpSock::info() const {
   i.loss_probes = loss_probes_;
   i.pacing_rate = pacing_rate_;
   i.data_segs_out = data_segs_out_;
+  i.wmem_alloc = wmem_alloc_;
+  i.tsq_throttled = tsq_throttles_;
   return i;
 }
 

@@ -220,6 +220,19 @@ std::vector<kern::SkbPtr> tcp4_gso_segment(kern::Kernel& k, kern::SkBuff& skb, u
     out.push_back(std::move(s));
     if (paylen == 0) break;
   }
+  if (skb.destructor && !out.empty()) {
+    // tcp_gso_segment: the segments take over the GSO skb's charge to its socket (TSQ), so
+    // it is given back as each leaves the ring, not when the GSO skb is freed after the cut.
+    const uint32_t n = uint32_t(out.size()), share = skb.sk_charge / n;
+    for (uint32_t i = 0; i < n; ++i) {
+      out[i]->destructor = skb.destructor;
+      out[i]->owner_sk = skb.owner_sk;
+      out[i]->sk_alive = skb.sk_alive;
+      out[i]->sk_charge = i + 1 < n ? share : skb.sk_charge - share * (n - 1);
+    }
+    skb.destructor = nullptr;
+    skb.sk_charge = 0;
+  }
   return out;
 }
 

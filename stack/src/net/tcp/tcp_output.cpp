@@ -200,6 +200,7 @@ bool TcpSock::transmit(TxSeg& seg, bool retrans) {
     total_retrans_++;
   }
   const uint64_t prior_wstamp = pacing_stamp();
+  skb_set_owner_w(*skb, false);  // TSQ: charged until the driver frees it
   const int rc = tcp_->output(std::move(skb), r, saddr_, daddr_, *rt_, tos_, this);
   if (rc == -ENOBUFS) return false;
   update_skb_after_send(prior_wstamp, seg.len(), seg.len() ? 1 : 0);
@@ -255,6 +256,7 @@ bool TcpSock::transmit_gso(size_t idx, uint32_t n) {
   for (uint32_t j = 0; j < n; ++j) sq_[idx + j].xmit_ns = now;
   segs_out_ += n;
   if (ca_state_ == TcpCaState::kRecovery) prr_out_ += n;
+  skb_set_owner_w(*skb, false);
   const int rc = tcp_->output(std::move(skb), r, saddr_, daddr_, *rt_, tos_, this);
   return rc != -ENOBUFS;
 }
@@ -290,6 +292,7 @@ void TcpSock::send_control(uint8_t flags, uint32_t seq, uint32_t ack_seq) {
     if (delack_timer_.pending()) k().cpu().del_timer(delack_timer_);
   }
   segs_out_++;
+  skb_set_owner_w(*skb, flags == tf::ACK);
   tcp_->output(std::move(skb), r, saddr_, daddr_, *rt_, tos_, this);
 }
 
@@ -427,6 +430,7 @@ void TcpSock::write_xmit(int push_one) {
         sq_.packets_out() > 0 && push_one != 2)
       break;
     const uint32_t nsegs = can_gso() ? mss_split_point(push_one) : 1;
+    if (small_queue_check(sq_.send_head(), nsegs, 0)) break;  // TSQ: tcp_wfree resumes us
     if (!(nsegs > 1 ? transmit_gso_paced(nsegs) : transmit(seg, false))) {
       // qdisc full: local congestion, once per window (tcp_enter_cwr)
       if (ca_state_ == TcpCaState::kOpen || ca_state_ == TcpCaState::kDisorder) {
@@ -474,6 +478,7 @@ void TcpSock::retransmit_lost() {
     if (!seg.lost || seg.retrans || seg.sacked) continue;
     if (sq_.in_flight() >= cs_.cwnd) break;
     if (pacing_check()) break;
+    if (small_queue_check(i, 1, 1)) break;  // TSQ, twice the limit for retransmissions
     note_retransmit();
     transmit(seg, true);
     sq_.mark_retrans(seg);
