@@ -269,8 +269,9 @@ int idle_child(bool skip, uint64_t idle_ms) {
 // makes the receiver wake on every arrival instead of every read_size bytes (SO_RCVLOWAT).
 // `--writer task|callback`: the sender writes in a task its socket wakes, as a process does
 // (TcpBulkConfig::write_in_task), or in the socket callback (the app default).
+// `--timestamps off` sets both hosts' net.ipv4.tcp_timestamps to 0 (12 more payload bytes a segment).
 int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offload, int pacing, unsigned mtu,
-              int rcvlowat, int writer_task) {
+              int rcvlowat, int writer_task, int timestamps) {
   sim::TestbenchConfig tc;
   tc.run_name = "bench-tcp-" + std::to_string(cost_pct) + (timeline ? "-timeline" : "");
   sim::NetHostConfig hc;
@@ -295,6 +296,8 @@ int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offloa
   if (gro >= 0) b.call([&] { b.kernel().net().dev_set_gro(b.dev(), gro != 0); });
   if (pacing >= 0)
     for (sim::NetHost* h : {&a, &b}) h->stack().tcp().config().internal_pacing = pacing != 0;
+  if (timestamps >= 0)
+    for (sim::NetHost* h : {&a, &b}) h->stack().tcp().config().timestamps = timestamps != 0;
   net.tb().set_timeline(timeline);
   const uint64_t busy_a0 = a.kernel().counters().cpu_busy_ns, busy_b0 = b.kernel().counters().cpu_busy_ns;
   const uint64_t t0_ns = net.now_ns();
@@ -1112,7 +1115,10 @@ FloodResult run_flood(uint64_t frames) {
 // Section 10, offloads (`--only offload`, issue 12's figures): TCP bulk of --tcp-mb MB with
 // offloads off and on (a: SG + TSO + TX checksum, b: GRO), on at a 9,000-byte MTU, a reader
 // waking on every arrival (SO_RCVLOWAT off) with offloads off and on, and a line-rate UDP flood
-// into b (150,000 64-byte datagrams) during which b's socket calls are timed.
+// into b (150,000 64-byte datagrams) during which b's socket calls are timed. The sender writes
+// in a task its socket wakes, as a process does (TcpBulkConfig::write_in_task); two more rows
+// show offloads on with the writer in the socket callback (the apps' default, which holds the
+// CPU in softirq context while it fills the send buffer) and with TCP timestamps off.
 int run_offload(uint64_t mb, bool json) {
   struct Row {
     const char* key;
@@ -1122,11 +1128,13 @@ int run_offload(uint64_t mb, bool json) {
     TcpResult r;
   };
   std::vector<Row> rows = {
-      {"off", "offloads off", false, "--offload off"},
-      {"on", "offloads on", true, ""},
-      {"on_mtu9000", "offloads on, MTU 9000", true, "--mtu 9000"},
-      {"wake_off", "per-arrival reader, offloads off", false, "--offload off --rcvlowat off"},
-      {"wake_on", "per-arrival reader, offloads on", true, "--rcvlowat off"},
+      {"off", "offloads off", false, "--offload off --writer task"},
+      {"on", "offloads on", true, "--writer task"},
+      {"on_mtu9000", "offloads on, MTU 9000", true, "--mtu 9000 --writer task"},
+      {"wake_off", "per-arrival reader, offloads off", false, "--offload off --rcvlowat off --writer task"},
+      {"wake_on", "per-arrival reader, offloads on", true, "--rcvlowat off --writer task"},
+      {"on_cb_writer", "offloads on, writer in the callback", true, "--writer callback"},
+      {"on_no_ts", "offloads on, TCP timestamps off", true, "--timestamps off --writer task"},
   };
   for (auto& row : rows) row.r = run_tcp(100, mb, false, row.offload, "", row.extra);
   const FloodResult flood = run_flood(150'000);
@@ -1207,6 +1215,7 @@ int main(int argc, char** argv) {
   unsigned mtu = 0;   // --mtu N for --tcp-child: both hosts' MTU (0: 1500)
   int rcvlowat = -1;  // --rcvlowat on|off for --tcp-child: the reader's SO_RCVLOWAT (default on)
   int writer_task = -1;  // --writer task|callback for --tcp-child (default: the app's, callback)
+  int timestamps = -1;   // --timestamps on|off for --tcp-child (default: on, as Linux)
   uint64_t flood_child_frames = 0;
   int pacing = -1;   // --pacing on|off for --tcp-child: TCP internal pacing on a and b
   std::string only;
@@ -1236,6 +1245,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--offload") && i + 1 < argc) offload = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--rcvlowat") && i + 1 < argc) rcvlowat = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--writer") && i + 1 < argc) writer_task = std::strcmp(argv[++i], "task") ? 0 : 1;
+    else if (!std::strcmp(argv[i], "--timestamps") && i + 1 < argc) timestamps = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--mtu") && i + 1 < argc) {
       const unsigned long v = std::strtoul(argv[++i], nullptr, 0);
       if (v < 68 || v > sim::NetHost::kMaxMtu) {
@@ -1306,7 +1316,7 @@ int main(int argc, char** argv) {
   if (only == "idle") return run_idle_pairs(threads_pairs, idle_ms, json);  // this section alone
   if (tcp_child_arg)
     return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline, gro, offload, pacing, mtu,
-                     rcvlowat, writer_task);
+                     rcvlowat, writer_task, timestamps);
   if (flood_child_frames) return flood_child(flood_child_frames);
   if (only == "offload") return run_offload(tcp_mb, json);  // this section alone
   if (router_child_arg) return router_child(unsigned(std::strtoul(router_child_arg, nullptr, 0)), router_ms);
