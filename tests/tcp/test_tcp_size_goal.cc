@@ -206,6 +206,8 @@ struct FaultCase {
   size_t chunk;
 };
 
+void PrintTo(const FaultCase& c, std::ostream* os) { *os << c.name; }
+
 class TcpSizeGoalFaults : public ::testing::TestWithParam<FaultCase> {};
 
 TEST_P(TcpSizeGoalFaults, TransferIsByteExact) {

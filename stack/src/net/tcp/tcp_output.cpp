@@ -320,6 +320,7 @@ void TcpSock::send_probe() { send_control(tf::ACK, snd_una_ - 1, rcv_nxt_); }
 void TcpSock::send_active_reset() { send_control(tf::RST | tf::ACK, snd_nxt_, rcv_nxt_); }
 
 void TcpSock::queue_fin() {
+  pf_page_.reset();  // no more writes: the entries keep the pages they use
   if (sq_.has_unsent() && !(sq_.back().flags & tf::FIN)) {
     sq_.back().flags |= tf::FIN;
     sq_.back().end_seq++;
