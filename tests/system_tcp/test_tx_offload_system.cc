@@ -88,7 +88,9 @@ TEST_P(TxOffload, TenMegabytesByteExactAndTsharkClean) {
   std::printf("%s: a: sg skbs %llu, software GSO %llu -> %llu segs, linearized %llu\n", c.name,
               (unsigned long long)ca.tx_sg_skbs, (unsigned long long)off.gso_skbs, (unsigned long long)off.gso_segs,
               (unsigned long long)off.linearized);
-  EXPECT_EQ(ca.tx_sg_skbs, ca.tx_tso_skbs);
+  // Every TSO skb is a gather list; so is a single segment sent from the paged write queue
+  // (a retransmission, a Nagle-released tail), as Linux's skbs with SG.
+  EXPECT_GE(ca.tx_sg_skbs, ca.tx_tso_skbs);
   if (c.sg_off) EXPECT_GT(off.gso_skbs, 0u) << "GSO skbs cut in software";
   if (tso) {
     EXPECT_GT(ca.tx_tso_skbs, 0u);
@@ -115,9 +117,11 @@ INSTANTIATE_TEST_SUITE_P(Cases, TxOffload,
                                            TxCase{"SgOff", true, true, 0, true}),
                          [](const ::testing::TestParamInfo<TxCase>& i) { return std::string(i.param.name); });
 
-// ethtool -K on a's eth0 while 10 MB flow: TSO off, then checksum offload off (and TSO with
+// ethtool -K on a's eth0 while 16 MB flow: TSO off, then checksum offload off (and TSO with
 // it), then both back on. Each change shows in what the driver posts from then on, and the
-// stream stays byte-exact.
+// stream stays byte-exact. What tcp_sendmsg queued while the device could not GSO stays in
+// MSS-sized skbs (size_goal was the MSS) and goes one segment at a time after TSO is back,
+// as in Linux: the check looks past the 4 MB send buffer queued then.
 TEST_F(TxOffloadToggle, EthtoolTogglesTakeEffectMidConnection) {
   TwoHostsConfig tc;
   tc.host.driver.tx_csum = true;
@@ -127,7 +131,7 @@ TEST_F(TxOffloadToggle, EthtoolTogglesTakeEffectMidConnection) {
   NetHost& a = this->a();
   NetHost& b = this->b();
   apps::TcpBulkConfig cfg;
-  cfg.bytes = 10ull << 20;
+  cfg.bytes = 16ull << 20;
   apps::TcpBulk bulk(a, b, cfg);
   bulk.start();
   const auto& ca = a.adapter().counters();
@@ -155,9 +159,9 @@ TEST_F(TxOffloadToggle, EthtoolTogglesTakeEffectMidConnection) {
   run_to(6ull << 20);
   EXPECT_EQ(ca.tx_csum_offload, csum3) << "no checksum offload after tx off";
   EXPECT_EQ(ethtool("-K eth0 tx on tso on"), "");
-  run_to(7ull << 20);
+  run_to(11ull << 20);
   const uint64_t tso4 = ca.tx_tso_skbs;
-  run_to(8ull << 20);
+  run_to(12ull << 20);
   EXPECT_GT(ca.tx_tso_skbs, tso4) << "TSO back on";
   ASSERT_TRUE(net.run_until([&] { return bulk.finished(); }, 30'000'000'000ull));
   EXPECT_EQ(bulk.received(), cfg.bytes);

@@ -6,7 +6,8 @@
 //        headroom    headlen         tailroom           (data_len bytes in pages)
 //
 // len() = headlen() + data_len: the linear part (data..tail) comes first, then the frags in
-// order. Only TCP's GSO skbs are built nonlinear (tcp_output.cpp, transmit_gso); every
+// order. Only TCP builds nonlinear skbs (its paged write-queue entries and what it sends of
+// them, tcp.cpp / tcp_output.cpp); every
 // reader of data()/len() that may meet one either touches only the linear headers (which
 // are always in the head) or walks the frags (skb_copy_bits), and validate_xmit_skb
 // linearizes for a device without NETIF_F_SG.

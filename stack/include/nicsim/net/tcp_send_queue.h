@@ -14,8 +14,11 @@
 
 namespace nicsim::net {
 
-// One entry of the write queue (tcp_skb_cb + the skb): payload only, the data at the payload
-// with room for headers in front. SYN and FIN take one sequence number each.
+// One entry of the write queue (tcp_skb_cb + the skb): payload only, room for headers in
+// front. The payload is either linear (MSS-sized entries, a device that cannot GSO) or, as
+// Linux's tcp_sendmsg builds it, in page frags of an skb with an empty head (entries up to
+// size_goal while unsent; cut per MSS once sent, see docs/sw-design.md). SYN and FIN take
+// one sequence number each.
 struct TcpTxSeg {
   uint32_t seq = 0, end_seq = 0;
   uint8_t flags = 0;     // wire::tcpflag::SYN / FIN carried by this entry
@@ -60,9 +63,14 @@ class TcpSendQueue {
   void push_back(TcpTxSeg s);
   // Appends n payload bytes to the unsent last segment (it must have the tailroom).
   void append_to_tail(const uint8_t* p, uint32_t n);
+  // Appends n bytes at off of page to the unsent last segment's frags, growing its last frag
+  // when they continue it (skb_can_coalesce). False (nothing changed) if all frags are used.
+  bool append_page_to_tail(const kern::PageRef& page, uint32_t off, uint32_t n);
   // Splits entry idx after len payload bytes; rest holds the bytes after them (tso_fragment;
   // a sent entry splits like tcp_fragment: both parts keep its send state and scoreboard bits).
   void split(size_t idx, uint32_t len, kern::SkbPtr rest);
+  // Drops an unsent last entry that got no payload (tcp_remove_empty_skb).
+  void pop_empty_tail() { q_.pop_back(); }
   // Drops everything (tcp_write_queue_purge).
   void clear();
 

@@ -130,6 +130,9 @@ class TcpSock : public Sock {
   uint32_t mss_cache_ = 536;  // payload bytes per segment we send
   uint32_t advmss_ = 1460;    // MSS we announce
   TcpSendQueue sq_;
+  // sk_page_frag: the page tcp_sendmsg copies payload into, and the offset of its free part.
+  kern::PageRef pf_page_;
+  uint32_t pf_off_ = 0;
   uint32_t ts_offset_ = 0;
 
   // --- congestion control and loss recovery ---
@@ -337,11 +340,19 @@ class TcpSock : public Sock {
   // push_one 2: one segment as a loss probe (no cwnd or Nagle test), as tcp_write_xmit's.
   void write_xmit(int push_one = 0);
   bool transmit(TxSeg& seg, bool retrans);
-  // tcp_transmit_skb of a GSO skb: entries idx .. idx+n-1 of the write queue (unsent, full MSS
-  // but the last) in one skb of gso_segs n and gso_size mss_cache_, cut by the NIC (TSO) or
-  // before the driver (GSO). n == 1 is transmit().
-  bool transmit_gso(size_t idx, uint32_t n);
-  bool transmit_gso_paced(uint32_t n);  // transmit_gso from the send head, with the pacing stamps
+  // tcp_transmit_skb of a GSO skb: the unsent entry seg (more than one MSS) in one skb of
+  // gso_size mss_cache_, cut by the NIC (TSO) or before the driver (GSO).
+  bool transmit_gso(TxSeg& seg);
+  bool transmit_gso_paced(TxSeg& seg);  // transmit_gso with the pacing stamps transmit() keeps
+  // A header-only skb carrying len payload bytes of from at off as page frags (references,
+  // no copy; past MAX_SKB_FRAGS the rest is copied into one page). Null if out of memory.
+  kern::SkbPtr payload_slice(const kern::SkBuff& from, uint32_t off, uint32_t len);
+  // tcp_send_mss / tcp_xmit_size_goal: how large tcp_sendmsg grows the tail skb: mss_cache_
+  // if the route cannot GSO, else whole MSSes up to the device's gso_max_size less headers
+  // (within gso_max_segs), bounded to half the largest window the peer offered.
+  uint32_t size_goal() const;
+  // tcp_skb_pcount as tcp_set_skb_tso_segs sets it: the MSS-sized segments an entry becomes.
+  uint32_t tso_segs(const TxSeg& seg) const;
   // sk_can_gso: the route's device takes GSO skbs (NETIF_F_TSO, or NETIF_F_GSO in software).
   bool can_gso() const;
   // size_goal in segments (tcp_tso_segs / tcp_tso_autosize): about 1 ms of the pacing rate,
@@ -356,10 +367,10 @@ class TcpSock : public Sock {
   bool pacing_check();
   uint64_t pacing_stamp();
   void update_skb_after_send(uint64_t prior_wstamp, uint32_t payload, uint32_t segs);
-  // tcp_mss_split_point in whole entries: how many unsent entries from the send head go out
-  // in one GSO skb within cwnd, the receive window, size_goal and Nagle (at least 1 if the
-  // head may go at all; the caller has checked that).
-  uint32_t mss_split_point(int push_one);
+  // tcp_mss_split_point: how many bytes of the unsent entry seg go out in one skb within
+  // the cwnd quota, size_goal (tso_segs_goal), the receive window and Nagle (a partial last
+  // segment is held back as tcp_nagle_check says); the caller cuts seg there (tso_fragment).
+  uint32_t mss_split_point(const TxSeg& seg, int push_one);
   void send_ack();
   void send_probe();  // window / keepalive probe: seq snd_una - 1, no data
   void send_active_reset();
@@ -369,6 +380,8 @@ class TcpSock : public Sock {
   uint32_t receive_window() const;
   uint32_t free_window() const;
   void queue_fin();
+  // tso_fragment / tcp_fragment: splits entry idx after len payload bytes (a linear entry
+  // copies its first part; a paged one shares its pages with both parts).
   bool split_seg(size_t idx, uint32_t len);
   void retransmit_lost();
   void set_mss();

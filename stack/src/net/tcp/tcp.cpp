@@ -126,6 +126,7 @@ void TcpSock::done() {
   if (keepalive_timer_.pending()) kk.cpu().del_timer(keepalive_timer_);
   if (pacing_timer_.pending()) kk.cpu().del_timer(pacing_timer_);
   sq_.clear();
+  pf_page_.reset();
   ofo_.clear();
   shutdown_ = kRcvShutdown | kSendShutdown;
   done_ = true;
@@ -321,29 +322,74 @@ int TcpSock::sendmsg(const void* buf, size_t len) {
     nospace_ = true;
     return -EAGAIN;
   }
-  const size_t n = std::min(len, room);
+  size_t n = std::min(len, room);
   const uint8_t* p = static_cast<const uint8_t*>(buf);
   size_t off = 0;
-  // Fill the unsent tail first (tcp_sendmsg appends to the last skb).
-  if (sq_.has_unsent()) {
-    const TxSeg& t = sq_.back();
-    if (t.skb && !(t.flags & tf::FIN) && t.skb->len() < mss_cache_ && t.skb->tailroom() > 0) {
-      const size_t c = std::min<size_t>({n, mss_cache_ - t.skb->len(), t.skb->tailroom()});
-      sq_.append_to_tail(p, uint32_t(c));
+  if (can_gso()) {
+    // tcp_sendmsg with a device that can GSO: the tail skb grows to size_goal, its payload
+    // copied into the socket's page frag (sk_page_frag, 32 KB pages) as frags; an skb whose
+    // frags are all used, or at size_goal, is followed by a new one.
+    const uint32_t goal = size_goal();
+    while (off < n) {
+      bool fresh = true;
+      if (sq_.has_unsent()) {
+        const TxSeg& t = sq_.back();
+        fresh = !t.skb || t.skb->headlen() || (t.flags & tf::FIN) || t.skb->len() >= goal;
+      }
+      if (fresh) {
+        TxSeg s;
+        s.skb = k().alloc_skb(kMaxTcpHeader);
+        s.skb->reserve(kMaxTcpHeader);
+        s.seq = write_seq();
+        s.end_seq = s.seq;
+        sq_.push_back(std::move(s));
+      }
+      if (!pf_page_ || pf_off_ == pf_page_->size()) {
+        pf_page_ = k().skb_pool().alloc_page(kPageFragSize);
+        pf_off_ = 0;
+        if (!pf_page_) break;
+      }
+      const uint32_t c = uint32_t(std::min<size_t>({n - off, size_t(goal - sq_.back().len()),
+                                                    size_t(pf_page_->size() - pf_off_)}));
+      if (!sq_.append_page_to_tail(pf_page_, pf_off_, c)) {  // all frags used: a new skb
+        TxSeg s;
+        s.skb = k().alloc_skb(kMaxTcpHeader);
+        s.skb->reserve(kMaxTcpHeader);
+        s.seq = write_seq();
+        s.end_seq = s.seq;
+        sq_.push_back(std::move(s));
+        continue;
+      }
+      std::memcpy(pf_page_->address() + pf_off_, p + off, c);
+      pf_off_ += c;
+      off += c;
+    }
+    if (sq_.has_unsent() && sq_.back().len() == 0 && !(sq_.back().flags & tf::FIN)) sq_.pop_empty_tail();
+    if (off == 0) return -ENOMEM;
+  } else {
+    // Fill the unsent tail first (tcp_sendmsg appends to the last skb), one MSS per skb.
+    if (sq_.has_unsent()) {
+      const TxSeg& t = sq_.back();
+      if (t.skb && !t.skb->is_nonlinear() && !(t.flags & tf::FIN) && t.skb->len() < mss_cache_ &&
+          t.skb->tailroom() > 0) {
+        const size_t c = std::min<size_t>({n, mss_cache_ - t.skb->len(), t.skb->tailroom()});
+        sq_.append_to_tail(p, uint32_t(c));
+        off += c;
+      }
+    }
+    while (off < n) {
+      const uint32_t c = uint32_t(std::min<size_t>(n - off, mss_cache_));
+      TxSeg s;
+      s.skb = k().alloc_skb(kMaxTcpHeader + mss_cache_);
+      s.skb->reserve(kMaxTcpHeader);
+      s.skb->put_data(p + off, c);
+      s.seq = write_seq();
+      s.end_seq = s.seq + c;
+      sq_.push_back(std::move(s));
       off += c;
     }
   }
-  while (off < n) {
-    const uint32_t c = uint32_t(std::min<size_t>(n - off, mss_cache_));
-    TxSeg s;
-    s.skb = k().alloc_skb(kMaxTcpHeader + mss_cache_);
-    s.skb->reserve(kMaxTcpHeader);
-    s.skb->put_data(p + off, c);
-    s.seq = write_seq();
-    s.end_seq = s.seq + c;
-    sq_.push_back(std::move(s));
-    off += c;
-  }
+  n = off;
   k().cpu().charge_copy(n);
   // tcp_sendmsg copies with interrupts on while it owns the socket: ACKs arriving meanwhile
   // wait in the backlog, and the push below sees the state from before them.

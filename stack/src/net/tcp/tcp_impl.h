@@ -17,6 +17,7 @@ using wire::seq_leq;
 namespace tf = wire::tcpflag;
 
 constexpr uint32_t kMaxTcpHeader = 128;  // TCP header with options + IP + link headroom
+constexpr uint32_t kPageFragSize = 32768;  // SKB_FRAG_PAGE_ORDER: sk_page_frag's 32 KB pages
 constexpr int kMaxQuickAcks = 16;
 constexpr uint32_t kMaxReordering = 300;                              // tcp_max_reordering
 constexpr uint64_t kJiffyNs = 1'000'000;    // one jiffy at HZ 1000 (Linux rounds its TCP timers to it)

@@ -292,7 +292,7 @@ int Tcp::output(SkbPtr skb, wire::TcpRepr& r, Ipv4Addr saddr, Ipv4Addr daddr, co
   // device sums TCP over IPv4; else summed here, 0 sent as 0xFFFF (skb_checksum_help's
   // CSUM_MANGLED_0), so both give the same bytes.
   const bool partial = rt.dev && (rt.dev->features & kern::NETIF_F_CSUM_MASK) && rt.type == RtnType::kUnicast;
-  // A GSO skb's payload is in page frags: summed by skb_checksum_help, which walks them.
+  // A paged payload (GSO or not) is summed by skb_checksum_help, which walks the frags.
   const bool frags = !partial && skb->is_nonlinear();
   r.emit(p, saddr, daddr, !partial && !frags);
   if (partial || frags) {

@@ -155,7 +155,11 @@ void TcpSock::build_options(wire::TcpRepr& r, bool syn) {
 bool TcpSock::transmit(TxSeg& seg, bool retrans) {
   if (!rt_) return false;
   SkbPtr skb;
-  if (seg.skb) {
+  if (seg.skb && seg.skb->is_nonlinear()) {
+    // Paged payload: a fresh head for the headers, the pages shared (__pskb_copy's way).
+    skb = payload_slice(*seg.skb, 0, seg.skb->len());
+    if (!skb) return false;
+  } else if (seg.skb) {
     if (seg.skb->cloned()) {
       skb = k().skb_pool().copy(*seg.skb);
       k().cpu().charge_copy(seg.skb->len());
@@ -207,53 +211,68 @@ bool TcpSock::transmit(TxSeg& seg, bool retrans) {
   return true;
 }
 
-bool TcpSock::transmit_gso(size_t idx, uint32_t n) {
-  if (!rt_) return false;
-  // The GSO skb: the headers in its head, the entries' payloads as page frags pointing into
-  // their buffers (page references, no copy), as Linux's GSO skb shares the send queue's
-  // pages. Our entries hold one MSS each, so past MAX_SKB_FRAGS of them the rest are copied
-  // into one page, the last frag (Linux's entries are up to 64 KB in a few frags: it never
-  // copies here, so neither copy is charged to the CPU).
+SkbPtr TcpSock::payload_slice(const kern::SkBuff& from, uint32_t off, uint32_t len) {
   SkbPtr skb = k().alloc_skb(kMaxTcpHeader);
   skb->reserve(kMaxTcpHeader);
-  const uint32_t shared = n <= uint32_t(kern::MAX_SKB_FRAGS) ? n : uint32_t(kern::MAX_SKB_FRAGS) - 1;
-  for (uint32_t j = 0; j < shared; ++j) {
-    const kern::SkBuff& e = *sq_[idx + j].skb;
-    if (e.len()) skb->add_frag(e.head_page(), uint32_t(e.data() - e.head()), e.len());
-  }
-  if (shared < n) {
-    uint32_t rest = 0;
-    for (uint32_t j = shared; j < n; ++j) rest += sq_[idx + j].len();
-    kern::PageRef page = k().skb_pool().alloc_page(rest);
-    if (!page) return false;
-    uint8_t* p = page->address();
-    for (uint32_t j = shared; j < n; ++j) {
-      const kern::SkBuff& e = *sq_[idx + j].skb;
-      std::memcpy(p, e.data(), e.len());
-      p += e.len();
+  // The pieces of from: its head, then its frags; each overlap with [off, off + len) becomes
+  // a frag (continuing the previous one when it follows it in the same page).
+  const kern::SkbSharedInfo& sh = from.shinfo();
+  uint32_t pos = 0;
+  const uint32_t end = off + len;
+  for (int i = -1; i < int(sh.nr_frags) && pos < end; ++i) {
+    const kern::PageRef& page = i < 0 ? from.head_page() : sh.frags[size_t(i)].page;
+    const uint32_t poff = i < 0 ? uint32_t(from.data() - from.head()) : sh.frags[size_t(i)].off;
+    const uint32_t psize = i < 0 ? from.headlen() : sh.frags[size_t(i)].size;
+    const uint32_t lo = std::max(pos, off), hi = std::min(pos + psize, end);
+    pos += psize;
+    if (lo >= hi) continue;
+    const uint32_t at = poff + (lo - (pos - psize)), n = hi - lo;
+    kern::SkbSharedInfo& to = skb->shinfo();
+    kern::SkbFrag* last = to.nr_frags ? &to.frags[to.nr_frags - 1] : nullptr;
+    if (last && last->page == page && last->off + last->size == at) {
+      last->size += n;
+      skb->data_len += n;
+      continue;
     }
-    skb->add_frag(std::move(page), 0, rest);
+    if (to.nr_frags + 1 < kern::MAX_SKB_FRAGS || (to.nr_frags + 1 == kern::MAX_SKB_FRAGS && hi == end)) {
+      skb->add_frag(page, at, n);
+      continue;
+    }
+    // Out of frags (only a linear head plus full frags gets here): the rest in one page.
+    const uint32_t rest = end - lo;
+    kern::PageRef copy = k().skb_pool().alloc_page(rest);
+    if (!copy) return nullptr;
+    from.copy_bits(lo, copy->address(), rest);
+    skb->add_frag(std::move(copy), 0, rest);
+    break;
   }
+  return skb;
+}
+
+bool TcpSock::transmit_gso(TxSeg& seg) {
+  if (!rt_) return false;
+  // The GSO skb: the headers in its head, the entry's payload as page frags pointing into
+  // its pages (page references, no copy), as Linux's clone of a paged write-queue skb.
+  SkbPtr skb = payload_slice(*seg.skb, 0, seg.len());
+  if (!skb) return false;
+  const uint32_t n = tso_segs(seg);
   skb->gso_size = uint16_t(mss_cache_);
   skb->gso_segs = uint16_t(n);
   skb->gso_type = kern::SKB_GSO_TCPV4;
-  TxSeg& first = sq_[idx];
-  TxSeg& last = sq_[idx + n - 1];
   wire::TcpRepr r;
   r.src_port = num_;
   r.dst_port = dport_;
-  r.seq = first.seq;
-  r.flags = uint8_t(last.flags & tf::FIN) | tf::ACK;
+  r.seq = seg.seq;
+  r.flags = uint8_t(seg.flags & tf::FIN) | tf::ACK;
   r.ack = rcv_nxt_;
-  if (&last == &sq_.back()) r.flags |= tf::PSH;
+  if (&seg == &sq_.back()) r.flags |= tf::PSH;
   build_options(r, false);
   r.window = select_window();
   ack_pending_ = false;
   ack_now_ = false;
   dsack_.reset();
   if (delack_timer_.pending()) k().cpu().del_timer(delack_timer_);
-  const uint64_t now = k().now_ns();
-  for (uint32_t j = 0; j < n; ++j) sq_[idx + j].xmit_ns = now;
+  seg.xmit_ns = k().now_ns();
   segs_out_ += n;
   if (ca_state_ == TcpCaState::kRecovery) prr_out_ += n;
   skb_set_owner_w(*skb, false);
@@ -261,14 +280,10 @@ bool TcpSock::transmit_gso(size_t idx, uint32_t n) {
   return rc != -ENOBUFS;
 }
 
-// transmit_gso of the nsegs entries from the send head, with the pacing stamps transmit()
-// keeps for one segment.
-bool TcpSock::transmit_gso_paced(uint32_t nsegs) {
-  const size_t head = sq_.send_head();
-  uint32_t bytes = 0;
-  for (uint32_t j = 0; j < nsegs; ++j) bytes += sq_[head + j].len();
+bool TcpSock::transmit_gso_paced(TxSeg& seg) {
+  const uint32_t bytes = seg.len(), nsegs = tso_segs(seg);
   const uint64_t prior_wstamp = pacing_stamp();
-  if (!transmit_gso(head, nsegs)) return false;
+  if (!transmit_gso(seg)) return false;
   update_skb_after_send(prior_wstamp, bytes, nsegs);
   return true;
 }
@@ -308,6 +323,7 @@ void TcpSock::send_probe() { send_control(tf::ACK, snd_una_ - 1, rcv_nxt_); }
 void TcpSock::send_active_reset() { send_control(tf::RST | tf::ACK, snd_nxt_, rcv_nxt_); }
 
 void TcpSock::queue_fin() {
+  pf_page_.reset();  // no more writes: the entries keep the pages they use
   if (sq_.has_unsent() && !(sq_.back().flags & tf::FIN)) {
     sq_.back().flags |= tf::FIN;
     sq_.back().end_seq++;
@@ -324,6 +340,12 @@ void TcpSock::queue_fin() {
 bool TcpSock::split_seg(size_t idx, uint32_t len) {
   const TxSeg& s = sq_[idx];
   if (!s.skb || len == 0 || len >= s.skb->len()) return false;
+  if (s.skb->is_nonlinear()) {  // paged: both parts share the pages, nothing is copied
+    SkbPtr rest = payload_slice(*s.skb, len, s.skb->len() - len);
+    if (!rest) return false;
+    sq_.split(idx, len, std::move(rest));
+    return true;
+  }
   // The head (len bytes) is copied and the tail keeps the buffer, so cutting a segment into
   // n pieces copies it once (copying the tail each time cost n/2 times that).
   SkbPtr head = k().alloc_skb(kMaxTcpHeader + len);
@@ -388,31 +410,44 @@ void TcpSock::update_skb_after_send(uint64_t prior_wstamp, uint32_t payload, uin
   wstamp_ns_ += len_ns;
 }
 
-uint32_t TcpSock::mss_split_point(int push_one) {
-  if (push_one) return 1;  // a loss probe or one segment: alone, as before
-  const size_t head = sq_.send_head();
+uint32_t TcpSock::size_goal() const {
+  const uint32_t mss = mss_cache_;
+  if (!can_gso()) return mss;
+  const kern::NetDevice& dev = *rt_->dev;
+  const uint32_t hdrs = uint32_t(wire::Ipv4Repr::buffer_len()) + 60;  // as tso_segs_goal
+  uint32_t goal = std::min<uint32_t>(dev.gso_max_size, 0xFFFF) - hdrs;  // sk_gso_max_size
+  // tcp_bound_to_half_wnd
+  const uint32_t cutoff = max_window_ > 536 ? max_window_ >> 1 : max_window_;
+  if (cutoff && goal > cutoff) goal = std::max<uint32_t>(cutoff, 68u - (ts_ok_ ? 32u : 20u));
+  const uint32_t segs = std::min<uint32_t>(goal / mss, dev.gso_max_segs);
+  return std::max(segs * mss, mss);
+}
+
+uint32_t TcpSock::tso_segs(const TxSeg& seg) const {
+  const uint32_t len = seg.len();
+  return len <= mss_cache_ ? 1 : (len + mss_cache_ - 1) / mss_cache_;
+}
+
+uint32_t TcpSock::mss_split_point(const TxSeg& seg, int push_one) {
+  const uint32_t mss = mss_cache_;
+  if (push_one) return mss;  // a loss probe or one segment: alone, as before
   const uint32_t in_flight = sq_.in_flight();
   const uint32_t cwnd_quota = cs_.cwnd > in_flight ? cs_.cwnd - in_flight : 1;
-  const uint32_t limit = std::min(cwnd_quota, tso_segs_goal());
-  const uint32_t wnd_end = snd_una_ + snd_wnd_;
-  uint32_t n = 1;
-  for (size_t i = head; n < limit && i + 1 < sq_.size(); ++i, ++n) {
-    const TxSeg& cur = sq_[i];
-    const TxSeg& next = sq_[i + 1];
-    // Only full segments are followed by more; SYN/FIN-only entries and a FIN go last.
-    if (cur.len() != mss_cache_ || (cur.flags & (tf::FIN | tf::SYN)) || !next.skb || (next.flags & tf::SYN)) break;
-    if (next.len() > mss_cache_) break;
-    if (seq_after(next.seq + next.len(), wnd_end)) break;  // the receive window
-    // Nagle (tcp_nagle_check) for a short last segment, as for the head.
-    if (next.len() < mss_cache_ && !(next.flags & tf::FIN) && i + 2 == sq_.size() && !nodelay_ &&
-        sq_.packets_out() > 0)
-      break;
-  }
-  return n;
+  const uint32_t max_len = mss * std::min(cwnd_quota, tso_segs_goal());
+  const uint32_t window = snd_una_ + snd_wnd_ - seg.seq;
+  if (max_len <= window && &seg != &sq_.back()) return max_len;
+  const uint32_t needed = std::min(seg.len(), window);
+  if (max_len <= needed) return max_len;
+  // tcp_nagle_check for the partial last segment (the Minshall test as packets_out > 0)
+  const uint32_t partial = needed % mss;
+  if (partial && !nodelay_ && sq_.packets_out() > 0) return needed - partial;
+  return needed;
 }
 
 // tcp_write_xmit: new data within cwnd and the peer's window; Nagle (RFC 896) holds a
-// partial segment while data is unacknowledged unless TCP_NODELAY.
+// partial segment while data is unacknowledged unless TCP_NODELAY. An entry larger than
+// what may go is cut (tso_fragment); what went out enters the retransmit queue as MSS-sized
+// entries (the pieces share the entry's pages).
 void TcpSock::write_xmit(int push_one) {
   if (state_ != TcpState::kEstablished && state_ != TcpState::kCloseWait && state_ != TcpState::kFinWait1 &&
       state_ != TcpState::kLastAck && state_ != TcpState::kClosing)
@@ -420,18 +455,26 @@ void TcpSock::write_xmit(int push_one) {
   uint32_t sent = 0;
   while (sq_.has_unsent()) {
     if (pacing_check()) break;
-    if (sq_.head_unsent().len() > mss_cache_) split_seg(sq_.send_head(), mss_cache_);  // queued before PMTU fell
+    const bool gso = can_gso();
+    // Without GSO (or queued before PMTU fell) one MSS at a time.
+    if (!gso && sq_.head_unsent().len() > mss_cache_) split_seg(sq_.send_head(), mss_cache_);
     TxSeg& seg = sq_.head_unsent();
     if (sq_.in_flight() >= cs_.cwnd && push_one != 2) break;
+    // tcp_snd_wnd_test: the first MSS of the entry fits the peer's window.
     const uint32_t wnd_end = snd_una_ + snd_wnd_;
-    const uint32_t data_end = seg.seq + seg.len();
-    if (seq_after(data_end, wnd_end)) break;
-    if (seg.len() < mss_cache_ && !(seg.flags & tf::FIN) && sq_.send_head() + 1 == sq_.size() && !nodelay_ &&
-        sq_.packets_out() > 0 && push_one != 2)
-      break;
-    const uint32_t nsegs = can_gso() ? mss_split_point(push_one) : 1;
-    if (small_queue_check(sq_.send_head(), nsegs, 0)) break;  // TSQ: tcp_wfree resumes us
-    if (!(nsegs > 1 ? transmit_gso_paced(nsegs) : transmit(seg, false))) {
+    if (seq_after(seg.seq + std::min(seg.len(), mss_cache_), wnd_end)) break;
+    if (tso_segs(seg) == 1) {
+      if (seg.len() < mss_cache_ && !(seg.flags & tf::FIN) && sq_.send_head() + 1 == sq_.size() && !nodelay_ &&
+          sq_.packets_out() > 0 && push_one != 2)
+        break;
+    } else {
+      const uint32_t limit = mss_split_point(seg, push_one);
+      if (seg.len() > limit && !split_seg(sq_.send_head(), limit)) break;  // tso_fragment
+    }
+    TxSeg& out = sq_.head_unsent();
+    const uint32_t nsegs = tso_segs(out);
+    if (small_queue_check(sq_.send_head(), 1, 0)) break;  // TSQ: tcp_wfree resumes us
+    if (!(nsegs > 1 ? transmit_gso_paced(out) : transmit(out, false))) {
       // qdisc full: local congestion, once per window (tcp_enter_cwr)
       if (ca_state_ == TcpCaState::kOpen || ca_state_ == TcpCaState::kDisorder) {
         cs_.in_flight = sq_.in_flight();
@@ -447,7 +490,12 @@ void TcpSock::write_xmit(int push_one) {
       }
       break;
     }
+    // The retransmit queue keeps one entry per MSS (docs/sw-design.md): the sent skb is cut
+    // into its segments, which share its pages and its send time.
+    const uint64_t xmit_ns = out.xmit_ns;
     for (uint32_t j = 0; j < nsegs; ++j) {
+      if (j + 1 < nsegs) split_seg(sq_.send_head(), mss_cache_);
+      sq_.head_unsent().xmit_ns = xmit_ns;
       const uint32_t end = sq_.head_unsent().end_seq;
       if (seq_after(end, snd_nxt_)) snd_nxt_ = end;
       sq_.mark_head_sent();

@@ -23,6 +23,50 @@ void TcpSendQueue::append_to_tail(const uint8_t* p, uint32_t n) {
   bytes_ += n;
 }
 
+bool TcpSendQueue::append_page_to_tail(const kern::PageRef& page, uint32_t off, uint32_t n) {
+  TcpTxSeg& t = q_.back();
+  kern::SkbSharedInfo& sh = t.skb->shinfo();
+  kern::SkbFrag* last = sh.nr_frags ? &sh.frags[sh.nr_frags - 1] : nullptr;
+  if (last && last->page == page && last->off + last->size == off) {
+    last->size += n;
+    t.skb->data_len += n;
+  } else if (!t.skb->add_frag(page, off, n)) {
+    return false;
+  }
+  t.end_seq += n;
+  bytes_ += n;
+  return true;
+}
+
+// __pskb_trim_head: drops n bytes from the front of the payload, from the head and then the
+// frags (page references dropped, nothing copied).
+static void trim_head(kern::SkBuff& skb, uint32_t n) {
+  const uint32_t lin = std::min(n, skb.headlen());
+  if (lin) skb.pull(lin);
+  n -= lin;
+  kern::SkbSharedInfo& sh = skb.shinfo();
+  uint8_t k = 0;
+  for (uint8_t i = 0; i < sh.nr_frags; ++i) {
+    kern::SkbFrag& f = sh.frags[i];
+    if (n >= f.size) {
+      n -= f.size;
+      skb.data_len -= f.size;
+      f = kern::SkbFrag{};
+      continue;
+    }
+    f.off += n;
+    f.size -= n;
+    skb.data_len -= n;
+    n = 0;
+    if (k != i) {
+      sh.frags[k] = std::move(f);
+      f = kern::SkbFrag{};
+    }
+    k++;
+  }
+  sh.nr_frags = k;
+}
+
 void TcpSendQueue::split(size_t idx, uint32_t len, kern::SkbPtr rest_skb) {
   TcpTxSeg& s = q_[idx];
   TcpTxSeg rest;
@@ -74,7 +118,7 @@ TcpSendQueue::Cleaned TcpSendQueue::clean_acked(uint32_t ack, const DeliveredFn&
     if (seq_after(s.end_seq, ack)) {
       if (seq_after(ack, s.seq) && s.skb && !(s.flags & tf::SYN)) {  // partial ACK of a segment
         const uint32_t n = std::min<uint32_t>(ack - s.seq, s.skb->len());
-        s.skb->pull(n);
+        trim_head(*s.skb, n);  // tcp_trim_head
         s.seq += n;
         bytes_ -= n;
         c.bytes += n;
