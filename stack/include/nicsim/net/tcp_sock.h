@@ -410,11 +410,11 @@ class TcpSock : public Sock {
   static void tcp_wfree(kern::SkBuff& skb);
   static void tcp_pure_ack_wfree(kern::SkBuff& skb);
   void wmem_alloc_sub(uint32_t bytes);
-  // tcp_small_queue_check for the nsegs entries from idx: true (TSQ_THROTTLED set) if the
-  // bytes below the socket exceed max(2 * their truesize, sk_pacing_rate >> 10), capped at
-  // net.ipv4.tcp_limit_output_bytes, << factor (1 for retransmissions), unless the
+  // tcp_small_queue_check for the queue entry idx (the skb about to go): true (TSQ_THROTTLED
+  // set) if the bytes below the socket exceed max(2 * its truesize, sk_pacing_rate >> 10),
+  // capped at net.ipv4.tcp_limit_output_bytes, << factor (1 for retransmissions), unless the
   // retransmit queue holds at most one entry.
-  bool small_queue_check(size_t idx, uint32_t nsegs, int factor);
+  bool small_queue_check(size_t idx, int factor);
   // tcp_tsq_handler: from the TSQ tasklet; a socket its owner holds gets TCP_TSQ_DEFERRED
   // and tcp_release_cb sends instead. tcp_tsq_write: lost segments first, then new data.
   void tsq_handler();

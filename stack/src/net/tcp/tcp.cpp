@@ -330,20 +330,21 @@ int TcpSock::sendmsg(const void* buf, size_t len) {
     // copied into the socket's page frag (sk_page_frag, 32 KB pages) as frags; an skb whose
     // frags are all used, or at size_goal, is followed by a new one.
     const uint32_t goal = size_goal();
+    auto new_skb = [&] {
+      TxSeg s;
+      s.skb = k().alloc_skb(kMaxTcpHeader);
+      s.skb->reserve(kMaxTcpHeader);
+      s.seq = write_seq();
+      s.end_seq = s.seq;
+      sq_.push_back(std::move(s));
+    };
     while (off < n) {
       bool fresh = true;
       if (sq_.has_unsent()) {
         const TxSeg& t = sq_.back();
         fresh = !t.skb || t.skb->headlen() || (t.flags & tf::FIN) || t.skb->len() >= goal;
       }
-      if (fresh) {
-        TxSeg s;
-        s.skb = k().alloc_skb(kMaxTcpHeader);
-        s.skb->reserve(kMaxTcpHeader);
-        s.seq = write_seq();
-        s.end_seq = s.seq;
-        sq_.push_back(std::move(s));
-      }
+      if (fresh) new_skb();
       if (!pf_page_ || pf_off_ == pf_page_->size()) {
         pf_page_ = k().skb_pool().alloc_page(kPageFragSize);
         pf_off_ = 0;
@@ -352,12 +353,7 @@ int TcpSock::sendmsg(const void* buf, size_t len) {
       const uint32_t c = uint32_t(std::min<size_t>({n - off, size_t(goal - sq_.back().len()),
                                                     size_t(pf_page_->size() - pf_off_)}));
       if (!sq_.append_page_to_tail(pf_page_, pf_off_, c)) {  // all frags used: a new skb
-        TxSeg s;
-        s.skb = k().alloc_skb(kMaxTcpHeader);
-        s.skb->reserve(kMaxTcpHeader);
-        s.seq = write_seq();
-        s.end_seq = s.seq;
-        sq_.push_back(std::move(s));
+        new_skb();
         continue;
       }
       std::memcpy(pf_page_->address() + pf_off_, p + off, c);

@@ -473,7 +473,7 @@ void TcpSock::write_xmit(int push_one) {
     }
     TxSeg& out = sq_.head_unsent();
     const uint32_t nsegs = tso_segs(out);
-    if (small_queue_check(sq_.send_head(), 1, 0)) break;  // TSQ: tcp_wfree resumes us
+    if (small_queue_check(sq_.send_head(), 0)) break;  // TSQ: tcp_wfree resumes us
     if (!(nsegs > 1 ? transmit_gso_paced(out) : transmit(out, false))) {
       // qdisc full: local congestion, once per window (tcp_enter_cwr)
       if (ca_state_ == TcpCaState::kOpen || ca_state_ == TcpCaState::kDisorder) {
@@ -526,7 +526,7 @@ void TcpSock::retransmit_lost() {
     if (!seg.lost || seg.retrans || seg.sacked) continue;
     if (sq_.in_flight() >= cs_.cwnd) break;
     if (pacing_check()) break;
-    if (small_queue_check(i, 1, 1)) break;  // TSQ, twice the limit for retransmissions
+    if (small_queue_check(i, 1)) break;  // TSQ, twice the limit for retransmissions
     note_retransmit();
     transmit(seg, true);
     sq_.mark_retrans(seg);

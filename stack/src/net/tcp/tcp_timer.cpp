@@ -164,14 +164,7 @@ void TcpSock::on_delack_timer() {
 
 // tcp_pace_kick -> tcp_tsq_write: the paced skb's departure time has come. Lost segments
 // first (within cwnd), then new data; either may wait for the timer again.
-void TcpSock::on_pacing_timer() {
-  if (!tcp_) return;
-  if (state_ != TcpState::kEstablished && state_ != TcpState::kFinWait1 && state_ != TcpState::kClosing &&
-      state_ != TcpState::kCloseWait && state_ != TcpState::kLastAck)
-    return;
-  if (sq_.lost_out() > sq_.retrans_out() && cs_.cwnd > sq_.in_flight()) retransmit_lost();
-  write_xmit();
-}
+void TcpSock::on_pacing_timer() { tsq_write(); }
 
 void TcpSock::reset_keepalive() {
   if (keepalive_ && (state_ == TcpState::kEstablished || state_ == TcpState::kCloseWait))

@@ -44,11 +44,8 @@ void TcpSock::tcp_wfree(kern::SkBuff& skb) {
   tp->tcp_->tsq_queue(*tp);
 }
 
-bool TcpSock::small_queue_check(size_t idx, uint32_t nsegs, int factor) {
-  // The skb about to go: the queued entries it is made of (a clone or a GSO skb of them).
-  uint64_t truesize = 0;
-  for (uint32_t j = 0; j < nsegs && idx + j < sq_.size(); ++j)
-    truesize += sq_[idx + j].skb ? sq_[idx + j].skb->truesize() : kMaxTcpHeader;
+bool TcpSock::small_queue_check(size_t idx, int factor) {
+  const uint64_t truesize = sq_[idx].skb ? sq_[idx].skb->truesize() : kMaxTcpHeader;
   uint64_t limit = std::max<uint64_t>(2 * truesize, pacing_rate_ >> kPacingShift);
   limit = std::min<uint64_t>(limit, uint64_t(std::max(cfg().limit_output_bytes, 0)));
   limit <<= factor;
