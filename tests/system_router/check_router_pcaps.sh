@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
-# Runs the router and NAT tests that write pcaps (ping, TTL 1, 10 MB TCP, MASQUERADE, DNAT,
+# Reads the pcaps that the router and NAT tests wrote (ping, TTL 1, 10 MB TCP, MASQUERADE, DNAT,
 # a stateful FORWARD policy, fragments between a 9,000- and a 1,500-byte segment, TCP PMTU
-# discovery, fragments through MASQUERADE) and opens every cable's capture in tshark with
+# discovery, fragments through MASQUERADE; ctest runs them first, as the fixture
+# `router_pcaps`, so none runs twice) and opens every cable's capture in tshark with
 # IP/ICMP/TCP/UDP checksum validation: nothing malformed, no bad checksum, the TTL one less on
 # the far side of r, the time exceeded on a's side, no private address on the NATed outside
 # cable, no frame over 1,514 bytes on a 1,500-byte segment, fragmentation-needed naming 1500.
-# usage: check_router_pcaps.sh <test_router_system> <out root>
+# usage: check_router_pcaps.sh <out root> (the tests' out/ directory)
 set -euo pipefail
-bin="$1"
-root="$2"
+root="$1"
 command -v tshark >/dev/null || { echo "tshark not installed (./nicsim setup installs it)" >&2; exit 1; }
-mkdir -p "$root"
 nat_tests="Nat.MasqueradeTcpShowsOnlyTheOutsideAddress Nat.PingUdpAndARelatedIcmpErrorThroughMasquerade
            Nat.DnatPortForwardReachesTheInsideServer Nat.EstablishedRelatedWithADefaultDropPolicy"
 frag_tests="RouterFrag.RouterBetweenJumboAndStandardSegmentFragments
@@ -18,7 +17,7 @@ frag_tests="RouterFrag.RouterBetweenJumboAndStandardSegmentFragments
             RouterFrag.DfGetsFragmentationNeededAndTcpPmtuLowersTheMss"
 for t in Router.PingDecrementsTtlOnTheWayThroughAndBack Router.TtlOneGetsTimeExceededFromTheRouter \
          Router.Tcp10MBThroughTheRouterArrivesByteExact $nat_tests $frag_tests; do
-  NICSIM_OUT="$root" "$bin" --gtest_filter="$t" >"$root/$t.log" 2>&1 || { cat "$root/$t.log"; exit 1; }
+  [ -d "$root/$t" ] || { echo "no pcaps of $t in $root: run the test first (ctest -R router_pcap_tshark does)" >&2; exit 1; }
 done
 opts=(-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE -o udp.check_checksum:TRUE -o ip.defragment:TRUE
       -d tcp.port==5001,data -d udp.port==7000,data -d udp.port==7001,data)
