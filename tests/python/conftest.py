@@ -30,7 +30,10 @@ BUILD = os.environ.get("NICSIM_BUILD_DIR", os.path.join(ROOT, "build"))
 for p in (os.path.join(BUILD, "python"), os.path.join(ROOT, "python")):
     if p not in sys.path:
         sys.path.insert(0, p)
-os.environ.setdefault("NICSIM_OUT", os.path.join(BUILD, "out-python"))
+# One output folder per pytest-xdist worker (out-python-gw0, ...), so parallel tests never write
+# the same file; out-python without xdist.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+os.environ.setdefault("NICSIM_OUT", os.path.join(BUILD, "out-python" + (f"-{_WORKER}" if _WORKER else "")))
 
 DEFAULT_TIMEOUT_S = 600.0
 

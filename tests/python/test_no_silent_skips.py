@@ -37,14 +37,15 @@ def test_runtime_skip_fails_but_skip_marks_skip(tmp_path):
 
 def test_no_tests_collected_fails_the_suite(tmp_path):
     """./nicsim's run_pytest (what `./nicsim test` runs) fails when pytest collects no test (exit
-    5) instead of passing: the function is taken from ./nicsim and run on an empty tests/python."""
+    5) instead of passing: the function is taken from ./nicsim and run on an empty tests/python,
+    on two pytest-xdist workers as `./nicsim test` runs it on two cores."""
     text = open(os.path.join(ROOT, "nicsim")).read()
     start = text.index("run_pytest() {")
     func = text[start:text.index("\n}\n", start) + 3]
     (tmp_path / "tests" / "python").mkdir(parents=True)
     (tmp_path / "tests" / "python" / "test_nothing.py").write_text("# no tests here\n")
     venv = os.path.dirname(os.path.dirname(sys.executable))
-    script = f"set -euo pipefail\nROOT={tmp_path}\nBUILD={tmp_path}/build\nVENV={venv}\n{func}\nrun_pytest\n"
+    script = f"set -euo pipefail\nROOT={tmp_path}\nBUILD={tmp_path}/build\nVENV={venv}\nJOBS=2\n{func}\nrun_pytest\n"
     r = subprocess.run(["bash", "-c", script], capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 5, f"rc {r.returncode}\n{r.stdout}{r.stderr}"
     assert "no tests ran" in r.stdout + r.stderr, r.stdout + r.stderr

@@ -102,7 +102,9 @@ TEST(TcpSizeGoal, SmallWritesCoalesceIntoOneSkbAndFewFrags) {
   uint64_t total = 0;
   for (size_t i = q.send_head(); i < q.size(); ++i) {
     total += q[i].len();
-    if (i + 1 < q.size()) EXPECT_EQ(q[i].len(), goal) << i;
+    if (i + 1 < q.size()) {
+      EXPECT_EQ(q[i].len(), goal) << i;
+    }
     EXPECT_LE(q[i].skb->shinfo().nr_frags, 2) << "writes continue each other's frag in the socket's 32 KB page";
   }
   EXPECT_EQ(total, 40'000u);

@@ -335,7 +335,9 @@ TEST_P(TcpOffload, TransferIsByteExactAndSegmentsFitTheMss) {
     EXPECT_GT(log.gso_skbs, 0u) << c.name;
     EXPECT_LE(log.max_segs, 44u) << "size goal: 64 KB at MSS 1448";
     EXPECT_LT(log.skbs, c.loss ? log.wire_frames : log.wire_frames / 2) << "fewer skbs than frames";
-    if (!c.loss) EXPECT_EQ(log.first_gso_segs, 10u) << "the first flight is cwnd-limited (initial cwnd 10)";
+    if (!c.loss) {
+      EXPECT_EQ(log.first_gso_segs, 10u) << "the first flight is cwnd-limited (initial cwnd 10)";
+    }
     EXPECT_EQ(sw.gso_skbs, 0u) << "the NIC cuts them";
   } else if (c.features & NETIF_F_GSO) {
     EXPECT_EQ(log.gso_skbs, 0u) << "cut before the driver";
@@ -345,11 +347,14 @@ TEST_P(TcpOffload, TransferIsByteExactAndSegmentsFitTheMss) {
     EXPECT_EQ(log.gso_skbs, 0u);
     EXPECT_EQ(sw.gso_skbs, 0u);
   }
-  if (c.features & NETIF_F_IP_CSUM)
+  if (c.features & NETIF_F_IP_CSUM) {
     EXPECT_GT(log.partial, 0u);
-  else
+  } else {
     EXPECT_EQ(log.partial, 0u);
-  if (c.loss) EXPECT_GT(cl->info().total_retrans, 0u) << "parts of GSO skbs were retransmitted";
+  }
+  if (c.loss) {
+    EXPECT_GT(cl->info().total_retrans, 0u) << "parts of GSO skbs were retransmitted";
+  }
   t.finish({cl, sv});
 }
 

@@ -50,7 +50,7 @@ size_t ip_options_compile(const wire::Ipv4Packet& ip, bool* srr) {
       case kIpoptSsrr:
         if (olen < 3) return at + 1;
         if (ptr < 4) return at + 2;
-        if (ptr <= olen && ptr + 3 > olen) return at + 2;
+        if (ptr <= olen && size_t{ptr} + 3 > olen) return at + 2;
         if (kind != kIpoptRr) {
           if (*srr) return at;  // two source routes
           *srr = true;
@@ -59,7 +59,7 @@ size_t ip_options_compile(const wire::Ipv4Packet& ip, bool* srr) {
       case kIpoptTs:
         if (olen < 4) return at + 1;
         if (ptr < 5) return at + 2;
-        if (ptr <= olen && ptr + 3 > olen) return at + 2;
+        if (ptr <= olen && size_t{ptr} + 3 > olen) return at + 2;
         break;
       case kIpoptRa:
         if (olen < 4) return at + 1;
