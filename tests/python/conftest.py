@@ -120,6 +120,9 @@ def pytest_runtest_protocol(item, nextitem):
     pid = os.fork()
     if pid == 0:  # child: run and send the reports; never return into pytest
         os.close(r)
+        # Ctrl-C raises KeyboardInterrupt, as in any Python process: a pytest-xdist worker
+        # ignores SIGINT (its controller handles it), and the tests of Ctrl-C need it back.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         code = 0
         try:
             reports = runtestprotocol(item, log=False, nextitem=None)
