@@ -86,6 +86,3 @@ void NicDevice::apply_batch() {
 }
 
 }  // namespace nicsim::sim
-
-int sc_main(int, char**) __attribute__((weak));
-int sc_main(int, char**) { return 1; }

@@ -259,8 +259,3 @@ void SimPlatform::cpu_thread() {
 }
 
 }  // namespace nicsim::sim
-
-// libsystemc's main() calls sc_main; programs driving the kernel from their own main()
-// (GoogleTest, Python) have none. A weak default lets them link; a real sc_main wins.
-int sc_main(int, char**) __attribute__((weak));
-int sc_main(int, char**) { return 1; }

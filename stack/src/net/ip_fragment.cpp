@@ -13,14 +13,13 @@
 #include "nicsim/net/ipv4.h"
 #include "nicsim/net/stack.h"
 #include "nicsim/net/wire/icmp.h"
+#include "ip_options.h"
 
 namespace nicsim::net {
 
 using kern::SkbPtr;
 
 namespace {
-
-constexpr uint8_t kIpoptEnd = 0, kIpoptNoop = 1, kIpoptCopied = 0x80;
 
 // ip_options_fragment: options without the copied flag are replaced by NOOPs in the header of
 // every fragment after the first, so the header length stays the same.

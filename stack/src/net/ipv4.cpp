@@ -13,6 +13,7 @@
 #include "nicsim/net/stack.h"
 #include "nicsim/net/wire/icmp.h"
 #include "nicsim/net/wire/ipv4.h"
+#include "ip_options.h"
 
 namespace nicsim::net {
 
@@ -21,10 +22,6 @@ using kern::SkbPtr;
 
 namespace {
 constexpr Ipv4Addr kAllHosts(224, 0, 0, 1);
-
-// Option kinds ip_options_compile checks (RFC 791); others are skipped by their length.
-constexpr uint8_t kIpoptEnd = 0, kIpoptNoop = 1, kIpoptRr = 7, kIpoptTs = 68, kIpoptLsrr = 131,
-                  kIpoptSsrr = 137, kIpoptRa = 148;
 
 // ip_options_compile for a received datagram: the offset (from the IP header) of the first
 // byte of a malformed option, or 0 if the options are well formed. *srr: a source route.
