@@ -45,8 +45,8 @@ if(NOT TARGET nicsim_verilated_rt)
   target_link_libraries(nicsim_verilated_rt PUBLIC Threads::Threads ZLIB::ZLIB)
 endif()
 
-# nicsim_verilate(TARGET <lib> TOP <module> SOURCES <sv...> [TRACE])
-# Verilates <module> into the static library <lib> (prefix V<module>).
+# nicsim_verilate(TARGET <lib> TOP <module> SOURCES <sv...> [TRACE] [UNITY])
+# Verilates <module> into the static library <lib> (prefix V<module>); UNITY: one translation unit.
 function(nicsim_verilate)
   cmake_parse_arguments(A "TRACE;UNITY" "TARGET;TOP" "SOURCES" ${ARGN})
   add_library(${A_TARGET} STATIC)
@@ -99,9 +99,8 @@ endfunction()
 # A GoogleTest binary driving one RTL block in a plain C++ loop; each TEST() becomes a ctest entry.
 function(nicsim_block_test)
   cmake_parse_arguments(A "" "NAME;TOP" "RTL;SOURCES;LABELS" ${ARGN})
-  # A block model is one translation unit: each of a small model's 7-12 generated files spent
-  # about 2.5 s of its compile parsing verilated.h again, and the 16 block models took 315 s of
-  # a 2,000 s build. The NIC's model keeps one object per file, so both cores share it.
+  # A block model is one translation unit (each of its 7-12 generated files parsed verilated.h
+  # again); the NIC's model keeps one object per file, so both cores share it.
   nicsim_verilate(TARGET ${A_NAME}_model TOP ${A_TOP} SOURCES ${A_RTL} UNITY)
   add_executable(${A_NAME} ${A_SOURCES})
   target_link_libraries(${A_NAME} PRIVATE ${A_NAME}_model nic_regs GTest::gtest GTest::gtest_main ZLIB::ZLIB)
