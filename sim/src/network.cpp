@@ -364,7 +364,9 @@ void NetHost::shutdown() {
 }
 
 void NetHost::add_route(const std::string& prefix, const std::string& gateway, const std::string& devname) {
-  auto [p, len] = split_cidr(prefix);
+  std::string p;  // not structured bindings: the lambda below captures len (clang 14)
+  int len;
+  std::tie(p, len) = split_cidr(prefix);
   const net::Ipv4Addr gw = gateway.empty() ? net::Ipv4Addr::any() : net::Ipv4Addr::parse(gateway);
   const net::Ipv4Addr pa = net::Ipv4Addr::parse(p);
   const std::string what = name() + ": route " + prefix + (gateway.empty() ? "" : " via " + gateway) +
@@ -525,7 +527,9 @@ void NetHost::set_mtu(const std::string& dev, uint32_t mtu) {
 
 std::string NetHost::add_vlan(const std::string& parent, uint16_t vid, const std::string& cidr) {
   kern::NetDevice& real = netdev(parent);
-  const auto [addr, len] = split_cidr(cidr);
+  std::string addr;  // not structured bindings: the lambda below captures len (clang 14)
+  int len;
+  std::tie(addr, len) = split_cidr(cidr);
   const net::Ipv4Addr ip = net::Ipv4Addr::parse(addr);
   int err = 0;
   kern::NetDevice* v = call([&]() -> kern::NetDevice* {

@@ -638,7 +638,8 @@ TEST(TcpConn, IcmpErrorOnEstablishedConnectionIsSoftAndReportedAtTimeout) {
   net::StackConfig ca = TcpPair::fast_cfg(1);
   ca.tcp.retries2 = 2;
   TcpPair t(ca);
-  auto [c, s] = t.connect();
+  TcpPair::Sock c, s;  // captured by lambdas below (see TcpPair::Sock)
+  std::tie(c, s) = t.connect();
   t.ab.blackhole = true;
   ASSERT_EQ(c->send("hello", 5), 5);
   t.run(1 * kMs);

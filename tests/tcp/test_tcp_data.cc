@@ -135,7 +135,8 @@ TEST(TcpData, ZeroWindowPersistProbesThenResume) {
   net::StackConfig cb = TcpPair::fast_cfg(2);
   cb.tcp.rcvbuf_default = 64 * 1024;  // 32 KB window
   TcpPair t(TcpPair::fast_cfg(1), cb);
-  auto [c, s] = t.connect();
+  TcpPair::Sock c, s;  // captured by lambdas below (see TcpPair::Sock)
+  std::tie(c, s) = t.connect();
   std::vector<uint8_t> data(200 * 1024, 0x5A);
   size_t sent = 0;
   auto pump = [&] {
@@ -221,7 +222,8 @@ TEST(TcpData, NagleHoldsSmallSegmentsUntilAckedUnlessNodelay) {
 
 TEST(TcpData, SendBufferLimitGivesEagainAndWritableEvent) {
   TcpPair t;
-  auto [c, s] = t.connect();
+  TcpPair::Sock c, s;  // captured by lambdas below (see TcpPair::Sock)
+  std::tie(c, s) = t.connect();
   c->setsockopt(net::kSolSocket, net::kSoSndBuf, 16 * 1024);  // 32 KB
   std::vector<uint8_t> big(100 * 1024, 3);
   const int n = c->send(big.data(), big.size());

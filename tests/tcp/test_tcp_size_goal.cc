@@ -37,7 +37,8 @@ uint32_t full_goal(uint32_t mss) { return (65535u - 20 - 60) / mss * mss; }
 TEST(TcpSizeGoal, SendmsgGrowsTheTailSkbToSizeGoalInPageFrags) {
   TcpPair t;
   offloads(t.a, kTso);
-  auto [cl, sv] = t.connect();
+  TcpPair::Sock cl, sv;  // captured by lambdas below (see TcpPair::Sock)
+  std::tie(cl, sv) = t.connect();
   const uint32_t mss = cl->info().snd_mss;
   std::vector<uint8_t> buf(600 * 1024, 0x33);
   const int n = cl->send(buf.data(), buf.size());
@@ -135,7 +136,8 @@ TEST(TcpSizeGoal, TsoFragmentCutsAtTheReceiveWindow) {
   cb.tcp.rcvbuf_default = 48 * 1024;
   TcpPair t(TcpPair::fast_cfg(1), cb);
   offloads(t.a, kTso);
-  auto [cl, sv] = t.connect();
+  TcpPair::Sock cl, sv;  // captured by lambdas below (see TcpPair::Sock)
+  std::tie(cl, sv) = t.connect();
   const uint32_t mss = cl->info().snd_mss;
   // Every skb a hands its device ends within b's window as a knows it then.
   uint64_t skbs = 0, beyond = 0, cut_gso = 0;

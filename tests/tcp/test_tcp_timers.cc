@@ -23,7 +23,8 @@ TEST(TcpTimers, RtoBacksOffExponentiallyThenTimesOut) {
   ca.tcp.retries2 = 3;
   ca.tcp.early_retrans = 0;  // no Tail Loss Probe: it would take the first RTO's place
   TcpPair t(ca);
-  auto [c, s] = t.connect();
+  TcpPair::Sock c, s;  // captured by lambdas below (see TcpPair::Sock)
+  std::tie(c, s) = t.connect();
   t.ab.blackhole = true;
   ASSERT_EQ(c->send("data", 4), 4);
   std::vector<uint64_t> rtos;
@@ -91,7 +92,8 @@ TEST(TcpTimers, Retries2CountsFromTcpRtoMinNotTheSysctl) {
   ca.tcp.early_retrans = 0;
   ca.tcp.rto_min_ns = 1'000'000;
   TcpPair t(ca);
-  auto [c, s] = t.connect();
+  TcpPair::Sock c, s;  // captured by lambdas below (see TcpPair::Sock)
+  std::tie(c, s) = t.connect();
   t.ab.blackhole = true;
   ASSERT_EQ(c->send("data", 4), 4);
   uint64_t first_rto_ns = 0;
@@ -131,7 +133,8 @@ TEST(TcpTimers, SynRetriesThenEtimedout) {
 
 TEST(TcpTimers, KeepaliveProbesAnsweredThenPeerDies) {
   TcpPair t;
-  auto [c, s] = t.connect();
+  TcpPair::Sock c, s;  // captured by lambdas below (see TcpPair::Sock)
+  std::tie(c, s) = t.connect();
   EXPECT_EQ(c->setsockopt(net::kSolTcp, net::kTcpKeepIdle, 2), 0);
   EXPECT_EQ(c->setsockopt(net::kSolTcp, net::kTcpKeepIntvl, 1), 0);
   EXPECT_EQ(c->setsockopt(net::kSolTcp, net::kTcpKeepCnt, 3), 0);

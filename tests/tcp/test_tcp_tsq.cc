@@ -135,7 +135,8 @@ TEST(TcpSmallQueues, TxCompletionResumesTheThrottledSocket) {
 TEST(TcpSmallQueues, CompletionWhileOwnedSendsAtRelease) {
   TcpPair t(TcpPair::fast_cfg(1), TcpPair::fast_cfg(2), 2 * kMs);
   ASSERT_EQ(t.a.k.cpu().request_irq(kTxVector, [&] { t.a.eth.tx_complete(); }, "eth-tx"), 0);
-  auto [c, s] = t.connect();
+  TcpPair::Sock c, s;  // captured by lambdas below (see TcpPair::Sock)
+  std::tie(c, s) = t.connect();
   // b fills a's receive queue, so a's recv below copies for a while (1 ns a byte).
   constexpr size_t kQueued = 100 * 1024;
   const std::vector<uint8_t> back = payload(kQueued);
@@ -178,7 +179,8 @@ TEST(TcpSmallQueues, CompletionWhileOwnedSendsAtRelease) {
 // nothing stays charged.
 TEST(TcpSmallQueues, QdiscDropsGiveTheChargeBack) {
   TcpPair t;
-  auto [c, s] = t.connect();
+  TcpPair::Sock c, s;  // captured by lambdas below (see TcpPair::Sock)
+  std::tie(c, s) = t.connect();
   kern::NetDevice& dev = t.a.eth.dev;
   dev.tx_queue_len = 1;
   t.a.k.net().netif_stop_queue(dev);
