@@ -1,7 +1,9 @@
 // Binding of the timed EventQueue to the SystemC kernel.
 #include "nicsim/sim/sc_event_queue.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+#include "nicsim/sim/sanitizer.h"
+
+#if NICSIM_ASAN
 #include <pthread.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
@@ -35,7 +37,7 @@ void ScEventQueue::run() {
     ev_.notify(next > now ? sc_time::from_value(next - now) : SC_ZERO_TIME);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
+#if NICSIM_ASAN
 namespace {
 // The calling thread's stack as pthreads reports it (for the main thread: from the mappings
 // and RLIMIT_STACK), looked up once per thread.
@@ -55,7 +57,7 @@ struct ThreadStack {
 
 void sc_advance(const sc_time& d) {
   sc_start(d);
-#if defined(__SANITIZE_ADDRESS__)
+#if NICSIM_ASAN
   // A switch "to" the stack we are already on: ASan takes the bounds, nothing moves.
   static thread_local ThreadStack stack;
   if (stack.size) {

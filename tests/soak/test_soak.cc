@@ -25,6 +25,7 @@
 
 #include "nicsim/apps/tcp_apps.h"
 #include "nicsim/apps/udp_stream.h"
+#include "nicsim/sim/sanitizer.h"
 #include "nicsim/sim/network.h"
 #include "two_hosts.h"
 
@@ -180,7 +181,7 @@ void run_soak(uint64_t frames_target, uint64_t seed) {
   EXPECT_GT(arp_requests, 4 * kHosts) << "the neighbour entries were re-probed";
   // RSS flat: every checkpoint within 5 % of the RSS at the end of the warm-up.
   ASSERT_FALSE(rss.empty());
-#if defined(__SANITIZE_ADDRESS__)
+#if NICSIM_ASAN
   // ASan's quarantine keeps freed memory (up to 256 MB) before reusing it, so RSS grows by
   // design there; the leak check below still runs.
   const bool check_rss = false;
