@@ -7,12 +7,16 @@
 // discarded as a whole and overflow_o pulses at its last beat (unless it was tuser-discarded anyway).
 // DropWhenFull=0 (TX): s_axis_tready = not full; the producer guarantees every frame fits.
 // Patches (TX checksum offload): with the last beat of a frame that is committed, up to two 16-bit
-// fields (s_axis_tpatch_*: enable, byte offset in the frame, value) are written big-endian into
-// the stored frame, one memory write per cycle (two for a field that straddles a word) with
-// s_axis_tready low, and the frame is committed with the last write. Without enables nothing changes.
+// fields (s_axis_tpatch_*: enable, byte offset in the frame, value) are to be written big-endian into
+// the frame. They are not written into the memory: the frame is committed with its last beat as any
+// other, its fields go into a queue of PatchDepth entries, and the output stage puts each field's
+// bytes into the words that carry them as the frame leaves (so the next frame streams in while the
+// stored one waits for the MAC, and the memory keeps one write and one read port). s_axis_tready is
+// low while the queue is full. Without enables nothing changes.
 module nic_frame_fifo #(
   parameter int unsigned Depth        = 2048,  // 64-bit words, power of 2
-  parameter bit          DropWhenFull = 1'b0
+  parameter bit          DropWhenFull = 1'b0,
+  parameter int unsigned PatchDepth   = 16     // frames with patches stored at once, power of 2
 ) (
   input  logic                       clk_i,
   input  logic                       rst_ni,
@@ -41,6 +45,9 @@ module nic_frame_fifo #(
   if (Depth < 2 || (Depth & (Depth - 1)) != 0) begin : gen_depth_check
     $error("nic_frame_fifo: Depth must be a power of two, at least 2");
   end
+  if (PatchDepth < 2 || (PatchDepth & (PatchDepth - 1)) != 0) begin : gen_patch_depth_check
+    $error("nic_frame_fifo: PatchDepth must be a power of two, at least 2");
+  end
 
   localparam int unsigned AddrW = $clog2(Depth);
   localparam int unsigned SideW = 10;  // {flag, last, keep}
@@ -61,62 +68,70 @@ module nic_frame_fifo #(
   logic           full, committed_avail;
   logic           wr_beat, mem_we, mem_re, commit, rewind;
 
-  // patching: fields still to write, their offsets and values, and a straddling field's 2nd byte
-  logic [1:0]     pend_q, pend_d;
-  logic [15:0]    poff_q, poff_d;
-  logic [31:0]    pval_q, pval_d;
-  logic           split_q, split_d;
-  logic           patching, patch_we, patch_done, frame_end;
-  logic [AddrW-1:0] patch_ptr;
-  logic [7:0]     patch_be, p_off;
-  logic [15:0]    p_val;
-  logic [63:0]    patch_data;
+  // Patch queue: one entry per stored frame with patch enables, in frame order. Word pointers carry
+  // the wrap bit, so a word read earlier is never taken for a later word at the same address.
+  localparam int unsigned PqW = $clog2(PatchDepth);
+  typedef struct packed {
+    logic [1:0]     en;
+    logic [AddrW:0] w0, w1;    // the word holding each field's first byte
+    logic [2:0]     b0, b1;    // its byte lane (7: the second byte is lane 0 of the next word)
+    logic [15:0]    v0, v1;
+    logic [AddrW:0] last;      // the frame's last word: the entry leaves with it
+  } patch_t;
+  patch_t         pq_mem [PatchDepth];
+  patch_t         pq_head, pq_new;
+  logic [PqW:0]   pq_wr_q, pq_rd_q;
+  logic           pq_full, pq_empty, pq_push, pq_pop, frame_end;
+  logic [AddrW:0] out_ptr_q;   // the word in the output register
+  logic [63:0]    out_data;
 
   assign used            = wr_ptr_q - rd_ptr_q;
   assign full            = used[AddrW];  // used == Depth (never more)
   assign committed_avail = rd_ptr_q != commit_ptr_q;
 
-  assign patching      = pend_q != '0;
-  assign s_axis_tready = DropWhenFull ? 1'b1 : (!full && !patching);
+  assign pq_full       = (pq_wr_q - pq_rd_q) == (PqW + 1)'(PatchDepth);
+  assign pq_empty      = pq_wr_q == pq_rd_q;
+  assign s_axis_tready = DropWhenFull ? 1'b1 : (!full && !pq_full);
   assign wr_beat       = s_axis_tvalid && s_axis_tready;
   assign mem_we        = wr_beat && !full && !drop_q;
   // at tlast: discard when asked to, or when any beat of the frame did not fit
   assign rewind        = wr_beat && s_axis_tlast && (s_axis_tuser || drop_q || full);
   assign frame_end     = wr_beat && s_axis_tlast && !rewind;
-  assign commit        = (frame_end && s_axis_tpatch_en == '0) || patch_done;
+  assign commit        = frame_end;
 
-  // One patch write per cycle: field 0 first; a field at byte 7 of a word takes two writes.
+  // A committed frame with enables queues its fields (the last beat is written at wr_ptr_q).
+  assign pq_push = frame_end && s_axis_tpatch_en != '0;
+  assign pq_head = pq_mem[pq_rd_q[PqW-1:0]];
+  assign pq_pop  = !pq_empty && m_axis_tvalid && m_axis_tready && out_ptr_q == pq_head.last;
   always_comb begin
-    p_off      = pend_q[0] ? poff_q[7:0] : poff_q[15:8];
-    p_val      = pend_q[0] ? pval_q[15:0] : pval_q[31:16];
-    patch_we   = patching;
-    patch_ptr  = commit_ptr_q[AddrW-1:0] + AddrW'(p_off[7:3]) + AddrW'(split_q);
-    patch_be   = '0;
-    patch_data = '0;
-    pend_d     = pend_q;
-    poff_d     = poff_q;
-    pval_d     = pval_q;
-    split_d    = 1'b0;
-    if (split_q) begin
-      patch_be        = 8'h01;
-      patch_data[7:0] = p_val[7:0];
-    end else if (p_off[2:0] == 3'd7) begin
-      patch_be          = 8'h80;
-      patch_data[63:56] = p_val[15:8];
-      split_d           = patching;
-    end else begin
-      patch_be   = 8'h03 << p_off[2:0];
-      patch_data = 64'({p_val[7:0], p_val[15:8]}) << {p_off[2:0], 3'd0};
-    end
-    if (patching && !split_d) begin
-      if (pend_q[0]) pend_d[0] = 1'b0;
-      else           pend_d[1] = 1'b0;
-    end
-    patch_done = patching && (pend_d == '0);
-    if (frame_end && s_axis_tpatch_en != '0) begin
-      pend_d = s_axis_tpatch_en;
-      poff_d = s_axis_tpatch_off;
-      pval_d = s_axis_tpatch_val;
+    pq_new.en   = s_axis_tpatch_en;
+    pq_new.w0   = commit_ptr_q + (AddrW + 1)'(s_axis_tpatch_off[7:3]);
+    pq_new.w1   = commit_ptr_q + (AddrW + 1)'(s_axis_tpatch_off[15:11]);
+    pq_new.b0   = s_axis_tpatch_off[2:0];
+    pq_new.b1   = s_axis_tpatch_off[10:8];
+    pq_new.v0   = s_axis_tpatch_val[15:0];
+    pq_new.v1   = s_axis_tpatch_val[31:16];
+    pq_new.last = wr_ptr_q;
+  end
+
+  // The output word with the head entry's fields in it (field 1 after field 0: it wins an overlap).
+  always_comb begin
+    out_data = out_data_q;
+    if (!pq_empty) begin
+      if (pq_head.en[0]) begin
+        if (out_ptr_q == pq_head.w0) begin
+          out_data[8*pq_head.b0 +: 8] = pq_head.v0[15:8];
+          if (pq_head.b0 != 3'd7) out_data[8*(pq_head.b0 + 3'd1) +: 8] = pq_head.v0[7:0];
+        end
+        if (pq_head.b0 == 3'd7 && out_ptr_q == pq_head.w0 + 1'b1) out_data[7:0] = pq_head.v0[7:0];
+      end
+      if (pq_head.en[1]) begin
+        if (out_ptr_q == pq_head.w1) begin
+          out_data[8*pq_head.b1 +: 8] = pq_head.v1[15:8];
+          if (pq_head.b1 != 3'd7) out_data[8*(pq_head.b1 + 3'd1) +: 8] = pq_head.v1[7:0];
+        end
+        if (pq_head.b1 == 3'd7 && out_ptr_q == pq_head.w1 + 1'b1) out_data[7:0] = pq_head.v1[7:0];
+      end
     end
   end
 
@@ -155,10 +170,8 @@ module nic_frame_fifo #(
       frames_q     <= '0;
       overflow_q   <= 1'b0;
       out_valid_q  <= 1'b0;
-      pend_q       <= '0;
-      poff_q       <= '0;
-      pval_q       <= '0;
-      split_q      <= 1'b0;
+      pq_wr_q      <= '0;
+      pq_rd_q      <= '0;
     end else begin
       wr_ptr_q     <= wr_ptr_d;
       commit_ptr_q <= commit_ptr_d;
@@ -167,10 +180,8 @@ module nic_frame_fifo #(
       frames_q     <= frames_d;
       overflow_q   <= overflow_d;
       out_valid_q  <= out_valid_d;
-      pend_q       <= pend_d;
-      poff_q       <= poff_d;
-      pval_q       <= pval_d;
-      split_q      <= split_d;
+      pq_wr_q      <= pq_wr_q + {{PqW{1'b0}}, pq_push};
+      pq_rd_q      <= pq_rd_q + {{PqW{1'b0}}, pq_pop};
     end
   end
 
@@ -180,22 +191,23 @@ module nic_frame_fifo #(
       mem_data[wr_ptr_q[AddrW-1:0]] <= s_axis_tdata;
       mem_side[wr_ptr_q[AddrW-1:0]] <= {s_axis_tflag, s_axis_tlast, s_axis_tkeep};
     end
-    if (patch_we) begin
-      for (int i = 0; i < 8; i++) begin
-        if (patch_be[i]) mem_data[patch_ptr][8*i +: 8] <= patch_data[8*i +: 8];
-      end
-    end
     if (mem_re) begin
       out_data_q <= mem_data[rd_ptr_q[AddrW-1:0]];
       out_side_q <= mem_side[rd_ptr_q[AddrW-1:0]];
+      out_ptr_q  <= rd_ptr_q;
     end
   end
 
-  assign idle_o = !out_valid_q && (rd_ptr_q == commit_ptr_q) && (wr_ptr_q == commit_ptr_q) && !drop_q && !patching &&
+  // The patch queue: registers, no reset (only entries between the pointers are read).
+  always_ff @(posedge clk_i) begin
+    if (pq_push) pq_mem[pq_wr_q[PqW-1:0]] <= pq_new;
+  end
+
+  assign idle_o = !out_valid_q && (rd_ptr_q == commit_ptr_q) && (wr_ptr_q == commit_ptr_q) && !drop_q && pq_empty &&
                   !overflow_q && !s_axis_tvalid;
 
   assign m_axis_tvalid = out_valid_q;
-  assign m_axis_tdata  = out_data_q;
+  assign m_axis_tdata  = out_data;
   assign m_axis_tkeep  = out_side_q[7:0];
   assign m_axis_tlast  = out_side_q[8];
   assign m_axis_tflag  = out_side_q[9];
@@ -212,8 +224,18 @@ module nic_frame_fifo #(
       end
       assert (!mem_we || !full) else $error("nic_frame_fifo: memory write when full");
       assert (!DropWhenFull || s_axis_tpatch_en == '0) else $error("nic_frame_fifo: patches need DropWhenFull=0");
-      if (patching) assert ((AddrW + 1)'(p_off[7:3]) + (AddrW + 1)'(split_q) < wr_ptr_q - commit_ptr_q)
-        else $error("nic_frame_fifo: patch beyond the stored frame");
+      // every byte a field names lies in the frame (its last word is written now, at wr_ptr_q)
+      if (pq_push && s_axis_tpatch_en[0])
+        assert ((AddrW + 1)'(s_axis_tpatch_off[7:3]) + (AddrW + 1)'(s_axis_tpatch_off[2:0] == 3'd7) <= wr_ptr_q - commit_ptr_q)
+          else $error("nic_frame_fifo: patch 0 beyond the frame");
+      if (pq_push && s_axis_tpatch_en[1])
+        assert ((AddrW + 1)'(s_axis_tpatch_off[15:11]) + (AddrW + 1)'(s_axis_tpatch_off[10:8] == 3'd7) <= wr_ptr_q - commit_ptr_q)
+          else $error("nic_frame_fifo: patch 1 beyond the frame");
+      assert (!(pq_push && pq_full)) else $error("nic_frame_fifo: patch queue overflow");
+      // the head entry's frame leaves before any later frame (its last word is the next tlast out)
+      if (!pq_empty && m_axis_tvalid && m_axis_tready && m_axis_tlast)
+        assert (out_ptr_q == pq_head.last || (pq_head.last - out_ptr_q) <= (AddrW + 1)'(Depth))
+          else $error("nic_frame_fifo: patch queue out of step with the frames");
       assert (!mem_re || committed_avail) else $error("nic_frame_fifo: read when empty");
       assert ((commit_ptr_q - rd_ptr_q) <= (AddrW + 1)'(Depth) &&
               (wr_ptr_q - commit_ptr_q) <= (wr_ptr_q - rd_ptr_q) &&
@@ -230,9 +252,10 @@ module nic_frame_fifo #(
   cov_discard_on_tuser: cover property (@(posedge clk_i) disable iff (!rst_ni) rewind && s_axis_tuser);
   cov_patch_one_field: cover property (@(posedge clk_i) disable iff (!rst_ni) frame_end && (s_axis_tpatch_en == 2'b01 || s_axis_tpatch_en == 2'b10));
   cov_patch_two_fields: cover property (@(posedge clk_i) disable iff (!rst_ni) frame_end && s_axis_tpatch_en == 2'b11);
-  cov_patch_straddles_word: cover property (@(posedge clk_i) disable iff (!rst_ni) patching && split_q);
-  cov_patch_in_last_word: cover property (@(posedge clk_i) disable iff (!rst_ni) patching && !split_q && (AddrW + 1)'(p_off[7:3]) + 1 == wr_ptr_q - commit_ptr_q);
-  cov_patch_holds_next_frame: cover property (@(posedge clk_i) disable iff (!rst_ni) patching && s_axis_tvalid);
+  cov_patch_straddles_word: cover property (@(posedge clk_i) disable iff (!rst_ni) pq_push && ((s_axis_tpatch_en[0] && s_axis_tpatch_off[2:0] == 3'd7) || (s_axis_tpatch_en[1] && s_axis_tpatch_off[10:8] == 3'd7)));
+  cov_patch_in_last_word: cover property (@(posedge clk_i) disable iff (!rst_ni) pq_push && ((s_axis_tpatch_en[0] && pq_new.w0 == wr_ptr_q) || (s_axis_tpatch_en[1] && pq_new.w1 == wr_ptr_q)));
+  cov_patch_next_frame_streams: cover property (@(posedge clk_i) disable iff (!rst_ni) !pq_empty && s_axis_tvalid && s_axis_tready);
+  cov_patch_queue_full: cover property (@(posedge clk_i) disable iff (!rst_ni) pq_full && s_axis_tvalid);
 `endif
   // ==== end cover points ====
 endmodule

@@ -32,6 +32,7 @@ module dma_tb_top #(
   output logic                      tx_st_tso_o,
   output logic [1:0]                tx_st_tso_fail_o,
   output logic                      tx_stopped_o,
+  output logic [11:0]               tx_fifo_frames_o,  // frames stored in the TX FIFO (tx_fifo_i = 1)
   // RX queue registers and stream
   input  logic                      rxen_i,
   input  logic [63:0]               rdba_i,
@@ -125,7 +126,7 @@ module dma_tb_top #(
     .s_axis_tpatch_en (txd_tpatch.en), .s_axis_tpatch_off (txd_tpatch.off), .s_axis_tpatch_val (txd_tpatch.val),
     .m_axis_tdata (txf_tdata), .m_axis_tkeep (txf_tkeep), .m_axis_tvalid (txf_tvalid),
     .m_axis_tready (tx_axis_tready && tx_fifo_i), .m_axis_tlast (txf_tlast), .m_axis_tflag (),
-    .overflow_o (), .frame_count_o (), .level_o (), .idle_o ()
+    .overflow_o (), .frame_count_o (tx_fifo_frames_o), .level_o (), .idle_o ()
   );
   assign txd_tready     = tx_fifo_i ? txf_tready : tx_axis_tready;
   assign tx_axis_tdata  = tx_fifo_i ? txf_tdata : txd_tdata;

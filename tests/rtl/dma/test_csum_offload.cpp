@@ -463,6 +463,34 @@ TEST(DmaTxOffload, OptionsStayWithTheirFramesWhenTheOptionFifoFills) {
   run_and_check(b, d, 400000);
 }
 
+// The TX FIFO's patch queue (docs/hw-design.md, "TX checksum offload"): with the output held, at most
+// 16 frames with checksums to insert are stored (the next one waits for an entry), while frames
+// without any fill the FIFO as before; released, every frame leaves with the reference's bytes.
+TEST(DmaTxOffload, PatchQueueHoldsSixteenFramesAndPlainFramesAreNotLimited) {
+  const uint64_t seed = test_seed();
+  SCOPED_TRACE(seed_msg(seed));
+  for (int popts : {3, 0}) {
+    SCOPED_TRACE("POPTS " + std::to_string(popts));
+    DmaBench b(seed + 8500 + popts);
+    start(b);
+    b.tx_ready_prob = 0.0;
+    TxDriver d(b, kRing, 64);
+    Alloc al{kBufs + 9};
+    for (unsigned i = 0; i < 40; ++i) {
+      Pkt p = random_packet(b.rng, 200);
+      d.add_context(p.ctx, false, false);
+      d.add_frame_bytes(cut(b.rng, al, p.frame.size(), 2, popts), p.frame,
+                        ref_offload(p.frame, popts & 1, popts & 2, p.ctx));
+    }
+    d.enable();
+    b.run_until([&] { d.service(2); return false; }, 20000);  // held: everything backs up
+    EXPECT_TRUE(b.tx_frames.empty());
+    EXPECT_EQ(unsigned(b.m().tx_fifo_frames_o), popts ? 16u : 40u);
+    b.tx_ready_prob = 1.0;
+    run_and_check(b, d, 400000);
+  }
+}
+
 // Cost: 1500-byte TCP frames with both checksums inserted leave the FIFO at 10G line rate, and
 // with offload off (POPTS 0) the FIFO's output timing is that of a run without contexts at all.
 TEST(DmaTxOffload, ThroughputAndNoCostWhenOff) {
@@ -836,8 +864,10 @@ TEST(DmaTxTsoChain, RandomChainsMatchSoftwareSegmentation) {
   }
 }
 
-// Cost: 64 KiB chains cut at MSS 1448 with a 66-byte header leave the TX FIFO at the rate of the same
-// 1514-byte frames sent one by one with checksum offload, which is above 10G line rate.
+// Cost: 64 KiB chains cut at MSS 1448 with a 66-byte header leave the TX FIFO above 10G line rate:
+// each segment in its 190 beats, with at most one read latency lost per chain (the TX FIFO puts the
+// checksums in as the segments leave, so none of its cycles go to them). Single frames without
+// offload are the comparison.
 TEST(DmaTxTsoChain, ThroughputOfSegments) {
   const uint64_t seed = test_seed();
   SCOPED_TRACE(seed_msg(seed));
@@ -889,6 +919,8 @@ TEST(DmaTxTsoChain, ThroughputOfSegments) {
               static_cast<unsigned long long>(cycles[1]), bpc[1], line_rate);
   EXPECT_EQ(nframes[0], nframes[1]);
   EXPECT_GE(bpc[0], line_rate);
+  const uint64_t seg_beats = (1514 + 7) / 8, chains = 4, read_latency = 80;
+  EXPECT_LE(cycles[0], nframes[0] * seg_beats + chains * read_latency);
 }
 
 // Bad programming (docs/hw-design.md): TSE without a TSE context, MSS 0, HDRLEN beyond the chain, a
