@@ -102,15 +102,6 @@ void IxgbAdapter::clean_rx_ring() {
   rx_chain_skb_.reset();
 }
 
-// A frame with an 802.1Q tag (TPID 0x8100) after its source MAC, for the timeline's wire match.
-static std::vector<uint8_t> tagged_copy(const uint8_t* f, uint32_t len, uint16_t tci) {
-  std::vector<uint8_t> w(f, f + len);
-  if (len < 2 * kern::ETH_ALEN) return w;
-  const uint8_t tag[4] = {uint8_t(kern::ETH_P_8021Q >> 8), uint8_t(kern::ETH_P_8021Q), uint8_t(tci >> 8), uint8_t(tci)};
-  w.insert(w.begin() + 2 * kern::ETH_ALEN, tag, tag + 4);
-  return w;
-}
-
 uint32_t IxgbAdapter::max_frame() const { return netdev_.mtu + kern::ETH_HLEN + kern::VLAN_HLEN; }
 
 // --------------------------------------------------------------------------- programming
@@ -329,14 +320,14 @@ kern::NetdevTx IxgbAdapter::ndo_start_xmit(kern::SkbPtr& skb, kern::NetDevice&) 
       if (tx_buf_[j].dma) tl->tag(node, tx_buf_[j].dma, tx_buf_[j].len, pkt, kern::Timeline::TagKind::kTxBuf);
       if (j == last) break;
     }
+    // The frames expected on the wire (a tag the NIC inserts and the checksums it fills in do
+    // not change the fingerprint): a TSO skb's are the segments the NIC cuts from it.
     const std::vector<uint8_t> lin = skb->is_nonlinear() ? skb->bytes() : std::vector<uint8_t>{};
     const uint8_t* frame = skb->is_nonlinear() ? lin.data() : skb->data();
-    if (skb->vlan_present) {  // the frame as it leaves the NIC, with the tag it inserts
-      const std::vector<uint8_t> w = tagged_copy(frame, len, skb->vlan_tci);
-      tl->tx_frame(node, w.data(), w.size(), pkt);
-    } else {
+    if (ctx.kind == 2)
+      tl->tx_tso(node, frame, len, kern::Timeline::TsoChain{ctx.ipcss, ctx.tucss, ctx.hdrlen, ctx.mss}, pkt);
+    else
       tl->tx_frame(node, frame, len, pkt);
-    }
   }
   tx_buf_[last].skb = std::move(skb);
   tx_buf_[first].next_to_watch = int32_t(last);
@@ -479,10 +470,8 @@ int IxgbAdapter::clean_rx_irq(int budget) {
       uint64_t pkt = 0;
       if (kern::Timeline* tl = k_.tl()) {
         // The frame's id from the wire; the NIC's writes into this buffer and descriptor are its.
-        // (a stripped frame is found by its wire bytes, the tag put back)
-        pkt = (status & regs::RXDESC_STATUS_VP)
-                  ? tl->rx_frame(k_.tl_node(), tagged_copy(skb->data(), length, special).data(), length + kern::VLAN_HLEN)
-                  : tl->rx_frame(k_.tl_node(), skb->data(), length);
+        // (the fingerprint reads through VLAN tags: a frame the NIC stripped is found as it is)
+        pkt = tl->rx_frame(k_.tl_node(), skb->data(), length);
         tl->claim(k_.tl_node(), buf_dma, length, desc_dma, pkt, k_.now_ns() * 1000);
         k_.trace(kern::Stage::kNapiPoll, pkt, length);
       }

@@ -126,12 +126,14 @@ class Timeline:
         packet a router forwarded (or a switch passed on): the router's mac_rx ... netif_receive_skb
         on its input NIC, then qdisc ... mac_tx on its output NIC. ``link`` is the cable an event
         belongs to (the one the packet arrived on for receive stages, the one it leaves on for
-        send stages), ``hop`` that cable's number along the way (0 for the first). Interrupts
-        (pkt 0) and the TX write-back (off the path) are not included."""
+        send stages), ``hop`` that cable's number along the way (0 for the first; the segments
+        of a TSO skb share their cable's number). Interrupts (pkt 0) and the TX write-back (off
+        the path) are not included."""
         import numpy as np
         ev = self.events_df()
         ev = ev[(ev["pkt"] == int(pkt)) & (ev["stage"] != "tx_writeback")].reset_index(drop=True)
         wire = ev.index[ev["stage"] == "wire"].tolist()
+        cables = list(dict.fromkeys(str(ev.at[w, "node"]) for w in wire))  # in the order first crossed
         links: List[Optional[str]] = []
         hops: List[Optional[int]] = []
         before_wire = ev["stage"] < "wire"
@@ -143,7 +145,7 @@ class Timeline:
             else:  # receive side: the cable it came on
                 j = next((w for w in reversed(wire) if w < i), None)
             links.append(None if j is None else str(ev.at[j, "node"]))
-            hops.append(None if j is None else wire.index(j))
+            hops.append(None if j is None else cables.index(str(ev.at[j, "node"])))
         ev["link"] = links
         ev["hop"] = np.array([-1 if h is None else h for h in hops], dtype=np.int64)
         ev["since_prev_ns"] = ev["t_ps"].diff().fillna(0).to_numpy() / 1e3

@@ -209,3 +209,37 @@ def test_journey_follows_a_forwarded_datagram_hop_by_hop():
     assert (j["stage"] == "mac_rx").sum() == 2 and (j["stage"] == "mac_tx").sum() == 2
     assert "tx_writeback" not in set(j["stage"].astype(str)) and set(j["node"].astype(str)) == {
         "a", "r", "b", first.name, second.name}
+
+
+def test_every_frame_of_a_tso_transfer_has_its_skbs_id():
+    """With TSO and TX checksum offload at a and GRO at b, every frame on the wire (each segment
+    the NIC cut from a TSO skb) carries the id of the skb a's driver posted, b finds each one in
+    its ring, and every skb's path runs from tcp_out at a to delivery at b."""
+    tb, a, b = two_hosts("timeline_tso", driver=dict(tx_csum=1, tso=1))
+    b.set_gro(True)
+    assert a.ping("10.0.0.2")[0].replied
+    with tb.timeline:
+        r = tb.tcp_bulk(a, b, nbytes=1 << 19)
+        tb.run(us=200)  # FIN, last ACKs
+    assert r.sha256_match, f"{r}"
+    ev = tb.timeline.events_df()
+    node, stage = ev["node"].astype(str), ev["stage"].astype(str)
+    tx = ev[(node == "a") & (stage == "mac_tx")]
+    posted = set(ev.loc[(node == "a") & (stage == "drv_xmit"), "pkt"])
+    assert (tx["pkt"] != 0).all(), f"{(tx['pkt'] == 0).sum()} of {len(tx)} frames from a have no id"
+    assert set(tx["pkt"]) == posted, "the frames' ids are those of the skbs a's driver posted"
+    per_skb = tx.groupby("pkt").size()
+    assert (per_skb > 1).sum() > 5, f"TSO skbs cut into several frames: {per_skb.describe()}"
+    for where in ("mac_rx", "napi_poll"):
+        got = ev[(node == "b") & (stage == where)]
+        assert (got["pkt"] != 0).all(), f"b's {where}: {(got['pkt'] == 0).sum()} frames without an id"
+    assert (stage == "gro").any(), "b merged segments"
+    bd = tb.timeline.breakdown(complete=True)
+    data = bd[(bd["src"] == "a") & (bd["first_stage"] == "tcp_out")]
+    assert set(data["pkt"]) == posted, "every skb a posted is followed from tcp_out to delivery at b"
+    assert (data["last_stage"] == "deliver").all() and (data["dst"] == "b").all()
+    # journey() of a TSO skb: every segment crosses the one cable, hop 0.
+    big = int(per_skb.idxmax())
+    j = tb.timeline.journey(big)
+    wire = j[j["stage"] == "wire"]
+    assert len(wire) == per_skb[big] > 1 and (wire["hop"] == 0).all() and set(wire["link"]) == {"a-b"}, j

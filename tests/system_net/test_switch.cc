@@ -5,16 +5,20 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "nicsim/apps/tcp_apps.h"
 #include "nicsim/sim/network.h"
 #include "two_hosts.h"
 
@@ -33,11 +37,12 @@ struct SwitchNet {
   EthSwitch& sw;
   std::vector<NetHost*> h;
   std::vector<sim::EthLink*> cable;
-  explicit SwitchNet(const sim::SwitchParams& p = {}, const std::function<void(EthSwitch&)>& setup = {})
+  explicit SwitchNet(const sim::SwitchParams& p = {}, const std::function<void(EthSwitch&)>& setup = {},
+                     const sim::NetHostConfig& host = {})
       : net(sim::TestbenchConfig{test::current_test_name()}), sw(net.add_switch("sw", kHosts, p)) {
     if (setup) setup(sw);
     for (size_t i = 0; i < kHosts; ++i) {
-      h.push_back(&net.add_host("h" + std::to_string(i), "10.0.0." + std::to_string(i + 1) + "/24"));
+      h.push_back(&net.add_host("h" + std::to_string(i), "10.0.0." + std::to_string(i + 1) + "/24", host));
       cable.push_back(&net.connect(*h[i], sw, -1, {}, i == 3 ? "h3-sw.pcap" : ""));
     }
     net.up();
@@ -193,6 +198,69 @@ TEST(SwitchSystem, TimelineFollowsADatagramThroughTheSwitch) {
   EXPECT_TRUE(has(kern::Stage::kMacRx, n2));
   EXPECT_TRUE(has(kern::Stage::kDeliver, n2));
   rx.close();
+  s.finish();
+}
+
+// With TSO, TX checksum offload and GRO on every host, the timeline follows a TCP transfer
+// h0 -> h2 through the switch: every frame on every hop (h0's MAC TX, the switch's MAC RX and
+// TX, h2's MAC RX and ring) carries the id of the skb h0's driver posted, each TSO skb as many
+// times on each hop as the NIC cut it into segments.
+TEST(SwitchSystem, TimelineFollowsEveryTsoSegmentThroughTheSwitch) {
+  sim::NetHostConfig hc;
+  hc.driver.tx_csum = true;
+  hc.driver.tso = true;
+  SwitchNet s({}, {}, hc);
+  for (NetHost* h : s.h) h->call([h] { h->kernel().net().dev_set_gro(h->dev(), true); });
+  ASSERT_TRUE(s.h[0]->ping(s.ip(2), 1)[0].replied);  // ARP and FDB before the log starts
+  kern::Timeline& tl = s.net.tb().timeline();
+  const uint64_t tso_before = s.h[0]->adapter().counters().tx_tso_skbs;
+  s.net.tb().set_timeline(true);
+  apps::TcpBulkConfig cfg;
+  cfg.bytes = 1 << 20;
+  apps::TcpBulk bulk(*s.h[0], *s.h[2], cfg);
+  bulk.start();
+  ASSERT_TRUE(s.net.run_until([&] { return bulk.finished(); }, 200'000'000));
+  bulk.stop();
+  s.net.run_ns(1'000'000);  // FIN, last ACKs
+  ASSERT_TRUE(bulk.ok());
+  s.net.tb().set_timeline(false);
+  EXPECT_GT(s.h[0]->adapter().counters().tx_tso_skbs - tso_before, 10u) << "h0 posted TSO skbs";
+  const auto& names = tl.nodes();
+  const uint16_t nsw = uint16_t(std::find(names.begin(), names.end(), "sw") - names.begin());
+  ASSERT_LT(nsw, names.size());
+  const uint16_t n0 = s.h[0]->hw().timeline_node(), n2 = s.h[2]->hw().timeline_node();
+  // pkt -> frames seen at each place: h0 MAC TX, switch MAC RX, switch MAC TX, h2 MAC RX, h2's ring
+  std::map<uint64_t, std::array<size_t, 5>> seen;
+  std::set<uint64_t> posted;
+  size_t unknown = 0, frames = 0;
+  for (const auto& e : tl.events()) {
+    int where = -1;
+    if (e.stage == kern::Stage::kMacTx && e.node == n0) where = 0;
+    if (e.stage == kern::Stage::kMacRx && e.node == nsw) where = 1;
+    if (e.stage == kern::Stage::kMacTx && e.node == nsw) where = 2;
+    if (e.stage == kern::Stage::kMacRx && e.node == n2) where = 3;
+    if (e.stage == kern::Stage::kNapiPoll && e.node == n2) where = 4;
+    if (e.stage == kern::Stage::kDrvXmit && e.node == n0) posted.insert(e.pkt);
+    if (where < 0) continue;
+    frames++;
+    if (!e.pkt) {
+      unknown++;
+      continue;
+    }
+    seen[e.pkt][size_t(where)]++;
+  }
+  EXPECT_EQ(unknown, 0u) << "of " << frames << " frames on the way";
+  size_t cut = 0, from_h0 = 0;
+  for (const auto& [pkt, n] : seen) {
+    if (!n[0]) continue;  // h2's ACKs
+    from_h0++;
+    EXPECT_TRUE(posted.count(pkt)) << "pkt " << pkt << " was posted by h0's driver";
+    for (size_t i = 1; i < 5; ++i) EXPECT_EQ(n[i], n[0]) << "pkt " << pkt << " at place " << i;
+    cut += n[0] > 1;
+  }
+  EXPECT_EQ(from_h0, posted.size()) << "every skb h0 posted reached h2";
+  EXPECT_GT(cut, 10u) << "TSO skbs went through as several frames each";
+  std::printf("%zu frame sightings, %zu skbs from h0 (%zu cut into segments)\n", frames, from_h0, cut);
   s.finish();
 }
 

@@ -1,11 +1,14 @@
 // The cross-layer timeline on two hosts, every packet through both RTL NICs: each datagram's
 // journey from sendto() on one host to recvfrom() on the other is complete (every stage
 // present) and in causal order, ping's request and reply both, and the Perfetto export
-// holds the tracks and flows.
+// holds the tracks and flows. Each test runs with the offloads off (Plain) and on (Offloads:
+// TSO, TX checksum offload and GRO on both hosts). With TSO every frame the NIC cuts from a
+// TSO skb carries that skb's id, also over a VLAN whose tags the NICs insert and strip.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -25,7 +28,18 @@ using sim::Network;
 
 namespace {
 
-class Timeline : public nicsim::test::TwoHosts {};
+// The parameter: the transmit offloads (TSO, TX checksum) and GRO on both hosts, or not.
+class Timeline : public nicsim::test::TwoHostsWithParam<bool> {
+ protected:
+  void start_with_offloads(nicsim::test::TwoHostsConfig tc = {}) {
+    tc.host.driver.tx_csum = GetParam();
+    tc.host.driver.tso = GetParam();
+    start(tc);
+    for (NetHost* h : {&a(), &b()}) h->call([h, on = GetParam()] { h->kernel().net().dev_set_gro(h->dev(), on); });
+  }
+};
+INSTANTIATE_TEST_SUITE_P(, Timeline, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "Offloads" : "Plain"; });
 
 // A UDP datagram's one-way path, stage by stage (kSockWake only where a reader waits on a
 // callback, so it is checked separately).
@@ -67,7 +81,8 @@ uint64_t first_pkt(const kern::Timeline& tl, Stage s, uint16_t node) {
 
 }  // namespace
 
-TEST_F(Timeline, OneDatagramAndOnePingFromSocketToSocket) {
+TEST_P(Timeline, OneDatagramAndOnePingFromSocketToSocket) {
+  start_with_offloads();
   Network& net = this->net();
   NetHost& a = this->a();
   NetHost& b = this->b();
@@ -148,12 +163,12 @@ TEST_F(Timeline, OneDatagramAndOnePingFromSocketToSocket) {
     EXPECT_NE(j.find(want), std::string::npos) << want;
 }
 
-TEST_F(Timeline, EveryDatagramOfAStreamHasItsWholePathInOrder) {
+TEST_P(Timeline, EveryDatagramOfAStreamHasItsWholePathInOrder) {
   const uint64_t seed = nicsim::test::test_seed(5);
   SCOPED_TRACE(nicsim::test::seed_note(seed));
   nicsim::test::TwoHostsConfig tc;
   tc.host.driver.itr = 40;  // moderation: several packets per interrupt
-  start(tc);
+  start_with_offloads(tc);
   Network& net = this->net();
   NetHost& a = this->a();
   NetHost& b = this->b();
@@ -199,7 +214,8 @@ TEST_F(Timeline, EveryDatagramOfAStreamHasItsWholePathInOrder) {
               complete, per_isr.size(), shared_irq, polled, tl.events().size());
 }
 
-TEST_F(Timeline, EveryTcpSegmentAndAckIsFollowedFromTcpOutToDelivery) {
+TEST_P(Timeline, EveryTcpSegmentAndAckIsFollowedFromTcpOutToDelivery) {
+  start_with_offloads();
   Network& net = this->net();
   NetHost& a = this->a();
   NetHost& b = this->b();
@@ -220,6 +236,7 @@ TEST_F(Timeline, EveryTcpSegmentAndAckIsFollowedFromTcpOutToDelivery) {
                                        Stage::kRxWriteBack, Stage::kMsi,     Stage::kIsr,      Stage::kNapiPoll,
                                        Stage::kNetifRx,  Stage::kIpRcv,      Stage::kDeliver};
   size_t data = 0, acks = 0;
+  uint64_t payload_sent = 0;
   for (const auto& [pkt, p] : tl.paths()) {
     if (p.empty() || p.front().stage != Stage::kTcpOut) continue;
     std::vector<Stage> want = tcp_path, got = stages_of(p);
@@ -233,8 +250,145 @@ TEST_F(Timeline, EveryTcpSegmentAndAckIsFollowedFromTcpOutToDelivery) {
     for (const auto& e : tl.events())
       if (e.pkt == pkt && e.stage == Stage::kTcpOut) payload = e.arg;
     (from_a && payload ? data : acks)++;
+    if (from_a) payload_sent += payload;
   }
-  EXPECT_GE(data * 1448, cfg.bytes) << "every data segment is followed end to end";
+  EXPECT_GE(payload_sent, cfg.bytes) << "every data segment (TSO skb) is followed end to end";
   EXPECT_GT(acks, 0u);
-  std::printf("%zu data segments, %zu other segments (ACKs, SYN, FIN) followed end to end\n", data, acks);
+  std::printf("%zu data segments (skbs), %zu other segments (ACKs, SYN, FIN) followed end to end\n", data, acks);
 }
+
+namespace {
+
+// A host reached at another of its addresses (a VLAN device's).
+class AtAddress : public apps::AppHost {
+ public:
+  AtAddress(NetHost& h, std::string addr) : h_(h), addr_(std::move(addr)) {}
+  kern::Kernel& kernel() override { return h_.kernel(); }
+  net::Stack& stack() override { return h_.stack(); }
+  const std::string& address() const override { return addr_; }
+  void run_on_cpu(const std::function<void()>& fn) override { h_.run_on_cpu(fn); }
+
+ private:
+  NetHost& h_;
+  std::string addr_;
+};
+
+// The parameter: the transfer runs over VLAN 100, the NICs inserting and stripping the tag.
+// (The VLAN device has no offload features here, Linux's would take the NIC's vlan_features:
+// over it TCP sends MSS-sized skbs summed in software, so that run has no TSO skb.)
+class TimelineTso : public nicsim::test::TwoHostsWithParam<bool> {};
+
+}  // namespace
+
+// A TCP transfer with TSO and TX checksum offload at a and GRO at b: every frame on the wire,
+// each segment the NIC cut from a TSO skb included, is attributed to the skb that a's driver
+// posted. Per skb, its frames are consecutive on the wire, their payloads add up to the skb's
+// and the frames of all skbs add up to the driver's count of segments; b finds every one of
+// them in its ring; each skb's path is complete and starts at its first segment. Over a VLAN
+// (Vlan) the same holds for frames the NIC tags and the receiving NIC strips.
+TEST_P(TimelineTso, EveryWireFrameOfATsoTransferCarriesItsSkbsId) {
+  const bool vlan = GetParam();
+  nicsim::test::TwoHostsConfig tc;
+  tc.host.driver.tx_csum = true;
+  tc.host.driver.tso = true;
+  tc.host.driver.vlan_offload = vlan;
+  tc.pcap = "a-b.pcap";
+  start(tc);
+  Network& net = this->net();
+  NetHost& a = this->a();
+  NetHost& b = this->b();
+  b.call([&] { b.kernel().net().dev_set_gro(b.dev(), true); });
+  if (vlan) {
+    a.add_vlan("eth0", 100, "10.0.100.1/24");
+    b.add_vlan("eth0", 100, "10.0.100.2/24");
+  }
+  const std::string dst = vlan ? "10.0.100.2" : "10.0.0.2";
+  ASSERT_TRUE(a.ping(dst, 1).at(0).replied);  // ARP before the log starts
+  const auto before = a.adapter().counters();
+  net.tb().set_timeline(true);
+  apps::TcpBulkConfig cfg;
+  cfg.bytes = 2 << 20;
+  AtAddress to(b, dst);
+  apps::TcpBulk bulk(a, to, cfg);
+  bulk.start();
+  ASSERT_TRUE(net.run_until([&] { return bulk.finished(); }, 200'000'000));
+  bulk.stop();
+  net.run_ns(1'000'000);  // FIN, last ACKs
+  ASSERT_TRUE(bulk.ok());
+  EXPECT_EQ(bulk.sha256_received(), bulk.sha256_sent());
+  net.tb().set_timeline(false);
+  const auto& after = a.adapter().counters();
+  const uint64_t tso_skbs = after.tx_tso_skbs - before.tx_tso_skbs;
+  const uint64_t frames = after.tx_tso_segs - before.tx_tso_segs + (after.tx_packets - before.tx_packets) - tso_skbs;
+  if (!vlan) ASSERT_GT(tso_skbs, 10u) << "the stack handed TSO skbs to the driver";
+  EXPECT_EQ(after.tx_vlan_hw - before.tx_vlan_hw, vlan ? after.tx_packets - before.tx_packets : 0u);
+
+  const kern::Timeline& tl = net.tb().timeline();
+  EXPECT_EQ(tl.dropped(), 0u);
+  const uint16_t na = a.hw().timeline_node(), nb = b.hw().timeline_node();
+  std::map<uint64_t, uint32_t> posted;        // pkt -> skb bytes, from a's driver
+  std::map<uint64_t, std::vector<uint32_t>> on_wire;  // pkt -> a's frames (DA..FCS bytes), in order
+  std::vector<uint64_t> wire_order;           // the pkt of each frame a sent
+  std::map<uint64_t, uint64_t> first_tx;      // pkt -> its first frame's MAC TX
+  size_t rx_frames = 0, rx_unknown = 0, gro_members = 0;
+  for (const auto& e : tl.events()) {
+    if (e.stage == Stage::kDrvXmit && e.node == na) posted[e.pkt] = e.arg;
+    if (e.stage == Stage::kMacTx && e.node == na) {
+      EXPECT_NE(e.pkt, 0u) << "a frame of " << e.arg << " bytes at " << e.t_ps << " ps has no id";
+      on_wire[e.pkt].push_back(e.arg);
+      wire_order.push_back(e.pkt);
+      first_tx.try_emplace(e.pkt, e.t_ps);
+    }
+    if (e.stage == Stage::kNapiPoll && e.node == nb) {
+      rx_frames++;
+      rx_unknown += e.pkt == 0;
+    }
+    gro_members += e.stage == Stage::kGro && e.node == nb;
+  }
+  EXPECT_EQ(wire_order.size(), frames) << "every frame the NIC sent was seen, one per segment";
+  EXPECT_EQ(rx_unknown, 0u) << "b found every frame in its ring by its id (" << rx_frames << " frames)";
+  if (!vlan) EXPECT_GT(gro_members, 0u) << "b merged segments";  // (not those of a VLAN device here)
+  // The ids are those of the skbs posted, and each skb's frames are its segments: consecutive,
+  // and the skb's bytes once its header is counted once.
+  const uint32_t tag = vlan ? 4 : 0, hdrlen = 14 + 20 + 32;  // TCP with timestamps
+  size_t cut = 0;
+  for (size_t i = 1; i < wire_order.size(); ++i)
+    if (wire_order[i] != wire_order[i - 1])
+      EXPECT_EQ(std::count(wire_order.begin() + ptrdiff_t(i), wire_order.end(), wire_order[i - 1]), 0)
+          << "pkt " << wire_order[i - 1] << "'s frames are not consecutive";
+  for (const auto& [pkt, fr] : on_wire) {
+    ASSERT_TRUE(posted.count(pkt)) << "pkt " << pkt << " on the wire was never posted by a's driver";
+    uint64_t bytes = 0;
+    for (uint32_t f : fr) bytes += f - 4 - tag;  // FCS, the tag the NIC inserted
+    if (fr.size() > 1) {
+      cut++;
+      EXPECT_EQ(bytes, posted[pkt] + (fr.size() - 1) * hdrlen) << "pkt " << pkt << ": " << fr.size() << " segments";
+    } else if (posted[pkt] >= 60) {
+      EXPECT_EQ(bytes, posted[pkt]) << "pkt " << pkt;
+    }
+  }
+  EXPECT_EQ(on_wire.size(), posted.size()) << "every skb posted went out";
+  EXPECT_EQ(cut, tso_skbs) << "each TSO skb went out as several frames, every other skb as one";
+  const std::vector<Stage> tcp_path = {Stage::kTcpOut,   Stage::kIpOut,      Stage::kQdiscEnq, Stage::kQdiscDeq,
+                                       Stage::kDrvXmit,  Stage::kTdtWrite,   Stage::kDescFetch, Stage::kDataDma,
+                                       Stage::kMacTx,    Stage::kWire,       Stage::kMacRx,    Stage::kRxDma,
+                                       Stage::kRxWriteBack, Stage::kMsi,     Stage::kIsr,      Stage::kNapiPoll,
+                                       Stage::kNetifRx,  Stage::kIpRcv,      Stage::kDeliver};
+  const auto paths = tl.paths();
+  for (const auto& [pkt, fr] : on_wire) {
+    const auto& p = paths.at(pkt);
+    std::vector<Stage> want = tcp_path, got = stages_of(p);
+    for (Stage opt : {Stage::kMsi, Stage::kIsr})
+      if (std::find(got.begin(), got.end(), opt) == got.end()) want.erase(std::find(want.begin(), want.end(), opt));
+    EXPECT_EQ(got, want) << "pkt " << pkt << ": " << names(got);
+    expect_causal(p, pkt);
+    for (const auto& st : p)
+      if (st.stage == Stage::kMacTx) EXPECT_EQ(st.t_ps, first_tx.at(pkt)) << "pkt " << pkt << ": the first segment's";
+  }
+  std::printf("%s: %zu frames from %zu skbs (%llu TSO skbs cut into %zu frames each on average), %zu GRO members at b\n",
+              vlan ? "VLAN 100" : "untagged", wire_order.size(), on_wire.size(), (unsigned long long)tso_skbs,
+              cut ? (wire_order.size() - (on_wire.size() - cut)) / cut : 0, gro_members);
+}
+
+INSTANTIATE_TEST_SUITE_P(, TimelineTso, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "Vlan" : "Untagged"; });

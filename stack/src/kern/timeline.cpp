@@ -122,22 +122,114 @@ void Timeline::dma_write(uint16_t node, uint64_t addr, uint32_t len, uint64_t t_
   record(Stage::kRxDma, node, t_ps, 0, dur_ps, addr, len);
 }
 
+namespace {
+
+constexpr size_t kFingerprintBytes = 64;
+
+uint16_t get16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+void put16(uint8_t* p, uint32_t v) {
+  p[0] = uint8_t(v >> 8);
+  p[1] = uint8_t(v);
+}
+
+// Ones' complement sum of [p, p + len) as big-endian words (an odd last byte padded), plus add.
+uint32_t sum16(const uint8_t* p, size_t len, uint32_t add) {
+  uint64_t s = add;
+  for (size_t i = 0; i + 1 < len; i += 2) s += get16(p + i);
+  if (len & 1) s += uint32_t(p[len - 1]) << 8;
+  while (s >> 16) s = (s & 0xFFFF) + (s >> 16);
+  return uint32_t(s);
+}
+
+bool is_vlan_tpid(uint16_t t) { return t == 0x8100 || t == 0x88A8; }  // eth_type_vlan()
+
+}  // namespace
+
 uint64_t Timeline::fingerprint(const uint8_t* f, size_t len) {
+  // The frame without its VLAN tags: the MAC addresses, then what follows the last tag.
+  std::array<uint8_t, kFingerprintBytes> w{};
+  size_t body = 0;  // where the untagged frame continues after its 12 address bytes
+  size_t ulen = len;
+  if (len >= 14) {
+    body = 12;
+    while (len >= body + 4 + 2 && is_vlan_tpid(get16(f + body))) body += 4;
+    ulen = 12 + (len - body);
+  }
+  auto at = [&](size_t i) { return body && i >= 12 ? f[body + (i - 12)] : f[i]; };
   // As far as the frame's own length reaches: IPv4 total length, ARP's 28 bytes; then at
   // most 64 bytes (headers and the start of the payload: IP id, ports, sequence numbers).
-  size_t n = len;
-  if (len >= 14) {
-    const uint16_t type = uint16_t(f[12] << 8 | f[13]);
-    if (type == 0x0800 && len >= 18) n = std::min(len, size_t(14) + (size_t(f[16]) << 8 | f[17]));
-    else if (type == 0x0806) n = std::min(len, size_t(42));
+  size_t n = ulen;
+  uint16_t type = 0;
+  if (ulen >= 14) {
+    type = uint16_t(at(12) << 8 | at(13));
+    if (type == 0x0800 && ulen >= 18) n = std::min(ulen, size_t(14) + (size_t(at(16)) << 8 | at(17)));
+    else if (type == 0x0806) n = std::min(ulen, size_t(42));
   }
-  n = std::min(n, size_t(64));
+  n = std::min(n, kFingerprintBytes);
+  for (size_t i = 0; i < n; ++i) w[i] = at(i);
+  // The checksums the NIC may insert (TX checksum offload, TSO) read as zero.
+  if (type == 0x0800 && n >= 34 && (w[14] >> 4) == 4 && (w[14] & 0xF) >= 5) {
+    const size_t l4 = 14 + (w[14] & 0xFu) * 4;
+    w[24] = w[25] = 0;
+    if ((get16(&w[20]) & 0x1FFF) == 0 && (w[23] == 6 || w[23] == 17)) {  // a first fragment: the L4 header
+      const size_t csum = l4 + (w[23] == 6 ? 16 : 6);
+      for (size_t i = csum; i < csum + 2 && i < n; ++i) w[i] = 0;
+    }
+  }
   uint64_t h = 1469598103934665603ull;  // FNV-1a
   for (size_t i = 0; i < n; ++i) {
-    h ^= f[i];
+    h ^= w[i];
     h *= 1099511628211ull;
   }
   return h ^ n;
+}
+
+uint32_t Timeline::tso_segs(size_t len, const TsoChain& c) {
+  if (c.mss == 0 || c.hdrlen >= len || c.tcp_off < c.ip_off + 20 || c.tcp_off + 20 > c.hdrlen) return 0;
+  return uint32_t((len - c.hdrlen + c.mss - 1) / c.mss);
+}
+
+std::vector<uint8_t> Timeline::tso_segment(const uint8_t* chain, size_t len, const TsoChain& c, uint32_t n) {
+  const uint32_t segs = tso_segs(len, c);
+  if (n >= segs) return {};
+  const size_t paylen = len - c.hdrlen, start = size_t(n) * c.mss;
+  const size_t plen = std::min<size_t>(c.mss, paylen - start);
+  std::vector<uint8_t> s(chain, chain + c.hdrlen);
+  s.insert(s.end(), chain + c.hdrlen + start, chain + c.hdrlen + start + plen);
+  uint8_t* ip = s.data() + c.ip_off;
+  uint8_t* th = s.data() + c.tcp_off;
+  const bool ipv4 = (ip[0] >> 4) == 4;  // the driver's CMD.IP
+  if (ipv4) {
+    put16(ip + 2, uint32_t(s.size() - c.ip_off));
+    put16(ip + 4, get16(ip + 4) + n);
+  } else if (c.ip_off + 40 <= c.hdrlen) {
+    put16(ip + 4, uint32_t(s.size() - c.ip_off - 40));
+  }
+  const uint32_t seq = uint32_t(get16(th + 4)) << 16 | get16(th + 6);
+  const uint32_t next = seq + uint32_t(start);
+  put16(th + 4, next >> 16);
+  put16(th + 6, next & 0xFFFF);
+  if (n + 1 != segs) th[13] &= uint8_t(~0x09);  // FIN, PSH
+  if (n != 0) th[13] &= uint8_t(~0x80);         // CWR
+  // The checksum offload, as on any frame: the IPv4 header checksum over ip_off .. tcp_off - 1,
+  // the TCP checksum over the TCP header and payload, its field holding the chain's pseudo-header
+  // sum plus the segment's TCP length (0 is sent as 0xFFFF).
+  if (ipv4) {
+    put16(ip + 10, 0);
+    put16(ip + 10, ~sum16(ip, c.tcp_off - c.ip_off, 0) & 0xFFFF);
+  }
+  const uint32_t tcp_len = uint32_t(s.size() - c.tcp_off);
+  put16(th + 16, sum16(th + 16, 2, tcp_len));
+  uint32_t ck = ~sum16(th, tcp_len, 0) & 0xFFFF;
+  put16(th + 16, ck ? ck : 0xFFFF);
+  return s;
+}
+
+void Timeline::tx_tso(uint16_t node, const uint8_t* chain, size_t len, const TsoChain& c, uint64_t pkt) {
+  for (uint32_t n = 0, segs = tso_segs(len, c); n < segs; ++n) {
+    const std::vector<uint8_t> s = tso_segment(chain, len, c, n);
+    tx_frame(node, s.data(), s.size(), pkt);
+  }
 }
 
 uint64_t Timeline::frame_ps(size_t len) {
@@ -323,10 +415,39 @@ void note_first(First& f, const TimelineEvent& e) {
   if (!p || e.t_ps < p->t_ps) p = &e;
 }
 
-// A GRO member's stages after napi_poll are those of the merged skb it went up in.
-void inherit_gro(First& member, const First& merged) {
-  for (size_t s = size_t(Stage::kNetifRx); s < size_t(Stage::kTxWriteBack); ++s)
-    if (!member[s]) member[s] = merged[s];
+constexpr size_t kFirstUp = size_t(Stage::kNetifRx);  // the stages after napi_poll: [kFirstUp, kTxWriteBack)
+
+bool after_napi(Stage s) { return s >= Stage::kNetifRx && s < Stage::kTxWriteBack; }
+
+// A GRO member's first gro event names another packet's merged skb, and the member's first
+// segment went up in it, unless the member went up on its own (its first netif_receive_skb)
+// before that: then its path keeps its own stages.
+const TimelineEvent* merged_into(const First& f, uint64_t pkt) {
+  const TimelineEvent* g = f[size_t(Stage::kGro)];
+  if (!g || g->arg == uint32_t(pkt)) return nullptr;
+  const TimelineEvent* own = f[kFirstUp];
+  if (own && (own->t_ps < g->t_ps || (own->t_ps == g->t_ps && own < g))) return nullptr;
+  return g;
+}
+
+// The member's stages after napi_poll become those of the merged skb's delivery that followed
+// its gro event g: of the merged packet's events after napi_poll on g's node (up, in log
+// order), those after g up to the next netif_receive_skb. (A merged packet may go up in
+// several merged skbs, e.g. the segments of one TSO skb: each delivery is its own.)
+void take_delivery(First& member, const std::vector<TimelineEvent>& ev, const std::vector<size_t>& up,
+                   const TimelineEvent* g) {
+  First d{};
+  const size_t gi = size_t(g - ev.data());
+  bool netif = false;
+  for (auto it = std::upper_bound(up.begin(), up.end(), gi); it != up.end(); ++it) {
+    const TimelineEvent& e = ev[*it];
+    if (e.stage == Stage::kNetifRx) {
+      if (netif) break;
+      netif = true;
+    }
+    note_first(d, e);
+  }
+  for (size_t s = kFirstUp; s < size_t(Stage::kTxWriteBack); ++s) member[s] = d[s];
 }
 
 }  // namespace
@@ -336,11 +457,13 @@ std::vector<Timeline::Step> Timeline::path(uint64_t pkt) const {
   First first{};
   for (const TimelineEvent& e : events_)
     if (e.pkt == pkt) note_first(first, e);
-  if (const TimelineEvent* g = first[size_t(Stage::kGro)]; g && g->arg != uint32_t(pkt)) {
-    First merged{};
-    for (const TimelineEvent& e : events_)
-      if (e.node == g->node && uint32_t(e.pkt) == g->arg && e.pkt) note_first(merged, e);
-    inherit_gro(first, merged);
+  if (const TimelineEvent* g = merged_into(first, pkt)) {
+    std::vector<size_t> up;  // the merged packet's events after napi_poll on g's node
+    for (size_t i = 0; i < events_.size(); ++i) {
+      const TimelineEvent& e = events_[i];
+      if (e.pkt && uint32_t(e.pkt) == g->arg && e.node == g->node && after_napi(e.stage)) up.push_back(i);
+    }
+    take_delivery(first, events_, up, g);
   }
   Irqs msis, isrs;
   if (const TimelineEvent* wb = first[size_t(Stage::kRxWriteBack)]) index_irqs(events_, msis, isrs, wb->node);
@@ -354,18 +477,23 @@ std::map<uint64_t, std::vector<Timeline::Step>> Timeline::paths() const {
       auto it = firsts.try_emplace(e.pkt).first;
       note_first(it->second, e);
     }
-  // GRO members take the merged packet's stages after napi_poll (members are listed before
-  // the merged packet's own stages are final, so from a copy).
-  std::map<uint32_t, uint64_t> by_arg;  // the kGro arg (a packet id's low 32 bits) -> packet
+  // GRO members whose first segment went up in another packet's merged skb take that
+  // delivery's stages (from each packet's own events, before any is changed).
+  std::map<uint64_t, const TimelineEvent*> members;                 // member -> its gro event
+  std::map<std::pair<uint16_t, uint32_t>, std::vector<size_t>> up;  // (node, kGro arg) -> events after napi_poll
   for (auto& [pkt, f] : firsts)
-    if (f[size_t(Stage::kGro)]) by_arg[uint32_t(pkt)] = pkt;
-  std::map<uint64_t, First> merged_of;
-  for (auto& [pkt, f] : firsts)
-    if (const TimelineEvent* g = f[size_t(Stage::kGro)]; g && g->arg != uint32_t(pkt)) {
-      auto h = by_arg.find(g->arg);
-      if (h != by_arg.end()) merged_of[pkt] = firsts[h->second];
+    if (const TimelineEvent* g = merged_into(f, pkt)) {
+      members[pkt] = g;
+      up[{g->node, g->arg}];
     }
-  for (auto& [pkt, hf] : merged_of) inherit_gro(firsts[pkt], hf);
+  if (!up.empty())
+    for (size_t i = 0; i < events_.size(); ++i) {
+      const TimelineEvent& e = events_[i];
+      if (!e.pkt || !after_napi(e.stage)) continue;
+      auto u = up.find({e.node, uint32_t(e.pkt)});
+      if (u != up.end()) u->second.push_back(i);
+    }
+  for (auto& [pkt, g] : members) take_delivery(firsts[pkt], events_, up.at({g->node, g->arg}), g);
   Irqs msis, isrs;
   index_irqs(events_, msis, isrs);
   std::map<uint64_t, std::vector<Step>> out;

@@ -9,8 +9,10 @@
 //     the NIC side reports its DMA reads and writes (dma_read/dma_write) and the log
 //     attributes them through the tags (descriptor fetch, data DMA, TX write-back);
 //   - the wire: the driver records the frame's fingerprint (the first bytes of the frame up
-//     to 64, as far as the IP total length reaches); the link's taps look the frame up by
-//     fingerprint when it is sent (MAC TX, wire) and delivered (MAC RX);
+//     to 64, as far as the IP total length reaches, read through VLAN tags and without the
+//     checksum fields the NIC may fill in); a TSO skb records one per segment the NIC will
+//     cut (tso_segment). The link's taps look the frame up by fingerprint when it is sent
+//     (MAC TX, wire) and delivered (MAC RX);
 //   - RX DMA: writes nobody tagged are kept unattributed until the receiving driver finds
 //     the frame in a descriptor (rx_frame gives the id from the fingerprint) and claims the
 //     writes into that buffer and descriptor (claim()).
@@ -108,10 +110,35 @@ class Timeline {
   void dma_write(uint16_t node, uint64_t addr, uint32_t len, uint64_t t_ps, uint64_t dur_ps);
 
   // --- frames ---
-  // The fingerprint of a frame (destination MAC onwards; trailing FCS or padding ignored).
+  // The fingerprint of a frame: its first 64 bytes, as far as the IPv4 total length (ARP: its
+  // 28 bytes) reaches, so trailing padding and FCS do not count. What the NIC may change on
+  // the way out does not count either: 802.1Q/802.1ad tags after the source MAC are skipped
+  // (the frame matches with or without a tag the NIC inserted) and the IPv4 header checksum
+  // and the TCP/UDP checksum (first fragment only) are read as zero.
   static uint64_t fingerprint(const uint8_t* frame, size_t len);
   // The driver hands frame (len bytes) of packet pkt to its NIC on node.
   void tx_frame(uint16_t node, const uint8_t* frame, size_t len, uint64_t pkt);
+
+  // A TSO chain as the driver posts it (ixgb_tso): where the NIC finds its headers.
+  struct TsoChain {
+    uint32_t ip_off = 0;   // IPCSS: the IPv4 (or IPv6) header
+    uint32_t tcp_off = 0;  // TUCSS: the TCP header; its checksum field is at tcp_off + 16
+    uint32_t hdrlen = 0;   // HDRLEN: the header bytes every segment starts with
+    uint32_t mss = 0;      // MSS: payload bytes per segment, the last one may have fewer
+  };
+  // The number of segments the NIC cuts from a chain of len bytes: ceil((len - hdrlen) / mss),
+  // 0 when the headers do not fit the chain.
+  static uint32_t tso_segs(size_t len, const TsoChain& c);
+  // Segment n (from 0) of a chain as the NIC sends it (docs/hw-design.md "TCP segmentation"),
+  // before VLAN insertion and FCS: the first hdrlen bytes with IPv4 total length (IPv6 payload
+  // length), IPv4 ID + n, sequence number + n * mss, FIN and PSH only in the last segment, CWR
+  // only in the first, then payload bytes n * mss onwards; the IPv4 header checksum and the TCP
+  // checksum (the chain's pseudo-header sum plus the segment's TCP length) inserted as the
+  // checksum offload does. Empty if n >= tso_segs(len, c).
+  static std::vector<uint8_t> tso_segment(const uint8_t* chain, size_t len, const TsoChain& c, uint32_t n);
+  // The driver hands a TSO chain of packet pkt to its NIC: every segment it will cut is
+  // expected on the wire with that id.
+  void tx_tso(uint16_t node, const uint8_t* chain, size_t len, const TsoChain& c, uint64_t pkt);
   // Link taps: frame index of direction dir sent at start_ps (sender's /S/), and delivered
   // (copy 0 only) at slot_ps at the receiver. Bytes are DA..FCS as on the wire.
   void wire_sent(uint16_t link, int dir, uint64_t index, uint64_t start_ps, const uint8_t* frame, size_t len);
@@ -129,7 +156,10 @@ class Timeline {
   void clear();
 
   // One packet's one-way path: each stage present, at its first event (MSI and ISR
-  // attached as above), with the time since the previous stage of the path.
+  // attached as above), with the time since the previous stage of the path. The segments the
+  // NIC cuts from one TSO skb share its id, so the path is that of its first segment. A GRO
+  // member whose first segment went up inside another packet's merged skb continues after
+  // napi_poll with that merged skb's delivery (the one right after its gro event).
   struct Step {
     Stage stage;
     uint16_t node;
