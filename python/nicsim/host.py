@@ -184,8 +184,8 @@ class Host:
 
     def set_gro(self, on: bool, dev: str = "eth0") -> None:
         """Turns GRO (NETIF_F_GRO) of ``dev`` on or off, as ``ethtool -K <dev> gro on|off``
-        will: with it off every TCP segment goes up the stack alone. Off by default
-        (Linux: on; see docs/sw-design.md).
+        will: with it off every TCP segment goes up the stack alone. On by default, as
+        Linux (see docs/sw-design.md).
         """
         if not isinstance(dev, str):
             raise TypeError(f"set_gro: dev must be a device name, got {dev!r}")

@@ -144,7 +144,12 @@ def test_tcp_cwnd_under_loss(seed):
     finite = df["ssthresh"] < 2**31 - 1
     assert finite.any(), "no loss reaction seen in the samples"
     first_cut = finite.idxmax()  # the first sample with a finite ssthresh
-    before = df.loc[:first_cut - 1, "cwnd"]
+    # With GRO at b (on by default, as Linux) one ACK covers a merged skb, so cwnd can grow by
+    # many segments between the last sample and the loss (seed 1: 22 sampled, about 34 at the
+    # loss, ssthresh 24). PRR (tcp_cwnd_reduction) brings cwnd down from its value at the loss
+    # only as ACKs come, so the first sample after the cut holds at most that value: compare
+    # with the samples up to and including it.
+    before = df.loc[:first_cut, "cwnd"]
     assert df.loc[first_cut, "ssthresh"] < before.max(), \
         f"ssthresh {df.loc[first_cut, 'ssthresh']} not below the cwnd before the loss ({before.max()})"
     after = df.loc[first_cut:, "cwnd"]

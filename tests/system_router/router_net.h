@@ -128,6 +128,16 @@ inline void bulk_through_router(sim::Network& net, sim::NetHost& a, sim::NetHost
   }
   const uint64_t retrans = a.stack().tcp_mib().RetransSegs;
   std::printf("a: %llu segments retransmitted\n", (unsigned long long)retrans);
+  // The offloads each host used (TSO at a, GRO at r and b when on, as by default).
+  const auto& ac = a.adapter().counters();
+  std::printf("a: %llu TSO skbs (%llu segments); GRO merged skbs (segments): r eth0 %llu (%llu), r eth1 %llu (%llu), "
+              "b %llu (%llu)\n",
+              (unsigned long long)ac.tx_tso_skbs, (unsigned long long)ac.tx_tso_segs,
+              (unsigned long long)r.nic(0).adapter().napi().gro.gro_skbs,
+              (unsigned long long)r.nic(0).adapter().napi().gro.gro_packets,
+              (unsigned long long)r.nic(1).adapter().napi().gro.gro_skbs,
+              (unsigned long long)r.nic(1).adapter().napi().gro.gro_packets,
+              (unsigned long long)b.adapter().napi().gro.gro_skbs, (unsigned long long)b.adapter().napi().gro.gro_packets);
   if (retrans) EXPECT_GT(drops, 0u) << "retransmissions without a drop counted at r";
 }
 

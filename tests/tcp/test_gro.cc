@@ -83,7 +83,7 @@ class Gro : public ::testing::Test {
     h.st->arp().add_permanent(h.eth.dev, ip("10.0.0.1"), kMacA);  // for the RSTs it answers with
     h.eth.napi_mode = true;
     h.eth.rx_ip_summed = kern::CHECKSUM_UNNECESSARY;
-    EXPECT_FALSE(h.eth.dev.features & kern::NETIF_F_GRO) << "off by default";
+    EXPECT_TRUE(h.eth.dev.features & kern::NETIF_F_GRO) << "on by default (register_netdevice: NETIF_F_SOFT_FEATURES)";
     h.k.net().dev_set_gro(h.eth.dev, true);
     tap = h.k.net().add_tap([this](const kern::SkBuff& s, bool out) {
       if (out || s.protocol != kern::ETH_P_IP) return;

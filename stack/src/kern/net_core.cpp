@@ -77,6 +77,7 @@ int NetCore::register_netdev(NetDevice& dev) {
   // register_netdevice: the software features are the user's to change; the driver's
   // choice of features is what is wanted, fixed for their dependencies.
   dev.hw_features |= NETIF_F_SOFT_FEATURES;
+  dev.features |= NETIF_F_GRO;  // Linux: dev->features |= NETIF_F_SOFT_FEATURES (GRO on by default)
   dev.features = netdev_fix_features(dev, dev.features);
   dev.wanted_features = dev.features;
   dev.registered = true;

@@ -75,10 +75,10 @@ struct IxgbParams {
   Param<bool> rx_csum{true, "rx_csum",
                       "RX checksum offload: RXCSUM.IPOFL|TUOFL, and ixgb_rx_checksum marks frames the "
                       "NIC checked CHECKSUM_UNNECESSARY"};
-  Param<bool> tx_csum{false, "tx_csum",
+  Param<bool> tx_csum{true, "tx_csum",
                       "NETIF_F_SG|NETIF_F_IP_CSUM on at probe: the stack leaves TCP/UDP checksums "
                       "CHECKSUM_PARTIAL and ixgb_tx_csum has the NIC insert them (ethtool -K tx/sg)"};
-  Param<bool> tso{false, "tso",
+  Param<bool> tso{true, "tso",
                   "NETIF_F_TSO on at probe (needs tx_csum): the stack hands up to 64 KB TCP skbs and "
                   "ixgb_tso has the NIC cut them into MSS segments (ethtool -K tso)"};
   Param<bool> vlan_offload{false, "vlan_offload",

@@ -176,9 +176,8 @@ class NetDevice {
   NetDevice* vlan_real_dev = nullptr;
   uint16_t vlan_id = 0;
   uint32_t flags = IFF_BROADCAST | IFF_MULTICAST;
-  // NETIF_F_* features on (dev->features). Linux turns GRO on by default; here it is off
-  // until the sender paces its bursts (with it on, a router that forwards below line rate
-  // overflows its RX ring: docs/sw-design.md). dev_set_gro turns it on.
+  // NETIF_F_* features on (dev->features). register_netdev turns GRO on, as Linux's
+  // register_netdevice does (docs/sw-design.md); dev_set_gro turns it off or on.
   uint64_t features = 0;
   // dev->hw_features: what ethtool -K may change (the rest is "[fixed]"); dev->wanted_features:
   // what the user asked for (netdev_update_features turns it into features).
