@@ -77,6 +77,7 @@ int IxgbAdapter::probe() {
   if (params_.tx_csum) netdev_.features |= kern::NETIF_F_SG | kern::NETIF_F_IP_CSUM;
   if (params_.tso) netdev_.features |= kern::NETIF_F_TSO;
   if (params_.vlan_offload) netdev_.features |= kVlanFeatures;
+  apply_ring_tso_limit();
   netdev_.gso_max_size = 65536;  // the NIC's PAYLEN limit; the IP total length caps a GSO skb lower
 
   // The NIC signals only through MSI (there is no INTx pin in this model).

@@ -1,6 +1,7 @@
 // ixgb: descriptor rings — allocation and programming, transmit, TX completion, RX refill
 // and receive (ixgb_setup_*_resources, ixgb_configure_*, ixgb_xmit_frame, ixgb_clean_tx_irq,
 // ixgb_alloc_rx_buffers, ixgb_clean_rx_irq).
+#include <cstdio>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -37,7 +38,26 @@ int IxgbAdapter::setup_tx_resources() {
   }
   tx_buf_.clear();
   tx_buf_.resize(tx_.count);
+  apply_ring_tso_limit();
   return 0;
+}
+
+// A TSO skb may take kDescNeededTso descriptors: a ring below kMinTsoRing could stop its queue
+// for good (never that many free), so the device cannot do TSO then (not in hw_features; ixgb
+// itself has no ring below 64 descriptors, IXGB_MIN_TXD). A larger ring at the next open gives
+// TSO back to hw_features; ethtool -K turns it on again.
+void IxgbAdapter::apply_ring_tso_limit() {
+  const uint32_t count = ring_size(params_.tx_ring);
+  if (count >= kMinTsoRing) {
+    netdev_.hw_features |= kern::NETIF_F_TSO;
+    return;
+  }
+  if (netdev_.features & kern::NETIF_F_TSO)
+    std::fprintf(stderr, "ixgb %s: a TX ring of %u descriptors is too small for TSO (%u): TSO off\n",
+                 pdev_.name.c_str(), count, kMinTsoRing);
+  netdev_.hw_features &= ~kern::NETIF_F_TSO;
+  netdev_.features &= ~kern::NETIF_F_TSO;
+  netdev_.wanted_features &= ~kern::NETIF_F_TSO;
 }
 
 int IxgbAdapter::setup_rx_resources() {

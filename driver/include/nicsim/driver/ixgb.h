@@ -202,6 +202,9 @@ class IxgbAdapter : public kern::NetDeviceOps, public kern::EthtoolOps {
   // descriptor (ixgb's DESC_NEEDED counts MAX_SKB_FRAGS pages the same way).
   static constexpr uint32_t kDescNeededTso =
       (kMaxTsoFrame + kMaxDataPerTxd - 1) / kMaxDataPerTxd + kern::MAX_SKB_FRAGS + 1 + 3;
+  // The smallest TX ring with TSO: 64 descriptors (ixgb's IXGB_MIN_TXD), above kDescNeededTso.
+  static constexpr uint32_t kMinTsoRing = 64;
+  static_assert(kMinTsoRing > kDescNeededTso, "a TSO skb must fit a ring of kMinTsoRing");
   static constexpr uint32_t kExactFilters = 16;  // RAR entries; 0 is the station address
   static constexpr size_t kMaxMtaAddrs = 128;    // more than this (beyond RAR): MPE
 
@@ -344,6 +347,7 @@ class IxgbAdapter : public kern::NetDeviceOps, public kern::EthtoolOps {
   void configure_tx();
   void configure_rx();
   void clean_tx_ring();
+  void apply_ring_tso_limit();  // no TSO with a TX ring below kMinTsoRing
   void clean_rx_ring();
   void alloc_rx_buffers();
   bool clean_tx_irq();
