@@ -114,25 +114,25 @@ module nic_frame_fifo #(
     pq_new.last = wr_ptr_q;
   end
 
+  // Word ptr of a frame with the field (byte lane b, value v) starting in word w put in, big-endian:
+  // lane b takes v's high byte, lane b + 1 its low byte (lane 0 of word w + 1 when b is 7).
+  function automatic logic [63:0] put_field(logic [63:0] d, logic [AddrW:0] ptr, logic [AddrW:0] w,
+                                            logic [2:0] b, logic [15:0] v);
+    logic [63:0] r;
+    r = d;
+    if (ptr == w) begin
+      r[8*b +: 8] = v[15:8];
+      if (b != 3'd7) r[8*(b + 3'd1) +: 8] = v[7:0];
+    end
+    if (b == 3'd7 && ptr == w + 1'b1) r[7:0] = v[7:0];
+    return r;
+  endfunction
+
   // The output word with the head entry's fields in it (field 1 after field 0: it wins an overlap).
   always_comb begin
     out_data = out_data_q;
-    if (!pq_empty) begin
-      if (pq_head.en[0]) begin
-        if (out_ptr_q == pq_head.w0) begin
-          out_data[8*pq_head.b0 +: 8] = pq_head.v0[15:8];
-          if (pq_head.b0 != 3'd7) out_data[8*(pq_head.b0 + 3'd1) +: 8] = pq_head.v0[7:0];
-        end
-        if (pq_head.b0 == 3'd7 && out_ptr_q == pq_head.w0 + 1'b1) out_data[7:0] = pq_head.v0[7:0];
-      end
-      if (pq_head.en[1]) begin
-        if (out_ptr_q == pq_head.w1) begin
-          out_data[8*pq_head.b1 +: 8] = pq_head.v1[15:8];
-          if (pq_head.b1 != 3'd7) out_data[8*(pq_head.b1 + 3'd1) +: 8] = pq_head.v1[7:0];
-        end
-        if (pq_head.b1 == 3'd7 && out_ptr_q == pq_head.w1 + 1'b1) out_data[7:0] = pq_head.v1[7:0];
-      end
-    end
+    if (!pq_empty && pq_head.en[0]) out_data = put_field(out_data, out_ptr_q, pq_head.w0, pq_head.b0, pq_head.v0);
+    if (!pq_empty && pq_head.en[1]) out_data = put_field(out_data, out_ptr_q, pq_head.w1, pq_head.b1, pq_head.v1);
   end
 
   // Output register: refilled from memory whenever it is empty or being consumed.

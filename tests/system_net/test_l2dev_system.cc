@@ -15,6 +15,7 @@
 #include "nicsim/kern/etherdevice.h"
 #include "nicsim/sim/network.h"
 #include "nicsim/sim/pcap.h"
+#include "at_address.h"
 #include "bulk_check.h"
 #include "test_env.h"
 #include "tshark_check.h"
@@ -114,19 +115,7 @@ void jumbo_run(Network& net, NetHost& a, NetHost& b) {
   expect_tshark_clean(net, "a-b.pcap");
 }
 
-// An AppHost that is host h reached at another of its addresses (127.0.0.1).
-class AtAddress : public apps::AppHost {
- public:
-  AtAddress(NetHost& h, std::string addr) : h_(h), addr_(std::move(addr)) {}
-  kern::Kernel& kernel() override { return h_.kernel(); }
-  net::Stack& stack() override { return h_.stack(); }
-  const std::string& address() const override { return addr_; }
-  void run_on_cpu(const std::function<void()>& fn) override { h_.run_on_cpu(fn); }
-
- private:
-  NetHost& h_;
-  std::string addr_;
-};
+using nicsim::test::AtAddress;
 
 }  // namespace
 

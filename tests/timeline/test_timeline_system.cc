@@ -18,6 +18,7 @@
 #include "nicsim/apps/udp_stream.h"
 #include "nicsim/sim/network.h"
 #include "nicsim/sim/tcp_socket.h"
+#include "at_address.h"
 #include "test_env.h"
 #include "two_hosts.h"
 
@@ -259,19 +260,7 @@ TEST_P(Timeline, EveryTcpSegmentAndAckIsFollowedFromTcpOutToDelivery) {
 
 namespace {
 
-// A host reached at another of its addresses (a VLAN device's).
-class AtAddress : public apps::AppHost {
- public:
-  AtAddress(NetHost& h, std::string addr) : h_(h), addr_(std::move(addr)) {}
-  kern::Kernel& kernel() override { return h_.kernel(); }
-  net::Stack& stack() override { return h_.stack(); }
-  const std::string& address() const override { return addr_; }
-  void run_on_cpu(const std::function<void()>& fn) override { h_.run_on_cpu(fn); }
-
- private:
-  NetHost& h_;
-  std::string addr_;
-};
+using nicsim::test::AtAddress;
 
 // The parameter: the transfer runs over VLAN 100, the NICs inserting and stripping the tag.
 // (The VLAN device has no offload features here, Linux's would take the NIC's vlan_features:
