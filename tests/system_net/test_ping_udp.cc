@@ -80,7 +80,7 @@ TEST_F(TwoHosts, UdpTenThousandRandomDatagramsEachWayByteForByte) {
     EXPECT_EQ(h->stack().udp_mib().InDatagrams, cfg.count);
   }
   std::printf("UDP: %u datagrams each way (%.1f MB payload in total) in %.2f ms simulated: %.2f Gb/s per direction\n",
-              cfg.count, (ab.payload_bytes() + ba.payload_bytes()) / 1e6, sim_ms,
+              unsigned(uint32_t(cfg.count)), (ab.payload_bytes() + ba.payload_bytes()) / 1e6, sim_ms,
               ab.payload_bytes() * 8 / (sim_ms * 1e6));
   for (NetHost* h : {&a, &b}) {
     const auto& c = h->adapter().counters();

@@ -66,7 +66,7 @@ TEST_F(Tcp, RequestResponseTenThousandTransactions) {
   EXPECT_EQ(rpc.completed(), cfg.transactions);
   const double p50 = rpc.percentile_ns(50) / 1e3, p99 = rpc.percentile_ns(99) / 1e3;
   std::printf("request/response %zu/%zu bytes: %u transactions, median %.2f us, p99 %.2f us (simulated)\n",
-              cfg.request, cfg.response, rpc.completed(), p50, p99);
+              size_t(uint64_t(cfg.request)), size_t(uint64_t(cfg.response)), rpc.completed(), p50, p99);
   // At least two crossings of the cable and both NICs' DMA and interrupt paths.
   EXPECT_GT(p50, 2.0);
   EXPECT_LE(p50, p99);
