@@ -66,7 +66,7 @@ module nic_frame_fifo #(
 
   logic [AddrW:0] used;
   logic           full, committed_avail;
-  logic           wr_beat, mem_we, mem_re, commit, rewind;
+  logic           wr_beat, mem_we, mem_re, rewind;
 
   // Patch queue: one entry per stored frame with patch enables, in frame order. Word pointers carry
   // the wrap bit, so a word read earlier is never taken for a later word at the same address.
@@ -96,8 +96,8 @@ module nic_frame_fifo #(
   assign mem_we        = wr_beat && !full && !drop_q;
   // at tlast: discard when asked to, or when any beat of the frame did not fit
   assign rewind        = wr_beat && s_axis_tlast && (s_axis_tuser || drop_q || full);
+  // a frame is committed with its last beat (its patches, if any, are applied as it leaves)
   assign frame_end     = wr_beat && s_axis_tlast && !rewind;
-  assign commit        = frame_end;
 
   // A committed frame with enables queues its fields (the last beat is written at wr_ptr_q).
   assign pq_push = frame_end && s_axis_tpatch_en != '0;
@@ -145,8 +145,10 @@ module nic_frame_fifo #(
     overflow_d   = 1'b0;
     if (mem_we) wr_ptr_d = wr_ptr_q + 1'b1;
     if (wr_beat && full) drop_d = 1'b1;
-    if (frame_end) wr_ptr_d = wr_ptr_q + 1'b1;
-    if (commit) commit_ptr_d = wr_ptr_d;
+    if (frame_end) begin
+      wr_ptr_d     = wr_ptr_q + 1'b1;
+      commit_ptr_d = wr_ptr_d;
+    end
     if (rewind) begin
       wr_ptr_d   = commit_ptr_q;
       drop_d     = 1'b0;
@@ -157,7 +159,7 @@ module nic_frame_fifo #(
     out_valid_d = mem_re ? 1'b1 : (m_axis_tready ? 1'b0 : out_valid_q);
 
     frames_d = frames_q;
-    if (commit) frames_d = frames_d + 1'b1;
+    if (frame_end) frames_d = frames_d + 1'b1;
     if (m_axis_tvalid && m_axis_tready && m_axis_tlast) frames_d = frames_d - 1'b1;
   end
 

@@ -4,6 +4,8 @@
 #include <array>
 #include <stdexcept>
 
+#include "nicsim/net/wire/checksum.h"  // the Internet checksum and big-endian fields (header only)
+
 namespace nicsim::kern {
 
 namespace {
@@ -124,22 +126,14 @@ void Timeline::dma_write(uint16_t node, uint64_t addr, uint32_t len, uint64_t t_
 
 namespace {
 
+using nicsim::net::wire::csum_fold;
+using nicsim::net::wire::csum_partial;
+using nicsim::net::wire::get_be16;
+using nicsim::net::wire::get_be32;
+using nicsim::net::wire::put_be16;
+using nicsim::net::wire::put_be32;
+
 constexpr size_t kFingerprintBytes = 64;
-
-uint16_t get16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
-void put16(uint8_t* p, uint32_t v) {
-  p[0] = uint8_t(v >> 8);
-  p[1] = uint8_t(v);
-}
-
-// Ones' complement sum of [p, p + len) as big-endian words (an odd last byte padded), plus add.
-uint32_t sum16(const uint8_t* p, size_t len, uint32_t add) {
-  uint64_t s = add;
-  for (size_t i = 0; i + 1 < len; i += 2) s += get16(p + i);
-  if (len & 1) s += uint32_t(p[len - 1]) << 8;
-  while (s >> 16) s = (s & 0xFFFF) + (s >> 16);
-  return uint32_t(s);
-}
 
 bool is_vlan_tpid(uint16_t t) { return t == 0x8100 || t == 0x88A8; }  // eth_type_vlan()
 
@@ -152,7 +146,7 @@ uint64_t Timeline::fingerprint(const uint8_t* f, size_t len) {
   size_t ulen = len;
   if (len >= 14) {
     body = 12;
-    while (len >= body + 4 + 2 && is_vlan_tpid(get16(f + body))) body += 4;
+    while (len >= body + 4 + 2 && is_vlan_tpid(get_be16(f + body))) body += 4;
     ulen = 12 + (len - body);
   }
   auto at = [&](size_t i) { return body && i >= 12 ? f[body + (i - 12)] : f[i]; };
@@ -171,7 +165,7 @@ uint64_t Timeline::fingerprint(const uint8_t* f, size_t len) {
   if (type == 0x0800 && n >= 34 && (w[14] >> 4) == 4 && (w[14] & 0xF) >= 5) {
     const size_t l4 = 14 + (w[14] & 0xFu) * 4;
     w[24] = w[25] = 0;
-    if ((get16(&w[20]) & 0x1FFF) == 0 && (w[23] == 6 || w[23] == 17)) {  // a first fragment: the L4 header
+    if ((get_be16(&w[20]) & 0x1FFF) == 0 && (w[23] == 6 || w[23] == 17)) {  // a first fragment: the L4 header
       const size_t csum = l4 + (w[23] == 6 ? 16 : 6);
       for (size_t i = csum; i < csum + 2 && i < n; ++i) w[i] = 0;
     }
@@ -200,28 +194,25 @@ std::vector<uint8_t> Timeline::tso_segment(const uint8_t* chain, size_t len, con
   uint8_t* th = s.data() + c.tcp_off;
   const bool ipv4 = (ip[0] >> 4) == 4;  // the driver's CMD.IP
   if (ipv4) {
-    put16(ip + 2, uint32_t(s.size() - c.ip_off));
-    put16(ip + 4, get16(ip + 4) + n);
+    put_be16(ip + 2, uint16_t(s.size() - c.ip_off));
+    put_be16(ip + 4, uint16_t(get_be16(ip + 4) + n));
   } else if (c.ip_off + 40 <= c.hdrlen) {
-    put16(ip + 4, uint32_t(s.size() - c.ip_off - 40));
+    put_be16(ip + 4, uint16_t(s.size() - c.ip_off - 40));
   }
-  const uint32_t seq = uint32_t(get16(th + 4)) << 16 | get16(th + 6);
-  const uint32_t next = seq + uint32_t(start);
-  put16(th + 4, next >> 16);
-  put16(th + 6, next & 0xFFFF);
+  put_be32(th + 4, get_be32(th + 4) + uint32_t(start));
   if (n + 1 != segs) th[13] &= uint8_t(~0x09);  // FIN, PSH
   if (n != 0) th[13] &= uint8_t(~0x80);         // CWR
   // The checksum offload, as on any frame: the IPv4 header checksum over ip_off .. tcp_off - 1,
   // the TCP checksum over the TCP header and payload, its field holding the chain's pseudo-header
   // sum plus the segment's TCP length (0 is sent as 0xFFFF).
   if (ipv4) {
-    put16(ip + 10, 0);
-    put16(ip + 10, ~sum16(ip, c.tcp_off - c.ip_off, 0) & 0xFFFF);
+    put_be16(ip + 10, 0);
+    put_be16(ip + 10, csum_fold(csum_partial(ip, c.tcp_off - c.ip_off)));
   }
   const uint32_t tcp_len = uint32_t(s.size() - c.tcp_off);
-  put16(th + 16, sum16(th + 16, 2, tcp_len));
-  uint32_t ck = ~sum16(th, tcp_len, 0) & 0xFFFF;
-  put16(th + 16, ck ? ck : 0xFFFF);
+  put_be16(th + 16, uint16_t(~csum_fold(csum_partial(th + 16, 2, tcp_len))));
+  const uint16_t ck = csum_fold(csum_partial(th, tcp_len));
+  put_be16(th + 16, ck ? ck : 0xFFFF);
   return s;
 }
 
