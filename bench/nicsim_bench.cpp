@@ -42,13 +42,21 @@
 //      offloads off and on, and a line-rate flood of 150,000 64-byte UDP datagrams into b
 //      during which 20 recvfrom() calls on b are timed in simulated time; and the MAC frame period
 //      for back-to-back 1518-byte frames (also in the base run, after the plain loop).
+//  11. fast (`--only fast`, and in the default run, when --fast-exe PATH names the fast model's
+//      nicsim_bench, which `./nicsim bench` builds in build-fast/: no assertions, GCC PGO):
+//      --fast-pairs N (3) alternating pairs of child processes, this binary's checked model
+//      against the fast one, for the plain loop (--sim-us) and TCP bulk of --threads-tcp-mb MB;
+//      the median pair's ratio, and every run's digest (`--digest`: the wire's frames with
+//      their times, and for TCP both hosts' NIC, driver, MIB and kernel counters), which must
+//      all agree.
 // The simulated-time figures are deterministic, so they have targets (targets() below): the
 // benchmark exits 1 when one is missed. Wall-clock speeds are printed figures only.
 // `--plain` runs only the plain loop (stepping every cycle, then with the idle skip) and prints
 // its two NIC-cycles-per-second figures on one line, for paired runs of two builds.
 // Usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] [--plain]
-//                    [--only base|tcp_loss|linux_loss|threads|idle|offload] [--loss-seeds N] [--loss-conditions 1%,2%,...]
-//                    [--loss-floor GBPS] [--linux-seeds N] [--rto-min-us N] [--json]
+//                    [--only base|tcp_loss|linux_loss|threads|idle|offload|fast] [--loss-seeds N]
+//                    [--loss-conditions 1%,2%,...] [--loss-floor GBPS] [--linux-seeds N] [--rto-min-us N]
+//                    [--fast-exe PATH] [--fast-pairs N] [--digest] [--json]
 #include <unistd.h>
 
 #include <algorithm>
@@ -66,6 +74,7 @@
 #include "nicsim/sim/nic_threads.h"
 #include "nicsim/sim/plain_harness.h"
 #include "nicsim/sim/reg_nic.h"
+#include "nicsim/apps/sha256.h"
 #include "nicsim/apps/tcp_apps.h"
 #include "nicsim/sim/tcp_socket.h"
 #include "nicsim/sim/testbench.h"
@@ -78,6 +87,29 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr size_t kFrameLen = 1514;  // 1518 on the wire with FCS
+
+// SHA-256 over every frame a cable delivers (direction, time of its /S/ word in ps, bytes and
+// flags): two runs with the same digest put the same bytes on the wire at the same times, as
+// their pcaps would show. `--digest` (plain loop, TCP bulk children) prints it, for the fast
+// model's identity check.
+class DigestTap : public sim::FrameTap {
+ public:
+  void on_frame(const sim::WireFrame& f) override {
+    const uint64_t head[3] = {uint64_t(f.dir), f.start_ps, uint64_t(f.bytes.size())};
+    const uint8_t flags[3] = {f.error, f.truncated, uint8_t(f.copy)};
+    sha_.update(head, sizeof head);
+    sha_.update(flags, sizeof flags);
+    sha_.update(f.bytes.data(), f.bytes.size());
+    frames_++;
+  }
+  void add(const std::string& text) { sha_.update(text.data(), text.size()); }
+  uint64_t frames() const { return frames_; }
+  std::string hex() { return sha_.hex(); }
+
+ private:
+  apps::Sha256 sha_;
+  uint64_t frames_ = 0;
+};
 constexpr uint64_t kPumpCycles = 256;  // driver pass every 256 cycles (1.6 us)
 constexpr unsigned kDefaultRtoMinUs = 200000;  // net.ipv4.tcp_rto_min_us's default (TCP_RTO_MIN)
 
@@ -202,12 +234,14 @@ Result run_systemc(uint64_t sim_us, uint64_t* quantum) {
 
 // Hosts a (10.0.0.1) and b (10.0.0.2) with kernel, driver and stack on one cable, up (the
 // tests' TwoHosts fixture without its leak check).
-std::pair<sim::NetHost*, sim::NetHost*> two_hosts_up(sim::Network& net, const sim::NetHostConfig& hc) {
+std::pair<sim::NetHost*, sim::NetHost*> two_hosts_up(sim::Network& net, const sim::NetHostConfig& hc,
+                                                     sim::FrameTap* tap = nullptr) {
   sim::NetHost& a = net.add_host("a", "10.0.0.1/24", hc);
   sim::NetHost& b = net.add_host("b", "10.0.0.2/24", hc);
   // NICSIM_TCP_PCAP=1: a pcap of the cable (out/<run_name>/a-b.pcap), to see the gaps on the wire
   const char* want_pcap = std::getenv("NICSIM_TCP_PCAP");
-  net.connect(a, b, {}, want_pcap && *want_pcap == '1' ? "a-b.pcap" : "");
+  sim::EthLink& link = net.connect(a, b, {}, want_pcap && *want_pcap == '1' ? "a-b.pcap" : "");
+  if (tap) link.add_tap(tap, sim::EthLink::kDelivered);
   net.up();
   return {&a, &b};
 }
@@ -254,13 +288,14 @@ int idle_child(bool skip, uint64_t idle_ms) {
 // (TcpBulkConfig::write_in_task), or in the socket callback (the app default).
 // `--timestamps off` sets both hosts' net.ipv4.tcp_timestamps to 0 (12 more payload bytes a segment).
 int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offload, int pacing, unsigned mtu,
-              int rcvlowat, int writer_task, int timestamps) {
+              int rcvlowat, int writer_task, int timestamps, bool digest) {
   sim::TestbenchConfig tc;
   tc.run_name = "bench-tcp-" + std::to_string(cost_pct) + (timeline ? "-timeline" : "");
   sim::NetHostConfig hc;
   hc.cpu.visit([&](auto& cost) { cost = cost() * cost_pct / 100; });
+  DigestTap wire;  // outlives the network, whose cable holds it
   sim::Network net(tc);
-  auto [pa, pb] = two_hosts_up(net, hc);
+  auto [pa, pb] = two_hosts_up(net, hc, digest ? &wire : nullptr);
   sim::NetHost& a = *pa;
   sim::NetHost& b = *pb;
   if (mtu) {
@@ -298,6 +333,22 @@ int tcp_child(unsigned cost_pct, uint64_t mb, bool timeline, int gro, int offloa
               bulk.goodput_gbps(), sim_ns / 1e6, wall, bulk.sender_info().total_retrans, rx_busy, tx_busy,
               (unsigned long long)(hs.mpc + hs.rnbc), (unsigned long long)net.tb().timeline().events().size(),
               done && bulk.ok() ? 1 : 0);
+  if (digest) {
+    // The wire, then what each host counted: NIC and driver statistics, the MIBs, the kernel's
+    // IRQ/softirq/CPU counters, and the simulated time the transfer ended.
+    for (sim::NetHost* h : {&a, &b}) {
+      wire.add(h->ethtool("-S eth0"));
+      wire.add(h->stack().snmp());
+      wire.add(h->stack().netstat());
+      const auto& k = h->kernel().counters();
+      wire.add(std::to_string(k.irqs) + " " + std::to_string(k.softirq_passes) + " " +
+               std::to_string(k.napi_polls) + " " + std::to_string(k.timers_run) + " " +
+               std::to_string(k.tasks_run) + " " + std::to_string(k.cpu_busy_ns) + " " +
+               std::to_string(k.mmio_reads) + " " + std::to_string(k.mmio_writes));
+    }
+    wire.add(std::to_string(net.now_ns()));
+    std::printf("digest %s %llu\n", wire.hex().c_str(), (unsigned long long)wire.frames());
+  }
   return done && bulk.ok() ? 0 : 1;
 }
 
@@ -566,6 +617,7 @@ struct TcpResult {
   unsigned long long bytes = 0, drops = 0, events = 0;
   unsigned retrans = 0;
   double gbps = 0, sim_ms = 0, wall_s = 0, rx_busy = 0, tx_busy = 0;
+  std::string digest;  // with --digest in extra: the child's wire + counters digest
   double ms_per_wall_s() const { return wall_s > 0 ? sim_ms / wall_s : 0; }
 };
 
@@ -579,10 +631,11 @@ std::string self_exe() {
 
 // env: variables for the child ("NICSIM_THREADS=1 ").
 // extra: more child options ("--mtu 9000").
+// exe: the binary to run (default this one; the fast section passes the fast model's).
 TcpResult run_tcp(unsigned cost_pct, uint64_t mb, bool timeline = false, bool offload = false,
-                  const std::string& env = "", const std::string& extra = "") {
+                  const std::string& env = "", const std::string& extra = "", const std::string& exe = "") {
   TcpResult r;
-  const std::string cmd = env + "'" + self_exe() + "' --tcp-child " + std::to_string(cost_pct) + " --tcp-mb " +
+  const std::string cmd = env + "'" + (exe.empty() ? self_exe() : exe) + "' --tcp-child " + std::to_string(cost_pct) + " --tcp-mb " +
                           std::to_string(mb) + (timeline ? " --timeline" : "") + (offload ? " --offload on" : "") +
                           (extra.empty() ? "" : " " + extra);
   FILE* p = popen(cmd.c_str(), "r");
@@ -590,6 +643,8 @@ TcpResult run_tcp(unsigned cost_pct, uint64_t mb, bool timeline = false, bool of
   int ok = 0;
   r.ok = std::fscanf(p, "%llu %lf %lf %lf %u %lf %lf %llu %llu %d", &r.bytes, &r.gbps, &r.sim_ms, &r.wall_s,
                      &r.retrans, &r.rx_busy, &r.tx_busy, &r.drops, &r.events, &ok) == 10;
+  char hex[65] = {};
+  if (r.ok && std::fscanf(p, " digest %64s", hex) == 1) r.digest = hex;
   r.ok = (pclose(p) == 0) && r.ok && ok;
   return r;
 }
@@ -695,6 +750,96 @@ void print_threads(const ThreadsResult& t, uint64_t sim_us, uint64_t tcp_mb) {
               t.loop_ratio(), (unsigned long long)sim_us);
   std::printf("  TCP bulk            %10.3f x with two threads (median pair; %llu MB)\n", t.tcp_ratio(),
               (unsigned long long)tcp_mb);
+}
+
+// The fast model (no assertions, PGO; `./nicsim bench` builds it in build-fast/ and passes
+// --fast-exe) against this binary's checked model, in alternating pairs of child processes as
+// for threads: the plain loop (NIC cycles/s with the idle skip, as section 1) and TCP bulk
+// (simulated ms per wall-second, NICSIM_THREADS as set). Every run prints its digest (the
+// wire's frames and times; for TCP also both hosts' NIC, driver, MIB and kernel counters):
+// all plain runs must agree, and all TCP runs.
+struct FastResult {
+  std::vector<std::pair<double, double>> loop, tcp;  // (checked, fast) per pair
+  std::string loop_digest, tcp_digest;
+  unsigned runs = 0, mismatches = 0, failures = 0;
+  bool identical() const { return runs > 0 && mismatches == 0 && failures == 0; }
+};
+
+// "<step> <skip> <digest> <frames>" from `exe --plain --digest`; the skip figure, 0 on failure.
+double run_plain_child(const std::string& exe, uint64_t sim_us, std::string* digest) {
+  const std::string cmd = "'" + exe + "' --plain --digest --sim-us " + std::to_string(sim_us);
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return 0;
+  double step = 0, skip = 0;
+  unsigned long long frames = 0;
+  char hex[65] = {};
+  bool ok = std::fscanf(p, "%lf %lf %64s %llu", &step, &skip, hex, &frames) == 4;
+  ok = (pclose(p) == 0) && ok && frames > 0;
+  *digest = ok ? hex : "";
+  return ok ? skip : 0;
+}
+
+FastResult run_fast(const std::string& fast_exe, unsigned pairs, uint64_t sim_us, uint64_t tcp_mb) {
+  FastResult f;
+  auto agree = [&](std::string& ref, const std::string& d) {
+    f.runs++;
+    if (d.empty()) {
+      f.failures++;
+      return;
+    }
+    if (ref.empty()) ref = d;
+    else if (ref != d) f.mismatches++;
+  };
+  for (unsigned i = 0; i < pairs; ++i) {
+    const bool fast_first = i % 2;
+    double loop[2] = {0, 0}, tcp[2] = {0, 0};
+    for (int k = 0; k < 2; ++k) {
+      const bool fast = k == fast_first;
+      std::string d;
+      loop[fast] = run_plain_child(fast ? fast_exe : self_exe(), sim_us, &d);
+      agree(f.loop_digest, d);
+    }
+    for (int k = 0; k < 2; ++k) {
+      const bool fast = k == fast_first;
+      TcpResult r = run_tcp(100, tcp_mb, false, false, "", "--digest", fast ? fast_exe : "");
+      tcp[fast] = r.ok ? r.ms_per_wall_s() : 0;
+      agree(f.tcp_digest, r.ok ? r.digest : "");
+    }
+    f.loop.emplace_back(loop[0], loop[1]);
+    f.tcp.emplace_back(tcp[0], tcp[1]);
+  }
+  return f;
+}
+
+std::string fast_json(const FastResult& f, unsigned pairs, uint64_t tcp_mb) {
+  char buf[768];
+  std::snprintf(buf, sizeof buf,
+                "\"fast_pairs\": %u, \"fast_loop_checked_nic_cycles_per_s\": %.0f, "
+                "\"fast_loop_fast_nic_cycles_per_s\": %.0f, \"fast_loop_speedup\": %.3f, \"fast_tcp_mb\": %llu, "
+                "\"fast_tcp_checked_sim_ms_per_wall_s\": %.3f, \"fast_tcp_fast_sim_ms_per_wall_s\": %.3f, "
+                "\"fast_tcp_speedup\": %.3f, \"fast_runs\": %u, \"fast_identical\": %s, \"fast_loop_digest\": \"%s\", "
+                "\"fast_tcp_digest\": \"%s\"",
+                pairs, ThreadsResult::median(f.loop, false), ThreadsResult::median(f.loop, true),
+                ThreadsResult::median_ratio(f.loop), (unsigned long long)tcp_mb, ThreadsResult::median(f.tcp, false),
+                ThreadsResult::median(f.tcp, true), ThreadsResult::median_ratio(f.tcp), f.runs,
+                f.identical() ? "true" : "false", f.loop_digest.c_str(), f.tcp_digest.c_str());
+  return buf;
+}
+
+void print_fast(const FastResult& f, uint64_t sim_us, uint64_t tcp_mb) {
+  std::printf("nicsim bench: fast model (no assertions, GCC PGO) against the checked one, %zu alternating pairs\n",
+              f.loop.size());
+  for (size_t i = 0; i < f.loop.size(); ++i)
+    std::printf("  pair %zu  loop %10.0f -> %10.0f NIC cycles/s (%.2f x)   TCP %7.3f -> %7.3f ms per wall-s (%.2f x)\n",
+                i + 1, f.loop[i].first, f.loop[i].second, f.loop[i].first > 0 ? f.loop[i].second / f.loop[i].first : 0,
+                f.tcp[i].first, f.tcp[i].second, f.tcp[i].first > 0 ? f.tcp[i].second / f.tcp[i].first : 0);
+  std::printf("  plain loop          %10.3f x with the fast model (median pair; %llu us simulated)\n",
+              ThreadsResult::median_ratio(f.loop), (unsigned long long)sim_us);
+  std::printf("  TCP bulk            %10.3f x with the fast model (median pair; %llu MB)\n",
+              ThreadsResult::median_ratio(f.tcp), (unsigned long long)tcp_mb);
+  std::printf("  identical           %10s (%u runs: wire frames and times%s; %u differed, %u failed)\n",
+              f.identical() ? "yes" : "NO", f.runs, ", NIC/driver/MIB/kernel counters for TCP", f.mismatches,
+              f.failures);
 }
 
 struct IdleResult {
@@ -1211,7 +1356,9 @@ int main(int argc, char** argv) {
   const char* child = nullptr;
   uint64_t loop_child_us = 0, threads_tcp_mb = 20;
   unsigned threads_pairs = 3;
-  bool plain_only = false;
+  bool plain_only = false, digest = false;
+  std::string fast_exe;  // --fast-exe PATH: the fast model's nicsim_bench (the `fast` section)
+  unsigned fast_pairs = 3;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--json")) json = true;
     else if (!std::strcmp(argv[i], "--sim-us") && i + 1 < argc) sim_us = std::strtoull(argv[++i], nullptr, 0);
@@ -1224,6 +1371,9 @@ int main(int argc, char** argv) {
     }
     else if (!std::strcmp(argv[i], "--timeline")) timeline = true;
     else if (!std::strcmp(argv[i], "--plain")) plain_only = true;
+    else if (!std::strcmp(argv[i], "--digest")) digest = true;
+    else if (!std::strcmp(argv[i], "--fast-exe") && i + 1 < argc) fast_exe = argv[++i];
+    else if (!std::strcmp(argv[i], "--fast-pairs") && i + 1 < argc) fast_pairs = unsigned(std::strtoul(argv[++i], nullptr, 0));
     else if (!std::strcmp(argv[i], "--gro") && i + 1 < argc) gro = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--offload") && i + 1 < argc) offload = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--rcvlowat") && i + 1 < argc) rcvlowat = std::strcmp(argv[++i], "off") ? 1 : 0;
@@ -1264,17 +1414,32 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] [--plain] "
-                   "[--only base|tcp_loss|linux_loss|threads|idle|offload] [--loss-seeds N] [--loss-conditions 1%%,2%%,...] [--loss-floor GBPS] "
-                   "[--linux-seeds N] [--rto-min-us N] [--threads-pairs N] [--threads-tcp-mb N] [--json]\n");
+                   "[--only base|tcp_loss|linux_loss|threads|idle|offload|fast] [--loss-seeds N] [--loss-conditions 1%%,2%%,...] [--loss-floor GBPS] "
+                   "[--linux-seeds N] [--rto-min-us N] [--threads-pairs N] [--threads-tcp-mb N] [--fast-exe PATH] "
+                   "[--fast-pairs N] [--digest] [--json]\n");
       return 2;
     }
   }
   if (!only.empty() && only != "base" && only != "tcp_loss" && only != "linux_loss" && only != "threads" &&
-      only != "idle" && only != "offload") {
-    std::fprintf(stderr, "nicsim_bench: --only takes base, tcp_loss, linux_loss, threads, idle or offload\n");
+      only != "idle" && only != "offload" && only != "fast") {
+    std::fprintf(stderr, "nicsim_bench: --only takes base, tcp_loss, linux_loss, threads, idle, offload or fast\n");
+    return 2;
+  }
+  if (only == "fast" && fast_exe.empty()) {
+    std::fprintf(stderr, "nicsim_bench: --only fast needs --fast-exe PATH (./nicsim bench builds it)\n");
     return 2;
   }
   if (loop_child_us) return loop_child(loop_child_us);
+  if (only == "fast") {  // this section alone
+    const FastResult f = run_fast(fast_exe, fast_pairs, sim_us, threads_tcp_mb);
+    if (json)
+      std::printf("{%s, \"targets_met\": %s}\n", fast_json(f, fast_pairs, threads_tcp_mb).c_str(),
+                  f.identical() ? "true" : "false");
+    else
+      print_fast(f, sim_us, threads_tcp_mb);
+    if (!f.identical()) std::fprintf(stderr, "nicsim bench: target missed: the fast model's runs are identical to the checked model's\n");
+    return f.identical() ? 0 : 1;
+  }
   if (only == "threads") {  // this section alone
     const ThreadsResult t = run_threads(threads_pairs, sim_us, threads_tcp_mb);
     if (json)
@@ -1299,13 +1464,23 @@ int main(int argc, char** argv) {
   if (only == "idle") return run_idle_pairs(threads_pairs, idle_ms, json);  // this section alone
   if (tcp_child_arg)
     return tcp_child(unsigned(std::strtoul(tcp_child_arg, nullptr, 0)), tcp_mb, timeline, gro, offload, pacing, mtu,
-                     rcvlowat, writer_task, timestamps);
+                     rcvlowat, writer_task, timestamps, digest);
   if (flood_child_frames) return flood_child(flood_child_frames);
   if (only == "offload") return run_offload(tcp_mb, json);  // this section alone
   if (router_child_arg) return router_child(unsigned(std::strtoul(router_child_arg, nullptr, 0)), router_ms);
   if (plain_only) {  // the plain loop alone, for paired runs of two builds: "<cycles/s no skip> <cycles/s skip>"
-    const Result step = run_plain(sim_us, false), skip = run_plain(sim_us);
-    std::printf("%.0f %.0f\n", step.nic_cycles_per_s(), skip.nic_cycles_per_s());
+    // --digest: also the digest of the skip run's wire (frames, times) and of both runs' counts.
+    DigestTap wire;
+    const Result step = run_plain(sim_us, false), skip = run_plain(sim_us, true, true, digest ? &wire : nullptr);
+    if (digest) {
+      for (const Result* r : {&step, &skip})
+        wire.add(std::to_string(r->cycles) + " " + std::to_string(r->frames) + " " + std::to_string(r->bytes) +
+                 " " + std::to_string(r->bad));
+      std::printf("%.0f %.0f %s %llu\n", step.nic_cycles_per_s(), skip.nic_cycles_per_s(), wire.hex().c_str(),
+                  (unsigned long long)wire.frames());
+    } else {
+      std::printf("%.0f %.0f\n", step.nic_cycles_per_s(), skip.nic_cycles_per_s());
+    }
     return step.bad + skip.bad == 0 ? 0 : 1;
   }
   std::vector<LossCondition> loss;
@@ -1347,6 +1522,9 @@ int main(int argc, char** argv) {
       idle_step.ms_per_wall_s() > 0 ? idle_skip.ms_per_wall_s() / idle_step.ms_per_wall_s() : 0;
   // Threads off against on, alternating pairs of child processes.
   const ThreadsResult threads = run_threads(threads_pairs, sim_us, threads_tcp_mb);
+  // The fast model against the checked one, when ./nicsim bench built it.
+  FastResult fast;
+  if (!fast_exe.empty()) fast = run_fast(fast_exe, fast_pairs, sim_us, threads_tcp_mb);
   Result plain_step = run_plain(sim_us, false);
   Result plain_full = run_plain(sim_us, true, false);  // the input pass repeated at every edge
   Result plain = run_plain(sim_us);
@@ -1360,10 +1538,13 @@ int main(int argc, char** argv) {
       targets(plain, sc, line_gbps, sim_us, idle_skip, idle_step, tcp, tcp_fast, tcp_tl, tcp_mb, r64, r1518);
   goals.push_back({"one input pass per cycle: the same frames and bytes as a full eval at every edge",
                    plain_full.frames == plain.frames && plain_full.bytes == plain.bytes && plain_full.bad == 0});
+  if (!fast_exe.empty())
+    goals.push_back({"fast model: wire and counters identical to the checked model's in every run", fast.identical()});
   if (only != "base")
     for (const auto& g : loss_targets(loss, loss_floor)) goals.push_back(g);
   const std::string loss_js = (only != "base" ? loss_json(loss, loss_seeds, rto_min_us) + ", " : "") +
-                              threads_json(threads, threads_pairs, threads_tcp_mb) + ", ";
+                              threads_json(threads, threads_pairs, threads_tcp_mb) + ", " +
+                              (fast_exe.empty() ? "" : fast_json(fast, fast_pairs, threads_tcp_mb) + ", ");
   std::string missed_json;
   bool all_met = true;
   for (const auto& g : goals)
@@ -1452,6 +1633,7 @@ int main(int argc, char** argv) {
                   len, rr->pps(), rr->busy_pct(), rr->ns_per_packet(), rr->drops, rr->ok ? "" : "  FAILED");
     if (only != "base") print_loss(loss, loss_seeds, rto_min_us);
     print_threads(threads, sim_us, threads_tcp_mb);
+    if (!fast_exe.empty()) print_fast(fast, sim_us, threads_tcp_mb);
     std::printf("nicsim bench: simulated-time targets\n");
     for (const auto& g : goals) std::printf("  %-6s %s\n", g.met ? "met" : "MISSED", g.what.c_str());
   }

@@ -5,6 +5,29 @@ set(NICSIM_RTL_DIR ${CMAKE_CURRENT_LIST_DIR}/../rtl)  # also when included from 
 # (switched on per time window at run time), fast X handling.
 set(NICSIM_VERILATOR_ARGS --assert -O3 --x-assign fast --x-initial fast -Wall
     ${NICSIM_RTL_DIR}/lint/waivers.vlt)
+# The fast build (`./nicsim bench` makes it in build-fast/): the NIC models verilated without
+# assertions, and everything (models, harness, driver, stack) compiled with GCC profile-guided
+# optimisation: NICSIM_PGO generate, a training run, then use, in the same build directory so
+# the profiles' names match the objects. Regressions keep the checked build; the bench proves
+# both give identical wire bytes and counters (its `fast` section).
+option(NICSIM_FAST_MODEL "Verilate the NIC models without --assert (benchmarks, long runs)" OFF)
+set(NICSIM_PGO "" CACHE STRING "GCC profile-guided optimisation of the whole build: generate, use or empty")
+set(NICSIM_PGO_DIR "${CMAKE_BINARY_DIR}/pgo" CACHE PATH "Where NICSIM_PGO writes and reads the .gcda profiles")
+if(NICSIM_FAST_MODEL)
+  list(REMOVE_ITEM NICSIM_VERILATOR_ARGS --assert)
+endif()
+if(NICSIM_PGO AND NOT NICSIM_PGO MATCHES "^(generate|use)$")
+  message(FATAL_ERROR "NICSIM_PGO is '${NICSIM_PGO}': it takes generate, use or nothing")
+endif()
+if(NICSIM_PGO STREQUAL "generate")
+  # plain (racy) counter updates: the training runs use NICSIM_THREADS=1
+  add_compile_options(-fprofile-generate=${NICSIM_PGO_DIR})
+  add_link_options(-fprofile-generate=${NICSIM_PGO_DIR})
+elseif(NICSIM_PGO STREQUAL "use")
+  # Functions the training never ran are optimised as without a profile (partial training).
+  add_compile_options(-fprofile-use=${NICSIM_PGO_DIR} -fprofile-partial-training -Wno-missing-profile
+                      -Wno-coverage-mismatch)
+endif()
 
 # Each model writes its coverage counters before it is destroyed (nicsim/rtl_coverage.h): one
 # small library, a no-op unless NICSIM_COVERAGE, so no other object's flags change.
