@@ -11,8 +11,10 @@
 // known (the CRC of its bytes is computed in that cycle, the filter result from the DA captured at
 // the first data word) and goes out with the last beat; the stats pulse in the same cycle. Bytes
 // of that word still to deliver go out one cycle later as the last beat.
-// Latency: the first beat is on m_axis two cycles after the start word is sampled (three for a
-// lane-4 start); then one beat per data word, one cycle behind it (two for a lane-4 frame). There is no tready: the consumer must always accept.
+// The XGMII input is registered first (xd_q/xc_q): nothing depends on the port in the cycle a word
+// arrives, so the model's input pass evaluates none of this block (docs/hw-design.md, "Inputs registered").
+// Latency: the first beat is on m_axis three cycles after the start word is on the port (four for
+// a lane-4 start); then one beat per data word, two cycles behind it (three for a lane-4 frame). There is no tready: the consumer must always accept.
 // A frame with an 802.1Q tag (TPID = VET, 0x8100 by default, in bytes 12-13) may be MFS + 4 bytes
 // long: MFS counts the untagged frame, as on Intel's 10G MACs (802.3's 1518 / 1522 rule). With
 // RCTL.VFE, a tagged frame whose VID (bytes 14-15, low 12 bits) has its VFTA bit clear fails the
@@ -74,17 +76,28 @@ module nic_mac_rx (
   // Lane-4 realignment: rxd/rxc is the input word, or with shift_q the previous word's upper half
   // below this word's lower half. A lane-0 start word is always taken as it is.
   localparam logic [31:0] IdleHalf = {4{8'h07}};
+  logic [63:0] xd_q;         // the input word of the cycle before
+  logic [7:0]  xc_q;
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      xd_q <= {IdleHalf, IdleHalf};
+      xc_q <= 8'hFF;
+    end else begin
+      xd_q <= xgmii_rxd_i;
+      xc_q <= xgmii_rxc_i;
+    end
+  end
   logic        shift_q;      // the current frame started in lane 4
   logic [31:0] hold_hi_q;    // upper half of the previous input word
   logic [3:0]  hold_hc_q;
   logic        raw_start0, raw_start4, use_shift;
   logic [63:0] rxd;
   logic [7:0]  rxc;
-  assign raw_start0 = xgmii_rxc_i == 8'h01 && xgmii_rxd_i[7:0] == CharStart;
-  assign raw_start4 = xgmii_rxc_i[7:4] == 4'h1 && xgmii_rxd_i[39:32] == CharStart;
+  assign raw_start0 = xc_q == 8'h01 && xd_q[7:0] == CharStart;
+  assign raw_start4 = xc_q[7:4] == 4'h1 && xd_q[39:32] == CharStart;
   assign use_shift  = shift_q && !raw_start0;
-  assign rxd        = use_shift ? {xgmii_rxd_i[31:0], hold_hi_q} : xgmii_rxd_i;
-  assign rxc        = use_shift ? {xgmii_rxc_i[3:0], hold_hc_q} : xgmii_rxc_i;
+  assign rxd        = use_shift ? {xd_q[31:0], hold_hi_q} : xd_q;
+  assign rxc        = use_shift ? {xc_q[3:0], hold_hc_q} : xc_q;
 
   // ---------------------------------------------------------------------------------------------
   // Decode the (realigned) input word
@@ -388,8 +401,8 @@ module nic_mac_rx (
       st_bytes_q  <= 16'd0;
     end else begin
       shift_q     <= raw_start4 ? 1'b1 : raw_start0 ? 1'b0 : shift_q;
-      hold_hi_q   <= xgmii_rxd_i[63:32];
-      hold_hc_q   <= xgmii_rxc_i[7:4];
+      hold_hi_q   <= xd_q[63:32];
+      hold_hc_q   <= xc_q[7:4];
       in_frame_q  <= in_frame_d;
       crc_q       <= crc_d;
       cnt_q       <= cnt_d;
@@ -425,7 +438,8 @@ module nic_mac_rx (
     end
   end
 
-  assign idle_o = !in_frame_q && hold_hi_q == IdleHalf && hold_hc_q == 4'hF && !hold_v_q && !tail_v_q && !out_valid_q &&
+  assign idle_o = !in_frame_q && xd_q == {IdleHalf, IdleHalf} && xc_q == 8'hFF &&
+                  hold_hi_q == IdleHalf && hold_hc_q == 4'hF && !hold_v_q && !tail_v_q && !out_valid_q &&
                   !st_rx_q && !st_good_q && !st_bc_q && !st_mc_q && !st_crc_q && !st_runt_q && !st_over_q &&
                   !st_vdrop_q && !st_pause_q;
 

@@ -75,6 +75,9 @@ class CsrBench {
       ASSERT_LT(guard, 100) << "AXI-Lite write to 0x" << std::hex << addr << " not accepted";
     }
     m_.s_axil_awvalid = 0; m_.s_axil_wvalid = 0;
+    // the write is done from the request registers in the next cycle, B one cycle later
+    ASSERT_FALSE(m_.s_axil_bvalid) << "B before the write was done";
+    tick();
     ASSERT_TRUE(m_.s_axil_bvalid) << "no B response";
     m_.s_axil_bready = 1;
     tick();
@@ -89,6 +92,9 @@ class CsrBench {
       if (done) break;
     }
     m_.s_axil_arvalid = 0;
+    // the read is done from the AR register in the next cycle, R one cycle later
+    EXPECT_FALSE(m_.s_axil_rvalid) << "R before the read was done";
+    tick();
     EXPECT_TRUE(m_.s_axil_rvalid) << "no R response";
     uint32_t v = m_.s_axil_rdata;
     m_.s_axil_rready = 1;
@@ -181,13 +187,16 @@ TEST(Csr, ReadToClearAndWriteOneToClearRaces) {
   b.write(r::ICS, r::ICS_LSC | r::ICS_RXT0);
   EXPECT_EQ(b.read(r::ICR), r::ICR_LSC | r::ICR_RXT0);
   EXPECT_EQ(b.read(r::ICR), 0u);
-  // an RNBC event in the cycle the read is accepted
+  // an RNBC event in the cycle the read clears the counter (the cycle after the AR handshake:
+  // the read is done from the AR register)
   b.m().s_axil_araddr = r::RNBC;
   b.m().s_axil_arvalid = 1;
-  b.m().st_rx_nobuf_i = 1;
   b.tick();
   b.m().s_axil_arvalid = 0;
+  b.m().st_rx_nobuf_i = 1;
+  b.tick();
   b.clear_events();
+  ASSERT_TRUE(b.m().s_axil_rvalid);
   b.m().s_axil_rready = 1;
   b.tick();
   b.m().s_axil_rready = 0;

@@ -104,6 +104,9 @@ class AxiMemModel {
   // The R / B response on the bus this cycle belongs to a burst issued before the last flush.
   bool r_is_old() const { return cur_r_ != nullptr && cur_r_->epoch < epoch; }
   bool b_is_old() const { return cur_b_ != nullptr && cur_b_->epoch < epoch; }
+  // The epoch of the R beat / B response shown now (-1: none).
+  long r_epoch() const { return cur_r_ ? long(cur_r_->epoch) : -1; }
+  long b_epoch() const { return cur_b_ ? long(cur_b_->epoch) : -1; }
   const AxiS2M& out() const { return out_; }
   // A read burst has delivered some of its beats and has at least `left` to go; same for W beats.
   bool r_mid_burst(unsigned left = 1) const {

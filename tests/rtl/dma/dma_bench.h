@@ -106,9 +106,14 @@ class DmaBench {
     mm.arvalid = m_.m_axi_arvalid;
     mm.rready = m_.m_axi_rready;
 
-    // responses of bursts issued before a flush must never reach an engine
-    if ((m_.dbg_s0_rvalid_o || m_.dbg_s1_rvalid_o) && mem.r_is_old()) ++leaked_responses;
-    if ((m_.dbg_s0_bvalid_o || m_.dbg_s1_bvalid_o) && mem.b_is_old()) ++leaked_responses;
+    // responses of bursts issued before a flush must never reach an engine; the arbiter shows
+    // the engines the R beat and B response it took from the bus in the cycle before
+    // (RREADY/BREADY are high), so they are judged by the epoch of what was on the bus then
+    auto old = [&](long e) { return e >= 0 && unsigned(e) < mem.epoch; };
+    if ((m_.dbg_s0_rvalid_o || m_.dbg_s1_rvalid_o) && old(r_taken_epoch_)) ++leaked_responses;
+    if ((m_.dbg_s0_bvalid_o || m_.dbg_s1_bvalid_o) && old(b_taken_epoch_)) ++leaked_responses;
+    r_taken_epoch_ = m_.m_axi_rvalid && m_.m_axi_rready ? mem.r_epoch() : -1;
+    b_taken_epoch_ = m_.m_axi_bvalid && m_.m_axi_bready ? mem.b_epoch() : -1;
 
     sample_tx();
     sample_rx();
@@ -176,6 +181,7 @@ class DmaBench {
   unsigned tx_err_count[6] = {}, rx_err_count[4] = {};
   unsigned tx_tso_done = 0, tx_tso_fail = 0;  // TSCTC / TSCTFC events
   uint64_t leaked_responses = 0;
+  long r_taken_epoch_ = -1, b_taken_epoch_ = -1;  // epoch of the R beat / B response taken last cycle
   uint64_t tx_beats = 0, tx_first_beat_cycle = 0, tx_last_beat_cycle = 0;
 
   std::deque<RxInFrame> rx_q;          // frames waiting in the "RX FIFO"

@@ -478,6 +478,9 @@ TEST(MacRx, Lane4StartsByteExactWithFcsCheck) {
 // A lane-4 start costs the receiver half a word: the first beat three cycles after the word holding
 // /S/ (two for lane 0); the stats right after the word holding /T/ when /T/ is in lanes 0-3, one
 // cycle later when it is in lanes 4-7.
+// The MAC registers its XGMII input first: one cycle on every latency below (kInputReg).
+constexpr uint64_t kInputReg = 1;
+
 TEST(MacRx, Lane4Latency) {
   const uint64_t seed = test_seed();
   SCOPED_TRACE(seed_msg(seed));
@@ -492,15 +495,16 @@ TEST(MacRx, Lane4Latency) {
     tb.run(enc.words());
     const uint64_t term_step = enc.terms[0] / 8 + 1;  // steps count words from 1
     ASSERT_EQ(tb.first_beat_step.size(), 1u);
-    EXPECT_EQ(tb.first_beat_step[0], 1u + 3u);
+    EXPECT_EQ(tb.first_beat_step[0], 1u + 3u + kInputReg);
     ASSERT_EQ(tb.stat_step.size(), 1u);
     // a /T/ in lanes 4-7 reaches the realigned word one cycle after its raw word
-    EXPECT_EQ(tb.stat_step[0], term_step + (enc.terms[0] % 8 >= 4 ? 1u : 0u));
+    EXPECT_EQ(tb.stat_step[0], term_step + kInputReg + (enc.terms[0] % 8 >= 4 ? 1u : 0u));
   }
 }
 
-// Latency: the first beat two cycles after the /S/ word; the last beat one cycle after the word
-// with /T/ when that word delivers no bytes (/T/ in lane 0, or lanes 0-4 with SECRC), else two.
+// Latency: the first beat three cycles after the /S/ word; the last beat two cycles after the word
+// with /T/ when that word delivers no bytes (/T/ in lane 0, or lanes 0-4 with SECRC), else three
+// (each one cycle of it the input register, kInputReg).
 TEST(MacRx, Latency) {
   const uint64_t seed = test_seed();
   SCOPED_TRACE(seed_msg(seed));
@@ -518,12 +522,12 @@ TEST(MacRx, Latency) {
       unsigned term_lane = len % 8;          // /S/ is word 1, /T/ in word 2 + len/8
       uint64_t term_step = 2 + len / 8;
       ASSERT_EQ(tb.first_beat_step.size(), 1u);
-      EXPECT_EQ(tb.first_beat_step[0], 1u + 2u);
+      EXPECT_EQ(tb.first_beat_step[0], 1u + 2u + kInputReg);
       bool delivers = secrc ? term_lane > 4 : term_lane > 0;
       ASSERT_EQ(tb.last_beat_step.size(), 1u);
-      EXPECT_EQ(tb.last_beat_step[0], term_step + (delivers ? 1u : 0u));
+      EXPECT_EQ(tb.last_beat_step[0], term_step + kInputReg + (delivers ? 1u : 0u));
       ASSERT_EQ(tb.stat_step.size(), 1u);
-      EXPECT_EQ(tb.stat_step[0], term_step);
+      EXPECT_EQ(tb.stat_step[0], term_step + kInputReg);
     }
   }
 }
