@@ -85,6 +85,7 @@ TcpBulkResult TcpBulk::result() const {
 }
 
 void TcpBulk::start() {
+  held_ = cfg_.hold;
   error_ = open_connection(to_, from_, cfg_.port, cfg_.nodelay, alive_, listener_, [this] { on_listener_event(); },
                            tx_, [this] { tx_wakeup(); }, &connect_ns_);
 }
@@ -152,8 +153,15 @@ void TcpBulk::on_rx_event() {
   }
 }
 
+void TcpBulk::release() {
+  if (!held_) return;
+  held_ = false;
+  release_ns_ = from_.kernel().now_ns();
+  on_tx_event();
+}
+
 void TcpBulk::on_tx_event() {
-  if (!tx_ || tx_closed_) return;
+  if (!tx_ || tx_closed_ || held_) return;
   if (tx_->poll() & net::kPollErr) {
     if (error_.empty()) error_ = err_text("sender", -tx_->take_error());
     return;

@@ -198,6 +198,10 @@ void register_apps(py::module_& m) {
   m.def("tcp_bulk",
         [](sim::Network& n, sim::NetHost& from, sim::NetHost& to, const apps::TcpBulkConfig& cfg, uint64_t sample_ns,
            uint64_t timeout_ns) {
+          if (cfg.hold)  // it would wait for a release() nothing here calls
+            throw py::value_error(
+                "TcpBulkConfig.hold: one transfer run to its end has nothing to wait for (hold is for "
+                "several C++ transfers released together, TcpBulk::release)");
           apps::TcpBulk app(from, to, cfg);
           // The sampler reads the sender's TCP_INFO between simulation steps, at the first
           // check at or after each point of a grid from connect(): no CPU time, no event, so

@@ -186,6 +186,17 @@ def test_tcp_bulk_listen_on_a_port_in_use_is_app_error(seed):
     assert ei.value.result.received_bytes == 0
 
 
+def test_core_tcp_bulk_refuses_hold(seed):
+    """TcpBulkConfig.hold waits for TcpBulk::release(), which a single run never calls: the core
+    call says so instead of running until its timeout."""
+    from nicsim import _core
+    tb, a, b, _ = two_hosts(seed, "hold")
+    cfg = _core.TcpBulkConfig(bytes=1000, hold=True)
+    with pytest.raises(ValueError, match="hold"):
+        _core.tcp_bulk(tb._net, a._h, b._h, cfg, 0, 1_000_000)
+    assert tb.tcp_bulk(a, b, nbytes=1000).received_bytes == 1000, "the hosts are unharmed"
+
+
 def test_connect_to_a_port_nobody_listens_on_is_refused(seed):
     """A TCP connect to a port with no listener is answered with a reset: connected() raises
     OSError(ECONNREFUSED), and the host can still connect to a listening port afterwards."""

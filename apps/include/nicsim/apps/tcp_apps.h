@@ -31,6 +31,9 @@ struct TcpBulkConfig {
   Param<bool> write_in_task{false, "write_in_task",
                             "the sender writes in a task its socket wakes (a process, whose send() owns the socket "
                             "while it copies, with interrupts on) instead of in the socket callback"};
+  Param<bool> hold{false, "hold",
+                   "the sender connects but writes nothing until release() (several transfers then start "
+                   "together, as iperf -P starts its streams)"};
   template <class V>
   void visit(V&& v) {
     v(bytes);
@@ -42,6 +45,7 @@ struct TcpBulkConfig {
     v(rcvlowat);
     v(read_in_task);
     v(write_in_task);
+    v(hold);
   }
 };
 
@@ -100,6 +104,11 @@ class TcpBulk {
 
   // Receiver listens, sender connects; returns at once.
   void start();
+  // With `hold`: the sender starts writing. Called on the sending host's CPU (in a task), so
+  // that a host's transfers can all start at one instant: a.call([&] { for (f : flows)
+  // f->release(); }). release_ns() is that instant (0 before).
+  void release();
+  uint64_t release_ns() const { return release_ns_; }
   // End of stream seen by the receiver, or an error.
   bool finished() const { return eof_ || !error_.empty(); }
   bool ok() const { return eof_ && error_.empty() && received_ == cfg_.bytes && sha_rx_ == sha_tx_; }
@@ -145,6 +154,8 @@ class TcpBulk {
   bool eof_ = false, tx_closed_ = false;
   bool rx_task_queued_ = false;  // read_in_task: the reader is woken and waits for the CPU
   bool tx_task_queued_ = false;  // write_in_task: the writer is woken and waits for the CPU
+  bool held_ = false;            // hold: nothing written before release()
+  uint64_t release_ns_ = 0;
   std::string sha_tx_, sha_rx_, error_;
   net::TcpInfo tx_info_;
 };
