@@ -727,17 +727,26 @@ ThreadsResult run_threads(unsigned pairs, uint64_t sim_us, uint64_t tcp_mb) {
   return t;
 }
 
-std::string threads_json(const ThreadsResult& t, unsigned pairs, uint64_t tcp_mb) {
-  char buf[512];
+// The JSON fields of a comparison in alternating pairs, a against b (threads off/on, the
+// checked/fast build): "<p>_pairs", "<p>_loop_<a>_nic_cycles_per_s", "<p>_loop_<b>_...",
+// "<p>_loop_speedup", "<p>_tcp_mb", "<p>_tcp_<a>_sim_ms_per_wall_s", ... "<p>_tcp_speedup".
+using Pairs = std::vector<std::pair<double, double>>;
+std::string pairs_json(const std::string& p, const std::string& a, const std::string& b, const Pairs& loop,
+                       const Pairs& tcp, unsigned pairs, uint64_t tcp_mb) {
+  char buf[768];
   std::snprintf(buf, sizeof buf,
-                "\"threads_pairs\": %u, \"threads_loop_off_nic_cycles_per_s\": %.0f, "
-                "\"threads_loop_on_nic_cycles_per_s\": %.0f, \"threads_loop_speedup\": %.3f, \"threads_tcp_mb\": %llu, "
-                "\"threads_tcp_off_sim_ms_per_wall_s\": %.3f, \"threads_tcp_on_sim_ms_per_wall_s\": %.3f, "
-                "\"threads_tcp_speedup\": %.3f",
-                pairs, ThreadsResult::median(t.loop, false), ThreadsResult::median(t.loop, true), t.loop_ratio(),
-                (unsigned long long)tcp_mb, ThreadsResult::median(t.tcp, false), ThreadsResult::median(t.tcp, true),
-                t.tcp_ratio());
+                "\"%1$s_pairs\": %4$u, \"%1$s_loop_%2$s_nic_cycles_per_s\": %5$.0f, "
+                "\"%1$s_loop_%3$s_nic_cycles_per_s\": %6$.0f, \"%1$s_loop_speedup\": %7$.3f, \"%1$s_tcp_mb\": %8$llu, "
+                "\"%1$s_tcp_%2$s_sim_ms_per_wall_s\": %9$.3f, \"%1$s_tcp_%3$s_sim_ms_per_wall_s\": %10$.3f, "
+                "\"%1$s_tcp_speedup\": %11$.3f",
+                p.c_str(), a.c_str(), b.c_str(), pairs, ThreadsResult::median(loop, false),
+                ThreadsResult::median(loop, true), ThreadsResult::median_ratio(loop), (unsigned long long)tcp_mb,
+                ThreadsResult::median(tcp, false), ThreadsResult::median(tcp, true), ThreadsResult::median_ratio(tcp));
   return buf;
+}
+
+std::string threads_json(const ThreadsResult& t, unsigned pairs, uint64_t tcp_mb) {
+  return pairs_json("threads", "off", "on", t.loop, t.tcp, pairs, tcp_mb);
 }
 
 void print_threads(const ThreadsResult& t, uint64_t sim_us, uint64_t tcp_mb) {
@@ -812,18 +821,9 @@ FastResult run_fast(const std::string& fast_exe, unsigned pairs, uint64_t sim_us
 }
 
 std::string fast_json(const FastResult& f, unsigned pairs, uint64_t tcp_mb) {
-  char buf[768];
-  std::snprintf(buf, sizeof buf,
-                "\"fast_pairs\": %u, \"fast_loop_checked_nic_cycles_per_s\": %.0f, "
-                "\"fast_loop_fast_nic_cycles_per_s\": %.0f, \"fast_loop_speedup\": %.3f, \"fast_tcp_mb\": %llu, "
-                "\"fast_tcp_checked_sim_ms_per_wall_s\": %.3f, \"fast_tcp_fast_sim_ms_per_wall_s\": %.3f, "
-                "\"fast_tcp_speedup\": %.3f, \"fast_runs\": %u, \"fast_identical\": %s, \"fast_loop_digest\": \"%s\", "
-                "\"fast_tcp_digest\": \"%s\"",
-                pairs, ThreadsResult::median(f.loop, false), ThreadsResult::median(f.loop, true),
-                ThreadsResult::median_ratio(f.loop), (unsigned long long)tcp_mb, ThreadsResult::median(f.tcp, false),
-                ThreadsResult::median(f.tcp, true), ThreadsResult::median_ratio(f.tcp), f.runs,
-                f.identical() ? "true" : "false", f.loop_digest.c_str(), f.tcp_digest.c_str());
-  return buf;
+  return pairs_json("fast", "checked", "fast", f.loop, f.tcp, pairs, tcp_mb) + ", \"fast_runs\": " +
+         std::to_string(f.runs) + ", \"fast_identical\": " + (f.identical() ? "true" : "false") +
+         ", \"fast_loop_digest\": \"" + f.loop_digest + "\", \"fast_tcp_digest\": \"" + f.tcp_digest + "\"";
 }
 
 void print_fast(const FastResult& f, uint64_t sim_us, uint64_t tcp_mb) {
