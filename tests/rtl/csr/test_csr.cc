@@ -562,6 +562,36 @@ TEST(Intr, ItrSpacesMessagesByTheProgrammedInterval) {
   }
 }
 
+// ITR is a minimum interval between interrupts (82597EX/8254x ITR), not a delay after each
+// cause: a cause after the interval has run out interrupts at once, and one inside it waits only
+// for the rest of the interval, counted from the previous message.
+TEST(Intr, ItrIsAMinimumIntervalNotADelayAfterTheCause) {
+  constexpr uint32_t kItr = 100;  // 25.6 us
+  const uint64_t interval = uint64_t(kItr) * r::kItrUnitCycles;
+  CsrBench b;
+  b.write(r::ITR, kItr);
+  b.write(r::IMS, r::IMS_RXT0);
+  b.pulse([](auto& m) { m.evt_rxt0_i = 1; });
+  b.tick(3);
+  ASSERT_EQ(b.msi_cycles_.size(), 1u) << "the first cause interrupts at once";
+  b.read(r::ICR);
+  b.tick(int(interval) + 50);  // the interval has run out
+  uint64_t cause = b.cycle();
+  b.pulse([](auto& m) { m.evt_rxt0_i = 1; });
+  b.tick(3);
+  ASSERT_EQ(b.msi_cycles_.size(), 2u);
+  EXPECT_LE(b.msi_cycles_[1] - cause, 3u) << "a cause after the interval is not held";
+  b.read(r::ICR);
+  b.tick(int(interval / 2));
+  cause = b.cycle();  // half-way through the interval
+  b.pulse([](auto& m) { m.evt_rxt0_i = 1; });
+  b.tick(int(interval));
+  ASSERT_EQ(b.msi_cycles_.size(), 3u);
+  EXPECT_GE(b.msi_cycles_[2] - b.msi_cycles_[1], interval);
+  EXPECT_LE(b.msi_cycles_[2] - b.msi_cycles_[1], interval + 3) << "held to the end of the interval only";
+  EXPECT_LT(b.msi_cycles_[2] - cause, interval * 3 / 4) << "not a full interval after the cause";
+}
+
 TEST(Intr, HeldEdgeIsDroppedWhenSoftwareClearsTheCause) {
   CsrBench b;
   b.write(r::ITR, 50);
