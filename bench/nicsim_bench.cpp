@@ -28,8 +28,11 @@
 //      TCPTimeouts / TCPLossProbes / RetransSegs (from the sender's namespace) and its SRTT.
 //      Paced to the wall clock: not deterministic, and the RTT is the bridges' and the host's.
 //      NICSIM_LOSS_PCAP=1 writes a pcap of the cable for tcp_loss and linux_loss children,
-//      NICSIM_LOSS_DIAG=1 prints each tcp_loss child's driver counters (interrupts, ITR writes,
-//      the last rate) to stderr,
+//      NICSIM_LOSS_DIAG=1 prints each tcp_loss child's driver and TCP counters (interrupts, ITR
+//      writes, the last rate; segments, recoveries, TLPs, RTOs, delayed ACKs) to stderr. One child
+//      alone: --loss-child <loss> <reorder> <corrupt> <seed> [--tcp-mb N] [--rto-min-us N]
+//      [--itr N] [--gro on|off] (b's) [--offload on|off] (the driver's TSO + TX checksum) [--loss-dir 0|1]
+//      (the faults on a -> b or b -> a only),
 //      NICSIM_TCP_PCAP=1 for the TCP bulk children (--tcp-child) and the idle ones.
 //   9. threads (`--only threads` alone): threads off (NICSIM_THREADS=1) against on (2), in
 //      --threads-pairs N (3) alternating pairs of child processes: the SystemC two-NIC loop of
@@ -492,12 +495,14 @@ struct RouterResult {
 // <transfer goodput Gb/s> <setup ms>": goodput over connect() -> end of stream, transfer
 // goodput over the receiver's first byte -> end of stream (a lost ARP request or SYN costs a
 // 1 s timer before the first byte, as on Linux; that is setup, not loss recovery).
-int loss_child(double loss, double reorder, double corrupt, uint64_t seed, uint64_t mb, unsigned rto_min_us, int itr) {
+int loss_child(double loss, double reorder, double corrupt, uint64_t seed, uint64_t mb, unsigned rto_min_us, int itr,
+               int gro, int offload, int loss_dir) {
   sim::TestbenchConfig tc;
   tc.run_name = "bench-tcp-loss-" + std::to_string(seed);
   sim::Network net(tc);
   sim::NetHostConfig hc;
   if (itr >= 0) hc.driver.itr = uint32_t(itr);  // both hosts' interrupt moderation (default: the driver's)
+  if (offload >= 0) hc.driver.tso = hc.driver.tx_csum = offload != 0;  // both hosts, as Offload100MB
   sim::NetHost& a = net.add_host("a", "10.0.0.1/24", hc);
   sim::NetHost& b = net.add_host("b", "10.0.0.2/24", hc);
   sim::LinkParams lp;
@@ -507,8 +512,16 @@ int loss_child(double loss, double reorder, double corrupt, uint64_t seed, uint6
   lp.faults.seed = seed;
   // NICSIM_LOSS_PCAP=1: a pcap of the cable (out/<run_name>/a-b.pcap) to look at one seed.
   const char* want_pcap = std::getenv("NICSIM_LOSS_PCAP");
-  net.connect(a, b, lp, want_pcap && *want_pcap == '1' ? "a-b.pcap" : "");
+  const std::string pcap = want_pcap && *want_pcap == '1' ? "a-b.pcap" : "";
+  if (loss_dir >= 0) {  // --loss-dir: the faults on one direction only (0 a -> b, 1 b -> a)
+    const sim::FaultParams fp = lp.faults;
+    lp.faults = sim::FaultParams{};
+    net.connect(a, b, lp, pcap).set_faults(loss_dir, fp);
+  } else {
+    net.connect(a, b, lp, pcap);
+  }
   net.up();
+  if (gro >= 0) b.call([&] { b.kernel().net().dev_set_gro(b.dev(), gro != 0); });
   if (rto_min_us)  // before the sockets: a socket takes the floor when it is made, as Linux's
     for (sim::NetHost* h : {&a, &b}) h->sysctl("net.ipv4.tcp_rto_min_us", (long long)rto_min_us);
   apps::TcpBulkConfig cfg;
@@ -525,10 +538,19 @@ int loss_child(double loss, double reorder, double corrupt, uint64_t seed, uint6
   if (const char* d = std::getenv("NICSIM_LOSS_DIAG"); d && *d == '1')
     for (sim::NetHost* h : {&a, &b}) {
       const auto& k = h->adapter().counters();
-      std::fprintf(stderr, "diag %s: interrupts %llu not_ours %llu polls %llu itr_writes %llu rate %u tx %llu rx %llu\n",
+      const auto& x = h->stack().tcp_ext_mib();
+      const auto& t = h->stack().tcp_mib();
+      std::fprintf(stderr,
+                   "diag %s: interrupts %llu not_ours %llu polls %llu itr_writes %llu rate %u tx %llu rx %llu; "
+                   "InSegs %llu OutSegs %llu RetransSegs %llu TCPSackRecovery %llu TCPLossProbes %llu TCPTimeouts %llu "
+                   "DelayedACKs %llu TCPOFOQueue %llu\n",
                    h->name().c_str(), (unsigned long long)k.interrupts, (unsigned long long)k.not_ours,
                    (unsigned long long)k.napi_polls, (unsigned long long)k.itr_writes, h->adapter().itr_state().rate,
-                   (unsigned long long)k.tx_packets, (unsigned long long)k.rx_packets);
+                   (unsigned long long)k.tx_packets, (unsigned long long)k.rx_packets, (unsigned long long)t.InSegs,
+                   (unsigned long long)t.OutSegs, (unsigned long long)t.RetransSegs,
+                   (unsigned long long)x.TCPSackRecovery, (unsigned long long)x.TCPLossProbes,
+                   (unsigned long long)x.TCPTimeouts, (unsigned long long)x.DelayedACKs,
+                   (unsigned long long)x.TCPOFOQueue);
     }
   const uint64_t xfer_ns = r.eof_ns() > r.first_byte_ns() ? r.eof_ns() - r.first_byte_ns() : 0;
   const double xfer_gbps = xfer_ns ? double(r.received_bytes()) * 8 / double(xfer_ns) : 0;
@@ -1413,6 +1435,7 @@ int main(int argc, char** argv) {
   unsigned loss_seeds = 20, linux_seeds = 3;
   unsigned rto_min_us = 0;  // 0: the default (200000)
   int itr = -1;  // --itr N: tcp_loss under this driver itr alone (-1: itr 0 with targets, then the default)
+  int loss_dir = -1;  // --loss-dir 0|1 for --loss-child: faults on a -> b or b -> a only (default both)
   std::string loss_pick;
   double loss_floor = 0;
   const char* loss_child_args[4] = {nullptr, nullptr, nullptr, nullptr};
@@ -1479,6 +1502,7 @@ int main(int argc, char** argv) {
       }
       itr = int(v);
     }
+    else if (!std::strcmp(argv[i], "--loss-dir") && i + 1 < argc) loss_dir = std::atoi(argv[++i]) ? 1 : 0;
     else if (!std::strcmp(argv[i], "--loss-child") && i + 4 < argc) {
       for (int k = 0; k < 4; ++k) loss_child_args[k] = argv[++i];
     } else if (!std::strcmp(argv[i], "--linux-loss-child") && i + 4 < argc) {
@@ -1486,7 +1510,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] [--plain] "
-                   "[--only base|tcp_loss|linux_loss|threads|idle|offload|fast] [--loss-seeds N] [--loss-conditions 1%%,2%%,...] [--loss-floor GBPS] [--itr N] "
+                   "[--only base|tcp_loss|linux_loss|threads|idle|offload|fast] [--loss-seeds N] [--loss-conditions 1%%,2%%,...] [--loss-floor GBPS] [--itr N] [--loss-dir 0|1] "
                    "[--linux-seeds N] [--rto-min-us N] [--threads-pairs N] [--threads-tcp-mb N] [--fast-exe PATH] "
                    "[--fast-pairs N] [--digest] [--json]\n");
       return 2;
@@ -1531,7 +1555,7 @@ int main(int argc, char** argv) {
   if (loss_child_args[0])
     return loss_child(std::strtod(loss_child_args[0], nullptr), std::strtod(loss_child_args[1], nullptr),
                       std::strtod(loss_child_args[2], nullptr), std::strtoull(loss_child_args[3], nullptr, 0),
-                      tcp_mb_set ? tcp_mb : 10, rto_min_us, itr);
+                      tcp_mb_set ? tcp_mb : 10, rto_min_us, itr, gro, offload, loss_dir);
   if (child) return idle_child(!std::strcmp(child, "skip"), idle_ms);
   if (only == "idle") return run_idle_pairs(threads_pairs, idle_ms, json);  // this section alone
   if (tcp_child_arg)
