@@ -1,0 +1,42 @@
+# ctest bench.tcp_loss_json_settings: `nicsim_bench --only tcp_loss --json` says which interrupt
+# setting each figure is for. One seed at 1 % loss must give two entries for the condition: the
+# driver's itr 0 with "targets": true (the setting tcp_loss compares with linux_loss under) and
+# the driver's default with "targets": false, and name both settings at the top. Whether the
+# targets are met is the smoke runs' business: exit 1 (a target missed) is accepted here.
+# Run as: cmake -DBENCH=<nicsim_bench> -P check_loss_json.cmake
+execute_process(COMMAND "${BENCH}" --only tcp_loss --loss-seeds 1 --loss-conditions 1% --rto-min-us 1000 --json
+                OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 AND NOT rc EQUAL 1)
+  message(FATAL_ERROR "nicsim_bench exited ${rc}:\n${out}")
+endif()
+string(JSON target_itr GET "${out}" tcp_loss_target_itr)
+string(JSON default_itr GET "${out}" tcp_loss_default_itr)
+if(NOT target_itr EQUAL 0 OR default_itr EQUAL 0)
+  message(FATAL_ERROR "tcp_loss_target_itr ${target_itr}, tcp_loss_default_itr ${default_itr}:\n${out}")
+endif()
+string(JSON n LENGTH "${out}" tcp_loss)
+if(NOT n EQUAL 2)
+  message(FATAL_ERROR "want 2 entries (itr 0 and the default) for 1% loss, got ${n}:\n${out}")
+endif()
+foreach(i 0 1)
+  string(JSON cond GET "${out}" tcp_loss ${i} condition)
+  string(JSON itr GET "${out}" tcp_loss ${i} itr)
+  string(JSON targets GET "${out}" tcp_loss ${i} targets)
+  string(JSON setting GET "${out}" tcp_loss ${i} itr_setting)
+  if(NOT cond STREQUAL "1% loss" OR setting STREQUAL "")
+    message(FATAL_ERROR "entry ${i}: condition '${cond}', itr_setting '${setting}':\n${out}")
+  endif()
+  if(itr EQUAL target_itr AND NOT targets)
+    message(FATAL_ERROR "entry ${i}: itr ${itr} is the target setting but has targets false:\n${out}")
+  endif()
+  if(NOT itr EQUAL target_itr AND (targets OR NOT itr EQUAL default_itr))
+    message(FATAL_ERROR "entry ${i}: itr ${itr} (default ${default_itr}) with targets ${targets}:\n${out}")
+  endif()
+  list(APPEND seen ${itr})
+endforeach()
+list(REMOVE_DUPLICATES seen)
+list(LENGTH seen nseen)
+if(NOT nseen EQUAL 2)
+  message(FATAL_ERROR "both entries are for the same setting (${seen}):\n${out}")
+endif()
+message(STATUS "tcp_loss --json: itr ${target_itr} (targets) and itr ${default_itr} (figures only)")
