@@ -54,62 +54,94 @@ module nic_rx_csum (
     return (k >= 32'(off) && k < 32'(off) + 8) ? data[8*(k - 32'(off)) +: 8] : hdr[k];
   endfunction
 
+  // Combinational logic costs the simulation (Verilator) every cycle: the sums are computed only with a beat
+  // present (tvalid), the result's parsing and checks only at the last beat (fin). Outside those
+  // cycles nothing below is used (the result is 0 unless fin, the sums move only on a beat), so
+  // the values are 0 there.
   always_comb begin
     // the result does not depend on tready (the consumer's tready may depend on it)
-    fin   = s_axis_tvalid && s_axis_tlast;
-    vlan  = {hb(12, off_q, s_axis_tdata, hdr_q), hb(13, off_q, s_axis_tdata, hdr_q)} == 16'h8100;
-    l3    = vlan ? 16'd18 : 16'd14;
-    etype = vlan ? {hb(16, off_q, s_axis_tdata, hdr_q), hb(17, off_q, s_axis_tdata, hdr_q)}
-                 : {hb(12, off_q, s_axis_tdata, hdr_q), hb(13, off_q, s_axis_tdata, hdr_q)};
-    vihl   = hb(32'(l3), off_q, s_axis_tdata, hdr_q);
-    ihl    = vihl[3:0];
-    is_ip  = etype == 16'h0800 && vihl[7:4] == 4'd4 && ihl >= 4'd5;
-    ip_hlen = {10'd0, ihl, 2'd0};
-    totlen = {hb(32'(l3) + 2, off_q, s_axis_tdata, hdr_q), hb(32'(l3) + 3, off_q, s_axis_tdata, hdr_q)};
-    fragw  = {hb(32'(l3) + 6, off_q, s_axis_tdata, hdr_q), hb(32'(l3) + 7, off_q, s_axis_tdata, hdr_q)};
-    frag   = fragw[13] || fragw[12:0] != '0;  // MF, or a fragment offset
-    proto  = hb(32'(l3) + 9, off_q, s_axis_tdata, hdr_q);
-    is_udp = proto == 8'd17;
-    l4     = l3 + ip_hlen;
-    dgram_end = 17'(l3) + 17'(totlen);  // one past the datagram's last byte
-    l4len  = totlen - ip_hlen;
-
-    // per-beat sums: IP header [l3, l4), datagram [l4, dgram_end); l3 and l4 are even, so the
-    // words are the frame's even-aligned ones
-    ip_beat    = csum_beat(s_axis_tdata, s_axis_tkeep, off_q, 17'(l3), 17'(l4), 1'b0, '0);
-    l4_beat    = csum_beat(s_axis_tdata, s_axis_tkeep, off_q, 17'(l4), dgram_end, 1'b0, '0);
+    fin        = s_axis_tvalid && s_axis_tlast;
+    vlan       = 1'b0;
+    l3         = '0;
+    etype      = '0;
+    vihl       = '0;
+    ihl        = '0;
+    is_ip      = 1'b0;
+    ip_hlen    = '0;
+    totlen     = '0;
+    fragw      = '0;
+    frag       = 1'b0;
+    proto      = '0;
+    is_udp     = 1'b0;
+    l4         = '0;
+    dgram_end  = '0;
+    l4len      = '0;
+    ip_beat    = '0;
+    l4_beat    = '0;
     nkeep      = '0;
     ucs_nz_now = ucs_nz_q;
-    for (int i = 0; i < 8; i++) begin
-      logic [15:0] p;
-      p = 16'(off_q) + 16'(i);
-      nkeep = nkeep + 4'(s_axis_tkeep[i]);
-      if (s_axis_tkeep[i] && (p == l4 + 16'd6 || p == l4 + 16'd7) && s_axis_tdata[8*i +: 8] != '0)
-        ucs_nz_now = 1'b1;
+    ip_tot     = ip_sum_q;
+    l4_tot     = l4_sum_q;
+    flen       = '0;
+    pseudo     = '0;
+    len_ok     = 1'b0;
+    ip_good    = 1'b0;
+    is_l4      = 1'b0;
+    l4_good    = 1'b0;
+    csum_o     = '0;
+    if (s_axis_tvalid) begin
+      vlan    = {hb(12, off_q, s_axis_tdata, hdr_q), hb(13, off_q, s_axis_tdata, hdr_q)} == 16'h8100;
+      l3      = vlan ? 16'd18 : 16'd14;
+      vihl    = hb(32'(l3), off_q, s_axis_tdata, hdr_q);
+      ihl     = vihl[3:0];
+      ip_hlen = {10'd0, ihl, 2'd0};
+      totlen  = {hb(32'(l3) + 2, off_q, s_axis_tdata, hdr_q), hb(32'(l3) + 3, off_q, s_axis_tdata, hdr_q)};
+      l4      = l3 + ip_hlen;
+      dgram_end = 17'(l3) + 17'(totlen);  // one past the datagram's last byte
+
+      // per-beat sums: IP header [l3, l4), datagram [l4, dgram_end); l3 and l4 are even, so the
+      // words are the frame's even-aligned ones
+      ip_beat = csum_beat(s_axis_tdata, s_axis_tkeep, off_q, 17'(l3), 17'(l4), 1'b0, '0);
+      l4_beat = csum_beat(s_axis_tdata, s_axis_tkeep, off_q, 17'(l4), dgram_end, 1'b0, '0);
+      for (int i = 0; i < 8; i++) begin
+        nkeep = nkeep + 4'(s_axis_tkeep[i]);
+        if (s_axis_tkeep[i] && (16'(off_q) + 16'(i) == l4 + 16'd6 || 16'(off_q) + 16'(i) == l4 + 16'd7) &&
+            s_axis_tdata[8*i +: 8] != '0)
+          ucs_nz_now = 1'b1;
+      end
+      ip_tot = ip_sum_q + 32'(ip_beat);
+      l4_tot = l4_sum_q + 32'(l4_beat);
     end
-    ip_tot = ip_sum_q + 32'(ip_beat);
-    l4_tot = l4_sum_q + 32'(l4_beat);
-    flen   = 15'(off_q) + 15'(nkeep);
 
-    // pseudo-header: source and destination address, protocol, TCP/UDP length
-    pseudo = 32'(proto) + 32'(l4len);
-    for (int unsigned k = 12; k < 20; k += 2)
-      pseudo = pseudo + 32'({hb(32'(l3) + k, off_q, s_axis_tdata, hdr_q), hb(32'(l3) + k + 1, off_q, s_axis_tdata, hdr_q)});
+    if (fin) begin
+      etype  = vlan ? {hb(16, off_q, s_axis_tdata, hdr_q), hb(17, off_q, s_axis_tdata, hdr_q)}
+                    : {hb(12, off_q, s_axis_tdata, hdr_q), hb(13, off_q, s_axis_tdata, hdr_q)};
+      is_ip  = etype == 16'h0800 && vihl[7:4] == 4'd4 && ihl >= 4'd5;
+      fragw  = {hb(32'(l3) + 6, off_q, s_axis_tdata, hdr_q), hb(32'(l3) + 7, off_q, s_axis_tdata, hdr_q)};
+      frag   = fragw[13] || fragw[12:0] != '0;  // MF, or a fragment offset
+      proto  = hb(32'(l3) + 9, off_q, s_axis_tdata, hdr_q);
+      is_udp = proto == 8'd17;
+      l4len  = totlen - ip_hlen;
+      flen   = 15'(off_q) + 15'(nkeep);
 
-    len_ok  = is_ip && 17'(l4) <= 17'(flen);
-    ip_good = csum_fold(ip_tot) == 16'hFFFF;
-    is_l4   = len_ok && !frag && (proto == 8'd6 || is_udp) && totlen >= ip_hlen &&
-              l4len >= (is_udp ? 16'd8 : 16'd18) && dgram_end <= 17'(flen) &&
-              !(is_udp && !ucs_nz_now);
-    l4_good = csum_fold(l4_tot + pseudo) == 16'hFFFF;
+      // pseudo-header: source and destination address, protocol, TCP/UDP length
+      pseudo = 32'(proto) + 32'(l4len);
+      for (int unsigned k = 12; k < 20; k += 2)
+        pseudo = pseudo + 32'({hb(32'(l3) + k, off_q, s_axis_tdata, hdr_q), hb(32'(l3) + k + 1, off_q, s_axis_tdata, hdr_q)});
 
-    csum_o       = '0;
-    csum_o.ipcs  = ipofl_i && len_ok;
-    csum_o.ipe   = ipofl_i && len_ok && !ip_good;
-    csum_o.tcpcs = tuofl_i && is_l4;
-    csum_o.tcpe  = tuofl_i && is_l4 && !l4_good;
-    csum_o.ixsm  = (ipofl_i || tuofl_i) && !csum_o.ipcs && !csum_o.tcpcs;
-    if (!fin) csum_o = '0;
+      len_ok  = is_ip && 17'(l4) <= 17'(flen);
+      ip_good = csum_fold(ip_tot) == 16'hFFFF;
+      is_l4   = len_ok && !frag && (proto == 8'd6 || is_udp) && totlen >= ip_hlen &&
+                l4len >= (is_udp ? 16'd8 : 16'd18) && dgram_end <= 17'(flen) &&
+                !(is_udp && !ucs_nz_now);
+      l4_good = csum_fold(l4_tot + pseudo) == 16'hFFFF;
+
+      csum_o.ipcs  = ipofl_i && len_ok;
+      csum_o.ipe   = ipofl_i && len_ok && !ip_good;
+      csum_o.tcpcs = tuofl_i && is_l4;
+      csum_o.tcpe  = tuofl_i && is_l4 && !l4_good;
+      csum_o.ixsm  = (ipofl_i || tuofl_i) && !csum_o.ipcs && !csum_o.tcpcs;
+    end
   end
 
   always_comb begin

@@ -54,25 +54,39 @@ module nic_tx_csum (
     return (e == '0) ? 17'h1FFFF : 17'(e) + 17'd1;
   endfunction
 
+  // Combinational logic costs the simulation (Verilator) every cycle: the sums are computed only with a beat
+  // present (tvalid), the checksums and their fit only at the last beat (fin); outside those
+  // cycles nothing uses them (no patch is enabled, the sums move only on a beat).
   always_comb begin
-    nkeep = '0;
-    for (int i = 0; i < 8; i++) nkeep = nkeep + 4'(s_axis_tkeep[i]);
-    ip_beat = opt_i.ixsm ? csum_beat(s_axis_tdata, s_axis_tkeep, off_q, 17'(opt_i.ctx.ipcss),
-                                     range_hi(opt_i.ctx.ipcse), 1'b1, 17'(opt_i.ctx.ipcso)) : '0;
-    tu_beat = opt_i.txsm ? csum_beat(s_axis_tdata, s_axis_tkeep, off_q, 17'(opt_i.ctx.tucss),
-                                     range_hi(opt_i.ctx.tucse), 1'b0, '0) : '0;
-    beat   = s_axis_tvalid && s_axis_tready;
-    fin    = beat && s_axis_tlast;
-    ip_tot = ip_sum_q + 32'(ip_beat);
-    tu_tot = tu_sum_q + 32'(tu_beat);
-    flen   = 15'(off_q) + 15'(nkeep);
-
-    ip_csum = csum_final(ip_tot, opt_i.ctx.ipcss[0]);
-    tu_csum = csum_final(tu_tot, opt_i.ctx.tucss[0]);
-    if (tu_csum == '0) tu_csum = 16'hFFFF;
-
-    ip_fits = 15'(opt_i.ctx.ipcss) < flen && 15'(opt_i.ctx.ipcso) + 15'd1 < flen;
-    tu_fits = 15'(opt_i.ctx.tucss) < flen && 15'(opt_i.ctx.tucso) + 15'd1 < flen;
+    nkeep   = '0;
+    ip_beat = '0;
+    tu_beat = '0;
+    beat    = s_axis_tvalid && s_axis_tready;
+    fin     = beat && s_axis_tlast;
+    ip_tot  = ip_sum_q;
+    tu_tot  = tu_sum_q;
+    flen    = '0;
+    ip_csum = '0;
+    tu_csum = '0;
+    ip_fits = 1'b0;
+    tu_fits = 1'b0;
+    if (s_axis_tvalid) begin
+      for (int i = 0; i < 8; i++) nkeep = nkeep + 4'(s_axis_tkeep[i]);
+      ip_beat = opt_i.ixsm ? csum_beat(s_axis_tdata, s_axis_tkeep, off_q, 17'(opt_i.ctx.ipcss),
+                                       range_hi(opt_i.ctx.ipcse), 1'b1, 17'(opt_i.ctx.ipcso)) : '0;
+      tu_beat = opt_i.txsm ? csum_beat(s_axis_tdata, s_axis_tkeep, off_q, 17'(opt_i.ctx.tucss),
+                                       range_hi(opt_i.ctx.tucse), 1'b0, '0) : '0;
+      ip_tot  = ip_sum_q + 32'(ip_beat);
+      tu_tot  = tu_sum_q + 32'(tu_beat);
+    end
+    if (fin) begin
+      flen    = 15'(off_q) + 15'(nkeep);
+      ip_csum = csum_final(ip_tot, opt_i.ctx.ipcss[0]);
+      tu_csum = csum_final(tu_tot, opt_i.ctx.tucss[0]);
+      if (tu_csum == '0) tu_csum = 16'hFFFF;
+      ip_fits = 15'(opt_i.ctx.ipcss) < flen && 15'(opt_i.ctx.ipcso) + 15'd1 < flen;
+      tu_fits = 15'(opt_i.ctx.tucss) < flen && 15'(opt_i.ctx.tucso) + 15'd1 < flen;
+    end
 
     patch_o   = '{en:  {opt_i.txsm && tu_fits && !s_axis_tuser, opt_i.ixsm && ip_fits && !s_axis_tuser},
                   off: {opt_i.ctx.tucso, opt_i.ctx.ipcso},

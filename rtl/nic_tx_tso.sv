@@ -98,9 +98,12 @@ module nic_tx_tso (
     mode = state_q;
     if (state_q == StIdle && s_axis_tvalid) mode = !opt_i.tso ? StPass : params_bad ? StDrop : StTso;
 
-    // A frame passing through (StPass) uses none of what follows: its output is the input, and
-    // nothing here reaches the next state, the option pop or a cover point while no segment is
-    // under way (out_v needs StTso). Skipped then; it was evaluated every cycle of every frame.
+    // Only a chain being segmented (StTso) uses what follows. A frame passing through (StPass)
+    // is the input; between chains (StIdle) and while a bad chain is dropped (StDrop) nothing
+    // here reaches the next state, the option pop or a cover point, and the output beat is not
+    // valid (out_v needs StTso; its data, keep and last read 0 then). Skipped in those modes, as
+    // the header editing is on payload beats (hb = 0: no header byte in the beat): Verilator
+    // evaluates combinational logic every cycle, so this is what the simulation pays for.
     pay_left  = '0;
     last_seg  = 1'b0;
     seglen    = '0;
@@ -134,7 +137,7 @@ module nic_tx_tso (
     pay_bits  = '0;
     ep        = '0;
     eb        = '0;
-    if (mode != StPass) begin
+    if (mode == StTso) begin
       // ---- the segment under way
       pay_left  = paylen - sent_q;
       last_seg  = pay_left <= 17'(tc.mss);
@@ -153,39 +156,41 @@ module nic_tx_tso (
       out_v     = (state_q == StTso) && !out_done_q && (avail || close_bad);
       out_last  = close_bad || (rem <= 14'd8);
 
-      // ---- header fields of segment n
-      ip_len    = tc.ip ? 16'(seg_total) - 16'(opt_i.ctx.ipcss)
-                        : 16'(seg_total) - 16'(opt_i.ctx.ipcss) - 16'd40;
-      ip_id     = {hdr_byte(14'(opt_i.ctx.ipcss) + 14'd4), hdr_byte(14'(opt_i.ctx.ipcss) + 14'd5)} + seg_n_q;
-      tcp_seq   = {hdr_byte(14'(opt_i.ctx.tucss) + 14'd4), hdr_byte(14'(opt_i.ctx.tucss) + 14'd5),
-                   hdr_byte(14'(opt_i.ctx.tucss) + 14'd6), hdr_byte(14'(opt_i.ctx.tucss) + 14'd7)} + 32'(sent_q);
-      tcp_flags = hdr_byte(14'(opt_i.ctx.tucss) + 14'd13);
-      if (!last_seg) tcp_flags = tcp_flags & ~8'h09;   // FIN, PSH: last segment only
-      if (seg_n_q != '0) tcp_flags = tcp_flags & ~8'h80;  // CWR: first segment only
-      tcp_len   = 16'(seg_total) - 16'(opt_i.ctx.tucss);
-      csf_sum   = 17'({hdr_byte(14'(opt_i.ctx.tucso)), hdr_byte(14'(opt_i.ctx.tucso) + 14'd1)}) + 17'(tcp_len);
-      tcp_csf   = csf_sum[15:0] + 16'(csf_sum[16]);
+      // ---- header fields of segment n (only a beat with header bytes uses them)
+      if (hb != '0) begin
+        ip_len    = tc.ip ? 16'(seg_total) - 16'(opt_i.ctx.ipcss)
+                          : 16'(seg_total) - 16'(opt_i.ctx.ipcss) - 16'd40;
+        ip_id     = {hdr_byte(14'(opt_i.ctx.ipcss) + 14'd4), hdr_byte(14'(opt_i.ctx.ipcss) + 14'd5)} + seg_n_q;
+        tcp_seq   = {hdr_byte(14'(opt_i.ctx.tucss) + 14'd4), hdr_byte(14'(opt_i.ctx.tucss) + 14'd5),
+                     hdr_byte(14'(opt_i.ctx.tucss) + 14'd6), hdr_byte(14'(opt_i.ctx.tucss) + 14'd7)} + 32'(sent_q);
+        tcp_flags = hdr_byte(14'(opt_i.ctx.tucss) + 14'd13);
+        if (!last_seg) tcp_flags = tcp_flags & ~8'h09;   // FIN, PSH: last segment only
+        if (seg_n_q != '0) tcp_flags = tcp_flags & ~8'h80;  // CWR: first segment only
+        tcp_len   = 16'(seg_total) - 16'(opt_i.ctx.tucss);
+        csf_sum   = 17'({hdr_byte(14'(opt_i.ctx.tucso)), hdr_byte(14'(opt_i.ctx.tucso) + 14'd1)}) + 17'(tcp_len);
+        tcp_csf   = csf_sum[15:0] + 16'(csf_sum[16]);
 
-      // ---- output beat: hb header bytes (edited), then pay_need payload bytes from acc
-      hdr_word = hdr_q[out_pos_q[7:3]];
-      for (int i = 0; i < 8; i++) begin
-        ep = out_pos_q + 14'(i);
-        eb = hdr_word[8*i +: 8];
-        if (tc.ip) begin
-          if (ep == 14'(opt_i.ctx.ipcss) + 14'd2) eb = ip_len[15:8];
-          if (ep == 14'(opt_i.ctx.ipcss) + 14'd3) eb = ip_len[7:0];
-          if (ep == 14'(opt_i.ctx.ipcss) + 14'd4) eb = ip_id[15:8];
-          if (ep == 14'(opt_i.ctx.ipcss) + 14'd5) eb = ip_id[7:0];
-        end else begin
-          if (ep == 14'(opt_i.ctx.ipcss) + 14'd4) eb = ip_len[15:8];
-          if (ep == 14'(opt_i.ctx.ipcss) + 14'd5) eb = ip_len[7:0];
+        // ---- output beat: hb header bytes (edited), then pay_need payload bytes from acc
+        hdr_word = hdr_q[out_pos_q[7:3]];
+        for (int i = 0; i < 8; i++) begin
+          ep = out_pos_q + 14'(i);
+          eb = hdr_word[8*i +: 8];
+          if (tc.ip) begin
+            if (ep == 14'(opt_i.ctx.ipcss) + 14'd2) eb = ip_len[15:8];
+            if (ep == 14'(opt_i.ctx.ipcss) + 14'd3) eb = ip_len[7:0];
+            if (ep == 14'(opt_i.ctx.ipcss) + 14'd4) eb = ip_id[15:8];
+            if (ep == 14'(opt_i.ctx.ipcss) + 14'd5) eb = ip_id[7:0];
+          end else begin
+            if (ep == 14'(opt_i.ctx.ipcss) + 14'd4) eb = ip_len[15:8];
+            if (ep == 14'(opt_i.ctx.ipcss) + 14'd5) eb = ip_len[7:0];
+          end
+          for (int k = 0; k < 4; k++)
+            if (ep == 14'(opt_i.ctx.tucss) + 14'(4 + k)) eb = tcp_seq[8*(3-k) +: 8];
+          if (ep == 14'(opt_i.ctx.tucss) + 14'd13) eb = tcp_flags;
+          if (ep == 14'(opt_i.ctx.tucso)) eb = tcp_csf[15:8];
+          if (ep == 14'(opt_i.ctx.tucso) + 14'd1) eb = tcp_csf[7:0];
+          hdr_word[8*i +: 8] = eb;
         end
-        for (int k = 0; k < 4; k++)
-          if (ep == 14'(opt_i.ctx.tucss) + 14'(4 + k)) eb = tcp_seq[8*(3-k) +: 8];
-        if (ep == 14'(opt_i.ctx.tucss) + 14'd13) eb = tcp_flags;
-        if (ep == 14'(opt_i.ctx.tucso)) eb = tcp_csf[15:8];
-        if (ep == 14'(opt_i.ctx.tucso) + 14'd1) eb = tcp_csf[7:0];
-        hdr_word[8*i +: 8] = eb;
       end
       out_data = (hdr_word & ~(64'hFFFF_FFFF_FFFF_FFFF << {hb, 3'd0})) | 64'(acc_q << {hb, 3'd0});
 
