@@ -120,6 +120,7 @@ module nic_csr
   nic_hw2reg_ext_t hw2reg_ext;
   logic reg_rst_n;  // register-file reset: hard reset or CTRL0.RST
   logic bus_idle;
+  logic stat_ev;
   logic [RAL_COUNT-1:0][31:0] ral;  // the register arrays, as words
   logic [RAH_COUNT-1:0][31:0] rah;
   logic [MTA_COUNT-1:0][31:0] mta;
@@ -131,7 +132,7 @@ module nic_csr
     .s_axil_wready, .s_axil_bresp, .s_axil_bvalid, .s_axil_bready, .s_axil_araddr, .s_axil_arvalid,
     .s_axil_arready, .s_axil_rdata, .s_axil_rresp, .s_axil_rvalid, .s_axil_rready,
     .reg2hw_o (reg2hw), .reg2hw_ext_o (reg2hw_ext), .hw2reg_i (hw2reg), .hw2reg_ext_i (hw2reg_ext), .ral_q_o (ral), .rah_q_o (rah), .mta_q_o (mta), .vfta_q_o (vfta),
-    .idle_o (bus_idle)
+    .stat_ev_i (stat_ev), .idle_o (bus_idle)
   );
 
   // ---------------------------------------------------------------- soft reset
@@ -166,6 +167,11 @@ module nic_csr
 
   // ---------------------------------------------------------------- statistics events
   // Which events each counter counts; counting, clear-on-read and saturation are in nic_reg_top.
+  // stat_ev: some counter counts in this cycle (the register file evaluates its counters only then,
+  // or on a read; it asserts that no inc comes without it).
+  assign stat_ev = st_rx_i || st_rx_good_i || st_rx_crcerr_i || st_rx_runt_i || st_rx_oversize_i ||
+                   st_rx_missed_i || st_rx_nobuf_i || st_rx_vlan_drop_i || st_tx_i || st_tso_i ||
+                   st_tso_fail_i != '0 || st_xon_rx_i || st_xoff_rx_i || st_xon_tx_i || st_xoff_tx_i;
   assign hw2reg.tpr.inc     = {15'd0, st_rx_i};
   assign hw2reg.tor.inc     = st_rx_i ? st_rx_bytes_i : 16'd0;
   assign hw2reg.gprc.inc    = {15'd0, st_rx_good_i};

@@ -233,7 +233,12 @@ module nic_tx_dma #(
   assign tag_pop      = r_end;
   assign desc_push    = run && r_hs && tag_head.is_desc;
   assign data_push    = run && r_hs && !tag_head.is_desc;
-  assign desc_in      = tx_desc_decode(m_axi_rsp_i.r.data, desc_widx_q);
+  // decoded only when pushed (the simulation would otherwise decode every R beat's data, and
+  // every idle cycle's, in each cycle)
+  always_comb begin
+    desc_in = '0;
+    if (desc_push) desc_in = tx_desc_decode(m_axi_rsp_i.r.data, desc_widx_q);
+  end
 
   always_comb begin
     desc_widx_d = desc_widx_q;

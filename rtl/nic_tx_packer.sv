@@ -78,8 +78,13 @@ module nic_tx_packer (
     lo_eff    = seg_first ? s_seg.lo : 4'd0;
     hi_eff    = seg_lastb ? s_seg.hi : 5'd16;
     n_in      = hi_eff - {1'b0, lo_eff};
-    beat_ext  = {64'd0, s_data} >> {lo_eff, 3'd0};
-    beat_ext  = beat_ext & ~(~192'd0 << {n_in, 3'd0});
+    // the head beat's bytes, aligned to byte 0 (only a beat that can be taken needs them: the
+    // wide shifts are not evaluated in the cycles without one)
+    beat_ext  = '0;
+    if (s_seg_valid && s_data_valid) begin
+      beat_ext = {64'd0, s_data} >> {lo_eff, 3'd0};
+      beat_ext = beat_ext & ~(~192'd0 << {n_in, 3'd0});
+    end
 
     cnt_pop   = pk_pop ? acc_cnt_q - {1'b0, pk_n} : acc_cnt_q;
     acc_pop   = pk_pop ? acc_q >> {pk_n, 3'd0} : acc_q;

@@ -74,26 +74,46 @@ module nic_tx_rd_req #(
   tx_csum_ctx_t        ctx_q, ctx_d;
   tx_tso_ctx_t         tso_ctx_q, tso_ctx_d;
 
+  // The planner's values are used only with a descriptor at the FIFO head (run_i and
+  // desc_valid_i: every push, pop, request and event below needs it); they are evaluated only
+  // then (the simulation pays for combinational logic in every cycle) and read 0 otherwise.
   always_comb begin
-    tot_beats  = (21'(cur_addr_q[3:0]) + 21'(cur_rem_q) + 21'd15) >> 4;
-    beats_to4k = 9'd256 - {1'b0, cur_addr_q[11:4]};
-    nb_uncut   = (tot_beats < 21'd16) ? tot_beats[4:0] : 5'd16;
-    // never across 4 KiB (an `if` on nb itself, assigned just before, Verilator 5.006 would not count)
-    if (beats_to4k < {4'd0, nb_uncut}) nb = beats_to4k[4:0];
-    else nb = nb_uncut;
-    burst_last = (tot_beats == 21'(nb));
-    covered    = {nb, 4'd0} - {5'd0, cur_addr_q[3:0]};
-    end_off    = cur_addr_q[3:0] + cur_rem_q[3:0];
-    seg_hi     = (end_off == 4'd0) ? 5'd16 : {1'b0, end_off};
+    tot_beats  = '0;
+    beats_to4k = '0;
+    nb_uncut   = '0;
+    nb         = '0;
+    burst_last = 1'b0;
+    covered    = '0;
+    end_off    = '0;
+    seg_hi     = '0;
+    tso_now    = 1'b0;
+    tso_frame  = 1'b0;
+    max_len    = '0;
+    new_len    = '0;
+    long_now   = 1'b0;
+    nodata     = 1'b0;
+    data_free  = '0;
+    if (run_i && desc_valid_i) begin
+      tot_beats  = (21'(cur_addr_q[3:0]) + 21'(cur_rem_q) + 21'd15) >> 4;
+      beats_to4k = 9'd256 - {1'b0, cur_addr_q[11:4]};
+      nb_uncut   = (tot_beats < 21'd16) ? tot_beats[4:0] : 5'd16;
+      // never across 4 KiB (an `if` on nb itself, assigned just before, Verilator 5.006 would not count)
+      if (beats_to4k < {4'd0, nb_uncut}) nb = beats_to4k[4:0];
+      else nb = nb_uncut;
+      burst_last = (tot_beats == 21'(nb));
+      covered    = {nb, 4'd0} - {5'd0, cur_addr_q[3:0]};
+      end_off    = cur_addr_q[3:0] + cur_rem_q[3:0];
+      seg_hi     = (end_off == 4'd0) ? 5'd16 : {1'b0, end_off};
 
-    // the first data descriptor of a frame decides whether it is a TSO chain
-    tso_now    = desc_i.tse && ctx_valid_q && tso_ctx_q.tse;
-    tso_frame  = (frame_len_q == '0) ? tso_now : frame_tso_q;
-    max_len    = tso_frame ? 21'(tso_ctx_q.hdrlen) + MaxTsoPay : MaxFrameLen;
-    new_len    = 21'(frame_len_q) + 21'(desc_i.len);
-    long_now   = frame_long_q || (new_len > max_len);
-    nodata     = long_now || (desc_i.len == '0);
-    data_free  = DataCntW'(DataDepth) - data_res_q;
+      // the first data descriptor of a frame decides whether it is a TSO chain
+      tso_now    = desc_i.tse && ctx_valid_q && tso_ctx_q.tse;
+      tso_frame  = (frame_len_q == '0) ? tso_now : frame_tso_q;
+      max_len    = tso_frame ? 21'(tso_ctx_q.hdrlen) + MaxTsoPay : MaxFrameLen;
+      new_len    = 21'(frame_len_q) + 21'(desc_i.len);
+      long_now   = frame_long_q || (new_len > max_len);
+      nodata     = long_now || (desc_i.len == '0);
+      data_free  = DataCntW'(DataDepth) - data_res_q;
+    end
 
     // a context descriptor, or one without data (zero length, or part of an over-long frame),
     // leaves at once
@@ -123,7 +143,9 @@ module nic_tx_rd_req #(
     ctx_d         = ctx_q;
     tso_ctx_d     = tso_ctx_q;
     opt_push_o    = start && (frame_len_q == '0);
-    opt_o         = '{vle: desc_i.vle, vlan: desc_i.vlan, tso: tso_now, tso_ctx: tso_ctx_q,
+    opt_o         = '0;  // (assembled only when pushed: a wide copy otherwise made every cycle)
+    if (opt_push_o)
+      opt_o       = '{vle: desc_i.vle, vlan: desc_i.vlan, tso: tso_now, tso_ctx: tso_ctx_q,
                       ixsm: tso_now ? tso_ctx_q.ip : desc_i.ixsm && ctx_valid_q,
                       txsm: tso_now || (desc_i.txsm && ctx_valid_q), ctx: ctx_q};
     tse_noctx_o   = opt_push_o && desc_i.tse && !tso_now;

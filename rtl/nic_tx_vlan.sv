@@ -66,17 +66,26 @@ module nic_tx_vlan (
     return r;
   endfunction
 
+  // Only a frame that gets the tag (tag_q) uses what this block computes; an untagged frame is
+  // passed through. The insertion logic is evaluated only then (the simulation pays for
+  // combinational logic in every cycle; its values read 0 otherwise, where nothing uses them).
   always_comb begin
-    nkeep = '0;
-    for (int i = 0; i < 8; i++) nkeep = nkeep + 4'(s_axis_tkeep[i]);
-    patch_sh   = shift_patch(s_axis_tpatch);
-    // beat 1 ends a frame of fewer than 12 bytes: no room for the tag
-    short_tail = (beat_q == 2'd1) && s_axis_tlast && nkeep < 4'd4;
-    inserting  = tag_q && (beat_q != 2'd0) && !short_tail;
-    // beat 1: its bytes 8-11, then the tag; later beats: the held 4 bytes, then 4 of their own
-    sh = (beat_q == 2'd1) ? vlan_shift(s_axis_tdata[31:0], {tci_q[7:0], tci_q[15:8], vet_i[7:0], vet_i[15:8]},
-                                       nkeep, s_axis_tlast)
-                          : vlan_shift(carry_q, s_axis_tdata[31:0], nkeep, s_axis_tlast);
+    nkeep      = '0;
+    patch_sh   = '0;
+    short_tail = 1'b0;
+    inserting  = 1'b0;
+    sh         = '0;
+    if (tag_q) begin
+      for (int i = 0; i < 8; i++) nkeep = nkeep + 4'(s_axis_tkeep[i]);
+      patch_sh   = shift_patch(s_axis_tpatch);
+      // beat 1 ends a frame of fewer than 12 bytes: no room for the tag
+      short_tail = (beat_q == 2'd1) && s_axis_tlast && nkeep < 4'd4;
+      inserting  = (beat_q != 2'd0) && !short_tail;
+      // beat 1: its bytes 8-11, then the tag; later beats: the held 4 bytes, then 4 of their own
+      sh = (beat_q == 2'd1) ? vlan_shift(s_axis_tdata[31:0], {tci_q[7:0], tci_q[15:8], vet_i[7:0], vet_i[15:8]},
+                                         nkeep, s_axis_tlast)
+                            : vlan_shift(carry_q, s_axis_tdata[31:0], nkeep, s_axis_tlast);
+    end
   end
 
   // (tready on its own: the checksum patch this block forwards depends on it)

@@ -42,7 +42,7 @@ module nic_sync_fifo #(
       wp_q  <= '0;
       rp_q  <= '0;
       cnt_q <= '0;
-    end else begin
+    end else if (push_i || pop_i) begin  // (the count is not recomputed in the other cycles)
       if (push_i) wp_q <= ptr_inc(wp_q);
       if (pop_i)  rp_q <= ptr_inc(rp_q);
       cnt_q <= cnt_q + CntW'(push_i) - CntW'(pop_i);

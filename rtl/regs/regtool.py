@@ -392,7 +392,8 @@ def gen_reg_top(doc):
          "  output nic_reg2hw_t reg2hw_o,",
          "  output nic_reg2hw_ext_t reg2hw_ext_o,",
          "  input  nic_hw2reg_t hw2reg_i,",
-         "  input  nic_hw2reg_ext_t hw2reg_ext_i,"]
+         "  input  nic_hw2reg_ext_t hw2reg_ext_i,",
+         "  input  logic        stat_ev_i,   // some statistics inc of hw2reg_i is not 0 this cycle"]
     for r in doc["registers"]:
         if r["count"] > 1:
             o.append(f"  output logic [{r['name']}_COUNT-1:0][31:0] {r['name'].lower()}_q_o,  // {r['name']} entries")
@@ -468,7 +469,7 @@ def gen_reg_top(doc):
          "    return (a >= base && d < count * stride && (d % stride) == 0) ? int'(d / stride) : -1;",
          "  endfunction",
          ""]
-    rd_arr, rd_case = [], []
+    rd_arr, rd_case, simple = [], [], []
     for r in doc["registers"]:
         if r.get("stat"):
             continue
@@ -522,7 +523,10 @@ def gen_reg_top(doc):
                   f"    if (!reg_rst_ni) {n}_q <= 32'h{r['reset_value'] & stored:08X};"]
             rw, w1c, w1s, rc = (r["masks"][a] for a in ("RW", "W1C", "W1S", "RC"))
             if stored == rw:
-                o.append(f"    else if ({we}) {n}_q <= wd & 32'h{rw:08X};")
+                # one block for every such register (below): decoded on a write only
+                o.pop()
+                o.pop()
+                simple.append((n, N, f"32'h{r['reset_value'] & stored:08X}", f"32'h{rw:08X}"))
             else:
                 # a bit hardware sets in the same cycle as software clears it stays set
                 expr = f"{n}_q"
@@ -537,7 +541,7 @@ def gen_reg_top(doc):
                 if setm:
                     expr = f"{expr} | {n}_set"
                 o.append(f"    else {n}_q <= {expr};")
-            o.append("  end")
+                o.append("  end")
             for f in r["fields"]:
                 if f["access"] not in STORED:
                     continue
@@ -562,37 +566,66 @@ def gen_reg_top(doc):
                   f"  assign {tgt} = {fl};"]
         o.append("")
 
-    inc_w = doc["statistics"]["inc_width"]
+    # The plain read/write registers: one block, the write address decoded only when a write is
+    # done (the simulation evaluates every register's own write condition in every cycle otherwise).
+    o += ["  // The read/write registers: reset, or the one written (decoded on a write only)",
+          "  always_ff @(posedge clk_i) begin",
+          "    if (!reg_rst_ni) begin"]
+    o += [f"      {n}_q <= {rst};" for n, N, rst, m in simple]
+    o += ["    end else if (wr_en) begin",
+          "      unique case (waddr)"]
+    o += [f"        {N}_OFFSET: {n}_q <= wd & {m};" for n, N, rst, m in simple]
+    o += ["        default: ;",
+          "      endcase",
+          "    end",
+          "  end",
+          ""]
+
     o.append("  // Statistics counters: reading the low half (or a 32-bit counter) returns the count and")
     o.append("  // clears it, keeping an event of the same cycle; it also latches the high half." +
              (" Counters saturate." if sat else ""))
-    o.append("  // A counter is written only on a read of it or an event (no add in the other cycles).")
-    for s, (w, rs) in stats(doc).items():
-        sl = s.lower()
+    o.append("  // A counter is written only on a read of it or an event (no add in the other cycles);")
+    o.append("  // the block is evaluated only in a cycle with an event (stat_ev_i) or a read.")
+    sts = list(stats(doc).items())
+    for s_, (w, rs) in sts:
+        sl = s_.lower()
+        o.append(f"  logic [{w - 1}:0] {sl}_q;")
+        if [x for x in rs if x["stat_half"] == "H"]:
+            o.append(f"  logic [31:0] {sl}_hi_q;")
+    o += ["  always_ff @(posedge clk_i) begin",
+          "    if (!reg_rst_ni) begin"]
+    for s_, (w, rs) in sts:
+        sl = s_.lower()
+        o.append(f"      {sl}_q <= '0;")
+        if [x for x in rs if x["stat_half"] == "H"]:
+            o.append(f"      {sl}_hi_q <= '0;")
+    o.append("    end else if (stat_ev_i || rd_en) begin")
+    for s_, (w, rs) in sts:
+        sl = s_.lower()
         inc = f"hw2reg_i.{sl}.inc"
         lo = [x for x in rs if x["stat_half"] in ("L", "32")][0]
-        o.append(f"  logic [{w - 1}:0] {sl}_q;")
         hi = [x for x in rs if x["stat_half"] == "H"]
+        o.append(f"      if (rd_en && raddr == {lo['name']}_OFFSET) begin")
         if hi:
-            o.append(f"  logic [31:0] {sl}_hi_q;")
-        o += ["  always_ff @(posedge clk_i) begin",
-              "    if (!reg_rst_ni) begin",
-              f"      {sl}_q <= '0;"]
-        if hi:
-            o.append(f"      {sl}_hi_q <= '0;")
-        o += [f"    end else if (rd_en && raddr == {lo['name']}_OFFSET) begin",
-              f"      {sl}_q <= {w}'({inc});"]
-        if hi:
-            o.append(f"      {sl}_hi_q <= {sl}_q[63:32];")
+            o.append(f"        {sl}_hi_q <= {sl}_q[63:32];")
+        o.append(f"        {sl}_q <= {w}'({inc});")
         # q + inc wraps exactly when q > max - inc = ~inc
         nxt = f"({sl}_q > ~{w}'({inc})) ? '1 : {sl}_q + {w}'({inc})" if sat else f"{sl}_q + {w}'({inc})"
-        o += [f"    end else if ({inc} != '0) begin",
-              f"      {sl}_q <= {nxt};",
-              "    end",
-              "  end"]
+        o += [f"      end else if ({inc} != '0) begin",
+              f"        {sl}_q <= {nxt};",
+              "      end"]
         rd_case.append(f"{lo['name']}_OFFSET: rd_val = {sl}_q[31:0];")
         for x in hi:
             rd_case.append(f"{x['name']}_OFFSET: rd_val = {sl}_hi_q;")
+    o += ["    end",
+          "  end",
+          "`ifndef SYNTHESIS",
+          "  always_ff @(posedge clk_i) begin",
+          "    if (reg_rst_ni) assert (stat_ev_i || {" +
+          ", ".join(f"hw2reg_i.{s_.lower()}.inc" for s_, _ in sts) + "} == '0)",
+          "      else $error(\"nic_reg_top: a statistics event without stat_ev_i\");",
+          "  end",
+          "`endif"]
     # A block, not a function: Verilator 5.006's coverage counted a function's arms in nic_top's
     # model but not in the register block test's (docs/coverage.md).
     o += ["", "  // read mux: the value read at word address raddr, computed only with rd_en; unmapped",
