@@ -113,8 +113,10 @@ module nic_axi_arb (
     w_load    = w_load_ok && (w_gen_q || s_wvalid[w_sel_q]);
     s_wready  = '0;
     s_wready[w_sel_q] = w_load_ok && !w_gen_q;
-    w_new = w_gen_q ? '{data: '0, strb: '0, last: (w_in_rem_q == 9'd1)}
-                    : '{data: s_req_i[w_sel_q].w.data, strb: s_req_i[w_sel_q].w.strb, last: (w_in_rem_q == 9'd1)};
+    w_new = '0;  // (the beat to load, assembled only when one is loaded)
+    if (w_load)
+      w_new = w_gen_q ? '{data: '0, strb: '0, last: (w_in_rem_q == 9'd1)}
+                      : '{data: s_req_i[w_sel_q].w.data, strb: s_req_i[w_sel_q].w.strb, last: (w_in_rem_q == 9'd1)};
   end
 
   // R and B: taken from the master every cycle; from their registers routed by ID, bursts
@@ -223,20 +225,24 @@ module nic_axi_arb (
       w_gen_q <= w_active_d && (w_gen_q || flush_i);
 
       // outstanding bursts per ID, and those to discard
-      for (int unsigned i = 0; i < 2; i++) begin
-        out_r_d = out_r_q[i] + CntWidth'(m_ar_hs && ar_idx == 1'(i)) - CntWidth'(r_end && r_idx == 1'(i));
-        out_b_d = out_b_q[i] + CntWidth'(m_aw_hs && aw_idx == 1'(i)) - CntWidth'(b_end && b_idx == 1'(i));
-        out_r_q[i] <= out_r_d;
-        out_b_q[i] <= out_b_d;
-        if (flush_i) begin
-          // everything outstanding now belongs to the engines being reset
-          disc_r_q[i] <= out_r_d;
-          disc_b_q[i] <= out_b_d;
-        end else begin
-          disc_r_q[i] <= disc_r_q[i] + CntWidth'(m_ar_hs && ar_disc_q && ar_idx == 1'(i)) -
-                         CntWidth'(r_end && r_disc && r_idx == 1'(i));
-          disc_b_q[i] <= disc_b_q[i] + CntWidth'(m_aw_hs && aw_disc_q && aw_idx == 1'(i)) -
-                         CntWidth'(b_end && b_disc && b_idx == 1'(i));
+      // (the counters move only with a handshake, a burst's end or a flush: not evaluated in the
+      // other cycles)
+      if (m_ar_hs || r_end || m_aw_hs || b_end || flush_i) begin
+        for (int unsigned i = 0; i < 2; i++) begin
+          out_r_d = out_r_q[i] + CntWidth'(m_ar_hs && ar_idx == 1'(i)) - CntWidth'(r_end && r_idx == 1'(i));
+          out_b_d = out_b_q[i] + CntWidth'(m_aw_hs && aw_idx == 1'(i)) - CntWidth'(b_end && b_idx == 1'(i));
+          out_r_q[i] <= out_r_d;
+          out_b_q[i] <= out_b_d;
+          if (flush_i) begin
+            // everything outstanding now belongs to the engines being reset
+            disc_r_q[i] <= out_r_d;
+            disc_b_q[i] <= out_b_d;
+          end else begin
+            disc_r_q[i] <= disc_r_q[i] + CntWidth'(m_ar_hs && ar_disc_q && ar_idx == 1'(i)) -
+                           CntWidth'(r_end && r_disc && r_idx == 1'(i));
+            disc_b_q[i] <= disc_b_q[i] + CntWidth'(m_aw_hs && aw_disc_q && aw_idx == 1'(i)) -
+                           CntWidth'(b_end && b_disc && b_idx == 1'(i));
+          end
         end
       end
     end
@@ -271,9 +277,10 @@ module nic_axi_arb (
       aw_stall_q <= aw_valid_q && !m_rsp_i.aw_ready;
       w_stall_q  <= wv && !m_rsp_i.w_ready;
     end
-    ar_past_q <= ar_q;
-    aw_past_q <= aw_q;
-    w_past_q  <= wq_q[0];
+    // (kept only in a stalled cycle, the only one whose next cycle compares them)
+    if (ar_valid_q && !m_rsp_i.ar_ready) ar_past_q <= ar_q;
+    if (aw_valid_q && !m_rsp_i.aw_ready) aw_past_q <= aw_q;
+    if (wv && !m_rsp_i.w_ready) w_past_q <= wq_q[0];
   end
 
   always_ff @(posedge clk_i) begin
