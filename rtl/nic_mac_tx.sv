@@ -90,11 +90,16 @@ module nic_mac_tx (
   // Input beat with the bytes past tkeep zeroed, and its byte count.
   logic [63:0] beat_data;
   logic [3:0]  beat_bytes;
+  // (only a beat present is used: 0 otherwise, not evaluated; the simulation pays for
+  // combinational logic in every cycle)
   always_comb begin
     beat_bytes = 4'd0;
-    for (int unsigned i = 0; i < 8; i++) begin
-      beat_data[8*i +: 8] = s_axis_tkeep[i] ? s_axis_tdata[8*i +: 8] : 8'h00;
-      beat_bytes          = beat_bytes + {3'd0, s_axis_tkeep[i]};
+    beat_data  = '0;
+    if (s_axis_tvalid) begin
+      for (int unsigned i = 0; i < 8; i++) begin
+        beat_data[8*i +: 8] = s_axis_tkeep[i] ? s_axis_tdata[8*i +: 8] : 8'h00;
+        beat_bytes          = beat_bytes + {3'd0, s_axis_tkeep[i]};
+      end
     end
   end
 
@@ -112,11 +117,6 @@ module nic_mac_tx (
   logic [15:0]  end_c;
   logic [31:0]  fcs;
   assign fcs = ~crc_next;
-  always_comb begin
-    end_d = {{15{CharIdle}}, CharTerm} << (8 * (last_bytes + 4'd4));
-    end_d = end_d | ({96'd0, fcs} << (8 * last_bytes)) | {64'd0, last_data};
-    end_c = 16'hFFFF << (last_bytes + 4'd4);
-  end
 
   // Gap plan for a /T/ at wire byte position pos_t (counted from lane 0 of the word being built):
   // the next /S/ goes at plan_off (a multiple of 4), and DIC becomes plan_dic.
@@ -141,6 +141,18 @@ module nic_mac_tx (
   logic        pad_now;  // this last beat leaves the frame short: pad it
   assign len_now = pos_q + {12'd0, beat_bytes};
   assign pad_now = pad_en_i && (len_now < 16'(MinLen));
+  logic end_now;  // the frame ends in this word (the end-of-frame branch below)
+  assign end_now = (state_q == StData && s_axis_tvalid && s_axis_tlast && !(pad_now && pos_q < 16'(MinLen - 4))) ||
+                   (state_q == StPad && pos_q >= 16'(MinLen - 4));
+  always_comb begin
+    end_d = '0;  // (only the end-of-frame word uses it: the wide shifts are evaluated only then)
+    end_c = '0;
+    if (end_now) begin
+      end_d = {{15{CharIdle}}, CharTerm} << (8 * (last_bytes + 4'd4));
+      end_d = end_d | ({96'd0, fcs} << (8 * last_bytes)) | {64'd0, last_data};
+      end_c = 16'hFFFF << (last_bytes + 4'd4);
+    end
+  end
 
   always_comb begin
     state_d      = state_q;
@@ -258,8 +270,7 @@ module nic_mac_tx (
     endcase
 
     // End of frame: StData with the last beat, or StPad at the 60-byte mark.
-    if ((state_q == StData && s_axis_tvalid && s_axis_tlast && !(pad_now && pos_q < 16'(MinLen - 4))) ||
-        (state_q == StPad && pos_q >= 16'(MinLen - 4))) begin
+    if (end_now) begin
       txd_d        = end_d[63:0];
       txc_d        = end_c[7:0];
       spill_txd_d  = end_d[127:64];
