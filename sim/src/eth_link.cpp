@@ -344,7 +344,12 @@ void EthLink::tx_word(int side, uint64_t cycle, uint64_t data, uint8_t ctrl) {
   // Walk the lanes: frame boundaries, fault plan, tap bytes.
   uint64_t out = data;
   uint8_t out_c = ctrl;
-  for (int i = 0; i < 8; ++i) {
+  // A word of eight data bytes inside a frame, with no fault to apply and no byte to record:
+  // the lane walk below would only count its bytes.
+  const bool plain_data = ctrl == 0 && d.state == kData && d.mode != kDropped && d.plan.flips.empty() &&
+                          !tap_sent_ && !tap_delivered_ && !d.recompute;
+  if (plain_data) d.byte += 8;
+  for (int i = plain_data ? 8 : 0; i < 8; ++i) {
     uint8_t b = xgmii::lane(data, i);
     bool is_ctrl = (ctrl >> i) & 1;
     bool in_frame = d.state != kIdle;
