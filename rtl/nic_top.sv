@@ -122,20 +122,27 @@ module nic_top #(
   logic rx_pause, st_xon_tx, st_xoff_tx;
   logic [12:0] rxf_level;
 
-  // LSC on every change of the link
-  logic link_q, link_seen_q;
+  // LSC on every change of the link. The link input and the EEPROM address are taken into
+  // registers first (link_q, mac_q): the LSC cause and STATUS.LU follow a change one cycle later,
+  // and nothing is computed from these inputs in the cycle they change (docs/hw-design.md,
+  // "Inputs registered").
+  logic link_q, link_seen_q, lsc_q;
+  logic [47:0] mac_q;
   always_ff @(posedge clk_i) begin
     if (!core_rst_n) begin
       link_q      <= link_up_i;
       link_seen_q <= 1'b0;
+      lsc_q       <= 1'b0;
     end else begin
       link_q      <= link_up_i;
       link_seen_q <= 1'b1;
+      lsc_q       <= link_seen_q && (link_q != link_up_i);
     end
   end
+  always_ff @(posedge clk_i) mac_q <= mac_addr_i;  // loaded into RAL0/RAH0 while in reset
 
   nic_csr u_csr (
-    .clk_i, .rst_ni, .mac_addr_i, .link_up_i,
+    .clk_i, .rst_ni, .mac_addr_i (mac_q), .link_up_i (link_q),
     .s_axil_awaddr, .s_axil_awvalid, .s_axil_awready, .s_axil_wdata, .s_axil_wstrb, .s_axil_wvalid,
     .s_axil_wready, .s_axil_bresp, .s_axil_bvalid, .s_axil_bready, .s_axil_araddr, .s_axil_arvalid,
     .s_axil_arready, .s_axil_rdata, .s_axil_rresp, .s_axil_rvalid, .s_axil_rready,
@@ -183,7 +190,7 @@ module nic_top #(
     .itr_i (itr), .tidv_i (tidv), .rdtr_i (rdtr),
     .evt_txwb_i (evt_txwb), .evt_txwb_ide_i (evt_txwb_ide), .evt_txqe_i (evt_txqe),
     .evt_rxt0_i (evt_rxt0), .evt_rxdmt0_i (evt_rxdmt0), .evt_rxo_i (rx_overflow),
-    .evt_lsc_i (link_seen_q && (link_q != link_up_i)),
+    .evt_lsc_i (lsc_q),
     .evt_txde_i (tx_stopped && !tx_stopped_q), .evt_rxde_i (rx_stopped && !rx_stopped_q),
     .msi_req_o, .msi_vector_o, .msi_ack_i,
     .idle_o (intr_idle)
@@ -328,8 +335,9 @@ module nic_top #(
   // ---------------------------------------------------------------- idle
   // The registers of this level: no LSC or TXDE/RXDE edge pending.
   logic top_idle;
-  // (link_q holds the last link_up_i: with link_up_i unchanged there is no LSC edge)
-  assign top_idle = link_seen_q && (tx_stopped_q == tx_stopped) && (rx_stopped_q == rx_stopped);
+  // (link_q holds the last link_up_i: with link_up_i unchanged there is no LSC edge; lsc_q is
+  // the LSC of the last change, not yet in ICR)
+  assign top_idle = link_seen_q && !lsc_q && (tx_stopped_q == tx_stopped) && (rx_stopped_q == rx_stopped);
   assign idle_o = top_idle && csr_idle && intr_idle && tx_dma_idle && tx_fifo_idle && mac_tx_idle &&
                   mac_rx_idle && rx_fifo_idle && rx_vlan_quiet && rx_dma_idle && arb_idle && fc_idle;
 
