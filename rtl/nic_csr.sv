@@ -121,6 +121,7 @@ module nic_csr
   logic reg_rst_n;  // register-file reset: hard reset or CTRL0.RST
   logic bus_idle;
   logic stat_ev;
+  logic reg_wr;
   logic [RAL_COUNT-1:0][31:0] ral;  // the register arrays, as words
   logic [RAH_COUNT-1:0][31:0] rah;
   logic [MTA_COUNT-1:0][31:0] mta;
@@ -132,7 +133,7 @@ module nic_csr
     .s_axil_wready, .s_axil_bresp, .s_axil_bvalid, .s_axil_bready, .s_axil_araddr, .s_axil_arvalid,
     .s_axil_arready, .s_axil_rdata, .s_axil_rresp, .s_axil_rvalid, .s_axil_rready,
     .reg2hw_o (reg2hw), .reg2hw_ext_o (reg2hw_ext), .hw2reg_i (hw2reg), .hw2reg_ext_i (hw2reg_ext), .ral_q_o (ral), .rah_q_o (rah), .mta_q_o (mta), .vfta_q_o (vfta),
-    .stat_ev_i (stat_ev), .idle_o (bus_idle)
+    .stat_ev_i (stat_ev), .wr_o (reg_wr), .idle_o (bus_idle)
   );
 
   // ---------------------------------------------------------------- soft reset
@@ -245,14 +246,24 @@ module nic_csr
   assign imc_we_o  = reg2hw_ext.imc.qe;
   assign wdata_o   = reg2hw_ext.ims.q;  // ICS, IMS and IMC q: the same write data, masked to the causes
 
-  always_comb begin
-    for (int i = 0; i < RAL_COUNT; i++) begin
-      ra_addr_o[48*i +: 48] = {rah[i][RAH_LSB +: RAH_WIDTH], ral[i]};
-      ra_valid_o[i]         = rah[i][RAH_AV_LSB];
+  // The receive addresses for the MAC's filter: a copy of RAL/RAH loaded the cycle after a
+  // register write and while the register file is reset, so the filter sees a write one cycle
+  // after RAL/RAH do. (Assembling the 16 entries combinationally cost the simulation every cycle.)
+  logic ra_load_q;
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) ra_load_q <= 1'b1;
+    else ra_load_q <= !reg_rst_n || reg_wr;
+  end
+  always_ff @(posedge clk_i) begin
+    if (ra_load_q) begin
+      for (int i = 0; i < RAL_COUNT; i++) begin
+        ra_addr_o[48*i +: 48] <= {rah[i][RAH_LSB +: RAH_WIDTH], ral[i]};
+        ra_valid_o[i]         <= rah[i][RAH_AV_LSB];
+      end
     end
   end
 
-  assign idle_o = bus_idle && !reg2hw.ctrl0.rst.q;
+  assign idle_o = bus_idle && !reg2hw.ctrl0.rst.q && !ra_load_q;
 
   // stored only (no behaviour yet), or read by software alone
   logic unused;

@@ -43,18 +43,29 @@ module nic_dma_desc_fetch #(
   logic [63:0]     fetch_addr;
   logic [8:0]      fetch_to4k;
 
+  // Only a ring with descriptors left to fetch (run_i, pointer short of the tail) uses the
+  // burst below; it is evaluated only then (0 otherwise: no request is wanted).
   always_comb begin
-    avail_to_end = (tail_i >= fetch_ptr_q) ? (tail_i - fetch_ptr_q) : (ring_n_i - fetch_ptr_q);
-    fetch_addr   = {base_i[63:4], 4'd0} + {44'd0, fetch_ptr_q, 4'd0};
-    fetch_to4k   = 9'd256 - {1'b0, fetch_addr[11:4]};
-    desc_free    = CntW'(DescDepth) - desc_res_q;
-    fet_n16      = (avail_to_end < 16'(FetchBurst)) ? avail_to_end : 16'(FetchBurst);
-    // wait for room for a whole burst unless fewer are left before the tail / the ring end
-    want_o       = run_i && (fetch_ptr_q != tail_i) && (16'(desc_free) >= fet_n16);
-    // never across 4 KiB (into a second variable: Verilator 5.006 does not count an `if` on a
-    // variable the same block has just assigned, docs/coverage.md)
-    if ({7'd0, fetch_to4k} < fet_n16) fet_n_cut = {7'd0, fetch_to4k};
-    else fet_n_cut = fet_n16;
+    avail_to_end = '0;
+    fetch_addr   = '0;
+    fetch_to4k   = '0;
+    desc_free    = '0;
+    fet_n16      = '0;
+    want_o       = 1'b0;
+    fet_n_cut    = '0;
+    if (run_i && (fetch_ptr_q != tail_i)) begin
+      avail_to_end = (tail_i >= fetch_ptr_q) ? (tail_i - fetch_ptr_q) : (ring_n_i - fetch_ptr_q);
+      fetch_addr   = {base_i[63:4], 4'd0} + {44'd0, fetch_ptr_q, 4'd0};
+      fetch_to4k   = 9'd256 - {1'b0, fetch_addr[11:4]};
+      desc_free    = CntW'(DescDepth) - desc_res_q;
+      fet_n16      = (avail_to_end < 16'(FetchBurst)) ? avail_to_end : 16'(FetchBurst);
+      // wait for room for a whole burst unless fewer are left before the tail / the ring end
+      want_o       = 16'(desc_free) >= fet_n16;
+      // never across 4 KiB (into a second variable: Verilator 5.006 does not count an `if` on a
+      // variable the same block has just assigned, docs/coverage.md)
+      if ({7'd0, fetch_to4k} < fet_n16) fet_n_cut = {7'd0, fetch_to4k};
+      else fet_n_cut = fet_n16;
+    end
     n_o          = fet_n_cut[3:0];
     go_o         = want_o && ar_can_load_i;
     addr_o       = fetch_addr;

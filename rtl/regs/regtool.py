@@ -393,7 +393,8 @@ def gen_reg_top(doc):
          "  output nic_reg2hw_ext_t reg2hw_ext_o,",
          "  input  nic_hw2reg_t hw2reg_i,",
          "  input  nic_hw2reg_ext_t hw2reg_ext_i,",
-         "  input  logic        stat_ev_i,   // some statistics inc of hw2reg_i is not 0 this cycle"]
+         "  input  logic        stat_ev_i,   // some statistics inc of hw2reg_i is not 0 this cycle",
+         "  output logic        wr_o,        // a register write is done this cycle"]
     for r in doc["registers"]:
         if r["count"] > 1:
             o.append(f"  output logic [{r['name']}_COUNT-1:0][31:0] {r['name'].lower()}_q_o,  // {r['name']} entries")
@@ -424,6 +425,7 @@ def gen_reg_top(doc):
          "  assign waddr          = {awaddr_q[CsrAddrWidth-1:2], 2'b00};",
          "  assign raddr          = {araddr_q[CsrAddrWidth-1:2], 2'b00};",
          "  assign wd             = wdata_q;",
+         "  assign wr_o           = wr_en;",
          "  assign idle_o         = !bvalid_q && !rvalid_q && !aw_v_q && !w_v_q && !ar_v_q;",
          "",
          "  always_ff @(posedge clk_i) begin",
