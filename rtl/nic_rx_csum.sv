@@ -180,7 +180,7 @@ module nic_rx_csum (
 
   // the header bytes kept so far (no reset: read only once written in the same frame)
   always_ff @(posedge clk_i) begin
-    if (beat) begin
+    if (beat && 32'(off_q) < HdrBytes) begin  // (not evaluated for the beats past the header)
       for (int i = 0; i < 8; i++) begin
         if (32'(off_q) + 32'(i) < HdrBytes) hdr_q[32'(off_q) + 32'(i)] <= s_axis_tdata[8*i +: 8];
       end
