@@ -61,7 +61,8 @@ module nic_sync_fifo #(
 
 `ifndef SYNTHESIS
   always_ff @(posedge clk_i) begin
-    if (rst_ni && !clr_i) begin
+    // (checked when the count can change: push or pop)
+    if (rst_ni && !clr_i && (push_i || pop_i)) begin
       assert (!(push_i && full_o && !pop_i)) else $error("nic_sync_fifo: overflow (%m)");
       assert (!(pop_i && empty_o)) else $error("nic_sync_fifo: underflow (%m)");
       assert (cnt_q <= CntW'(Depth)) else $error("nic_sync_fifo: count out of range (%m)");
