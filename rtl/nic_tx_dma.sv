@@ -414,8 +414,11 @@ module nic_tx_dma #(
   always_ff @(posedge clk_i) begin
     if (!rst_ni) ar_stall_q <= 1'b0;
     else         ar_stall_q <= ar_valid_q && !m_axi_rsp_i.ar_ready;
-    ar_addr_past_q <= ar_addr_q;
-    ar_len_past_q  <= ar_len_q;
+    // (kept only in a stalled cycle, the only one whose next cycle compares them)
+    if (ar_valid_q && !m_axi_rsp_i.ar_ready) begin
+      ar_addr_past_q <= ar_addr_q;
+      ar_len_past_q  <= ar_len_q;
+    end
   end
 
   always_ff @(posedge clk_i) begin

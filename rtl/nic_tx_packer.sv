@@ -180,8 +180,11 @@ module nic_tx_packer (
   always_ff @(posedge clk_i) begin
     if (!rst_ni) out_stall_q <= 1'b0;
     else         out_stall_q <= m_axis_tvalid && !m_axis_tready;
-    out_data_past_q <= out_data_q;
-    out_side_past_q <= {out_keep_q, out_last_q, out_user_q};
+    // (kept only in a stalled cycle, the only one whose next cycle compares them)
+    if (m_axis_tvalid && !m_axis_tready) begin
+      out_data_past_q <= out_data_q;
+      out_side_past_q <= {out_keep_q, out_last_q, out_user_q};
+    end
   end
 
   always_ff @(posedge clk_i) begin

@@ -362,8 +362,11 @@ module nic_tx_tso (
   always_ff @(posedge clk_i) begin
     if (!rst_ni) out_stall_q <= 1'b0;
     else         out_stall_q <= (state_q == StTso) && m_axis_tvalid && !m_axis_tready;
-    out_data_past_q <= m_axis_tdata & ~(64'hFFFF_FFFF_FFFF_FFFF << {nbytes, 3'd0});
-    out_side_past_q <= {m_axis_tkeep, m_axis_tlast, m_axis_tuser};
+    // (kept only in a stalled cycle, the only one whose next cycle compares them)
+    if ((state_q == StTso) && m_axis_tvalid && !m_axis_tready) begin
+      out_data_past_q <= m_axis_tdata & ~(64'hFFFF_FFFF_FFFF_FFFF << {nbytes, 3'd0});
+      out_side_past_q <= {m_axis_tkeep, m_axis_tlast, m_axis_tuser};
+    end
   end
 
   always_ff @(posedge clk_i) begin

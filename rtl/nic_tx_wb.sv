@@ -166,7 +166,8 @@ module nic_tx_wb #(
       aw_stall_q <= aw_valid_o && !aw_ready_i;
       w_stall_q  <= w_valid_o && !w_ready_i;
     end
-    aw_addr_past_q <= aw_addr_q;
+    // (kept only in a stalled cycle, the only one whose next cycle compares them)
+    if (aw_valid_o && !aw_ready_i) aw_addr_past_q <= aw_addr_q;
   end
 
   always_ff @(posedge clk_i) begin
