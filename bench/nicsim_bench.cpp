@@ -56,7 +56,10 @@
 //      against the fast one, for the plain loop (--sim-us) and TCP bulk of --threads-tcp-mb MB;
 //      the median pair's ratio, and every run's digest (`--digest`: the wire's frames with
 //      their times, and for TCP both hosts' NIC, driver, MIB and kernel counters), which must
-//      all agree.
+//      all agree. Then issue 14's absolute figures for the fast model: the median pair's plain
+//      loop, and TCP bulk of --fast-tcp-mb MB (100; 0: not run), against the targets (>= 2.5 M NIC
+//      cycles/s, >= 8 ms simulated per wall-second on an idle 2-core machine; printed, not a
+//      failure of the run).
 // The simulated-time figures are deterministic, so they have targets (targets() below): the
 // benchmark exits 1 when one is missed. Wall-clock speeds are printed figures only.
 // `--plain` runs only the plain loop (stepping every cycle, then with the idle skip) and prints
@@ -64,7 +67,7 @@
 // Usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] [--plain]
 //                    [--only base|tcp_loss|linux_loss|threads|idle|offload|fast] [--loss-seeds N]
 //                    [--loss-conditions 1%,2%,...] [--loss-floor GBPS] [--itr N] [--linux-seeds N] [--rto-min-us N]
-//                    [--fast-exe PATH] [--fast-pairs N] [--digest] [--json]
+//                    [--fast-exe PATH] [--fast-pairs N] [--fast-tcp-mb N] [--digest] [--json]
 #include <unistd.h>
 
 #include <algorithm>
@@ -843,8 +846,23 @@ struct FastResult {
   std::vector<std::pair<double, double>> loop, tcp;  // (checked, fast) per pair
   std::string loop_digest, tcp_digest;
   unsigned runs = 0, mismatches = 0, failures = 0;
+  // Issue 14's absolute figures, for the fast model: one TCP bulk run of long_mb MB (0: none).
+  uint64_t long_mb = 0;
+  TcpResult long_tcp;
   bool identical() const { return runs > 0 && mismatches == 0 && failures == 0; }
+  // The median pair's fast-model figure (the pair whose ratio is the median one).
+  static double median_fast(const std::vector<std::pair<double, double>>& v) {
+    std::vector<std::pair<double, double>> s(v);
+    std::sort(s.begin(), s.end(), [](const auto& a, const auto& b) {
+      return (a.first > 0 ? a.second / a.first : 0) < (b.first > 0 ? b.second / b.first : 0);
+    });
+    return s.empty() ? 0 : s[s.size() / 2].second;
+  }
 };
+
+// Issue 14's speed targets, for an idle 2-core machine (printed, in --json; not a failure of the run:
+// wall-clock figures depend on the machine and its load).
+constexpr double kTargetLoopCyclesPerS = 2.5e6, kTargetTcpMsPerS = 8.0;
 
 // "<step> <skip> <digest> <frames>" from `exe --plain --digest`; the skip figure, 0 on failure.
 double run_plain_child(const std::string& exe, uint64_t sim_us, std::string* digest) {
@@ -860,7 +878,8 @@ double run_plain_child(const std::string& exe, uint64_t sim_us, std::string* dig
   return ok ? skip : 0;
 }
 
-FastResult run_fast(const std::string& fast_exe, unsigned pairs, uint64_t sim_us, uint64_t tcp_mb) {
+FastResult run_fast(const std::string& fast_exe, unsigned pairs, uint64_t sim_us, uint64_t tcp_mb,
+                    uint64_t long_mb = 0) {
   FastResult f;
   auto agree = [&](std::string& ref, const std::string& d) {
     f.runs++;
@@ -889,11 +908,24 @@ FastResult run_fast(const std::string& fast_exe, unsigned pairs, uint64_t sim_us
     f.loop.emplace_back(loop[0], loop[1]);
     f.tcp.emplace_back(tcp[0], tcp[1]);
   }
+  if (long_mb) {  // the fast model alone, TCP bulk of long_mb MB (issue 14's 100 MB figure)
+    f.long_mb = long_mb;
+    f.long_tcp = run_tcp(100, long_mb, false, false, "", "", fast_exe);
+    if (!f.long_tcp.ok) f.failures++;
+  }
   return f;
 }
 
 std::string fast_json(const FastResult& f, unsigned pairs, uint64_t tcp_mb) {
-  return pairs_json("fast", "checked", "fast", f.loop, f.tcp, pairs, tcp_mb) + ", \"fast_runs\": " +
+  char speed[400];
+  const double loop = FastResult::median_fast(f.loop), tcp = f.long_tcp.ok ? f.long_tcp.ms_per_wall_s() : 0;
+  std::snprintf(speed, sizeof speed,
+                ", \"fast_loop_nic_cycles_per_s\": %.0f, \"fast_tcp_long_mb\": %llu, "
+                "\"fast_tcp_long_sim_ms_per_wall_s\": %.3f, \"speed_target_loop_met\": %s, "
+                "\"speed_target_tcp_met\": %s",
+                loop, (unsigned long long)f.long_mb, tcp, loop >= kTargetLoopCyclesPerS ? "true" : "false",
+                f.long_mb >= 100 && tcp >= kTargetTcpMsPerS ? "true" : "false");
+  return pairs_json("fast", "checked", "fast", f.loop, f.tcp, pairs, tcp_mb) + speed + ", \"fast_runs\": " +
          std::to_string(f.runs) + ", \"fast_identical\": " + (f.identical() ? "true" : "false") +
          ", \"fast_loop_digest\": \"" + f.loop_digest + "\", \"fast_tcp_digest\": \"" + f.tcp_digest + "\"";
 }
@@ -912,6 +944,15 @@ void print_fast(const FastResult& f, uint64_t sim_us, uint64_t tcp_mb) {
   std::printf("  identical           %10s (%u runs: wire frames and times%s; %u differed, %u failed)\n",
               f.identical() ? "yes" : "NO", f.runs, ", NIC/driver/MIB/kernel counters for TCP", f.mismatches,
               f.failures);
+  const double loop = FastResult::median_fast(f.loop);
+  std::printf("  fast model, plain  %11.0f NIC cycles/s (the median pair's; issue 14's target >= %.1f M: %s)\n",
+              loop, kTargetLoopCyclesPerS / 1e6, loop >= kTargetLoopCyclesPerS ? "met" : "NOT met");
+  if (f.long_mb) {
+    const double tcp = f.long_tcp.ok ? f.long_tcp.ms_per_wall_s() : 0;
+    std::printf("  fast model, TCP    %11.3f ms simulated per wall-second (%llu MB, %.3f Gb/s%s; target >= %.0f: %s)\n",
+                tcp, (unsigned long long)f.long_mb, f.long_tcp.gbps, f.long_tcp.ok ? "" : ", FAILED",
+                kTargetTcpMsPerS, f.long_mb >= 100 && tcp >= kTargetTcpMsPerS ? "met" : "NOT met");
+  }
 }
 
 struct IdleResult {
@@ -1446,6 +1487,7 @@ int main(int argc, char** argv) {
   bool plain_only = false, digest = false;
   std::string fast_exe;  // --fast-exe PATH: the fast model's nicsim_bench (the `fast` section)
   unsigned fast_pairs = 3;
+  uint64_t fast_tcp_mb = 100;  // the fast model's TCP bulk run for issue 14's figure (0: none)
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--json")) json = true;
     else if (!std::strcmp(argv[i], "--sim-us") && i + 1 < argc) sim_us = std::strtoull(argv[++i], nullptr, 0);
@@ -1461,6 +1503,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--digest")) digest = true;
     else if (!std::strcmp(argv[i], "--fast-exe") && i + 1 < argc) fast_exe = argv[++i];
     else if (!std::strcmp(argv[i], "--fast-pairs") && i + 1 < argc) fast_pairs = unsigned(std::strtoul(argv[++i], nullptr, 0));
+    else if (!std::strcmp(argv[i], "--fast-tcp-mb") && i + 1 < argc) fast_tcp_mb = std::strtoull(argv[++i], nullptr, 0);
     else if (!std::strcmp(argv[i], "--gro") && i + 1 < argc) gro = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--offload") && i + 1 < argc) offload = std::strcmp(argv[++i], "off") ? 1 : 0;
     else if (!std::strcmp(argv[i], "--rcvlowat") && i + 1 < argc) rcvlowat = std::strcmp(argv[++i], "off") ? 1 : 0;
@@ -1512,7 +1555,7 @@ int main(int argc, char** argv) {
                    "usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] [--plain] "
                    "[--only base|tcp_loss|linux_loss|threads|idle|offload|fast] [--loss-seeds N] [--loss-conditions 1%%,2%%,...] [--loss-floor GBPS] [--itr N] [--loss-dir 0|1] "
                    "[--linux-seeds N] [--rto-min-us N] [--threads-pairs N] [--threads-tcp-mb N] [--fast-exe PATH] "
-                   "[--fast-pairs N] [--digest] [--json]\n");
+                   "[--fast-pairs N] [--fast-tcp-mb N] [--digest] [--json]\n");
       return 2;
     }
   }
@@ -1527,7 +1570,7 @@ int main(int argc, char** argv) {
   }
   if (loop_child_us) return loop_child(loop_child_us);
   if (only == "fast") {  // this section alone
-    const FastResult f = run_fast(fast_exe, fast_pairs, sim_us, threads_tcp_mb);
+    const FastResult f = run_fast(fast_exe, fast_pairs, sim_us, threads_tcp_mb, fast_tcp_mb);
     if (json)
       std::printf("{%s, \"targets_met\": %s}\n", fast_json(f, fast_pairs, threads_tcp_mb).c_str(),
                   f.identical() ? "true" : "false");
@@ -1620,7 +1663,7 @@ int main(int argc, char** argv) {
   const ThreadsResult threads = run_threads(threads_pairs, sim_us, threads_tcp_mb);
   // The fast model against the checked one, when ./nicsim bench built it.
   FastResult fast;
-  if (!fast_exe.empty()) fast = run_fast(fast_exe, fast_pairs, sim_us, threads_tcp_mb);
+  if (!fast_exe.empty()) fast = run_fast(fast_exe, fast_pairs, sim_us, threads_tcp_mb, fast_tcp_mb);
   Result plain_step = run_plain(sim_us, false);
   Result plain_full = run_plain(sim_us, true, false);  // the input pass repeated at every edge
   Result plain = run_plain(sim_us);

@@ -49,9 +49,10 @@ module nic_rx_csum (
   // A header byte: from the current beat when it is in it, else from the bytes kept so far.
   // (one conditional expression: Verilator 5.006 does not count an `if` that returns early from a
   // function, docs/coverage.md)
-  function automatic logic [7:0] hb(int unsigned k, logic [13:0] off, logic [63:0] data,
-                                    logic [7:0] hdr [HdrBytes]);
-    return (k >= 32'(off) && k < 32'(off) + 8) ? data[8*(k - 32'(off)) +: 8] : hdr[k];
+  // (reads the beat and hdr_q itself: an unpacked array passed as an argument is copied, all 40
+  // bytes, at every call in the simulation)
+  function automatic logic [7:0] hb(int unsigned k);
+    return (k >= 32'(off_q) && k < 32'(off_q) + 8) ? s_axis_tdata[8*(k - 32'(off_q)) +: 8] : hdr_q[k];
   endfunction
 
   // Combinational logic costs the simulation (Verilator) every cycle: the sums are computed only with a beat
@@ -90,12 +91,12 @@ module nic_rx_csum (
     l4_good    = 1'b0;
     csum_o     = '0;
     if (s_axis_tvalid) begin
-      vlan    = {hb(12, off_q, s_axis_tdata, hdr_q), hb(13, off_q, s_axis_tdata, hdr_q)} == 16'h8100;
+      vlan    = {hb(12), hb(13)} == 16'h8100;
       l3      = vlan ? 16'd18 : 16'd14;
-      vihl    = hb(32'(l3), off_q, s_axis_tdata, hdr_q);
+      vihl    = hb(32'(l3));
       ihl     = vihl[3:0];
       ip_hlen = {10'd0, ihl, 2'd0};
-      totlen  = {hb(32'(l3) + 2, off_q, s_axis_tdata, hdr_q), hb(32'(l3) + 3, off_q, s_axis_tdata, hdr_q)};
+      totlen  = {hb(32'(l3) + 2), hb(32'(l3) + 3)};
       l4      = l3 + ip_hlen;
       dgram_end = 17'(l3) + 17'(totlen);  // one past the datagram's last byte
 
@@ -114,12 +115,12 @@ module nic_rx_csum (
     end
 
     if (fin) begin
-      etype  = vlan ? {hb(16, off_q, s_axis_tdata, hdr_q), hb(17, off_q, s_axis_tdata, hdr_q)}
-                    : {hb(12, off_q, s_axis_tdata, hdr_q), hb(13, off_q, s_axis_tdata, hdr_q)};
+      etype  = vlan ? {hb(16), hb(17)}
+                    : {hb(12), hb(13)};
       is_ip  = etype == 16'h0800 && vihl[7:4] == 4'd4 && ihl >= 4'd5;
-      fragw  = {hb(32'(l3) + 6, off_q, s_axis_tdata, hdr_q), hb(32'(l3) + 7, off_q, s_axis_tdata, hdr_q)};
+      fragw  = {hb(32'(l3) + 6), hb(32'(l3) + 7)};
       frag   = fragw[13] || fragw[12:0] != '0;  // MF, or a fragment offset
-      proto  = hb(32'(l3) + 9, off_q, s_axis_tdata, hdr_q);
+      proto  = hb(32'(l3) + 9);
       is_udp = proto == 8'd17;
       l4len  = totlen - ip_hlen;
       flen   = 15'(off_q) + 15'(nkeep);
@@ -127,7 +128,7 @@ module nic_rx_csum (
       // pseudo-header: source and destination address, protocol, TCP/UDP length
       pseudo = 32'(proto) + 32'(l4len);
       for (int unsigned k = 12; k < 20; k += 2)
-        pseudo = pseudo + 32'({hb(32'(l3) + k, off_q, s_axis_tdata, hdr_q), hb(32'(l3) + k + 1, off_q, s_axis_tdata, hdr_q)});
+        pseudo = pseudo + 32'({hb(32'(l3) + k), hb(32'(l3) + k + 1)});
 
       len_ok  = is_ip && 17'(l4) <= 17'(flen);
       ip_good = csum_fold(ip_tot) == 16'hFFFF;
