@@ -81,7 +81,6 @@ module nic_tx_wb #(
   assign pc_done = !pc_head.has_data || (data_done_q != '0);
   assign pc_go   = run_i && !pc_empty && pc_done && !ret_full && (!pc_head.rs || (!aw_valid_q && !w_valid_q));
   assign ret_go  = run_i && !ret_empty && (!ret_head.rs || (b_done_q != '0));
-  assign tdh_inc = (tdh_q + 16'd1 == ring_n_i) ? 16'd0 : tdh_q + 16'd1;
 
   always_comb begin
     data_done_d = data_done_q + PcCntW'(run_i && data_done_i) - PcCntW'(pc_go && pc_head.has_data);
@@ -101,10 +100,12 @@ module nic_tx_wb #(
     wr_out_d = wr_out_q + RetCntW'(pc_go && pc_head.rs) - RetCntW'(b_valid_i);
 
     tdh_d        = tdh_q;
+    tdh_inc      = '0;  // (the next head, computed only when the head moves)
     evt_wb_d     = 1'b0;
     evt_wb_ide_d = 1'b0;
     evt_txqe_d   = 1'b0;
     if (ret_go) begin
+      tdh_inc      = (tdh_q + 16'd1 == ring_n_i) ? 16'd0 : tdh_q + 16'd1;
       tdh_d        = tdh_inc;
       evt_wb_d     = ret_head.rs;
       evt_wb_ide_d = ret_head.rs && ret_head.ide;
