@@ -6,7 +6,7 @@
 // four data bytes and XORs eight 256-entry tables computed at elaboration, one per byte lane
 // (slicing-by-8; each entry the XOR of the columns of the 8-byte matrix its byte selects): eight
 // lookups, where a 64-column XOR matrix took 64 masked XORs in the Verilated model. Partial words
-// (the last of a frame) go through a byte-wise loop of bit-serial steps.
+// (the last of a frame) go through a byte-wise loop of bit-serial steps; with no byte nothing is computed.
 module nic_crc32 (
   input  logic [31:0] crc_i,
   input  logic [63:0] data_i,
@@ -69,11 +69,13 @@ module nic_crc32 (
       for (int unsigned i = 0; i < 8; i++) begin
         crc_o = crc_o ^ Tables[{3'(i), folded[8*i +: 8]}];
       end
-    end else begin
+    end else if (keep_i != 8'h00) begin
       crc_o = crc_i;
       for (int unsigned i = 0; i < 8; i++) begin
         if (keep_i[i]) crc_o = crc_byte(crc_o, data_i[8*i +: 8]);
       end
+    end else begin
+      crc_o = crc_i;  // no byte (e.g. between frames): no byte steps evaluated
     end
   end
 endmodule

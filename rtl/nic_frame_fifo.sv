@@ -89,19 +89,38 @@ module nic_frame_fifo #(
   assign full            = used[AddrW];  // used == Depth (never more)
   assign committed_avail = rd_ptr_q != commit_ptr_q;
 
-  assign pq_full       = (pq_wr_q - pq_rd_q) == (PqW + 1)'(PatchDepth);
-  assign pq_empty      = pq_wr_q == pq_rd_q;
+  // Patches need DropWhenFull=0 (asserted below): with DropWhenFull the queue is never used, and
+  // tying it off lets the model drop its logic (the RX FIFO).
+  localparam bit Patches = !DropWhenFull;
+
+  assign pq_full       = Patches && (pq_wr_q - pq_rd_q) == (PqW + 1)'(PatchDepth);
+  assign pq_empty      = !Patches || pq_wr_q == pq_rd_q;
   assign s_axis_tready = DropWhenFull ? 1'b1 : (!full && !pq_full);
   assign wr_beat       = s_axis_tvalid && s_axis_tready;
-  assign mem_we        = wr_beat && !full && !drop_q;
-  // at tlast: discard when asked to, or when any beat of the frame did not fit
-  assign rewind        = wr_beat && s_axis_tlast && (s_axis_tuser || drop_q || full);
-  // a frame is committed with its last beat (its patches, if any, are applied as it leaves)
-  assign frame_end     = wr_beat && s_axis_tlast && !rewind;
 
-  // A committed frame with enables queues its fields (the last beat is written at wr_ptr_q).
-  assign pq_push = frame_end && s_axis_tpatch_en != '0;
-  assign pq_head = pq_mem[pq_rd_q[PqW-1:0]];
+  // Combinational logic costs the simulation (Verilator) every cycle: the write side is evaluated
+  // only with a beat taken (wr_beat), else nothing is written and these are 0.
+  always_comb begin
+    mem_we    = 1'b0;
+    rewind    = 1'b0;
+    frame_end = 1'b0;
+    pq_push   = 1'b0;
+    if (wr_beat) begin
+      mem_we    = !full && !drop_q;
+      // at tlast: discard when asked to, or when any beat of the frame did not fit
+      rewind    = s_axis_tlast && (s_axis_tuser || drop_q || full);
+      // a frame is committed with its last beat (its patches, if any, are applied as it leaves)
+      frame_end = s_axis_tlast && !rewind;
+      // A committed frame with enables queues its fields (the last beat is written at wr_ptr_q).
+      pq_push   = Patches && frame_end && s_axis_tpatch_en != '0;
+    end
+  end
+
+  // the head entry is read only while there is one (0 otherwise, nothing reads it then)
+  always_comb begin
+    pq_head = '0;
+    if (!pq_empty) pq_head = pq_mem[pq_rd_q[PqW-1:0]];
+  end
   assign pq_pop  = !pq_empty && m_axis_tvalid && m_axis_tready && out_ptr_q == pq_head.last;
   always_comb begin
     pq_new.en   = s_axis_tpatch_en;
@@ -131,8 +150,10 @@ module nic_frame_fifo #(
   // The output word with the head entry's fields in it (field 1 after field 0: it wins an overlap).
   always_comb begin
     out_data = out_data_q;
-    if (!pq_empty && pq_head.en[0]) out_data = put_field(out_data, out_ptr_q, pq_head.w0, pq_head.b0, pq_head.v0);
-    if (!pq_empty && pq_head.en[1]) out_data = put_field(out_data, out_ptr_q, pq_head.w1, pq_head.b1, pq_head.v1);
+    if (!pq_empty) begin
+      if (pq_head.en[0]) out_data = put_field(out_data, out_ptr_q, pq_head.w0, pq_head.b0, pq_head.v0);
+      if (pq_head.en[1]) out_data = put_field(out_data, out_ptr_q, pq_head.w1, pq_head.b1, pq_head.v1);
+    end
   end
 
   // Output register: refilled from memory whenever it is empty or being consumed.
@@ -143,16 +164,18 @@ module nic_frame_fifo #(
     commit_ptr_d = commit_ptr_q;
     drop_d       = drop_q;
     overflow_d   = 1'b0;
-    if (mem_we) wr_ptr_d = wr_ptr_q + 1'b1;
-    if (wr_beat && full) drop_d = 1'b1;
-    if (frame_end) begin
-      wr_ptr_d     = wr_ptr_q + 1'b1;
-      commit_ptr_d = wr_ptr_d;
-    end
-    if (rewind) begin
-      wr_ptr_d   = commit_ptr_q;
-      drop_d     = 1'b0;
-      overflow_d = !s_axis_tuser && (drop_q || full);
+    if (wr_beat) begin
+      if (mem_we) wr_ptr_d = wr_ptr_q + 1'b1;
+      if (full) drop_d = 1'b1;
+      if (frame_end) begin
+        wr_ptr_d     = wr_ptr_q + 1'b1;
+        commit_ptr_d = wr_ptr_d;
+      end
+      if (rewind) begin
+        wr_ptr_d   = commit_ptr_q;
+        drop_d     = 1'b0;
+        overflow_d = !s_axis_tuser && (drop_q || full);
+      end
     end
 
     rd_ptr_d    = rd_ptr_q + {{AddrW{1'b0}}, mem_re};

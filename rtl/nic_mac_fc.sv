@@ -72,25 +72,17 @@ module nic_mac_fc (
   logic [18:0] pause_q, pause_d;        // cycles TX stays held
   logic        st_xon_q, st_xon_d, st_xoff_q, st_xoff_d;
 
-  // The words of the PAUSE frame being sent.
-  logic [63:0] pause_word;
-  always_comb begin
-    unique case (widx_q)
-      3'd0:    pause_word = {sa_i[15:0], PauseDa};
-      3'd1:    pause_word = {16'h0100, 16'h0888, sa_i[47:16]};  // SA bytes 2-5, 88 08, 00 01
-      3'd2:    pause_word = {48'd0, tx_time_q[7:0], tx_time_q[15:8]};
-      default: pause_word = 64'd0;
-    endcase
-  end
-
   // TX held: a PAUSE received this cycle counts at once (XOFF holds, XON releases), else the timer.
   logic held, start_pause, start_fifo, last_fire;
   assign held        = (pause_rx_i && rpe_i) ? pause_quanta_i != 16'd0 : pause_q != '0;
   assign start_pause = sel_q == SelNone && req_q;
   assign start_fifo  = sel_q == SelNone && !req_q && !held && s_axis_tvalid;
   assign last_fire   = m_axis_tvalid && m_axis_tready && m_axis_tlast;
+  logic busy;
+  assign busy        = !idle_o || pause_rx_i || s_axis_tvalid;
 
-  // The output stream.
+  // The output stream. (The words of a PAUSE frame are made only while one is offered: combinational
+  // logic costs the simulation, Verilator, every cycle.)
   always_comb begin
     m_axis_tdata  = s_axis_tdata;
     m_axis_tkeep  = s_axis_tkeep;
@@ -98,7 +90,12 @@ module nic_mac_fc (
     m_axis_tvalid = 1'b0;
     s_axis_tready = 1'b0;
     if (start_pause || sel_q == SelPause) begin
-      m_axis_tdata  = pause_word;
+      unique case (widx_q)
+        3'd0:    m_axis_tdata = {sa_i[15:0], PauseDa};
+        3'd1:    m_axis_tdata = {16'h0100, 16'h0888, sa_i[47:16]};  // SA bytes 2-5, 88 08, 00 01
+        3'd2:    m_axis_tdata = {48'd0, tx_time_q[7:0], tx_time_q[15:8]};
+        default: m_axis_tdata = 64'd0;
+      endcase
       m_axis_tkeep  = (widx_q == 3'(PauseWords - 1)) ? 8'h0F : 8'hFF;
       m_axis_tlast  = widx_q == 3'(PauseWords - 1);
       m_axis_tvalid = 1'b1;
@@ -121,57 +118,61 @@ module nic_mac_fc (
     st_xon_d   = 1'b0;
     st_xoff_d  = 1'b0;
 
-    if (refr_run_q && refr_q != '0) refr_d = refr_q - 18'd1;
+    // Idle (idle_o), with no PAUSE received and no FIFO frame offered, every state above stays as it
+    // is: the updates below are skipped then (combinational logic costs the simulation every cycle).
+    if (busy) begin
+      if (refr_run_q && refr_q != '0) refr_d = refr_q - 18'd1;
 
-    // the source of the next frame is fixed when its first beat is offered
-    if (start_pause) begin
-      sel_d     = SelPause;
-      widx_d    = 3'd0;
-      tx_time_d = req_xoff_q ? pause_time_i : 16'd0;
-      req_d     = 1'b0;
-      if (req_xoff_q) begin
-        refr_d     = {pause_time_i, 2'b00};  // half of TXPC x 8 cycles
-        refr_run_d = pause_time_i != 16'd0;
+      // the source of the next frame is fixed when its first beat is offered
+      if (start_pause) begin
+        sel_d     = SelPause;
+        widx_d    = 3'd0;
+        tx_time_d = req_xoff_q ? pause_time_i : 16'd0;
+        req_d     = 1'b0;
+        if (req_xoff_q) begin
+          refr_d     = {pause_time_i, 2'b00};  // half of TXPC x 8 cycles
+          refr_run_d = pause_time_i != 16'd0;
+        end
+      end else if (start_fifo) begin
+        sel_d = SelFifo;
       end
-    end else if (start_fifo) begin
-      sel_d = SelFifo;
-    end
-    if (sel_q == SelPause && m_axis_tvalid && m_axis_tready) widx_d = widx_q + 3'd1;
-    if (last_fire) begin
-      sel_d = SelNone;
-      if (sel_q == SelPause) begin
-        st_xoff_d = tx_time_q != 16'd0;
-        st_xon_d  = tx_time_q == 16'd0;
+      if (sel_q == SelPause && m_axis_tvalid && m_axis_tready) widx_d = widx_q + 3'd1;
+      if (last_fire) begin
+        sel_d = SelNone;
+        if (sel_q == SelPause) begin
+          st_xoff_d = tx_time_q != 16'd0;
+          st_xon_d  = tx_time_q == 16'd0;
+        end
       end
-    end
 
-    // XOFF / XON requests from the RX FIFO fill
-    if (!tpe_i) begin
-      xoff_d     = 1'b0;
-      req_d      = 1'b0;
-      refr_run_d = 1'b0;
-    end else if (!xoff_q && rx_level_i >= rth_i) begin
-      xoff_d     = 1'b1;
-      req_d      = 1'b1;
-      req_xoff_d = 1'b1;
-    end else if (xoff_q && rx_level_i < rtl_i) begin
-      xoff_d     = 1'b0;
-      refr_run_d = 1'b0;
-      req_d      = xone_i;  // a pending XOFF not yet started is dropped
-      req_xoff_d = 1'b0;
-    end else if (xoff_q && refr_run_q && refr_q == '0) begin
-      refr_run_d = 1'b0;
-      req_d      = 1'b1;
-      req_xoff_d = 1'b1;
-    end
+      // XOFF / XON requests from the RX FIFO fill
+      if (!tpe_i) begin
+        xoff_d     = 1'b0;
+        req_d      = 1'b0;
+        refr_run_d = 1'b0;
+      end else if (!xoff_q && rx_level_i >= rth_i) begin
+        xoff_d     = 1'b1;
+        req_d      = 1'b1;
+        req_xoff_d = 1'b1;
+      end else if (xoff_q && rx_level_i < rtl_i) begin
+        xoff_d     = 1'b0;
+        refr_run_d = 1'b0;
+        req_d      = xone_i;  // a pending XOFF not yet started is dropped
+        req_xoff_d = 1'b0;
+      end else if (xoff_q && refr_run_q && refr_q == '0) begin
+        refr_run_d = 1'b0;
+        req_d      = 1'b1;
+        req_xoff_d = 1'b1;
+      end
 
-    // the pause timer
-    if (pause_q != '0) pause_d = pause_q - 19'd1;
-    if (pause_rx_i) begin
-      // quanta x 8 cycles held, this one included (XON: 0, released now)
-      if (rpe_i) pause_d = (pause_quanta_i == 16'd0) ? '0 : {pause_quanta_i, 3'b000} - 19'd1;
+      // the pause timer
+      if (pause_q != '0) pause_d = pause_q - 19'd1;
+      if (pause_rx_i) begin
+        // quanta x 8 cycles held, this one included (XON: 0, released now)
+        if (rpe_i) pause_d = (pause_quanta_i == 16'd0) ? '0 : {pause_quanta_i, 3'b000} - 19'd1;
+      end
+      if (!rpe_i) pause_d = '0;
     end
-    if (!rpe_i) pause_d = '0;
   end
 
   always_ff @(posedge clk_i) begin

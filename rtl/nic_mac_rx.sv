@@ -108,13 +108,27 @@ module nic_mac_rx (
 
   assign is_start = rxc == 8'h01 && rxd[7:0] == CharStart;
 
+  // Combinational logic costs the simulation (Verilator) every cycle, used or not: the word is
+  // decoded only inside a frame (outside one only is_start is read), so between frames ctrl_lane
+  // reads 8 (a data word) and is_err 0, values nothing reads there.
   always_comb begin
     ctrl_lane = 4'd8;
-    for (int i = 7; i >= 0; i--) begin
-      if (rxc[i]) ctrl_lane = 4'(i);
+    ctrl_char = CharTerm;
+    if (in_frame_q) begin
+      casez (rxc)
+        8'b???????1: ctrl_lane = 4'd0;
+        8'b??????10: ctrl_lane = 4'd1;
+        8'b?????100: ctrl_lane = 4'd2;
+        8'b????1000: ctrl_lane = 4'd3;
+        8'b???10000: ctrl_lane = 4'd4;
+        8'b??100000: ctrl_lane = 4'd5;
+        8'b?1000000: ctrl_lane = 4'd6;
+        8'b10000000: ctrl_lane = 4'd7;
+        default:     ctrl_lane = 4'd8;
+      endcase
+      ctrl_char = rxd[8*ctrl_lane[2:0] +: 8];
     end
   end
-  assign ctrl_char = rxd[8*ctrl_lane[2:0] +: 8];
   assign is_data   = ctrl_lane == 4'd8;
   assign is_end    = !is_data;                      // /T/ or an error character ends the frame
   assign is_err    = !is_data && ctrl_char != CharTerm;
@@ -150,7 +164,8 @@ module nic_mac_rx (
   // CRC over the data bytes of this word
   logic [7:0]  crc_keep;
   logic [31:0] crc_next;
-  assign crc_keep = is_data ? 8'hFF : (8'hFF >> (4'd8 - ctrl_lane));
+  // between frames no byte is taken (nic_crc32 then does no work; crc_next is not read there)
+  assign crc_keep = !in_frame_q ? 8'h00 : is_data ? 8'hFF : (8'hFF >> (4'd8 - ctrl_lane));
 
   nic_crc32 u_crc (
     .crc_i  (crc_q),
@@ -160,65 +175,101 @@ module nic_mac_rx (
   );
 
   // ---------------------------------------------------------------------------------------------
-  // Address filter on the DA captured from the first data word
+  // Verdict for a frame ending in this word (fin): the address filter on the DA captured from the
+  // first data word, the length checks and the FCS. Nothing of it is read outside fin (the always_ff
+  // and the cover points read it only with in_frame_q && is_end), so it is computed only then and
+  // is 0 otherwise, mta_idx_o included (its MTA word is read only here).
+  logic        fin;
   logic [11:0] mta_hash;
   logic        da_bcast, da_mcast, ra_hit, mta_hit, addr_pass, vlan_pass, filter_pass;
-
-  always_comb begin
-    unique case (mo_i)
-      2'd0:    mta_hash = {da_q[47:40], da_q[39:36]};
-      2'd1:    mta_hash = {da_q[46:40], da_q[39:35]};
-      2'd2:    mta_hash = {da_q[45:40], da_q[39:34]};
-      2'd3:    mta_hash = {da_q[43:40], da_q[39:32]};
-      default: mta_hash = 12'd0;
-    endcase
-  end
-  assign mta_idx_o = mta_hash[11:5];
-  assign mta_hit   = mta_word_i[mta_hash[4:0]];
-
-  always_comb begin
-    ra_hit = 1'b0;
-    for (int unsigned n = 0; n < 16; n++) begin
-      if (ra_valid_i[n] && ra_addr_i[48*n +: 48] == da_q) ra_hit = 1'b1;
-    end
-  end
-
-  assign da_bcast    = da_q == 48'hFFFF_FFFF_FFFF;
-  assign da_mcast    = da_q[0] && !da_bcast;
-  assign addr_pass   = ra_hit || (da_bcast && bam_i) || (da_mcast && (mpe_i || mta_hit)) ||
-                       (!da_bcast && !da_mcast && upe_i);
-  assign vfta_idx_o  = vid_q[11:5];
-  assign vlan_pass   = !(vfe_i && vlan_q && !vfta_word_i[vid_q[4:0]]);
-  assign filter_pass = addr_pass && vlan_pass;
-
-  // ---------------------------------------------------------------------------------------------
-  // Verdict for a frame ending in this word
   logic [15:0] len;
   logic [16:0] len_sum, len_max;
   logic        crc_bad, runt, oversize, drop;
-  assign len_sum  = {1'b0, cnt_q} + {13'd0, ctrl_lane[2:0]};
-  assign len      = len_sum[16] ? 16'hFFFF : len_sum[15:0];
-  assign crc_bad  = is_err || crc_next != CrcResidue;
-  assign runt     = len < MinFrame;
-  assign len_max  = {1'b0, mfs_i} + (vlan_q ? 17'd4 : 17'd0);  // VLAN_HLEN beyond MFS when tagged
-  assign oversize = {1'b0, len} > len_max;
   logic        is_pause;    // a PAUSE frame: never delivered
-  assign is_pause = mac_ctl_q && da_q == 48'h01_00_00_C2_80_01;
-  assign drop     = (crc_bad && !sbp_i) || is_err || runt || oversize || !filter_pass || is_pause;
-
   // Bytes of the end word still to deliver: ctrl_lane, less the FCS with SECRC (<= 0: the held word
   // is the last beat, with that many of its bytes stripped).
   logic signed [4:0] end_bytes;
   logic [7:0]        hold_last_keep, tail_keep;
-  assign end_bytes      = $signed({1'b0, ctrl_lane}) - (secrc_i ? 5'sd4 : 5'sd0);
-  assign hold_last_keep = 8'hFF >> (-end_bytes);
-  assign tail_keep      = 8'hFF >> (5'sd8 - end_bytes);
+
+  function automatic logic ra_match(input logic [16*48-1:0] addr, input logic [15:0] valid,
+                                    input logic [47:0] da);
+    ra_match = 1'b0;
+    for (int unsigned n = 0; n < 16; n++) begin
+      if (valid[n] && addr[48*n +: 48] == da) ra_match = 1'b1;
+    end
+  endfunction
+
+  assign fin        = in_frame_q && is_end;
+  assign vfta_idx_o = vid_q[11:5];
+
+  // (the MTA lookup goes out and its word comes back: a block of its own)
+  always_comb begin
+    mta_hash = 12'd0;
+    if (fin) begin
+      unique case (mo_i)
+        2'd0:    mta_hash = {da_q[47:40], da_q[39:36]};
+        2'd1:    mta_hash = {da_q[46:40], da_q[39:35]};
+        2'd2:    mta_hash = {da_q[45:40], da_q[39:34]};
+        2'd3:    mta_hash = {da_q[43:40], da_q[39:32]};
+        default: mta_hash = 12'd0;
+      endcase
+    end
+  end
+  assign mta_idx_o = mta_hash[11:5];
+
+  always_comb begin
+    mta_hit        = 1'b0;
+    ra_hit         = 1'b0;
+    da_bcast       = 1'b0;
+    da_mcast       = 1'b0;
+    addr_pass      = 1'b0;
+    vlan_pass      = 1'b0;
+    filter_pass    = 1'b0;
+    len_sum        = '0;
+    len            = '0;
+    crc_bad        = 1'b0;
+    runt           = 1'b0;
+    len_max        = '0;
+    oversize       = 1'b0;
+    is_pause       = 1'b0;
+    drop           = 1'b0;
+    end_bytes      = '0;
+    hold_last_keep = '0;
+    tail_keep      = '0;
+    if (fin) begin
+      mta_hit     = mta_word_i[mta_hash[4:0]];
+      ra_hit      = ra_match(ra_addr_i, ra_valid_i, da_q);
+      da_bcast    = da_q == 48'hFFFF_FFFF_FFFF;
+      da_mcast    = da_q[0] && !da_bcast;
+      addr_pass   = ra_hit || (da_bcast && bam_i) || (da_mcast && (mpe_i || mta_hit)) ||
+                    (!da_bcast && !da_mcast && upe_i);
+      vlan_pass   = !(vfe_i && vlan_q && !vfta_word_i[vid_q[4:0]]);
+      filter_pass = addr_pass && vlan_pass;
+
+      len_sum  = {1'b0, cnt_q} + {13'd0, ctrl_lane[2:0]};
+      len      = len_sum[16] ? 16'hFFFF : len_sum[15:0];
+      crc_bad  = is_err || crc_next != CrcResidue;
+      runt     = len < MinFrame;
+      len_max  = {1'b0, mfs_i} + (vlan_q ? 17'd4 : 17'd0);  // VLAN_HLEN beyond MFS when tagged
+      oversize = {1'b0, len} > len_max;
+      is_pause = mac_ctl_q && da_q == 48'h01_00_00_C2_80_01;
+      drop     = (crc_bad && !sbp_i) || is_err || runt || oversize || !filter_pass || is_pause;
+
+      end_bytes      = $signed({1'b0, ctrl_lane}) - (secrc_i ? 5'sd4 : 5'sd0);
+      hold_last_keep = 8'hFF >> (-end_bytes);
+      tail_keep      = 8'hFF >> (5'sd8 - end_bytes);
+    end
+  end
 
   function automatic logic [63:0] mask_bytes(input logic [63:0] d, input logic [7:0] keep);
     for (int unsigned i = 0; i < 8; i++) begin
       mask_bytes[8*i +: 8] = keep[i] ? d[8*i +: 8] : 8'h00;
     end
   endfunction
+
+  // Something to do at this edge: a frame word, a start word, a tail beat, a beat or pulse to clear.
+  logic active;
+  assign active = in_frame_q || is_start || tail_v_q || out_valid_q || st_rx_q;
 
   // Next state, computed at the edge: in the Verilated model a combinational next state of the
   // XGMII input would be evaluated twice per cycle (when the input changes and after the edge).
@@ -254,115 +305,6 @@ module nic_mac_rx (
     logic        st_over_d;
     logic        st_vdrop_d;
     logic [15:0] st_bytes_d;
-    in_frame_d  = in_frame_q;
-    crc_d       = crc_q;
-    cnt_d       = cnt_q;
-    da_d        = da_q;
-    vlan_d      = vlan_q;
-    vid_d       = vid_q;
-    mac_ctl_d   = mac_ctl_q;
-    pause_time_d = pause_time_q;
-    st_pause_d  = 1'b0;
-    hold_d      = hold_q;
-    hold_v_d    = hold_v_q;
-    tail_v_d    = 1'b0;
-    tail_data_d = tail_data_q;
-    tail_keep_d = tail_keep_q;
-    tail_user_d = tail_user_q;
-    tail_flag_d = tail_flag_q;
-
-    out_valid_d = 1'b0;
-    out_data_d  = out_data_q;
-    out_keep_d  = out_keep_q;
-    out_last_d  = 1'b0;
-    out_user_d  = 1'b0;
-    out_flag_d  = 1'b0;
-
-    st_rx_d    = 1'b0;
-    st_good_d  = 1'b0;
-    st_bc_d    = 1'b0;
-    st_mc_d    = 1'b0;
-    st_crc_d   = 1'b0;
-    st_runt_d  = 1'b0;
-    st_over_d  = 1'b0;
-    st_vdrop_d = 1'b0;
-    st_bytes_d = st_bytes_q;
-
-    // the end word's bytes left over from the previous cycle
-    if (tail_v_q) begin
-      out_valid_d = 1'b1;
-      out_data_d  = tail_data_q;
-      out_keep_d  = tail_keep_q;
-      out_last_d  = 1'b1;
-      out_user_d  = tail_user_q;
-      out_flag_d  = tail_flag_q;
-    end
-
-    if (in_frame_q && is_data) begin
-      if (hold_v_q) begin
-        out_valid_d = 1'b1;
-        out_data_d  = hold_q;
-        out_keep_d  = 8'hFF;
-      end else begin
-        da_d = rxd[47:0];
-      end
-      if (hold_v_q && cnt_q == 16'd8) begin  // bytes 12, 13: VET (81 00); 14, 15: PCP, DEI, VID
-        vlan_d = rxd[47:32] == {vet_i[7:0], vet_i[15:8]};
-        vid_d  = {rxd[51:48], rxd[63:56]};
-      end
-      if (hold_v_q && cnt_q == 16'd8) mac_ctl_d = rxd[63:32] == 32'h0100_0888;  // 88 08 00 01
-      if (cnt_q == 16'd16) pause_time_d = {rxd[7:0], rxd[15:8]};
-      hold_d   = rxd;
-      hold_v_d = 1'b1;
-      crc_d    = crc_next;
-      cnt_d    = (cnt_q > 16'hFFF7) ? 16'hFFFF : cnt_q + 16'd8;
-    end else if (in_frame_q && is_end) begin
-      if (end_bytes <= 5'sd0) begin
-        if (hold_v_q) begin
-          out_valid_d = 1'b1;
-          out_data_d  = mask_bytes(hold_q, hold_last_keep);
-          out_keep_d  = hold_last_keep;
-          out_last_d  = 1'b1;
-          out_user_d  = drop;
-          out_flag_d  = crc_bad;
-        end
-      end else begin
-        if (hold_v_q) begin
-          out_valid_d = 1'b1;
-          out_data_d  = hold_q;
-          out_keep_d  = 8'hFF;
-        end
-        tail_v_d    = 1'b1;
-        tail_data_d = mask_bytes(rxd, tail_keep);
-        tail_keep_d = tail_keep;
-        tail_user_d = drop;
-        tail_flag_d = crc_bad;
-      end
-      hold_v_d   = 1'b0;
-      in_frame_d = 1'b0;
-
-      st_rx_d    = 1'b1;
-      st_bytes_d = len;
-      st_crc_d   = crc_bad;
-      st_runt_d  = !crc_bad && runt;
-      st_over_d  = !crc_bad && oversize;
-      st_good_d  = !crc_bad && !runt && !oversize && filter_pass && !is_pause;
-      st_vdrop_d = !crc_bad && !runt && !oversize && addr_pass && !vlan_pass;
-      st_bc_d    = !crc_bad && !runt && !oversize && filter_pass && !is_pause && da_bcast;
-      st_mc_d    = !crc_bad && !runt && !oversize && filter_pass && !is_pause && da_mcast;
-      st_pause_d = !crc_bad && !runt && !oversize && is_pause;
-    end
-
-    // a start word begins a frame (also right where an error character ended one)
-    if (is_start && (!in_frame_q || is_err)) begin
-      in_frame_d = 1'b1;
-      crc_d      = 32'hFFFF_FFFF;
-      cnt_d      = 16'd0;
-      vlan_d     = 1'b0;
-      mac_ctl_d  = 1'b0;
-      hold_v_d   = 1'b0;
-    end
-
     if (!rst_ni) begin
       shift_q     <= 1'b0;
       hold_hi_q   <= IdleHalf;
@@ -403,38 +345,150 @@ module nic_mac_rx (
       shift_q     <= raw_start4 ? 1'b1 : raw_start0 ? 1'b0 : shift_q;
       hold_hi_q   <= xd_q[63:32];
       hold_hc_q   <= xc_q[7:4];
-      in_frame_q  <= in_frame_d;
-      crc_q       <= crc_d;
-      cnt_q       <= cnt_d;
-      da_q        <= da_d;
-      vlan_q      <= vlan_d;
-      vid_q       <= vid_d;
-      mac_ctl_q   <= mac_ctl_d;
-      pause_time_q <= pause_time_d;
-      st_pause_q  <= st_pause_d;
-      if (st_pause_d) st_quanta_q <= pause_time_q;
-      hold_q      <= hold_d;
-      hold_v_q    <= hold_v_d;
-      tail_v_q    <= tail_v_d;
-      tail_data_q <= tail_data_d;
-      tail_keep_q <= tail_keep_d;
-      tail_user_q <= tail_user_d;
-      tail_flag_q <= tail_flag_d;
-      out_valid_q <= out_valid_d;
-      out_data_q  <= out_data_d;
-      out_keep_q  <= out_keep_d;
-      out_last_q  <= out_last_d;
-      out_user_q  <= out_user_d;
-      out_flag_q  <= out_flag_d;
-      st_rx_q     <= st_rx_d;
-      st_good_q   <= st_good_d;
-      st_bc_q     <= st_bc_d;
-      st_mc_q     <= st_mc_d;
-      st_crc_q    <= st_crc_d;
-      st_runt_q   <= st_runt_d;
-      st_over_q   <= st_over_d;
-      st_vdrop_q  <= st_vdrop_d;
-      st_bytes_q  <= st_bytes_d;
+      // Between frames, with no beat, tail or pulse pending, the state stays as it is: skipped.
+      if (active) begin
+        in_frame_d  = in_frame_q;
+        crc_d       = crc_q;
+        cnt_d       = cnt_q;
+        da_d        = da_q;
+        vlan_d      = vlan_q;
+        vid_d       = vid_q;
+        mac_ctl_d   = mac_ctl_q;
+        pause_time_d = pause_time_q;
+        st_pause_d  = 1'b0;
+        hold_d      = hold_q;
+        hold_v_d    = hold_v_q;
+        tail_v_d    = 1'b0;
+        tail_data_d = tail_data_q;
+        tail_keep_d = tail_keep_q;
+        tail_user_d = tail_user_q;
+        tail_flag_d = tail_flag_q;
+
+        out_valid_d = 1'b0;
+        out_data_d  = out_data_q;
+        out_keep_d  = out_keep_q;
+        out_last_d  = 1'b0;
+        out_user_d  = 1'b0;
+        out_flag_d  = 1'b0;
+
+        st_rx_d    = 1'b0;
+        st_good_d  = 1'b0;
+        st_bc_d    = 1'b0;
+        st_mc_d    = 1'b0;
+        st_crc_d   = 1'b0;
+        st_runt_d  = 1'b0;
+        st_over_d  = 1'b0;
+        st_vdrop_d = 1'b0;
+        st_bytes_d = st_bytes_q;
+
+        // the end word's bytes left over from the previous cycle
+        if (tail_v_q) begin
+          out_valid_d = 1'b1;
+          out_data_d  = tail_data_q;
+          out_keep_d  = tail_keep_q;
+          out_last_d  = 1'b1;
+          out_user_d  = tail_user_q;
+          out_flag_d  = tail_flag_q;
+        end
+
+        if (in_frame_q && is_data) begin
+          if (hold_v_q) begin
+            out_valid_d = 1'b1;
+            out_data_d  = hold_q;
+            out_keep_d  = 8'hFF;
+          end else begin
+            da_d = rxd[47:0];
+          end
+          if (hold_v_q && cnt_q == 16'd8) begin  // bytes 12, 13: VET (81 00); 14, 15: PCP, DEI, VID
+            vlan_d = rxd[47:32] == {vet_i[7:0], vet_i[15:8]};
+            vid_d  = {rxd[51:48], rxd[63:56]};
+          end
+          if (hold_v_q && cnt_q == 16'd8) mac_ctl_d = rxd[63:32] == 32'h0100_0888;  // 88 08 00 01
+          if (cnt_q == 16'd16) pause_time_d = {rxd[7:0], rxd[15:8]};
+          hold_d   = rxd;
+          hold_v_d = 1'b1;
+          crc_d    = crc_next;
+          cnt_d    = (cnt_q > 16'hFFF7) ? 16'hFFFF : cnt_q + 16'd8;
+        end else if (in_frame_q && is_end) begin
+          if (end_bytes <= 5'sd0) begin
+            if (hold_v_q) begin
+              out_valid_d = 1'b1;
+              out_data_d  = mask_bytes(hold_q, hold_last_keep);
+              out_keep_d  = hold_last_keep;
+              out_last_d  = 1'b1;
+              out_user_d  = drop;
+              out_flag_d  = crc_bad;
+            end
+          end else begin
+            if (hold_v_q) begin
+              out_valid_d = 1'b1;
+              out_data_d  = hold_q;
+              out_keep_d  = 8'hFF;
+            end
+            tail_v_d    = 1'b1;
+            tail_data_d = mask_bytes(rxd, tail_keep);
+            tail_keep_d = tail_keep;
+            tail_user_d = drop;
+            tail_flag_d = crc_bad;
+          end
+          hold_v_d   = 1'b0;
+          in_frame_d = 1'b0;
+
+          st_rx_d    = 1'b1;
+          st_bytes_d = len;
+          st_crc_d   = crc_bad;
+          st_runt_d  = !crc_bad && runt;
+          st_over_d  = !crc_bad && oversize;
+          st_good_d  = !crc_bad && !runt && !oversize && filter_pass && !is_pause;
+          st_vdrop_d = !crc_bad && !runt && !oversize && addr_pass && !vlan_pass;
+          st_bc_d    = !crc_bad && !runt && !oversize && filter_pass && !is_pause && da_bcast;
+          st_mc_d    = !crc_bad && !runt && !oversize && filter_pass && !is_pause && da_mcast;
+          st_pause_d = !crc_bad && !runt && !oversize && is_pause;
+        end
+
+        // a start word begins a frame (also right where an error character ended one)
+        if (is_start && (!in_frame_q || is_err)) begin
+          in_frame_d = 1'b1;
+          crc_d      = 32'hFFFF_FFFF;
+          cnt_d      = 16'd0;
+          vlan_d     = 1'b0;
+          mac_ctl_d  = 1'b0;
+          hold_v_d   = 1'b0;
+        end
+
+        in_frame_q  <= in_frame_d;
+        crc_q       <= crc_d;
+        cnt_q       <= cnt_d;
+        da_q        <= da_d;
+        vlan_q      <= vlan_d;
+        vid_q       <= vid_d;
+        mac_ctl_q   <= mac_ctl_d;
+        pause_time_q <= pause_time_d;
+        st_pause_q  <= st_pause_d;
+        if (st_pause_d) st_quanta_q <= pause_time_q;
+        hold_q      <= hold_d;
+        hold_v_q    <= hold_v_d;
+        tail_v_q    <= tail_v_d;
+        tail_data_q <= tail_data_d;
+        tail_keep_q <= tail_keep_d;
+        tail_user_q <= tail_user_d;
+        tail_flag_q <= tail_flag_d;
+        out_valid_q <= out_valid_d;
+        out_data_q  <= out_data_d;
+        out_keep_q  <= out_keep_d;
+        out_last_q  <= out_last_d;
+        out_user_q  <= out_user_d;
+        out_flag_q  <= out_flag_d;
+        st_rx_q     <= st_rx_d;
+        st_good_q   <= st_good_d;
+        st_bc_q     <= st_bc_d;
+        st_mc_q     <= st_mc_d;
+        st_crc_q    <= st_crc_d;
+        st_runt_q   <= st_runt_d;
+        st_over_q   <= st_over_d;
+        st_vdrop_q  <= st_vdrop_d;
+        st_bytes_q  <= st_bytes_d;
+      end
     end
   end
 

@@ -171,15 +171,25 @@ module nic_rx_writer #(
   assign tag_pop    = b_valid_i;
   // an answered write-back retires its descriptor unless the queue stopped on an error
   assign retire     = b_valid_i && !b_err_i && tag_head.is_wb && !stopped_i;
-  assign rdh_inc    = (rdh_q + 16'd1 == ring_n_i) ? 16'd0 : rdh_q + 16'd1;
-  assign free_after = (tail_i >= rdh_inc) ? (tail_i - rdh_inc) : (tail_i + ring_n_i - rdh_inc);
+
+  // Combinational logic costs the simulation (Verilator) every cycle: the next RDH and the RDMTS
+  // check are computed only in a cycle that retires (0 otherwise, when nothing reads them).
+  always_comb begin
+    rdh_inc    = '0;
+    free_after = '0;
+    thr        = '0;
+    if (retire) begin
+      rdh_inc    = (rdh_q + 16'd1 == ring_n_i) ? 16'd0 : rdh_q + 16'd1;
+      free_after = (tail_i >= rdh_inc) ? (tail_i - rdh_inc) : (tail_i + ring_n_i - rdh_inc);
+      unique case (rdmts_i)
+        2'd0:    thr = ring_n_i >> 1;
+        2'd1:    thr = ring_n_i >> 2;
+        default: thr = ring_n_i >> 3;
+      endcase
+    end
+  end
 
   always_comb begin
-    unique case (rdmts_i)
-      2'd0:    thr = ring_n_i >> 1;
-      2'd1:    thr = ring_n_i >> 2;
-      default: thr = ring_n_i >> 3;
-    endcase
     data_done_d = data_done_q + PcCntW'(run_i && b_valid_i && !b_err_i && !tag_head.is_wb && tag_head.last) -
                   PcCntW'(wb_go);
     if (clear_i) data_done_d = '0;
@@ -227,8 +237,15 @@ module nic_rx_writer #(
   assign aw_addr_o    = aw_addr_q;
   assign aw_len_o     = aw_len_q;
   assign w_valid_o    = (we_state_q == WeW);
-  assign w_data_o     = we_is_wb_q ? {wb_data_q, 64'd0} : wf_head.data;
-  assign w_strb_o     = we_is_wb_q ? 16'hFF00 : wf_head.strb;
+  // W data only while W is valid (0 otherwise: not read then), no per-cycle 128-bit copy
+  always_comb begin
+    w_data_o = '0;
+    w_strb_o = '0;
+    if (we_state_q == WeW) begin
+      w_data_o = we_is_wb_q ? {wb_data_q, 64'd0} : wf_head.data;
+      w_strb_o = we_is_wb_q ? 16'hFF00 : wf_head.strb;
+    end
+  end
   assign w_last_o     = (we_rem_q == 5'd1);
   assign evt_rxt0_o   = evt_rxt0_q;
   assign evt_rxdmt0_o = evt_rxdmt0_q;
@@ -255,11 +272,16 @@ module nic_rx_writer #(
       aw_stall_q <= aw_valid_o && !aw_ready_i;
       w_stall_q  <= w_valid_o && !w_ready_i;
     end
-    aw_addr_past_q <= aw_addr_q;
-    aw_len_past_q  <= aw_len_q;
-    wdata_past_q   <= w_data_o;
-    wstrb_past_q   <= w_strb_o;
-    wlast_past_q   <= w_last_o;
+    // (the past values are read only after a stall, so they are taken only with valid high)
+    if (aw_valid_o) begin
+      aw_addr_past_q <= aw_addr_q;
+      aw_len_past_q  <= aw_len_q;
+    end
+    if (w_valid_o) begin
+      wdata_past_q <= w_data_o;
+      wstrb_past_q <= w_strb_o;
+      wlast_past_q <= w_last_o;
+    end
   end
 
   always_ff @(posedge clk_i) begin
