@@ -104,17 +104,16 @@ module nic_frame_fifo #(
     mem_we    = 1'b0;
     rewind    = 1'b0;
     frame_end = 1'b0;
-    pq_push   = 1'b0;
     if (wr_beat) begin
       mem_we    = !full && !drop_q;
       // at tlast: discard when asked to, or when any beat of the frame did not fit
       rewind    = s_axis_tlast && (s_axis_tuser || drop_q || full);
       // a frame is committed with its last beat (its patches, if any, are applied as it leaves)
       frame_end = s_axis_tlast && !rewind;
-      // A committed frame with enables queues its fields (the last beat is written at wr_ptr_q).
-      pq_push   = Patches && frame_end && s_axis_tpatch_en != '0;
     end
   end
+  // A committed frame with enables queues its fields (the last beat is written at wr_ptr_q).
+  assign pq_push = Patches && frame_end && s_axis_tpatch_en != '0;
 
   // the head entry is read only while there is one (0 otherwise, nothing reads it then)
   always_comb begin
@@ -205,8 +204,10 @@ module nic_frame_fifo #(
       frames_q     <= frames_d;
       overflow_q   <= overflow_d;
       out_valid_q  <= out_valid_d;
-      pq_wr_q      <= pq_wr_q + {{PqW{1'b0}}, pq_push};
-      pq_rd_q      <= pq_rd_q + {{PqW{1'b0}}, pq_pop};
+      if (Patches) begin  // (constant: without patches the queue's pointers stay at 0)
+        pq_wr_q <= pq_wr_q + {{PqW{1'b0}}, pq_push};
+        pq_rd_q <= pq_rd_q + {{PqW{1'b0}}, pq_pop};
+      end
     end
   end
 
@@ -225,7 +226,7 @@ module nic_frame_fifo #(
 
   // The patch queue: registers, no reset (only entries between the pointers are read).
   always_ff @(posedge clk_i) begin
-    if (pq_push) pq_mem[pq_wr_q[PqW-1:0]] <= pq_new;
+    if (Patches && pq_push) pq_mem[pq_wr_q[PqW-1:0]] <= pq_new;
   end
 
   assign idle_o = !out_valid_q && (rd_ptr_q == commit_ptr_q) && (wr_ptr_q == commit_ptr_q) && !drop_q && pq_empty &&

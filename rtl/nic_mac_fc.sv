@@ -61,16 +61,16 @@ module nic_mac_fc (
     SelPause   // a PAUSE frame of ours until its last beat
   } sel_e;
 
-  sel_e        sel_q, sel_d;
-  logic [2:0]  widx_q, widx_d;          // PAUSE frame word accepted next
-  logic [15:0] tx_time_q, tx_time_d;    // pause time of the PAUSE frame being sent
-  logic        req_q, req_d;            // a PAUSE frame is wanted
-  logic        req_xoff_q, req_xoff_d;  // ... XOFF (else XON)
-  logic        xoff_q, xoff_d;          // XOFF state: sent XOFF, fill not yet below FCRTL
-  logic        refr_run_q, refr_run_d;  // the refresh timer runs
-  logic [17:0] refr_q, refr_d;          // cycles to the next refresh
-  logic [18:0] pause_q, pause_d;        // cycles TX stays held
-  logic        st_xon_q, st_xon_d, st_xoff_q, st_xoff_d;
+  sel_e        sel_q;
+  logic [2:0]  widx_q;      // PAUSE frame word accepted next
+  logic [15:0] tx_time_q;   // pause time of the PAUSE frame being sent
+  logic        req_q;       // a PAUSE frame is wanted
+  logic        req_xoff_q;  // ... XOFF (else XON)
+  logic        xoff_q;      // XOFF state: sent XOFF, fill not yet below FCRTL
+  logic        refr_run_q;  // the refresh timer runs
+  logic [17:0] refr_q;      // cycles to the next refresh
+  logic [18:0] pause_q;     // cycles TX stays held
+  logic        st_xon_q, st_xoff_q;
 
   // TX held: a PAUSE received this cycle counts at once (XOFF holds, XON releases), else the timer.
   logic held, start_pause, start_fifo, last_fire;
@@ -105,22 +105,46 @@ module nic_mac_fc (
     end
   end
 
-  always_comb begin
-    sel_d      = sel_q;
-    widx_d     = widx_q;
-    tx_time_d  = tx_time_q;
-    req_d      = req_q;
-    req_xoff_d = req_xoff_q;
-    xoff_d     = xoff_q;
-    refr_run_d = refr_run_q;
-    refr_d     = refr_q;
-    pause_d    = pause_q;
-    st_xon_d   = 1'b0;
-    st_xoff_d  = 1'b0;
+  // Next state, computed at the edge and only when busy: idle (idle_o), with no PAUSE received and
+  // no FIFO frame offered, every register here keeps its value (the pulses are already 0), so the
+  // update is skipped (combinational next values cost the simulation, Verilator, every cycle).
+  always_ff @(posedge clk_i) begin
+    sel_e        sel_d;
+    logic [2:0]  widx_d;
+    logic [15:0] tx_time_d;
+    logic        req_d;
+    logic        req_xoff_d;
+    logic        xoff_d;
+    logic        refr_run_d;
+    logic [17:0] refr_d;
+    logic [18:0] pause_d;
+    logic        st_xon_d;
+    logic        st_xoff_d;
+    if (!rst_ni) begin
+      sel_q      <= SelNone;
+      widx_q     <= 3'd0;
+      tx_time_q  <= 16'd0;
+      req_q      <= 1'b0;
+      req_xoff_q <= 1'b0;
+      xoff_q     <= 1'b0;
+      refr_run_q <= 1'b0;
+      refr_q     <= '0;
+      pause_q    <= '0;
+      st_xon_q   <= 1'b0;
+      st_xoff_q  <= 1'b0;
+    end else if (busy) begin
+      sel_d      = sel_q;
+      widx_d     = widx_q;
+      tx_time_d  = tx_time_q;
+      req_d      = req_q;
+      req_xoff_d = req_xoff_q;
+      xoff_d     = xoff_q;
+      refr_run_d = refr_run_q;
+      refr_d     = refr_q;
+      pause_d    = pause_q;
+      st_xon_d   = 1'b0;
+      st_xoff_d  = 1'b0;
 
-    // Idle (idle_o), with no PAUSE received and no FIFO frame offered, every state above stays as it
-    // is: the updates below are skipped then (combinational logic costs the simulation every cycle).
-    if (busy) begin
       if (refr_run_q && refr_q != '0) refr_d = refr_q - 18'd1;
 
       // the source of the next frame is fixed when its first beat is offered
@@ -172,23 +196,7 @@ module nic_mac_fc (
         if (rpe_i) pause_d = (pause_quanta_i == 16'd0) ? '0 : {pause_quanta_i, 3'b000} - 19'd1;
       end
       if (!rpe_i) pause_d = '0;
-    end
-  end
 
-  always_ff @(posedge clk_i) begin
-    if (!rst_ni) begin
-      sel_q      <= SelNone;
-      widx_q     <= 3'd0;
-      tx_time_q  <= 16'd0;
-      req_q      <= 1'b0;
-      req_xoff_q <= 1'b0;
-      xoff_q     <= 1'b0;
-      refr_run_q <= 1'b0;
-      refr_q     <= '0;
-      pause_q    <= '0;
-      st_xon_q   <= 1'b0;
-      st_xoff_q  <= 1'b0;
-    end else begin
       sel_q      <= sel_d;
       widx_q     <= widx_d;
       tx_time_q  <= tx_time_d;

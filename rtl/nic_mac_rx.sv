@@ -492,10 +492,10 @@ module nic_mac_rx (
     end
   end
 
+  // (a held word is only there inside a frame, and every statistics pulse comes with st_rx_q, so
+  // neither needs a term of its own)
   assign idle_o = !in_frame_q && xd_q == {IdleHalf, IdleHalf} && xc_q == 8'hFF &&
-                  hold_hi_q == IdleHalf && hold_hc_q == 4'hF && !hold_v_q && !tail_v_q && !out_valid_q &&
-                  !st_rx_q && !st_good_q && !st_bc_q && !st_mc_q && !st_crc_q && !st_runt_q && !st_over_q &&
-                  !st_vdrop_q && !st_pause_q;
+                  hold_hi_q == IdleHalf && hold_hc_q == 4'hF && !tail_v_q && !out_valid_q && !st_rx_q;
 
   assign m_axis_tvalid   = out_valid_q;
   assign m_axis_tdata    = out_data_q;

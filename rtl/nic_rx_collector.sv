@@ -47,14 +47,14 @@ module nic_rx_collector (
 );
   import nic_dma_pkg::*;
 
-  logic        in_frame_q, in_frame_d, have_desc_q, have_desc_d, half_q, half_d;
-  logic        burst_open_q, burst_open_d, rnbc_done_q, rnbc_done_d, evt_rnbc_q, evt_rnbc_d;
-  logic [15:0] use_ptr_q, use_ptr_d;
-  logic [59:0] wr_addr_q, wr_addr_d, burst_addr_q, burst_addr_d, beat_addr, burst_start;
-  logic [4:0]  burst_cnt_q, burst_cnt_d, burst_cnt_n;
-  logic [14:0] buf_len_q, buf_len_d, buf_len_n, bsize_bytes;
-  logic [63:0] lo_data_q, lo_data_d;
-  logic [7:0]  lo_strb_q, lo_strb_d;
+  logic        in_frame_q, in_frame_d, have_desc_q, half_q;
+  logic        burst_open_q, rnbc_done_q, rnbc_done_d, evt_rnbc_q, evt_rnbc_d;
+  logic [15:0] use_ptr_q;
+  logic [59:0] wr_addr_q, burst_addr_q, beat_addr, burst_start;
+  logic [4:0]  burst_cnt_q, burst_cnt_n;
+  logic [14:0] buf_len_q, buf_len_n, bsize_bytes;
+  logic [63:0] lo_data_q;
+  logic [7:0]  lo_strb_q;
   logic [3:0]  nbytes;
   logic        st_hs, take, buf_full, end_desc, push_beat, close_burst, space_ok, desc_ok;
 
@@ -113,44 +113,7 @@ module nic_rx_collector (
     pc_push_o  = take && end_desc;
     desc_pop_o = take && !have_desc_q;
 
-    in_frame_d   = st_hs ? !s_axis_tlast : in_frame_q;
-    have_desc_d  = have_desc_q;
-    half_d       = half_q;
-    burst_open_d = burst_open_q;
-    burst_addr_d = burst_addr_q;
-    burst_cnt_d  = burst_cnt_q;
-    buf_len_d    = buf_len_q;
-    wr_addr_d    = wr_addr_q;
-    lo_data_d    = lo_data_q;
-    lo_strb_d    = lo_strb_q;
-    use_ptr_d    = use_ptr_q;
-    if (take) begin
-      have_desc_d = !end_desc;
-      buf_len_d   = end_desc ? 15'd0 : buf_len_n;
-      half_d      = !push_beat;
-      wr_addr_d   = push_beat ? beat_addr + 60'd1 : beat_addr;
-      if (!push_beat) begin
-        lo_data_d = s_axis_tdata;
-        lo_strb_d = s_axis_tkeep;
-      end else begin
-        burst_open_d = !close_burst;
-        burst_addr_d = burst_start;
-        burst_cnt_d  = close_burst ? 5'd0 : burst_cnt_n;
-      end
-      if (end_desc) begin  // (the test reads use_ptr_q: Verilator 5.006 counts it, docs/coverage.md)
-        if (use_ptr_q + 16'd1 == ring_n_i) use_ptr_d = '0;
-        else use_ptr_d = use_ptr_q + 16'd1;
-      end
-    end
-    if (clear_i) begin
-      have_desc_d  = 1'b0;
-      half_d       = 1'b0;
-      burst_open_d = 1'b0;
-      burst_cnt_d  = '0;
-      buf_len_d    = '0;
-      use_ptr_d    = head_next_i;
-    end
-    if (head_we_i) use_ptr_d = head_wdata_i;
+    in_frame_d = st_hs ? !s_axis_tlast : in_frame_q;
 
     // RNBC: the frame needs a descriptor and every one up to RDT is in use
     evt_rnbc_d  = run_i && s_axis_tvalid && !desc_ok && (use_ptr_q == tail_i) && !rnbc_done_q;
@@ -173,19 +136,38 @@ module nic_rx_collector (
       lo_data_q    <= '0;
       lo_strb_q    <= '0;
     end else begin
-      use_ptr_q    <= use_ptr_d;
-      evt_rnbc_q   <= evt_rnbc_d;
-      in_frame_q   <= in_frame_d;
-      have_desc_q  <= have_desc_d;
-      half_q       <= half_d;
-      burst_open_q <= burst_open_d;
-      rnbc_done_q  <= rnbc_done_d;
-      wr_addr_q    <= wr_addr_d;
-      burst_addr_q <= burst_addr_d;
-      burst_cnt_q  <= burst_cnt_d;
-      buf_len_q    <= buf_len_d;
-      lo_data_q    <= lo_data_d;
-      lo_strb_q    <= lo_strb_d;
+      evt_rnbc_q  <= evt_rnbc_d;
+      in_frame_q  <= in_frame_d;
+      rnbc_done_q <= rnbc_done_d;
+      // The buffer state moves only with a beat taken, a clear or an RDH write: updated at the edge
+      // (as combinational next values they were copied every cycle in the Verilated model).
+      if (take) begin
+        have_desc_q <= !end_desc;
+        buf_len_q   <= end_desc ? 15'd0 : buf_len_n;
+        half_q      <= !push_beat;
+        wr_addr_q   <= push_beat ? beat_addr + 60'd1 : beat_addr;
+        if (!push_beat) begin
+          lo_data_q <= s_axis_tdata;
+          lo_strb_q <= s_axis_tkeep;
+        end else begin
+          burst_open_q <= !close_burst;
+          burst_addr_q <= burst_start;
+          burst_cnt_q  <= close_burst ? 5'd0 : burst_cnt_n;
+        end
+        if (end_desc) begin  // (the test reads use_ptr_q: Verilator 5.006 counts it, docs/coverage.md)
+          if (use_ptr_q + 16'd1 == ring_n_i) use_ptr_q <= '0;
+          else use_ptr_q <= use_ptr_q + 16'd1;
+        end
+      end
+      if (clear_i) begin
+        have_desc_q  <= 1'b0;
+        half_q       <= 1'b0;
+        burst_open_q <= 1'b0;
+        burst_cnt_q  <= '0;
+        buf_len_q    <= '0;
+        use_ptr_q    <= head_next_i;
+      end
+      if (head_we_i) use_ptr_q <= head_wdata_i;
     end
   end
 

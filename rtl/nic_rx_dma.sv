@@ -166,7 +166,11 @@ module nic_rx_dma #(
   end
 
   assign desc_push    = run && m_axi_rsp_i.r_valid;
-  assign desc_in      = rx_desc_buf_addr(m_axi_rsp_i.r.data);
+  // the address is taken only with a push (0 otherwise, unread): no per-cycle copy of the R beat
+  always_comb begin
+    desc_in = '0;
+    if (desc_push) desc_in = rx_desc_buf_addr(m_axi_rsp_i.r.data);
+  end
 
   /* verilator lint_off PINCONNECTEMPTY */  // full: the fetch reserves room
   nic_sync_fifo #(.T(logic [59:0]), .Depth(DescDepth)) u_desc_fifo (

@@ -86,7 +86,7 @@ module nic_rx_writer #(
   logic [3:0]        aw_len_q, aw_len_d;
   logic              we_is_wb_q, we_is_wb_d;
   logic [4:0]        we_rem_q, we_rem_d;
-  logic [63:0]       wb_data_q, wb_data_d;    // descriptor bytes 8..15
+  logic [63:0]       wb_data_q;               // descriptor bytes 8..15
   logic [PcCntW-1:0] data_done_q, data_done_d;
   logic              wb_go, burst_go;
   logic [15:0]       rdh_q, rdh_d, rdh_inc, free_after, thr;
@@ -133,7 +133,6 @@ module nic_rx_writer #(
     aw_len_d   = aw_len_q;
     we_is_wb_d = we_is_wb_q;
     we_rem_d   = we_rem_q;
-    wb_data_d  = wb_data_q;
     wf_pop     = 1'b0;
     unique case (we_state_q)
       WeIdle: begin
@@ -143,7 +142,6 @@ module nic_rx_writer #(
           aw_len_d   = 4'd0;
           we_is_wb_d = 1'b1;
           we_rem_d   = 5'd1;
-          wb_data_d  = rx_desc_wb_hi(pc_head);
         end else if (burst_go) begin
           we_state_d = WeAw;
           aw_addr_d  = {bq_head.addr, 4'd0};
@@ -226,7 +224,9 @@ module nic_rx_writer #(
       aw_len_q     <= aw_len_d;
       we_is_wb_q   <= we_is_wb_d;
       we_rem_q     <= we_rem_d;
-      wb_data_q    <= wb_data_d;
+      // loaded at the edge, only with a write-back starting: as a combinational next value the
+      // descriptor bits were assembled every cycle in the Verilated model
+      if (wb_go) wb_data_q <= rx_desc_wb_hi(pc_head);
       data_done_q  <= data_done_d;
     end
   end
