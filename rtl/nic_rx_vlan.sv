@@ -32,13 +32,13 @@ module nic_rx_vlan (
 );
   import nic_dma_pkg::*;
 
-  logic [1:0]  beat_q, beat_d;    // 0: next beat is a frame's first, 1: its second, 2: later
-  logic        strip_q, strip_d;  // the frame being passed has its tag removed
-  logic [15:0] tci_q, tci_d;
-  logic [31:0] carry_q, carry_d;  // 4 bytes owed to the next output beat
-  logic        extra_q, extra_d;  // one more output beat owed: the last carry bytes
-  logic [2:0]  ex_n_q, ex_n_d;    // ... how many (1..4)
-  logic        ex_flag_q, ex_flag_d;
+  logic [1:0]  beat_q;     // 0: next beat is a frame's first, 1: its second, 2: later
+  logic        strip_q;    // the frame being passed has its tag removed
+  logic [15:0] tci_q;
+  logic [31:0] carry_q;    // 4 bytes owed to the next output beat
+  logic        extra_q;    // one more output beat owed: the last carry bytes
+  logic [2:0]  ex_n_q;     // ... how many (1..4)
+  logic        ex_flag_q;
 
   logic [3:0]  nkeep;
   logic        in_hs, is_tag, take_tag;
@@ -92,32 +92,10 @@ module nic_rx_vlan (
     end
   end
 
-  always_comb begin
-    in_hs = s_axis_tvalid && s_axis_tready;
+  assign in_hs = s_axis_tvalid && s_axis_tready;
 
-    beat_d    = beat_q;
-    strip_d   = strip_q;
-    tci_d     = tci_q;
-    carry_d   = carry_q;
-    extra_d   = extra_q && !m_axis_tready;
-    ex_n_d    = ex_n_q;
-    ex_flag_d = ex_flag_q;
-    if (in_hs) begin
-      beat_d  = s_axis_tlast ? 2'd0 : (beat_q == 2'd0) ? 2'd1 : 2'd2;
-      carry_d = take_tag ? s_axis_tdata[31:0] : s_axis_tdata[63:32];
-      if (beat_q == 2'd0) strip_d = 1'b0;
-      if (take_tag) begin
-        strip_d = 1'b1;
-        tci_d   = {s_axis_tdata[55:48], s_axis_tdata[63:56]};
-      end
-      if (strip_q && beat_q == 2'd2 && sh.extra) begin
-        extra_d   = 1'b1;
-        ex_n_d    = sh.ex_n;
-        ex_flag_d = s_axis_tflag;
-      end
-    end
-  end
-
+  // Next state at the edge, only with a beat taken or an extra beat owed: otherwise every register
+  // keeps its value (as combinational next values they were copied every cycle in the Verilated model).
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
       beat_q    <= '0;
@@ -127,14 +105,22 @@ module nic_rx_vlan (
       extra_q   <= 1'b0;
       ex_n_q    <= '0;
       ex_flag_q <= 1'b0;
-    end else begin
-      beat_q    <= beat_d;
-      strip_q   <= strip_d;
-      tci_q     <= tci_d;
-      carry_q   <= carry_d;
-      extra_q   <= extra_d;
-      ex_n_q    <= ex_n_d;
-      ex_flag_q <= ex_flag_d;
+    end else if (in_hs || extra_q) begin
+      extra_q <= extra_q && !m_axis_tready;
+      if (in_hs) begin
+        beat_q  <= s_axis_tlast ? 2'd0 : (beat_q == 2'd0) ? 2'd1 : 2'd2;
+        carry_q <= take_tag ? s_axis_tdata[31:0] : s_axis_tdata[63:32];
+        if (beat_q == 2'd0) strip_q <= 1'b0;
+        if (take_tag) begin
+          strip_q <= 1'b1;
+          tci_q   <= {s_axis_tdata[55:48], s_axis_tdata[63:56]};
+        end
+        if (strip_q && beat_q == 2'd2 && sh.extra) begin
+          extra_q   <= 1'b1;
+          ex_n_q    <= sh.ex_n;
+          ex_flag_q <= s_axis_tflag;
+        end
+      end
     end
   end
 

@@ -81,11 +81,11 @@ module nic_rx_writer #(
   logic              tag_push, tag_pop, tag_full, tag_empty;
   tag_t              tag_in, tag_head;
 
-  we_state_e         we_state_q, we_state_d;
-  logic [63:0]       aw_addr_q, aw_addr_d;
-  logic [3:0]        aw_len_q, aw_len_d;
-  logic              we_is_wb_q, we_is_wb_d;
-  logic [4:0]        we_rem_q, we_rem_d;
+  we_state_e         we_state_q;
+  logic [63:0]       aw_addr_q;
+  logic [3:0]        aw_len_q;
+  logic              we_is_wb_q;
+  logic [4:0]        we_rem_q;
   logic [63:0]       wb_data_q;               // descriptor bytes 8..15
   logic [PcCntW-1:0] data_done_q, data_done_d;
   logic              wb_go, burst_go;
@@ -128,40 +128,8 @@ module nic_rx_writer #(
     tag_in   = wb_go ? '{is_wb: 1'b1, last: 1'b0, eop: pc_head.eop}
                      : '{is_wb: 1'b0, last: bq_head.last, eop: 1'b0};
 
-    we_state_d = we_state_q;
-    aw_addr_d  = aw_addr_q;
-    aw_len_d   = aw_len_q;
-    we_is_wb_d = we_is_wb_q;
-    we_rem_d   = we_rem_q;
-    wf_pop     = 1'b0;
-    unique case (we_state_q)
-      WeIdle: begin
-        if (wb_go) begin
-          we_state_d = WeAw;
-          aw_addr_d  = {base_i[63:4], 4'd0} + {44'd0, pc_head.idx, 4'd0};
-          aw_len_d   = 4'd0;
-          we_is_wb_d = 1'b1;
-          we_rem_d   = 5'd1;
-        end else if (burst_go) begin
-          we_state_d = WeAw;
-          aw_addr_d  = {bq_head.addr, 4'd0};
-          aw_len_d   = bq_head.len;
-          we_is_wb_d = 1'b0;
-          we_rem_d   = 5'(bq_head.len) + 5'd1;
-        end
-      end
-      WeAw: begin
-        if (aw_ready_i) we_state_d = WeW;
-      end
-      WeW: begin
-        if (w_ready_i) begin
-          wf_pop   = !we_is_wb_q;
-          we_rem_d = we_rem_q - 5'd1;
-          if (we_rem_q == 5'd1) we_state_d = WeIdle;
-        end
-      end
-      default: we_state_d = WeIdle;
-    endcase
+    // a W beat taken: the write FIFO's head goes with it (data bursts only)
+    wf_pop = (we_state_q == WeW) && w_ready_i && !we_is_wb_q;
   end
 
   // ------------------------------------------------------------------------------------------------
@@ -219,11 +187,37 @@ module nic_rx_writer #(
       rdh_q        <= rdh_d;
       evt_rxt0_q   <= evt_rxt0_d;
       evt_rxdmt0_q <= evt_rxdmt0_d;
-      we_state_q   <= we_state_d;
-      aw_addr_q    <= aw_addr_d;
-      aw_len_q     <= aw_len_d;
-      we_is_wb_q   <= we_is_wb_d;
-      we_rem_q     <= we_rem_d;
+      // The write engine's next state, at the edge and only when it moves (a write starting or in
+      // progress): idle without a start it keeps its state, so the case is skipped then.
+      if (tag_push || we_state_q != WeIdle) begin
+        unique case (we_state_q)
+          WeIdle: begin
+            if (wb_go) begin
+              we_state_q <= WeAw;
+              aw_addr_q  <= {base_i[63:4], 4'd0} + {44'd0, pc_head.idx, 4'd0};
+              aw_len_q   <= 4'd0;
+              we_is_wb_q <= 1'b1;
+              we_rem_q   <= 5'd1;
+            end else if (burst_go) begin
+              we_state_q <= WeAw;
+              aw_addr_q  <= {bq_head.addr, 4'd0};
+              aw_len_q   <= bq_head.len;
+              we_is_wb_q <= 1'b0;
+              we_rem_q   <= 5'(bq_head.len) + 5'd1;
+            end
+          end
+          WeAw: begin
+            if (aw_ready_i) we_state_q <= WeW;
+          end
+          WeW: begin
+            if (w_ready_i) begin
+              we_rem_q <= we_rem_q - 5'd1;
+              if (we_rem_q == 5'd1) we_state_q <= WeIdle;
+            end
+          end
+          default: we_state_q <= WeIdle;
+        endcase
+      end
       // loaded at the edge, only with a write-back starting: as a combinational next value the
       // descriptor bits were assembled every cycle in the Verilated model
       if (wb_go) wb_data_q <= rx_desc_wb_hi(pc_head);
