@@ -115,8 +115,8 @@ module nic_rx_csum (
     end
 
     if (fin) begin
-      etype  = vlan ? {hb(16), hb(17)}
-                    : {hb(12), hb(13)};
+      if (vlan) etype = {hb(16), hb(17)};  // (an if: both calls of a conditional would run)
+      else etype = {hb(12), hb(13)};
       is_ip  = etype == 16'h0800 && vihl[7:4] == 4'd4 && ihl >= 4'd5;
       fragw  = {hb(32'(l3) + 6), hb(32'(l3) + 7)};
       frag   = fragw[13] || fragw[12:0] != '0;  // MF, or a fragment offset

@@ -72,10 +72,12 @@ module nic_tx_csum (
     tu_fits = 1'b0;
     if (s_axis_tvalid) begin
       for (int i = 0; i < 8; i++) nkeep = nkeep + 4'(s_axis_tkeep[i]);
-      ip_beat = opt_i.ixsm ? csum_beat(s_axis_tdata, s_axis_tkeep, off_q, 17'(opt_i.ctx.ipcss),
-                                       range_hi(opt_i.ctx.ipcse), 1'b1, 17'(opt_i.ctx.ipcso)) : '0;
-      tu_beat = opt_i.txsm ? csum_beat(s_axis_tdata, s_axis_tkeep, off_q, 17'(opt_i.ctx.tucss),
-                                       range_hi(opt_i.ctx.tucse), 1'b0, '0) : '0;
+      // (ifs, not conditional expressions: the simulation inlines a function called in an
+      // expression and runs it whatever the condition)
+      if (opt_i.ixsm) ip_beat = csum_beat(s_axis_tdata, s_axis_tkeep, off_q, 17'(opt_i.ctx.ipcss),
+                                          range_hi(opt_i.ctx.ipcse), 1'b1, 17'(opt_i.ctx.ipcso));
+      if (opt_i.txsm) tu_beat = csum_beat(s_axis_tdata, s_axis_tkeep, off_q, 17'(opt_i.ctx.tucss),
+                                          range_hi(opt_i.ctx.tucse), 1'b0, '0);
       ip_tot  = ip_sum_q + 32'(ip_beat);
       tu_tot  = tu_sum_q + 32'(tu_beat);
     end

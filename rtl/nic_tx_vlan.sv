@@ -82,9 +82,11 @@ module nic_tx_vlan (
       short_tail = (beat_q == 2'd1) && s_axis_tlast && nkeep < 4'd4;
       inserting  = (beat_q != 2'd0) && !short_tail;
       // beat 1: its bytes 8-11, then the tag; later beats: the held 4 bytes, then 4 of their own
-      sh = (beat_q == 2'd1) ? vlan_shift(s_axis_tdata[31:0], {tci_q[7:0], tci_q[15:8], vet_i[7:0], vet_i[15:8]},
-                                         nkeep, s_axis_tlast)
-                            : vlan_shift(carry_q, s_axis_tdata[31:0], nkeep, s_axis_tlast);
+      // (an if: the simulation would run both calls of a conditional expression)
+      if (beat_q == 2'd1)
+        sh = vlan_shift(s_axis_tdata[31:0], {tci_q[7:0], tci_q[15:8], vet_i[7:0], vet_i[15:8]}, nkeep, s_axis_tlast);
+      else
+        sh = vlan_shift(carry_q, s_axis_tdata[31:0], nkeep, s_axis_tlast);
     end
   end
 
