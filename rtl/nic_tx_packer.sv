@@ -87,7 +87,8 @@ module nic_tx_packer (
     end
 
     cnt_pop   = pk_pop ? acc_cnt_q - {1'b0, pk_n} : acc_cnt_q;
-    acc_pop   = pk_pop ? acc_q >> {pk_n, 3'd0} : acc_q;
+    acc_pop   = acc_q;  // (an if: the simulation computes both arms of a conditional's wide shift)
+    if (pk_pop) acc_pop = acc_q >> {pk_n, 3'd0};
     eof_pop   = eof_q && !(pk_pop && pk_last);
 
     acc_d        = acc_pop;
