@@ -117,7 +117,7 @@ struct NicThreads::Pool {
   Gate start_, finished_;
   std::atomic<uint64_t> claim_{0};
   std::vector<std::unique_ptr<Worker>> workers_;
-  const std::vector<NicDevice*>* batch_ = nullptr;
+  const std::vector<Part*>* batch_ = nullptr;
   std::atomic<uint64_t> step_ns_{0};  // stepping time of the batch's NICs, all threads
   std::mutex err_m_;
   std::exception_ptr error_;
@@ -171,7 +171,7 @@ struct NicThreads::Pool {
       // Taken: the kernel thread keeps this batch until every NIC taken is counted.
       const auto t0 = std::chrono::steady_clock::now();
       try {
-        NicThreads::step((*batch_)[next], ctx);
+        (*batch_)[next]->step_part(ctx);
       } catch (...) {
         std::lock_guard<std::mutex> lock(err_m_);
         if (!error_) error_ = std::current_exception();
@@ -197,7 +197,7 @@ struct NicThreads::Pool {
 
   // The kernel thread's side of one batch. Returns its wall time and the stepping time of
   // its NICs (what one thread would have needed, about).
-  std::pair<double, double> run(const std::vector<NicDevice*>& batch) {
+  std::pair<double, double> run(const std::vector<Part*>& batch) {
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
     batch_ = &batch;
@@ -246,8 +246,6 @@ void NicThreads::set_threads(unsigned n) {
 
 void NicThreads::add(NicDevice* d) { devices_.push_back(d); }
 
-void NicThreads::step(NicDevice* d, VerilatedContext* ctx) { d->step_batch(ctx); }
-
 void NicThreads::remove(NicDevice* d) {
   devices_.erase(std::remove(devices_.begin(), devices_.end(), d), devices_.end());
 }
@@ -260,31 +258,33 @@ void NicThreads::activate(NicDevice& d, uint64_t now_ps) {
 void NicThreads::run_batch(uint64_t now_ps) {
   // Every NIC due now: its SC_THREAD runs at now, in this evaluation phase.
   batch_.clear();
-  bool tracing = false;
   for (NicDevice* d : devices_)
-    if (!d->stepped_ && d->core_.time_ps() == now_ps) {
-      batch_.push_back(d);
-      tracing |= d->core_.trace_pending();
-    }
-  for (NicDevice* d : batch_) d->fetch_batch();
+    if (!d->stepped_ && d->core_.time_ps() == now_ps) batch_.push_back(d);
+  for (Part* p : batch_) static_cast<NicDevice*>(p)->fetch_batch();
+  step_batch(batch_);
+}
+
+void NicThreads::step_batch(const std::vector<Part*>& parts) {
+  bool tracing = false;
+  for (const Part* p : parts) tracing |= p->part_core().trace_pending();
   counters_.batches++;
-  counters_.nic_quanta += batch_.size();
+  counters_.nic_quanta += parts.size();
   // A NIC that will skip its quantum costs next to nothing: the kernel thread steps the idle
   // ones itself, and the busy ones are spread only if there are two or more (a hand-over
   // costs more than an idle quantum).
   busy_.clear();
   idle_.clear();
-  for (NicDevice* d : batch_) (d->core_.expect_idle(d->quantum_) ? idle_ : busy_).push_back(d);
+  for (Part* p : parts) (p->part_core().expect_idle(p->part_cycles()) ? idle_ : busy_).push_back(p);
   const bool can_spread = !tracing && threads_ > 1 && busy_.size() >= 2 && busy_.size() <= Pool::kMask;
   const bool spread = can_spread && (!adaptive_ || choose_spread());
   if (!spread) {
     const auto t0 = std::chrono::steady_clock::now();
-    for (NicDevice* d : batch_) d->step_batch(nullptr);
+    for (Part* p : parts) p->step_part(nullptr);
     if (can_spread) judge(false, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     return;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  for (NicDevice* d : idle_) d->step_batch(nullptr);
+  for (Part* p : idle_) p->step_part(nullptr);
   if (pools_.empty() || pools_.back()->workers_.size() + 1 != threads_) {
     // An older pool's workers stay blocked for good (set_threads is for tests).
     pools_.push_back(new Pool(threads_ - 1));

@@ -23,11 +23,12 @@
 #include <systemc>
 
 #include "nicsim/sim/nic_core.h"
+#include "nicsim/sim/nic_threads.h"
 #include "nicsim/sim/pci_function.h"
 
 namespace nicsim::sim {
 
-class NicDevice : public sc_core::sc_module {
+class NicDevice : public sc_core::sc_module, private NicThreads::Part {
  public:
   NicDevice(sc_core::sc_module_name name, MacAddr mac, PciFunction& pci,
             const NicParams& p = {});
@@ -51,6 +52,10 @@ class NicDevice : public sc_core::sc_module {
   void fetch_batch();
   void step_batch(VerilatedContext* error_ctx);
   void apply_batch();
+  // NicThreads::Part: this NIC's quantum in its batch.
+  const NicCore& part_core() const override { return core_; }
+  uint64_t part_cycles() const override { return quantum_; }
+  void step_part(VerilatedContext* error_ctx) override { step_batch(error_ctx); }
 
   NicCore core_;
   PciFunction& pci_;

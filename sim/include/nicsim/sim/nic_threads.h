@@ -28,6 +28,10 @@
 // NICSIM_THREADS=N (1 .. 64) sets the number of threads, 1 switches the workers off; the
 // default is 2 when the machine has two or more CPUs. A batch with a NIC whose FST window is
 // pending steps on the kernel thread (the tracer is not thread-safe).
+//
+// The batch itself (step_batch) takes any list of Parts, so the plain C++ harness in quantum
+// mode (PlainHarness::set_quantum) steps its NICs on the same threads, with the same rules.
+// "The kernel thread" is then the thread that runs the harness.
 #pragma once
 
 #include <cstdint>
@@ -37,12 +41,32 @@ class VerilatedContext;
 
 namespace nicsim::sim {
 
+class NicCore;
 class NicDevice;
 
 class NicThreads {
  public:
-  // The process's instance (one SystemC kernel per process).
+  // The process's instance (one SystemC kernel per process; a PlainHarness uses it too). Its
+  // batches run one at a time: one harness steps at a time.
   static NicThreads& get();
+
+  // One NIC's quantum in a batch: its received words already fetched (NicCore::fetch), it
+  // steps windowed (NicCore::set_windowed) on whichever thread takes it.
+  class Part {
+   public:
+    virtual ~Part() = default;
+    // The NIC: asked, on the kernel thread, whether it will idle (NicCore::expect_idle) and
+    // whether a waveform window is pending.
+    virtual const NicCore& part_core() const = 0;
+    // Cycles of the quantum.
+    virtual uint64_t part_cycles() const = 0;
+    // Steps them, on any thread; error_ctx is that thread's VerilatedContext (nullptr: the
+    // kernel thread's), for NicCore::set_error_context.
+    virtual void step_part(VerilatedContext* error_ctx) = 0;
+  };
+  // Steps every part of one batch (each on one thread, in any order) and returns when all are
+  // stepped; an exception thrown by a part is rethrown here. Kernel thread only.
+  void step_batch(const std::vector<Part*>& parts);
 
   // Threads stepping NICs, the kernel thread included (>= 1).
   unsigned threads() const { return threads_; }
@@ -77,12 +101,11 @@ class NicThreads {
   void run_batch(uint64_t now_ps);
 
   struct Pool;
-  static void step(NicDevice* d, VerilatedContext* error_ctx);
   std::vector<Pool*> pools_;  // started with the first parallel batch, never stopped
   unsigned threads_ = 1;
   bool adaptive_ = true;
   std::vector<NicDevice*> devices_;  // in construction order
-  std::vector<NicDevice*> batch_, busy_, idle_;
+  std::vector<Part*> batch_, busy_, idle_;
   Counters counters_;
   // Whether spreading pays (wall clock: decides where NICs step, never what they do).
   bool choose_spread();
