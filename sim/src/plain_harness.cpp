@@ -4,10 +4,41 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "nicsim/sim/debug.h"
+
 namespace nicsim::sim {
+
+// A node's quantum in quantum mode: stepped on whichever NicThreads thread takes it, its
+// debug lines captured and written when its effects are made (the log reads the same).
+struct PlainHarness::Part : NicThreads::Part {
+  Node* node = nullptr;
+  uint64_t cycles = 1;
+  std::string debug;
+  const NicCore& part_core() const override { return *node->core; }
+  uint64_t part_cycles() const override { return cycles; }
+  void step_part(VerilatedContext* error_ctx) override {
+    NicCore& c = *node->core;
+    c.set_error_context(error_ctx);
+    debug::set_capture(&debug);
+    try {
+      c.run(cycles);
+    } catch (...) {
+      debug::set_capture(nullptr);
+      c.set_error_context(nullptr);
+      throw;
+    }
+    debug::set_capture(nullptr);
+    c.set_error_context(nullptr);
+  }
+};
+
+PlainHarness::PlainHarness() = default;
+PlainHarness::~PlainHarness() = default;
 
 PlainHarness::Node& PlainHarness::add_nic(const std::string& name, MacAddr mac,
                                           const PciParams& pci, const NicParams& nic) {
+  if (started_ && max_quantum_)
+    throw std::logic_error("PlainHarness::add_nic: quantum mode takes NICs before the first cycle");
   auto n = std::make_unique<Node>();
   n->name = name;
   n->memory = std::make_unique<HostMemory>();
@@ -22,13 +53,77 @@ PlainHarness::Node& PlainHarness::add_nic(const std::string& name, MacAddr mac,
 }
 
 EthLink& PlainHarness::connect(Node& a, Node& b, const LinkParams& p) {
+  if (started_ && max_quantum_)
+    throw std::logic_error("PlainHarness::connect: quantum mode takes cables before the first cycle");
   links_.push_back(std::make_unique<EthLink>(a.name + "-" + b.name, p));
   a.core->xgmii().attach(links_.back().get(), 0);
   b.core->xgmii().attach(links_.back().get(), 1);
   return *links_.back();
 }
 
+void PlainHarness::set_quantum(uint64_t max_cycles) {
+  if (started_)
+    throw std::logic_error("PlainHarness::set_quantum: the mode is chosen before the first cycle");
+  if (max_cycles > (uint64_t(1) << 20))
+    throw std::invalid_argument("PlainHarness::set_quantum: " + std::to_string(max_cycles) +
+                                " cycles; a quantum is 1 .. 1048576 cycles (0: per-cycle)");
+  max_quantum_ = max_cycles;
+}
+
+uint64_t PlainHarness::latency_bound() const {
+  uint64_t bound = UINT64_MAX;
+  for (const auto& n : nodes_) {
+    uint64_t limit = n->pci->min_device_latency_ps();
+    if (EthLink* l = n->core->xgmii().link()) limit = std::min(limit, l->delay_ps());
+    if (limit < kCyclePs)
+      throw std::invalid_argument(n->name + ": a latency to the NIC is shorter than one 6.4 ns cycle");
+    bound = std::min(bound, limit / kCyclePs);
+  }
+  return nodes_.empty() ? 1 : std::max<uint64_t>(1, bound);
+}
+
+uint64_t PlainHarness::quantum() const {
+  if (!max_quantum_) return 1;
+  return started_ ? quantum_ : std::min(max_quantum_, latency_bound());
+}
+
+// The mode takes effect: in quantum mode Q is fixed and every NIC steps windowed from now on.
+void PlainHarness::start() {
+  if (max_quantum_) quantum_ = std::min(max_quantum_, latency_bound());  // may throw: not started
+  started_ = true;
+  if (!max_quantum_) return;
+  for (auto& n : nodes_) {
+    n->core->set_windowed(true);
+    auto p = std::make_unique<Part>();
+    p->node = n.get();
+    p->cycles = quantum_;
+    batch_.push_back(p.get());
+    parts_.push_back(std::move(p));
+  }
+}
+
+// One quantum [T, T + Q): the events due by T, every NIC's received words, the NICs stepped
+// on NicThreads' threads, then their effects in node order. Everything the NICs do in the
+// quantum reaches the hosts and each other at T + Q or later (the lookahead), so the order in
+// which the threads step them cannot change what they do.
+void PlainHarness::step_quantum() {
+  eq_.run_until(cycle_to_ps(cycle_));
+  for (auto& p : parts_) p->node->core->fetch(quantum_);
+  NicThreads::get().step_batch(batch_);
+  for (auto& p : parts_) {
+    debug::write(p->debug);
+    p->debug.clear();
+    p->node->core->apply();
+  }
+  cycle_ += quantum_;
+}
+
 void PlainHarness::run_cycles(uint64_t n) {
+  if (!started_) start();
+  if (max_quantum_) {
+    for (const uint64_t end = cycle_ + n; cycle_ < end;) step_quantum();
+    return;
+  }
   for (uint64_t i = 0; i < n; ++i, ++cycle_) {
     eq_.run_until(cycle_to_ps(cycle_));
     for (auto& node : nodes_) node->core->step();
@@ -43,6 +138,14 @@ void PlainHarness::advance_to(uint64_t t_ps) {
 uint32_t PlainHarness::mmio_read(Node& n, uint64_t off) { return n.platform->mmio_read32(off); }
 
 bool PlainHarness::run_until(const std::function<bool()>& cond, uint64_t max_cycles) {
+  if (!started_) start();
+  if (max_quantum_) {
+    for (const uint64_t end = cycle_ + max_cycles; cycle_ < end;) {
+      if (cond()) return true;
+      step_quantum();
+    }
+    return cond();
+  }
   for (uint64_t i = 0; i < max_cycles; ++i) {
     if (cond()) return true;
     run_cycles(1);
@@ -78,9 +181,9 @@ uint32_t PlainPlatform::mmio_read32(uint64_t off) {
         at = t;
         known = true;
       });
-  for (uint64_t i = 0; !known; ++i) {
-    if (i > 10'000'000) throw std::runtime_error("PlainPlatform::mmio_read32: no completion");
-    h_.run_cycles(1);
+  for (const uint64_t limit = h_.cycle() + 10'000'000; !known;) {
+    if (h_.cycle() > limit) throw std::runtime_error("PlainPlatform::mmio_read32: no completion");
+    h_.run_cycles(1);  // one cycle, or one quantum
   }
   h_.advance_to(at);
   return v;
