@@ -1,6 +1,7 @@
 // nicsim benchmark: the cost of the co-simulation harness, measured in one run.
-//   1. plain C++ loop: two Verilated NICs with PCI models and a cable (PlainHarness), saturated
-//      back-to-back 1500-byte traffic both ways, driven at register level;
+//   1. plain C++ loop: two Verilated NICs with PCI models and a cable (PlainHarness in quantum
+//      mode: the NICs step in quanta of 62 cycles on NicThreads' threads, NICSIM_THREADS),
+//      saturated back-to-back 1500-byte traffic both ways, driven at register level;
 //   2. the same traffic through the full SystemC/PCI harness (Testbench, NicDevice quanta);
 //   3. their ratio, simulated time per wall-second and frames per second;
 //   4. idle-heavy: two hosts (kernel, ixgb driver, stack) pinging every 10 ms, simulated ms per
@@ -36,9 +37,9 @@
 //      NICSIM_TCP_PCAP=1 for the TCP bulk children (--tcp-child) and the idle ones.
 //   9. threads (`--only threads` alone): threads off (NICSIM_THREADS=1) against on (2), in
 //      --threads-pairs N (3) alternating pairs of child processes: the SystemC two-NIC loop of
-//      section 2 (NIC cycles/s) and TCP bulk of --threads-tcp-mb N (20) MB (simulated ms per
-//      wall-second); the median pair's ratio. (The plain C++ loop of section 1 steps its NICs
-//      cycle by cycle on one thread: it has no quanta to spread.)
+//      section 2 (NIC cycles/s), the plain C++ loop of section 1 (NIC cycles/s with the idle
+//      skip, `--plain --digest` children, whose digests must all agree) and TCP bulk of
+//      --threads-tcp-mb N (20) MB (simulated ms per wall-second); the median pair's ratio.
 //   --rto-min-us N sets net.ipv4.tcp_rto_min_us (Linux 6.11+; default 200000 = TCP_RTO_MIN) for
 //      tcp_loss (both simulated hosts, before their sockets exist) and linux_loss (both
 //      namespaces, read back; the section stops if Linux did not take it): the RTO floor, the
@@ -63,7 +64,8 @@
 // The simulated-time figures are deterministic, so they have targets (targets() below): the
 // benchmark exits 1 when one is missed. Wall-clock speeds are printed figures only.
 // `--plain` runs only the plain loop (stepping every cycle, then with the idle skip) and prints
-// its two NIC-cycles-per-second figures on one line, for paired runs of two builds.
+// its two NIC-cycles-per-second figures on one line, then the threads it stepped on
+// (`--digest`: the digest and frame count before them), for paired runs of two builds.
 // Usage: nicsim_bench [--sim-us N] [--idle-ms N] [--tcp-mb N] [--router-ms N] [--plain]
 //                    [--only base|tcp_loss|linux_loss|threads|idle|offload|fast] [--loss-seeds N]
 //                    [--loss-conditions 1%,2%,...] [--loss-floor GBPS] [--itr N] [--linux-seeds N] [--rto-min-us N]
@@ -146,6 +148,8 @@ struct Result {
   uint64_t frames = 0;  // received, both directions
   uint64_t bytes = 0;
   uint64_t bad = 0;
+  unsigned threads = 1;               // plain loop: NicThreads' threads
+  uint64_t batches = 0, spread = 0;   // plain loop: its quanta, of those spread over the threads
   double sim_s() const { return cycles * 6.4e-9; }
   double nic_cycles_per_s() const { return 2.0 * cycles / wall_s; }
 };
@@ -158,7 +162,9 @@ sim::RegNic::Config cfg() {
 }
 
 // one_pass false: a full eval() at every rising edge (NicParams::one_input_pass, NICSIM_FULL_EVAL).
-// tap, if given, sees the frames delivered on the cable during the run.
+// tap, if given, sees the frames delivered on the cable during the run. Quantum mode (Q = 62
+// cycles, the lookahead of the default 400 ns MMIO write latency), its NICs on NicThreads'
+// threads; the driver's pass runs at the first quantum boundary after every kPumpCycles.
 Result run_plain(uint64_t sim_us, bool skip = true, bool one_pass = true, sim::FrameTap* tap = nullptr) {
   sim::PlainHarness h;
   sim::NicParams np;
@@ -167,6 +173,7 @@ Result run_plain(uint64_t sim_us, bool skip = true, bool one_pass = true, sim::F
   auto& a = h.add_nic("a", sim::MacAddr::local(1), {}, np);
   auto& b = h.add_nic("b", sim::MacAddr::local(2), {}, np);
   sim::EthLink& link = h.connect(a, b);
+  h.set_quantum(np.quantum);
   if (tap) link.add_tap(tap, sim::EthLink::kDelivered);
   sim::RegNic na(*a.platform, cfg()), nb(*b.platform, cfg());
   na.pci_enable();
@@ -176,11 +183,15 @@ Result run_plain(uint64_t sim_us, bool skip = true, bool one_pass = true, sim::F
   bench::Traffic t(na, nb, a.core->mac().to_u48(), b.core->mac().to_u48(), kFrameLen, kFrameLen, 1);
   t.pump();
   const uint64_t start = h.cycle(), cycles = sim_us * 1000 * 1000 / 6400;
+  const sim::NicThreads::Counters k0 = sim::NicThreads::get().counters();
   auto t0 = Clock::now();
-  uint64_t n = 0;
+  uint64_t next_pump = kPumpCycles;
   h.run_until(
       [&] {
-        if (++n % kPumpCycles == 0) t.pump();
+        if (h.cycle() - start >= next_pump) {
+          t.pump();
+          next_pump += kPumpCycles;
+        }
         return h.cycle() - start >= cycles;
       },
       cycles + 1);
@@ -190,6 +201,10 @@ Result run_plain(uint64_t sim_us, bool skip = true, bool one_pass = true, sim::F
   r.frames = t.received(0) + t.received(1);
   r.bytes = t.bytes(0) + t.bytes(1);
   r.bad = t.bad();
+  const sim::NicThreads::Counters& k = sim::NicThreads::get().counters();
+  r.threads = sim::NicThreads::get().threads();
+  r.batches = k.batches - k0.batches;
+  r.spread = k.parallel - k0.parallel;
   if (tap) link.remove_tap(tap);
   return r;
 }
@@ -765,6 +780,10 @@ double run_loop(unsigned threads, uint64_t sim_us) {
 
 struct ThreadsResult {
   std::vector<std::pair<double, double>> loop, tcp;  // (off, on) per pair
+  std::vector<std::pair<double, double>> plain;      // the plain loop, (off, on) per pair
+  std::string plain_digest;                          // the plain runs' digest (all must agree)
+  unsigned plain_runs = 0, plain_mismatches = 0, plain_failures = 0;
+  bool plain_identical() const { return plain_runs > 0 && plain_mismatches == 0 && plain_failures == 0; }
   static double median_ratio(const std::vector<std::pair<double, double>>& v) {
     std::vector<double> r;
     for (const auto& [off, on] : v)
@@ -781,8 +800,11 @@ struct ThreadsResult {
     return x[x.size() / 2];
   }
   double loop_ratio() const { return median_ratio(loop); }
+  double plain_ratio() const { return median_ratio(plain); }
   double tcp_ratio() const { return median_ratio(tcp); }
 };
+
+double run_plain_child(const std::string& exe, uint64_t sim_us, std::string* digest, const std::string& env = "");
 
 ThreadsResult run_threads(unsigned pairs, uint64_t sim_us, uint64_t tcp_mb) {
   ThreadsResult t;
@@ -792,6 +814,18 @@ ThreadsResult run_threads(unsigned pairs, uint64_t sim_us, uint64_t tcp_mb) {
     double off = 0, on = 0;
     for (int k = 0; k < 2; ++k) (k == on_first ? on : off) = run_loop(k == on_first ? 2 : 1, sim_us);
     t.loop.emplace_back(off, on);
+    // The plain loop: the same frames at the same times with one thread and with two.
+    double plain[2] = {0, 0};
+    for (int k = 0; k < 2; ++k) {
+      const unsigned threads = k == on_first ? 2 : 1;
+      std::string d;
+      plain[threads - 1] = run_plain_child(self_exe(), sim_us, &d, "NICSIM_THREADS=" + std::to_string(threads) + " ");
+      t.plain_runs++;
+      if (d.empty()) t.plain_failures++;
+      else if (t.plain_digest.empty()) t.plain_digest = d;
+      else if (d != t.plain_digest) t.plain_mismatches++;
+    }
+    t.plain.emplace_back(plain[0], plain[1]);
     TcpResult r[2];
     for (int k = 0; k < 2; ++k) {
       const unsigned threads = k == on_first ? 2 : 1;
@@ -821,17 +855,29 @@ std::string pairs_json(const std::string& p, const std::string& a, const std::st
 }
 
 std::string threads_json(const ThreadsResult& t, unsigned pairs, uint64_t tcp_mb) {
-  return pairs_json("threads", "off", "on", t.loop, t.tcp, pairs, tcp_mb);
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                ", \"threads_plain_off_nic_cycles_per_s\": %.0f, \"threads_plain_on_nic_cycles_per_s\": %.0f, "
+                "\"threads_plain_speedup\": %.3f, \"threads_plain_runs\": %u, \"threads_plain_identical\": %s, "
+                "\"threads_plain_digest\": \"%s\"",
+                ThreadsResult::median(t.plain, false), ThreadsResult::median(t.plain, true), t.plain_ratio(),
+                t.plain_runs, t.plain_identical() ? "true" : "false", t.plain_digest.c_str());
+  return pairs_json("threads", "off", "on", t.loop, t.tcp, pairs, tcp_mb) + buf;
 }
 
 void print_threads(const ThreadsResult& t, uint64_t sim_us, uint64_t tcp_mb) {
   std::printf("nicsim bench: threads off (NICSIM_THREADS=1) against on (2), %zu alternating pairs\n", t.loop.size());
   for (size_t i = 0; i < t.loop.size(); ++i)
-    std::printf("  pair %zu  loop %10.0f -> %10.0f NIC cycles/s (%.2f x)   TCP %7.3f -> %7.3f ms per wall-s (%.2f x)\n",
+    std::printf("  pair %zu  loop %10.0f -> %10.0f NIC cycles/s (%.2f x)   plain %10.0f -> %10.0f NIC cycles/s (%.2f x)   "
+                "TCP %7.3f -> %7.3f ms per wall-s (%.2f x)\n",
                 i + 1, t.loop[i].first, t.loop[i].second, t.loop[i].first > 0 ? t.loop[i].second / t.loop[i].first : 0,
+                t.plain[i].first, t.plain[i].second, t.plain[i].first > 0 ? t.plain[i].second / t.plain[i].first : 0,
                 t.tcp[i].first, t.tcp[i].second, t.tcp[i].first > 0 ? t.tcp[i].second / t.tcp[i].first : 0);
   std::printf("  two-NIC loop        %10.3f x with two threads (median pair; %llu us simulated, SystemC harness)\n",
               t.loop_ratio(), (unsigned long long)sim_us);
+  std::printf("  plain C++ loop      %10.3f x with two threads (median pair; %llu us simulated, quantum mode); "
+              "wire identical: %s (%u runs)\n",
+              t.plain_ratio(), (unsigned long long)sim_us, t.plain_identical() ? "yes" : "NO", t.plain_runs);
   std::printf("  TCP bulk            %10.3f x with two threads (median pair; %llu MB)\n", t.tcp_ratio(),
               (unsigned long long)tcp_mb);
 }
@@ -864,9 +910,10 @@ struct FastResult {
 // wall-clock figures depend on the machine and its load).
 constexpr double kTargetLoopCyclesPerS = 2.5e6, kTargetTcpMsPerS = 8.0;
 
-// "<step> <skip> <digest> <frames>" from `exe --plain --digest`; the skip figure, 0 on failure.
-double run_plain_child(const std::string& exe, uint64_t sim_us, std::string* digest) {
-  const std::string cmd = "'" + exe + "' --plain --digest --sim-us " + std::to_string(sim_us);
+// "<step> <skip> <digest> <frames> <threads>" from `exe --plain --digest` (env: prefix of
+// the command, "NAME=value "); the skip figure, 0 on failure.
+double run_plain_child(const std::string& exe, uint64_t sim_us, std::string* digest, const std::string& env) {
+  const std::string cmd = env + "'" + exe + "' --plain --digest --sim-us " + std::to_string(sim_us);
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return 0;
   double step = 0, skip = 0;
@@ -1585,7 +1632,9 @@ int main(int argc, char** argv) {
       std::printf("{%s}\n", threads_json(t, threads_pairs, threads_tcp_mb).c_str());
     else
       print_threads(t, sim_us, threads_tcp_mb);
-    return t.loop_ratio() > 0 && t.tcp_ratio() > 0 ? 0 : 1;
+    if (!t.plain_identical())
+      std::fprintf(stderr, "nicsim bench: target missed: the plain loop's wire is identical with one thread and two\n");
+    return t.loop_ratio() > 0 && t.tcp_ratio() > 0 && t.plain_identical() ? 0 : 1;
   }
   if (linux_child_args[0])
     return linux_loss_child(std::strtod(linux_child_args[0], nullptr), std::strtod(linux_child_args[1], nullptr),
@@ -1607,7 +1656,7 @@ int main(int argc, char** argv) {
   if (flood_child_frames) return flood_child(flood_child_frames);
   if (only == "offload") return run_offload(tcp_mb, json);  // this section alone
   if (router_child_arg) return router_child(unsigned(std::strtoul(router_child_arg, nullptr, 0)), router_ms);
-  if (plain_only) {  // the plain loop alone, for paired runs of two builds: "<cycles/s no skip> <cycles/s skip>"
+  if (plain_only) {  // the plain loop alone, for paired runs: "<cycles/s no skip> <cycles/s skip> <threads>"
     // --digest: also the digest of the skip run's wire (frames, times) and of both runs' counts.
     DigestTap wire;
     const Result step = run_plain(sim_us, false), skip = run_plain(sim_us, true, true, digest ? &wire : nullptr);
@@ -1615,10 +1664,10 @@ int main(int argc, char** argv) {
       for (const Result* r : {&step, &skip})
         wire.add(std::to_string(r->cycles) + " " + std::to_string(r->frames) + " " + std::to_string(r->bytes) +
                  " " + std::to_string(r->bad));
-      std::printf("%.0f %.0f %s %llu\n", step.nic_cycles_per_s(), skip.nic_cycles_per_s(), wire.hex().c_str(),
-                  (unsigned long long)wire.frames());
+      std::printf("%.0f %.0f %s %llu %u\n", step.nic_cycles_per_s(), skip.nic_cycles_per_s(), wire.hex().c_str(),
+                  (unsigned long long)wire.frames(), skip.threads);
     } else {
-      std::printf("%.0f %.0f\n", step.nic_cycles_per_s(), skip.nic_cycles_per_s());
+      std::printf("%.0f %.0f %u\n", step.nic_cycles_per_s(), skip.nic_cycles_per_s(), skip.threads);
     }
     return step.bad + skip.bad == 0 ? 0 : 1;
   }
@@ -1677,6 +1726,8 @@ int main(int argc, char** argv) {
       targets(plain, sc, line_gbps, sim_us, idle_skip, idle_step, tcp, tcp_fast, tcp_tl, tcp_mb, r64, r1518);
   goals.push_back({"one input pass per cycle: the same frames and bytes as a full eval at every edge",
                    plain_full.frames == plain.frames && plain_full.bytes == plain.bytes && plain_full.bad == 0});
+  goals.push_back({"plain loop: the same wire (frames, times) with one thread and two in every run",
+                   threads.plain_identical()});
   if (!fast_exe.empty())
     goals.push_back({"fast model: wire and counters identical to the checked model's in every run", fast.identical()});
   if (only != "base")
@@ -1693,7 +1744,8 @@ int main(int argc, char** argv) {
     }
   if (json) {
     std::printf(
-        "{\"sim_us\": %llu, \"plain_nic_cycles_per_s\": %.0f, \"systemc_nic_cycles_per_s\": %.0f, "
+        "{\"sim_us\": %llu, \"plain_nic_cycles_per_s\": %.0f, \"plain_threads\": %u, \"plain_quanta_spread_share\": %.4f, "
+        "\"systemc_nic_cycles_per_s\": %.0f, "
         "\"harness_cost_ratio\": %.3f, \"quantum_cycles\": %llu, \"sim_ms_per_wall_s\": %.3f, "
         "\"frames_per_wall_s\": %.0f, \"goodput_gbps_per_direction\": %.3f, \"bad_frames\": %llu, "
         "\"plain_noskip_nic_cycles_per_s\": %.0f, \"plain_full_eval_nic_cycles_per_s\": %.0f, "
@@ -1710,7 +1762,8 @@ int main(int argc, char** argv) {
         "\"router_1518_cpu_busy_pct\": %.1f, \"router_1518_cpu_ns_per_packet\": %.1f, \"router_1518_drops\": %llu, "
         "\"router_ok\": %s, \"mac_1518_ns_per_frame\": %.2f, \"mac_1518_line_rate_pct\": %.2f, "
         "%s\"targets_met\": %s, \"targets_missed\": [%s]}\n",
-        (unsigned long long)sim_us, plain.nic_cycles_per_s(), sc.nic_cycles_per_s(), ratio, (unsigned long long)q,
+        (unsigned long long)sim_us, plain.nic_cycles_per_s(), plain.threads,
+        plain.batches ? double(plain.spread) / plain.batches : 0.0, sc.nic_cycles_per_s(), ratio, (unsigned long long)q,
         sc.sim_s() * 1e3 / sc.wall_s, sc.frames / sc.wall_s, line_gbps,
         (unsigned long long)(plain.bad + sc.bad), plain_step.nic_cycles_per_s(), plain_full.nic_cycles_per_s(),
         one_pass_speedup, (unsigned long long)idle_ms,
@@ -1726,8 +1779,9 @@ int main(int argc, char** argv) {
   } else {
     std::printf("nicsim bench: two NICs, back-to-back %zu-byte frames both ways, %llu us simulated\n", kFrameLen + 4,
                 (unsigned long long)sim_us);
-    std::printf("  plain C++ loop      %10.0f NIC cycles/s  (%llu frames)\n", plain.nic_cycles_per_s(),
-                (unsigned long long)plain.frames);
+    std::printf("  plain C++ loop      %10.0f NIC cycles/s  (%llu frames; %u thread%s, %llu of %llu quanta spread)\n",
+                plain.nic_cycles_per_s(), (unsigned long long)plain.frames, plain.threads, plain.threads == 1 ? "" : "s",
+                (unsigned long long)plain.spread, (unsigned long long)plain.batches);
     std::printf("  SystemC/PCI harness %10.0f NIC cycles/s  (%llu frames, quantum %llu cycles)\n",
                 sc.nic_cycles_per_s(), (unsigned long long)sc.frames, (unsigned long long)q);
     std::printf("  harness cost        %10.3f x the plain loop (target <= 1.3)\n", ratio);
