@@ -1,7 +1,8 @@
 // The plain C++ harness in quantum mode (PlainHarness::set_quantum) gives identical results
 // with its NICs stepped on one thread and on two (NicThreads): the register-level scenario
 // of tests/skip/scenario.h (bursts both ways, interrupt moderation, a cable unplug, idle gaps)
-// must produce the same record line by line (frames as received, IRQ times as the handlers
+// and saturated traffic both ways (both NICs busy in most quanta) must produce the same
+// record line by line (frames as received, IRQ times as the handlers
 // saw them, ICR values, every statistics register, MSI, DMA, AXI-Lite, XGMII and cable
 // counters), the same MSIs at the same NIC cycles, the same cycle and skip counts and
 // byte-identical pcaps. The two-thread run spreads every quantum with two busy NICs
@@ -11,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "../skip/scenario.h"
 #include "nicsim/sim/nic_threads.h"
 #include "nicsim/sim/plain_harness.h"
+#include "nicsim/sim/reg_nic.h"
 #include "test_env.h"
 
 namespace nicsim::plainthreads {
@@ -43,11 +46,14 @@ struct PlainRun {
   sim::NicThreads::Counters k;  // this run's batches (differences)
 };
 
-PlainRun run_regs(unsigned threads, uint64_t seed) {
+Record saturated_traffic(skiptest::Harness& h, uint64_t seed);
+
+PlainRun run_plain(unsigned threads, uint64_t seed, bool saturated) {
   sim::NicThreads& nt = sim::NicThreads::get();
   nt.set_threads(threads);
   nt.set_adaptive(false);  // spread every quantum with two busy NICs, however loaded the machine
-  const std::string tag = "plain_threads_s" + std::to_string(seed) + "_t" + std::to_string(threads);
+  const std::string tag = std::string(saturated ? "plain_threads_sat_s" : "plain_threads_s") + std::to_string(seed) +
+                          "_t" + std::to_string(threads);
   auto r = skiptest::make_plain_run({}, ::testing::TempDir() + tag + ".pcap");
   r->h->set_quantum(64);
   PlainRun out;
@@ -56,7 +62,7 @@ PlainRun run_regs(unsigned threads, uint64_t seed) {
   r->hs.core[0]->msi().set_observer(&la);
   r->hs.core[1]->msi().set_observer(&lb);
   const sim::NicThreads::Counters k0 = nt.counters();
-  out.rec = skiptest::run_reg_scenario(r->hs, 14, seed);
+  out.rec = saturated ? saturated_traffic(r->hs, seed) : skiptest::run_reg_scenario(r->hs, 14, seed);
   const sim::NicThreads::Counters& k1 = nt.counters();
   out.k.batches = k1.batches - k0.batches;
   out.k.parallel = k1.parallel - k0.parallel;
@@ -73,12 +79,47 @@ PlainRun run_regs(unsigned threads, uint64_t seed) {
   return out;
 }
 
+// Saturated traffic both ways (the bench's plain loop, shorter): both NICs busy in most
+// quanta. Every frame as received with the host's time, the NICs' counters and statistics.
+Record saturated_traffic(skiptest::Harness& h, uint64_t seed) {
+  Record rec;
+  std::mt19937_64 rng(seed);
+  sim::RegNic::Config c;
+  c.tx_ring = 256;
+  c.rx_ring = 256;
+  sim::RegNic na(*h.plat[0], c), nb(*h.plat[1], c);
+  sim::RegNic* nic[2] = {&na, &nb};
+  const uint64_t mac[2] = {h.core[0]->mac().to_u48(), h.core[1]->mac().to_u48()};
+  for (sim::RegNic* n : nic) {
+    n->pci_enable();
+    n->setup();
+  }
+  uint32_t seq[2] = {0, 0};
+  for (int pass = 0; pass < 200; ++pass) {  // a driver pass every 1.6 us, 320 us in all
+    for (int s = 0; s < 2; ++s) {
+      while (nic[s]->tx_free() > 1)
+        nic[s]->send(skiptest::make_frame(mac[1 - s], mac[s], 1000 + rng() % 515, seq[s]++, rng), {}, 0, true);
+      nic[s]->flush_tx();
+      for (auto& f : nic[1 - s]->poll_rx())
+        rec.add("rx", 1 - s, h.now_ns(), f.data.size(), int(f.errors), skiptest::fnv1a(f.data));
+    }
+    h.run_ns(1600);
+  }
+  for (int s = 0; s < 2; ++s) {
+    for (const auto& [name, off] : skiptest::final_registers()) rec.add("reg", s, name, nic[s]->rd(off));
+    const auto& d = h.core[s]->dma().counters();
+    rec.add("dma", s, d.reads, d.writes, d.read_beats, d.write_beats, d.late, d.protocol_errors);
+    rec.add("xgmii", s, h.core[s]->xgmii().tx_words(), h.core[s]->xgmii().rx_words());
+  }
+  rec.add("end_ns", h.now_ns());
+  return rec;
+}
+
 class PlainThreads : public ::testing::TestWithParam<uint64_t> {};
 
-TEST_P(PlainThreads, RegisterLevelScenarioIsIdenticalOnTwoThreads) {
-  const uint64_t seed = test::test_seed(GetParam());
-  SCOPED_TRACE(test::seed_note(seed));
-  const PlainRun one = run_regs(1, seed), two = run_regs(2, seed);
+// Runs the scenario with one thread and with two; both must see the same.
+void expect_identical(uint64_t seed, bool saturated) {
+  const PlainRun one = run_plain(1, seed, saturated), two = run_plain(2, seed, saturated);
   ASSERT_EQ(one.rec.lines.size(), two.rec.lines.size());
   for (size_t i = 0; i < one.rec.lines.size(); ++i) EXPECT_EQ(two.rec.lines[i], one.rec.lines[i]) << "line " << i;
   EXPECT_GT(one.pcap.size(), 10'000u);
@@ -90,18 +131,35 @@ TEST_P(PlainThreads, RegisterLevelScenarioIsIdenticalOnTwoThreads) {
   EXPECT_EQ(one.k.parallel, 0u) << "quanta spread with one thread";
   EXPECT_GT(two.k.parallel, 0u) << "no quantum ran on two threads";
   EXPECT_GT(two.k.worker_quanta, 0u) << "no worker thread stepped a NIC";
-  size_t irqs = 0, msis = 0;
+  size_t irqs = 0, msis = 0, rx = 0;
   for (const auto& l : one.rec.lines) {
     irqs += l.rfind("irq ", 0) == 0;
     msis += l.rfind("msi ", 0) == 0;
+    rx += l.rfind("rx ", 0) == 0;
   }
-  EXPECT_GT(irqs, 10u);
-  EXPECT_GT(msis, 10u);
-  std::printf("seed %llu: %zu records equal (%zu IRQs, %zu MSIs), pcaps %zu bytes equal; 2 threads: %llu of %llu "
-              "quanta spread, %llu NIC quanta, %llu by a worker\n",
-              (unsigned long long)seed, one.rec.lines.size(), irqs, msis, one.pcap.size(),
+  if (saturated) {
+    EXPECT_GT(rx, 300u);
+  } else {
+    EXPECT_GT(irqs, 10u);
+    EXPECT_GT(msis, 10u);
+  }
+  std::printf("seed %llu: %zu records equal (%zu frames, %zu IRQs, %zu MSIs), pcaps %zu bytes equal; 2 threads: "
+              "%llu of %llu quanta spread, %llu NIC quanta, %llu by a worker\n",
+              (unsigned long long)seed, one.rec.lines.size(), rx, irqs, msis, one.pcap.size(),
               (unsigned long long)two.k.parallel, (unsigned long long)two.k.batches,
               (unsigned long long)two.k.nic_quanta, (unsigned long long)two.k.worker_quanta);
+}
+
+TEST_P(PlainThreads, RegisterLevelScenarioIsIdenticalOnTwoThreads) {
+  const uint64_t seed = test::test_seed(GetParam());
+  SCOPED_TRACE(test::seed_note(seed));
+  expect_identical(seed, false);
+}
+
+TEST_P(PlainThreads, SaturatedTrafficIsIdenticalOnTwoThreads) {
+  const uint64_t seed = test::test_seed(GetParam());
+  SCOPED_TRACE(test::seed_note(seed));
+  expect_identical(seed, true);
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, PlainThreads, ::testing::Values(7, 21));
