@@ -26,14 +26,7 @@ NicDevice::NicDevice(sc_module_name name, MacAddr mac, PciFunction& pci, const N
 
 NicDevice::~NicDevice() { NicThreads::get().remove(this); }
 
-uint64_t NicDevice::latency_bound() const {
-  uint64_t limit = pci_.min_device_latency_ps();
-  if (EthLink* l = core_.xgmii().link()) limit = std::min(limit, l->delay_ps());
-  if (limit < kCyclePs)
-    throw std::invalid_argument(std::string(name()) +
-                                ": a latency to the NIC is shorter than one 6.4 ns cycle");
-  return std::max<uint64_t>(1, limit / kCyclePs);
-}
+uint64_t NicDevice::latency_bound() const { return NicThreads::lookahead_cycles(pci_, core_, name()); }
 
 uint64_t NicDevice::max_quantum() const {
   return std::max<uint64_t>(1, std::min<uint64_t>(core_.params().quantum, latency_bound()));
@@ -64,19 +57,7 @@ void NicDevice::fetch_batch() {
   stepped_ = true;
 }
 
-void NicDevice::step_batch(VerilatedContext* error_ctx) {
-  core_.set_error_context(error_ctx);
-  debug::set_capture(&debug_);
-  try {
-    core_.run(quantum_);
-  } catch (...) {
-    debug::set_capture(nullptr);
-    core_.set_error_context(nullptr);
-    throw;
-  }
-  debug::set_capture(nullptr);
-  core_.set_error_context(nullptr);
-}
+void NicDevice::step_batch(VerilatedContext* error_ctx) { run_captured(core_, quantum_, error_ctx, &debug_); }
 
 void NicDevice::apply_batch() {
   stepped_ = false;

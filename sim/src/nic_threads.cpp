@@ -244,6 +244,28 @@ void NicThreads::set_threads(unsigned n) {
   threads_ = n ? n : default_threads();
 }
 
+void NicThreads::Part::run_captured(NicCore& core, uint64_t cycles, VerilatedContext* error_ctx,
+                                     std::string* debug) {
+  core.set_error_context(error_ctx);
+  debug::set_capture(debug);
+  try {
+    core.run(cycles);
+  } catch (...) {
+    debug::set_capture(nullptr);
+    core.set_error_context(nullptr);
+    throw;
+  }
+  debug::set_capture(nullptr);
+  core.set_error_context(nullptr);
+}
+
+uint64_t NicThreads::lookahead_cycles(const PciFunction& pci, const NicCore& core, const std::string& who) {
+  uint64_t limit = pci.min_device_latency_ps();
+  if (EthLink* l = core.xgmii().link()) limit = std::min(limit, l->delay_ps());
+  if (limit < kCyclePs) throw std::invalid_argument(who + ": a latency to the NIC is shorter than one 6.4 ns cycle");
+  return std::max<uint64_t>(1, limit / kCyclePs);
+}
+
 void NicThreads::add(NicDevice* d) { devices_.push_back(d); }
 
 void NicThreads::remove(NicDevice* d) {

@@ -16,20 +16,7 @@ struct PlainHarness::Part : NicThreads::Part {
   std::string debug;
   const NicCore& part_core() const override { return *node->core; }
   uint64_t part_cycles() const override { return cycles; }
-  void step_part(VerilatedContext* error_ctx) override {
-    NicCore& c = *node->core;
-    c.set_error_context(error_ctx);
-    debug::set_capture(&debug);
-    try {
-      c.run(cycles);
-    } catch (...) {
-      debug::set_capture(nullptr);
-      c.set_error_context(nullptr);
-      throw;
-    }
-    debug::set_capture(nullptr);
-    c.set_error_context(nullptr);
-  }
+  void step_part(VerilatedContext* error_ctx) override { run_captured(*node->core, cycles, error_ctx, &debug); }
 };
 
 PlainHarness::PlainHarness() = default;
@@ -72,13 +59,7 @@ void PlainHarness::set_quantum(uint64_t max_cycles) {
 
 uint64_t PlainHarness::latency_bound() const {
   uint64_t bound = UINT64_MAX;
-  for (const auto& n : nodes_) {
-    uint64_t limit = n->pci->min_device_latency_ps();
-    if (EthLink* l = n->core->xgmii().link()) limit = std::min(limit, l->delay_ps());
-    if (limit < kCyclePs)
-      throw std::invalid_argument(n->name + ": a latency to the NIC is shorter than one 6.4 ns cycle");
-    bound = std::min(bound, limit / kCyclePs);
-  }
+  for (const auto& n : nodes_) bound = std::min(bound, NicThreads::lookahead_cycles(*n->pci, *n->core, n->name));
   return nodes_.empty() ? 1 : std::max<uint64_t>(1, bound);
 }
 

@@ -35,6 +35,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 class VerilatedContext;
@@ -43,6 +44,7 @@ namespace nicsim::sim {
 
 class NicCore;
 class NicDevice;
+class PciFunction;
 
 class NicThreads {
  public:
@@ -63,7 +65,16 @@ class NicThreads {
     // Steps them, on any thread; error_ctx is that thread's VerilatedContext (nullptr: the
     // kernel thread's), for NicCore::set_error_context.
     virtual void step_part(VerilatedContext* error_ctx) = 0;
+
+   protected:
+    // What step_part does for a NIC: core.run(cycles) with RTL errors raised in error_ctx and
+    // the debug lines captured into *debug (written when the part's effects are made).
+    static void run_captured(NicCore& core, uint64_t cycles, VerilatedContext* error_ctx, std::string* debug);
   };
+  // A NIC's lookahead in cycles, floor(L / 6.4 ns) >= 1: L = min(the PCI model's smallest
+  // latency into it, the delay of its cable). Throws std::invalid_argument naming `who` if an
+  // L is under one cycle. (Both harnesses bound their quanta by it.)
+  static uint64_t lookahead_cycles(const PciFunction& pci, const NicCore& core, const std::string& who);
   // Steps every part of one batch (each on one thread, in any order) and returns when all are
   // stepped; an exception thrown by a part is rethrown here. Kernel thread only.
   void step_batch(const std::vector<Part*>& parts);
