@@ -18,12 +18,24 @@ package nic_dma_pkg;
                                             logic [16:0] lo, logic [16:0] hi, logic skip_en,
                                             logic [16:0] skip);
     logic [19:0] s;
-    logic [16:0] p;
-    s = '0;
-    for (int i = 0; i < 8; i++) begin
-      p = 17'(off) + 17'(i);
-      if (keep[i] && p >= lo && p < hi && !(skip_en && (p == skip || p == skip + 17'd1)))
-        s = s + ((i % 2 == 0) ? {4'd0, data[8*i +: 8], 8'd0} : {12'd0, data[8*i +: 8]});
+    logic [16:0] p, o, sk1;
+    o   = 17'(off);
+    sk1 = skip + 17'd1;
+    s   = '0;
+    // The common beats decided at once (the same sum as the byte walk below): all eight bytes
+    // outside [lo, hi), or all eight inside it with none left out (four whole words).
+    if (o >= hi || o + 17'd8 <= lo) begin
+      s = '0;
+    end else if (keep == 8'hFF && o >= lo && o + 17'd8 <= hi &&
+                 (!skip_en || ((skip < o || skip > o + 17'd7) && (sk1 < o || sk1 > o + 17'd7)))) begin
+      s = 20'({data[7:0], data[15:8]}) + 20'({data[23:16], data[31:24]}) +
+          20'({data[39:32], data[47:40]}) + 20'({data[55:48], data[63:56]});
+    end else begin
+      for (int i = 0; i < 8; i++) begin
+        p = o + 17'(i);
+        if (keep[i] && p >= lo && p < hi && !(skip_en && (p == skip || p == sk1)))
+          s = s + ((i % 2 == 0) ? {4'd0, data[8*i +: 8], 8'd0} : {12'd0, data[8*i +: 8]});
+      end
     end
     return s;
   endfunction
