@@ -250,7 +250,7 @@ module nic_axi_arb (
 
   // ------------------------------------------------------------------------------------------------
   // Master outputs
-  assign m_req_o = '{aw: aw_q, aw_valid: aw_valid_q, w: wq_q[0], w_valid: wv, b_ready: m_bready,
+  assign m_req_o = '{aw: aw_q, pad_aw: '0, pad_ar: '0, aw_valid: aw_valid_q, w: wq_q[0], w_valid: wv, b_ready: m_bready,
                      ar: ar_q, ar_valid: ar_valid_q, r_ready: m_rready};
 
   assign idle_o = !ar_valid_q && !aw_valid_q && !w_active_q && (wq_cnt_q == '0) && !w_gen_q && !rv_q && !bv_q &&

@@ -54,4 +54,7 @@ module nic_axi_flat (
                    b: '{id: m_axi_bid, resp: m_axi_bresp}, b_valid: m_axi_bvalid, ar_ready: m_axi_arready,
                    r: '{id: m_axi_rid, data: m_axi_rdata, resp: m_axi_rresp, last: m_axi_rlast},
                    r_valid: m_axi_rvalid};
+
+  logic unused_pad;  // the alignment pads of req_t carry nothing
+  assign unused_pad = ^{req_i.pad_aw, req_i.pad_ar};
 endmodule

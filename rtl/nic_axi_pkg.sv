@@ -8,13 +8,13 @@ package nic_axi_pkg;
   localparam int unsigned DataWidth = 128;
   localparam int unsigned StrbWidth = DataWidth / 8;
 
-  // AW or AR
+  // AW or AR (the address at bit 0: see req_t)
   typedef struct packed {
     logic [IdWidth-1:0]   id;
-    logic [AddrWidth-1:0] addr;
     logic [7:0]           len;
     logic [2:0]           size;
     logic [1:0]           burst;
+    logic [AddrWidth-1:0] addr;
   } ax_t;
 
   // (the data fields sit at bit 0 of their structs, and those structs at bit 0 of req_t/rsp_t,
@@ -37,16 +37,20 @@ package nic_axi_pkg;
     logic [DataWidth-1:0] data;
   } r_t;
 
-  // master -> slave
+  // master -> slave. AR and AW start at a 32-bit word (bits 160 and 256; the pad bits are never
+  // read), so the simulator copies their addresses as whole words rather than shifting each
+  // request across word boundaries in every cycle.
   typedef struct packed {
-    ax_t  aw;
-    logic aw_valid;
-    logic b_ready;
-    ax_t  ar;
-    logic ar_valid;
-    logic r_ready;
-    logic w_valid;
-    w_t   w;
+    ax_t        aw;
+    logic [14:0] pad_aw;
+    ax_t        ar;
+    logic [9:0] pad_ar;
+    logic       aw_valid;
+    logic       b_ready;
+    logic       ar_valid;
+    logic       r_ready;
+    logic       w_valid;
+    w_t         w;
   } req_t;
 
   // slave -> master

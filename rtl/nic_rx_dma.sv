@@ -249,6 +249,8 @@ module nic_rx_dma #(
   assign m_axi_req_o = '{
     aw:       '{id: IdWidth'(AxiId), addr: AddrWidth'(aw_addr), len: {4'd0, aw_len}, size: AxiSizeBeat,
                 burst: AxiBurstIncr},
+    pad_aw:   '0,
+    pad_ar:   '0,
     aw_valid: aw_valid,
     w:        '{data: w_data, strb: w_strb, last: w_last},
     w_valid:  w_valid,

@@ -377,6 +377,8 @@ module nic_tx_dma #(
   assign m_axi_req_o = '{
     aw:       '{id: IdWidth'(AxiId), addr: AddrWidth'(wb_aw_addr), len: 8'd0, size: AxiSizeBeat,
                 burst: AxiBurstIncr},
+    pad_aw:   '0,
+    pad_ar:   '0,
     aw_valid: wb_aw_valid,
     w:        '{data: TxWbData, strb: TxWbStrb, last: 1'b1},
     w_valid:  wb_w_valid,
