@@ -96,7 +96,13 @@ void AxiDmaPort::sample(const AxiPins& p, uint64_t cycle) {
     aw_.push_back(Aw{p.awid, p.awaddr, uint32_t(p.awlen) + 1, !ok, cycle});
   }
   if (p.wvalid && p.wready) {
-    if (wbursts_.empty() || wbursts_.back().done) wbursts_.emplace_back();
+    if (wbursts_.empty() || wbursts_.back().done) {
+      // room for a whole legal burst at once (growing beat by beat reallocated both vectors
+      // four or five times a burst)
+      WBurst& n = wbursts_.emplace_back();
+      n.data.reserve(size_t(kAxiMaxBeats) * kAxiDataBytes);
+      n.strb.reserve(kAxiMaxBeats);
+    }
     WBurst& b = wbursts_.back();
     b.data.insert(b.data.end(), p.wdata.begin(), p.wdata.end());
     b.strb.push_back(p.wstrb);
