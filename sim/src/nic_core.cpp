@@ -72,6 +72,8 @@ static bool one_pass_vetoed() {
 void Vnic_top___024root___eval_triggers__act(Vnic_top___024root* vlSelf) __attribute__((weak));
 void Vnic_top___024root___eval_act(Vnic_top___024root* vlSelf) __attribute__((weak));
 void Vnic_top___024root___eval_nba(Vnic_top___024root* vlSelf) __attribute__((weak));
+void Vnic_top___024root___eval_triggers__ico(Vnic_top___024root* vlSelf) __attribute__((weak));
+void Vnic_top___024root___eval_ico(Vnic_top___024root* vlSelf) __attribute__((weak));
 
 namespace nicsim::sim {
 
@@ -79,10 +81,13 @@ namespace nicsim::sim {
 // an event control in rtl/ makes this fail to compile rather than run wrong.
 static_assert(std::is_same<decltype(Vnic_top___024root::__VactTriggered), VlTriggerVec<1>>::value,
               "nic_top has more than one trigger: NicCore::rising_edge() no longer matches eval()");
+static_assert(std::is_same<decltype(Vnic_top___024root::__VicoTriggered), VlTriggerVec<1>>::value,
+              "nic_top's input pass has more than one trigger: NicCore::settle_low() no longer matches eval()");
 
 static bool one_pass_available() {
   return &Vnic_top___024root___eval_triggers__act != nullptr && &Vnic_top___024root___eval_act != nullptr &&
-         &Vnic_top___024root___eval_nba != nullptr;
+         &Vnic_top___024root___eval_nba != nullptr && &Vnic_top___024root___eval_triggers__ico != nullptr &&
+         &Vnic_top___024root___eval_ico != nullptr;
 }
 
 // One Verilated context for every NIC of the process, never destroyed: Verilator keeps
@@ -158,6 +163,20 @@ void NicCore::apply() {
   }
   effects_.clear();
   xgmii_.send();
+}
+
+// The settle at clk low: eval() as 5.006 generates it for a falling clock, without the calls
+// that change nothing there (eval_step's bookkeeping, a second ico trigger evaluation that finds
+// the pass done, an active region with no trigger): the input-combinational pass once, then the
+// trigger evaluation that records clk_i low for the next edge.
+void NicCore::settle_low() {
+  Vnic_top___024root* r = model_->rootp;
+  r->clk_i = 0;
+  r->__VicoIterCount = 0;
+  Vnic_top___024root___eval_triggers__ico(r);  // the first iteration: triggered
+  r->__VicoIterCount = 1;
+  Vnic_top___024root___eval_ico(r);
+  Vnic_top___024root___eval_triggers__act(r);  // clk_i fell: no trigger; previous = 0
 }
 
 // The rising edge after the settle at clk low: eval() without its input-combinational (ico)
@@ -264,9 +283,15 @@ void NicCore::step() {
   m.xgmii_rxd_i = xp_.rxd;
   m.xgmii_rxc_i = xp_.rxc;
 
-  // 2. Settle with the clock low.
-  m.clk_i = 0;
-  m.eval();
+  // 2. Settle with the clock low (waves: a full eval(), as at the edge; the model's first one
+  //    too, which also runs its initialisation).
+  if (__builtin_expect(one_pass_ && !tracing_ && initialised_, 1)) {
+    settle_low();
+  } else {
+    m.clk_i = 0;
+    m.eval();
+    initialised_ = true;
+  }
   if (__builtin_expect(tracing_, 0)) tracer_->dump(c ? t - kCyclePs / 2 : 0);
 
   // 3. Outputs before the edge: the handshakes of this edge.

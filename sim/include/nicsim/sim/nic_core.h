@@ -110,8 +110,9 @@ class NicCore : private Deferral {
   uint64_t skipped_cycles() const { return skipped_; }
   // Idle skip on (NicParams::skip_idle and no NICSIM_NO_SKIP=1 in the environment).
   bool skip_enabled() const { return skip_; }
-  // The rising edge skips the repeated input pass (NicParams::one_input_pass, no
-  // NICSIM_FULL_EVAL=1, and a model whose scheduling functions NicCore knows).
+  // The rising edge skips the repeated input pass, and the settle at clk low calls the model's
+  // scheduling functions directly (NicParams::one_input_pass, no NICSIM_FULL_EVAL=1, and a
+  // model whose scheduling functions NicCore knows).
   bool one_input_pass() const { return one_pass_; }
   // nic_top's idle_o after the last evaluated edge, with rst_ni high (whether or not
   // skipping is on).
@@ -185,6 +186,7 @@ class NicCore : private Deferral {
   AxiPins ap_;
   MsiPins mp_;
   XgmiiPins xp_;
+  void settle_low();
   void rising_edge();
   // With idle_: the cycles from cycle_ (before end) that step() would each skip, skipped at
   // once, leaving every port and pin as step() would; returns how many (0: step() instead).
@@ -192,6 +194,7 @@ class NicCore : private Deferral {
   uint64_t cycle_ = 0;
   bool skip_ = true;
   bool one_pass_ = true;
+  bool initialised_ = false;  // the model has had its first eval() (initial blocks, settle)
   bool idle_ = false;      // rtl_idle_ and skipping on
   bool rtl_idle_ = false;
   uint64_t skipped_ = 0;
