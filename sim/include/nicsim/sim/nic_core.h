@@ -4,7 +4,9 @@
 //
 // One step() = one rising edge of clk_i at time cycle * 6.4 ns:
 //   1. every adapter drives the NIC inputs for this edge (from its queues and state);
-//   2. eval with clk low: combinational outputs settle (ready may depend on valid);
+//   2. eval with clk low: combinational outputs settle (ready may depend on valid); with
+//      one_input_pass, the model's input pass and trigger evaluation called directly, without
+//      eval()'s bookkeeping around them (the model's first evaluation is a full eval());
 //   3. every adapter samples the outputs: the handshakes that happen at this edge;
 //   4. eval with clk high: the edge. Without its input-combinational pass (NicParams::
 //      one_input_pass): Verilator's eval() would first settle the logic fed by the inputs
