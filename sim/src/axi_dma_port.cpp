@@ -10,9 +10,9 @@ namespace nicsim::sim {
 
 void AxiDmaPort::drive(AxiPins& p, uint64_t cycle) {
   cycle_ = cycle;
-  p.arready = reads_.size() < max_reads_;
-  p.awready = writes_.size() + aw_.size() < max_writes_;
-  p.wready = wbursts_.size() <= max_writes_;
+  p.arready = n_reads_ < max_reads_;
+  p.awready = n_writes_ + n_aw_ < max_writes_;
+  p.wready = n_wbursts_ <= max_writes_;
   // R: the oldest read, once answered and due.
   p.rvalid = false;
   if (!reads_.empty()) {
@@ -65,9 +65,15 @@ void AxiDmaPort::sample(const AxiPins& p, uint64_t cycle) {
   if (p.rvalid && p.rready) {
     Read& r = reads_.front();
     counters_.read_beats++;
-    if (++r.next == r.beats) reads_.pop_front();
+    if (++r.next == r.beats) {
+      reads_.pop_front();
+      n_reads_--;
+    }
   }
-  if (p.bvalid && p.bready) writes_.pop_front();
+  if (p.bvalid && p.bready) {
+    writes_.pop_front();
+    n_writes_--;
+  }
 
   if (p.arvalid && p.arready) {
     DmaRead req;
@@ -84,6 +90,7 @@ void AxiDmaPort::sample(const AxiPins& p, uint64_t cycle) {
     rd.addr = req.addr;
     rd.cycle = cycle;
     reads_.push_back(std::move(rd));
+    n_reads_++;
     if (!check_burst("read", p.araddr, p.arlen, p.arsize, p.arburst) || !bus_)
       complete_read(req.tag, cycle + 1, nullptr, kAxiSlvErr);
     else if (def_)
@@ -94,12 +101,14 @@ void AxiDmaPort::sample(const AxiPins& p, uint64_t cycle) {
   if (p.awvalid && p.awready) {
     bool ok = check_burst("write", p.awaddr, p.awlen, p.awsize, p.awburst);
     aw_.push_back(Aw{p.awid, p.awaddr, uint32_t(p.awlen) + 1, !ok, cycle});
+    n_aw_++;
   }
   if (p.wvalid && p.wready) {
     if (wbursts_.empty() || wbursts_.back().done) {
       // room for a whole legal burst at once (growing beat by beat reallocated both vectors
       // four or five times a burst)
       WBurst& n = wbursts_.emplace_back();
+      n_wbursts_++;
       n.data.reserve(size_t(kAxiMaxBeats) * kAxiDataBytes);
       n.strb.reserve(kAxiMaxBeats);
     }
@@ -121,6 +130,8 @@ void AxiDmaPort::match_writes(uint64_t cycle) {
     WBurst b = std::move(wbursts_.front());
     aw_.pop_front();
     wbursts_.pop_front();
+    n_aw_--;
+    n_wbursts_--;
     DmaWrite w;
     w.tag = next_tag_++;
     w.id = a.id;
@@ -135,6 +146,7 @@ void AxiDmaPort::match_writes(uint64_t cycle) {
     wr.addr = w.addr;
     wr.cycle = a.cycle;  // for the observer: the burst starts at its AW handshake
     writes_.push_back(wr);
+    n_writes_++;
     bool bad = a.bad;
     if (b.strb.size() != a.beats) {
       counters_.protocol_errors++;

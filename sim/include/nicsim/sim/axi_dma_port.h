@@ -138,6 +138,9 @@ class AxiDmaPort {
   std::deque<Write> writes_;   // issue order (B channel)
   std::deque<Aw> aw_;          // addresses waiting for their data
   std::deque<WBurst> wbursts_; // data bursts, the last one possibly incomplete
+  // their sizes, kept at each push and pop (drive() reads them every cycle; a deque's size()
+  // divides by the element size)
+  uint32_t n_reads_ = 0, n_writes_ = 0, n_aw_ = 0, n_wbursts_ = 0;
   uint64_t next_tag_ = 1, cycle_ = 0;
   Counters counters_;
 };
