@@ -303,7 +303,8 @@ void NicThreads::step_batch(const std::vector<Part*>& parts) {
   const bool can_spread = !tracing && threads_ > 1 && busy_.size() >= 2 && busy_.size() <= Pool::kMask;
   const bool spread = can_spread && (!adaptive_ || choose_spread());
   if (!spread) {
-    const auto t0 = std::chrono::steady_clock::now();
+    // (the clock is read only for a trial's timing: an idle NIC's quantum costs little more)
+    const auto t0 = can_spread ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     for (Part* p : parts) p->step_part(nullptr);
     if (can_spread) judge(false, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     return;
