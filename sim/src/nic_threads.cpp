@@ -327,7 +327,9 @@ void NicThreads::step_batch(const std::vector<Part*>& parts) {
 
 // Does spreading pay on this machine now? Batches that could be spread alternate between
 // trials: kTrial batches spread, kTrial on the kernel thread alone, their wall time per
-// batch compared; the faster way runs the next run_ batches (doubling while the verdict
+// batch compared (each trial's kTrim slowest batches left out: a millisecond in which the host
+// took a CPU away from one trial, which a shared machine does now and then, decided the verdict
+// for the next thousand batches otherwise); the faster way runs the next run_ batches (doubling while the verdict
 // stays the same, up to kMaxRun), then the next trial. Only the speed depends on it, never
 // a result.
 bool NicThreads::choose_spread() {
@@ -338,7 +340,6 @@ bool NicThreads::choose_spread() {
     }
     phase_ = kTrySpread;
     trial_n_[0] = trial_n_[1] = 0;
-    trial_s_[0] = trial_s_[1] = 0;
   }
   return phase_ == kTrySpread;
 }
@@ -346,13 +347,18 @@ bool NicThreads::choose_spread() {
 void NicThreads::judge(bool spread, double wall_s) {
   if (!adaptive_ || phase_ == kRun) return;
   const int k = spread ? 1 : 0;
-  trial_s_[k] += wall_s;
+  trial_s_[k][trial_n_[k]] = wall_s;
   if (++trial_n_[k] < kTrial) return;
   if (phase_ == kTrySpread) {
     phase_ = kTrySerial;
     return;
   }
-  const bool v = trial_s_[1] < kPays * trial_s_[0];
+  double sum[2] = {0, 0};
+  for (int i = 0; i < 2; ++i) {
+    std::sort(trial_s_[i], trial_s_[i] + kTrial);
+    for (unsigned j = 0; j < kTrial - kTrim; ++j) sum[i] += trial_s_[i][j];
+  }
+  const bool v = sum[1] < kPays * sum[0];
   run_ = v == verdict_ ? std::min<uint64_t>(run_ * 2, kMaxRun) : kMinRun;
   verdict_ = v;
   if (!v) counters_.backoffs++;
