@@ -31,7 +31,8 @@ HostMemory::Segment& HostMemory::add_segment(uint64_t pa, uint64_t size, bool ar
   Segment s;
   s.pa = pa;
   s.size = size;
-  s.data.reset(new uint8_t[size]());
+  s.data.reset(static_cast<uint8_t*>(std::calloc(size, 1)));
+  if (!s.data) throw std::bad_alloc();
   s.arena = arena;
   by_host_[reinterpret_cast<uintptr_t>(s.data.get())] = pa;
   auto [it, ok] = segments_.emplace(pa, std::move(s));
@@ -116,20 +117,23 @@ uint64_t HostMemory::alloc(size_t size, size_t align) {
   if (align & (align - 1)) throw std::invalid_argument("alloc: align must be a power of two");
   size = align_up(size, 16);
   // First fit in the free blocks of the arenas (address order: deterministic).
-  for (auto it = free_.begin(); it != free_.end(); ++it) {
-    uint64_t start = align_up(it->first, align);
-    uint64_t end = it->first + it->second;
+  for (size_t i = 0; i < free_.size(); ++i) {
+    const FreeBlock f = free_[i];
+    if (f.size < size) continue;  // cannot fit whatever the alignment
+    uint64_t start = align_up(f.start, align);
+    uint64_t end = f.start + f.size;
     if (start + size > end) continue;
-    uint64_t block = it->first, bsize = it->second, seg = seg_of_free_.at(block);
-    free_.erase(it);
-    seg_of_free_.erase(block);
-    if (start > block) {
-      free_[block] = start - block;
-      seg_of_free_[block] = seg;
-    }
-    if (start + size < block + bsize) {
-      free_[start + size] = block + bsize - (start + size);
-      seg_of_free_[start + size] = seg;
+    // The block gives way to what is left of it before and after the allocation.
+    const bool before = start > f.start, after = start + size < end;
+    if (before && after) {
+      free_[i].size = start - f.start;
+      free_.insert(free_.begin() + static_cast<std::ptrdiff_t>(i) + 1, FreeBlock{start + size, end - (start + size), f.seg});
+    } else if (before) {
+      free_[i].size = start - f.start;
+    } else if (after) {
+      free_[i] = FreeBlock{start + size, end - (start + size), f.seg};
+    } else {
+      free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
     }
     std::memset(phys_to_virt(start), 0, size);
     allocs_[start] = size;
@@ -160,8 +164,10 @@ uint64_t HostMemory::alloc(size_t size, size_t align) {
     allocated_bytes_ += size;
     return pa;
   }
-  free_[pa] = seg_size;
-  seg_of_free_[pa] = pa;
+  // Arenas are placed at increasing addresses: the new one's block goes last.
+  free_.insert(std::lower_bound(free_.begin(), free_.end(), pa,
+                                [](const FreeBlock& f, uint64_t a) { return f.start < a; }),
+               FreeBlock{pa, seg_size, pa});
   return alloc(size, align);
 }
 
@@ -179,23 +185,23 @@ void HostMemory::free(uint64_t pa) {
     return;
   }
   // Return to the arena's free list, merging with neighbours of the same segment.
-  uint64_t seg = s->pa, start = pa, end = pa + size;
-  auto next = free_.lower_bound(start);
-  if (next != free_.end() && next->first == end && seg_of_free_.at(next->first) == seg) {
-    end += next->second;
-    seg_of_free_.erase(next->first);
-    next = free_.erase(next);
+  const uint64_t seg = s->pa, start = pa, end = pa + size;
+  auto next = std::lower_bound(free_.begin(), free_.end(), start,
+                               [](const FreeBlock& f, uint64_t a) { return f.start < a; });
+  const bool join_next = next != free_.end() && next->start == end && next->seg == seg;
+  const bool join_prev = next != free_.begin() && std::prev(next)->start + std::prev(next)->size == start &&
+                         std::prev(next)->seg == seg;
+  if (join_prev && join_next) {
+    std::prev(next)->size += size + next->size;
+    free_.erase(next);
+  } else if (join_prev) {
+    std::prev(next)->size += size;
+  } else if (join_next) {
+    next->start = start;
+    next->size += size;
+  } else {
+    free_.insert(next, FreeBlock{start, size, seg});
   }
-  if (next != free_.begin()) {
-    auto prev = std::prev(next);
-    if (prev->first + prev->second == start && seg_of_free_.at(prev->first) == seg) {
-      start = prev->first;
-      seg_of_free_.erase(prev->first);
-      free_.erase(prev);
-    }
-  }
-  free_[start] = end - start;
-  seg_of_free_[start] = seg;
 }
 
 size_t HostMemory::allocation_size(uint64_t pa) const {

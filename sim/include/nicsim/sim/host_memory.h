@@ -10,8 +10,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <memory>
+#include <unordered_map>
+#include <vector>
 
 #include "nicsim/sim/param.h"
 
@@ -65,11 +68,19 @@ class HostMemory {
   size_t segment_count() const { return segments_.size(); }
 
  private:
+  // calloc'd: a fresh arena comes from the OS already zeroed, so nothing clears it again.
+  struct FreeBytes {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
   struct Segment {
     uint64_t pa = 0;
     uint64_t size = 0;
-    std::unique_ptr<uint8_t[]> data;
+    std::unique_ptr<uint8_t[], FreeBytes> data;
     bool arena = false;
+  };
+  // A free block inside an arena segment.
+  struct FreeBlock {
+    uint64_t start, size, seg;
   };
   const Segment* find(uint64_t pa) const;
   Segment* find(uint64_t pa);
@@ -80,9 +91,10 @@ class HostMemory {
   std::map<uint64_t, Segment> segments_;       // by physical start
   std::map<uintptr_t, uint64_t> by_host_;      // host start -> physical start
   mutable const Segment* last_ = nullptr;      // one-entry lookup cache
-  std::map<uint64_t, uint64_t> free_;          // free blocks inside arenas: start -> size
-  std::map<uint64_t, uint64_t> seg_of_free_;   // free block start -> its segment start
-  std::map<uint64_t, uint64_t> allocs_;        // allocation start -> size
+  // Free blocks inside arenas, sorted by start. A vector: first fit scans it in address
+  // order, mostly past small alignment leftovers, which a contiguous array does cheaply.
+  std::vector<FreeBlock> free_;
+  std::unordered_map<uint64_t, uint64_t> allocs_;  // allocation start -> size
   uint64_t next_pa_;                           // where the next new segment goes
   size_t allocated_bytes_ = 0;
 };
