@@ -79,8 +79,17 @@ void HostMemory::write(uint64_t pa, const void* src, size_t n) {
 }
 
 void HostMemory::write_strobed(uint64_t pa, const uint8_t* src, uint64_t strb, size_t n) {
-  for (size_t i = 0; i < n && i < 64; ++i)
-    if (strb >> i & 1) write(pa + i, src + i, 1);
+  if (n > 64) n = 64;
+  for (size_t i = 0; i < n;) {  // one write per run of strobed bytes
+    if (!(strb >> i & 1)) {
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < n && (strb >> j & 1)) ++j;
+    write(pa + i, src + i, j - i);
+    i = j;
+  }
 }
 
 uint32_t HostMemory::read32(uint64_t pa) const {

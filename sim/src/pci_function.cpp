@@ -136,16 +136,18 @@ void PciFunction::dma_write(AxiDmaPort& port, DmaWrite&& w) {
   AxiDmaPort* pp = &port;
   eq_.post(t, [this, pp, w = std::move(w), t]() mutable {
     counters_.dma_writes++;
-    // The bytes actually written: first to last strobed byte.
+    // The bytes actually written: first to last strobed byte (a beat's strobe mask has one
+    // bit per byte, bit i for byte i).
+    static_assert(kAxiDataBytes == 16, "one strobe bit per byte of a 16-bit mask");
     uint64_t lo = UINT64_MAX, hi = 0, bytes = 0;
-    for (uint32_t b = 0; b < w.strb.size(); ++b)
-      for (uint32_t i = 0; i < kAxiDataBytes; ++i)
-        if (w.strb[b] >> i & 1) {
-          uint64_t a = w.aligned() + b * kAxiDataBytes + i;
-          lo = std::min(lo, a);
-          hi = std::max(hi, a + 1);
-          bytes++;
-        }
+    for (uint32_t b = 0; b < w.strb.size(); ++b) {
+      const uint32_t s = w.strb[b];
+      if (!s) continue;
+      const uint64_t a = w.aligned() + b * kAxiDataBytes;
+      lo = std::min<uint64_t>(lo, a + __builtin_ctz(s));
+      hi = std::max<uint64_t>(hi, a + 32 - __builtin_clz(s));
+      bytes += __builtin_popcount(s);
+    }
     uint8_t resp = kAxiOkay;
     if (!config_.bus_master()) {
       counters_.dma_no_bus_master++;
@@ -165,12 +167,18 @@ void PciFunction::dma_write(AxiDmaPort& port, DmaWrite&& w) {
                      (unsigned long long)w.addr, (unsigned long long)bytes,
                      (unsigned long long)land);
       eq_.post(land, [this, w = std::move(w)] {
-        for (uint32_t b = 0; b < w.strb.size(); ++b) {
+        const uint32_t n = static_cast<uint32_t>(w.strb.size());
+        for (uint32_t b = 0; b < n;) {
           uint64_t a = w.aligned() + b * kAxiDataBytes;
-          if (w.strb[b] == 0xFFFF)
-            mem_.write(a, w.data.data() + b * kAxiDataBytes, kAxiDataBytes);
-          else if (w.strb[b])
-            mem_.write_strobed(a, w.data.data() + b * kAxiDataBytes, w.strb[b], kAxiDataBytes);
+          if (w.strb[b] == 0xFFFF) {  // a run of full beats: one copy
+            uint32_t e = b + 1;
+            while (e < n && w.strb[e] == 0xFFFF) ++e;
+            mem_.write(a, w.data.data() + b * kAxiDataBytes, size_t(e - b) * kAxiDataBytes);
+            b = e;
+            continue;
+          }
+          if (w.strb[b]) mem_.write_strobed(a, w.data.data() + b * kAxiDataBytes, w.strb[b], kAxiDataBytes);
+          ++b;
         }
       });
     } else {
