@@ -46,8 +46,7 @@ void EthLink::set_up(bool up, uint64_t at_ps) {
   transitions_.push_back({cycle, up});
 }
 
-bool EthLink::up_at(uint64_t cycle) const {
-  // Usually the last transition applies: search from the back.
+bool EthLink::up_before_last(uint64_t cycle) const {
   for (auto it = transitions_.rbegin(); it != transitions_.rend(); ++it)
     if (it->first <= cycle) return it->second;
   return false;
@@ -78,12 +77,7 @@ void EthLink::emit_delivered(const WireFrame& f) {
     if (point == kDelivered) tap->on_frame(f);
 }
 
-void EthLink::place(Dir& d, uint64_t cycle, uint64_t data, uint8_t ctrl) {
-  // Frames are slotted in increasing order, so this is nearly always an append.
-  if (d.q.empty() || d.q.back().cycle < cycle) {
-    d.q.push_back(InFlight{cycle, data, ctrl});
-    return;
-  }
+void EthLink::place_before(Dir& d, uint64_t cycle, uint64_t data, uint8_t ctrl) {
   auto it = std::lower_bound(d.q.begin(), d.q.end(), cycle,
                              [](const InFlight& w, uint64_t c) { return w.cycle < c; });
   if (it != d.q.end() && it->cycle == cycle) return;  // a stray word under a frame: lost
@@ -431,6 +425,28 @@ void EthLink::tx_word(int side, uint64_t cycle, uint64_t data, uint8_t ctrl) {
   }
 }
 
+void EthLink::tx_words(int side, const Word* w, size_t n) {
+  Dir& d = dirs_[side];
+  for (size_t i = 0; i < n;) {
+    // A run of data words (eight data bytes each) inside a streamed frame, with no fault to
+    // apply, no byte to record and the cable up: tx_word() would only count their bytes and
+    // place them at their cycle + delay + the frame's offset.
+    if (d.state == kData && d.mode == kStreamed && d.held.empty() && d.plan.flips.empty() && !tap_sent_ &&
+        !tap_delivered_ && !d.recompute && w[i].c == 0 && up_at(w[i].cycle)) {
+      const uint64_t until = next_transition(w[i].cycle);  // the cable stays up before it
+      const uint64_t shift = delay_cycles_ + d.offset;
+      for (; i < n && w[i].c == 0 && w[i].cycle < until; ++i) {
+        d.byte += 8;
+        place(d, w[i].cycle + shift, w[i].d, 0);
+        if (d.capture) d.cur.words.push_back(Captured{w[i].cycle - d.start_cycle, w[i].d, 0});
+      }
+      continue;
+    }
+    tx_word(side, w[i].cycle, w[i].d, w[i].c);
+    ++i;
+  }
+}
+
 void EthLink::rx_word(int side, uint64_t cycle, uint64_t* data, uint8_t* ctrl) {
   Dir& d = dirs_[1 - side];
   // The sender is done with cycle - delay: held frames timed out by then can go.
@@ -493,10 +509,8 @@ void XgmiiPort::fetch(uint64_t from, uint64_t to) {
 
 void XgmiiPort::send(size_t n) {
   n = std::min(n, out_.size());
-  for (; out_sent_ < n; ++out_sent_) {
-    const EthLink::Word& w = out_[out_sent_];
-    link_->tx_word(side_, w.cycle, w.d, w.c);
-  }
+  if (out_sent_ < n) link_->tx_words(side_, out_.data() + out_sent_, n - out_sent_);
+  out_sent_ = std::max(out_sent_, n);
   if (out_sent_ == out_.size()) {
     out_.clear();
     out_sent_ = 0;

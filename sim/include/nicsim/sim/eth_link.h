@@ -103,7 +103,11 @@ class EthLink {
 
   // Cable state: a change at time at_ps is seen by both NICs (link_up_i) one delay later.
   void set_up(bool up, uint64_t at_ps);
-  bool up_at(uint64_t cycle) const;
+  bool up_at(uint64_t cycle) const {
+    // Usually the last transition applies.
+    if (transitions_.back().first <= cycle) return transitions_.back().second;
+    return up_before_last(cycle);
+  }
   // The first cycle after `cycle` at which the cable state scheduled so far changes
   // (UINT64_MAX if none).
   uint64_t next_transition(uint64_t cycle) const;
@@ -117,6 +121,8 @@ class EthLink {
     uint64_t cycle, d;
     uint8_t c;
   };
+  // tx_word() for each of the n words, in order (cycles increasing).
+  void tx_words(int side, const Word* w, size_t n);
   // rx_word(side, c) for every cycle c in [from, to), in order; the non-idle words are
   // appended to out. (A NIC stepped in a window takes its quantum's words at once.)
   void rx_window(int side, uint64_t from, uint64_t to, std::vector<Word>& out);
@@ -172,6 +178,36 @@ class EthLink {
     uint64_t cycle, d;
     uint8_t c;
   };
+  // The words in flight, sorted by cycle: appended at the back (nearly always), taken from the
+  // front. A vector and the index of its front: no per-block bookkeeping as in a deque, and
+  // the space of taken words is reused once they are a good part of it.
+  class InFlightQueue {
+   public:
+    using iterator = std::vector<InFlight>::iterator;
+    using const_iterator = std::vector<InFlight>::const_iterator;
+    bool empty() const { return head_ == v_.size(); }
+    const InFlight& front() const { return v_[head_]; }
+    const InFlight& back() const { return v_.back(); }
+    iterator begin() { return v_.begin() + static_cast<std::ptrdiff_t>(head_); }
+    iterator end() { return v_.end(); }
+    const_iterator begin() const { return v_.begin() + static_cast<std::ptrdiff_t>(head_); }
+    const_iterator end() const { return v_.end(); }
+    void push_back(const InFlight& w) { v_.push_back(w); }
+    void insert(iterator at, const InFlight& w) { v_.insert(at, w); }
+    void pop_front() {
+      if (++head_ == v_.size()) {
+        v_.clear();
+        head_ = 0;
+      } else if (head_ >= 1024 && head_ * 2 >= v_.size()) {
+        v_.erase(v_.begin(), v_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
+      }
+    }
+
+   private:
+    std::vector<InFlight> v_;
+    size_t head_ = 0;
+  };
   struct Captured {
     uint64_t k, d;  // word k cycles after the /S/ word
     uint8_t c;
@@ -191,7 +227,7 @@ class EthLink {
   enum LaneState { kIdle, kPreamble, kData };
   enum Mode { kNone, kDropped, kStreamed, kHeld };
   struct Dir {
-    std::deque<InFlight> q;  // sorted by cycle
+    InFlightQueue q;  // sorted by cycle
     FaultInjector* fault = nullptr;
     std::unique_ptr<RandomFaults> random;
     Counters counters;
@@ -222,7 +258,15 @@ class EthLink {
   };
   void start_frame(Dir& d, int side, uint64_t cycle, int lane);
   void finish_frame(Dir& d, bool truncated, int t_lane);
-  void place(Dir& d, uint64_t cycle, uint64_t data, uint8_t ctrl);
+  void place(Dir& d, uint64_t cycle, uint64_t data, uint8_t ctrl) {
+    // Frames are slotted in increasing order, so this is nearly always an append.
+    if (d.q.empty() || d.q.back().cycle < cycle)
+      d.q.push_back(InFlight{cycle, data, ctrl});
+    else
+      place_before(d, cycle, data, ctrl);
+  }
+  void place_before(Dir& d, uint64_t cycle, uint64_t data, uint8_t ctrl);
+  bool up_before_last(uint64_t cycle) const;
   // Puts a captured frame on the lane at max(at, lane_free); returns its slot.
   uint64_t replay(Dir& d, const Held& h, uint64_t at, uint32_t copy);
   void release_held(Dir& d, size_t i, bool timeout, uint64_t at);
