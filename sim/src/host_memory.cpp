@@ -125,8 +125,9 @@ uint64_t HostMemory::alloc(size_t size, size_t align) {
   if (align < 16) align = 16;
   if (align & (align - 1)) throw std::invalid_argument("alloc: align must be a power of two");
   size = align_up(size, 16);
-  // First fit in the free blocks of the arenas (address order: deterministic).
-  for (size_t i = 0; i < free_.size(); ++i) {
+  // First fit in the free blocks of the arenas (address order: deterministic). free_ is in
+  // descending order: walk it from the back.
+  for (size_t i = free_.size(); i-- > 0;) {
     const FreeBlock f = free_[i];
     if (f.size < size) continue;  // cannot fit whatever the alignment
     uint64_t start = align_up(f.start, align);
@@ -134,13 +135,14 @@ uint64_t HostMemory::alloc(size_t size, size_t align) {
     if (start + size > end) continue;
     // The block gives way to what is left of it before and after the allocation.
     const bool before = start > f.start, after = start + size < end;
+    const FreeBlock rest{start + size, end - (start + size), f.seg};
     if (before && after) {
       free_[i].size = start - f.start;
-      free_.insert(free_.begin() + static_cast<std::ptrdiff_t>(i) + 1, FreeBlock{start + size, end - (start + size), f.seg});
+      free_.insert(free_.begin() + static_cast<std::ptrdiff_t>(i), rest);  // above it
     } else if (before) {
       free_[i].size = start - f.start;
     } else if (after) {
-      free_[i] = FreeBlock{start + size, end - (start + size), f.seg};
+      free_[i] = rest;
     } else {
       free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
     }
@@ -173,9 +175,8 @@ uint64_t HostMemory::alloc(size_t size, size_t align) {
     allocated_bytes_ += size;
     return pa;
   }
-  // Arenas are placed at increasing addresses: the new one's block goes last.
   free_.insert(std::lower_bound(free_.begin(), free_.end(), pa,
-                                [](const FreeBlock& f, uint64_t a) { return f.start < a; }),
+                                [](const FreeBlock& f, uint64_t a) { return f.start > a; }),
                FreeBlock{pa, seg_size, pa});
   return alloc(size, align);
 }
@@ -193,23 +194,25 @@ void HostMemory::free(uint64_t pa) {
     segments_.erase(s->pa);
     return;
   }
-  // Return to the arena's free list, merging with neighbours of the same segment.
+  // Return to the arena's free list, merging with neighbours of the same segment. No free
+  // block starts at pa: `below` is the first one under it, the one before it in free_ the
+  // next one above.
   const uint64_t seg = s->pa, start = pa, end = pa + size;
-  auto next = std::lower_bound(free_.begin(), free_.end(), start,
-                               [](const FreeBlock& f, uint64_t a) { return f.start < a; });
-  const bool join_next = next != free_.end() && next->start == end && next->seg == seg;
-  const bool join_prev = next != free_.begin() && std::prev(next)->start + std::prev(next)->size == start &&
-                         std::prev(next)->seg == seg;
-  if (join_prev && join_next) {
-    std::prev(next)->size += size + next->size;
-    free_.erase(next);
-  } else if (join_prev) {
-    std::prev(next)->size += size;
-  } else if (join_next) {
-    next->start = start;
-    next->size += size;
+  auto below = std::lower_bound(free_.begin(), free_.end(), start,
+                                [](const FreeBlock& f, uint64_t a) { return f.start > a; });
+  auto above = below == free_.begin() ? free_.end() : std::prev(below);
+  const bool join_above = above != free_.end() && above->start == end && above->seg == seg;
+  const bool join_below = below != free_.end() && below->start + below->size == start && below->seg == seg;
+  if (join_below && join_above) {
+    below->size += size + above->size;
+    free_.erase(above);
+  } else if (join_below) {
+    below->size += size;
+  } else if (join_above) {
+    above->start = start;
+    above->size += size;
   } else {
-    free_.insert(next, FreeBlock{start, size, seg});
+    free_.insert(below, FreeBlock{start, size, seg});
   }
 }
 

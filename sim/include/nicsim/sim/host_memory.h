@@ -91,8 +91,10 @@ class HostMemory {
   std::map<uint64_t, Segment> segments_;       // by physical start
   std::map<uintptr_t, uint64_t> by_host_;      // host start -> physical start
   mutable const Segment* last_ = nullptr;      // one-entry lookup cache
-  // Free blocks inside arenas, sorted by start. A vector: first fit scans it in address
-  // order, mostly past small alignment leftovers, which a contiguous array does cheaply.
+  // Free blocks inside arenas, sorted by start, highest first. A vector: first fit scans it in
+  // address order, mostly past small alignment leftovers, which a contiguous array does
+  // cheaply; and as first fit keeps the churn at low addresses, most blocks inserted or
+  // removed are near its end, where that moves few others.
   std::vector<FreeBlock> free_;
   std::unordered_map<uint64_t, uint64_t> allocs_;  // allocation start -> size
   uint64_t next_pa_;                           // where the next new segment goes
