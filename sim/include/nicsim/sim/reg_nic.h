@@ -111,22 +111,25 @@ class RegNic {
   // unless defer_tail; then call flush_tx().
   bool send(const std::vector<uint8_t>& frame, std::vector<size_t> segments = {},
             uint32_t align_offset = 0, bool defer_tail = false) {
-    if (segments.empty()) segments.push_back(frame.size());
+    // No segments: the whole frame in one (without allocating a list for it).
+    const size_t whole = frame.size();
+    const size_t* seg = segments.empty() ? &whole : segments.data();
+    const size_t nseg = segments.empty() ? 1 : segments.size();
     size_t total = 0;
-    for (size_t s : segments) total += s;
+    for (size_t k = 0; k < nseg; ++k) total += seg[k];
     if (total != frame.size()) throw std::invalid_argument("RegNic::send: segments do not add up");
-    if (segments.size() > tx_free()) return false;
-    if (segments.size() > c_.tx_ring - 1) throw std::invalid_argument("RegNic::send: more segments than the ring holds");
+    if (nseg > tx_free()) return false;
+    if (nseg > c_.tx_ring - 1) throw std::invalid_argument("RegNic::send: more segments than the ring holds");
     size_t pos = 0;
-    for (size_t k = 0; k < segments.size(); ++k) {
-      const size_t len = segments[k];
+    for (size_t k = 0; k < nseg; ++k) {
+      const size_t len = seg[k];
       TxSlot& slot = tx_slots_[tdt_];
       slot.buf = p_.mem_alloc(len + align_offset + 1, 64);
       slot.bus = slot.buf.bus + align_offset;
       slot.len = len;
       if (len) std::memcpy(static_cast<uint8_t*>(slot.buf.cpu) + align_offset, frame.data() + pos, len);
       p_.dma_map(slot.bus, len ? len : 1, kern::kDmaToDevice);
-      const bool last = k + 1 == segments.size();
+      const bool last = k + 1 == nseg;
       slot.eop = last;
       regs::TxDescViewMut d = tx_desc(tdt_);
       d.clear();
