@@ -435,11 +435,18 @@ void EthLink::tx_words(int side, const Word* w, size_t n) {
         !tap_delivered_ && !d.recompute && w[i].c == 0 && up_at(w[i].cycle)) {
       const uint64_t until = next_transition(w[i].cycle);  // the cable stays up before it
       const uint64_t shift = delay_cycles_ + d.offset;
-      for (; i < n && w[i].c == 0 && w[i].cycle < until; ++i) {
-        d.byte += 8;
-        place(d, w[i].cycle + shift, w[i].d, 0);
-        if (d.capture) d.cur.words.push_back(Captured{w[i].cycle - d.start_cycle, w[i].d, 0});
+      // The run: such words at increasing cycles.
+      size_t j = i + 1;
+      while (j < n && w[j].c == 0 && w[j].cycle < until && w[j].cycle > w[j - 1].cycle) ++j;
+      d.byte += 8 * uint32_t(j - i);
+      if (d.q.empty() || d.q.back().cycle < w[i].cycle + shift) {  // all appended
+        d.q.append_data(w + i, j - i, shift);
+      } else {
+        for (size_t k = i; k < j; ++k) place(d, w[k].cycle + shift, w[k].d, 0);
       }
+      if (d.capture)
+        for (size_t k = i; k < j; ++k) d.cur.words.push_back(Captured{w[k].cycle - d.start_cycle, w[k].d, 0});
+      i = j;
       continue;
     }
     tx_word(side, w[i].cycle, w[i].d, w[i].c);
@@ -477,14 +484,14 @@ void EthLink::rx_window(int side, uint64_t from, uint64_t to, std::vector<Word>&
     return;
   }
   // Nothing held: rx_word would only pop the words in flight, cycle by cycle.
-  while (!d.q.empty() && d.q.front().cycle < to) {
-    const InFlight& f = d.q.front();
-    if (f.cycle < from)
+  size_t n = 0;
+  for (auto it = d.q.begin(); it != d.q.end() && it->cycle < to; ++it, ++n) {
+    if (it->cycle < from)
       d.counters.late++;
     else
-      out.push_back(Word{f.cycle, f.d, f.c});
-    d.q.pop_front();
+      out.push_back(Word{it->cycle, it->d, it->c});
   }
+  d.q.pop_front(n);
 }
 
 uint64_t EthLink::next_rx_cycle(int side, uint64_t from) const {

@@ -47,6 +47,7 @@
 // in lane 4 behind the previous one's /T/ shares that word's placement.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -179,34 +180,60 @@ class EthLink {
     uint8_t c;
   };
   // The words in flight, sorted by cycle: appended at the back (nearly always), taken from the
-  // front. A vector and the index of its front: no per-block bookkeeping as in a deque, and
-  // the space of taken words is reused once they are a good part of it.
+  // front. One array and the bounds of the words in it: no per-block bookkeeping as in a
+  // deque, and the space of taken words is reused when the array would otherwise grow.
   class InFlightQueue {
    public:
-    using iterator = std::vector<InFlight>::iterator;
-    using const_iterator = std::vector<InFlight>::const_iterator;
-    bool empty() const { return head_ == v_.size(); }
-    const InFlight& front() const { return v_[head_]; }
-    const InFlight& back() const { return v_.back(); }
-    iterator begin() { return v_.begin() + static_cast<std::ptrdiff_t>(head_); }
-    iterator end() { return v_.end(); }
-    const_iterator begin() const { return v_.begin() + static_cast<std::ptrdiff_t>(head_); }
-    const_iterator end() const { return v_.end(); }
-    void push_back(const InFlight& w) { v_.push_back(w); }
-    void insert(iterator at, const InFlight& w) { v_.insert(at, w); }
-    void pop_front() {
-      if (++head_ == v_.size()) {
-        v_.clear();
-        head_ = 0;
-      } else if (head_ >= 1024 && head_ * 2 >= v_.size()) {
-        v_.erase(v_.begin(), v_.begin() + static_cast<std::ptrdiff_t>(head_));
-        head_ = 0;
-      }
+    bool empty() const { return head_ == tail_; }
+    const InFlight& front() const { return buf_[head_]; }
+    const InFlight& back() const { return buf_[tail_ - 1]; }
+    InFlight* begin() { return buf_.get() + head_; }
+    InFlight* end() { return buf_.get() + tail_; }
+    const InFlight* begin() const { return buf_.get() + head_; }
+    const InFlight* end() const { return buf_.get() + tail_; }
+    void push_back(const InFlight& w) {
+      room(1);
+      buf_[tail_++] = w;
+    }
+    void insert(InFlight* at, const InFlight& w) {
+      const size_t i = static_cast<size_t>(at - buf_.get()) - head_;  // room() may move them
+      room(1);
+      InFlight* p = buf_.get() + head_ + i;
+      std::copy_backward(p, buf_.get() + tail_, buf_.get() + tail_ + 1);
+      *p = w;
+      tail_++;
+    }
+    // Appends n data words (control 0), word k at w[k].cycle + shift; the caller keeps the
+    // order (cycles increasing, after back()).
+    void append_data(const Word* w, size_t n, uint64_t shift) {
+      room(n);
+      InFlight* out = buf_.get() + tail_;
+      for (size_t k = 0; k < n; ++k) out[k] = InFlight{w[k].cycle + shift, w[k].d, 0};
+      tail_ += n;
+    }
+    void pop_front(size_t n = 1) {  // n <= the words queued
+      head_ += n;
+      if (head_ == tail_) head_ = tail_ = 0;
     }
 
    private:
-    std::vector<InFlight> v_;
-    size_t head_ = 0;
+    void room(size_t n) {
+      if (tail_ + n <= cap_) return;
+      const size_t live = tail_ - head_;
+      if (head_ >= live && live + n <= cap_) {  // half or more is taken words: reuse it
+        std::copy(begin(), end(), buf_.get());
+      } else {
+        const size_t cap = std::max<size_t>({256, 2 * cap_, live + n});
+        std::unique_ptr<InFlight[]> b(new InFlight[cap]);
+        std::copy(begin(), end(), b.get());
+        buf_ = std::move(b);
+        cap_ = cap;
+      }
+      head_ = 0;
+      tail_ = live;
+    }
+    std::unique_ptr<InFlight[]> buf_;
+    size_t head_ = 0, tail_ = 0, cap_ = 0;
   };
   struct Captured {
     uint64_t k, d;  // word k cycles after the /S/ word
