@@ -89,15 +89,30 @@ void PciFunction::fault(uint64_t t, uint64_t addr, uint64_t len, bool write, boo
                  bme_off ? "bus mastering disabled" : "outside the DMA windows");
 }
 
-void PciFunction::dma_read(AxiDmaPort& port, const DmaRead& r) {
-  uint64_t t = cycle_to_ps(r.cycle);
-  AxiDmaPort* pp = &port;
-  eq_.post(t, [this, pp, r, t] {
+template <class T>
+uint32_t PciFunction::take_slot(std::vector<T>& slots, std::vector<uint32_t>& free, T&& v) {
+  if (free.empty()) {
+    slots.push_back(std::move(v));
+    return static_cast<uint32_t>(slots.size() - 1);
+  }
+  const uint32_t i = free.back();
+  free.pop_back();
+  slots[i] = std::move(v);
+  return i;
+}
+
+void PciFunction::dma_read(AxiDmaPort& port, const DmaRead& req) {
+  const uint32_t slot = take_slot(reads_, free_reads_, PendingRead{&port, req});
+  eq_.post(cycle_to_ps(req.cycle), [this, slot] {
+    const DmaRead r = reads_[slot].r;
+    AxiDmaPort* pp = reads_[slot].port;
+    free_reads_.push_back(slot);
+    const uint64_t t = cycle_to_ps(r.cycle);
     counters_.dma_reads++;
     uint64_t start = r.aligned(), bytes = r.bytes();
     uint64_t end = start + bytes;
     uint8_t resp = kAxiOkay;
-    std::vector<uint8_t> data;
+    std::vector<uint8_t>& data = read_buf_;  // every byte complete_read takes is read below
     if (!config_.bus_master()) {
       counters_.dma_no_bus_master++;
       fault(t, r.addr, end - r.addr, false, true);
@@ -107,7 +122,7 @@ void PciFunction::dma_read(AxiDmaPort& port, const DmaRead& r) {
       fault(t, r.addr, end - r.addr, false, false);
       resp = kAxiSlvErr;
     } else {
-      data.resize(bytes);
+      if (data.size() < bytes) data.resize(bytes);
       mem_.read(start, data.data(), bytes);
       counters_.dma_read_bytes += bytes;
     }
@@ -131,10 +146,14 @@ uint64_t PciFunction::post_write(uint64_t t, uint64_t bytes) {
   return land;
 }
 
-void PciFunction::dma_write(AxiDmaPort& port, DmaWrite&& w) {
-  uint64_t t = cycle_to_ps(w.cycle);
-  AxiDmaPort* pp = &port;
-  eq_.post(t, [this, pp, w = std::move(w), t]() mutable {
+void PciFunction::dma_write(AxiDmaPort& port, DmaWrite&& req) {
+  const uint64_t at = cycle_to_ps(req.cycle);
+  const uint32_t slot = take_slot(writes_, free_writes_, PendingWrite{&port, std::move(req)});
+  eq_.post(at, [this, slot] {
+    // writes_ does not grow before this event is done with w: nothing below takes a slot.
+    const DmaWrite& w = writes_[slot].w;
+    AxiDmaPort* pp = writes_[slot].port;
+    const uint64_t t = cycle_to_ps(w.cycle);
     counters_.dma_writes++;
     // The bytes actually written: first to last strobed byte (a beat's strobe mask has one
     // bit per byte, bit i for byte i).
@@ -166,7 +185,9 @@ void PciFunction::dma_write(AxiDmaPort& port, DmaWrite&& w) {
       NICSIM_DPRINTF(kDma, name_.c_str(), "write id %u 0x%llx %llu bytes lands at %llu ps", w.id,
                      (unsigned long long)w.addr, (unsigned long long)bytes,
                      (unsigned long long)land);
-      eq_.post(land, [this, w = std::move(w)] {
+      eq_.post(land, [this, slot] {
+        const DmaWrite w = std::move(writes_[slot].w);  // its buffers are freed here
+        free_writes_.push_back(slot);
         const uint32_t n = static_cast<uint32_t>(w.strb.size());
         for (uint32_t b = 0; b < n;) {
           uint64_t a = w.aligned() + b * kAxiDataBytes;
@@ -184,7 +205,12 @@ void PciFunction::dma_write(AxiDmaPort& port, DmaWrite&& w) {
     } else {
       due = cycle_ceil(t + params_.dma_write_latency.value.ps);
     }
-    pp->complete_write(w.tag, due, resp);
+    const uint64_t tag = w.tag;
+    if (resp != kAxiOkay) {  // nothing lands: the slot is free now
+      writes_[slot].w = DmaWrite{};
+      free_writes_.push_back(slot);
+    }
+    pp->complete_write(tag, due, resp);
   });
 }
 

@@ -133,6 +133,18 @@ class PciFunction : public DmaBus, public MsiSink {
 
  private:
   void fault(uint64_t t, uint64_t addr, uint64_t len, bool write, bool bme_off);
+  // A DMA request between its post and its last event, in a slot reused afterwards: the
+  // events capture only (this, slot), which std::function holds without allocating.
+  struct PendingRead {
+    AxiDmaPort* port;
+    DmaRead r;
+  };
+  struct PendingWrite {
+    AxiDmaPort* port = nullptr;
+    DmaWrite w;
+  };
+  template <class T>
+  static uint32_t take_slot(std::vector<T>& slots, std::vector<uint32_t>& free, T&& v);
   uint64_t post_write(uint64_t t_ps, uint64_t bytes);  // landing time in the posted queue
 
   std::string name_;
@@ -148,6 +160,10 @@ class PciFunction : public DmaBus, public MsiSink {
   uint64_t last_mmio_ps_ = 0;     // arrival of the last MMIO request: keeps them ordered
   uint64_t last_posted_ps_ = 0;   // landing of the last posted write: keeps them ordered
   uint64_t up_free_ps_ = 0, down_free_ps_ = 0;  // link serialisation, per direction
+  std::vector<PendingRead> reads_;
+  std::vector<PendingWrite> writes_;
+  std::vector<uint32_t> free_reads_, free_writes_;  // slots not in use
+  std::vector<uint8_t> read_buf_;  // a read's data, until complete_read copies it
 };
 
 }  // namespace nicsim::sim
