@@ -93,8 +93,10 @@ void AxiDmaPort::sample(const AxiPins& p, uint64_t cycle) {
     n_reads_++;
     if (!check_burst("read", p.araddr, p.arlen, p.arsize, p.arburst) || !bus_)
       complete_read(req.tag, cycle + 1, nullptr, kAxiSlvErr);
-    else if (def_)
-      def_->defer([this, req] { bus_->dma_read(*this, req); });
+    else if (def_) {
+      deferred_reads_.push_back(req);
+      def_->defer([this] { bus_->dma_read(*this, take_deferred(deferred_reads_, next_deferred_read_)); });
+    }
     else
       bus_->dma_read(*this, req);
   }
@@ -160,8 +162,10 @@ void AxiDmaPort::match_writes(uint64_t cycle) {
     }
     w.data = std::move(b.data);
     w.strb = std::move(b.strb);
-    if (def_)
-      def_->defer([this, w = std::move(w)]() mutable { bus_->dma_write(*this, std::move(w)); });
+    if (def_) {
+      deferred_writes_.push_back(std::move(w));
+      def_->defer([this] { bus_->dma_write(*this, take_deferred(deferred_writes_, next_deferred_write_)); });
+    }
     else
       bus_->dma_write(*this, std::move(w));
   }

@@ -127,6 +127,17 @@ class AxiDmaPort {
     uint8_t resp = 0;
   };
   bool check_burst(const char* ch, uint64_t addr, uint8_t len, uint8_t size, uint8_t burst);
+  // The next of the requests deferred in order (the deferred calls run in that order too);
+  // the list starts again, keeping its room, once all are taken.
+  template <class T>
+  static T take_deferred(std::vector<T>& list, size_t& next) {
+    T v = std::move(list[next++]);
+    if (next == list.size()) {
+      list.clear();
+      next = 0;
+    }
+    return v;
+  }
   void match_writes(uint64_t cycle);
 
   std::string name_;
@@ -141,6 +152,11 @@ class AxiDmaPort {
   // their sizes, kept at each push and pop (drive() reads them every cycle; a deque's size()
   // divides by the element size)
   uint32_t n_reads_ = 0, n_writes_ = 0, n_aw_ = 0, n_wbursts_ = 0;
+  // Bus requests made under a Deferral wait here, so that the deferred call itself captures
+  // only `this` (std::function keeps that without allocating).
+  std::vector<DmaRead> deferred_reads_;
+  std::vector<DmaWrite> deferred_writes_;
+  size_t next_deferred_read_ = 0, next_deferred_write_ = 0;
   uint64_t next_tag_ = 1, cycle_ = 0;
   Counters counters_;
 };
