@@ -125,27 +125,24 @@ uint64_t HostMemory::alloc(size_t size, size_t align) {
   if (align < 16) align = 16;
   if (align & (align - 1)) throw std::invalid_argument("alloc: align must be a power of two");
   size = align_up(size, 16);
-  // First fit in the free blocks of the arenas (address order: deterministic). free_ is in
-  // descending order: walk it from the back.
-  for (size_t i = free_.size(); i-- > 0;) {
-    const FreeBlock f = free_[i];
+  // First fit in the free blocks of the arenas (address order: deterministic). Both lists are
+  // in descending order: walk them from the back. A request of kLarge bytes or more fits no
+  // small block; a smaller one takes the lower of the two lists' next blocks at each step.
+  size_t i = small_.size(), j = large_.size();
+  if (size >= kLarge) i = 0;
+  while (i > 0 || j > 0) {
+    const bool from_small = j == 0 || (i > 0 && small_[i - 1].start < large_[j - 1].start);
+    std::vector<FreeBlock>& list = from_small ? small_ : large_;
+    const size_t k = from_small ? --i : --j;
+    const FreeBlock f = list[k];
     if (f.size < size) continue;  // cannot fit whatever the alignment
     uint64_t start = align_up(f.start, align);
     uint64_t end = f.start + f.size;
     if (start + size > end) continue;
     // The block gives way to what is left of it before and after the allocation.
-    const bool before = start > f.start, after = start + size < end;
-    const FreeBlock rest{start + size, end - (start + size), f.seg};
-    if (before && after) {
-      free_[i].size = start - f.start;
-      free_.insert(free_.begin() + static_cast<std::ptrdiff_t>(i), rest);  // above it
-    } else if (before) {
-      free_[i].size = start - f.start;
-    } else if (after) {
-      free_[i] = rest;
-    } else {
-      free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
-    }
+    list.erase(list.begin() + static_cast<std::ptrdiff_t>(k));
+    if (start > f.start) add_free(FreeBlock{f.start, start - f.start, f.seg});
+    if (start + size < end) add_free(FreeBlock{start + size, end - (start + size), f.seg});
     std::memset(phys_to_virt(start), 0, size);
     allocs_[start] = size;
     allocated_bytes_ += size;
@@ -175,9 +172,7 @@ uint64_t HostMemory::alloc(size_t size, size_t align) {
     allocated_bytes_ += size;
     return pa;
   }
-  free_.insert(std::lower_bound(free_.begin(), free_.end(), pa,
-                                [](const FreeBlock& f, uint64_t a) { return f.start > a; }),
-               FreeBlock{pa, seg_size, pa});
+  add_free(FreeBlock{pa, seg_size, pa});
   return alloc(size, align);
 }
 
@@ -195,25 +190,41 @@ void HostMemory::free(uint64_t pa) {
     return;
   }
   // Return to the arena's free list, merging with neighbours of the same segment. No free
-  // block starts at pa: `below` is the first one under it, the one before it in free_ the
-  // next one above.
+  // block starts at pa; the nearest below and above it may be in either list.
   const uint64_t seg = s->pa, start = pa, end = pa + size;
-  auto below = std::lower_bound(free_.begin(), free_.end(), start,
-                                [](const FreeBlock& f, uint64_t a) { return f.start > a; });
-  auto above = below == free_.begin() ? free_.end() : std::prev(below);
-  const bool join_above = above != free_.end() && above->start == end && above->seg == seg;
-  const bool join_below = below != free_.end() && below->start + below->size == start && below->seg == seg;
-  if (join_below && join_above) {
-    below->size += size + above->size;
-    free_.erase(above);
-  } else if (join_below) {
-    below->size += size;
-  } else if (join_above) {
-    above->start = start;
-    above->size += size;
-  } else {
-    free_.insert(below, FreeBlock{start, size, seg});
+  FreeBlock below{0, 0, 0}, above{0, 0, 0};
+  bool has_below = false, has_above = false;
+  for (std::vector<FreeBlock>* list : {&small_, &large_}) {
+    auto it = first_at_or_below(*list, start);
+    if (it != list->end() && (!has_below || it->start > below.start)) {
+      below = *it;
+      has_below = true;
+    }
+    if (it != list->begin() && (!has_above || std::prev(it)->start < above.start)) {
+      above = *std::prev(it);
+      has_above = true;
+    }
   }
+  uint64_t lo = start, hi = end;
+  if (has_above && above.start == end && above.seg == seg) {
+    hi += above.size;
+    remove_free(above);
+  }
+  if (has_below && below.start + below.size == start && below.seg == seg) {
+    lo = below.start;
+    remove_free(below);
+  }
+  add_free(FreeBlock{lo, hi - lo, seg});
+}
+
+void HostMemory::add_free(const FreeBlock& b) {
+  std::vector<FreeBlock>& list = b.size >= kLarge ? large_ : small_;
+  list.insert(first_at_or_below(list, b.start), b);
+}
+
+void HostMemory::remove_free(FreeBlock b) {
+  std::vector<FreeBlock>& list = b.size >= kLarge ? large_ : small_;
+  list.erase(first_at_or_below(list, b.start));
 }
 
 size_t HostMemory::allocation_size(uint64_t pa) const {

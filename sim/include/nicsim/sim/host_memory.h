@@ -8,6 +8,7 @@
 // Physical addresses depend only on the sequence of calls (never on host malloc).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -91,11 +92,18 @@ class HostMemory {
   std::map<uint64_t, Segment> segments_;       // by physical start
   std::map<uintptr_t, uint64_t> by_host_;      // host start -> physical start
   mutable const Segment* last_ = nullptr;      // one-entry lookup cache
-  // Free blocks inside arenas, sorted by start, highest first. A vector: first fit scans it in
-  // address order, mostly past small alignment leftovers, which a contiguous array does
-  // cheaply; and as first fit keeps the churn at low addresses, most blocks inserted or
-  // removed are near its end, where that moves few others.
-  std::vector<FreeBlock> free_;
+  // Free blocks inside arenas, each list sorted by start, highest first: the blocks of kLarge
+  // bytes or more, and the smaller ones (mostly the leftovers of aligning, which first fit of
+  // a larger request need not look at). Vectors: first fit scans them in address order,
+  // which a contiguous array does cheaply, and as first fit keeps the churn at low addresses,
+  // most blocks inserted or removed are near their ends, where that moves few others.
+  static constexpr uint64_t kLarge = 256;
+  std::vector<FreeBlock> small_, large_;
+  static std::vector<FreeBlock>::iterator first_at_or_below(std::vector<FreeBlock>& list, uint64_t pa) {
+    return std::lower_bound(list.begin(), list.end(), pa, [](const FreeBlock& f, uint64_t a) { return f.start > a; });
+  }
+  void add_free(const FreeBlock& b);
+  void remove_free(FreeBlock b);  // a copy of a block in its list (a reference would move)
   std::unordered_map<uint64_t, uint64_t> allocs_;  // allocation start -> size
   uint64_t next_pa_;                           // where the next new segment goes
   size_t allocated_bytes_ = 0;
