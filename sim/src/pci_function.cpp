@@ -159,7 +159,15 @@ void PciFunction::dma_write(AxiDmaPort& port, DmaWrite&& req) {
     // bit per byte, bit i for byte i).
     static_assert(kAxiDataBytes == 16, "one strobe bit per byte of a 16-bit mask");
     uint64_t lo = UINT64_MAX, hi = 0, bytes = 0;
-    for (uint32_t b = 0; b < w.strb.size(); ++b) {
+    const uint32_t nb = static_cast<uint32_t>(w.strb.size());
+    uint32_t full = 0;  // leading full beats: usually all of them
+    while (full < nb && w.strb[full] == 0xFFFF) ++full;
+    if (full > 0) {
+      lo = w.aligned();
+      hi = w.aligned() + uint64_t(full) * kAxiDataBytes;
+      bytes = uint64_t(full) * kAxiDataBytes;
+    }
+    for (uint32_t b = full; b < nb; ++b) {
       const uint32_t s = w.strb[b];
       if (!s) continue;
       const uint64_t a = w.aligned() + b * kAxiDataBytes;
