@@ -483,15 +483,16 @@ void EthLink::rx_window(int side, uint64_t from, uint64_t to, std::vector<Word>&
     }
     return;
   }
-  // Nothing held: rx_word would only pop the words in flight, cycle by cycle.
-  size_t n = 0;
-  for (auto it = d.q.begin(); it != d.q.end() && it->cycle < to; ++it, ++n) {
-    if (it->cycle < from)
-      d.counters.late++;
-    else
-      out.push_back(Word{it->cycle, it->d, it->c});
-  }
-  d.q.pop_front(n);
+  // Nothing held: rx_word would only pop the words in flight, cycle by cycle. They are sorted:
+  // the late ones (before from) first, then those of the window.
+  const InFlight* it = d.q.begin();
+  const InFlight* const e = d.q.end();
+  for (; it != e && it->cycle < from; ++it) d.counters.late++;
+  const InFlight* const first = it;
+  while (it != e && it->cycle < to) ++it;
+  out.reserve(out.size() + static_cast<size_t>(it - first));
+  for (const InFlight* f = first; f != it; ++f) out.push_back(Word{f->cycle, f->d, f->c});
+  d.q.pop_front(static_cast<size_t>(it - d.q.begin()));
 }
 
 uint64_t EthLink::next_rx_cycle(int side, uint64_t from) const {
