@@ -36,9 +36,9 @@ inline void cpu_relax() {
 // How long a wait spins before it blocks. A busy quantum of two NICs takes some tens of
 // microseconds, but the kernel thread's own work between batches (the hosts' events and
 // stacks) can take longer: in a 10 MB TCP transfer the waits blocked 9,782 times in 17,984
-// spread batches with 30 us (each wake-up a futex call and a slow start), 119 times with 200. A waiter
-// whose partner was descheduled (a busy machine) still blocks after this, and the adaptive
-// choice below stops spreading when it does not pay.
+// spread batches with 30 us (each wake-up a futex call and a slow start), 119 times with
+// 200. A waiter whose partner was descheduled (a busy machine) still blocks after this, and
+// the adaptive choice below stops spreading when it does not pay.
 constexpr double kSpinSeconds = 200e-6;
 
 // Spin iterations in kSpinSeconds on this machine (measured once).
@@ -327,11 +327,11 @@ void NicThreads::step_batch(const std::vector<Part*>& parts) {
 
 // Does spreading pay on this machine now? Batches that could be spread alternate between
 // trials: kTrial batches spread, kTrial on the kernel thread alone, their wall time per
-// batch compared (each trial's kTrim slowest batches left out: a millisecond in which the host
-// took a CPU away from one trial, which a shared machine does now and then, decided the verdict
-// for the next thousand batches otherwise); the faster way runs the next run_ batches (doubling while the verdict
-// stays the same, up to kMaxRun), then the next trial. Only the speed depends on it, never
-// a result.
+// batch compared (each trial's kTrim slowest batches left out: a millisecond in which the
+// host took a CPU away from one trial, which a shared machine does now and then, decided the
+// verdict for the next thousand batches otherwise); the faster way runs the next run_
+// batches (doubling while the verdict stays the same, up to kMaxRun), then the next trial.
+// Only the speed depends on it, never a result.
 bool NicThreads::choose_spread() {
   if (phase_ == kRun) {
     if (left_ > 0) {
