@@ -340,10 +340,9 @@ void EthLink::tx_word(int side, uint64_t cycle, uint64_t data, uint8_t ctrl) {
   uint8_t out_c = ctrl;
   // A word of eight data bytes inside a frame, with no fault to apply and no byte to record:
   // the lane walk below would only count its bytes.
-  const bool plain_data = ctrl == 0 && d.state == kData && d.mode != kDropped && d.plan.flips.empty() &&
-                          !tap_sent_ && !tap_delivered_ && !d.recompute;
-  if (plain_data) d.byte += 8;
-  for (int i = plain_data ? 8 : 0; i < 8; ++i) {
+  const bool plain = ctrl == 0 && d.mode != kDropped && plain_data(d);
+  if (plain) d.byte += 8;
+  for (int i = plain ? 8 : 0; i < 8; ++i) {
     uint8_t b = xgmii::lane(data, i);
     bool is_ctrl = (ctrl >> i) & 1;
     bool in_frame = d.state != kIdle;
@@ -431,8 +430,7 @@ void EthLink::tx_words(int side, const Word* w, size_t n) {
     // A run of data words (eight data bytes each) inside a streamed frame, with no fault to
     // apply, no byte to record and the cable up: tx_word() would only count their bytes and
     // place them at their cycle + delay + the frame's offset.
-    if (d.state == kData && d.mode == kStreamed && d.held.empty() && d.plan.flips.empty() && !tap_sent_ &&
-        !tap_delivered_ && !d.recompute && w[i].c == 0 && up_at(w[i].cycle)) {
+    if (w[i].c == 0 && d.mode == kStreamed && d.held.empty() && plain_data(d) && up_at(w[i].cycle)) {
       const uint64_t until = next_transition(w[i].cycle);  // the cable stays up before it
       const uint64_t shift = delay_cycles_ + d.offset;
       // The run: such words at increasing cycles.

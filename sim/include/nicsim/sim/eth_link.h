@@ -293,6 +293,11 @@ class EthLink {
       place_before(d, cycle, data, ctrl);
   }
   void place_before(Dir& d, uint64_t cycle, uint64_t data, uint8_t ctrl);
+  // Inside a frame's data, with no fault to apply and no byte to record: a word of eight data
+  // bytes needs no lane walk (tx_word, tx_words).
+  bool plain_data(const Dir& d) const {
+    return d.state == kData && d.plan.flips.empty() && !tap_sent_ && !tap_delivered_ && !d.recompute;
+  }
   bool up_before_last(uint64_t cycle) const;
   // Puts a captured frame on the lane at max(at, lane_free); returns its slot.
   uint64_t replay(Dir& d, const Held& h, uint64_t at, uint32_t copy);
